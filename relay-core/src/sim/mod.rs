@@ -1,0 +1,1 @@
+//! A sans-IO fake RELAY service for tests and the local simulator.
