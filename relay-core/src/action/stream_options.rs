@@ -1,0 +1,371 @@
+//! Typed options of `calling.stream` and their validation.
+//!
+//! Only options that are set go on the wire; a bad url or an empty token is an error before
+//! any frame is sent.
+
+use crate::error::CommandError;
+use crate::ids::ControlId;
+use serde_json::{Map, Value};
+
+/// Which audio of the call a stream carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Track {
+    /// What the caller says (the default).
+    #[default]
+    Inbound,
+    /// What the call plays to the caller.
+    Outbound,
+    /// Both, interleaved on one connection.
+    Both,
+}
+
+impl Track {
+    /// The `*_track` wire form every wire-level source uses.
+    pub fn as_wire(self) -> &'static str {
+        match self {
+            Track::Inbound => "inbound_track",
+            Track::Outbound => "outbound_track",
+            Track::Both => "both_tracks",
+        }
+    }
+
+    /// Reads either the `*_track` form or the short form of the seed's example.
+    pub fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "inbound_track" | "inbound" => Some(Track::Inbound),
+            "outbound_track" | "outbound" => Some(Track::Outbound),
+            "both_tracks" | "both" => Some(Track::Both),
+            _ => None,
+        }
+    }
+}
+
+/// The audio codec of a stream.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Codec {
+    /// G.711 µ-law, 8 kHz.
+    Pcmu,
+    /// G.711 A-law, 8 kHz.
+    Pcma,
+    /// Opus.
+    Opus,
+    /// A free-form value such as `L16@16000h` or `PCMU@40i`.
+    Custom(String),
+}
+
+impl Codec {
+    /// The wire form.
+    pub fn as_wire(&self) -> &str {
+        match self {
+            Codec::Pcmu => "PCMU",
+            Codec::Pcma => "PCMA",
+            Codec::Opus => "OPUS",
+            Codec::Custom(value) => value,
+        }
+    }
+
+    /// Reads the wire form; anything unknown is `Custom`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "PCMU" => Codec::Pcmu,
+            "PCMA" => Codec::Pcma,
+            "OPUS" => Codec::Opus,
+            other => Codec::Custom(other.to_owned()),
+        }
+    }
+}
+
+/// The HTTP method of the stream's status callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum HttpMethod {
+    /// `GET`
+    Get,
+    /// `POST` (the service's default)
+    #[default]
+    Post,
+}
+
+impl HttpMethod {
+    /// The wire form.
+    pub fn as_wire(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+        }
+    }
+}
+
+/// Options of one call audio stream; build with the setters, then pass to `stream`.
+#[derive(Clone, Default, PartialEq)]
+pub struct StreamOptions {
+    /// Names one of several concurrent streams; echoed in events.
+    pub name: Option<String>,
+    /// The codec; the call's own codec when unset.
+    pub codec: Option<Codec>,
+    /// The track; the service's default (inbound) when unset.
+    pub track: Option<Track>,
+    /// HTTP(S) URL for status webhooks.
+    pub status_url: Option<String>,
+    /// Method of the status webhook.
+    pub status_url_method: Option<HttpMethod>,
+    /// Sent as `Authorization: Bearer …` on the stream's WebSocket handshake.
+    pub authorization_bearer_token: Option<String>,
+    /// Delivered in the stream's `start` message.
+    pub custom_parameters: Option<Map<String, Value>>,
+    /// The control id; generated when unset.
+    pub control_id: Option<ControlId>,
+    /// Accept a plain `ws://` url on a loopback host (testing only).
+    pub allow_insecure_loopback: bool,
+}
+
+impl std::fmt::Debug for StreamOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamOptions")
+            .field("name", &self.name)
+            .field("codec", &self.codec)
+            .field("track", &self.track)
+            .field("status_url", &self.status_url)
+            .field("status_url_method", &self.status_url_method)
+            .field(
+                "authorization_bearer_token",
+                &self.authorization_bearer_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("custom_parameters", &self.custom_parameters)
+            .field("control_id", &self.control_id)
+            .field("allow_insecure_loopback", &self.allow_insecure_loopback)
+            .finish()
+    }
+}
+
+impl StreamOptions {
+    /// Options with nothing set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets the stream's name.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    /// Sets the codec.
+    pub fn codec(mut self, codec: Codec) -> Self {
+        self.codec = Some(codec);
+        self
+    }
+    /// Sets the track.
+    pub fn track(mut self, track: Track) -> Self {
+        self.track = Some(track);
+        self
+    }
+    /// Sets the status webhook url.
+    pub fn status_url(mut self, url: impl Into<String>) -> Self {
+        self.status_url = Some(url.into());
+        self
+    }
+    /// Sets the status webhook method.
+    pub fn status_url_method(mut self, method: HttpMethod) -> Self {
+        self.status_url_method = Some(method);
+        self
+    }
+    /// Sets the bearer token for the stream's WebSocket handshake.
+    pub fn authorization_bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.authorization_bearer_token = Some(token.into());
+        self
+    }
+    /// Sets the custom parameters (a JSON object).
+    pub fn custom_parameters(mut self, params: Map<String, Value>) -> Self {
+        self.custom_parameters = Some(params);
+        self
+    }
+    /// Adds one custom parameter.
+    pub fn custom_parameter(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.custom_parameters
+            .get_or_insert_with(Map::new)
+            .insert(key.into(), value.into());
+        self
+    }
+    /// Sets the control id instead of a generated one.
+    pub fn control_id(mut self, id: impl Into<ControlId>) -> Self {
+        self.control_id = Some(id.into());
+        self
+    }
+    /// Accepts `ws://` on a loopback host. For tests against a local server only.
+    pub fn allow_insecure_loopback(mut self, allow: bool) -> Self {
+        self.allow_insecure_loopback = allow;
+        self
+    }
+
+    /// Checks the url and the options; returns the `calling.stream` params without the
+    /// `control_id`, `node_id` and `call_id`.
+    pub fn to_params(&self, url: &str) -> Result<Map<String, Value>, CommandError> {
+        check_stream_url(url, self.allow_insecure_loopback)?;
+        if let Some(token) = &self.authorization_bearer_token {
+            if token.trim().is_empty() {
+                return Err(CommandError::EmptyBearerToken);
+            }
+        }
+        if let Some(status) = &self.status_url {
+            let lower = status.to_ascii_lowercase();
+            if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+                return Err(CommandError::InvalidStatusUrl(status.clone()));
+            }
+        }
+        if let Some(name) = &self.name {
+            if name.is_empty() {
+                return Err(CommandError::InvalidOption("name is empty".into()));
+            }
+        }
+        let mut params = Map::new();
+        params.insert("url".into(), url.into());
+        if let Some(name) = &self.name {
+            params.insert("name".into(), name.as_str().into());
+        }
+        if let Some(codec) = &self.codec {
+            params.insert("codec".into(), codec.as_wire().into());
+        }
+        if let Some(track) = self.track {
+            params.insert("track".into(), track.as_wire().into());
+        }
+        if let Some(status) = &self.status_url {
+            params.insert("status_url".into(), status.as_str().into());
+        }
+        if let Some(method) = self.status_url_method {
+            params.insert("status_url_method".into(), method.as_wire().into());
+        }
+        if let Some(token) = &self.authorization_bearer_token {
+            params.insert("authorization_bearer_token".into(), token.as_str().into());
+        }
+        if let Some(custom) = &self.custom_parameters {
+            params.insert("custom_parameters".into(), Value::Object(custom.clone()));
+        }
+        Ok(params)
+    }
+}
+
+/// Checks that `url` is a `wss://` url with a host (or `ws://` to loopback when allowed).
+pub fn check_stream_url(url: &str, allow_insecure_loopback: bool) -> Result<(), CommandError> {
+    let invalid = |why: &str| CommandError::InvalidStreamUrl {
+        url: url.to_owned(),
+        reason: why.to_owned(),
+    };
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| invalid("not an absolute url"))?;
+    let host = host_of(rest);
+    if host.is_empty() {
+        return Err(invalid("no host"));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid("contains whitespace"));
+    }
+    match scheme.to_ascii_lowercase().as_str() {
+        "wss" => Ok(()),
+        "ws" if allow_insecure_loopback && is_loopback_host(host) => Ok(()),
+        "ws" if allow_insecure_loopback => Err(invalid("ws:// is only allowed to a loopback host")),
+        "ws" => Err(invalid(
+            "the service requires wss://; ws:// needs the loopback opt-in",
+        )),
+        _ => Err(invalid("the scheme must be wss://")),
+    }
+}
+
+/// The host part of `authority/path`, without port or brackets.
+fn host_of(rest: &str) -> &str {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit('@').next().unwrap_or_default();
+    if let Some(v6) = authority.strip_prefix('[') {
+        return v6.split(']').next().unwrap_or_default();
+    }
+    authority.split(':').next().unwrap_or_default()
+}
+
+/// Whether a host names this machine.
+pub fn is_loopback_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host == "::1"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_set_options_go_on_the_wire() {
+        let params = StreamOptions::new()
+            .to_params("wss://example.com/audio")
+            .expect("valid");
+        assert_eq!(Value::Object(params), json!({"url": "wss://example.com/audio"}));
+    }
+
+    #[test]
+    fn every_option_is_written_in_wire_form() {
+        let params = StreamOptions::new()
+            .name("s1")
+            .codec(Codec::Pcma)
+            .track(Track::Both)
+            .status_url("https://example.com/status")
+            .status_url_method(HttpMethod::Get)
+            .authorization_bearer_token("tok")
+            .custom_parameter("lang", "en")
+            .to_params("wss://example.com")
+            .expect("valid");
+        assert_eq!(
+            Value::Object(params),
+            json!({"url": "wss://example.com", "name": "s1", "codec": "PCMA",
+                   "track": "both_tracks", "status_url": "https://example.com/status",
+                   "status_url_method": "GET", "authorization_bearer_token": "tok",
+                   "custom_parameters": {"lang": "en"}})
+        );
+    }
+
+    #[test]
+    fn urls_are_checked() {
+        assert!(check_stream_url("wss://a.example/x", false).is_ok());
+        assert!(check_stream_url("WSS://a.example", false).is_ok());
+        assert!(check_stream_url("ws://a.example", false).is_err());
+        assert!(check_stream_url("ws://127.0.0.1:9000/x", false).is_err());
+        assert!(check_stream_url("ws://127.0.0.1:9000/x", true).is_ok());
+        assert!(check_stream_url("ws://[::1]:9000", true).is_ok());
+        assert!(check_stream_url("ws://localhost", true).is_ok());
+        assert!(check_stream_url("ws://example.com", true).is_err());
+        assert!(check_stream_url("https://a.example", false).is_err());
+        assert!(check_stream_url("wss://", false).is_err());
+        assert!(check_stream_url("example.com", false).is_err());
+        assert!(check_stream_url("wss://a b", false).is_err());
+    }
+
+    #[test]
+    fn empty_token_is_refused() {
+        let err = StreamOptions::new()
+            .authorization_bearer_token(" ")
+            .to_params("wss://a.example")
+            .expect_err("empty token");
+        assert_eq!(err, CommandError::EmptyBearerToken);
+    }
+
+    #[test]
+    fn tracks_read_both_forms() {
+        for (wire, short, track) in [
+            ("inbound_track", "inbound", Track::Inbound),
+            ("outbound_track", "outbound", Track::Outbound),
+            ("both_tracks", "both", Track::Both),
+        ] {
+            assert_eq!(Track::from_wire(wire), Some(track));
+            assert_eq!(Track::from_wire(short), Some(track));
+            assert_eq!(track.as_wire(), wire);
+        }
+        assert_eq!(Track::from_wire("sideways"), None);
+    }
+
+    #[test]
+    fn debug_hides_the_token() {
+        let options = StreamOptions::new().authorization_bearer_token("s3cret");
+        assert!(!format!("{options:?}").contains("s3cret"));
+    }
+}

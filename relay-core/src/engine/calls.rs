@@ -1,0 +1,522 @@
+//! Calls and their actions: commands on a call, routing of `calling.*` events by
+//! `call_id`, `control_id` and `tag`, and freeing state when a call ends.
+
+use super::requests::PendingKind;
+use super::{ActionEntry, CallEntry, Engine};
+use crate::action::play::{play_params, PlayMedia};
+use crate::action::stream_options::StreamOptions;
+use crate::action::{ActionKind, ActionOutcome};
+use crate::call::{CallInfo, CallState, Device, Direction, EndReason};
+use crate::error::{CommandError, ProtocolError, RequestError};
+use crate::event::{DialError, Event};
+use crate::ids::{CallId, ControlId, DialTag, RequestId};
+use serde_json::{json, Map, Value};
+use std::time::Instant;
+
+/// The ids of an action that was just started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionStart {
+    /// The start request; its `RequestCompleted` says whether the server took it.
+    pub request_id: RequestId,
+    /// The action's control id; its `ActionFinished` says how it ended.
+    pub control_id: ControlId,
+}
+
+/// An outbound dial plan: groups dialled one after another, devices within a group at once.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DialPlan {
+    /// The serial list of parallel groups.
+    pub devices: Vec<Vec<Device>>,
+    /// Maximum call duration in seconds.
+    pub max_duration: Option<u64>,
+}
+
+impl DialPlan {
+    /// A plan that rings one device.
+    pub fn single(device: Device) -> Self {
+        Self {
+            devices: vec![vec![device]],
+            max_duration: None,
+        }
+    }
+}
+
+impl Engine {
+    /// Answers an inbound call (`calling.answer`).
+    pub fn answer(&mut self, call_id: &CallId, now: Instant) -> Result<RequestId, CommandError> {
+        self.call_request(call_id, "calling.answer", Map::new(), now)
+    }
+
+    /// Hangs up a call (`calling.end` with a reason).
+    pub fn hangup(
+        &mut self,
+        call_id: &CallId,
+        reason: EndReason,
+        now: Instant,
+    ) -> Result<RequestId, CommandError> {
+        let mut params = Map::new();
+        params.insert("reason".into(), reason.as_wire().into());
+        self.call_request(call_id, "calling.end", params, now)
+    }
+
+    /// Dials out (`calling.dial`). The call arrives as `DialCompleted`.
+    pub fn dial(
+        &mut self,
+        plan: &DialPlan,
+        now: Instant,
+    ) -> Result<(RequestId, DialTag), CommandError> {
+        if plan.devices.iter().all(Vec::is_empty) {
+            return Err(CommandError::InvalidOption("dial plan has no device".into()));
+        }
+        self.check_call_cap()?;
+        let tag = DialTag::new(self.new_id());
+        let devices: Vec<Vec<Value>> = plan
+            .devices
+            .iter()
+            .map(|group| group.iter().map(Device::to_wire).collect())
+            .collect();
+        let mut params = Map::new();
+        params.insert("tag".into(), tag.as_str().into());
+        params.insert("devices".into(), json!(devices));
+        if let Some(max) = plan.max_duration {
+            params.insert("max_duration".into(), json!(max));
+        }
+        let id = self.submit(
+            "calling.dial",
+            params,
+            PendingKind::Dial(tag.clone()),
+            now,
+        )?;
+        self.dials.insert(tag.clone(), id.clone());
+        Ok((id, tag))
+    }
+
+    /// Streams the call's audio to a WebSocket (`calling.stream`).
+    pub fn stream(
+        &mut self,
+        call_id: &CallId,
+        url: &str,
+        options: &StreamOptions,
+        now: Instant,
+    ) -> Result<ActionStart, CommandError> {
+        let params = options.to_params(url)?;
+        self.start_action(
+            call_id,
+            ActionKind::Stream,
+            params,
+            options.control_id.clone(),
+            now,
+        )
+    }
+
+    /// Plays media into the call (`calling.play`).
+    pub fn play(
+        &mut self,
+        call_id: &CallId,
+        media: &[PlayMedia],
+        volume: Option<f64>,
+        now: Instant,
+    ) -> Result<ActionStart, CommandError> {
+        if media.is_empty() {
+            return Err(CommandError::InvalidOption("nothing to play".into()));
+        }
+        self.start_action(
+            call_id,
+            ActionKind::Play,
+            play_params(media, volume),
+            None,
+            now,
+        )
+    }
+
+    /// Starts any action (`calling.<kind>` with a `control_id`); record and tap use this.
+    /// The action is registered before its request goes out.
+    pub fn start_action(
+        &mut self,
+        call_id: &CallId,
+        kind: ActionKind,
+        mut params: Map<String, Value>,
+        control_id: Option<ControlId>,
+        now: Instant,
+    ) -> Result<ActionStart, CommandError> {
+        let call = self
+            .calls
+            .get(call_id)
+            .ok_or_else(|| CommandError::UnknownCall(call_id.clone()))?;
+        if let Some(id) = &control_id {
+            if id.as_str().is_empty() {
+                return Err(CommandError::InvalidOption("control id is empty".into()));
+            }
+            if call.actions.contains_key(id) {
+                return Err(CommandError::DuplicateControlId(id.clone()));
+            }
+        }
+        let control_id = control_id.unwrap_or_else(|| ControlId::new(self.new_id()));
+        params.insert("control_id".into(), control_id.as_str().into());
+        let method = kind.start_method();
+        let request_id = self.call_request_with(
+            call_id,
+            &method,
+            params,
+            PendingKind::ActionStart(call_id.clone(), control_id.clone()),
+            now,
+        )?;
+        if let Some(call) = self.calls.get_mut(call_id) {
+            call.actions.insert(
+                control_id.clone(),
+                ActionEntry {
+                    kind,
+                    stop_requested: false,
+                },
+            );
+        }
+        Ok(ActionStart {
+            request_id,
+            control_id,
+        })
+    }
+
+    /// Stops an action (`calling.<kind>.stop`). Its `ActionFinished` follows.
+    pub fn stop_action(
+        &mut self,
+        call_id: &CallId,
+        control_id: &ControlId,
+        now: Instant,
+    ) -> Result<RequestId, CommandError> {
+        let kind = self
+            .calls
+            .get(call_id)
+            .ok_or_else(|| CommandError::UnknownCall(call_id.clone()))?
+            .actions
+            .get(control_id)
+            .ok_or_else(|| CommandError::UnknownAction(control_id.clone()))?
+            .kind
+            .clone();
+        let mut params = Map::new();
+        params.insert("control_id".into(), control_id.as_str().into());
+        let id = self.call_request_with(
+            call_id,
+            &kind.stop_method(),
+            params,
+            PendingKind::ActionStop(call_id.clone(), control_id.clone()),
+            now,
+        )?;
+        if let Some(action) = self
+            .calls
+            .get_mut(call_id)
+            .and_then(|call| call.actions.get_mut(control_id))
+        {
+            action.stop_requested = true;
+        }
+        Ok(id)
+    }
+
+    fn call_request(
+        &mut self,
+        call_id: &CallId,
+        method: &str,
+        params: Map<String, Value>,
+        now: Instant,
+    ) -> Result<RequestId, CommandError> {
+        let kind = PendingKind::Call(call_id.clone());
+        self.call_request_with(call_id, method, params, kind, now)
+    }
+
+    fn call_request_with(
+        &mut self,
+        call_id: &CallId,
+        method: &str,
+        mut params: Map<String, Value>,
+        kind: PendingKind,
+        now: Instant,
+    ) -> Result<RequestId, CommandError> {
+        let call = self
+            .calls
+            .get(call_id)
+            .ok_or_else(|| CommandError::UnknownCall(call_id.clone()))?;
+        params.insert("node_id".into(), call.info.node_id.as_str().into());
+        params.insert("call_id".into(), call_id.as_str().into());
+        self.submit(method, params, kind, now)
+    }
+
+    fn check_call_cap(&self) -> Result<(), CommandError> {
+        match self.config.max_active_calls {
+            Some(limit) if self.calls.len() + self.dials.len() >= limit => {
+                Err(CommandError::TooManyCalls { limit })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Routes the data of one `signalwire.event` (already acked).
+    pub(super) fn handle_event(&mut self, outer: Value, now: Instant) {
+        let Some(event_type) = outer.get("event_type").and_then(Value::as_str) else {
+            self.protocol_error(ProtocolError::InvalidFrame(
+                "signalwire.event without event_type".into(),
+            ));
+            return;
+        };
+        let event_type = event_type.to_owned();
+        let data = outer.get("params").cloned().unwrap_or(Value::Null);
+        match event_type.as_str() {
+            "signalwire.authorization.state" => self.store_authorization_state(&data, &outer),
+            "calling.call.receive" => self.on_call_receive(&data, now),
+            "calling.call.state" => self.on_call_state(&data),
+            "calling.call.dial" => self.on_call_dial(&data),
+            "calling.error" => {
+                let text = |key: &str| match data.get(key) {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(other) => other.to_string(),
+                    None => String::new(),
+                };
+                self.events.push_back(Event::CallingError {
+                    code: text("code"),
+                    message: text("message"),
+                });
+            }
+            other => match ActionKind::from_event_type(other) {
+                Some(kind) => self.on_action_event(&event_type, kind, data),
+                None => self.events.push_back(Event::Other {
+                    event_type,
+                    params: data,
+                }),
+            },
+        }
+    }
+
+    fn invalid_event(&mut self, event_type: &str, reason: &str) {
+        self.protocol_error(ProtocolError::InvalidEvent {
+            event_type: event_type.to_owned(),
+            reason: reason.to_owned(),
+        });
+    }
+
+    fn on_call_receive(&mut self, data: &Value, now: Instant) {
+        let Some(info) = CallInfo::from_wire(data) else {
+            self.invalid_event("calling.call.receive", "no call_id or node_id");
+            return;
+        };
+        if self.calls.contains_key(&info.call_id) {
+            return; // A repeat, e.g. after a resume.
+        }
+        if let Some(limit) = self.config.max_active_calls {
+            if self.calls.len() + self.dials.len() >= limit {
+                self.decline(&info, limit, now);
+                return;
+            }
+        }
+        self.calls.insert(
+            info.call_id.clone(),
+            CallEntry {
+                info: info.clone(),
+                actions: Default::default(),
+            },
+        );
+        self.events.push_back(Event::IncomingCall(info));
+    }
+
+    /// Over the cap: hang up as busy without tracking the call.
+    fn decline(&mut self, info: &CallInfo, limit: usize, now: Instant) {
+        let mut params = Map::new();
+        params.insert("node_id".into(), info.node_id.as_str().into());
+        params.insert("call_id".into(), info.call_id.as_str().into());
+        params.insert("reason".into(), EndReason::Busy.as_wire().into());
+        // The queue can only be full while disconnected, and then no event arrives.
+        let _ = self.submit("calling.end", params, PendingKind::Internal, now);
+        self.events.push_back(Event::CallDeclined {
+            call_id: info.call_id.clone(),
+            limit,
+        });
+    }
+
+    fn on_call_state(&mut self, data: &Value) {
+        let Some(info) = CallInfo::from_wire(data) else {
+            self.invalid_event("calling.call.state", "no call_id or node_id");
+            return;
+        };
+        let end_reason = data
+            .get("end_reason")
+            .and_then(Value::as_str)
+            .map(EndReason::from_wire);
+        let call_id = info.call_id.clone();
+        let state = info.state.clone();
+        if let Some(call) = self.calls.get_mut(&call_id) {
+            call.info.state = state.clone();
+            if info.device.is_some() && call.info.device.is_none() {
+                call.info.device = info.device;
+            }
+        } else if info.tag.as_ref().is_some_and(|t| self.dials.contains_key(t)) {
+            let mut info = info;
+            info.direction = Direction::Outbound;
+            self.calls.insert(
+                call_id.clone(),
+                CallEntry {
+                    info,
+                    actions: Default::default(),
+                },
+            );
+        } else {
+            if !state.is_ended() {
+                self.protocol_error(ProtocolError::UnknownCall {
+                    event_type: "calling.call.state".into(),
+                    call_id,
+                });
+            }
+            return;
+        }
+        if state.is_ended() {
+            self.end_call(&call_id, ActionOutcome::CallEnded);
+        }
+        self.events.push_back(Event::CallState {
+            call_id,
+            state,
+            end_reason,
+        });
+    }
+
+    fn on_call_dial(&mut self, data: &Value) {
+        let Some(tag) = data.get("tag").and_then(Value::as_str).map(DialTag::new) else {
+            self.invalid_event("calling.call.dial", "no tag");
+            return;
+        };
+        let dial_state = data
+            .get("dial_state")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let Some(request_id) = self.dials.get(&tag).cloned() else {
+            self.invalid_event("calling.call.dial", "unknown tag");
+            return;
+        };
+        let result = match dial_state {
+            "answered" => {
+                let Some(mut info) = data.get("call").and_then(CallInfo::from_wire) else {
+                    self.invalid_event("calling.call.dial", "answered without call");
+                    return;
+                };
+                info.direction = Direction::Outbound;
+                info.tag = Some(tag.clone());
+                let entry = self
+                    .calls
+                    .entry(info.call_id.clone())
+                    .or_insert_with(|| CallEntry {
+                        info: info.clone(),
+                        actions: Default::default(),
+                    });
+                entry.info.state = CallState::Answered;
+                Ok(entry.info.clone())
+            }
+            "failed" => Err(DialError::Failed),
+            _ => return, // `dialing`: nothing to do yet.
+        };
+        self.dials.remove(&tag);
+        self.events.push_back(Event::DialCompleted {
+            request_id,
+            tag,
+            result,
+        });
+    }
+
+    fn on_action_event(&mut self, event_type: &str, kind: ActionKind, data: Value) {
+        let text = |key: &str| data.get(key).and_then(Value::as_str).map(str::to_owned);
+        let (Some(call_id), Some(control_id)) = (text("call_id"), text("control_id")) else {
+            self.invalid_event(event_type, "no call_id or control_id");
+            return;
+        };
+        let state = text("state")
+            .or_else(|| text(&format!("{}_state", kind.name())))
+            .unwrap_or_default();
+        let (call_id, control_id) = (CallId::new(call_id), ControlId::new(control_id));
+        let Some(action) = self
+            .calls
+            .get(&call_id)
+            .and_then(|call| call.actions.get(&control_id))
+        else {
+            self.protocol_error(ProtocolError::UnknownAction {
+                event_type: event_type.to_owned(),
+                control_id,
+            });
+            return;
+        };
+        if action.kind != kind {
+            self.invalid_event(event_type, "control id belongs to another kind of action");
+            return;
+        }
+        if kind.is_terminal(&state) {
+            let outcome = if action.stop_requested {
+                ActionOutcome::Stopped { event: data }
+            } else {
+                ActionOutcome::Finished { state, event: data }
+            };
+            self.finish_action(&call_id, &control_id, outcome);
+        } else {
+            self.events.push_back(Event::ActionState {
+                call_id,
+                control_id,
+                kind,
+                state,
+                event: data,
+            });
+        }
+    }
+
+    /// Removes an action and reports how it ended.
+    pub(super) fn finish_action(
+        &mut self,
+        call_id: &CallId,
+        control_id: &ControlId,
+        outcome: ActionOutcome,
+    ) {
+        let Some(action) = self
+            .calls
+            .get_mut(call_id)
+            .and_then(|call| call.actions.remove(control_id))
+        else {
+            return;
+        };
+        self.events.push_back(Event::ActionFinished {
+            call_id: call_id.clone(),
+            control_id: control_id.clone(),
+            kind: action.kind,
+            outcome,
+        });
+    }
+
+    /// Finishes every action of a call and frees it.
+    fn end_call(&mut self, call_id: &CallId, outcome: ActionOutcome) {
+        let Some(call) = self.calls.remove(call_id) else {
+            return;
+        };
+        for (control_id, action) in call.actions {
+            self.events.push_back(Event::ActionFinished {
+                call_id: call_id.clone(),
+                control_id,
+                kind: action.kind,
+                outcome: outcome.clone(),
+            });
+        }
+    }
+
+    /// The server says the call no longer exists (404/410): it is over.
+    pub(super) fn call_gone(&mut self, call_id: &CallId, error: &RequestError) {
+        let RequestError::Failed { code, .. } = error else {
+            return;
+        };
+        if !self.calls.contains_key(call_id) {
+            return;
+        }
+        self.end_call(call_id, ActionOutcome::CallGone { code: code.clone() });
+        self.events.push_back(Event::CallGone {
+            call_id: call_id.clone(),
+            code: code.clone(),
+        });
+    }
+
+    /// The session closed: every action finishes and every call is forgotten.
+    pub(super) fn close_all_calls(&mut self) {
+        let ids: Vec<CallId> = self.calls.keys().cloned().collect();
+        for call_id in ids {
+            self.end_call(&call_id, ActionOutcome::SessionClosed);
+        }
+        self.dials.clear();
+    }
+}

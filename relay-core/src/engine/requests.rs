@@ -1,0 +1,296 @@
+//! Requests in flight: ids, deadlines, the queue for requests made while disconnected, and
+//! the routing of responses to whoever asked.
+
+use super::{Engine, SessionState};
+use crate::action::ActionOutcome;
+use crate::error::{CommandError, ProtocolError, RequestError};
+use crate::event::{DialError, Event, Transmit};
+use crate::frame;
+use crate::ids::{CallId, ControlId, DialTag, RequestId};
+use serde_json::{Map, Value};
+use std::time::Instant;
+
+/// Who is waiting for a request's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum PendingKind {
+    /// `signalwire.connect`.
+    Connect { resuming: bool },
+    /// Our `signalwire.ping`.
+    Ping,
+    /// Sent by the engine itself (e.g. declining a call over the cap); no event.
+    Internal,
+    /// A user request on no particular call.
+    User,
+    /// A user request about one call (answer, end, …).
+    Call(CallId),
+    /// The start of an action.
+    ActionStart(CallId, ControlId),
+    /// The stop of an action.
+    ActionStop(CallId, ControlId),
+    /// `calling.dial`.
+    Dial(DialTag),
+}
+
+/// One request waiting for its answer (or for a connection).
+#[derive(Debug, Clone)]
+pub(super) struct Pending {
+    pub(super) method: String,
+    pub(super) frame: String,
+    pub(super) kind: PendingKind,
+    pub(super) deadline: Option<Instant>,
+    pub(super) sent: bool,
+}
+
+impl Engine {
+    /// Queues or sends a user request; refuses when closed or when the queue is full.
+    pub(super) fn submit(
+        &mut self,
+        method: &str,
+        params: Map<String, Value>,
+        kind: PendingKind,
+        now: Instant,
+    ) -> Result<RequestId, CommandError> {
+        if self.state == SessionState::Closed {
+            return Err(CommandError::Closed);
+        }
+        let ready = self.state == SessionState::Ready;
+        if !ready && self.queue.len() >= self.config.max_queued_requests {
+            return Err(CommandError::QueueFull {
+                capacity: self.config.max_queued_requests,
+            });
+        }
+        let id = RequestId::new(self.new_id());
+        let deadline = now + self.config.request_timeout;
+        let pending = Pending {
+            method: method.to_owned(),
+            frame: frame::request(id.as_str(), method, &params),
+            kind,
+            deadline: Some(deadline),
+            sent: ready,
+        };
+        if ready {
+            self.transmits.push_back(Transmit::Send(pending.frame.clone()));
+        } else {
+            self.queue.push_back(id.clone());
+        }
+        self.deadlines.insert((deadline, id.clone()));
+        self.pending.insert(id.clone(), pending);
+        Ok(id)
+    }
+
+    /// Sends a session request (connect, ping) on the open socket, bypassing the queue.
+    pub(super) fn send_now(
+        &mut self,
+        method: &str,
+        params: Map<String, Value>,
+        kind: PendingKind,
+        deadline: Option<Instant>,
+    ) -> RequestId {
+        let id = RequestId::new(self.new_id());
+        let text = frame::request(id.as_str(), method, &params);
+        self.transmits.push_back(Transmit::Send(text.clone()));
+        if let Some(at) = deadline {
+            self.deadlines.insert((at, id.clone()));
+        }
+        self.pending.insert(
+            id.clone(),
+            Pending {
+                method: method.to_owned(),
+                frame: text,
+                kind,
+                deadline,
+                sent: true,
+            },
+        );
+        id
+    }
+
+    fn take_pending(&mut self, id: &RequestId) -> Option<Pending> {
+        let pending = self.pending.remove(id)?;
+        if let Some(at) = pending.deadline {
+            self.deadlines.remove(&(at, id.clone()));
+        }
+        if !pending.sent {
+            self.queue.retain(|queued| queued != id);
+        }
+        Some(pending)
+    }
+
+    /// Sends everything that waited for the connection, oldest first.
+    pub(super) fn flush_queue(&mut self) {
+        while let Some(id) = self.queue.pop_front() {
+            if let Some(pending) = self.pending.get_mut(&id) {
+                pending.sent = true;
+                self.transmits.push_back(Transmit::Send(pending.frame.clone()));
+            }
+        }
+    }
+
+    /// The socket is gone: requests already sent on it may or may not have taken effect.
+    pub(super) fn fail_sent_requests(&mut self) {
+        let sent: Vec<RequestId> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.sent)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in sent {
+            if let Some(pending) = self.take_pending(&id) {
+                self.fail_request(id, pending, RequestError::ConnectionLost);
+            }
+        }
+    }
+
+    /// Every request fails with `Closed`: the session is over.
+    pub(super) fn fail_all_requests(&mut self) {
+        let ids: Vec<RequestId> = self.pending.keys().cloned().collect();
+        for id in ids {
+            if let Some(pending) = self.take_pending(&id) {
+                self.fail_request(id, pending, RequestError::Closed);
+            }
+        }
+    }
+
+    /// Fails the requests whose deadline passed; a sent one means a half-open socket.
+    pub(super) fn expire_requests(&mut self, now: Instant) {
+        let mut half_open = false;
+        while let Some((at, id)) = self.deadlines.first().cloned() {
+            if at > now {
+                break;
+            }
+            let Some(pending) = self.take_pending(&id) else {
+                self.deadlines.remove(&(at, id));
+                continue;
+            };
+            half_open |= pending.sent;
+            let error = RequestError::Timeout {
+                method: pending.method.clone(),
+            };
+            self.fail_request(id, pending, error);
+        }
+        if half_open
+            && matches!(
+                self.state,
+                SessionState::Ready | SessionState::Authenticating
+            )
+        {
+            self.lose_connection(now, true);
+        }
+    }
+
+    pub(super) fn handle_response(
+        &mut self,
+        id: RequestId,
+        outcome: Result<Value, (i64, String)>,
+        now: Instant,
+    ) {
+        let Some(pending) = self.take_pending(&id) else {
+            self.protocol_error(ProtocolError::UnknownRequest(id));
+            return;
+        };
+        match pending.kind {
+            PendingKind::Connect { resuming } => self.handle_connect_result(outcome, resuming, now),
+            PendingKind::Ping => self.missed_pings = 0,
+            PendingKind::Internal => {}
+            _ => {
+                let result = match outcome {
+                    Ok(result) => check_code(result),
+                    Err((code, message)) => Err(RequestError::Rpc { code, message }),
+                };
+                match result {
+                    Ok(result) => self.succeed_request(id, pending, result),
+                    Err(error) => self.fail_request(id, pending, error),
+                }
+            }
+        }
+    }
+
+    fn succeed_request(&mut self, id: RequestId, pending: Pending, result: Value) {
+        if let PendingKind::Dial(_) = pending.kind {
+            // The call arrives later by events; only a failure completes the dial now.
+            return;
+        }
+        self.events.push_back(Event::RequestCompleted {
+            request_id: id,
+            result: Ok(result),
+        });
+    }
+
+    /// Reports a failed request to whoever waits, finishing what depended on it.
+    pub(super) fn fail_request(&mut self, id: RequestId, pending: Pending, error: RequestError) {
+        match &pending.kind {
+            PendingKind::Connect { .. } | PendingKind::Ping | PendingKind::Internal => return,
+            PendingKind::Dial(tag) => {
+                self.dials.remove(tag);
+                self.events.push_back(Event::DialCompleted {
+                    request_id: id,
+                    tag: tag.clone(),
+                    result: Err(DialError::Request(error)),
+                });
+                return;
+            }
+            PendingKind::User => {}
+            PendingKind::Call(call_id) | PendingKind::ActionStop(call_id, _) => {
+                if error.is_call_gone() {
+                    self.call_gone(&call_id.clone(), &error);
+                }
+            }
+            PendingKind::ActionStart(call_id, control_id) => {
+                let outcome = match &error {
+                    RequestError::Failed { code, .. } if error.is_call_gone() => {
+                        ActionOutcome::CallGone { code: code.clone() }
+                    }
+                    other => ActionOutcome::Failed(other.clone()),
+                };
+                self.finish_action(call_id, control_id, outcome);
+                if error.is_call_gone() {
+                    self.call_gone(&call_id.clone(), &error);
+                }
+            }
+        }
+        self.events.push_back(Event::RequestCompleted {
+            request_id: id,
+            result: Err(error),
+        });
+    }
+}
+
+/// A result with a non-2xx `code` is a failure; a result without `code` is a success.
+fn check_code(result: Value) -> Result<Value, RequestError> {
+    let code = match result.get("code") {
+        Some(Value::String(code)) => code.clone(),
+        Some(Value::Number(code)) => code.to_string(),
+        _ => return Ok(result),
+    };
+    if code.len() == 3 && code.starts_with('2') {
+        return Ok(result);
+    }
+    let message = result
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    Err(RequestError::Failed { code, message })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn codes_are_checked() {
+        assert!(check_code(json!({"code": "200"})).is_ok());
+        assert!(check_code(json!({"code": 204})).is_ok());
+        assert!(check_code(json!({"protocol": "p"})).is_ok());
+        let err = check_code(json!({"code": "410", "message": "gone"})).expect_err("410");
+        assert!(err.is_call_gone());
+        assert_eq!(
+            check_code(json!({"code": "409"})),
+            Err(RequestError::Failed {
+                code: "409".into(),
+                message: String::new()
+            })
+        );
+    }
+}

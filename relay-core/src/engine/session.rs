@@ -1,0 +1,284 @@
+//! The session: connecting, authenticating, resuming, pings, server requests, reconnect
+//! and the final close.
+
+use super::requests::PendingKind;
+use super::{Engine, SessionState};
+use crate::error::{CommandError, ProtocolError, SessionError};
+use crate::event::{Event, Transmit};
+use crate::frame;
+use crate::ids::RequestId;
+use serde_json::{json, Map, Value};
+use std::time::{Duration, Instant};
+
+impl Engine {
+    /// Starts the session: emits `Transmit::Connect`. Later calls do nothing.
+    pub fn connect(&mut self, _now: Instant) {
+        if self.state == SessionState::Idle {
+            self.start_connecting();
+        }
+    }
+
+    pub(super) fn start_connecting(&mut self) {
+        self.state = SessionState::Connecting;
+        self.transmits.push_back(Transmit::Connect);
+    }
+
+    /// The socket asked for by `Transmit::Connect` is open: authenticate.
+    pub fn handle_connected(&mut self, now: Instant) {
+        if self.state != SessionState::Connecting {
+            return;
+        }
+        self.state = SessionState::Authenticating;
+        let mut params = Map::new();
+        params.insert(
+            "version".into(),
+            json!({"major": 2, "minor": 0, "revision": 0}),
+        );
+        params.insert("agent".into(), self.config.agent.clone().into());
+        params.insert("event_acks".into(), true.into());
+        params.insert("authentication".into(), self.config.credentials.to_wire());
+        if !self.config.contexts.is_empty() {
+            params.insert("contexts".into(), json!(self.config.contexts));
+        }
+        let resuming = self.protocol.is_some();
+        if let Some(protocol) = &self.protocol {
+            params.insert("protocol".into(), protocol.clone().into());
+        }
+        if let Some(state) = &self.authorization_state {
+            params.insert("authorization_state".into(), state.clone().into());
+        }
+        let deadline = now + self.config.request_timeout;
+        self.send_now(
+            "signalwire.connect",
+            params,
+            PendingKind::Connect { resuming },
+            Some(deadline),
+        );
+    }
+
+    /// The socket closed, or `Transmit::Connect` failed. Schedules a reconnect.
+    pub fn handle_disconnected(&mut self, now: Instant) {
+        if matches!(
+            self.state,
+            SessionState::Connecting | SessionState::Authenticating | SessionState::Ready
+        ) {
+            self.lose_connection(now, false);
+        }
+    }
+
+    /// Ends the session: closes the socket and resolves every request and action.
+    pub fn shutdown(&mut self, _now: Instant) {
+        self.close(SessionError::Shutdown);
+    }
+
+    /// Subscribes to more contexts (`signalwire.receive`); they are kept for reconnects.
+    pub fn receive(
+        &mut self,
+        contexts: &[String],
+        now: Instant,
+    ) -> Result<RequestId, CommandError> {
+        let id = self.submit(
+            "signalwire.receive",
+            contexts_params(contexts),
+            PendingKind::User,
+            now,
+        )?;
+        for context in contexts {
+            if !self.config.contexts.contains(context) {
+                self.config.contexts.push(context.clone());
+            }
+        }
+        Ok(id)
+    }
+
+    /// Unsubscribes from contexts (`signalwire.unreceive`).
+    pub fn unreceive(
+        &mut self,
+        contexts: &[String],
+        now: Instant,
+    ) -> Result<RequestId, CommandError> {
+        let id = self.submit(
+            "signalwire.unreceive",
+            contexts_params(contexts),
+            PendingKind::User,
+            now,
+        )?;
+        self.config.contexts.retain(|c| !contexts.contains(c));
+        Ok(id)
+    }
+
+    /// Sends any request (`execute(method, params)`), as the official SDKs allow.
+    pub fn execute(
+        &mut self,
+        method: &str,
+        params: Value,
+        now: Instant,
+    ) -> Result<RequestId, CommandError> {
+        let Value::Object(params) = params else {
+            return Err(CommandError::ParamsNotAnObject);
+        };
+        self.submit(method, params, PendingKind::User, now)
+    }
+
+    pub(super) fn handle_connect_result(
+        &mut self,
+        outcome: Result<Value, (i64, String)>,
+        resuming: bool,
+        now: Instant,
+    ) {
+        match outcome {
+            Ok(result) => {
+                let protocol = result
+                    .get("protocol")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                let resumed = resuming && protocol.is_some() && protocol == self.protocol;
+                if protocol.is_some() {
+                    self.protocol = protocol;
+                } else {
+                    self.protocol_error(ProtocolError::InvalidFrame(
+                        "signalwire.connect result has no protocol".into(),
+                    ));
+                }
+                self.identity = result
+                    .get("identity")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                self.auth_failures = 0;
+                self.backoff.reset();
+                self.missed_pings = 0;
+                self.state = SessionState::Ready;
+                self.next_ping = Some(now + self.config.ping_interval);
+                self.flush_queue();
+                self.events.push_back(Event::Ready {
+                    protocol: self.protocol.clone().unwrap_or_default(),
+                    resumed,
+                });
+            }
+            Err((code, message)) => {
+                self.auth_failures += 1;
+                self.events.push_back(Event::AuthRejected {
+                    code,
+                    message: message.clone(),
+                    attempts: self.auth_failures,
+                });
+                if self.auth_failures >= self.config.max_auth_failures {
+                    self.close(SessionError::AuthRejected {
+                        attempts: self.auth_failures,
+                        message,
+                    });
+                } else {
+                    self.lose_connection(now, true);
+                }
+            }
+        }
+    }
+
+    /// Sends a ping, or declares the socket dead when too many went unanswered.
+    pub(super) fn ping(&mut self, now: Instant) {
+        if self.missed_pings >= self.config.max_missed_pings {
+            self.lose_connection(now, true);
+            return;
+        }
+        self.missed_pings += 1;
+        let mut params = Map::new();
+        params.insert("timestamp".into(), json!(0));
+        self.send_now("signalwire.ping", params, PendingKind::Ping, None);
+        self.next_ping = Some(now + self.config.ping_interval);
+    }
+
+    /// Drops the current socket (emitting `Close` when we are the one closing) and
+    /// schedules the reconnect.
+    pub(super) fn lose_connection(&mut self, now: Instant, close: bool) {
+        if close {
+            self.transmits.push_back(Transmit::Close);
+        }
+        // Pings of the dead socket can never be answered now.
+        self.pending.retain(|_, p| p.kind != PendingKind::Ping);
+        self.fail_sent_requests();
+        self.missed_pings = 0;
+        self.next_ping = None;
+        let delay = if std::mem::take(&mut self.reconnect_at_once) {
+            Duration::ZERO
+        } else {
+            self.backoff.next_delay(&mut self.rng)
+        };
+        self.state = SessionState::Backoff { until: now + delay };
+        self.events.push_back(Event::Disconnected {
+            reconnect_in: delay,
+        });
+    }
+
+    /// Ends the session for good.
+    pub(super) fn close(&mut self, reason: SessionError) {
+        if self.state == SessionState::Closed {
+            return;
+        }
+        if matches!(
+            self.state,
+            SessionState::Connecting | SessionState::Authenticating | SessionState::Ready
+        ) {
+            self.transmits.push_back(Transmit::Close);
+        }
+        self.state = SessionState::Closed;
+        self.next_ping = None;
+        self.fail_all_requests();
+        self.close_all_calls();
+        self.events.push_back(Event::Closed(reason));
+    }
+
+    pub(super) fn handle_server_request(
+        &mut self,
+        id: Option<String>,
+        method: &str,
+        params: Value,
+        now: Instant,
+    ) {
+        let known = matches!(
+            method,
+            "signalwire.event" | "signalwire.ping" | "signalwire.disconnect"
+        );
+        // Ack first, then process: the server must not resend what we already have.
+        if let Some(id) = &id {
+            let reply = if known {
+                frame::ack(id)
+            } else {
+                frame::error_reply(id, -32601, "Method not found")
+            };
+            self.transmits.push_back(Transmit::Send(reply));
+        }
+        match method {
+            "signalwire.event" => self.handle_event(params, now),
+            "signalwire.ping" => {}
+            "signalwire.disconnect" => {
+                if params.get("restart").and_then(Value::as_bool) == Some(true) {
+                    self.protocol = None;
+                    self.authorization_state = None;
+                }
+                self.reconnect_at_once = true;
+                self.lose_connection(now, true);
+            }
+            other => self.protocol_error(ProtocolError::UnknownMethod(other.to_owned())),
+        }
+    }
+
+    pub(super) fn store_authorization_state(&mut self, data: &Value, outer: &Value) {
+        let state = data
+            .get("authorization_state")
+            .or_else(|| outer.get("authorization_state"))
+            .and_then(Value::as_str);
+        match state {
+            Some(state) => self.authorization_state = Some(state.to_owned()),
+            None => self.protocol_error(ProtocolError::InvalidEvent {
+                event_type: "signalwire.authorization.state".into(),
+                reason: "no authorization_state string".into(),
+            }),
+        }
+    }
+}
+
+fn contexts_params(contexts: &[String]) -> Map<String, Value> {
+    let mut params = Map::new();
+    params.insert("contexts".into(), json!(contexts));
+    params
+}

@@ -1,0 +1,223 @@
+//! The typed errors of the engine: misuse of a command, a failed request, bad peer input and
+//! the end of a session.
+//!
+//! All are cheap to compare so tests can assert on them exactly.
+
+use crate::ids::{CallId, ControlId, RequestId};
+use std::fmt;
+
+/// A command was refused before any frame was sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CommandError {
+    /// The stream url is not `wss://` (or `ws://` to loopback when allowed).
+    InvalidStreamUrl {
+        /// The url given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An `authorization_bearer_token` was given but is empty.
+    EmptyBearerToken,
+    /// The status url is not an HTTP(S) url.
+    InvalidStatusUrl(String),
+    /// Another option is invalid.
+    InvalidOption(String),
+    /// An action with this control id is already active on the call.
+    DuplicateControlId(ControlId),
+    /// No active call has this id (never seen, or already ended).
+    UnknownCall(CallId),
+    /// No active action has this control id on the call.
+    UnknownAction(ControlId),
+    /// The queue of requests waiting for a connection is full.
+    QueueFull {
+        /// Its capacity.
+        capacity: usize,
+    },
+    /// The cap on active calls is reached.
+    TooManyCalls {
+        /// The cap.
+        limit: usize,
+    },
+    /// `execute` params must be a JSON object.
+    ParamsNotAnObject,
+    /// The session is closed (shut down, or ended by a final error).
+    Closed,
+}
+
+impl fmt::Display for CommandError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CommandError::InvalidStreamUrl { url, reason } => {
+                write!(f, "invalid stream url {url:?}: {reason}")
+            }
+            CommandError::EmptyBearerToken => f.write_str("the stream's bearer token is empty"),
+            CommandError::InvalidStatusUrl(url) => {
+                write!(f, "invalid status url {url:?}: must be http:// or https://")
+            }
+            CommandError::InvalidOption(what) => write!(f, "invalid option: {what}"),
+            CommandError::DuplicateControlId(id) => {
+                write!(f, "control id {id} is already active on this call")
+            }
+            CommandError::UnknownCall(id) => write!(f, "no active call {id}"),
+            CommandError::UnknownAction(id) => write!(f, "no active action {id}"),
+            CommandError::QueueFull { capacity } => {
+                write!(f, "request queue full ({capacity} waiting for a connection)")
+            }
+            CommandError::TooManyCalls { limit } => {
+                write!(f, "too many active calls (limit {limit})")
+            }
+            CommandError::ParamsNotAnObject => f.write_str("params must be a JSON object"),
+            CommandError::Closed => f.write_str("the session is closed"),
+        }
+    }
+}
+
+impl std::error::Error for CommandError {}
+
+/// A request that went out (or waited to) did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// No response before the request's deadline.
+    Timeout {
+        /// The request's method.
+        method: String,
+    },
+    /// The server answered with a JSON-RPC error.
+    Rpc {
+        /// JSON-RPC error code.
+        code: i64,
+        /// Its message.
+        message: String,
+    },
+    /// The server answered with a non-2xx `code` in the result.
+    Failed {
+        /// The result's `code` (`"404"`, `"409"`, …).
+        code: String,
+        /// The result's `message`.
+        message: String,
+    },
+    /// The socket closed after the request was sent; whether it took effect is unknown.
+    ConnectionLost,
+    /// The session closed before the request could complete.
+    Closed,
+}
+
+impl RequestError {
+    /// Whether the server said the call does not exist or is gone (404/410).
+    pub fn is_call_gone(&self) -> bool {
+        matches!(self, RequestError::Failed { code, .. } if code == "404" || code == "410")
+    }
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RequestError::Timeout { method } => write!(f, "{method} timed out"),
+            RequestError::Rpc { code, message } => write!(f, "server error {code}: {message}"),
+            RequestError::Failed { code, message } => write!(f, "failed with {code}: {message}"),
+            RequestError::ConnectionLost => f.write_str("connection lost before the response"),
+            RequestError::Closed => f.write_str("the session is closed"),
+        }
+    }
+}
+
+impl std::error::Error for RequestError {}
+
+/// A frame from the server that could not be used. The session goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// Not JSON.
+    InvalidJson(String),
+    /// JSON, but not a JSON-RPC frame this protocol has.
+    InvalidFrame(String),
+    /// Larger than the configured maximum.
+    FrameTooLarge {
+        /// Its size in bytes.
+        size: usize,
+        /// The maximum.
+        limit: usize,
+    },
+    /// A response whose id matches no pending request.
+    UnknownRequest(RequestId),
+    /// A server request with a method this client does not know (answered with -32601).
+    UnknownMethod(String),
+    /// An event for a call this client does not track.
+    UnknownCall {
+        /// The event type.
+        event_type: String,
+        /// The call id it named.
+        call_id: CallId,
+    },
+    /// An action event whose control id matches no active action.
+    UnknownAction {
+        /// The event type.
+        event_type: String,
+        /// The control id it named.
+        control_id: ControlId,
+    },
+    /// An event whose params lack or mistype a field.
+    InvalidEvent {
+        /// The event type.
+        event_type: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProtocolError::InvalidJson(e) => write!(f, "frame is not JSON: {e}"),
+            ProtocolError::InvalidFrame(e) => write!(f, "not a JSON-RPC frame: {e}"),
+            ProtocolError::FrameTooLarge { size, limit } => {
+                write!(f, "frame of {size} bytes exceeds the {limit}-byte limit")
+            }
+            ProtocolError::UnknownRequest(id) => write!(f, "response to unknown request {id}"),
+            ProtocolError::UnknownMethod(m) => write!(f, "unknown server method {m}"),
+            ProtocolError::UnknownCall {
+                event_type,
+                call_id,
+            } => write!(f, "{event_type} for unknown call {call_id}"),
+            ProtocolError::UnknownAction {
+                event_type,
+                control_id,
+            } => write!(f, "{event_type} for unknown action {control_id}"),
+            ProtocolError::InvalidEvent { event_type, reason } => {
+                write!(f, "invalid {event_type}: {reason}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ProtocolError {}
+
+/// Why a session ended for good.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// Authentication was rejected too many times with no success in between.
+    AuthRejected {
+        /// How many rejections.
+        attempts: u32,
+        /// The server's last message.
+        message: String,
+    },
+    /// The user shut the session down.
+    Shutdown,
+}
+
+impl fmt::Display for SessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SessionError::AuthRejected { attempts, message } => {
+                write!(f, "authentication rejected {attempts} times: {message}")
+            }
+            SessionError::Shutdown => f.write_str("the session was shut down"),
+        }
+    }
+}
+
+impl std::error::Error for SessionError {}

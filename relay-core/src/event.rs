@@ -1,0 +1,141 @@
+//! What the engine tells its driver: events for the user and transmit instructions.
+
+use crate::action::{ActionKind, ActionOutcome};
+use crate::call::{CallInfo, CallState, EndReason};
+use crate::error::{ProtocolError, RequestError, SessionError};
+use crate::ids::{CallId, ControlId, DialTag, RequestId};
+use serde_json::Value;
+use std::time::Duration;
+
+/// An instruction for the IO layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transmit {
+    /// Open a new WebSocket, then call `handle_connected` (or `handle_disconnected` on failure).
+    Connect,
+    /// Send this text frame on the open socket.
+    Send(String),
+    /// Close the socket. The engine already counts it as closed.
+    Close,
+}
+
+/// Something that happened, for the user or the driver.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The session is authenticated (again).
+    Ready {
+        /// The server's `protocol` for this session.
+        protocol: String,
+        /// Whether the server resumed the earlier session.
+        resumed: bool,
+    },
+    /// The socket is gone; a `Connect` follows after `reconnect_in`.
+    Disconnected {
+        /// The backoff delay.
+        reconnect_in: Duration,
+    },
+    /// Authentication was rejected; the engine retries unless the session is closed too.
+    AuthRejected {
+        /// JSON-RPC error code.
+        code: i64,
+        /// Its message.
+        message: String,
+        /// Rejections so far with no success in between.
+        attempts: u32,
+    },
+    /// The session ended for good. Every pending request and action has been resolved.
+    Closed(SessionError),
+    /// An inbound call arrived on one of our contexts.
+    IncomingCall(CallInfo),
+    /// A call changed state. On `Ended` its state is freed right after this event.
+    CallState {
+        /// The call.
+        call_id: CallId,
+        /// The new state.
+        state: CallState,
+        /// Why it ended, on `Ended`.
+        end_reason: Option<EndReason>,
+    },
+    /// An inbound call arrived while the cap on active calls was reached; it was hung up
+    /// as busy and is not tracked.
+    CallDeclined {
+        /// The call.
+        call_id: CallId,
+        /// The cap.
+        limit: usize,
+    },
+    /// The server said the call no longer exists (404/410); its actions finished and its
+    /// state is freed.
+    CallGone {
+        /// The call.
+        call_id: CallId,
+        /// `"404"` or `"410"`.
+        code: String,
+    },
+    /// An outbound dial completed: the call is up, or the dial failed.
+    DialCompleted {
+        /// The dial's request id.
+        request_id: RequestId,
+        /// Its tag.
+        tag: DialTag,
+        /// The answered call, or the failure.
+        result: Result<CallInfo, DialError>,
+    },
+    /// A request completed. Its `result` is the server's result object.
+    RequestCompleted {
+        /// The request.
+        request_id: RequestId,
+        /// The server's result, or why there is none.
+        result: Result<Value, RequestError>,
+    },
+    /// An action reported a non-terminal state (a stream's `streaming`).
+    ActionState {
+        /// The call.
+        call_id: CallId,
+        /// The action.
+        control_id: ControlId,
+        /// Its kind.
+        kind: ActionKind,
+        /// The state reported.
+        state: String,
+        /// The event's params.
+        event: Value,
+    },
+    /// An action ended; its state is freed.
+    ActionFinished {
+        /// The call.
+        call_id: CallId,
+        /// The action.
+        control_id: ControlId,
+        /// Its kind.
+        kind: ActionKind,
+        /// How it ended.
+        outcome: ActionOutcome,
+    },
+    /// `calling.error` from the server.
+    CallingError {
+        /// Its code.
+        code: String,
+        /// Its message.
+        message: String,
+    },
+    /// An event type this library has no type for, passed through.
+    Other {
+        /// The `event_type`.
+        event_type: String,
+        /// The event's params.
+        params: Value,
+    },
+    /// A server frame could not be used; the session goes on.
+    Protocol(ProtocolError),
+}
+
+/// Why a dial produced no call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DialError {
+    /// `calling.call.dial` reported `failed`.
+    Failed,
+    /// The `calling.dial` request itself failed.
+    Request(RequestError),
+}

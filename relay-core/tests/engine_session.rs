@@ -1,0 +1,410 @@
+//! Session behaviour: connect, auth, pings, acks, disconnect, resume, backoff, queue.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{ack, config, Client};
+use relay_core::{
+    CommandError, Credentials, EngineConfig, Event, RequestError, SessionError, Transmit,
+};
+use serde_json::json;
+use std::time::Duration;
+
+#[test]
+fn connect_sends_the_full_handshake() {
+    let mut client = Client::new(config());
+    client.engine.connect(client.now);
+    assert_eq!(client.transmits(), vec![Transmit::Connect]);
+    client.engine.handle_connected(client.now);
+    let frame = client.sent_one("signalwire.connect");
+    assert_eq!(frame["jsonrpc"], "2.0");
+    assert_eq!(frame["id"].as_str().unwrap().len(), 36);
+    let mut params = frame["params"].clone();
+    assert!(params["agent"].as_str().unwrap().starts_with("relay-rs/"));
+    params.as_object_mut().unwrap().remove("agent");
+    assert_eq!(
+        params,
+        json!({"version": {"major": 2, "minor": 0, "revision": 0}, "event_acks": true,
+               "authentication": {"project": "project-1", "token": "token-1"},
+               "contexts": ["office"]})
+    );
+}
+
+#[test]
+fn jwt_authentication_is_sent_as_jwt_token() {
+    let mut client = Client::new(EngineConfig::new(Credentials::jwt("eyJ.jwt")));
+    client.engine.connect(client.now);
+    client.transmits();
+    client.engine.handle_connected(client.now);
+    let frame = client.sent_one("signalwire.connect");
+    assert_eq!(
+        frame["params"]["authentication"],
+        json!({"jwt_token": "eyJ.jwt"})
+    );
+    assert!(frame["params"].get("contexts").is_none());
+}
+
+#[test]
+fn result_protocol_and_identity_are_kept() {
+    let mut client = Client::new(config());
+    client.connect_and_auth("proto-abc");
+    assert_eq!(client.engine.protocol(), Some("proto-abc"));
+    assert_eq!(client.engine.identity(), Some("id-1"));
+    assert!(client.engine.is_ready());
+    assert_eq!(
+        client.drain_events(),
+        vec![Event::Ready {
+            protocol: "proto-abc".into(),
+            resumed: false
+        }]
+    );
+}
+
+#[test]
+fn auth_rejection_is_typed_and_final_after_three() {
+    let mut client = Client::new(config());
+    client.engine.connect(client.now);
+    for attempt in 1..=3u32 {
+        assert_eq!(client.transmits(), vec![Transmit::Connect]);
+        client.engine.handle_connected(client.now);
+        let connect = client.sent_one("signalwire.connect");
+        client.respond_error(&connect, -32002, "Authentication failed");
+        let events = client.drain_events();
+        assert_eq!(
+            events[0],
+            Event::AuthRejected {
+                code: -32002,
+                message: "Authentication failed".into(),
+                attempts: attempt
+            }
+        );
+        if attempt < 3 {
+            assert_eq!(client.transmits(), vec![Transmit::Close]);
+            assert!(matches!(events[1], Event::Disconnected { .. }));
+            client.jump();
+        } else {
+            assert_eq!(client.transmits(), vec![Transmit::Close]);
+            assert_eq!(
+                events[1],
+                Event::Closed(SessionError::AuthRejected {
+                    attempts: 3,
+                    message: "Authentication failed".into()
+                })
+            );
+        }
+    }
+    assert!(client.engine.is_closed());
+    assert_eq!(client.engine.poll_timeout(), None);
+    assert_eq!(
+        client.engine.execute("x", json!({}), client.now),
+        Err(CommandError::Closed)
+    );
+}
+
+#[test]
+fn a_success_resets_the_rejection_count() {
+    let mut client = Client::new(config());
+    client.engine.connect(client.now);
+    for _ in 0..2 {
+        client.transmits();
+        client.engine.handle_connected(client.now);
+        let connect = client.sent_one("signalwire.connect");
+        client.respond_error(&connect, -32002, "no");
+        client.jump();
+    }
+    client.transmits();
+    client.engine.handle_connected(client.now);
+    let connect = client.sent_one("signalwire.connect");
+    client.respond(&connect, json!({"protocol": "p"}));
+    client.engine.handle_disconnected(client.now);
+    client.drain_events();
+    client.jump();
+    client.transmits();
+    client.engine.handle_connected(client.now);
+    let connect = client.sent_one("signalwire.connect");
+    client.respond_error(&connect, -32002, "no");
+    let events = client.drain_events();
+    assert!(matches!(events[0], Event::AuthRejected { attempts: 1, .. }));
+    assert!(!client.engine.is_closed());
+}
+
+#[test]
+fn receive_and_unreceive_send_contexts() {
+    let mut client = Client::ready();
+    let id = client
+        .engine
+        .receive(&["sales".to_string()], client.now)
+        .unwrap();
+    let frame = client.sent_one("signalwire.receive");
+    assert_eq!(frame["id"], id.as_str());
+    assert_eq!(frame["params"], json!({"contexts": ["sales"]}));
+    client.respond(&frame, json!({"code": "200", "message": "Receiving"}));
+    assert_eq!(
+        client.drain_events(),
+        vec![Event::RequestCompleted {
+            request_id: id,
+            result: Ok(json!({"code": "200", "message": "Receiving"}))
+        }]
+    );
+    assert_eq!(client.engine.config().contexts, ["office", "sales"]);
+    client
+        .engine
+        .unreceive(&["office".to_string()], client.now)
+        .unwrap();
+    let frame = client.sent_one("signalwire.unreceive");
+    assert_eq!(frame["params"], json!({"contexts": ["office"]}));
+    assert_eq!(client.engine.config().contexts, ["sales"]);
+}
+
+#[test]
+fn every_server_request_is_acked_first() {
+    let mut client = Client::ready();
+    client.feed(json!({"jsonrpc": "2.0", "id": "p1", "method": "signalwire.ping", "params": {}}));
+    client.event("e1", "some.future.event", json!({"x": 1}));
+    assert_eq!(client.sent(), vec![ack("p1"), ack("e1")]);
+    assert_eq!(
+        client.drain_events(),
+        vec![Event::Other {
+            event_type: "some.future.event".into(),
+            params: json!({"x": 1})
+        }]
+    );
+}
+
+#[test]
+fn pings_go_out_on_the_interval_and_three_missed_mean_reconnect() {
+    let mut client = Client::ready();
+    assert_eq!(client.jump(), Duration::from_secs(30));
+    let ping = client.sent_one("signalwire.ping");
+    client.respond(&ping, json!({}));
+    for _ in 0..3 {
+        assert_eq!(client.jump(), Duration::from_secs(30));
+        client.sent_one("signalwire.ping");
+    }
+    client.jump();
+    assert_eq!(client.transmits(), vec![Transmit::Close]);
+    let events = client.drain_events();
+    assert!(matches!(events[..], [Event::Disconnected { .. }]));
+    client.jump();
+    assert_eq!(client.transmits(), vec![Transmit::Connect]);
+}
+
+#[test]
+fn authorization_state_and_protocol_are_sent_back_on_reconnect() {
+    let mut client = Client::ready();
+    client.event(
+        "a1",
+        "signalwire.authorization.state",
+        json!({"authorization_state": "opaque-state"}),
+    );
+    assert_eq!(client.sent(), vec![ack("a1")]);
+    assert!(client.engine.has_authorization_state());
+    client.engine.handle_disconnected(client.now);
+    let events = client.drain_events();
+    assert_eq!(
+        events,
+        vec![Event::Disconnected {
+            reconnect_in: match events[0] {
+                Event::Disconnected { reconnect_in } => reconnect_in,
+                _ => unreachable!(),
+            }
+        }]
+    );
+    client.jump();
+    assert_eq!(client.transmits(), vec![Transmit::Connect]);
+    client.engine.handle_connected(client.now);
+    let connect = client.sent_one("signalwire.connect");
+    assert_eq!(connect["params"]["protocol"], "proto-1");
+    assert_eq!(connect["params"]["authorization_state"], "opaque-state");
+    client.respond(&connect, json!({"protocol": "proto-1"}));
+    assert_eq!(
+        client.drain_events(),
+        vec![Event::Ready {
+            protocol: "proto-1".into(),
+            resumed: true
+        }]
+    );
+}
+
+#[test]
+fn server_disconnect_without_restart_resumes_at_once() {
+    let mut client = Client::ready();
+    client.feed(json!({"jsonrpc": "2.0", "id": "d1", "method": "signalwire.disconnect",
+                       "params": {"restart": false}}));
+    assert_eq!(
+        client.transmits(),
+        vec![
+            Transmit::Send(ack("d1").to_string()),
+            Transmit::Close
+        ]
+    );
+    assert_eq!(
+        client.drain_events(),
+        vec![Event::Disconnected {
+            reconnect_in: Duration::ZERO
+        }]
+    );
+    client.engine.handle_timeout(client.now);
+    assert_eq!(client.transmits(), vec![Transmit::Connect]);
+    client.engine.handle_connected(client.now);
+    assert_eq!(
+        client.sent_one("signalwire.connect")["params"]["protocol"],
+        "proto-1"
+    );
+}
+
+#[test]
+fn server_disconnect_with_restart_starts_fresh() {
+    let mut client = Client::ready();
+    client.event(
+        "a1",
+        "signalwire.authorization.state",
+        json!({"authorization_state": "s"}),
+    );
+    client.feed(json!({"jsonrpc": "2.0", "id": "d1", "method": "signalwire.disconnect",
+                       "params": {"restart": true}}));
+    client.transmits();
+    client.engine.handle_timeout(client.now);
+    client.transmits();
+    client.engine.handle_connected(client.now);
+    let connect = client.sent_one("signalwire.connect");
+    assert!(connect["params"].get("protocol").is_none());
+    assert!(connect["params"].get("authorization_state").is_none());
+}
+
+#[test]
+fn backoff_doubles_from_one_second_to_thirty() {
+    let mut config = config();
+    config.backoff.jitter = 0.0;
+    let mut client = Client::new(config);
+    client.engine.connect(client.now);
+    let mut delays = Vec::new();
+    for _ in 0..7 {
+        assert_eq!(client.transmits(), vec![Transmit::Connect]);
+        client.engine.handle_disconnected(client.now);
+        delays.push(client.jump().as_secs());
+    }
+    assert_eq!(delays, [1, 2, 4, 8, 16, 30, 30]);
+}
+
+#[test]
+fn requests_made_while_disconnected_go_out_after_auth() {
+    let mut client = Client::ready();
+    client.engine.handle_disconnected(client.now);
+    let id = client
+        .engine
+        .execute("calling.custom", json!({"a": 1}), client.now)
+        .unwrap();
+    assert!(client.sent().is_empty());
+    assert_eq!(client.engine.stats().queued_requests, 1);
+    client.jump();
+    client.transmits();
+    client.engine.handle_connected(client.now);
+    let connect = client.sent_one("signalwire.connect");
+    client.respond(&connect, json!({"protocol": "proto-1"}));
+    let frame = client.sent_one("calling.custom");
+    assert_eq!(frame["id"], id.as_str());
+    assert_eq!(frame["params"], json!({"a": 1}));
+}
+
+#[test]
+fn queue_overflow_is_an_error() {
+    let mut config = config();
+    config.max_queued_requests = 2;
+    let mut client = Client::new(config);
+    client.engine.connect(client.now);
+    client.engine.execute("a", json!({}), client.now).unwrap();
+    client.engine.execute("b", json!({}), client.now).unwrap();
+    assert_eq!(
+        client.engine.execute("c", json!({}), client.now),
+        Err(CommandError::QueueFull { capacity: 2 })
+    );
+}
+
+#[test]
+fn a_missed_deadline_times_out_and_reconnects() {
+    let mut client = Client::ready();
+    let id = client
+        .engine
+        .execute("calling.slow", json!({}), client.now)
+        .unwrap();
+    client.sent();
+    assert_eq!(client.jump(), Duration::from_secs(30));
+    let transmits = client.transmits();
+    assert!(transmits.contains(&Transmit::Close), "{transmits:?}");
+    let events = client.drain_events();
+    assert_eq!(
+        events[0],
+        Event::RequestCompleted {
+            request_id: id,
+            result: Err(RequestError::Timeout {
+                method: "calling.slow".into()
+            })
+        }
+    );
+    assert!(matches!(events[1], Event::Disconnected { .. }));
+}
+
+#[test]
+fn a_queued_request_times_out_without_a_reconnect_storm() {
+    let mut client = Client::ready();
+    client.engine.handle_disconnected(client.now);
+    client.drain_events();
+    let id = client.engine.execute("x", json!({}), client.now).unwrap();
+    client.advance(Duration::from_secs(31));
+    let events = client.drain_events();
+    assert!(events.contains(&Event::RequestCompleted {
+        request_id: id,
+        result: Err(RequestError::Timeout { method: "x".into() })
+    }));
+    assert_eq!(client.engine.stats().queued_requests, 0);
+    assert_eq!(client.engine.stats().deadlines, 0);
+}
+
+#[test]
+fn in_flight_requests_fail_when_the_socket_drops() {
+    let mut client = Client::ready();
+    let id = client.engine.execute("x", json!({}), client.now).unwrap();
+    client.sent();
+    client.engine.handle_disconnected(client.now);
+    assert_eq!(
+        client.drain_events()[0],
+        Event::RequestCompleted {
+            request_id: id,
+            result: Err(RequestError::ConnectionLost)
+        }
+    );
+}
+
+#[test]
+fn shutdown_resolves_everything() {
+    let mut client = Client::ready();
+    let id = client.engine.execute("x", json!({}), client.now).unwrap();
+    client.engine.shutdown(client.now);
+    assert_eq!(client.transmits().last(), Some(&Transmit::Close));
+    assert_eq!(
+        client.drain_events(),
+        vec![
+            Event::RequestCompleted {
+                request_id: id,
+                result: Err(RequestError::Closed)
+            },
+            Event::Closed(SessionError::Shutdown)
+        ]
+    );
+    assert_eq!(client.engine.stats(), Default::default());
+}
+
+#[test]
+fn debug_output_holds_no_secrets() {
+    let mut client = Client::ready();
+    client.event(
+        "a1",
+        "signalwire.authorization.state",
+        json!({"authorization_state": "very-secret-state"}),
+    );
+    let text = format!("{:?}", client.engine);
+    assert!(!text.contains("token-1"));
+    assert!(!text.contains("very-secret-state"));
+    assert!(text.contains("project-1"));
+}
