@@ -222,8 +222,9 @@ impl Engine {
         }
         self.state = SessionState::Closed;
         self.next_ping = None;
-        self.fail_all_requests();
+        // Actions first, so an action whose start is in flight ends as `SessionClosed`.
         self.close_all_calls();
+        self.fail_all_requests();
         self.events.push_back(Event::Closed(reason));
     }
 

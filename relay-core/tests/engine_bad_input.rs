@@ -1,0 +1,205 @@
+//! Bad peer input never panics: it becomes a typed protocol error and the session goes on.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{ack, Client};
+use proptest::prelude::*;
+use relay_core::{ControlId, Event, ProtocolError, RequestId, StreamOptions};
+use serde_json::json;
+
+fn protocol_errors(client: &mut Client) -> Vec<ProtocolError> {
+    client
+        .drain_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Protocol(p) => Some(p),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn malformed_json_is_a_typed_error_and_the_session_goes_on() {
+    let mut client = Client::ready();
+    client.engine.handle_frame("{not json", client.now);
+    client.engine.handle_frame("[]", client.now);
+    client.engine.handle_frame("42", client.now);
+    let errors = protocol_errors(&mut client);
+    assert!(matches!(errors[0], ProtocolError::InvalidJson(_)));
+    assert!(matches!(errors[1], ProtocolError::InvalidFrame(_)));
+    assert!(matches!(errors[2], ProtocolError::InvalidFrame(_)));
+    assert!(client.engine.is_ready());
+    client.event("e1", "x.y", json!({}));
+    assert_eq!(client.sent(), vec![ack("e1")]);
+}
+
+#[test]
+fn unknown_ids_are_reported() {
+    let mut client = Client::ready();
+    client.incoming("c1");
+    client.feed(json!({"jsonrpc": "2.0", "id": "nobody", "result": {}}));
+    client.call_state("ghost", "answered", None);
+    client.event(
+        "s1",
+        "calling.call.stream",
+        json!({"call_id": "c1", "node_id": "n", "control_id": "ghost-ctl", "state": "finished"}),
+    );
+    let errors = protocol_errors(&mut client);
+    assert_eq!(
+        errors,
+        vec![
+            ProtocolError::UnknownRequest(RequestId::new("nobody")),
+            ProtocolError::UnknownCall {
+                event_type: "calling.call.state".into(),
+                call_id: "ghost".into()
+            },
+            ProtocolError::UnknownAction {
+                event_type: "calling.call.stream".into(),
+                control_id: ControlId::new("ghost-ctl")
+            },
+        ]
+    );
+}
+
+#[test]
+fn unknown_server_methods_get_a_json_rpc_error() {
+    let mut client = Client::ready();
+    client.feed(json!({"jsonrpc": "2.0", "id": "m1", "method": "signalwire.teleport", "params": {}}));
+    assert_eq!(
+        client.sent(),
+        vec![json!({"jsonrpc": "2.0", "id": "m1", "error": {"code": -32601, "message": "Method not found"}})]
+    );
+    assert_eq!(
+        protocol_errors(&mut client),
+        vec![ProtocolError::UnknownMethod("signalwire.teleport".into())]
+    );
+}
+
+#[test]
+fn wrong_types_are_reported_not_trusted() {
+    let mut client = Client::ready();
+    client.event("e1", "calling.call.receive", json!({"call_id": 5}));
+    client.event("e2", "calling.call.state", json!("nope"));
+    client.event("e3", "calling.call.dial", json!({"tag": ["x"]}));
+    client.feed(json!({"jsonrpc": "2.0", "id": "e4", "method": "signalwire.event", "params": {"event_type": 7}}));
+    let errors = protocol_errors(&mut client);
+    assert_eq!(errors.len(), 4, "{errors:?}");
+    assert_eq!(client.engine.stats().calls, 0);
+}
+
+#[test]
+fn oversized_frames_are_refused() {
+    let mut config = common::config();
+    config.max_frame_size = 100;
+    let mut client = Client::new(config);
+    client.connect_and_auth("p");
+    client.drain_events();
+    client.engine.handle_frame(&"x".repeat(101), client.now);
+    assert_eq!(
+        protocol_errors(&mut client),
+        vec![ProtocolError::FrameTooLarge {
+            size: 101,
+            limit: 100
+        }]
+    );
+}
+
+fn valid_frames() -> Vec<String> {
+    vec![
+        json!({"jsonrpc": "2.0", "id": "e1", "method": "signalwire.event", "params": {"event_type": "calling.call.receive", "params": {"call_id": "c9", "node_id": "n", "context": "office", "call_state": "ringing"}}}).to_string(),
+        json!({"jsonrpc": "2.0", "id": "e2", "method": "signalwire.event", "params": {"event_type": "calling.call.state", "params": {"call_id": "c1", "node_id": "node-1", "call_state": "ended", "end_reason": "hangup"}}}).to_string(),
+        json!({"jsonrpc": "2.0", "id": "e3", "method": "signalwire.event", "params": {"event_type": "calling.call.stream", "params": {"call_id": "c1", "node_id": "node-1", "control_id": "ctl", "state": "finished"}}}).to_string(),
+        json!({"jsonrpc": "2.0", "id": "e4", "method": "signalwire.disconnect", "params": {"restart": true}}).to_string(),
+        json!({"jsonrpc": "2.0", "id": "x", "result": {"code": "200"}}).to_string(),
+        json!({"jsonrpc": "2.0", "id": "x", "error": {"code": -1, "message": "m"}}).to_string(),
+    ]
+}
+
+/// A fresh client with one call and one stream, so mutated frames can hit real state.
+fn busy_client() -> Client {
+    let mut client = Client::ready();
+    client.incoming("c1");
+    client
+        .engine
+        .stream(
+            &"c1".into(),
+            "wss://h",
+            &StreamOptions::new().control_id("ctl"),
+            client.now,
+        )
+        .unwrap();
+    client.sent();
+    client
+}
+
+fn mutate(frame: &str, seed: &[(usize, u8)]) -> String {
+    let mut bytes = frame.as_bytes().to_vec();
+    for &(pos, byte) in seed {
+        if bytes.is_empty() {
+            break;
+        }
+        let at = pos % bytes.len();
+        match byte % 3 {
+            0 => bytes[at] = byte,
+            1 => {
+                bytes.remove(at);
+            }
+            _ => bytes.insert(at, byte),
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_text_never_panics(text in ".{0,400}") {
+        let mut client = busy_client();
+        client.engine.handle_frame(&text, client.now);
+        client.drain_events();
+        client.sent();
+        prop_assert!(client.engine.stats().calls <= 1);
+    }
+
+    #[test]
+    fn mutated_frames_never_panic_and_the_session_goes_on(
+        which in 0usize..6,
+        edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..8),
+    ) {
+        let mut client = busy_client();
+        let frame = mutate(&valid_frames()[which], &edits);
+        client.engine.handle_frame(&frame, client.now);
+        client.drain_events();
+        client.sent();
+        // Whatever happened, the engine still answers a ping if it is connected.
+        if client.engine.is_ready() {
+            client.feed(json!({"jsonrpc": "2.0", "id": "ping-after", "method": "signalwire.ping"}));
+            prop_assert_eq!(client.sent(), vec![ack("ping-after")]);
+        }
+    }
+
+    #[test]
+    fn random_json_values_in_event_params_never_panic(
+        event_type in prop::sample::select(vec![
+            "calling.call.receive", "calling.call.state", "calling.call.dial",
+            "calling.call.stream", "calling.call.play", "calling.error",
+            "signalwire.authorization.state",
+        ]),
+        call_id in prop::option::of(prop::sample::select(vec!["c1", "c2", ""])),
+        state in prop::option::of(".{0,12}"),
+        number in any::<i64>(),
+    ) {
+        let mut client = busy_client();
+        let mut params = json!({"node_id": number, "control_id": "ctl", "tag": number,
+                                "dial_state": state, "call_state": state, "state": state,
+                                "authorization_state": number, "code": number});
+        if let Some(call_id) = call_id {
+            params["call_id"] = json!(call_id);
+        }
+        client.event("ev", event_type, params);
+        prop_assert_eq!(client.sent().first().cloned(), Some(ack("ev")));
+        client.drain_events();
+    }
+}

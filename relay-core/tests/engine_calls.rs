@@ -1,0 +1,264 @@
+//! Calls: inbound, state, answer, hangup, dial by tag, cap, and state freed at the end.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{ack, config, Client};
+use relay_core::{
+    CallId, CallState, CommandError, DialError, DialPlan, Device, Direction, EndReason, Event,
+    RequestError,
+};
+use serde_json::json;
+
+#[test]
+fn inbound_call_is_typed() {
+    let mut client = Client::ready();
+    client.event(
+        "e1",
+        "calling.call.receive",
+        json!({"call_id": "c1", "node_id": "n1", "context": "office", "call_state": "ringing",
+               "direction": "inbound", "tag": "t", "segment_id": "s", "project_id": "p",
+               "device": {"type": "phone", "params": {"from_number": "+1555", "to_number": "+1666"}}}),
+    );
+    assert_eq!(client.sent(), vec![ack("e1")]);
+    let events = client.drain_events();
+    let [Event::IncomingCall(call)] = &events[..] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(call.call_id, CallId::new("c1"));
+    assert_eq!(call.node_id.as_str(), "n1");
+    assert_eq!(call.context.as_deref(), Some("office"));
+    assert_eq!(call.direction, Direction::Inbound);
+    assert_eq!(call.state, CallState::Ringing);
+    assert_eq!(call.device, Some(Device::phone("+1555", "+1666")));
+}
+
+#[test]
+fn answer_and_hangup_send_exact_frames() {
+    let mut client = Client::ready();
+    client.incoming("c1");
+    let call = CallId::new("c1");
+    let id = client.engine.answer(&call, client.now).unwrap();
+    let frame = client.sent_one("calling.answer");
+    assert_eq!(
+        frame,
+        json!({"jsonrpc": "2.0", "id": id.as_str(), "method": "calling.answer",
+               "params": {"node_id": "node-1", "call_id": "c1"}})
+    );
+    client.respond(&frame, json!({"code": "200", "message": "Answered"}));
+    assert!(matches!(
+        &client.drain_events()[..],
+        [Event::RequestCompleted { result: Ok(_), .. }]
+    ));
+    client.call_state("c1", "answered", None);
+    assert_eq!(
+        client.engine.call(&call).unwrap().state,
+        CallState::Answered
+    );
+    client.engine.hangup(&call, EndReason::Busy, client.now).unwrap();
+    let frame = client.sent().pop().unwrap();
+    assert_eq!(frame["method"], "calling.end");
+    assert_eq!(
+        frame["params"],
+        json!({"node_id": "node-1", "call_id": "c1", "reason": "busy"})
+    );
+}
+
+#[test]
+fn ended_call_reports_its_reason_and_is_freed() {
+    let mut client = Client::ready();
+    client.incoming("c1");
+    client.call_state("c1", "ending", None);
+    client.call_state("c1", "ended", Some("noAnswer"));
+    let events = client.drain_events();
+    assert_eq!(
+        events.last().unwrap(),
+        &Event::CallState {
+            call_id: CallId::new("c1"),
+            state: CallState::Ended,
+            end_reason: Some(EndReason::NoAnswer)
+        }
+    );
+    assert_eq!(client.engine.stats().calls, 0);
+    assert_eq!(
+        client.engine.answer(&CallId::new("c1"), client.now),
+        Err(CommandError::UnknownCall(CallId::new("c1")))
+    );
+}
+
+#[test]
+fn commands_on_unknown_calls_are_refused_before_sending() {
+    let mut client = Client::ready();
+    assert_eq!(
+        client.engine.answer(&CallId::new("nope"), client.now),
+        Err(CommandError::UnknownCall(CallId::new("nope")))
+    );
+    assert!(client.sent().is_empty());
+}
+
+#[test]
+fn dial_is_correlated_by_tag() {
+    let mut client = Client::ready();
+    let plan = DialPlan::single(Device::phone("+1000", "+2000"));
+    let (id, tag) = client.engine.dial(&plan, client.now).unwrap();
+    let frame = client.sent_one("calling.dial");
+    assert_eq!(
+        frame["params"],
+        json!({"tag": tag.as_str(), "devices": [[{"type": "phone",
+               "params": {"from_number": "+1000", "to_number": "+2000"}}]]})
+    );
+    client.respond(&frame, json!({"code": "200", "message": "Dialing"}));
+    assert!(client.drain_events().is_empty());
+    for state in ["created", "ringing", "answered"] {
+        client.event(
+            &format!("s-{state}"),
+            "calling.call.state",
+            json!({"call_id": "out1", "node_id": "n9", "tag": tag.as_str(),
+                   "call_state": state, "direction": "outbound"}),
+        );
+    }
+    client.event(
+        "d1",
+        "calling.call.dial",
+        json!({"tag": tag.as_str(), "node_id": "n9", "dial_state": "answered",
+               "call": {"call_id": "out1", "node_id": "n9", "tag": tag.as_str(),
+                        "call_state": "answered",
+                        "device": {"type": "phone", "params": {"from_number": "+1000", "to_number": "+2000"}}}}),
+    );
+    let events = client.drain_events();
+    let Some(Event::DialCompleted {
+        request_id,
+        tag: got_tag,
+        result: Ok(call),
+    }) = events.last()
+    else {
+        panic!("{events:?}")
+    };
+    assert_eq!(request_id, &id);
+    assert_eq!(got_tag, &tag);
+    assert_eq!(call.call_id.as_str(), "out1");
+    assert_eq!(call.direction, Direction::Outbound);
+    assert_eq!(call.state, CallState::Answered);
+    assert_eq!(client.engine.stats().dials, 0);
+    assert_eq!(client.engine.stats().calls, 1);
+}
+
+#[test]
+fn failed_dial_reports_failure() {
+    let mut client = Client::ready();
+    let (_, tag) = client
+        .engine
+        .dial(&DialPlan::single(Device::phone("+1", "+2")), client.now)
+        .unwrap();
+    client.sent();
+    client.event(
+        "d1",
+        "calling.call.dial",
+        json!({"tag": tag.as_str(), "node_id": "n", "dial_state": "failed"}),
+    );
+    assert!(matches!(
+        &client.drain_events()[..],
+        [Event::DialCompleted {
+            result: Err(DialError::Failed),
+            ..
+        }]
+    ));
+    assert_eq!(client.engine.stats().dials, 0);
+}
+
+#[test]
+fn dial_request_error_completes_the_dial() {
+    let mut client = Client::ready();
+    client
+        .engine
+        .dial(&DialPlan::single(Device::phone("+1", "+2")), client.now)
+        .unwrap();
+    let frame = client.sent_one("calling.dial");
+    client.respond(&frame, json!({"code": "403", "message": "no"}));
+    assert!(matches!(
+        &client.drain_events()[..],
+        [Event::DialCompleted {
+            result: Err(DialError::Request(RequestError::Failed { .. })),
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn active_call_cap_declines_inbound_and_refuses_dial() {
+    let mut cfg = config();
+    cfg.max_active_calls = Some(1);
+    let mut client = Client::new(cfg);
+    client.connect_and_auth("p");
+    client.drain_events();
+    client.incoming("c1");
+    client.event(
+        "e2",
+        "calling.call.receive",
+        json!({"call_id": "c2", "node_id": "n2", "context": "office", "call_state": "ringing"}),
+    );
+    let sent = client.sent();
+    assert_eq!(sent[0], ack("e2"));
+    assert_eq!(sent[1]["method"], "calling.end");
+    assert_eq!(
+        sent[1]["params"],
+        json!({"node_id": "n2", "call_id": "c2", "reason": "busy"})
+    );
+    assert_eq!(
+        client.drain_events(),
+        vec![Event::CallDeclined {
+            call_id: CallId::new("c2"),
+            limit: 1
+        }]
+    );
+    assert_eq!(
+        client
+            .engine
+            .dial(&DialPlan::single(Device::phone("+1", "+2")), client.now),
+        Err(CommandError::TooManyCalls { limit: 1 })
+    );
+}
+
+#[test]
+fn calls_survive_a_reconnect() {
+    let mut client = Client::ready();
+    client.incoming("c1");
+    client.engine.handle_disconnected(client.now);
+    client.jump();
+    client.transmits();
+    client.engine.handle_connected(client.now);
+    let connect = client.sent_one("signalwire.connect");
+    client.respond(&connect, json!({"protocol": "proto-1"}));
+    client.engine.answer(&CallId::new("c1"), client.now).unwrap();
+    client.sent_one("calling.answer");
+}
+
+#[test]
+fn a_hundred_thousand_calls_leave_empty_tables() {
+    let mut client = Client::ready();
+    for i in 0..100_000u32 {
+        let call = format!("c{i}");
+        client.incoming(&call);
+        let call_id = CallId::new(call.as_str());
+        client.engine.answer(&call_id, client.now).unwrap();
+        let answer = client.sent().pop().unwrap();
+        client.respond(&answer, json!({"code": "200"}));
+        if i % 2 == 0 {
+            client
+                .engine
+                .stream(
+                    &call_id,
+                    "wss://example.com/a",
+                    &Default::default(),
+                    client.now,
+                )
+                .unwrap();
+            let stream = client.sent().pop().unwrap();
+            client.respond(&stream, json!({"code": "200"}));
+        }
+        client.call_state(&call, "ended", Some("hangup"));
+        client.sent();
+        client.drain_events();
+    }
+    assert_eq!(client.engine.stats(), Default::default());
+}
