@@ -7,6 +7,8 @@
 pub mod action;
 pub mod call;
 pub mod config;
+#[cfg(feature = "driver")]
+pub mod driver;
 pub mod engine;
 pub mod error;
 pub mod event;

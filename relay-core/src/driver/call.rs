@@ -1,0 +1,198 @@
+//! `Call`: a cheap, `Send` handle on one live call.
+
+use super::action::{self, ActionHandle};
+use super::client::ClientInner;
+use super::completion::Completion;
+use super::error::Error;
+use crate::action::play::PlayMedia;
+use crate::action::stream_options::StreamOptions;
+use crate::action::ActionKind;
+use crate::call::{CallInfo, CallState, Device, Direction, EndReason};
+use crate::ids::CallId;
+use serde_json::Value;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// How a call ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CallEnd {
+    /// The server reported `ended`, with its reason.
+    Ended(Option<EndReason>),
+    /// The server said the call no longer exists (404/410).
+    Gone(String),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum CallOutcome {
+    End(CallEnd),
+    SessionClosed,
+}
+
+/// State shared between the event loop and the handles of one call.
+pub(crate) struct CallShared {
+    pub(crate) info: CallInfo,
+    pub(crate) state: Mutex<CallState>,
+    pub(crate) ended: Completion<CallOutcome>,
+}
+
+impl CallShared {
+    pub(crate) fn new(info: CallInfo) -> Self {
+        Self {
+            state: Mutex::new(info.state.clone()),
+            info,
+            ended: Completion::default(),
+        }
+    }
+
+    pub(crate) fn set_state(&self, state: CallState) {
+        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = state;
+    }
+}
+
+/// One live call. Clone it freely; all clones control the same call.
+#[derive(Clone)]
+pub struct Call {
+    pub(crate) shared: Arc<CallShared>,
+    pub(crate) client: Arc<ClientInner>,
+}
+
+impl fmt::Debug for Call {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call")
+            .field("call_id", &self.shared.info.call_id)
+            .field("direction", &self.shared.info.direction)
+            .field("state", &self.state())
+            .finish()
+    }
+}
+
+/// The stream half of the API: a [`Call::stream`] returns this.
+pub type StreamAction = ActionHandle;
+/// A [`Call::play`] returns this.
+pub type PlayAction = ActionHandle;
+
+impl Call {
+    /// The server's call id.
+    pub fn id(&self) -> &CallId {
+        &self.shared.info.call_id
+    }
+
+    /// What the call looked like when it arrived (or was dialled).
+    pub fn info(&self) -> &CallInfo {
+        &self.shared.info
+    }
+
+    /// Inbound or outbound.
+    pub fn direction(&self) -> &Direction {
+        &self.shared.info.direction
+    }
+
+    /// The context the call arrived on.
+    pub fn context(&self) -> Option<&str> {
+        self.shared.info.context.as_deref()
+    }
+
+    /// The far-end device.
+    pub fn device(&self) -> Option<&Device> {
+        self.shared.info.device.as_ref()
+    }
+
+    /// The calling number.
+    pub fn from_number(&self) -> Option<&str> {
+        self.shared.info.from_number()
+    }
+
+    /// The called number.
+    pub fn to_number(&self) -> Option<&str> {
+        self.shared.info.to_number()
+    }
+
+    /// The latest state.
+    pub fn state(&self) -> CallState {
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Answers the call and waits for the server to accept.
+    pub async fn answer(&self) -> Result<(), Error> {
+        let id = self.id().clone();
+        self.client
+            .request(Box::new(move |engine, now| engine.answer(&id, now)))
+            .await
+            .map(drop)
+    }
+
+    /// Hangs up with reason `hangup`.
+    pub async fn hangup(&self) -> Result<(), Error> {
+        self.hangup_with(EndReason::Hangup).await
+    }
+
+    /// Hangs up with a reason (`busy`, `decline`, …).
+    pub async fn hangup_with(&self, reason: EndReason) -> Result<(), Error> {
+        let id = self.id().clone();
+        self.client
+            .request(Box::new(move |engine, now| engine.hangup(&id, reason, now)))
+            .await
+            .map(drop)
+    }
+
+    /// Streams the call's audio to `url` (`wss://`). Resolves once the server has accepted
+    /// the stream; the returned action then yields `streaming` and its outcome.
+    pub async fn stream(&self, url: &str, options: StreamOptions) -> Result<StreamAction, Error> {
+        let id = self.id().clone();
+        let url = url.to_owned();
+        action::start(
+            &self.client,
+            id.clone(),
+            ActionKind::Stream,
+            Box::new(move |engine, now| engine.stream(&id, &url, &options, now)),
+        )
+        .await
+    }
+
+    /// Plays media into the call.
+    pub async fn play(&self, media: Vec<PlayMedia>) -> Result<PlayAction, Error> {
+        let id = self.id().clone();
+        action::start(
+            &self.client,
+            id.clone(),
+            ActionKind::Play,
+            Box::new(move |engine, now| engine.play(&id, &media, None, now)),
+        )
+        .await
+    }
+
+    /// Starts any other action (`record`, `tap`, …) with raw params.
+    pub async fn start_action(
+        &self,
+        kind: ActionKind,
+        params: serde_json::Map<String, Value>,
+    ) -> Result<ActionHandle, Error> {
+        let id = self.id().clone();
+        action::start(
+            &self.client,
+            id.clone(),
+            kind.clone(),
+            Box::new(move |engine, now| engine.start_action(&id, kind, params, None, now)),
+        )
+        .await
+    }
+
+    /// Waits until the call has ended. Resolves with [`Error::Closed`] if the client shuts
+    /// down first. Cancel-safe.
+    pub async fn wait_for_ended(&self) -> Result<CallEnd, Error> {
+        match self.shared.ended.wait().await {
+            Some(CallOutcome::End(end)) => Ok(end),
+            Some(CallOutcome::SessionClosed) | None => Err(Error::Closed),
+        }
+    }
+
+    /// Whether the call has ended.
+    pub fn is_ended(&self) -> bool {
+        self.shared.ended.get().is_some()
+    }
+}

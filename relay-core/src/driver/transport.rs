@@ -1,0 +1,229 @@
+//! The WebSocket transport: TLS by rustls (webpki roots, plus extra CAs when given), the
+//! handshake, and text frames in and out. Written once for every runtime.
+
+use super::runtime::{ByteStream, Runtime};
+use async_trait::async_trait;
+use async_tungstenite::tungstenite::client::IntoClientRequest;
+use async_tungstenite::tungstenite::protocol::WebSocketConfig;
+use async_tungstenite::tungstenite::Message;
+use async_tungstenite::WebSocketStream;
+use futures_rustls::rustls;
+use futures_util::{SinkExt, StreamExt};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName};
+use std::fmt;
+use std::sync::Arc;
+
+/// A text-frame connection to the RELAY service.
+#[async_trait]
+pub trait Transport: Send {
+    /// Queues a frame; [`Transport::flush`] sends what is queued.
+    async fn send(&mut self, text: String) -> Result<(), String>;
+    /// Sends everything queued.
+    async fn flush(&mut self) -> Result<(), String>;
+    /// The next text frame; `None` when the socket closed. Cancel-safe.
+    async fn recv(&mut self) -> Option<Result<String, String>>;
+    /// Closes the socket politely.
+    async fn close(&mut self);
+}
+
+/// Where and how to connect.
+#[derive(Clone)]
+pub struct ConnectOptions {
+    /// `wss://host[:port]` (or `ws://` when `allow_insecure` is set).
+    pub url: String,
+    /// Accept a plain `ws://` url (loopback testing only).
+    pub allow_insecure: bool,
+    /// Extra trusted CA certificates in PEM (for a local server with a test CA).
+    pub extra_ca_pem: Option<Vec<u8>>,
+    /// Largest frame accepted, in bytes.
+    pub max_frame_size: usize,
+}
+
+impl fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectOptions")
+            .field("url", &self.url)
+            .field("allow_insecure", &self.allow_insecure)
+            .field("extra_ca_pem", &self.extra_ca_pem.as_ref().map(Vec::len))
+            .field("max_frame_size", &self.max_frame_size)
+            .finish()
+    }
+}
+
+/// Splits `scheme://host[:port][/path]` into its parts, with the scheme's default port.
+pub(crate) fn split_url(url: &str) -> Result<(bool, String, u16), String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| format!("{url:?} is not an absolute url"))?;
+    let secure = match scheme.to_ascii_lowercase().as_str() {
+        "wss" => true,
+        "ws" => false,
+        other => return Err(format!("scheme {other:?} is not ws or wss")),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (host, after) = v6
+            .split_once(']')
+            .ok_or_else(|| format!("bad IPv6 host in {url:?}"))?;
+        (host.to_owned(), after.strip_prefix(':'))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((host, port)) => (host.to_owned(), Some(port)),
+            None => (authority.to_owned(), None),
+        }
+    };
+    if host.is_empty() {
+        return Err(format!("{url:?} has no host"));
+    }
+    let port = match port {
+        Some(p) => p.parse().map_err(|_| format!("bad port in {url:?}"))?,
+        None if secure => 443,
+        None => 80,
+    };
+    Ok((secure, host, port))
+}
+
+/// The rustls client configuration: webpki roots plus any extra CA given in PEM.
+pub fn tls_client_config(extra_ca_pem: Option<&[u8]>) -> Result<Arc<rustls::ClientConfig>, String> {
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(pem) = extra_ca_pem {
+        let mut added = 0;
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            let cert = cert.map_err(|e| format!("bad CA PEM: {e}"))?;
+            roots
+                .add(cert)
+                .map_err(|e| format!("bad CA certificate: {e}"))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err("the CA file holds no certificate".into());
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// Opens `options.url` over TCP from `runtime`, adds TLS for `wss://`, and does the
+/// WebSocket handshake. `headers` are added to the handshake request.
+pub async fn connect_websocket(
+    runtime: &dyn Runtime,
+    options: &ConnectOptions,
+    headers: &[(&str, &str)],
+) -> Result<WebSocketStream<Box<dyn ByteStream>>, String> {
+    let (secure, host, port) = split_url(&options.url)?;
+    if !secure && !options.allow_insecure {
+        return Err(format!(
+            "{} is not wss://; plain ws:// needs the insecure opt-in",
+            options.url
+        ));
+    }
+    let tcp = runtime
+        .connect_tcp(&host, port)
+        .await
+        .map_err(|e| format!("connect {host}:{port}: {e}"))?;
+    let stream: Box<dyn ByteStream> = if secure {
+        let config = tls_client_config(options.extra_ca_pem.as_deref())?;
+        let name = ServerName::try_from(host.clone()).map_err(|e| format!("{host}: {e}"))?;
+        let tls = futures_rustls::TlsConnector::from(config)
+            .connect(name, tcp)
+            .await
+            .map_err(|e| format!("TLS with {host}: {e}"))?;
+        Box::new(tls)
+    } else {
+        tcp
+    };
+    let mut request = options
+        .url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| e.to_string())?;
+    for (name, value) in headers {
+        let name = async_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|e| e.to_string())?;
+        let value = async_tungstenite::tungstenite::http::HeaderValue::from_str(value)
+            .map_err(|e| e.to_string())?;
+        request.headers_mut().insert(name, value);
+    }
+    let config = WebSocketConfig::default()
+        .max_frame_size(Some(options.max_frame_size))
+        .max_message_size(Some(options.max_frame_size));
+    let (ws, _) = async_tungstenite::client_async_with_config(request, stream, Some(config))
+        .await
+        .map_err(|e| format!("WebSocket handshake: {e}"))?;
+    Ok(ws)
+}
+
+/// [`Transport`] over an async-tungstenite WebSocket.
+pub struct WsTransport<S> {
+    ws: WebSocketStream<S>,
+}
+
+impl<S> WsTransport<S> {
+    /// Wraps an open WebSocket.
+    pub fn new(ws: WebSocketStream<S>) -> Self {
+        Self { ws }
+    }
+}
+
+#[async_trait]
+impl<S> Transport for WsTransport<S>
+where
+    S: futures_util::io::AsyncRead + futures_util::io::AsyncWrite + Unpin + Send,
+{
+    async fn send(&mut self, text: String) -> Result<(), String> {
+        self.ws
+            .feed(Message::text(text))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn flush(&mut self) -> Result<(), String> {
+        self.ws.flush().await.map_err(|e| e.to_string())
+    }
+
+    async fn recv(&mut self) -> Option<Result<String, String>> {
+        loop {
+            match self.ws.next().await? {
+                Ok(Message::Text(text)) => return Some(Ok(text.as_str().to_owned())),
+                Ok(Message::Binary(bytes)) => {
+                    return Some(String::from_utf8(bytes.to_vec()).map_err(|e| e.to_string()))
+                }
+                Ok(Message::Close(_)) => return None,
+                Ok(_) => continue, // ping/pong: tungstenite answers pings itself
+                Err(e) => return Some(Err(e.to_string())),
+            }
+        }
+    }
+
+    async fn close(&mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_split_with_default_ports() {
+        assert_eq!(
+            split_url("wss://relay.signalwire.com"),
+            Ok((true, "relay.signalwire.com".into(), 443))
+        );
+        assert_eq!(
+            split_url("ws://127.0.0.1:8080/x"),
+            Ok((false, "127.0.0.1".into(), 8080))
+        );
+        assert_eq!(split_url("ws://[::1]:9"), Ok((false, "::1".into(), 9)));
+        assert!(split_url("http://h").is_err());
+        assert!(split_url("wss://:9").is_err());
+    }
+}
