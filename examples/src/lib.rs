@@ -1,1 +1,94 @@
-//! Examples.
+//! The seed's voice app, written once: answer the call, stream its inbound audio as PCMU
+//! with custom parameters, stop after a while or wait for the stream to end, hang up.
+//!
+//! The binaries only choose the runtime: `stream_tokio`, `stream_smol`, `stream_blocking`.
+#![warn(missing_docs)]
+
+use relay_core::driver::{Call, Error};
+use relay_core::{ActionOutcome, Codec, StreamOptions, Track};
+use std::time::Duration;
+
+/// What the app needs to know besides the RELAY credentials.
+#[derive(Debug, Clone)]
+pub struct AppSettings {
+    /// Where the call audio goes (`wss://…`).
+    pub stream_url: String,
+    /// Bearer token the stream server expects, if any.
+    pub bearer_token: Option<String>,
+    /// Stop the stream after this long; `None` waits for it to end by itself.
+    pub stream_for: Option<Duration>,
+    /// Accept a `ws://` stream url on loopback (the offline demo).
+    pub insecure_loopback: bool,
+}
+
+impl AppSettings {
+    /// Reads `STREAM_URL` (required), `STREAM_TOKEN` and `STREAM_SECONDS`.
+    pub fn from_env() -> Result<Self, String> {
+        let stream_url = std::env::var("STREAM_URL")
+            .map_err(|_| "set STREAM_URL to the wss:// url that receives the audio".to_owned())?;
+        let stream_for = match std::env::var("STREAM_SECONDS") {
+            Ok(s) => {
+                Some(Duration::from_secs(s.parse().map_err(|_| {
+                    format!("STREAM_SECONDS={s} is not a number")
+                })?))
+            }
+            Err(_) => None,
+        };
+        Ok(Self {
+            stream_url,
+            bearer_token: std::env::var("STREAM_TOKEN").ok(),
+            stream_for,
+            insecure_loopback: false,
+        })
+    }
+
+    /// The stream options of the seed's example: inbound track, PCMU, custom parameters.
+    pub fn stream_options(&self, call: &Call) -> StreamOptions {
+        let mut options = StreamOptions::new()
+            .name("seed-stream")
+            .track(Track::Inbound)
+            .codec(Codec::Pcmu)
+            .custom_parameter("call_id", call.id().as_str())
+            .custom_parameter("from", call.from_number().unwrap_or_default())
+            .custom_parameter("app", "relay-rs seed example")
+            .allow_insecure_loopback(self.insecure_loopback);
+        if let Some(token) = &self.bearer_token {
+            options = options.authorization_bearer_token(token.clone());
+        }
+        options
+    }
+}
+
+/// Answers, streams, stops or waits, hangs up. Returns how the stream ended.
+pub async fn handle_call(call: Call, settings: &AppSettings) -> Result<ActionOutcome, Error> {
+    println!(
+        "call {} from {} to {}",
+        call.id(),
+        call.from_number().unwrap_or("?"),
+        call.to_number().unwrap_or("?")
+    );
+    call.answer().await?;
+    let stream = call
+        .stream(&settings.stream_url, settings.stream_options(&call))
+        .await?;
+    stream.on_completed(|outcome| println!("stream completed: {outcome:?}"));
+    let outcome = match settings.stream_for {
+        None => stream.wait().await?,
+        Some(limit) => match stream.wait_timeout(limit).await {
+            Err(Error::WaitTimedOut) => {
+                stream.stop().await?;
+                stream.wait().await?
+            }
+            other => other?,
+        },
+    };
+    if !call.is_ended() {
+        // The caller may hang up at the same moment: a call already gone is fine.
+        match call.hangup().await {
+            Ok(()) | Err(Error::Command(_)) => {}
+            Err(Error::Request(e)) if e.is_call_gone() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(outcome)
+}

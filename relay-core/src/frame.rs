@@ -68,9 +68,15 @@ pub(crate) fn request(id: &str, method: &str, params: &Map<String, Value>) -> St
     json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string()
 }
 
-/// The empty-result answer to a server request.
+/// The empty-result answer to a server request. Written by hand: it is sent for every
+/// event, so it is on the hot path.
 pub(crate) fn ack(id: &str) -> String {
-    json!({"jsonrpc": "2.0", "id": id, "result": {}}).to_string()
+    let id = Value::String(id.to_owned()).to_string();
+    let mut text = String::with_capacity(id.len() + 40);
+    text.push_str(r#"{"jsonrpc":"2.0","id":"#);
+    text.push_str(&id);
+    text.push_str(r#","result":{}}"#);
+    text
 }
 
 /// A JSON-RPC error answer to a server request.
@@ -106,6 +112,13 @@ mod tests {
                 params: json!({})
             })
         );
+    }
+
+    #[test]
+    fn ack_is_valid_json_with_the_id_escaped() {
+        let text = ack("a\"b");
+        let value: Value = serde_json::from_str(&text).expect("json");
+        assert_eq!(value, json!({"jsonrpc": "2.0", "id": "a\"b", "result": {}}));
     }
 
     #[test]

@@ -229,14 +229,13 @@ fn authorization_state_and_protocol_are_sent_back_on_reconnect() {
 #[test]
 fn server_disconnect_without_restart_resumes_at_once() {
     let mut client = Client::ready();
-    client.feed(json!({"jsonrpc": "2.0", "id": "d1", "method": "signalwire.disconnect",
-                       "params": {"restart": false}}));
+    client.feed(
+        json!({"jsonrpc": "2.0", "id": "d1", "method": "signalwire.disconnect",
+                       "params": {"restart": false}}),
+    );
     assert_eq!(
         client.transmits(),
-        vec![
-            Transmit::Send(ack("d1").to_string()),
-            Transmit::Close
-        ]
+        vec![Transmit::Send(ack("d1").to_string()), Transmit::Close]
     );
     assert_eq!(
         client.drain_events(),
@@ -261,8 +260,10 @@ fn server_disconnect_with_restart_starts_fresh() {
         "signalwire.authorization.state",
         json!({"authorization_state": "s"}),
     );
-    client.feed(json!({"jsonrpc": "2.0", "id": "d1", "method": "signalwire.disconnect",
-                       "params": {"restart": true}}));
+    client.feed(
+        json!({"jsonrpc": "2.0", "id": "d1", "method": "signalwire.disconnect",
+                       "params": {"restart": true}}),
+    );
     client.transmits();
     client.engine.handle_timeout(client.now);
     client.transmits();

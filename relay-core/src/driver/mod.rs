@@ -11,6 +11,7 @@ mod env;
 mod error;
 mod event_loop;
 mod runtime;
+mod server;
 mod transport;
 
 pub use action::ActionHandle;
@@ -18,6 +19,7 @@ pub use call::{Call, CallEnd, PlayAction, StreamAction};
 pub use client::{Client, ClientBuilder, IncomingCalls};
 pub use error::Error;
 pub use runtime::{Accepted, ByteStream, Listener, Runtime};
+pub use server::{tls_server_config, upgrade, HandshakeInfo, PendingUpgrade, WsListener};
 pub use transport::{connect_websocket, tls_client_config, ConnectOptions, Transport, WsTransport};
 
 use crate::engine::{ActionStart, DialPlan, Engine};

@@ -66,7 +66,9 @@ impl Engine {
         now: Instant,
     ) -> Result<(RequestId, DialTag), CommandError> {
         if plan.devices.iter().all(Vec::is_empty) {
-            return Err(CommandError::InvalidOption("dial plan has no device".into()));
+            return Err(CommandError::InvalidOption(
+                "dial plan has no device".into(),
+            ));
         }
         self.check_call_cap()?;
         let tag = DialTag::new(self.new_id());
@@ -81,12 +83,7 @@ impl Engine {
         if let Some(max) = plan.max_duration {
             params.insert("max_duration".into(), json!(max));
         }
-        let id = self.submit(
-            "calling.dial",
-            params,
-            PendingKind::Dial(tag.clone()),
-            now,
-        )?;
+        let id = self.submit("calling.dial", params, PendingKind::Dial(tag.clone()), now)?;
         self.dials.insert(tag.clone(), id.clone());
         Ok((id, tag))
     }
@@ -249,7 +246,7 @@ impl Engine {
     }
 
     /// Routes the data of one `signalwire.event` (already acked).
-    pub(super) fn handle_event(&mut self, outer: Value, now: Instant) {
+    pub(super) fn handle_event(&mut self, mut outer: Value, now: Instant) {
         let Some(event_type) = outer.get("event_type").and_then(Value::as_str) else {
             self.protocol_error(ProtocolError::InvalidFrame(
                 "signalwire.event without event_type".into(),
@@ -257,7 +254,10 @@ impl Engine {
             return;
         };
         let event_type = event_type.to_owned();
-        let data = outer.get("params").cloned().unwrap_or(Value::Null);
+        let data = outer
+            .as_object_mut()
+            .and_then(|o| o.remove("params"))
+            .unwrap_or(Value::Null);
         match event_type.as_str() {
             "signalwire.authorization.state" => self.store_authorization_state(&data, &outer),
             "calling.call.receive" => self.on_call_receive(&data, now),
@@ -330,32 +330,50 @@ impl Engine {
     }
 
     fn on_call_state(&mut self, data: &Value) {
+        let end_reason = || {
+            data.get("end_reason")
+                .and_then(Value::as_str)
+                .map(EndReason::from_wire)
+        };
+        // Fast path: most state events are for calls we already track.
+        let known = data
+            .get("call_id")
+            .and_then(Value::as_str)
+            .map(CallId::from)
+            .filter(|id| self.calls.contains_key(id));
+        if let Some(call_id) = known {
+            let state = CallState::from_wire(
+                data.get("call_state")
+                    .and_then(Value::as_str)
+                    .unwrap_or("created"),
+            );
+            if let Some(call) = self.calls.get_mut(&call_id) {
+                call.info.state = state.clone();
+                if call.info.device.is_none() {
+                    call.info.device = data.get("device").and_then(Device::from_wire);
+                }
+            }
+            if state.is_ended() {
+                self.end_call(&call_id, ActionOutcome::CallEnded);
+            }
+            self.events.push_back(Event::CallState {
+                call_id,
+                state,
+                end_reason: end_reason(),
+            });
+            return;
+        }
         let Some(info) = CallInfo::from_wire(data) else {
             self.invalid_event("calling.call.state", "no call_id or node_id");
             return;
         };
-        let end_reason = data
-            .get("end_reason")
-            .and_then(Value::as_str)
-            .map(EndReason::from_wire);
         let call_id = info.call_id.clone();
         let state = info.state.clone();
-        if let Some(call) = self.calls.get_mut(&call_id) {
-            call.info.state = state.clone();
-            if info.device.is_some() && call.info.device.is_none() {
-                call.info.device = info.device;
-            }
-        } else if info.tag.as_ref().is_some_and(|t| self.dials.contains_key(t)) {
-            let mut info = info;
-            info.direction = Direction::Outbound;
-            self.calls.insert(
-                call_id.clone(),
-                CallEntry {
-                    info,
-                    actions: Default::default(),
-                },
-            );
-        } else {
+        let dialled = info
+            .tag
+            .as_ref()
+            .is_some_and(|t| self.dials.contains_key(t));
+        if !dialled {
             if !state.is_ended() {
                 self.protocol_error(ProtocolError::UnknownCall {
                     event_type: "calling.call.state".into(),
@@ -364,13 +382,23 @@ impl Engine {
             }
             return;
         }
+        // The first sign of a dialled call: track it under its tag's dial.
+        let mut info = info;
+        info.direction = Direction::Outbound;
+        self.calls.insert(
+            call_id.clone(),
+            CallEntry {
+                info,
+                actions: Default::default(),
+            },
+        );
         if state.is_ended() {
             self.end_call(&call_id, ActionOutcome::CallEnded);
         }
         self.events.push_back(Event::CallState {
             call_id,
             state,
-            end_reason,
+            end_reason: end_reason(),
         });
     }
 

@@ -69,7 +69,8 @@ impl Engine {
             sent: ready,
         };
         if ready {
-            self.transmits.push_back(Transmit::Send(pending.frame.clone()));
+            self.transmits
+                .push_back(Transmit::Send(pending.frame.clone()));
         } else {
             self.queue.push_back(id.clone());
         }
@@ -121,7 +122,8 @@ impl Engine {
         while let Some(id) = self.queue.pop_front() {
             if let Some(pending) = self.pending.get_mut(&id) {
                 pending.sent = true;
-                self.transmits.push_back(Transmit::Send(pending.frame.clone()));
+                self.transmits
+                    .push_back(Transmit::Send(pending.frame.clone()));
             }
         }
     }

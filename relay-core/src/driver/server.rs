@@ -1,0 +1,135 @@
+//! Serving WebSockets on a runtime's listener, with optional TLS (certificate and key in
+//! PEM): shared by the simulator and the stream receiver.
+
+use super::runtime::{ByteStream, Listener, Runtime};
+use async_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use async_tungstenite::tungstenite::protocol::WebSocketConfig;
+use async_tungstenite::WebSocketStream;
+use futures_rustls::rustls;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// A TLS server configuration from PEM certificate chain and private key.
+pub fn tls_server_config(
+    cert_pem: &[u8],
+    key_pem: &[u8],
+) -> Result<Arc<rustls::ServerConfig>, String> {
+    let certs = CertificateDer::pem_slice_iter(cert_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("bad certificate PEM: {e}"))?;
+    if certs.is_empty() {
+        return Err("no certificate in the PEM".into());
+    }
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| format!("bad key PEM: {e}"))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("certificate and key: {e}"))?;
+    Ok(Arc::new(config))
+}
+
+/// A bound listener that hands out upgraded WebSockets.
+pub struct WsListener {
+    listener: Box<dyn Listener>,
+    tls: Option<futures_rustls::TlsAcceptor>,
+    max_frame_size: usize,
+}
+
+/// What the handshake saw of the client's request.
+#[derive(Debug, Clone, Default)]
+pub struct HandshakeInfo {
+    /// The request path.
+    pub path: String,
+    /// The `Authorization` header, if any.
+    pub authorization: Option<String>,
+    /// The peer address.
+    pub peer: Option<SocketAddr>,
+}
+
+impl WsListener {
+    /// Binds `addr` on `runtime`; with `tls`, serves `wss://`.
+    pub async fn bind(
+        runtime: &dyn Runtime,
+        addr: SocketAddr,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> std::io::Result<Self> {
+        let listener = runtime.bind_tcp(addr).await?;
+        Ok(Self {
+            listener,
+            tls: tls.map(futures_rustls::TlsAcceptor::from),
+            max_frame_size: 1 << 20,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Whether connections are TLS.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// Accepts the next TCP connection. Cancel-safe; finish it with [`upgrade`] in a task
+    /// of its own, so one slow handshake does not hold up the others.
+    pub async fn accept(&mut self) -> std::io::Result<PendingUpgrade> {
+        let (stream, peer) = self.listener.accept().await?;
+        Ok(PendingUpgrade {
+            stream,
+            peer,
+            tls: self.tls.clone(),
+            max_frame_size: self.max_frame_size,
+        })
+    }
+}
+
+/// An accepted connection not yet upgraded to a WebSocket.
+pub struct PendingUpgrade {
+    stream: Box<dyn ByteStream>,
+    peer: SocketAddr,
+    tls: Option<futures_rustls::TlsAcceptor>,
+    max_frame_size: usize,
+}
+
+/// Does TLS (when configured) and the WebSocket handshake, recording the request path and
+/// `Authorization` header.
+pub async fn upgrade(
+    pending: PendingUpgrade,
+) -> Result<(WebSocketStream<Box<dyn ByteStream>>, HandshakeInfo), String> {
+    let stream: Box<dyn ByteStream> = match &pending.tls {
+        Some(acceptor) => Box::new(
+            acceptor
+                .accept(pending.stream)
+                .await
+                .map_err(|e| format!("TLS accept: {e}"))?,
+        ),
+        None => pending.stream,
+    };
+    let mut info = HandshakeInfo {
+        peer: Some(pending.peer),
+        ..HandshakeInfo::default()
+    };
+    let seen = &mut info;
+    let callback = |request: &Request, response: Response| -> Result<Response, ErrorResponse> {
+        seen.path = request.uri().path().to_owned();
+        seen.authorization = request
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok(response)
+    };
+    let config = WebSocketConfig::default()
+        .max_frame_size(Some(pending.max_frame_size))
+        .max_message_size(Some(pending.max_frame_size));
+    let ws = async_tungstenite::accept_hdr_async_with_config(stream, callback, Some(config))
+        .await
+        .map_err(|e| format!("WebSocket handshake: {e}"))?;
+    Ok((ws, info))
+}
