@@ -62,7 +62,10 @@ impl fmt::Display for CommandError {
             CommandError::UnknownCall(id) => write!(f, "no active call {id}"),
             CommandError::UnknownAction(id) => write!(f, "no active action {id}"),
             CommandError::QueueFull { capacity } => {
-                write!(f, "request queue full ({capacity} waiting for a connection)")
+                write!(
+                    f,
+                    "request queue full ({capacity} waiting for a connection)"
+                )
             }
             CommandError::TooManyCalls { limit } => {
                 write!(f, "too many active calls (limit {limit})")

@@ -65,10 +65,13 @@ fn unknown_ids_are_reported() {
 #[test]
 fn unknown_server_methods_get_a_json_rpc_error() {
     let mut client = Client::ready();
-    client.feed(json!({"jsonrpc": "2.0", "id": "m1", "method": "signalwire.teleport", "params": {}}));
+    client
+        .feed(json!({"jsonrpc": "2.0", "id": "m1", "method": "signalwire.teleport", "params": {}}));
     assert_eq!(
         client.sent(),
-        vec![json!({"jsonrpc": "2.0", "id": "m1", "error": {"code": -32601, "message": "Method not found"}})]
+        vec![
+            json!({"jsonrpc": "2.0", "id": "m1", "error": {"code": -32601, "message": "Method not found"}})
+        ]
     );
     assert_eq!(
         protocol_errors(&mut client),

@@ -5,7 +5,7 @@ mod common;
 
 use common::{ack, config, Client};
 use relay_core::{
-    CallId, CallState, CommandError, DialError, DialPlan, Device, Direction, EndReason, Event,
+    CallId, CallState, CommandError, Device, DialError, DialPlan, Direction, EndReason, Event,
     RequestError,
 };
 use serde_json::json;
@@ -55,7 +55,10 @@ fn answer_and_hangup_send_exact_frames() {
         client.engine.call(&call).unwrap().state,
         CallState::Answered
     );
-    client.engine.hangup(&call, EndReason::Busy, client.now).unwrap();
+    client
+        .engine
+        .hangup(&call, EndReason::Busy, client.now)
+        .unwrap();
     let frame = client.sent().pop().unwrap();
     assert_eq!(frame["method"], "calling.end");
     assert_eq!(
@@ -229,7 +232,10 @@ fn calls_survive_a_reconnect() {
     client.engine.handle_connected(client.now);
     let connect = client.sent_one("signalwire.connect");
     client.respond(&connect, json!({"protocol": "proto-1"}));
-    client.engine.answer(&CallId::new("c1"), client.now).unwrap();
+    client
+        .engine
+        .answer(&CallId::new("c1"), client.now)
+        .unwrap();
     client.sent_one("calling.answer");
 }
 

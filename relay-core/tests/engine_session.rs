@@ -233,10 +233,16 @@ fn server_disconnect_without_restart_resumes_at_once() {
         json!({"jsonrpc": "2.0", "id": "d1", "method": "signalwire.disconnect",
                        "params": {"restart": false}}),
     );
+    let transmits = client.transmits();
+    assert_eq!(transmits.len(), 2, "{transmits:?}");
+    let Transmit::Send(text) = &transmits[0] else {
+        panic!("{transmits:?}")
+    };
     assert_eq!(
-        client.transmits(),
-        vec![Transmit::Send(ack("d1").to_string()), Transmit::Close]
+        serde_json::from_str::<serde_json::Value>(text).unwrap(),
+        ack("d1")
     );
+    assert_eq!(transmits[1], Transmit::Close);
     assert_eq!(
         client.drain_events(),
         vec![Event::Disconnected {

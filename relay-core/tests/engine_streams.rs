@@ -95,7 +95,10 @@ fn bad_stream_requests_fail_before_any_frame() {
         .unwrap_err();
     assert_eq!(err, CommandError::EmptyBearerToken);
     let options = StreamOptions::new().control_id("dup");
-    client.engine.stream(&call, "wss://h", &options, now).unwrap();
+    client
+        .engine
+        .stream(&call, "wss://h", &options, now)
+        .unwrap();
     client.sent();
     assert_eq!(
         client.engine.stream(&call, "wss://h", &options, now),
@@ -143,7 +146,10 @@ fn streaming_then_finished_reaches_the_action() {
     stream_event(&mut client, &start.control_id, "streaming");
     stream_event(&mut client, &start.control_id, "finished");
     let events = client.drain_events();
-    assert!(matches!(&events[0], Event::RequestCompleted { result: Ok(_), .. }));
+    assert!(matches!(
+        &events[0],
+        Event::RequestCompleted { result: Ok(_), .. }
+    ));
     assert!(matches!(&events[1], Event::ActionState { state, .. } if state == "streaming"));
     let Event::ActionFinished {
         control_id,
@@ -246,11 +252,21 @@ fn call_end_finishes_every_open_stream() {
     let (mut client, call) = answered();
     let a = client
         .engine
-        .stream(&call, "wss://h/a", &StreamOptions::new().name("a"), client.now)
+        .stream(
+            &call,
+            "wss://h/a",
+            &StreamOptions::new().name("a"),
+            client.now,
+        )
         .unwrap();
     let b = client
         .engine
-        .stream(&call, "wss://h/b", &StreamOptions::new().name("b"), client.now)
+        .stream(
+            &call,
+            "wss://h/b",
+            &StreamOptions::new().name("b"),
+            client.now,
+        )
         .unwrap();
     client.sent();
     assert_eq!(client.engine.stats().actions, 2);
@@ -344,7 +360,9 @@ fn play_reuses_the_action_mechanism() {
         json!({"call_id": "c1", "node_id": "node-1", "control_id": start.control_id.as_str(), "state": "finished"}),
     );
     let events = client.drain_events();
-    assert!(matches!(&events[0], Event::ActionState { kind: ActionKind::Play, state, .. } if state == "playing"));
+    assert!(
+        matches!(&events[0], Event::ActionState { kind: ActionKind::Play, state, .. } if state == "playing")
+    );
     assert!(matches!(
         &events[1],
         Event::ActionFinished {

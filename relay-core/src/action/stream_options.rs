@@ -129,7 +129,10 @@ impl std::fmt::Debug for StreamOptions {
             .field("status_url_method", &self.status_url_method)
             .field(
                 "authorization_bearer_token",
-                &self.authorization_bearer_token.as_ref().map(|_| "<redacted>"),
+                &self
+                    .authorization_bearer_token
+                    .as_ref()
+                    .map(|_| "<redacted>"),
             )
             .field("custom_parameters", &self.custom_parameters)
             .field("control_id", &self.control_id)
@@ -300,7 +303,10 @@ mod tests {
         let params = StreamOptions::new()
             .to_params("wss://example.com/audio")
             .expect("valid");
-        assert_eq!(Value::Object(params), json!({"url": "wss://example.com/audio"}));
+        assert_eq!(
+            Value::Object(params),
+            json!({"url": "wss://example.com/audio"})
+        );
     }
 
     #[test]

@@ -99,8 +99,10 @@ impl Client {
 
     /// Sends a `signalwire.event` from the server with id `ev-<n>`.
     pub fn event(&mut self, id: &str, event_type: &str, params: Value) {
-        self.feed(json!({"jsonrpc": "2.0", "id": id, "method": "signalwire.event",
-            "params": {"event_type": event_type, "timestamp": 1.0, "params": params}}));
+        self.feed(
+            json!({"jsonrpc": "2.0", "id": id, "method": "signalwire.event",
+            "params": {"event_type": event_type, "timestamp": 1.0, "params": params}}),
+        );
     }
 
     /// Offers an inbound call and drains the ack and the event.
@@ -122,7 +124,11 @@ impl Client {
         if let Some(reason) = end_reason {
             params["end_reason"] = json!(reason);
         }
-        self.event(&format!("state-{call_id}-{state}"), "calling.call.state", params);
+        self.event(
+            &format!("state-{call_id}-{state}"),
+            "calling.call.state",
+            params,
+        );
     }
 }
 
