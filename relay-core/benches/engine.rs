@@ -88,9 +88,12 @@ fn handle(engine: &mut Engine, frame: &str, now: Instant) {
     }
 }
 
+/// Builds the frame for call number `i`.
+type FrameMaker = fn(usize) -> String;
+
 fn bench(c: &mut Criterion) {
     let now = Instant::now();
-    let kinds: [(&str, fn(usize) -> String); 2] =
+    let kinds: [(&str, FrameMaker); 2] =
         [("stream_event", stream_event), ("state_event", state_event)];
     let mut group = c.benchmark_group("event_frame");
     group.measurement_time(Duration::from_secs(3));

@@ -116,6 +116,8 @@ pub async fn upgrade(
         ..HandshakeInfo::default()
     };
     let seen = &mut info;
+    // The callback's signature is fixed by tungstenite's `Callback` trait.
+    #[allow(clippy::result_large_err)]
     let callback = |request: &Request, response: Response| -> Result<Response, ErrorResponse> {
         seen.path = request.uri().path().to_owned();
         seen.authorization = request
