@@ -1,7 +1,7 @@
 //! Sans-IO engine for SignalWire's RELAY protocol: call control and call audio streaming.
 //!
 //! No IO, no async and no clock: time is a parameter and every input and output is a value.
-//! [`Engine`] is the client; `sim::FakeRelay` is a fake server to test against.
+//! [`Engine`] is the client; [`sim::FakeRelay`] is a fake server to test against.
 #![warn(missing_docs)]
 
 pub mod action;

@@ -1,0 +1,262 @@
+//! Calls: inbound offers, `calling.dial`, answer and end (from either side), the `404`/`409`/
+//! `410` checks every `calling.*` command goes through, and the state events.
+
+use super::relay::{Call, FakeRelay};
+use super::{ConnId, BUSY_NUMBER, NO_ANSWER_NUMBER};
+use crate::ids::{CallId, NodeId};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+impl FakeRelay {
+    // ----- commands -----
+
+    /// Offers an inbound call to a session receiving `context` (round robin over sessions
+    /// with a socket; a session waiting for a resume only when none has one). `None` when no
+    /// session receives the context.
+    pub fn offer_inbound_call(
+        &mut self,
+        context: &str,
+        from: &str,
+        to: &str,
+        now: Instant,
+    ) -> Option<CallId> {
+        let receiving = |connected: bool| -> Vec<String> {
+            self.sessions
+                .iter()
+                .filter(|(_, s)| s.contexts.contains(context) && s.conn.is_some() == connected)
+                .map(|(p, _)| p.clone())
+                .collect()
+        };
+        let mut candidates = receiving(true);
+        if candidates.is_empty() {
+            candidates = receiving(false);
+        }
+        if candidates.is_empty() {
+            return None;
+        }
+        let protocol = candidates[self.offer_turn % candidates.len()].clone();
+        self.offer_turn = self.offer_turn.wrapping_add(1);
+        let call_id = CallId::new(self.new_id());
+        let call = Call {
+            node_id: NodeId::new(self.new_id()),
+            session: protocol.clone(),
+            tag: Some(self.new_id()),
+            direction: "inbound",
+            device: json!({"type": "phone", "params": {"from_number": from, "to_number": to}}),
+            state: "ringing".into(),
+            segment_id: self.new_id(),
+            actions: BTreeMap::new(),
+        };
+        let params = json!({
+            "call_id": call_id.as_str(),
+            "node_id": call.node_id.as_str(),
+            "context": context,
+            "tag": call.tag,
+            "call_state": "ringing",
+            "direction": "inbound",
+            "device": call.device,
+            "segment_id": call.segment_id,
+            "project_id": self.config.project_id,
+        });
+        self.calls.insert(call_id.clone(), call);
+        self.emit_event(&protocol, "calling.call.receive", params, now);
+        Some(call_id)
+    }
+
+    /// The far end hangs up: `ending`, then `ended` with `reason`. Open actions stop (their
+    /// media and status webhooks end) without events of their own.
+    pub fn end_call(&mut self, call_id: &CallId, reason: &str, now: Instant) {
+        if !self.calls.contains_key(call_id) {
+            return;
+        }
+        self.close_actions(call_id, false, now);
+        self.finish_call(call_id, reason, now);
+    }
+
+    // ----- requests -----
+
+    pub(super) fn dial(
+        &mut self,
+        conn: ConnId,
+        id: &Option<Value>,
+        protocol: &str,
+        params: &Map<String, Value>,
+        now: Instant,
+    ) {
+        let Some(tag) = params.get("tag").and_then(Value::as_str).map(str::to_owned) else {
+            return self.reply_code(conn, id, "400", "Missing tag", now);
+        };
+        let device = params
+            .get("devices")
+            .and_then(Value::as_array)
+            .and_then(|groups| groups.first())
+            .and_then(Value::as_array)
+            .and_then(|group| group.first())
+            .filter(|device| device.get("type").and_then(Value::as_str).is_some())
+            .cloned();
+        let Some(device) = device else {
+            return self.reply_code(conn, id, "400", "Invalid devices", now);
+        };
+        self.reply_code(conn, id, "200", "Dialing", now);
+        let to = device
+            .get("params")
+            .and_then(|p| p.get("to_number"))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let failure = match to {
+            NO_ANSWER_NUMBER => Some("noAnswer"),
+            BUSY_NUMBER => Some("busy"),
+            _ => None,
+        };
+        let call_id = CallId::new(self.new_id());
+        let call = Call {
+            node_id: NodeId::new(self.new_id()),
+            session: protocol.to_owned(),
+            tag: Some(tag.clone()),
+            direction: "outbound",
+            device,
+            state: "created".into(),
+            segment_id: self.new_id(),
+            actions: BTreeMap::new(),
+        };
+        self.calls.insert(call_id.clone(), call);
+        self.set_state(&call_id, "created", None, now);
+        self.set_state(&call_id, "ringing", None, now);
+        match failure {
+            None => {
+                self.set_state(&call_id, "answered", None, now);
+                self.dial_event(&call_id, "answered", now);
+            }
+            Some(reason) => {
+                self.dial_event(&call_id, "failed", now);
+                self.set_state(&call_id, "ended", Some(reason), now);
+                self.remove_call(&call_id);
+            }
+        }
+    }
+
+    /// Every `calling.*` command other than dial: finds the call, then does the command.
+    pub(super) fn call_command(
+        &mut self,
+        conn: ConnId,
+        id: &Option<Value>,
+        protocol: &str,
+        method: &str,
+        params: &Map<String, Value>,
+        now: Instant,
+    ) {
+        let Some(call_id) = params
+            .get("call_id")
+            .and_then(Value::as_str)
+            .map(CallId::from)
+        else {
+            return self.reply_code(conn, id, "400", "Missing call_id", now);
+        };
+        let Some(call) = self.calls.get(&call_id) else {
+            return if self.recently_ended(&call_id) {
+                self.reply_code(conn, id, "410", "Call has ended", now)
+            } else {
+                self.reply_code(conn, id, "404", "Call does not exist", now)
+            };
+        };
+        if call.session != protocol {
+            return self.reply_code(
+                conn,
+                id,
+                "409",
+                "Call is controlled by another session",
+                now,
+            );
+        }
+        match method {
+            "calling.answer" => {
+                self.reply_code(conn, id, "200", "Answering call", now);
+                if matches!(self.call_state(&call_id), Some("created" | "ringing")) {
+                    self.set_state(&call_id, "answered", None, now);
+                }
+            }
+            "calling.end" => {
+                let reason = params
+                    .get("reason")
+                    .and_then(Value::as_str)
+                    .unwrap_or("hangup")
+                    .to_owned();
+                self.reply_code(conn, id, "200", "Ending call", now);
+                self.close_actions(&call_id, true, now);
+                self.finish_call(&call_id, &reason, now);
+            }
+            "calling.stream" => self.start_stream(conn, id, &call_id, params, now),
+            "calling.play" => self.start_play(conn, id, &call_id, params, now),
+            "calling.stream.stop" | "calling.play.stop" => {
+                self.stop_action(conn, id, &call_id, method, params, now)
+            }
+            _ => self.reply_code(conn, id, "200", "OK", now),
+        }
+    }
+
+    // ----- state -----
+
+    /// `ending` then `ended`; the call is gone afterwards.
+    fn finish_call(&mut self, call_id: &CallId, reason: &str, now: Instant) {
+        self.set_state(call_id, "ending", None, now);
+        self.set_state(call_id, "ended", Some(reason), now);
+        self.remove_call(call_id);
+    }
+
+    /// Ends a call whose session is gone: media stops, nothing is sent.
+    pub(super) fn drop_call(&mut self, call_id: &CallId, now: Instant) {
+        self.close_actions(call_id, false, now);
+        self.remove_call(call_id);
+    }
+
+    fn remove_call(&mut self, call_id: &CallId) {
+        if self.calls.remove(call_id).is_some() {
+            self.remember_ended(call_id.clone());
+        }
+    }
+
+    /// Records a new state and sends `calling.call.state`.
+    fn set_state(&mut self, call_id: &CallId, state: &str, end_reason: Option<&str>, now: Instant) {
+        let Some(call) = self.calls.get_mut(call_id) else {
+            return;
+        };
+        call.state = state.to_owned();
+        let mut params = json!({
+            "call_id": call_id.as_str(),
+            "node_id": call.node_id.as_str(),
+            "tag": call.tag,
+            "call_state": state,
+            "direction": call.direction,
+            "device": call.device,
+            "segment_id": call.segment_id,
+        });
+        if let (Some(reason), Some(map)) = (end_reason, params.as_object_mut()) {
+            map.insert("end_reason".into(), reason.into());
+        }
+        let protocol = call.session.clone();
+        self.emit_event(&protocol, "calling.call.state", params, now);
+    }
+
+    fn dial_event(&mut self, call_id: &CallId, dial_state: &str, now: Instant) {
+        let Some(call) = self.calls.get(call_id) else {
+            return;
+        };
+        let params = json!({
+            "tag": call.tag,
+            "node_id": call.node_id.as_str(),
+            "dial_state": dial_state,
+            "call": {
+                "call_id": call_id.as_str(),
+                "node_id": call.node_id.as_str(),
+                "tag": call.tag,
+                "call_state": call.state,
+                "device": call.device,
+                "direction": call.direction,
+                "segment_id": call.segment_id,
+            },
+        });
+        let protocol = call.session.clone();
+        self.emit_event(&protocol, "calling.call.dial", params, now);
+    }
+}

@@ -1,0 +1,154 @@
+//! The fake service's configuration: accepted credentials, timers of the simulated world and
+//! the seed of its ids.
+//!
+//! Secrets (token, JWT) never appear in `Debug` output.
+
+use std::fmt;
+use std::time::Duration;
+
+/// How the fake service behaves. Build with [`SimConfig::new`] and the setters.
+#[derive(Clone, PartialEq)]
+pub struct SimConfig {
+    /// The accepted project (default `"project"`).
+    pub project: String,
+    /// The accepted API token (default `"token"`).
+    pub token: String,
+    /// An accepted JWT (`jwt_token`), if any.
+    pub jwt: Option<String>,
+    /// How often the service pings each authenticated socket; `None` (default) for never.
+    pub ping_interval: Option<Duration>,
+    /// With no media driver: a started stream reports `streaming` at once and `finished`
+    /// after this long. `None` (default): the driver reports through `media_started` /
+    /// `media_finished` after a [`SimOutput::StartMedia`](super::SimOutput::StartMedia).
+    pub auto_media: Option<Duration>,
+    /// How long a `calling.play` plays before it finishes (default 1 s).
+    pub play_duration: Duration,
+    /// Offer an inbound call on this context at this interval.
+    pub offer_every: Option<(Duration, String)>,
+    /// Seed of every id the service makes (protocols, calls, nodes, events).
+    pub seed: u64,
+    /// The `space_id` of status callbacks.
+    pub space_id: String,
+    /// The `project_id` of events and status callbacks (default `"project"`).
+    pub project_id: String,
+    /// Whether every frame received is kept for [`FakeRelay::received`](super::FakeRelay::received)
+    /// (default `true`; turn off for long runs).
+    pub record_frames: bool,
+    /// Events kept per session while it has no connection; the oldest go first beyond it
+    /// (default 10,000).
+    pub max_queued_events: usize,
+}
+
+impl fmt::Debug for SimConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SimConfig")
+            .field("project", &self.project)
+            .field("token", &"<redacted>")
+            .field("jwt", &self.jwt.as_ref().map(|_| "<redacted>"))
+            .field("ping_interval", &self.ping_interval)
+            .field("auto_media", &self.auto_media)
+            .field("play_duration", &self.play_duration)
+            .field("offer_every", &self.offer_every)
+            .field("seed", &self.seed)
+            .field("space_id", &self.space_id)
+            .field("project_id", &self.project_id)
+            .field("record_frames", &self.record_frames)
+            .field("max_queued_events", &self.max_queued_events)
+            .finish()
+    }
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            project: "project".into(),
+            token: "token".into(),
+            jwt: None,
+            ping_interval: None,
+            auto_media: None,
+            play_duration: Duration::from_secs(1),
+            offer_every: None,
+            seed: 0x51A1,
+            space_id: "space".into(),
+            project_id: "project".into(),
+            record_frames: true,
+            max_queued_events: 10_000,
+        }
+    }
+}
+
+impl SimConfig {
+    /// The defaults: project `"project"`, token `"token"`, no JWT, no server pings, media
+    /// reported by the driver, 1 s plays.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The accepted project and token; the project also becomes the `project_id`.
+    pub fn credentials(mut self, project: impl Into<String>, token: impl Into<String>) -> Self {
+        self.project = project.into();
+        self.token = token.into();
+        self.project_id = self.project.clone();
+        self
+    }
+
+    /// Also accepts this JWT.
+    pub fn jwt(mut self, jwt: impl Into<String>) -> Self {
+        self.jwt = Some(jwt.into());
+        self
+    }
+
+    /// Pings every authenticated socket at this interval.
+    pub fn ping_interval(mut self, interval: Duration) -> Self {
+        self.ping_interval = Some(interval);
+        self
+    }
+
+    /// Simulates stream media with no driver: `streaming` at once, `finished` after `length`.
+    pub fn auto_media(mut self, length: Duration) -> Self {
+        self.auto_media = Some(length);
+        self
+    }
+
+    /// How long each play lasts.
+    pub fn play_duration(mut self, length: Duration) -> Self {
+        self.play_duration = length;
+        self
+    }
+
+    /// Offers an inbound call on `context` every `interval`.
+    pub fn offer_every(mut self, interval: Duration, context: impl Into<String>) -> Self {
+        self.offer_every = Some((interval, context.into()));
+        self
+    }
+
+    /// The seed of the service's ids.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The `space_id`.
+    pub fn space_id(mut self, space_id: impl Into<String>) -> Self {
+        self.space_id = space_id.into();
+        self
+    }
+
+    /// The `project_id` (after [`SimConfig::credentials`], which sets it too).
+    pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
+        self.project_id = project_id.into();
+        self
+    }
+
+    /// Whether received frames are recorded.
+    pub fn record_frames(mut self, record: bool) -> Self {
+        self.record_frames = record;
+        self
+    }
+
+    /// The bound of each session's queue of undelivered events.
+    pub fn max_queued_events(mut self, max: usize) -> Self {
+        self.max_queued_events = max;
+        self
+    }
+}

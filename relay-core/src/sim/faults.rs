@@ -1,0 +1,99 @@
+//! Faults to inject into the fake service: rejected auth, a half-open socket, scripted
+//! failure codes, slow answers and sockets that die mid-request.
+
+use super::relay::FakeRelay;
+use std::time::Duration;
+
+/// A misbehaviour of the service, set with [`FakeRelay::set_fault`].
+///
+/// `RejectAuth`, `Silent` and `Delay` last until [`FakeRelay::clear_faults`]; `Reply` and
+/// `DropOn` fire once each (set several to fire several times).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Every `signalwire.connect` is rejected as if the credentials were wrong.
+    RejectAuth,
+    /// Frames are read and recorded but nothing is processed or sent, not even pings or
+    /// events: every socket looks half-open.
+    Silent,
+    /// The next request with `method` is answered `{code, message}` and not carried out
+    /// (e.g. `"404"`, `"410"`, `"500"`).
+    Reply {
+        /// The method to fail.
+        method: String,
+        /// The result's `code`.
+        code: String,
+    },
+    /// Every frame the service sends is held this long first (order is kept).
+    Delay(Duration),
+    /// The next request with this method closes its socket with no answer.
+    DropOn(String),
+}
+
+impl FakeRelay {
+    /// Injects a fault.
+    pub fn set_fault(&mut self, fault: Fault) {
+        self.faults.push(fault);
+    }
+
+    /// Removes every fault. Frames already held by `Delay` still go out at their time.
+    pub fn clear_faults(&mut self) {
+        self.faults.clear();
+    }
+
+    pub(super) fn is_silent(&self) -> bool {
+        self.faults.contains(&Fault::Silent)
+    }
+
+    pub(super) fn rejects_auth(&self) -> bool {
+        self.faults.contains(&Fault::RejectAuth)
+    }
+
+    /// The longest `Delay` in force.
+    pub(super) fn delay(&self) -> Option<Duration> {
+        self.faults
+            .iter()
+            .filter_map(|f| match f {
+                Fault::Delay(d) => Some(*d),
+                _ => None,
+            })
+            .max()
+    }
+
+    /// Takes the first one-shot `Reply` for `method`: its code.
+    pub(super) fn take_reply_fault(&mut self, method: &str) -> Option<String> {
+        let at = self
+            .faults
+            .iter()
+            .position(|f| matches!(f, Fault::Reply { method: m, .. } if m == method))?;
+        match self.faults.remove(at) {
+            Fault::Reply { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// Takes the first one-shot `DropOn` for `method`.
+    pub(super) fn take_drop_fault(&mut self, method: &str) -> bool {
+        let at = self
+            .faults
+            .iter()
+            .position(|f| matches!(f, Fault::DropOn(m) if m == method));
+        match at {
+            Some(at) => {
+                self.faults.remove(at);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// The message that goes with a scripted failure code.
+pub(super) fn fault_message(code: &str) -> &'static str {
+    match code {
+        "404" => "Call does not exist",
+        "410" => "Call has ended",
+        "409" => "Conflict",
+        _ => "Simulated failure",
+    }
+}
