@@ -539,6 +539,20 @@ impl Engine {
         });
     }
 
+    /// A fresh session replaced the old one: its calls will get no more events, so each one
+    /// ends as gone (`410`) and its actions with it.
+    pub(super) fn forget_calls_of_old_session(&mut self) {
+        let ids: Vec<CallId> = self.calls.keys().cloned().collect();
+        let gone = RequestError::Failed {
+            code: "410".into(),
+            message: "the session that owned the call was not resumed".into(),
+        };
+        for call_id in ids {
+            self.call_gone(&call_id, &gone);
+        }
+        self.dials.clear();
+    }
+
     /// The session closed: every action finishes and every call is forgotten.
     pub(super) fn close_all_calls(&mut self) {
         let ids: Vec<CallId> = self.calls.keys().cloned().collect();

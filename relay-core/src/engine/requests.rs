@@ -232,9 +232,19 @@ impl Engine {
                 return;
             }
             PendingKind::User => {}
-            PendingKind::Call(call_id) | PendingKind::ActionStop(call_id, _) => {
+            PendingKind::Call(call_id) => {
                 if error.is_call_gone() {
                     self.call_gone(&call_id.clone(), &error);
+                }
+            }
+            PendingKind::ActionStop(call_id, control_id) => {
+                // A 404 here may only mean the action ended while the stop was in flight
+                // ("control id does not exist"): the action is over, the call is not.
+                if let RequestError::Failed { code, .. } = &error {
+                    if error.is_call_gone() {
+                        let outcome = ActionOutcome::CallGone { code: code.clone() };
+                        self.finish_action(call_id, control_id, outcome);
+                    }
                 }
             }
             PendingKind::ActionStart(call_id, control_id) => {

@@ -133,6 +133,10 @@ impl Engine {
                     .and_then(Value::as_str)
                     .map(str::to_owned);
                 let resumed = resuming && protocol.is_some() && protocol == self.protocol;
+                if !resumed {
+                    // A fresh session: the server has forgotten the old one's calls.
+                    self.forget_calls_of_old_session();
+                }
                 if protocol.is_some() {
                     self.protocol = protocol;
                 } else {
