@@ -1,8 +1,12 @@
 //! The seed's voice app, written once: answer the call, stream its inbound audio as PCMU
 //! with custom parameters, stop after a while or wait for the stream to end, hang up.
 //!
-//! The binaries only choose the runtime: `stream_tokio`, `stream_smol`, `stream_blocking`.
+//! The binaries only choose the runtime: `stream_tokio`, `stream_smol`, `stream_blocking`;
+//! `demo` runs it offline against the local simulator, `relay_sim` is that simulator.
 #![warn(missing_docs)]
+
+pub mod demo;
+pub mod live;
 
 use relay_core::driver::{Call, Error};
 use relay_core::{ActionOutcome, Codec, StreamOptions, Track};
@@ -71,7 +75,7 @@ pub async fn handle_call(call: Call, settings: &AppSettings) -> Result<ActionOut
     let stream = call
         .stream(&settings.stream_url, settings.stream_options(&call))
         .await?;
-    stream.on_completed(|outcome| println!("stream completed: {outcome:?}"));
+    stream.on_completed(|outcome| println!("stream completed: {}", describe(&outcome)));
     let outcome = match settings.stream_for {
         None => stream.wait().await?,
         Some(limit) => match stream.wait_timeout(limit).await {
@@ -91,4 +95,17 @@ pub async fn handle_call(call: Call, settings: &AppSettings) -> Result<ActionOut
         }
     }
     Ok(outcome)
+}
+
+/// A one-line account of how an action ended.
+pub fn describe(outcome: &ActionOutcome) -> String {
+    match outcome {
+        ActionOutcome::Finished { state, .. } => format!("{state} (ended by the server)"),
+        ActionOutcome::Stopped { .. } => "stopped by the app".into(),
+        ActionOutcome::CallEnded => "the call ended".into(),
+        ActionOutcome::CallGone { code } => format!("the call is gone ({code})"),
+        ActionOutcome::Failed(e) => format!("failed to start: {e}"),
+        ActionOutcome::SessionClosed => "the client closed".into(),
+        other => format!("{other:?}"),
+    }
 }

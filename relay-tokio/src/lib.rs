@@ -4,6 +4,11 @@
 //! [`relay_core::driver`], re-exported here.
 #![warn(missing_docs)]
 
+/// The README's example, compiled as a doctest.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub use relay_core::driver::*;
 pub use relay_core::{
     ActionKind, ActionOutcome, BackoffConfig, CallInfo, CallState, Codec, Device, DialPlan,

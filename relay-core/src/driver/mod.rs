@@ -1,7 +1,8 @@
 //! The async client, written once for every runtime: one event loop owns the [`Engine`],
 //! user handles ([`Client`], [`Call`], [`StreamAction`]) talk to it over channels.
 //!
-//! A runtime crate supplies a [`Runtime`] (TCP connect, sleep, spawn) and nothing else.
+//! A runtime crate supplies a [`Runtime`] (TCP connect, sleep, spawn) and nothing else. The
+//! local simulator ([`SimServer`]) and the stream receiver ([`StreamReceiver`]) live here too.
 
 mod action;
 mod call;
@@ -10,16 +11,29 @@ mod completion;
 mod env;
 mod error;
 mod event_loop;
+mod receiver;
 mod runtime;
 mod server;
+mod sim_media;
+mod sim_server;
+mod status_callback;
 mod transport;
 
 pub use action::ActionHandle;
 pub use call::{Call, CallEnd, PlayAction, StreamAction};
 pub use client::{Client, ClientBuilder, IncomingCalls};
 pub use error::Error;
+pub use receiver::{
+    bearer_matches, IncomingStream, PendingStream, ReceiveError, StreamEvent, StreamReceiver,
+    StreamRecording,
+};
 pub use runtime::{Accepted, ByteStream, Listener, Runtime};
-pub use server::{tls_server_config, upgrade, HandshakeInfo, PendingUpgrade, WsListener};
+pub use server::{
+    tls_server_config, upgrade, upgrade_checked, HandshakeInfo, PendingUpgrade, UpgradeError,
+    WsListener,
+};
+pub use sim_media::{AudioSource, Pacing};
+pub use sim_server::{SimServer, SimServerBuilder};
 pub use transport::{connect_websocket, tls_client_config, ConnectOptions, Transport, WsTransport};
 
 use crate::engine::{ActionStart, DialPlan, Engine};

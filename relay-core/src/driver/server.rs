@@ -40,8 +40,8 @@ pub struct WsListener {
     max_frame_size: usize,
 }
 
-/// What the handshake saw of the client's request.
-#[derive(Debug, Clone, Default)]
+/// What the handshake saw of the client's request. `Debug` hides the authorization value.
+#[derive(Clone, Default)]
 pub struct HandshakeInfo {
     /// The request path.
     pub path: String,
@@ -50,6 +50,40 @@ pub struct HandshakeInfo {
     /// The peer address.
     pub peer: Option<SocketAddr>,
 }
+
+impl std::fmt::Debug for HandshakeInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HandshakeInfo")
+            .field("path", &self.path)
+            .field(
+                "authorization",
+                &self.authorization.as_ref().map(|_| "<redacted>"),
+            )
+            .field("peer", &self.peer)
+            .finish()
+    }
+}
+
+/// Why an upgrade failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UpgradeError {
+    /// The TLS handshake or the WebSocket handshake failed.
+    Handshake(String),
+    /// The `Authorization` header did not pass the check; the client got `401`.
+    Unauthorized,
+}
+
+impl std::fmt::Display for UpgradeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UpgradeError::Handshake(e) => f.write_str(e),
+            UpgradeError::Unauthorized => f.write_str("refused: bad or missing bearer token"),
+        }
+    }
+}
+
+impl std::error::Error for UpgradeError {}
 
 impl WsListener {
     /// Binds `addr` on `runtime`; with `tls`, serves `wss://`.
@@ -101,13 +135,22 @@ pub struct PendingUpgrade {
 /// `Authorization` header.
 pub async fn upgrade(
     pending: PendingUpgrade,
-) -> Result<(WebSocketStream<Box<dyn ByteStream>>, HandshakeInfo), String> {
+) -> Result<(WebSocketStream<Box<dyn ByteStream>>, HandshakeInfo), UpgradeError> {
+    upgrade_checked(pending, |_| true).await
+}
+
+/// Like [`upgrade`], but answers `401 Unauthorized` unless `authorized` accepts the
+/// `Authorization` header (absent: `None`).
+pub async fn upgrade_checked(
+    pending: PendingUpgrade,
+    authorized: impl FnOnce(Option<&str>) -> bool + Send,
+) -> Result<(WebSocketStream<Box<dyn ByteStream>>, HandshakeInfo), UpgradeError> {
     let stream: Box<dyn ByteStream> = match &pending.tls {
         Some(acceptor) => Box::new(
             acceptor
                 .accept(pending.stream)
                 .await
-                .map_err(|e| format!("TLS accept: {e}"))?,
+                .map_err(|e| UpgradeError::Handshake(format!("TLS accept: {e}")))?,
         ),
         None => pending.stream,
     };
@@ -115,7 +158,11 @@ pub async fn upgrade(
         peer: Some(pending.peer),
         ..HandshakeInfo::default()
     };
+    let mut refused = false;
+    // Boxed so the handshake callback is `Unpin` whatever the check captures.
+    let authorized = Box::new(authorized);
     let seen = &mut info;
+    let refused_flag = &mut refused;
     // The callback's signature is fixed by tungstenite's `Callback` trait.
     #[allow(clippy::result_large_err)]
     let callback = |request: &Request, response: Response| -> Result<Response, ErrorResponse> {
@@ -125,13 +172,22 @@ pub async fn upgrade(
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        Ok(response)
+        if authorized(seen.authorization.as_deref()) {
+            return Ok(response);
+        }
+        *refused_flag = true;
+        let mut refusal = ErrorResponse::new(Some("unauthorized".to_owned()));
+        *refusal.status_mut() = async_tungstenite::tungstenite::http::StatusCode::UNAUTHORIZED;
+        Err(refusal)
     };
     let config = WebSocketConfig::default()
         .max_frame_size(Some(pending.max_frame_size))
         .max_message_size(Some(pending.max_frame_size));
-    let ws = async_tungstenite::accept_hdr_async_with_config(stream, callback, Some(config))
-        .await
-        .map_err(|e| format!("WebSocket handshake: {e}"))?;
-    Ok((ws, info))
+    let result =
+        async_tungstenite::accept_hdr_async_with_config(stream, callback, Some(config)).await;
+    match result {
+        Ok(ws) => Ok((ws, info)),
+        Err(_) if refused => Err(UpgradeError::Unauthorized),
+        Err(e) => Err(UpgradeError::Handshake(format!("WebSocket handshake: {e}"))),
+    }
 }

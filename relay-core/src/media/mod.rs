@@ -1,1 +1,18 @@
-//! Call-audio stream messages, G.711 codecs and per-track assembly (the stream URL side).
+//! What a `calling.stream` WebSocket carries, with no IO: the stream messages, G.711 and L16
+//! codecs, a per-track assembler that places audio by timestamp, WAV files, a test signal,
+//! and the sender's message script.
+
+mod assembler;
+mod encoding;
+pub mod g711;
+mod message;
+mod script;
+mod signal;
+mod wav;
+
+pub use assembler::{AssembleError, Gap, StreamAssembler};
+pub use encoding::{Encoding, MediaFormat};
+pub use message::{MediaChunk, MediaTrack, MessageError, StartInfo, StreamMessage};
+pub use script::MediaScript;
+pub use signal::{test_signal, Packetizer};
+pub use wav::{read_wav, write_wav, Wav, WavError};

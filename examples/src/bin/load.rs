@@ -1,0 +1,319 @@
+//! Load tool: N concurrent calls, each answered and streamed, on one RELAY connection.
+//! The simulator runs in a child process (this binary with `--serve`), so the memory
+//! figure is the client's alone. Reports calls set up per second, event throughput, latency
+//! from the server's event to the user's code (median and 99th percentile), and memory per
+//! active call, as one JSON line.
+//!
+//! `load [--runtime tokio|smol] [--calls 10000] [--rate 5000]`
+
+use relay_core::driver::{ClientBuilder, Runtime, SimServerBuilder};
+use relay_core::sim::SimConfig;
+use relay_core::{Codec, StreamOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const PROJECT: &str = "load-project";
+const TOKEN: &str = "load-token";
+const CONTEXT: &str = "load";
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--serve") {
+        return serve();
+    }
+    let mut runtime = "tokio".to_owned();
+    let mut calls = 10_000usize;
+    let mut rate = 5_000u64;
+    let mut it = args.into_iter();
+    while let Some(flag) = it.next() {
+        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--runtime" => runtime = value,
+            "--calls" => calls = value.parse()?,
+            "--rate" => rate = value.parse()?,
+            other => return Err(format!("unknown argument {other:?}").into()),
+        }
+    }
+    let report = match runtime.as_str() {
+        "tokio" => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(drive(relay_tokio::runtime(), calls, rate))?,
+        "smol" => smol::block_on(drive(relay_smol::runtime(), calls, rate))?,
+        other => return Err(format!("unknown runtime {other:?}").into()),
+    };
+    println!(
+        "{}",
+        serde_json::json!({ "runtime": runtime, "calls": calls, "report": report })
+    );
+    Ok(())
+}
+
+/// The simulator side: serves on a free port and obeys `offer N` / `end RATE` on stdin.
+fn serve() -> Result<(), Box<dyn std::error::Error>> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        // Streams stay open until the call ends: no media sockets, only RELAY frames.
+        let config = SimConfig::new()
+            .credentials(PROJECT, TOKEN)
+            .auto_media(Duration::from_secs(24 * 3600))
+            .record_frames(false);
+        let sim = SimServerBuilder::new(config)
+            .start(relay_tokio::runtime())
+            .await?;
+        let mut out = std::io::stdout();
+        writeln!(out, "host {}", sim.host())?;
+        out.flush()?;
+        let (lines_tx, lines) = mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in std::io::stdin().lock().lines().map_while(Result::ok) {
+                if lines_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        loop {
+            let line = match lines.try_recv() {
+                Ok(line) => line,
+                Err(mpsc::TryRecvError::Disconnected) => return Ok(()),
+                Err(mpsc::TryRecvError::Empty) => {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                    continue;
+                }
+            };
+            let mut words = line.split_whitespace();
+            match (
+                words.next(),
+                words.next().and_then(|n| n.parse::<u64>().ok()),
+            ) {
+                (Some("offer"), Some(n)) => {
+                    let mut offered = 0;
+                    while offered < n {
+                        let got = sim
+                            .with_relay(move |relay, now| {
+                                (0..n - offered)
+                                    .take(500)
+                                    .filter(|i| {
+                                        let from = format!("+1555{i:07}");
+                                        relay
+                                            .offer_inbound_call(CONTEXT, &from, "+15550000001", now)
+                                            .is_some()
+                                    })
+                                    .count() as u64
+                            })
+                            .await
+                            .unwrap_or(0);
+                        offered += got;
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                    writeln!(out, "offered {offered}")?;
+                }
+                (Some("end"), Some(rate)) => {
+                    let ids = sim
+                        .with_relay(|relay, _| relay.call_ids())
+                        .await
+                        .unwrap_or_default();
+                    // Paced in 5 ms slices so the latency measured is not queueing behind a
+                    // single 10,000-event burst.
+                    let per_slice = (rate / 200).max(1) as usize;
+                    let began = Instant::now();
+                    for (slice, chunk) in ids.chunks(per_slice).enumerate() {
+                        let due = began + Duration::from_millis(5 * slice as u64);
+                        tokio::time::sleep(due.saturating_duration_since(Instant::now())).await;
+                        let chunk = chunk.to_vec();
+                        let stamp = unix_nanos();
+                        sim.with_relay(move |relay, now| {
+                            for id in &chunk {
+                                relay.end_call(id, "hangup", now);
+                            }
+                        })
+                        .await;
+                        for id in ids.iter().skip(slice * per_slice).take(per_slice) {
+                            writeln!(out, "t {id} {stamp}")?;
+                        }
+                    }
+                    writeln!(out, "ended {}", ids.len())?;
+                }
+                _ => writeln!(out, "error unknown command {line:?}")?,
+            }
+            out.flush()?;
+        }
+    })
+}
+
+fn unix_nanos() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default()
+}
+
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+async fn drive(
+    rt: Arc<dyn Runtime>,
+    calls: usize,
+    rate: u64,
+) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+    let exe = std::env::current_exe()?;
+    let mut child = Command::new(exe)
+        .arg("--serve")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let mut to_sim = child.stdin.take().ok_or("no stdin")?;
+    let (lines_tx, from_sim) = mpsc::channel::<String>();
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let next_line = |prefix: &str| -> Result<String, String> {
+        loop {
+            let line = from_sim
+                .recv_timeout(Duration::from_secs(300))
+                .map_err(|_| format!("the simulator stopped before {prefix:?}"))?;
+            if let Some(rest) = line.strip_prefix(prefix) {
+                return Ok(rest.trim().to_owned());
+            }
+        }
+    };
+    let host = next_line("host ")?;
+
+    let client = ClientBuilder::new(rt.clone())
+        .project_token(PROJECT, TOKEN)
+        .host(host)
+        .insecure_loopback()
+        .contexts([CONTEXT])
+        .max_active_calls(calls + 1)
+        .build()?;
+    let streaming = Arc::new(AtomicUsize::new(0));
+    let ended: Arc<Mutex<Vec<(String, u128)>>> = Arc::new(Mutex::new(Vec::with_capacity(calls)));
+    let (s, e) = (streaming.clone(), ended.clone());
+    client.on_call(move |call| {
+        let (streaming, ended) = (s.clone(), e.clone());
+        async move {
+            if call.answer().await.is_err() {
+                return;
+            }
+            let options = StreamOptions::new()
+                .codec(Codec::Pcmu)
+                .custom_parameter("load", true);
+            let Ok(_stream) = call.stream("wss://media.example.com/load", options).await else {
+                return;
+            };
+            streaming.fetch_add(1, Ordering::Relaxed);
+            if call.wait_for_ended().await.is_ok() {
+                let at = unix_nanos();
+                if let Ok(mut ended) = ended.lock() {
+                    ended.push((call.id().as_str().to_owned(), at));
+                }
+            }
+        }
+    });
+    let runner = client.clone();
+    rt.spawn(Box::pin(async move {
+        let _ = runner.run().await;
+    }));
+
+    let rss_before = rss_bytes();
+    let setup_began = Instant::now();
+    writeln!(to_sim, "offer {calls}")?;
+    to_sim.flush()?;
+    let mut last_report = Instant::now();
+    while streaming.load(Ordering::Relaxed) < calls {
+        if setup_began.elapsed() > Duration::from_secs(600) {
+            return Err("calls did not all start streaming within 600 s".into());
+        }
+        if last_report.elapsed() > Duration::from_secs(1) {
+            eprintln!("streaming {}/{calls}", streaming.load(Ordering::Relaxed));
+            last_report = Instant::now();
+        }
+        rt.sleep(Duration::from_millis(5)).await;
+    }
+    let setup = setup_began.elapsed();
+    let rss_active = rss_bytes();
+    eprintln!("{calls} calls streaming after {:.2} s", setup.as_secs_f64());
+
+    writeln!(to_sim, "end {rate}")?;
+    to_sim.flush()?;
+    let mut emitted = std::collections::HashMap::with_capacity(calls);
+    loop {
+        let line = from_sim
+            .recv_timeout(Duration::from_secs(300))
+            .map_err(|_| "the simulator stopped while ending calls")?;
+        if line.starts_with("ended ") {
+            break;
+        }
+        if let Some(rest) = line.strip_prefix("t ") {
+            let mut parts = rest.split_whitespace();
+            if let (Some(id), Some(stamp)) = (parts.next(), parts.next()) {
+                emitted.insert(id.to_owned(), stamp.parse::<u128>().unwrap_or(0));
+            }
+        }
+    }
+    let wait_began = Instant::now();
+    while ended.lock().map(|e| e.len()).unwrap_or(0) < calls {
+        if wait_began.elapsed() > Duration::from_secs(120) {
+            break;
+        }
+        rt.sleep(Duration::from_millis(5)).await;
+    }
+    client.shutdown();
+    drop(to_sim);
+    let _ = child.wait();
+
+    let ended = ended.lock().map(|e| e.clone()).unwrap_or_default();
+    let mut latencies_us: Vec<f64> = ended
+        .iter()
+        .filter_map(|(id, at)| {
+            emitted
+                .get(id)
+                .map(|sent| (*at as f64 - *sent as f64) / 1000.0)
+        })
+        .collect();
+    latencies_us.sort_by(f64::total_cmp);
+    let pick = |q: f64| -> f64 {
+        if latencies_us.is_empty() {
+            return f64::NAN;
+        }
+        latencies_us[((latencies_us.len() - 1) as f64 * q).round() as usize]
+    };
+    // Frames the client handled while setting up: receive event, answer reply, answered
+    // state event, stream reply, streaming event; while ending: stream finished (with the call),
+    // ending and ended state events. Each server event is also acked.
+    let setup_frames = 5.0 * calls as f64;
+    Ok(serde_json::json!({
+        "ended": ended.len(),
+        "setup_s": setup.as_secs_f64(),
+        "calls_per_s": calls as f64 / setup.as_secs_f64(),
+        "setup_frames_per_s": setup_frames / setup.as_secs_f64(),
+        "latency_us_p50": pick(0.5),
+        "latency_us_p99": pick(0.99),
+        "latency_us_max": pick(1.0),
+        "end_rate_per_s": rate,
+        "rss_before_bytes": rss_before,
+        "rss_active_bytes": rss_active,
+        "bytes_per_call": (rss_active.saturating_sub(rss_before)) as f64 / calls as f64,
+        "latencies_us": latencies_us.iter().step_by((latencies_us.len() / 2000).max(1)).collect::<Vec<_>>(),
+    }))
+}

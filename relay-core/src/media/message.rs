@@ -1,0 +1,449 @@
+//! The JSON messages of a stream connection (`connected`, `start`, `media`, `dtmf`, `mark`,
+//! `stop`): typed, parsed without panics, and written exactly in the wire form.
+
+use super::encoding::{Encoding, MediaFormat};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use bytes::Bytes;
+use serde_json::{json, Map, Value};
+use std::fmt;
+
+/// One side of the call's audio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MediaTrack {
+    /// What the caller says.
+    Inbound,
+    /// What the call plays to the caller.
+    Outbound,
+}
+
+impl MediaTrack {
+    /// The wire name (`inbound` / `outbound`).
+    pub fn as_wire(self) -> &'static str {
+        match self {
+            MediaTrack::Inbound => "inbound",
+            MediaTrack::Outbound => "outbound",
+        }
+    }
+
+    /// Reads `inbound`/`outbound`, or the `*_track` form.
+    pub fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "inbound" | "inbound_track" => Some(MediaTrack::Inbound),
+            "outbound" | "outbound_track" => Some(MediaTrack::Outbound),
+            _ => None,
+        }
+    }
+}
+
+/// The `start` message's body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartInfo {
+    /// The stream's id.
+    pub stream_sid: String,
+    /// The account (project) id.
+    pub account_sid: String,
+    /// The call id.
+    pub call_sid: String,
+    /// The tracks this connection carries.
+    pub tracks: Vec<MediaTrack>,
+    /// The `custom_parameters` of `calling.stream`.
+    pub custom_parameters: Map<String, Value>,
+    /// Encoding, rate, channels.
+    pub media_format: MediaFormat,
+}
+
+/// One `media` message, its payload decoded from base64 (still encoded audio).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MediaChunk {
+    /// Which side.
+    pub track: MediaTrack,
+    /// Per-track counter from 1.
+    pub chunk: u64,
+    /// Milliseconds since the stream started.
+    pub timestamp_ms: u64,
+    /// The audio bytes.
+    pub payload: Bytes,
+}
+
+/// A message on a stream connection.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum StreamMessage {
+    /// The greeting.
+    Connected {
+        /// `Call`.
+        protocol: String,
+        /// The protocol version, e.g. `0.2.0`.
+        version: String,
+    },
+    /// Stream metadata.
+    Start {
+        /// Message counter.
+        sequence_number: u64,
+        /// The metadata.
+        start: StartInfo,
+    },
+    /// Audio.
+    Media {
+        /// Message counter.
+        sequence_number: u64,
+        /// The audio.
+        media: MediaChunk,
+    },
+    /// A DTMF digit.
+    Dtmf {
+        /// Message counter.
+        sequence_number: u64,
+        /// The digit.
+        digit: String,
+        /// Its length in ms.
+        duration_ms: u64,
+    },
+    /// The end of the stream.
+    Stop {
+        /// Message counter.
+        sequence_number: u64,
+    },
+    /// A named mark.
+    Mark {
+        /// Message counter.
+        sequence_number: u64,
+        /// The mark's name.
+        name: String,
+    },
+}
+
+/// Why a message could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MessageError {
+    /// Not JSON, or not an object.
+    InvalidJson(String),
+    /// A required field is absent.
+    MissingField(&'static str),
+    /// A field has the wrong type or an unusable value.
+    WrongType(&'static str),
+    /// The `event` is not one this crate knows.
+    UnknownEvent(String),
+    /// The media payload is not base64.
+    BadBase64,
+    /// The media format names an unknown encoding.
+    BadEncoding(String),
+}
+
+impl fmt::Display for MessageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MessageError::InvalidJson(e) => write!(f, "not a JSON object: {e}"),
+            MessageError::MissingField(name) => write!(f, "missing field {name}"),
+            MessageError::WrongType(name) => write!(f, "field {name} has the wrong type"),
+            MessageError::UnknownEvent(event) => write!(f, "unknown event {event:?}"),
+            MessageError::BadBase64 => f.write_str("media payload is not base64"),
+            MessageError::BadEncoding(e) => write!(f, "unknown media encoding {e:?}"),
+        }
+    }
+}
+
+impl std::error::Error for MessageError {}
+
+fn field<'a>(object: &'a Map<String, Value>, name: &'static str) -> Result<&'a Value, MessageError> {
+    object.get(name).ok_or(MessageError::MissingField(name))
+}
+
+fn string(object: &Map<String, Value>, name: &'static str) -> Result<String, MessageError> {
+    field(object, name)?
+        .as_str()
+        .map(str::to_owned)
+        .ok_or(MessageError::WrongType(name))
+}
+
+/// A counter written as a string (or, leniently, a number).
+fn counter(object: &Map<String, Value>, name: &'static str) -> Result<u64, MessageError> {
+    match field(object, name)? {
+        Value::String(s) => s.trim().parse().map_err(|_| MessageError::WrongType(name)),
+        Value::Number(n) => n.as_u64().ok_or(MessageError::WrongType(name)),
+        _ => Err(MessageError::WrongType(name)),
+    }
+}
+
+fn object<'a>(
+    object: &'a Map<String, Value>,
+    name: &'static str,
+) -> Result<&'a Map<String, Value>, MessageError> {
+    field(object, name)?
+        .as_object()
+        .ok_or(MessageError::WrongType(name))
+}
+
+impl StreamMessage {
+    /// Reads one message. Never panics.
+    pub fn parse(text: &str) -> Result<Self, MessageError> {
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| MessageError::InvalidJson(e.to_string()))?;
+        let Value::Object(message) = value else {
+            return Err(MessageError::InvalidJson("not an object".into()));
+        };
+        let event = string(&message, "event")?;
+        match event.as_str() {
+            "connected" => Ok(StreamMessage::Connected {
+                protocol: string(&message, "protocol")?,
+                version: string(&message, "version")?,
+            }),
+            "start" => Ok(StreamMessage::Start {
+                sequence_number: counter(&message, "sequenceNumber")?,
+                start: parse_start(object(&message, "start")?)?,
+            }),
+            "media" => Ok(StreamMessage::Media {
+                sequence_number: counter(&message, "sequenceNumber")?,
+                media: parse_media(object(&message, "media")?)?,
+            }),
+            "dtmf" => {
+                let dtmf = object(&message, "dtmf")?;
+                Ok(StreamMessage::Dtmf {
+                    sequence_number: counter(&message, "sequenceNumber")?,
+                    digit: string(dtmf, "digit")?,
+                    duration_ms: counter(dtmf, "duration")?,
+                })
+            }
+            "mark" => Ok(StreamMessage::Mark {
+                sequence_number: counter(&message, "sequenceNumber")?,
+                name: string(object(&message, "mark")?, "name")?,
+            }),
+            "stop" => Ok(StreamMessage::Stop {
+                sequence_number: counter(&message, "sequenceNumber")?,
+            }),
+            _ => Err(MessageError::UnknownEvent(event)),
+        }
+    }
+
+    /// The wire form: counters as strings, `sampleRate` and `channels` as numbers.
+    pub fn to_json(&self) -> String {
+        let value = match self {
+            StreamMessage::Connected { protocol, version } => {
+                json!({"event": "connected", "protocol": protocol, "version": version})
+            }
+            StreamMessage::Start {
+                sequence_number,
+                start,
+            } => json!({
+                "event": "start",
+                "sequenceNumber": sequence_number.to_string(),
+                "start": {
+                    "streamSid": start.stream_sid,
+                    "accountSid": start.account_sid,
+                    "callSid": start.call_sid,
+                    "tracks": start.tracks.iter().map(|t| t.as_wire()).collect::<Vec<_>>(),
+                    "customParameters": start.custom_parameters,
+                    "mediaFormat": {
+                        "encoding": start.media_format.encoding.mime(),
+                        "sampleRate": start.media_format.sample_rate,
+                        "channels": start.media_format.channels,
+                    },
+                },
+            }),
+            StreamMessage::Media {
+                sequence_number,
+                media,
+            } => json!({
+                "event": "media",
+                "sequenceNumber": sequence_number.to_string(),
+                "media": {
+                    "track": media.track.as_wire(),
+                    "chunk": media.chunk.to_string(),
+                    "timestamp": media.timestamp_ms.to_string(),
+                    "payload": BASE64.encode(&media.payload),
+                },
+            }),
+            StreamMessage::Dtmf {
+                sequence_number,
+                digit,
+                duration_ms,
+            } => json!({
+                "event": "dtmf",
+                "sequenceNumber": sequence_number.to_string(),
+                "dtmf": {"digit": digit, "duration": duration_ms},
+            }),
+            StreamMessage::Mark {
+                sequence_number,
+                name,
+            } => json!({
+                "event": "mark",
+                "sequenceNumber": sequence_number.to_string(),
+                "mark": {"name": name},
+            }),
+            StreamMessage::Stop { sequence_number } => {
+                json!({"event": "stop", "sequenceNumber": sequence_number.to_string()})
+            }
+        };
+        value.to_string()
+    }
+}
+
+fn parse_start(start: &Map<String, Value>) -> Result<StartInfo, MessageError> {
+    let tracks = field(start, "tracks")?
+        .as_array()
+        .ok_or(MessageError::WrongType("tracks"))?
+        .iter()
+        .map(|t| {
+            t.as_str()
+                .and_then(MediaTrack::from_wire)
+                .ok_or(MessageError::WrongType("tracks"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let custom_parameters = match start.get("customParameters") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(map)) => map.clone(),
+        Some(_) => return Err(MessageError::WrongType("customParameters")),
+    };
+    let format = object(start, "mediaFormat")?;
+    let mime = string(format, "encoding")?;
+    let encoding = Encoding::from_mime(&mime).ok_or(MessageError::BadEncoding(mime))?;
+    let sample_rate = u32::try_from(counter(format, "sampleRate")?)
+        .map_err(|_| MessageError::WrongType("sampleRate"))?;
+    let channels = match format.get("channels") {
+        None => 1,
+        Some(_) => u16::try_from(counter(format, "channels")?)
+            .map_err(|_| MessageError::WrongType("channels"))?,
+    };
+    Ok(StartInfo {
+        stream_sid: string(start, "streamSid")?,
+        account_sid: string(start, "accountSid").unwrap_or_default(),
+        call_sid: string(start, "callSid")?,
+        tracks,
+        custom_parameters,
+        media_format: MediaFormat {
+            encoding,
+            sample_rate,
+            channels,
+        },
+    })
+}
+
+fn parse_media(media: &Map<String, Value>) -> Result<MediaChunk, MessageError> {
+    let track = string(media, "track")?;
+    let payload = string(media, "payload")?;
+    Ok(MediaChunk {
+        track: MediaTrack::from_wire(&track).ok_or(MessageError::WrongType("track"))?,
+        chunk: counter(media, "chunk")?,
+        timestamp_ms: counter(media, "timestamp")?,
+        payload: Bytes::from(
+            BASE64
+                .decode(payload.as_bytes())
+                .map_err(|_| MessageError::BadBase64)?,
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn start() -> StartInfo {
+        let mut custom = Map::new();
+        custom.insert("app".into(), json!("demo"));
+        StartInfo {
+            stream_sid: "s-1".into(),
+            account_sid: "a-1".into(),
+            call_sid: "c-1".into(),
+            tracks: vec![MediaTrack::Inbound, MediaTrack::Outbound],
+            custom_parameters: custom,
+            media_format: MediaFormat::pcmu(),
+        }
+    }
+
+    #[test]
+    fn every_kind_round_trips() {
+        let messages = [
+            StreamMessage::Connected {
+                protocol: "Call".into(),
+                version: "0.2.0".into(),
+            },
+            StreamMessage::Start {
+                sequence_number: 1,
+                start: start(),
+            },
+            StreamMessage::Media {
+                sequence_number: 2,
+                media: MediaChunk {
+                    track: MediaTrack::Outbound,
+                    chunk: 1,
+                    timestamp_ms: 20,
+                    payload: Bytes::from_static(&[0xFF, 0x7F, 0x00]),
+                },
+            },
+            StreamMessage::Dtmf {
+                sequence_number: 3,
+                digit: "5".into(),
+                duration_ms: 2000,
+            },
+            StreamMessage::Mark {
+                sequence_number: 4,
+                name: "m".into(),
+            },
+            StreamMessage::Stop { sequence_number: 5 },
+        ];
+        for message in messages {
+            assert_eq!(StreamMessage::parse(&message.to_json()), Ok(message));
+        }
+    }
+
+    #[test]
+    fn media_is_written_in_the_wire_form() {
+        let message = StreamMessage::Media {
+            sequence_number: 2,
+            media: MediaChunk {
+                track: MediaTrack::Inbound,
+                chunk: 1,
+                timestamp_ms: 0,
+                payload: Bytes::from_static(&[0xFF, 0xFF]),
+            },
+        };
+        let written: Value = serde_json::from_str(&message.to_json()).unwrap();
+        assert_eq!(
+            written,
+            json!({"event": "media", "sequenceNumber": "2", "media": {
+                "track": "inbound", "chunk": "1", "timestamp": "0", "payload": "//8="}})
+        );
+    }
+
+    #[test]
+    fn the_documented_start_message_parses() {
+        let text = r#"{"event":"start","sequenceNumber":"1","start":{"streamSid":"x",
+            "accountSid":"y","callSid":"z","tracks":["inbound"],"customParameters":{"k":"v"},
+            "mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}}}"#;
+        let Ok(StreamMessage::Start { start, .. }) = StreamMessage::parse(text) else {
+            panic!("start expected");
+        };
+        assert_eq!(start.tracks, [MediaTrack::Inbound]);
+        assert_eq!(start.media_format, MediaFormat::pcmu());
+        assert_eq!(start.custom_parameters["k"], "v");
+    }
+
+    #[test]
+    fn bad_input_gets_the_right_error() {
+        let cases = [
+            ("nope", "json"),
+            ("[1]", "json"),
+            (r#"{"x":1}"#, "missing event"),
+            (r#"{"event":"media","sequenceNumber":"1"}"#, "missing media"),
+            (r#"{"event":"warp"}"#, "unknown"),
+            (
+                r#"{"event":"media","sequenceNumber":"1","media":{"track":"inbound","chunk":"1","timestamp":"0","payload":"***"}}"#,
+                "base64",
+            ),
+            (r#"{"event":"stop","sequenceNumber":"minus one"}"#, "type"),
+        ];
+        let got: Vec<MessageError> = cases
+            .iter()
+            .map(|(text, _)| StreamMessage::parse(text).unwrap_err())
+            .collect();
+        assert!(matches!(got[0], MessageError::InvalidJson(_)));
+        assert!(matches!(got[1], MessageError::InvalidJson(_)));
+        assert_eq!(got[2], MessageError::MissingField("event"));
+        assert_eq!(got[3], MessageError::MissingField("media"));
+        assert_eq!(got[4], MessageError::UnknownEvent("warp".into()));
+        assert_eq!(got[5], MessageError::BadBase64);
+        assert_eq!(got[6], MessageError::WrongType("sequenceNumber"));
+    }
+}
