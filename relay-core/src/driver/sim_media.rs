@@ -4,9 +4,7 @@
 use super::runtime::Runtime;
 use super::transport::{connect_websocket, split_url, ConnectOptions};
 use crate::action::stream_options::is_loopback_host;
-use crate::media::{
-    test_signal, MediaFormat, MediaScript, MediaTrack, StartInfo, StreamMessage,
-};
+use crate::media::{test_signal, MediaFormat, MediaScript, MediaTrack, StartInfo, StreamMessage};
 use crate::sim::MediaJob;
 use async_tungstenite::tungstenite::Message;
 use futures_channel::oneshot;

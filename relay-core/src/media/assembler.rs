@@ -36,7 +36,10 @@ impl fmt::Display for AssembleError {
             AssembleError::TooLong {
                 timestamp_ms,
                 max_ms,
-            } => write!(f, "timestamp {timestamp_ms} ms is past the {max_ms} ms limit"),
+            } => write!(
+                f,
+                "timestamp {timestamp_ms} ms is past the {max_ms} ms limit"
+            ),
         }
     }
 }
@@ -168,7 +171,12 @@ impl StreamAssembler {
 
     /// Both tracks summed (with saturation) into one mono timeline.
     pub fn mixed(&self) -> Vec<i16> {
-        let length = self.tracks.values().map(|t| t.samples.len()).max().unwrap_or(0);
+        let length = self
+            .tracks
+            .values()
+            .map(|t| t.samples.len())
+            .max()
+            .unwrap_or(0);
         let mut mix = vec![0i16; length];
         for timeline in self.tracks.values() {
             for (out, &sample) in mix.iter_mut().zip(&timeline.samples) {

@@ -147,7 +147,10 @@ impl fmt::Display for MessageError {
 
 impl std::error::Error for MessageError {}
 
-fn field<'a>(object: &'a Map<String, Value>, name: &'static str) -> Result<&'a Value, MessageError> {
+fn field<'a>(
+    object: &'a Map<String, Value>,
+    name: &'static str,
+) -> Result<&'a Value, MessageError> {
     object.get(name).ok_or(MessageError::MissingField(name))
 }
 

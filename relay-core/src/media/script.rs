@@ -105,7 +105,9 @@ mod tests {
             .map(|(at, m)| {
                 let label = match m {
                     StreamMessage::Connected { .. } => "connected".to_owned(),
-                    StreamMessage::Start { sequence_number, .. } => format!("start#{sequence_number}"),
+                    StreamMessage::Start {
+                        sequence_number, ..
+                    } => format!("start#{sequence_number}"),
                     StreamMessage::Media {
                         sequence_number,
                         media,
@@ -132,8 +134,10 @@ mod tests {
             (40, "outbound:3@40#7"),
             (60, "stop#8"),
         ];
-        let expected: Vec<(u64, String)> =
-            expected.iter().map(|(a, l)| (*a, (*l).to_owned())).collect();
+        let expected: Vec<(u64, String)> = expected
+            .iter()
+            .map(|(a, l)| (*a, (*l).to_owned()))
+            .collect();
         assert_eq!(summary, expected);
     }
 }

@@ -14,8 +14,7 @@ pub fn test_signal(sample_rate: u32, duration_ms: u32) -> Vec<i16> {
             let t = i as f64 / rate;
             let beep = (i as u64 % u64::from(sample_rate.max(1))) < u64::from(sample_rate) / 10;
             let hz = if beep { 1000.0 } else { 440.0 };
-            (0.3 * f64::from(i16::MAX) * (2.0 * std::f64::consts::PI * hz * t).sin()).round()
-                as i16
+            (0.3 * f64::from(i16::MAX) * (2.0 * std::f64::consts::PI * hz * t).sin()).round() as i16
         })
         .collect()
 }
@@ -49,7 +48,10 @@ impl Packetizer {
             .chunks(per_packet)
             .map(|chunk| {
                 let mut bytes = encoding.encode(chunk);
-                bytes.resize(per_packet * encoding.bytes_per_sample(), encoding.silence_byte());
+                bytes.resize(
+                    per_packet * encoding.bytes_per_sample(),
+                    encoding.silence_byte(),
+                );
                 Bytes::from(bytes)
             })
             .collect()
