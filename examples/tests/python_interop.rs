@@ -2,8 +2,9 @@
 //! `wss://` with a test CA, answers a call and starts a stream; the simulator streams real
 //! audio to our receiver. Proves the simulator speaks the protocol as the real service does.
 //! Needs `python3` with `signalwire-sdk` (scripts/setup.sh installs it).
+#![allow(clippy::unwrap_used)]
 
-#[allow(unused_macros, dead_code)]
+#[allow(unused_macros)]
 #[path = "../../relay-core/tests/driver_suite/mod.rs"]
 mod suite;
 
