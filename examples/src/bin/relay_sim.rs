@@ -1,8 +1,14 @@
 //! The local RELAY simulator as a program: serves `ws://` (or `wss://` with `--cert` and
 //! `--key`) on loopback, offers calls on an interval, streams real audio to stream urls.
 //!
-//! `relay_sim [--listen 127.0.0.1:8080] [--cert CERT.pem --key KEY.pem] [--project P]
-//! [--token T] [--context office] [--offer-every SECS] [--seconds N] [--wav FILE] [--fast]`
+//! `relay_sim [--listen 127.0.0.1:8080] [--cert CERT.pem --key KEY.pem | --self-signed-ca CA.pem]
+//! [--project P] [--token T] [--context office] [--offer-every SECS] [--offer-calls N]
+//! [--auto-media MS] [--seconds N] [--wav FILE] [--fast]`
+//!
+//! `--self-signed-ca` makes a throwaway CA and a certificate for 127.0.0.1 and writes the CA
+//! to the file, for clients told to trust it (`SIGNALWIRE_RELAY_CA_FILE`). `--offer-calls N`
+//! offers N calls as soon as a client receives the context; `--auto-media MS` finishes each
+//! stream after MS without opening media sockets (RELAY-only load).
 
 use relay_core::driver::{tls_server_config, AudioSource, Pacing, SimServerBuilder};
 use relay_core::media::read_wav;
@@ -22,6 +28,9 @@ struct Args {
     seconds: u32,
     wav: Option<String>,
     fast: bool,
+    self_signed_ca: Option<String>,
+    offer_calls: u64,
+    auto_media_ms: Option<u64>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -36,6 +45,9 @@ fn parse_args() -> Result<Args, String> {
         seconds: 10,
         wav: None,
         fast: false,
+        self_signed_ca: None,
+        offer_calls: 0,
+        auto_media_ms: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -59,6 +71,16 @@ fn parse_args() -> Result<Args, String> {
             }
             "--wav" => args.wav = Some(value()?),
             "--fast" => args.fast = true,
+            "--self-signed-ca" => args.self_signed_ca = Some(value()?),
+            "--offer-calls" => {
+                args.offer_calls = value()?
+                    .parse()
+                    .map_err(|e| format!("--offer-calls: {e}"))?
+            }
+            "--auto-media" => {
+                args.auto_media_ms =
+                    Some(value()?.parse().map_err(|e| format!("--auto-media: {e}"))?)
+            }
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -69,6 +91,11 @@ fn parse_args() -> Result<Args, String> {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args()?;
     let mut config = SimConfig::new().credentials(&args.project, &args.token);
+    if let Some(ms) = args.auto_media_ms {
+        config = config
+            .auto_media(Duration::from_millis(ms))
+            .record_frames(false);
+    }
     if let Some(secs) = args.offer_every {
         config = config.offer_every(Duration::from_secs(secs), &args.context);
     }
@@ -99,7 +126,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 &std::fs::read(key)?,
             )?)
         }
-        (None, None) => {}
+        (None, None) => {
+            if let Some(ca_file) = &args.self_signed_ca {
+                let (ca, cert, key) = self_signed()?;
+                std::fs::write(ca_file, ca)?;
+                builder = builder.tls(tls_server_config(cert.as_bytes(), key.as_bytes())?);
+            }
+        }
         _ => return Err("--cert and --key go together".into()),
     }
     let sim = builder.start(relay_tokio::runtime()).await?;
@@ -113,7 +146,54 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         sim.host(),
         args.project
     );
+    if args.offer_calls > 0 {
+        offer_calls(&sim, &args.context, args.offer_calls).await;
+    }
     tokio::signal::ctrl_c().await?;
     println!("stopping");
     Ok(())
+}
+
+/// Offers `count` calls, starting as soon as a client receives `context`.
+async fn offer_calls(sim: &relay_core::driver::SimServer, context: &str, count: u64) {
+    let mut offered = 0;
+    while offered < count {
+        let context = context.to_owned();
+        let batch = (count - offered).min(500);
+        offered += sim
+            .with_relay(move |relay, now| {
+                (0..batch)
+                    .filter(|i| {
+                        let from = format!("+1555{i:07}");
+                        relay
+                            .offer_inbound_call(&context, &from, "+15550000001", now)
+                            .is_some()
+                    })
+                    .count() as u64
+            })
+            .await
+            .unwrap_or(0);
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    println!("offered {offered} calls");
+}
+
+/// A throwaway CA and a server certificate for 127.0.0.1 and localhost: (CA, cert, key) PEM.
+fn self_signed() -> Result<(String, String, String), rcgen::Error> {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SanType};
+    let ca_key = KeyPair::generate()?;
+    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "relay_sim throwaway CA");
+    let ca = ca_params.self_signed(&ca_key)?;
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate()?;
+    let mut params = CertificateParams::new(vec!["localhost".to_owned()])?;
+    params
+        .subject_alt_names
+        .push(SanType::IpAddress(std::net::IpAddr::from([127, 0, 0, 1])));
+    let cert = params.signed_by(&key, &issuer)?;
+    Ok((ca.pem(), cert.pem(), key.serialize_pem()))
 }
