@@ -32,7 +32,7 @@ def run(cmd, **kw):
 # The `signalwire-sdk` crate: built in a scratch project (it is not a dependency of ours).
 
 CRATE_MAIN = r'''
-use signalwire_sdk::relay::client::Client;
+use signalwire::relay::client::Client;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
