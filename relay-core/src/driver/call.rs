@@ -117,13 +117,22 @@ impl Call {
             .clone()
     }
 
-    /// Answers the call and waits for the server to accept.
+    /// Answers the call and waits for the server to accept. Once it returns `Ok`,
+    /// [`Call::state`] says `Answered` even if the server's state event is still on its way.
     pub async fn answer(&self) -> Result<(), Error> {
         let id = self.id().clone();
         self.client
             .request(Box::new(move |engine, now| engine.answer(&id, now)))
-            .await
-            .map(drop)
+            .await?;
+        let mut state = self
+            .shared
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if matches!(*state, CallState::Created | CallState::Ringing) {
+            *state = CallState::Answered;
+        }
+        Ok(())
     }
 
     /// Hangs up with reason `hangup`.
