@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{config, Client};
+use common::Client;
 use relay_core::sim::SimConfig;
 use relay_core::{Credentials, EngineConfig, StreamOptions};
 use serde_json::json;
@@ -59,7 +59,6 @@ fn an_engine_mid_session_hides_token_and_authorization_state() {
     assert_clean("ready engine", format!("{:?}", client.engine));
     let events = client.drain_events();
     assert_clean("events", format!("{events:?}"));
-    let _ = config();
 }
 
 #[cfg(feature = "driver")]
