@@ -63,9 +63,8 @@ fn serve() -> Result<(), Box<dyn std::error::Error>> {
             .credentials(PROJECT, TOKEN)
             .auto_media(Duration::from_secs(24 * 3600))
             .record_frames(false);
-        let sim = SimServerBuilder::new(config)
-            .start(relay_tokio::runtime())
-            .await?;
+        let runtime = relay_tokio::runtime();
+        let sim = SimServerBuilder::new(config).start(runtime.clone()).await?;
         let mut out = std::io::stdout();
         writeln!(out, "host {}", sim.host())?;
         out.flush()?;
@@ -92,25 +91,7 @@ fn serve() -> Result<(), Box<dyn std::error::Error>> {
                 words.next().and_then(|n| n.parse::<u64>().ok()),
             ) {
                 (Some("offer"), Some(n)) => {
-                    let mut offered = 0;
-                    while offered < n {
-                        let got = sim
-                            .with_relay(move |relay, now| {
-                                (0..n - offered)
-                                    .take(500)
-                                    .filter(|i| {
-                                        let from = format!("+1555{i:07}");
-                                        relay
-                                            .offer_inbound_call(CONTEXT, &from, "+15550000001", now)
-                                            .is_some()
-                                    })
-                                    .count() as u64
-                            })
-                            .await
-                            .unwrap_or(0);
-                        offered += got;
-                        tokio::time::sleep(Duration::from_millis(1)).await;
-                    }
+                    let offered = sim.offer_calls(runtime.as_ref(), CONTEXT, n).await;
                     writeln!(out, "offered {offered}")?;
                 }
                 (Some("end"), Some(rate)) => {

@@ -147,35 +147,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         args.project
     );
     if args.offer_calls > 0 {
-        offer_calls(&sim, &args.context, args.offer_calls).await;
+        let runtime = relay_tokio::runtime();
+        let offered = sim
+            .offer_calls(runtime.as_ref(), &args.context, args.offer_calls)
+            .await;
+        println!("offered {offered} calls");
     }
     tokio::signal::ctrl_c().await?;
     println!("stopping");
     Ok(())
-}
-
-/// Offers `count` calls, starting as soon as a client receives `context`.
-async fn offer_calls(sim: &relay_core::driver::SimServer, context: &str, count: u64) {
-    let mut offered = 0;
-    while offered < count {
-        let context = context.to_owned();
-        let batch = (count - offered).min(500);
-        offered += sim
-            .with_relay(move |relay, now| {
-                (0..batch)
-                    .filter(|i| {
-                        let from = format!("+1555{i:07}");
-                        relay
-                            .offer_inbound_call(&context, &from, "+15550000001", now)
-                            .is_some()
-                    })
-                    .count() as u64
-            })
-            .await
-            .unwrap_or(0);
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    println!("offered {offered} calls");
 }
 
 /// A throwaway CA and a server certificate for 127.0.0.1 and localhost: (CA, cert, key) PEM.

@@ -201,6 +201,40 @@ impl SimServer {
             .flatten()
     }
 
+    /// Offers `count` calls on `context` (callers `+1555…`), in batches, as soon as and as
+    /// fast as a session receives the context. Returns how many were offered (fewer only if
+    /// the simulator stopped).
+    pub async fn offer_calls(&self, runtime: &dyn Runtime, context: &str, count: u64) -> u64 {
+        const BATCH: u64 = 500;
+        let mut offered = 0;
+        while offered < count {
+            let context = context.to_owned();
+            let batch = (count - offered).min(BATCH);
+            let first = offered;
+            let Some(got) = self
+                .with_relay(move |relay, now| {
+                    (first..first + batch)
+                        .take_while(|i| {
+                            let from = format!("+1555{i:07}");
+                            relay
+                                .offer_inbound_call(&context, &from, "+15550000001", now)
+                                .is_some()
+                        })
+                        .count() as u64
+                })
+                .await
+            else {
+                break;
+            };
+            offered += got;
+            if got < batch {
+                // No session receives the context yet.
+                runtime.sleep(Duration::from_millis(1)).await;
+            }
+        }
+        offered
+    }
+
     /// The far end hangs up `call_id` with `reason`.
     pub async fn end_call(&self, call_id: &CallId, reason: &str) {
         let (call_id, reason) = (call_id.clone(), reason.to_owned());
