@@ -47,6 +47,14 @@ fn pcmu_both_tracks_arrive_sample_for_sample() {
         vec![MediaTrack::Inbound, MediaTrack::Outbound],
     );
     assert_eq!(assembler.samples(MediaTrack::Inbound), expected.as_slice());
+    // The script sends the outbound track at a quarter of the level (see `MediaScript`).
+    let quieter: Vec<i16> = test_signal(8000, 1000).iter().map(|s| s / 4).collect();
+    let expected_outbound = Encoding::Mulaw.decode(&Encoding::Mulaw.encode(&quieter));
+    assert_eq!(
+        assembler.samples(MediaTrack::Outbound),
+        expected_outbound.as_slice()
+    );
+    assert_eq!(assembler.chunks(MediaTrack::Inbound), 50);
     assert_eq!(assembler.chunks(MediaTrack::Outbound), 50);
     assert!(assembler.gaps().is_empty());
 }
@@ -101,13 +109,37 @@ fn arb_message() -> impl Strategy<Value = StreamMessage> {
             }
         ),
         any::<u64>().prop_map(|sequence_number| StreamMessage::Stop { sequence_number }),
-        (any::<u64>(), ".{0,20}").prop_map(|(sequence_number, sid)| StreamMessage::Start {
+        (any::<u64>(), ".{0,20}").prop_map(|(sequence_number, name)| StreamMessage::Mark {
             sequence_number,
-            start: StartInfo {
-                stream_sid: sid,
-                ..start(MediaFormat::pcmu(), vec![MediaTrack::Inbound])
-            },
+            name,
         }),
+        (
+            any::<u64>(),
+            ".{0,20}",
+            prop::sample::select(vec![
+                vec![MediaTrack::Inbound],
+                vec![MediaTrack::Outbound],
+                vec![MediaTrack::Inbound, MediaTrack::Outbound],
+            ]),
+            prop_oneof![
+                Just(MediaFormat::pcmu()),
+                Just(MediaFormat::pcma()),
+                (1u32..200_000).prop_map(MediaFormat::l16),
+            ],
+            prop::collection::btree_map(".{0,8}", ".{0,8}", 0..4),
+        )
+            .prop_map(|(sequence_number, sid, tracks, format, custom)| {
+                let mut start = start(format, tracks);
+                start.stream_sid = sid;
+                start.custom_parameters = custom
+                    .into_iter()
+                    .map(|(k, v)| (k, serde_json::Value::String(v)))
+                    .collect();
+                StreamMessage::Start {
+                    sequence_number,
+                    start,
+                }
+            }),
     ]
 }
 
@@ -149,15 +181,24 @@ proptest! {
     }
 
     #[test]
-    fn assembler_never_panics(chunks in prop::collection::vec((any::<bool>(), 0u64..10_000_000, prop::collection::vec(any::<u8>(), 0..320)), 0..20)) {
-        let mut assembler = StreamAssembler::new(MediaFormat::pcmu()).with_max_ms(60_000);
+    fn assembler_never_panics(
+        sample_rate in prop_oneof![Just(8000u32), any::<u32>()],
+        channels in 0u16..10,
+        chunks in prop::collection::vec(
+            (any::<bool>(), prop_oneof![0u64..3000, any::<u64>()], prop::collection::vec(any::<u8>(), 0..320)),
+            0..20,
+        ),
+    ) {
+        let format = MediaFormat { sample_rate, channels, ..MediaFormat::pcmu() };
+        let mut assembler = StreamAssembler::new(format).with_max_ms(2000);
         for (inbound, timestamp_ms, payload) in chunks {
             let track = if inbound { MediaTrack::Inbound } else { MediaTrack::Outbound };
             let _ = assembler.push(&MediaChunk { track, chunk: 1, timestamp_ms, payload: payload.into() });
         }
         for track in [MediaTrack::Inbound, MediaTrack::Outbound] {
-            prop_assert!(assembler.duration_ms(track) <= 60_000);
+            prop_assert!(assembler.duration_ms(track) <= 2000);
         }
+        let _ = assembler.mixed();
     }
 
     #[test]

@@ -172,25 +172,49 @@ mod tests {
         }
     }
 
+    /// The quantisation step of the segment a µ-law code lies in (16-bit scale).
+    fn ulaw_step(byte: u8) -> i32 {
+        8 << ((!byte >> 4) & 0x07)
+    }
+
+    /// The quantisation step of the segment an A-law code lies in (16-bit scale).
+    fn alaw_step(byte: u8) -> i32 {
+        16 << (((byte ^ 0x55) >> 4) & 0x07).saturating_sub(1)
+    }
+
     #[test]
-    fn encoding_is_monotonic_and_close() {
-        let mut last_u = ulaw_decode(ulaw_encode(i16::MIN));
-        let mut last_a = alaw_decode(alaw_encode(i16::MIN));
+    fn encoding_is_monotonic_and_within_one_step() {
+        let mut last = (ulaw_encode(i16::MIN), alaw_encode(i16::MIN));
         for s in i16::MIN..=i16::MAX {
-            let u = ulaw_decode(ulaw_encode(s));
-            let a = alaw_decode(alaw_encode(s));
-            assert!(u >= last_u && a >= last_a, "not monotonic at {s}");
-            // The largest quantisation step is 1024 (µ-law) / 1024 (A-law) in the top segment.
+            let (u, a) = (ulaw_encode(s), alaw_encode(s));
             assert!(
-                (i32::from(u) - i32::from(s)).abs() <= 1024,
+                ulaw_decode(u) >= ulaw_decode(last.0) && alaw_decode(a) >= alaw_decode(last.1),
+                "not monotonic at {s}"
+            );
+            let s = i32::from(s);
+            assert!(
+                (i32::from(ulaw_decode(u)) - s).abs() <= ulaw_step(u),
                 "µ-law error at {s}"
             );
             assert!(
-                (i32::from(a) - i32::from(s)).abs() <= 1024,
+                (i32::from(alaw_decode(a)) - s).abs() <= alaw_step(a),
                 "A-law error at {s}"
             );
-            last_u = u;
-            last_a = a;
+            last = (u, a);
         }
+    }
+
+    #[test]
+    fn negative_halfway_samples_round_as_g191_does() {
+        // -31612 is exactly halfway between the codes for -31100 (0x01) and -32124 (0x00).
+        // G.191 takes the one's complement of negative samples and picks 0x01; the Sun-derived
+        // `linear2ulaw` (e.g. CPython's `audioop.lin2ulaw`) negates and picks 0x00. A-law's
+        // reference already uses the one's complement, so the two agree there.
+        assert_eq!(ulaw_encode(-31612), 0x01);
+        assert_eq!(ulaw_encode(-31613), 0x00);
+        assert_eq!(ulaw_encode(31612), 0x80);
+        assert_eq!(ulaw_encode(-132), 0x6F);
+        assert_eq!(alaw_encode(-5504), 0x00);
+        assert_eq!(alaw_encode(5504), 0x80);
     }
 }

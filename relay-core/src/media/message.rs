@@ -5,8 +5,8 @@ use super::encoding::{Encoding, MediaFormat};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use bytes::Bytes;
-use serde_json::{json, Map, Value};
-use std::fmt;
+use serde_json::{Map, Value};
+use std::fmt::{self, Write as _};
 
 /// One side of the call's audio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -220,67 +220,120 @@ impl StreamMessage {
         }
     }
 
-    /// The wire form: counters as strings, `sampleRate` and `channels` as numbers.
+    /// The wire form, fields in the documented order: counters (`sequenceNumber`, `chunk`,
+    /// `timestamp`) as strings; `sampleRate`, `channels` and the DTMF `duration` as numbers.
     pub fn to_json(&self) -> String {
-        let value = match self {
+        let mut out = String::with_capacity(128);
+        match self {
             StreamMessage::Connected { protocol, version } => {
-                json!({"event": "connected", "protocol": protocol, "version": version})
+                out.push_str(r#"{"event":"connected","protocol":"#);
+                push_str(&mut out, protocol);
+                out.push_str(r#","version":"#);
+                push_str(&mut out, version);
             }
             StreamMessage::Start {
                 sequence_number,
                 start,
-            } => json!({
-                "event": "start",
-                "sequenceNumber": sequence_number.to_string(),
-                "start": {
-                    "streamSid": start.stream_sid,
-                    "accountSid": start.account_sid,
-                    "callSid": start.call_sid,
-                    "tracks": start.tracks.iter().map(|t| t.as_wire()).collect::<Vec<_>>(),
-                    "customParameters": start.custom_parameters,
-                    "mediaFormat": {
-                        "encoding": start.media_format.encoding.mime(),
-                        "sampleRate": start.media_format.sample_rate,
-                        "channels": start.media_format.channels,
-                    },
-                },
-            }),
+            } => {
+                push_head(&mut out, "start", *sequence_number);
+                out.push_str(r#","start":{"streamSid":"#);
+                push_str(&mut out, &start.stream_sid);
+                out.push_str(r#","accountSid":"#);
+                push_str(&mut out, &start.account_sid);
+                out.push_str(r#","callSid":"#);
+                push_str(&mut out, &start.call_sid);
+                out.push_str(r#","tracks":["#);
+                for (i, track) in start.tracks.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    push_str(&mut out, track.as_wire());
+                }
+                out.push_str(r#"],"customParameters":"#);
+                // Serialising a map of JSON values cannot fail; `{}` is a safe fallback anyway.
+                match serde_json::to_string(&start.custom_parameters) {
+                    Ok(custom) => out.push_str(&custom),
+                    Err(_) => out.push_str("{}"),
+                }
+                let format = &start.media_format;
+                out.push_str(r#","mediaFormat":{"encoding":"#);
+                push_str(&mut out, format.encoding.mime());
+                let _ = write!(
+                    out,
+                    r#","sampleRate":{},"channels":{}}}}}"#,
+                    format.sample_rate, format.channels
+                );
+            }
             StreamMessage::Media {
                 sequence_number,
                 media,
-            } => json!({
-                "event": "media",
-                "sequenceNumber": sequence_number.to_string(),
-                "media": {
-                    "track": media.track.as_wire(),
-                    "chunk": media.chunk.to_string(),
-                    "timestamp": media.timestamp_ms.to_string(),
-                    "payload": BASE64.encode(&media.payload),
-                },
-            }),
+            } => {
+                push_head(&mut out, "media", *sequence_number);
+                out.push_str(r#","media":{"track":"#);
+                push_str(&mut out, media.track.as_wire());
+                let _ = write!(
+                    out,
+                    r#","chunk":"{}","timestamp":"{}","payload":""#,
+                    media.chunk, media.timestamp_ms
+                );
+                BASE64.encode_string(&media.payload, &mut out);
+                out.push_str("\"}");
+            }
             StreamMessage::Dtmf {
                 sequence_number,
                 digit,
                 duration_ms,
-            } => json!({
-                "event": "dtmf",
-                "sequenceNumber": sequence_number.to_string(),
-                "dtmf": {"digit": digit, "duration": duration_ms},
-            }),
+            } => {
+                push_head(&mut out, "dtmf", *sequence_number);
+                out.push_str(r#","dtmf":{"digit":"#);
+                push_str(&mut out, digit);
+                let _ = write!(out, r#","duration":{duration_ms}}}"#);
+            }
             StreamMessage::Mark {
                 sequence_number,
                 name,
-            } => json!({
-                "event": "mark",
-                "sequenceNumber": sequence_number.to_string(),
-                "mark": {"name": name},
-            }),
-            StreamMessage::Stop { sequence_number } => {
-                json!({"event": "stop", "sequenceNumber": sequence_number.to_string()})
+            } => {
+                push_head(&mut out, "mark", *sequence_number);
+                out.push_str(r#","mark":{"name":"#);
+                push_str(&mut out, name);
+                out.push('}');
             }
-        };
-        value.to_string()
+            StreamMessage::Stop { sequence_number } => {
+                push_head(&mut out, "stop", *sequence_number)
+            }
+        }
+        out.push('}');
+        out
     }
+}
+
+// The `let _ = write!(..)`s in this file write to a `String`, which cannot fail.
+
+/// `{"event":"<event>","sequenceNumber":"<n>"`, the opening every counted message shares.
+fn push_head(out: &mut String, event: &str, sequence_number: u64) {
+    let _ = write!(
+        out,
+        r#"{{"event":"{event}","sequenceNumber":"{sequence_number}""#
+    );
+}
+
+/// Appends `value` as a JSON string literal.
+fn push_str(out: &mut String, value: &str) {
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 fn parse_start(start: &Map<String, Value>) -> Result<StartInfo, MessageError> {
@@ -341,6 +394,7 @@ fn parse_media(media: &Map<String, Value>) -> Result<MediaChunk, MessageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn start() -> StartInfo {
         let mut custom = Map::new();
@@ -402,11 +456,78 @@ mod tests {
                 payload: Bytes::from_static(&[0xFF, 0xFF]),
             },
         };
-        let written: Value = serde_json::from_str(&message.to_json()).unwrap();
+        assert_eq!(
+            message.to_json(),
+            r#"{"event":"media","sequenceNumber":"2","media":{"track":"inbound","chunk":"1","timestamp":"0","payload":"//8="}}"#
+        );
+    }
+
+    #[test]
+    fn the_other_kinds_are_written_in_the_wire_form() {
+        let written = [
+            StreamMessage::Connected {
+                protocol: "Call".into(),
+                version: "0.2.0".into(),
+            },
+            StreamMessage::Start {
+                sequence_number: 1,
+                start: start(),
+            },
+            StreamMessage::Dtmf {
+                sequence_number: 7,
+                digit: "5".into(),
+                duration_ms: 2000,
+            },
+            StreamMessage::Mark {
+                sequence_number: 8,
+                name: "m".into(),
+            },
+            StreamMessage::Stop { sequence_number: 9 },
+        ]
+        .map(|m| m.to_json());
         assert_eq!(
             written,
-            json!({"event": "media", "sequenceNumber": "2", "media": {
-                "track": "inbound", "chunk": "1", "timestamp": "0", "payload": "//8="}})
+            [
+                r#"{"event":"connected","protocol":"Call","version":"0.2.0"}"#,
+                concat!(
+                    r#"{"event":"start","sequenceNumber":"1","start":{"streamSid":"s-1","#,
+                    r#""accountSid":"a-1","callSid":"c-1","tracks":["inbound","outbound"],"#,
+                    r#""customParameters":{"app":"demo"},"#,
+                    r#""mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}}}"#
+                ),
+                r#"{"event":"dtmf","sequenceNumber":"7","dtmf":{"digit":"5","duration":2000}}"#,
+                r#"{"event":"mark","sequenceNumber":"8","mark":{"name":"m"}}"#,
+                r#"{"event":"stop","sequenceNumber":"9"}"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn strings_are_escaped() {
+        let message = StreamMessage::Mark {
+            sequence_number: 1,
+            name: "a\"b\\c\n\u{1}é😀".into(),
+        };
+        let text = message.to_json();
+        assert!(text.contains(r#""a\"b\\c\n\u0001é😀""#), "{text}");
+        assert_eq!(StreamMessage::parse(&text), Ok(message));
+    }
+
+    #[test]
+    fn counters_may_be_numbers_and_track_names_long() {
+        let text = r#"{"event":"media","sequenceNumber":3,"media":{"track":"outbound_track",
+            "chunk":2,"timestamp":" 40","payload":""}}"#;
+        assert_eq!(
+            StreamMessage::parse(text),
+            Ok(StreamMessage::Media {
+                sequence_number: 3,
+                media: MediaChunk {
+                    track: MediaTrack::Outbound,
+                    chunk: 2,
+                    timestamp_ms: 40,
+                    payload: Bytes::new(),
+                },
+            })
         );
     }
 
@@ -436,6 +557,16 @@ mod tests {
                 "base64",
             ),
             (r#"{"event":"stop","sequenceNumber":"minus one"}"#, "type"),
+            (
+                r#"{"event":"start","sequenceNumber":"1","start":{"streamSid":"s","callSid":"c","tracks":["inbound"],"mediaFormat":{"encoding":"audio/opus","sampleRate":48000}}}"#,
+                "encoding",
+            ),
+            (
+                r#"{"event":"media","sequenceNumber":"1","media":{"track":"sideways","chunk":"1","timestamp":"0","payload":""}}"#,
+                "track",
+            ),
+            (r#"{"event":"stop","sequenceNumber":"-1"}"#, "negative"),
+            (r#"{"event":7}"#, "event type"),
         ];
         let got: Vec<MessageError> = cases
             .iter()
@@ -448,5 +579,9 @@ mod tests {
         assert_eq!(got[4], MessageError::UnknownEvent("warp".into()));
         assert_eq!(got[5], MessageError::BadBase64);
         assert_eq!(got[6], MessageError::WrongType("sequenceNumber"));
+        assert_eq!(got[7], MessageError::BadEncoding("audio/opus".into()));
+        assert_eq!(got[8], MessageError::WrongType("track"));
+        assert_eq!(got[9], MessageError::WrongType("sequenceNumber"));
+        assert_eq!(got[10], MessageError::WrongType("event"));
     }
 }

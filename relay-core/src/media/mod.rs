@@ -10,7 +10,7 @@ mod script;
 mod signal;
 mod wav;
 
-pub use assembler::{AssembleError, Gap, StreamAssembler};
+pub use assembler::{AssembleError, Gap, StreamAssembler, MAX_CHANNELS, MAX_SAMPLE_RATE};
 pub use encoding::{Encoding, MediaFormat};
 pub use message::{MediaChunk, MediaTrack, MessageError, StartInfo, StreamMessage};
 pub use script::MediaScript;

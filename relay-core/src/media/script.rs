@@ -6,7 +6,10 @@ use super::signal::Packetizer;
 
 /// The messages of one stream, each with the millisecond (since the start) it is due.
 ///
-/// With both tracks the inbound track carries the samples and the outbound track the same
+/// `connected` and `start` (sequence 1) are due at 0; then one `media` per track and packet,
+/// the tracks interleaved in the order of `start.tracks`, `chunk` counting per track from 1
+/// and each due at its `timestamp`; `stop` is due one packet time after the last packet.
+/// Sequence numbers rise by one across all messages. With both tracks the inbound track carries the samples and the outbound track the same
 /// audio at a quarter of the level, so the two are told apart in a recording.
 #[derive(Debug, Clone)]
 pub struct MediaScript {
@@ -14,9 +17,11 @@ pub struct MediaScript {
 }
 
 impl MediaScript {
-    /// The script for `samples` (at the start message's rate) in packets of `ptime_ms`.
+    /// The script for `samples` (at the start message's rate) in packets of `ptime_ms`
+    /// (at least 1 ms).
     pub fn new(start: StartInfo, samples: &[i16], ptime_ms: u32) -> Self {
         let packetizer = Packetizer::new(start.media_format.clone(), ptime_ms);
+        let ptime_ms = packetizer.ptime_ms();
         let quieter: Vec<i16> = samples.iter().map(|s| s / 4).collect();
         let mut per_track = Vec::new();
         for track in &start.tracks {

@@ -35,9 +35,14 @@ impl Packetizer {
         }
     }
 
-    /// Samples in one packet.
+    /// Samples in one packet (all channels, interleaved).
     pub fn samples_per_packet(&self) -> usize {
-        self.format.samples_for(self.ptime_ms).max(1)
+        (self.format.samples_for(self.ptime_ms) * usize::from(self.format.channels.max(1))).max(1)
+    }
+
+    /// The packet time in ms (at least 1).
+    pub fn ptime_ms(&self) -> u32 {
+        self.ptime_ms
     }
 
     /// The packets; the last is padded with encoded silence to a full packet.

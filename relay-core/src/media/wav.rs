@@ -5,16 +5,25 @@ use super::g711;
 use std::fmt;
 use std::io::{self, Write};
 
-/// Writes `samples` (interleaved if `channels` > 1) as a 16-bit PCM WAV.
+/// Writes `samples` (interleaved if `channels` > 1) as a 16-bit PCM WAV. A header that cannot
+/// hold the rate, channels or length is an `InvalidInput` error.
 pub fn write_wav<W: Write>(
     mut out: W,
     sample_rate: u32,
     channels: u16,
     samples: &[i16],
 ) -> io::Result<()> {
+    let invalid = |what| io::Error::new(io::ErrorKind::InvalidInput, what);
     let data_len = u32::try_from(samples.len() * 2)
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "too long for a WAV file"))?;
-    let block_align = channels * 2;
+        .ok()
+        .filter(|len| *len <= u32::MAX - 36)
+        .ok_or_else(|| invalid("too long for a WAV file"))?;
+    let block_align = channels
+        .checked_mul(2)
+        .ok_or_else(|| invalid("too many channels for a WAV file"))?;
+    let byte_rate = sample_rate
+        .checked_mul(u32::from(block_align))
+        .ok_or_else(|| invalid("sample rate too high for a WAV file"))?;
     let mut header = Vec::with_capacity(44);
     header.extend_from_slice(b"RIFF");
     header.extend_from_slice(&(36 + data_len).to_le_bytes());
@@ -23,7 +32,7 @@ pub fn write_wav<W: Write>(
     header.extend_from_slice(&1u16.to_le_bytes());
     header.extend_from_slice(&channels.to_le_bytes());
     header.extend_from_slice(&sample_rate.to_le_bytes());
-    header.extend_from_slice(&(sample_rate * u32::from(block_align)).to_le_bytes());
+    header.extend_from_slice(&byte_rate.to_le_bytes());
     header.extend_from_slice(&block_align.to_le_bytes());
     header.extend_from_slice(&16u16.to_le_bytes());
     header.extend_from_slice(b"data");
@@ -155,6 +164,12 @@ mod tests {
     }
 
     #[test]
+    fn impossible_headers_are_errors() {
+        assert!(write_wav(Vec::new(), u32::MAX, 1, &[0]).is_err());
+        assert!(write_wav(Vec::new(), 8000, u16::MAX, &[0]).is_err());
+    }
+
+    #[test]
     fn mulaw_files_are_decoded_and_junk_refused() {
         let mut file = Vec::new();
         file.extend_from_slice(b"RIFF\0\0\0\0WAVE");
@@ -164,6 +179,15 @@ mod tests {
         let wav = read_wav(&file).unwrap();
         assert_eq!(wav.samples, vec![0, -32124]);
         assert_eq!(read_wav(b"RIFX"), Err(WavError::NotWav));
+        assert_eq!(
+            read_wav(
+                &file
+                    .iter()
+                    .map(|&b| if b == 7 { 3 } else { b })
+                    .collect::<Vec<_>>()
+            ),
+            Err(WavError::Unsupported { format: 3, bits: 8 })
+        );
         assert_eq!(read_wav(&file[..30]), Err(WavError::Truncated));
     }
 }
