@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-python3 -m pip install --quiet --disable-pip-version-check matplotlib
-python3 scripts/bench/run.py
+target/py-venv/bin/python -m pip install --quiet --disable-pip-version-check matplotlib
+target/py-venv/bin/python scripts/bench/run.py

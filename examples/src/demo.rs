@@ -3,12 +3,10 @@
 //! G.711 round trip) and reports frames, milliseconds, gaps and custom parameters.
 
 use crate::{handle_call, AppSettings};
-use relay_core::driver::{
-    AudioSource, ClientBuilder, Pacing, Runtime, SimServerBuilder, StreamEvent, StreamReceiver,
-};
-use relay_core::media::{test_signal, write_wav, Encoding, MediaTrack};
-use relay_core::sim::SimConfig;
-use relay_core::ActionOutcome;
+use relay_tokio::media::{test_signal, write_wav, Encoding, MediaTrack};
+use relay_tokio::receiver::{ServerRuntime, StreamEvent, StreamReceiver};
+use relay_tokio::testkit::{AudioSource, Pacing, SimConfig, SimServerBuilder};
+use relay_tokio::{ActionOutcome, ClientBuilder};
 use std::fmt;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -139,7 +137,7 @@ impl fmt::Display for DemoReport {
 
 /// Runs simulator, app and receiver on `runtime` and writes the WAV.
 pub async fn run_offline(
-    runtime: Arc<dyn Runtime>,
+    runtime: Arc<dyn ServerRuntime>,
     options: &DemoOptions,
 ) -> Result<DemoReport, DemoError> {
     let began = Instant::now();

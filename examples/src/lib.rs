@@ -8,8 +8,7 @@
 pub mod demo;
 pub mod live;
 
-use relay_core::driver::{Call, Error};
-use relay_core::{ActionOutcome, Codec, StreamOptions, Track};
+use relay_tokio::{ActionOutcome, Call, Codec, Error, StreamOptions, Track};
 use std::time::Duration;
 
 /// What the app needs to know besides the RELAY credentials.
@@ -86,14 +85,8 @@ pub async fn handle_call(call: Call, settings: &AppSettings) -> Result<ActionOut
             other => other?,
         },
     };
-    if !call.is_ended() {
-        // The caller may hang up at the same moment: a call already gone is fine.
-        match call.hangup().await {
-            Ok(()) | Err(Error::Command(_)) => {}
-            Err(Error::Request(e)) if e.is_call_gone() => {}
-            Err(e) => return Err(e),
-        }
-    }
+    // `Ok` too when the caller hung up first: the call is over either way.
+    call.hangup().await?;
     Ok(outcome)
 }
 

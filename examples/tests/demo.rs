@@ -2,7 +2,7 @@
 //! simulator's audio sample for sample after the G.711 round trip, on both runtimes.
 
 use examples::demo::{run_offline, DemoOptions};
-use relay_core::media::{read_wav, test_signal, Encoding};
+use relay_tokio::media::{read_wav, test_signal, Encoding};
 
 fn check(
     report_dir: &std::path::Path,

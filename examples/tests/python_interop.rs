@@ -1,18 +1,17 @@
 //! Interop: SignalWire's official Python SDK (`signalwire-sdk`) connects to our simulator over
 //! `wss://` with a test CA, answers a call and starts a stream; the simulator streams real
 //! audio to our receiver. Proves the simulator speaks the protocol as the real service does.
-//! Needs `python3` with `signalwire-sdk` (scripts/setup.sh installs it).
+//! Needs `signalwire-sdk` in `target/py-venv` (scripts/setup.sh installs it there), or a
+//! Python named by `RELAY_PYTHON`.
 #![allow(clippy::unwrap_used)]
 
 #[allow(unused_macros)]
 #[path = "../../relay-core/tests/driver_suite/mod.rs"]
 mod suite;
 
-use relay_core::driver::{
-    tls_server_config, AudioSource, Pacing, SimServerBuilder, StreamReceiver,
-};
-use relay_core::media::{test_signal, Encoding, MediaTrack};
-use relay_core::sim::SimConfig;
+use relay_tokio::media::{test_signal, Encoding, MediaTrack};
+use relay_tokio::receiver::{ServerRuntime, StreamReceiver};
+use relay_tokio::testkit::{tls_server_config, AudioSource, Pacing, SimConfig, SimServerBuilder};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
@@ -28,7 +27,7 @@ fn official_python_sdk_answers_and_streams_over_wss() {
 }
 
 async fn interop() {
-    let rt = relay_tokio::runtime();
+    let rt: std::sync::Arc<dyn ServerRuntime> = relay_tokio::runtime();
     let pki = suite::test_pki();
     let dir = std::env::temp_dir().join(format!("relay-interop-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -56,7 +55,7 @@ async fn interop() {
         env!("CARGO_MANIFEST_DIR"),
         "/../scripts/interop/answer_and_stream.py"
     );
-    let mut python = Command::new("python3")
+    let mut python = Command::new(python_interpreter())
         .arg(script)
         .env("SIGNALWIRE_PROJECT_ID", suite::PROJECT)
         .env("SIGNALWIRE_API_TOKEN", suite::TOKEN)
@@ -69,7 +68,7 @@ async fn interop() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("python3 runs");
+        .expect("the Python interpreter runs");
 
     // The SDK authenticates over wss; the call is offered once it receives the context.
     let call_id = suite::within(&rt, 40, "the Python SDK to connect", async {
@@ -162,4 +161,20 @@ async fn interop() {
     let assembler = recording.assembler.as_ref().unwrap();
     assert_eq!(assembler.samples(MediaTrack::Inbound), expected.as_slice());
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The virtual environment's Python that scripts/setup.sh prepares, unless `RELAY_PYTHON`
+/// names another.
+fn python_interpreter() -> std::path::PathBuf {
+    if let Some(python) = std::env::var_os("RELAY_PYTHON") {
+        return python.into();
+    }
+    let venv =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/py-venv/bin/python");
+    assert!(
+        venv.exists(),
+        "{} is missing: run `bash scripts/setup.sh` first (or set RELAY_PYTHON)",
+        venv.display()
+    );
+    venv
 }

@@ -1,7 +1,64 @@
 //! Sans-IO engine for SignalWire's RELAY protocol: call control and call audio streaming.
 //!
-//! No IO, no async and no clock: time is a parameter and every input and output is a value.
-//! [`Engine`] is the client; [`sim::FakeRelay`] is a fake server to test against.
+//! No IO, no async and no clock in the default build: time is a parameter and every input
+//! and output is a value. Most users want a runtime crate (`relay-tokio`, `relay-smol`),
+//! which re-exports what they need from here.
+//!
+//! # Features
+//! | feature | what it adds |
+//! |---|---|
+//! | (default) | [`Engine`] and the protocol types |
+//! | `sim` | `sim`: the fake RELAY service (sans-IO) and `sim::Pair` |
+//! | `media` | `media`: stream messages, G.711, the per-track assembler, WAV |
+//! | `driver` | `driver`: the async client, written once for every runtime |
+//! | `receiver` | `receiver`: a WebSocket server receiving `calling.stream` audio |
+//! | `testkit` | `testkit`: the client in memory on virtual time, and the simulator server |
+//!
+//! # The run loop
+//! Whoever drives the engine owns the socket and the clock. After any input, drain every
+//! output (transmits, then events) before waiting again; wait until the next frame or
+//! [`Engine::poll_timeout`], whichever comes first. Calling `handle_timeout` early is a
+//! harmless no-op.
+//!
+//! ```no_run
+//! use relay_core::{Credentials, Engine, EngineConfig, Event, Transmit};
+//! use std::time::Instant;
+//!
+//! # fn open_socket() {}
+//! # fn send(_: &str) {}
+//! # fn close_socket() {}
+//! # fn next_frame_until(_: Option<Instant>) -> Option<String> { None }
+//! let config = EngineConfig::new(Credentials::token("project", "token")).contexts(["office"]);
+//! let mut engine = Engine::new(config);
+//! engine.connect(Instant::now());
+//! loop {
+//!     // 1. Carry out what the engine asks: connect, send, close.
+//!     while let Some(transmit) = engine.poll_transmit() {
+//!         match transmit {
+//!             Transmit::Connect => {
+//!                 open_socket();
+//!                 engine.handle_connected(Instant::now()); // or handle_disconnected
+//!             }
+//!             Transmit::Send(text) => send(&text),
+//!             Transmit::Close => close_socket(),
+//!         }
+//!     }
+//!     // 2. Hand events to the application.
+//!     while let Some(event) = engine.poll_event() {
+//!         if let Event::IncomingCall(call) = &event {
+//!             let _ = engine.answer(&call.call_id, Instant::now());
+//!         }
+//!     }
+//!     if engine.is_closed() {
+//!         break;
+//!     }
+//!     // 3. Wait for a frame or the next deadline, and feed what happened in.
+//!     match next_frame_until(engine.poll_timeout()) {
+//!         Some(frame) => engine.handle_frame(&frame, Instant::now()),
+//!         None => engine.handle_timeout(Instant::now()),
+//!     }
+//! }
+//! ```
 #![warn(missing_docs)]
 
 pub mod action;
@@ -14,8 +71,22 @@ pub mod error;
 pub mod event;
 mod frame;
 pub mod ids;
+#[cfg(feature = "media")]
 pub mod media;
+#[cfg(feature = "receiver")]
+pub mod receiver;
+#[cfg(any(feature = "receiver", feature = "testkit"))]
+pub mod server;
+#[cfg(feature = "sim")]
 pub mod sim;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+/// What the runtime crates' macro-generated re-exports reach through.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde_json;
+}
 
 pub use action::play::PlayMedia;
 pub use action::stream_options::{Codec, HttpMethod, StreamOptions, Track};

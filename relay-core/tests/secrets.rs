@@ -76,15 +76,6 @@ fn client_builder_hides_credentials() {
         > {
             Box::pin(async { Err(std::io::Error::other("no network here")) })
         }
-        fn bind_tcp(
-            &self,
-            _: std::net::SocketAddr,
-        ) -> futures_util::future::BoxFuture<
-            'static,
-            std::io::Result<Box<dyn relay_core::driver::Listener>>,
-        > {
-            Box::pin(async { Err(std::io::Error::other("no network here")) })
-        }
         fn sleep(&self, _: std::time::Duration) -> futures_util::future::BoxFuture<'static, ()> {
             Box::pin(async {})
         }

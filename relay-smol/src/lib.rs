@@ -1,42 +1,73 @@
-//! SignalWire RELAY client on smol, plus [`blocking`] for programs with no async code.
+//! SignalWire RELAY client on smol, plus [`blocking`] for programs with no async code:
+//! answer calls, stream their audio to your WebSocket server (`call.stream`), stop or wait
+//! for the stream, hang up.
 //!
-//! This crate only supplies smol's TCP, timers and tasks; the client itself is
-//! [`relay_core::driver`], re-exported here.
+//! ```no_run
+//! use relay_smol::{Call, Codec, Error, StreamOptions, Track};
+//!
+//! async fn handle(call: Call) -> Result<(), Error> {
+//!     call.answer().await?;
+//!     let options = StreamOptions::new().track(Track::Inbound).codec(Codec::Pcmu);
+//!     let stream = call.stream("wss://media.example.com/in", options).await?;
+//!     println!("stream ended: {:?}", stream.wait().await?);
+//!     call.hangup().await
+//! }
+//!
+//! fn main() -> Result<(), Error> {
+//!     let client = relay_smol::client().from_env()?.contexts(["default"]).build()?;
+//!     client.on_call(|call| async move {
+//!         if let Err(e) = handle(call).await {
+//!             eprintln!("call failed: {e}");
+//!         }
+//!     });
+//!     smol::block_on(client.run())
+//! }
+//! ```
+//!
+//! With no async code at all, [`blocking::BlockingClient`]:
+//!
+//! ```no_run
+//! use relay_smol::blocking::BlockingClient;
+//! use relay_smol::StreamOptions;
+//! use std::time::Duration;
+//!
+//! let client = BlockingClient::start(relay_smol::client().from_env()?.contexts(["default"]))?;
+//! while let Some(call) = client.next_call(Duration::from_secs(3600)) {
+//!     call.answer()?;
+//!     let stream = call.stream("wss://media.example.com/in", StreamOptions::new())?;
+//!     stream.wait()?;
+//!     call.hangup()?;
+//! }
+//! # Ok::<(), relay_smol::Error>(())
+//! ```
+//!
+//! # Testing an app without a network
+//! With the `testkit` feature, [`testkit::MemoryRelay`] runs the client against a fake RELAY
+//! service in memory on virtual time (see the example on `relay-tokio`'s front page; the
+//! API is the same).
+//!
+//! # Features
+//! - `receiver`: [`receiver`], a WebSocket server that receives `calling.stream` audio, and
+//!   [`media`] (G.711, the per-track assembler, WAV).
+//! - `testkit`: [`testkit`], the client in memory on virtual time, and the simulator server.
+//!
+//! This crate only supplies smol's TCP, timers and tasks; the client is written once in
+//! `relay-rs-core` and is the same on every runtime.
 #![warn(missing_docs)]
 
 pub mod blocking;
 
-pub use relay_core::driver::*;
-pub use relay_core::{
-    ActionKind, ActionOutcome, BackoffConfig, CallInfo, CallState, Codec, Device, DialPlan,
-    Direction, EndReason, Event, HttpMethod, PlayMedia, StreamOptions, Track,
-};
+relay_core::runtime_crate_api!();
 
 use futures_util::future::BoxFuture;
 use std::io;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use transport::{ByteStream, Runtime};
 
-/// smol as a [`Runtime`]: tasks run on smol's global executor.
+/// smol as a [`transport::Runtime`]: tasks run on smol's global executor.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SmolRuntime;
-
-struct SmolListener(smol::net::TcpListener);
-
-impl Listener for SmolListener {
-    fn accept(&mut self) -> BoxFuture<'_, io::Result<Accepted>> {
-        Box::pin(async move {
-            let (stream, peer) = self.0.accept().await?;
-            stream.set_nodelay(true)?;
-            Ok((Box::new(stream) as Box<dyn ByteStream>, peer))
-        })
-    }
-
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.0.local_addr()
-    }
-}
 
 impl Runtime for SmolRuntime {
     fn connect_tcp(
@@ -52,13 +83,6 @@ impl Runtime for SmolRuntime {
         })
     }
 
-    fn bind_tcp(&self, addr: SocketAddr) -> BoxFuture<'static, io::Result<Box<dyn Listener>>> {
-        Box::pin(async move {
-            let listener = smol::net::TcpListener::bind(addr).await?;
-            Ok(Box::new(SmolListener(listener)) as Box<dyn Listener>)
-        })
-    }
-
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
         Box::pin(async move {
             smol::Timer::after(duration).await;
@@ -70,12 +94,48 @@ impl Runtime for SmolRuntime {
     }
 }
 
-/// smol as a shared [`Runtime`].
-pub fn runtime() -> Arc<dyn Runtime> {
+#[cfg(any(feature = "receiver", feature = "testkit"))]
+mod server_runtime {
+    use super::SmolRuntime;
+    use futures_util::future::BoxFuture;
+    use relay_core::server::{Accepted, Listener, ServerRuntime};
+    use std::io;
+    use std::net::SocketAddr;
+
+    struct SmolListener(smol::net::TcpListener);
+
+    impl Listener for SmolListener {
+        fn accept(&mut self) -> BoxFuture<'_, io::Result<Accepted>> {
+            Box::pin(async move {
+                let (stream, peer) = self.0.accept().await?;
+                stream.set_nodelay(true)?;
+                Ok((Box::new(stream) as _, peer))
+            })
+        }
+
+        fn local_addr(&self) -> io::Result<SocketAddr> {
+            self.0.local_addr()
+        }
+    }
+
+    impl ServerRuntime for SmolRuntime {
+        fn bind_tcp(&self, addr: SocketAddr) -> BoxFuture<'static, io::Result<Box<dyn Listener>>> {
+            Box::pin(async move {
+                let listener = smol::net::TcpListener::bind(addr).await?;
+                Ok(Box::new(SmolListener(listener)) as Box<dyn Listener>)
+            })
+        }
+    }
+}
+
+/// smol for the client (and, with the `receiver` or `testkit` feature, for the stream
+/// receiver and the simulator server).
+pub fn runtime() -> Arc<SmolRuntime> {
     Arc::new(SmolRuntime)
 }
 
-/// A client builder on smol.
+/// A client builder on smol: add credentials (or [`ClientBuilder::from_env`]), contexts and
+/// options, then [`ClientBuilder::build`].
 pub fn client() -> ClientBuilder {
     ClientBuilder::new(runtime())
 }

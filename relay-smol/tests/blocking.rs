@@ -5,17 +5,20 @@
 #[path = "../../relay-core/tests/driver_suite/mod.rs"]
 mod suite;
 
-use relay_core::driver::{Pacing, StreamReceiver};
-use relay_core::sim::SimConfig;
-use relay_core::{ActionOutcome, StreamOptions};
 use relay_smol::blocking::BlockingClient;
-use relay_smol::CallEnd;
+use relay_smol::receiver::{ServerRuntime, StreamReceiver};
+use relay_smol::testkit::{Pacing, SimConfig};
+use relay_smol::{
+    ActionOutcome, CallEnd, CallState, Direction, EndReason, PlayMedia, StreamOptions,
+};
 use std::net::SocketAddr;
+use std::sync::mpsc;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[test]
 fn blocking_client_answers_streams_stops_and_hangs_up() {
-    let rt = relay_smol::runtime();
+    let rt: Arc<dyn ServerRuntime> = relay_smol::runtime();
     let sim = smol::block_on(suite::start_sim(
         &rt,
         SimConfig::new(),
@@ -57,5 +60,81 @@ fn blocking_client_answers_streams_stops_and_hangs_up() {
     assert!(smol::block_on(incoming.collect()).stopped);
     call.hangup().expect("hangup");
     assert!(matches!(call.wait_for_ended(), Ok(CallEnd::Ended(_))));
+    client.shutdown().expect("clean shutdown");
+}
+
+#[test]
+fn blocking_call_and_stream_have_the_async_accessors_and_controls() {
+    let rt: Arc<dyn ServerRuntime> = relay_smol::runtime();
+    let sim = smol::block_on(suite::start_sim(
+        &rt,
+        SimConfig::new().play_duration(Duration::from_millis(30)),
+        20_000,
+        Pacing::RealTime,
+    ));
+    let mut receiver = smol::block_on(StreamReceiver::bind(
+        rt.as_ref(),
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        None,
+        None,
+    ))
+    .expect("receiver");
+    let url = receiver.url().expect("url");
+    let client = BlockingClient::start(suite::client_of(&rt, &sim)).expect("client starts");
+    let offered = smol::block_on(suite::offer(&rt, &sim));
+
+    let call = client.next_call(Duration::from_secs(10)).expect("a call");
+    assert_eq!(call.id(), &offered);
+    assert_eq!(call.direction(), &Direction::Inbound);
+    assert_eq!(call.context(), Some(suite::CONTEXT));
+    assert!(call.from_number().is_some() && call.to_number().is_some());
+    call.answer().expect("answer");
+    assert_eq!(call.state(), CallState::Answered);
+
+    let play = call
+        .play(vec![PlayMedia::Silence { duration: 0.03 }])
+        .expect("play");
+    assert!(matches!(play.wait(), Ok(ActionOutcome::Finished { .. })));
+
+    let stream = call
+        .stream(&url, StreamOptions::new().allow_insecure_loopback(true))
+        .expect("stream");
+    assert_eq!(stream.call_id(), call.id());
+    assert!(!stream.control_id().as_str().is_empty());
+    let (done_tx, done_rx) = mpsc::channel();
+    stream.on_completed(move |outcome| {
+        let _ = done_tx.send(outcome);
+    });
+    let _incoming = smol::block_on(async {
+        receiver
+            .accept()
+            .await?
+            .open()
+            .await
+            .map_err(std::io::Error::other)
+    })
+    .expect("the stream connects");
+    stream.stop().expect("stop");
+    let outcome = done_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("on_completed ran");
+    assert!(
+        matches!(outcome, ActionOutcome::Stopped { .. }),
+        "{outcome:?}"
+    );
+    assert!(stream.is_done());
+    assert_eq!(stream.outcome(), Some(outcome));
+
+    call.hangup_with(EndReason::Busy)
+        .expect("hangup with a reason");
+    assert!(matches!(
+        call.wait_for_ended_timeout(Duration::from_secs(10)),
+        Ok(CallEnd::Ended(_))
+    ));
+    assert!(call.is_ended());
+    // The call is over: hanging up again is not an error.
+    call.hangup().expect("a second hangup is Ok");
+    let hangups = smol::block_on(sim.requests("calling.end"));
+    assert_eq!(hangups[0]["params"]["reason"], "busy");
     client.shutdown().expect("clean shutdown");
 }

@@ -1,7 +1,72 @@
-//! SignalWire RELAY client on tokio.
+//! SignalWire RELAY client on tokio: answer calls, stream their audio to your WebSocket
+//! server (`call.stream`), stop or wait for the stream, hang up.
 //!
-//! This crate only supplies tokio's TCP, timers and tasks; the client itself is
-//! [`relay_core::driver`], re-exported here.
+//! ```no_run
+//! use relay_tokio::{Call, Codec, Error, StreamOptions, Track};
+//!
+//! async fn handle(call: Call) -> Result<(), Error> {
+//!     call.answer().await?;
+//!     let options = StreamOptions::new()
+//!         .track(Track::Inbound)
+//!         .codec(Codec::Pcmu)
+//!         .custom_parameter("app", "transcriber");
+//!     let stream = call.stream("wss://media.example.com/in", options).await?;
+//!     let outcome = stream.wait().await?; // or stream.stop().await?
+//!     println!("stream ended: {outcome:?}");
+//!     call.hangup().await // Ok too when the caller hung up first
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Error> {
+//!     // SIGNALWIRE_PROJECT_ID, SIGNALWIRE_API_TOKEN (or SIGNALWIRE_JWT_TOKEN), SIGNALWIRE_SPACE
+//!     let client = relay_tokio::client().from_env()?.contexts(["default"]).build()?;
+//!     client.on_call(|call| async move {
+//!         if let Err(e) = handle(call).await {
+//!             eprintln!("call failed: {e}");
+//!         }
+//!     });
+//!     client.run().await // connects, reconnects; returns after client.shutdown()
+//! }
+//! ```
+//!
+//! # Testing an app without a network
+//! With the `testkit` feature, the same handler runs against a fake RELAY service in memory
+//! on virtual time: no socket, no real waiting, the same result every run.
+//!
+//! ```
+//! # #[cfg(feature = "testkit")] {
+//! use relay_tokio::testkit::{MemoryRelay, SimConfig};
+//! use relay_tokio::{Call, StreamOptions};
+//! use std::time::Duration;
+//!
+//! async fn handle(call: Call) {
+//!     call.answer().await.unwrap();
+//!     let stream = call.stream("wss://media.example.com/in", StreamOptions::new()).await.unwrap();
+//!     stream.wait().await.unwrap();
+//!     call.hangup().await.unwrap();
+//! }
+//!
+//! let relay = MemoryRelay::new(SimConfig::new().auto_media(Duration::from_secs(30)));
+//! let client = relay.client().contexts(["office"]).build().unwrap();
+//! client.on_call(handle);
+//! relay.start(&client);
+//! relay.run(async {
+//!     relay.wait_ready().await;
+//!     let id = relay.offer_call("office", "+15551230001", "+15557650002").unwrap();
+//!     relay.wait_until(|r| r.call_state(&id) == Some("ended")).await;
+//! });
+//! assert_eq!(relay.requests("calling.stream").len(), 1);
+//! assert!(relay.elapsed() >= Duration::from_secs(30)); // in microseconds of real time
+//! # }
+//! ```
+//!
+//! # Features
+//! - `receiver`: [`receiver`], a WebSocket server that receives `calling.stream` audio, and
+//!   [`media`] (G.711, the per-track assembler, WAV).
+//! - `testkit`: [`testkit`], the client in memory on virtual time, and the simulator server.
+//!
+//! This crate only supplies tokio's TCP, timers and tasks; the client is written once in
+//! `relay-rs-core` and is the same on every runtime.
 #![warn(missing_docs)]
 
 /// The README's example, compiled as a doctest.
@@ -9,21 +74,17 @@
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
-pub use relay_core::driver::*;
-pub use relay_core::{
-    ActionKind, ActionOutcome, BackoffConfig, CallInfo, CallState, Codec, Device, DialPlan,
-    Direction, EndReason, Event, HttpMethod, PlayMedia, StreamOptions, Track,
-};
+relay_core::runtime_crate_api!();
 
 use futures_util::future::BoxFuture;
 use std::io;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::compat::TokioAsyncReadCompatExt;
+use transport::{ByteStream, Runtime};
 
-/// tokio as a [`Runtime`]: tasks go to the runtime that was current when it was made, or to
-/// the current one.
+/// tokio as a [`transport::Runtime`]: tasks go to the runtime that was current when it was
+/// made, or to the current one.
 #[derive(Debug, Clone, Default)]
 pub struct TokioRuntime {
     handle: Option<tokio::runtime::Handle>,
@@ -35,22 +96,6 @@ impl TokioRuntime {
         Self {
             handle: tokio::runtime::Handle::try_current().ok(),
         }
-    }
-}
-
-struct TokioListener(tokio::net::TcpListener);
-
-impl Listener for TokioListener {
-    fn accept(&mut self) -> BoxFuture<'_, io::Result<Accepted>> {
-        Box::pin(async move {
-            let (stream, peer) = self.0.accept().await?;
-            stream.set_nodelay(true)?;
-            Ok((Box::new(stream.compat()) as Box<dyn ByteStream>, peer))
-        })
-    }
-
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.0.local_addr()
     }
 }
 
@@ -68,13 +113,6 @@ impl Runtime for TokioRuntime {
         })
     }
 
-    fn bind_tcp(&self, addr: SocketAddr) -> BoxFuture<'static, io::Result<Box<dyn Listener>>> {
-        Box::pin(async move {
-            let listener = tokio::net::TcpListener::bind(addr).await?;
-            Ok(Box::new(TokioListener(listener)) as Box<dyn Listener>)
-        })
-    }
-
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
         Box::pin(tokio::time::sleep(duration))
     }
@@ -87,12 +125,49 @@ impl Runtime for TokioRuntime {
     }
 }
 
-/// The tokio runtime as a shared [`Runtime`].
-pub fn runtime() -> Arc<dyn Runtime> {
+#[cfg(any(feature = "receiver", feature = "testkit"))]
+mod server_runtime {
+    use super::TokioRuntime;
+    use futures_util::future::BoxFuture;
+    use relay_core::server::{Accepted, Listener, ServerRuntime};
+    use std::io;
+    use std::net::SocketAddr;
+    use tokio_util::compat::TokioAsyncReadCompatExt;
+
+    struct TokioListener(tokio::net::TcpListener);
+
+    impl Listener for TokioListener {
+        fn accept(&mut self) -> BoxFuture<'_, io::Result<Accepted>> {
+            Box::pin(async move {
+                let (stream, peer) = self.0.accept().await?;
+                stream.set_nodelay(true)?;
+                Ok((Box::new(stream.compat()) as _, peer))
+            })
+        }
+
+        fn local_addr(&self) -> io::Result<SocketAddr> {
+            self.0.local_addr()
+        }
+    }
+
+    impl ServerRuntime for TokioRuntime {
+        fn bind_tcp(&self, addr: SocketAddr) -> BoxFuture<'static, io::Result<Box<dyn Listener>>> {
+            Box::pin(async move {
+                let listener = tokio::net::TcpListener::bind(addr).await?;
+                Ok(Box::new(TokioListener(listener)) as Box<dyn Listener>)
+            })
+        }
+    }
+}
+
+/// The tokio runtime for the client (and, with the `receiver` or `testkit` feature, for the
+/// stream receiver and the simulator server).
+pub fn runtime() -> Arc<TokioRuntime> {
     Arc::new(TokioRuntime::new())
 }
 
-/// A client builder on tokio.
+/// A client builder on tokio: add credentials (or [`ClientBuilder::from_env`]), contexts
+/// and options, then [`ClientBuilder::build`].
 pub fn client() -> ClientBuilder {
     ClientBuilder::new(runtime())
 }

@@ -1,6 +1,5 @@
-# The benchmark workload on SignalWire's official Python SDK, the same as examples' `workload`:
-# BENCH_MODE=stream answers every call, streams it and waits for the stream to finish;
-# BENCH_MODE=receive only takes the offered calls. Exits after BENCH_CALLS calls.
+# Benchmark workload on SignalWire's official Python SDK, the same as examples' `workload`: answer every
+# inbound call, start one stream on it, count streams finished; exit after BENCH_CALLS (BENCH_MODE=receive: only take calls).
 import asyncio
 import json
 import os
@@ -9,40 +8,49 @@ import time
 
 from signalwire.relay import RelayClient
 
+CALLS = int(os.environ.get("BENCH_CALLS", "1000"))
+RECEIVE_ONLY = os.environ.get("BENCH_MODE") == "receive"
+STREAM_URL = os.environ.get("BENCH_STREAM_URL", "wss://media.example.com/bench")
+finished = 0
 
-async def main(calls: int, mode: str):
-    client = RelayClient(contexts=["office"], max_active_calls=calls * 2)
-    done = asyncio.Event()
-    count = 0
 
-    def one_more():
-        nonlocal count
-        count += 1
-        if count >= calls:
-            done.set()
+async def main():
+    # The SDK drops calls beyond max_active_calls (default 1000), and these calls are never hung up.
+    client = RelayClient(contexts=[os.environ.get("BENCH_CONTEXT", "office")], max_active_calls=max(CALLS, 1) * 2)
+    all_done = asyncio.Event()
+
+    def count():
+        global finished
+        finished += 1
+        if finished >= CALLS:
+            all_done.set()
 
     @client.on_call
-    async def handle(call):
-        if mode == "receive":
-            one_more()
-            return
+    async def on_call(call):
+        if RECEIVE_ONLY:
+            return count()
         await call.answer()
-        action = await call.stream("wss://media.example.com/bench", codec="PCMU", track="inbound_track")
-        await action.wait()
-        one_more()
+        action = await call.stream(STREAM_URL, codec="PCMU", track="inbound_track")
+        event = await action.wait()
+        if event.params.get("state") == "finished":  # not a call that was already gone (404/410)
+            count()
 
-    await client.connect()
-    await done.wait()
-    await client.disconnect()
+    try:
+        await client.connect()
+        await all_done.wait()
+    finally:
+        await client.disconnect()
 
 
 if __name__ == "__main__":
-    calls = int(os.environ.get("BENCH_CALLS", "1000"))
-    mode = os.environ.get("BENCH_MODE", "stream")
+    limit = float(os.environ.get("BENCH_TIMEOUT", "120"))
     began = time.monotonic()
     try:
-        asyncio.run(asyncio.wait_for(main(calls, mode), float(os.environ.get("BENCH_TIMEOUT", "120"))))
-    except Exception as exc:
+        asyncio.run(asyncio.wait_for(main(), limit))
+    except asyncio.TimeoutError:
+        print(json.dumps({"error": f"timed out after {limit:g} s: {finished} of {CALLS} calls finished"}))
+        sys.exit(1)
+    except Exception as exc:  # noqa: BLE001
         print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
         sys.exit(1)
-    print(json.dumps({"client": "signalwire-sdk (Python)", "calls": calls, "wall_s": time.monotonic() - began}))
+    print(json.dumps({"calls": CALLS, "wall_s": round(time.monotonic() - began, 6)}))

@@ -1,11 +1,17 @@
-# Interop probe: SignalWire's official Python SDK answers one call and streams it, against
-# whatever RELAY server SIGNALWIRE_SPACE names (our simulator in the tests). One JSON line a step.
+# Interop probe: SignalWire's official Python SDK (signalwire-sdk, scripts/requirements.txt) answers
+# one inbound call and streams it, against the RELAY server SIGNALWIRE_SPACE names. One JSON line a step.
 import asyncio
 import json
 import os
 import sys
 
 from signalwire.relay import RelayClient
+
+if os.environ.get("SIGNALWIRE_LOG_LEVEL"):  # the SDK's own frame log, on stderr (stdout stays JSON)
+    os.environ.setdefault("SIGNALWIRE_LOG_MODE", "stderr")
+    from signalwire import configure_logging
+
+    configure_logging()
 
 
 def say(**fields):
@@ -17,34 +23,55 @@ async def main():
     calls: asyncio.Queue = asyncio.Queue()
 
     @client.on_call
-    async def handle(call):
+    async def on_call(call):
         await calls.put(call)
 
-    await client.connect()
+    try:
+        await client.connect()
+        await answer_and_stream(calls)
+    finally:
+        await client.disconnect()  # a clean close, on failure too
+    say(step="done")
+
+
+async def answer_and_stream(calls):
     say(step="connected")
-    call = await calls.get()
+    call = await calls.get()  # the first inbound call; any later ones are left alone
     say(step="call", call_id=call.call_id)
     await call.answer()
     say(step="answered")
     action = await call.stream(
         os.environ["INTEROP_STREAM_URL"],
         codec="PCMU",
-        track="inbound_track",
-        authorization_bearer_token=os.environ.get("INTEROP_STREAM_TOKEN"),
+        track=os.environ.get("INTEROP_TRACK", "inbound_track"),  # the inbound track, as the SDK docs spell it
+        authorization_bearer_token=os.environ.get("INTEROP_STREAM_TOKEN"),  # None: not sent
         custom_parameters={"app": "interop"},
     )
     say(step="stream_started", control_id=action.control_id)
-    event = await action.wait()
-    say(step="stream_finished", state=event.params.get("state"))
+    seconds = os.environ.get("INTEROP_STREAM_SECONDS")
+    if seconds:
+        try:
+            await action.wait(timeout=float(seconds))
+        except asyncio.TimeoutError:
+            await action.stop()  # calling.stream.stop; the server then sends state "finished"
+    # This SDK does not finish an action when its call ends, so watch the call too.
+    ended = asyncio.ensure_future(call.wait_for_ended())
+    await asyncio.wait([ended, asyncio.ensure_future(action.wait())], return_when=asyncio.FIRST_COMPLETED)
+    if not action.is_done:
+        raise RuntimeError("the call ended before its stream finished")
+    say(step="stream_finished", state=action.result.params.get("state"))
     await call.hangup()
+    await ended  # the "ended" state event (acked by the SDK before it resolves this) before closing
     say(step="hung_up")
-    await client.disconnect()
-    say(step="done")
 
 
 if __name__ == "__main__":
+    limit = float(os.environ.get("INTEROP_TIMEOUT", "30"))
     try:
-        asyncio.run(asyncio.wait_for(main(), float(os.environ.get("INTEROP_TIMEOUT", "30"))))
-    except Exception as exc:  # one line the Rust test can show
+        asyncio.run(asyncio.wait_for(main(), limit))
+    except asyncio.TimeoutError:
+        say(step="error", error=f"timed out after {limit:g} s")
+        sys.exit(1)
+    except Exception as exc:  # noqa: BLE001 - one line the caller can show
         say(step="error", error=f"{type(exc).__name__}: {exc}")
         sys.exit(1)

@@ -6,9 +6,9 @@
 //!
 //! `load [--runtime tokio|smol] [--calls 10000] [--rate 5000]`
 
-use relay_core::driver::{ClientBuilder, Runtime, SimServerBuilder};
-use relay_core::sim::SimConfig;
-use relay_core::{Codec, StreamOptions};
+use relay_tokio::testkit::{SimConfig, SimServerBuilder};
+use relay_tokio::transport::Runtime;
+use relay_tokio::{ClientBuilder, Codec, StreamOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -10,9 +10,8 @@
 //! offers N calls as soon as a client receives the context; `--auto-media MS` finishes each
 //! stream after MS without opening media sockets (RELAY-only load).
 
-use relay_core::driver::{tls_server_config, AudioSource, Pacing, SimServerBuilder};
-use relay_core::media::read_wav;
-use relay_core::sim::SimConfig;
+use relay_tokio::media::read_wav;
+use relay_tokio::testkit::{tls_server_config, AudioSource, Pacing, SimConfig, SimServerBuilder};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

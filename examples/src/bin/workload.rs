@@ -6,8 +6,8 @@
 //!
 //! `workload [tokio|smol]`
 
-use relay_core::driver::{Client, ClientBuilder, Runtime};
-use relay_core::{ActionOutcome, Codec, StreamOptions, Track};
+use relay_tokio::transport::Runtime;
+use relay_tokio::{ActionOutcome, Client, ClientBuilder, Codec, StreamOptions, Track};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -176,9 +176,19 @@ impl StreamOptions {
         self.authorization_bearer_token = Some(token.into());
         self
     }
-    /// Sets the custom parameters (a JSON object).
-    pub fn custom_parameters(mut self, params: Map<String, Value>) -> Self {
-        self.custom_parameters = Some(params);
+    /// Sets the custom parameters, from any pairs of names and values: `[("app", "ivr")]`,
+    /// a `HashMap<String, u32>`, or a `serde_json::Map`.
+    pub fn custom_parameters<K, V>(mut self, params: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<Value>,
+    {
+        self.custom_parameters = Some(
+            params
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        );
         self
     }
     /// Adds one custom parameter.

@@ -1,5 +1,7 @@
-//! `ActionHandle` (a stream, a play, …): stop it, wait for its outcome, or be called back.
+//! Handles on running actions: [`StreamAction`], [`PlayAction`] and the generic
+//! [`ActionHandle`]. Stop one, wait for its outcome, or be called back when it ends.
 
+use super::callbacks::spawn_guarded;
 use super::client::ClientInner;
 use super::completion::Completion;
 use super::error::Error;
@@ -42,8 +44,9 @@ impl ActionShared {
         }
     }
 
-    /// Sets the outcome and runs the callbacks registered so far (once).
-    pub(crate) fn finish(&self, outcome: ActionOutcome) {
+    /// Sets the outcome and runs the callbacks registered so far (once), each as its own
+    /// task so that a slow or panicking callback cannot stall or stop the event loop.
+    pub(crate) fn finish(&self, client: &Arc<ClientInner>, outcome: ActionOutcome) {
         if !self.outcome.complete(outcome.clone()) {
             return;
         }
@@ -56,7 +59,8 @@ impl ActionShared {
             std::mem::take(&mut callbacks.pending)
         };
         for callback in pending {
-            callback(outcome.clone());
+            let outcome = outcome.clone();
+            spawn_guarded(client, "on_completed", async move { callback(outcome) });
         }
     }
 
@@ -68,9 +72,8 @@ impl ActionShared {
     }
 }
 
-/// A running action on a call. Cheap to clone; every clone sees the same outcome.
-///
-/// [`crate::driver::StreamAction`] and [`crate::driver::PlayAction`] are this type.
+/// A running action of any kind on a call (see [`crate::driver::Call::start_action`]).
+/// Cheap to clone; every clone sees the same outcome.
 #[derive(Clone)]
 pub struct ActionHandle {
     pub(crate) shared: Arc<ActionShared>,
@@ -172,8 +175,8 @@ impl ActionHandle {
     }
 
     /// Calls `callback` with the outcome once the action ends (at once if it already has).
-    /// It runs on the client's event loop: keep it short, or use
-    /// [`ActionHandle::on_completed_async`].
+    /// It runs as its own task, never on the client's event loop; a panic in it is caught
+    /// and reported as a [`ClientEvent::CallbackPanicked`](super::ClientEvent).
     pub fn on_completed(&self, callback: impl FnOnce(ActionOutcome) + Send + 'static) {
         let done = {
             let mut callbacks = self
@@ -190,7 +193,11 @@ impl ActionHandle {
             }
         };
         if let Some(outcome) = done {
-            callback(outcome);
+            spawn_guarded(
+                &self.client,
+                "on_completed",
+                async move { callback(outcome) },
+            );
         }
     }
 
@@ -200,10 +207,10 @@ impl ActionHandle {
         F: FnOnce(ActionOutcome) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let runtime = self.client.runtime.clone();
+        let client = self.client.clone();
         self.on_completed(move |outcome| {
             let task: BoxFuture<'static, ()> = Box::pin(callback(outcome));
-            runtime.spawn(task);
+            spawn_guarded(&client, "on_completed", task);
         });
     }
 }
@@ -228,3 +235,112 @@ pub(crate) async fn start(
         client: client.clone(),
     })
 }
+
+/// Defines a typed action handle: a newtype over [`ActionHandle`] whose methods are listed
+/// on its own documentation page.
+macro_rules! typed_action {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $name(pub(crate) ActionHandle);
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("call_id", self.0.call_id())
+                    .field("control_id", self.0.control_id())
+                    .finish()
+            }
+        }
+
+        impl $name {
+            /// The action's control id.
+            pub fn control_id(&self) -> &ControlId {
+                self.0.control_id()
+            }
+
+            /// The call it runs on.
+            pub fn call_id(&self) -> &CallId {
+                self.0.call_id()
+            }
+
+            /// The last non-terminal state the server reported (e.g. `streaming`).
+            pub fn state(&self) -> Option<String> {
+                self.0.state()
+            }
+
+            /// The outcome, once the action has ended.
+            pub fn outcome(&self) -> Option<ActionOutcome> {
+                self.0.outcome()
+            }
+
+            /// Whether the action has ended.
+            pub fn is_done(&self) -> bool {
+                self.0.is_done()
+            }
+
+            /// Asks the server to stop, and waits for it to accept; [`Self::wait`] then
+            /// yields `Stopped`. Stopping an action that already ended is not an error.
+            pub async fn stop(&self) -> Result<(), Error> {
+                self.0.stop().await
+            }
+
+            /// Waits for the outcome: finished, stopped, call ended, call gone or failed.
+            /// [`Error::Closed`] when the client shuts down first. Cancel-safe.
+            pub async fn wait(&self) -> Result<ActionOutcome, Error> {
+                self.0.wait().await
+            }
+
+            /// [`Self::wait`] for at most `timeout`; [`Error::WaitTimedOut`] after that. A
+            /// later `wait` still sees the outcome.
+            pub async fn wait_timeout(&self, timeout: Duration) -> Result<ActionOutcome, Error> {
+                self.0.wait_timeout(timeout).await
+            }
+
+            /// Calls `callback` with the outcome once the action ends (at once if it
+            /// already has), as its own task; a panic in it is caught and reported.
+            pub fn on_completed(&self, callback: impl FnOnce(ActionOutcome) + Send + 'static) {
+                self.0.on_completed(callback)
+            }
+
+            /// Spawns `callback(outcome)` as a task once the action ends.
+            pub fn on_completed_async<F, Fut>(&self, callback: F)
+            where
+                F: FnOnce(ActionOutcome) -> Fut + Send + 'static,
+                Fut: Future<Output = ()> + Send + 'static,
+            {
+                self.0.on_completed_async(callback)
+            }
+
+            /// The generic handle underneath.
+            pub fn as_action(&self) -> &ActionHandle {
+                &self.0
+            }
+        }
+    };
+}
+
+typed_action!(
+    /// A running `calling.stream`: the call's audio going to your WebSocket server.
+    /// Returned by [`Call::stream`](crate::driver::Call::stream).
+    ///
+    /// ```no_run
+    /// # async fn demo(call: relay_core::driver::Call) -> Result<(), relay_core::driver::Error> {
+    /// use relay_core::StreamOptions;
+    /// use std::time::Duration;
+    ///
+    /// let stream = call.stream("wss://media.example.com/in", StreamOptions::new()).await?;
+    /// stream.on_completed(|outcome| println!("stream ended: {outcome:?}"));
+    /// match stream.wait_timeout(Duration::from_secs(60)).await {
+    ///     Ok(outcome) => println!("finished by itself: {outcome:?}"),
+    ///     Err(_) => stream.stop().await?, // then `wait` yields `Stopped`
+    /// }
+    /// # Ok(()) }
+    /// ```
+    StreamAction
+);
+
+typed_action!(
+    /// A running `calling.play`. Returned by [`Call::play`](crate::driver::Call::play).
+    PlayAction
+);

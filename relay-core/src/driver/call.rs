@@ -1,6 +1,6 @@
 //! `Call`: a cheap, `Send` handle on one live call.
 
-use super::action::{self, ActionHandle};
+use super::action::{self, ActionHandle, PlayAction, StreamAction};
 use super::client::ClientInner;
 use super::completion::Completion;
 use super::error::Error;
@@ -67,11 +67,6 @@ impl fmt::Debug for Call {
     }
 }
 
-/// The stream half of the API: a [`Call::stream`] returns this.
-pub type StreamAction = ActionHandle;
-/// A [`Call::play`] returns this.
-pub type PlayAction = ActionHandle;
-
 impl Call {
     /// The server's call id.
     pub fn id(&self) -> &CallId {
@@ -123,7 +118,8 @@ impl Call {
         let id = self.id().clone();
         self.client
             .request(Box::new(move |engine, now| engine.answer(&id, now)))
-            .await?;
+            .await
+            .map_err(|e| self.gone(e))?;
         let mut state = self
             .shared
             .state
@@ -140,13 +136,33 @@ impl Call {
         self.hangup_with(EndReason::Hangup).await
     }
 
-    /// Hangs up with a reason (`busy`, `decline`, …).
+    /// Hangs up with a reason (`busy`, `decline`, …). A call that has already ended (the
+    /// caller hung up first) or that the server no longer knows is not an error: the call
+    /// is over either way.
     pub async fn hangup_with(&self, reason: EndReason) -> Result<(), Error> {
         let id = self.id().clone();
-        self.client
+        let result = self
+            .client
             .request(Box::new(move |engine, now| engine.hangup(&id, reason, now)))
-            .await
-            .map(drop)
+            .await;
+        match result.map_err(|e| self.gone(e)) {
+            Ok(_) | Err(Error::CallGone(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Maps a refusal because the call is over (ended here, or 404/410 from the server)
+    /// to [`Error::CallGone`].
+    pub(crate) fn gone(&self, e: Error) -> Error {
+        let unknown_here = matches!(
+            e,
+            Error::Command(crate::error::CommandError::UnknownCall(_))
+        );
+        if e.is_call_gone() || (unknown_here && self.is_ended()) {
+            Error::CallGone(self.id().clone())
+        } else {
+            e
+        }
     }
 
     /// Streams the call's audio to `url` (`wss://`). Resolves once the server has accepted
@@ -161,6 +177,8 @@ impl Call {
             Box::new(move |engine, now| engine.stream(&id, &url, &options, now)),
         )
         .await
+        .map(StreamAction)
+        .map_err(|e| self.gone(e))
     }
 
     /// Plays media into the call.
@@ -173,6 +191,8 @@ impl Call {
             Box::new(move |engine, now| engine.play(&id, &media, None, now)),
         )
         .await
+        .map(PlayAction)
+        .map_err(|e| self.gone(e))
     }
 
     /// Starts any other action (`record`, `tap`, …) with raw params.
@@ -189,6 +209,7 @@ impl Call {
             Box::new(move |engine, now| engine.start_action(&id, kind, params, None, now)),
         )
         .await
+        .map_err(|e| self.gone(e))
     }
 
     /// Waits until the call has ended. Resolves with [`Error::Closed`] if the client shuts

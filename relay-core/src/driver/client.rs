@@ -2,6 +2,9 @@
 //! `shutdown`.
 
 use super::call::{Call, CallShared};
+use super::callbacks::panic_message;
+use super::client_event::ClientEvent;
+use super::connector::{Connector, WsConnector};
 use super::env;
 use super::error::Error;
 use super::event_loop::EventLoop;
@@ -23,15 +26,21 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+/// Inbound calls kept for [`Client::incoming`] when nobody takes them; beyond it they are
+/// refused rather than queued without end.
+const INCOMING_QUEUE: usize = 1024;
+
 /// The default RELAY host.
 pub const DEFAULT_HOST: &str = "relay.signalwire.com";
 
 type Handler = Arc<dyn Fn(Call) -> BoxFuture<'static, ()> + Send + Sync>;
-type EventHook = Arc<dyn Fn(&Event) + Send + Sync>;
+type EventHook = Arc<dyn Fn(&ClientEvent) + Send + Sync>;
 
-/// Builds a [`Client`]. Runtime crates hand one out with their runtime already set.
+/// Builds a [`Client`]. Runtime crates hand one out with their runtime already set
+/// (`relay_tokio::client()`, `relay_smol::client()`).
 pub struct ClientBuilder {
     runtime: Arc<dyn Runtime>,
+    connector: Option<Arc<dyn Connector>>,
     credentials: Option<Credentials>,
     host: String,
     scheme: String,
@@ -63,6 +72,7 @@ impl ClientBuilder {
         let defaults = EngineConfig::new(Credentials::jwt("-"));
         Self {
             runtime,
+            connector: None,
             credentials: None,
             host: DEFAULT_HOST.to_owned(),
             scheme: "wss".to_owned(),
@@ -183,6 +193,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Where connections come from, instead of a WebSocket to the host: the `testkit`
+    /// feature's in-memory service, or a transport of your own. Host, scheme and CA settings
+    /// are then unused.
+    pub fn connector(mut self, connector: Arc<dyn Connector>) -> Self {
+        self.connector = Some(connector);
+        self
+    }
+
     /// Seed of ids and jitter (default: from the clock), for reproducible runs.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
@@ -237,25 +255,31 @@ impl ClientBuilder {
         config.max_active_calls = self.max_active_calls;
         config.max_frame_size = self.max_frame_size;
         config.seed = self.seed.unwrap_or_else(clock_seed);
-        let connect = ConnectOptions {
-            url: format!("{}://{host}", self.scheme),
-            allow_insecure,
-            extra_ca_pem: self.extra_ca_pem,
-            max_frame_size: self.max_frame_size,
+        let connector = match self.connector {
+            Some(connector) => connector,
+            None => Arc::new(WsConnector::new(
+                self.runtime.clone(),
+                ConnectOptions {
+                    url: format!("{}://{host}", self.scheme),
+                    allow_insecure,
+                    extra_ca_pem: self.extra_ca_pem,
+                    max_frame_size: self.max_frame_size,
+                },
+            )),
         };
         let (commands, receiver) = mpsc::unbounded();
-        let (incoming_tx, incoming_rx) = mpsc::unbounded();
+        let (incoming_tx, incoming_rx) = mpsc::channel(INCOMING_QUEUE);
         let inner = Arc::new(ClientInner {
             runtime: self.runtime,
             commands,
             handler: Mutex::new(None),
-            event_hook: Mutex::new(None),
+            event_hooks: Mutex::new(Vec::new()),
             incoming: Mutex::new(Some(IncomingCalls {
                 receiver: incoming_rx,
             })),
             pending_loop: Mutex::new(Some(PendingLoop {
                 config,
-                connect,
+                connector,
                 receiver,
                 incoming: incoming_tx,
             })),
@@ -279,9 +303,9 @@ fn clock_seed() -> u64 {
 /// What `run` needs, kept until it is called.
 pub(crate) struct PendingLoop {
     pub(crate) config: EngineConfig,
-    pub(crate) connect: ConnectOptions,
+    pub(crate) connector: Arc<dyn Connector>,
     pub(crate) receiver: mpsc::UnboundedReceiver<Command>,
-    pub(crate) incoming: mpsc::UnboundedSender<Call>,
+    pub(crate) incoming: mpsc::Sender<Call>,
 }
 
 /// Shared by the client, its calls and actions, and the event loop.
@@ -289,7 +313,7 @@ pub(crate) struct ClientInner {
     pub(crate) runtime: Arc<dyn Runtime>,
     commands: mpsc::UnboundedSender<Command>,
     handler: Mutex<Option<Handler>>,
-    event_hook: Mutex<Option<EventHook>>,
+    event_hooks: Mutex<Vec<EventHook>>,
     incoming: Mutex<Option<IncomingCalls>>,
     pending_loop: Mutex<Option<PendingLoop>>,
 }
@@ -315,11 +339,47 @@ impl ClientInner {
             .clone()
     }
 
-    pub(crate) fn event_hook(&self) -> Option<EventHook> {
-        self.event_hook
+    /// Hands an engine event to every subscriber, if there are any.
+    pub(crate) fn publish_engine(&self, event: &Event) {
+        if self.has_hooks() {
+            self.publish(&ClientEvent::Engine(event.clone()));
+        }
+    }
+
+    fn has_hooks(&self) -> bool {
+        !self
+            .event_hooks
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+            .is_empty()
+    }
+
+    /// Hands `event` to every subscriber. A subscriber that panics is reported to the
+    /// others (not to itself again) and logged.
+    pub(crate) fn publish(&self, event: &ClientEvent) {
+        let hooks = self
+            .event_hooks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        for (i, hook) in hooks.iter().enumerate() {
+            let run = std::panic::AssertUnwindSafe(|| hook(event));
+            if let Err(payload) = std::panic::catch_unwind(run) {
+                let message = panic_message(payload.as_ref());
+                tracing::error!(callback = "on_event", panic = %message, "a user callback panicked; the client goes on");
+                let report = ClientEvent::CallbackPanicked {
+                    callback: "on_event",
+                    message,
+                };
+                for (j, other) in hooks.iter().enumerate() {
+                    if j != i {
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            other(&report)
+                        }));
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -336,7 +396,8 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// Calls `handler` for every inbound call, each in its own task.
+    /// Calls `handler` for every inbound call, each in its own task. A handler that panics
+    /// is reported as [`ClientEvent::CallbackPanicked`]; other calls go on.
     pub fn on_call<F, Fut>(&self, handler: F)
     where
         F: Fn(Call) -> Fut + Send + Sync + 'static,
@@ -350,13 +411,15 @@ impl Client {
             .unwrap_or_else(PoisonError::into_inner) = Some(handler);
     }
 
-    /// Sees every engine event (for logs and metrics). Runs on the event loop: keep it short.
-    pub fn on_event(&self, hook: impl Fn(&Event) + Send + Sync + 'static) {
-        *self
-            .inner
-            .event_hook
+    /// Subscribes to everything the client sees: engine events, connection failures with
+    /// their cause, callbacks that panicked. Several subscribers may be added; none replaces
+    /// another. Runs on the event loop: keep it short. A panic in it is caught and reported.
+    pub fn on_event(&self, hook: impl Fn(&ClientEvent) + Send + Sync + 'static) {
+        self.inner
+            .event_hooks
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(hook));
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Arc::new(hook));
     }
 
     /// The inbound calls as a stream, for those who prefer it to [`Client::on_call`]
@@ -370,7 +433,9 @@ impl Client {
     }
 
     /// Connects, authenticates, reconnects as needed, and serves calls until
-    /// [`Client::shutdown`] (then `Ok`) or a final error such as rejected credentials.
+    /// [`Client::shutdown`] (then `Ok`) or a final error: rejected credentials, or
+    /// ([`Error::Connect`]) a connection that cannot succeed as configured (a host that does
+    /// not resolve, a certificate that does not verify) before any session was made.
     /// Dropping this future stops the client; every pending wait then resolves.
     pub async fn run(&self) -> Result<(), Error> {
         let pending = self
@@ -426,7 +491,7 @@ impl Client {
 
 /// Inbound calls as a [`Stream`].
 pub struct IncomingCalls {
-    receiver: mpsc::UnboundedReceiver<Call>,
+    receiver: mpsc::Receiver<Call>,
 }
 
 impl fmt::Debug for IncomingCalls {

@@ -1,7 +1,9 @@
 //! The one error type of the async client.
 
+use super::connect_error::ConnectError;
 use crate::config::ConfigError;
 use crate::error::{CommandError, RequestError, SessionError};
+use crate::ids::CallId;
 use std::fmt;
 
 /// Anything the async client can fail with.
@@ -24,8 +26,14 @@ pub enum Error {
     DialFailed,
     /// `run` was called while the client is already running, or after it stopped.
     AlreadyRunning,
-    /// Opening the connection failed.
-    Transport(String),
+    /// The client gave up connecting: the failure cannot heal without a change of
+    /// configuration (see [`ConnectError::is_permanent`]).
+    Connect(ConnectError),
+    /// The call has ended or no longer exists on the server; the command was not carried
+    /// out. Hanging up such a call is not an error.
+    CallGone(CallId),
+    /// The runtime could not run the client (e.g. its thread could not start).
+    Runtime(String),
 }
 
 impl fmt::Display for Error {
@@ -39,12 +47,33 @@ impl fmt::Display for Error {
             Error::WaitTimedOut => f.write_str("timed out waiting"),
             Error::DialFailed => f.write_str("the dial failed"),
             Error::AlreadyRunning => f.write_str("the client is already running or has stopped"),
-            Error::Transport(e) => write!(f, "transport: {e}"),
+            Error::Connect(e) => write!(f, "cannot connect: {e}"),
+            Error::CallGone(id) => write!(f, "call {id} has ended"),
+            Error::Runtime(e) => write!(f, "runtime: {e}"),
         }
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Connect(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl Error {
+    /// Whether the call this command was for has ended or is gone: the normal end of a
+    /// call, not a failure of the program.
+    pub fn is_call_gone(&self) -> bool {
+        match self {
+            Error::CallGone(_) => true,
+            Error::Request(e) => e.is_call_gone(),
+            _ => false,
+        }
+    }
+}
 
 impl From<ConfigError> for Error {
     fn from(e: ConfigError) -> Self {

@@ -1,11 +1,19 @@
-//! The one event loop: owns the engine and the socket, runs commands, feeds frames and
+//! The one event loop: owns the engine and the connection, runs commands, feeds frames and
 //! timers in, and delivers events to the user's handles.
+//!
+//! Time comes only from the runtime (`now`, `sleep`), so the loop runs as well on a virtual
+//! clock as on a real one. Every write has a deadline: a server that stops reading is a
+//! dead server, and the loop goes on to reconnect instead of waiting on it for ever.
 
 use super::action::ActionShared;
 use super::call::{Call, CallEnd, CallOutcome, CallShared};
+use super::callbacks::spawn_guarded;
 use super::client::{ClientInner, PendingLoop};
+use super::client_event::{ClientEvent, DisconnectReason};
+use super::connect_error::{ConnectError, TransportError};
+use super::connector::Connector;
 use super::error::Error;
-use super::transport::{connect_websocket, ConnectOptions, Transport, WsTransport};
+use super::transport::Transport;
 use super::Command;
 use crate::action::ActionOutcome;
 use crate::engine::Engine;
@@ -18,25 +26,28 @@ use futures_util::StreamExt;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Frames read in one go before outputs are drained, so bursts are batched.
 const READ_BATCH: usize = 256;
+/// Connection failures of a permanent kind (see [`ConnectError::is_permanent`]) after which
+/// a client that never had a session gives up.
+const PERMANENT_FAILURES_BEFORE_GIVING_UP: u32 = 3;
 
 type Reply<T> = oneshot::Sender<Result<T, Error>>;
 
 enum Wake {
     Command(Option<Command>),
-    Frame(Option<Result<String, String>>),
+    Frame(Option<Result<String, TransportError>>),
     Timer,
 }
 
 pub(crate) struct EventLoop {
     client: Arc<ClientInner>,
     engine: Engine,
-    connect: ConnectOptions,
+    connector: Arc<dyn Connector>,
     commands: mpsc::UnboundedReceiver<Command>,
-    incoming: mpsc::UnboundedSender<Call>,
+    incoming: mpsc::Sender<Call>,
     transport: Option<Box<dyn Transport>>,
     requests: HashMap<RequestId, Reply<Value>>,
     action_starts: HashMap<RequestId, (Arc<ActionShared>, Reply<Arc<ActionShared>>)>,
@@ -44,6 +55,12 @@ pub(crate) struct EventLoop {
     calls: HashMap<CallId, Arc<CallShared>>,
     actions: HashMap<(CallId, ControlId), Arc<ActionShared>>,
     closed: Option<SessionError>,
+    /// Consecutive failed connection attempts.
+    connect_failures: u32,
+    /// Consecutive permanent failures while no session was ever established.
+    permanent_failures: u32,
+    ever_ready: bool,
+    gave_up: Option<ConnectError>,
 }
 
 impl EventLoop {
@@ -51,7 +68,7 @@ impl EventLoop {
         Self {
             client,
             engine: Engine::new(pending.config),
-            connect: pending.connect,
+            connector: pending.connector,
             commands: pending.receiver,
             incoming: pending.incoming,
             transport: None,
@@ -61,11 +78,28 @@ impl EventLoop {
             calls: HashMap::new(),
             actions: HashMap::new(),
             closed: None,
+            connect_failures: 0,
+            permanent_failures: 0,
+            ever_ready: false,
+            gave_up: None,
         }
     }
 
+    fn now(&self) -> Instant {
+        self.client.runtime.now()
+    }
+
+    /// The deadline of one write: a peer that takes longer is not reading.
+    fn write_deadline(&self) -> Duration {
+        self.engine
+            .config()
+            .request_timeout
+            .min(Duration::from_secs(10))
+    }
+
     pub(crate) async fn run(mut self) -> Result<(), Error> {
-        self.engine.connect(Instant::now());
+        tracing::info!(target = %self.connector.target(), "client starting");
+        self.engine.connect(self.now());
         loop {
             self.drain().await;
             if self.engine.is_closed() {
@@ -73,22 +107,24 @@ impl EventLoop {
             }
             match self.wait().await {
                 Wake::Command(Some(command)) => self.command(command),
-                Wake::Command(None) => self.engine.shutdown(Instant::now()),
+                Wake::Command(None) => self.engine.shutdown(self.now()),
                 Wake::Frame(Some(Ok(text))) => {
-                    self.engine.handle_frame(&text, Instant::now());
+                    self.engine.handle_frame(&text, self.now());
                     self.read_ready_frames();
                 }
-                Wake::Frame(Some(Err(_)) | None) => {
-                    self.transport = None;
-                    self.engine.handle_disconnected(Instant::now());
-                }
-                Wake::Timer => self.engine.handle_timeout(Instant::now()),
+                Wake::Frame(Some(Err(e))) => self.lost(DisconnectReason::Transport(e)),
+                Wake::Frame(None) => self.lost(DisconnectReason::ServerClosed),
+                Wake::Timer => self.engine.handle_timeout(self.now()),
             }
         }
-        if let Some(transport) = self.transport.as_mut() {
-            transport.close().await;
+        let deadline = self.write_deadline();
+        if let Some(mut transport) = self.transport.take() {
+            close_within(transport.as_mut(), &self.client, deadline).await;
         }
-        self.transport = None;
+        tracing::info!("client stopped");
+        if let Some(error) = self.gave_up.take() {
+            return Err(Error::Connect(error));
+        }
         match self.closed.take() {
             Some(SessionError::Shutdown) | None => Ok(()),
             Some(other) => Err(Error::Session(other)),
@@ -99,8 +135,11 @@ impl EventLoop {
     async fn wait(&mut self) -> Wake {
         let sleep = match self.engine.poll_timeout() {
             Some(at) => {
-                let delay = at.saturating_duration_since(Instant::now());
-                Either::Left(self.client.runtime.sleep(delay))
+                let now = self.now();
+                if at <= now {
+                    return Wake::Timer;
+                }
+                Either::Left(self.client.runtime.sleep(at - now))
             }
             None => Either::Right(future::pending::<()>()),
         };
@@ -126,14 +165,19 @@ impl EventLoop {
             };
             match transport.recv().now_or_never() {
                 None => return,
-                Some(Some(Ok(text))) => self.engine.handle_frame(&text, Instant::now()),
-                Some(Some(Err(_)) | None) => {
-                    self.transport = None;
-                    self.engine.handle_disconnected(Instant::now());
-                    return;
-                }
+                Some(Some(Ok(text))) => self.engine.handle_frame(&text, self.now()),
+                Some(Some(Err(e))) => return self.lost(DisconnectReason::Transport(e)),
+                Some(None) => return self.lost(DisconnectReason::ServerClosed),
             }
         }
+    }
+
+    /// The connection broke under us: say why, then let the engine plan the reconnect.
+    fn lost(&mut self, reason: DisconnectReason) {
+        tracing::warn!(?reason, "connection lost");
+        self.transport = None;
+        self.client.publish(&ClientEvent::ConnectionLost(reason));
+        self.engine.handle_disconnected(self.now());
     }
 
     /// Carries out every transmit and delivers every event, until the engine is quiet.
@@ -144,29 +188,34 @@ impl EventLoop {
                 match transmit {
                     Transmit::Connect => self.open().await,
                     Transmit::Send(text) => {
-                        if let Some(transport) = self.transport.as_mut() {
-                            if transport.send(text).await.is_err() {
-                                self.transport = None;
-                                self.engine.handle_disconnected(Instant::now());
-                            } else {
-                                wrote = true;
+                        if self.transport.is_some() {
+                            let deadline = self.write_deadline();
+                            let result = match self.transport.as_mut() {
+                                Some(t) => within(&self.client, deadline, t.send(text)).await,
+                                None => Ok(()),
+                            };
+                            match result {
+                                Ok(()) => wrote = true,
+                                Err(e) => self.lost(DisconnectReason::Transport(e)),
                             }
                         }
                     }
                     Transmit::Close => {
                         if let Some(mut transport) = self.transport.take() {
-                            let _ = transport.flush().await;
-                            transport.close().await;
+                            let deadline = self.write_deadline();
+                            close_within(transport.as_mut(), &self.client, deadline).await;
                         }
                     }
                 }
             }
             if wrote {
-                if let Some(transport) = self.transport.as_mut() {
-                    if transport.flush().await.is_err() {
-                        self.transport = None;
-                        self.engine.handle_disconnected(Instant::now());
-                    }
+                let deadline = self.write_deadline();
+                let result = match self.transport.as_mut() {
+                    Some(t) => within(&self.client, deadline, t.flush()).await,
+                    None => Ok(()),
+                };
+                if let Err(e) = result {
+                    self.lost(DisconnectReason::Transport(e));
                 }
             }
             let mut any = false;
@@ -180,26 +229,59 @@ impl EventLoop {
         }
     }
 
-    /// Opens the socket, bounded by the request time-out.
+    /// Opens a connection, bounded by the request time-out. A failure is reported with its
+    /// cause; before the first session, repeated permanent failures end the client.
     async fn open(&mut self) {
         let timeout = self.engine.config().request_timeout;
-        let runtime = self.client.runtime.clone();
-        let connect = connect_websocket(runtime.as_ref(), &self.connect, &[]);
-        let result = match future::select(Box::pin(connect), runtime.sleep(timeout)).await {
+        let attempt = self.connect_failures + 1;
+        tracing::debug!(target = %self.connector.target(), attempt, "connecting");
+        let connect = self.connector.connect();
+        let result = match future::select(connect, self.client.runtime.sleep(timeout)).await {
             Either::Left((result, _)) => result,
-            Either::Right(_) => Err("connect timed out".into()),
+            Either::Right(_) => Err(ConnectError::Timeout),
         };
         match result {
-            Ok(ws) => {
-                self.transport = Some(Box::new(WsTransport::new(ws)));
-                self.engine.handle_connected(Instant::now());
+            Ok(transport) => {
+                tracing::debug!("connected; authenticating");
+                self.connect_failures = 0;
+                self.transport = Some(transport);
+                self.engine.handle_connected(self.now());
             }
-            Err(_) => self.engine.handle_disconnected(Instant::now()),
+            Err(error) => {
+                self.connect_failures = attempt;
+                if error.is_permanent() && !self.ever_ready {
+                    self.permanent_failures += 1;
+                }
+                let give_up = !self.ever_ready
+                    && self.permanent_failures >= PERMANENT_FAILURES_BEFORE_GIVING_UP;
+                self.engine.handle_disconnected(self.now());
+                let retry_in = if give_up {
+                    None
+                } else {
+                    self.engine
+                        .poll_timeout()
+                        .map(|at| at.saturating_duration_since(self.now()))
+                };
+                if give_up {
+                    tracing::error!(%error, attempt, "cannot connect; giving up");
+                } else {
+                    tracing::warn!(%error, attempt, ?retry_in, "cannot connect; will retry");
+                }
+                self.client.publish(&ClientEvent::ConnectFailed {
+                    error: error.clone(),
+                    attempt,
+                    retry_in,
+                });
+                if give_up {
+                    self.gave_up = Some(error);
+                    self.engine.shutdown(self.now());
+                }
+            }
         }
     }
 
     fn command(&mut self, command: Command) {
-        let now = Instant::now();
+        let now = self.now();
         match command {
             Command::Request { op, reply } => match op(&mut self.engine, now) {
                 Ok(id) => {
@@ -237,15 +319,21 @@ impl EventLoop {
                     let _ = reply.send(Err(e.into()));
                 }
             },
-            Command::Shutdown => self.engine.shutdown(now),
+            Command::Shutdown => {
+                tracing::info!("shutdown requested");
+                self.engine.shutdown(now)
+            }
         }
     }
 
     fn deliver(&mut self, event: Event) {
-        if let Some(hook) = self.client.event_hook() {
-            hook(&event);
-        }
+        self.client.publish_engine(&event);
         match event {
+            Event::Ready { resumed, .. } => {
+                tracing::info!(resumed, "session ready");
+                self.ever_ready = true;
+                self.permanent_failures = 0;
+            }
             Event::RequestCompleted { request_id, result } => {
                 let result = result.map_err(Error::from);
                 if let Some(reply) = self.requests.remove(&request_id) {
@@ -274,10 +362,8 @@ impl EventLoop {
                     client: self.client.clone(),
                 };
                 match self.client.handler() {
-                    Some(handler) => self.client.runtime.spawn(handler(call)),
-                    None => {
-                        let _ = self.incoming.unbounded_send(call);
-                    }
+                    Some(handler) => spawn_guarded(&self.client, "on_call", handler(call)),
+                    None => self.queue_incoming(call),
                 }
             }
             Event::CallState {
@@ -315,11 +401,27 @@ impl EventLoop {
                 ..
             } => {
                 if let Some(action) = self.actions.remove(&(call_id, control_id)) {
-                    action.finish(outcome);
+                    action.finish(&self.client, outcome);
                 }
             }
-            Event::Closed(reason) => self.closed = Some(reason),
+            Event::Closed(reason) => {
+                tracing::info!(?reason, "session closed");
+                self.closed = Some(reason)
+            }
             _ => {}
+        }
+    }
+
+    /// Hands an inbound call to `incoming()`. The queue is bounded: when nobody takes
+    /// calls, a full queue hangs the new one up rather than growing without end.
+    fn queue_incoming(&mut self, call: Call) {
+        if let Err(e) = self.incoming.try_send(call) {
+            let call = e.into_inner();
+            tracing::warn!(call_id = %call.id(), "incoming-call queue full; the call is refused");
+            let id = call.id().clone();
+            let _ = self
+                .engine
+                .hangup(&id, crate::call::EndReason::Busy, self.now());
         }
     }
 
@@ -340,6 +442,27 @@ impl EventLoop {
     }
 }
 
+/// Runs one transport operation with a deadline from the client's runtime.
+async fn within<'a>(
+    client: &ClientInner,
+    deadline: Duration,
+    op: futures_util::future::BoxFuture<'a, Result<(), TransportError>>,
+) -> Result<(), TransportError> {
+    match future::select(op, client.runtime.sleep(deadline)).await {
+        Either::Left((result, _)) => result,
+        Either::Right(_) => Err(TransportError::WriteTimeout),
+    }
+}
+
+/// Closes politely, but never waits longer than `deadline` on a peer that does not read.
+async fn close_within(transport: &mut dyn Transport, client: &ClientInner, deadline: Duration) {
+    let close = async {
+        let _ = transport.flush().await;
+        transport.close().await;
+    };
+    let _ = future::select(Box::pin(close), client.runtime.sleep(deadline)).await;
+}
+
 impl Drop for EventLoop {
     // Whether `run` returned or its future was dropped, every wait must resolve.
     fn drop(&mut self) {
@@ -353,7 +476,7 @@ impl Drop for EventLoop {
             let _ = reply.send(Err(Error::Closed));
         }
         for (_, action) in self.actions.drain() {
-            action.finish(ActionOutcome::SessionClosed);
+            action.finish(&self.client, ActionOutcome::SessionClosed);
         }
         for (_, call) in self.calls.drain() {
             call.ended.complete(CallOutcome::SessionClosed);

@@ -1,40 +1,36 @@
 //! The async client, written once for every runtime: one event loop owns the [`Engine`],
 //! user handles ([`Client`], [`Call`], [`StreamAction`]) talk to it over channels.
 //!
-//! A runtime crate supplies a [`Runtime`] (TCP connect, sleep, spawn) and nothing else. The
-//! local simulator ([`SimServer`]) and the stream receiver ([`StreamReceiver`]) live here too.
+//! A runtime crate supplies a [`Runtime`] (TCP connect, sleep, spawn, now); where the
+//! connections come from is a [`Connector`] (the WebSocket one by default).
 
 mod action;
+mod api;
 mod call;
+mod callbacks;
 mod client;
+mod client_event;
 mod completion;
+mod connect_error;
+mod connector;
 mod env;
 mod error;
 mod event_loop;
-mod receiver;
 mod runtime;
-mod server;
-mod sim_media;
-mod sim_server;
-mod status_callback;
 mod transport;
 
-pub use action::ActionHandle;
-pub use call::{Call, CallEnd, PlayAction, StreamAction};
-pub use client::{Client, ClientBuilder, IncomingCalls};
+pub use action::{ActionHandle, PlayAction, StreamAction};
+pub use call::{Call, CallEnd};
+pub use client::{Client, ClientBuilder, IncomingCalls, DEFAULT_HOST};
+pub use client_event::{ClientEvent, DisconnectReason};
+pub use connect_error::{ConnectError, TransportError};
+pub use connector::{Connector, WsConnector};
 pub use error::Error;
-pub use receiver::{
-    bearer_matches, IncomingStream, PendingStream, ReceiveError, StreamEvent, StreamReceiver,
-    StreamRecording,
-};
-pub use runtime::{Accepted, ByteStream, Listener, Runtime};
-pub use server::{
-    tls_server_config, upgrade, upgrade_checked, HandshakeInfo, PendingUpgrade, UpgradeError,
-    WsListener,
-};
-pub use sim_media::{AudioSource, Pacing};
-pub use sim_server::{SimServer, SimServerBuilder};
+pub use runtime::{ByteStream, Runtime};
 pub use transport::{connect_websocket, tls_client_config, ConnectOptions, Transport, WsTransport};
+
+#[cfg(feature = "testkit")]
+pub(crate) use transport::split_url;
 
 use crate::engine::{ActionStart, DialPlan, Engine};
 use crate::error::CommandError;

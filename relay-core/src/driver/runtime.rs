@@ -1,28 +1,21 @@
-//! What a runtime crate supplies: TCP connect, sleep and spawn. Everything else (TLS, the
-//! WebSocket, the event loop) is written once on top of these.
+//! What a runtime crate supplies to the client: TCP connect, sleep, spawn and the clock.
+//! Everything else (TLS, the WebSocket, the event loop) is written once on top of these.
 
 use futures_util::future::BoxFuture;
 use futures_util::io::{AsyncRead, AsyncWrite};
 use std::io;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A byte stream the WebSocket can run over (a TCP socket, or TLS over one).
 pub trait ByteStream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
 
 impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> ByteStream for T {}
 
-/// An accepted connection and its peer address.
-pub type Accepted = (Box<dyn ByteStream>, std::net::SocketAddr);
-
-/// A listening TCP socket.
-pub trait Listener: Send {
-    /// Waits for the next connection. Cancel-safe.
-    fn accept(&mut self) -> BoxFuture<'_, io::Result<Accepted>>;
-    /// The bound address.
-    fn local_addr(&self) -> io::Result<std::net::SocketAddr>;
-}
-
-/// The three things the driver needs from an async runtime.
+/// The four things the client needs from an async runtime.
+///
+/// The client reads time only through [`Runtime::now`] and waits only through
+/// [`Runtime::sleep`], so a runtime with a virtual clock (the `testkit` feature's) runs it
+/// without real waiting.
 pub trait Runtime: Send + Sync + 'static {
     /// Opens a TCP connection.
     fn connect_tcp(
@@ -30,13 +23,12 @@ pub trait Runtime: Send + Sync + 'static {
         host: &str,
         port: u16,
     ) -> BoxFuture<'static, io::Result<Box<dyn ByteStream>>>;
-    /// Binds a TCP listener (for the stream receiver and the simulator).
-    fn bind_tcp(
-        &self,
-        addr: std::net::SocketAddr,
-    ) -> BoxFuture<'static, io::Result<Box<dyn Listener>>>;
     /// Completes after `duration`.
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
     /// Runs a task in the background.
     fn spawn(&self, task: BoxFuture<'static, ()>);
+    /// The current time. Real runtimes return [`Instant::now`].
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
 }

@@ -1,6 +1,7 @@
 //! The WebSocket transport: TLS by rustls (webpki roots, plus extra CAs when given), the
 //! handshake, and text frames in and out. Written once for every runtime.
 
+use super::connect_error::{tcp_error, ConnectError, TransportError};
 use super::runtime::{ByteStream, Runtime};
 use async_trait::async_trait;
 use async_tungstenite::tungstenite::client::IntoClientRequest;
@@ -14,15 +15,16 @@ use rustls_pki_types::{CertificateDer, ServerName};
 use std::fmt;
 use std::sync::Arc;
 
-/// A text-frame connection to the RELAY service.
+/// A text-frame connection to the RELAY service. The client gets one from its
+/// [`Connector`](super::Connector) for each connection attempt.
 #[async_trait]
 pub trait Transport: Send {
     /// Queues a frame; [`Transport::flush`] sends what is queued.
-    async fn send(&mut self, text: String) -> Result<(), String>;
+    async fn send(&mut self, text: String) -> Result<(), TransportError>;
     /// Sends everything queued.
-    async fn flush(&mut self) -> Result<(), String>;
+    async fn flush(&mut self) -> Result<(), TransportError>;
     /// The next text frame; `None` when the socket closed. Cancel-safe.
-    async fn recv(&mut self) -> Option<Result<String, String>>;
+    async fn recv(&mut self) -> Option<Result<String, TransportError>>;
     /// Closes the socket politely.
     async fn close(&mut self);
 }
@@ -51,7 +53,8 @@ impl fmt::Debug for ConnectOptions {
     }
 }
 
-/// Splits `scheme://host[:port][/path]` into its parts, with the scheme's default port.
+/// Splits `scheme://host[:port][/path]` into (secure, host, port), with the scheme's default
+/// port.
 pub(crate) fn split_url(url: &str) -> Result<(bool, String, u16), String> {
     let (scheme, rest) = url
         .split_once("://")
@@ -117,25 +120,32 @@ pub async fn connect_websocket(
     runtime: &dyn Runtime,
     options: &ConnectOptions,
     headers: &[(&str, &str)],
-) -> Result<WebSocketStream<Box<dyn ByteStream>>, String> {
-    let (secure, host, port) = split_url(&options.url)?;
+) -> Result<WebSocketStream<Box<dyn ByteStream>>, ConnectError> {
+    let (secure, host, port) = split_url(&options.url).map_err(ConnectError::InvalidUrl)?;
     if !secure && !options.allow_insecure {
-        return Err(format!(
+        return Err(ConnectError::InvalidUrl(format!(
             "{} is not wss://; plain ws:// needs the insecure opt-in",
             options.url
-        ));
+        )));
     }
     let tcp = runtime
         .connect_tcp(&host, port)
         .await
-        .map_err(|e| format!("connect {host}:{port}: {e}"))?;
+        .map_err(|e| tcp_error(&host, port, &e))?;
     let stream: Box<dyn ByteStream> = if secure {
-        let config = tls_client_config(options.extra_ca_pem.as_deref())?;
-        let name = ServerName::try_from(host.clone()).map_err(|e| format!("{host}: {e}"))?;
+        let config = tls_client_config(options.extra_ca_pem.as_deref()).map_err(|message| {
+            ConnectError::Tls {
+                host: host.clone(),
+                certificate: true,
+                message,
+            }
+        })?;
+        let name = ServerName::try_from(host.clone())
+            .map_err(|e| ConnectError::InvalidUrl(format!("{host}: {e}")))?;
         let tls = futures_rustls::TlsConnector::from(config)
             .connect(name, tcp)
             .await
-            .map_err(|e| format!("TLS with {host}: {e}"))?;
+            .map_err(|e| tls_error(&host, &e))?;
         Box::new(tls)
     } else {
         tcp
@@ -144,12 +154,12 @@ pub async fn connect_websocket(
         .url
         .as_str()
         .into_client_request()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| ConnectError::InvalidUrl(e.to_string()))?;
     for (name, value) in headers {
         let name = async_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| ConnectError::InvalidUrl(e.to_string()))?;
         let value = async_tungstenite::tungstenite::http::HeaderValue::from_str(value)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| ConnectError::InvalidUrl(e.to_string()))?;
         request.headers_mut().insert(name, value);
     }
     let config = WebSocketConfig::default()
@@ -157,8 +167,45 @@ pub async fn connect_websocket(
         .max_message_size(Some(options.max_frame_size));
     let (ws, _) = async_tungstenite::client_async_with_config(request, stream, Some(config))
         .await
-        .map_err(|e| format!("WebSocket handshake: {e}"))?;
+        .map_err(handshake_error)?;
     Ok(ws)
+}
+
+fn tls_error(host: &str, e: &std::io::Error) -> ConnectError {
+    // futures-rustls wraps the rustls error in an io::Error of kind InvalidData.
+    let certificate = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .is_some_and(|inner| {
+            matches!(
+                inner,
+                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+            )
+        });
+    ConnectError::Tls {
+        host: host.to_owned(),
+        certificate,
+        message: e.to_string(),
+    }
+}
+
+fn handshake_error(e: async_tungstenite::tungstenite::Error) -> ConnectError {
+    use async_tungstenite::tungstenite::Error as WsError;
+    match e {
+        WsError::Http(response) => ConnectError::Handshake {
+            status: Some(response.status().as_u16()),
+            message: response
+                .status()
+                .canonical_reason()
+                .unwrap_or("unexpected status")
+                .to_owned(),
+        },
+        WsError::Io(io) => ConnectError::Io(io.to_string()),
+        other => ConnectError::Handshake {
+            status: None,
+            message: other.to_string(),
+        },
+    }
 }
 
 /// [`Transport`] over an async-tungstenite WebSocket.
@@ -173,32 +220,46 @@ impl<S> WsTransport<S> {
     }
 }
 
+fn ws_error(e: async_tungstenite::tungstenite::Error) -> TransportError {
+    use async_tungstenite::tungstenite::Error as WsError;
+    match e {
+        WsError::ConnectionClosed | WsError::AlreadyClosed => TransportError::Closed,
+        WsError::Io(io) => TransportError::Io(io.to_string()),
+        other => TransportError::Protocol(other.to_string()),
+    }
+}
+
 #[async_trait]
 impl<S> Transport for WsTransport<S>
 where
     S: futures_util::io::AsyncRead + futures_util::io::AsyncWrite + Unpin + Send,
 {
-    async fn send(&mut self, text: String) -> Result<(), String> {
-        self.ws
-            .feed(Message::text(text))
-            .await
-            .map_err(|e| e.to_string())
+    async fn send(&mut self, text: String) -> Result<(), TransportError> {
+        self.ws.feed(Message::text(text)).await.map_err(ws_error)
     }
 
-    async fn flush(&mut self) -> Result<(), String> {
-        self.ws.flush().await.map_err(|e| e.to_string())
+    async fn flush(&mut self) -> Result<(), TransportError> {
+        self.ws.flush().await.map_err(ws_error)
     }
 
-    async fn recv(&mut self) -> Option<Result<String, String>> {
+    async fn recv(&mut self) -> Option<Result<String, TransportError>> {
         loop {
             match self.ws.next().await? {
                 Ok(Message::Text(text)) => return Some(Ok(text.as_str().to_owned())),
-                Ok(Message::Binary(bytes)) => {
-                    return Some(String::from_utf8(bytes.to_vec()).map_err(|e| e.to_string()))
-                }
+                Ok(Message::Binary(bytes)) => match String::from_utf8(bytes.to_vec()) {
+                    Ok(text) => return Some(Ok(text)),
+                    // RELAY sends text; one stray binary frame is not worth the session.
+                    Err(_) => {
+                        tracing::warn!(
+                            len = bytes.len(),
+                            "dropped a binary frame that is not UTF-8"
+                        );
+                        continue;
+                    }
+                },
                 Ok(Message::Close(_)) => return None,
                 Ok(_) => continue, // ping/pong: tungstenite answers pings itself
-                Err(e) => return Some(Err(e.to_string())),
+                Err(e) => return Some(Err(ws_error(e))),
             }
         }
     }

@@ -4,8 +4,10 @@
 
 use super::suite::*;
 use futures_util::StreamExt;
-use relay_core::driver::{Call, Error, Pacing, Runtime, SimServer};
+use relay_core::driver::{Call, Error};
+use relay_core::server::ServerRuntime;
 use relay_core::sim::{Fault, SimConfig};
+use relay_core::testkit::{Pacing, SimServer};
 use relay_core::{ActionOutcome, RequestError, StreamOptions};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -42,7 +44,7 @@ async fn clear(sim: &SimServer) {
     sim.with_relay(|relay, _| relay.clear_faults()).await;
 }
 
-async fn connects_at_least(rt: &Arc<dyn Runtime>, sim: &SimServer, n: usize) {
+async fn connects_at_least(rt: &Arc<dyn ServerRuntime>, sim: &SimServer, n: usize) {
     within(rt, 10, "connect attempts", async {
         while sim.requests("signalwire.connect").await.len() < n {
             rt.sleep(Duration::from_millis(5)).await;
@@ -51,7 +53,7 @@ async fn connects_at_least(rt: &Arc<dyn Runtime>, sim: &SimServer, n: usize) {
     .await;
 }
 
-pub async fn socket_dropped_during_authentication(rt: Arc<dyn Runtime>) {
+pub async fn socket_dropped_during_authentication(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 100, Pacing::Fast).await;
     fault(&sim, Fault::DropOn("signalwire.connect".into())).await;
     let (client, _calls) = ready_client(&rt, &sim).await;
@@ -62,7 +64,7 @@ pub async fn socket_dropped_during_authentication(rt: Arc<dyn Runtime>) {
     client.shutdown();
 }
 
-pub async fn socket_dropped_mid_request(rt: Arc<dyn Runtime>) {
+pub async fn socket_dropped_mid_request(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 100, Pacing::Fast).await;
     let (client, mut calls) = ready_client(&rt, &sim).await;
     let call = answered_call(&rt, &sim, &mut calls).await;
@@ -78,9 +80,9 @@ pub async fn socket_dropped_mid_request(rt: Arc<dyn Runtime>) {
     client.shutdown();
 }
 
-pub async fn socket_dropped_mid_stream(rt: Arc<dyn Runtime>) {
+pub async fn socket_dropped_mid_stream(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 600, Pacing::RealTime).await;
-    let mut receiver = relay_core::driver::StreamReceiver::bind(
+    let mut receiver = relay_core::receiver::StreamReceiver::bind(
         rt.as_ref(),
         std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         None,
@@ -121,7 +123,7 @@ pub async fn socket_dropped_mid_stream(rt: Arc<dyn Runtime>) {
     client.shutdown();
 }
 
-pub async fn half_open_socket_is_detected_by_pings(rt: Arc<dyn Runtime>) {
+pub async fn half_open_socket_is_detected_by_pings(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 100, Pacing::Fast).await;
     let client = client_of(&rt, &sim)
         .ping_interval(Duration::from_millis(40))
@@ -139,7 +141,7 @@ pub async fn half_open_socket_is_detected_by_pings(rt: Arc<dyn Runtime>) {
     client.shutdown();
 }
 
-pub async fn slow_server_still_serves(rt: Arc<dyn Runtime>) {
+pub async fn slow_server_still_serves(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 100, Pacing::Fast).await;
     let (client, mut calls) = ready_client(&rt, &sim).await;
     offer(&rt, &sim).await;
@@ -154,7 +156,7 @@ pub async fn slow_server_still_serves(rt: Arc<dyn Runtime>) {
     client.shutdown();
 }
 
-pub async fn event_flood_with_a_slow_handler_loses_nothing(rt: Arc<dyn Runtime>) {
+pub async fn event_flood_with_a_slow_handler_loses_nothing(rt: Arc<dyn ServerRuntime>) {
     const CALLS: usize = 300;
     let sim = start_sim(&rt, SimConfig::new(), 100, Pacing::Fast).await;
     let client = client_of(&rt, &sim).build().unwrap();

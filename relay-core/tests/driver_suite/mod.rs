@@ -6,12 +6,12 @@
 
 use futures_channel::oneshot;
 use futures_util::future::{self, Either};
-use relay_core::driver::{
-    AudioSource, Call, CallEnd, Client, ClientBuilder, Error, Pacing, Runtime, SimServer,
-    SimServerBuilder, StreamEvent, StreamReceiver,
-};
+use relay_core::driver::{Call, CallEnd, Client, ClientBuilder, Error};
 use relay_core::media::{test_signal, Encoding, MediaTrack};
+use relay_core::receiver::{StreamEvent, StreamReceiver};
+use relay_core::server::ServerRuntime;
 use relay_core::sim::SimConfig;
+use relay_core::testkit::{AudioSource, Pacing, SimServer, SimServerBuilder};
 use relay_core::{
     ActionOutcome, BackoffConfig, CallState, Codec, Device, DialPlan, EndReason, HttpMethod,
     SessionError, StreamOptions, Track,
@@ -28,7 +28,7 @@ pub const CONTEXT: &str = "office";
 const LOOPBACK: ([u8; 4], u16) = ([127, 0, 0, 1], 0);
 
 /// Generates one `#[test]` per behaviour for a runtime: `$block_on` runs a future to its end,
-/// `$runtime` makes the `Arc<dyn Runtime>` (called inside `$block_on`).
+/// `$runtime` makes the `Arc<dyn ServerRuntime>` (called inside `$block_on`).
 #[macro_export]
 macro_rules! behaviour_tests {
     ($block_on:path, $runtime:path) => {
@@ -65,7 +65,7 @@ macro_rules! behaviour_tests {
 
 /// Fails the test if `fut` takes longer than `secs` seconds.
 pub async fn within<T>(
-    rt: &Arc<dyn Runtime>,
+    rt: &Arc<dyn ServerRuntime>,
     secs: u64,
     what: &str,
     fut: impl Future<Output = T>,
@@ -79,7 +79,7 @@ pub async fn within<T>(
 
 /// A simulator on loopback with `audio_ms` of test signal per stream.
 pub async fn start_sim(
-    rt: &Arc<dyn Runtime>,
+    rt: &Arc<dyn ServerRuntime>,
     config: SimConfig,
     audio_ms: u32,
     pacing: Pacing,
@@ -95,7 +95,7 @@ pub async fn start_sim(
 }
 
 /// A client of `sim` with fast reconnects.
-pub fn client_of(rt: &Arc<dyn Runtime>, sim: &SimServer) -> ClientBuilder {
+pub fn client_of(rt: &Arc<dyn ServerRuntime>, sim: &SimServer) -> ClientBuilder {
     ClientBuilder::new(rt.clone())
         .project_token(PROJECT, TOKEN)
         .host(sim.host())
@@ -110,7 +110,10 @@ pub fn client_of(rt: &Arc<dyn Runtime>, sim: &SimServer) -> ClientBuilder {
 }
 
 /// Runs the client in the background; the receiver gets `run`'s result.
-pub fn spawn_run(rt: &Arc<dyn Runtime>, client: &Client) -> oneshot::Receiver<Result<(), Error>> {
+pub fn spawn_run(
+    rt: &Arc<dyn ServerRuntime>,
+    client: &Client,
+) -> oneshot::Receiver<Result<(), Error>> {
     let (done, result) = oneshot::channel();
     let client = client.clone();
     rt.spawn(Box::pin(async move {
@@ -120,7 +123,7 @@ pub fn spawn_run(rt: &Arc<dyn Runtime>, client: &Client) -> oneshot::Receiver<Re
 }
 
 /// Offers a call as soon as the client's session receives the context.
-pub async fn offer(rt: &Arc<dyn Runtime>, sim: &SimServer) -> relay_core::CallId {
+pub async fn offer(rt: &Arc<dyn ServerRuntime>, sim: &SimServer) -> relay_core::CallId {
     within(rt, 10, "the client to receive the context", async {
         loop {
             if let Some(id) = sim
@@ -137,7 +140,7 @@ pub async fn offer(rt: &Arc<dyn Runtime>, sim: &SimServer) -> relay_core::CallId
 
 /// A client whose inbound calls arrive on the returned channel.
 pub async fn ready_client(
-    rt: &Arc<dyn Runtime>,
+    rt: &Arc<dyn ServerRuntime>,
     sim: &SimServer,
 ) -> (Client, futures_channel::mpsc::UnboundedReceiver<Call>) {
     let client = client_of(rt, sim).build().expect("client");
@@ -154,7 +157,7 @@ pub async fn ready_client(
 
 /// Offers a call and returns the app's handle on it, answered.
 pub async fn answered_call(
-    rt: &Arc<dyn Runtime>,
+    rt: &Arc<dyn ServerRuntime>,
     sim: &SimServer,
     calls: &mut futures_channel::mpsc::UnboundedReceiver<Call>,
 ) -> Call {
@@ -169,7 +172,7 @@ pub async fn answered_call(
     call
 }
 
-async fn receiver(rt: &Arc<dyn Runtime>, token: Option<&str>) -> StreamReceiver {
+async fn receiver(rt: &Arc<dyn ServerRuntime>, token: Option<&str>) -> StreamReceiver {
     StreamReceiver::bind(
         rt.as_ref(),
         SocketAddr::from(LOOPBACK),
@@ -185,7 +188,7 @@ fn loopback_options() -> StreamOptions {
 }
 
 /// A one-shot HTTP server that records request heads and bodies (status callbacks).
-async fn http_sink(rt: &Arc<dyn Runtime>) -> (String, Arc<Mutex<Vec<String>>>) {
+async fn http_sink(rt: &Arc<dyn ServerRuntime>) -> (String, Arc<Mutex<Vec<String>>>) {
     use futures_util::{AsyncReadExt, AsyncWriteExt};
     let mut listener = rt
         .bind_tcp(SocketAddr::from(LOOPBACK))
@@ -238,7 +241,7 @@ async fn http_sink(rt: &Arc<dyn Runtime>) -> (String, Arc<Mutex<Vec<String>>>) {
 // ---------------------------------------------------------------------------------------
 // Session
 
-pub async fn auth_sends_the_connect_frame_and_serves(rt: Arc<dyn Runtime>) {
+pub async fn auth_sends_the_connect_frame_and_serves(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 100, Pacing::Fast).await;
     let client = client_of(&rt, &sim).agent("suite/1.0").build().unwrap();
     let done = spawn_run(&rt, &client);
@@ -266,7 +269,7 @@ pub async fn auth_sends_the_connect_frame_and_serves(rt: Arc<dyn Runtime>) {
     assert_eq!(result, Ok(()));
 }
 
-pub async fn auth_rejected_three_times_is_final(rt: Arc<dyn Runtime>) {
+pub async fn auth_rejected_three_times_is_final(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 100, Pacing::Fast).await;
     let client = client_of(&rt, &sim)
         .project_token(PROJECT, "wrong-token")
@@ -280,7 +283,7 @@ pub async fn auth_rejected_three_times_is_final(rt: Arc<dyn Runtime>) {
     assert_eq!(sim.requests("signalwire.connect").await.len(), 3);
 }
 
-pub async fn jwt_authenticates(rt: Arc<dyn Runtime>) {
+pub async fn jwt_authenticates(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new().jwt("jwt-abc"), 100, Pacing::Fast).await;
     let client = client_of(&rt, &sim).jwt("jwt-abc").build().unwrap();
     let _done = spawn_run(&rt, &client);
@@ -296,7 +299,7 @@ pub async fn jwt_authenticates(rt: Arc<dyn Runtime>) {
 // ---------------------------------------------------------------------------------------
 // Calls and streams
 
-pub async fn inbound_call_answered_and_streamed_with_every_option(rt: Arc<dyn Runtime>) {
+pub async fn inbound_call_answered_and_streamed_with_every_option(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 200, Pacing::Fast).await;
     let mut receiver = receiver(&rt, Some("stream-secret")).await;
     let (status_url, callbacks) = http_sink(&rt).await;
@@ -409,7 +412,7 @@ pub async fn inbound_call_answered_and_streamed_with_every_option(rt: Arc<dyn Ru
     client.shutdown();
 }
 
-pub async fn incoming_calls_as_a_stream(rt: Arc<dyn Runtime>) {
+pub async fn incoming_calls_as_a_stream(rt: Arc<dyn ServerRuntime>) {
     use futures_util::StreamExt;
     let sim = start_sim(&rt, SimConfig::new(), 100, Pacing::Fast).await;
     let client = client_of(&rt, &sim).build().unwrap();
@@ -424,7 +427,7 @@ pub async fn incoming_calls_as_a_stream(rt: Arc<dyn Runtime>) {
     client.shutdown();
 }
 
-pub async fn stop_ends_the_stream_as_stopped(rt: Arc<dyn Runtime>) {
+pub async fn stop_ends_the_stream_as_stopped(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 20_000, Pacing::RealTime).await;
     let mut receiver = receiver(&rt, None).await;
     let (client, mut calls) = ready_client(&rt, &sim).await;
@@ -463,7 +466,7 @@ pub async fn stop_ends_the_stream_as_stopped(rt: Arc<dyn Runtime>) {
     client.shutdown();
 }
 
-pub async fn wait_with_timeout_does_not_spoil_a_later_wait(rt: Arc<dyn Runtime>) {
+pub async fn wait_with_timeout_does_not_spoil_a_later_wait(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 600, Pacing::RealTime).await;
     let receiver = receiver(&rt, None).await;
     let (client, mut calls) = ready_client(&rt, &sim).await;
@@ -491,7 +494,7 @@ pub async fn wait_with_timeout_does_not_spoil_a_later_wait(rt: Arc<dyn Runtime>)
     client.shutdown();
 }
 
-pub async fn on_completed_callbacks_run(rt: Arc<dyn Runtime>) {
+pub async fn on_completed_callbacks_run(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 100, Pacing::Fast).await;
     let receiver = receiver(&rt, None).await;
     let (client, mut calls) = ready_client(&rt, &sim).await;
@@ -518,7 +521,7 @@ pub async fn on_completed_callbacks_run(rt: Arc<dyn Runtime>) {
     client.shutdown();
 }
 
-pub async fn call_end_during_a_stream_finishes_it(rt: Arc<dyn Runtime>) {
+pub async fn call_end_during_a_stream_finishes_it(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 20_000, Pacing::RealTime).await;
     let receiver = receiver(&rt, None).await;
     let (client, mut calls) = ready_client(&rt, &sim).await;
@@ -553,7 +556,7 @@ pub async fn call_end_during_a_stream_finishes_it(rt: Arc<dyn Runtime>) {
     client.shutdown();
 }
 
-pub async fn dropped_socket_reconnects_and_resumes(rt: Arc<dyn Runtime>) {
+pub async fn dropped_socket_reconnects_and_resumes(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 100, Pacing::Fast).await;
     let (client, mut calls) = ready_client(&rt, &sim).await;
     let call = answered_call(&rt, &sim, &mut calls).await;
@@ -594,7 +597,7 @@ pub async fn dropped_socket_reconnects_and_resumes(rt: Arc<dyn Runtime>) {
     client.shutdown();
 }
 
-pub async fn disconnect_with_restart_starts_a_fresh_session(rt: Arc<dyn Runtime>) {
+pub async fn disconnect_with_restart_starts_a_fresh_session(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 100, Pacing::Fast).await;
     let (client, mut calls) = ready_client(&rt, &sim).await;
     let _call = answered_call(&rt, &sim, &mut calls).await;
@@ -624,7 +627,7 @@ pub async fn disconnect_with_restart_starts_a_fresh_session(rt: Arc<dyn Runtime>
     client.shutdown();
 }
 
-pub async fn dial_returns_an_answered_call(rt: Arc<dyn Runtime>) {
+pub async fn dial_returns_an_answered_call(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 100, Pacing::Fast).await;
     let (client, _calls) = ready_client(&rt, &sim).await;
     offer(&rt, &sim).await; // the session is up
@@ -641,7 +644,7 @@ pub async fn dial_returns_an_answered_call(rt: Arc<dyn Runtime>) {
     client.shutdown();
 }
 
-pub async fn shutdown_resolves_every_wait(rt: Arc<dyn Runtime>) {
+pub async fn shutdown_resolves_every_wait(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 20_000, Pacing::RealTime).await;
     let receiver = receiver(&rt, None).await;
     let (client, mut calls) = ready_client(&rt, &sim).await;
@@ -665,7 +668,7 @@ pub async fn shutdown_resolves_every_wait(rt: Arc<dyn Runtime>) {
     assert_eq!(refused, Err(Error::Closed));
 }
 
-pub async fn refused_stream_url_finishes_the_stream(rt: Arc<dyn Runtime>) {
+pub async fn refused_stream_url_finishes_the_stream(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 100, Pacing::Fast).await;
     // A port that was free a moment ago: nothing listens there.
     let closed_url = {
@@ -685,7 +688,7 @@ pub async fn refused_stream_url_finishes_the_stream(rt: Arc<dyn Runtime>) {
     client.shutdown();
 }
 
-pub async fn stream_on_a_gone_call_reports_gone(rt: Arc<dyn Runtime>) {
+pub async fn stream_on_a_gone_call_reports_gone(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 100, Pacing::Fast).await;
     let receiver = receiver(&rt, None).await;
     let (client, mut calls) = ready_client(&rt, &sim).await;
@@ -705,13 +708,13 @@ pub async fn stream_on_a_gone_call_reports_gone(rt: Arc<dyn Runtime>) {
             let outcome = stream.wait().await.unwrap();
             assert_eq!(outcome, ActionOutcome::CallGone { code: "410".into() });
         }
-        Err(Error::Request(e)) => assert!(e.is_call_gone(), "{e:?}"),
+        Err(Error::CallGone(id)) => assert_eq!(&id, call.id()),
         Err(other) => panic!("expected a gone call, got {other:?}"),
     }
     client.shutdown();
 }
 
-pub async fn several_streams_on_one_call(rt: Arc<dyn Runtime>) {
+pub async fn several_streams_on_one_call(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 100, Pacing::Fast).await;
     let mut receiver = receiver(&rt, None).await;
     let (client, mut calls) = ready_client(&rt, &sim).await;
@@ -785,9 +788,9 @@ pub fn test_pki() -> TestPki {
     }
 }
 
-async fn tls_sim(rt: &Arc<dyn Runtime>, pki: &TestPki) -> SimServer {
+async fn tls_sim(rt: &Arc<dyn ServerRuntime>, pki: &TestPki) -> SimServer {
     let tls =
-        relay_core::driver::tls_server_config(pki.cert_pem.as_bytes(), pki.key_pem.as_bytes())
+        relay_core::server::tls_server_config(pki.cert_pem.as_bytes(), pki.key_pem.as_bytes())
             .unwrap();
     SimServerBuilder::new(SimConfig::new())
         .tls(tls)
@@ -797,7 +800,7 @@ async fn tls_sim(rt: &Arc<dyn Runtime>, pki: &TestPki) -> SimServer {
         .unwrap()
 }
 
-pub async fn wss_with_a_test_ca(rt: Arc<dyn Runtime>) {
+pub async fn wss_with_a_test_ca(rt: Arc<dyn ServerRuntime>) {
     let pki = test_pki();
     let sim = tls_sim(&rt, &pki).await;
     assert!(sim.url().starts_with("wss://"));
@@ -814,7 +817,7 @@ pub async fn wss_with_a_test_ca(rt: Arc<dyn Runtime>) {
     client.shutdown();
 }
 
-pub async fn wss_without_the_ca_never_authenticates(rt: Arc<dyn Runtime>) {
+pub async fn wss_without_the_ca_never_authenticates(rt: Arc<dyn ServerRuntime>) {
     let pki = test_pki();
     let sim = tls_sim(&rt, &pki).await;
     let client = ClientBuilder::new(rt.clone())

@@ -1,9 +1,8 @@
 //! The simulator's media sender: opens a WebSocket to a stream's url (with the bearer
 //! header), and plays `connected`, `start`, paced `media` and `stop` into it.
 
-use super::runtime::Runtime;
-use super::transport::{connect_websocket, split_url, ConnectOptions};
 use crate::action::stream_options::is_loopback_host;
+use crate::driver::{connect_websocket, split_url, ConnectOptions, Runtime};
 use crate::media::{test_signal, MediaFormat, MediaScript, MediaTrack, StartInfo, StreamMessage};
 use crate::sim::MediaJob;
 use async_tungstenite::tungstenite::Message;

@@ -1,9 +1,8 @@
 //! The simulator's stream status webhooks: one small HTTP/1.1 request per event, POST with a
 //! JSON body or GET with the top-level fields in the query string, over http or https.
 
-use super::runtime::{ByteStream, Runtime};
-use super::transport::tls_client_config;
 use crate::action::stream_options::HttpMethod;
+use crate::driver::{tls_client_config, ByteStream, Runtime};
 use futures_util::{AsyncReadExt, AsyncWriteExt};
 use rustls_pki_types::ServerName;
 use serde_json::Value;

@@ -1,11 +1,11 @@
 //! A local RELAY service: the sans-IO [`FakeRelay`] served over real WebSockets (`ws://` or
 //! `wss://`), with real media streams to the stream urls and real status callbacks.
 
-use super::runtime::Runtime;
-use super::server::{upgrade, PendingUpgrade, WsListener};
-use super::sim_media::{send_media, AudioSource, MediaEnd, MediaSettings, Pacing};
+use super::media_sender::{send_media, AudioSource, MediaEnd, MediaSettings, Pacing};
 use super::status_callback::send_status;
+use crate::driver::Runtime;
 use crate::ids::{CallId, ControlId, IdGenerator};
+use crate::server::{upgrade, PendingUpgrade, ServerRuntime, WsListener};
 use crate::sim::{ConnId, FakeRelay, SimConfig, SimOutput};
 use async_tungstenite::tungstenite::Message;
 use futures_channel::{mpsc, oneshot};
@@ -106,9 +106,10 @@ impl SimServerBuilder {
     }
 
     /// Binds and starts serving on `runtime`.
-    pub async fn start(self, runtime: Arc<dyn Runtime>) -> std::io::Result<SimServer> {
+    pub async fn start(self, runtime: Arc<dyn ServerRuntime>) -> std::io::Result<SimServer> {
         let tls = self.tls.is_some();
         let listener = WsListener::bind(runtime.as_ref(), self.addr, self.tls).await?;
+        let runtime: Arc<dyn Runtime> = runtime;
         let addr = listener.local_addr()?;
         let (inputs, receiver) = mpsc::unbounded();
         let (stop_accept, accept_stopped) = oneshot::channel();

@@ -1,15 +1,35 @@
 //! Serving WebSockets on a runtime's listener, with optional TLS (certificate and key in
-//! PEM): shared by the simulator and the stream receiver.
+//! PEM): shared by the stream receiver and the simulator, never needed by the client
+//! (features `receiver` and `testkit`).
 
-use super::runtime::{ByteStream, Listener, Runtime};
+use crate::driver::{ByteStream, Runtime};
 use async_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use async_tungstenite::WebSocketStream;
 use futures_rustls::rustls;
+use futures_util::future::BoxFuture;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use std::net::SocketAddr;
 use std::sync::Arc;
+
+/// An accepted connection and its peer address.
+pub type Accepted = (Box<dyn ByteStream>, SocketAddr);
+
+/// A listening TCP socket.
+pub trait Listener: Send {
+    /// Waits for the next connection. Cancel-safe.
+    fn accept(&mut self) -> BoxFuture<'_, std::io::Result<Accepted>>;
+    /// The bound address.
+    fn local_addr(&self) -> std::io::Result<SocketAddr>;
+}
+
+/// A [`Runtime`] that can also listen: what the stream receiver and the simulator need on
+/// top of the client's runtime.
+pub trait ServerRuntime: Runtime {
+    /// Binds a TCP listener.
+    fn bind_tcp(&self, addr: SocketAddr) -> BoxFuture<'static, std::io::Result<Box<dyn Listener>>>;
+}
 
 /// A TLS server configuration from PEM certificate chain and private key.
 pub fn tls_server_config(
@@ -88,7 +108,7 @@ impl std::error::Error for UpgradeError {}
 impl WsListener {
     /// Binds `addr` on `runtime`; with `tls`, serves `wss://`.
     pub async fn bind(
-        runtime: &dyn Runtime,
+        runtime: &dyn ServerRuntime,
         addr: SocketAddr,
         tls: Option<Arc<rustls::ServerConfig>>,
     ) -> std::io::Result<Self> {

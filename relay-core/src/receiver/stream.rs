@@ -1,10 +1,12 @@
 //! The other end of `calling.stream`: a WebSocket server that checks the bearer token in
 //! constant time and hands each stream over as typed messages and decoded PCM.
 
-use super::runtime::{ByteStream, Runtime};
-use super::server::{upgrade_checked, HandshakeInfo, PendingUpgrade, UpgradeError, WsListener};
+use crate::driver::ByteStream;
 use crate::media::{
     MediaFormat, MediaTrack, MessageError, StartInfo, StreamAssembler, StreamMessage,
+};
+use crate::server::{
+    upgrade_checked, HandshakeInfo, PendingUpgrade, ServerRuntime, UpgradeError, WsListener,
 };
 use async_tungstenite::tungstenite::Message;
 use async_tungstenite::WebSocketStream;
@@ -35,7 +37,7 @@ impl StreamReceiver {
     /// Binds `addr`; with `tls` it serves `wss://`. With `bearer_token`, a connection whose
     /// `Authorization` header is not `Bearer <token>` is refused with `401`.
     pub async fn bind(
-        runtime: &dyn Runtime,
+        runtime: &dyn ServerRuntime,
         addr: SocketAddr,
         tls: Option<Arc<rustls::ServerConfig>>,
         bearer_token: Option<String>,
@@ -70,7 +72,11 @@ impl StreamReceiver {
 
     /// Accepts connections for ever, running `handler` on each opened stream in its own task.
     /// Refused and failed handshakes are skipped. Returns when the listener fails.
-    pub async fn serve<F, Fut>(mut self, runtime: Arc<dyn Runtime>, handler: F) -> std::io::Error
+    pub async fn serve<F, Fut>(
+        mut self,
+        runtime: Arc<dyn ServerRuntime>,
+        handler: F,
+    ) -> std::io::Error
     where
         F: Fn(Result<IncomingStream, ReceiveError>) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = ()> + Send + 'static,

@@ -1,0 +1,63 @@
+//! The public API of a runtime crate, as one list: `relay-tokio` and `relay-smol` expand
+//! it, so both offer exactly the same names and neither can drift from the other.
+
+/// Re-exports the client API at the top of a runtime crate, transport pieces under
+/// `transport`, and the tooling modules behind the runtime crate's own `receiver` and
+/// `testkit` features.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! runtime_crate_api {
+    () => {
+        pub use $crate::driver::{
+            ActionHandle, Call, CallEnd, Client, ClientBuilder, ClientEvent, ConnectError,
+            DisconnectReason, Error, IncomingCalls, PlayAction, StreamAction, TransportError,
+            DEFAULT_HOST,
+        };
+        pub use $crate::{
+            ActionKind, ActionOutcome, BackoffConfig, CallId, CallInfo, CallState, Codec,
+            CommandError, ConfigError, ControlId, Credentials, Device, DialError, DialPlan,
+            DialTag, Direction, EndReason, Event, HttpMethod, NodeId, PlayMedia, ProtocolError,
+            RequestError, SessionError, StreamOptions, Track,
+        };
+
+        /// JSON values, for [`Client::execute`] and custom parameters built by hand.
+        pub mod json {
+            pub use $crate::__private::serde_json::{json, Map, Value};
+        }
+
+        /// The pieces under the client, for those who plug in their own runtime or
+        /// connection: [`transport::Runtime`], [`transport::Connector`],
+        /// [`transport::Transport`].
+        pub mod transport {
+            pub use $crate::driver::{
+                connect_websocket, tls_client_config, ByteStream, ConnectOptions, Connector,
+                Runtime, Transport, WsConnector, WsTransport,
+            };
+        }
+
+        /// The other end of `calling.stream`: receive a call's audio on your own server
+        /// (feature `receiver`).
+        #[cfg(feature = "receiver")]
+        pub mod receiver {
+            pub use $crate::receiver::*;
+        }
+
+        /// Stream messages, G.711 µ-law and A-law, the per-track assembler and WAV (feature
+        /// `receiver` or `testkit`).
+        #[cfg(any(feature = "receiver", feature = "testkit"))]
+        pub mod media {
+            pub use $crate::media::*;
+        }
+
+        /// Test your app without a network: [`testkit::MemoryRelay`] runs the client against
+        /// a fake RELAY service in memory on virtual time; [`testkit::SimServer`] serves the
+        /// same fake service on real sockets (feature `testkit`).
+        #[cfg(feature = "testkit")]
+        pub mod testkit {
+            pub use $crate::sim::{
+                FakeRelay, Fault, MediaJob, SimConfig, BUSY_NUMBER, NO_ANSWER_NUMBER,
+            };
+            pub use $crate::testkit::*;
+        }
+    };
+}

@@ -1,0 +1,40 @@
+//! Running user code so that it cannot take the client down: panics are caught, reported
+//! as [`ClientEvent::CallbackPanicked`] and logged; the client and other calls go on.
+
+use super::client::ClientInner;
+use super::client_event::ClientEvent;
+use futures_util::FutureExt;
+use std::any::Any;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+/// The text of a panic payload.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}
+
+/// Spawns `task` on the client's runtime; a panic inside it is caught and reported.
+pub(crate) fn spawn_guarded(
+    client: &Arc<ClientInner>,
+    callback: &'static str,
+    task: impl Future<Output = ()> + Send + 'static,
+) {
+    let reporter = client.clone();
+    client.runtime.spawn(Box::pin(async move {
+        if let Err(payload) = AssertUnwindSafe(task).catch_unwind().await {
+            report(&reporter, callback, panic_message(payload.as_ref()));
+        }
+    }));
+}
+
+fn report(client: &ClientInner, callback: &'static str, message: String) {
+    tracing::error!(callback, panic = %message, "a user callback panicked; the client goes on");
+    client.publish(&ClientEvent::CallbackPanicked { callback, message });
+}

@@ -1,0 +1,159 @@
+//! Why a connection to the RELAY service failed or broke, down to the cause, so a user can
+//! tell a typo in the host from a certificate problem from a server that went away.
+
+use std::fmt;
+use std::io;
+
+/// Why opening the connection failed. Carried by [`ClientEvent::ConnectFailed`] and by
+/// [`Error::Connect`](super::Error::Connect) when the client gives up.
+///
+/// [`ClientEvent::ConnectFailed`]: super::ClientEvent::ConnectFailed
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The url cannot be used (bad scheme, no host, `ws://` without the loopback opt-in).
+    InvalidUrl(String),
+    /// The host name did not resolve.
+    Dns {
+        /// The host.
+        host: String,
+        /// The resolver's message.
+        message: String,
+    },
+    /// The TCP connection failed (refused, unreachable, reset).
+    Tcp {
+        /// `host:port`.
+        addr: String,
+        /// The kind of IO error.
+        kind: io::ErrorKind,
+        /// Its message.
+        message: String,
+    },
+    /// The TLS handshake failed; `message` names the certificate error when there is one.
+    Tls {
+        /// The host.
+        host: String,
+        /// Whether the server's certificate did not verify (unknown CA, wrong name, expired).
+        certificate: bool,
+        /// rustls's message.
+        message: String,
+    },
+    /// The server answered the WebSocket upgrade with something other than `101`.
+    Handshake {
+        /// The HTTP status, when the server sent a response.
+        status: Option<u16>,
+        /// What went wrong.
+        message: String,
+    },
+    /// The connection did not open within the request time-out.
+    Timeout,
+    /// Any other IO failure.
+    Io(String),
+}
+
+impl ConnectError {
+    /// Whether retrying cannot help without a change of configuration: a host that does not
+    /// resolve, a certificate that does not verify, a url that cannot be used. Before the
+    /// first session such a failure ends [`Client::run`](super::Client::run) after a few tries.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            ConnectError::InvalidUrl(_) | ConnectError::Dns { .. } => true,
+            ConnectError::Tls { certificate, .. } => *certificate,
+            ConnectError::Handshake { status, .. } => {
+                matches!(status, Some(400..=499))
+            }
+            ConnectError::Tcp { .. } | ConnectError::Timeout | ConnectError::Io(_) => false,
+        }
+    }
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnectError::InvalidUrl(m) => write!(f, "invalid url: {m}"),
+            ConnectError::Dns { host, message } => {
+                write!(f, "cannot resolve {host}: {message}")
+            }
+            ConnectError::Tcp { addr, message, .. } => write!(f, "TCP to {addr}: {message}"),
+            ConnectError::Tls {
+                host,
+                certificate: true,
+                message,
+            } => write!(f, "TLS with {host}: certificate not trusted: {message}"),
+            ConnectError::Tls { host, message, .. } => write!(f, "TLS with {host}: {message}"),
+            ConnectError::Handshake {
+                status: Some(status),
+                message,
+            } => write!(f, "WebSocket handshake answered HTTP {status}: {message}"),
+            ConnectError::Handshake { message, .. } => {
+                write!(f, "WebSocket handshake: {message}")
+            }
+            ConnectError::Timeout => f.write_str("connection timed out"),
+            ConnectError::Io(m) => write!(f, "IO: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+/// Why an open connection broke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// Reading or writing failed.
+    Io(String),
+    /// A write did not complete within its deadline: the peer stopped reading.
+    WriteTimeout,
+    /// The peer broke the WebSocket protocol.
+    Protocol(String),
+    /// The server closed the connection.
+    Closed,
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransportError::Io(m) => write!(f, "IO: {m}"),
+            TransportError::WriteTimeout => {
+                f.write_str("the server stopped reading (write timed out)")
+            }
+            TransportError::Protocol(m) => write!(f, "WebSocket protocol: {m}"),
+            TransportError::Closed => f.write_str("the server closed the connection"),
+        }
+    }
+}
+
+impl std::error::Error for TransportError {}
+
+/// Sorts a TCP connect error: a failed lookup is DNS, the rest is TCP.
+pub(crate) fn tcp_error(host: &str, port: u16, e: &io::Error) -> ConnectError {
+    // Runtimes resolve inside `connect`; a lookup failure surfaces as an error of kind
+    // `Other`/`Uncategorized` whose message names the resolver (getaddrinfo) and no errno.
+    let message = e.to_string();
+    let lookup = e.raw_os_error().is_none()
+        && !matches!(
+            e.kind(),
+            io::ErrorKind::ConnectionRefused
+                | io::ErrorKind::ConnectionReset
+                | io::ErrorKind::TimedOut
+                | io::ErrorKind::AddrNotAvailable
+        )
+        && (message.contains("lookup")
+            || message.contains("resolve")
+            || message.contains("Name or service")
+            || message.contains("No address")
+            || message.contains("nodename")
+            || message.contains("known"));
+    if lookup {
+        ConnectError::Dns {
+            host: host.to_owned(),
+            message,
+        }
+    } else {
+        ConnectError::Tcp {
+            addr: format!("{host}:{port}"),
+            kind: e.kind(),
+            message,
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! The other end of `calling.stream`: a WebSocket server that receives a call's audio,
+//! checks the bearer token, and hands each stream over as typed messages and decoded PCM.
+
+mod stream;
+
+pub use crate::server::{tls_server_config, HandshakeInfo, Listener, ServerRuntime, UpgradeError};
+pub use stream::{
+    bearer_matches, IncomingStream, PendingStream, ReceiveError, StreamEvent, StreamReceiver,
+    StreamRecording,
+};

@@ -1,0 +1,15 @@
+//! Test tooling: the client against a fake RELAY service in memory on virtual time
+//! ([`MemoryRelay`], the way to unit-test an app), and the same fake service over real
+//! sockets ([`SimServer`]) with real media streams and status webhooks.
+
+mod clock;
+mod executor;
+mod media_sender;
+mod memory;
+mod sim_server;
+mod status_callback;
+
+pub use crate::server::{tls_server_config, Listener, ServerRuntime};
+pub use media_sender::{AudioSource, Pacing};
+pub use memory::MemoryRelay;
+pub use sim_server::{SimServer, SimServerBuilder};

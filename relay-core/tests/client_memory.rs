@@ -1,0 +1,247 @@
+//! The async client's production behaviour, in memory on virtual time (the testkit): typed
+//! connection failures, when the client gives up and when it never does, callbacks that
+//! panic or dawdle, several event subscribers.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use futures_util::future::BoxFuture;
+use futures_util::StreamExt;
+use relay_core::driver::{
+    ClientEvent, ConnectError, Connector, DisconnectReason, Error, Transport,
+};
+use relay_core::sim::SimConfig;
+use relay_core::testkit::MemoryRelay;
+use relay_core::StreamOptions;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const CONTEXT: &str = "office";
+
+fn dns_failure() -> ConnectError {
+    ConnectError::Dns {
+        host: "relay.example.invalid".into(),
+        message: "failed to lookup address information".into(),
+    }
+}
+
+/// Fails with `error` for attempts listed in `fail`, otherwise opens an in-memory connection.
+struct Scripted {
+    inner: Arc<dyn Connector>,
+    attempts: AtomicU32,
+    fail: fn(u32) -> Option<ConnectError>,
+}
+
+impl Connector for Scripted {
+    fn connect(&self) -> BoxFuture<'static, Result<Box<dyn Transport>, ConnectError>> {
+        let attempt = self.attempts.fetch_add(1, Ordering::SeqCst) + 1;
+        match (self.fail)(attempt) {
+            Some(error) => Box::pin(async move { Err(error) }),
+            None => self.inner.connect(),
+        }
+    }
+
+    fn target(&self) -> String {
+        "scripted".into()
+    }
+}
+
+fn recorded(client: &relay_core::driver::Client) -> Arc<Mutex<Vec<ClientEvent>>> {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    client.on_event(move |event| {
+        if !matches!(event, ClientEvent::Engine(_)) {
+            sink.lock().unwrap().push(event.clone());
+        }
+    });
+    events
+}
+
+#[test]
+fn a_host_that_never_resolves_ends_run_with_a_typed_error_after_three_tries() {
+    let relay = MemoryRelay::new(SimConfig::new());
+    let connector = Arc::new(Scripted {
+        inner: relay.connector(),
+        attempts: AtomicU32::new(0),
+        fail: |_| Some(dns_failure()),
+    });
+    let client = relay.client().connector(connector).seed(1).build().unwrap();
+    let events = recorded(&client);
+    let result = relay.run(client.run());
+    assert_eq!(result, Err(Error::Connect(dns_failure())));
+    let events = events.lock().unwrap();
+    let attempts: Vec<(u32, bool)> = events
+        .iter()
+        .map(|e| match e {
+            ClientEvent::ConnectFailed {
+                error,
+                attempt,
+                retry_in,
+            } => {
+                assert_eq!(error, &dns_failure());
+                (*attempt, retry_in.is_some())
+            }
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(attempts, [(1, true), (2, true), (3, false)]);
+    // Backoff of about 1 s then 2 s between the tries, on the virtual clock.
+    assert!(
+        relay.elapsed() >= Duration::from_millis(2400),
+        "{:?}",
+        relay.elapsed()
+    );
+}
+
+#[test]
+fn after_a_first_session_the_client_retries_for_ever_and_says_why() {
+    let relay = MemoryRelay::new(SimConfig::new());
+    let connector = Arc::new(Scripted {
+        inner: relay.connector(),
+        attempts: AtomicU32::new(0),
+        // The first connection works; the next five fail as if DNS were down; then it heals.
+        fail: |attempt| (2..=6).contains(&attempt).then(dns_failure),
+    });
+    let client = relay
+        .client()
+        .contexts([CONTEXT])
+        .connector(connector)
+        .seed(2)
+        .build()
+        .unwrap();
+    let events = recorded(&client);
+    relay.start(&client);
+    relay.run(async {
+        relay.wait_ready().await;
+        relay.drop_connections();
+        relay
+            .wait_until(|r| {
+                r.requests("signalwire.connect").len() == 2 && r.connections().len() == 1
+            })
+            .await;
+    });
+    assert_eq!(relay.client_result(), None, "the client is still running");
+    let events = events.lock().unwrap();
+    assert_eq!(
+        events[0],
+        ClientEvent::ConnectionLost(DisconnectReason::ServerClosed)
+    );
+    let failures = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                ClientEvent::ConnectFailed {
+                    retry_in: Some(_),
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(failures, 5);
+}
+
+#[test]
+fn a_panicking_call_handler_is_reported_and_the_next_call_is_served() {
+    let relay = MemoryRelay::new(SimConfig::new());
+    let client = relay.client().contexts([CONTEXT]).build().unwrap();
+    let events = recorded(&client);
+    let served = Arc::new(AtomicU32::new(0));
+    let count = served.clone();
+    client.on_call(move |call| {
+        let count = count.clone();
+        async move {
+            if count.fetch_add(1, Ordering::SeqCst) == 0 {
+                panic!("handler bug on the first call");
+            }
+            call.answer().await.unwrap();
+        }
+    });
+    relay.start(&client);
+    relay.run(async {
+        relay.wait_ready().await;
+        relay.offer_call(CONTEXT, "+1555", "+1666").unwrap();
+        let second = relay.offer_call(CONTEXT, "+1555", "+1666").unwrap();
+        relay
+            .wait_until(|r| r.call_state(&second) == Some("answered"))
+            .await;
+    });
+    assert_eq!(served.load(Ordering::SeqCst), 2);
+    assert!(events
+        .lock()
+        .unwrap()
+        .contains(&ClientEvent::CallbackPanicked {
+            callback: "on_call",
+            message: "handler bug on the first call".into(),
+        }));
+    assert_eq!(relay.client_result(), None);
+}
+
+#[test]
+fn on_completed_callbacks_that_panic_or_block_do_not_stall_the_client() {
+    let relay = MemoryRelay::new(SimConfig::new());
+    let client = relay.client().contexts([CONTEXT]).build().unwrap();
+    let events = recorded(&client);
+    let mut incoming = client.incoming().unwrap();
+    relay.start(&client);
+    let answered_later = relay.run(async {
+        relay.wait_ready().await;
+        relay.offer_call(CONTEXT, "+1555", "+1666").unwrap();
+        let call = incoming.next().await.unwrap();
+        call.answer().await.unwrap();
+        let stream = call
+            .stream("wss://media.example.com/a", StreamOptions::new())
+            .await
+            .unwrap();
+        stream.on_completed(|_| panic!("on_completed bug"));
+        let slow = relay.clone();
+        stream.on_completed_async(move |_| async move {
+            // A callback that takes an hour holds nothing up.
+            slow.sleep(Duration::from_secs(3600)).await;
+        });
+        let control_id = stream.control_id().clone();
+        relay.finish_media(&control_id);
+        stream.wait().await.unwrap();
+        // The loop still serves a new call at once.
+        let second = relay.offer_call(CONTEXT, "+1555", "+1666").unwrap();
+        let call = incoming.next().await.unwrap();
+        assert_eq!(call.id(), &second);
+        call.answer().await.is_ok()
+    });
+    assert!(answered_later);
+    assert!(relay.elapsed() < Duration::from_secs(3600));
+    assert!(events
+        .lock()
+        .unwrap()
+        .contains(&ClientEvent::CallbackPanicked {
+            callback: "on_completed",
+            message: "on_completed bug".into(),
+        }));
+}
+
+#[test]
+fn several_event_subscribers_each_see_every_event_and_a_panicking_one_is_isolated() {
+    let relay = MemoryRelay::new(SimConfig::new());
+    let client = relay.client().contexts([CONTEXT]).build().unwrap();
+    let first = Arc::new(AtomicU32::new(0));
+    let second = Arc::new(AtomicU32::new(0));
+    let (a, b) = (first.clone(), second.clone());
+    client.on_event(move |_| {
+        a.fetch_add(1, Ordering::SeqCst);
+    });
+    client.on_event(|event| {
+        if matches!(event, ClientEvent::Engine(relay_core::Event::Ready { .. })) {
+            panic!("subscriber bug");
+        }
+    });
+    client.on_event(move |_| {
+        b.fetch_add(1, Ordering::SeqCst);
+    });
+    relay.start(&client);
+    relay.run(relay.wait_ready());
+    relay.run(relay.sleep(Duration::from_millis(1)));
+    let (first, second) = (first.load(Ordering::SeqCst), second.load(Ordering::SeqCst));
+    assert!(first > 0);
+    // Both saw every event plus the report of the panicking subscriber.
+    assert_eq!(first, second);
+    assert_eq!(relay.client_result(), None);
+}
