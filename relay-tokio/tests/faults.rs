@@ -8,6 +8,10 @@ mod suite;
 #[path = "../../relay-core/tests/driver_suite/faults.rs"]
 mod faults;
 
+#[macro_use]
+#[path = "../../relay-core/tests/driver_suite/connect_faults.rs"]
+mod connect_faults;
+
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -18,3 +22,4 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
 }
 
 fault_tests!(block_on, relay_tokio::runtime);
+connect_fault_tests!(block_on, relay_tokio::runtime);

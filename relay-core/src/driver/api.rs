@@ -10,8 +10,8 @@ macro_rules! runtime_crate_api {
     () => {
         pub use $crate::driver::{
             ActionHandle, Call, CallEnd, Client, ClientBuilder, ClientEvent, ConnectError,
-            DisconnectReason, Error, IncomingCalls, PlayAction, StreamAction, TransportError,
-            DEFAULT_HOST,
+            DisconnectReason, Error, IncomingCalls, PlayAction, StreamAction, TlsFailure,
+            TransportError, DEFAULT_HOST,
         };
         pub use $crate::{
             ActionKind, ActionOutcome, BackoffConfig, CallId, CallInfo, CallState, Codec,

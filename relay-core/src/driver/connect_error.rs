@@ -29,12 +29,12 @@ pub enum ConnectError {
         /// Its message.
         message: String,
     },
-    /// The TLS handshake failed; `message` names the certificate error when there is one.
+    /// The TLS handshake failed.
     Tls {
         /// The host.
         host: String,
-        /// Whether the server's certificate did not verify (unknown CA, wrong name, expired).
-        certificate: bool,
+        /// What kind of failure.
+        failure: TlsFailure,
         /// rustls's message.
         message: String,
     },
@@ -58,7 +58,9 @@ impl ConnectError {
     pub fn is_permanent(&self) -> bool {
         match self {
             ConnectError::InvalidUrl(_) | ConnectError::Dns { .. } => true,
-            ConnectError::Tls { certificate, .. } => *certificate,
+            ConnectError::Tls { failure, .. } => {
+                matches!(failure, TlsFailure::Certificate | TlsFailure::NotTls)
+            }
             ConnectError::Handshake { status, .. } => {
                 matches!(status, Some(400..=499))
             }
@@ -77,9 +79,18 @@ impl fmt::Display for ConnectError {
             ConnectError::Tcp { addr, message, .. } => write!(f, "TCP to {addr}: {message}"),
             ConnectError::Tls {
                 host,
-                certificate: true,
+                failure: TlsFailure::Certificate,
                 message,
             } => write!(f, "TLS with {host}: certificate not trusted: {message}"),
+            ConnectError::Tls {
+                host,
+                failure: TlsFailure::NotTls,
+                message,
+            } => write!(
+                f,
+                "TLS with {host}: the server does not speak TLS ({message}); \
+                 for a plain ws:// server on loopback set SIGNALWIRE_RELAY_SCHEME=ws"
+            ),
             ConnectError::Tls { host, message, .. } => write!(f, "TLS with {host}: {message}"),
             ConnectError::Handshake {
                 status: Some(status),
@@ -95,6 +106,20 @@ impl fmt::Display for ConnectError {
 }
 
 impl std::error::Error for ConnectError {}
+
+/// What went wrong in a TLS handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsFailure {
+    /// The server's certificate did not verify (unknown CA, wrong name, expired), or the
+    /// extra CA given could not be read.
+    Certificate,
+    /// The server answered with something that is not TLS: most likely a plain `ws://`
+    /// server reached as `wss://`.
+    NotTls,
+    /// Any other handshake failure.
+    Handshake,
+}
 
 /// Why an open connection broke.
 #[derive(Debug, Clone, PartialEq, Eq)]

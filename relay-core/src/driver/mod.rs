@@ -23,7 +23,7 @@ pub use action::{ActionHandle, PlayAction, StreamAction};
 pub use call::{Call, CallEnd};
 pub use client::{Client, ClientBuilder, IncomingCalls, DEFAULT_HOST};
 pub use client_event::{ClientEvent, DisconnectReason};
-pub use connect_error::{ConnectError, TransportError};
+pub use connect_error::{ConnectError, TlsFailure, TransportError};
 pub use connector::{Connector, WsConnector};
 pub use error::Error;
 pub use runtime::{ByteStream, Runtime};

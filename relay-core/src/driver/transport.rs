@@ -1,7 +1,7 @@
 //! The WebSocket transport: TLS by rustls (webpki roots, plus extra CAs when given), the
 //! handshake, and text frames in and out. Written once for every runtime.
 
-use super::connect_error::{tcp_error, ConnectError, TransportError};
+use super::connect_error::{tcp_error, ConnectError, TlsFailure, TransportError};
 use super::runtime::{ByteStream, Runtime};
 use async_trait::async_trait;
 use async_tungstenite::tungstenite::client::IntoClientRequest;
@@ -136,7 +136,7 @@ pub async fn connect_websocket(
         let config = tls_client_config(options.extra_ca_pem.as_deref()).map_err(|message| {
             ConnectError::Tls {
                 host: host.clone(),
-                certificate: true,
+                failure: TlsFailure::Certificate,
                 message,
             }
         })?;
@@ -173,18 +173,27 @@ pub async fn connect_websocket(
 
 fn tls_error(host: &str, e: &std::io::Error) -> ConnectError {
     // futures-rustls wraps the rustls error in an io::Error of kind InvalidData.
-    let certificate = e
+    let failure = match e
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        .is_some_and(|inner| {
-            matches!(
-                inner,
-                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
-            )
-        });
+    {
+        Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented) => {
+            TlsFailure::Certificate
+        }
+        // A plain-text answer (an HTTP response, say) where a TLS record was due.
+        Some(rustls::Error::InvalidMessage(_)) => TlsFailure::NotTls,
+        // A loopback server that hangs up on the ClientHello is, in practice, a plain ws://
+        // one (a local simulator); elsewhere it may be a load balancer having a bad moment.
+        None if e.kind() == std::io::ErrorKind::UnexpectedEof
+            && crate::action::stream_options::is_loopback_host(host) =>
+        {
+            TlsFailure::NotTls
+        }
+        _ => TlsFailure::Handshake,
+    };
     ConnectError::Tls {
         host: host.to_owned(),
-        certificate,
+        failure,
         message: e.to_string(),
     }
 }
