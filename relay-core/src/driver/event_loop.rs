@@ -27,6 +27,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 /// Frames read in one go before outputs are drained, so bursts are batched.
 const READ_BATCH: usize = 256;
@@ -361,8 +362,13 @@ impl EventLoop {
                     shared,
                     client: self.client.clone(),
                 };
+                tracing::debug!(call_id = %call.id(), from = ?call.from_number(), "inbound call");
                 match self.client.handler() {
-                    Some(handler) => spawn_guarded(&self.client, "on_call", handler(call)),
+                    Some(handler) => {
+                        // The handler's own logs carry the call id.
+                        let span = tracing::info_span!("call", call_id = %call.id());
+                        spawn_guarded(&self.client, "on_call", handler(call).instrument(span))
+                    }
                     None => self.queue_incoming(call),
                 }
             }
@@ -378,10 +384,12 @@ impl EventLoop {
                     self.track_call(info);
                 }
                 if state.is_ended() {
+                    tracing::debug!(%call_id, reason = ?end_reason, "call ended");
                     self.end_call(&call_id, CallOutcome::End(CallEnd::Ended(end_reason)));
                 }
             }
             Event::CallGone { call_id, code } => {
+                tracing::debug!(%call_id, %code, "call gone");
                 self.end_call(&call_id, CallOutcome::End(CallEnd::Gone(code)));
             }
             Event::ActionState {
@@ -407,6 +415,19 @@ impl EventLoop {
             Event::Closed(reason) => {
                 tracing::info!(?reason, "session closed");
                 self.closed = Some(reason)
+            }
+            Event::Protocol(error) => {
+                tracing::warn!(%error, "server frame refused; the session goes on");
+            }
+            Event::Disconnected { reconnect_in } => {
+                tracing::info!(?reconnect_in, "disconnected; reconnecting after backoff");
+            }
+            Event::AuthRejected {
+                code,
+                message,
+                attempts,
+            } => {
+                tracing::warn!(code, %message, attempts, "authentication rejected");
             }
             _ => {}
         }
