@@ -463,12 +463,17 @@ impl EventLoop {
     }
 }
 
-/// Runs one transport operation with a deadline from the client's runtime.
+/// Runs one transport operation with a deadline from the client's runtime. Most writes
+/// complete at once (they only fill a buffer), so the timer is armed only for one that
+/// has to wait: no timer per frame on the hot path.
 async fn within<'a>(
     client: &ClientInner,
     deadline: Duration,
-    op: futures_util::future::BoxFuture<'a, Result<(), TransportError>>,
+    mut op: futures_util::future::BoxFuture<'a, Result<(), TransportError>>,
 ) -> Result<(), TransportError> {
+    if let Some(result) = (&mut op).now_or_never() {
+        return result;
+    }
     match future::select(op, client.runtime.sleep(deadline)).await {
         Either::Left((result, _)) => result,
         Either::Right(_) => Err(TransportError::WriteTimeout),
