@@ -51,6 +51,26 @@ impl CallShared {
 }
 
 /// One live call. Clone it freely; all clones control the same call.
+///
+/// It comes to an [`on_call`](super::Client::on_call) handler, from
+/// [`incoming`](super::Client::incoming), or from [`dial`](super::Client::dial).
+///
+/// ```no_run
+/// # async fn demo(call: relay_core::driver::Call) -> Result<(), relay_core::driver::Error> {
+/// use relay_core::{Codec, StreamOptions, Track};
+///
+/// call.answer().await?;
+/// let stream = call
+///     .stream(
+///         "wss://media.example.com/in",
+///         StreamOptions::new().track(Track::Both).codec(Codec::Pcmu),
+///     )
+///     .await?;
+/// let end = call.wait_for_ended().await?; // the caller hangs up; the stream finishes too
+/// println!("{end:?}, stream {:?}", stream.outcome());
+/// call.hangup().await // Ok: the call is already over
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Call {
     pub(crate) shared: Arc<CallShared>,

@@ -384,6 +384,20 @@ impl ClientInner {
 }
 
 /// A RELAY client. Clone it freely; all clones drive the same session.
+///
+/// Build one with `relay_tokio::client()` or `relay_smol::client()` (a [`ClientBuilder`] on
+/// that runtime), then register a handler and run it:
+///
+/// ```no_run
+/// # async fn demo(builder: relay_core::driver::ClientBuilder) -> Result<(), relay_core::driver::Error> {
+/// let client = builder.project_token("project-id", "api-token").contexts(["default"]).build()?;
+/// client.on_call(|call| async move {
+///     let _ = call.answer().await;
+/// });
+/// client.on_event(|event| eprintln!("{event:?}")); // connection failures, panics, engine events
+/// client.run().await // until client.shutdown(), or a failure that cannot heal
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<ClientInner>,
