@@ -83,9 +83,10 @@ fn ended_call_reports_its_reason_and_is_freed() {
         }
     );
     assert_eq!(client.engine.stats().calls, 0);
+    // A call seen ending is gone, not unknown.
     assert_eq!(
         client.engine.answer(&CallId::new("c1"), client.now),
-        Err(CommandError::UnknownCall(CallId::new("c1")))
+        Err(CommandError::CallGone(CallId::new("c1")))
     );
 }
 
@@ -188,7 +189,7 @@ fn dial_request_error_completes_the_dial() {
 }
 
 #[test]
-fn active_call_cap_declines_inbound_and_refuses_dial() {
+fn active_call_cap_passes_inbound_and_refuses_dial() {
     let mut cfg = config();
     cfg.max_active_calls = Some(1);
     let mut client = Client::new(cfg);
@@ -202,14 +203,11 @@ fn active_call_cap_declines_inbound_and_refuses_dial() {
     );
     let sent = client.sent();
     assert_eq!(sent[0], ack("e2"));
-    assert_eq!(sent[1]["method"], "calling.end");
-    assert_eq!(
-        sent[1]["params"],
-        json!({"node_id": "n2", "call_id": "c2", "reason": "busy"})
-    );
+    assert_eq!(sent[1]["method"], "calling.pass");
+    assert_eq!(sent[1]["params"], json!({"node_id": "n2", "call_id": "c2"}));
     assert_eq!(
         client.drain_events(),
-        vec![Event::CallDeclined {
+        vec![Event::CallPassed {
             call_id: CallId::new("c2"),
             limit: 1
         }]

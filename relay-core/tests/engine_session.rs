@@ -226,36 +226,68 @@ fn authorization_state_and_protocol_are_sent_back_on_reconnect() {
     );
 }
 
-#[test]
-fn server_disconnect_without_restart_resumes_at_once() {
-    let mut client = Client::ready();
+fn disconnect_frame(client: &mut Client, id: &str, restart: bool) {
     client.feed(
-        json!({"jsonrpc": "2.0", "id": "d1", "method": "signalwire.disconnect",
-                       "params": {"restart": false}}),
+        json!({"jsonrpc": "2.0", "id": id, "method": "signalwire.disconnect",
+                       "params": {"restart": restart}}),
     );
+}
+
+#[test]
+fn server_disconnect_is_acked_then_drained_until_the_server_closes() {
+    let mut client = Client::ready();
+    let in_flight = client
+        .engine
+        .execute("x.before", json!({}), client.now)
+        .unwrap();
+    let before = client.sent_one("x.before");
+    disconnect_frame(&mut client, "d1", false);
+    // Only the ack: no close from our side, nothing failed.
     let transmits = client.transmits();
-    assert_eq!(transmits.len(), 2, "{transmits:?}");
-    let Transmit::Send(text) = &transmits[0] else {
+    let [Transmit::Send(text)] = &transmits[..] else {
         panic!("{transmits:?}")
     };
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(text).unwrap(),
         ack("d1")
     );
-    assert_eq!(transmits[1], Transmit::Close);
+    assert_eq!(client.drain_events(), vec![]);
+    // New requests wait; answers to what is in flight still arrive.
+    let queued = client
+        .engine
+        .execute("x.after", json!({}), client.now)
+        .unwrap();
+    assert!(client.sent().is_empty());
+    client.respond(&before, json!({"code": "200"}));
     assert_eq!(
         client.drain_events(),
-        vec![Event::Disconnected {
-            reconnect_in: Duration::ZERO
+        vec![Event::RequestCompleted {
+            request_id: in_flight,
+            result: Ok(json!({"code": "200"}))
         }]
     );
-    client.engine.handle_timeout(client.now);
+    // The server closes: the normal jittered backoff, not zero.
+    client.engine.handle_disconnected(client.now);
+    let events = client.drain_events();
+    let [Event::Disconnected { reconnect_in }] = events[..] else {
+        panic!("{events:?}")
+    };
+    assert!(reconnect_in >= Duration::from_secs(1), "{reconnect_in:?}");
+    assert!(
+        reconnect_in <= Duration::from_millis(1200),
+        "{reconnect_in:?}"
+    );
+    assert!(client.transmits().is_empty());
+    assert_eq!(client.jump(), reconnect_in);
     assert_eq!(client.transmits(), vec![Transmit::Connect]);
     client.engine.handle_connected(client.now);
-    assert_eq!(
-        client.sent_one("signalwire.connect")["params"]["protocol"],
-        "proto-1"
-    );
+    let connect = client.sent_one("signalwire.connect");
+    assert_eq!(connect["params"]["protocol"], "proto-1");
+    client.respond(&connect, json!({"protocol": "proto-1"}));
+    let sent = client.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["id"], queued.as_str());
+    assert_eq!(sent[0]["method"], "x.after");
 }
 
 #[test]
@@ -266,17 +298,83 @@ fn server_disconnect_with_restart_starts_fresh() {
         "signalwire.authorization.state",
         json!({"authorization_state": "s"}),
     );
-    client.feed(
-        json!({"jsonrpc": "2.0", "id": "d1", "method": "signalwire.disconnect",
-                       "params": {"restart": true}}),
-    );
+    disconnect_frame(&mut client, "d1", true);
     client.transmits();
-    client.engine.handle_timeout(client.now);
-    client.transmits();
+    client.engine.handle_disconnected(client.now);
+    client.jump();
+    assert_eq!(client.transmits(), vec![Transmit::Connect]);
     client.engine.handle_connected(client.now);
     let connect = client.sent_one("signalwire.connect");
     assert!(connect["params"].get("protocol").is_none());
     assert!(connect["params"].get("authorization_state").is_none());
+}
+
+#[test]
+fn a_server_that_never_closes_after_disconnect_is_closed_after_the_grace() {
+    let mut cfg = config();
+    cfg.disconnect_grace = Duration::from_secs(7);
+    let mut client = Client::new(cfg);
+    client.connect_and_auth("p");
+    client.drain_events();
+    disconnect_frame(&mut client, "d1", false);
+    client.transmits();
+    // No ping goes out while draining; the next deadline is the grace.
+    assert_eq!(client.jump(), Duration::from_secs(7));
+    assert_eq!(client.transmits(), vec![Transmit::Close]);
+    assert!(matches!(
+        client.drain_events()[..],
+        [Event::Disconnected { .. }]
+    ));
+}
+
+#[test]
+fn repeated_disconnect_frames_do_not_storm() {
+    let mut cfg = config();
+    cfg.backoff.jitter = 0.0;
+    let mut client = Client::new(cfg);
+    client.connect_and_auth("p");
+    client.drain_events();
+    let start = client.now;
+    let mut delays = Vec::new();
+    // A server that sends a burst of disconnects on every session, then closes it.
+    while client.now - start < Duration::from_secs(120) {
+        for i in 0..50 {
+            disconnect_frame(&mut client, &format!("d{i}"), false);
+        }
+        let transmits = client.transmits();
+        assert_eq!(transmits.len(), 50, "only acks: {transmits:?}");
+        client.engine.handle_disconnected(client.now);
+        delays.push(client.jump().as_secs());
+        assert_eq!(client.transmits(), vec![Transmit::Connect]);
+        client.engine.handle_connected(client.now);
+        let connect = client.sent_one("signalwire.connect");
+        client.respond(&connect, json!({"protocol": "p"}));
+        client.drain_events();
+    }
+    // The backoff holds across sessions that did not last: 7 reconnects in two minutes.
+    assert_eq!(delays, [1, 2, 4, 8, 16, 30, 30, 30]);
+}
+
+#[test]
+fn a_session_that_lasted_starts_the_backoff_over() {
+    let mut cfg = config();
+    cfg.backoff.jitter = 0.0;
+    let mut client = Client::new(cfg);
+    client.engine.connect(client.now);
+    for _ in 0..3 {
+        client.transmits();
+        client.engine.handle_disconnected(client.now);
+        client.jump();
+    }
+    client.transmits();
+    client.engine.handle_connected(client.now);
+    let connect = client.sent_one("signalwire.connect");
+    client.respond(&connect, json!({"protocol": "p"}));
+    client.advance(Duration::from_secs(31));
+    let ping = client.sent_one("signalwire.ping");
+    client.respond(&ping, json!({}));
+    client.engine.handle_disconnected(client.now);
+    assert_eq!(client.jump(), Duration::from_secs(1));
 }
 
 #[test]

@@ -220,7 +220,7 @@ fn a_404_or_410_finishes_the_action_as_call_gone() {
         }));
         assert!(events.contains(&Event::RequestCompleted {
             request_id: start.request_id.clone(),
-            result: Err(RequestError::Failed {
+            result: Err(RequestError::CallGone {
                 code: code.into(),
                 message: "gone".into()
             })

@@ -71,7 +71,7 @@ impl ClientBuilder {
             request_timeout: defaults.request_timeout,
             ping_interval: defaults.ping_interval,
             backoff: defaults.backoff,
-            max_active_calls: None,
+            max_active_calls: defaults.max_active_calls,
             max_frame_size: defaults.max_frame_size,
             extra_ca_pem: None,
             seed: None,
@@ -237,6 +237,7 @@ impl ClientBuilder {
         config.max_active_calls = self.max_active_calls;
         config.max_frame_size = self.max_frame_size;
         config.seed = self.seed.unwrap_or_else(clock_seed);
+        config.validate()?;
         let connect = ConnectOptions {
             url: format!("{}://{host}", self.scheme),
             allow_insecure,

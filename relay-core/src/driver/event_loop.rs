@@ -264,6 +264,8 @@ impl EventLoop {
                     Ok(info) => Ok(self.track_call(info)),
                     Err(DialError::Failed) => Err(Error::DialFailed),
                     Err(DialError::Request(e)) => Err(e.into()),
+                    Err(DialError::Closed) => Err(Error::Closed),
+                    Err(_) => Err(Error::DialFailed),
                 };
                 let _ = reply.send(result);
             }
@@ -305,7 +307,7 @@ impl EventLoop {
                 ..
             } => {
                 if let Some(action) = self.actions.get(&(call_id, control_id)) {
-                    action.set_state(state);
+                    action.set_state(state.to_string());
                 }
             }
             Event::ActionFinished {
