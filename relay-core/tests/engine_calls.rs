@@ -278,9 +278,7 @@ fn dial_results(events: &[Event]) -> Vec<Result<CallId, DialError>> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::DialCompleted { result, .. } => {
-                Some(result.clone().map(|call| call.call_id))
-            }
+            Event::DialCompleted { result, .. } => Some(result.clone().map(|call| call.call_id)),
             _ => None,
         })
         .collect()
@@ -526,7 +524,9 @@ fn an_empty_call_id_is_refused_never_tracked() {
     client.sent();
     assert!(matches!(
         client.drain_events()[..],
-        [Event::Protocol(relay_core::ProtocolError::InvalidEvent { .. })]
+        [Event::Protocol(
+            relay_core::ProtocolError::InvalidEvent { .. }
+        )]
     ));
     assert_eq!(client.engine.stats().calls, 0);
     assert_eq!(
@@ -569,7 +569,10 @@ fn a_404_or_410_reply_to_a_command_is_a_distinct_gone_error() {
         let mut client = Client::ready();
         client.incoming("c1");
         let c1 = CallId::new("c1");
-        let id = client.engine.hangup(&c1, EndReason::Hangup, client.now).unwrap();
+        let id = client
+            .engine
+            .hangup(&c1, EndReason::Hangup, client.now)
+            .unwrap();
         let frame = client.sent_one("calling.end");
         client.respond(&frame, json!({"code": code, "message": "gone"}));
         let events = client.drain_events();

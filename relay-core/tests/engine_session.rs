@@ -513,3 +513,190 @@ fn debug_output_holds_no_secrets() {
     assert!(!text.contains("very-secret-state"));
     assert!(text.contains("project-1"));
 }
+
+#[test]
+fn after_a_first_session_rejections_retry_for_ever_and_a_rejected_resume_goes_fresh() {
+    let mut client = Client::ready();
+    client.event(
+        "a1",
+        "signalwire.authorization.state",
+        json!({"authorization_state": "opaque"}),
+    );
+    client.sent();
+    client.engine.handle_disconnected(client.now);
+    client.drain_events();
+    for attempt in 1..=10u32 {
+        client.jump();
+        assert_eq!(client.transmits(), vec![Transmit::Connect]);
+        client.engine.handle_connected(client.now);
+        let connect = client.sent_one("signalwire.connect");
+        if attempt == 1 {
+            assert_eq!(connect["params"]["protocol"], "proto-1");
+            assert_eq!(connect["params"]["authorization_state"], "opaque");
+        } else {
+            // The rejected resume is retried as a fresh session.
+            assert!(connect["params"].get("protocol").is_none());
+            assert!(connect["params"].get("authorization_state").is_none());
+        }
+        client.respond_error(&connect, -32002, "Authentication failed");
+        let events = client.drain_events();
+        assert_eq!(
+            events[0],
+            Event::AuthRejected {
+                code: -32002,
+                message: "Authentication failed".into(),
+                attempts: attempt
+            }
+        );
+        assert!(
+            matches!(events[1], Event::Disconnected { .. }),
+            "{events:?}"
+        );
+        assert_eq!(client.transmits(), vec![Transmit::Close]);
+        assert!(!client.engine.is_closed());
+    }
+    client.jump();
+    client.transmits();
+    client.engine.handle_connected(client.now);
+    let connect = client.sent_one("signalwire.connect");
+    client.respond(&connect, json!({"protocol": "proto-2"}));
+    assert!(client.engine.is_ready());
+}
+
+#[test]
+fn the_client_ping_has_empty_params() {
+    let mut client = Client::ready();
+    client.jump();
+    let ping = client.sent_one("signalwire.ping");
+    assert_eq!(ping["params"], json!({}));
+}
+
+#[test]
+fn a_numeric_server_id_is_acked_as_the_same_number() {
+    let mut client = Client::ready();
+    client.feed(json!({"jsonrpc": "2.0", "id": 42, "method": "signalwire.ping", "params": {}}));
+    assert_eq!(
+        client.sent(),
+        vec![json!({"jsonrpc": "2.0", "id": 42, "result": {}})]
+    );
+    client.feed(json!({"jsonrpc": "2.0", "id": 7, "method": "no.such.method"}));
+    assert_eq!(client.sent()[0]["id"], json!(7));
+}
+
+#[test]
+fn the_default_frame_limit_is_ten_mib() {
+    let mut client = Client::ready();
+    assert_eq!(client.engine.config().max_frame_size, 10 * 1024 * 1024);
+    let big = "x".repeat(2 << 20);
+    client.event("big", "some.large.event", json!({"blob": big}));
+    assert_eq!(client.sent(), vec![ack("big")]);
+    assert!(matches!(client.drain_events()[..], [Event::Other { .. }]));
+}
+
+mod absurd_config {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn duration() -> impl Strategy<Value = Duration> {
+        prop_oneof![
+            Just(Duration::ZERO),
+            Just(Duration::MAX),
+            Just(Duration::from_nanos(1)),
+            (0u64..=u64::MAX).prop_map(Duration::from_secs),
+            (0u64..10_000).prop_map(Duration::from_millis),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Whatever the configuration, the engine never panics and never spins: each
+        /// deadline lies strictly ahead, and a session goes through its motions.
+        #[test]
+        fn any_config_runs_without_panicking(
+            ping in duration(), request in duration(), dial in duration(), grace in duration(),
+            initial in duration(), max in duration(),
+            jitter in prop_oneof![Just(f64::NAN), Just(f64::INFINITY), Just(-1.0), Just(2.0),
+                                  0.0f64..1.0],
+            frame in prop_oneof![Just(0usize), Just(1usize), Just(usize::MAX)],
+            missed in 0u32..3, failures in 0u32..3,
+            cap in prop_oneof![Just(None), Just(Some(0usize)), Just(Some(1usize))],
+        ) {
+            let mut cfg = config();
+            cfg.ping_interval = ping;
+            cfg.request_timeout = request;
+            cfg.dial_timeout = dial;
+            cfg.disconnect_grace = grace;
+            cfg.backoff.initial = initial;
+            cfg.backoff.max = max;
+            cfg.backoff.jitter = jitter;
+            cfg.max_frame_size = frame;
+            cfg.max_missed_pings = missed;
+            cfg.max_auth_failures = failures;
+            cfg.max_active_calls = cap;
+            let mut client = Client::new(cfg);
+            prop_assert!(client.engine.config().validate().is_ok());
+            client.connect_and_auth("p");
+            client.incoming("c1");
+            let _ = client.engine.dial(&relay_core::DialPlan::single(
+                relay_core::Device::phone("+1", "+2")), client.now);
+            client.feed(json!({"jsonrpc": "2.0", "id": "d", "method": "signalwire.disconnect",
+                               "params": {}}));
+            for _ in 0..20 {
+                let Some(at) = client.engine.poll_timeout() else { break };
+                prop_assert!(at > client.now || at == client.now && client.engine.is_closed());
+                client.jump();
+                if client.transmits().contains(&Transmit::Connect) {
+                    client.engine.handle_connected(client.now);
+                }
+                client.drain_events();
+            }
+        }
+    }
+}
+
+mod jitter {
+    use super::*;
+    use proptest::prelude::*;
+    use relay_core::Engine;
+    use std::collections::BTreeSet;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(8))]
+
+        /// A rolling deploy: 1,000 clients get `signalwire.disconnect` at the same instant
+        /// and their server closes them at the same instant. Their reconnects spread over the
+        /// jitter window (1 s to 1.2 s by default) instead of landing together.
+        #[test]
+        fn a_thousand_clients_disconnected_at_once_reconnect_spread_out(base in 0u64..1 << 48) {
+            let mut delays = Vec::with_capacity(1000);
+            let now = std::time::Instant::now();
+            for i in 0..1000u64 {
+                let mut cfg = config();
+                cfg.seed = base + i;
+                let mut client = Client { engine: Engine::new(cfg), now };
+                client.connect_and_auth("p");
+                client.drain_events();
+                client.feed(json!({"jsonrpc": "2.0", "id": "d", "method": "signalwire.disconnect",
+                                   "params": {"restart": false}}));
+                client.engine.handle_disconnected(client.now);
+                let at = client.engine.poll_timeout().unwrap();
+                delays.push(at - now);
+            }
+            let min = delays.iter().min().unwrap().as_secs_f64();
+            let max = delays.iter().max().unwrap().as_secs_f64();
+            prop_assert!(min >= 1.0 && max <= 1.2, "{min} {max}");
+            // The spread covers most of the 200 ms window...
+            prop_assert!(max - min >= 0.18, "spread {}", max - min);
+            // ...and no millisecond holds more than a handful of clients.
+            let mut per_ms = std::collections::BTreeMap::<u128, usize>::new();
+            for d in &delays {
+                *per_ms.entry(d.as_millis()).or_default() += 1;
+            }
+            let distinct: BTreeSet<_> = delays.iter().collect();
+            prop_assert!(distinct.len() >= 990, "{} distinct", distinct.len());
+            prop_assert!(per_ms.len() >= 180, "{} distinct milliseconds", per_ms.len());
+            prop_assert!(per_ms.values().all(|n| *n <= 20), "{per_ms:?}");
+        }
+    }
+}
