@@ -161,7 +161,8 @@ pub struct EngineConfig {
     pub request_timeout: Duration,
     /// Reconnect delays.
     pub backoff: BackoffConfig,
-    /// Auth rejections, with no success in between, after which the session ends.
+    /// Auth rejections after which the session ends, counted only while no session was
+    /// ever authenticated: after a first success the engine retries for ever with backoff.
     pub max_auth_failures: u32,
     /// Requests that may wait for a connection.
     pub max_queued_requests: usize,

@@ -171,13 +171,13 @@ impl ClientBuilder {
         self
     }
 
-    /// Cap on active calls; inbound calls beyond it are declined as busy.
+    /// Cap on active calls (default 1,000); offers beyond it are passed (`calling.pass`).
     pub fn max_active_calls(mut self, max: usize) -> Self {
         self.max_active_calls = Some(max);
         self
     }
 
-    /// Largest frame accepted from the server (default 1 MiB).
+    /// Largest frame accepted from the server (default 10 MiB, as the Python SDK).
     pub fn max_frame_size(mut self, bytes: usize) -> Self {
         self.max_frame_size = bytes;
         self
