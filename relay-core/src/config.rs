@@ -5,6 +5,12 @@
 use std::fmt;
 use std::time::Duration;
 
+const LONGEST_DAYS: u64 = 365;
+
+/// The longest time-out or interval the engine accepts (a year): anything longer is a
+/// mistake, and `Duration::MAX`-like values would overflow `Instant + d`.
+pub const LONGEST_DURATION: Duration = Duration::from_secs(LONGEST_DAYS * 24 * 3600);
+
 /// How the client authenticates.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Credentials {
@@ -86,6 +92,15 @@ pub enum ConfigError {
         /// Why.
         reason: String,
     },
+    /// A duration or count that must be positive is zero; names it.
+    Zero(&'static str),
+    /// A duration beyond [`LONGEST_DURATION`]: adding it to a clock would overflow or it
+    /// can never be meant; names it.
+    TooLong(&'static str),
+    /// The backoff jitter is NaN or outside `0.0..=1.0`.
+    InvalidJitter,
+    /// The backoff's first delay is longer than its cap.
+    BackoffInitialAboveMax,
 }
 
 impl fmt::Display for ConfigError {
@@ -93,6 +108,14 @@ impl fmt::Display for ConfigError {
         match self {
             ConfigError::Missing(name) => write!(f, "missing {name}"),
             ConfigError::Invalid { name, reason } => write!(f, "invalid {name}: {reason}"),
+            ConfigError::Zero(name) => write!(f, "{name} must not be zero"),
+            ConfigError::TooLong(name) => {
+                write!(f, "{name} is longer than {} days", LONGEST_DAYS)
+            }
+            ConfigError::InvalidJitter => f.write_str("backoff jitter must be within 0.0..=1.0"),
+            ConfigError::BackoffInitialAboveMax => {
+                f.write_str("the first backoff delay is longer than the cap")
+            }
         }
     }
 }
@@ -138,12 +161,19 @@ pub struct EngineConfig {
     pub request_timeout: Duration,
     /// Reconnect delays.
     pub backoff: BackoffConfig,
-    /// Auth rejections, with no success in between, after which the session ends.
+    /// Auth rejections after which the session ends, counted only while no session was
+    /// ever authenticated: after a first success the engine retries for ever with backoff.
     pub max_auth_failures: u32,
     /// Requests that may wait for a connection.
     pub max_queued_requests: usize,
-    /// Cap on active calls (inbound beyond it are declined as busy); `None` for no cap.
+    /// Cap on active calls and pending dials; inbound offers beyond it are handed back with
+    /// `calling.pass` so another consumer can take them. `None` for no cap.
     pub max_active_calls: Option<usize>,
+    /// How long a dial may wait for `calling.call.dial` to say answered or failed.
+    pub dial_timeout: Duration,
+    /// After `signalwire.disconnect`, how long to wait for the server to close the socket
+    /// before closing it ourselves.
+    pub disconnect_grace: Duration,
     /// Largest frame accepted from the server, in bytes.
     pub max_frame_size: usize,
     /// Seed of the id and jitter generator.
@@ -164,13 +194,16 @@ impl fmt::Debug for EngineConfig {
             .field("max_queued_requests", &self.max_queued_requests)
             .field("max_active_calls", &self.max_active_calls)
             .field("max_frame_size", &self.max_frame_size)
+            .field("dial_timeout", &self.dial_timeout)
+            .field("disconnect_grace", &self.disconnect_grace)
             .finish_non_exhaustive()
     }
 }
 
 impl EngineConfig {
     /// A configuration with the SDKs' defaults: 30 s pings, 3 missed pings, 30 s request
-    /// deadline, 1 s → 30 s backoff, 3 auth rejections, 1024 queued requests, 1 MiB frames.
+    /// deadline, 1 s → 30 s backoff, 3 auth rejections before a first session, 1024 queued
+    /// requests, 1,000 active calls, 120 s dials, 10 s disconnect grace, 10 MiB frames.
     pub fn new(credentials: Credentials) -> Self {
         Self {
             credentials,
@@ -182,8 +215,10 @@ impl EngineConfig {
             backoff: BackoffConfig::default(),
             max_auth_failures: 3,
             max_queued_requests: 1024,
-            max_active_calls: None,
-            max_frame_size: 1 << 20,
+            max_active_calls: Some(1000),
+            dial_timeout: Duration::from_secs(120),
+            disconnect_grace: Duration::from_secs(10),
+            max_frame_size: 10 << 20,
             seed: 0x5EED,
         }
     }
@@ -196,6 +231,71 @@ impl EngineConfig {
     {
         self.contexts.extend(contexts.into_iter().map(Into::into));
         self
+    }
+
+    /// Refuses values that would make the engine panic, spin or never fire a timer.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.credentials.validate()?;
+        for (name, value) in self.durations() {
+            if value.is_zero() {
+                return Err(ConfigError::Zero(name));
+            }
+            if value > LONGEST_DURATION {
+                return Err(ConfigError::TooLong(name));
+            }
+        }
+        let jitter = self.backoff.jitter;
+        if !(0.0..=1.0).contains(&jitter) {
+            return Err(ConfigError::InvalidJitter);
+        }
+        if self.backoff.initial > self.backoff.max {
+            return Err(ConfigError::BackoffInitialAboveMax);
+        }
+        for (name, value) in [
+            ("max_missed_pings", self.max_missed_pings as usize),
+            ("max_auth_failures", self.max_auth_failures as usize),
+            ("max_frame_size", self.max_frame_size),
+            ("max_active_calls", self.max_active_calls.unwrap_or(1)),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Zero(name));
+            }
+        }
+        Ok(())
+    }
+
+    /// The same configuration with every value that `validate` would refuse brought into
+    /// range, so that the engine never panics whatever it is given.
+    pub(crate) fn clamped(mut self) -> Self {
+        let clamp = |d: Duration| d.clamp(Duration::from_millis(1), LONGEST_DURATION);
+        self.ping_interval = clamp(self.ping_interval);
+        self.request_timeout = clamp(self.request_timeout);
+        self.dial_timeout = clamp(self.dial_timeout);
+        self.disconnect_grace = clamp(self.disconnect_grace);
+        self.backoff.initial = clamp(self.backoff.initial);
+        self.backoff.max = clamp(self.backoff.max).max(self.backoff.initial);
+        let jitter = self.backoff.jitter;
+        self.backoff.jitter = if jitter.is_nan() {
+            0.0
+        } else {
+            jitter.clamp(0.0, 1.0)
+        };
+        self.max_missed_pings = self.max_missed_pings.max(1);
+        self.max_auth_failures = self.max_auth_failures.max(1);
+        self.max_frame_size = self.max_frame_size.max(1);
+        self.max_active_calls = self.max_active_calls.map(|cap| cap.max(1));
+        self
+    }
+
+    fn durations(&self) -> [(&'static str, Duration); 6] {
+        [
+            ("ping_interval", self.ping_interval),
+            ("request_timeout", self.request_timeout),
+            ("dial_timeout", self.dial_timeout),
+            ("disconnect_grace", self.disconnect_grace),
+            ("backoff.initial", self.backoff.initial),
+            ("backoff.max", self.backoff.max),
+        ]
     }
 }
 
@@ -210,6 +310,81 @@ mod tests {
         assert!(text.contains("proj"));
         assert!(!text.contains("s3cret"));
         assert!(!format!("{:?}", Credentials::jwt("eyJ.secret")).contains("secret"));
+    }
+
+    #[test]
+    fn defaults_are_valid_and_the_sdks_own() {
+        let config = EngineConfig::new(Credentials::token("p", "t"));
+        assert_eq!(config.validate(), Ok(()));
+        assert_eq!(config.max_active_calls, Some(1000));
+        assert_eq!(config.max_frame_size, 10 * 1024 * 1024);
+        assert_eq!(config.dial_timeout, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn validate_names_what_would_panic_or_spin() {
+        let base = || EngineConfig::new(Credentials::token("p", "t"));
+        let check = |change: &dyn Fn(&mut EngineConfig), expected: ConfigError| {
+            let mut config = base();
+            change(&mut config);
+            assert_eq!(config.validate(), Err(expected.clone()), "{expected}");
+            // Whatever validate refuses, the clamped form is valid.
+            assert_eq!(config.clamped().validate(), Ok(()), "{expected}");
+        };
+        check(&|c| c.backoff.jitter = f64::NAN, ConfigError::InvalidJitter);
+        check(&|c| c.backoff.jitter = -0.1, ConfigError::InvalidJitter);
+        check(&|c| c.backoff.jitter = 1.5, ConfigError::InvalidJitter);
+        check(
+            &|c| c.backoff.jitter = f64::INFINITY,
+            ConfigError::InvalidJitter,
+        );
+        check(
+            &|c| c.ping_interval = Duration::ZERO,
+            ConfigError::Zero("ping_interval"),
+        );
+        check(
+            &|c| c.request_timeout = Duration::MAX,
+            ConfigError::TooLong("request_timeout"),
+        );
+        check(
+            &|c| c.dial_timeout = Duration::ZERO,
+            ConfigError::Zero("dial_timeout"),
+        );
+        check(
+            &|c| c.disconnect_grace = Duration::MAX,
+            ConfigError::TooLong("disconnect_grace"),
+        );
+        check(
+            &|c| c.backoff.max = Duration::MAX,
+            ConfigError::TooLong("backoff.max"),
+        );
+        check(
+            &|c| c.backoff.initial = Duration::ZERO,
+            ConfigError::Zero("backoff.initial"),
+        );
+        check(
+            &|c| c.backoff.initial = Duration::from_secs(60),
+            ConfigError::BackoffInitialAboveMax,
+        );
+        check(
+            &|c| c.max_frame_size = 0,
+            ConfigError::Zero("max_frame_size"),
+        );
+        check(
+            &|c| c.max_missed_pings = 0,
+            ConfigError::Zero("max_missed_pings"),
+        );
+        check(
+            &|c| c.max_auth_failures = 0,
+            ConfigError::Zero("max_auth_failures"),
+        );
+        check(
+            &|c| c.max_active_calls = Some(0),
+            ConfigError::Zero("max_active_calls"),
+        );
+        let mut config = base();
+        config.credentials = Credentials::jwt(" ");
+        assert_eq!(config.validate(), Err(ConfigError::Missing("jwt")));
     }
 
     #[test]

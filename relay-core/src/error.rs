@@ -25,8 +25,11 @@ pub enum CommandError {
     InvalidOption(String),
     /// An action with this control id is already active on the call.
     DuplicateControlId(ControlId),
-    /// No active call has this id (never seen, or already ended).
+    /// No active call has this id and none with it was seen ending.
     UnknownCall(CallId),
+    /// The call ended (or the server said it is gone): there is nothing left to command.
+    /// On a hangup this is the normal outcome of a race with the far end, not a failure.
+    CallGone(CallId),
     /// No active action has this control id on the call.
     UnknownAction(ControlId),
     /// The queue of requests waiting for a connection is full.
@@ -60,6 +63,7 @@ impl fmt::Display for CommandError {
                 write!(f, "control id {id} is already active on this call")
             }
             CommandError::UnknownCall(id) => write!(f, "no active call {id}"),
+            CommandError::CallGone(id) => write!(f, "call {id} has ended"),
             CommandError::UnknownAction(id) => write!(f, "no active action {id}"),
             CommandError::QueueFull { capacity } => {
                 write!(
@@ -94,7 +98,15 @@ pub enum RequestError {
         /// Its message.
         message: String,
     },
-    /// The server answered with a non-2xx `code` in the result.
+    /// The server answered `404` (no such call) or `410` (call gone): the call is over,
+    /// which is a normal outcome when the far end hangs up during an operation.
+    CallGone {
+        /// `"404"` or `"410"`.
+        code: String,
+        /// The result's `message`.
+        message: String,
+    },
+    /// The server answered with another non-2xx `code` in the result.
     Failed {
         /// The result's `code` (`"404"`, `"409"`, …).
         code: String,
@@ -110,7 +122,7 @@ pub enum RequestError {
 impl RequestError {
     /// Whether the server said the call does not exist or is gone (404/410).
     pub fn is_call_gone(&self) -> bool {
-        matches!(self, RequestError::Failed { code, .. } if code == "404" || code == "410")
+        matches!(self, RequestError::CallGone { .. })
     }
 }
 
@@ -119,6 +131,9 @@ impl fmt::Display for RequestError {
         match self {
             RequestError::Timeout { method } => write!(f, "{method} timed out"),
             RequestError::Rpc { code, message } => write!(f, "server error {code}: {message}"),
+            RequestError::CallGone { code, message } => {
+                write!(f, "the call is gone ({code}): {message}")
+            }
             RequestError::Failed { code, message } => write!(f, "failed with {code}: {message}"),
             RequestError::ConnectionLost => f.write_str("connection lost before the response"),
             RequestError::Closed => f.write_str("the session is closed"),

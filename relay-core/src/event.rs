@@ -1,6 +1,6 @@
 //! What the engine tells its driver: events for the user and transmit instructions.
 
-use crate::action::{ActionKind, ActionOutcome};
+use crate::action::{ActionKind, ActionOutcome, ActionState};
 use crate::call::{CallInfo, CallState, EndReason};
 use crate::error::{ProtocolError, RequestError, SessionError};
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
@@ -29,7 +29,8 @@ pub enum Event {
         /// Whether the server resumed the earlier session.
         resumed: bool,
     },
-    /// The socket is gone; a `Connect` follows after `reconnect_in`.
+    /// The socket is gone; a `Connect` follows after `reconnect_in` (the jittered backoff,
+    /// also after a `signalwire.disconnect`).
     Disconnected {
         /// The backoff delay.
         reconnect_in: Duration,
@@ -56,9 +57,10 @@ pub enum Event {
         /// Why it ended, on `Ended`.
         end_reason: Option<EndReason>,
     },
-    /// An inbound call arrived while the cap on active calls was reached; it was hung up
-    /// as busy and is not tracked.
-    CallDeclined {
+    /// An inbound call arrived while the cap on active calls was reached; it was handed
+    /// back with `calling.pass` (so another consumer of the context may take it) and is not
+    /// tracked.
+    CallPassed {
         /// The call.
         call_id: CallId,
         /// The cap.
@@ -97,7 +99,7 @@ pub enum Event {
         /// Its kind.
         kind: ActionKind,
         /// The state reported.
-        state: String,
+        state: ActionState,
         /// The event's params.
         event: Value,
     },
@@ -130,7 +132,7 @@ pub enum Event {
     Protocol(ProtocolError),
 }
 
-/// Why a dial produced no call.
+/// Why a dial produced no call. Every dial completes exactly once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DialError {
@@ -138,4 +140,28 @@ pub enum DialError {
     Failed,
     /// The `calling.dial` request itself failed.
     Request(RequestError),
+    /// Neither answered nor failed within [`EngineConfig::dial_timeout`]; a call already
+    /// announced for it is cancelled.
+    ///
+    /// [`EngineConfig::dial_timeout`]: crate::EngineConfig::dial_timeout
+    TimedOut,
+    /// The server accepted the dial, then the session was replaced by a fresh one, which
+    /// will never hear of its call.
+    SessionLost,
+    /// The session closed (shut down or ended for good) first.
+    Closed,
 }
+
+impl std::fmt::Display for DialError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DialError::Failed => f.write_str("the dial failed"),
+            DialError::Request(e) => write!(f, "the dial request failed: {e}"),
+            DialError::TimedOut => f.write_str("the dial timed out"),
+            DialError::SessionLost => f.write_str("the session that placed the dial was lost"),
+            DialError::Closed => f.write_str("the session closed before the dial completed"),
+        }
+    }
+}
+
+impl std::error::Error for DialError {}

@@ -11,9 +11,10 @@ pub(crate) enum Incoming {
         id: String,
         outcome: Result<Value, (i64, String)>,
     },
-    /// A request from the server (event, ping, disconnect).
+    /// A request from the server (event, ping, disconnect). The id is kept as sent (string
+    /// or number) so the answer carries it back unchanged.
     Request {
-        id: Option<String>,
+        id: Option<Value>,
         method: String,
         params: Value,
     },
@@ -28,8 +29,7 @@ pub(crate) fn parse(text: &str) -> Result<Incoming, ProtocolError> {
     };
     let id = match frame.remove("id") {
         None | Some(Value::Null) => None,
-        Some(Value::String(id)) => Some(id),
-        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(id @ (Value::String(_) | Value::Number(_))) => Some(id),
         Some(_) => return Err(ProtocolError::InvalidFrame("id is not a string".into())),
     };
     if let Some(method) = frame.remove("method") {
@@ -39,7 +39,12 @@ pub(crate) fn parse(text: &str) -> Result<Incoming, ProtocolError> {
         let params = frame.remove("params").unwrap_or(Value::Null);
         return Ok(Incoming::Request { id, method, params });
     }
-    let id = id.ok_or_else(|| ProtocolError::InvalidFrame("response without id".into()))?;
+    // Our own request ids are strings; a numeric echo is looked up by its text.
+    let id = match id {
+        Some(Value::String(id)) => id,
+        Some(other) => other.to_string(),
+        None => return Err(ProtocolError::InvalidFrame("response without id".into())),
+    };
     if let Some(result) = frame.remove("result") {
         return Ok(Incoming::Response {
             id,
@@ -68,10 +73,10 @@ pub(crate) fn request(id: &str, method: &str, params: &Map<String, Value>) -> St
     json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string()
 }
 
-/// The empty-result answer to a server request. Written by hand: it is sent for every
-/// event, so it is on the hot path.
-pub(crate) fn ack(id: &str) -> String {
-    let id = Value::String(id.to_owned()).to_string();
+/// The empty-result answer to a server request, with the id as the server sent it. Written by
+/// hand: it is sent for every event, so it is on the hot path.
+pub(crate) fn ack(id: &Value) -> String {
+    let id = id.to_string();
     let mut text = String::with_capacity(id.len() + 40);
     text.push_str(r#"{"jsonrpc":"2.0","id":"#);
     text.push_str(&id);
@@ -80,7 +85,7 @@ pub(crate) fn ack(id: &str) -> String {
 }
 
 /// A JSON-RPC error answer to a server request.
-pub(crate) fn error_reply(id: &str, code: i64, message: &str) -> String {
+pub(crate) fn error_reply(id: &Value, code: i64, message: &str) -> String {
     json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}}).to_string()
 }
 
@@ -107,7 +112,7 @@ mod tests {
         assert_eq!(
             parse(r#"{"jsonrpc":"2.0","id":"9","method":"signalwire.ping","params":{}}"#),
             Ok(Incoming::Request {
-                id: Some("9".into()),
+                id: Some(json!("9")),
                 method: "signalwire.ping".into(),
                 params: json!({})
             })
@@ -116,9 +121,10 @@ mod tests {
 
     #[test]
     fn ack_is_valid_json_with_the_id_escaped() {
-        let text = ack("a\"b");
+        let text = ack(&json!("a\"b"));
         let value: Value = serde_json::from_str(&text).expect("json");
         assert_eq!(value, json!({"jsonrpc": "2.0", "id": "a\"b", "result": {}}));
+        assert_eq!(ack(&json!(7)), r#"{"jsonrpc":"2.0","id":7,"result":{}}"#);
     }
 
     #[test]

@@ -90,7 +90,7 @@ pub mod __private {
 
 pub use action::play::PlayMedia;
 pub use action::stream_options::{Codec, HttpMethod, StreamOptions, Track};
-pub use action::{ActionKind, ActionOutcome};
+pub use action::{ActionKind, ActionOutcome, ActionState};
 pub use call::{CallInfo, CallState, Device, Direction, EndReason};
 pub use config::{BackoffConfig, ConfigError, Credentials, EngineConfig};
 pub use engine::{ActionStart, DialPlan, Engine, EngineStats};

@@ -83,9 +83,10 @@ fn ended_call_reports_its_reason_and_is_freed() {
         }
     );
     assert_eq!(client.engine.stats().calls, 0);
+    // A call seen ending is gone, not unknown.
     assert_eq!(
         client.engine.answer(&CallId::new("c1"), client.now),
-        Err(CommandError::UnknownCall(CallId::new("c1")))
+        Err(CommandError::CallGone(CallId::new("c1")))
     );
 }
 
@@ -188,7 +189,7 @@ fn dial_request_error_completes_the_dial() {
 }
 
 #[test]
-fn active_call_cap_declines_inbound_and_refuses_dial() {
+fn active_call_cap_passes_inbound_and_refuses_dial() {
     let mut cfg = config();
     cfg.max_active_calls = Some(1);
     let mut client = Client::new(cfg);
@@ -202,14 +203,11 @@ fn active_call_cap_declines_inbound_and_refuses_dial() {
     );
     let sent = client.sent();
     assert_eq!(sent[0], ack("e2"));
-    assert_eq!(sent[1]["method"], "calling.end");
-    assert_eq!(
-        sent[1]["params"],
-        json!({"node_id": "n2", "call_id": "c2", "reason": "busy"})
-    );
+    assert_eq!(sent[1]["method"], "calling.pass");
+    assert_eq!(sent[1]["params"], json!({"node_id": "n2", "call_id": "c2"}));
     assert_eq!(
         client.drain_events(),
-        vec![Event::CallDeclined {
+        vec![Event::CallPassed {
             call_id: CallId::new("c2"),
             limit: 1
         }]
@@ -267,4 +265,327 @@ fn a_hundred_thousand_calls_leave_empty_tables() {
         client.drain_events();
     }
     assert_eq!(client.engine.stats(), Default::default());
+}
+
+fn dial(client: &mut Client) -> (relay_core::RequestId, relay_core::DialTag) {
+    client
+        .engine
+        .dial(&DialPlan::single(Device::phone("+1", "+2")), client.now)
+        .unwrap()
+}
+
+fn dial_results(events: &[Event]) -> Vec<Result<CallId, DialError>> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::DialCompleted { result, .. } => Some(result.clone().map(|call| call.call_id)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_dial_with_no_answer_times_out_after_120_seconds() {
+    let mut client = Client::ready();
+    let (id, tag) = dial(&mut client);
+    let frame = client.sent_one("calling.dial");
+    client.respond(&frame, json!({"code": "200", "message": "Dialing"}));
+    client.event(
+        "s1",
+        "calling.call.state",
+        json!({"call_id": "out1", "node_id": "n9", "tag": tag.as_str(),
+               "call_state": "ringing", "direction": "outbound"}),
+    );
+    client.sent();
+    client.drain_events();
+    // Pings answered along the way; the dial deadline is what fires, at 120 s.
+    let start = client.now;
+    let mut other = Vec::new();
+    let mut events = Vec::new();
+    while events.is_empty() {
+        client.jump();
+        for frame in client.sent() {
+            if frame["method"] == "signalwire.ping" {
+                client.respond(&frame, json!({}));
+            } else {
+                other.push(frame);
+            }
+        }
+        events = client.drain_events();
+    }
+    assert_eq!(client.now - start, std::time::Duration::from_secs(120));
+    // The ringing call nobody will control is cancelled.
+    assert_eq!(other.len(), 1, "{other:?}");
+    assert_eq!(other[0]["method"], "calling.end");
+    assert_eq!(
+        other[0]["params"],
+        json!({"node_id": "n9", "call_id": "out1", "reason": "cancel"})
+    );
+    assert_eq!(
+        events,
+        vec![Event::DialCompleted {
+            request_id: id,
+            tag,
+            result: Err(DialError::TimedOut)
+        }]
+    );
+    assert_eq!(client.engine.stats().dials, 0);
+}
+
+#[test]
+fn the_dial_time_out_is_configurable_and_covers_an_unanswered_request() {
+    let mut cfg = config();
+    cfg.dial_timeout = std::time::Duration::from_secs(5);
+    let mut client = Client::new(cfg);
+    client.connect_and_auth("p");
+    client.drain_events();
+    let (id, tag) = dial(&mut client);
+    client.sent_one("calling.dial");
+    assert_eq!(client.jump(), std::time::Duration::from_secs(5));
+    assert_eq!(
+        client.drain_events(),
+        vec![Event::DialCompleted {
+            request_id: id,
+            tag,
+            result: Err(DialError::TimedOut)
+        }]
+    );
+    // Its request is gone too: nothing completes it a second time.
+    assert_eq!(client.engine.stats().pending_requests, 0);
+}
+
+#[test]
+fn dials_complete_once_when_a_fresh_session_replaces_the_old_one() {
+    let mut client = Client::ready();
+    let (accepted, _) = dial(&mut client);
+    let frame = client.sent_one("calling.dial");
+    client.respond(&frame, json!({"code": "200"}));
+    let (in_flight, _) = dial(&mut client);
+    client.sent_one("calling.dial");
+    client.engine.handle_disconnected(client.now);
+    // Made while disconnected: it waits and goes out on the new session.
+    let (queued, queued_tag) = dial(&mut client);
+    let mut events = client.drain_events();
+    client.jump();
+    client.transmits();
+    client.engine.handle_connected(client.now);
+    let connect = client.sent_one("signalwire.connect");
+    client.respond(&connect, json!({"protocol": "proto-2"}));
+    let sent = client.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["id"], queued.as_str());
+    client.respond(&sent[0], json!({"code": "200"}));
+    events.extend(client.drain_events());
+    // Then a long wait: nothing completes twice, and only the queued dial remains.
+    client.advance(std::time::Duration::from_secs(60));
+    events.extend(client.drain_events());
+    let completed: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::DialCompleted {
+                request_id, result, ..
+            } => Some((request_id.clone(), result.clone().err())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        completed,
+        vec![
+            (
+                in_flight,
+                Some(DialError::Request(RequestError::ConnectionLost))
+            ),
+            (accepted, Some(DialError::SessionLost)),
+        ]
+    );
+    assert_eq!(client.engine.stats().dials, 1);
+    client.event(
+        "d1",
+        "calling.call.dial",
+        json!({"tag": queued_tag.as_str(), "node_id": "n", "dial_state": "failed"}),
+    );
+    assert_eq!(
+        dial_results(&client.drain_events()),
+        vec![Err(DialError::Failed)]
+    );
+}
+
+#[test]
+fn shutdown_completes_every_dial_before_closed() {
+    let mut client = Client::ready();
+    let (accepted, _) = dial(&mut client);
+    let frame = client.sent_one("calling.dial");
+    client.respond(&frame, json!({"code": "200"}));
+    let (in_flight, _) = dial(&mut client);
+    client.engine.shutdown(client.now);
+    let events = client.drain_events();
+    let completed: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::DialCompleted {
+                request_id, result, ..
+            } => Some((request_id.clone(), result.clone().err())),
+            _ => None,
+        })
+        .collect();
+    let mut expected = vec![
+        (accepted, Some(DialError::Closed)),
+        (in_flight, Some(DialError::Closed)),
+    ];
+    expected.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut completed_sorted = completed.clone();
+    completed_sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(completed_sorted, expected);
+    assert_eq!(events.len(), 3, "two dials, then Closed: {events:?}");
+    assert!(matches!(events.last(), Some(Event::Closed(_))));
+    assert!(!events
+        .iter()
+        .any(|e| matches!(e, Event::RequestCompleted { .. })));
+}
+
+#[test]
+fn the_default_cap_is_a_thousand_and_the_next_offer_is_passed() {
+    let mut client = Client::ready();
+    assert_eq!(client.engine.config().max_active_calls, Some(1000));
+    for i in 0..1000 {
+        client.incoming(&format!("c{i}"));
+    }
+    client.event(
+        "e-over",
+        "calling.call.receive",
+        json!({"call_id": "c-over", "node_id": "n-over", "context": "office",
+               "call_state": "ringing"}),
+    );
+    let sent = client.sent();
+    assert_eq!(sent[0], ack("e-over"));
+    assert_eq!(sent[1]["method"], "calling.pass");
+    assert_eq!(
+        sent[1]["params"],
+        json!({"node_id": "n-over", "call_id": "c-over"})
+    );
+    assert_eq!(
+        client.drain_events(),
+        vec![Event::CallPassed {
+            call_id: CallId::new("c-over"),
+            limit: 1000
+        }]
+    );
+    assert_eq!(client.engine.stats().calls, 1000);
+}
+
+#[test]
+fn a_state_event_without_call_state_leaves_the_call_as_it_was() {
+    let mut client = Client::ready();
+    client.incoming("c1");
+    client.call_state("c1", "answered", None);
+    client.sent();
+    client.drain_events();
+    client.event(
+        "s-none",
+        "calling.call.state",
+        json!({"call_id": "c1", "node_id": "node-1"}),
+    );
+    assert_eq!(client.sent(), vec![ack("s-none")]);
+    assert_eq!(
+        client.drain_events(),
+        vec![Event::Protocol(relay_core::ProtocolError::InvalidEvent {
+            event_type: "calling.call.state".into(),
+            reason: "no call_state".into()
+        })]
+    );
+    assert_eq!(
+        client.engine.call(&CallId::new("c1")).unwrap().state,
+        CallState::Answered
+    );
+}
+
+#[test]
+fn an_empty_call_id_is_refused_never_tracked() {
+    let mut client = Client::ready();
+    client.event(
+        "r-empty",
+        "calling.call.receive",
+        json!({"call_id": "", "node_id": "n1", "context": "office", "call_state": "ringing"}),
+    );
+    // Acked (the frame was received), never answered.
+    assert_eq!(client.sent(), vec![ack("r-empty")]);
+    assert_eq!(
+        client.drain_events(),
+        vec![Event::Protocol(relay_core::ProtocolError::InvalidEvent {
+            event_type: "calling.call.receive".into(),
+            reason: "no call_id or node_id".into()
+        })]
+    );
+    client.event(
+        "s-empty",
+        "calling.call.state",
+        json!({"call_id": "", "node_id": "n1", "call_state": "answered"}),
+    );
+    client.sent();
+    assert!(matches!(
+        client.drain_events()[..],
+        [Event::Protocol(
+            relay_core::ProtocolError::InvalidEvent { .. }
+        )]
+    ));
+    assert_eq!(client.engine.stats().calls, 0);
+    assert_eq!(
+        client.engine.answer(&CallId::new(""), client.now),
+        Err(CommandError::UnknownCall(CallId::new("")))
+    );
+}
+
+#[test]
+fn hangup_after_the_far_end_hung_up_is_call_gone() {
+    let mut client = Client::ready();
+    client.incoming("c1");
+    client.call_state("c1", "ended", Some("hangup"));
+    client.sent();
+    client.drain_events();
+    let c1 = CallId::new("c1");
+    assert!(client.engine.call_has_ended(&c1));
+    assert_eq!(
+        client.engine.hangup(&c1, EndReason::Hangup, client.now),
+        Err(CommandError::CallGone(c1.clone()))
+    );
+    assert_eq!(
+        client.engine.answer(&c1, client.now),
+        Err(CommandError::CallGone(c1.clone()))
+    );
+    assert!(client.sent().is_empty());
+    // A repeat of its offer (e.g. after a resume) does not bring it back.
+    client.event(
+        "r-again",
+        "calling.call.receive",
+        json!({"call_id": "c1", "node_id": "node-1", "context": "office"}),
+    );
+    client.sent();
+    assert!(client.drain_events().is_empty());
+}
+
+#[test]
+fn a_404_or_410_reply_to_a_command_is_a_distinct_gone_error() {
+    for code in ["404", "410"] {
+        let mut client = Client::ready();
+        client.incoming("c1");
+        let c1 = CallId::new("c1");
+        let id = client
+            .engine
+            .hangup(&c1, EndReason::Hangup, client.now)
+            .unwrap();
+        let frame = client.sent_one("calling.end");
+        client.respond(&frame, json!({"code": code, "message": "gone"}));
+        let events = client.drain_events();
+        assert!(events.contains(&Event::RequestCompleted {
+            request_id: id,
+            result: Err(RequestError::CallGone {
+                code: code.into(),
+                message: "gone".into()
+            })
+        }));
+        assert_eq!(
+            client.engine.answer(&c1, client.now),
+            Err(CommandError::CallGone(c1))
+        );
+    }
 }

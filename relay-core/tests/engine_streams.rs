@@ -6,8 +6,8 @@ mod common;
 
 use common::Client;
 use relay_core::{
-    ActionKind, ActionOutcome, CallId, Codec, CommandError, ControlId, Event, HttpMethod,
-    PlayMedia, RequestError, StreamOptions, Track,
+    ActionKind, ActionOutcome, ActionState, CallId, Codec, CommandError, ControlId, Event,
+    HttpMethod, PlayMedia, RequestError, StreamOptions, Track,
 };
 use serde_json::{json, Value};
 
@@ -220,7 +220,7 @@ fn a_404_or_410_finishes_the_action_as_call_gone() {
         }));
         assert!(events.contains(&Event::RequestCompleted {
             request_id: start.request_id.clone(),
-            result: Err(RequestError::Failed {
+            result: Err(RequestError::CallGone {
                 code: code.into(),
                 message: "gone".into()
             })
@@ -394,4 +394,110 @@ fn execute_sends_any_method() {
         client.engine.execute("x", Value::Null, client.now),
         Err(CommandError::ParamsNotAnObject)
     );
+}
+
+#[test]
+fn a_stream_that_finishes_without_streaming_is_unsuccessful_with_the_reason() {
+    let (mut client, call) = answered();
+    let start = client
+        .engine
+        .stream(&call, "wss://h", &StreamOptions::new(), client.now)
+        .unwrap();
+    let frame = client.sent_one("calling.stream");
+    client.respond(&frame, json!({"code": "200", "message": "OK"}));
+    client.drain_events();
+    let event = json!({"call_id": "c1", "node_id": "node-1",
+        "control_id": start.control_id.as_str(), "state": "finished",
+        "url": "wss://h", "error": "connection_refused"});
+    client.event("st-f", "calling.call.stream", event.clone());
+    client.sent();
+    let events = client.drain_events();
+    let outcome = ActionOutcome::Unsuccessful {
+        state: ActionState::Finished,
+        reason: Some("connection_refused".into()),
+        event,
+    };
+    assert!(!outcome.is_success());
+    assert_eq!(
+        events,
+        vec![Event::ActionFinished {
+            call_id: call,
+            control_id: start.control_id,
+            kind: ActionKind::Stream,
+            outcome
+        }]
+    );
+}
+
+#[test]
+fn a_stream_finished_without_a_reason_is_unsuccessful_without_one() {
+    let (mut client, call) = answered();
+    let start = client
+        .engine
+        .stream(&call, "wss://h", &StreamOptions::new(), client.now)
+        .unwrap();
+    client.sent();
+    stream_event(&mut client, &start.control_id, "finished");
+    let events = client.drain_events();
+    assert!(
+        matches!(
+            events.last(),
+            Some(Event::ActionFinished {
+                outcome: ActionOutcome::Unsuccessful {
+                    state: ActionState::Finished,
+                    reason: None,
+                    ..
+                },
+                ..
+            })
+        ),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn action_states_are_typed_and_only_real_work_is_a_success() {
+    let (mut client, call) = answered();
+    let start = client
+        .engine
+        .stream(&call, "wss://h", &StreamOptions::new(), client.now)
+        .unwrap();
+    client.sent();
+    stream_event(&mut client, &start.control_id, "streaming");
+    stream_event(&mut client, &start.control_id, "finished");
+    let events = client.drain_events();
+    assert!(
+        matches!(
+            &events[..],
+            [
+                Event::ActionState { state: ActionState::Streaming, .. },
+                Event::ActionFinished { outcome, .. },
+            ] if outcome.is_success()
+        ),
+        "{events:?}"
+    );
+    // A play that ends in `error` did not do its work; the error object's message is kept.
+    let play = client
+        .engine
+        .play(&call, &[PlayMedia::tts("hi")], None, client.now)
+        .unwrap();
+    client.sent();
+    client.event(
+        "pl-e",
+        "calling.call.play",
+        json!({"call_id": "c1", "node_id": "node-1", "control_id": play.control_id.as_str(),
+               "state": "error", "error": {"code": "5", "message": "media not found"}}),
+    );
+    client.sent();
+    let events = client.drain_events();
+    let [Event::ActionFinished { outcome, .. }] = &events[..] else {
+        panic!("{events:?}")
+    };
+    assert!(!outcome.is_success());
+    assert!(matches!(
+        outcome,
+        ActionOutcome::Unsuccessful { state: ActionState::Error, reason: Some(r), .. }
+            if r == "media not found"
+    ));
+    assert_eq!(ActionState::from_wire("someday").as_wire(), "someday");
 }

@@ -4,9 +4,9 @@
 
 use relay_core::sim::{Fault, Pair, SimConfig, SimOutput, NO_ANSWER_NUMBER};
 use relay_core::{
-    ActionKind, ActionOutcome, CallId, CallState, Codec, ControlId, Credentials, Device, DialError,
-    DialPlan, EndReason, EngineConfig, Event, HttpMethod, PlayMedia, RequestError, SessionError,
-    StreamOptions, Track,
+    ActionKind, ActionOutcome, ActionState, CallId, CallState, Codec, ControlId, Credentials,
+    Device, DialError, DialPlan, EndReason, EngineConfig, Event, HttpMethod, PlayMedia,
+    RequestError, SessionError, StreamOptions, Track,
 };
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -390,8 +390,11 @@ fn hanging_up_during_a_stream_finishes_it_first() {
     pair.step();
     let events = pair.events();
     let outcome = finished_outcome(&events, &control).unwrap();
+    // The sim's media never connected, so the stream never reached `streaming`: its
+    // `finished` is reported truthfully as not a success.
     assert!(
-        matches!(outcome, ActionOutcome::Finished { .. }),
+        matches!(outcome, ActionOutcome::Unsuccessful { ref state, reason: None, .. }
+            if *state == ActionState::Finished),
         "{outcome:?}"
     );
     assert!(matches!(
@@ -430,7 +433,7 @@ fn a_404_on_stream_stop_finishes_the_action_but_keeps_the_call() {
     assert!(!events.iter().any(|e| matches!(e, Event::CallGone { .. })));
     assert!(events.contains(&Event::RequestCompleted {
         request_id: request,
-        result: Err(RequestError::Failed {
+        result: Err(RequestError::CallGone {
             code: "404".into(),
             message: "Call does not exist".into()
         })
@@ -646,4 +649,112 @@ fn a_fresh_session_forgets_the_old_sessions_calls() {
         pair.engine.call(&call_id).is_none(),
         "engine still tracks the call"
     );
+}
+
+#[test]
+fn an_offer_over_the_cap_is_passed_not_ended() {
+    let mut config = engine_config();
+    config.max_active_calls = Some(1);
+    let mut pair = Pair::new(config, SimConfig::new());
+    assert!(pair.connect());
+    let first = pair
+        .relay
+        .offer_inbound_call("office", "+15551110000", "+15552220000", pair.now)
+        .unwrap();
+    pair.step();
+    let second = pair
+        .relay
+        .offer_inbound_call("office", "+15551110001", "+15552220000", pair.now)
+        .unwrap();
+    pair.step();
+    let events = pair.events();
+    assert!(events.contains(&Event::CallPassed {
+        call_id: second.clone(),
+        limit: 1
+    }));
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Protocol(_))),
+        "{events:#?}"
+    );
+    let pass = pair.relay.requests("calling.pass");
+    assert_eq!(pass.len(), 1);
+    assert_eq!(
+        pass[0]["params"],
+        json!({"call_id": second.as_str(),
+               "node_id": pair.relay.node_id(&second).unwrap().as_str()})
+    );
+    assert!(pair.relay.requests("calling.end").is_empty());
+    // Still ringing for whoever takes it; not this client's to command.
+    assert_eq!(pair.relay.call_state(&second), Some("ringing"));
+    assert!(pair.engine.call(&first).is_some());
+    assert!(pair.engine.call(&second).is_none());
+}
+
+#[test]
+fn disconnect_drains_then_reconnects_after_the_jittered_backoff() {
+    let (mut pair, call_id) = answered(SimConfig::new());
+    let conn = pair.conn().unwrap();
+    let asked = pair.now;
+    pair.relay.send_disconnect(conn, false, pair.now);
+    pair.step();
+    // The server closed the socket once it had the ack; the client waits its backoff.
+    assert_eq!(pair.conn(), None);
+    assert!(!pair.engine.is_ready());
+    let events = pair.events();
+    let Some(Event::Disconnected { reconnect_in }) = events.last() else {
+        panic!("{events:#?}")
+    };
+    assert!(*reconnect_in >= Duration::from_secs(1), "{reconnect_in:?}");
+    // A command made meanwhile waits, and reaches the relay after the resume.
+    let request = pair
+        .engine
+        .execute(
+            "calling.noop",
+            json!({"call_id": call_id.as_str()}),
+            pair.now,
+        )
+        .unwrap();
+    assert!(pair.run_until(|p| p.engine.is_ready(), Duration::from_secs(5)));
+    assert!(pair.now - asked >= Duration::from_secs(1));
+    pair.step();
+    assert_eq!(pair.relay.requests("calling.noop").len(), 1);
+    let events = pair.events();
+    assert!(events.iter().any(|e| matches!(e,
+        Event::RequestCompleted { request_id, result: Ok(_) } if *request_id == request)));
+    assert!(events.contains(&Event::Ready {
+        protocol: pair.engine.protocol().unwrap().to_owned(),
+        resumed: true
+    }));
+    assert!(pair.engine.call(&call_id).is_some());
+}
+
+#[test]
+fn a_dial_lost_with_a_restarted_session_completes_once() {
+    let mut pair = ready(SimConfig::new());
+    // The relay ignores the dial, so it is still in flight when the session is restarted.
+    let (request_id, tag) = pair
+        .engine
+        .dial(&DialPlan::single(Device::phone("+1", "+2")), pair.now)
+        .unwrap();
+    pair.relay.set_fault(Fault::Silent);
+    pair.step();
+    pair.relay.clear_faults();
+    let conn = pair.conn().unwrap();
+    pair.relay.send_disconnect(conn, true, pair.now);
+    assert!(pair.run_until(|p| p.engine.is_ready(), Duration::from_secs(5)));
+    pair.advance(Duration::from_secs(200));
+    let dials: Vec<_> = pair
+        .events()
+        .into_iter()
+        .filter(|e| matches!(e, Event::DialCompleted { .. }))
+        .collect();
+    assert_eq!(
+        dials,
+        vec![Event::DialCompleted {
+            request_id,
+            tag,
+            result: Err(DialError::Request(RequestError::ConnectionLost))
+        }]
+    );
+    assert_eq!(pair.engine.stats().dials, 0);
 }

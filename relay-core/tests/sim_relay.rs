@@ -877,3 +877,44 @@ fn received_and_requests_record_every_parsed_frame() {
     assert_eq!(all.last().map(|(c, _)| *c), Some(b));
     assert_eq!(server.relay.connections(), [a, b]);
 }
+
+#[test]
+fn a_passed_offer_goes_to_another_session_of_the_context() {
+    let mut server = Server::new(SimConfig::new());
+    let first = server.open(1);
+    server.auth(first, &["office"]);
+    let second = server.open(2);
+    server.auth(second, &["office"]);
+    let call = server
+        .relay
+        .offer_inbound_call("office", "+1555", "+1666", server.now)
+        .unwrap();
+    let offered = server.sent_with_conn();
+    let (owner, offer) = offered[0].clone();
+    let other = if owner == first { second } else { first };
+    server.ack(owner, &offer);
+    let (_, data) = event(&offer);
+    let node_id = data["node_id"].as_str().unwrap().to_owned();
+    let id = server.request(
+        owner,
+        "calling.pass",
+        json!({"call_id": call.as_str(), "node_id": node_id}),
+    );
+    let frames = server.sent_with_conn();
+    assert_eq!(frames[0].0, owner);
+    assert_eq!(
+        result_of(&frames[0].1, &id),
+        &json!({"code": "200", "message": "Call passed"})
+    );
+    // The other session is offered the same call, still ringing.
+    assert_eq!(frames.len(), 2, "{frames:#?}");
+    assert_eq!(frames[1].0, other);
+    let (kind, data) = event(&frames[1].1);
+    assert_eq!(kind, "calling.call.receive");
+    assert_eq!(data["call_id"], call.as_str());
+    assert_eq!(data["call_state"], "ringing");
+    assert_eq!(server.relay.call_state(&call), Some("ringing"));
+    // The session that passed it no longer controls it.
+    let id = server.request(owner, "calling.answer", json!({"call_id": call.as_str()}));
+    assert_eq!(result_of(&server.sent_one(), &id)["code"], "409");
+}

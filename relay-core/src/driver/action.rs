@@ -145,6 +145,7 @@ impl ActionHandle {
             // It ended between our check and the loop: nothing left to stop.
             Err(Error::Command(crate::error::CommandError::UnknownAction(_)))
             | Err(Error::Command(crate::error::CommandError::UnknownCall(_)))
+            | Err(Error::Command(crate::error::CommandError::CallGone(_)))
                 if self.is_done() =>
             {
                 Ok(())

@@ -8,6 +8,7 @@ use crate::action::play::PlayMedia;
 use crate::action::stream_options::StreamOptions;
 use crate::action::ActionKind;
 use crate::call::{CallInfo, CallState, Device, Direction, EndReason};
+use crate::error::CommandError;
 use crate::ids::CallId;
 use serde_json::Value;
 use std::fmt;
@@ -174,10 +175,7 @@ impl Call {
     /// Maps a refusal because the call is over (ended here, or 404/410 from the server)
     /// to [`Error::CallGone`].
     pub(crate) fn gone(&self, e: Error) -> Error {
-        let unknown_here = matches!(
-            e,
-            Error::Command(crate::error::CommandError::UnknownCall(_))
-        );
+        let unknown_here = matches!(e, Error::Command(CommandError::UnknownCall(_)));
         if e.is_call_gone() || (unknown_here && self.is_ended()) {
             Error::CallGone(self.id().clone())
         } else {

@@ -81,7 +81,7 @@ impl ClientBuilder {
             request_timeout: defaults.request_timeout,
             ping_interval: defaults.ping_interval,
             backoff: defaults.backoff,
-            max_active_calls: None,
+            max_active_calls: defaults.max_active_calls,
             max_frame_size: defaults.max_frame_size,
             extra_ca_pem: None,
             seed: None,
@@ -181,13 +181,13 @@ impl ClientBuilder {
         self
     }
 
-    /// Cap on active calls; inbound calls beyond it are declined as busy.
+    /// Cap on active calls (default 1,000); offers beyond it are passed (`calling.pass`).
     pub fn max_active_calls(mut self, max: usize) -> Self {
         self.max_active_calls = Some(max);
         self
     }
 
-    /// Largest frame accepted from the server (default 1 MiB).
+    /// Largest frame accepted from the server (default 10 MiB, as the Python SDK).
     pub fn max_frame_size(mut self, bytes: usize) -> Self {
         self.max_frame_size = bytes;
         self
@@ -255,6 +255,7 @@ impl ClientBuilder {
         config.max_active_calls = self.max_active_calls;
         config.max_frame_size = self.max_frame_size;
         config.seed = self.seed.unwrap_or_else(clock_seed);
+        config.validate()?;
         let connector = match self.connector {
             Some(connector) => connector,
             None => Arc::new(WsConnector::new(

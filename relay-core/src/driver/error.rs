@@ -3,6 +3,7 @@
 use super::connect_error::ConnectError;
 use crate::config::ConfigError;
 use crate::error::{CommandError, RequestError, SessionError};
+use crate::event::DialError;
 use crate::ids::CallId;
 use std::fmt;
 
@@ -22,8 +23,9 @@ pub enum Error {
     Closed,
     /// A wait with a time-out elapsed; the thing waited for may still complete.
     WaitTimedOut,
-    /// The dial produced no call.
-    DialFailed,
+    /// The dial produced no call: it failed (no answer, busy…), timed out, or its session
+    /// was replaced by a fresh one.
+    Dial(DialError),
     /// `run` was called while the client is already running, or after it stopped.
     AlreadyRunning,
     /// The client gave up connecting: the failure cannot heal without a change of
@@ -45,7 +47,7 @@ impl fmt::Display for Error {
             Error::Session(e) => write!(f, "session ended: {e}"),
             Error::Closed => f.write_str("the client is closed"),
             Error::WaitTimedOut => f.write_str("timed out waiting"),
-            Error::DialFailed => f.write_str("the dial failed"),
+            Error::Dial(e) => write!(f, "dial: {e}"),
             Error::AlreadyRunning => f.write_str("the client is already running or has stopped"),
             Error::Connect(e) => write!(f, "cannot connect: {e}"),
             Error::CallGone(id) => write!(f, "call {id} has ended"),
@@ -58,6 +60,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Connect(e) => Some(e),
+            Error::Dial(e) => Some(e),
             _ => None,
         }
     }
@@ -68,7 +71,7 @@ impl Error {
     /// call, not a failure of the program.
     pub fn is_call_gone(&self) -> bool {
         match self {
-            Error::CallGone(_) => true,
+            Error::CallGone(_) | Error::Command(CommandError::CallGone(_)) => true,
             Error::Request(e) => e.is_call_gone(),
             _ => false,
         }

@@ -351,8 +351,9 @@ impl EventLoop {
                 };
                 let result = match result {
                     Ok(info) => Ok(self.track_call(info)),
-                    Err(DialError::Failed) => Err(Error::DialFailed),
+                    Err(DialError::Closed) => Err(Error::Closed),
                     Err(DialError::Request(e)) => Err(e.into()),
+                    Err(other) => Err(Error::Dial(other)),
                 };
                 let _ = reply.send(result);
             }
@@ -399,7 +400,7 @@ impl EventLoop {
                 ..
             } => {
                 if let Some(action) = self.actions.get(&(call_id, control_id)) {
-                    action.set_state(state);
+                    action.set_state(state.to_string());
                 }
             }
             Event::ActionFinished {
@@ -434,15 +435,15 @@ impl EventLoop {
     }
 
     /// Hands an inbound call to `incoming()`. The queue is bounded: when nobody takes
-    /// calls, a full queue hangs the new one up rather than growing without end.
+    /// calls, a full queue passes the new one back to the service (`calling.pass`) so that
+    /// another consumer of the context can take it, as over the active-call cap.
     fn queue_incoming(&mut self, call: Call) {
         if let Err(e) = self.incoming.try_send(call) {
             let call = e.into_inner();
-            tracing::warn!(call_id = %call.id(), "incoming-call queue full; the call is refused");
             let id = call.id().clone();
-            let _ = self
-                .engine
-                .hangup(&id, crate::call::EndReason::Busy, self.now());
+            tracing::warn!(call_id = %id, "incoming-call queue full; passing the call on");
+            self.calls.remove(&id);
+            let _ = self.engine.pass(&id, self.now());
         }
     }
 

@@ -25,7 +25,13 @@ impl Backoff {
             .min(self.config.max);
         self.attempt = self.attempt.saturating_add(1);
         let jitter = self.config.jitter.clamp(0.0, 1.0) * rng.next_unit();
-        base.mul_f64(1.0 + jitter).min(self.config.max)
+        let up = base.mul_f64(1.0 + jitter);
+        if up <= self.config.max {
+            return up;
+        }
+        // At the cap, jitter downwards: adding it and capping would put every client that
+        // reached the cap on the same instant again.
+        self.config.max.mul_f64(1.0 - jitter)
     }
 
     pub(crate) fn reset(&mut self) {
@@ -50,6 +56,18 @@ mod tests {
         assert_eq!(delays, [1, 2, 4, 8, 16, 30, 30, 30]);
         backoff.reset();
         assert_eq!(backoff.next_delay(&mut rng), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn at_the_cap_the_jitter_still_spreads() {
+        let mut backoff = Backoff::new(BackoffConfig::default());
+        let mut rng = IdGenerator::new(3);
+        let capped: Vec<Duration> = (0..40).map(|_| backoff.next_delay(&mut rng)).collect();
+        let tail = &capped[10..];
+        assert!(tail.iter().all(|d| *d <= Duration::from_secs(30)));
+        assert!(tail.iter().all(|d| *d >= Duration::from_secs(24)));
+        let distinct: std::collections::BTreeSet<_> = tail.iter().collect();
+        assert_eq!(distinct.len(), tail.len());
     }
 
     #[test]

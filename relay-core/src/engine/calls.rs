@@ -2,10 +2,10 @@
 //! `call_id`, `control_id` and `tag`, and freeing state when a call ends.
 
 use super::requests::PendingKind;
-use super::{ActionEntry, CallEntry, Engine};
+use super::{later, log, ActionEntry, CallEntry, DialEntry, Engine, RECENTLY_ENDED};
 use crate::action::play::{play_params, PlayMedia};
 use crate::action::stream_options::StreamOptions;
-use crate::action::{ActionKind, ActionOutcome};
+use crate::action::{ActionKind, ActionOutcome, ActionState};
 use crate::call::{CallInfo, CallState, Device, Direction, EndReason};
 use crate::error::{CommandError, ProtocolError, RequestError};
 use crate::event::{DialError, Event};
@@ -59,6 +59,15 @@ impl Engine {
         self.call_request(call_id, "calling.end", params, now)
     }
 
+    /// Hands an offered call back (`calling.pass`) so that another consumer of its context
+    /// can take it; ending it would end it for everyone. This client stops tracking it.
+    pub fn pass(&mut self, call_id: &CallId, now: Instant) -> Result<RequestId, CommandError> {
+        let id = self.call_request(call_id, "calling.pass", Map::new(), now)?;
+        self.calls.remove(call_id);
+        self.remember_ended(call_id);
+        Ok(id)
+    }
+
     /// Dials out (`calling.dial`). The call arrives as `DialCompleted`.
     pub fn dial(
         &mut self,
@@ -84,7 +93,15 @@ impl Engine {
             params.insert("max_duration".into(), json!(max));
         }
         let id = self.submit("calling.dial", params, PendingKind::Dial(tag.clone()), now)?;
-        self.dials.insert(tag.clone(), id.clone());
+        let deadline = later(now, self.config.dial_timeout);
+        self.dial_deadlines.insert((deadline, tag.clone()));
+        self.dials.insert(
+            tag.clone(),
+            DialEntry {
+                request_id: id.clone(),
+                deadline,
+            },
+        );
         Ok((id, tag))
     }
 
@@ -139,7 +156,7 @@ impl Engine {
         let call = self
             .calls
             .get(call_id)
-            .ok_or_else(|| CommandError::UnknownCall(call_id.clone()))?;
+            .ok_or_else(|| self.no_call(call_id))?;
         if let Some(id) = &control_id {
             if id.as_str().is_empty() {
                 return Err(CommandError::InvalidOption("control id is empty".into()));
@@ -164,6 +181,7 @@ impl Engine {
                 ActionEntry {
                     kind,
                     stop_requested: false,
+                    started: false,
                 },
             );
         }
@@ -183,7 +201,7 @@ impl Engine {
         let kind = self
             .calls
             .get(call_id)
-            .ok_or_else(|| CommandError::UnknownCall(call_id.clone()))?
+            .ok_or_else(|| self.no_call(call_id))?
             .actions
             .get(control_id)
             .ok_or_else(|| CommandError::UnknownAction(control_id.clone()))?
@@ -230,10 +248,36 @@ impl Engine {
         let call = self
             .calls
             .get(call_id)
-            .ok_or_else(|| CommandError::UnknownCall(call_id.clone()))?;
+            .ok_or_else(|| self.no_call(call_id))?;
         params.insert("node_id".into(), call.info.node_id.as_str().into());
         params.insert("call_id".into(), call_id.as_str().into());
         self.submit(method, params, kind, now)
+    }
+
+    /// Why a call is not there: gone when it was seen ending, unknown otherwise.
+    fn no_call(&self, call_id: &CallId) -> CommandError {
+        if self.ended_set.contains(call_id) {
+            CommandError::CallGone(call_id.clone())
+        } else {
+            CommandError::UnknownCall(call_id.clone())
+        }
+    }
+
+    /// Whether a call ended recently (seen `ended`, or the server said it is gone). The
+    /// last 10,000 such ids are remembered.
+    pub fn call_has_ended(&self, call_id: &CallId) -> bool {
+        self.ended_set.contains(call_id)
+    }
+
+    fn remember_ended(&mut self, call_id: &CallId) {
+        if self.ended_set.insert(call_id.clone()) {
+            self.ended.push_back(call_id.clone());
+        }
+        while self.ended.len() > RECENTLY_ENDED {
+            if let Some(old) = self.ended.pop_front() {
+                self.ended_set.remove(&old);
+            }
+        }
     }
 
     fn check_call_cap(&self) -> Result<(), CommandError> {
@@ -292,16 +336,16 @@ impl Engine {
     }
 
     fn on_call_receive(&mut self, data: &Value, now: Instant) {
-        let Some(info) = CallInfo::from_wire(data) else {
+        let Some(info) = call_from_wire(data) else {
             self.invalid_event("calling.call.receive", "no call_id or node_id");
             return;
         };
-        if self.calls.contains_key(&info.call_id) {
+        if self.calls.contains_key(&info.call_id) || self.ended_set.contains(&info.call_id) {
             return; // A repeat, e.g. after a resume.
         }
         if let Some(limit) = self.config.max_active_calls {
             if self.calls.len() + self.dials.len() >= limit {
-                self.decline(&info, limit, now);
+                self.pass_over_cap(&info, limit, now);
                 return;
             }
         }
@@ -315,21 +359,28 @@ impl Engine {
         self.events.push_back(Event::IncomingCall(info));
     }
 
-    /// Over the cap: hang up as busy without tracking the call.
-    fn decline(&mut self, info: &CallInfo, limit: usize, now: Instant) {
+    /// Over the cap: hand the offer back with `calling.pass` so that another consumer of the
+    /// context can take it (ending it would end it for everyone), and do not track it.
+    fn pass_over_cap(&mut self, info: &CallInfo, limit: usize, now: Instant) {
+        log::info!(call_id = %info.call_id, limit, "over the active-call cap: passing the offer");
         let mut params = Map::new();
         params.insert("node_id".into(), info.node_id.as_str().into());
         params.insert("call_id".into(), info.call_id.as_str().into());
-        params.insert("reason".into(), EndReason::Busy.as_wire().into());
         // The queue can only be full while disconnected, and then no event arrives.
-        let _ = self.submit("calling.end", params, PendingKind::Internal, now);
-        self.events.push_back(Event::CallDeclined {
+        let _ = self.submit("calling.pass", params, PendingKind::Internal, now);
+        self.events.push_back(Event::CallPassed {
             call_id: info.call_id.clone(),
             limit,
         });
     }
 
     fn on_call_state(&mut self, data: &Value) {
+        // Without a state there is nothing to record: keeping the call as it was is safer
+        // than calling it `created` again.
+        if !data.get("call_state").is_some_and(Value::is_string) {
+            self.invalid_event("calling.call.state", "no call_state");
+            return;
+        }
         let end_reason = || {
             data.get("end_reason")
                 .and_then(Value::as_str)
@@ -363,7 +414,7 @@ impl Engine {
             });
             return;
         }
-        let Some(info) = CallInfo::from_wire(data) else {
+        let Some(info) = call_from_wire(data) else {
             self.invalid_event("calling.call.state", "no call_id or node_id");
             return;
         };
@@ -374,7 +425,7 @@ impl Engine {
             .as_ref()
             .is_some_and(|t| self.dials.contains_key(t));
         if !dialled {
-            if !state.is_ended() {
+            if !state.is_ended() && !self.ended_set.contains(&call_id) {
                 self.protocol_error(ProtocolError::UnknownCall {
                     event_type: "calling.call.state".into(),
                     call_id,
@@ -411,13 +462,13 @@ impl Engine {
             .get("dial_state")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let Some(request_id) = self.dials.get(&tag).cloned() else {
+        if !self.dials.contains_key(&tag) {
             self.invalid_event("calling.call.dial", "unknown tag");
             return;
-        };
+        }
         let result = match dial_state {
             "answered" => {
-                let Some(mut info) = data.get("call").and_then(CallInfo::from_wire) else {
+                let Some(mut info) = data.get("call").and_then(call_from_wire) else {
                     self.invalid_event("calling.call.dial", "answered without call");
                     return;
                 };
@@ -436,12 +487,56 @@ impl Engine {
             "failed" => Err(DialError::Failed),
             _ => return, // `dialing`: nothing to do yet.
         };
-        self.dials.remove(&tag);
+        self.complete_dial(&tag, result);
+    }
+
+    /// Completes a dial once: removes it, its deadline and its request if still pending
+    /// (whose own completion would say the same thing again).
+    fn complete_dial(&mut self, tag: &DialTag, result: Result<CallInfo, DialError>) {
+        let Some(dial) = self.dials.remove(tag) else {
+            return;
+        };
+        self.dial_deadlines.remove(&(dial.deadline, tag.clone()));
+        self.take_pending(&dial.request_id);
         self.events.push_back(Event::DialCompleted {
-            request_id,
-            tag,
+            request_id: dial.request_id,
+            tag: tag.clone(),
             result,
         });
+    }
+
+    /// Dials with no answer by their deadline complete as timed out; a call already
+    /// announced under the tag is cancelled, since nobody will control it.
+    pub(super) fn expire_dials(&mut self, now: Instant) {
+        while let Some((at, tag)) = self.dial_deadlines.first().cloned() {
+            if at > now {
+                break;
+            }
+            log::warning!(tag = %tag, "dial timed out");
+            let ringing: Vec<CallId> = self
+                .calls
+                .iter()
+                .filter(|(_, call)| call.info.tag.as_ref() == Some(&tag))
+                .map(|(id, _)| id.clone())
+                .collect();
+            for call_id in ringing {
+                let mut params = Map::new();
+                params.insert("reason".into(), EndReason::Cancel.as_wire().into());
+                let kind = PendingKind::Internal;
+                let _ = self.call_request_with(&call_id, "calling.end", params, kind, now);
+            }
+            self.complete_dial(&tag, Err(DialError::TimedOut));
+            // Normally gone already; removing it again keeps the loop finite regardless.
+            self.dial_deadlines.remove(&(at, tag));
+        }
+    }
+
+    /// The session closed: every dial completes as closed.
+    pub(super) fn close_all_dials(&mut self) {
+        let tags: Vec<DialTag> = self.dials.keys().cloned().collect();
+        for tag in tags {
+            self.complete_dial(&tag, Err(DialError::Closed));
+        }
     }
 
     fn on_action_event(&mut self, event_type: &str, kind: ActionKind, data: Value) {
@@ -450,9 +545,11 @@ impl Engine {
             self.invalid_event(event_type, "no call_id or control_id");
             return;
         };
-        let state = text("state")
-            .or_else(|| text(&format!("{}_state", kind.name())))
-            .unwrap_or_default();
+        let state = ActionState::from_wire(
+            &text("state")
+                .or_else(|| text(&format!("{}_state", kind.name())))
+                .unwrap_or_default(),
+        );
         let (call_id, control_id) = (CallId::new(call_id), ControlId::new(control_id));
         let Some(action) = self
             .calls
@@ -469,14 +566,21 @@ impl Engine {
             self.invalid_event(event_type, "control id belongs to another kind of action");
             return;
         }
-        if kind.is_terminal(&state) {
+        if kind.is_terminal(state.as_wire()) {
             let outcome = if action.stop_requested {
                 ActionOutcome::Stopped { event: data }
             } else {
-                ActionOutcome::Finished { state, event: data }
+                ActionOutcome::from_terminal(&kind, action.started, state, data)
             };
             self.finish_action(&call_id, &control_id, outcome);
         } else {
+            if let Some(action) = self
+                .calls
+                .get_mut(&call_id)
+                .and_then(|call| call.actions.get_mut(&control_id))
+            {
+                action.started = true;
+            }
             self.events.push_back(Event::ActionState {
                 call_id,
                 control_id,
@@ -514,6 +618,7 @@ impl Engine {
         let Some(call) = self.calls.remove(call_id) else {
             return;
         };
+        self.remember_ended(call_id);
         for (control_id, action) in call.actions {
             self.events.push_back(Event::ActionFinished {
                 call_id: call_id.clone(),
@@ -526,7 +631,7 @@ impl Engine {
 
     /// The server says the call no longer exists (404/410): it is over.
     pub(super) fn call_gone(&mut self, call_id: &CallId, error: &RequestError) {
-        let RequestError::Failed { code, .. } = error else {
+        let RequestError::CallGone { code, .. } = error else {
             return;
         };
         if !self.calls.contains_key(call_id) {
@@ -543,14 +648,24 @@ impl Engine {
     /// ends as gone (`410`) and its actions with it.
     pub(super) fn forget_calls_of_old_session(&mut self) {
         let ids: Vec<CallId> = self.calls.keys().cloned().collect();
-        let gone = RequestError::Failed {
+        let gone = RequestError::CallGone {
             code: "410".into(),
             message: "the session that owned the call was not resumed".into(),
         };
         for call_id in ids {
             self.call_gone(&call_id, &gone);
         }
-        self.dials.clear();
+        // Dials the old session accepted will never announce their call. A dial still
+        // waiting in the queue goes out on the new session and stays.
+        let lost: Vec<DialTag> = self
+            .dials
+            .iter()
+            .filter(|(_, dial)| !self.queue.contains(&dial.request_id))
+            .map(|(tag, _)| tag.clone())
+            .collect();
+        for tag in lost {
+            self.complete_dial(&tag, Err(DialError::SessionLost));
+        }
     }
 
     /// The session closed: every action finishes and every call is forgotten.
@@ -559,6 +674,12 @@ impl Engine {
         for call_id in ids {
             self.end_call(&call_id, ActionOutcome::SessionClosed);
         }
-        self.dials.clear();
     }
+}
+
+/// Reads a call, refusing an empty `call_id` or `node_id`: such a call could never be
+/// commanded, and tracking it would let every later empty id match it.
+fn call_from_wire(data: &Value) -> Option<CallInfo> {
+    CallInfo::from_wire(data)
+        .filter(|info| !info.call_id.as_str().is_empty() && !info.node_id.as_str().is_empty())
 }

@@ -8,6 +8,7 @@
 
 mod backoff;
 mod calls;
+mod log;
 mod requests;
 mod session;
 
@@ -23,7 +24,18 @@ pub use calls::{ActionStart, DialPlan};
 use requests::Pending;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// Ended call ids remembered, as the service does, so a late command learns the call is gone.
+const RECENTLY_ENDED: usize = 10_000;
+
+/// `now + d`, saturating instead of overflowing: a clock far in the future never fires,
+/// which is what an absurd time-out means.
+pub(crate) fn later(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d)
+        .or_else(|| now.checked_add(crate::config::LONGEST_DURATION))
+        .unwrap_or(now)
+}
 
 /// Where the session is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +48,9 @@ enum SessionState {
     Authenticating,
     /// Authenticated: requests flow.
     Ready,
+    /// The server said `signalwire.disconnect`: new requests wait in the queue while the
+    /// socket is read until the server closes it, or until `close_at` when it never does.
+    Draining { close_at: Instant },
     /// Waiting to reconnect.
     Backoff { until: Instant },
     /// Over for good.
@@ -47,6 +62,15 @@ enum SessionState {
 struct ActionEntry {
     kind: ActionKind,
     stop_requested: bool,
+    /// Whether a non-terminal state (a stream's `streaming`) was seen.
+    started: bool,
+}
+
+/// One dial waiting for its call.
+#[derive(Debug, Clone)]
+struct DialEntry {
+    request_id: RequestId,
+    deadline: Instant,
 }
 
 /// One active call and its actions.
@@ -82,15 +106,22 @@ pub struct Engine {
     identity: Option<String>,
     authorization_state: Option<String>,
     auth_failures: u32,
+    /// Whether any session was ever authenticated: rejections are final only before that.
+    had_session: bool,
+    /// When the current session became ready; a session that lasted resets the backoff.
+    ready_since: Option<Instant>,
     backoff: Backoff,
-    reconnect_at_once: bool,
     next_ping: Option<Instant>,
     missed_pings: u32,
     pending: BTreeMap<RequestId, Pending>,
     deadlines: BTreeSet<(Instant, RequestId)>,
     queue: VecDeque<RequestId>,
     calls: BTreeMap<CallId, CallEntry>,
-    dials: BTreeMap<DialTag, RequestId>,
+    dials: BTreeMap<DialTag, DialEntry>,
+    dial_deadlines: BTreeSet<(Instant, DialTag)>,
+    /// Calls seen ending, so that a late command on one is `CallGone`, not `UnknownCall`.
+    ended: VecDeque<CallId>,
+    ended_set: BTreeSet<CallId>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
 }
@@ -113,7 +144,10 @@ impl fmt::Debug for Engine {
 
 impl Engine {
     /// A new engine; nothing happens until [`Engine::connect`].
+    ///
+    /// Never panics: values [`EngineConfig::validate`] would refuse are brought into range.
     pub fn new(config: EngineConfig) -> Self {
+        let config = config.clamped();
         Self {
             rng: IdGenerator::new(config.seed),
             backoff: Backoff::new(config.backoff),
@@ -123,7 +157,8 @@ impl Engine {
             identity: None,
             authorization_state: None,
             auth_failures: 0,
-            reconnect_at_once: false,
+            had_session: false,
+            ready_since: None,
             next_ping: None,
             missed_pings: 0,
             pending: BTreeMap::new(),
@@ -131,6 +166,9 @@ impl Engine {
             queue: VecDeque::new(),
             calls: BTreeMap::new(),
             dials: BTreeMap::new(),
+            dial_deadlines: BTreeSet::new(),
+            ended: VecDeque::new(),
+            ended_set: BTreeSet::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         }
@@ -193,7 +231,7 @@ impl Engine {
             pending_requests: self.pending.len(),
             queued_requests: self.queue.len(),
             dials: self.dials.len(),
-            deadlines: self.deadlines.len(),
+            deadlines: self.deadlines.len() + self.dial_deadlines.len(),
         }
     }
 
@@ -203,9 +241,10 @@ impl Engine {
     pub fn handle_frame(&mut self, text: &str, now: Instant) {
         if !matches!(
             self.state,
-            SessionState::Authenticating | SessionState::Ready
+            SessionState::Authenticating | SessionState::Ready | SessionState::Draining { .. }
         ) {
             // A frame from a socket the engine already gave up on.
+            log::debug!(size = text.len(), "frame dropped: no session socket");
             return;
         }
         if text.len() > self.config.max_frame_size {
@@ -233,7 +272,14 @@ impl Engine {
                 self.start_connecting();
             }
         }
+        if let SessionState::Draining { close_at } = self.state {
+            if now >= close_at {
+                log::info!("the server did not close the socket after disconnect: closing it");
+                self.lose_connection(now, true);
+            }
+        }
         self.expire_requests(now);
+        self.expire_dials(now);
         if self.state == SessionState::Ready && self.next_ping.is_some_and(|at| now >= at) {
             self.ping(now);
         }
@@ -253,8 +299,9 @@ impl Engine {
 
     /// When [`Engine::handle_timeout`] should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let backoff = match self.state {
+        let session = match self.state {
             SessionState::Backoff { until } => Some(until),
+            SessionState::Draining { close_at } => Some(close_at),
             _ => None,
         };
         let ping = if self.state == SessionState::Ready {
@@ -263,10 +310,12 @@ impl Engine {
             None
         };
         let request = self.deadlines.first().map(|(at, _)| *at);
-        [backoff, ping, request].into_iter().flatten().min()
+        let dial = self.dial_deadlines.first().map(|(at, _)| *at);
+        [session, ping, request, dial].into_iter().flatten().min()
     }
 
     fn protocol_error(&mut self, error: ProtocolError) {
+        log::warning!(%error, "server input refused");
         self.events.push_back(Event::Protocol(error));
     }
 

@@ -1,7 +1,7 @@
 //! Requests in flight: ids, deadlines, the queue for requests made while disconnected, and
 //! the routing of responses to whoever asked.
 
-use super::{Engine, SessionState};
+use super::{later, log, Engine, SessionState};
 use crate::action::ActionOutcome;
 use crate::error::{CommandError, ProtocolError, RequestError};
 use crate::event::{DialError, Event, Transmit};
@@ -17,7 +17,7 @@ pub(super) enum PendingKind {
     Connect { resuming: bool },
     /// Our `signalwire.ping`.
     Ping,
-    /// Sent by the engine itself (e.g. declining a call over the cap); no event.
+    /// Sent by the engine itself (e.g. passing a call over the cap); no event.
     Internal,
     /// A user request on no particular call.
     User,
@@ -60,7 +60,7 @@ impl Engine {
             });
         }
         let id = RequestId::new(self.new_id());
-        let deadline = now + self.config.request_timeout;
+        let deadline = later(now, self.config.request_timeout);
         let pending = Pending {
             method: method.to_owned(),
             frame: frame::request(id.as_str(), method, &params),
@@ -106,7 +106,7 @@ impl Engine {
         id
     }
 
-    fn take_pending(&mut self, id: &RequestId) -> Option<Pending> {
+    pub(super) fn take_pending(&mut self, id: &RequestId) -> Option<Pending> {
         let pending = self.pending.remove(id)?;
         if let Some(at) = pending.deadline {
             self.deadlines.remove(&(at, id.clone()));
@@ -165,6 +165,7 @@ impl Engine {
                 continue;
             };
             half_open |= pending.sent;
+            log::warning!(method = %pending.method, sent = pending.sent, "request timed out");
             let error = RequestError::Timeout {
                 method: pending.method.clone(),
             };
@@ -173,9 +174,10 @@ impl Engine {
         if half_open
             && matches!(
                 self.state,
-                SessionState::Ready | SessionState::Authenticating
+                SessionState::Ready | SessionState::Authenticating | SessionState::Draining { .. }
             )
         {
+            log::warning!("a sent request timed out: taking the socket as half-open");
             self.lose_connection(now, true);
         }
     }
@@ -223,7 +225,9 @@ impl Engine {
         match &pending.kind {
             PendingKind::Connect { .. } | PendingKind::Ping | PendingKind::Internal => return,
             PendingKind::Dial(tag) => {
-                self.dials.remove(tag);
+                if let Some(dial) = self.dials.remove(tag) {
+                    self.dial_deadlines.remove(&(dial.deadline, tag.clone()));
+                }
                 self.events.push_back(Event::DialCompleted {
                     request_id: id,
                     tag: tag.clone(),
@@ -240,16 +244,14 @@ impl Engine {
             PendingKind::ActionStop(call_id, control_id) => {
                 // A 404 here may only mean the action ended while the stop was in flight
                 // ("control id does not exist"): the action is over, the call is not.
-                if let RequestError::Failed { code, .. } = &error {
-                    if error.is_call_gone() {
-                        let outcome = ActionOutcome::CallGone { code: code.clone() };
-                        self.finish_action(call_id, control_id, outcome);
-                    }
+                if let RequestError::CallGone { code, .. } = &error {
+                    let outcome = ActionOutcome::CallGone { code: code.clone() };
+                    self.finish_action(call_id, control_id, outcome);
                 }
             }
             PendingKind::ActionStart(call_id, control_id) => {
                 let outcome = match &error {
-                    RequestError::Failed { code, .. } if error.is_call_gone() => {
+                    RequestError::CallGone { code, .. } => {
                         ActionOutcome::CallGone { code: code.clone() }
                     }
                     other => ActionOutcome::Failed(other.clone()),
@@ -267,7 +269,8 @@ impl Engine {
     }
 }
 
-/// A result with a non-2xx `code` is a failure; a result without `code` is a success.
+/// A result with a non-2xx `code` is a failure (404/410: the call is gone); a result without
+/// `code` is a success.
 fn check_code(result: Value) -> Result<Value, RequestError> {
     let code = match result.get("code") {
         Some(Value::String(code)) => code.clone(),
@@ -282,6 +285,9 @@ fn check_code(result: Value) -> Result<Value, RequestError> {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
+    if code == "404" || code == "410" {
+        return Err(RequestError::CallGone { code, message });
+    }
     Err(RequestError::Failed { code, message })
 }
 

@@ -2,13 +2,13 @@
 //! and the final close.
 
 use super::requests::PendingKind;
-use super::{Engine, SessionState};
+use super::{later, log, Engine, SessionState};
 use crate::error::{CommandError, ProtocolError, SessionError};
 use crate::event::{Event, Transmit};
 use crate::frame;
 use crate::ids::RequestId;
 use serde_json::{json, Map, Value};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 impl Engine {
     /// Starts the session: emits `Transmit::Connect`. Later calls do nothing.
@@ -19,6 +19,10 @@ impl Engine {
     }
 
     pub(super) fn start_connecting(&mut self) {
+        log::info!(
+            resume = self.protocol.is_some(),
+            "connecting (signalwire.connect follows once the socket is open)"
+        );
         self.state = SessionState::Connecting;
         self.transmits.push_back(Transmit::Connect);
     }
@@ -47,7 +51,7 @@ impl Engine {
         if let Some(state) = &self.authorization_state {
             params.insert("authorization_state".into(), state.clone().into());
         }
-        let deadline = now + self.config.request_timeout;
+        let deadline = later(now, self.config.request_timeout);
         self.send_now(
             "signalwire.connect",
             params,
@@ -60,7 +64,10 @@ impl Engine {
     pub fn handle_disconnected(&mut self, now: Instant) {
         if matches!(
             self.state,
-            SessionState::Connecting | SessionState::Authenticating | SessionState::Ready
+            SessionState::Connecting
+                | SessionState::Authenticating
+                | SessionState::Ready
+                | SessionState::Draining { .. }
         ) {
             self.lose_connection(now, false);
         }
@@ -148,11 +155,16 @@ impl Engine {
                     .get("identity")
                     .and_then(Value::as_str)
                     .map(str::to_owned);
+                log::info!(resumed, "authenticated");
                 self.auth_failures = 0;
-                self.backoff.reset();
+                self.had_session = true;
+                // The backoff is reset only once the session has lasted (see
+                // `lose_connection`): a server that drops every session at once must not
+                // be hammered once a second.
+                self.ready_since = Some(now);
                 self.missed_pings = 0;
                 self.state = SessionState::Ready;
-                self.next_ping = Some(now + self.config.ping_interval);
+                self.next_ping = Some(later(now, self.config.ping_interval));
                 self.flush_queue();
                 self.events.push_back(Event::Ready {
                     protocol: self.protocol.clone().unwrap_or_default(),
@@ -160,13 +172,27 @@ impl Engine {
                 });
             }
             Err((code, message)) => {
-                self.auth_failures += 1;
+                self.auth_failures = self.auth_failures.saturating_add(1);
+                log::warning!(
+                    code,
+                    %message,
+                    attempts = self.auth_failures,
+                    resuming,
+                    "authentication rejected"
+                );
                 self.events.push_back(Event::AuthRejected {
                     code,
                     message: message.clone(),
                     attempts: self.auth_failures,
                 });
-                if self.auth_failures >= self.config.max_auth_failures {
+                if resuming {
+                    // The server may have refused the resume only: try a fresh session next.
+                    self.protocol = None;
+                    self.authorization_state = None;
+                }
+                // Rejections are final only for a client that never had a session: after
+                // one, the cause is more likely the service than the credentials.
+                if !self.had_session && self.auth_failures >= self.config.max_auth_failures {
                     self.close(SessionError::AuthRejected {
                         attempts: self.auth_failures,
                         message,
@@ -185,10 +211,9 @@ impl Engine {
             return;
         }
         self.missed_pings += 1;
-        let mut params = Map::new();
-        params.insert("timestamp".into(), json!(0));
-        self.send_now("signalwire.ping", params, PendingKind::Ping, None);
-        self.next_ping = Some(now + self.config.ping_interval);
+        // Both SDKs send empty params.
+        self.send_now("signalwire.ping", Map::new(), PendingKind::Ping, None);
+        self.next_ping = Some(later(now, self.config.ping_interval));
     }
 
     /// Drops the current socket (emitting `Close` when we are the one closing) and
@@ -202,12 +227,22 @@ impl Engine {
         self.fail_sent_requests();
         self.missed_pings = 0;
         self.next_ping = None;
-        let delay = if std::mem::take(&mut self.reconnect_at_once) {
-            Duration::ZERO
-        } else {
-            self.backoff.next_delay(&mut self.rng)
+        // A session that lasted a ping interval was healthy: start the backoff over.
+        if let Some(since) = self.ready_since.take() {
+            if now.saturating_duration_since(since) >= self.config.ping_interval {
+                self.backoff.reset();
+            }
+        }
+        let delay = self.backoff.next_delay(&mut self.rng);
+        log::info!(
+            delay_ms = delay.as_millis() as u64,
+            resume = self.protocol.is_some(),
+            closed_by_us = close,
+            "disconnected; reconnecting after the delay"
+        );
+        self.state = SessionState::Backoff {
+            until: later(now, delay),
         };
-        self.state = SessionState::Backoff { until: now + delay };
         self.events.push_back(Event::Disconnected {
             reconnect_in: delay,
         });
@@ -220,21 +255,27 @@ impl Engine {
         }
         if matches!(
             self.state,
-            SessionState::Connecting | SessionState::Authenticating | SessionState::Ready
+            SessionState::Connecting
+                | SessionState::Authenticating
+                | SessionState::Ready
+                | SessionState::Draining { .. }
         ) {
             self.transmits.push_back(Transmit::Close);
         }
+        log::info!(%reason, "session closed");
         self.state = SessionState::Closed;
         self.next_ping = None;
-        // Actions first, so an action whose start is in flight ends as `SessionClosed`.
+        // Actions first, so an action whose start is in flight ends as `SessionClosed`;
+        // dials next, so each completes once with its own reason.
         self.close_all_calls();
+        self.close_all_dials();
         self.fail_all_requests();
         self.events.push_back(Event::Closed(reason));
     }
 
     pub(super) fn handle_server_request(
         &mut self,
-        id: Option<String>,
+        id: Option<Value>,
         method: &str,
         params: Value,
         now: Instant,
@@ -248,6 +289,7 @@ impl Engine {
             let reply = if known {
                 frame::ack(id)
             } else {
+                log::debug!(method, "unknown server method answered with -32601");
                 frame::error_reply(id, -32601, "Method not found")
             };
             self.transmits.push_back(Transmit::Send(reply));
@@ -255,15 +297,35 @@ impl Engine {
         match method {
             "signalwire.event" => self.handle_event(params, now),
             "signalwire.ping" => {}
-            "signalwire.disconnect" => {
-                if params.get("restart").and_then(Value::as_bool) == Some(true) {
-                    self.protocol = None;
-                    self.authorization_state = None;
-                }
-                self.reconnect_at_once = true;
-                self.lose_connection(now, true);
-            }
+            "signalwire.disconnect" => self.server_disconnect(&params, now),
             other => self.protocol_error(ProtocolError::UnknownMethod(other.to_owned())),
+        }
+    }
+
+    /// `signalwire.disconnect`: keep reading (answers to what is in flight still arrive) but
+    /// send nothing new until the server closes the socket; then reconnect with the usual
+    /// jittered backoff, so that a rolling deploy does not reconnect every client at once.
+    fn server_disconnect(&mut self, params: &Value, now: Instant) {
+        let restart = params.get("restart").and_then(Value::as_bool) == Some(true);
+        if restart {
+            self.protocol = None;
+            self.authorization_state = None;
+        }
+        match self.state {
+            SessionState::Ready => {
+                log::info!(
+                    restart,
+                    "server asked to disconnect: draining until it closes"
+                );
+                self.next_ping = None;
+                self.state = SessionState::Draining {
+                    close_at: later(now, self.config.disconnect_grace),
+                };
+            }
+            // Already draining: a repeat changes nothing, least of all the deadline.
+            SessionState::Draining { .. } => {}
+            // Not authenticated yet: there is nothing to drain.
+            _ => self.lose_connection(now, true),
         }
     }
 

@@ -42,26 +42,53 @@ impl FakeRelay {
             node_id: NodeId::new(self.new_id()),
             session: protocol.clone(),
             tag: Some(self.new_id()),
+            context: Some(context.to_owned()),
             direction: "inbound",
             device: json!({"type": "phone", "params": {"from_number": from, "to_number": to}}),
             state: "ringing".into(),
             segment_id: self.new_id(),
             actions: BTreeMap::new(),
         };
+        self.calls.insert(call_id.clone(), call);
+        self.send_offer(&call_id, &protocol, now);
+        Some(call_id)
+    }
+
+    /// `calling.call.receive` for a call, to the session that now owns it.
+    fn send_offer(&mut self, call_id: &CallId, protocol: &str, now: Instant) {
+        let Some(call) = self.calls.get(call_id) else {
+            return;
+        };
         let params = json!({
             "call_id": call_id.as_str(),
             "node_id": call.node_id.as_str(),
-            "context": context,
+            "context": call.context,
             "tag": call.tag,
-            "call_state": "ringing",
-            "direction": "inbound",
+            "call_state": call.state,
+            "direction": call.direction,
             "device": call.device,
             "segment_id": call.segment_id,
             "project_id": self.config.project_id,
         });
-        self.calls.insert(call_id.clone(), call);
-        self.emit_event(&protocol, "calling.call.receive", params, now);
-        Some(call_id)
+        self.emit_event(protocol, "calling.call.receive", params, now);
+    }
+
+    /// `calling.pass`: the session gives the offer up. It goes to another connected session
+    /// receiving its context, or, with none, stays ringing with no owner.
+    fn pass_call(&mut self, call_id: &CallId, passer: &str, now: Instant) {
+        let context = self.calls.get(call_id).and_then(|c| c.context.clone());
+        let next = context.and_then(|context| {
+            self.sessions
+                .iter()
+                .find(|(p, s)| *p != passer && s.conn.is_some() && s.contexts.contains(&context))
+                .map(|(p, _)| p.clone())
+        });
+        if let Some(call) = self.calls.get_mut(call_id) {
+            call.session = next.clone().unwrap_or_default();
+        }
+        if let Some(protocol) = next {
+            self.send_offer(call_id, &protocol, now);
+        }
     }
 
     /// The far end hangs up: `ending`, then `ended` with `reason`. Open actions stop (their
@@ -114,6 +141,7 @@ impl FakeRelay {
             node_id: NodeId::new(self.new_id()),
             session: protocol.to_owned(),
             tag: Some(tag.clone()),
+            context: None,
             direction: "outbound",
             device,
             state: "created".into(),
@@ -175,6 +203,10 @@ impl FakeRelay {
                 if matches!(self.call_state(&call_id), Some("created" | "ringing")) {
                     self.set_state(&call_id, "answered", None, now);
                 }
+            }
+            "calling.pass" => {
+                self.reply_code(conn, id, "200", "Call passed", now);
+                self.pass_call(&call_id, protocol, now);
             }
             "calling.end" => {
                 let reason = params

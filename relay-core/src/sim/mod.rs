@@ -14,6 +14,9 @@
 //!   missing or invalid params, `404` for an unknown call or control id, `409` for a call owned
 //!   by another session or a control id already active on the call, `410` for a call that
 //!   ended recently (the last 10,000 ended ids are remembered).
+//! - `calling.pass` on an offer gets `200`; the call goes to another connected session
+//!   receiving its context (as a new `calling.call.receive`) or stays ringing with no owner,
+//!   and commands from the session that passed it get `409`.
 //! - Dialling [`NO_ANSWER_NUMBER`] fails with `noAnswer`, [`BUSY_NUMBER`] with `busy`; every
 //!   other number answers at once.
 //! - A `calling.end` from the client finishes each open action with its own `finished` event

@@ -49,6 +49,8 @@ pub(super) struct Call {
     /// The owning session's protocol.
     pub(super) session: String,
     pub(super) tag: Option<String>,
+    /// The context an inbound call was offered on, for handing it on after a pass.
+    pub(super) context: Option<String>,
     pub(super) direction: &'static str,
     pub(super) device: Value,
     pub(super) state: String,

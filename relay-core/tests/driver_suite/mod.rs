@@ -681,10 +681,12 @@ pub async fn refused_stream_url_finishes_the_stream(rt: Arc<dyn ServerRuntime>) 
     let outcome = within(&rt, 10, "the refused stream to end", stream.wait())
         .await
         .unwrap();
+    // It never reached `streaming`: a failure, not a success.
     assert!(
-        matches!(outcome, ActionOutcome::Finished { .. }),
+        matches!(outcome, ActionOutcome::Unsuccessful { .. }),
         "{outcome:?}"
     );
+    assert!(!outcome.is_success());
     client.shutdown();
 }
 
