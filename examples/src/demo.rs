@@ -142,8 +142,10 @@ pub async fn run_offline(
 ) -> Result<DemoReport, DemoError> {
     let began = Instant::now();
     let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
-    let mut receiver =
-        StreamReceiver::bind(runtime.as_ref(), loopback, None, Some(STREAM_TOKEN.into())).await?;
+    let mut receiver = StreamReceiver::builder()
+        .bearer_token(STREAM_TOKEN)
+        .bind(runtime.clone(), loopback)
+        .await?;
     let duration_ms = options.seconds * 1000;
     let sim = SimServerBuilder::new(SimConfig::new().credentials(PROJECT, TOKEN))
         .audio(AudioSource::TestSignal { duration_ms })

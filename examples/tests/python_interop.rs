@@ -42,14 +42,11 @@ async fn interop() {
         .start(rt.clone())
         .await
         .unwrap();
-    let mut receiver = StreamReceiver::bind(
-        rt.as_ref(),
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        None,
-        Some("interop-secret".into()),
-    )
-    .await
-    .unwrap();
+    let mut receiver = StreamReceiver::builder()
+        .bearer_token("interop-secret")
+        .bind(rt.clone(), SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
 
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -26,10 +26,8 @@ fn blocking_client_answers_streams_stops_and_hangs_up() {
         Pacing::RealTime,
     ));
     let mut receiver = smol::block_on(StreamReceiver::bind(
-        rt.as_ref(),
+        rt.clone(),
         SocketAddr::from(([127, 0, 0, 1], 0)),
-        None,
-        None,
     ))
     .expect("receiver");
     let url = receiver.url().expect("url");
@@ -73,10 +71,8 @@ fn blocking_call_and_stream_have_the_async_accessors_and_controls() {
         Pacing::RealTime,
     ));
     let mut receiver = smol::block_on(StreamReceiver::bind(
-        rt.as_ref(),
+        rt.clone(),
         SocketAddr::from(([127, 0, 0, 1], 0)),
-        None,
-        None,
     ))
     .expect("receiver");
     let url = receiver.url().expect("url");

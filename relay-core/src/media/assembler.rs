@@ -1,5 +1,6 @@
 //! Puts a stream's audio together: each `media` chunk is decoded and placed on its track's
-//! timeline by `timestamp` (not by arrival), and holes are reported as gaps.
+//! timeline by `timestamp` (not by arrival), and holes are reported as gaps. Holes live in an
+//! ordered map, so each chunk costs O(log holes + holes it fills), never a scan of them all.
 
 use super::encoding::MediaFormat;
 use super::message::{MediaChunk, MediaTrack};
@@ -28,6 +29,18 @@ pub enum AssembleError {
         /// The limit.
         max_ms: u64,
     },
+    /// The chunk starts further past the track's end than the forward-gap bound allows: it
+    /// would make the assembler allocate that much silence at once.
+    GapTooLong {
+        /// The track.
+        track: MediaTrack,
+        /// Where the track ended, in ms.
+        end_ms: u64,
+        /// The chunk's timestamp.
+        timestamp_ms: u64,
+        /// The bound.
+        max_gap_ms: u64,
+    },
     /// The format's rate or channel count is out of range (the rate must be 1 Hz to
     /// [`MAX_SAMPLE_RATE`], the channels 1 to [`MAX_CHANNELS`]), so no sane timeline exists.
     UnsupportedFormat {
@@ -42,6 +55,8 @@ pub enum AssembleError {
 pub const MAX_SAMPLE_RATE: u32 = 192_000;
 /// The most channels the assembler accepts.
 pub const MAX_CHANNELS: u16 = 8;
+/// The default bound on the silence one chunk may open before itself.
+pub const DEFAULT_MAX_GAP_MS: u64 = 30_000;
 
 impl fmt::Display for AssembleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -52,6 +67,16 @@ impl fmt::Display for AssembleError {
             } => write!(
                 f,
                 "timestamp {timestamp_ms} ms is past the {max_ms} ms limit"
+            ),
+            AssembleError::GapTooLong {
+                track,
+                end_ms,
+                timestamp_ms,
+                max_gap_ms,
+            } => write!(
+                f,
+                "{} chunk at {timestamp_ms} ms leaves a gap after {end_ms} ms longer than {max_gap_ms} ms",
+                track.as_wire()
             ),
             AssembleError::UnsupportedFormat {
                 sample_rate,
@@ -69,45 +94,52 @@ impl std::error::Error for AssembleError {}
 #[derive(Debug, Default, Clone)]
 struct Timeline {
     samples: Vec<i16>,
-    /// Holes as half-open sample ranges, kept sorted and disjoint.
-    holes: Vec<(usize, usize)>,
+    /// Holes as half-open sample ranges `start -> stop`, disjoint.
+    holes: BTreeMap<usize, usize>,
     chunks: u64,
+    /// Holes visited while placing chunks: the work the complexity test bounds.
+    hole_visits: u64,
 }
 
 impl Timeline {
-    /// Writes `pcm` at `offset`; returns whether the holes changed.
-    fn place(&mut self, offset: usize, pcm: &[i16]) -> bool {
+    /// Writes `pcm` at `offset`.
+    fn place(&mut self, offset: usize, pcm: &[i16]) {
         let end = offset + pcm.len();
-        let mut holes_changed = false;
-        if offset > self.samples.len() {
-            self.holes.push((self.samples.len(), offset));
-            holes_changed = true;
-        }
-        if end > self.samples.len() {
+        let old_len = self.samples.len();
+        if end > old_len {
             self.samples.resize(end, 0);
         }
         self.samples[offset..end].copy_from_slice(pcm);
         self.chunks += 1;
-        // A late chunk fills (part of) an earlier hole; the common in-order case touches none.
-        let overlaps = |&(start, stop): &(usize, usize)| start < end && stop > offset;
-        if pcm.is_empty() || !self.holes.iter().any(overlaps) {
-            return holes_changed;
+        if offset > old_len {
+            // Past the end: a new hole, after every other one.
+            self.holes.insert(old_len, offset);
+            self.hole_visits += 1;
+            return;
         }
-        let mut holes = Vec::with_capacity(self.holes.len() + 1);
-        for &(start, stop) in &self.holes {
-            if !overlaps(&(start, stop)) {
-                holes.push((start, stop));
-                continue;
+        if pcm.is_empty() || offset >= old_len {
+            return;
+        }
+        // A late chunk fills (part of) earlier holes: only those starting before `end` and
+        // stopping after `offset`; holes are disjoint, so walk back from `end` until one
+        // stops at or before `offset`.
+        let mut filled = Vec::new();
+        for (&start, &stop) in self.holes.range(..end).rev() {
+            self.hole_visits += 1;
+            if stop <= offset {
+                break;
             }
+            filled.push((start, stop));
+        }
+        for (start, stop) in filled {
+            self.holes.remove(&start);
             if start < offset {
-                holes.push((start, offset));
+                self.holes.insert(start, offset);
             }
             if stop > end {
-                holes.push((end, stop));
+                self.holes.insert(end, stop);
             }
         }
-        self.holes = holes;
-        true
     }
 }
 
@@ -116,13 +148,15 @@ impl Timeline {
 /// Samples are placed at `timestamp_ms × sample_rate / 1000` (times the channel count, for
 /// interleaved audio). A chunk past the current end leaves a gap of silence, recorded as a
 /// [`Gap`]; a chunk over audio already written (late, duplicate, out of order) overwrites it,
-/// and shrinks or removes any gap it fills.
+/// and shrinks or removes any gap it fills. A chunk that would open a gap longer than the
+/// forward-gap bound ([`DEFAULT_MAX_GAP_MS`] unless changed) or pass the length limit is
+/// refused and changes nothing.
 #[derive(Debug, Clone)]
 pub struct StreamAssembler {
     format: MediaFormat,
     max_ms: u64,
+    max_gap_ms: u64,
     tracks: BTreeMap<MediaTrack, Timeline>,
-    gaps: Vec<Gap>,
 }
 
 impl StreamAssembler {
@@ -131,14 +165,20 @@ impl StreamAssembler {
         Self {
             format,
             max_ms: 3600 * 1000,
+            max_gap_ms: DEFAULT_MAX_GAP_MS,
             tracks: BTreeMap::new(),
-            gaps: Vec::new(),
         }
     }
 
     /// Changes the length limit.
     pub fn with_max_ms(mut self, max_ms: u64) -> Self {
         self.max_ms = max_ms;
+        self
+    }
+
+    /// Changes the forward-gap bound: the most silence one chunk may open before itself.
+    pub fn with_max_gap_ms(mut self, max_gap_ms: u64) -> Self {
+        self.max_gap_ms = max_gap_ms;
         self
     }
 
@@ -166,42 +206,48 @@ impl StreamAssembler {
 
     /// Decodes a chunk and places it at its timestamp.
     pub fn push(&mut self, chunk: &MediaChunk) -> Result<(), AssembleError> {
-        let per_second = u128::from(self.samples_per_second()?);
+        // Checked before decoding, so a refused format costs nothing.
+        self.samples_per_second()?;
         let pcm = self.format.encoding.decode(&chunk.payload);
+        self.push_pcm(chunk.track, chunk.timestamp_ms, &pcm)
+    }
+
+    /// Places samples already decoded (so a receiver that also hands them on decodes once).
+    pub fn push_pcm(
+        &mut self,
+        track: MediaTrack,
+        timestamp_ms: u64,
+        pcm: &[i16],
+    ) -> Result<(), AssembleError> {
+        let per_second = u128::from(self.samples_per_second()?);
         let too_long = AssembleError::TooLong {
-            timestamp_ms: chunk.timestamp_ms,
+            timestamp_ms,
             max_ms: self.max_ms,
         };
         // u128: no product of a u64 timestamp and the rate can overflow it.
-        let offset = u128::from(chunk.timestamp_ms) * per_second / 1000;
+        let offset = u128::from(timestamp_ms) * per_second / 1000;
         let limit = u128::from(self.max_ms) * per_second / 1000;
         if offset + pcm.len() as u128 > limit {
             return Err(too_long);
         }
         let offset = usize::try_from(offset).map_err(|_| too_long)?;
-        let holes_changed = self
-            .tracks
-            .entry(chunk.track)
-            .or_default()
-            .place(offset, &pcm);
-        if holes_changed {
-            self.gaps = self.collect_gaps(per_second as u64);
+        let current_end = self.tracks.get(&track).map_or(0, |t| t.samples.len());
+        let max_gap = u128::from(self.max_gap_ms) * per_second / 1000;
+        if offset > current_end && (offset - current_end) as u128 > max_gap {
+            return Err(AssembleError::GapTooLong {
+                track,
+                end_ms: (current_end as u128 * 1000 / per_second) as u64,
+                timestamp_ms,
+                max_gap_ms: self.max_gap_ms,
+            });
         }
+        self.tracks.entry(track).or_default().place(offset, pcm);
         Ok(())
     }
 
-    fn collect_gaps(&self, per_second: u64) -> Vec<Gap> {
-        let ms = |samples: usize| (samples as u128 * 1000 / u128::from(per_second)) as u64;
-        self.tracks
-            .iter()
-            .flat_map(|(track, timeline)| {
-                timeline.holes.iter().map(move |&(start, stop)| Gap {
-                    track: *track,
-                    at_ms: ms(start),
-                    missing_ms: ms(stop - start),
-                })
-            })
-            .collect()
+    fn ms(&self, samples: usize) -> u64 {
+        let per_second = self.samples_per_second().unwrap_or(1);
+        (samples as u128 * 1000 / u128::from(per_second)) as u64
     }
 
     /// The tracks that received audio.
@@ -224,13 +270,26 @@ impl StreamAssembler {
 
     /// Length of a track in ms.
     pub fn duration_ms(&self, track: MediaTrack) -> u64 {
-        let per_second = self.samples_per_second().unwrap_or(1);
-        (self.samples(track).len() as u128 * 1000 / u128::from(per_second)) as u64
+        self.ms(self.samples(track).len())
     }
 
-    /// Every hole still open, per track (inbound first) in time order.
-    pub fn gaps(&self) -> &[Gap] {
-        &self.gaps
+    /// How many holes are still open, over all tracks (without building the list).
+    pub fn gap_count(&self) -> usize {
+        self.tracks.values().map(|t| t.holes.len()).sum()
+    }
+
+    /// Every hole still open, per track (inbound first) in time order. Built on each call.
+    pub fn gaps(&self) -> Vec<Gap> {
+        self.tracks
+            .iter()
+            .flat_map(|(track, timeline)| {
+                timeline.holes.iter().map(move |(&start, &stop)| Gap {
+                    track: *track,
+                    at_ms: self.ms(start),
+                    missing_ms: self.ms(stop - start),
+                })
+            })
+            .collect()
     }
 
     /// Both tracks summed (with saturation) into one timeline, for a mono file.
@@ -250,7 +309,6 @@ impl StreamAssembler {
         mix
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,5 +451,65 @@ mod tests {
         far.timestamp_ms = u64::MAX / 2;
         assert!(matches!(a.push(&far), Err(AssembleError::TooLong { .. })));
         assert!(a.samples(MediaTrack::Inbound).is_empty());
+    }
+
+    fn one_ms(timestamp_ms: u64) -> MediaChunk {
+        MediaChunk {
+            track: MediaTrack::Inbound,
+            chunk: 1,
+            timestamp_ms,
+            payload: Bytes::from(Encoding::L16.encode(&[3; 8])),
+        }
+    }
+
+    #[test]
+    fn a_chunk_far_ahead_is_refused_without_allocating() {
+        let mut a = assembler();
+        a.push(&chunk(MediaTrack::Inbound, 1, 1)).unwrap();
+        let mut far = chunk(MediaTrack::Inbound, 2, 1);
+        far.timestamp_ms = 3_599_000;
+        assert_eq!(
+            a.push(&far),
+            Err(AssembleError::GapTooLong {
+                track: MediaTrack::Inbound,
+                end_ms: 20,
+                timestamp_ms: 3_599_000,
+                max_gap_ms: DEFAULT_MAX_GAP_MS,
+            })
+        );
+        assert_eq!(a.samples(MediaTrack::Inbound).len(), 160);
+        // Exactly at the bound is still a gap, not a refusal.
+        let mut a = assembler().with_max_gap_ms(100);
+        let mut edge = chunk(MediaTrack::Inbound, 1, 1);
+        edge.timestamp_ms = 100;
+        a.push(&edge).unwrap();
+        assert_eq!(a.gap_count(), 1);
+        edge.timestamp_ms = 221;
+        assert!(matches!(
+            a.push(&edge),
+            Err(AssembleError::GapTooLong { end_ms: 120, .. })
+        ));
+    }
+
+    /// 200,000 holes opened then filled one by one (last first, the costliest order for a
+    /// list scanned from the front): each chunk visits a bounded number of holes, so the
+    /// whole run is linear in the number of gaps.
+    #[test]
+    fn two_hundred_thousand_holes_cost_linear_work() {
+        const HOLES: u64 = 200_000;
+        let mut a = assembler().with_max_ms(u64::MAX);
+        for n in 0..=HOLES {
+            a.push(&one_ms(2 * n)).unwrap();
+        }
+        assert_eq!(a.gap_count(), HOLES as usize);
+        let opened = a.tracks[&MediaTrack::Inbound].hole_visits;
+        assert_eq!(opened, HOLES, "one visit per hole opened");
+        for n in (0..HOLES).rev() {
+            a.push(&one_ms(2 * n + 1)).unwrap();
+        }
+        assert_eq!(a.gap_count(), 0);
+        let filled = a.tracks[&MediaTrack::Inbound].hole_visits - opened;
+        assert!(filled <= 2 * HOLES, "{filled} visits to fill {HOLES} holes");
+        assert!(a.samples(MediaTrack::Inbound).iter().all(|&s| s == 3));
     }
 }

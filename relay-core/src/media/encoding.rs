@@ -74,6 +74,32 @@ impl Encoding {
     }
 }
 
+/// The sample rates a `calling.stream` connection carries.
+pub const STREAM_SAMPLE_RATES: [u32; 4] = [8000, 16_000, 24_000, 48_000];
+
+/// Why a `start` message's format is not one `calling.stream` sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FormatError {
+    /// Streams are mono; this many channels were claimed.
+    NotMono(u16),
+    /// Not one of [`STREAM_SAMPLE_RATES`].
+    UnsupportedRate(u32),
+}
+
+impl std::fmt::Display for FormatError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FormatError::NotMono(n) => write!(f, "streams are mono, not {n} channels"),
+            FormatError::UnsupportedRate(rate) => {
+                write!(f, "{rate} Hz is not 8, 16, 24 or 48 kHz")
+            }
+        }
+    }
+}
+
+impl std::error::Error for FormatError {}
+
 /// The `mediaFormat` of a `start` message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaFormat {
@@ -113,6 +139,18 @@ impl MediaFormat {
         }
     }
 
+    /// Whether this is a format `calling.stream` sends: mono, at one of
+    /// [`STREAM_SAMPLE_RATES`] (the encoding is already one of the three).
+    pub fn check_stream(&self) -> Result<(), FormatError> {
+        if self.channels != 1 {
+            return Err(FormatError::NotMono(self.channels));
+        }
+        if !STREAM_SAMPLE_RATES.contains(&self.sample_rate) {
+            return Err(FormatError::UnsupportedRate(self.sample_rate));
+        }
+        Ok(())
+    }
+
     /// Samples (per channel) in `ms` milliseconds.
     pub fn samples_for(&self, ms: u32) -> usize {
         (u64::from(self.sample_rate) * u64::from(ms) / 1000) as usize
@@ -142,6 +180,23 @@ mod tests {
         assert_eq!(MediaFormat::pcmu().bytes_for(20), 160);
         assert_eq!(MediaFormat::pcma().bytes_for(20), 160);
         assert_eq!(MediaFormat::l16(16_000).bytes_for(20), 640);
+    }
+
+    #[test]
+    fn only_stream_formats_pass_the_stream_check() {
+        for rate in STREAM_SAMPLE_RATES {
+            assert_eq!(MediaFormat::l16(rate).check_stream(), Ok(()));
+        }
+        assert_eq!(MediaFormat::pcma().check_stream(), Ok(()));
+        assert_eq!(
+            MediaFormat::l16(192_000).check_stream(),
+            Err(FormatError::UnsupportedRate(192_000))
+        );
+        let stereo = MediaFormat {
+            channels: 8,
+            ..MediaFormat::pcmu()
+        };
+        assert_eq!(stereo.check_stream(), Err(FormatError::NotMono(8)));
     }
 
     #[test]

@@ -147,6 +147,18 @@ impl fmt::Display for MessageError {
 
 impl std::error::Error for MessageError {}
 
+/// The most characters of a peer's string an error keeps: errors get logged and shown, and
+/// must not carry a megabyte of the peer's text.
+pub const MAX_ECHO_CHARS: usize = 64;
+
+/// `text`, cut to [`MAX_ECHO_CHARS`] characters with `…` when longer.
+pub fn clip(text: &str) -> String {
+    match text.char_indices().nth(MAX_ECHO_CHARS) {
+        None => text.to_owned(),
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+    }
+}
+
 fn field<'a>(
     object: &'a Map<String, Value>,
     name: &'static str,
@@ -182,8 +194,8 @@ fn object<'a>(
 impl StreamMessage {
     /// Reads one message. Never panics.
     pub fn parse(text: &str) -> Result<Self, MessageError> {
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| MessageError::InvalidJson(e.to_string()))?;
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| MessageError::InvalidJson(clip(&e.to_string())))?;
         let Value::Object(message) = value else {
             return Err(MessageError::InvalidJson("not an object".into()));
         };
@@ -216,7 +228,7 @@ impl StreamMessage {
             "stop" => Ok(StreamMessage::Stop {
                 sequence_number: counter(&message, "sequenceNumber")?,
             }),
-            _ => Err(MessageError::UnknownEvent(event)),
+            _ => Err(MessageError::UnknownEvent(clip(&event))),
         }
     }
 
@@ -354,7 +366,8 @@ fn parse_start(start: &Map<String, Value>) -> Result<StartInfo, MessageError> {
     };
     let format = object(start, "mediaFormat")?;
     let mime = string(format, "encoding")?;
-    let encoding = Encoding::from_mime(&mime).ok_or(MessageError::BadEncoding(mime))?;
+    let encoding =
+        Encoding::from_mime(&mime).ok_or_else(|| MessageError::BadEncoding(clip(&mime)))?;
     let sample_rate = u32::try_from(counter(format, "sampleRate")?)
         .map_err(|_| MessageError::WrongType("sampleRate"))?;
     let channels = match format.get("channels") {
@@ -500,6 +513,25 @@ mod tests {
                 r#"{"event":"stop","sequenceNumber":"9"}"#,
             ]
         );
+    }
+
+    #[test]
+    fn errors_never_echo_a_huge_string_whole() {
+        let name = "x".repeat(500_000);
+        let text = format!(
+            r#"{{"event":"start","sequenceNumber":"1","start":{{"streamSid":"s","callSid":"c","tracks":["inbound"],"mediaFormat":{{"encoding":"{name}","sampleRate":8000}}}}}}"#
+        );
+        let expected = format!("{}…", "x".repeat(MAX_ECHO_CHARS));
+        assert_eq!(
+            StreamMessage::parse(&text),
+            Err(MessageError::BadEncoding(expected.clone()))
+        );
+        let text = format!(r#"{{"event":"{name}"}}"#);
+        assert_eq!(
+            StreamMessage::parse(&text),
+            Err(MessageError::UnknownEvent(expected))
+        );
+        assert_eq!(clip("short"), "short");
     }
 
     #[test]

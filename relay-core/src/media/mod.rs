@@ -10,9 +10,13 @@ mod script;
 mod signal;
 mod wav;
 
-pub use assembler::{AssembleError, Gap, StreamAssembler, MAX_CHANNELS, MAX_SAMPLE_RATE};
-pub use encoding::{Encoding, MediaFormat};
-pub use message::{MediaChunk, MediaTrack, MessageError, StartInfo, StreamMessage};
+pub use assembler::{
+    AssembleError, Gap, StreamAssembler, DEFAULT_MAX_GAP_MS, MAX_CHANNELS, MAX_SAMPLE_RATE,
+};
+pub use encoding::{Encoding, FormatError, MediaFormat, STREAM_SAMPLE_RATES};
+pub use message::{
+    clip, MediaChunk, MediaTrack, MessageError, StartInfo, StreamMessage, MAX_ECHO_CHARS,
+};
 pub use script::MediaScript;
 pub use signal::{test_signal, Packetizer};
 pub use wav::{read_wav, write_wav, Wav, WavError};

@@ -1,10 +1,12 @@
 //! The other end of `calling.stream`: a WebSocket server that receives a call's audio,
-//! checks the bearer token, and hands each stream over as typed messages and decoded PCM.
+//! checks the bearer token, bounds each connection, and hands each stream over as typed
+//! messages and decoded PCM.
 
 mod stream;
 
 pub use crate::server::{tls_server_config, HandshakeInfo, Listener, ServerRuntime, UpgradeError};
 pub use stream::{
-    bearer_matches, IncomingStream, PendingStream, ReceiveError, StreamEvent, StreamReceiver,
-    StreamRecording,
+    bearer_matches, IncomingStream, PendingStream, ReceiveError, ReceiverBuilder, ReceiverStats,
+    StreamEvent, StreamReceiver, StreamRecording, DEFAULT_HANDSHAKE_TIMEOUT,
+    DEFAULT_MAX_BYTES_PER_CONNECTION, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_KEPT_ERRORS,
 };

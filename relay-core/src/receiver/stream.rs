@@ -1,9 +1,11 @@
 //! The other end of `calling.stream`: a WebSocket server that checks the bearer token in
-//! constant time and hands each stream over as typed messages and decoded PCM.
+//! constant time, stays up through accept errors and idle sockets, bounds what each stream
+//! may cost, and hands each chunk over decoded (once) as it arrives.
 
 use crate::driver::ByteStream;
 use crate::media::{
-    MediaFormat, MediaTrack, MessageError, StartInfo, StreamAssembler, StreamMessage,
+    clip, AssembleError, FormatError, MediaFormat, MediaTrack, MessageError, StartInfo,
+    StreamAssembler, StreamMessage, DEFAULT_MAX_GAP_MS,
 };
 use crate::server::{
     upgrade_checked, HandshakeInfo, PendingUpgrade, ServerRuntime, UpgradeError, WsListener,
@@ -11,16 +13,223 @@ use crate::server::{
 use async_tungstenite::tungstenite::Message;
 use async_tungstenite::WebSocketStream;
 use futures_rustls::rustls;
+use futures_util::future::{self, Either};
 use futures_util::StreamExt;
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use subtle::ConstantTimeEq;
+
+/// Default cap on connections open at once (handshaking or streaming).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Default time a connection gets to finish TLS and the WebSocket upgrade.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default bound on the bytes one connection may send: about two hours of both tracks of
+/// 48 kHz L16, far more of G.711.
+pub const DEFAULT_MAX_BYTES_PER_CONNECTION: u64 = 4 << 30;
+/// Default number of bad messages [`IncomingStream::collect`] keeps (the rest are counted).
+pub const DEFAULT_MAX_KEPT_ERRORS: usize = 32;
+
+/// DTMF digits [`IncomingStream::collect`] keeps: far more than any caller types.
+const MAX_KEPT_DIGITS: usize = 4096;
+
+/// Pauses after a failed accept (out of descriptors, memory, …): doubling, reset by success.
+const ACCEPT_PAUSE_MIN: Duration = Duration::from_millis(10);
+const ACCEPT_PAUSE_MAX: Duration = Duration::from_secs(1);
+
+/// What each stream may cost.
+#[derive(Debug, Clone)]
+struct Limits {
+    max_gap_ms: u64,
+    max_audio_ms: u64,
+    max_bytes: u64,
+    assemble: bool,
+    max_kept_errors: usize,
+}
+
+/// Counts shared by the receiver and every connection it accepted.
+#[derive(Debug, Default)]
+struct Counters {
+    active: AtomicUsize,
+    accepted: AtomicU64,
+    refused_over_cap: AtomicU64,
+    handshake_timeouts: AtomicU64,
+    handshake_failures: AtomicU64,
+    accept_errors: AtomicU64,
+}
+
+/// Live counters of a [`StreamReceiver`]; cheap to clone, still valid after `serve` took the
+/// receiver.
+#[derive(Debug, Clone, Default)]
+pub struct ReceiverStats(Arc<Counters>);
+
+impl ReceiverStats {
+    /// Connections open now, from accept until the stream (or its handshake) is dropped.
+    pub fn active(&self) -> usize {
+        self.0.active.load(Ordering::SeqCst)
+    }
+    /// Connections taken under the cap.
+    pub fn accepted(&self) -> u64 {
+        self.0.accepted.load(Ordering::SeqCst)
+    }
+    /// Connections closed at once because the cap was reached.
+    pub fn refused_over_cap(&self) -> u64 {
+        self.0.refused_over_cap.load(Ordering::SeqCst)
+    }
+    /// Handshakes dropped for taking longer than the handshake time-out.
+    pub fn handshake_timeouts(&self) -> u64 {
+        self.0.handshake_timeouts.load(Ordering::SeqCst)
+    }
+    /// Handshakes that failed or were refused (bad token, not a WebSocket, TLS error).
+    pub fn handshake_failures(&self) -> u64 {
+        self.0.handshake_failures.load(Ordering::SeqCst)
+    }
+    /// Accept errors survived by [`StreamReceiver::serve`].
+    pub fn accept_errors(&self) -> u64 {
+        self.0.accept_errors.load(Ordering::SeqCst)
+    }
+}
+
+/// Holds one place under the connection cap; gives it back when dropped.
+struct Slot(Arc<Counters>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Settings of a [`StreamReceiver`]; [`bind`](Self::bind) makes one.
+#[derive(Clone)]
+pub struct ReceiverBuilder {
+    tls: Option<Arc<rustls::ServerConfig>>,
+    bearer: Option<Arc<str>>,
+    max_connections: usize,
+    handshake_timeout: Duration,
+    limits: Limits,
+}
+
+impl fmt::Debug for ReceiverBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReceiverBuilder")
+            .field("tls", &self.tls.is_some())
+            .field("bearer", &self.bearer.as_ref().map(|_| "<redacted>"))
+            .field("max_connections", &self.max_connections)
+            .field("handshake_timeout", &self.handshake_timeout)
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+impl Default for ReceiverBuilder {
+    fn default() -> Self {
+        Self {
+            tls: None,
+            bearer: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            limits: Limits {
+                max_gap_ms: DEFAULT_MAX_GAP_MS,
+                max_audio_ms: 3600 * 1000,
+                max_bytes: DEFAULT_MAX_BYTES_PER_CONNECTION,
+                assemble: true,
+                max_kept_errors: DEFAULT_MAX_KEPT_ERRORS,
+            },
+        }
+    }
+}
+
+impl ReceiverBuilder {
+    /// Serve `wss://` with this TLS configuration (see [`crate::server::tls_server_config`]).
+    pub fn tls(mut self, config: Arc<rustls::ServerConfig>) -> Self {
+        self.tls = Some(config);
+        self
+    }
+
+    /// Refuse (`401`) a connection whose `Authorization` header is not `Bearer <token>`.
+    pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.bearer = Some(Arc::from(token.into()));
+        self
+    }
+
+    /// Connections open at once, handshaking or streaming (default
+    /// [`DEFAULT_MAX_CONNECTIONS`]); over it, a new connection is closed at once.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max;
+        self
+    }
+
+    /// Time a connection gets to finish TLS and the WebSocket upgrade (default
+    /// [`DEFAULT_HANDSHAKE_TIMEOUT`]); an idle socket is dropped after it.
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// The most silence one chunk may open before itself (default [`DEFAULT_MAX_GAP_MS`]).
+    pub fn max_gap_ms(mut self, max_gap_ms: u64) -> Self {
+        self.limits.max_gap_ms = max_gap_ms;
+        self
+    }
+
+    /// The longest track the assembler keeps (default one hour).
+    pub fn max_audio_ms(mut self, max_audio_ms: u64) -> Self {
+        self.limits.max_audio_ms = max_audio_ms;
+        self
+    }
+
+    /// The most bytes one connection may send (default
+    /// [`DEFAULT_MAX_BYTES_PER_CONNECTION`]); past it the stream ends with
+    /// [`ReceiveError::TooManyBytes`].
+    pub fn max_bytes_per_connection(mut self, max: u64) -> Self {
+        self.limits.max_bytes = max;
+        self
+    }
+
+    /// Whether each stream also assembles its audio by timestamp (default `true`). Off, the
+    /// chunks only reach the caller as [`StreamEvent::Audio`] and nothing grows with the
+    /// stream's length.
+    pub fn assemble(mut self, assemble: bool) -> Self {
+        self.limits.assemble = assemble;
+        self
+    }
+
+    /// Bad messages [`IncomingStream::collect`] keeps (default [`DEFAULT_MAX_KEPT_ERRORS`]).
+    pub fn max_kept_errors(mut self, max: usize) -> Self {
+        self.limits.max_kept_errors = max;
+        self
+    }
+
+    /// Binds `addr` on `runtime`.
+    pub async fn bind(
+        self,
+        runtime: Arc<dyn ServerRuntime>,
+        addr: SocketAddr,
+    ) -> std::io::Result<StreamReceiver> {
+        let listener = WsListener::bind(runtime.as_ref(), addr, self.tls).await?;
+        Ok(StreamReceiver {
+            listener,
+            runtime,
+            bearer: self.bearer,
+            max_connections: self.max_connections,
+            handshake_timeout: self.handshake_timeout,
+            limits: Arc::new(self.limits),
+            stats: ReceiverStats::default(),
+        })
+    }
+}
 
 /// Accepts stream connections. Bind it, give its [`url`](Self::url) to `call.stream`.
 pub struct StreamReceiver {
     listener: WsListener,
+    runtime: Arc<dyn ServerRuntime>,
     bearer: Option<Arc<str>>,
+    max_connections: usize,
+    handshake_timeout: Duration,
+    limits: Arc<Limits>,
+    stats: ReceiverStats,
 }
 
 impl fmt::Debug for StreamReceiver {
@@ -29,24 +238,22 @@ impl fmt::Debug for StreamReceiver {
             .field("addr", &self.listener.local_addr().ok())
             .field("tls", &self.listener.is_tls())
             .field("bearer", &self.bearer.as_ref().map(|_| "<redacted>"))
+            .field("max_connections", &self.max_connections)
+            .field("handshake_timeout", &self.handshake_timeout)
+            .field("limits", &self.limits)
             .finish()
     }
 }
 
 impl StreamReceiver {
-    /// Binds `addr`; with `tls` it serves `wss://`. With `bearer_token`, a connection whose
-    /// `Authorization` header is not `Bearer <token>` is refused with `401`.
-    pub async fn bind(
-        runtime: &dyn ServerRuntime,
-        addr: SocketAddr,
-        tls: Option<Arc<rustls::ServerConfig>>,
-        bearer_token: Option<String>,
-    ) -> std::io::Result<Self> {
-        let listener = WsListener::bind(runtime, addr, tls).await?;
-        Ok(Self {
-            listener,
-            bearer: bearer_token.map(Arc::from),
-        })
+    /// Settings beyond the defaults: TLS, bearer token, limits, time-outs.
+    pub fn builder() -> ReceiverBuilder {
+        ReceiverBuilder::default()
+    }
+
+    /// Binds `addr` with the defaults: plain `ws://`, no token.
+    pub async fn bind(runtime: Arc<dyn ServerRuntime>, addr: SocketAddr) -> std::io::Result<Self> {
+        Self::builder().bind(runtime, addr).await
     }
 
     /// The bound address.
@@ -60,68 +267,134 @@ impl StreamReceiver {
         Ok(format!("{scheme}://{}", self.local_addr()?))
     }
 
-    /// Waits for the next connection. Cancel-safe; finish it with [`PendingStream::open`],
-    /// ideally in a task of its own.
-    pub async fn accept(&mut self) -> std::io::Result<PendingStream> {
-        let upgrade = self.listener.accept().await?;
-        Ok(PendingStream {
-            upgrade,
-            bearer: self.bearer.clone(),
-        })
+    /// The live counters.
+    pub fn stats(&self) -> ReceiverStats {
+        self.stats.clone()
     }
 
-    /// Accepts connections for ever, running `handler` on each opened stream in its own task.
-    /// Refused and failed handshakes are skipped. Returns when the listener fails.
-    pub async fn serve<F, Fut>(
-        mut self,
-        runtime: Arc<dyn ServerRuntime>,
-        handler: F,
-    ) -> std::io::Error
+    /// Waits for the next connection under the cap (those over it are closed at once).
+    /// Cancel-safe; finish it with [`PendingStream::open`], ideally in a task of its own.
+    /// An accept error is returned as is; [`serve`](Self::serve) survives them.
+    pub async fn accept(&mut self) -> std::io::Result<PendingStream> {
+        let counters = &self.stats.0;
+        loop {
+            let upgrade = self.listener.accept().await?;
+            // Only this task adds to `active`, so the check and the add cannot race.
+            if counters.active.load(Ordering::SeqCst) >= self.max_connections {
+                counters.refused_over_cap.fetch_add(1, Ordering::SeqCst);
+                tracing::debug!(
+                    max = self.max_connections,
+                    "stream receiver at its connection cap; closing a new connection"
+                );
+                drop(upgrade);
+                continue;
+            }
+            counters.active.fetch_add(1, Ordering::SeqCst);
+            counters.accepted.fetch_add(1, Ordering::SeqCst);
+            return Ok(PendingStream {
+                upgrade,
+                bearer: self.bearer.clone(),
+                runtime: self.runtime.clone(),
+                handshake_timeout: self.handshake_timeout,
+                limits: self.limits.clone(),
+                slot: Slot(counters.clone()),
+            });
+        }
+    }
+
+    /// Accepts connections for ever, running `handler` on each opened stream in its own
+    /// task (refused and failed handshakes reach it as errors). Never returns: an accept
+    /// error (out of file descriptors, say) is logged and followed by a short pause.
+    pub async fn serve<F, Fut>(mut self, handler: F)
     where
         F: Fn(Result<IncomingStream, ReceiveError>) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = ()> + Send + 'static,
     {
         let handler = Arc::new(handler);
+        let mut pause = ACCEPT_PAUSE_MIN;
         loop {
             let pending = match self.accept().await {
                 Ok(pending) => pending,
-                Err(e) => return e,
+                Err(error) => {
+                    self.stats.0.accept_errors.fetch_add(1, Ordering::SeqCst);
+                    tracing::warn!(
+                        %error,
+                        pause_ms = pause.as_millis() as u64,
+                        "stream receiver cannot accept; pausing"
+                    );
+                    self.runtime.sleep(pause).await;
+                    pause = (pause * 2).min(ACCEPT_PAUSE_MAX);
+                    continue;
+                }
             };
+            pause = ACCEPT_PAUSE_MIN;
             let handler = handler.clone();
-            runtime.spawn(Box::pin(async move {
+            self.runtime.spawn(Box::pin(async move {
                 handler(pending.open().await).await;
             }));
         }
     }
 }
 
-/// An accepted connection, before the handshake.
+/// An accepted connection, before the handshake. Holds a place under the connection cap.
 pub struct PendingStream {
     upgrade: PendingUpgrade,
     bearer: Option<Arc<str>>,
+    runtime: Arc<dyn ServerRuntime>,
+    handshake_timeout: Duration,
+    limits: Arc<Limits>,
+    slot: Slot,
+}
+
+impl fmt::Debug for PendingStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingStream")
+            .field("handshake_timeout", &self.handshake_timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PendingStream {
-    /// Does the handshake and the token check.
+    /// Does the handshake and the token check, within the handshake time-out.
     pub async fn open(self) -> Result<IncomingStream, ReceiveError> {
         let bearer = self.bearer;
         let check = move |header: Option<&str>| match &bearer {
             None => true,
             Some(expected) => bearer_matches(header, expected),
         };
-        let (ws, handshake) = upgrade_checked(self.upgrade, check)
-            .await
-            .map_err(|e| match e {
-                UpgradeError::Unauthorized => ReceiveError::Unauthorized,
-                other => ReceiveError::Handshake(other.to_string()),
-            })?;
+        let counters = &self.slot.0;
+        let upgrade = Box::pin(upgrade_checked(self.upgrade, check));
+        let timer = self.runtime.sleep(self.handshake_timeout);
+        let (ws, handshake) = match future::select(upgrade, timer).await {
+            Either::Left((Ok(done), _)) => done,
+            Either::Left((Err(e), _)) => {
+                counters.handshake_failures.fetch_add(1, Ordering::SeqCst);
+                tracing::debug!(error = %e, "stream handshake failed");
+                return Err(match e {
+                    UpgradeError::Unauthorized => ReceiveError::Unauthorized,
+                    other => ReceiveError::Handshake(clip(&other.to_string())),
+                });
+            }
+            Either::Right(_) => {
+                counters.handshake_timeouts.fetch_add(1, Ordering::SeqCst);
+                tracing::debug!(
+                    timeout_ms = self.handshake_timeout.as_millis() as u64,
+                    "stream handshake timed out"
+                );
+                return Err(ReceiveError::HandshakeTimeout);
+            }
+        };
         Ok(IncomingStream {
             ws,
             handshake,
             start: None,
             assembler: None,
+            limits: self.limits,
             messages: 0,
+            bytes: 0,
             stopped: false,
+            over_limit: false,
+            _slot: self.slot,
         })
     }
 }
@@ -154,7 +427,7 @@ pub enum StreamEvent {
     },
     /// The `start` message: tracks, media format, custom parameters.
     Started(StartInfo),
-    /// One `media` message, decoded.
+    /// One `media` chunk, decoded (once) as it arrived: a streaming sink needs nothing else.
     Audio {
         /// Which side of the call.
         track: MediaTrack,
@@ -181,7 +454,8 @@ pub enum StreamEvent {
     Stopped,
 }
 
-/// Why a stream connection or message failed.
+/// Why a stream connection or message failed. Strings in it are the peer's only in part:
+/// they are cut to a few dozen characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ReceiveError {
@@ -189,14 +463,33 @@ pub enum ReceiveError {
     Unauthorized,
     /// The TLS or WebSocket handshake failed.
     Handshake(String),
+    /// The handshake did not finish within the handshake time-out; the socket was dropped.
+    HandshakeTimeout,
     /// The socket failed.
     Socket(String),
     /// A message could not be read; the stream goes on.
     Message(MessageError),
     /// `media` arrived before `start`, so its format is unknown; the stream goes on.
     MediaBeforeStart,
-    /// A media chunk could not be placed (e.g. a timestamp absurdly far ahead).
-    Assemble(String),
+    /// The `start` message claims a format `calling.stream` never sends; its media will be
+    /// refused as [`ReceiveError::MediaBeforeStart`].
+    UnsupportedFormat(FormatError),
+    /// The `start` message lists no track.
+    NoTracks,
+    /// A second `start` message; the first one stands.
+    DuplicateStart,
+    /// `media` for a track the `start` message did not list.
+    UnexpectedTrack(MediaTrack),
+    /// A message after `stop`; it is ignored.
+    AfterStop,
+    /// A media chunk could not be placed (too far ahead, or past the length limit); it is
+    /// left out of the assembled audio.
+    Assemble(AssembleError),
+    /// The connection sent more than its byte limit; the stream ends here.
+    TooManyBytes {
+        /// The limit.
+        limit: u64,
+    },
 }
 
 impl fmt::Display for ReceiveError {
@@ -204,24 +497,39 @@ impl fmt::Display for ReceiveError {
         match self {
             ReceiveError::Unauthorized => f.write_str("bad or missing bearer token"),
             ReceiveError::Handshake(e) => write!(f, "handshake: {e}"),
+            ReceiveError::HandshakeTimeout => f.write_str("handshake timed out"),
             ReceiveError::Socket(e) => write!(f, "socket: {e}"),
             ReceiveError::Message(e) => write!(f, "bad message: {e}"),
-            ReceiveError::MediaBeforeStart => f.write_str("media before the start message"),
+            ReceiveError::MediaBeforeStart => f.write_str("media before a usable start message"),
+            ReceiveError::UnsupportedFormat(e) => write!(f, "unsupported media format: {e}"),
+            ReceiveError::NoTracks => f.write_str("the start message lists no track"),
+            ReceiveError::DuplicateStart => f.write_str("a second start message"),
+            ReceiveError::UnexpectedTrack(track) => {
+                write!(f, "media for the {} track, not started", track.as_wire())
+            }
+            ReceiveError::AfterStop => f.write_str("a message after stop"),
             ReceiveError::Assemble(e) => write!(f, "cannot place audio: {e}"),
+            ReceiveError::TooManyBytes { limit } => {
+                write!(f, "the connection sent more than {limit} bytes")
+            }
         }
     }
 }
 
 impl std::error::Error for ReceiveError {}
 
-/// One open stream.
+/// One open stream. Holds a place under the receiver's connection cap until dropped.
 pub struct IncomingStream {
     ws: WebSocketStream<Box<dyn ByteStream>>,
     handshake: HandshakeInfo,
     start: Option<StartInfo>,
     assembler: Option<StreamAssembler>,
+    limits: Arc<Limits>,
     messages: u64,
+    bytes: u64,
     stopped: bool,
+    over_limit: bool,
+    _slot: Slot,
 }
 
 impl fmt::Debug for IncomingStream {
@@ -230,6 +538,7 @@ impl fmt::Debug for IncomingStream {
             .field("handshake", &self.handshake)
             .field("started", &self.start.is_some())
             .field("messages", &self.messages)
+            .field("bytes", &self.bytes)
             .field("stopped", &self.stopped)
             .finish()
     }
@@ -241,67 +550,117 @@ impl IncomingStream {
         &self.handshake
     }
 
-    /// The `start` message, once it arrived.
+    /// The `start` message, once a usable one arrived.
     pub fn start(&self) -> Option<&StartInfo> {
         self.start.as_ref()
     }
 
-    /// The audio so far, placed by timestamp, once `start` arrived.
+    /// The audio so far, placed by timestamp, once `start` arrived (unless the receiver was
+    /// built with `assemble(false)`).
     pub fn assembler(&self) -> Option<&StreamAssembler> {
         self.assembler.as_ref()
     }
 
-    /// The next event; `None` once the socket closed. A bad message is an `Err` item and the
-    /// stream goes on. Cancel-safe.
+    /// Bytes the peer sent so far (message payloads).
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// The next event; `None` once the socket closed or the byte limit was passed. A bad
+    /// message is an `Err` item and the stream goes on. Cancel-safe.
     pub async fn next(&mut self) -> Option<Result<StreamEvent, ReceiveError>> {
+        if self.over_limit {
+            return None;
+        }
         loop {
-            let text = match self.ws.next().await? {
-                Ok(Message::Text(text)) => text.as_str().to_owned(),
-                Ok(Message::Binary(bytes)) => match String::from_utf8(bytes.to_vec()) {
+            let message = match self.ws.next().await? {
+                Ok(message) => message,
+                Err(e) => return Some(Err(ReceiveError::Socket(clip(&e.to_string())))),
+            };
+            self.bytes = self.bytes.saturating_add(message.len() as u64);
+            if self.bytes > self.limits.max_bytes {
+                self.over_limit = true;
+                tracing::debug!(limit = self.limits.max_bytes, "stream over its byte limit");
+                return Some(Err(ReceiveError::TooManyBytes {
+                    limit: self.limits.max_bytes,
+                }));
+            }
+            let text = match &message {
+                Message::Text(text) => text.as_str(),
+                Message::Binary(bytes) => match std::str::from_utf8(bytes) {
                     Ok(text) => text,
                     Err(_) => {
+                        self.messages += 1;
                         return Some(Err(ReceiveError::Message(MessageError::InvalidJson(
                             "binary frame is not UTF-8".into(),
-                        ))))
+                        ))));
                     }
                 },
-                Ok(Message::Close(_)) => return None,
-                Ok(_) => continue,
-                Err(e) => return Some(Err(ReceiveError::Socket(e.to_string()))),
+                Message::Close(_) => return None,
+                _ => continue,
             };
             self.messages += 1;
-            return Some(self.accept_message(&text));
+            return Some(self.accept_message(text));
         }
     }
 
     fn accept_message(&mut self, text: &str) -> Result<StreamEvent, ReceiveError> {
+        if self.stopped {
+            return Err(ReceiveError::AfterStop);
+        }
         let message = StreamMessage::parse(text).map_err(ReceiveError::Message)?;
         Ok(match message {
             StreamMessage::Connected { protocol, version } => {
                 StreamEvent::Connected { protocol, version }
             }
             StreamMessage::Start { start, .. } => {
-                self.assembler = Some(StreamAssembler::new(start.media_format.clone()));
+                if self.start.is_some() {
+                    return Err(ReceiveError::DuplicateStart);
+                }
+                if start.tracks.is_empty() {
+                    return Err(ReceiveError::NoTracks);
+                }
+                start
+                    .media_format
+                    .check_stream()
+                    .map_err(ReceiveError::UnsupportedFormat)?;
+                if self.limits.assemble {
+                    self.assembler = Some(
+                        StreamAssembler::new(start.media_format.clone())
+                            .with_max_ms(self.limits.max_audio_ms)
+                            .with_max_gap_ms(self.limits.max_gap_ms),
+                    );
+                }
                 self.start = Some(start.clone());
                 StreamEvent::Started(start)
             }
             StreamMessage::Media { media, .. } => {
-                let (Some(assembler), Some(start)) = (&mut self.assembler, &self.start) else {
+                let Some(start) = &self.start else {
                     return Err(ReceiveError::MediaBeforeStart);
                 };
-                assembler
-                    .push(&media)
-                    .map_err(|e| ReceiveError::Assemble(e.to_string()))?;
+                if !start.tracks.contains(&media.track) {
+                    return Err(ReceiveError::UnexpectedTrack(media.track));
+                }
+                // The one decode of this chunk: the assembler gets a view of the samples.
+                let pcm = start.media_format.encoding.decode(&media.payload);
+                if let Some(assembler) = &mut self.assembler {
+                    assembler
+                        .push_pcm(media.track, media.timestamp_ms, &pcm)
+                        .map_err(ReceiveError::Assemble)?;
+                }
                 StreamEvent::Audio {
                     track: media.track,
                     chunk: media.chunk,
                     timestamp_ms: media.timestamp_ms,
-                    pcm: start.media_format.encoding.decode(&media.payload),
+                    pcm,
                 }
             }
             StreamMessage::Dtmf {
                 digit, duration_ms, ..
-            } => StreamEvent::Dtmf { digit, duration_ms },
+            } => StreamEvent::Dtmf {
+                digit: clip(&digit),
+                duration_ms,
+            },
             StreamMessage::Mark { name, .. } => StreamEvent::Mark { name },
             StreamMessage::Stop { .. } => {
                 self.stopped = true;
@@ -310,24 +669,42 @@ impl IncomingStream {
         })
     }
 
-    /// Reads the stream to its end (`stop`, or the socket closing) and returns what arrived.
+    /// Reads the stream to its end (`stop`, the socket closing, or the byte limit) and
+    /// returns what arrived. Keeps the first few bad messages and counts the rest.
     pub async fn collect(mut self) -> StreamRecording {
         let mut recording = StreamRecording::default();
+        let keep = self.limits.max_kept_errors;
         while let Some(event) = self.next().await {
-            match event {
-                Ok(StreamEvent::Connected { protocol, .. }) => recording.protocol = Some(protocol),
-                Ok(StreamEvent::Audio { .. }) => recording.media_messages += 1,
-                Ok(StreamEvent::Dtmf { digit, .. }) => recording.dtmf.push(digit),
+            let error = match event {
+                Ok(StreamEvent::Connected { protocol, .. }) => {
+                    recording.protocol = Some(protocol);
+                    continue;
+                }
+                Ok(StreamEvent::Audio { .. }) => {
+                    recording.media_messages += 1;
+                    continue;
+                }
+                Ok(StreamEvent::Dtmf { digit, .. }) => {
+                    if recording.dtmf.len() < MAX_KEPT_DIGITS {
+                        recording.dtmf.push(digit);
+                    }
+                    continue;
+                }
                 Ok(StreamEvent::Stopped) => {
                     recording.stopped = true;
                     break;
                 }
-                Ok(_) => {}
-                Err(ReceiveError::Socket(e)) => {
-                    recording.errors.push(ReceiveError::Socket(e));
-                    break;
-                }
-                Err(e) => recording.errors.push(e),
+                Ok(_) => continue,
+                Err(e) => e,
+            };
+            let fatal = matches!(error, ReceiveError::Socket(_));
+            if recording.errors.len() < keep {
+                recording.errors.push(error);
+            } else {
+                recording.errors_dropped += 1;
+            }
+            if fatal {
+                break;
             }
         }
         let _ = self.ws.close(None).await;
@@ -344,20 +721,22 @@ impl IncomingStream {
 pub struct StreamRecording {
     /// The `connected` message's protocol, if it came.
     pub protocol: Option<String>,
-    /// The `start` message, if it came.
+    /// The `start` message, if a usable one came.
     pub start: Option<StartInfo>,
-    /// The audio, placed by timestamp, with the gaps found.
+    /// The audio, placed by timestamp, with the gaps found (unless assembly is off).
     pub assembler: Option<StreamAssembler>,
     /// Messages read, good or bad.
     pub messages: u64,
-    /// `media` messages read.
+    /// `media` messages read and decoded.
     pub media_messages: u64,
-    /// DTMF digits, in order.
+    /// DTMF digits, in order (as many as errors are kept).
     pub dtmf: Vec<String>,
     /// Whether the stream ended with `stop` (rather than the socket just closing).
     pub stopped: bool,
-    /// Bad messages and socket failures.
+    /// The first bad messages and socket failures (up to the receiver's `max_kept_errors`).
     pub errors: Vec<ReceiveError>,
+    /// Bad messages past those kept in `errors`, counted only.
+    pub errors_dropped: u64,
 }
 
 impl StreamRecording {

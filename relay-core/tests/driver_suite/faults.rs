@@ -83,10 +83,8 @@ pub async fn socket_dropped_mid_request(rt: Arc<dyn ServerRuntime>) {
 pub async fn socket_dropped_mid_stream(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 600, Pacing::RealTime).await;
     let mut receiver = relay_core::receiver::StreamReceiver::bind(
-        rt.as_ref(),
+        rt.clone(),
         std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-        None,
-        None,
     )
     .await
     .unwrap();

@@ -173,14 +173,14 @@ pub async fn answered_call(
 }
 
 async fn receiver(rt: &Arc<dyn ServerRuntime>, token: Option<&str>) -> StreamReceiver {
-    StreamReceiver::bind(
-        rt.as_ref(),
-        SocketAddr::from(LOOPBACK),
-        None,
-        token.map(str::to_owned),
-    )
-    .await
-    .expect("receiver binds")
+    let mut builder = StreamReceiver::builder();
+    if let Some(token) = token {
+        builder = builder.bearer_token(token);
+    }
+    builder
+        .bind(rt.clone(), SocketAddr::from(LOOPBACK))
+        .await
+        .expect("receiver binds")
 }
 
 fn loopback_options() -> StreamOptions {

@@ -1,0 +1,554 @@
+//! The stream receiver under hostile peers, on every runtime: bad formats, far timestamps,
+//! floods, idle sockets, the connection cap and an open-file limit. Real sockets on loopback;
+//! `relay-tokio` and `relay-smol` include this file and run `receiver_tests!`.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use futures_util::future::{self, Either};
+use futures_util::{AsyncReadExt, StreamExt};
+use relay_core::driver::{connect_websocket, ByteStream, ConnectOptions, Transport, WsTransport};
+use relay_core::media::{
+    test_signal, AssembleError, Encoding, FormatError, MediaFormat, MediaScript, MediaTrack,
+    MessageError, StartInfo, StreamMessage, MAX_ECHO_CHARS,
+};
+use relay_core::receiver::{
+    ReceiveError, ReceiverBuilder, StreamEvent, StreamReceiver, StreamRecording,
+};
+use relay_core::server::ServerRuntime;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// One `#[test]` per case for a runtime (see `behaviour_tests!`).
+#[macro_export]
+macro_rules! receiver_tests {
+    ($block_on:path, $runtime:path) => {
+        receiver_tests!(@tests $block_on, $runtime;
+            hostile_formats_are_refused_with_typed_errors,
+            a_chunk_far_ahead_is_refused_without_allocating,
+            media_after_stop_is_refused,
+            bytes_per_connection_are_capped,
+            collect_keeps_a_bounded_number_of_errors,
+            an_idle_socket_times_out_in_the_handshake,
+            connections_over_the_cap_are_closed_at_once,
+            a_thousand_idle_sockets_time_out_while_a_stream_is_served,
+            the_receiver_keeps_serving_through_an_open_file_limit,
+        );
+    };
+    (@tests $block_on:path, $runtime:path; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                $block_on(async { receiver_suite::$name($runtime()).await });
+            }
+        )*
+    };
+}
+
+const LOOPBACK: ([u8; 4], u16) = ([127, 0, 0, 1], 0);
+
+async fn within<T>(
+    rt: &Arc<dyn ServerRuntime>,
+    secs: u64,
+    what: &str,
+    fut: impl Future<Output = T>,
+) -> T {
+    let fut = std::pin::pin!(fut);
+    match future::select(fut, rt.sleep(Duration::from_secs(secs))).await {
+        Either::Left((value, _)) => value,
+        Either::Right(_) => panic!("timed out after {secs} s: {what}"),
+    }
+}
+
+/// Polls `check` every 5 ms until it holds (at most `secs`).
+async fn until(rt: &Arc<dyn ServerRuntime>, secs: u64, what: &str, check: impl Fn() -> bool) {
+    within(rt, secs, what, async {
+        while !check() {
+            rt.sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+}
+
+async fn bind(rt: &Arc<dyn ServerRuntime>, builder: ReceiverBuilder) -> StreamReceiver {
+    builder
+        .bind(rt.clone(), SocketAddr::from(LOOPBACK))
+        .await
+        .expect("receiver binds")
+}
+
+fn start_info(format: MediaFormat, tracks: Vec<MediaTrack>) -> StartInfo {
+    StartInfo {
+        stream_sid: "sid-1".into(),
+        account_sid: "acc-1".into(),
+        call_sid: "call-1".into(),
+        tracks,
+        custom_parameters: Default::default(),
+        media_format: format,
+    }
+}
+
+fn start(format: MediaFormat) -> String {
+    StreamMessage::Start {
+        sequence_number: 1,
+        start: start_info(format, vec![MediaTrack::Inbound]),
+    }
+    .to_json()
+}
+
+/// A start message with the format fields written by hand (values no typed format holds).
+fn raw_start(encoding: &str, rate: u64, channels: u64, tracks: &str) -> String {
+    format!(
+        r#"{{"event":"start","sequenceNumber":"1","start":{{"streamSid":"s","callSid":"c","tracks":{tracks},"mediaFormat":{{"encoding":"{encoding}","sampleRate":{rate},"channels":{channels}}}}}}}"#
+    )
+}
+
+/// A 20 ms PCMU chunk of the inbound track.
+fn media(chunk: u64, timestamp_ms: u64) -> String {
+    StreamMessage::Media {
+        sequence_number: chunk + 1,
+        media: relay_core::media::MediaChunk {
+            track: MediaTrack::Inbound,
+            chunk,
+            timestamp_ms,
+            payload: vec![0x55; 160].into(),
+        },
+    }
+    .to_json()
+}
+
+fn stop() -> String {
+    StreamMessage::Stop {
+        sequence_number: 99,
+    }
+    .to_json()
+}
+
+/// Connects to `url` as `calling.stream` would and sends `messages`, then closes.
+async fn send(rt: &Arc<dyn ServerRuntime>, url: &str, messages: Vec<String>) {
+    let options = ConnectOptions {
+        url: url.to_owned(),
+        allow_insecure: true,
+        extra_ca_pem: None,
+        max_frame_size: 1 << 20,
+    };
+    let ws = connect_websocket(rt.as_ref(), &options, &[])
+        .await
+        .expect("the stream connects");
+    let mut ws = WsTransport::new(ws);
+    for message in messages {
+        ws.send(message).await.expect("queued");
+        ws.flush().await.expect("sent");
+    }
+    ws.close().await;
+}
+
+/// The messages of a real one-second PCMU stream, and the samples the receiver must get.
+fn real_stream() -> (Vec<String>, Vec<i16>) {
+    let signal = test_signal(8000, 1000);
+    let script = MediaScript::new(
+        start_info(MediaFormat::pcmu(), vec![MediaTrack::Inbound]),
+        &signal,
+        20,
+    );
+    let messages = script.messages().iter().map(|(_, m)| m.to_json()).collect();
+    let expected = Encoding::Mulaw.decode(&Encoding::Mulaw.encode(&signal));
+    (messages, expected)
+}
+
+fn assert_real_stream(recording: &StreamRecording, expected: &[i16]) {
+    assert!(recording.stopped);
+    assert_eq!(recording.errors, []);
+    assert_eq!(recording.media_messages, 50);
+    let assembler = recording.assembler.as_ref().expect("assembled");
+    assert_eq!(assembler.samples(MediaTrack::Inbound), expected);
+}
+
+/// Serves in the background; every opened stream is collected and sent on the channel.
+fn serve(
+    rt: &Arc<dyn ServerRuntime>,
+    receiver: StreamReceiver,
+) -> futures_channel::mpsc::UnboundedReceiver<StreamRecording> {
+    let (tx, rx) = futures_channel::mpsc::unbounded();
+    rt.spawn(Box::pin(receiver.serve(move |opened| {
+        let tx = tx.clone();
+        async move {
+            if let Ok(stream) = opened {
+                let _ = tx.unbounded_send(stream.collect().await);
+            }
+        }
+    })));
+    rx
+}
+
+/// Sends `messages` on one connection and returns every event the receiver read.
+async fn exchange(
+    rt: &Arc<dyn ServerRuntime>,
+    mut receiver: StreamReceiver,
+    messages: Vec<String>,
+) -> (
+    Vec<Result<StreamEvent, ReceiveError>>,
+    relay_core::receiver::IncomingStream,
+) {
+    let url = receiver.url().unwrap();
+    let server = async {
+        let mut stream = receiver.accept().await.unwrap().open().await.unwrap();
+        let mut events = Vec::new();
+        while let Some(event) = stream.next().await {
+            events.push(event);
+        }
+        (events, stream)
+    };
+    let (_, got) = within(
+        rt,
+        10,
+        "the exchange",
+        future::join(send(rt, &url, messages), server),
+    )
+    .await;
+    got
+}
+
+/// A short name for an event, so whole sequences compare in one assert.
+fn kind(event: &Result<StreamEvent, ReceiveError>) -> String {
+    match event {
+        Ok(StreamEvent::Started(_)) => "started".into(),
+        Ok(StreamEvent::Audio { timestamp_ms, .. }) => format!("audio@{timestamp_ms}"),
+        Ok(StreamEvent::Stopped) => "stopped".into(),
+        Ok(other) => format!("{other:?}"),
+        Err(e) => format!("error: {e:?}"),
+    }
+}
+
+pub async fn hostile_formats_are_refused_with_typed_errors(rt: Arc<dyn ServerRuntime>) {
+    let receiver = bind(&rt, StreamReceiver::builder()).await;
+    let huge_name = "x".repeat(500_000);
+    let messages = vec![
+        raw_start("audio/x-L16", 192_000, 8, r#"["inbound"]"#),
+        media(1, 3_599_000),
+        raw_start(&huge_name, 8000, 1, r#"["inbound"]"#),
+        raw_start("audio/x-mulaw", 8000, 1, "[]"),
+        raw_start("audio/x-L16", 44_100, 1, r#"["inbound"]"#),
+        start(MediaFormat::pcmu()),
+        media(1, 0),
+        stop(),
+    ];
+    let (events, stream) = exchange(&rt, receiver, messages).await;
+    let clipped = format!("{}…", "x".repeat(MAX_ECHO_CHARS));
+    assert_eq!(
+        events,
+        vec![
+            Err(ReceiveError::UnsupportedFormat(FormatError::NotMono(8))),
+            Err(ReceiveError::MediaBeforeStart),
+            Err(ReceiveError::Message(MessageError::BadEncoding(
+                clipped.clone()
+            ))),
+            Err(ReceiveError::NoTracks),
+            Err(ReceiveError::UnsupportedFormat(
+                FormatError::UnsupportedRate(44_100)
+            )),
+            Ok(StreamEvent::Started(start_info(
+                MediaFormat::pcmu(),
+                vec![MediaTrack::Inbound]
+            ))),
+            Ok(StreamEvent::Audio {
+                track: MediaTrack::Inbound,
+                chunk: 1,
+                timestamp_ms: 0,
+                pcm: Encoding::Mulaw.decode(&[0x55; 160]),
+            }),
+            Ok(StreamEvent::Stopped),
+        ]
+    );
+    // The 500 kB name is not echoed whole, in the error or its message.
+    let shown = ReceiveError::Message(MessageError::BadEncoding(clipped)).to_string();
+    assert!(shown.len() < 200, "{} bytes", shown.len());
+    assert_eq!(
+        stream.assembler().unwrap().duration_ms(MediaTrack::Inbound),
+        20
+    );
+}
+
+pub async fn a_chunk_far_ahead_is_refused_without_allocating(rt: Arc<dyn ServerRuntime>) {
+    let receiver = bind(&rt, StreamReceiver::builder().max_gap_ms(1000)).await;
+    let messages = vec![
+        start(MediaFormat::pcmu()),
+        media(1, 0),
+        media(2, 3_599_000),
+        media(3, 1020),
+        media(4, 2100),
+    ];
+    let (events, stream) = exchange(&rt, receiver, messages).await;
+    let kinds: Vec<String> = events.iter().map(kind).collect();
+    let refusal = |end_ms, timestamp_ms| {
+        format!(
+            "error: {:?}",
+            ReceiveError::Assemble(AssembleError::GapTooLong {
+                track: MediaTrack::Inbound,
+                end_ms,
+                timestamp_ms,
+                max_gap_ms: 1000,
+            })
+        )
+    };
+    assert_eq!(
+        kinds,
+        [
+            "started".to_owned(),
+            "audio@0".into(),
+            refusal(20, 3_599_000),
+            "audio@1020".into(),
+            refusal(1040, 2100),
+        ]
+    );
+    let assembler = stream.assembler().unwrap();
+    // 1,040 ms of audio: nothing was allocated for the refused hour.
+    assert_eq!(assembler.samples(MediaTrack::Inbound).len(), 8320);
+    assert_eq!(assembler.gap_count(), 1);
+}
+
+pub async fn media_after_stop_is_refused(rt: Arc<dyn ServerRuntime>) {
+    let receiver = bind(&rt, StreamReceiver::builder()).await;
+    let messages = vec![
+        start(MediaFormat::pcmu()),
+        media(1, 0),
+        stop(),
+        media(2, 20),
+        start(MediaFormat::pcma()),
+    ];
+    let (events, stream) = exchange(&rt, receiver, messages).await;
+    let kinds: Vec<String> = events.iter().map(kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            "started",
+            "audio@0",
+            "stopped",
+            "error: AfterStop",
+            "error: AfterStop"
+        ]
+    );
+    assert_eq!(
+        stream.assembler().unwrap().duration_ms(MediaTrack::Inbound),
+        20
+    );
+}
+
+pub async fn bytes_per_connection_are_capped(rt: Arc<dyn ServerRuntime>) {
+    let mut messages = vec![start(MediaFormat::pcmu())];
+    messages.extend((1..=10).map(|n| media(n, (n - 1) * 20)));
+    // Room for the start message and exactly three chunks.
+    let limit: u64 = messages[..4].iter().map(|m| m.len() as u64).sum();
+    let fourth = messages[4].len() as u64;
+    let receiver = bind(
+        &rt,
+        StreamReceiver::builder().max_bytes_per_connection(limit),
+    )
+    .await;
+    let (events, stream) = exchange(&rt, receiver, messages).await;
+    let kinds: Vec<String> = events.iter().map(kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            "started".to_owned(),
+            "audio@0".into(),
+            "audio@20".into(),
+            "audio@40".into(),
+            format!("error: TooManyBytes {{ limit: {limit} }}"),
+        ]
+    );
+    assert_eq!(stream.bytes(), limit + fourth);
+}
+
+pub async fn collect_keeps_a_bounded_number_of_errors(rt: Arc<dyn ServerRuntime>) {
+    let mut receiver = bind(&rt, StreamReceiver::builder().max_kept_errors(4)).await;
+    let url = receiver.url().unwrap();
+    let mut messages = vec!["x".to_owned(); 1000];
+    messages.push(stop());
+    let server = async {
+        receiver
+            .accept()
+            .await
+            .unwrap()
+            .open()
+            .await
+            .unwrap()
+            .collect()
+            .await
+    };
+    let (_, recording) = within(
+        &rt,
+        10,
+        "the flood",
+        future::join(send(&rt, &url, messages), server),
+    )
+    .await;
+    assert_eq!(recording.messages, 1001);
+    assert_eq!(recording.errors.len(), 4);
+    assert_eq!(recording.errors_dropped, 996);
+    assert!(recording.stopped);
+}
+
+async fn idle_socket(rt: &Arc<dyn ServerRuntime>, addr: SocketAddr) -> Box<dyn ByteStream> {
+    rt.connect_tcp(&addr.ip().to_string(), addr.port())
+        .await
+        .expect("tcp connects")
+}
+
+/// Whether the peer closed the socket (EOF or reset), within 10 s.
+async fn closed_by_peer(rt: &Arc<dyn ServerRuntime>, socket: &mut Box<dyn ByteStream>) -> bool {
+    let mut buf = [0u8; 16];
+    let read = within(
+        rt,
+        10,
+        "the server to close the socket",
+        socket.read(&mut buf),
+    )
+    .await;
+    matches!(read, Ok(0) | Err(_))
+}
+
+pub async fn an_idle_socket_times_out_in_the_handshake(rt: Arc<dyn ServerRuntime>) {
+    let timeout = Duration::from_millis(200);
+    let mut receiver = bind(&rt, StreamReceiver::builder().handshake_timeout(timeout)).await;
+    let stats = receiver.stats();
+    let mut socket = idle_socket(&rt, receiver.local_addr().unwrap()).await;
+    let began = Instant::now();
+    let pending = receiver.accept().await.unwrap();
+    assert_eq!(stats.active(), 1);
+    let opened = within(&rt, 5, "the handshake time-out", pending.open()).await;
+    assert_eq!(opened.unwrap_err(), ReceiveError::HandshakeTimeout);
+    assert!(began.elapsed() >= timeout);
+    assert_eq!((stats.handshake_timeouts(), stats.active()), (1, 0));
+    assert!(closed_by_peer(&rt, &mut socket).await);
+}
+
+pub async fn connections_over_the_cap_are_closed_at_once(rt: Arc<dyn ServerRuntime>) {
+    let receiver = bind(&rt, StreamReceiver::builder().max_connections(2)).await;
+    let addr = receiver.local_addr().unwrap();
+    let url = receiver.url().unwrap();
+    let stats = receiver.stats();
+    let mut recordings = serve(&rt, receiver);
+    let first = idle_socket(&rt, addr).await;
+    let _second = idle_socket(&rt, addr).await;
+    until(&rt, 10, "two connections taken", || stats.accepted() == 2).await;
+    let mut third = idle_socket(&rt, addr).await;
+    assert!(closed_by_peer(&rt, &mut third).await);
+    assert_eq!((stats.refused_over_cap(), stats.active()), (1, 2));
+    // A place frees up: the next connection is a real stream and is served.
+    drop(first);
+    until(&rt, 10, "the first socket's place freed", || {
+        stats.active() == 1
+    })
+    .await;
+    let (messages, expected) = real_stream();
+    send(&rt, &url, messages).await;
+    let recording = within(&rt, 10, "the stream", recordings.next())
+        .await
+        .unwrap();
+    assert_real_stream(&recording, &expected);
+    assert_eq!(
+        (
+            stats.accepted(),
+            stats.refused_over_cap(),
+            stats.handshake_failures()
+        ),
+        (3, 1, 1)
+    );
+}
+
+pub async fn a_thousand_idle_sockets_time_out_while_a_stream_is_served(rt: Arc<dyn ServerRuntime>) {
+    const IDLE: usize = 1000;
+    let receiver = bind(
+        &rt,
+        StreamReceiver::builder().handshake_timeout(Duration::from_secs(3)),
+    )
+    .await;
+    let addr = receiver.local_addr().unwrap();
+    let url = receiver.url().unwrap();
+    let stats = receiver.stats();
+    let mut recordings = serve(&rt, receiver);
+    let mut idle = Vec::with_capacity(IDLE);
+    for _ in 0..IDLE {
+        idle.push(idle_socket(&rt, addr).await);
+    }
+    until(&rt, 10, "every idle socket accepted", || {
+        stats.accepted() == IDLE as u64
+    })
+    .await;
+    let (messages, expected) = real_stream();
+    send(&rt, &url, messages).await;
+    let recording = within(&rt, 10, "the stream", recordings.next())
+        .await
+        .unwrap();
+    assert_real_stream(&recording, &expected);
+    assert_eq!(stats.handshake_timeouts(), 0, "served while all were idle");
+    until(&rt, 10, "the idle sockets to time out", || {
+        stats.handshake_timeouts() == IDLE as u64
+    })
+    .await;
+    until(&rt, 10, "every place freed", || stats.active() == 0).await;
+    assert!(closed_by_peer(&rt, &mut idle[0]).await);
+    assert!(closed_by_peer(&rt, &mut idle[IDLE - 1]).await);
+}
+
+const FD_CHILD: &str = "RELAY_RECEIVER_FD_CHILD";
+const FD_LIMIT: u32 = 128;
+
+/// Runs itself again under `prlimit --nofile=128` (the child does the work below), so the
+/// limit hits only that process.
+pub async fn the_receiver_keeps_serving_through_an_open_file_limit(rt: Arc<dyn ServerRuntime>) {
+    if std::env::var_os(FD_CHILD).is_some() {
+        return open_file_limit_child(rt).await;
+    }
+    let exe = std::env::current_exe().expect("the test binary");
+    let output = std::process::Command::new("prlimit")
+        .arg(format!("--nofile={FD_LIMIT}:{FD_LIMIT}"))
+        .arg(exe)
+        .args([
+            "the_receiver_keeps_serving_through_an_open_file_limit",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(FD_CHILD, "1")
+        .output()
+        .expect("prlimit runs (util-linux)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("1 passed"), "{stdout}");
+    assert!(stdout.contains("accept errors survived:"), "{stdout}");
+}
+
+async fn open_file_limit_child(rt: Arc<dyn ServerRuntime>) {
+    let receiver = bind(&rt, StreamReceiver::builder()).await;
+    let addr = receiver.local_addr().unwrap();
+    let url = receiver.url().unwrap();
+    let stats = receiver.stats();
+    let mut recordings = serve(&rt, receiver);
+    // Take every descriptor left, then give one back for a client socket: the receiver's
+    // accept of that connection fails with EMFILE, again and again.
+    let mut files = Vec::new();
+    while let Ok(file) = std::fs::File::open("/dev/null") {
+        files.push(file);
+        assert!(
+            files.len() <= FD_LIMIT as usize,
+            "the limit is not in force"
+        );
+    }
+    files.pop();
+    let waiting = idle_socket(&rt, addr).await;
+    until(&rt, 10, "accept errors", || stats.accept_errors() >= 3).await;
+    assert_eq!(stats.accepted(), 0);
+    // The limit clears: the receiver takes the waiting socket and serves a real stream.
+    drop(files);
+    drop(waiting);
+    let (messages, expected) = real_stream();
+    send(&rt, &url, messages).await;
+    let recording = within(&rt, 10, "the stream", recordings.next())
+        .await
+        .unwrap();
+    assert_real_stream(&recording, &expected);
+    println!("accept errors survived: {}", stats.accept_errors());
+}
