@@ -178,6 +178,10 @@ pub struct EngineConfig {
     pub max_frame_size: usize,
     /// Seed of the id and jitter generator.
     pub seed: u64,
+    /// Deliver every `calling.call.*` event of a tracked call as an `Event::CallEvent`,
+    /// also those already reported as call state or action progress (the async client
+    /// turns this on for its per-call event streams). Off by default.
+    pub every_call_event: bool,
 }
 
 impl fmt::Debug for EngineConfig {
@@ -196,6 +200,7 @@ impl fmt::Debug for EngineConfig {
             .field("max_frame_size", &self.max_frame_size)
             .field("dial_timeout", &self.dial_timeout)
             .field("disconnect_grace", &self.disconnect_grace)
+            .field("every_call_event", &self.every_call_event)
             .finish_non_exhaustive()
     }
 }
@@ -220,7 +225,14 @@ impl EngineConfig {
             disconnect_grace: Duration::from_secs(10),
             max_frame_size: 10 << 20,
             seed: 0x5EED,
+            every_call_event: false,
         }
+    }
+
+    /// Sets [`EngineConfig::every_call_event`].
+    pub fn every_call_event(mut self, on: bool) -> Self {
+        self.every_call_event = on;
+        self
     }
 
     /// Adds contexts to receive calls on.

@@ -32,6 +32,13 @@ pub enum CommandError {
     CallGone(CallId),
     /// No active action has this control id on the call.
     UnknownAction(ControlId),
+    /// The action has no such control method (or no stop).
+    UnsupportedControl {
+        /// The action.
+        control_id: ControlId,
+        /// The method asked for.
+        method: String,
+    },
     /// The queue of requests waiting for a connection is full.
     QueueFull {
         /// Its capacity.
@@ -65,6 +72,9 @@ impl fmt::Display for CommandError {
             CommandError::UnknownCall(id) => write!(f, "no active call {id}"),
             CommandError::CallGone(id) => write!(f, "call {id} has ended"),
             CommandError::UnknownAction(id) => write!(f, "no active action {id}"),
+            CommandError::UnsupportedControl { control_id, method } => {
+                write!(f, "action {control_id} has no method {method}")
+            }
             CommandError::QueueFull { capacity } => {
                 write!(
                     f,

@@ -2,6 +2,7 @@
 
 use crate::action::{ActionKind, ActionOutcome, ActionState};
 use crate::call::{CallInfo, CallState, EndReason};
+use crate::call_event::CallEvent;
 use crate::error::{ProtocolError, RequestError, SessionError};
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
 use serde_json::Value;
@@ -100,8 +101,19 @@ pub enum Event {
         kind: ActionKind,
         /// The state reported.
         state: ActionState,
+        /// The event's type (`play_and_collect` hears play and collect events).
+        event_type: String,
         /// The event's params.
         event: Value,
+    },
+    /// A `calling.call.*` event of a tracked call. Always for event types and control ids
+    /// the engine routes nowhere else (never dropped); also for call state and action
+    /// events with [`EngineConfig::every_call_event`](crate::EngineConfig::every_call_event).
+    CallEvent {
+        /// The call.
+        call_id: CallId,
+        /// The event, typed.
+        event: CallEvent,
     },
     /// An action ended; its state is freed.
     ActionFinished {

@@ -63,6 +63,7 @@
 
 pub mod action;
 pub mod call;
+pub mod call_event;
 pub mod config;
 #[cfg(feature = "driver")]
 pub mod driver;
@@ -88,10 +89,23 @@ pub mod __private {
     pub use serde_json;
 }
 
-pub use action::play::PlayMedia;
+pub use action::ai::{AiMessage, AiOptions};
+pub use action::collect::{
+    CollectInput, CollectOptions, CollectResult, DigitsOptions, PromptOptions, SpeechOptions,
+};
+pub use action::descriptor::{ActionDescriptor, TerminalRule};
+pub use action::detect::{DetectOptions, DetectResult, Detection, Detector, FaxTone};
+pub use action::fax::{FaxResult, ReceiveFaxOptions, SendFaxOptions};
+pub use action::pay::PayOptions;
+pub use action::play::{PlayMedia, PlayOptions};
+pub use action::record::{PauseBehavior, RecordFormat, RecordOptions, RecordResult};
+pub use action::result::ActionResult;
+pub use action::simple::{EchoOptions, SendDigitsOptions, TranscribeOptions, TranscribeResult};
 pub use action::stream_options::{Codec, HttpMethod, StreamOptions, Track};
-pub use action::{ActionKind, ActionOutcome, ActionState};
+pub use action::tap::{TapDevice, TapOptions};
+pub use action::{ActionKind, ActionOutcome, ActionRequest, ActionState, MediaDirection};
 pub use call::{CallInfo, CallState, Device, Direction, EndReason};
+pub use call_event::{ActionEvent, CallEvent};
 pub use config::{BackoffConfig, ConfigError, Credentials, EngineConfig};
 pub use engine::{ActionStart, DialPlan, Engine, EngineStats};
 pub use error::{CommandError, ProtocolError, RequestError, SessionError};

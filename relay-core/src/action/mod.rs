@@ -1,13 +1,48 @@
-//! The generic action mechanism (`control_id`, terminal states, stop) that stream, play,
-//! record and tap share, and the typed options of each.
+//! Call actions: the data-driven model ([`descriptor`]: which methods start, stop and steer
+//! an action, which events it hears and which one ends it), the typed options of each action
+//! and the typed results read from how it ended.
 
+pub mod ai;
+pub mod collect;
+pub mod descriptor;
+pub mod detect;
+pub mod fax;
+mod params;
+pub mod pay;
 pub mod play;
+pub mod record;
+pub mod result;
+pub mod simple;
 pub mod stream_options;
+pub mod tap;
 
-use crate::error::RequestError;
-use serde_json::Value;
+use crate::error::{CommandError, RequestError};
+use crate::ids::ControlId;
+use descriptor::{ActionDescriptor, TerminalRule};
+pub use params::MediaDirection;
+use serde_json::{Map, Value};
 
-/// What kind of action runs under a control id.
+/// The typed options of one action: what starts it and how it runs.
+pub trait ActionRequest {
+    /// The kind it starts.
+    fn kind(&self) -> ActionKind;
+
+    /// How it runs; the kind's own descriptor unless an option changes it (detect's
+    /// `wait_for_beep`).
+    fn descriptor(&self) -> ActionDescriptor {
+        self.kind().descriptor()
+    }
+
+    /// The control id to use; one is generated when `None`.
+    fn control_id(&self) -> Option<&ControlId>;
+
+    /// Checks the options and writes the start params (without `control_id`, `node_id`
+    /// and `call_id`). Only options that are set are written.
+    fn to_params(&self) -> Result<Map<String, Value>, CommandError>;
+}
+
+/// What kind of action runs under a control id. The kind is fixed by the method that
+/// started it; [`ActionKind::descriptor`] says how it runs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ActionKind {
@@ -19,53 +54,127 @@ pub enum ActionKind {
     Record,
     /// `calling.tap`.
     Tap,
-    /// Any other `calling.<name>` action, by name.
+    /// `calling.collect`: digits or speech, no prompt.
+    Collect,
+    /// `calling.play_and_collect`: a prompt, then digits or speech.
+    PlayAndCollect,
+    /// `calling.detect`: answering machine, fax tone or digit.
+    Detect,
+    /// `calling.send_fax`.
+    SendFax,
+    /// `calling.receive_fax`.
+    ReceiveFax,
+    /// `calling.pay`.
+    Pay,
+    /// `calling.transcribe`.
+    Transcribe,
+    /// `calling.send_digits`.
+    SendDigits,
+    /// `calling.ai`.
+    Ai,
+    /// Any other `calling.<name>` action, by name: start `calling.<name>`, stop
+    /// `calling.<name>.stop`, events `calling.call.<name>`, ending on a `state` of
+    /// `finished`, `error` or `failed`.
     Other(String),
+    /// An action this library does not know, described in full by the caller.
+    Custom(Box<ActionDescriptor>),
 }
 
 impl ActionKind {
-    /// The `<name>` of `calling.<name>`, `calling.<name>.stop` and `calling.call.<name>`.
+    /// The event types of the actions this library knows.
+    pub const EVENT_TYPES: &'static [&'static str] = &[
+        "calling.call.stream",
+        "calling.call.play",
+        "calling.call.record",
+        "calling.call.tap",
+        "calling.call.collect",
+        "calling.call.detect",
+        "calling.call.fax",
+        "calling.call.pay",
+        "calling.call.transcribe",
+        "calling.call.send_digits",
+        "calling.call.ai",
+    ];
+
+    /// Its short name (`play_and_collect`, `send_fax`, …).
     pub fn name(&self) -> &str {
         match self {
             ActionKind::Stream => "stream",
             ActionKind::Play => "play",
             ActionKind::Record => "record",
             ActionKind::Tap => "tap",
+            ActionKind::Collect => "collect",
+            ActionKind::PlayAndCollect => "play_and_collect",
+            ActionKind::Detect => "detect",
+            ActionKind::SendFax => "send_fax",
+            ActionKind::ReceiveFax => "receive_fax",
+            ActionKind::Pay => "pay",
+            ActionKind::Transcribe => "transcribe",
+            ActionKind::SendDigits => "send_digits",
+            ActionKind::Ai => "ai",
             ActionKind::Other(name) => name,
+            ActionKind::Custom(descriptor) => &descriptor.name,
         }
     }
 
-    /// The kind whose events are `calling.call.<name>`.
-    pub fn from_event_type(event_type: &str) -> Option<Self> {
-        let name = event_type.strip_prefix("calling.call.")?;
-        Some(match name {
-            "stream" => ActionKind::Stream,
-            "play" => ActionKind::Play,
-            "record" => ActionKind::Record,
-            "tap" => ActionKind::Tap,
-            "state" | "receive" | "dial" | "connect" => return None,
-            other => ActionKind::Other(other.to_owned()),
-        })
+    /// How this kind runs (`calling.detect` with the default `wait_for_beep: false`).
+    pub fn descriptor(&self) -> ActionDescriptor {
+        use ActionDescriptor as D;
+        use TerminalRule as T;
+        let finished_or_error = || T::states(&["finished", "error"]);
+        match self {
+            ActionKind::Stream => D::simple(
+                "stream",
+                TerminalRule::States {
+                    terminal: vec!["finished".into()],
+                    failures: vec!["error".into(), "failed".into()],
+                    must_start: true,
+                },
+            ),
+            ActionKind::Play => D::simple("play", finished_or_error())
+                .control("pause")
+                .control("resume")
+                .control("volume"),
+            ActionKind::Record => D::simple("record", T::states(&["finished", "no_input"]))
+                .control("pause")
+                .control("resume"),
+            ActionKind::Tap => D::simple("tap", T::states(&["finished"])),
+            ActionKind::Collect => D::simple("collect", T::Collect).control("start_input_timers"),
+            ActionKind::PlayAndCollect => {
+                let mut d = D::simple("play_and_collect", T::Collect).control("volume");
+                d.control_methods
+                    .push("calling.collect.start_input_timers".into());
+                d.event_types = vec!["calling.call.collect".into(), "calling.call.play".into()];
+                d
+            }
+            ActionKind::Detect => D::simple(
+                "detect",
+                T::Detect {
+                    wait_for_beep: false,
+                },
+            ),
+            ActionKind::SendFax | ActionKind::ReceiveFax => {
+                let mut d = D::simple(self.name(), T::Fax);
+                d.event_types = vec!["calling.call.fax".into()];
+                d
+            }
+            ActionKind::Pay => D::simple("pay", finished_or_error()),
+            ActionKind::Transcribe => D::simple("transcribe", T::states(&["finished"])),
+            ActionKind::SendDigits => D::simple("send_digits", finished_or_error()).without_stop(),
+            ActionKind::Ai => D::simple("ai", finished_or_error()),
+            ActionKind::Other(name) => D::simple(name, T::states(&["finished", "error", "failed"])),
+            ActionKind::Custom(descriptor) => (**descriptor).clone(),
+        }
     }
 
     /// The method that starts the action.
     pub fn start_method(&self) -> String {
-        format!("calling.{}", self.name())
+        self.descriptor().start_method
     }
 
-    /// The method that stops the action.
-    pub fn stop_method(&self) -> String {
-        format!("calling.{}.stop", self.name())
-    }
-
-    /// Whether `state` ends the action. Unknown kinds end on `finished`, `error`, `failed`.
-    pub fn is_terminal(&self, state: &str) -> bool {
-        match self {
-            ActionKind::Stream | ActionKind::Tap => state == "finished",
-            ActionKind::Play => matches!(state, "finished" | "error"),
-            ActionKind::Record => matches!(state, "finished" | "no_input"),
-            ActionKind::Other(_) => matches!(state, "finished" | "error" | "failed"),
-        }
+    /// The method that stops the action, if any.
+    pub fn stop_method(&self) -> Option<String> {
+        self.descriptor().stop_method
     }
 }
 
@@ -89,8 +198,18 @@ pub enum ActionState {
     Error,
     /// The action failed.
     Failed,
-    /// A recording heard nothing.
+    /// A recording or a collect heard nothing.
     NoInput,
+    /// A collect heard input that matched nothing.
+    NoMatch,
+    /// A collect is waiting for input.
+    Collecting,
+    /// A collect reported an interim (`final: false`) result.
+    Partial,
+    /// The caller started speaking or pressing (`start_of_input`).
+    StartOfInput,
+    /// A fax sent or received one page.
+    Page,
     /// A state this library does not know yet, verbatim.
     Other(String),
 }
@@ -108,6 +227,11 @@ impl ActionState {
             "error" => Self::Error,
             "failed" => Self::Failed,
             "no_input" => Self::NoInput,
+            "no_match" => Self::NoMatch,
+            "collecting" => Self::Collecting,
+            "partial" => Self::Partial,
+            "start_of_input" => Self::StartOfInput,
+            "page" => Self::Page,
             other => Self::Other(other.to_owned()),
         }
     }
@@ -124,6 +248,11 @@ impl ActionState {
             Self::Error => "error",
             Self::Failed => "failed",
             Self::NoInput => "no_input",
+            Self::NoMatch => "no_match",
+            Self::Collecting => "collecting",
+            Self::Partial => "partial",
+            Self::StartOfInput => "start_of_input",
+            Self::Page => "page",
             Self::Other(other) => other,
         }
     }
@@ -190,27 +319,26 @@ pub enum ActionOutcome {
 }
 
 impl ActionOutcome {
-    /// Whether the action did its work: it ran to `finished` after starting, or we stopped
-    /// it. Every other outcome (an error, a stream that never streamed, the call ending
+    /// Whether the action did its work: it ran to its end after starting (a collect that
+    /// heard input, a detect that detected), or we stopped it. Every other outcome (an error, a stream that never streamed, the call ending
     /// first, a failed start) is not a success.
     pub fn is_success(&self) -> bool {
         match self {
-            ActionOutcome::Finished { state, .. } => *state == ActionState::Finished,
+            ActionOutcome::Finished { state, .. } => !matches!(
+                state,
+                ActionState::NoInput
+                    | ActionState::NoMatch
+                    | ActionState::Error
+                    | ActionState::Failed
+            ),
             ActionOutcome::Stopped { .. } => true,
             _ => false,
         }
     }
 
-    /// The outcome of a terminal event that we did not ask for. `started` tells whether a
-    /// non-terminal state was seen first.
-    pub(crate) fn from_terminal(
-        kind: &ActionKind,
-        started: bool,
-        state: ActionState,
-        event: Value,
-    ) -> Self {
-        let failed = matches!(state, ActionState::Error | ActionState::Failed)
-            || (*kind == ActionKind::Stream && !started);
+    /// The outcome of a terminal event that we did not ask for; `failed` as the action's
+    /// [`descriptor::Verdict`] said.
+    pub(crate) fn from_end(state: ActionState, failed: bool, event: Value) -> Self {
         if failed {
             ActionOutcome::Unsuccessful {
                 reason: failure_reason(&event),
@@ -219,6 +347,16 @@ impl ActionOutcome {
             }
         } else {
             ActionOutcome::Finished { state, event }
+        }
+    }
+
+    /// The params of the event that ended the action, if one did.
+    pub fn event(&self) -> Option<&Value> {
+        match self {
+            ActionOutcome::Finished { event, .. }
+            | ActionOutcome::Unsuccessful { event, .. }
+            | ActionOutcome::Stopped { event } => Some(event),
+            _ => None,
         }
     }
 }

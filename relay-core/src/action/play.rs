@@ -1,5 +1,9 @@
-//! Typed media for `calling.play`.
+//! `calling.play` (§1.1): typed media, the options and their wire form.
 
+use super::params::{check_status_url, check_volume, Params};
+use super::{ActionKind, ActionRequest, MediaDirection};
+use crate::error::CommandError;
+use crate::ids::ControlId;
 use serde_json::{json, Map, Value};
 
 /// One item of a play list.
@@ -17,8 +21,10 @@ pub enum PlayMedia {
         text: String,
         /// Language, e.g. `en-US`.
         language: Option<String>,
-        /// Voice gender.
+        /// Voice gender (`male`, `female`).
         gender: Option<String>,
+        /// A named voice; overrides language and gender.
+        voice: Option<String>,
     },
     /// Silence.
     Silence {
@@ -46,7 +52,64 @@ impl PlayMedia {
             text: text.into(),
             language: None,
             gender: None,
+            voice: None,
         }
+    }
+
+    /// A ringtone by country code (`us`, `uk`, …), played whole.
+    pub fn ringtone(name: impl Into<String>) -> Self {
+        PlayMedia::Ringtone {
+            name: name.into(),
+            duration: None,
+        }
+    }
+
+    /// Sets the language of a TTS item; other items are unchanged.
+    pub fn language(mut self, value: impl Into<String>) -> Self {
+        if let PlayMedia::Tts { language, .. } = &mut self {
+            *language = Some(value.into());
+        }
+        self
+    }
+
+    /// Sets the gender of a TTS item; other items are unchanged.
+    pub fn gender(mut self, value: impl Into<String>) -> Self {
+        if let PlayMedia::Tts { gender, .. } = &mut self {
+            *gender = Some(value.into());
+        }
+        self
+    }
+
+    /// Sets the voice of a TTS item; other items are unchanged.
+    pub fn voice(mut self, value: impl Into<String>) -> Self {
+        if let PlayMedia::Tts { voice, .. } = &mut self {
+            *voice = Some(value.into());
+        }
+        self
+    }
+
+    /// Sets how long a ringtone plays, in seconds; other items are unchanged.
+    pub fn ringtone_duration(mut self, seconds: f64) -> Self {
+        if let PlayMedia::Ringtone { duration, .. } = &mut self {
+            *duration = Some(seconds);
+        }
+        self
+    }
+
+    /// Refuses an item the service cannot play.
+    pub fn check(&self) -> Result<(), CommandError> {
+        let bad = match self {
+            PlayMedia::Audio { url } => url.trim().is_empty(),
+            PlayMedia::Tts { text, .. } => text.trim().is_empty(),
+            PlayMedia::Silence { duration } => !(duration.is_finite() && *duration >= 0.0),
+            PlayMedia::Ringtone { name, duration } => {
+                name.trim().is_empty() || duration.is_some_and(|d| !(d.is_finite() && d >= 0.0))
+            }
+        };
+        if bad {
+            return Err(CommandError::InvalidOption(format!("cannot play {self:?}")));
+        }
+        Ok(())
     }
 
     /// Silence for `duration` seconds.
@@ -62,6 +125,7 @@ impl PlayMedia {
                 text,
                 language,
                 gender,
+                voice,
             } => {
                 let mut params = Map::new();
                 params.insert("text".into(), text.as_str().into());
@@ -70,6 +134,9 @@ impl PlayMedia {
                 }
                 if let Some(gender) = gender {
                     params.insert("gender".into(), gender.as_str().into());
+                }
+                if let Some(voice) = voice {
+                    params.insert("voice".into(), voice.as_str().into());
                 }
                 json!({"type": "tts", "params": params})
             }
@@ -99,6 +166,93 @@ pub fn play_params(media: &[PlayMedia], volume: Option<f64>) -> Map<String, Valu
         params.insert("volume".into(), json!(volume));
     }
     params
+}
+
+/// Checks a play list: not empty, every item playable.
+pub(crate) fn check_media(media: &[PlayMedia]) -> Result<(), CommandError> {
+    if media.is_empty() {
+        return Err(CommandError::InvalidOption("nothing to play".into()));
+    }
+    media.iter().try_for_each(PlayMedia::check)
+}
+
+/// Options of `calling.play`; build with the setters, then pass to `play`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlayOptions {
+    /// What to play, in order.
+    pub media: Vec<PlayMedia>,
+    /// Gain in dB, -40…+40.
+    pub volume: Option<f64>,
+    /// Which side hears it; the service plays to the caller (`listen`) when unset.
+    pub direction: Option<MediaDirection>,
+    /// How many times to play the list; `0` forever. Once when unset.
+    pub loop_count: Option<u32>,
+    /// HTTP(S) URL for status webhooks.
+    pub status_url: Option<String>,
+    /// The control id; generated when unset.
+    pub control_id: Option<ControlId>,
+}
+
+impl PlayOptions {
+    /// Plays `media`.
+    pub fn new(media: impl IntoIterator<Item = PlayMedia>) -> Self {
+        Self {
+            media: media.into_iter().collect(),
+            ..Self::default()
+        }
+    }
+
+    /// Gain in dB (-40…+40).
+    pub fn volume(mut self, db: f64) -> Self {
+        self.volume = Some(db);
+        self
+    }
+
+    /// Which side hears it.
+    pub fn direction(mut self, direction: MediaDirection) -> Self {
+        self.direction = Some(direction);
+        self
+    }
+
+    /// Plays the list `count` times; `0` forever.
+    pub fn loop_count(mut self, count: u32) -> Self {
+        self.loop_count = Some(count);
+        self
+    }
+
+    /// HTTP(S) URL for status webhooks.
+    pub fn status_url(mut self, url: impl Into<String>) -> Self {
+        self.status_url = Some(url.into());
+        self
+    }
+
+    /// A control id of your own.
+    pub fn control_id(mut self, id: impl Into<ControlId>) -> Self {
+        self.control_id = Some(id.into());
+        self
+    }
+}
+
+impl ActionRequest for PlayOptions {
+    fn kind(&self) -> ActionKind {
+        ActionKind::Play
+    }
+
+    fn control_id(&self) -> Option<&ControlId> {
+        self.control_id.as_ref()
+    }
+
+    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+        check_media(&self.media)?;
+        check_volume(self.volume)?;
+        check_status_url(&self.status_url)?;
+        let mut params = Params(play_params(&self.media, self.volume));
+        params
+            .opt("direction", &self.direction)
+            .opt("loop", &self.loop_count)
+            .opt("status_url", &self.status_url);
+        Ok(params.done())
+    }
 }
 
 #[cfg(test)]

@@ -3,10 +3,12 @@
 
 use super::requests::PendingKind;
 use super::{later, log, ActionEntry, CallEntry, DialEntry, Engine, RECENTLY_ENDED};
+use crate::action::descriptor::{ActionDescriptor, Verdict};
 use crate::action::play::{play_params, PlayMedia};
 use crate::action::stream_options::StreamOptions;
-use crate::action::{ActionKind, ActionOutcome, ActionState};
+use crate::action::{ActionKind, ActionOutcome, ActionRequest, ActionState};
 use crate::call::{CallInfo, CallState, Device, Direction, EndReason};
+use crate::call_event::CallEvent;
 use crate::error::{CommandError, ProtocolError, RequestError};
 use crate::event::{DialError, Event};
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
@@ -143,12 +145,44 @@ impl Engine {
         )
     }
 
-    /// Starts any action (`calling.<kind>` with a `control_id`); record and tap use this.
-    /// The action is registered before its request goes out.
+    /// Starts a typed action: its options are checked, then `calling.<kind>` goes out
+    /// with a `control_id`. The action is registered before its request goes out.
+    pub fn start<R: ActionRequest + ?Sized>(
+        &mut self,
+        call_id: &CallId,
+        request: &R,
+        now: Instant,
+    ) -> Result<ActionStart, CommandError> {
+        let params = request.to_params()?;
+        self.start_with(
+            call_id,
+            request.kind(),
+            request.descriptor(),
+            params,
+            request.control_id().cloned(),
+            now,
+        )
+    }
+
+    /// Starts any action with raw params, run as its kind's descriptor says (an
+    /// [`ActionKind::Custom`] carries its own).
     pub fn start_action(
         &mut self,
         call_id: &CallId,
         kind: ActionKind,
+        params: Map<String, Value>,
+        control_id: Option<ControlId>,
+        now: Instant,
+    ) -> Result<ActionStart, CommandError> {
+        let descriptor = kind.descriptor();
+        self.start_with(call_id, kind, descriptor, params, control_id, now)
+    }
+
+    fn start_with(
+        &mut self,
+        call_id: &CallId,
+        kind: ActionKind,
+        descriptor: ActionDescriptor,
         mut params: Map<String, Value>,
         control_id: Option<ControlId>,
         now: Instant,
@@ -167,10 +201,9 @@ impl Engine {
         }
         let control_id = control_id.unwrap_or_else(|| ControlId::new(self.new_id()));
         params.insert("control_id".into(), control_id.as_str().into());
-        let method = kind.start_method();
         let request_id = self.call_request_with(
             call_id,
-            &method,
+            &descriptor.start_method,
             params,
             PendingKind::ActionStart(call_id.clone(), control_id.clone()),
             now,
@@ -180,8 +213,9 @@ impl Engine {
                 control_id.clone(),
                 ActionEntry {
                     kind,
+                    descriptor,
                     stop_requested: false,
-                    started: false,
+                    progress: Default::default(),
                 },
             );
         }
@@ -191,27 +225,25 @@ impl Engine {
         })
     }
 
-    /// Stops an action (`calling.<kind>.stop`). Its `ActionFinished` follows.
+    /// Stops an action (its descriptor's stop method). Its `ActionFinished` follows.
     pub fn stop_action(
         &mut self,
         call_id: &CallId,
         control_id: &ControlId,
         now: Instant,
     ) -> Result<RequestId, CommandError> {
-        let kind = self
-            .calls
-            .get(call_id)
-            .ok_or_else(|| self.no_call(call_id))?
-            .actions
-            .get(control_id)
-            .ok_or_else(|| CommandError::UnknownAction(control_id.clone()))?
-            .kind
-            .clone();
+        let action = self.action(call_id, control_id)?;
+        let Some(method) = action.descriptor.stop_method.clone() else {
+            return Err(CommandError::UnsupportedControl {
+                control_id: control_id.clone(),
+                method: format!("{}.stop", action.descriptor.start_method),
+            });
+        };
         let mut params = Map::new();
         params.insert("control_id".into(), control_id.as_str().into());
         let id = self.call_request_with(
             call_id,
-            &kind.stop_method(),
+            &method,
             params,
             PendingKind::ActionStop(call_id.clone(), control_id.clone()),
             now,
@@ -224,6 +256,51 @@ impl Engine {
             action.stop_requested = true;
         }
         Ok(id)
+    }
+
+    /// Steers a running action with one of its descriptor's control methods
+    /// (`calling.play.pause`, `calling.play.volume` with `{"volume": …}`, …).
+    pub fn control_action(
+        &mut self,
+        call_id: &CallId,
+        control_id: &ControlId,
+        method: &str,
+        mut params: Map<String, Value>,
+        now: Instant,
+    ) -> Result<RequestId, CommandError> {
+        if !self.action(call_id, control_id)?.descriptor.allows(method) {
+            return Err(CommandError::UnsupportedControl {
+                control_id: control_id.clone(),
+                method: method.to_owned(),
+            });
+        }
+        params.insert("control_id".into(), control_id.as_str().into());
+        self.call_request_with(call_id, method, params, PendingKind::User, now)
+    }
+
+    /// Sends any other command on a call (`calling.echo`, `calling.ai_message`, …) with
+    /// `node_id` and `call_id` added. A 404/410 ends the call as gone.
+    pub fn call_command(
+        &mut self,
+        call_id: &CallId,
+        method: &str,
+        params: Map<String, Value>,
+        now: Instant,
+    ) -> Result<RequestId, CommandError> {
+        self.call_request(call_id, method, params, now)
+    }
+
+    fn action(
+        &self,
+        call_id: &CallId,
+        control_id: &ControlId,
+    ) -> Result<&ActionEntry, CommandError> {
+        self.calls
+            .get(call_id)
+            .ok_or_else(|| self.no_call(call_id))?
+            .actions
+            .get(control_id)
+            .ok_or_else(|| CommandError::UnknownAction(control_id.clone()))
     }
 
     fn call_request(
@@ -305,7 +382,10 @@ impl Engine {
         match event_type.as_str() {
             "signalwire.authorization.state" => self.store_authorization_state(&data, &outer),
             "calling.call.receive" => self.on_call_receive(&data, now),
-            "calling.call.state" => self.on_call_state(&data),
+            "calling.call.state" => {
+                self.tell_call(&event_type, &data, true);
+                self.on_call_state(&data)
+            }
             "calling.call.dial" => self.on_call_dial(&data),
             "calling.error" => {
                 let text = |key: &str| match data.get(key) {
@@ -318,13 +398,11 @@ impl Engine {
                     message: text("message"),
                 });
             }
-            other => match ActionKind::from_event_type(other) {
-                Some(kind) => self.on_action_event(&event_type, kind, data),
-                None => self.events.push_back(Event::Other {
-                    event_type,
-                    params: data,
-                }),
-            },
+            other if other.starts_with("calling.call.") => self.on_call_event(event_type, data),
+            _ => self.events.push_back(Event::Other {
+                event_type,
+                params: data,
+            }),
         }
     }
 
@@ -354,6 +432,7 @@ impl Engine {
             CallEntry {
                 info: info.clone(),
                 actions: Default::default(),
+                done_actions: Default::default(),
             },
         );
         self.events.push_back(Event::IncomingCall(info));
@@ -441,6 +520,7 @@ impl Engine {
             CallEntry {
                 info,
                 actions: Default::default(),
+                done_actions: Default::default(),
             },
         );
         if state.is_ended() {
@@ -480,6 +560,7 @@ impl Engine {
                     .or_insert_with(|| CallEntry {
                         info: info.clone(),
                         actions: Default::default(),
+                        done_actions: Default::default(),
                     });
                 entry.info.state = CallState::Answered;
                 Ok(entry.info.clone())
@@ -539,55 +620,110 @@ impl Engine {
         }
     }
 
-    fn on_action_event(&mut self, event_type: &str, kind: ActionKind, data: Value) {
-        let text = |key: &str| data.get(key).and_then(Value::as_str).map(str::to_owned);
-        let (Some(call_id), Some(control_id)) = (text("call_id"), text("control_id")) else {
-            self.invalid_event(event_type, "no call_id or control_id");
-            return;
+    /// Delivers a `calling.call.*` event as a [`CallEvent`] of its call. `routed` events
+    /// (those the engine reports as call state or action progress too) are delivered only
+    /// with [`EngineConfig::every_call_event`](crate::EngineConfig::every_call_event).
+    fn tell_call(&mut self, event_type: &str, data: &Value, routed: bool) -> bool {
+        let Some(call_id) = data
+            .get("call_id")
+            .and_then(Value::as_str)
+            .map(CallId::from)
+            .filter(|id| self.calls.contains_key(id))
+        else {
+            return false;
         };
-        let state = ActionState::from_wire(
-            &text("state")
-                .or_else(|| text(&format!("{}_state", kind.name())))
-                .unwrap_or_default(),
-        );
-        let (call_id, control_id) = (CallId::new(call_id), ControlId::new(control_id));
+        if !routed || self.config.every_call_event {
+            self.events.push_back(Event::CallEvent {
+                call_id,
+                event: CallEvent::from_wire(event_type, data.clone()),
+            });
+        }
+        true
+    }
+
+    /// A `calling.call.*` event other than receive, state and dial: to the action its
+    /// `control_id` names if that action hears this event type, and to its call.
+    fn on_call_event(&mut self, event_type: String, data: Value) {
+        let text = |key: &str| data.get(key).and_then(Value::as_str).map(str::to_owned);
+        let ids = text("call_id")
+            .map(CallId::new)
+            .zip(text("control_id").map(ControlId::new));
+        let routed = ids.as_ref().is_some_and(|(call_id, control_id)| {
+            self.calls
+                .get(call_id)
+                .and_then(|call| call.actions.get(control_id))
+                .is_some_and(|a| a.descriptor.event_types.contains(&event_type))
+        });
+        let tracked = self.tell_call(&event_type, &data, routed);
+        match ids {
+            Some((call_id, control_id)) if routed => {
+                self.on_action_event(&event_type, call_id, control_id, data)
+            }
+            Some((call_id, control_id)) => {
+                let late = self
+                    .calls
+                    .get(&call_id)
+                    .is_some_and(|call| call.done_actions.contains(&control_id));
+                let action_type = ActionKind::EVENT_TYPES.contains(&event_type.as_str());
+                // A late event of a finished action (a detect keeps reporting until its
+                // `finished`) is only a call event; an unknown control id is an error.
+                if !late && action_type {
+                    self.protocol_error(ProtocolError::UnknownAction {
+                        event_type,
+                        control_id,
+                    });
+                } else if !tracked {
+                    self.events.push_back(Event::Other {
+                        event_type,
+                        params: data,
+                    });
+                }
+            }
+            None if !tracked => self.events.push_back(Event::Other {
+                event_type,
+                params: data,
+            }),
+            None => {}
+        }
+    }
+
+    fn on_action_event(
+        &mut self,
+        event_type: &str,
+        call_id: CallId,
+        control_id: ControlId,
+        data: Value,
+    ) {
         let Some(action) = self
             .calls
-            .get(&call_id)
-            .and_then(|call| call.actions.get(&control_id))
+            .get_mut(&call_id)
+            .and_then(|call| call.actions.get_mut(&control_id))
         else {
-            self.protocol_error(ProtocolError::UnknownAction {
-                event_type: event_type.to_owned(),
-                control_id,
-            });
             return;
         };
-        if action.kind != kind {
-            self.invalid_event(event_type, "control id belongs to another kind of action");
-            return;
-        }
-        if kind.is_terminal(state.as_wire()) {
-            let outcome = if action.stop_requested {
-                ActionOutcome::Stopped { event: data }
-            } else {
-                ActionOutcome::from_terminal(&kind, action.started, state, data)
-            };
-            self.finish_action(&call_id, &control_id, outcome);
-        } else {
-            if let Some(action) = self
-                .calls
-                .get_mut(&call_id)
-                .and_then(|call| call.actions.get_mut(&control_id))
-            {
-                action.started = true;
+        let verdict = action
+            .descriptor
+            .judge(event_type, &data, &mut action.progress);
+        let kind = action.kind.clone();
+        match verdict {
+            Verdict::NotMine => {}
+            Verdict::End { state, failed } => {
+                let state = ActionState::from_wire(&state);
+                let outcome = if action.stop_requested {
+                    ActionOutcome::Stopped { event: data }
+                } else {
+                    ActionOutcome::from_end(state, failed, data)
+                };
+                self.finish_action(&call_id, &control_id, outcome);
             }
-            self.events.push_back(Event::ActionState {
+            Verdict::Update(state) => self.events.push_back(Event::ActionState {
                 call_id,
                 control_id,
                 kind,
-                state,
+                state: ActionState::from_wire(&state),
+                event_type: event_type.to_owned(),
                 event: data,
-            });
+            }),
         }
     }
 
@@ -598,13 +734,13 @@ impl Engine {
         control_id: &ControlId,
         outcome: ActionOutcome,
     ) {
-        let Some(action) = self
-            .calls
-            .get_mut(call_id)
-            .and_then(|call| call.actions.remove(control_id))
-        else {
+        let Some(call) = self.calls.get_mut(call_id) else {
             return;
         };
+        let Some(action) = call.actions.remove(control_id) else {
+            return;
+        };
+        call.done_actions.insert(control_id.clone());
         self.events.push_back(Event::ActionFinished {
             call_id: call_id.clone(),
             control_id: control_id.clone(),

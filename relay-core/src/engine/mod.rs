@@ -12,6 +12,7 @@ mod log;
 mod requests;
 mod session;
 
+use crate::action::descriptor::{ActionDescriptor, Progress};
 use crate::action::ActionKind;
 use crate::call::CallInfo;
 use crate::config::EngineConfig;
@@ -61,9 +62,10 @@ enum SessionState {
 #[derive(Debug, Clone)]
 struct ActionEntry {
     kind: ActionKind,
+    descriptor: ActionDescriptor,
     stop_requested: bool,
-    /// Whether a non-terminal state (a stream's `streaming`) was seen.
-    started: bool,
+    /// What its events so far said (a stream's `streaming`, a detect's `MACHINE`).
+    progress: Progress,
 }
 
 /// One dial waiting for its call.
@@ -78,6 +80,8 @@ struct DialEntry {
 struct CallEntry {
     info: CallInfo,
     actions: BTreeMap<ControlId, ActionEntry>,
+    /// Actions that ended, so that their late events are not taken for errors.
+    done_actions: BTreeSet<ControlId>,
 }
 
 /// The sizes of the engine's tables, to check that state is freed.

@@ -1,0 +1,175 @@
+//! `calling.ai` (§1.11): an AI agent on the call, and the commands that steer it
+//! (`calling.ai_message`, `calling.ai_hold`, `calling.ai_unhold`, no control id). The agent's
+//! prompt, functions and data are the service's JSON, passed through as given; the array
+//! forms of `pronounce`, `hints` and `languages` are the ones the SDKs send.
+
+use super::params::{check_status_url, Params};
+use super::{ActionKind, ActionRequest};
+use crate::error::CommandError;
+use crate::ids::ControlId;
+use serde_json::{Map, Value};
+use std::time::Duration;
+
+/// Options of `calling.ai`; every one is optional.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AiOptions {
+    /// The id of an agent stored at SignalWire.
+    pub agent: Option<String>,
+    /// `{text, temperature?, top_p?, …}`.
+    pub prompt: Option<Value>,
+    /// The prompt run after the call, same shape.
+    pub post_prompt: Option<Value>,
+    /// Where the post-prompt result is sent.
+    pub post_prompt_url: Option<String>,
+    /// Basic-auth user for `post_prompt_url`.
+    pub post_prompt_auth_user: Option<String>,
+    /// Basic-auth password for `post_prompt_url`.
+    pub post_prompt_auth_password: Option<String>,
+    /// Data the agent can read.
+    pub global_data: Option<Value>,
+    /// Pronunciation rules.
+    pub pronounce: Option<Value>,
+    /// Words to expect.
+    pub hints: Option<Value>,
+    /// Languages and voices.
+    pub languages: Option<Value>,
+    /// Functions the agent may call (`SWAIG`).
+    pub swaig: Option<Value>,
+    /// Agent parameters (`params`).
+    pub ai_params: Option<Value>,
+    /// The control id; generated when unset.
+    pub control_id: Option<ControlId>,
+}
+
+impl AiOptions {
+    /// Service defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A stored agent.
+    pub fn agent(mut self, id: impl Into<String>) -> Self {
+        self.agent = Some(id.into());
+        self
+    }
+
+    /// The prompt object.
+    pub fn prompt(mut self, prompt: Value) -> Self {
+        self.prompt = Some(prompt);
+        self
+    }
+
+    /// The post-prompt object.
+    pub fn post_prompt(mut self, prompt: Value) -> Self {
+        self.post_prompt = Some(prompt);
+        self
+    }
+
+    /// Where the post-prompt result is sent.
+    pub fn post_prompt_url(mut self, url: impl Into<String>) -> Self {
+        self.post_prompt_url = Some(url.into());
+        self
+    }
+
+    /// Data the agent can read.
+    pub fn global_data(mut self, data: Value) -> Self {
+        self.global_data = Some(data);
+        self
+    }
+
+    /// Functions the agent may call.
+    pub fn swaig(mut self, swaig: Value) -> Self {
+        self.swaig = Some(swaig);
+        self
+    }
+
+    /// Agent parameters.
+    pub fn ai_params(mut self, params: Value) -> Self {
+        self.ai_params = Some(params);
+        self
+    }
+
+    /// A control id of your own.
+    pub fn control_id(mut self, id: impl Into<ControlId>) -> Self {
+        self.control_id = Some(id.into());
+        self
+    }
+}
+
+impl ActionRequest for AiOptions {
+    fn kind(&self) -> ActionKind {
+        ActionKind::Ai
+    }
+
+    fn control_id(&self) -> Option<&ControlId> {
+        self.control_id.as_ref()
+    }
+
+    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+        check_status_url(&self.post_prompt_url)?;
+        Ok(Params::new()
+            .opt("agent", &self.agent)
+            .opt("prompt", &self.prompt)
+            .opt("post_prompt", &self.post_prompt)
+            .opt("post_prompt_url", &self.post_prompt_url)
+            .opt("post_prompt_auth_user", &self.post_prompt_auth_user)
+            .opt("post_prompt_auth_password", &self.post_prompt_auth_password)
+            .opt("global_data", &self.global_data)
+            .opt("pronounce", &self.pronounce)
+            .opt("hints", &self.hints)
+            .opt("languages", &self.languages)
+            .opt("SWAIG", &self.swaig)
+            .opt("params", &self.ai_params)
+            .done())
+    }
+}
+
+/// `calling.ai_message`: a message into the running agent's conversation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AiMessage {
+    /// The text.
+    pub message_text: Option<String>,
+    /// `system`, `user` or `assistant`.
+    pub role: Option<String>,
+    /// `{full_reset?, user_prompt?, system_prompt?}`.
+    pub reset: Option<Value>,
+    /// Data merged into the agent's global data.
+    pub global_data: Option<Value>,
+}
+
+impl AiMessage {
+    /// A message with `role`.
+    pub fn new(role: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            message_text: Some(text.into()),
+            role: Some(role.into()),
+            ..Self::default()
+        }
+    }
+
+    /// The params (without ids).
+    pub fn to_params(&self) -> Map<String, Value> {
+        Params::new()
+            .opt("message_text", &self.message_text)
+            .opt("role", &self.role)
+            .opt("reset", &self.reset)
+            .opt("global_data", &self.global_data)
+            .done()
+    }
+}
+
+/// `calling.ai_hold` params: how long, and what the agent says.
+pub fn ai_hold_params(timeout: Option<Duration>, prompt: Option<&str>) -> Map<String, Value> {
+    // The server schema and the SDKs send the time-out as a string of seconds.
+    Params::new()
+        .opt("timeout", &timeout.map(|t| t.as_secs().to_string()))
+        .opt("prompt", &prompt.map(str::to_owned))
+        .done()
+}
+
+/// `calling.ai_unhold` params: what the agent says.
+pub fn ai_unhold_params(prompt: Option<&str>) -> Map<String, Value> {
+    Params::new()
+        .opt("prompt", &prompt.map(str::to_owned))
+        .done()
+}

@@ -1,0 +1,430 @@
+//! `calling.collect` (§1.3) and `calling.play_and_collect` (§1.4): digit and speech input,
+//! the prompt, and the result (digits, speech, no input, no match, error).
+
+use super::params::{check_status_url, check_volume, Params};
+use super::play::{check_media, play_params, PlayMedia};
+use super::result::{number, outcome_result, text};
+use super::{ActionKind, ActionOutcome, ActionRequest};
+use crate::error::CommandError;
+use crate::ids::ControlId;
+use serde_json::{Map, Value};
+use std::time::Duration;
+
+/// Collect DTMF digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigitsOptions {
+    /// Most digits to collect (required by the service, at least 1).
+    pub max: u32,
+    /// Digits that end the input, e.g. `#`.
+    pub terminators: Option<String>,
+    /// Longest pause between digits (5 s when unset).
+    pub digit_timeout: Option<Duration>,
+}
+
+impl DigitsOptions {
+    /// Up to `max` digits.
+    pub fn new(max: u32) -> Self {
+        Self {
+            max,
+            terminators: None,
+            digit_timeout: None,
+        }
+    }
+
+    /// Digits that end the input.
+    pub fn terminators(mut self, digits: impl Into<String>) -> Self {
+        self.terminators = Some(digits.into());
+        self
+    }
+
+    /// Longest pause between digits.
+    pub fn digit_timeout(mut self, timeout: Duration) -> Self {
+        self.digit_timeout = Some(timeout);
+        self
+    }
+
+    fn to_wire(&self) -> Result<Value, CommandError> {
+        if self.max == 0 {
+            return Err(CommandError::InvalidOption("digits max is 0".into()));
+        }
+        Ok(Params::new()
+            .set("max", self.max)
+            .opt("terminators", &self.terminators)
+            .secs("digit_timeout", self.digit_timeout)
+            .done()
+            .into())
+    }
+}
+
+/// Collect speech.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SpeechOptions {
+    /// Silence that ends the utterance (1 s when unset).
+    pub end_silence_timeout: Option<Duration>,
+    /// Longest utterance (60 s when unset).
+    pub speech_timeout: Option<Duration>,
+    /// Language, e.g. `en-US`.
+    pub language: Option<String>,
+    /// Words or phrases to expect.
+    pub hints: Vec<String>,
+    /// Recognition engine (`Deepgram`, `Google`).
+    pub engine: Option<String>,
+    /// Recognition model.
+    pub model: Option<String>,
+}
+
+impl SpeechOptions {
+    /// Service defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Silence that ends the utterance.
+    pub fn end_silence_timeout(mut self, timeout: Duration) -> Self {
+        self.end_silence_timeout = Some(timeout);
+        self
+    }
+
+    /// Longest utterance.
+    pub fn speech_timeout(mut self, timeout: Duration) -> Self {
+        self.speech_timeout = Some(timeout);
+        self
+    }
+
+    /// Language, e.g. `en-US`.
+    pub fn language(mut self, language: impl Into<String>) -> Self {
+        self.language = Some(language.into());
+        self
+    }
+
+    /// Adds a hint.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+
+    /// Recognition engine.
+    pub fn engine(mut self, engine: impl Into<String>) -> Self {
+        self.engine = Some(engine.into());
+        self
+    }
+
+    /// Recognition model.
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    fn to_wire(&self) -> Value {
+        let mut params = Params::new();
+        params
+            .secs("end_silence_timeout", self.end_silence_timeout)
+            .secs("speech_timeout", self.speech_timeout)
+            .opt("language", &self.language)
+            .opt("engine", &self.engine)
+            .opt("model", &self.model);
+        if !self.hints.is_empty() {
+            params.set("hints", self.hints.clone());
+        }
+        params.done().into()
+    }
+}
+
+/// What to collect and when to give up; used alone (`collect`) or after a prompt
+/// (`play_and_collect`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CollectOptions {
+    /// Digits to collect.
+    pub digits: Option<DigitsOptions>,
+    /// Speech to collect.
+    pub speech: Option<SpeechOptions>,
+    /// Silence allowed before any input (4 s when unset).
+    pub initial_timeout: Option<Duration>,
+    /// Report interim results (`final: false`) as they come.
+    pub partial_results: Option<bool>,
+    /// Keep collecting after a result.
+    pub continuous: Option<bool>,
+    /// Report `start_of_input` when the caller starts.
+    pub send_start_of_input: Option<bool>,
+    /// Start the input timers at once; when false they start on
+    /// `start_input_timers` (standalone collect only).
+    pub start_input_timers: Option<bool>,
+    /// HTTP(S) URL for status webhooks (standalone collect only).
+    pub status_url: Option<String>,
+    /// The control id; generated when unset (standalone collect only).
+    pub control_id: Option<ControlId>,
+}
+
+impl CollectOptions {
+    /// Collect digits.
+    pub fn digits(digits: DigitsOptions) -> Self {
+        Self {
+            digits: Some(digits),
+            ..Self::default()
+        }
+    }
+
+    /// Collect speech.
+    pub fn speech(speech: SpeechOptions) -> Self {
+        Self {
+            speech: Some(speech),
+            ..Self::default()
+        }
+    }
+
+    /// Also collect speech.
+    pub fn and_speech(mut self, speech: SpeechOptions) -> Self {
+        self.speech = Some(speech);
+        self
+    }
+
+    /// Also collect digits.
+    pub fn and_digits(mut self, digits: DigitsOptions) -> Self {
+        self.digits = Some(digits);
+        self
+    }
+
+    /// Silence allowed before any input.
+    pub fn initial_timeout(mut self, timeout: Duration) -> Self {
+        self.initial_timeout = Some(timeout);
+        self
+    }
+
+    /// Report interim results.
+    pub fn partial_results(mut self, on: bool) -> Self {
+        self.partial_results = Some(on);
+        self
+    }
+
+    /// Keep collecting after a result.
+    pub fn continuous(mut self, on: bool) -> Self {
+        self.continuous = Some(on);
+        self
+    }
+
+    /// Report `start_of_input`.
+    pub fn send_start_of_input(mut self, on: bool) -> Self {
+        self.send_start_of_input = Some(on);
+        self
+    }
+
+    /// Start the input timers at once (or later with `start_input_timers`).
+    pub fn start_input_timers(mut self, on: bool) -> Self {
+        self.start_input_timers = Some(on);
+        self
+    }
+
+    /// HTTP(S) URL for status webhooks.
+    pub fn status_url(mut self, url: impl Into<String>) -> Self {
+        self.status_url = Some(url.into());
+        self
+    }
+
+    /// A control id of your own.
+    pub fn control_id(mut self, id: impl Into<ControlId>) -> Self {
+        self.control_id = Some(id.into());
+        self
+    }
+
+    /// `digits`, `speech` and `initial_timeout`: the part both methods share.
+    fn inputs(&self) -> Result<Params, CommandError> {
+        if self.digits.is_none() && self.speech.is_none() {
+            return Err(CommandError::InvalidOption(
+                "collect needs digits or speech".into(),
+            ));
+        }
+        let mut params = Params::new();
+        if let Some(digits) = &self.digits {
+            params.set("digits", digits.to_wire()?);
+        }
+        if let Some(speech) = &self.speech {
+            params.set("speech", speech.to_wire());
+        }
+        params.secs("initial_timeout", self.initial_timeout);
+        Ok(params)
+    }
+}
+
+impl ActionRequest for CollectOptions {
+    fn kind(&self) -> ActionKind {
+        ActionKind::Collect
+    }
+
+    fn control_id(&self) -> Option<&ControlId> {
+        self.control_id.as_ref()
+    }
+
+    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+        check_status_url(&self.status_url)?;
+        Ok(self
+            .inputs()?
+            .opt("partial_results", &self.partial_results)
+            .opt("continuous", &self.continuous)
+            .opt("send_start_of_input", &self.send_start_of_input)
+            .opt("start_input_timers", &self.start_input_timers)
+            .opt("status_url", &self.status_url)
+            .done())
+    }
+}
+
+/// Options of `calling.play_and_collect`: a prompt, then input.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PromptOptions {
+    /// The prompt.
+    pub media: Vec<PlayMedia>,
+    /// What to collect. Only `digits`, `speech`, `initial_timeout` and `partial_results`
+    /// of it are sent, inside `collect`.
+    pub collect: CollectOptions,
+    /// Gain of the prompt in dB, -40…+40.
+    pub volume: Option<f64>,
+    /// HTTP(S) URL for status webhooks.
+    pub status_url: Option<String>,
+    /// The control id; generated when unset.
+    pub control_id: Option<ControlId>,
+}
+
+impl PromptOptions {
+    /// Plays `media`, then collects as `collect` says.
+    pub fn new(media: impl IntoIterator<Item = PlayMedia>, collect: CollectOptions) -> Self {
+        Self {
+            media: media.into_iter().collect(),
+            collect,
+            ..Self::default()
+        }
+    }
+
+    /// Gain of the prompt in dB.
+    pub fn volume(mut self, db: f64) -> Self {
+        self.volume = Some(db);
+        self
+    }
+
+    /// HTTP(S) URL for status webhooks.
+    pub fn status_url(mut self, url: impl Into<String>) -> Self {
+        self.status_url = Some(url.into());
+        self
+    }
+
+    /// A control id of your own.
+    pub fn control_id(mut self, id: impl Into<ControlId>) -> Self {
+        self.control_id = Some(id.into());
+        self
+    }
+}
+
+impl ActionRequest for PromptOptions {
+    fn kind(&self) -> ActionKind {
+        ActionKind::PlayAndCollect
+    }
+
+    fn control_id(&self) -> Option<&ControlId> {
+        self.control_id.as_ref()
+    }
+
+    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+        check_media(&self.media)?;
+        check_volume(self.volume)?;
+        check_status_url(&self.status_url)?;
+        let collect = self
+            .collect
+            .inputs()?
+            .opt("partial_results", &self.collect.partial_results)
+            .done();
+        Ok(Params(play_params(&self.media, self.volume))
+            .set("collect", collect)
+            .opt("status_url", &self.status_url)
+            .done())
+    }
+}
+
+/// What a collect heard.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum CollectInput {
+    /// DTMF digits.
+    Digits {
+        /// The digits pressed.
+        digits: String,
+        /// The terminator pressed, if any.
+        terminator: Option<String>,
+    },
+    /// Speech.
+    Speech {
+        /// What was said.
+        text: String,
+        /// How sure the recognizer is, 0–1.
+        confidence: Option<f64>,
+    },
+    /// Nothing before the time-out.
+    NoInput,
+    /// Input that matched nothing.
+    NoMatch,
+    /// The collect failed.
+    Error,
+    /// The caller started (only with `send_start_of_input`).
+    StartOfInput,
+    /// A result type this library does not know, verbatim.
+    Other(String),
+}
+
+impl CollectInput {
+    /// Reads a `result` object (`{type, params}`).
+    pub fn from_wire(result: &Value) -> Option<Self> {
+        let params = result.get("params");
+        let get = |key: &str| params.and_then(|p| p.get(key));
+        Some(match result.get("type")?.as_str()? {
+            "digit" => CollectInput::Digits {
+                digits: text(get("digits")).unwrap_or_default(),
+                terminator: text(get("terminator")).filter(|t| !t.is_empty()),
+            },
+            "speech" => CollectInput::Speech {
+                text: text(get("text")).unwrap_or_default(),
+                confidence: number(get("confidence")),
+            },
+            "no_input" => CollectInput::NoInput,
+            "no_match" => CollectInput::NoMatch,
+            "error" => CollectInput::Error,
+            "start_of_input" => CollectInput::StartOfInput,
+            other => CollectInput::Other(other.to_owned()),
+        })
+    }
+}
+
+fn input_of(outcome: &ActionOutcome) -> Option<CollectInput> {
+    let event = outcome.event()?;
+    match event.get("result") {
+        Some(result) => CollectInput::from_wire(result),
+        None => match event.get("state").and_then(Value::as_str)? {
+            "no_input" => Some(CollectInput::NoInput),
+            "no_match" => Some(CollectInput::NoMatch),
+            "error" => Some(CollectInput::Error),
+            _ => None,
+        },
+    }
+}
+
+outcome_result!(
+    /// How a collect (or a prompt) ended: what it heard, if it ended on a result.
+    CollectResult {
+        /// What it heard; `None` when it was stopped before a result, or the call ended.
+        input: Option<CollectInput> = |o| input_of(o),
+    }
+);
+
+impl CollectResult {
+    /// The digits collected, if digits were.
+    pub fn digits(&self) -> Option<&str> {
+        match &self.input {
+            Some(CollectInput::Digits { digits, .. }) => Some(digits),
+            _ => None,
+        }
+    }
+
+    /// The speech recognized, if speech was.
+    pub fn speech(&self) -> Option<&str> {
+        match &self.input {
+            Some(CollectInput::Speech { text, .. }) => Some(text),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! One descriptor per action: the methods that start, stop and steer it, the event types it
+//! listens to, and the rule that says which event ends it.
+//!
+//! The kind of a running action comes from the method that started it, never from the name
+//! of an event: `play_and_collect` hears `calling.call.play` *and* `calling.call.collect` on
+//! one control id, and both fax actions hear `calling.call.fax`. Choices taken where
+//! SignalWire's texts disagree (see `docs/CALLING-API.md`):
+//! - collect ends on a *final* `result` (not `final: false`, not `start_of_input`), or on a
+//!   `state` of `finished`/`error` (§1.3 correction);
+//! - detect ends on its first outcome in `detect.params.event` (`MACHINE`, `HUMAN`,
+//!   `UNKNOWN`, `CED`, `CNG`, a digit), on `finished`/`error` without one, and, with
+//!   `wait_for_beep` (client side, never sent), on `READY` after `MACHINE` (§1.5);
+//! - fax ends when `fax.type` or a top-level `state` is `finished`/`error`; success is
+//!   `fax.params.success` (§6.7).
+
+use serde_json::Value;
+
+/// Which events end an action.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TerminalRule {
+    /// The event's `state` is one of these. A state in `failures` ends it unsuccessfully.
+    States {
+        /// States that end the action.
+        terminal: Vec<String>,
+        /// Those of them that mean it failed.
+        failures: Vec<String>,
+        /// Ending without a non-terminal state first counts as a failure (a stream that
+        /// never streamed).
+        must_start: bool,
+    },
+    /// `calling.collect` / `calling.play_and_collect`: a final `result` on a
+    /// `calling.call.collect` event.
+    Collect,
+    /// `calling.detect`: the first outcome in `detect.params.event`.
+    Detect {
+        /// Wait for `READY` after `MACHINE` (the end of the greeting).
+        wait_for_beep: bool,
+    },
+    /// `calling.send_fax` / `calling.receive_fax`: `fax.type` or `state`.
+    Fax,
+}
+
+impl TerminalRule {
+    /// Ends on any of `terminal`; `error` and `failed` are failures.
+    pub fn states(terminal: &[&str]) -> Self {
+        TerminalRule::States {
+            terminal: terminal.iter().map(|s| (*s).to_owned()).collect(),
+            failures: vec!["error".into(), "failed".into()],
+            must_start: false,
+        }
+    }
+}
+
+/// Everything the engine needs to run one kind of action.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ActionDescriptor {
+    /// A short name, e.g. `play_and_collect`.
+    pub name: String,
+    /// The method that starts it, e.g. `calling.play_and_collect`.
+    pub start_method: String,
+    /// The method that stops it, if it can be stopped.
+    pub stop_method: Option<String>,
+    /// Other methods that steer it with its `control_id` (pause, volume, …).
+    pub control_methods: Vec<String>,
+    /// The event types routed to it by `control_id`.
+    pub event_types: Vec<String>,
+    /// Which event ends it.
+    pub terminal: TerminalRule,
+}
+
+/// What one event means to an action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Not this action's event type: it is only a call event.
+    NotMine,
+    /// Progress; the state to report.
+    Update(String),
+    /// The end: the state to report and whether the action did its work.
+    End {
+        /// The terminal state.
+        state: String,
+        /// Whether it failed.
+        failed: bool,
+    },
+}
+
+/// What an action remembers between its events.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// A non-terminal event was seen.
+    pub started: bool,
+    /// Detect with `wait_for_beep` saw `MACHINE`.
+    pub machine_seen: bool,
+}
+
+impl ActionDescriptor {
+    /// The `calling.<name>` family: start `calling.<name>`, stop `calling.<name>.stop`,
+    /// events `calling.call.<name>`, terminal `state` as given. Add control methods with
+    /// [`ActionDescriptor::control`].
+    pub fn simple(name: &str, terminal: TerminalRule) -> Self {
+        Self {
+            name: name.to_owned(),
+            start_method: format!("calling.{name}"),
+            stop_method: Some(format!("calling.{name}.stop")),
+            control_methods: Vec::new(),
+            event_types: vec![format!("calling.call.{name}")],
+            terminal,
+        }
+    }
+
+    /// Adds a control method (`calling.<name>.<suffix>`).
+    pub fn control(mut self, suffix: &str) -> Self {
+        self.control_methods
+            .push(format!("{}.{suffix}", self.start_method));
+        self
+    }
+
+    /// Removes the stop method.
+    pub fn without_stop(mut self) -> Self {
+        self.stop_method = None;
+        self
+    }
+
+    /// Whether `method` may be sent with this action's control id.
+    pub fn allows(&self, method: &str) -> bool {
+        self.stop_method.as_deref() == Some(method)
+            || self.control_methods.iter().any(|m| m == method)
+    }
+
+    /// Judges one event of type `event_type` routed to this action by its control id.
+    pub fn judge(&self, event_type: &str, event: &Value, progress: &mut Progress) -> Verdict {
+        if !self.event_types.iter().any(|t| t == event_type) {
+            return Verdict::NotMine;
+        }
+        let state = text(event, "state");
+        let verdict = match &self.terminal {
+            TerminalRule::States {
+                terminal,
+                failures,
+                must_start,
+            } => {
+                let state = state.unwrap_or_default();
+                if terminal.iter().any(|t| *t == state) {
+                    let failed =
+                        failures.iter().any(|f| *f == state) || (*must_start && !progress.started);
+                    Verdict::End { state, failed }
+                } else {
+                    Verdict::Update(state)
+                }
+            }
+            TerminalRule::Collect => judge_collect(event_type, event, state),
+            TerminalRule::Detect { wait_for_beep } => judge_detect(event, *wait_for_beep, progress),
+            TerminalRule::Fax => judge_fax(event, state),
+        };
+        if matches!(verdict, Verdict::Update(_)) {
+            progress.started = true;
+        }
+        verdict
+    }
+}
+
+fn text(event: &Value, key: &str) -> Option<String> {
+    event.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// §1.3/§1.4: only `calling.call.collect` can end it; a play event is the prompt's progress.
+fn judge_collect(event_type: &str, event: &Value, state: Option<String>) -> Verdict {
+    if event_type != "calling.call.collect" {
+        return Verdict::Update(state.unwrap_or_else(|| "prompting".into()));
+    }
+    let result_type = event
+        .get("result")
+        .and_then(|r| r.get("type"))
+        .and_then(Value::as_str);
+    let interim = event.get("final").and_then(Value::as_bool) == Some(false);
+    match result_type {
+        Some("start_of_input") => Verdict::Update("start_of_input".into()),
+        Some(_) if interim => Verdict::Update("partial".into()),
+        Some(kind) => Verdict::End {
+            state: match kind {
+                "digit" | "speech" => "finished".into(),
+                other => other.to_owned(),
+            },
+            failed: kind == "error",
+        },
+        None => match state.as_deref() {
+            Some(s @ ("finished" | "error" | "no_input" | "no_match")) => Verdict::End {
+                state: s.to_owned(),
+                failed: s == "error",
+            },
+            _ => Verdict::Update(state.unwrap_or_else(|| "collecting".into())),
+        },
+    }
+}
+
+/// §1.5: the outcome lives in `detect.params.event`; there is no top-level state.
+fn judge_detect(event: &Value, wait_for_beep: bool, progress: &mut Progress) -> Verdict {
+    let detect = event.get("detect");
+    let kind = detect.and_then(|d| d.get("type")).and_then(Value::as_str);
+    let Some(what) = detect
+        .and_then(|d| d.get("params"))
+        .and_then(|p| p.get("event"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| text(event, "state"))
+    else {
+        return Verdict::Update(String::new());
+    };
+    match what.as_str() {
+        "finished" | "error" => Verdict::End {
+            failed: true,
+            state: what,
+        },
+        "MACHINE" if wait_for_beep => {
+            progress.machine_seen = true;
+            Verdict::Update(what)
+        }
+        "READY" if wait_for_beep && progress.machine_seen => Verdict::End {
+            state: what,
+            failed: false,
+        },
+        "MACHINE" | "HUMAN" | "UNKNOWN" | "CED" | "CNG" => Verdict::End {
+            state: what,
+            failed: false,
+        },
+        _ if kind == Some("digit") => Verdict::End {
+            state: what,
+            failed: false,
+        },
+        _ => Verdict::Update(what),
+    }
+}
+
+/// §1.7 and §6.7: `fax.type` carries the state; `fax.params.success` says whether it worked.
+fn judge_fax(event: &Value, state: Option<String>) -> Verdict {
+    let fax = event.get("fax");
+    let fax_type = fax.and_then(|f| f.get("type")).and_then(Value::as_str);
+    let end = [fax_type, state.as_deref()]
+        .into_iter()
+        .flatten()
+        .find(|s| matches!(*s, "finished" | "error"));
+    match end {
+        Some(end) => {
+            let success = fax
+                .and_then(|f| f.get("params"))
+                .and_then(|p| p.get("success"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            Verdict::End {
+                state: end.to_owned(),
+                failed: !success,
+            }
+        }
+        None => Verdict::Update(fax_type.map(str::to_owned).or(state).unwrap_or_default()),
+    }
+}

@@ -1,0 +1,259 @@
+//! `calling.detect` (§1.5): answering machine, fax tone or digit detection, and the result.
+//! `wait_for_beep` is client side: it changes when the action ends, never the wire.
+
+use super::descriptor::{ActionDescriptor, TerminalRule};
+use super::params::{check_status_url, Params};
+use super::result::outcome_result;
+use super::{ActionKind, ActionOutcome, ActionRequest};
+use crate::error::CommandError;
+use crate::ids::ControlId;
+use serde_json::{Map, Value};
+use std::time::Duration;
+
+/// The fax tone to listen for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FaxTone {
+    /// Called terminal: a fax machine answering (the default).
+    Ced,
+    /// Calling tone: a fax machine calling.
+    Cng,
+}
+
+impl FaxTone {
+    /// The wire form.
+    pub fn as_wire(self) -> &'static str {
+        match self {
+            FaxTone::Ced => "CED",
+            FaxTone::Cng => "CNG",
+        }
+    }
+}
+
+/// What to detect.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Detector {
+    /// A person or an answering machine. Unset timings are the service's.
+    Machine {
+        /// Silence allowed before anything is heard.
+        initial_timeout: Option<Duration>,
+        /// Silence that ends a greeting.
+        end_silence_timeout: Option<Duration>,
+        /// Silence after a machine greeting before it counts as ready.
+        machine_ready_timeout: Option<Duration>,
+        /// Speech longer than this is a machine.
+        machine_voice_threshold: Option<Duration>,
+        /// More words than this is a machine.
+        machine_words_threshold: Option<u32>,
+        /// Report a caller who talks over the greeting.
+        detect_interruptions: Option<bool>,
+        /// Report the end of the greeting.
+        detect_message_end: Option<bool>,
+    },
+    /// A fax tone.
+    Fax {
+        /// Which tone; CED when unset.
+        tone: Option<FaxTone>,
+    },
+    /// DTMF digits.
+    Digit {
+        /// Which digits to listen for; all when unset.
+        digits: Option<String>,
+    },
+}
+
+impl Detector {
+    /// A person or a machine, with the service's timings.
+    pub fn machine() -> Self {
+        Detector::Machine {
+            initial_timeout: None,
+            end_silence_timeout: None,
+            machine_ready_timeout: None,
+            machine_voice_threshold: None,
+            machine_words_threshold: None,
+            detect_interruptions: None,
+            detect_message_end: None,
+        }
+    }
+
+    fn to_wire(&self) -> Value {
+        let (kind, params) = match self {
+            Detector::Machine {
+                initial_timeout,
+                end_silence_timeout,
+                machine_ready_timeout,
+                machine_voice_threshold,
+                machine_words_threshold,
+                detect_interruptions,
+                detect_message_end,
+            } => (
+                "machine",
+                Params::new()
+                    .secs("initial_timeout", *initial_timeout)
+                    .secs("end_silence_timeout", *end_silence_timeout)
+                    .secs("machine_ready_timeout", *machine_ready_timeout)
+                    .secs("machine_voice_threshold", *machine_voice_threshold)
+                    .opt("machine_words_threshold", machine_words_threshold)
+                    .opt("detect_interruptions", detect_interruptions)
+                    .opt("detect_message_end", detect_message_end)
+                    .done(),
+            ),
+            Detector::Fax { tone } => (
+                "fax",
+                Params::new()
+                    .opt("tone", &tone.map(FaxTone::as_wire))
+                    .done(),
+            ),
+            Detector::Digit { digits } => ("digit", Params::new().opt("digits", digits).done()),
+        };
+        serde_json::json!({"type": kind, "params": params})
+    }
+}
+
+/// Options of `calling.detect`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetectOptions {
+    /// What to detect.
+    pub detector: Detector,
+    /// How long to listen (30 s when unset).
+    pub timeout: Option<Duration>,
+    /// Machine detection only: after `MACHINE`, end on `READY` (the greeting's end), so
+    /// that a message can be left. Never sent.
+    pub wait_for_beep: bool,
+    /// HTTP(S) URL for status webhooks.
+    pub status_url: Option<String>,
+    /// The control id; generated when unset.
+    pub control_id: Option<ControlId>,
+}
+
+impl DetectOptions {
+    /// Detects as `detector` says.
+    pub fn new(detector: Detector) -> Self {
+        Self {
+            detector,
+            timeout: None,
+            wait_for_beep: false,
+            status_url: None,
+            control_id: None,
+        }
+    }
+
+    /// How long to listen.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// End a machine detection on the greeting's end.
+    pub fn wait_for_beep(mut self, on: bool) -> Self {
+        self.wait_for_beep = on;
+        self
+    }
+
+    /// HTTP(S) URL for status webhooks.
+    pub fn status_url(mut self, url: impl Into<String>) -> Self {
+        self.status_url = Some(url.into());
+        self
+    }
+
+    /// A control id of your own.
+    pub fn control_id(mut self, id: impl Into<ControlId>) -> Self {
+        self.control_id = Some(id.into());
+        self
+    }
+}
+
+impl ActionRequest for DetectOptions {
+    fn kind(&self) -> ActionKind {
+        ActionKind::Detect
+    }
+
+    fn descriptor(&self) -> ActionDescriptor {
+        let mut descriptor = ActionKind::Detect.descriptor();
+        descriptor.terminal = TerminalRule::Detect {
+            wait_for_beep: self.wait_for_beep && matches!(self.detector, Detector::Machine { .. }),
+        };
+        descriptor
+    }
+
+    fn control_id(&self) -> Option<&ControlId> {
+        self.control_id.as_ref()
+    }
+
+    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+        check_status_url(&self.status_url)?;
+        if let Detector::Digit { digits: Some(d) } = &self.detector {
+            if d.is_empty()
+                || !d
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '#' || c == '*')
+            {
+                return Err(CommandError::InvalidOption(format!(
+                    "digits {d:?} are not DTMF digits"
+                )));
+            }
+        }
+        Ok(Params::new()
+            .set("detect", self.detector.to_wire())
+            .secs("timeout", self.timeout)
+            .opt("status_url", &self.status_url)
+            .done())
+    }
+}
+
+/// What a detect found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Detection {
+    /// A person answered.
+    Human,
+    /// A machine answered; `beep` as the service reported it.
+    Machine {
+        /// Whether a beep was heard, when reported.
+        beep: Option<bool>,
+    },
+    /// Could not tell.
+    Unknown,
+    /// A fax tone.
+    Fax(FaxTone),
+    /// A DTMF digit.
+    Digit(String),
+}
+
+impl Detection {
+    /// Reads `detect.params.event` (and `beep`); `None` for progress and end markers.
+    /// `READY` and `NOT_READY` are a machine's greeting ending or still playing.
+    pub fn from_wire(event: &Value) -> Option<Self> {
+        let detect = event.get("detect")?;
+        let params = detect.get("params");
+        let what = params?.get("event")?.as_str()?;
+        let beep = params.and_then(|p| p.get("beep")).and_then(Value::as_bool);
+        Some(match what {
+            "HUMAN" => Detection::Human,
+            "MACHINE" | "READY" | "NOT_READY" => Detection::Machine { beep },
+            "UNKNOWN" => Detection::Unknown,
+            "CED" => Detection::Fax(FaxTone::Ced),
+            "CNG" => Detection::Fax(FaxTone::Cng),
+            "finished" | "error" => return None,
+            digit if detect.get("type").and_then(Value::as_str) == Some("digit") => {
+                Detection::Digit(digit.to_owned())
+            }
+            _ => return None,
+        })
+    }
+}
+
+fn detection_of(outcome: &ActionOutcome) -> Option<Detection> {
+    match outcome {
+        ActionOutcome::Finished { event, .. } => Detection::from_wire(event),
+        _ => None,
+    }
+}
+
+outcome_result!(
+    /// How a detect ended: what it found, or `None` (stopped, timed out, call over).
+    DetectResult {
+        /// What was detected.
+        detection: Option<Detection> = |o| detection_of(o),
+    }
+);

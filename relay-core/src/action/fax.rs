@@ -1,0 +1,144 @@
+//! `calling.send_fax` and `calling.receive_fax` (§1.7): options and the result, read from
+//! the `fax` object of `calling.call.fax`.
+
+use super::params::{check_nonempty, check_status_url, Params};
+use super::result::{count, outcome_result, text};
+use super::{ActionKind, ActionOutcome, ActionRequest};
+use crate::error::CommandError;
+use crate::ids::ControlId;
+use serde_json::{Map, Value};
+
+/// Options of `calling.send_fax`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SendFaxOptions {
+    /// URL of the PDF or TIFF to send.
+    pub document: String,
+    /// Who we are, shown to the receiver.
+    pub identity: Option<String>,
+    /// The page header; `SignalWire` when unset, none when empty.
+    pub header_info: Option<String>,
+    /// HTTP(S) URL for status webhooks.
+    pub status_url: Option<String>,
+    /// The control id; generated when unset.
+    pub control_id: Option<ControlId>,
+}
+
+impl SendFaxOptions {
+    /// Sends the document at `url`.
+    pub fn new(document: impl Into<String>) -> Self {
+        Self {
+            document: document.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Who we are.
+    pub fn identity(mut self, identity: impl Into<String>) -> Self {
+        self.identity = Some(identity.into());
+        self
+    }
+
+    /// The page header.
+    pub fn header_info(mut self, header: impl Into<String>) -> Self {
+        self.header_info = Some(header.into());
+        self
+    }
+
+    /// HTTP(S) URL for status webhooks.
+    pub fn status_url(mut self, url: impl Into<String>) -> Self {
+        self.status_url = Some(url.into());
+        self
+    }
+
+    /// A control id of your own.
+    pub fn control_id(mut self, id: impl Into<ControlId>) -> Self {
+        self.control_id = Some(id.into());
+        self
+    }
+}
+
+impl ActionRequest for SendFaxOptions {
+    fn kind(&self) -> ActionKind {
+        ActionKind::SendFax
+    }
+
+    fn control_id(&self) -> Option<&ControlId> {
+        self.control_id.as_ref()
+    }
+
+    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+        check_nonempty("document", &self.document)?;
+        check_status_url(&self.status_url)?;
+        Ok(Params::new()
+            .set("document", self.document.as_str())
+            .opt("identity", &self.identity)
+            .opt("header_info", &self.header_info)
+            .opt("status_url", &self.status_url)
+            .done())
+    }
+}
+
+/// Options of `calling.receive_fax`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReceiveFaxOptions {
+    /// HTTP(S) URL for status webhooks.
+    pub status_url: Option<String>,
+    /// The control id; generated when unset.
+    pub control_id: Option<ControlId>,
+}
+
+impl ReceiveFaxOptions {
+    /// Service defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// HTTP(S) URL for status webhooks.
+    pub fn status_url(mut self, url: impl Into<String>) -> Self {
+        self.status_url = Some(url.into());
+        self
+    }
+
+    /// A control id of your own.
+    pub fn control_id(mut self, id: impl Into<ControlId>) -> Self {
+        self.control_id = Some(id.into());
+        self
+    }
+}
+
+impl ActionRequest for ReceiveFaxOptions {
+    fn kind(&self) -> ActionKind {
+        ActionKind::ReceiveFax
+    }
+
+    fn control_id(&self) -> Option<&ControlId> {
+        self.control_id.as_ref()
+    }
+
+    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+        check_status_url(&self.status_url)?;
+        Ok(Params::new().opt("status_url", &self.status_url).done())
+    }
+}
+
+fn fax_field<'a>(outcome: &'a ActionOutcome, key: &str) -> Option<&'a Value> {
+    outcome.event()?.get("fax")?.get("params")?.get(key)
+}
+
+outcome_result!(
+    /// How a fax ended, from the `fax.params` of its last event.
+    FaxResult {
+        /// `send` or `receive`.
+        direction: Option<String> = |o| text(fax_field(o, "direction")),
+        /// Our identity.
+        identity: Option<String> = |o| text(fax_field(o, "identity")),
+        /// The other side's identity.
+        remote_identity: Option<String> = |o| text(fax_field(o, "remote_identity")),
+        /// The document's URL (the received file, for `receive_fax`).
+        document: Option<String> = |o| text(fax_field(o, "document")),
+        /// Pages sent or received.
+        pages: Option<u64> = |o| count(fax_field(o, "pages")),
+        /// Whether the service says the fax went through.
+        success: bool = |o| fax_field(o, "success").and_then(Value::as_bool).unwrap_or(false),
+    }
+);

@@ -1,0 +1,196 @@
+//! `calling.record` (§1.2): audio recording options, and the result (url, duration, size).
+
+use super::params::{check_status_url, Params};
+use super::result::{count, field, number, outcome_result, text};
+use super::{ActionKind, ActionRequest, MediaDirection};
+use crate::error::CommandError;
+use crate::ids::ControlId;
+use serde_json::{Map, Value};
+use std::time::Duration;
+
+/// The file format of a recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordFormat {
+    /// MP3 (the service's default).
+    Mp3,
+    /// WAV.
+    Wav,
+}
+
+impl From<RecordFormat> for Value {
+    fn from(format: RecordFormat) -> Self {
+        match format {
+            RecordFormat::Mp3 => "mp3".into(),
+            RecordFormat::Wav => "wav".into(),
+        }
+    }
+}
+
+/// Options of `calling.record`; every one left unset stays off the wire.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecordOptions {
+    /// Beep before recording.
+    pub beep: Option<bool>,
+    /// mp3 or wav.
+    pub format: Option<RecordFormat>,
+    /// Each side on its own channel.
+    pub stereo: Option<bool>,
+    /// Which side to record; `speak` (the caller) when unset.
+    pub direction: Option<MediaDirection>,
+    /// Silence allowed before anything is heard; zero disables.
+    pub initial_timeout: Option<Duration>,
+    /// Silence that ends the recording; zero disables.
+    pub end_silence_timeout: Option<Duration>,
+    /// DTMF digits that stop the recording (`#*` when unset).
+    pub terminators: Option<String>,
+    /// Sensitivity to sound, 0–100.
+    pub input_sensitivity: Option<u8>,
+    /// HTTP(S) URL for status webhooks.
+    pub status_url: Option<String>,
+    /// The control id; generated when unset.
+    pub control_id: Option<ControlId>,
+}
+
+impl RecordOptions {
+    /// Service defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Beep before recording.
+    pub fn beep(mut self, beep: bool) -> Self {
+        self.beep = Some(beep);
+        self
+    }
+
+    /// mp3 or wav.
+    pub fn format(mut self, format: RecordFormat) -> Self {
+        self.format = Some(format);
+        self
+    }
+
+    /// Each side on its own channel.
+    pub fn stereo(mut self, stereo: bool) -> Self {
+        self.stereo = Some(stereo);
+        self
+    }
+
+    /// Which side to record.
+    pub fn direction(mut self, direction: MediaDirection) -> Self {
+        self.direction = Some(direction);
+        self
+    }
+
+    /// Silence allowed before anything is heard.
+    pub fn initial_timeout(mut self, timeout: Duration) -> Self {
+        self.initial_timeout = Some(timeout);
+        self
+    }
+
+    /// Silence that ends the recording.
+    pub fn end_silence_timeout(mut self, timeout: Duration) -> Self {
+        self.end_silence_timeout = Some(timeout);
+        self
+    }
+
+    /// DTMF digits that stop the recording.
+    pub fn terminators(mut self, digits: impl Into<String>) -> Self {
+        self.terminators = Some(digits.into());
+        self
+    }
+
+    /// Sensitivity to sound, 0–100.
+    pub fn input_sensitivity(mut self, value: u8) -> Self {
+        self.input_sensitivity = Some(value);
+        self
+    }
+
+    /// HTTP(S) URL for status webhooks.
+    pub fn status_url(mut self, url: impl Into<String>) -> Self {
+        self.status_url = Some(url.into());
+        self
+    }
+
+    /// A control id of your own.
+    pub fn control_id(mut self, id: impl Into<ControlId>) -> Self {
+        self.control_id = Some(id.into());
+        self
+    }
+}
+
+impl ActionRequest for RecordOptions {
+    fn kind(&self) -> ActionKind {
+        ActionKind::Record
+    }
+
+    fn control_id(&self) -> Option<&ControlId> {
+        self.control_id.as_ref()
+    }
+
+    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+        check_status_url(&self.status_url)?;
+        if self.input_sensitivity.is_some_and(|s| s > 100) {
+            return Err(CommandError::InvalidOption(
+                "input_sensitivity is above 100".into(),
+            ));
+        }
+        if let Some(t) = &self.terminators {
+            if !t
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '#' || c == '*')
+            {
+                return Err(CommandError::InvalidOption(format!(
+                    "terminators {t:?} are not DTMF digits"
+                )));
+            }
+        }
+        let audio = Params::new()
+            .opt("beep", &self.beep)
+            .opt("format", &self.format)
+            .opt("stereo", &self.stereo)
+            .opt("direction", &self.direction)
+            .secs("initial_timeout", self.initial_timeout)
+            .secs("end_silence_timeout", self.end_silence_timeout)
+            .opt("terminators", &self.terminators)
+            .opt("input_sensitivity", &self.input_sensitivity)
+            .done();
+        let mut record = Map::new();
+        record.insert("audio".into(), Value::Object(audio));
+        Ok(Params::new()
+            .set("record", record)
+            .opt("status_url", &self.status_url)
+            .done())
+    }
+}
+
+/// How to treat the paused span of a recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PauseBehavior {
+    /// Cut it out (the service's default).
+    Skip,
+    /// Fill it with silence.
+    Silence,
+}
+
+impl PauseBehavior {
+    /// The wire form.
+    pub fn as_wire(self) -> &'static str {
+        match self {
+            PauseBehavior::Skip => "skip",
+            PauseBehavior::Silence => "silence",
+        }
+    }
+}
+
+outcome_result!(
+    /// How a recording ended: its url, length and size when the service reported them
+    /// (read from `record.*` first, then the top level).
+    RecordResult {
+        /// Where the recording is.
+        url: Option<String> = |o| text(field(o, "record", "url")),
+        /// Its length in seconds.
+        duration: Option<f64> = |o| number(field(o, "record", "duration")),
+        /// Its size in bytes.
+        size: Option<u64> = |o| count(field(o, "record", "size")),
+    }
+);

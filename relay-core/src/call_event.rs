@@ -1,0 +1,231 @@
+//! Every `calling.call.*` event of a call, typed: what the engine delivers for a tracked
+//! call besides its own routing (§4 of `docs/CALLING-API.md`). Event types this library does
+//! not know arrive as [`CallEvent::Other`] with their payload; none is dropped.
+
+use crate::action::collect::CollectInput;
+use crate::action::detect::Detection;
+use crate::action::ActionState;
+use crate::call::{CallState, EndReason};
+use crate::ids::ControlId;
+use serde_json::Value;
+
+/// The common fields of an action's event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionEvent {
+    /// The action it belongs to, when the event names one.
+    pub control_id: Option<ControlId>,
+    /// Its `state`, when it has one.
+    pub state: Option<ActionState>,
+    /// The event's params, whole.
+    pub params: Value,
+}
+
+impl ActionEvent {
+    fn from_wire(params: Value) -> Self {
+        Self {
+            control_id: params
+                .get("control_id")
+                .and_then(Value::as_str)
+                .map(ControlId::from),
+            state: params
+                .get("state")
+                .and_then(Value::as_str)
+                .map(ActionState::from_wire),
+            params,
+        }
+    }
+}
+
+/// One `calling.call.*` event of a call.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum CallEvent {
+    /// `calling.call.state`.
+    State {
+        /// The new state.
+        state: CallState,
+        /// Why it ended, on `ended`.
+        end_reason: Option<EndReason>,
+        /// The event's params.
+        params: Value,
+    },
+    /// `calling.call.play`.
+    Play(ActionEvent),
+    /// `calling.call.record`.
+    Record(ActionEvent),
+    /// `calling.call.collect`, with its `result` read.
+    Collect {
+        /// The common fields.
+        action: ActionEvent,
+        /// What was heard, when a result came.
+        input: Option<CollectInput>,
+        /// `false` on an interim result.
+        is_final: bool,
+    },
+    /// `calling.call.detect`, with `detect.params.event` read.
+    Detect {
+        /// The common fields.
+        action: ActionEvent,
+        /// What was found, when this event says.
+        detection: Option<Detection>,
+    },
+    /// `calling.call.fax` (both directions).
+    Fax(ActionEvent),
+    /// `calling.call.tap`.
+    Tap(ActionEvent),
+    /// `calling.call.stream`.
+    Stream(ActionEvent),
+    /// `calling.call.send_digits`.
+    SendDigits(ActionEvent),
+    /// `calling.call.pay`.
+    Pay(ActionEvent),
+    /// `calling.call.transcribe`.
+    Transcribe(ActionEvent),
+    /// `calling.call.ai`.
+    Ai(ActionEvent),
+    /// `calling.call.connect`: `connect_state` and the peer.
+    Connect {
+        /// `connecting`, `connected`, `failed`, `disconnected`, ….
+        state: Option<String>,
+        /// The event's params.
+        params: Value,
+    },
+    /// `calling.call.refer`.
+    Refer(ActionEvent),
+    /// `calling.call.denoise`.
+    Denoise {
+        /// Whether noise reduction is on.
+        denoised: Option<bool>,
+        /// The event's params.
+        params: Value,
+    },
+    /// `calling.call.echo`.
+    Echo(ActionEvent),
+    /// `calling.call.hold`.
+    Hold(ActionEvent),
+    /// `calling.call.queue` (its state is in `status`).
+    Queue {
+        /// The queue action's control id, if any.
+        control_id: Option<ControlId>,
+        /// `status`.
+        status: Option<String>,
+        /// The event's params.
+        params: Value,
+    },
+    /// Any other `calling.call.*` event, verbatim.
+    Other {
+        /// The `event_type`.
+        event_type: String,
+        /// The event's params.
+        params: Value,
+    },
+}
+
+impl CallEvent {
+    /// Types one event. Never fails: what cannot be read stays in `params`.
+    pub fn from_wire(event_type: &str, params: Value) -> Self {
+        let text = |key: &str| params.get(key).and_then(Value::as_str).map(str::to_owned);
+        match event_type {
+            "calling.call.state" => CallEvent::State {
+                state: CallState::from_wire(&text("call_state").unwrap_or_default()),
+                end_reason: text("end_reason").map(|r| EndReason::from_wire(&r)),
+                params,
+            },
+            "calling.call.play" => CallEvent::Play(ActionEvent::from_wire(params)),
+            "calling.call.record" => CallEvent::Record(ActionEvent::from_wire(params)),
+            "calling.call.collect" => CallEvent::Collect {
+                input: params.get("result").and_then(CollectInput::from_wire),
+                is_final: params.get("final").and_then(Value::as_bool) != Some(false),
+                action: ActionEvent::from_wire(params),
+            },
+            "calling.call.detect" => CallEvent::Detect {
+                detection: Detection::from_wire(&params),
+                action: ActionEvent::from_wire(params),
+            },
+            "calling.call.fax" => CallEvent::Fax(ActionEvent::from_wire(params)),
+            "calling.call.tap" => CallEvent::Tap(ActionEvent::from_wire(params)),
+            "calling.call.stream" => CallEvent::Stream(ActionEvent::from_wire(params)),
+            "calling.call.send_digits" => CallEvent::SendDigits(ActionEvent::from_wire(params)),
+            "calling.call.pay" => CallEvent::Pay(ActionEvent::from_wire(params)),
+            "calling.call.transcribe" => CallEvent::Transcribe(ActionEvent::from_wire(params)),
+            "calling.call.ai" => CallEvent::Ai(ActionEvent::from_wire(params)),
+            "calling.call.connect" => CallEvent::Connect {
+                state: text("connect_state"),
+                params,
+            },
+            "calling.call.refer" => CallEvent::Refer(ActionEvent::from_wire(params)),
+            "calling.call.denoise" => CallEvent::Denoise {
+                denoised: params.get("denoised").and_then(Value::as_bool),
+                params,
+            },
+            "calling.call.echo" => CallEvent::Echo(ActionEvent::from_wire(params)),
+            "calling.call.hold" => CallEvent::Hold(ActionEvent::from_wire(params)),
+            "calling.call.queue" => CallEvent::Queue {
+                control_id: text("control_id").map(ControlId::from),
+                status: text("status"),
+                params,
+            },
+            other => CallEvent::Other {
+                event_type: other.to_owned(),
+                params,
+            },
+        }
+    }
+
+    /// The wire `event_type`.
+    pub fn event_type(&self) -> &str {
+        match self {
+            CallEvent::State { .. } => "calling.call.state",
+            CallEvent::Play(_) => "calling.call.play",
+            CallEvent::Record(_) => "calling.call.record",
+            CallEvent::Collect { .. } => "calling.call.collect",
+            CallEvent::Detect { .. } => "calling.call.detect",
+            CallEvent::Fax(_) => "calling.call.fax",
+            CallEvent::Tap(_) => "calling.call.tap",
+            CallEvent::Stream(_) => "calling.call.stream",
+            CallEvent::SendDigits(_) => "calling.call.send_digits",
+            CallEvent::Pay(_) => "calling.call.pay",
+            CallEvent::Transcribe(_) => "calling.call.transcribe",
+            CallEvent::Ai(_) => "calling.call.ai",
+            CallEvent::Connect { .. } => "calling.call.connect",
+            CallEvent::Refer(_) => "calling.call.refer",
+            CallEvent::Denoise { .. } => "calling.call.denoise",
+            CallEvent::Echo(_) => "calling.call.echo",
+            CallEvent::Hold(_) => "calling.call.hold",
+            CallEvent::Queue { .. } => "calling.call.queue",
+            CallEvent::Other { event_type, .. } => event_type,
+        }
+    }
+
+    /// The event's params, whole.
+    pub fn params(&self) -> &Value {
+        match self {
+            CallEvent::State { params, .. }
+            | CallEvent::Connect { params, .. }
+            | CallEvent::Denoise { params, .. }
+            | CallEvent::Queue { params, .. }
+            | CallEvent::Other { params, .. } => params,
+            CallEvent::Collect { action, .. } | CallEvent::Detect { action, .. } => &action.params,
+            CallEvent::Play(a)
+            | CallEvent::Record(a)
+            | CallEvent::Fax(a)
+            | CallEvent::Tap(a)
+            | CallEvent::Stream(a)
+            | CallEvent::SendDigits(a)
+            | CallEvent::Pay(a)
+            | CallEvent::Transcribe(a)
+            | CallEvent::Ai(a)
+            | CallEvent::Refer(a)
+            | CallEvent::Echo(a)
+            | CallEvent::Hold(a) => &a.params,
+        }
+    }
+
+    /// The control id the event names, if any.
+    pub fn control_id(&self) -> Option<ControlId> {
+        self.params()
+            .get("control_id")
+            .and_then(Value::as_str)
+            .map(ControlId::from)
+    }
+}
