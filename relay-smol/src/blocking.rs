@@ -3,9 +3,14 @@
 
 use crate::json::{Map, Value};
 use crate::{
-    ActionHandle, ActionKind, ActionOutcome, Call, CallEnd, CallId, CallInfo, CallState, Client,
-    ClientBuilder, ClientEvent, ControlId, Device, DialPlan, Direction, EndReason, Error,
-    IncomingCalls, PlayAction, PlayMedia, StreamAction, StreamOptions,
+    ActionHandle, ActionKind, ActionOutcome, ActionState, AiAction, AiMessage, AiOptions, Call,
+    CallEnd, CallEvent, CallId, CallInfo, CallState, Client, ClientBuilder, ClientEvent,
+    CollectAction, CollectOptions, CollectResult, ControlId, DetectAction, DetectOptions,
+    DetectResult, Device, DialPlan, Direction, EchoOptions, EndReason, Error, FaxAction, FaxResult,
+    IncomingCalls, PauseBehavior, PayAction, PayOptions, PlayAction, PlayMedia, PlayOptions,
+    PromptAction, PromptOptions, ReceiveFaxOptions, RecordAction, RecordOptions, RecordResult,
+    SendDigitsAction, SendFaxOptions, StreamAction, StreamOptions, TapAction, TapOptions,
+    TranscribeAction, TranscribeOptions, TranscribeResult,
 };
 use futures_util::StreamExt;
 use std::sync::{Mutex, PoisonError};
@@ -176,6 +181,125 @@ impl BlockingCall {
         smol::block_on(self.0.play(media)).map(BlockingPlay)
     }
 
+    /// Plays media with every option.
+    pub fn play_with(&self, options: PlayOptions) -> Result<BlockingPlay, Error> {
+        smol::block_on(self.0.play_with(options)).map(BlockingPlay)
+    }
+
+    /// Says `text`.
+    pub fn play_tts(&self, text: &str) -> Result<BlockingPlay, Error> {
+        smol::block_on(self.0.play_tts(text)).map(BlockingPlay)
+    }
+
+    /// Plays the audio at `url`.
+    pub fn play_audio(&self, url: &str) -> Result<BlockingPlay, Error> {
+        smol::block_on(self.0.play_audio(url)).map(BlockingPlay)
+    }
+
+    /// Records the call.
+    pub fn record(&self, options: RecordOptions) -> Result<BlockingRecord, Error> {
+        smol::block_on(self.0.record(options)).map(BlockingRecord)
+    }
+
+    /// Collects digits or speech without a prompt.
+    pub fn collect(&self, options: CollectOptions) -> Result<BlockingCollect, Error> {
+        smol::block_on(self.0.collect(options)).map(BlockingCollect)
+    }
+
+    /// Plays a prompt, then collects.
+    pub fn play_and_collect(&self, options: PromptOptions) -> Result<BlockingPrompt, Error> {
+        smol::block_on(self.0.play_and_collect(options)).map(BlockingPrompt)
+    }
+
+    /// Says `text`, then collects.
+    pub fn prompt_tts(&self, text: &str, collect: CollectOptions) -> Result<BlockingPrompt, Error> {
+        smol::block_on(self.0.prompt_tts(text, collect)).map(BlockingPrompt)
+    }
+
+    /// Detects a machine, a fax tone or digits.
+    pub fn detect(&self, options: DetectOptions) -> Result<BlockingDetect, Error> {
+        smol::block_on(self.0.detect(options)).map(BlockingDetect)
+    }
+
+    /// Detects whether a person or a machine answered.
+    pub fn detect_answering_machine(&self, wait_for_beep: bool) -> Result<BlockingDetect, Error> {
+        smol::block_on(self.0.detect_answering_machine(wait_for_beep)).map(BlockingDetect)
+    }
+
+    /// Copies the call's audio to an RTP or WebSocket endpoint.
+    pub fn tap(&self, options: TapOptions) -> Result<BlockingTap, Error> {
+        smol::block_on(self.0.tap(options)).map(BlockingTap)
+    }
+
+    /// Sends a fax.
+    pub fn send_fax(&self, options: SendFaxOptions) -> Result<BlockingFax, Error> {
+        smol::block_on(self.0.send_fax(options)).map(BlockingFax)
+    }
+
+    /// Receives a fax.
+    pub fn receive_fax(&self, options: ReceiveFaxOptions) -> Result<BlockingFax, Error> {
+        smol::block_on(self.0.receive_fax(options)).map(BlockingFax)
+    }
+
+    /// Takes a card payment.
+    pub fn pay(&self, options: PayOptions) -> Result<BlockingPay, Error> {
+        smol::block_on(self.0.pay(options)).map(BlockingPay)
+    }
+
+    /// Transcribes the call.
+    pub fn transcribe(&self, options: TranscribeOptions) -> Result<BlockingTranscribe, Error> {
+        smol::block_on(self.0.transcribe(options)).map(BlockingTranscribe)
+    }
+
+    /// Sends DTMF.
+    pub fn send_digits(&self, digits: &str) -> Result<BlockingSendDigits, Error> {
+        smol::block_on(self.0.send_digits(digits)).map(BlockingSendDigits)
+    }
+
+    /// Starts an AI agent.
+    pub fn ai(&self, options: AiOptions) -> Result<BlockingAi, Error> {
+        smol::block_on(self.0.ai(options)).map(BlockingAi)
+    }
+
+    /// A message into the running agent's conversation.
+    pub fn ai_message(&self, message: AiMessage) -> Result<(), Error> {
+        smol::block_on(self.0.ai_message(message))
+    }
+
+    /// Puts the caller on hold with the agent.
+    pub fn ai_hold(&self, timeout: Option<Duration>, prompt: Option<&str>) -> Result<(), Error> {
+        smol::block_on(self.0.ai_hold(timeout, prompt))
+    }
+
+    /// Takes the caller off hold.
+    pub fn ai_unhold(&self, prompt: Option<&str>) -> Result<(), Error> {
+        smol::block_on(self.0.ai_unhold(prompt))
+    }
+
+    /// The caller hears themselves.
+    pub fn echo(&self, options: EchoOptions) -> Result<(), Error> {
+        smol::block_on(self.0.echo(options))
+    }
+
+    /// Blocks until an event for which `matches` is true, the call ends
+    /// ([`Error::CallGone`]) or `timeout` passes ([`Error::WaitTimedOut`]).
+    pub fn wait_for(
+        &self,
+        matches: impl FnMut(&CallEvent) -> bool,
+        timeout: Duration,
+    ) -> Result<CallEvent, Error> {
+        let timer = async {
+            smol::Timer::after(timeout).await;
+            Err(Error::WaitTimedOut)
+        };
+        smol::block_on(smol::future::or(self.0.wait_for(matches), timer))
+    }
+
+    /// Blocks until the call is in `state` (see [`Call::wait_for_state`]).
+    pub fn wait_for_state(&self, state: CallState) -> Result<(), Error> {
+        smol::block_on(self.0.wait_for_state(state))
+    }
+
     /// Starts any other action with raw params.
     pub fn start_action(
         &self,
@@ -202,7 +326,7 @@ impl BlockingCall {
 
 /// Defines a blocking handle over a typed async action handle.
 macro_rules! blocking_action {
-    ($(#[$doc:meta])* $name:ident($inner:ty)) => {
+    ($(#[$doc:meta])* $name:ident($inner:ty) => $result:ty) => {
         $(#[$doc])*
         #[derive(Debug, Clone)]
         pub struct $name(pub $inner);
@@ -219,13 +343,18 @@ macro_rules! blocking_action {
             }
 
             /// The last non-terminal state the server reported.
-            pub fn state(&self) -> Option<String> {
+            pub fn state(&self) -> Option<ActionState> {
                 self.0.state()
             }
 
             /// The outcome, once it has ended.
             pub fn outcome(&self) -> Option<ActionOutcome> {
                 self.0.outcome()
+            }
+
+            /// The typed result, once it has ended.
+            pub fn result(&self) -> Option<$result> {
+                self.0.result()
             }
 
             /// Whether it has ended.
@@ -238,18 +367,18 @@ macro_rules! blocking_action {
                 smol::block_on(self.0.stop())
             }
 
-            /// Blocks until it ended.
-            pub fn wait(&self) -> Result<ActionOutcome, Error> {
+            /// Blocks until it ended: success, stop, failure, call end or gone call.
+            pub fn wait(&self) -> Result<$result, Error> {
                 smol::block_on(self.0.wait())
             }
 
             /// Blocks until it ended or `timeout` passed.
-            pub fn wait_timeout(&self, timeout: Duration) -> Result<ActionOutcome, Error> {
+            pub fn wait_timeout(&self, timeout: Duration) -> Result<$result, Error> {
                 smol::block_on(self.0.wait_timeout(timeout))
             }
 
-            /// Calls `callback` with the outcome once it ends, on the client's thread.
-            pub fn on_completed(&self, callback: impl FnOnce(ActionOutcome) + Send + 'static) {
+            /// Calls `callback` with the result once it ends, on the client's thread.
+            pub fn on_completed(&self, callback: impl FnOnce($result) + Send + 'static) {
                 self.0.on_completed(callback)
             }
         }
@@ -258,10 +387,109 @@ macro_rules! blocking_action {
 
 blocking_action!(
     /// A stream controlled from blocking code.
-    BlockingStream(StreamAction)
+    BlockingStream(StreamAction) => ActionOutcome
 );
 
 blocking_action!(
-    /// A play controlled from blocking code.
-    BlockingPlay(PlayAction)
+    /// A play controlled from blocking code; also pause, resume and volume.
+    BlockingPlay(PlayAction) => ActionOutcome
 );
+
+blocking_action!(
+    /// A recording controlled from blocking code; also pause and resume.
+    BlockingRecord(RecordAction) => RecordResult
+);
+
+blocking_action!(
+    /// A collect controlled from blocking code; also `start_input_timers`.
+    BlockingCollect(CollectAction) => CollectResult
+);
+
+blocking_action!(
+    /// A prompt (`play_and_collect`) controlled from blocking code; also volume and
+    /// `start_input_timers`.
+    BlockingPrompt(PromptAction) => CollectResult
+);
+
+blocking_action!(
+    /// A detect controlled from blocking code.
+    BlockingDetect(DetectAction) => DetectResult
+);
+
+blocking_action!(
+    /// A tap controlled from blocking code.
+    BlockingTap(TapAction) => ActionOutcome
+);
+
+blocking_action!(
+    /// A fax (sent or received) controlled from blocking code.
+    BlockingFax(FaxAction) => FaxResult
+);
+
+blocking_action!(
+    /// A payment controlled from blocking code.
+    BlockingPay(PayAction) => ActionOutcome
+);
+
+blocking_action!(
+    /// A transcription controlled from blocking code.
+    BlockingTranscribe(TranscribeAction) => TranscribeResult
+);
+
+blocking_action!(
+    /// Digits being sent, from blocking code.
+    BlockingSendDigits(SendDigitsAction) => ActionOutcome
+);
+
+blocking_action!(
+    /// An AI agent controlled from blocking code.
+    BlockingAi(AiAction) => ActionOutcome
+);
+
+impl BlockingPlay {
+    /// Pauses playback.
+    pub fn pause(&self) -> Result<(), Error> {
+        smol::block_on(self.0.pause())
+    }
+
+    /// Resumes playback.
+    pub fn resume(&self) -> Result<(), Error> {
+        smol::block_on(self.0.resume())
+    }
+
+    /// Sets the gain in dB (-40…+40).
+    pub fn set_volume(&self, db: f64) -> Result<(), Error> {
+        smol::block_on(self.0.set_volume(db))
+    }
+}
+
+impl BlockingRecord {
+    /// Pauses the recording.
+    pub fn pause(&self, behavior: Option<PauseBehavior>) -> Result<(), Error> {
+        smol::block_on(self.0.pause(behavior))
+    }
+
+    /// Resumes the recording.
+    pub fn resume(&self) -> Result<(), Error> {
+        smol::block_on(self.0.resume())
+    }
+}
+
+impl BlockingCollect {
+    /// Starts the input timers now.
+    pub fn start_input_timers(&self) -> Result<(), Error> {
+        smol::block_on(self.0.start_input_timers())
+    }
+}
+
+impl BlockingPrompt {
+    /// Sets the prompt's gain in dB (-40…+40).
+    pub fn set_volume(&self, db: f64) -> Result<(), Error> {
+        smol::block_on(self.0.set_volume(db))
+    }
+
+    /// Starts the input timers now.
+    pub fn start_input_timers(&self) -> Result<(), Error> {
+        smol::block_on(self.0.start_input_timers())
+    }
+}

@@ -141,9 +141,8 @@ impl ActionDescriptor {
                 must_start,
             } => {
                 let state = state.unwrap_or_default();
-                if terminal.iter().any(|t| *t == state) {
-                    let failed =
-                        failures.iter().any(|f| *f == state) || (*must_start && !progress.started);
+                if terminal.contains(&state) {
+                    let failed = failures.contains(&state) || (*must_start && !progress.started);
                     Verdict::End { state, failed }
                 } else {
                     Verdict::Update(state)

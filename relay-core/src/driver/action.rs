@@ -1,14 +1,22 @@
-//! Handles on running actions: [`StreamAction`], [`PlayAction`] and the generic
-//! [`ActionHandle`]. Stop one, wait for its outcome, or be called back when it ends.
+//! Handles on running actions: one typed handle per action ([`StreamAction`],
+//! [`PlayAction`], [`RecordAction`], …) and the generic [`ActionHandle`]. Stop one, steer
+//! it, wait for its typed result, or be called back when it ends.
 
 use super::callbacks::spawn_guarded;
 use super::client::ClientInner;
 use super::completion::Completion;
 use super::error::Error;
 use super::Command;
-use crate::action::{ActionKind, ActionOutcome};
+use crate::action::collect::CollectResult;
+use crate::action::detect::DetectResult;
+use crate::action::fax::FaxResult;
+use crate::action::record::RecordResult;
+use crate::action::result::ActionResult;
+use crate::action::simple::TranscribeResult;
+use crate::action::{ActionKind, ActionOutcome, ActionState};
 use crate::ids::{CallId, ControlId};
 use futures_util::future::{self, BoxFuture, Either};
+use serde_json::{Map, Value};
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -21,7 +29,7 @@ pub(crate) struct ActionShared {
     pub(crate) call_id: CallId,
     pub(crate) control_id: ControlId,
     pub(crate) kind: ActionKind,
-    pub(crate) last_state: Mutex<Option<String>>,
+    pub(crate) last_state: Mutex<Option<(ActionState, Value)>>,
     outcome: Completion<ActionOutcome>,
     callbacks: Mutex<Callbacks>,
 }
@@ -64,11 +72,11 @@ impl ActionShared {
         }
     }
 
-    pub(crate) fn set_state(&self, state: String) {
+    pub(crate) fn set_state(&self, state: ActionState, event: Value) {
         *self
             .last_state
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(state);
+            .unwrap_or_else(PoisonError::into_inner) = Some((state, event));
     }
 }
 
@@ -106,13 +114,38 @@ impl ActionHandle {
         &self.shared.kind
     }
 
-    /// The last non-terminal state the server reported (a stream's `streaming`).
-    pub fn state(&self) -> Option<String> {
+    /// The last non-terminal state the server reported (a stream's `streaming`, a
+    /// play's `paused`, a collect's `partial`).
+    pub fn state(&self) -> Option<ActionState> {
+        self.last_update().map(|(state, _)| state)
+    }
+
+    /// The params of the last non-terminal event; the terminal one is in the outcome.
+    pub fn last_event(&self) -> Option<Value> {
+        self.last_update().map(|(_, event)| event)
+    }
+
+    fn last_update(&self) -> Option<(ActionState, Value)> {
         self.shared
             .last_state
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Sends one of the action's control methods (`calling.play.volume`, …) with `params`
+    /// and its control id, and waits for the server to accept. A method the action's
+    /// descriptor does not list is refused before sending.
+    pub async fn control(&self, method: &str, params: Map<String, Value>) -> Result<(), Error> {
+        let call_id = self.shared.call_id.clone();
+        let control_id = self.shared.control_id.clone();
+        let method = method.to_owned();
+        self.client
+            .request(Box::new(move |engine, now| {
+                engine.control_action(&call_id, &control_id, &method, params, now)
+            }))
+            .await
+            .map(|_| ())
     }
 
     /// The outcome, once the action has ended.
@@ -238,9 +271,9 @@ pub(crate) async fn start(
 }
 
 /// Defines a typed action handle: a newtype over [`ActionHandle`] whose methods are listed
-/// on its own documentation page.
+/// on its own documentation page, and whose `wait` yields the action's typed result.
 macro_rules! typed_action {
-    ($(#[$doc:meta])* $name:ident) => {
+    ($(#[$doc:meta])* $name:ident => $result:ty) => {
         $(#[$doc])*
         #[derive(Clone)]
         pub struct $name(pub(crate) ActionHandle);
@@ -265,14 +298,24 @@ macro_rules! typed_action {
                 self.0.call_id()
             }
 
-            /// The last non-terminal state the server reported (e.g. `streaming`).
-            pub fn state(&self) -> Option<String> {
+            /// The last non-terminal state the server reported.
+            pub fn state(&self) -> Option<ActionState> {
                 self.0.state()
+            }
+
+            /// The params of the last non-terminal event.
+            pub fn last_event(&self) -> Option<Value> {
+                self.0.last_event()
             }
 
             /// The outcome, once the action has ended.
             pub fn outcome(&self) -> Option<ActionOutcome> {
                 self.0.outcome()
+            }
+
+            /// The typed result, once the action has ended.
+            pub fn result(&self) -> Option<$result> {
+                self.0.outcome().map(<$result as ActionResult>::from_outcome)
             }
 
             /// Whether the action has ended.
@@ -281,36 +324,44 @@ macro_rules! typed_action {
             }
 
             /// Asks the server to stop, and waits for it to accept; [`Self::wait`] then
-            /// yields `Stopped`. Stopping an action that already ended is not an error.
+            /// yields a stopped result. Stopping an action that already ended is not an
+            /// error.
             pub async fn stop(&self) -> Result<(), Error> {
                 self.0.stop().await
             }
 
-            /// Waits for the outcome: finished, stopped, call ended, call gone or failed.
+            /// Waits for the typed result: on success, on stop, on failure, when the call
+            /// ends and when the call is gone (the result's `outcome` says which).
             /// [`Error::Closed`] when the client shuts down first. Cancel-safe.
-            pub async fn wait(&self) -> Result<ActionOutcome, Error> {
-                self.0.wait().await
+            pub async fn wait(&self) -> Result<$result, Error> {
+                self.0.wait().await.map(<$result as ActionResult>::from_outcome)
             }
 
             /// [`Self::wait`] for at most `timeout`; [`Error::WaitTimedOut`] after that. A
-            /// later `wait` still sees the outcome.
-            pub async fn wait_timeout(&self, timeout: Duration) -> Result<ActionOutcome, Error> {
-                self.0.wait_timeout(timeout).await
+            /// later `wait` still sees the result.
+            pub async fn wait_timeout(&self, timeout: Duration) -> Result<$result, Error> {
+                self.0
+                    .wait_timeout(timeout)
+                    .await
+                    .map(<$result as ActionResult>::from_outcome)
             }
 
-            /// Calls `callback` with the outcome once the action ends (at once if it
+            /// Calls `callback` with the result once the action ends (at once if it
             /// already has), as its own task; a panic in it is caught and reported.
-            pub fn on_completed(&self, callback: impl FnOnce(ActionOutcome) + Send + 'static) {
-                self.0.on_completed(callback)
+            pub fn on_completed(&self, callback: impl FnOnce($result) + Send + 'static) {
+                self.0
+                    .on_completed(move |outcome| callback(<$result as ActionResult>::from_outcome(outcome)))
             }
 
-            /// Spawns `callback(outcome)` as a task once the action ends.
+            /// Spawns `callback(result)` as a task once the action ends.
             pub fn on_completed_async<F, Fut>(&self, callback: F)
             where
-                F: FnOnce(ActionOutcome) -> Fut + Send + 'static,
+                F: FnOnce($result) -> Fut + Send + 'static,
                 Fut: Future<Output = ()> + Send + 'static,
             {
-                self.0.on_completed_async(callback)
+                self.0.on_completed_async(move |outcome| {
+                    callback(<$result as ActionResult>::from_outcome(outcome))
+                })
             }
 
             /// The generic handle underneath.
@@ -338,10 +389,71 @@ typed_action!(
     /// }
     /// # Ok(()) }
     /// ```
-    StreamAction
+    StreamAction => ActionOutcome
 );
 
 typed_action!(
-    /// A running `calling.play`. Returned by [`Call::play`](crate::driver::Call::play).
-    PlayAction
+    /// A running `calling.play`; also [`pause`](Self::pause), [`resume`](Self::resume) and
+    /// [`set_volume`](Self::set_volume). Returned by [`Call::play`](crate::driver::Call::play).
+    PlayAction => ActionOutcome
+);
+
+typed_action!(
+    /// A running `calling.record`; also [`pause`](Self::pause) and [`resume`](Self::resume).
+    /// Its result carries the recording's url, duration and size.
+    RecordAction => RecordResult
+);
+
+typed_action!(
+    /// A running `calling.collect`; also
+    /// [`start_input_timers`](Self::start_input_timers). Its result is what was heard.
+    CollectAction => CollectResult
+);
+
+typed_action!(
+    /// A running `calling.play_and_collect` (a prompt, then input); also
+    /// [`set_volume`](Self::set_volume) and [`start_input_timers`](Self::start_input_timers).
+    /// It ends on the collect result only, never on the prompt's end.
+    PromptAction => CollectResult
+);
+
+typed_action!(
+    /// A running `calling.detect`. Its result is the detection (human, machine, fax tone,
+    /// digit) or none.
+    DetectAction => DetectResult
+);
+
+typed_action!(
+    /// A running `calling.tap`.
+    TapAction => ActionOutcome
+);
+
+typed_action!(
+    /// A running `calling.send_fax` or `calling.receive_fax`. Its result carries pages,
+    /// identities, the document and success.
+    FaxAction => FaxResult
+);
+
+typed_action!(
+    /// A running `calling.pay`. Its outcome carries the terminal event whole.
+    PayAction => ActionOutcome
+);
+
+typed_action!(
+    /// A running `calling.transcribe`. Its result carries the transcription's url.
+    TranscribeAction => TranscribeResult
+);
+
+typed_action!(
+    /// A running `calling.send_digits`; it cannot be stopped (`stop` is refused with
+    /// [`CommandError::UnsupportedControl`](crate::CommandError::UnsupportedControl)).
+    SendDigitsAction => ActionOutcome
+);
+
+typed_action!(
+    /// A running `calling.ai` agent. It ends when stopped or when the call ends. Steer it
+    /// with [`Call::ai_message`](crate::driver::Call::ai_message),
+    /// [`Call::ai_hold`](crate::driver::Call::ai_hold) and
+    /// [`Call::ai_unhold`](crate::driver::Call::ai_unhold).
+    AiAction => ActionOutcome
 );

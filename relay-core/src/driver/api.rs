@@ -9,15 +9,23 @@
 macro_rules! runtime_crate_api {
     () => {
         pub use $crate::driver::{
-            ActionHandle, Call, CallEnd, Client, ClientBuilder, ClientEvent, ConnectError,
-            DisconnectReason, Error, IncomingCalls, PlayAction, StreamAction, TlsFailure,
-            TransportError, DEFAULT_HOST,
+            ActionHandle, AiAction, Call, CallEnd, CallEvents, Client, ClientBuilder, ClientEvent,
+            CollectAction, ConnectError, DetectAction, DisconnectReason, Error, FaxAction,
+            IncomingCalls, PayAction, PlayAction, PromptAction, RecordAction, SendDigitsAction,
+            StreamAction, TapAction, TlsFailure, TranscribeAction, TransportError, DEFAULT_HOST,
+            EVENT_BUFFER,
         };
         pub use $crate::{
-            ActionKind, ActionOutcome, BackoffConfig, CallId, CallInfo, CallState, Codec,
-            CommandError, ConfigError, ControlId, Credentials, Device, DialError, DialPlan,
-            DialTag, Direction, EndReason, Event, HttpMethod, NodeId, PlayMedia, ProtocolError,
-            RequestError, SessionError, StreamOptions, Track,
+            ActionDescriptor, ActionEvent, ActionKind, ActionOutcome, ActionRequest, ActionResult,
+            ActionState, AiMessage, AiOptions, BackoffConfig, CallEvent, CallId, CallInfo,
+            CallState, Codec, CollectInput, CollectOptions, CollectResult, CommandError,
+            ConfigError, ControlId, Credentials, DetectOptions, DetectResult, Detection, Detector,
+            Device, DialError, DialPlan, DialTag, DigitsOptions, Direction, EchoOptions, EndReason,
+            Event, FaxResult, FaxTone, HttpMethod, MediaDirection, NodeId, PauseBehavior,
+            PayOptions, PlayMedia, PlayOptions, PromptOptions, ProtocolError, ReceiveFaxOptions,
+            RecordFormat, RecordOptions, RecordResult, RequestError, SendDigitsOptions,
+            SendFaxOptions, SessionError, SpeechOptions, StreamOptions, TapDevice, TapOptions,
+            TerminalRule, Track, TranscribeOptions, TranscribeResult,
         };
 
         /// JSON values, for [`Client::execute`] and custom parameters built by hand.

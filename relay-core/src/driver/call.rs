@@ -35,6 +35,7 @@ pub(crate) struct CallShared {
     pub(crate) info: CallInfo,
     pub(crate) state: Mutex<CallState>,
     pub(crate) ended: Completion<CallOutcome>,
+    pub(crate) subscribers: super::call_events::Subscribers,
 }
 
 impl CallShared {
@@ -43,6 +44,7 @@ impl CallShared {
             state: Mutex::new(info.state.clone()),
             info,
             ended: Completion::default(),
+            subscribers: Default::default(),
         }
     }
 

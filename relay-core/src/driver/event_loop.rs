@@ -68,7 +68,8 @@ impl EventLoop {
     pub(crate) fn new(client: Arc<ClientInner>, pending: PendingLoop) -> Self {
         Self {
             client,
-            engine: Engine::new(pending.config),
+            // The per-call event streams want every event, also those routed elsewhere.
+            engine: Engine::new(pending.config.every_call_event(true)),
             connector: pending.connector,
             commands: pending.receiver,
             incoming: pending.incoming,
@@ -397,10 +398,16 @@ impl EventLoop {
                 call_id,
                 control_id,
                 state,
+                event,
                 ..
             } => {
                 if let Some(action) = self.actions.get(&(call_id, control_id)) {
-                    action.set_state(state.to_string());
+                    action.set_state(state, event);
+                }
+            }
+            Event::CallEvent { call_id, event } => {
+                if let Some(call) = self.calls.get(&call_id) {
+                    call.subscribers.publish(&event);
                 }
             }
             Event::ActionFinished {
@@ -460,6 +467,7 @@ impl EventLoop {
                 call.set_state(crate::call::CallState::Ended);
             }
             call.ended.complete(outcome);
+            call.subscribers.close();
         }
     }
 }
@@ -507,6 +515,7 @@ impl Drop for EventLoop {
         }
         for (_, call) in self.calls.drain() {
             call.ended.complete(CallOutcome::SessionClosed);
+            call.subscribers.close();
         }
         self.commands.close();
         while let Ok(command) = self.commands.try_recv() {

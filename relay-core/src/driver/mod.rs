@@ -5,8 +5,11 @@
 //! connections come from is a [`Connector`] (the WebSocket one by default).
 
 mod action;
+mod action_controls;
 mod api;
 mod call;
+mod call_actions;
+mod call_events;
 mod callbacks;
 mod client;
 mod client_event;
@@ -19,8 +22,12 @@ mod event_loop;
 mod runtime;
 mod transport;
 
-pub use action::{ActionHandle, PlayAction, StreamAction};
+pub use action::{
+    ActionHandle, AiAction, CollectAction, DetectAction, FaxAction, PayAction, PlayAction,
+    PromptAction, RecordAction, SendDigitsAction, StreamAction, TapAction, TranscribeAction,
+};
 pub use call::{Call, CallEnd};
+pub use call_events::{CallEvents, EVENT_BUFFER};
 pub use client::{Client, ClientBuilder, IncomingCalls, DEFAULT_HOST};
 pub use client_event::{ClientEvent, DisconnectReason};
 pub use connect_error::{ConnectError, TlsFailure, TransportError};

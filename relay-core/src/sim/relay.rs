@@ -390,6 +390,23 @@ impl FakeRelay {
         self.close_conn(conn, now);
     }
 
+    /// Sends any event (`signalwire.event` with `event_type` and `params`) to the session
+    /// that controls `call_id`, as the service would; `false` when no session does.
+    pub fn send_event(
+        &mut self,
+        call_id: &CallId,
+        event_type: &str,
+        params: Value,
+        now: Instant,
+    ) -> bool {
+        let Some(protocol) = self.calls.get(call_id).map(|c| c.session.clone()) else {
+            return false;
+        };
+        self.touch(now);
+        self.emit_event(&protocol, event_type, params, now);
+        true
+    }
+
     // ----- plumbing shared by the handlers -----
 
     /// Records the time; the first input fixes virtual time zero and starts the offer timer.

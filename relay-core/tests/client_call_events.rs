@@ -1,0 +1,178 @@
+//! A call's typed events through the async client, in memory on virtual time: `events()`,
+//! several subscribers, `wait_for`, `wait_for_state`, an event type nobody knows, and the
+//! typed play handle (its controls on the wire, its result on finish, stop and call end).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use futures_util::StreamExt;
+use relay_core::driver::{Call, Error};
+use relay_core::sim::SimConfig;
+use relay_core::testkit::MemoryRelay;
+use relay_core::{
+    ActionOutcome, ActionState, CallEvent, CallState, CollectOptions, DigitsOptions, PlayMedia,
+    PlayOptions, StreamOptions,
+};
+use serde_json::json;
+use std::time::Duration;
+
+const CONTEXT: &str = "office";
+
+/// Runs `test` with an answered inbound call.
+fn with_call<T>(test: impl AsyncFnOnce(&MemoryRelay, Call) -> T) -> T {
+    let relay = MemoryRelay::new(SimConfig::new());
+    let client = relay.client().contexts([CONTEXT]).build().unwrap();
+    let mut incoming = client.incoming().unwrap();
+    relay.start(&client);
+    relay.run(async {
+        relay.wait_ready().await;
+        relay.offer_call(CONTEXT, "+1555", "+1666").unwrap();
+        let call = incoming.next().await.unwrap();
+        call.answer().await.unwrap();
+        test(&relay, call).await
+    })
+}
+
+#[test]
+fn every_subscriber_sees_the_streams_events_and_the_stream_ends_with_the_call() {
+    let events = with_call(async |relay, call| {
+        let first = call.events();
+        let second = call.events();
+        let stream = call
+            .stream("wss://media.example.com/a", StreamOptions::new())
+            .await
+            .unwrap();
+        relay.finish_media(stream.control_id());
+        stream.wait().await.unwrap();
+        relay.end_call(call.id(), "hangup");
+        let first: Vec<CallEvent> = first.collect().await;
+        let second: Vec<CallEvent> = second.collect().await;
+        assert_eq!(first, second);
+        first
+    });
+    let kinds: Vec<String> = events
+        .iter()
+        .map(|e| match e {
+            CallEvent::State { state, .. } => format!("state {state:?}"),
+            CallEvent::Stream(s) => format!("stream {}", s.state.clone().unwrap()),
+            other => other.event_type().to_owned(),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "stream streaming",
+            "stream finished",
+            "state Ending",
+            "state Ended"
+        ],
+        "{events:#?}"
+    );
+}
+
+#[test]
+fn an_event_type_nobody_knows_reaches_the_call_with_its_payload() {
+    let (event, stream_done) = with_call(async |relay, call| {
+        let mut events = call.events();
+        let params = json!({"call_id": call.id().as_str(), "node_id": call.info().node_id.as_str(),
+                            "mood": "sunny"});
+        let sent =
+            relay.with_relay(|r, now| r.send_event(call.id(), "calling.call.weather", params, now));
+        assert!(sent);
+        let event = call
+            .wait_for(|e| e.event_type() == "calling.call.weather")
+            .await
+            .unwrap();
+        let seen = events.next().await.unwrap();
+        assert_eq!(seen, event);
+        relay.end_call(call.id(), "hangup");
+        (event, call.wait_for(|_| false).await)
+    });
+    let CallEvent::Other { event_type, params } = event else {
+        panic!("{event:?}")
+    };
+    assert_eq!(event_type, "calling.call.weather");
+    assert_eq!(params["mood"], "sunny");
+    assert!(matches!(stream_done, Err(Error::CallGone(_))));
+}
+
+#[test]
+fn wait_for_state_resolves_on_the_state_and_at_once_when_already_there() {
+    with_call(async |relay, call| {
+        call.wait_for_state(CallState::Answered).await.unwrap();
+        let waiter = call.clone();
+        let id = call.id().clone();
+        let end = relay.clone();
+        let (ended, ()) = futures_util::join!(waiter.wait_for_state(CallState::Ended), async {
+            end.sleep(Duration::from_secs(1)).await;
+            end.end_call(&id, "hangup");
+        });
+        ended.unwrap();
+        // Past the end, waiting for ended is fine and answered is gone.
+        call.wait_for_state(CallState::Ended).await.unwrap();
+        assert!(matches!(
+            call.wait_for_state(CallState::Ringing).await,
+            Err(Error::CallGone(_))
+        ));
+    });
+}
+
+#[test]
+fn play_is_typed_its_controls_go_out_and_its_state_is_seen() {
+    with_call(async |relay, call| {
+        let mut events = call.events();
+        let play = call
+            .play_with(
+                PlayOptions::new([PlayMedia::tts("hello").voice("v1")])
+                    .volume(2.0)
+                    .control_id("p1"),
+            )
+            .await
+            .unwrap();
+        let Some(CallEvent::Play(playing)) = events.next().await else {
+            panic!("no play event")
+        };
+        assert_eq!(playing.state, Some(ActionState::Playing));
+        assert_eq!(playing.control_id.as_ref().map(|c| c.as_str()), Some("p1"));
+        play.pause().await.unwrap();
+        play.resume().await.unwrap();
+        play.set_volume(-3.0).await.unwrap();
+        assert!(play.set_volume(99.0).await.is_err());
+        let sent: Vec<_> = [
+            "calling.play.pause",
+            "calling.play.resume",
+            "calling.play.volume",
+        ]
+        .iter()
+        .map(|m| relay.requests(m)[0]["params"].clone())
+        .collect();
+        assert_eq!(sent[0]["control_id"], "p1");
+        assert_eq!(sent[2]["volume"], -3.0);
+        assert_eq!(relay.requests("calling.play")[0]["params"]["volume"], 2.0);
+        let outcome = play.wait().await.unwrap();
+        assert!(outcome.is_success(), "{outcome:?}");
+        assert_eq!(play.state(), Some(ActionState::Playing));
+    });
+}
+
+#[test]
+fn a_play_stopped_or_cut_by_the_call_end_resolves_with_its_result() {
+    with_call(async |relay, call| {
+        let play = call.play_tts("one").await.unwrap();
+        play.stop().await.unwrap();
+        assert!(matches!(
+            play.wait().await.unwrap(),
+            ActionOutcome::Stopped { .. }
+        ));
+        let play = call.play_audio("https://a/b.mp3").await.unwrap();
+        let (tx, rx) = futures_channel::oneshot::channel();
+        play.on_completed(move |outcome| drop(tx.send(outcome)));
+        relay.end_call(call.id(), "hangup");
+        assert_eq!(play.wait().await.unwrap(), ActionOutcome::CallEnded);
+        assert_eq!(rx.await.unwrap(), ActionOutcome::CallEnded);
+        // A new action on the ended call is refused as gone.
+        let collect = CollectOptions::digits(DigitsOptions::new(1));
+        assert!(matches!(
+            call.collect(collect).await,
+            Err(Error::CallGone(_))
+        ));
+    });
+}
