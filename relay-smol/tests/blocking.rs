@@ -134,3 +134,33 @@ fn blocking_call_and_stream_have_the_async_accessors_and_controls() {
     assert_eq!(hangups[0]["params"]["reason"], "busy");
     client.shutdown().expect("clean shutdown");
 }
+
+#[test]
+fn blocking_play_has_its_controls_and_the_call_its_events() {
+    let rt: Arc<dyn ServerRuntime> = relay_smol::runtime();
+    let sim = smol::block_on(suite::start_sim(
+        &rt,
+        SimConfig::new().play_duration(Duration::from_millis(300)),
+        20_000,
+        Pacing::RealTime,
+    ));
+    let client = BlockingClient::start(suite::client_of(&rt, &sim)).expect("client starts");
+    smol::block_on(suite::offer(&rt, &sim));
+    let call = client.next_call(Duration::from_secs(10)).expect("a call");
+    call.answer().expect("answer");
+    let play = call
+        .play_with(relay_smol::PlayOptions::new([PlayMedia::tts("hi")]).volume(1.0))
+        .expect("play");
+    play.pause().expect("pause");
+    play.resume().expect("resume");
+    play.set_volume(-2.0).expect("volume");
+    assert!(play.wait().expect("ends").is_success());
+    let pauses = smol::block_on(sim.requests("calling.play.pause"));
+    assert_eq!(
+        pauses[0]["params"]["control_id"].as_str(),
+        Some(play.control_id().as_str())
+    );
+    call.hangup().expect("hangup");
+    call.wait_for_state(CallState::Ended).expect("ended");
+    client.shutdown().expect("clean shutdown");
+}
