@@ -318,3 +318,37 @@ fn logs_tell_what_happened_and_never_hold_a_secret() {
         assert!(log.contains(line), "no {line:?} in the log:\n{log}");
     }
 }
+
+#[test]
+fn calls_nobody_takes_are_passed_on_once_the_incoming_queue_is_full() {
+    let relay = MemoryRelay::new(SimConfig::new().record_frames(true));
+    // A cap above the queue, so that the queue is what fills.
+    let client = relay
+        .client()
+        .contexts([CONTEXT])
+        .max_active_calls(5_000)
+        .build()
+        .unwrap();
+    let incoming = client.incoming().unwrap();
+    relay.start(&client);
+    let last = relay.run(async {
+        relay.wait_ready().await;
+        let mut last = None;
+        for _ in 0..1_025 {
+            last = relay.offer_call(CONTEXT, "+1555", "+1666");
+        }
+        let last = last.unwrap();
+        relay
+            .wait_until(|r| !r.requests("calling.pass").is_empty())
+            .await;
+        last
+    });
+    let passed = relay.requests("calling.pass");
+    assert_eq!(
+        passed.len(),
+        1,
+        "only the call over the queue's 1,024 is passed"
+    );
+    assert_eq!(passed[0]["params"]["call_id"], last.as_str());
+    drop(incoming);
+}

@@ -269,7 +269,8 @@ impl ClientBuilder {
             )),
         };
         let (commands, receiver) = mpsc::unbounded();
-        let (incoming_tx, incoming_rx) = mpsc::channel(INCOMING_QUEUE);
+        // A futures channel holds its buffer plus one slot per sender: one sender here.
+        let (incoming_tx, incoming_rx) = mpsc::channel(INCOMING_QUEUE - 1);
         let inner = Arc::new(ClientInner {
             runtime: self.runtime,
             commands,
