@@ -81,7 +81,7 @@ pub struct Parsed {
 /// `RUST_LOG` variable, shared by every program's help.
 pub const RUST_LOG: (&str, &str) = (
     "RUST_LOG",
-    "log filter, e.g. relay_core=debug (default: warn,relay_core=info; logs go to stderr)",
+    "log filter, e.g. relay_core=debug (logs go to stderr)",
 );
 
 impl Program {
@@ -213,16 +213,22 @@ impl Parsed {
     }
 }
 
-/// Sends `tracing` output to stderr, filtered by `RUST_LOG` (default `warn,relay_core=info`),
-/// so `RUST_LOG=relay_core=debug` shows the library's logs. Stdout stays for the program's
-/// own output, which scripts and tests parse.
-pub fn init_tracing() {
+/// Default log filter of the long-running programs: the client's connects and reconnects.
+pub const LOG_SESSIONS: &str = "warn,relay_core=info";
+/// Default log filter of the programs that print a report: warnings only.
+pub const LOG_QUIET: &str = "warn";
+
+/// Sends `tracing` output to stderr, filtered by `RUST_LOG` or else `default`, so
+/// `RUST_LOG=relay_core=debug` shows the library's logs. Stdout stays for the program's own
+/// output, which scripts and tests parse.
+pub fn init_tracing(default: &str) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("warn,relay_core=info"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
 

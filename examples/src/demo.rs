@@ -88,9 +88,11 @@ impl DemoOptions {
 
     /// The options of arguments already checked against [`PROGRAM`].
     pub fn from_parsed(parsed: &Parsed) -> Result<Self, String> {
-        let mut options = Self::default();
-        options.fast = parsed.has("--fast");
-        options.progress = !parsed.has("--quiet");
+        let mut options = Self {
+            fast: parsed.has("--fast"),
+            progress: !parsed.has("--quiet"),
+            ..Self::default()
+        };
         if let Some(value) = parsed.value("--seconds") {
             options.seconds = value
                 .parse()

@@ -222,8 +222,16 @@ fn programs() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
                 "RUST_LOG",
             ],
         ),
-        ("stream_tokio", env!("CARGO_BIN_EXE_stream_tokio"), LIVE.to_vec()),
-        ("stream_smol", env!("CARGO_BIN_EXE_stream_smol"), LIVE.to_vec()),
+        (
+            "stream_tokio",
+            env!("CARGO_BIN_EXE_stream_tokio"),
+            LIVE.to_vec(),
+        ),
+        (
+            "stream_smol",
+            env!("CARGO_BIN_EXE_stream_smol"),
+            LIVE.to_vec(),
+        ),
         (
             "stream_blocking",
             env!("CARGO_BIN_EXE_stream_blocking"),
@@ -257,7 +265,10 @@ fn every_program_answers_help_with_its_flags_and_variables() {
         let text = String::from_utf8(long.stdout).unwrap();
         assert!(text.starts_with(&format!("usage: {name}")), "{text}");
         for word in words.iter().chain(&["--help"]) {
-            assert!(text.contains(word), "{name} --help does not name {word}:\n{text}");
+            assert!(
+                text.contains(word),
+                "{name} --help does not name {word}:\n{text}"
+            );
         }
         let short = run(bin, &["-h"]);
         assert_eq!(short.status.code(), Some(0), "{name} -h");

@@ -2,14 +2,14 @@
 //! seed's app answers it and streams its inbound audio, and a stream receiver writes what
 //! arrives to `stream-demo.wav` and prints a summary. `demo --help` lists the flags.
 
-use examples::cli::init_tracing;
+use examples::cli::{self, init_tracing};
 use examples::demo::{run_offline, DemoOptions, PROGRAM};
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let parsed = PROGRAM.parse_env_args();
-    init_tracing();
+    init_tracing(cli::LOG_QUIET);
     let live = ["SIGNALWIRE_PROJECT_ID", "SIGNALWIRE_JWT_TOKEN"]
         .iter()
         .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()));

@@ -4,7 +4,7 @@
 //! from the server's event to the user's code (median and 99th percentile), and memory per
 //! active call, as one JSON line. `load --help` lists the flags.
 
-use examples::cli::{init_tracing, CliError, Flag, Program, RUST_LOG};
+use examples::cli::{self, init_tracing, CliError, Flag, Program, RUST_LOG};
 use relay_tokio::testkit::{SimConfig, SimServerBuilder};
 use relay_tokio::transport::Runtime;
 use relay_tokio::{ClientBuilder, Codec, StreamOptions};
@@ -47,7 +47,7 @@ from the server's event to the user's code (median, 99th percentile), memory per
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let parsed = PROGRAM.parse_env_args();
-    init_tracing();
+    init_tracing(cli::LOG_QUIET);
     if parsed.has("--serve") {
         return serve();
     }

@@ -1,7 +1,7 @@
 //! The local RELAY simulator as a program: serves `ws://` (or `wss://`) on loopback, offers
 //! calls, streams real audio to stream urls, and prints the `export` lines a client needs.
 
-use examples::cli::{init_tracing, Flag, Program, RUST_LOG};
+use examples::cli::{self, init_tracing, Flag, Program, RUST_LOG};
 use relay_tokio::media::read_wav;
 use relay_tokio::testkit::{tls_server_config, AudioSource, Pacing, SimConfig, SimServerBuilder};
 use std::net::SocketAddr;
@@ -151,7 +151,7 @@ fn shell_word(value: &str) -> String {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args();
-    init_tracing();
+    init_tracing(cli::LOG_SESSIONS);
     let mut config = SimConfig::new().credentials(&args.project, &args.token);
     if let Some(ms) = args.auto_media_ms {
         config = config

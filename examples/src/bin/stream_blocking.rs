@@ -1,7 +1,7 @@
 //! The seed's example from plain blocking code: one call at a time, no async anywhere.
 //! `SIGNALWIRE_*` and `STREAM_URL` from the environment; ctrl-c stops after the current call.
 
-use examples::cli::{init_tracing, Program};
+use examples::cli::{self, init_tracing, Program};
 use examples::live;
 use relay_smol::blocking::BlockingClient;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,7 +21,7 @@ stream to end, hangs up. Ctrl-c stops after the current call.",
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let parsed = PROGRAM.parse_env_args();
-    init_tracing();
+    init_tracing(cli::LOG_SESSIONS);
     let settings = live::settings(&parsed)?;
     let client = BlockingClient::start(live::client_builder(relay_smol::client())?)?;
     let stop = Arc::new(AtomicBool::new(false));

@@ -1,7 +1,7 @@
 //! The seed's example on smol: `SIGNALWIRE_*` and `STREAM_URL` from the environment;
 //! ctrl-c shuts the client down gracefully.
 
-use examples::cli::{init_tracing, Program};
+use examples::cli::{self, init_tracing, Program};
 use examples::{handle_call, live};
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ Ctrl-c shuts the client down gracefully.",
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let parsed = PROGRAM.parse_env_args();
-    init_tracing();
+    init_tracing(cli::LOG_SESSIONS);
     let settings = Arc::new(live::settings(&parsed)?);
     let client = live::client_builder(relay_smol::client())?.build()?;
     client.on_call(move |call| {

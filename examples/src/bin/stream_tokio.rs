@@ -1,7 +1,7 @@
 //! The seed's example on tokio: `SIGNALWIRE_*` and `STREAM_URL` from the environment;
 //! ctrl-c shuts the client down gracefully.
 
-use examples::cli::{init_tracing, Program};
+use examples::cli::{self, init_tracing, Program};
 use examples::live;
 use std::process::ExitCode;
 
@@ -19,7 +19,7 @@ Ctrl-c shuts the client down gracefully.",
 #[tokio::main]
 async fn main() -> ExitCode {
     let parsed = PROGRAM.parse_env_args();
-    init_tracing();
+    init_tracing(cli::LOG_SESSIONS);
     match live::run_tokio(&parsed).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

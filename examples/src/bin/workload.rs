@@ -4,7 +4,7 @@
 //! (the workload a client that cannot answer can still run). Credentials and host from
 //! `SIGNALWIRE_*`. `workload --help` lists the variables.
 
-use examples::cli::{init_tracing, Program, RUST_LOG};
+use examples::cli::{self, init_tracing, Program, RUST_LOG};
 use relay_tokio::transport::Runtime;
 use relay_tokio::{ActionOutcome, Client, ClientBuilder, Codec, StreamOptions, Track};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -56,7 +56,7 @@ exit once BENCH_CALLS streams finished, then print one JSON line.",
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let parsed = PROGRAM.parse_env_args();
-    init_tracing();
+    init_tracing(cli::LOG_QUIET);
     let runtime = parsed.positional(0).unwrap_or("tokio").to_owned();
     if runtime != "tokio" && runtime != "smol" {
         PROGRAM.fail(&format!("unknown runtime {runtime:?}: give tokio or smol"));
