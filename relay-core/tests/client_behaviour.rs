@@ -206,17 +206,36 @@ fn inbound_call_answered_and_streamed_with_every_option() {
     let callbacks = relay.status_callbacks();
     let states: Vec<&Value> = callbacks.iter().map(|b| &b["params"]["state"]).collect();
     assert_eq!(states, [&json!("streaming"), &json!("finished")]);
-    for body in &callbacks {
-        assert_eq!(body["event_type"], "calling.call.stream");
-        assert_eq!(body["project_id"], PROJECT);
-        assert!(body["timestamp"].is_f64());
-        let params = &body["params"];
-        assert_eq!(params["call_id"], call.id().as_str());
-        assert_eq!(params["node_id"], node.as_str());
-        assert_eq!(params["control_id"], "ctl-every");
-        assert_eq!(params["url"], MEDIA_URL);
-        assert_eq!(params["name"], "every-option");
-        assert!(params.get("error").is_none(), "{body}");
+    let protocol = relay.with_relay(|r, _| {
+        let conn = r.connections()[0];
+        r.session_of(conn).unwrap().to_owned()
+    });
+    for (body, state) in callbacks.iter().zip(["streaming", "finished"]) {
+        let mut body = body.clone();
+        assert!(body["timestamp"].is_f64(), "{body}");
+        let segment = body["params"]["segment_id"].clone();
+        let tag = body["params"]["tag"].clone();
+        assert!(segment.is_string() && tag.is_string(), "{body}");
+        body.as_object_mut().unwrap().remove("timestamp");
+        assert_eq!(
+            body,
+            json!({
+                "event_type": "calling.call.stream",
+                "event_channel": protocol,
+                "project_id": PROJECT,
+                "space_id": "space",
+                "params": {
+                    "call_id": call.id().as_str(),
+                    "node_id": node,
+                    "control_id": "ctl-every",
+                    "state": state,
+                    "url": MEDIA_URL,
+                    "name": "every-option",
+                    "segment_id": segment,
+                    "tag": tag,
+                },
+            })
+        );
     }
     finish(&relay, &client);
 }
