@@ -352,3 +352,37 @@ fn calls_nobody_takes_are_passed_on_once_the_incoming_queue_is_full() {
     assert_eq!(passed[0]["params"]["call_id"], last.as_str());
     drop(incoming);
 }
+
+#[test]
+fn wait_ready_waits_for_a_reconnected_socket_to_authenticate() {
+    use futures_util::future::{select, Either};
+    use relay_core::sim::Fault;
+    let relay = MemoryRelay::new(SimConfig::new());
+    let client = relay.client().contexts([CONTEXT]).build().unwrap();
+    relay.start(&client);
+    relay.run(relay.wait_ready());
+    // The service stops answering, then the socket drops: the session is detached and the
+    // client's new socket cannot authenticate.
+    relay.with_relay(|r, _| r.set_fault(Fault::Silent));
+    relay.drop_connections();
+    let ready_too_early = relay.run(async {
+        relay
+            .wait_until(|r| r.requests("signalwire.connect").len() == 2)
+            .await;
+        let ready = std::pin::pin!(relay.wait_ready());
+        let later = std::pin::pin!(relay.sleep(Duration::from_secs(5)));
+        matches!(select(ready, later).await, Either::Left(_))
+    });
+    assert!(!ready_too_early, "no socket is authenticated yet");
+    relay.with_relay(|r, _| r.clear_faults());
+    relay.run(relay.wait_ready());
+    let bound = relay.with_relay(|r, _| {
+        r.connections()
+            .into_iter()
+            .filter(|c| r.session_of(*c).is_some())
+            .count()
+    });
+    assert_eq!(bound, 1);
+    assert_eq!(relay.sockets_opened(), 0);
+    client.shutdown();
+}

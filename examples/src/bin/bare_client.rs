@@ -85,5 +85,7 @@ where
     }
     let ack = serde_json::json!({"jsonrpc": "2.0", "id": frame["id"], "result": {}});
     ws.feed(Message::text(ack.to_string())).await?;
-    Ok(usize::from(frame["params"]["event_type"] == "calling.call.receive"))
+    Ok(usize::from(
+        frame["params"]["event_type"] == "calling.call.receive",
+    ))
 }
