@@ -30,9 +30,11 @@ mod actions;
 mod calls;
 mod config;
 mod faults;
+mod methods;
 mod output;
 mod pair;
 mod relay;
+mod script;
 mod session;
 
 pub use config::SimConfig;
@@ -40,6 +42,9 @@ pub use faults::Fault;
 pub use output::{MediaJob, SimOutput};
 pub use pair::Pair;
 pub use relay::FakeRelay;
+pub use script::{
+    AnsweredBy, CallerInput, CallerScript, FaxScript, FaxTone, PayScript, RecordingScript,
+};
 
 /// A `to_number` that is never answered: the dial fails and the call ends with `noAnswer`.
 pub const NO_ANSWER_NUMBER: &str = "+15550000000";
