@@ -356,8 +356,9 @@ impl FakeRelay {
             if entry.key().0 > now {
                 break;
             }
+            let due = entry.key().0;
             let timer = entry.remove();
-            self.run_timer(timer, now);
+            self.run_timer(timer, due, now);
         }
     }
 
@@ -543,7 +544,10 @@ impl FakeRelay {
         self.ended_set.contains(call_id)
     }
 
-    fn run_timer(&mut self, timer: Timer, now: Instant) {
+    /// Runs a timer that came due at `due`. An action's steps run at `due`, so that a chain
+    /// of steps (prompt, then input, then result) keeps its spacing however late the driver
+    /// calls in.
+    fn run_timer(&mut self, timer: Timer, due: Instant, now: Instant) {
         match timer {
             Timer::Ping(conn, generation) => {
                 if self.generation_of(conn) == Some(generation) {
@@ -561,7 +565,7 @@ impl FakeRelay {
                 }
             }
             Timer::Action(call_id, control_id, serial, step) => {
-                self.action_timer(&call_id, &control_id, serial, step, now)
+                self.action_timer(&call_id, &control_id, serial, step, due)
             }
             Timer::MediaFinished(call_id, control_id, serial) => {
                 self.media_timer(&call_id, &control_id, serial, now)

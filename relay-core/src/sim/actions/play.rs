@@ -102,7 +102,8 @@ impl FakeRelay {
     /// `calling.play.volume` and `calling.play_and_collect.volume`: `volume` (dB, -40…+40) is
     /// required; no event.
     pub(super) fn set_volume(&mut self, req: &Request<'_>, method: &str) {
-        if req.params.get("volume").is_none() || volume(req.params, "volume").is_err() {
+        let given = matches!(req.params.get("volume"), Some(Value::Number(_)));
+        if !given || volume(req.params, "volume").is_err() {
             return self.bad_params(req, "Invalid volume");
         }
         let prompt = method == "calling.play_and_collect.volume";
