@@ -25,9 +25,15 @@ impl FakeRelay {
 
     /// The driver's socket to the stream url is open: `streaming` (and its status webhook).
     pub fn media_started(&mut self, control_id: &ControlId, now: Instant) {
-        let Some(call_id) = self.find_stream(control_id) else {
-            return;
-        };
+        if let Some(call_id) = self.find_stream(control_id) {
+            self.stream_started(&call_id, control_id, now);
+        }
+    }
+
+    /// `streaming`, once, for a stream whose call is known: no search over every call, which
+    /// made 10,000 simulated streams quadratic.
+    fn stream_started(&mut self, call_id: &CallId, control_id: &ControlId, now: Instant) {
+        let call_id = call_id.clone();
         let started = self
             .calls
             .get_mut(&call_id)
@@ -88,7 +94,7 @@ impl FakeRelay {
         match auto {
             None => self.output(SimOutput::StartMedia(job)),
             Some(length) => {
-                self.media_started(&control_id, now);
+                self.stream_started(call_id, &control_id, now);
                 let timer = Timer::MediaFinished(call_id.clone(), control_id, serial);
                 self.schedule(now + length, timer);
             }
