@@ -2,7 +2,8 @@
 //! It checks that the WAV it writes holds the simulator's audio sample for sample (after the
 //! G.711 round trip) and reports frames, milliseconds, gaps and custom parameters.
 
-use crate::{handle_call, AppSettings};
+use crate::cli::{Flag, Parsed, Program};
+use crate::{handle_call, live, AppSettings};
 use relay_tokio::media::{test_signal, write_wav, Encoding, MediaTrack};
 use relay_tokio::receiver::{ServerRuntime, StreamEvent, StreamReceiver};
 use relay_tokio::testkit::{AudioSource, Pacing, SimConfig, SimServerBuilder};
@@ -45,26 +46,62 @@ impl Default for DemoOptions {
     }
 }
 
+/// The `demo` program's command line.
+pub const PROGRAM: Program = Program {
+    name: "demo",
+    about: "The whole job on this machine, no account needed: a local RELAY simulator offers a
+call, the seed's app answers it and streams its inbound audio (the simulator's built-in test
+signal) as PCMU with custom parameters, and a stream receiver writes what arrives to a WAV
+file and prints a summary. With SIGNALWIRE_PROJECT_ID (or SIGNALWIRE_JWT_TOKEN) set, the
+same app runs against that RELAY service instead, as stream_tokio does.",
+    positional: &[],
+    flags: &[
+        Flag::value(
+            "--seconds",
+            "N",
+            "length of the caller's audio, 1 to 3600 (default 3)",
+        ),
+        Flag::switch(
+            "--fast",
+            "send media as fast as possible instead of every 20 ms",
+        ),
+        Flag::value(
+            "--out",
+            "FILE",
+            "where the WAV goes (default stream-demo.wav)",
+        ),
+        Flag::switch("--quiet", "no progress lines while audio arrives"),
+        Flag::switch(
+            "--insecure-loopback",
+            "live mode: allow a ws:// STREAM_URL on a loopback host",
+        ),
+    ],
+    env: live::ENV,
+};
+
 impl DemoOptions {
-    /// Reads `--seconds N`, `--fast`, `--out FILE`, `--quiet`.
+    /// Reads `--seconds N`, `--fast`, `--out FILE`, `--quiet` (see [`PROGRAM`]).
     pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<Self, String> {
-        let mut options = Self::default();
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--fast" => options.fast = true,
-                "--quiet" => options.progress = false,
-                "--seconds" => {
-                    let value = args.next().ok_or("--seconds needs a number")?;
-                    options.seconds = value
-                        .parse()
-                        .ok()
-                        .filter(|s| (1..=3600).contains(s))
-                        .ok_or_else(|| format!("--seconds {value}: give 1 to 3600"))?;
-                }
-                "--out" => options.out = args.next().ok_or("--out needs a file name")?.into(),
-                other => return Err(format!("unknown argument {other:?}")),
-            }
+        let parsed = PROGRAM.parse(args).map_err(|e| e.to_string())?;
+        Self::from_parsed(&parsed)
+    }
+
+    /// The options of arguments already checked against [`PROGRAM`].
+    pub fn from_parsed(parsed: &Parsed) -> Result<Self, String> {
+        let mut options = Self {
+            fast: parsed.has("--fast"),
+            progress: !parsed.has("--quiet"),
+            ..Self::default()
+        };
+        if let Some(value) = parsed.value("--seconds") {
+            options.seconds = value
+                .parse()
+                .ok()
+                .filter(|s| (1..=3600).contains(s))
+                .ok_or_else(|| format!("--seconds {value}: give 1 to 3600"))?;
+        }
+        if let Some(out) = parsed.value("--out") {
+            options.out = out.into();
         }
         Ok(options)
     }

@@ -5,6 +5,7 @@
 //! `demo` runs it offline against the local simulator, `relay_sim` is that simulator.
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod demo;
 pub mod live;
 

@@ -1,6 +1,8 @@
 //! Interop: SignalWire's official Python SDK (`signalwire-sdk`) connects to our simulator over
-//! `wss://` with a test CA, answers a call and starts a stream; the simulator streams real
-//! audio to our receiver. Proves the simulator speaks the protocol as the real service does.
+//! `wss://` with a test CA and drives calls with its own API: it answers a call and starts a
+//! stream (the simulator streams real audio to our receiver), and it runs play_and_collect,
+//! record, detect and send_digits against a scripted caller. The SDK is a model of the
+//! protocol that we did not write: each test proves the simulator speaks it as the SDK expects.
 //! Needs `signalwire-sdk` in `target/py-venv` (scripts/setup.sh installs it there), or a
 //! Python named by `RELAY_PYTHON`.
 #![allow(clippy::unwrap_used)]
@@ -9,12 +11,19 @@
 #[path = "../../relay-core/tests/driver_suite/mod.rs"]
 mod suite;
 
+use relay_core::sim::{AnsweredBy, CallerInput, CallerScript, RecordingScript};
 use relay_tokio::media::{test_signal, Encoding, MediaTrack};
 use relay_tokio::receiver::{ServerRuntime, StreamReceiver};
-use relay_tokio::testkit::{tls_server_config, AudioSource, Pacing, SimConfig, SimServerBuilder};
+use relay_tokio::testkit::{
+    tls_server_config, AudioSource, Pacing, SimConfig, SimServer, SimServerBuilder,
+};
+use relay_tokio::CallId;
 use serde_json::{json, Value};
+use std::io::Read;
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[test]
@@ -27,59 +36,26 @@ fn official_python_sdk_answers_and_streams_over_wss() {
 }
 
 async fn interop() {
-    let rt: std::sync::Arc<dyn ServerRuntime> = relay_tokio::runtime();
-    let pki = suite::test_pki();
-    let dir = std::env::temp_dir().join(format!("relay-interop-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let ca_file = dir.join("ca.pem");
-    std::fs::write(&ca_file, &pki.ca_pem).unwrap();
-
-    let tls = tls_server_config(pki.cert_pem.as_bytes(), pki.key_pem.as_bytes()).unwrap();
-    let sim = SimServerBuilder::new(SimConfig::new())
-        .tls(tls)
-        .audio(AudioSource::TestSignal { duration_ms: 400 })
-        .pacing(Pacing::Fast)
-        .start(rt.clone())
-        .await
-        .unwrap();
+    let rt: Arc<dyn ServerRuntime> = relay_tokio::runtime();
+    let (sim, ca) = start_wss_sim(&rt, SimConfig::new(), "stream").await;
     let mut receiver = StreamReceiver::builder()
         .bearer_token("interop-secret")
         .bind(rt.clone(), SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .unwrap();
 
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../scripts/interop/answer_and_stream.py"
+    let mut python = spawn_probe(
+        "answer_and_stream.py",
+        &sim,
+        &ca.file,
+        &[
+            ("INTEROP_STREAM_URL", receiver.url().unwrap().as_str()),
+            ("INTEROP_STREAM_TOKEN", "interop-secret"),
+        ],
     );
-    let mut python = Command::new(python_interpreter())
-        .arg(script)
-        .env("SIGNALWIRE_PROJECT_ID", suite::PROJECT)
-        .env("SIGNALWIRE_API_TOKEN", suite::TOKEN)
-        .env("SIGNALWIRE_SPACE", sim.host())
-        .env("SIGNALWIRE_RELAY_CA_FILE", &ca_file)
-        .env("INTEROP_CONTEXT", suite::CONTEXT)
-        .env("INTEROP_STREAM_URL", receiver.url().unwrap())
-        .env("INTEROP_STREAM_TOKEN", "interop-secret")
-        .env("INTEROP_TIMEOUT", "40")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the Python interpreter runs");
 
     // The SDK authenticates over wss; the call is offered once it receives the context.
-    let call_id = suite::within(&rt, 40, "the Python SDK to connect", async {
-        loop {
-            if let Some(id) = sim
-                .offer_call(suite::CONTEXT, "+15551112222", "+15553334444")
-                .await
-            {
-                return id;
-            }
-            rt.sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
+    let call_id = offer_when_connected(&rt, &sim).await;
     let recording = suite::within(&rt, 40, "the stream to reach our receiver", async {
         receiver
             .accept()
@@ -93,28 +69,7 @@ async fn interop() {
     })
     .await;
 
-    let deadline = Instant::now() + Duration::from_secs(40);
-    let status = loop {
-        if let Some(status) = python.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = python.kill();
-            panic!("the Python SDK did not finish within 40 s");
-        }
-        rt.sleep(Duration::from_millis(20)).await;
-    };
-    let output = python.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let steps: Vec<Value> = stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    assert!(
-        status.success(),
-        "python failed: {stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let steps = finish(&rt, &mut python).await;
     let names: Vec<&str> = steps.iter().filter_map(|s| s["step"].as_str()).collect();
     assert_eq!(
         names,
@@ -157,17 +112,330 @@ async fn interop() {
     let expected = Encoding::Mulaw.decode(&Encoding::Mulaw.encode(&test_signal(8000, 400)));
     let assembler = recording.assembler.as_ref().unwrap();
     assert_eq!(assembler.samples(MediaTrack::Inbound), expected.as_slice());
-    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// SignalWire's Python SDK runs `play_and_collect`, a `collect` with partial results, `record`
+/// (to its end, then one stopped early), `detect` and `send_digits`
+/// (`scripts/interop/call_actions.py`) on an inbound call against a scripted caller who keys
+/// `12#`, leaves a 3 s recording of 48,000 bytes and is an answering machine that beeps. The
+/// simulator sees the SDK's exact requests, every event is acked, and the SDK's result objects
+/// report what the script said. The simulator needed no change: every event it sent had the
+/// shape the SDK reads (collect `result`, record `url`/`duration`/`size`, detect
+/// `detect.params.event`, send_digits `state`).
+///
+/// Findings where the SDK and the spec (`docs/CALLING-API.md`) part ways — the SDK is the one
+/// that differs each time, so the probe copes as a user of the SDK would:
+/// - `send_digits` (§1.10) is an action: it takes a `control_id` and ends with a
+///   `calling.call.send_digits` event `state: finished`. The SDK returns only the request's
+///   result and keeps no action, so the probe picks the control id itself and watches the
+///   call's events (registered before the request, so the event cannot be missed).
+/// - `collect` with `partial_results` (§1.3, "Correction"): interim results carry a `result`
+///   with `final: false` (JS-Types, JS-Collect). `StandaloneCollectAction` resolves on any
+///   event with a `result`, so its `wait()` returns the first partial (`1`, not `12`); the
+///   probe reports that and reads the final result (`final: true`) from the call's events.
+/// - `detect` (§1.5, correction to the SDK rule): `DetectAction` resolves on the first event
+///   that carries a `detect` payload — with a machine, `MACHINE` — and has no `wait_for_beep`.
+///   The beep rides on the later `READY`, which the probe reads from the call's events; the
+///   detector runs on after its verdict (§1.5), so the probe stops it (`calling.detect.stop`).
+/// - No SDK action ends when its call ends (§0 "Common facts"); the probe bounds every wait.
+#[test]
+fn official_python_sdk_runs_collect_record_detect_and_send_digits() {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(call_actions());
+}
+
+/// The caller of the call-actions probe; times short so the whole run takes a few seconds.
+fn scripted_caller() -> CallerScript {
+    CallerScript {
+        input: CallerInput::Digits("12#".into()),
+        input_delay: Duration::from_millis(200),
+        answered_by: AnsweredBy::Machine { beep: true },
+        greeting: Duration::from_millis(500),
+        detect_delay: Duration::from_millis(200),
+        recording: RecordingScript {
+            duration: Duration::from_secs(3),
+            size: 48_000,
+            url: Some(RECORDING_URL.into()),
+            no_input: false,
+        },
+        ..CallerScript::default()
+    }
+}
+
+const RECORDING_URL: &str = "https://files.sim.example/interop/message.wav";
+
+async fn call_actions() {
+    let rt: Arc<dyn ServerRuntime> = relay_tokio::runtime();
+    let config = SimConfig::new()
+        .caller(scripted_caller())
+        .play_duration(Duration::from_millis(300));
+    let (sim, ca) = start_wss_sim(&rt, config, "actions").await;
+    let mut python = spawn_probe("call_actions.py", &sim, &ca.file, &[]);
+    let call_id = offer_when_connected(&rt, &sim).await;
+    let steps = finish(&rt, &mut python).await;
+
+    let names: Vec<&str> = steps.iter().filter_map(|s| s["step"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "connected",
+            "call",
+            "answered",
+            "collected",
+            "collected_partial",
+            "recorded",
+            "record_stopped",
+            "detected",
+            "digits_sent",
+            "hung_up",
+            "done"
+        ],
+        "{steps:#?}"
+    );
+    assert_eq!(steps[1]["call_id"], call_id.as_str());
+    let step = |name: &str| steps.iter().find(|s| s["step"] == name).unwrap().clone();
+
+    // What the SDK's result objects say equals what the script said.
+    let collected = step("collected");
+    assert_eq!(collected["type"], "digit");
+    assert_eq!(collected["digits"], "12");
+    assert_eq!(collected["terminator"], "#");
+    assert_eq!(collected["final"], true);
+    assert_eq!(collected["state"], "finished");
+    assert_eq!(collected["prompt"], json!(["playing", "finished"]));
+    let partial = step("collected_partial");
+    assert_eq!(
+        partial["wait_digits"], "1",
+        "the SDK's wait() ends on the first partial"
+    );
+    assert_eq!(partial["wait_final"], false);
+    assert_eq!(partial["partials"], json!(["1", "12"]));
+    assert_eq!(partial["type"], "digit");
+    assert_eq!(partial["digits"], "12");
+    assert_eq!(partial["terminator"], "#");
+    assert_eq!(partial["final"], true);
+    let recorded = step("recorded");
+    assert_eq!(recorded["state"], "finished");
+    assert_eq!(recorded["url"], RECORDING_URL);
+    assert_eq!(recorded["duration"].as_f64(), Some(3.0));
+    assert_eq!(recorded["size"], 48_000);
+    let cut = step("record_stopped");
+    assert_eq!(cut["stop_code"], "200");
+    assert_eq!(cut["state"], "finished");
+    assert_eq!(
+        cut["url"], RECORDING_URL,
+        "the script's url, for every recording"
+    );
+    // Stopped after about 1 s of a 3 s, 48,000-byte recording: the size scales with the time.
+    let seconds = cut["duration"].as_f64().unwrap();
+    assert!(seconds > 0.5 && seconds < 3.0, "{cut}");
+    let size = cut["size"].as_f64().unwrap();
+    assert!((size - 16_000.0 * seconds).abs() <= 16.0, "{cut}");
+    let detected = step("detected");
+    assert_eq!(detected["type"], "machine");
+    assert_eq!(detected["event"], "MACHINE");
+    assert_eq!(detected["ready_beep"], true);
+    assert_eq!(detected["stop_code"], "200");
+    let sent = step("digits_sent");
+    assert_eq!(sent["code"], "200");
+    assert_eq!(sent["state"], "finished");
+
+    // The SDK's frames, as the simulator saw them.
+    let only = |mut frames: Vec<Value>, method: &str| {
+        assert_eq!(frames.len(), 1, "one {method}: {frames:#?}");
+        frames.remove(0)["params"].take()
+    };
+    let node_and_call = |params: &Value| {
+        assert_eq!(params["call_id"], call_id.as_str(), "{params}");
+        assert!(params["node_id"].is_string(), "{params}");
+    };
+    let prompt = only(
+        sim.requests("calling.play_and_collect").await,
+        "play_and_collect",
+    );
+    node_and_call(&prompt);
+    assert_eq!(prompt["control_id"], collected["control_id"]);
+    assert_eq!(
+        prompt["play"],
+        json!([{"type": "tts", "params": {"text": "Enter your code, then press pound."}}])
+    );
+    assert_eq!(
+        prompt["collect"],
+        json!({"digits": {"max": 4, "terminators": "#", "digit_timeout": 5.0},
+               "initial_timeout": 5.0})
+    );
+    let collect = only(sim.requests("calling.collect").await, "collect");
+    node_and_call(&collect);
+    assert_eq!(collect["control_id"], partial["control_id"]);
+    assert_eq!(collect["digits"], json!({"max": 4, "terminators": "#"}));
+    assert_eq!(collect["partial_results"], true);
+    assert_eq!(collect["start_input_timers"], true);
+    let records = sim.requests("calling.record").await;
+    assert_eq!(records.len(), 2, "{records:#?}");
+    let (record, second) = (&records[0]["params"], &records[1]["params"]);
+    node_and_call(record);
+    assert_eq!(record["control_id"], recorded["control_id"]);
+    assert_eq!(
+        record["record"],
+        json!({"audio": {"format": "wav", "direction": "speak", "end_silence_timeout": 2.0}})
+    );
+    node_and_call(second);
+    assert_eq!(second["control_id"], cut["control_id"]);
+    assert_eq!(second["record"], json!({"audio": {"beep": true}}));
+    let record_stop = only(sim.requests("calling.record.stop").await, "record.stop");
+    node_and_call(&record_stop);
+    assert_eq!(record_stop["control_id"], cut["control_id"]);
+    let detect = only(sim.requests("calling.detect").await, "detect");
+    node_and_call(&detect);
+    assert_eq!(detect["control_id"], detected["control_id"]);
+    assert_eq!(
+        detect["detect"],
+        json!({"type": "machine", "params": {"initial_timeout": 4.5}})
+    );
+    assert_eq!(detect["timeout"], 30.0);
+    let detect_stop = only(sim.requests("calling.detect.stop").await, "detect.stop");
+    node_and_call(&detect_stop);
+    assert_eq!(detect_stop["control_id"], detected["control_id"]);
+    let digits = only(sim.requests("calling.send_digits").await, "send_digits");
+    node_and_call(&digits);
+    assert_eq!(digits["control_id"], sent["control_id"]);
+    assert_eq!(digits["digits"], "1w2#");
+    let end = only(sim.requests("calling.end").await, "end");
+    assert_eq!(end["reason"], "hangup");
+    assert_eq!(sim.requests("calling.answer").await.len(), 1);
+    for stop in [
+        "calling.play_and_collect.stop",
+        "calling.collect.stop",
+        "calling.play.stop",
+    ] {
+        assert!(sim.requests(stop).await.is_empty(), "no {stop}");
+    }
+
+    let (unacked, open) = sim
+        .with_relay(move |relay, _| (relay.unacked_events(), relay.active_actions(&call_id)))
+        .await
+        .unwrap();
+    assert_eq!(unacked, 0, "the SDK acked every event");
+    assert!(open.is_empty(), "no action left open: {open:?}");
+}
+
+/// How long the Python SDK may take for a whole probe; every wait of these tests is bounded by
+/// it.
+const PROBE_SECS: u64 = 40;
+
+/// The test CA's certificate in a file of its own, for the SDK; removed with the value.
+struct CaFile {
+    dir: PathBuf,
+    file: PathBuf,
+}
+
+impl Drop for CaFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The simulator over `wss://` on loopback with the test PKI's server certificate, and the
+/// CA file the SDK trusts it with. `name` keeps the files of tests that run at once apart.
+async fn start_wss_sim(
+    rt: &Arc<dyn ServerRuntime>,
+    config: SimConfig,
+    name: &str,
+) -> (SimServer, CaFile) {
+    let pki = suite::test_pki();
+    let dir = std::env::temp_dir().join(format!("relay-interop-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("ca.pem");
+    std::fs::write(&file, &pki.ca_pem).unwrap();
+    let tls = tls_server_config(pki.cert_pem.as_bytes(), pki.key_pem.as_bytes()).unwrap();
+    let sim = SimServerBuilder::new(config)
+        .tls(tls)
+        .audio(AudioSource::TestSignal { duration_ms: 400 })
+        .pacing(Pacing::Fast)
+        .start(rt.clone())
+        .await
+        .unwrap();
+    (sim, CaFile { dir, file })
+}
+
+/// Starts `scripts/interop/<script>` against `sim`, with the SDK's settings and `extra`
+/// variables.
+fn spawn_probe(script: &str, sim: &SimServer, ca_file: &Path, extra: &[(&str, &str)]) -> Child {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scripts/interop")
+        .join(script);
+    let mut command = Command::new(python_interpreter());
+    command
+        .arg(path)
+        .env("SIGNALWIRE_PROJECT_ID", suite::PROJECT)
+        .env("SIGNALWIRE_API_TOKEN", suite::TOKEN)
+        .env("SIGNALWIRE_SPACE", sim.host())
+        .env("SIGNALWIRE_RELAY_CA_FILE", ca_file)
+        .env("INTEROP_CONTEXT", suite::CONTEXT)
+        .env("INTEROP_TIMEOUT", PROBE_SECS.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in extra {
+        command.env(key, value);
+    }
+    command.spawn().expect("the Python interpreter runs")
+}
+
+/// Offers one inbound call as soon as the SDK's session receives the context.
+async fn offer_when_connected(rt: &Arc<dyn ServerRuntime>, sim: &SimServer) -> CallId {
+    suite::within(rt, PROBE_SECS, "the Python SDK to connect", async {
+        loop {
+            if let Some(id) = sim
+                .offer_call(suite::CONTEXT, "+15551112222", "+15553334444")
+                .await
+            {
+                return id;
+            }
+            rt.sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+}
+
+/// Waits (bounded) for the probe to exit, asserts it succeeded and returns its JSON steps.
+async fn finish(rt: &Arc<dyn ServerRuntime>, python: &mut Child) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(PROBE_SECS);
+    let status = loop {
+        if let Some(status) = python.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = python.kill();
+            let _ = python.wait();
+            panic!("the Python SDK did not finish within {PROBE_SECS} s");
+        }
+        rt.sleep(Duration::from_millis(20)).await;
+    };
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    if let Some(mut out) = python.stdout.take() {
+        out.read_to_string(&mut stdout).unwrap();
+    }
+    if let Some(mut err) = python.stderr.take() {
+        err.read_to_string(&mut stderr).unwrap();
+    }
+    assert!(status.success(), "python failed: {stdout}\n{stderr}");
+    stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
 }
 
 /// The virtual environment's Python that scripts/setup.sh prepares, unless `RELAY_PYTHON`
 /// names another.
-fn python_interpreter() -> std::path::PathBuf {
+fn python_interpreter() -> PathBuf {
     if let Some(python) = std::env::var_os("RELAY_PYTHON") {
         return python.into();
     }
-    let venv =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/py-venv/bin/python");
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/py-venv/bin/python");
     assert!(
         venv.exists(),
         "{} is missing: run `bash scripts/setup.sh` first (or set RELAY_PYTHON)",

@@ -74,9 +74,10 @@ fn an_event_type_nobody_knows_reaches_the_call_with_its_payload() {
         let mut events = call.events();
         let params = json!({"call_id": call.id().as_str(), "node_id": call.info().node_id.as_str(),
                             "mood": "sunny"});
-        let sent =
-            relay.with_relay(|r, now| r.send_event(call.id(), "calling.call.weather", params, now));
-        assert!(sent);
+        relay.with_relay(|r, now| {
+            let conn = r.connections()[0];
+            r.send_event(conn, "calling.call.weather", params, now)
+        });
         let event = call
             .wait_for(|e| e.event_type() == "calling.call.weather")
             .await

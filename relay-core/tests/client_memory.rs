@@ -318,3 +318,71 @@ fn logs_tell_what_happened_and_never_hold_a_secret() {
         assert!(log.contains(line), "no {line:?} in the log:\n{log}");
     }
 }
+
+#[test]
+fn calls_nobody_takes_are_passed_on_once_the_incoming_queue_is_full() {
+    let relay = MemoryRelay::new(SimConfig::new().record_frames(true));
+    // A cap above the queue, so that the queue is what fills.
+    let client = relay
+        .client()
+        .contexts([CONTEXT])
+        .max_active_calls(5_000)
+        .build()
+        .unwrap();
+    let incoming = client.incoming().unwrap();
+    relay.start(&client);
+    let last = relay.run(async {
+        relay.wait_ready().await;
+        let mut last = None;
+        for _ in 0..1_025 {
+            last = relay.offer_call(CONTEXT, "+1555", "+1666");
+        }
+        let last = last.unwrap();
+        relay
+            .wait_until(|r| !r.requests("calling.pass").is_empty())
+            .await;
+        last
+    });
+    let passed = relay.requests("calling.pass");
+    assert_eq!(
+        passed.len(),
+        1,
+        "only the call over the queue's 1,024 is passed"
+    );
+    assert_eq!(passed[0]["params"]["call_id"], last.as_str());
+    drop(incoming);
+}
+
+#[test]
+fn wait_ready_waits_for_a_reconnected_socket_to_authenticate() {
+    use futures_util::future::{select, Either};
+    use relay_core::sim::Fault;
+    let relay = MemoryRelay::new(SimConfig::new());
+    let client = relay.client().contexts([CONTEXT]).build().unwrap();
+    relay.start(&client);
+    relay.run(relay.wait_ready());
+    // The service stops answering, then the socket drops: the session is detached and the
+    // client's new socket cannot authenticate.
+    relay.with_relay(|r, _| r.set_fault(Fault::Silent));
+    relay.drop_connections();
+    let ready_too_early = relay.run(async {
+        relay
+            .wait_until(|r| r.requests("signalwire.connect").len() == 2)
+            .await;
+        let ready = std::pin::pin!(relay.wait_ready());
+        let later = std::pin::pin!(relay.sleep(Duration::from_secs(5)));
+        matches!(select(ready, later).await, Either::Left(_))
+    });
+    assert!(!ready_too_early, "no socket is authenticated yet");
+    relay.with_relay(|r, _| r.clear_faults());
+    relay.run(relay.wait_ready());
+    let bound = relay.with_relay(|r, _| {
+        r.connections()
+            .into_iter()
+            .filter(|c| r.session_of(*c).is_some())
+            .count()
+    });
+    assert_eq!(bound, 1);
+    assert_eq!(relay.sockets_opened(), 0);
+    client.shutdown();
+}

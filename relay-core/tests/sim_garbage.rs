@@ -134,6 +134,15 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
                     Just("tag".to_owned()),
                     Just("play".to_owned()),
                     Just("contexts".to_owned()),
+                    Just("record".to_owned()),
+                    Just("collect".to_owned()),
+                    Just("digits".to_owned()),
+                    Just("speech".to_owned()),
+                    Just("detect".to_owned()),
+                    Just("tap".to_owned()),
+                    Just("device".to_owned()),
+                    Just("volume".to_owned()),
+                    Just("document".to_owned()),
                     "[a-z_]{1,10}",
                 ],
                 inner,
@@ -144,7 +153,7 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
     })
 }
 
-const METHODS: [&str; 12] = [
+const METHODS: [&str; 40] = [
     "signalwire.connect",
     "signalwire.receive",
     "signalwire.unreceive",
@@ -157,6 +166,35 @@ const METHODS: [&str; 12] = [
     "calling.play",
     "calling.play.stop",
     "calling.tap",
+    // The part-1 actions of docs/CALLING-API.md and their controls.
+    "calling.play.pause",
+    "calling.play.resume",
+    "calling.play.volume",
+    "calling.record",
+    "calling.record.pause",
+    "calling.record.resume",
+    "calling.record.stop",
+    "calling.collect",
+    "calling.collect.stop",
+    "calling.collect.start_input_timers",
+    "calling.play_and_collect",
+    "calling.play_and_collect.stop",
+    "calling.play_and_collect.volume",
+    "calling.detect",
+    "calling.detect.stop",
+    "calling.tap.stop",
+    "calling.send_fax",
+    "calling.receive_fax.stop",
+    "calling.pay",
+    "calling.pay.stop",
+    "calling.transcribe",
+    "calling.transcribe.stop",
+    "calling.send_digits",
+    "calling.ai",
+    "calling.ai_message",
+    "calling.ai_hold",
+    "calling.ai.stop",
+    "calling.echo",
 ];
 
 proptest! {
@@ -195,7 +233,7 @@ proptest! {
 
     #[test]
     fn arbitrary_params_never_panic(
-        calls in prop::collection::vec((0usize..12, arbitrary_json(), any::<bool>()), 1..6),
+        calls in prop::collection::vec((0usize..METHODS.len(), arbitrary_json(), any::<bool>()), 1..6),
     ) {
         let (mut server, conn, call_id) = ready();
         for (method, mut params, use_call) in calls {

@@ -558,8 +558,9 @@ fn execute_gets_the_generic_answer() {
     let request = pair
         .engine
         .execute(
-            "calling.send_digits",
-            json!({"call_id": call_id.as_str(), "node_id": "n", "digits": "123"}),
+            // §2: part 2 call control is acknowledged without effect until it is modelled.
+            "calling.transfer",
+            json!({"call_id": call_id.as_str(), "node_id": "n", "dest": "context:office"}),
             pair.now,
         )
         .unwrap();
@@ -709,7 +710,7 @@ fn disconnect_drains_then_reconnects_after_the_jittered_backoff() {
     let request = pair
         .engine
         .execute(
-            "calling.noop",
+            "calling.answer",
             json!({"call_id": call_id.as_str()}),
             pair.now,
         )
@@ -717,7 +718,7 @@ fn disconnect_drains_then_reconnects_after_the_jittered_backoff() {
     assert!(pair.run_until(|p| p.engine.is_ready(), Duration::from_secs(5)));
     assert!(pair.now - asked >= Duration::from_secs(1));
     pair.step();
-    assert_eq!(pair.relay.requests("calling.noop").len(), 1);
+    assert_eq!(pair.relay.requests("calling.answer").len(), 2);
     let events = pair.events();
     assert!(events.iter().any(|e| matches!(e,
         Event::RequestCompleted { request_id, result: Ok(_) } if *request_id == request)));

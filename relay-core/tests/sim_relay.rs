@@ -698,7 +698,8 @@ fn calling_end_finishes_every_action_before_the_call() {
     server.request(
         conn,
         "calling.play",
-        json!({"call_id": call_id, "control_id": "p1", "play": [{"type": "silence"}]}),
+        json!({"call_id": call_id, "control_id": "p1",
+               "play": [{"type": "silence", "params": {"duration": 1}}]}),
     );
     server.sent();
     server.side();
@@ -764,14 +765,21 @@ fn other_methods_get_a_generic_answer_or_method_not_found() {
     let conn = server.open(1);
     server.auth(conn, &["office"]);
     let (call_id, _) = server.answered(conn);
+    // Part 2 call control (§2) is known and acknowledged; a `calling.*` name the spec does
+    // not have is not found, as any other unknown method.
     let id = server.request(
         conn,
-        "calling.record",
-        json!({"call_id": call_id, "control_id": "r"}),
+        "calling.transfer",
+        json!({"call_id": call_id, "dest": "context:office"}),
     );
     assert_eq!(
         result_of(&server.sent_one(), &id),
         &json!({"code": "200", "message": "OK"})
+    );
+    let id = server.request(conn, "calling.bogus", json!({"call_id": call_id}));
+    assert_eq!(
+        server.sent_one(),
+        json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "Method not found"}})
     );
     let id = server.request(conn, "messaging.send", json!({}));
     assert_eq!(

@@ -1,31 +1,30 @@
 //! The whole job on this machine, no account needed: a local RELAY simulator offers a call, the
-//! seed's app answers it and streams its inbound audio as PCMU with custom parameters, and a
-//! stream receiver writes what arrives to `stream-demo.wav` and prints a summary.
-//!
-//! With `SIGNALWIRE_PROJECT_ID` set, the same app runs against the real service instead
-//! (see `stream_tokio`). Flags: `--seconds N` (audio length, default 3), `--fast` (no 20 ms
-//! pacing), `--out FILE` (default `stream-demo.wav`).
+//! seed's app answers it and streams its inbound audio, and a stream receiver writes what
+//! arrives to `stream-demo.wav` and prints a summary. `demo --help` lists the flags.
 
-use examples::demo::{run_offline, DemoOptions};
+use examples::cli::{self, init_tracing};
+use examples::demo::{run_offline, DemoOptions, PROGRAM};
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    if std::env::var_os("SIGNALWIRE_PROJECT_ID").is_some() {
-        return match examples::live::run_tokio().await {
+    let parsed = PROGRAM.parse_env_args();
+    init_tracing(cli::LOG_QUIET);
+    let live = ["SIGNALWIRE_PROJECT_ID", "SIGNALWIRE_JWT_TOKEN"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()));
+    if live {
+        return match examples::live::run_tokio(&parsed).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("demo: {e}");
                 ExitCode::FAILURE
             }
         };
     }
-    let options = match DemoOptions::from_args(std::env::args().skip(1)) {
+    let options = match DemoOptions::from_parsed(&parsed) {
         Ok(options) => options,
-        Err(e) => {
-            eprintln!("{e}\n\nusage: demo [--seconds N] [--fast] [--out FILE]");
-            return ExitCode::from(2);
-        }
+        Err(e) => PROGRAM.fail(&e),
     };
     match run_offline(relay_tokio::runtime(), &options).await {
         Ok(report) => {

@@ -2,10 +2,9 @@
 //! The simulator runs in a child process (this binary with `--serve`), so the memory
 //! figure is the client's alone. Reports calls set up per second, event throughput, latency
 //! from the server's event to the user's code (median and 99th percentile), and memory per
-//! active call, as one JSON line.
-//!
-//! `load [--runtime tokio|smol] [--calls 10000] [--rate 5000]`
+//! active call, as one JSON line. `load --help` lists the flags.
 
+use examples::cli::{self, init_tracing, CliError, Flag, Program, RUST_LOG};
 use relay_tokio::testkit::{SimConfig, SimServerBuilder};
 use relay_tokio::transport::Runtime;
 use relay_tokio::{ClientBuilder, Codec, StreamOptions};
@@ -19,24 +18,53 @@ const PROJECT: &str = "load-project";
 const TOKEN: &str = "load-token";
 const CONTEXT: &str = "load";
 
+const PROGRAM: Program = Program {
+    name: "load",
+    about: "Load tool: N concurrent calls, each answered and streamed, on one RELAY connection.
+The simulator runs in a child process (this program with --serve), so the memory figure is
+the client's alone. Prints one JSON line: calls set up per second, event throughput, latency
+from the server's event to the user's code (median, 99th percentile), memory per call.",
+    positional: &[],
+    flags: &[
+        Flag::value(
+            "--runtime",
+            "tokio|smol",
+            "the client's runtime (default tokio)",
+        ),
+        Flag::value("--calls", "N", "concurrent calls (default 10000)"),
+        Flag::value(
+            "--rate",
+            "PER_S",
+            "calls ended per second at the end (default 5000)",
+        ),
+        Flag::switch(
+            "--serve",
+            "internal: be the simulator side, driven by commands on stdin",
+        ),
+    ],
+    env: &[RUST_LOG],
+};
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("--serve") {
+    let parsed = PROGRAM.parse_env_args();
+    init_tracing(cli::LOG_QUIET);
+    if parsed.has("--serve") {
         return serve();
     }
-    let mut runtime = "tokio".to_owned();
-    let mut calls = 10_000usize;
-    let mut rate = 5_000u64;
-    let mut it = args.into_iter();
-    while let Some(flag) = it.next() {
-        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--runtime" => runtime = value,
-            "--calls" => calls = value.parse()?,
-            "--rate" => rate = value.parse()?,
-            other => return Err(format!("unknown argument {other:?}").into()),
+    let read = || -> Result<(String, usize, u64), CliError> {
+        let runtime = parsed.value("--runtime").unwrap_or("tokio").to_owned();
+        if runtime != "tokio" && runtime != "smol" {
+            return Err(CliError::Usage(format!(
+                "--runtime {runtime:?}: give tokio or smol"
+            )));
         }
-    }
+        Ok((
+            runtime,
+            parsed.parsed("--calls")?.unwrap_or(10_000),
+            parsed.parsed("--rate")?.unwrap_or(5_000),
+        ))
+    };
+    let (runtime, calls, rate) = read().unwrap_or_else(|e| PROGRAM.fail(&e.to_string()));
     let report = match runtime.as_str() {
         "tokio" => tokio::runtime::Builder::new_multi_thread()
             .enable_all()

@@ -1,20 +1,87 @@
-//! The local RELAY simulator as a program: serves `ws://` (or `wss://` with `--cert` and
-//! `--key`) on loopback, offers calls on an interval, streams real audio to stream urls.
-//!
-//! `relay_sim [--listen 127.0.0.1:8080] [--cert CERT.pem --key KEY.pem | --self-signed-ca CA.pem]
-//! [--project P] [--token T] [--context office] [--offer-every SECS] [--offer-calls N]
-//! [--auto-media MS] [--seconds N] [--wav FILE] [--fast]`
-//!
-//! `--self-signed-ca` makes a throwaway CA and a certificate for 127.0.0.1 and writes the CA
-//! to the file, for clients told to trust it (`SIGNALWIRE_RELAY_CA_FILE`). `--offer-calls N`
-//! offers N calls as soon as a client receives the context; `--auto-media MS` finishes each
-//! stream after MS without opening media sockets (RELAY-only load).
+//! The local RELAY simulator as a program: serves `ws://` (or `wss://`) on loopback, offers
+//! calls, streams real audio to stream urls, and prints the `export` lines a client needs.
 
+use examples::cli::{self, init_tracing, Flag, Program, RUST_LOG};
 use relay_tokio::media::read_wav;
 use relay_tokio::testkit::{tls_server_config, AudioSource, Pacing, SimConfig, SimServerBuilder};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+
+const PROGRAM: Program = Program {
+    name: "relay_sim",
+    about: "The local RELAY simulator: a fake SignalWire RELAY service on loopback. It accepts
+clients with the given project and token, offers inbound calls on a context, and for each
+calling.stream opens a WebSocket to the stream url and sends real audio (the built-in test
+signal, or a WAV file). It prints the variables a client needs as `export` lines; paste them
+into another shell and run a client (stream_tokio, the README example). Ctrl-c stops it.",
+    positional: &[],
+    flags: &[
+        Flag::value(
+            "--listen",
+            "ADDR",
+            "address to serve on (default 127.0.0.1:8080; port 0 picks one)",
+        ),
+        Flag::value(
+            "--cert",
+            "CERT.pem",
+            "serve wss:// with this certificate (with --key)",
+        ),
+        Flag::value("--key", "KEY.pem", "the certificate's private key"),
+        Flag::value(
+            "--self-signed-ca",
+            "CA.pem",
+            "serve wss:// with a throwaway CA and certificate for 127.0.0.1; write the CA here",
+        ),
+        Flag::value(
+            "--project",
+            "P",
+            "project id clients must give (default project)",
+        ),
+        Flag::value(
+            "--token",
+            "T",
+            "API token clients must give (default token)",
+        ),
+        Flag::value(
+            "--context",
+            "NAME",
+            "context calls are offered on (default office)",
+        ),
+        Flag::value("--offer-every", "SECS", "offer a call every SECS seconds"),
+        Flag::value(
+            "--offer-calls",
+            "N",
+            "offer N calls as soon as a client receives the context",
+        ),
+        Flag::value(
+            "--auto-media",
+            "MS",
+            "finish each stream after MS without opening media sockets (RELAY-only load)",
+        ),
+        Flag::value(
+            "--seconds",
+            "N",
+            "length of the test signal sent to each stream (default 10)",
+        ),
+        Flag::value(
+            "--wav",
+            "FILE",
+            "send this WAV file instead of the test signal",
+        ),
+        Flag::switch(
+            "--fast",
+            "send media as fast as possible instead of every 20 ms",
+        ),
+        Flag::value(
+            "--media-ca",
+            "CA.pem",
+            "trust this CA (PEM) for wss:// stream urls, besides the webpki roots",
+        ),
+    ],
+    env: &[RUST_LOG],
+};
 
 struct Args {
     listen: SocketAddr,
@@ -30,65 +97,61 @@ struct Args {
     self_signed_ca: Option<String>,
     offer_calls: u64,
     auto_media_ms: Option<u64>,
+    media_ca: Option<String>,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-        cert: None,
-        key: None,
-        project: "project".into(),
-        token: "token".into(),
-        context: "office".into(),
-        offer_every: None,
-        seconds: 10,
-        wav: None,
-        fast: false,
-        self_signed_ca: None,
-        offer_calls: 0,
-        auto_media_ms: None,
+fn parse_args() -> Args {
+    let parsed = PROGRAM.parse_env_args();
+    let read = || -> Result<Args, examples::cli::CliError> {
+        let text = |name: &str, default: &str| parsed.value(name).unwrap_or(default).to_owned();
+        Ok(Args {
+            listen: parsed
+                .parsed("--listen")?
+                .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))),
+            cert: parsed.value("--cert").map(str::to_owned),
+            key: parsed.value("--key").map(str::to_owned),
+            project: text("--project", "project"),
+            token: text("--token", "token"),
+            context: text("--context", "office"),
+            offer_every: parsed.parsed("--offer-every")?,
+            seconds: parsed.parsed("--seconds")?.unwrap_or(10),
+            wav: parsed.value("--wav").map(str::to_owned),
+            fast: parsed.has("--fast"),
+            self_signed_ca: parsed.value("--self-signed-ca").map(str::to_owned),
+            offer_calls: parsed.parsed("--offer-calls")?.unwrap_or(0),
+            auto_media_ms: parsed.parsed("--auto-media")?,
+            media_ca: parsed.value("--media-ca").map(str::to_owned),
+        })
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--listen" => args.listen = value()?.parse().map_err(|e| format!("--listen: {e}"))?,
-            "--cert" => args.cert = Some(value()?),
-            "--key" => args.key = Some(value()?),
-            "--project" => args.project = value()?,
-            "--token" => args.token = value()?,
-            "--context" => args.context = value()?,
-            "--offer-every" => {
-                args.offer_every = Some(
-                    value()?
-                        .parse()
-                        .map_err(|e| format!("--offer-every: {e}"))?,
-                )
-            }
-            "--seconds" => {
-                args.seconds = value()?.parse().map_err(|e| format!("--seconds: {e}"))?
-            }
-            "--wav" => args.wav = Some(value()?),
-            "--fast" => args.fast = true,
-            "--self-signed-ca" => args.self_signed_ca = Some(value()?),
-            "--offer-calls" => {
-                args.offer_calls = value()?
-                    .parse()
-                    .map_err(|e| format!("--offer-calls: {e}"))?
-            }
-            "--auto-media" => {
-                args.auto_media_ms =
-                    Some(value()?.parse().map_err(|e| format!("--auto-media: {e}"))?)
-            }
-            other => return Err(format!("unknown argument {other:?}")),
+    match read() {
+        Ok(args) if args.cert.is_some() != args.key.is_some() => {
+            PROGRAM.fail("--cert and --key go together")
         }
+        Ok(args) if args.cert.is_some() && args.self_signed_ca.is_some() => {
+            PROGRAM.fail("--self-signed-ca makes its own certificate: drop --cert/--key")
+        }
+        Ok(args) => args,
+        Err(e) => PROGRAM.fail(&e.to_string()),
     }
-    Ok(args)
+}
+
+/// `value` as one shell word: bare when it is plain, else single-quoted.
+fn shell_word(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.,:/+@%=".contains(c));
+    if plain {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', "'\\''"))
+    }
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = parse_args()?;
+    let args = parse_args();
+    init_tracing(cli::LOG_SESSIONS);
     let mut config = SimConfig::new().credentials(&args.project, &args.token);
     if let Some(ms) = args.auto_media_ms {
         config = config
@@ -100,7 +163,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let audio = match &args.wav {
         Some(path) => {
-            let wav = read_wav(&std::fs::read(path)?)?;
+            let wav = read_wav(&std::fs::read(path).map_err(|e| format!("{path}: {e}"))?)?;
             AudioSource::Samples {
                 sample_rate: wav.sample_rate,
                 samples: Arc::new(wav.samples),
@@ -118,33 +181,49 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         } else {
             Pacing::RealTime
         });
-    match (&args.cert, &args.key) {
-        (Some(cert), Some(key)) => {
-            builder = builder.tls(tls_server_config(
-                &std::fs::read(cert)?,
-                &std::fs::read(key)?,
-            )?)
-        }
-        (None, None) => {
-            if let Some(ca_file) = &args.self_signed_ca {
-                let (ca, cert, key) = self_signed()?;
-                std::fs::write(ca_file, ca)?;
-                builder = builder.tls(tls_server_config(cert.as_bytes(), key.as_bytes())?);
-            }
-        }
-        _ => return Err("--cert and --key go together".into()),
+    if let Some(path) = &args.media_ca {
+        builder = builder.media_ca_pem(std::fs::read(path).map_err(|e| format!("{path}: {e}"))?);
     }
+    let mut ca_file = None;
+    if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
+        builder = builder.tls(tls_server_config(
+            &std::fs::read(cert).map_err(|e| format!("{cert}: {e}"))?,
+            &std::fs::read(key).map_err(|e| format!("{key}: {e}"))?,
+        )?);
+    } else if let Some(path) = &args.self_signed_ca {
+        let (ca, cert, key) = self_signed()?;
+        std::fs::write(path, ca).map_err(|e| format!("{path}: {e}"))?;
+        // Absolute, so the export line works from any directory.
+        ca_file = Some(std::fs::canonicalize(Path::new(path))?);
+        builder = builder.tls(tls_server_config(cert.as_bytes(), key.as_bytes())?);
+    }
+    let tls = args.cert.is_some() || ca_file.is_some();
     let sim = builder.start(relay_tokio::runtime()).await?;
+    // The first line is read by scripts/bench/run.py: keep the url in it.
     println!(
-        "RELAY simulator on {} (project {:?})",
+        "RELAY simulator on {} (project {:?}, context {:?})",
         sim.url(),
-        args.project
+        args.project,
+        args.context
     );
-    println!(
-        "SIGNALWIRE_SPACE={} SIGNALWIRE_PROJECT_ID={}",
-        sim.host(),
-        args.project
-    );
+    println!("# paste into another shell, then run a client (e.g. stream_tokio):");
+    let mut exports = vec![
+        ("SIGNALWIRE_SPACE", sim.host()),
+        ("SIGNALWIRE_PROJECT_ID", args.project.clone()),
+        ("SIGNALWIRE_API_TOKEN", args.token.clone()),
+    ];
+    if !tls {
+        exports.push(("SIGNALWIRE_RELAY_SCHEME", "ws".to_owned()));
+    }
+    if let Some(path) = &ca_file {
+        exports.push(("SIGNALWIRE_RELAY_CA_FILE", path.display().to_string()));
+    }
+    exports.push(("SIGNALWIRE_CONTEXTS", args.context.clone()));
+    for (name, value) in exports {
+        println!("export {name}={}", shell_word(&value));
+    }
+    // A JWT from an earlier session would win over the project and token.
+    println!("unset SIGNALWIRE_JWT_TOKEN");
     if args.offer_calls > 0 {
         let runtime = relay_tokio::runtime();
         let offered = sim

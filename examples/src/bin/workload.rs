@@ -2,18 +2,65 @@
 //! answer every inbound call, start one stream on it, wait for the stream to finish; exit once
 //! `BENCH_CALLS` streams finished. With `BENCH_MODE=receive` it only takes the offered calls
 //! (the workload a client that cannot answer can still run). Credentials and host from
-//! `SIGNALWIRE_*`.
-//!
-//! `workload [tokio|smol]`
+//! `SIGNALWIRE_*`. `workload --help` lists the variables.
 
+use examples::cli::{self, init_tracing, Program, RUST_LOG};
 use relay_tokio::transport::Runtime;
 use relay_tokio::{ActionOutcome, Client, ClientBuilder, Codec, StreamOptions, Track};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+const PROGRAM: Program = Program {
+    name: "workload",
+    about: "The benchmark workload (the one scripts/bench runs on each client): answer every
+inbound call on the context office, start one stream on it, wait for the stream to finish;
+exit once BENCH_CALLS streams finished, then print one JSON line.",
+    positional: &[("RUNTIME", "tokio (default) or smol")],
+    flags: &[],
+    env: &[
+        (
+            "SIGNALWIRE_PROJECT_ID",
+            "project id (with SIGNALWIRE_API_TOKEN)",
+        ),
+        ("SIGNALWIRE_API_TOKEN", "API token"),
+        (
+            "SIGNALWIRE_JWT_TOKEN",
+            "a JWT instead of project id and token",
+        ),
+        ("SIGNALWIRE_SPACE", "the server's host:port"),
+        (
+            "SIGNALWIRE_RELAY_SCHEME",
+            "ws for a plain-WebSocket server on loopback",
+        ),
+        ("SIGNALWIRE_RELAY_CA_FILE", "extra CA (PEM) to trust"),
+        (
+            "SIGNALWIRE_CONTEXTS",
+            "more contexts to receive on besides office, comma list",
+        ),
+        (
+            "BENCH_CALLS",
+            "streams to finish before exiting (default 1000)",
+        ),
+        (
+            "BENCH_MODE",
+            "receive: only take the offered calls, do not answer",
+        ),
+        (
+            "BENCH_TIMEOUT",
+            "give up after this many seconds (default 120)",
+        ),
+        RUST_LOG,
+    ],
+};
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let runtime = std::env::args().nth(1).unwrap_or_else(|| "tokio".into());
+    let parsed = PROGRAM.parse_env_args();
+    init_tracing(cli::LOG_QUIET);
+    let runtime = parsed.positional(0).unwrap_or("tokio").to_owned();
+    if runtime != "tokio" && runtime != "smol" {
+        PROGRAM.fail(&format!("unknown runtime {runtime:?}: give tokio or smol"));
+    }
     let calls: usize = std::env::var("BENCH_CALLS")
         .unwrap_or_else(|_| "1000".into())
         .parse()?;

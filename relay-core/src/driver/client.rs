@@ -89,9 +89,11 @@ impl ClientBuilder {
     }
 
     /// Reads `SIGNALWIRE_PROJECT_ID` + `SIGNALWIRE_API_TOKEN` (or `SIGNALWIRE_JWT_TOKEN`),
-    /// `SIGNALWIRE_SPACE`, `SIGNALWIRE_RELAY_SCHEME` (`ws` for loopback) and
-    /// `SIGNALWIRE_RELAY_CA_FILE` (extra trusted CA, PEM). Missing credentials name the
-    /// variable.
+    /// `SIGNALWIRE_SPACE`, `SIGNALWIRE_RELAY_SCHEME` (`ws` for loopback),
+    /// `SIGNALWIRE_RELAY_CA_FILE` (extra trusted CA, PEM) and `SIGNALWIRE_CONTEXTS` (comma
+    /// list). A variable that is set replaces what was set before it, so
+    /// `.contexts(["default"]).from_env()` receives on `default` unless the environment names
+    /// other contexts. Missing credentials name the variable.
     pub fn from_env(self) -> Result<Self, Error> {
         self.from_lookup(|name| std::env::var(name).ok())
     }
@@ -112,6 +114,9 @@ impl ClientBuilder {
                 reason: format!("{path}: {e}"),
             })?;
             self.extra_ca_pem = Some(pem);
+        }
+        if let Some(contexts) = settings.contexts {
+            self.contexts = contexts;
         }
         Ok(self)
     }
@@ -269,7 +274,8 @@ impl ClientBuilder {
             )),
         };
         let (commands, receiver) = mpsc::unbounded();
-        let (incoming_tx, incoming_rx) = mpsc::channel(INCOMING_QUEUE);
+        // A futures channel holds its buffer plus one slot per sender: one sender here.
+        let (incoming_tx, incoming_rx) = mpsc::channel(INCOMING_QUEUE - 1);
         let inner = Arc::new(ClientInner {
             runtime: self.runtime,
             commands,

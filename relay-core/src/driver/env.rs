@@ -9,11 +9,12 @@ pub(crate) struct EnvSettings {
     pub(crate) host: Option<String>,
     pub(crate) scheme: Option<String>,
     pub(crate) ca_file: Option<String>,
+    pub(crate) contexts: Option<Vec<String>>,
 }
 
 /// Reads `SIGNALWIRE_PROJECT_ID`, `SIGNALWIRE_API_TOKEN` or `SIGNALWIRE_JWT_TOKEN`,
-/// `SIGNALWIRE_SPACE`, `SIGNALWIRE_RELAY_SCHEME` and `SIGNALWIRE_RELAY_CA_FILE` through
-/// `lookup`. Missing credentials name the variable.
+/// `SIGNALWIRE_SPACE`, `SIGNALWIRE_RELAY_SCHEME`, `SIGNALWIRE_RELAY_CA_FILE` and
+/// `SIGNALWIRE_CONTEXTS` (comma list) through `lookup`. Missing credentials name the variable.
 pub(crate) fn read(lookup: impl Fn(&str) -> Option<String>) -> Result<EnvSettings, ConfigError> {
     let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
     let credentials = match get("SIGNALWIRE_JWT_TOKEN") {
@@ -32,6 +33,13 @@ pub(crate) fn read(lookup: impl Fn(&str) -> Option<String>) -> Result<EnvSetting
         host: get("SIGNALWIRE_SPACE"),
         scheme: get("SIGNALWIRE_RELAY_SCHEME"),
         ca_file: get("SIGNALWIRE_RELAY_CA_FILE"),
+        contexts: get("SIGNALWIRE_CONTEXTS").map(|list| {
+            list.split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+                .collect()
+        }),
     })
 }
 
@@ -72,7 +80,19 @@ mod tests {
         assert_eq!(env.credentials, Some(Credentials::token("p", "t")));
         assert_eq!(env.host.as_deref(), Some("example.signalwire.com"));
         assert_eq!(env.scheme.as_deref(), Some("ws"));
+        assert_eq!(env.contexts, None);
         let jwt = read(lookup(&[("SIGNALWIRE_JWT_TOKEN", "j")])).unwrap();
         assert_eq!(jwt.credentials, Some(Credentials::jwt("j")));
+    }
+
+    #[test]
+    fn contexts_are_a_comma_list() {
+        let vars = |list| lookup(&[("SIGNALWIRE_JWT_TOKEN", "j"), ("SIGNALWIRE_CONTEXTS", list)]);
+        let env = read(vars(" office, sales,,support ")).unwrap();
+        assert_eq!(
+            env.contexts,
+            Some(vec!["office".into(), "sales".into(), "support".into()])
+        );
+        assert_eq!(read(vars("  ")).unwrap().contexts, None);
     }
 }

@@ -218,11 +218,8 @@ impl FakeRelay {
                 self.close_actions(&call_id, true, now);
                 self.finish_call(&call_id, &reason, now);
             }
-            "calling.stream" => self.start_stream(conn, id, &call_id, params, now),
-            "calling.play" => self.start_play(conn, id, &call_id, params, now),
-            "calling.stream.stop" | "calling.play.stop" => {
-                self.stop_action(conn, id, &call_id, method, params, now)
-            }
+            _ if self.action_command(conn, id, &call_id, method, params, now) => {}
+            // Part 2 call control, known but not modelled yet.
             _ => self.reply_code(conn, id, "200", "OK", now),
         }
     }

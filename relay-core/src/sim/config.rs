@@ -3,6 +3,7 @@
 //!
 //! Secrets (token, JWT) never appear in `Debug` output.
 
+use super::script::CallerScript;
 use std::fmt;
 use std::time::Duration;
 
@@ -21,8 +22,11 @@ pub struct SimConfig {
     /// after this long. `None` (default): the driver reports through `media_started` /
     /// `media_finished` after a [`SimOutput::StartMedia`](super::SimOutput::StartMedia).
     pub auto_media: Option<Duration>,
-    /// How long a `calling.play` plays before it finishes (default 1 s).
+    /// How long a `calling.play` (or the prompt of a `calling.play_and_collect`) plays
+    /// before it finishes, per `loop` (default 1 s).
     pub play_duration: Duration,
+    /// What the far end does during call actions: keys, speech, machine, fax, recording.
+    pub caller: CallerScript,
     /// Offer an inbound call on this context at this interval.
     pub offer_every: Option<(Duration, String)>,
     /// Seed of every id the service makes (protocols, calls, nodes, events).
@@ -48,6 +52,7 @@ impl fmt::Debug for SimConfig {
             .field("ping_interval", &self.ping_interval)
             .field("auto_media", &self.auto_media)
             .field("play_duration", &self.play_duration)
+            .field("caller", &self.caller)
             .field("offer_every", &self.offer_every)
             .field("seed", &self.seed)
             .field("space_id", &self.space_id)
@@ -67,6 +72,7 @@ impl Default for SimConfig {
             ping_interval: None,
             auto_media: None,
             play_duration: Duration::from_secs(1),
+            caller: CallerScript::default(),
             offer_every: None,
             seed: 0x51A1,
             space_id: "space".into(),
@@ -113,6 +119,12 @@ impl SimConfig {
     /// How long each play lasts.
     pub fn play_duration(mut self, length: Duration) -> Self {
         self.play_duration = length;
+        self
+    }
+
+    /// What the far end does during call actions.
+    pub fn caller(mut self, caller: CallerScript) -> Self {
+        self.caller = caller;
         self
     }
 

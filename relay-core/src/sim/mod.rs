@@ -9,30 +9,81 @@
 //! Documented choices of this simulator (where the real service is not documented):
 //! - Authentication failures are a JSON-RPC error `-32002 "Authentication failed"`; any other
 //!   request before authentication gets `-32001 "Not authenticated"`; an unsupported
-//!   `version` gets `-32602`. Unknown non-`calling.*` methods get `-32601`.
+//!   `version` gets `-32602`. A method the service does not know — any name, `calling.*` ones
+//!   included — gets `-32601 "Method not found"`: only the methods of `docs/CALLING-API.md`
+//!   exist, so a client cannot rely on a name the real service lacks.
 //! - `calling.*` failures are results with a string `code`, as the service does: `400` for
-//!   missing or invalid params, `404` for an unknown call or control id, `409` for a call owned
-//!   by another session or a control id already active on the call, `410` for a call that
-//!   ended recently (the last 10,000 ended ids are remembered).
+//!   missing or invalid params, `404` for an unknown call or control id (or a control id of
+//!   another kind of action: `calling.play.stop` does not stop a play_and_collect), `409` for
+//!   a call owned by another session or a control id already active on the call, `410` for a
+//!   call that ended recently (the last 10,000 ended ids are remembered).
+//! - Part 2 call control (§2: connect, transfer, conference, queue, …) is answered `200`
+//!   with no effect until it is modelled, so clients that send it keep working.
 //! - `calling.pass` on an offer gets `200`; the call goes to another connected session
 //!   receiving its context (as a new `calling.call.receive`) or stays ringing with no owner,
 //!   and commands from the session that passed it get `409`.
 //! - Dialling [`NO_ANSWER_NUMBER`] fails with `noAnswer`, [`BUSY_NUMBER`] with `busy`; every
 //!   other number answers at once.
-//! - A `calling.end` from the client finishes each open action with its own `finished` event
+//! - A `calling.end` from the client finishes each open action with its own terminal event
 //!   before `ending`/`ended`; a far-end hangup ([`FakeRelay::end_call`]) sends only
-//!   `ending`/`ended`, leaving it to the client to finish what was open. Both paths occur.
+//!   `ending`/`ended`, leaving it to the client to finish what was open. The spec documents
+//!   neither (§0 "Common facts", §6.12 make it a client rule); both paths exist so that a
+//!   client is tested on both.
 //! - Server-originated frames for a session with no connection are queued (bounded) and
 //!   delivered after it resumes; frames already sent on a socket that died unacknowledged are
 //!   not sent again.
+//!
+//! Call actions (§1), each on the virtual clock and scripted by [`CallerScript`]:
+//! - play (§1.1): `playing`, then `finished` after `play_duration` × `loop` (`loop: 0` until
+//!   stopped). A list with an item that is not a valid media object (§1 "Media object": the
+//!   nested form with its required param) is accepted, then fails with `error` at once: the
+//!   request is well formed, the media cannot be rendered. An empty or missing list is `400`.
+//!   A pause of a paused play and a resume of a playing one send nothing.
+//! - record (§1.2): the start result carries `url` (TS-Gen); `recording`, then `finished`
+//!   with top-level `url`, `duration` (s) and `size` (bytes) where JS-Types puts them, the
+//!   request's `record` echoed in each event. A stop or call end finishes with the time so
+//!   far and the size scaled to it; `behavior: silence` pauses count in the duration.
+//! - collect (§1.3): events carry `result`, `final` and `state` (JS-Types' later version):
+//!   interim ones `final: false`, `state: collecting`; the end `final: true`, `state`
+//!   `finished` (or `error` for an error result). The caller answers `input_delay` after the
+//!   start; keys it does not listen for (or words without `speech`) go unheard. The
+//!   `initial_timeout` runs only from `start_input_timers` (flag or method), as G ties them.
+//!   A stop or call end sends `final: true`, `state: finished` and **no** `result`: the spec
+//!   names none, and an invented `no_input` would misreport the caller. With `continuous`, a
+//!   digit or speech result is reported and the collect listens on until stopped.
+//! - play_and_collect (§1.4): the prompt's `calling.call.play` and the result's
+//!   `calling.call.collect` on one control id; the caller answers `input_delay` after the
+//!   prompt ends (no barge-in) and the input timers start there unless started earlier. A
+//!   collect that ends during the prompt stops it (`play` `finished` first).
+//! - detect (§1.5): no top-level `state`; the outcome and the end are in
+//!   `detect.params.event`. A machine sends `MACHINE`, `NOT_READY`, then `READY` when the
+//!   greeting ends, with `beep: true` on `READY` when it beeped (the event a client waiting
+//!   for the beep ends on). After its result the detector runs on until `timeout`
+//!   (`finished`), as §1.5 says the service does.
+//! - fax (§1.7): one `page` per page, then `finished` (`success: true`) or `error`
+//!   (`success: false`); no top-level `state`. A stop or call end: `finished`,
+//!   `success: false`, pages so far.
+//! - pay (§1.8): nothing until the end (only `state` is documented), then `finished` with
+//!   the scripted fields, or `error`. tap (§1.6): `tapping`, then `finished` on stop or call
+//!   end; an rtp tap's result carries a `source_device`. transcribe (§1.9): one per call
+//!   (`409`), `finished` with `url`, `recording_id`, `duration`, `size` on stop or call end.
+//!   send_digits (§1.10): `finished` after 0.1 s per tone, 0.5 s per `w`, 1 s per `W`; it has
+//!   no stop. ai (§1.11): no event while it runs; `calling.call.ai` `finished` on stop or
+//!   call end, the event the SDKs listen for "if any"; `ai_message`/`ai_hold`/`ai_unhold`
+//!   need a running agent (`404`). echo (§1.12): `200`, no event (its states are
+//!   undocumented).
+//! - [`FakeRelay::send_event`] injects any other event (denoise, refer, queue, …) for
+//!   client tests.
 
 mod actions;
 mod calls;
 mod config;
 mod faults;
+mod methods;
 mod output;
 mod pair;
 mod relay;
+mod script;
 mod session;
 
 pub use config::SimConfig;
@@ -40,6 +91,9 @@ pub use faults::Fault;
 pub use output::{MediaJob, SimOutput};
 pub use pair::Pair;
 pub use relay::FakeRelay;
+pub use script::{
+    AnsweredBy, CallerInput, CallerScript, FaxScript, FaxTone, PayScript, RecordingScript,
+};
 
 /// A `to_number` that is never answered: the dial fails and the call ends with `noAnswer`.
 pub const NO_ANSWER_NUMBER: &str = "+15550000000";

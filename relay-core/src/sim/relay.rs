@@ -2,8 +2,10 @@
 //! commands and `poll_*` outputs, plus the plumbing every handler shares (frames out, timers,
 //! the `Delay` hold).
 
+use super::actions::{Action, ActionKind, Step};
 use super::faults::Fault;
-use super::output::{MediaJob, SimOutput};
+use super::output::SimOutput;
+use super::script::CallerScript;
 use super::{ConnId, SimConfig};
 use crate::ids::{CallId, ControlId, IdGenerator, NodeId};
 use serde_json::{json, Map, Value};
@@ -58,26 +60,6 @@ pub(super) struct Call {
     pub(super) actions: BTreeMap<ControlId, Action>,
 }
 
-/// One open action on a call.
-#[derive(Debug, Clone)]
-pub(super) struct Action {
-    /// Distinguishes this action from an earlier one with the same control id in timers.
-    pub(super) serial: u64,
-    pub(super) kind: ActionKind,
-}
-
-/// What runs under a control id.
-#[derive(Debug, Clone)]
-pub(super) enum ActionKind {
-    Stream {
-        job: Box<MediaJob>,
-        streaming: bool,
-        /// A `StartMedia` went out, so a `StopMedia` is owed when it ends early.
-        driven: bool,
-    },
-    Play,
-}
-
 /// Why the service sent a request of its own, for matching the client's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum ServerRequest {
@@ -100,8 +82,9 @@ pub(super) enum Timer {
     /// A socket (with its generation) is due a ping.
     Ping(ConnId, u64),
     Offer,
-    /// An action (with its serial) is over.
-    PlayFinished(CallId, ControlId, u64),
+    /// A step of an action (with its serial) is due.
+    Action(CallId, ControlId, u64, Step),
+    /// A simulated stream (with its serial) ran out of media.
     MediaFinished(CallId, ControlId, u64),
     /// A socket (with its generation) had no ack of its disconnect.
     DisconnectClose(ConnId, u64),
@@ -188,6 +171,20 @@ impl FakeRelay {
     /// The configuration in force.
     pub fn config(&self) -> &SimConfig {
         &self.config
+    }
+
+    /// What the far end does during call actions, to change between actions; the change
+    /// applies to what happens next (steps already scheduled keep their times).
+    pub fn caller_mut(&mut self) -> &mut CallerScript {
+        &mut self.config.caller
+    }
+
+    /// The control ids of every action open on a call, streams included.
+    pub fn active_actions(&self, call_id: &CallId) -> Vec<ControlId> {
+        self.calls
+            .get(call_id)
+            .map(|call| call.actions.keys().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Every frame `conn` sent that parsed as JSON, in order (empty when not recorded).
@@ -359,8 +356,9 @@ impl FakeRelay {
             if entry.key().0 > now {
                 break;
             }
+            let due = entry.key().0;
             let timer = entry.remove();
-            self.run_timer(timer, now);
+            self.run_timer(timer, due, now);
         }
     }
 
@@ -388,23 +386,6 @@ impl FakeRelay {
         self.outputs.push_back(SimOutput::Close { conn });
         let now = self.now_or_start();
         self.close_conn(conn, now);
-    }
-
-    /// Sends any event (`signalwire.event` with `event_type` and `params`) to the session
-    /// that controls `call_id`, as the service would; `false` when no session does.
-    pub fn send_event(
-        &mut self,
-        call_id: &CallId,
-        event_type: &str,
-        params: Value,
-        now: Instant,
-    ) -> bool {
-        let Some(protocol) = self.calls.get(call_id).map(|c| c.session.clone()) else {
-            return false;
-        };
-        self.touch(now);
-        self.emit_event(&protocol, event_type, params, now);
-        true
     }
 
     // ----- plumbing shared by the handlers -----
@@ -563,7 +544,10 @@ impl FakeRelay {
         self.ended_set.contains(call_id)
     }
 
-    fn run_timer(&mut self, timer: Timer, now: Instant) {
+    /// Runs a timer that came due at `due`. An action's steps run at `due`, so that a chain
+    /// of steps (prompt, then input, then result) keeps its spacing however late the driver
+    /// calls in.
+    fn run_timer(&mut self, timer: Timer, due: Instant, now: Instant) {
         match timer {
             Timer::Ping(conn, generation) => {
                 if self.generation_of(conn) == Some(generation) {
@@ -580,9 +564,11 @@ impl FakeRelay {
                     self.schedule(at, Timer::Offer);
                 }
             }
-            Timer::PlayFinished(call_id, control_id, serial)
-            | Timer::MediaFinished(call_id, control_id, serial) => {
-                self.finish_timer(&call_id, &control_id, serial, now)
+            Timer::Action(call_id, control_id, serial, step) => {
+                self.action_timer(&call_id, &control_id, serial, step, due)
+            }
+            Timer::MediaFinished(call_id, control_id, serial) => {
+                self.media_timer(&call_id, &control_id, serial, now)
             }
             Timer::DisconnectClose(conn, generation) => {
                 if self.generation_of(conn) == Some(generation) {

@@ -2,6 +2,7 @@
 //! service's own events and pings, `signalwire.disconnect`, and what a closing socket leaves.
 
 use super::faults::fault_message;
+use super::methods;
 use super::relay::{FakeRelay, ServerRequest, Session, Timer, DISCONNECT_GRACE};
 use super::ConnId;
 use serde_json::{json, Map, Value};
@@ -38,7 +39,7 @@ impl FakeRelay {
             "signalwire.receive" => self.receive(conn, &id, &protocol, &params, true, now),
             "signalwire.unreceive" => self.receive(conn, &id, &protocol, &params, false, now),
             "calling.dial" => self.dial(conn, &id, &protocol, &params, now),
-            m if m.starts_with("calling.") => {
+            m if methods::is_modelled(m) || methods::is_acknowledged(m) => {
                 self.call_command(conn, &id, &protocol, method, &params, now)
             }
             _ => self.rpc_error(conn, &id, -32601, "Method not found", now),
@@ -329,6 +330,12 @@ impl FakeRelay {
             now + DISCONNECT_GRACE,
             Timer::DisconnectClose(conn, generation),
         );
+    }
+
+    /// Sends any event (e.g. a `calling.call.*` the service does not model) on `conn`, on
+    /// the channel of the session bound to it, as a `signalwire.event` the client must ack.
+    pub fn send_event(&mut self, conn: ConnId, event_type: &str, params: Value, now: Instant) {
+        self.event_to_conn(conn, event_type, params, now);
     }
 
     /// Sends a `signalwire.authorization.state` event with this opaque state.

@@ -288,10 +288,16 @@ impl MemoryRelay {
         })
     }
 
-    /// Waits until a session has authenticated.
+    /// Waits until an open connection carries an authenticated session. (A session left
+    /// detached by a dropped socket does not count, nor does a new socket that has not
+    /// authenticated yet.)
     pub async fn wait_ready(&self) {
-        self.wait_until(|r| r.sessions() > 0 && !r.connections().is_empty())
-            .await
+        self.wait_until(|r| {
+            r.connections()
+                .into_iter()
+                .any(|conn| r.session_of(conn).is_some())
+        })
+        .await
     }
 
     /// Runs `f` on the fake service (to inject a fault, disconnect, script an event), then

@@ -1,11 +1,12 @@
-//! Actions on a call: `calling.stream` (handed to the media driver or simulated), its status
-//! webhooks, `calling.play`, their stops, and how they end.
+//! `calling.stream` (§1.13): handed to the media driver or simulated, its status webhooks,
+//! and how it ends.
 
-use super::output::{MediaJob, SimOutput};
-use super::relay::{Action, ActionKind, FakeRelay, Timer};
-use super::ConnId;
+use super::{control_id_of, ActionKind};
 use crate::action::stream_options::HttpMethod;
 use crate::ids::{CallId, ControlId};
+use crate::sim::output::{MediaJob, SimOutput};
+use crate::sim::relay::{FakeRelay, Timer};
+use crate::sim::ConnId;
 use serde_json::{json, Map, Value};
 use std::time::Instant;
 
@@ -24,16 +25,22 @@ impl FakeRelay {
 
     /// The driver's socket to the stream url is open: `streaming` (and its status webhook).
     pub fn media_started(&mut self, control_id: &ControlId, now: Instant) {
-        let Some(call_id) = self.find_stream(control_id) else {
-            return;
-        };
+        if let Some(call_id) = self.find_stream(control_id) {
+            self.stream_started(&call_id, control_id, now);
+        }
+    }
+
+    /// `streaming`, once, for a stream whose call is known: no search over every call, which
+    /// made 10,000 simulated streams quadratic.
+    fn stream_started(&mut self, call_id: &CallId, control_id: &ControlId, now: Instant) {
+        let call_id = call_id.clone();
         let started = self
             .calls
             .get_mut(&call_id)
             .and_then(|call| call.actions.get_mut(control_id))
             .map(|action| match &mut action.kind {
                 ActionKind::Stream { streaming, .. } => !std::mem::replace(streaming, true),
-                ActionKind::Play => false,
+                _ => false,
             })
             .unwrap_or(false);
         if started {
@@ -78,147 +85,43 @@ impl FakeRelay {
                             "call_id": call_id.as_str(), "control_id": control_id.as_str()});
         self.reply(conn, id, result, now);
         let auto = self.config.auto_media;
-        let serial = self.serial();
-        let action = Action {
-            serial,
-            kind: ActionKind::Stream {
-                job: Box::new(job.clone()),
-                streaming: false,
-                driven: auto.is_none(),
-            },
+        let kind = ActionKind::Stream {
+            job: Box::new(job.clone()),
+            streaming: false,
+            driven: auto.is_none(),
         };
-        self.insert_action(call_id, &control_id, action);
+        let serial = self.insert_action(call_id, &control_id, kind);
         match auto {
             None => self.output(SimOutput::StartMedia(job)),
             Some(length) => {
-                self.media_started(&control_id, now);
+                self.stream_started(call_id, &control_id, now);
                 let timer = Timer::MediaFinished(call_id.clone(), control_id, serial);
                 self.schedule(now + length, timer);
             }
         }
     }
 
-    pub(super) fn start_play(
-        &mut self,
-        conn: ConnId,
-        id: &Option<Value>,
-        call_id: &CallId,
-        params: &Map<String, Value>,
-        now: Instant,
-    ) {
-        let Some(control_id) = control_id_of(params) else {
-            return self.reply_code(conn, id, "400", "Missing control_id", now);
-        };
-        let list = params.get("play").or_else(|| params.get("media"));
-        let playable = list
-            .and_then(Value::as_array)
-            .is_some_and(|l| !l.is_empty());
-        if !playable {
-            return self.reply_code(conn, id, "400", "Nothing to play", now);
-        }
-        if self.has_action(call_id, &control_id) {
-            return self.reply_code(conn, id, "409", "Control id already in use", now);
-        }
-        let result = json!({"code": "200", "message": "Playing",
-                            "call_id": call_id.as_str(), "control_id": control_id.as_str()});
-        self.reply(conn, id, result, now);
-        let serial = self.serial();
-        let action = Action {
-            serial,
-            kind: ActionKind::Play,
-        };
-        self.insert_action(call_id, &control_id, action);
-        self.play_state(call_id, &control_id, "playing", now);
-        let timer = Timer::PlayFinished(call_id.clone(), control_id, serial);
-        self.schedule(now + self.config.play_duration, timer);
-    }
-
-    /// `calling.stream.stop` / `calling.play.stop`.
-    pub(super) fn stop_action(
-        &mut self,
-        conn: ConnId,
-        id: &Option<Value>,
-        call_id: &CallId,
-        method: &str,
-        params: &Map<String, Value>,
-        now: Instant,
-    ) {
-        let Some(control_id) = control_id_of(params) else {
-            return self.reply_code(conn, id, "400", "Missing control_id", now);
-        };
-        let stream = method == "calling.stream.stop";
-        let kind_matches = self
-            .calls
-            .get(call_id)
-            .and_then(|call| call.actions.get(&control_id))
-            .is_some_and(|a| matches!(a.kind, ActionKind::Stream { .. }) == stream);
-        if !kind_matches {
-            return self.reply_code(conn, id, "404", "Control id does not exist", now);
-        }
-        if stream {
-            self.reply_code(conn, id, "200", "Stream stopped", now);
-            self.end_stream(call_id, &control_id, None, true, true, now);
-        } else {
-            self.reply_code(conn, id, "200", "Play stopped", now);
-            self.remove_action(call_id, &control_id);
-            self.play_state(call_id, &control_id, "finished", now);
-        }
-    }
-
-    // ----- endings -----
-
-    /// A timer of a play or a simulated stream ran out.
-    pub(super) fn finish_timer(
+    /// A simulated stream's media ran out.
+    pub(in crate::sim) fn media_timer(
         &mut self,
         call_id: &CallId,
         control_id: &ControlId,
         serial: u64,
         now: Instant,
     ) {
-        let kind = self
+        let live = self
             .calls
             .get(call_id)
             .and_then(|call| call.actions.get(control_id))
-            .filter(|action| action.serial == serial)
-            .map(|action| matches!(action.kind, ActionKind::Play));
-        match kind {
-            Some(true) => {
-                self.remove_action(call_id, control_id);
-                self.play_state(call_id, control_id, "finished", now);
-            }
-            Some(false) => self.end_stream(call_id, control_id, None, false, true, now),
-            None => {}
-        }
-    }
-
-    /// Closes every action of a call that is ending: media stops, status webhooks say
-    /// `finished`, and with `events` each action also sends its `finished` event.
-    pub(super) fn close_actions(&mut self, call_id: &CallId, events: bool, now: Instant) {
-        let ids: Vec<ControlId> = self
-            .calls
-            .get(call_id)
-            .map(|call| call.actions.keys().cloned().collect())
-            .unwrap_or_default();
-        for control_id in ids {
-            let is_play = self
-                .calls
-                .get(call_id)
-                .and_then(|call| call.actions.get(&control_id))
-                .is_some_and(|a| matches!(a.kind, ActionKind::Play));
-            if is_play {
-                self.remove_action(call_id, &control_id);
-                if events {
-                    self.play_state(call_id, &control_id, "finished", now);
-                }
-            } else {
-                self.end_stream(call_id, &control_id, None, true, events, now);
-            }
+            .is_some_and(|action| action.serial == serial);
+        if live {
+            self.end_stream(call_id, control_id, None, false, true, now);
         }
     }
 
     /// Removes a stream: `StopMedia` when asked and the driver runs it, the `finished` event
     /// when asked, and the status webhook always.
-    fn end_stream(
+    pub(super) fn end_stream(
         &mut self,
         call_id: &CallId,
         control_id: &ControlId,
@@ -302,16 +205,6 @@ impl FakeRelay {
         }
     }
 
-    fn play_state(&mut self, call_id: &CallId, control_id: &ControlId, state: &str, now: Instant) {
-        let Some(call) = self.calls.get(call_id) else {
-            return;
-        };
-        let params = json!({"call_id": call_id.as_str(), "node_id": call.node_id.as_str(),
-                            "control_id": control_id.as_str(), "state": state});
-        let protocol = call.session.clone();
-        self.emit_event(&protocol, "calling.call.play", params, now);
-    }
-
     // ----- tables -----
 
     fn find_stream(&self, control_id: &ControlId) -> Option<CallId> {
@@ -324,32 +217,6 @@ impl FakeRelay {
             })
             .map(|(id, _)| id.clone())
     }
-
-    fn has_action(&self, call_id: &CallId, control_id: &ControlId) -> bool {
-        self.calls
-            .get(call_id)
-            .is_some_and(|call| call.actions.contains_key(control_id))
-    }
-
-    fn insert_action(&mut self, call_id: &CallId, control_id: &ControlId, action: Action) {
-        if let Some(call) = self.calls.get_mut(call_id) {
-            call.actions.insert(control_id.clone(), action);
-        }
-    }
-
-    fn remove_action(&mut self, call_id: &CallId, control_id: &ControlId) {
-        if let Some(call) = self.calls.get_mut(call_id) {
-            call.actions.remove(control_id);
-        }
-    }
-}
-
-fn control_id_of(params: &Map<String, Value>) -> Option<ControlId> {
-    params
-        .get("control_id")
-        .and_then(Value::as_str)
-        .filter(|id| !id.is_empty())
-        .map(ControlId::from)
 }
 
 /// Reads and checks the params of `calling.stream`; the error is the `400` message.
