@@ -177,3 +177,67 @@ fn a_play_stopped_or_cut_by_the_call_end_resolves_with_its_result() {
         ));
     });
 }
+
+/// Runs `test` with an answered call on a simulator whose caller follows `caller`.
+fn with_caller<T>(
+    caller: relay_core::sim::CallerScript,
+    test: impl AsyncFnOnce(&MemoryRelay, Call) -> T,
+) -> T {
+    let relay = MemoryRelay::new(SimConfig::new().caller(caller));
+    let client = relay.client().contexts([CONTEXT]).build().unwrap();
+    let mut incoming = client.incoming().unwrap();
+    relay.start(&client);
+    relay.run(async {
+        relay.wait_ready().await;
+        relay.offer_call(CONTEXT, "+1555", "+1666").unwrap();
+        let call = incoming.next().await.unwrap();
+        call.answer().await.unwrap();
+        test(&relay, call).await
+    })
+}
+
+#[test]
+fn a_prompt_resolves_with_the_digits_the_simulated_caller_presses() {
+    let result = with_caller(Default::default(), async |_, call| {
+        let collect = CollectOptions::digits(DigitsOptions::new(4).terminators("#"));
+        let prompt = call.prompt_tts("Press a key", collect).await.unwrap();
+        prompt.wait().await.unwrap()
+    });
+    assert!(result.is_success(), "{result:?}");
+    assert_eq!(result.digits(), Some("1"));
+}
+
+#[test]
+fn a_machine_detection_with_wait_for_beep_resolves_once_the_greeting_is_over() {
+    let mut caller = relay_core::sim::CallerScript::default();
+    caller.answered_by = relay_core::sim::AnsweredBy::Machine { beep: true };
+    let (result, elapsed) = with_caller(caller, async |relay, call| {
+        let detect = call.detect_answering_machine(true).await.unwrap();
+        let result = detect.wait().await.unwrap();
+        (result, relay.elapsed())
+    });
+    assert!(result.is_success(), "{result:?}");
+    assert!(matches!(
+        result.detection,
+        Some(relay_core::Detection::Machine { .. })
+    ));
+    // The greeting (3 s by default) was waited for.
+    assert!(elapsed >= Duration::from_secs(3), "{elapsed:?}");
+}
+
+#[test]
+fn a_recording_resolves_with_its_url_duration_and_size() {
+    let result = with_caller(Default::default(), async |_, call| {
+        let record = call
+            .record(relay_core::RecordOptions::new().control_id("rec-1"))
+            .await
+            .unwrap();
+        record.wait().await.unwrap()
+    });
+    assert!(result.is_success(), "{result:?}");
+    assert!(result.url.is_some(), "{result:?}");
+    assert!(
+        result.duration.is_some() && result.size.is_some(),
+        "{result:?}"
+    );
+}
