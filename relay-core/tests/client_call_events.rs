@@ -209,8 +209,10 @@ fn a_prompt_resolves_with_the_digits_the_simulated_caller_presses() {
 
 #[test]
 fn a_machine_detection_with_wait_for_beep_resolves_once_the_greeting_is_over() {
-    let mut caller = relay_core::sim::CallerScript::default();
-    caller.answered_by = relay_core::sim::AnsweredBy::Machine { beep: true };
+    let caller = relay_core::sim::CallerScript {
+        answered_by: relay_core::sim::AnsweredBy::Machine { beep: true },
+        ..Default::default()
+    };
     let (result, elapsed) = with_caller(caller, async |relay, call| {
         let detect = call.detect_answering_machine(true).await.unwrap();
         let result = detect.wait().await.unwrap();
