@@ -243,3 +243,26 @@ fn a_recording_resolves_with_its_url_duration_and_size() {
         "{result:?}"
     );
 }
+
+#[test]
+fn a_sent_fax_resolves_with_its_pages_and_success() {
+    let result = with_caller(Default::default(), async |_, call| {
+        let fax = call
+            .send_fax(relay_core::SendFaxOptions::new(
+                "https://docs.example.com/a.pdf",
+            ))
+            .await
+            .unwrap();
+        fax.wait().await.unwrap()
+    });
+    assert!(result.is_success() && result.success, "{result:?}");
+    assert!(result.pages.is_some_and(|p| p > 0), "{result:?}");
+}
+
+#[test]
+fn send_digits_ends_on_finished() {
+    let outcome = with_caller(Default::default(), async |_, call| {
+        call.send_digits("12#").await.unwrap().wait().await.unwrap()
+    });
+    assert!(outcome.is_success(), "{outcome:?}");
+}
