@@ -233,7 +233,8 @@ async fn call_actions() {
     let seconds = cut["duration"].as_f64().unwrap();
     assert!(seconds > 0.5 && seconds < 3.0, "{cut}");
     let size = cut["size"].as_f64().unwrap();
-    assert!((size - 16_000.0 * seconds).abs() <= 16.0, "{cut}");
+    // The duration is reported rounded to the millisecond: 16 bytes a millisecond either way.
+    assert!((size - 16_000.0 * seconds).abs() <= 32.0, "{cut}");
     let detected = step("detected");
     assert_eq!(detected["type"], "machine");
     assert_eq!(detected["event"], "MACHINE");
