@@ -98,6 +98,12 @@ pub fn describe(outcome: &ActionOutcome) -> String {
         ActionOutcome::Stopped { .. } => "stopped by the app".into(),
         ActionOutcome::CallEnded => "the call ended".into(),
         ActionOutcome::CallGone { code } => format!("the call is gone ({code})"),
+        ActionOutcome::Unsuccessful { state, reason, .. } => match reason {
+            Some(reason) => format!("did not stream: {state} ({reason})"),
+            None => {
+                format!("did not stream: {state} (no reason given; see the status_url webhook)")
+            }
+        },
         ActionOutcome::Failed(e) => format!("failed to start: {e}"),
         ActionOutcome::SessionClosed => "the client closed".into(),
         other => format!("{other:?}"),

@@ -193,3 +193,34 @@ fn hanging_up_after_the_caller_did_is_not_an_error() {
     });
     client.shutdown();
 }
+
+#[test]
+fn a_stream_its_far_end_refuses_is_reported_as_a_failure_not_a_success() {
+    let (relay, client, outcomes) = app(SimConfig::new(), None);
+    relay.refuse_stream_urls("wss://media.example.com/");
+    relay.run(async {
+        relay.wait_ready().await;
+        let id = relay
+            .offer_call(CONTEXT, "+15551230001", "+15557650002")
+            .unwrap();
+        relay
+            .wait_until(|r| r.call_state(&id) == Some("ended"))
+            .await;
+    });
+    let outcomes = outcomes.lock().unwrap();
+    let [Ok(outcome)] = outcomes.as_slice() else {
+        panic!("one outcome, got {outcomes:?}");
+    };
+    assert!(
+        matches!(outcome, ActionOutcome::Unsuccessful { reason: None, .. }),
+        "{outcome:?}"
+    );
+    assert!(!outcome.is_success());
+    assert_eq!(
+        examples::describe(outcome),
+        "did not stream: finished (no reason given; see the status_url webhook)"
+    );
+    // The app still hung up.
+    assert_eq!(relay.requests("calling.end").len(), 1);
+    client.shutdown();
+}

@@ -79,6 +79,8 @@ struct State {
     next_conn: u64,
     media: Vec<MediaJob>,
     status_callbacks: Vec<Value>,
+    /// Stream urls whose far end refuses the connection.
+    refused_urls: Vec<String>,
     /// Waiters of [`MemoryRelay::wait_until`] and transports with nothing to read.
     watchers: Vec<Waker>,
     client_result: Option<String>,
@@ -113,6 +115,7 @@ impl MemoryRelay {
                     next_conn: 1,
                     media: Vec::new(),
                     status_callbacks: Vec::new(),
+                    refused_urls: Vec::new(),
                     watchers: Vec::new(),
                     client_result: None,
                 }),
@@ -349,6 +352,12 @@ impl MemoryRelay {
         self.state().media.clone()
     }
 
+    /// Streams to urls starting with `prefix` fail as a far end that refuses the connection
+    /// would: never `streaming`, `finished` with `connection_refused` in the status webhook.
+    pub fn refuse_stream_urls(&self, prefix: &str) {
+        self.state().refused_urls.push(prefix.to_owned());
+    }
+
     /// The stream's far end closed after the audio: `finished`.
     pub fn finish_media(&self, control_id: &ControlId) {
         self.with_relay(|relay, now| relay.media_finished(control_id, now))
@@ -411,9 +420,17 @@ fn pump(state: &mut State, now: Instant) {
             }
             SimOutput::StartMedia(job) => {
                 let control_id = job.control_id.clone();
+                let refused = state.refused_urls.iter().any(|u| job.url.starts_with(u));
                 state.media.push(job);
-                // The far end picks up at once; the test decides when the stream ends.
-                state.relay.media_started(&control_id, now);
+                if refused {
+                    // Never `streaming`: the service only reports the failure.
+                    state
+                        .relay
+                        .media_failed(&control_id, "connection_refused", now);
+                } else {
+                    // The far end picks up at once; the test decides when the stream ends.
+                    state.relay.media_started(&control_id, now);
+                }
             }
             SimOutput::StopMedia { .. } => {}
             SimOutput::StatusCallback { body, .. } => state.status_callbacks.push(body),
