@@ -3,10 +3,13 @@
 //!
 //! The binaries only choose the runtime: `stream_tokio`, `stream_smol`, `stream_blocking`;
 //! `demo` runs it offline against the local simulator, `relay_sim` is that simulator.
+//! The IVR example (answer, a spoken menu, a voicemail, an answering machine on an outbound
+//! dial) is [`ivr`], run by the `ivr` binary.
 #![warn(missing_docs)]
 
 pub mod cli;
 pub mod demo;
+pub mod ivr;
 pub mod live;
 
 use relay_tokio::{ActionOutcome, Call, Codec, Error, StreamOptions, Track};

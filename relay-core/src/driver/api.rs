@@ -63,7 +63,8 @@ macro_rules! runtime_crate_api {
         #[cfg(feature = "testkit")]
         pub mod testkit {
             pub use $crate::sim::{
-                FakeRelay, Fault, MediaJob, SimConfig, BUSY_NUMBER, NO_ANSWER_NUMBER,
+                AnsweredBy, CallerInput, CallerScript, FakeRelay, Fault, FaxScript, MediaJob,
+                PayScript, RecordingScript, SimConfig, BUSY_NUMBER, NO_ANSWER_NUMBER,
             };
             pub use $crate::testkit::*;
         }
