@@ -12,7 +12,8 @@ use relay_core::testkit::{Pacing, SimServer};
 use relay_core::{
     ActionOutcome, ActionState, AiMessage, AiOptions, CollectInput, CollectOptions, Detection,
     DigitsOptions, EchoOptions, MediaDirection, PauseBehavior, PayOptions, PlayMedia, PlayOptions,
-    PromptOptions, RecordOptions, SendFaxOptions, TapDevice, TapOptions, TranscribeOptions,
+    PromptOptions, ReceiveFaxOptions, RecordOptions, SendFaxOptions, TapDevice, TapOptions,
+    TranscribeOptions,
 };
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -36,6 +37,7 @@ macro_rules! action_tests {
             send_digits_finishes,
             tap_runs_until_stopped,
             send_fax_reports_pages_and_success,
+            receive_fax_reports_pages_and_the_document,
             pay_finishes_with_the_scripted_fields,
             transcribe_finishes_on_stop_with_its_file,
             ai_runs_takes_messages_and_stops,
@@ -450,6 +452,23 @@ pub async fn send_fax_reports_pages_and_success(rt: Arc<dyn ServerRuntime>) {
     assert_eq!(params["document"], "https://docs.example.com/contract.pdf");
     assert_eq!(params["identity"], "+15550002222");
     assert_eq!(params["header_info"], "Contract");
+    client.shutdown();
+}
+
+pub async fn receive_fax_reports_pages_and_the_document(rt: Arc<dyn ServerRuntime>) {
+    let (sim, client, call) = call_with(&rt, quick_caller()).await;
+    let options = ReceiveFaxOptions::new().status_url("https://hooks.example.com/fax");
+    let fax = within(&rt, 5, "fax start", call.receive_fax(options))
+        .await
+        .unwrap();
+    let result = within(&rt, 5, "fax end", fax.wait()).await.unwrap();
+    assert!(result.is_success() && result.success, "{result:?}");
+    assert_eq!(result.pages, Some(3));
+    assert_eq!(result.direction.as_deref(), Some("receive"));
+    assert_eq!(result.remote_identity.as_deref(), Some("+15550001111"));
+    let params = sent(&sim, &call, "calling.receive_fax").await;
+    assert_eq!(params["status_url"], "https://hooks.example.com/fax");
+    assert!(params["control_id"].is_string());
     client.shutdown();
 }
 
