@@ -29,6 +29,11 @@ pub trait Transport: Send {
     async fn close(&mut self);
 }
 
+/// Bytes tungstenite reads from the socket at once. Its default (128 KiB) is zero-filled
+/// before every read, which cost more than the TLS decryption of a small RELAY frame (see
+/// BENCHMARKS.md, "where the time goes"); 16 KiB is one TLS record's worth of plaintext.
+const READ_BUFFER_SIZE: usize = 16 * 1024;
+
 /// Where and how to connect.
 #[derive(Clone)]
 pub struct ConnectOptions {
@@ -163,6 +168,7 @@ pub async fn connect_websocket(
         request.headers_mut().insert(name, value);
     }
     let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER_SIZE)
         .max_frame_size(Some(options.max_frame_size))
         .max_message_size(Some(options.max_frame_size));
     let (ws, _) = async_tungstenite::client_async_with_config(request, stream, Some(config))
