@@ -66,7 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .parse()?;
     let began = Instant::now();
     match runtime.as_str() {
-        "tokio" => tokio::runtime::Builder::new_multi_thread()
+        "tokio" => tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?
             .block_on(serve(relay_tokio::runtime(), calls))?,
