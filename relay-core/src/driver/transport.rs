@@ -30,9 +30,10 @@ pub trait Transport: Send {
 }
 
 /// Bytes tungstenite reads from the socket at once. Its default (128 KiB) is zero-filled
-/// before every read, which cost more than the TLS decryption of a small RELAY frame (see
-/// BENCHMARKS.md, "where the time goes"); 16 KiB is one TLS record's worth of plaintext.
-const READ_BUFFER_SIZE: usize = 16 * 1024;
+/// before every read, even one that brings a single small frame: that cost more than the TLS
+/// decryption of the frame (see BENCHMARKS.md, "where the time goes"). A RELAY frame is
+/// about 1 KiB; a larger one takes a few reads from rustls' own buffer, not more syscalls.
+const READ_BUFFER_SIZE: usize = 4 * 1024;
 
 /// Where and how to connect.
 #[derive(Clone)]
