@@ -11,8 +11,8 @@ mkfifo "$fifo"
 target/release/relay_sim --listen 127.0.0.1:0 --offer-calls "$calls" --auto-media 200 \
   --self-signed-ca "$ca" >"$fifo" &
 sim=$!
-read -r banner <"$fifo"
 exec 3<"$fifo"
+read -r banner <&3
 host=$(grep -oE 'wss://[0-9.]+:[0-9]+' <<<"$banner" | head -1 | sed 's#wss://##')
 SIGNALWIRE_PROJECT_ID=project SIGNALWIRE_API_TOKEN=token SIGNALWIRE_SPACE=$host \
   SIGNALWIRE_RELAY_CA_FILE=$ca BENCH_CALLS=$calls BENCH_MODE=$mode BENCH_TIMEOUT=600 \

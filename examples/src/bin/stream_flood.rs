@@ -29,37 +29,41 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    tokio.block_on(async move {
-        let mut tasks = Vec::with_capacity(streams);
-        for n in 0..streams {
-            let start = StartInfo {
-                stream_sid: format!("flood-{n}"),
-                account_sid: "project".into(),
-                call_sid: format!("call-{n}"),
-                tracks: vec![MediaTrack::Inbound],
-                custom_parameters: Default::default(),
-                media_format: format.clone(),
-            };
-            let messages: Arc<Vec<Utf8Bytes>> = Arc::new(
-                MediaScript::new(start, &samples, PTIME_MS)
-                    .messages()
-                    .iter()
-                    .map(|(_, message)| Utf8Bytes::from(message.to_json()))
-                    .collect(),
-            );
-            let url = url.clone();
-            tasks.push(tokio::spawn(async move { play(&url, &messages).await }));
-        }
-        for task in tasks {
-            task.await??;
-        }
-        Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
-    })
-    .map_err(|e| e.to_string())?;
+    tokio
+        .block_on(async move {
+            let mut tasks = Vec::with_capacity(streams);
+            for n in 0..streams {
+                let start = StartInfo {
+                    stream_sid: format!("flood-{n}"),
+                    account_sid: "project".into(),
+                    call_sid: format!("call-{n}"),
+                    tracks: vec![MediaTrack::Inbound],
+                    custom_parameters: Default::default(),
+                    media_format: format.clone(),
+                };
+                let messages: Arc<Vec<Utf8Bytes>> = Arc::new(
+                    MediaScript::new(start, &samples, PTIME_MS)
+                        .messages()
+                        .iter()
+                        .map(|(_, message)| Utf8Bytes::from(message.to_json()))
+                        .collect(),
+                );
+                let url = url.clone();
+                tasks.push(tokio::spawn(async move { play(&url, &messages).await }));
+            }
+            for task in tasks {
+                task.await??;
+            }
+            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+        })
+        .map_err(|e| e.to_string())?;
     Ok(())
 }
 
-async fn play(url: &str, messages: &[Utf8Bytes]) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+async fn play(
+    url: &str,
+    messages: &[Utf8Bytes],
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let options = ConnectOptions {
         url: url.to_owned(),
         allow_insecure: true,

@@ -107,7 +107,13 @@ impl EventLoop {
                 break;
             }
             match self.wait().await {
-                Wake::Command(Some(command)) => self.command(command),
+                Wake::Command(Some(command)) => {
+                    let more = !matches!(command, Command::Shutdown);
+                    self.command(command);
+                    if more {
+                        self.take_ready_commands();
+                    }
+                }
                 Wake::Command(None) => self.engine.shutdown(self.now()),
                 Wake::Frame(Some(Ok(text))) => {
                     self.engine.handle_frame(&text, self.now());
@@ -169,6 +175,20 @@ impl EventLoop {
                 Some(Some(Ok(text))) => self.engine.handle_frame(&text, self.now()),
                 Some(Some(Err(e))) => return self.lost(DisconnectReason::Transport(e)),
                 Some(None) => return self.lost(DisconnectReason::ServerClosed),
+            }
+        }
+    }
+
+    /// Runs commands that are already queued, without waiting, so that a burst of requests
+    /// from many tasks goes out in one flush (one TLS record, one write) instead of one each.
+    /// Stops at a shutdown, which must be drained before anything after it.
+    fn take_ready_commands(&mut self) {
+        for _ in 0..READ_BATCH {
+            match self.commands.try_recv() {
+                Ok(Command::Shutdown) => return self.command(Command::Shutdown),
+                Ok(command) => self.command(command),
+                Err(mpsc::TryRecvError::Closed) => return self.engine.shutdown(self.now()),
+                Err(mpsc::TryRecvError::Empty) => return,
             }
         }
     }
