@@ -31,6 +31,10 @@ use tracing::Instrument;
 
 /// Frames read in one go before outputs are drained, so bursts are batched.
 const READ_BATCH: usize = 256;
+/// Commands taken in one go before their frames are flushed: enough to share one write
+/// among a burst of requests, few enough (~20 KiB) that a flush does not outgrow the
+/// socket buffers while the loop is not reading.
+const COMMAND_BATCH: usize = 32;
 /// Connection failures of a permanent kind (see [`ConnectError::is_permanent`]) after which
 /// a client that never had a session gives up.
 const PERMANENT_FAILURES_BEFORE_GIVING_UP: u32 = 3;
@@ -183,7 +187,7 @@ impl EventLoop {
     /// from many tasks goes out in one flush (one TLS record, one write) instead of one each.
     /// Stops at a shutdown, which must be drained before anything after it.
     fn take_ready_commands(&mut self) {
-        for _ in 0..READ_BATCH {
+        for _ in 1..COMMAND_BATCH {
             match self.commands.try_recv() {
                 Ok(Command::Shutdown) => return self.command(Command::Shutdown),
                 Ok(command) => self.command(command),
