@@ -50,6 +50,10 @@ exit once BENCH_CALLS streams finished, then print one JSON line.",
             "BENCH_TIMEOUT",
             "give up after this many seconds (default 120)",
         ),
+        (
+            "BENCH_TOKIO_FLAVOR",
+            "current (default: one thread) or multi (work-stealing threads)",
+        ),
         RUST_LOG,
     ],
 };
@@ -66,10 +70,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .parse()?;
     let began = Instant::now();
     match runtime.as_str() {
-        "tokio" => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?
-            .block_on(serve(relay_tokio::runtime(), calls))?,
+        // One thread by default: the client is one event loop, and a work-stealing pool only
+        // adds cross-thread wake-ups per frame (see BENCHMARKS.md, "where the time goes").
+        "tokio" => match std::env::var("BENCH_TOKIO_FLAVOR").as_deref() {
+            Ok("multi") => tokio::runtime::Builder::new_multi_thread(),
+            _ => tokio::runtime::Builder::new_current_thread(),
+        }
+        .enable_all()
+        .build()?
+        .block_on(serve(relay_tokio::runtime(), calls))?,
         "smol" => smol::block_on(serve(relay_smol::runtime(), calls))?,
         other => return Err(format!("unknown runtime {other:?}").into()),
     }

@@ -31,6 +31,10 @@ use tracing::Instrument;
 
 /// Frames read in one go before outputs are drained, so bursts are batched.
 const READ_BATCH: usize = 256;
+/// Commands taken in one go before their frames are flushed: enough to share one write
+/// among a burst of requests, few enough (~20 KiB) that a flush does not outgrow the
+/// socket buffers while the loop is not reading.
+const COMMAND_BATCH: usize = 32;
 /// Connection failures of a permanent kind (see [`ConnectError::is_permanent`]) after which
 /// a client that never had a session gives up.
 const PERMANENT_FAILURES_BEFORE_GIVING_UP: u32 = 3;
@@ -108,7 +112,13 @@ impl EventLoop {
                 break;
             }
             match self.wait().await {
-                Wake::Command(Some(command)) => self.command(command),
+                Wake::Command(Some(command)) => {
+                    let more = !matches!(command, Command::Shutdown);
+                    self.command(command);
+                    if more {
+                        self.take_ready_commands();
+                    }
+                }
                 Wake::Command(None) => self.engine.shutdown(self.now()),
                 Wake::Frame(Some(Ok(text))) => {
                     self.engine.handle_frame(&text, self.now());
@@ -170,6 +180,20 @@ impl EventLoop {
                 Some(Some(Ok(text))) => self.engine.handle_frame(&text, self.now()),
                 Some(Some(Err(e))) => return self.lost(DisconnectReason::Transport(e)),
                 Some(None) => return self.lost(DisconnectReason::ServerClosed),
+            }
+        }
+    }
+
+    /// Runs commands that are already queued, without waiting, so that a burst of requests
+    /// from many tasks goes out in one flush (one TLS record, one write) instead of one each.
+    /// Stops at a shutdown, which must be drained before anything after it.
+    fn take_ready_commands(&mut self) {
+        for _ in 1..COMMAND_BATCH {
+            match self.commands.try_recv() {
+                Ok(Command::Shutdown) => return self.command(Command::Shutdown),
+                Ok(command) => self.command(command),
+                Err(mpsc::TryRecvError::Closed) => return self.engine.shutdown(self.now()),
+                Err(mpsc::TryRecvError::Empty) => return,
             }
         }
     }

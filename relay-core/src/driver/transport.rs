@@ -29,6 +29,12 @@ pub trait Transport: Send {
     async fn close(&mut self);
 }
 
+/// Bytes tungstenite reads from the socket at once. Its default (128 KiB) is zero-filled
+/// before every read, even one that brings a single small frame: that cost more than the TLS
+/// decryption of the frame (see BENCHMARKS.md, "where the time goes"). A RELAY frame is
+/// about 1 KiB; a larger one takes a few reads from rustls' own buffer, not more syscalls.
+const READ_BUFFER_SIZE: usize = 4 * 1024;
+
 /// Where and how to connect.
 #[derive(Clone)]
 pub struct ConnectOptions {
@@ -163,6 +169,7 @@ pub async fn connect_websocket(
         request.headers_mut().insert(name, value);
     }
     let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER_SIZE)
         .max_frame_size(Some(options.max_frame_size))
         .max_message_size(Some(options.max_frame_size));
     let (ws, _) = async_tungstenite::client_async_with_config(request, stream, Some(config))
