@@ -39,7 +39,7 @@ macro_rules! runtime_crate_api {
         pub mod transport {
             pub use $crate::driver::{
                 connect_websocket, tls_client_config, ByteStream, ConnectOptions, Connector,
-                Runtime, Transport, WsConnector, WsTransport,
+                FrameReader, FrameWriter, Runtime, Transport, WsConnector, WsTransport,
             };
         }
 

@@ -13,7 +13,7 @@ use super::client_event::{ClientEvent, DisconnectReason};
 use super::connect_error::{ConnectError, TransportError};
 use super::connector::Connector;
 use super::error::Error;
-use super::transport::Transport;
+use super::transport::{FrameReader, FrameWriter};
 use super::Command;
 use crate::action::ActionOutcome;
 use crate::engine::Engine;
@@ -44,7 +44,21 @@ type Reply<T> = oneshot::Sender<Result<T, Error>>;
 enum Wake {
     Command(Option<Command>),
     Frame(Option<Result<String, TransportError>>),
+    WriteFailed(u64, TransportError),
     Timer,
+}
+
+/// What the event loop hands its connection's writer task.
+enum Outgoing {
+    Frame(String),
+    Close,
+}
+
+/// The writing half of the open connection, run by a task of its own so that a peer that
+/// stops reading never stops the loop from reading, timing and shutting down.
+struct Writer {
+    frames: mpsc::UnboundedSender<Outgoing>,
+    closed: oneshot::Receiver<()>,
 }
 
 pub(crate) struct EventLoop {
@@ -53,7 +67,12 @@ pub(crate) struct EventLoop {
     connector: Arc<dyn Connector>,
     commands: mpsc::UnboundedReceiver<Command>,
     incoming: mpsc::Sender<Call>,
-    transport: Option<Box<dyn Transport>>,
+    reader: Option<Box<dyn FrameReader>>,
+    writer: Option<Writer>,
+    /// Numbers connections, so that a failure reported late by an old writer is ignored.
+    generation: u64,
+    write_failures: mpsc::UnboundedReceiver<(u64, TransportError)>,
+    write_failure_tx: mpsc::UnboundedSender<(u64, TransportError)>,
     requests: HashMap<RequestId, Reply<Value>>,
     action_starts: HashMap<RequestId, (Arc<ActionShared>, Reply<Arc<ActionShared>>)>,
     dials: HashMap<RequestId, Reply<Arc<CallShared>>>,
@@ -70,6 +89,7 @@ pub(crate) struct EventLoop {
 
 impl EventLoop {
     pub(crate) fn new(client: Arc<ClientInner>, pending: PendingLoop) -> Self {
+        let (write_failure_tx, write_failures) = mpsc::unbounded();
         Self {
             client,
             // The per-call event streams want every event, also those routed elsewhere.
@@ -77,7 +97,11 @@ impl EventLoop {
             connector: pending.connector,
             commands: pending.receiver,
             incoming: pending.incoming,
-            transport: None,
+            reader: None,
+            writer: None,
+            generation: 0,
+            write_failures,
+            write_failure_tx,
             requests: HashMap::new(),
             action_starts: HashMap::new(),
             dials: HashMap::new(),
@@ -126,12 +150,18 @@ impl EventLoop {
                 }
                 Wake::Frame(Some(Err(e))) => self.lost(DisconnectReason::Transport(e)),
                 Wake::Frame(None) => self.lost(DisconnectReason::ServerClosed),
+                Wake::WriteFailed(generation, e) => {
+                    if generation == self.generation && self.writer.is_some() {
+                        self.lost(DisconnectReason::Transport(e));
+                    }
+                }
                 Wake::Timer => self.engine.handle_timeout(self.now()),
             }
         }
-        let deadline = self.write_deadline();
-        if let Some(mut transport) = self.transport.take() {
-            close_within(transport.as_mut(), &self.client, deadline).await;
+        // A polite close, but never longer than one write deadline.
+        if let Some(writer) = self.close_connection() {
+            let deadline = self.write_deadline();
+            let _ = future::select(writer.closed, self.client.runtime.sleep(deadline)).await;
         }
         tracing::info!("client stopped");
         if let Some(error) = self.gave_up.take() {
@@ -156,14 +186,19 @@ impl EventLoop {
             None => Either::Right(future::pending::<()>()),
         };
         let frame = async {
-            match self.transport.as_mut() {
-                Some(transport) => transport.recv().await,
+            match self.reader.as_mut() {
+                Some(reader) => reader.recv().await,
                 None => future::pending().await,
             }
         };
         let command = self.commands.next();
+        let failure = self.write_failures.next();
         futures_util::select_biased! {
             command = command.fuse() => Wake::Command(command),
+            failure = failure.fuse() => match failure {
+                Some((generation, e)) => Wake::WriteFailed(generation, e),
+                None => Wake::Timer,
+            },
             frame = frame.fuse() => Wake::Frame(frame),
             _ = sleep.fuse() => Wake::Timer,
         }
@@ -172,10 +207,10 @@ impl EventLoop {
     /// Reads frames that are already buffered, without waiting.
     fn read_ready_frames(&mut self) {
         for _ in 0..READ_BATCH {
-            let Some(transport) = self.transport.as_mut() else {
+            let Some(reader) = self.reader.as_mut() else {
                 return;
             };
-            match transport.recv().now_or_never() {
+            match reader.recv().now_or_never() {
                 None => return,
                 Some(Some(Ok(text))) => self.engine.handle_frame(&text, self.now()),
                 Some(Some(Err(e))) => return self.lost(DisconnectReason::Transport(e)),
@@ -201,47 +236,27 @@ impl EventLoop {
     /// The connection broke under us: say why, then let the engine plan the reconnect.
     fn lost(&mut self, reason: DisconnectReason) {
         tracing::warn!(?reason, "connection lost");
-        self.transport = None;
+        self.reader = None;
+        self.writer = None; // its task sees the channel close and ends
         self.client.publish(&ClientEvent::ConnectionLost(reason));
         self.engine.handle_disconnected(self.now());
     }
 
     /// Carries out every transmit and delivers every event, until the engine is quiet.
+    /// Frames go to the writer task and never make the loop wait.
     async fn drain(&mut self) {
         loop {
-            let mut wrote = false;
+            let mut moved = false;
             while let Some(transmit) = self.engine.poll_transmit() {
+                moved = true;
                 match transmit {
                     Transmit::Connect => self.open().await,
                     Transmit::Send(text) => {
-                        if self.transport.is_some() {
-                            let deadline = self.write_deadline();
-                            let result = match self.transport.as_mut() {
-                                Some(t) => within(&self.client, deadline, t.send(text)).await,
-                                None => Ok(()),
-                            };
-                            match result {
-                                Ok(()) => wrote = true,
-                                Err(e) => self.lost(DisconnectReason::Transport(e)),
-                            }
+                        if let Some(writer) = &self.writer {
+                            let _ = writer.frames.unbounded_send(Outgoing::Frame(text));
                         }
                     }
-                    Transmit::Close => {
-                        if let Some(mut transport) = self.transport.take() {
-                            let deadline = self.write_deadline();
-                            close_within(transport.as_mut(), &self.client, deadline).await;
-                        }
-                    }
-                }
-            }
-            if wrote {
-                let deadline = self.write_deadline();
-                let result = match self.transport.as_mut() {
-                    Some(t) => within(&self.client, deadline, t.flush()).await,
-                    None => Ok(()),
-                };
-                if let Err(e) = result {
-                    self.lost(DisconnectReason::Transport(e));
+                    Transmit::Close => drop(self.close_connection()),
                 }
             }
             let mut any = false;
@@ -249,10 +264,18 @@ impl EventLoop {
                 any = true;
                 self.deliver(event);
             }
-            if !any && !wrote {
+            if !any && !moved {
                 return;
             }
         }
+    }
+
+    /// Stops reading and asks the writer to flush and close; its handle, to wait on.
+    fn close_connection(&mut self) -> Option<Writer> {
+        self.reader = None;
+        let writer = self.writer.take()?;
+        let _ = writer.frames.unbounded_send(Outgoing::Close);
+        Some(writer)
     }
 
     /// Opens a connection, bounded by the request time-out. A failure is reported with its
@@ -270,7 +293,22 @@ impl EventLoop {
             Ok(transport) => {
                 tracing::debug!("connected; authenticating");
                 self.connect_failures = 0;
-                self.transport = Some(transport);
+                let (reader, writer) = transport.split();
+                self.generation += 1;
+                let (frames, queued) = mpsc::unbounded();
+                let (closed_tx, closed) = oneshot::channel();
+                let task = write_task(
+                    writer,
+                    queued,
+                    self.write_failure_tx.clone(),
+                    self.generation,
+                    self.write_deadline(),
+                    self.client.runtime.clone(),
+                    closed_tx,
+                );
+                self.client.runtime.spawn(Box::pin(task));
+                self.reader = Some(reader);
+                self.writer = Some(Writer { frames, closed });
                 self.engine.handle_connected(self.now());
             }
             Err(error) => {
@@ -496,30 +534,62 @@ impl EventLoop {
     }
 }
 
-/// Runs one transport operation with a deadline from the client's runtime. Most writes
-/// complete at once (they only fill a buffer), so the timer is armed only for one that
-/// has to wait: no timer per frame on the hot path.
+/// The writer task of one connection: sends what the loop queues, flushing once the queue
+/// is empty, each operation within `deadline`. A failure (a peer that stopped reading
+/// included) is reported to the loop with the connection's number, and the task ends.
+async fn write_task(
+    mut writer: Box<dyn FrameWriter>,
+    mut queued: mpsc::UnboundedReceiver<Outgoing>,
+    failures: mpsc::UnboundedSender<(u64, TransportError)>,
+    generation: u64,
+    deadline: Duration,
+    runtime: Arc<dyn super::runtime::Runtime>,
+    closed: oneshot::Sender<()>,
+) {
+    // `None`: the loop dropped the connection (it broke): nothing more to do.
+    while let Some(mut next) = queued.next().await {
+        loop {
+            match next {
+                Outgoing::Frame(text) => {
+                    if let Err(e) = within(runtime.as_ref(), deadline, writer.send(text)).await {
+                        let _ = failures.unbounded_send((generation, e));
+                        return;
+                    }
+                }
+                Outgoing::Close => {
+                    let _ = within(runtime.as_ref(), deadline, writer.flush()).await;
+                    let _ = future::select(writer.close(), runtime.sleep(deadline)).await;
+                    let _ = closed.send(());
+                    return;
+                }
+            }
+            // Everything already queued goes out in one flush.
+            match queued.try_recv() {
+                Ok(more) => next = more,
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = within(runtime.as_ref(), deadline, writer.flush()).await {
+            let _ = failures.unbounded_send((generation, e));
+            return;
+        }
+    }
+}
+
+/// Runs one write with a deadline from the runtime. Most writes complete at once (they only
+/// fill a buffer), so the timer is armed only for one that has to wait.
 async fn within<'a>(
-    client: &ClientInner,
+    runtime: &dyn super::runtime::Runtime,
     deadline: Duration,
     mut op: futures_util::future::BoxFuture<'a, Result<(), TransportError>>,
 ) -> Result<(), TransportError> {
     if let Some(result) = (&mut op).now_or_never() {
         return result;
     }
-    match future::select(op, client.runtime.sleep(deadline)).await {
+    match future::select(op, runtime.sleep(deadline)).await {
         Either::Left((result, _)) => result,
         Either::Right(_) => Err(TransportError::WriteTimeout),
     }
-}
-
-/// Closes politely, but never waits longer than `deadline` on a peer that does not read.
-async fn close_within(transport: &mut dyn Transport, client: &ClientInner, deadline: Duration) {
-    let close = async {
-        let _ = transport.flush().await;
-        transport.close().await;
-    };
-    let _ = future::select(Box::pin(close), client.runtime.sleep(deadline)).await;
 }
 
 impl Drop for EventLoop {

@@ -34,7 +34,10 @@ pub use connect_error::{ConnectError, TlsFailure, TransportError};
 pub use connector::{Connector, WsConnector};
 pub use error::Error;
 pub use runtime::{ByteStream, Runtime};
-pub use transport::{connect_websocket, tls_client_config, ConnectOptions, Transport, WsTransport};
+pub use transport::{
+    connect_websocket, tls_client_config, ConnectOptions, FrameReader, FrameWriter, Transport,
+    WsTransport,
+};
 
 #[cfg(feature = "testkit")]
 pub(crate) use transport::split_url;

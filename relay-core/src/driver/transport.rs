@@ -16,15 +16,27 @@ use std::fmt;
 use std::sync::Arc;
 
 /// A text-frame connection to the RELAY service. The client gets one from its
-/// [`Connector`](super::Connector) for each connection attempt.
-#[async_trait]
+/// [`Connector`](super::Connector) for each connection attempt and splits it at once, so that
+/// reading never waits on a write (a peer that stops reading must not stop us reading).
 pub trait Transport: Send {
-    /// Queues a frame; [`Transport::flush`] sends what is queued.
+    /// The reading half and the writing half, usable at the same time.
+    fn split(self: Box<Self>) -> (Box<dyn FrameReader>, Box<dyn FrameWriter>);
+}
+
+/// The reading half of a [`Transport`].
+#[async_trait]
+pub trait FrameReader: Send {
+    /// The next text frame; `None` when the socket closed. Cancel-safe.
+    async fn recv(&mut self) -> Option<Result<String, TransportError>>;
+}
+
+/// The writing half of a [`Transport`].
+#[async_trait]
+pub trait FrameWriter: Send {
+    /// Queues a frame; [`FrameWriter::flush`] sends what is queued.
     async fn send(&mut self, text: String) -> Result<(), TransportError>;
     /// Sends everything queued.
     async fn flush(&mut self) -> Result<(), TransportError>;
-    /// The next text frame; `None` when the socket closed. Cancel-safe.
-    async fn recv(&mut self) -> Option<Result<String, TransportError>>;
     /// Closes the socket politely.
     async fn close(&mut self);
 }
@@ -245,22 +257,52 @@ fn ws_error(e: async_tungstenite::tungstenite::Error) -> TransportError {
     }
 }
 
-#[async_trait]
 impl<S> Transport for WsTransport<S>
+where
+    S: futures_util::io::AsyncRead + futures_util::io::AsyncWrite + Unpin + Send + 'static,
+{
+    fn split(self: Box<Self>) -> (Box<dyn FrameReader>, Box<dyn FrameWriter>) {
+        // The futures split (a lock taken only while polling): either half can wait while
+        // the other goes on.
+        let (sink, stream) = StreamExt::split(self.ws);
+        (Box::new(WsReader { stream }), Box::new(WsWriter { sink }))
+    }
+}
+
+struct WsReader<S> {
+    stream: futures_util::stream::SplitStream<WebSocketStream<S>>,
+}
+
+struct WsWriter<S> {
+    sink: futures_util::stream::SplitSink<WebSocketStream<S>, Message>,
+}
+
+#[async_trait]
+impl<S> FrameWriter for WsWriter<S>
 where
     S: futures_util::io::AsyncRead + futures_util::io::AsyncWrite + Unpin + Send,
 {
     async fn send(&mut self, text: String) -> Result<(), TransportError> {
-        self.ws.feed(Message::text(text)).await.map_err(ws_error)
+        self.sink.feed(Message::text(text)).await.map_err(ws_error)
     }
 
     async fn flush(&mut self) -> Result<(), TransportError> {
-        self.ws.flush().await.map_err(ws_error)
+        self.sink.flush().await.map_err(ws_error)
     }
 
+    async fn close(&mut self) {
+        let _ = self.sink.close().await;
+    }
+}
+
+#[async_trait]
+impl<S> FrameReader for WsReader<S>
+where
+    S: futures_util::io::AsyncRead + futures_util::io::AsyncWrite + Unpin + Send,
+{
     async fn recv(&mut self) -> Option<Result<String, TransportError>> {
         loop {
-            match self.ws.next().await? {
+            match self.stream.next().await? {
                 Ok(Message::Text(text)) => return Some(Ok(text.as_str().to_owned())),
                 Ok(Message::Binary(bytes)) => match String::from_utf8(bytes.to_vec()) {
                     Ok(text) => return Some(Ok(text)),
@@ -278,10 +320,6 @@ where
                 Err(e) => return Some(Err(ws_error(e))),
             }
         }
-    }
-
-    async fn close(&mut self) {
-        let _ = self.ws.close(None).await;
     }
 }
 

@@ -5,7 +5,8 @@
 use super::clock::VirtualClock;
 use super::executor::{Executor, WakeFlag};
 use crate::driver::{
-    ByteStream, ClientBuilder, ConnectError, Connector, Runtime, Transport, TransportError,
+    ByteStream, ClientBuilder, ConnectError, Connector, FrameReader, FrameWriter, Runtime,
+    Transport, TransportError,
 };
 use crate::ids::{CallId, ControlId};
 use crate::sim::{ConnId, FakeRelay, MediaJob, SimConfig, SimOutput};
@@ -510,15 +511,30 @@ impl MemoryTransport {
     }
 }
 
-#[async_trait]
 impl Transport for MemoryTransport {
+    fn split(self: Box<Self>) -> (Box<dyn FrameReader>, Box<dyn FrameWriter>) {
+        // Both halves share the connection; it dies when the last of them is dropped.
+        let shared = Arc::new(*self);
+        (
+            Box::new(MemoryHalf(shared.clone())),
+            Box::new(MemoryHalf(shared)),
+        )
+    }
+}
+
+/// Either half of an in-memory connection.
+struct MemoryHalf(Arc<MemoryTransport>);
+
+#[async_trait]
+impl FrameWriter for MemoryHalf {
     async fn send(&mut self, text: String) -> Result<(), TransportError> {
-        let now = self.shared.clock.now();
-        let mut state = self.state();
-        if state.conns.get(&self.conn).is_none_or(|c| c.closed) {
+        let conn = self.0.conn;
+        let now = self.0.shared.clock.now();
+        let mut state = self.0.state();
+        if state.conns.get(&conn).is_none_or(|c| c.closed) {
             return Err(TransportError::Closed);
         }
-        state.relay.handle_frame(self.conn, &text, now);
+        state.relay.handle_frame(conn, &text, now);
         pump(&mut state, now);
         Ok(())
     }
@@ -527,10 +543,26 @@ impl Transport for MemoryTransport {
         Ok(())
     }
 
+    async fn close(&mut self) {
+        let conn = self.0.conn;
+        let now = self.0.shared.clock.now();
+        let mut state = self.0.state();
+        let open = state.conns.get(&conn).is_some_and(|c| !c.closed);
+        close_conn(&mut state, conn);
+        if open {
+            state.relay.handle_disconnected(conn, now);
+        }
+        pump(&mut state, now);
+    }
+}
+
+#[async_trait]
+impl FrameReader for MemoryHalf {
     async fn recv(&mut self) -> Option<Result<String, TransportError>> {
+        let conn_id = self.0.conn;
         poll_fn(|cx| {
-            let mut state = self.state();
-            let Some(conn) = state.conns.get_mut(&self.conn) else {
+            let mut state = self.0.state();
+            let Some(conn) = state.conns.get_mut(&conn_id) else {
                 return Poll::Ready(None);
             };
             if let Some(text) = conn.inbox.pop_front() {
@@ -543,17 +575,6 @@ impl Transport for MemoryTransport {
             Poll::Pending
         })
         .await
-    }
-
-    async fn close(&mut self) {
-        let now = self.shared.clock.now();
-        let mut state = self.state();
-        let open = state.conns.get(&self.conn).is_some_and(|c| !c.closed);
-        close_conn(&mut state, self.conn);
-        if open {
-            state.relay.handle_disconnected(self.conn, now);
-        }
-        pump(&mut state, now);
     }
 }
 

@@ -135,12 +135,12 @@ async fn send(rt: &Arc<dyn ServerRuntime>, url: &str, messages: Vec<String>) {
     let ws = connect_websocket(rt.as_ref(), &options, &[])
         .await
         .expect("the stream connects");
-    let mut ws = WsTransport::new(ws);
+    let (_reader, mut writer) = Box::new(WsTransport::new(ws)).split();
     for message in messages {
-        ws.send(message).await.expect("queued");
-        ws.flush().await.expect("sent");
+        writer.send(message).await.expect("queued");
+        writer.flush().await.expect("sent");
     }
-    ws.close().await;
+    writer.close().await;
 }
 
 /// The messages of a real one-second PCMU stream, and the samples the receiver must get.
