@@ -81,7 +81,7 @@ pub struct Parsed {
 /// `RUST_LOG` variable, shared by every program's help.
 pub const RUST_LOG: (&str, &str) = (
     "RUST_LOG",
-    "log filter, e.g. relay_core=debug (logs go to stderr)",
+    "log filter, e.g. relay_rs_core=debug (logs go to stderr)",
 );
 
 impl Program {
@@ -214,12 +214,12 @@ impl Parsed {
 }
 
 /// Default log filter of the long-running programs: the client's connects and reconnects.
-pub const LOG_SESSIONS: &str = "warn,relay_core=info";
+pub const LOG_SESSIONS: &str = "warn,relay_rs_core=info";
 /// Default log filter of the programs that print a report: warnings only.
 pub const LOG_QUIET: &str = "warn";
 
 /// Sends `tracing` output to stderr, filtered by `RUST_LOG` or else `default`, so
-/// `RUST_LOG=relay_core=debug` shows the library's logs. Stdout stays for the program's own
+/// `RUST_LOG=relay_rs_core=debug` shows the library's logs. Stdout stays for the program's own
 /// output, which scripts and tests parse.
 pub fn init_tracing(default: &str) {
     use std::io::IsTerminal;

@@ -11,7 +11,7 @@
 #[path = "../../relay-core/tests/driver_suite/mod.rs"]
 mod suite;
 
-use relay_core::sim::{AnsweredBy, CallerInput, CallerScript, RecordingScript};
+use relay_rs_core::sim::{AnsweredBy, CallerInput, CallerScript, RecordingScript};
 use relay_tokio::media::{test_signal, Encoding, MediaTrack};
 use relay_tokio::receiver::{ServerRuntime, StreamReceiver};
 use relay_tokio::testkit::{

@@ -2,7 +2,7 @@
 //! the cost of only parsing the same frame with serde_json. Prints the ratio.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use relay_core::{CallId, Credentials, Engine, EngineConfig, StreamOptions};
+use relay_rs_core::{CallId, Credentials, Engine, EngineConfig, StreamOptions};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -41,7 +41,7 @@ fn loaded_engine(now: Instant) -> Engine {
 fn drain_sent(engine: &mut Engine) -> Vec<Value> {
     let mut sent = Vec::new();
     while let Some(t) = engine.poll_transmit() {
-        if let relay_core::Transmit::Send(text) = t {
+        if let relay_rs_core::Transmit::Send(text) = t {
             sent.push(serde_json::from_str(&text).expect("json"));
         }
     }

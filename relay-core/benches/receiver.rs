@@ -2,7 +2,7 @@
 //! 20,000 or 200,000 holes: with a linear assembler the two cost about the same per message.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use relay_core::media::{MediaChunk, MediaFormat, MediaTrack, StreamAssembler, StreamMessage};
+use relay_rs_core::media::{MediaChunk, MediaFormat, MediaTrack, StreamAssembler, StreamMessage};
 use std::time::{Duration, Instant};
 
 /// A 1 ms chunk of 8 kHz L16 at `timestamp_ms`, as the wire carries it.

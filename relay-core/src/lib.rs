@@ -21,7 +21,7 @@
 //! harmless no-op.
 //!
 //! ```no_run
-//! use relay_core::{Credentials, Engine, EngineConfig, Event, Transmit};
+//! use relay_rs_core::{Credentials, Engine, EngineConfig, Event, Transmit};
 //! use std::time::Instant;
 //!
 //! # fn open_socket() {}

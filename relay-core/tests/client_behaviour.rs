@@ -6,10 +6,10 @@
 
 use futures_channel::oneshot;
 use futures_util::StreamExt;
-use relay_core::driver::{Call, CallEnd, Client, ClientBuilder, Error, IncomingCalls};
-use relay_core::sim::{Fault, SimConfig, BUSY_NUMBER, NO_ANSWER_NUMBER};
-use relay_core::testkit::MemoryRelay;
-use relay_core::{
+use relay_rs_core::driver::{Call, CallEnd, Client, ClientBuilder, Error, IncomingCalls};
+use relay_rs_core::sim::{Fault, SimConfig, BUSY_NUMBER, NO_ANSWER_NUMBER};
+use relay_rs_core::testkit::MemoryRelay;
+use relay_rs_core::{
     ActionOutcome, BackoffConfig, CallId, CallState, Codec, ControlId, Device, DialPlan, EndReason,
     HttpMethod, SessionError, StreamOptions, Track,
 };
@@ -480,8 +480,11 @@ fn dial_to_a_number_that_does_not_answer_or_is_busy_fails() {
             busy.map(|c| c.id().clone()),
         )
     });
-    assert_eq!(no_answer, Err(Error::Dial(relay_core::DialError::Failed)));
-    assert_eq!(busy, Err(Error::Dial(relay_core::DialError::Failed)));
+    assert_eq!(
+        no_answer,
+        Err(Error::Dial(relay_rs_core::DialError::Failed))
+    );
+    assert_eq!(busy, Err(Error::Dial(relay_rs_core::DialError::Failed)));
     assert_eq!(relay.requests("calling.dial").len(), 2);
     finish(&relay, &client);
 }

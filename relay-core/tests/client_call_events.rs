@@ -4,10 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use futures_util::StreamExt;
-use relay_core::driver::{Call, Error};
-use relay_core::sim::SimConfig;
-use relay_core::testkit::MemoryRelay;
-use relay_core::{
+use relay_rs_core::driver::{Call, Error};
+use relay_rs_core::sim::SimConfig;
+use relay_rs_core::testkit::MemoryRelay;
+use relay_rs_core::{
     ActionOutcome, ActionState, CallEvent, CallState, CollectOptions, DigitsOptions, PlayMedia,
     PlayOptions, StreamOptions,
 };
@@ -180,7 +180,7 @@ fn a_play_stopped_or_cut_by_the_call_end_resolves_with_its_result() {
 
 /// Runs `test` with an answered call on a simulator whose caller follows `caller`.
 fn with_caller<T>(
-    caller: relay_core::sim::CallerScript,
+    caller: relay_rs_core::sim::CallerScript,
     test: impl AsyncFnOnce(&MemoryRelay, Call) -> T,
 ) -> T {
     let relay = MemoryRelay::new(SimConfig::new().caller(caller));
@@ -209,8 +209,8 @@ fn a_prompt_resolves_with_the_digits_the_simulated_caller_presses() {
 
 #[test]
 fn a_machine_detection_with_wait_for_beep_resolves_once_the_greeting_is_over() {
-    let caller = relay_core::sim::CallerScript {
-        answered_by: relay_core::sim::AnsweredBy::Machine { beep: true },
+    let caller = relay_rs_core::sim::CallerScript {
+        answered_by: relay_rs_core::sim::AnsweredBy::Machine { beep: true },
         ..Default::default()
     };
     let (result, elapsed) = with_caller(caller, async |relay, call| {
@@ -221,7 +221,7 @@ fn a_machine_detection_with_wait_for_beep_resolves_once_the_greeting_is_over() {
     assert!(result.is_success(), "{result:?}");
     assert!(matches!(
         result.detection,
-        Some(relay_core::Detection::Machine { .. })
+        Some(relay_rs_core::Detection::Machine { .. })
     ));
     // The greeting (3 s by default) was waited for.
     assert!(elapsed >= Duration::from_secs(3), "{elapsed:?}");
@@ -231,7 +231,7 @@ fn a_machine_detection_with_wait_for_beep_resolves_once_the_greeting_is_over() {
 fn a_recording_resolves_with_its_url_duration_and_size() {
     let result = with_caller(Default::default(), async |_, call| {
         let record = call
-            .record(relay_core::RecordOptions::new().control_id("rec-1"))
+            .record(relay_rs_core::RecordOptions::new().control_id("rec-1"))
             .await
             .unwrap();
         record.wait().await.unwrap()
@@ -248,7 +248,7 @@ fn a_recording_resolves_with_its_url_duration_and_size() {
 fn a_sent_fax_resolves_with_its_pages_and_success() {
     let result = with_caller(Default::default(), async |_, call| {
         let fax = call
-            .send_fax(relay_core::SendFaxOptions::new(
+            .send_fax(relay_rs_core::SendFaxOptions::new(
                 "https://docs.example.com/a.pdf",
             ))
             .await

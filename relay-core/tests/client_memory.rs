@@ -5,12 +5,12 @@
 
 use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
-use relay_core::driver::{
+use relay_rs_core::driver::{
     ClientEvent, ConnectError, Connector, DisconnectReason, Error, Transport,
 };
-use relay_core::sim::SimConfig;
-use relay_core::testkit::MemoryRelay;
-use relay_core::StreamOptions;
+use relay_rs_core::sim::SimConfig;
+use relay_rs_core::testkit::MemoryRelay;
+use relay_rs_core::StreamOptions;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -45,7 +45,7 @@ impl Connector for Scripted {
     }
 }
 
-fn recorded(client: &relay_core::driver::Client) -> Arc<Mutex<Vec<ClientEvent>>> {
+fn recorded(client: &relay_rs_core::driver::Client) -> Arc<Mutex<Vec<ClientEvent>>> {
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
     client.on_event(move |event| {
@@ -229,7 +229,10 @@ fn several_event_subscribers_each_see_every_event_and_a_panicking_one_is_isolate
         a.fetch_add(1, Ordering::SeqCst);
     });
     client.on_event(|event| {
-        if matches!(event, ClientEvent::Engine(relay_core::Event::Ready { .. })) {
+        if matches!(
+            event,
+            ClientEvent::Engine(relay_rs_core::Event::Ready { .. })
+        ) {
             panic!("subscriber bug");
         }
     });
@@ -356,7 +359,7 @@ fn calls_nobody_takes_are_passed_on_once_the_incoming_queue_is_full() {
 #[test]
 fn wait_ready_waits_for_a_reconnected_socket_to_authenticate() {
     use futures_util::future::{select, Either};
-    use relay_core::sim::Fault;
+    use relay_rs_core::sim::Fault;
     let relay = MemoryRelay::new(SimConfig::new());
     let client = relay.client().contexts([CONTEXT]).build().unwrap();
     relay.start(&client);

@@ -6,8 +6,8 @@
 mod common;
 
 use common::Client;
-use relay_core::action::descriptor::ActionDescriptor;
-use relay_core::{
+use relay_rs_core::action::descriptor::ActionDescriptor;
+use relay_rs_core::{
     ActionKind, ActionOutcome, ActionRequest, ActionResult, ActionStart, ActionState, AiOptions,
     CallId, CollectInput, CollectOptions, CollectResult, CommandError, ControlId, DetectOptions,
     DetectResult, Detection, Detector, DigitsOptions, Event, FaxResult, FaxTone, MediaDirection,
@@ -670,7 +670,7 @@ fn tap_sends_its_device_and_always_tap_params() {
     let options = TapOptions::new(TapDevice::Rtp {
         addr: "192.0.2.1".into(),
         port: 4000,
-        codec: Some(relay_core::Codec::Pcmu),
+        codec: Some(relay_rs_core::Codec::Pcmu),
         ptime: Some(20),
     })
     .direction(MediaDirection::Listen)
@@ -871,7 +871,7 @@ fn an_unknown_call_event_reaches_the_call_with_its_payload_and_no_error() {
         events[0],
         Event::CallEvent {
             call_id: call.clone(),
-            event: relay_core::CallEvent::Other {
+            event: relay_rs_core::CallEvent::Other {
                 event_type: "calling.call.weather".into(),
                 params
             }
@@ -880,7 +880,7 @@ fn an_unknown_call_event_reaches_the_call_with_its_payload_and_no_error() {
     assert!(matches!(
         &events[1],
         Event::CallEvent {
-            event: relay_core::CallEvent::Denoise {
+            event: relay_rs_core::CallEvent::Denoise {
                 denoised: Some(true),
                 ..
             },
@@ -912,9 +912,9 @@ fn with_every_call_event_routed_events_reach_the_call_too() {
     client.call_state("c1", "answered", None);
     let events = client.drain_events();
     assert!(matches!(&events[..], [
-        Event::CallEvent { event: relay_core::CallEvent::Play(play), .. },
+        Event::CallEvent { event: relay_rs_core::CallEvent::Play(play), .. },
         Event::ActionState { event_type, .. },
-        Event::CallEvent { event: relay_core::CallEvent::State { .. }, .. },
+        Event::CallEvent { event: relay_rs_core::CallEvent::State { .. }, .. },
         Event::CallState { .. },
     ] if play.state == Some(ActionState::Playing) && event_type == "calling.call.play"));
 }

@@ -5,7 +5,7 @@ mod common;
 
 use common::{ack, Client};
 use proptest::prelude::*;
-use relay_core::{ControlId, Event, ProtocolError, RequestId, StreamOptions};
+use relay_rs_core::{ControlId, Event, ProtocolError, RequestId, StreamOptions};
 use serde_json::json;
 
 fn protocol_errors(client: &mut Client) -> Vec<ProtocolError> {

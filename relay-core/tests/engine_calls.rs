@@ -4,7 +4,7 @@
 mod common;
 
 use common::{ack, config, Client};
-use relay_core::{
+use relay_rs_core::{
     CallId, CallState, CommandError, Device, DialError, DialPlan, Direction, EndReason, Event,
     RequestError,
 };
@@ -267,7 +267,7 @@ fn a_hundred_thousand_calls_leave_empty_tables() {
     assert_eq!(client.engine.stats(), Default::default());
 }
 
-fn dial(client: &mut Client) -> (relay_core::RequestId, relay_core::DialTag) {
+fn dial(client: &mut Client) -> (relay_rs_core::RequestId, relay_rs_core::DialTag) {
     client
         .engine
         .dial(&DialPlan::single(Device::phone("+1", "+2")), client.now)
@@ -488,10 +488,12 @@ fn a_state_event_without_call_state_leaves_the_call_as_it_was() {
     assert_eq!(client.sent(), vec![ack("s-none")]);
     assert_eq!(
         client.drain_events(),
-        vec![Event::Protocol(relay_core::ProtocolError::InvalidEvent {
-            event_type: "calling.call.state".into(),
-            reason: "no call_state".into()
-        })]
+        vec![Event::Protocol(
+            relay_rs_core::ProtocolError::InvalidEvent {
+                event_type: "calling.call.state".into(),
+                reason: "no call_state".into()
+            }
+        )]
     );
     assert_eq!(
         client.engine.call(&CallId::new("c1")).unwrap().state,
@@ -511,10 +513,12 @@ fn an_empty_call_id_is_refused_never_tracked() {
     assert_eq!(client.sent(), vec![ack("r-empty")]);
     assert_eq!(
         client.drain_events(),
-        vec![Event::Protocol(relay_core::ProtocolError::InvalidEvent {
-            event_type: "calling.call.receive".into(),
-            reason: "no call_id or node_id".into()
-        })]
+        vec![Event::Protocol(
+            relay_rs_core::ProtocolError::InvalidEvent {
+                event_type: "calling.call.receive".into(),
+                reason: "no call_id or node_id".into()
+            }
+        )]
     );
     client.event(
         "s-empty",
@@ -525,7 +529,7 @@ fn an_empty_call_id_is_refused_never_tracked() {
     assert!(matches!(
         client.drain_events()[..],
         [Event::Protocol(
-            relay_core::ProtocolError::InvalidEvent { .. }
+            relay_rs_core::ProtocolError::InvalidEvent { .. }
         )]
     ));
     assert_eq!(client.engine.stats().calls, 0);

@@ -3,8 +3,8 @@
 #![cfg(feature = "tracing")]
 #![allow(clippy::unwrap_used)]
 
-use relay_core::sim::{Fault, Pair, SimConfig};
-use relay_core::{Credentials, EngineConfig};
+use relay_rs_core::sim::{Fault, Pair, SimConfig};
+use relay_rs_core::{Credentials, EngineConfig};
 use serde_json::json;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{ack, config, Client};
-use relay_core::{
+use relay_rs_core::{
     CommandError, Credentials, EngineConfig, Event, RequestError, SessionError, Transmit,
 };
 use serde_json::json;
@@ -638,8 +638,8 @@ mod absurd_config {
             prop_assert!(client.engine.config().validate().is_ok());
             client.connect_and_auth("p");
             client.incoming("c1");
-            let _ = client.engine.dial(&relay_core::DialPlan::single(
-                relay_core::Device::phone("+1", "+2")), client.now);
+            let _ = client.engine.dial(&relay_rs_core::DialPlan::single(
+                relay_rs_core::Device::phone("+1", "+2")), client.now);
             client.feed(json!({"jsonrpc": "2.0", "id": "d", "method": "signalwire.disconnect",
                                "params": {}}));
             for _ in 0..20 {
@@ -658,7 +658,7 @@ mod absurd_config {
 mod jitter {
     use super::*;
     use proptest::prelude::*;
-    use relay_core::Engine;
+    use relay_rs_core::Engine;
     use std::collections::BTreeSet;
 
     proptest! {

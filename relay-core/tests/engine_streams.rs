@@ -5,7 +5,7 @@
 mod common;
 
 use common::Client;
-use relay_core::{
+use relay_rs_core::{
     ActionKind, ActionOutcome, ActionState, CallId, Codec, CommandError, ControlId, Event,
     HttpMethod, PlayMedia, RequestError, StreamOptions, Track,
 };

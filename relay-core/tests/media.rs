@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use proptest::prelude::*;
-use relay_core::media::{
+use relay_rs_core::media::{
     test_signal, Encoding, MediaChunk, MediaFormat, MediaScript, MediaTrack, StartInfo,
     StreamAssembler, StreamMessage,
 };
@@ -205,6 +205,6 @@ proptest! {
     fn read_wav_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
         let mut file = b"RIFF\0\0\0\0WAVE".to_vec();
         file.extend(bytes);
-        let _ = relay_core::media::read_wav(&file);
+        let _ = relay_rs_core::media::read_wav(&file);
     }
 }

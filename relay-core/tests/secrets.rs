@@ -5,8 +5,8 @@
 mod common;
 
 use common::Client;
-use relay_core::sim::SimConfig;
-use relay_core::{Credentials, EngineConfig, StreamOptions};
+use relay_rs_core::sim::SimConfig;
+use relay_rs_core::{Credentials, EngineConfig, StreamOptions};
 use serde_json::json;
 
 const TOKEN: &str = "pt-SECRET-token-1";
@@ -65,14 +65,14 @@ fn an_engine_mid_session_hides_token_and_authorization_state() {
 #[test]
 fn client_builder_hides_credentials() {
     struct NoRuntime;
-    impl relay_core::driver::Runtime for NoRuntime {
+    impl relay_rs_core::driver::Runtime for NoRuntime {
         fn connect_tcp(
             &self,
             _: &str,
             _: u16,
         ) -> futures_util::future::BoxFuture<
             'static,
-            std::io::Result<Box<dyn relay_core::driver::ByteStream>>,
+            std::io::Result<Box<dyn relay_rs_core::driver::ByteStream>>,
         > {
             Box::pin(async { Err(std::io::Error::other("no network here")) })
         }
@@ -81,7 +81,7 @@ fn client_builder_hides_credentials() {
         }
         fn spawn(&self, _: futures_util::future::BoxFuture<'static, ()>) {}
     }
-    let builder = relay_core::driver::ClientBuilder::new(std::sync::Arc::new(NoRuntime))
+    let builder = relay_rs_core::driver::ClientBuilder::new(std::sync::Arc::new(NoRuntime))
         .project_token("p", TOKEN);
     assert_clean("client builder", format!("{builder:?}"));
     let client = builder.jwt(JWT).build().unwrap();

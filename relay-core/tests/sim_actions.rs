@@ -7,11 +7,11 @@
 #[path = "sim_support.rs"]
 mod support;
 
-use relay_core::sim::{
+use relay_rs_core::sim::{
     AnsweredBy, CallerInput, CallerScript, ConnId, FaxScript, FaxTone, PayScript, RecordingScript,
     SimConfig,
 };
-use relay_core::CallId;
+use relay_rs_core::CallId;
 use serde_json::{json, Map, Value};
 use std::time::Duration;
 use support::{event, Server};

@@ -6,7 +6,7 @@
 mod support;
 
 use proptest::prelude::*;
-use relay_core::sim::{ConnId, SimConfig, SimOutput};
+use relay_rs_core::sim::{ConnId, SimConfig, SimOutput};
 use serde_json::{json, Value};
 use std::time::Duration;
 use support::{connect_params, Server};

@@ -2,8 +2,8 @@
 //! inbound calls, streams end to end, pings, half-open sockets, disconnects and resume.
 #![allow(clippy::unwrap_used)]
 
-use relay_core::sim::{Fault, Pair, SimConfig, SimOutput, NO_ANSWER_NUMBER};
-use relay_core::{
+use relay_rs_core::sim::{Fault, Pair, SimConfig, SimOutput, NO_ANSWER_NUMBER};
+use relay_rs_core::{
     ActionKind, ActionOutcome, ActionState, CallId, CallState, Codec, ControlId, Credentials,
     Device, DialError, DialPlan, EndReason, EngineConfig, Event, HttpMethod, PlayMedia,
     RequestError, SessionError, StreamOptions, Track,

@@ -6,8 +6,8 @@
 #[path = "sim_support.rs"]
 mod support;
 
-use relay_core::sim::{SimConfig, SimOutput, BUSY_NUMBER, NO_ANSWER_NUMBER};
-use relay_core::{CallId, ControlId, HttpMethod};
+use relay_rs_core::sim::{SimConfig, SimOutput, BUSY_NUMBER, NO_ANSWER_NUMBER};
+use relay_rs_core::{CallId, ControlId, HttpMethod};
 use serde_json::{json, Value};
 use std::time::Duration;
 use support::{connect_params, event, kinds, result_of, Server};

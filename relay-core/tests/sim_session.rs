@@ -5,8 +5,8 @@
 #[path = "sim_support.rs"]
 mod support;
 
-use relay_core::sim::{Fault, SimConfig, SimOutput};
-use relay_core::CallId;
+use relay_rs_core::sim::{Fault, SimConfig, SimOutput};
+use relay_rs_core::CallId;
 use serde_json::json;
 use std::time::Duration;
 use support::{connect_params, event, kinds, result_of, Server};

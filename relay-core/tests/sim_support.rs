@@ -2,7 +2,7 @@
 //! virtual clock. Included by the other `sim_*` files with `#[path]`.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use relay_core::sim::{ConnId, FakeRelay, SimConfig, SimOutput};
+use relay_rs_core::sim::{ConnId, FakeRelay, SimConfig, SimOutput};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 

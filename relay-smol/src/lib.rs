@@ -57,7 +57,7 @@
 
 pub mod blocking;
 
-relay_core::runtime_crate_api!();
+relay_rs_core::runtime_crate_api!();
 
 use futures_util::future::BoxFuture;
 use std::io;
@@ -98,7 +98,7 @@ impl Runtime for SmolRuntime {
 mod server_runtime {
     use super::SmolRuntime;
     use futures_util::future::BoxFuture;
-    use relay_core::server::{Accepted, Listener, ServerRuntime};
+    use relay_rs_core::server::{Accepted, Listener, ServerRuntime};
     use std::io;
     use std::net::SocketAddr;
 

@@ -74,7 +74,7 @@
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
-relay_core::runtime_crate_api!();
+relay_rs_core::runtime_crate_api!();
 
 use futures_util::future::BoxFuture;
 use std::io;
@@ -129,7 +129,7 @@ impl Runtime for TokioRuntime {
 mod server_runtime {
     use super::TokioRuntime;
     use futures_util::future::BoxFuture;
-    use relay_core::server::{Accepted, Listener, ServerRuntime};
+    use relay_rs_core::server::{Accepted, Listener, ServerRuntime};
     use std::io;
     use std::net::SocketAddr;
     use tokio_util::compat::TokioAsyncReadCompatExt;

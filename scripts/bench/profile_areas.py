@@ -14,8 +14,8 @@ AREAS = [
     ("TLS (rustls, ring)", r"rustls|ring::|ring_core|aesni|gcm|_ghash|ecp_nistz|x25519|webpki|sha256|sha512|chacha|poly1305"),
     ("WebSocket framing (tungstenite)", r"tungstenite|bytes::|BytesMut|memset"),
     ("JSON parse/serialise (serde_json, Value maps)", r"serde_json|serde_core|serde::|btree|KeyClassifier|itoa|ryu|fmt::|core::fmt|write_str"),
-    ("engine (relay_core, sans-IO)", r"relay_core::(?!driver)"),
-    ("driver (event loop, handles)", r"relay_core::driver|relay_tokio|relay_smol|workload::"),
+    ("engine (relay_rs_core, sans-IO)", r"relay_rs_core::(?!driver)"),
+    ("driver (event loop, handles)", r"relay_rs_core::driver|relay_tokio|relay_smol|workload::"),
     ("runtime: tasks, channels, wake-ups, syscalls", r"tokio|mio|futures|async_task|async_io|polling|parking|epoll|futex|syscall|pthread|clone3|__lll|sched_|_dl_|libc\.so|ld-linux|std::sys|std::thread|crossbeam|event_listener|concurrent_queue"),
     ("hashing (HashMap)", r"hash|Hasher|sip"),
 ]
@@ -49,8 +49,8 @@ def total(path):
 
 
 ENTRY_POINTS = [
-    ("engine: Engine::handle_frame", "relay_core::engine::Engine::handle_frame"),
-    ("engine: frame::parse (JSON to Value)", "relay_core::frame::parse"),
+    ("engine: Engine::handle_frame", "relay_rs_core::engine::Engine::handle_frame"),
+    ("engine: frame::parse (JSON to Value)", "relay_rs_core::frame::parse"),
     ("transport: WsTransport::recv", "Transport>::recv"),
     ("tungstenite: FrameCodec::read_frame", "FrameCodec::read_frame"),
     ("rustls: process_new_packets", "process_new_packets"),

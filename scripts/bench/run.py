@@ -142,7 +142,7 @@ def compare(mode, clients, calls):
 # ---------------------------------------------------------------------------------------------
 
 def engine_ratio():
-    out = run(["cargo", "bench", "-p", "relay-core", "--bench", "engine"], capture_output=True,
+    out = run(["cargo", "bench", "-p", "relay-rs-core", "--bench", "engine"], capture_output=True,
               text=True).stdout
     lines = [line.strip() for line in out.splitlines() if "RATIO" in line]
     found = {}

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use relay_core::{Credentials, Engine, EngineConfig};
+use relay_rs_core::{Credentials, Engine, EngineConfig};
 use std::time::{Duration, Instant};
 
 fuzz_target!(|data: &[u8]| {

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use relay_core::media::StreamMessage;
+use relay_rs_core::media::StreamMessage;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

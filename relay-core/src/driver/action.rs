@@ -377,8 +377,8 @@ typed_action!(
     /// Returned by [`Call::stream`](crate::driver::Call::stream).
     ///
     /// ```no_run
-    /// # async fn demo(call: relay_core::driver::Call) -> Result<(), relay_core::driver::Error> {
-    /// use relay_core::StreamOptions;
+    /// # async fn demo(call: relay_rs_core::driver::Call) -> Result<(), relay_rs_core::driver::Error> {
+    /// use relay_rs_core::StreamOptions;
     /// use std::time::Duration;
     ///
     /// let stream = call.stream("wss://media.example.com/in", StreamOptions::new()).await?;

@@ -59,8 +59,8 @@ impl CallShared {
 /// [`incoming`](super::Client::incoming), or from [`dial`](super::Client::dial).
 ///
 /// ```no_run
-/// # async fn demo(call: relay_core::driver::Call) -> Result<(), relay_core::driver::Error> {
-/// use relay_core::{Codec, StreamOptions, Track};
+/// # async fn demo(call: relay_rs_core::driver::Call) -> Result<(), relay_rs_core::driver::Error> {
+/// use relay_rs_core::{Codec, StreamOptions, Track};
 ///
 /// call.answer().await?;
 /// let stream = call

@@ -396,7 +396,7 @@ impl ClientInner {
 /// that runtime), then register a handler and run it:
 ///
 /// ```no_run
-/// # async fn demo(builder: relay_core::driver::ClientBuilder) -> Result<(), relay_core::driver::Error> {
+/// # async fn demo(builder: relay_rs_core::driver::ClientBuilder) -> Result<(), relay_rs_core::driver::Error> {
 /// let client = builder.project_token("project-id", "api-token").contexts(["default"]).build()?;
 /// client.on_call(|call| async move {
 ///     let _ = call.answer().await;

@@ -5,7 +5,7 @@
 macro_rules! event {
     ($level:ident, $($arg:tt)*) => {{
         #[cfg(feature = "tracing")]
-        ::tracing::$level!(target: "relay_core::engine", $($arg)*);
+        ::tracing::$level!(target: "relay_rs_core::engine", $($arg)*);
     }};
 }
 

@@ -14,8 +14,8 @@ const MAX_ROUNDS: usize = 1_000_000;
 /// A client engine and a fake service connected in memory.
 ///
 /// ```
-/// use relay_core::sim::{Pair, SimConfig};
-/// use relay_core::{Credentials, EngineConfig, Event};
+/// use relay_rs_core::sim::{Pair, SimConfig};
+/// use relay_rs_core::{Credentials, EngineConfig, Event};
 /// use std::time::Duration;
 ///
 /// let config = EngineConfig::new(Credentials::token("project", "token")).contexts(["office"]);

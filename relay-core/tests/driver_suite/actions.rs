@@ -5,11 +5,11 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use super::suite::*;
-use relay_core::driver::{Call, Client, Error};
-use relay_core::server::ServerRuntime;
-use relay_core::sim::{AnsweredBy, CallerInput, CallerScript, Fault, SimConfig};
-use relay_core::testkit::{Pacing, SimServer};
-use relay_core::{
+use relay_rs_core::driver::{Call, Client, Error};
+use relay_rs_core::server::ServerRuntime;
+use relay_rs_core::sim::{AnsweredBy, CallerInput, CallerScript, Fault, SimConfig};
+use relay_rs_core::testkit::{Pacing, SimServer};
+use relay_rs_core::{
     ActionOutcome, ActionState, AiMessage, AiOptions, CollectInput, CollectOptions, Detection,
     DigitsOptions, EchoOptions, MediaDirection, PauseBehavior, PayOptions, PlayMedia, PlayOptions,
     PromptOptions, ReceiveFaxOptions, RecordOptions, SendFaxOptions, TapDevice, TapOptions,
@@ -654,7 +654,7 @@ pub async fn wait_resolves_on_a_gone_call(rt: Arc<dyn ServerRuntime>) {
 }
 
 /// A recording that outlasts the test unless something ends it.
-struct RecordingLong(relay_core::driver::RecordAction);
+struct RecordingLong(relay_rs_core::driver::RecordAction);
 
 impl RecordingLong {
     async fn start(rt: &Arc<dyn ServerRuntime>, sim: &SimServer, call: &Call) -> Self {

@@ -7,11 +7,11 @@
 use super::suite::{start_sim, test_pki, within, PROJECT, TOKEN};
 use futures_util::future::{self, Either};
 use futures_util::io::{AsyncReadExt, AsyncWriteExt};
-use relay_core::driver::{ClientBuilder, ClientEvent, ConnectError, Error, TlsFailure};
-use relay_core::server::ServerRuntime;
-use relay_core::sim::SimConfig;
-use relay_core::testkit::{Pacing, SimServerBuilder};
-use relay_core::BackoffConfig;
+use relay_rs_core::driver::{ClientBuilder, ClientEvent, ConnectError, Error, TlsFailure};
+use relay_rs_core::server::ServerRuntime;
+use relay_rs_core::sim::SimConfig;
+use relay_rs_core::testkit::{Pacing, SimServerBuilder};
+use relay_rs_core::BackoffConfig;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -64,7 +64,7 @@ fn client_to(rt: &Arc<dyn ServerRuntime>, host: &str) -> (ClientBuilder, Events)
     (builder, Arc::new(Mutex::new(Vec::new())))
 }
 
-fn record(client: &relay_core::driver::Client, events: &Events) {
+fn record(client: &relay_rs_core::driver::Client, events: &Events) {
     let sink = events.clone();
     client.on_event(move |event| {
         if !matches!(event, ClientEvent::Engine(_)) {
@@ -92,7 +92,7 @@ fn failures(events: &Events) -> Vec<(ConnectError, u32, bool)> {
 /// Runs the client until `run` returns; its result.
 async fn run_to_end(
     rt: &Arc<dyn ServerRuntime>,
-    client: &relay_core::driver::Client,
+    client: &relay_rs_core::driver::Client,
 ) -> Result<(), Error> {
     within(rt, 20, "run to return", client.run()).await
 }
@@ -101,7 +101,7 @@ async fn run_to_end(
 /// down; how `run` ended.
 async fn fail_n_times(
     rt: &Arc<dyn ServerRuntime>,
-    client: &relay_core::driver::Client,
+    client: &relay_rs_core::driver::Client,
     events: &Events,
     n: usize,
 ) -> Result<(), Error> {
@@ -123,7 +123,7 @@ async fn fail_n_times(
 /// A loopback listener that answers every connection with `behaviour`.
 async fn raw_server<F, Fut>(rt: &Arc<dyn ServerRuntime>, behaviour: F) -> SocketAddr
 where
-    F: Fn(Box<dyn relay_core::driver::ByteStream>) -> Fut + Send + Sync + 'static,
+    F: Fn(Box<dyn relay_rs_core::driver::ByteStream>) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     let mut listener = rt
@@ -216,7 +216,7 @@ pub async fn refused_port_is_retried_with_the_cause_each_time(rt: Arc<dyn Server
 pub async fn unknown_ca_ends_run_with_a_certificate_error(rt: Arc<dyn ServerRuntime>) {
     let pki = test_pki();
     let tls =
-        relay_core::server::tls_server_config(pki.cert_pem.as_bytes(), pki.key_pem.as_bytes())
+        relay_rs_core::server::tls_server_config(pki.cert_pem.as_bytes(), pki.key_pem.as_bytes())
             .unwrap();
     let sim = SimServerBuilder::new(SimConfig::new())
         .tls(tls)
@@ -342,7 +342,7 @@ async fn freezable_proxy(
 
 /// Starts many requests with large params, so the client's writes fill the socket buffers
 /// of a peer that does not read.
-fn flood(client: &relay_core::driver::Client, rt: &Arc<dyn ServerRuntime>) {
+fn flood(client: &relay_rs_core::driver::Client, rt: &Arc<dyn ServerRuntime>) {
     let pad = "x".repeat(64 * 1024);
     for _ in 0..400 {
         let client = client.clone();

@@ -4,11 +4,11 @@
 
 use super::suite::*;
 use futures_util::StreamExt;
-use relay_core::driver::{Call, Error};
-use relay_core::server::ServerRuntime;
-use relay_core::sim::{Fault, SimConfig};
-use relay_core::testkit::{Pacing, SimServer};
-use relay_core::{ActionOutcome, RequestError, StreamOptions};
+use relay_rs_core::driver::{Call, Error};
+use relay_rs_core::server::ServerRuntime;
+use relay_rs_core::sim::{Fault, SimConfig};
+use relay_rs_core::testkit::{Pacing, SimServer};
+use relay_rs_core::{ActionOutcome, RequestError, StreamOptions};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,7 +82,7 @@ pub async fn socket_dropped_mid_request(rt: Arc<dyn ServerRuntime>) {
 
 pub async fn socket_dropped_mid_stream(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 600, Pacing::RealTime).await;
-    let mut receiver = relay_core::receiver::StreamReceiver::bind(
+    let mut receiver = relay_rs_core::receiver::StreamReceiver::bind(
         rt.clone(),
         std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
     )

@@ -8,13 +8,13 @@
 
 use futures_channel::oneshot;
 use futures_util::future::{self, Either};
-use relay_core::driver::{Call, CallEnd, Client, ClientBuilder, ConnectError, Error};
-use relay_core::media::{test_signal, Encoding, MediaTrack};
-use relay_core::receiver::StreamReceiver;
-use relay_core::server::ServerRuntime;
-use relay_core::sim::SimConfig;
-use relay_core::testkit::{AudioSource, Pacing, SimServer, SimServerBuilder};
-use relay_core::{
+use relay_rs_core::driver::{Call, CallEnd, Client, ClientBuilder, ConnectError, Error};
+use relay_rs_core::media::{test_signal, Encoding, MediaTrack};
+use relay_rs_core::receiver::StreamReceiver;
+use relay_rs_core::server::ServerRuntime;
+use relay_rs_core::sim::SimConfig;
+use relay_rs_core::testkit::{AudioSource, Pacing, SimServer, SimServerBuilder};
+use relay_rs_core::{
     ActionOutcome, BackoffConfig, CallState, Codec, EndReason, HttpMethod, StreamOptions, Track,
 };
 use serde_json::{json, Value};
@@ -114,7 +114,7 @@ pub fn spawn_run(
 }
 
 /// Offers a call as soon as the client's session receives the context.
-pub async fn offer(rt: &Arc<dyn ServerRuntime>, sim: &SimServer) -> relay_core::CallId {
+pub async fn offer(rt: &Arc<dyn ServerRuntime>, sim: &SimServer) -> relay_rs_core::CallId {
     within(rt, 10, "the client to receive the context", async {
         loop {
             if let Some(id) = sim
@@ -532,7 +532,7 @@ pub fn test_pki() -> TestPki {
 
 async fn tls_sim(rt: &Arc<dyn ServerRuntime>, pki: &TestPki) -> SimServer {
     let tls =
-        relay_core::server::tls_server_config(pki.cert_pem.as_bytes(), pki.key_pem.as_bytes())
+        relay_rs_core::server::tls_server_config(pki.cert_pem.as_bytes(), pki.key_pem.as_bytes())
             .unwrap();
     SimServerBuilder::new(SimConfig::new())
         .tls(tls)
@@ -577,7 +577,7 @@ pub async fn wss_without_the_ca_never_authenticates(rt: Arc<dyn ServerRuntime>) 
     let result = within(&rt, 10, "run to give up", client.run()).await;
     match result {
         Err(Error::Connect(ConnectError::Tls {
-            failure: relay_core::driver::TlsFailure::Certificate,
+            failure: relay_rs_core::driver::TlsFailure::Certificate,
             ..
         })) => {}
         other => panic!("expected a certificate error, got {other:?}"),

@@ -5,15 +5,17 @@
 
 use futures_util::future::{self, Either};
 use futures_util::{AsyncReadExt, StreamExt};
-use relay_core::driver::{connect_websocket, ByteStream, ConnectOptions, Transport, WsTransport};
-use relay_core::media::{
+use relay_rs_core::driver::{
+    connect_websocket, ByteStream, ConnectOptions, Transport, WsTransport,
+};
+use relay_rs_core::media::{
     test_signal, AssembleError, Encoding, FormatError, MediaFormat, MediaScript, MediaTrack,
     MessageError, StartInfo, StreamMessage, MAX_ECHO_CHARS,
 };
-use relay_core::receiver::{
+use relay_rs_core::receiver::{
     ReceiveError, ReceiverBuilder, StreamEvent, StreamReceiver, StreamRecording,
 };
-use relay_core::server::ServerRuntime;
+use relay_rs_core::server::ServerRuntime;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -107,7 +109,7 @@ fn raw_start(encoding: &str, rate: u64, channels: u64, tracks: &str) -> String {
 fn media(chunk: u64, timestamp_ms: u64) -> String {
     StreamMessage::Media {
         sequence_number: chunk + 1,
-        media: relay_core::media::MediaChunk {
+        media: relay_rs_core::media::MediaChunk {
             track: MediaTrack::Inbound,
             chunk,
             timestamp_ms,
@@ -188,7 +190,7 @@ async fn exchange(
     messages: Vec<String>,
 ) -> (
     Vec<Result<StreamEvent, ReceiveError>>,
-    relay_core::receiver::IncomingStream,
+    relay_rs_core::receiver::IncomingStream,
 ) {
     let url = receiver.url().unwrap();
     let server = async {
