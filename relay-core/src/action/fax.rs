@@ -1,7 +1,7 @@
 //! `calling.send_fax` and `calling.receive_fax` (§1.7): options and the result, read from
 //! the `fax` object of `calling.call.fax`.
 
-use super::params::{check_nonempty, check_status_url, Params};
+use super::params::{check_nonempty, check_status_url, status_url_options, Params};
 use super::result::{count, outcome_result, text};
 use super::{ActionKind, ActionOutcome, ActionRequest};
 use crate::error::CommandError;
@@ -78,48 +78,10 @@ impl ActionRequest for SendFaxOptions {
     }
 }
 
-/// Options of `calling.receive_fax`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ReceiveFaxOptions {
-    /// HTTP(S) URL for status webhooks.
-    pub status_url: Option<String>,
-    /// The control id; generated when unset.
-    pub control_id: Option<ControlId>,
-}
-
-impl ReceiveFaxOptions {
-    /// Service defaults.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// HTTP(S) URL for status webhooks.
-    pub fn status_url(mut self, url: impl Into<String>) -> Self {
-        self.status_url = Some(url.into());
-        self
-    }
-
-    /// A control id of your own.
-    pub fn control_id(mut self, id: impl Into<ControlId>) -> Self {
-        self.control_id = Some(id.into());
-        self
-    }
-}
-
-impl ActionRequest for ReceiveFaxOptions {
-    fn kind(&self) -> ActionKind {
-        ActionKind::ReceiveFax
-    }
-
-    fn control_id(&self) -> Option<&ControlId> {
-        self.control_id.as_ref()
-    }
-
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
-        check_status_url(&self.status_url)?;
-        Ok(Params::new().opt("status_url", &self.status_url).done())
-    }
-}
+status_url_options!(
+    /// Options of `calling.receive_fax`.
+    ReceiveFaxOptions => ReceiveFax
+);
 
 fn fax_field<'a>(outcome: &'a ActionOutcome, key: &str) -> Option<&'a Value> {
     outcome.event()?.get("fax")?.get("params")?.get(key)

@@ -110,3 +110,53 @@ impl From<MediaDirection> for Value {
         direction.as_wire().into()
     }
 }
+
+/// Defines the options of an action whose only setting is a status webhook (plus the control
+/// id every action has): one definition for `receive_fax` and `transcribe` alike.
+macro_rules! status_url_options {
+    ($(#[$doc:meta])* $name:ident => $kind:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        pub struct $name {
+            /// HTTP(S) URL for status webhooks.
+            pub status_url: Option<String>,
+            /// The control id; generated when unset.
+            pub control_id: Option<ControlId>,
+        }
+
+        impl $name {
+            /// Service defaults.
+            pub fn new() -> Self {
+                Self::default()
+            }
+
+            /// HTTP(S) URL for status webhooks.
+            pub fn status_url(mut self, url: impl Into<String>) -> Self {
+                self.status_url = Some(url.into());
+                self
+            }
+
+            /// A control id of your own.
+            pub fn control_id(mut self, id: impl Into<ControlId>) -> Self {
+                self.control_id = Some(id.into());
+                self
+            }
+        }
+
+        impl ActionRequest for $name {
+            fn kind(&self) -> ActionKind {
+                ActionKind::$kind
+            }
+
+            fn control_id(&self) -> Option<&ControlId> {
+                self.control_id.as_ref()
+            }
+
+            fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+                check_status_url(&self.status_url)?;
+                Ok(Params::new().opt("status_url", &self.status_url).done())
+            }
+        }
+    };
+}
+pub(super) use status_url_options;

@@ -2,7 +2,7 @@
 //! ending on `finished`, as the older Python SDK had it), and the `calling.echo` command
 //! (§1.12).
 
-use super::params::{check_status_url, Params};
+use super::params::{check_status_url, status_url_options, Params};
 use super::result::{count, field, number, outcome_result, text};
 use super::{ActionKind, ActionRequest};
 use crate::error::CommandError;
@@ -10,48 +10,10 @@ use crate::ids::ControlId;
 use serde_json::{Map, Value};
 use std::time::Duration;
 
-/// Options of `calling.transcribe`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TranscribeOptions {
-    /// HTTP(S) URL for status webhooks.
-    pub status_url: Option<String>,
-    /// The control id; generated when unset.
-    pub control_id: Option<ControlId>,
-}
-
-impl TranscribeOptions {
-    /// Service defaults.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// HTTP(S) URL for status webhooks.
-    pub fn status_url(mut self, url: impl Into<String>) -> Self {
-        self.status_url = Some(url.into());
-        self
-    }
-
-    /// A control id of your own.
-    pub fn control_id(mut self, id: impl Into<ControlId>) -> Self {
-        self.control_id = Some(id.into());
-        self
-    }
-}
-
-impl ActionRequest for TranscribeOptions {
-    fn kind(&self) -> ActionKind {
-        ActionKind::Transcribe
-    }
-
-    fn control_id(&self) -> Option<&ControlId> {
-        self.control_id.as_ref()
-    }
-
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
-        check_status_url(&self.status_url)?;
-        Ok(Params::new().opt("status_url", &self.status_url).done())
-    }
-}
+status_url_options!(
+    /// Options of `calling.transcribe`.
+    TranscribeOptions => Transcribe
+);
 
 outcome_result!(
     /// How a transcription ended.
