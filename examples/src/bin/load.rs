@@ -3,6 +3,10 @@
 //! figure is the client's alone. Reports calls set up per second, event throughput, latency
 //! from the server's event to the user's code (median and 99th percentile), and memory per
 //! active call, as one JSON line. `load --help` lists the flags.
+//!
+//! Built with the feature `dhat-heap`, the client's allocations are counted too: the report
+//! adds the live heap bytes per active call, and `dhat-heap.json` (open it in valgrind's
+//! `dh_view.html`) shows which allocation sites hold them.
 
 use examples::cli::{self, init_tracing, CliError, Flag, Program, RUST_LOG};
 use relay_tokio::testkit::{SimConfig, SimServerBuilder};
@@ -13,6 +17,10 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+#[cfg(feature = "dhat-heap")]
+#[global_allocator]
+static ALLOC: dhat::Alloc = dhat::Alloc;
 
 const PROJECT: &str = "load-project";
 const TOKEN: &str = "load-token";
@@ -162,6 +170,14 @@ fn unix_nanos() -> u128 {
         .unwrap_or_default()
 }
 
+/// Live heap bytes, when the allocator counts them (feature `dhat-heap`).
+fn heap_bytes() -> Option<u64> {
+    #[cfg(feature = "dhat-heap")]
+    return Some(dhat::HeapStats::get().curr_bytes as u64);
+    #[cfg(not(feature = "dhat-heap"))]
+    None
+}
+
 fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -180,6 +196,11 @@ async fn drive(
     calls: usize,
     rate: u64,
 ) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+    // Counts only this process: the simulator is a child with its own allocator.
+    #[cfg(feature = "dhat-heap")]
+    let _profiler = dhat::Profiler::builder()
+        .file_name("dhat-heap.json")
+        .build();
     let exe = std::env::current_exe()?;
     let mut child = Command::new(exe)
         .arg("--serve")
@@ -245,6 +266,7 @@ async fn drive(
     }));
 
     let rss_before = rss_bytes();
+    let heap_before = heap_bytes();
     let setup_began = Instant::now();
     writeln!(to_sim, "offer {calls}")?;
     to_sim.flush()?;
@@ -261,6 +283,7 @@ async fn drive(
     }
     let setup = setup_began.elapsed();
     let rss_active = rss_bytes();
+    let heap_active = heap_bytes();
     eprintln!("{calls} calls streaming after {:.2} s", setup.as_secs_f64());
 
     writeln!(to_sim, "end {rate}")?;
@@ -323,6 +346,8 @@ async fn drive(
         "rss_before_bytes": rss_before,
         "rss_active_bytes": rss_active,
         "bytes_per_call": (rss_active.saturating_sub(rss_before)) as f64 / calls as f64,
+        "heap_bytes_per_call": heap_before.zip(heap_active)
+            .map(|(before, active)| active.saturating_sub(before) as f64 / calls as f64),
         "latencies_us": latencies_us.iter().step_by((latencies_us.len() / 2000).max(1)).collect::<Vec<_>>(),
     }))
 }

@@ -21,6 +21,7 @@ use crate::ids::ControlId;
 use descriptor::{ActionDescriptor, TerminalRule};
 pub use params::MediaDirection;
 use serde_json::{Map, Value};
+use std::sync::{Arc, OnceLock};
 
 /// The typed options of one action: what starts it and how it runs.
 pub trait ActionRequest {
@@ -164,6 +165,53 @@ impl ActionKind {
             ActionKind::Ai => D::simple("ai", finished_or_error()),
             ActionKind::Other(name) => D::simple(name, T::states(&["finished", "error", "failed"])),
             ActionKind::Custom(descriptor) => (**descriptor).clone(),
+        }
+    }
+
+    /// The kinds built in, whose descriptors are built once and shared.
+    const BUILT_IN: [ActionKind; 13] = [
+        ActionKind::Stream,
+        ActionKind::Play,
+        ActionKind::Record,
+        ActionKind::Tap,
+        ActionKind::Collect,
+        ActionKind::PlayAndCollect,
+        ActionKind::Detect,
+        ActionKind::SendFax,
+        ActionKind::ReceiveFax,
+        ActionKind::Pay,
+        ActionKind::Transcribe,
+        ActionKind::SendDigits,
+        ActionKind::Ai,
+    ];
+
+    /// [`ActionKind::descriptor`], shared: a built-in kind's descriptor is built once per
+    /// process and every running action of that kind points at it.
+    pub fn shared_descriptor(&self) -> Arc<ActionDescriptor> {
+        static TABLE: OnceLock<Vec<Arc<ActionDescriptor>>> = OnceLock::new();
+        let built_in = match self {
+            ActionKind::Other(_) | ActionKind::Custom(_) => None,
+            kind => Self::BUILT_IN.iter().position(|k| k == kind),
+        };
+        match built_in {
+            Some(index) => TABLE.get_or_init(|| {
+                Self::BUILT_IN
+                    .iter()
+                    .map(|k| Arc::new(k.descriptor()))
+                    .collect()
+            })[index]
+                .clone(),
+            None => Arc::new(self.descriptor()),
+        }
+    }
+
+    /// `descriptor` as an `Arc`: the shared one when it is this kind's own.
+    pub fn share(&self, descriptor: ActionDescriptor) -> Arc<ActionDescriptor> {
+        let shared = self.shared_descriptor();
+        if *shared == descriptor {
+            shared
+        } else {
+            Arc::new(descriptor)
         }
     }
 

@@ -29,7 +29,9 @@ pub(crate) struct ActionShared {
     pub(crate) call_id: CallId,
     pub(crate) control_id: ControlId,
     pub(crate) kind: ActionKind,
-    pub(crate) last_state: Mutex<Option<(ActionState, Value)>>,
+    /// The last update, its event kept as compact text: a parsed event is a tree of maps
+    /// several times its size, and most are never read (10,000 streams hold one each).
+    pub(crate) last_state: Mutex<Option<(ActionState, Box<str>)>>,
     outcome: Completion<ActionOutcome>,
     callbacks: Mutex<Callbacks>,
 }
@@ -76,7 +78,7 @@ impl ActionShared {
         *self
             .last_state
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some((state, event));
+            .unwrap_or_else(PoisonError::into_inner) = Some((state, event.to_string().into()));
     }
 }
 
@@ -126,11 +128,14 @@ impl ActionHandle {
     }
 
     fn last_update(&self) -> Option<(ActionState, Value)> {
-        self.shared
+        let last = self
+            .shared
             .last_state
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+            .clone()?;
+        // Text this process wrote from a `Value` always reads back.
+        Some((last.0, serde_json::from_str(&last.1).unwrap_or(Value::Null)))
     }
 
     /// Sends one of the action's control methods (`calling.play.volume`, …) with `params`

@@ -2,7 +2,9 @@
 //! `call_id`, `control_id` and `tag`, and freeing state when a call ends.
 
 use super::requests::PendingKind;
-use super::{later, log, ActionEntry, CallEntry, DialEntry, Engine, RECENTLY_ENDED};
+use super::{
+    later, log, ActionEntry, CallEntry, DialEntry, Engine, DONE_ACTIONS_KEPT, RECENTLY_ENDED,
+};
 use crate::action::descriptor::{ActionDescriptor, Verdict};
 use crate::action::play::{play_params, PlayMedia};
 use crate::action::stream_options::StreamOptions;
@@ -13,6 +15,7 @@ use crate::error::{CommandError, ProtocolError, RequestError};
 use crate::event::{DialError, Event};
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
 use serde_json::{json, Map, Value};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// The ids of an action that was just started.
@@ -154,10 +157,12 @@ impl Engine {
         now: Instant,
     ) -> Result<ActionStart, CommandError> {
         let params = request.to_params()?;
+        let kind = request.kind();
+        let descriptor = kind.share(request.descriptor());
         self.start_with(
             call_id,
-            request.kind(),
-            request.descriptor(),
+            kind,
+            descriptor,
             params,
             request.control_id().cloned(),
             now,
@@ -174,7 +179,7 @@ impl Engine {
         control_id: Option<ControlId>,
         now: Instant,
     ) -> Result<ActionStart, CommandError> {
-        let descriptor = kind.descriptor();
+        let descriptor = kind.shared_descriptor();
         self.start_with(call_id, kind, descriptor, params, control_id, now)
     }
 
@@ -182,7 +187,7 @@ impl Engine {
         &mut self,
         call_id: &CallId,
         kind: ActionKind,
-        descriptor: ActionDescriptor,
+        descriptor: Arc<ActionDescriptor>,
         mut params: Map<String, Value>,
         control_id: Option<ControlId>,
         now: Instant,
@@ -663,7 +668,7 @@ impl Engine {
                 let late = self
                     .calls
                     .get(&call_id)
-                    .is_some_and(|call| call.done_actions.contains(&control_id));
+                    .is_some_and(|call| call.done_actions.contains_key(&control_id));
                 let action_type = ActionKind::EVENT_TYPES.contains(&event_type.as_str());
                 // A late event of a finished action (a detect keeps reporting until its
                 // `finished`) is only a call event; an unknown control id is an error.
@@ -740,7 +745,8 @@ impl Engine {
         let Some(action) = call.actions.remove(control_id) else {
             return;
         };
-        call.done_actions.insert(control_id.clone());
+        call.done_actions.insert(control_id.clone(), ());
+        call.done_actions.truncate_oldest(DONE_ACTIONS_KEPT);
         self.events.push_back(Event::ActionFinished {
             call_id: call_id.clone(),
             control_id: control_id.clone(),

@@ -11,6 +11,7 @@ mod calls;
 mod log;
 mod requests;
 mod session;
+mod small_map;
 
 use crate::action::descriptor::{ActionDescriptor, Progress};
 use crate::action::ActionKind;
@@ -23,12 +24,18 @@ use crate::ids::{CallId, ControlId, DialTag, IdGenerator, RequestId};
 use backoff::Backoff;
 pub use calls::{ActionStart, DialPlan};
 use requests::Pending;
+use small_map::SmallMap;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Ended call ids remembered, as the service does, so a late command learns the call is gone.
 const RECENTLY_ENDED: usize = 10_000;
+
+/// Finished actions remembered per call: a late event of an older one is reported as an
+/// unknown action, which is harmless.
+const DONE_ACTIONS_KEPT: usize = 32;
 
 /// `now + d`, saturating instead of overflowing: a clock far in the future never fires,
 /// which is what an absurd time-out means.
@@ -62,7 +69,8 @@ enum SessionState {
 #[derive(Debug, Clone)]
 struct ActionEntry {
     kind: ActionKind,
-    descriptor: ActionDescriptor,
+    /// Shared by every running action of a built-in kind.
+    descriptor: Arc<ActionDescriptor>,
     stop_requested: bool,
     /// What its events so far said (a stream's `streaming`, a detect's `MACHINE`).
     progress: Progress,
@@ -79,9 +87,10 @@ struct DialEntry {
 #[derive(Debug, Clone)]
 struct CallEntry {
     info: CallInfo,
-    actions: BTreeMap<ControlId, ActionEntry>,
-    /// Actions that ended, so that their late events are not taken for errors.
-    done_actions: BTreeSet<ControlId>,
+    actions: SmallMap<ControlId, ActionEntry>,
+    /// Actions that ended (the last [`DONE_ACTIONS_KEPT`]), so that their late events are
+    /// not taken for errors.
+    done_actions: SmallMap<ControlId, ()>,
 }
 
 /// The sizes of the engine's tables, to check that state is freed.
