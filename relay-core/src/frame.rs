@@ -1,27 +1,152 @@
 //! The JSON-RPC 2.0 envelope: reading server frames and writing client frames.
 
 use crate::error::ProtocolError;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 
-/// One frame from the server, classified.
+/// One frame from the server, classified. Names and ids borrow from the frame's text.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Incoming {
+pub(crate) enum Incoming<'a> {
     /// The answer to one of our requests.
     Response {
-        id: String,
+        id: Cow<'a, str>,
         outcome: Result<Value, (i64, String)>,
     },
     /// A request from the server (event, ping, disconnect). The id is kept as sent (string
-    /// or number) so the answer carries it back unchanged.
+    /// or number, as JSON text) so the answer carries it back unchanged.
     Request {
-        id: Option<Value>,
-        method: String,
-        params: Value,
+        id: Option<Cow<'a, str>>,
+        method: Cow<'a, str>,
+        params: Params<'a>,
     },
 }
 
+/// The params of a server request, as far as any method needs them: `signalwire.event`'s
+/// type, data and authorization state, `signalwire.disconnect`'s `restart`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub(crate) struct Params<'a> {
+    #[serde(borrow, default)]
+    pub event_type: Option<Cow<'a, str>>,
+    /// The event's own params (`Null` when absent).
+    #[serde(default)]
+    pub params: Value,
+    #[serde(default)]
+    pub authorization_state: Option<Value>,
+    #[serde(default)]
+    pub restart: Option<Value>,
+}
+
+/// The JSON-RPC frame in one pass: the envelope is read in place (no key or name is
+/// allocated), only an event's data and a result become `Value`s.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default, deserialize_with = "present")]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    method: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "object")]
+    params: Option<Params<'a>>,
+    #[serde(default, deserialize_with = "present_value")]
+    result: Option<Value>,
+    #[serde(default)]
+    error: Option<RpcError>,
+}
+
+#[derive(Deserialize)]
+struct RpcError {
+    #[serde(default)]
+    code: Option<i64>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// A member that is there, `null` included (an absent one is `None` by `default`).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
+}
+
+/// Params only from an object: a derived struct would also read an array, by position.
+fn object<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Params<'de>>, D::Error> {
+    struct ObjectOnly;
+    impl<'de> Visitor<'de> for ObjectOnly {
+        type Value = Params<'de>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Params<'de>, A::Error> {
+            Params::deserialize(MapAccessDeserializer::new(map))
+        }
+    }
+    d.deserialize_map(ObjectOnly).map(Some)
+}
+
+fn present_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
 /// Classifies a text frame; anything that is not a JSON-RPC frame is a typed error.
-pub(crate) fn parse(text: &str) -> Result<Incoming, ProtocolError> {
+pub(crate) fn parse(text: &str) -> Result<Incoming<'_>, ProtocolError> {
+    // A struct also reads from an array, so only an object takes the fast path; a frame
+    // it cannot type (a member of an odd type, a repeated key) takes the general one.
+    if text.trim_start().starts_with('{') {
+        if let Ok(frame) = serde_json::from_str::<Envelope<'_>>(text) {
+            if let Some(incoming) = typed(frame) {
+                return incoming;
+            }
+        }
+    }
+    parse_value(text)
+}
+
+/// The fast path; `None` hands the frame to [`parse_value`].
+fn typed(frame: Envelope<'_>) -> Option<Result<Incoming<'_>, ProtocolError>> {
+    let id = match frame.id {
+        Some(id) if id.get() == "null" => None,
+        Some(id) if id.get().starts_with('"') || is_number(id) => Some(id),
+        None => None,
+        Some(_) => return None,
+    };
+    if let Some(method) = frame.method {
+        return Some(Ok(Incoming::Request {
+            id: id.map(|id| Cow::Borrowed(id.get())),
+            method,
+            params: frame.params.unwrap_or_default(),
+        }));
+    }
+    let id = match id {
+        Some(id) if id.get().starts_with('"') => {
+            Cow::Borrowed(serde_json::from_str::<&str>(id.get()).ok()?)
+        }
+        // Our own request ids are strings; a numeric echo is looked up by its text.
+        Some(id) => Cow::Borrowed(id.get()),
+        None => return None,
+    };
+    if let Some(result) = frame.result {
+        return Some(Ok(Incoming::Response {
+            id,
+            outcome: Ok(result),
+        }));
+    }
+    let error = frame.error?;
+    Some(Ok(Incoming::Response {
+        id,
+        outcome: Err((error.code.unwrap_or(0), error.message.unwrap_or_default())),
+    }))
+}
+
+fn is_number(raw: &RawValue) -> bool {
+    raw.get()
+        .bytes()
+        .next()
+        .is_some_and(|b| b == b'-' || b.is_ascii_digit())
+}
+
+/// The general path: the whole frame as a `Value`, every odd case a typed error.
+fn parse_value(text: &str) -> Result<Incoming<'static>, ProtocolError> {
     let value: Value =
         serde_json::from_str(text).map_err(|e| ProtocolError::InvalidJson(e.to_string()))?;
     let Value::Object(mut frame) = value else {
@@ -36,13 +161,28 @@ pub(crate) fn parse(text: &str) -> Result<Incoming, ProtocolError> {
         let Value::String(method) = method else {
             return Err(ProtocolError::InvalidFrame("method is not a string".into()));
         };
-        let params = frame.remove("params").unwrap_or(Value::Null);
-        return Ok(Incoming::Request { id, method, params });
+        let mut params = match frame.remove("params") {
+            Some(Value::Object(params)) => params,
+            _ => Map::new(),
+        };
+        let params = Params {
+            event_type: match params.remove("event_type") {
+                Some(Value::String(t)) => Some(Cow::Owned(t)),
+                _ => None,
+            },
+            params: params.remove("params").unwrap_or(Value::Null),
+            authorization_state: params.remove("authorization_state"),
+            restart: params.remove("restart"),
+        };
+        return Ok(Incoming::Request {
+            id: id.map(|id| Cow::Owned(id.to_string())),
+            method: Cow::Owned(method),
+            params,
+        });
     }
-    // Our own request ids are strings; a numeric echo is looked up by its text.
     let id = match id {
-        Some(Value::String(id)) => id,
-        Some(other) => other.to_string(),
+        Some(Value::String(id)) => Cow::Owned(id),
+        Some(other) => Cow::Owned(other.to_string()),
         None => return Err(ProtocolError::InvalidFrame("response without id".into())),
     };
     if let Some(result) = frame.remove("result") {
@@ -73,25 +213,34 @@ pub(crate) fn request(id: &str, method: &str, params: &Map<String, Value>) -> St
     json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string()
 }
 
-/// The empty-result answer to a server request, with the id as the server sent it. Written by
-/// hand: it is sent for every event, so it is on the hot path.
-pub(crate) fn ack(id: &Value) -> String {
-    let id = id.to_string();
+/// The empty-result answer to a server request, with the id as the server sent it (JSON
+/// text, already checked). Written by hand: it is sent for every event.
+pub(crate) fn ack(id: &str) -> String {
     let mut text = String::with_capacity(id.len() + 40);
     text.push_str(r#"{"jsonrpc":"2.0","id":"#);
-    text.push_str(&id);
+    text.push_str(id);
     text.push_str(r#","result":{}}"#);
     text
 }
 
 /// A JSON-RPC error answer to a server request.
-pub(crate) fn error_reply(id: &Value, code: i64, message: &str) -> String {
+pub(crate) fn error_reply(id: &str, code: i64, message: &str) -> String {
+    let id: Value = serde_json::from_str(id).unwrap_or(Value::Null);
     json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}}).to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn request(text: &str) -> (Option<String>, String, Params<'_>) {
+        match parse(text) {
+            Ok(Incoming::Request { id, method, params }) => {
+                (id.map(Cow::into_owned), method.into_owned(), params)
+            }
+            other => panic!("not a request: {other:?}"),
+        }
+    }
 
     #[test]
     fn classifies_frames() {
@@ -109,28 +258,58 @@ mod tests {
                 outcome: Err((-32002, "no".into()))
             })
         );
+        let (id, method, params) =
+            request(r#"{"jsonrpc":"2.0","id":"9","method":"signalwire.ping","params":{}}"#);
         assert_eq!(
-            parse(r#"{"jsonrpc":"2.0","id":"9","method":"signalwire.ping","params":{}}"#),
-            Ok(Incoming::Request {
-                id: Some(json!("9")),
-                method: "signalwire.ping".into(),
-                params: json!({})
+            (id.as_deref(), method.as_str()),
+            (Some(r#""9""#), "signalwire.ping")
+        );
+        assert_eq!(params, Params::default());
+    }
+
+    #[test]
+    fn an_event_is_read_in_one_pass_and_an_odd_one_the_same_way_as_before() {
+        let fast = r#"{"id":7,"method":"signalwire.event","params":{"event_type":"calling.call.state","params":{"call_id":"c"}}}"#;
+        let (id, _, params) = request(fast);
+        assert_eq!(id.as_deref(), Some("7"));
+        assert_eq!(params.event_type.as_deref(), Some("calling.call.state"));
+        assert_eq!(params.params, json!({"call_id": "c"}));
+        // A repeated key and a number for a name leave the fast path; the result is the
+        // general reading (the last key wins; no event type).
+        let (_, _, params) = request(
+            r#"{"id":"1","method":"signalwire.event","params":{"event_type":"a","event_type":"b"}}"#,
+        );
+        assert_eq!(params.event_type.as_deref(), Some("b"));
+        let (_, _, params) =
+            request(r#"{"id":"1","method":"signalwire.event","params":{"event_type":5}}"#);
+        assert_eq!(params.event_type, None);
+        let (_, _, params) =
+            request(r#"{"id":"1","method":"signalwire.event","params":["calling.call.state",{}]}"#);
+        assert_eq!(params, Params::default());
+        let (_, method, _) = request(r#"{"id":"1","method":"signalwire.\u0070ing"}"#);
+        assert_eq!(method, "signalwire.ping");
+        assert_eq!(
+            parse(r#"{"id":12,"result":null}"#),
+            Ok(Incoming::Response {
+                id: "12".into(),
+                outcome: Ok(Value::Null)
             })
         );
     }
 
     #[test]
-    fn ack_is_valid_json_with_the_id_escaped() {
-        let text = ack(&json!("a\"b"));
+    fn ack_is_valid_json_with_the_id_as_sent() {
+        let text = ack(r#""a\"b""#);
         let value: Value = serde_json::from_str(&text).expect("json");
         assert_eq!(value, json!({"jsonrpc": "2.0", "id": "a\"b", "result": {}}));
-        assert_eq!(ack(&json!(7)), r#"{"jsonrpc":"2.0","id":7,"result":{}}"#);
+        assert_eq!(ack("7"), r#"{"jsonrpc":"2.0","id":7,"result":{}}"#);
     }
 
     #[test]
     fn rejects_what_is_not_json_rpc() {
         assert!(matches!(parse("{"), Err(ProtocolError::InvalidJson(_))));
         assert!(matches!(parse("[1]"), Err(ProtocolError::InvalidFrame(_))));
+        assert!(matches!(parse("nul"), Err(ProtocolError::InvalidJson(_))));
         assert!(matches!(
             parse(r#"{"result":{}}"#),
             Err(ProtocolError::InvalidFrame(_))
@@ -141,6 +320,10 @@ mod tests {
         ));
         assert!(matches!(
             parse(r#"{"id":"1","method":5}"#),
+            Err(ProtocolError::InvalidFrame(_))
+        ));
+        assert!(matches!(
+            parse(r#"{"id":true,"method":"signalwire.ping"}"#),
             Err(ProtocolError::InvalidFrame(_))
         ));
     }

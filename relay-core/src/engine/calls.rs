@@ -371,21 +371,20 @@ impl Engine {
         }
     }
 
-    /// Routes the data of one `signalwire.event` (already acked).
-    pub(super) fn handle_event(&mut self, mut outer: Value, now: Instant) {
-        let Some(event_type) = outer.get("event_type").and_then(Value::as_str) else {
-            self.protocol_error(ProtocolError::InvalidFrame(
-                "signalwire.event without event_type".into(),
-            ));
-            return;
-        };
+    /// Routes the data of one `signalwire.event` (already acked); `authorization_state` is
+    /// the one member beside the data that an event may carry.
+    pub(super) fn handle_event(
+        &mut self,
+        event_type: &str,
+        data: Value,
+        authorization_state: Option<Value>,
+        now: Instant,
+    ) {
         let event_type = event_type.to_owned();
-        let data = outer
-            .as_object_mut()
-            .and_then(|o| o.remove("params"))
-            .unwrap_or(Value::Null);
         match event_type.as_str() {
-            "signalwire.authorization.state" => self.store_authorization_state(&data, &outer),
+            "signalwire.authorization.state" => {
+                self.store_authorization_state(&data, authorization_state.as_ref())
+            }
             "calling.call.receive" => self.on_call_receive(&data, now),
             "calling.call.state" => {
                 self.tell_call(&event_type, &data, true);

@@ -8,6 +8,7 @@ use crate::event::{Event, Transmit};
 use crate::frame;
 use crate::ids::RequestId;
 use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 use std::time::Instant;
 
 impl Engine {
@@ -275,9 +276,9 @@ impl Engine {
 
     pub(super) fn handle_server_request(
         &mut self,
-        id: Option<Value>,
+        id: Option<Cow<'_, str>>,
         method: &str,
-        params: Value,
+        params: frame::Params<'_>,
         now: Instant,
     ) {
         let known = matches!(
@@ -285,7 +286,7 @@ impl Engine {
             "signalwire.event" | "signalwire.ping" | "signalwire.disconnect"
         );
         // Ack first, then process: the server must not resend what we already have.
-        if let Some(id) = &id {
+        if let Some(id) = id.as_deref() {
             let reply = if known {
                 frame::ack(id)
             } else {
@@ -295,9 +296,19 @@ impl Engine {
             self.transmits.push_back(Transmit::Send(reply));
         }
         match method {
-            "signalwire.event" => self.handle_event(params, now),
+            "signalwire.event" => match params.event_type {
+                Some(event_type) => {
+                    self.handle_event(&event_type, params.params, params.authorization_state, now)
+                }
+                None => self.protocol_error(ProtocolError::InvalidFrame(
+                    "signalwire.event without event_type".into(),
+                )),
+            },
             "signalwire.ping" => {}
-            "signalwire.disconnect" => self.server_disconnect(&params, now),
+            "signalwire.disconnect" => {
+                let restart = params.restart.and_then(|r| r.as_bool()) == Some(true);
+                self.server_disconnect(restart, now)
+            }
             other => self.protocol_error(ProtocolError::UnknownMethod(other.to_owned())),
         }
     }
@@ -305,8 +316,7 @@ impl Engine {
     /// `signalwire.disconnect`: keep reading (answers to what is in flight still arrive) but
     /// send nothing new until the server closes the socket; then reconnect with the usual
     /// jittered backoff, so that a rolling deploy does not reconnect every client at once.
-    fn server_disconnect(&mut self, params: &Value, now: Instant) {
-        let restart = params.get("restart").and_then(Value::as_bool) == Some(true);
+    fn server_disconnect(&mut self, restart: bool, now: Instant) {
         if restart {
             self.protocol = None;
             self.authorization_state = None;
@@ -329,10 +339,11 @@ impl Engine {
         }
     }
 
-    pub(super) fn store_authorization_state(&mut self, data: &Value, outer: &Value) {
+    /// `signalwire.authorization.state`: the state is in the event's data, or beside it.
+    pub(super) fn store_authorization_state(&mut self, data: &Value, beside: Option<&Value>) {
         let state = data
             .get("authorization_state")
-            .or_else(|| outer.get("authorization_state"))
+            .or(beside)
             .and_then(Value::as_str);
         match state {
             Some(state) => self.authorization_state = Some(state.to_owned()),
