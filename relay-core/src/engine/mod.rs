@@ -9,6 +9,7 @@
 mod backoff;
 mod calls;
 mod log;
+mod messaging;
 mod requests;
 mod session;
 
@@ -22,6 +23,7 @@ use crate::frame::{self, Incoming};
 use crate::ids::{CallId, ControlId, DialTag, IdGenerator, RequestId};
 use backoff::Backoff;
 pub use calls::{ActionStart, DialPlan};
+pub use messaging::EARLY_MESSAGE_STATES;
 use requests::Pending;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
@@ -99,6 +101,8 @@ pub struct EngineStats {
     pub dials: usize,
     /// Deadlines being tracked.
     pub deadlines: usize,
+    /// Messages sent and accepted, waiting for a terminal state.
+    pub messages: usize,
 }
 
 /// The sans-IO RELAY client engine.
@@ -128,6 +132,7 @@ pub struct Engine {
     ended_set: BTreeSet<CallId>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
+    messages: messaging::Messages,
 }
 
 impl fmt::Debug for Engine {
@@ -175,6 +180,7 @@ impl Engine {
             ended_set: BTreeSet::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            messages: Default::default(),
         }
     }
 
@@ -236,6 +242,7 @@ impl Engine {
             queued_requests: self.queue.len(),
             dials: self.dials.len(),
             deadlines: self.deadlines.len() + self.dial_deadlines.len(),
+            messages: self.messages.active(),
         }
     }
 
