@@ -66,6 +66,10 @@ macro_rules! runtime_crate_api {
                 AnsweredBy, CallerInput, CallerScript, FakeRelay, Fault, FaxScript, MediaJob,
                 PayScript, RecordingScript, SimConfig, BUSY_NUMBER, NO_ANSWER_NUMBER,
             };
+            pub use $crate::sim::{
+                FAILED_MESSAGE_NUMBER, FAILED_REASON, MESSAGE_STATE_INTERVAL, UNDELIVERED_NUMBER,
+                UNDELIVERED_REASON,
+            };
             pub use $crate::testkit::*;
         }
     };
