@@ -175,7 +175,9 @@ pub struct SendMessage {
     /// The region to send from.
     pub region: Option<String>,
     /// The context the message's `messaging.state` events go to. Default, as in both SDKs:
-    /// the session's `protocol` (`"default"` before the first session).
+    /// the session's `protocol`; before the first session, the first context the client
+    /// receives on (the SDKs use `"default"`, which only that is used for here when there
+    /// is none).
     pub context: Option<String>,
 }
 

@@ -140,16 +140,19 @@ fn a_message_without_body_or_media_is_refused_locally() {
 }
 
 #[test]
-fn before_any_session_the_context_is_default() {
-    let mut client = Client::new(common::config());
-    client.engine.connect(client.now);
-    client.engine.send_message(&text(), client.now).unwrap();
-    client.transmits();
-    client.engine.handle_connected(client.now);
-    let connect = client.sent_one("signalwire.connect");
-    client.respond(&connect, json!({"protocol": "proto-1"}));
-    let frame = client.sent_one("messaging.send");
-    assert_eq!(frame["params"]["context"], "default");
+fn before_any_session_the_context_is_our_first_context_else_default() {
+    let no_contexts = relay_rs_core::EngineConfig::new(relay_rs_core::Credentials::token("p", "t"));
+    for (config, expected) in [(common::config(), "office"), (no_contexts, "default")] {
+        let mut client = Client::new(config);
+        client.engine.connect(client.now);
+        client.engine.send_message(&text(), client.now).unwrap();
+        client.transmits();
+        client.engine.handle_connected(client.now);
+        let connect = client.sent_one("signalwire.connect");
+        client.respond(&connect, json!({"protocol": "proto-1"}));
+        let frame = client.sent_one("messaging.send");
+        assert_eq!(frame["params"]["context"], expected);
+    }
 }
 
 #[test]

@@ -60,8 +60,14 @@ impl Engine {
         message: &SendMessage,
         now: Instant,
     ) -> Result<RequestId, CommandError> {
-        // Both SDKs: the session's protocol, or "default" before there is one.
-        let default = self.protocol.clone().unwrap_or_else(|| "default".into());
+        // Both SDKs: the session's protocol, or "default" before there is one. A send made
+        // before the first session would then be followed on a context nobody receives; we
+        // take the first of our contexts instead when there is one, so its states reach us.
+        let default = self
+            .protocol
+            .clone()
+            .or_else(|| self.config.contexts.first().cloned())
+            .unwrap_or_else(|| "default".into());
         let params = message.to_params(&default)?;
         let context = params
             .get("context")
