@@ -149,21 +149,21 @@ pub enum Event {
         /// The send's request id.
         request_id: RequestId,
         /// The accepted message, or the failure.
-        result: Result<Message, MessageError>,
+        result: Result<Box<Message>, MessageError>,
     },
     /// A message we sent reported a non-terminal state (`initiated`, `sent`, …).
-    MessageState(Message),
+    MessageState(Box<Message>),
     /// A message we sent reached its end; its state is freed. `result` is `Ok` when
     /// delivered, else why not (`undelivered` / `failed` with the service's reason, or the
     /// session was lost or closed first, with `message` as last known).
     MessageFinished {
         /// The last snapshot.
-        message: Message,
+        message: Box<Message>,
         /// Delivered, or why not.
         result: Result<(), MessageError>,
     },
     /// An inbound message (`messaging.receive`) arrived on one of our contexts.
-    IncomingMessage(Message),
+    IncomingMessage(Box<Message>),
 }
 
 /// Why a dial produced no call. Every dial completes exactly once.

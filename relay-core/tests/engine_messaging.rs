@@ -73,7 +73,7 @@ fn states(events: &[Event]) -> Vec<MessageState> {
 
 fn finished(events: &[Event]) -> Option<(Message, Result<(), MessageError>)> {
     events.iter().find_map(|e| match e {
-        Event::MessageFinished { message, result } => Some((message.clone(), result.clone())),
+        Event::MessageFinished { message, result } => Some((*message.clone(), result.clone())),
         _ => None,
     })
 }

@@ -2,7 +2,7 @@
 //! loopback. An inbound message is read with `next_message` and answered; the answer is
 //! followed to `delivered`, and a failed one to its reason.
 
-#[allow(unused_macros, unused_imports, dead_code)]
+#[allow(unused_macros, unused_imports)]
 #[path = "../../relay-core/tests/driver_suite/mod.rs"]
 mod suite;
 

@@ -263,7 +263,7 @@ impl MessageRouter {
             Event::MessageSent { request_id, result } => {
                 let reply = self.sends.remove(&request_id);
                 let result = result.map(|message| {
-                    let shared = Arc::new(MessageShared::new(message));
+                    let shared = Arc::new(MessageShared::new(*message));
                     self.active.insert(shared.id.clone(), shared.clone());
                     shared
                 });
@@ -276,16 +276,16 @@ impl MessageRouter {
             }
             Event::MessageState(message) => {
                 if let Some(shared) = self.active.get(&message.id) {
-                    shared.set(message);
+                    shared.set(*message);
                 }
             }
             Event::MessageFinished { message, result } => {
                 tracing::debug!(message_id = %message.id, state = %message.state, "message ended");
                 if let Some(shared) = self.active.remove(&message.id) {
-                    shared.finish(message, result);
+                    shared.finish(*message, result);
                 }
             }
-            Event::IncomingMessage(message) => self.incoming(client, message),
+            Event::IncomingMessage(message) => self.incoming(client, *message),
             _ => {}
         }
     }

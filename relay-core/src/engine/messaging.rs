@@ -112,7 +112,7 @@ impl Engine {
             .insert(message_id.clone(), message.clone());
         self.events.push_back(Event::MessageSent {
             request_id,
-            result: Ok(message),
+            result: Ok(Box::new(message)),
         });
         let (mine, others): (VecDeque<_>, VecDeque<_>) = std::mem::take(&mut self.messages.early)
             .into_iter()
@@ -194,7 +194,8 @@ impl Engine {
         }
         if !message.state.is_terminal() {
             let message = message.clone();
-            self.events.push_back(Event::MessageState(message));
+            self.events
+                .push_back(Event::MessageState(Box::new(message)));
             return;
         }
         let Some(message) = self.messages.active.remove(&message_id) else {
@@ -205,8 +206,10 @@ impl Engine {
             Some(error) => Err(error),
             None => Ok(()),
         };
-        self.events
-            .push_back(Event::MessageFinished { message, result });
+        self.events.push_back(Event::MessageFinished {
+            message: Box::new(message),
+            result,
+        });
     }
 
     /// `messaging.receive`: an inbound message. A repeat of one already reported (after a
@@ -219,7 +222,8 @@ impl Engine {
             return;
         }
         self.messages.remember_done(message.id.clone());
-        self.events.push_back(Event::IncomingMessage(message));
+        self.events
+            .push_back(Event::IncomingMessage(Box::new(message)));
     }
 
     fn invalid_message_event(&mut self, event_type: &str, reason: &str) {
@@ -234,8 +238,10 @@ impl Engine {
         for (id, message) in std::mem::take(&mut self.messages.active) {
             let result = Err(error(&id));
             self.messages.remember_done(id);
-            self.events
-                .push_back(Event::MessageFinished { message, result });
+            self.events.push_back(Event::MessageFinished {
+                message: Box::new(message),
+                result,
+            });
         }
     }
 
