@@ -375,3 +375,59 @@ impl std::error::Error for MessageError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_read_and_write_their_wire_form() {
+        for wire in [
+            "queued",
+            "initiated",
+            "sent",
+            "delivered",
+            "undelivered",
+            "failed",
+            "received",
+            "carrier_hold",
+        ] {
+            assert_eq!(MessageState::from_wire(wire).as_wire(), wire);
+        }
+        let terminal: Vec<&str> = ["queued", "sent", "delivered", "undelivered", "failed"]
+            .into_iter()
+            .filter(|s| MessageState::from_wire(s).is_terminal())
+            .collect();
+        assert_eq!(terminal, ["delivered", "undelivered", "failed"]);
+    }
+
+    #[test]
+    fn a_payload_needs_only_a_message_id() {
+        assert_eq!(Message::from_wire(&json!({"body": "x"})), None);
+        assert_eq!(Message::from_wire(&json!({"message_id": ""})), None);
+        let message =
+            Message::from_wire(&json!({"message_id": "m", "media": ["u", 3]})).expect("a message");
+        assert_eq!(message.direction, Direction::Inbound);
+        assert_eq!(message.state, MessageState::Other(String::new()));
+        assert_eq!(message.media, ["u"]);
+        assert_eq!(message.segments, None);
+    }
+
+    #[test]
+    fn a_send_is_checked_before_any_frame() {
+        let ok = SendMessage::new("+1555", "+1666").body("x");
+        assert!(ok.validate().is_ok());
+        assert_eq!(
+            SendMessage::new("+1555", "+1666").validate(),
+            Err(CommandError::EmptyMessage)
+        );
+        assert!(matches!(
+            SendMessage::new(" ", "+1666").body("x").validate(),
+            Err(CommandError::InvalidOption(_))
+        ));
+        assert!(matches!(
+            ok.clone().context("").validate(),
+            Err(CommandError::InvalidOption(_))
+        ));
+    }
+}
