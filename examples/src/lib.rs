@@ -4,13 +4,16 @@
 //! The binaries only choose the runtime: `stream_tokio`, `stream_smol`, `stream_blocking`;
 //! `demo` runs it offline against the local simulator, `relay_sim` is that simulator.
 //! The IVR example (answer, a spoken menu, a voicemail, an answering machine on an outbound
-//! dial) is [`ivr`], run by the `ivr` binary.
+//! dial) is [`ivr`], run by the `ivr` binary. The SMS auto-reply (answer each text by its
+//! keyword, follow the answer to its final state) is [`sms_autoreply`], run by the
+//! `sms_autoreply` binary.
 #![warn(missing_docs)]
 
 pub mod cli;
 pub mod demo;
 pub mod ivr;
 pub mod live;
+pub mod sms_autoreply;
 
 use relay_tokio::{ActionOutcome, Call, Codec, Error, StreamOptions, Track};
 use std::time::Duration;

@@ -254,6 +254,20 @@ fn programs() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
             ],
         ),
         (
+            "sms_autoreply",
+            env!("CARGO_BIN_EXE_sms_autoreply"),
+            vec![
+                "SIGNALWIRE_PROJECT_ID",
+                "SIGNALWIRE_API_TOKEN",
+                "SIGNALWIRE_JWT_TOKEN",
+                "SIGNALWIRE_SPACE",
+                "SIGNALWIRE_RELAY_SCHEME",
+                "SIGNALWIRE_RELAY_CA_FILE",
+                "SIGNALWIRE_CONTEXTS",
+                "RUST_LOG",
+            ],
+        ),
+        (
             "load",
             env!("CARGO_BIN_EXE_load"),
             vec!["--runtime", "--calls", "--rate", "--serve", "RUST_LOG"],

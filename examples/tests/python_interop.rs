@@ -1,7 +1,8 @@
 //! Interop: SignalWire's official Python SDK (`signalwire-sdk`) connects to our simulator over
 //! `wss://` with a test CA and drives calls with its own API: it answers a call and starts a
 //! stream (the simulator streams real audio to our receiver), and it runs play_and_collect,
-//! record, detect and send_digits against a scripted caller. The SDK is a model of the
+//! record, detect and send_digits against a scripted caller; it also sends messages (one
+//! delivered, one undelivered) and receives one. The SDK is a model of the
 //! protocol that we did not write: each test proves the simulator speaks it as the SDK expects.
 //! Needs `signalwire-sdk` in `target/py-venv` (scripts/setup.sh installs it there), or a
 //! Python named by `RELAY_PYTHON`.
@@ -443,4 +444,114 @@ fn python_interpreter() -> PathBuf {
         venv.display()
     );
     venv
+}
+
+/// SignalWire's Python SDK sends a text and follows it to `delivered`, sends one that ends
+/// `undelivered` with a reason, and receives an inbound message in its `on_message` handler
+/// (`scripts/interop/messaging.py`), against our simulator over `wss://`.
+///
+/// Findings (SDK 3.7.5; `docs/CALLING-API.md` §3):
+/// - The SDK registers a sent message only when `messaging.send`'s result arrives: a
+///   `messaging.state` that overtakes the result is dropped ("unknown message", debug log) and
+///   that message's `wait()` would then hang unless a later state comes. Our engine buffers such
+///   states (bounded) and replays them once the id is known.
+/// - A result without `message_id` leaves the SDK's message untracked and its `wait()`
+///   unresolvable; ours resolves with `MessageError::NoMessageId`.
+/// - `wait()` resolves the same way for `delivered`, `undelivered` and `failed`: the caller
+///   must read `state`/`reason`. Ours makes only `delivered` an `Ok`.
+/// - The default context is the session's protocol (`"default"` before one exists), so the
+///   states come back to the sending session; our simulator routes them that way.
+/// - Nothing ends a message in flight when the session is replaced or closed (its `wait()`
+///   hangs without a timeout); ours resolves with `SessionLost` / `Closed`.
+#[test]
+fn official_python_sdk_sends_and_receives_messages() {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(messaging());
+}
+
+async fn messaging() {
+    use relay_tokio::testkit::{UNDELIVERED_NUMBER, UNDELIVERED_REASON};
+    const FROM: &str = "+15557770000";
+    const TO: &str = "+15558880000";
+    let rt: Arc<dyn ServerRuntime> = relay_tokio::runtime();
+    let (sim, ca) = start_wss_sim(&rt, SimConfig::new(), "messaging").await;
+    let mut python = spawn_probe(
+        "messaging.py",
+        &sim,
+        &ca.file,
+        &[
+            ("INTEROP_FROM", FROM),
+            ("INTEROP_TO", TO),
+            ("INTEROP_UNDELIVERED", UNDELIVERED_NUMBER),
+        ],
+    );
+    // An inbound text as soon as the SDK's session receives the context.
+    let inbound = suite::within(&rt, PROBE_SECS, "the Python SDK to connect", async {
+        loop {
+            if let Some(id) = sim.deliver_message(suite::CONTEXT, TO, FROM, "HELP").await {
+                return id;
+            }
+            rt.sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let steps = finish(&rt, &mut python).await;
+    let names: Vec<&str> = steps.iter().filter_map(|s| s["step"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "connected",
+            "delivered_accepted",
+            "delivered",
+            "undelivered_accepted",
+            "undelivered",
+            "received",
+            "done"
+        ],
+        "{steps:#?}"
+    );
+    let step = |name: &str| steps.iter().find(|s| s["step"] == name).unwrap().clone();
+    assert_eq!(step("delivered_accepted")["state"], "queued");
+    let delivered = step("delivered");
+    assert_eq!(delivered["state"], "delivered");
+    assert_eq!(delivered["event_state"], "delivered");
+    assert_eq!(
+        delivered["states"],
+        json!(["queued", "initiated", "sent", "delivered"])
+    );
+    let undelivered = step("undelivered");
+    assert_eq!(undelivered["state"], "undelivered");
+    assert_eq!(undelivered["reason"], UNDELIVERED_REASON);
+    let received = step("received");
+    assert_eq!(received["message_id"], inbound.as_str());
+    assert_eq!(received["body"], "HELP");
+    assert_eq!(received["from_number"], TO);
+    assert_eq!(received["to_number"], FROM);
+    assert_eq!(received["state"], "received");
+    assert_eq!(received["direction"], "inbound");
+    assert_eq!(received["segments"], 1);
+
+    // The SDK's frames, as the simulator saw them: its protocol (`signalwire_…`) as the
+    // context, only the options given.
+    let sends = sim.requests("messaging.send").await;
+    assert_eq!(sends.len(), 2, "{sends:#?}");
+    let first = &sends[0]["params"];
+    assert_eq!(
+        first,
+        &json!({"context": first["context"], "to_number": TO, "from_number": FROM,
+                "body": "hello from python", "tags": ["interop"]})
+    );
+    assert!(first["context"]
+        .as_str()
+        .unwrap()
+        .starts_with("signalwire_"));
+    assert_eq!(sends[1]["params"]["to_number"], UNDELIVERED_NUMBER);
+    let unacked = sim
+        .with_relay(|relay, _| relay.unacked_events())
+        .await
+        .unwrap();
+    assert_eq!(unacked, 0, "the SDK acked every event");
 }

@@ -53,6 +53,8 @@ pub enum CommandError {
     ParamsNotAnObject,
     /// The session is closed (shut down, or ended by a final error).
     Closed,
+    /// A message needs a body, media, or both (`messaging.send`).
+    EmptyMessage,
 }
 
 impl fmt::Display for CommandError {
@@ -86,6 +88,7 @@ impl fmt::Display for CommandError {
             }
             CommandError::ParamsNotAnObject => f.write_str("params must be a JSON object"),
             CommandError::Closed => f.write_str("the session is closed"),
+            CommandError::EmptyMessage => f.write_str("a message needs a body or media"),
         }
     }
 }
@@ -193,6 +196,13 @@ pub enum ProtocolError {
         /// What is wrong.
         reason: String,
     },
+    /// A messaging event whose `message_id` matches no message this client sent.
+    UnknownMessage {
+        /// The event type.
+        event_type: String,
+        /// The message id it named.
+        message_id: crate::message::MessageId,
+    },
 }
 
 impl fmt::Display for ProtocolError {
@@ -216,6 +226,10 @@ impl fmt::Display for ProtocolError {
             ProtocolError::InvalidEvent { event_type, reason } => {
                 write!(f, "invalid {event_type}: {reason}")
             }
+            ProtocolError::UnknownMessage {
+                event_type,
+                message_id,
+            } => write!(f, "{event_type} for unknown message {message_id}"),
         }
     }
 }

@@ -5,6 +5,7 @@ use crate::call::{CallInfo, CallState, EndReason};
 use crate::call_event::CallEvent;
 use crate::error::{ProtocolError, RequestError, SessionError};
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
+use crate::message::{Message, MessageError};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -142,6 +143,27 @@ pub enum Event {
     },
     /// A server frame could not be used; the session goes on.
     Protocol(ProtocolError),
+    /// A `messaging.send` completed: the server accepted the message (its snapshot, state
+    /// `queued`, with the server's id; its states follow), or why not. Once per send.
+    MessageSent {
+        /// The send's request id.
+        request_id: RequestId,
+        /// The accepted message, or the failure.
+        result: Result<Box<Message>, MessageError>,
+    },
+    /// A message we sent reported a non-terminal state (`initiated`, `sent`, …).
+    MessageState(Box<Message>),
+    /// A message we sent reached its end; its state is freed. `result` is `Ok` when
+    /// delivered, else why not (`undelivered` / `failed` with the service's reason, or the
+    /// session was lost or closed first, with `message` as last known).
+    MessageFinished {
+        /// The last snapshot.
+        message: Box<Message>,
+        /// Delivered, or why not.
+        result: Result<(), MessageError>,
+    },
+    /// An inbound message (`messaging.receive`) arrived on one of our contexts.
+    IncomingMessage(Box<Message>),
 }
 
 /// Why a dial produced no call. Every dial completes exactly once.

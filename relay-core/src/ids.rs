@@ -47,6 +47,7 @@ macro_rules! string_id {
         }
     };
 }
+pub(crate) use string_id;
 
 string_id!(
     /// The server's id of one call (`call_id`).

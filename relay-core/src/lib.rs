@@ -74,6 +74,7 @@ mod frame;
 pub mod ids;
 #[cfg(feature = "media")]
 pub mod media;
+pub mod message;
 #[cfg(feature = "receiver")]
 pub mod receiver;
 #[cfg(any(feature = "receiver", feature = "testkit"))]
@@ -111,3 +112,4 @@ pub use engine::{ActionStart, DialPlan, Engine, EngineStats};
 pub use error::{CommandError, ProtocolError, RequestError, SessionError};
 pub use event::{DialError, Event, Transmit};
 pub use ids::{CallId, ControlId, DialTag, NodeId, RequestId};
+pub use message::{Message, MessageError, MessageId, MessageState, SendMessage};

@@ -781,7 +781,10 @@ fn other_methods_get_a_generic_answer_or_method_not_found() {
         server.sent_one(),
         json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "Method not found"}})
     );
+    // `messaging.send` is modelled (§3): empty params are a 400, not an unknown method.
     let id = server.request(conn, "messaging.send", json!({}));
+    assert_eq!(result_of(&server.sent_one(), &id)["code"], "400");
+    let id = server.request(conn, "messaging.bogus", json!({}));
     assert_eq!(
         server.sent_one(),
         json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "Method not found"}})

@@ -12,6 +12,7 @@ use crate::{
     SendDigitsAction, SendFaxOptions, StreamAction, StreamOptions, TapAction, TapOptions,
     TranscribeAction, TranscribeOptions, TranscribeResult,
 };
+use crate::{IncomingMessages, Message, MessageHandle, MessageId, MessageState, SendMessage};
 use futures_util::StreamExt;
 use std::sync::{Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -23,6 +24,7 @@ pub struct BlockingClient {
     client: Client,
     incoming: Mutex<Option<IncomingCalls>>,
     thread: Option<JoinHandle<Result<(), Error>>>,
+    messages: Mutex<Option<IncomingMessages>>,
 }
 
 impl BlockingClient {
@@ -30,6 +32,7 @@ impl BlockingClient {
     pub fn start(builder: ClientBuilder) -> Result<Self, Error> {
         let client = builder.build()?;
         let incoming = Mutex::new(client.incoming());
+        let messages = Mutex::new(client.messages());
         let runner = client.clone();
         let thread = std::thread::Builder::new()
             .name("relay-client".into())
@@ -39,6 +42,7 @@ impl BlockingClient {
             client,
             incoming,
             thread: Some(thread),
+            messages,
         })
     }
 
@@ -491,5 +495,56 @@ impl BlockingPrompt {
     /// Starts the input timers now.
     pub fn start_input_timers(&self) -> Result<(), Error> {
         smol::block_on(self.0.start_input_timers())
+    }
+}
+
+impl BlockingClient {
+    /// Sends a message and blocks until the server accepted it (see [`Client::send_message`]).
+    pub fn send_message(&self, message: SendMessage) -> Result<BlockingMessage, Error> {
+        smol::block_on(self.client.send_message(message)).map(BlockingMessage)
+    }
+
+    /// The next inbound message, or `None` after `timeout` (or once the client stopped).
+    /// Messages go to a handler set with `client().on_message(..)` instead, if there is one.
+    pub fn next_message(&self, timeout: Duration) -> Option<Message> {
+        let mut guard = self.messages.lock().unwrap_or_else(PoisonError::into_inner);
+        let messages = guard.as_mut()?;
+        let timer = async {
+            smol::Timer::after(timeout).await;
+            None
+        };
+        smol::block_on(smol::future::or(messages.next(), timer))
+    }
+}
+
+/// A sent message followed from blocking code.
+#[derive(Debug, Clone)]
+pub struct BlockingMessage(pub MessageHandle);
+
+impl BlockingMessage {
+    /// The server's id.
+    pub fn id(&self) -> &MessageId {
+        self.0.id()
+    }
+
+    /// The latest state.
+    pub fn state(&self) -> MessageState {
+        self.0.state()
+    }
+
+    /// The latest snapshot.
+    pub fn message(&self) -> Message {
+        self.0.message()
+    }
+
+    /// Blocks until the end: the message once delivered, else why not (see
+    /// [`MessageHandle::wait`]).
+    pub fn wait(&self) -> Result<Message, Error> {
+        smol::block_on(self.0.wait())
+    }
+
+    /// [`BlockingMessage::wait`] for at most `timeout`.
+    pub fn wait_timeout(&self, timeout: Duration) -> Result<Message, Error> {
+        smol::block_on(self.0.wait_timeout(timeout))
     }
 }

@@ -79,6 +79,11 @@ into another shell and run a client (stream_tokio, the README example). Ctrl-c s
             "CA.pem",
             "trust this CA (PEM) for wss:// stream urls, besides the webpki roots",
         ),
+        Flag::value(
+            "--message-every",
+            "SECS",
+            "deliver an inbound text (HELP, then hello, …) on the context every SECS seconds",
+        ),
     ],
     env: &[RUST_LOG],
 };
@@ -98,6 +103,7 @@ struct Args {
     offer_calls: u64,
     auto_media_ms: Option<u64>,
     media_ca: Option<String>,
+    message_every: Option<u64>,
 }
 
 fn parse_args() -> Args {
@@ -121,6 +127,7 @@ fn parse_args() -> Args {
             offer_calls: parsed.parsed("--offer-calls")?.unwrap_or(0),
             auto_media_ms: parsed.parsed("--auto-media")?,
             media_ca: parsed.value("--media-ca").map(str::to_owned),
+            message_every: parsed.parsed("--message-every")?,
         })
     };
     match read() {
@@ -231,7 +238,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .await;
         println!("offered {offered} calls");
     }
-    tokio::signal::ctrl_c().await?;
+    let stop = tokio::signal::ctrl_c();
+    match args.message_every {
+        Some(secs) => {
+            let mut stop = std::pin::pin!(stop);
+            let every = Duration::from_secs(secs.max(1));
+            for n in 0u64.. {
+                tokio::select! {
+                    done = &mut stop => { done?; break; }
+                    _ = tokio::time::sleep(every) => {}
+                }
+                let body = if n % 2 == 0 { "HELP" } else { "hello" };
+                let to = "+15552000000";
+                let from = format!("+1555300{:04}", n % 10_000);
+                if sim
+                    .deliver_message(&args.context, &from, to, body)
+                    .await
+                    .is_some()
+                {
+                    println!("delivered {body:?} from {from}");
+                }
+            }
+        }
+        None => stop.await?,
+    }
     println!("stopping");
     Ok(())
 }

@@ -15,6 +15,7 @@ macro_rules! runtime_crate_api {
             StreamAction, TapAction, TlsFailure, TranscribeAction, TransportError, DEFAULT_HOST,
             EVENT_BUFFER,
         };
+        pub use $crate::driver::{IncomingMessages, MessageHandle, INCOMING_MESSAGES};
         pub use $crate::{
             ActionDescriptor, ActionEvent, ActionKind, ActionOutcome, ActionRequest, ActionResult,
             ActionState, AiMessage, AiOptions, BackoffConfig, CallEvent, CallId, CallInfo,
@@ -27,6 +28,7 @@ macro_rules! runtime_crate_api {
             SendFaxOptions, SessionError, SpeechOptions, StreamOptions, TapDevice, TapOptions,
             TerminalRule, Track, TranscribeOptions, TranscribeResult,
         };
+        pub use $crate::{Message, MessageError, MessageId, MessageState, SendMessage};
 
         /// JSON values, for [`Client::execute`] and custom parameters built by hand.
         pub mod json {
@@ -65,6 +67,10 @@ macro_rules! runtime_crate_api {
             pub use $crate::sim::{
                 AnsweredBy, CallerInput, CallerScript, FakeRelay, Fault, FaxScript, MediaJob,
                 PayScript, RecordingScript, SimConfig, BUSY_NUMBER, NO_ANSWER_NUMBER,
+            };
+            pub use $crate::sim::{
+                FAILED_MESSAGE_NUMBER, FAILED_REASON, MESSAGE_STATE_INTERVAL, UNDELIVERED_NUMBER,
+                UNDELIVERED_REASON,
             };
             pub use $crate::testkit::*;
         }

@@ -290,6 +290,7 @@ impl ClientBuilder {
                 receiver,
                 incoming: incoming_tx,
             })),
+            messaging: super::messaging::MessagingShared::new(),
         });
         Ok(Client { inner })
     }
@@ -323,6 +324,7 @@ pub(crate) struct ClientInner {
     event_hooks: Mutex<Vec<EventHook>>,
     incoming: Mutex<Option<IncomingCalls>>,
     pending_loop: Mutex<Option<PendingLoop>>,
+    pub(crate) messaging: super::messaging::MessagingShared,
 }
 
 impl ClientInner {

@@ -27,7 +27,7 @@ pub enum ClientEvent {
     ConnectionLost(DisconnectReason),
     /// A user callback panicked. The client and every other call go on.
     CallbackPanicked {
-        /// Which callback: `"on_call"`, `"on_completed"`, `"on_event"`.
+        /// Which callback: `"on_call"`, `"on_completed"`, `"on_event"`, `"on_message"`.
         callback: &'static str,
         /// The panic message.
         message: String,

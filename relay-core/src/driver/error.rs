@@ -36,6 +36,9 @@ pub enum Error {
     CallGone(CallId),
     /// The runtime could not run the client (e.g. its thread could not start).
     Runtime(String),
+    /// A message was refused by the server, or did not arrive (`undelivered` / `failed`
+    /// with the service's reason), or its session was lost before its end.
+    Message(crate::message::MessageError),
 }
 
 impl fmt::Display for Error {
@@ -52,6 +55,7 @@ impl fmt::Display for Error {
             Error::Connect(e) => write!(f, "cannot connect: {e}"),
             Error::CallGone(id) => write!(f, "call {id} has ended"),
             Error::Runtime(e) => write!(f, "runtime: {e}"),
+            Error::Message(e) => write!(f, "message: {e}"),
         }
     }
 }
@@ -61,6 +65,7 @@ impl std::error::Error for Error {
         match self {
             Error::Connect(e) => Some(e),
             Error::Dial(e) => Some(e),
+            Error::Message(e) => Some(e),
             _ => None,
         }
     }

@@ -85,11 +85,13 @@ pub(crate) struct EventLoop {
     permanent_failures: u32,
     ever_ready: bool,
     gave_up: Option<ConnectError>,
+    messages: super::messaging::MessageRouter,
 }
 
 impl EventLoop {
     pub(crate) fn new(client: Arc<ClientInner>, pending: PendingLoop) -> Self {
         let (write_failure_tx, write_failures) = mpsc::unbounded();
+        let messages = super::messaging::MessageRouter::new(&client);
         Self {
             client,
             // The per-call event streams want every event, also those routed elsewhere.
@@ -112,6 +114,7 @@ impl EventLoop {
             permanent_failures: 0,
             ever_ready: false,
             gave_up: None,
+            messages,
         }
     }
 
@@ -387,6 +390,9 @@ impl EventLoop {
                 tracing::info!("shutdown requested");
                 self.engine.shutdown(now)
             }
+            Command::Message { message, reply } => {
+                self.messages.send(&mut self.engine, now, message, reply)
+            }
         }
     }
 
@@ -499,6 +505,10 @@ impl EventLoop {
             } => {
                 tracing::warn!(code, %message, attempts, "authentication rejected");
             }
+            event @ (Event::MessageSent { .. }
+            | Event::MessageState(_)
+            | Event::MessageFinished { .. }
+            | Event::IncomingMessage(_)) => self.messages.deliver(&self.client, event),
             _ => {}
         }
     }
@@ -611,6 +621,7 @@ impl Drop for EventLoop {
             call.ended.complete(CallOutcome::SessionClosed);
             call.subscribers.close();
         }
+        self.messages.close();
         self.commands.close();
         while let Ok(command) = self.commands.try_recv() {
             match command {
@@ -618,6 +629,7 @@ impl Drop for EventLoop {
                 Command::Action { reply, .. } => drop(reply.send(Err(Error::Closed))),
                 Command::Dial { reply, .. } => drop(reply.send(Err(Error::Closed))),
                 Command::Shutdown => {}
+                Command::Message { reply, .. } => drop(reply.send(Err(Error::Closed))),
             }
         }
     }

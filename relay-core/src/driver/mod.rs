@@ -19,6 +19,7 @@ mod connector;
 mod env;
 mod error;
 mod event_loop;
+mod messaging;
 mod runtime;
 mod transport;
 
@@ -33,6 +34,7 @@ pub use client_event::{ClientEvent, DisconnectReason};
 pub use connect_error::{ConnectError, TlsFailure, TransportError};
 pub use connector::{Connector, WsConnector};
 pub use error::Error;
+pub use messaging::{IncomingMessages, MessageHandle, INCOMING_MESSAGES};
 pub use runtime::{ByteStream, Runtime};
 pub use transport::{
     connect_websocket, tls_client_config, ConnectOptions, FrameReader, FrameWriter, Transport,
@@ -74,4 +76,8 @@ pub(crate) enum Command {
         reply: oneshot::Sender<Result<Arc<call::CallShared>, Error>>,
     },
     Shutdown,
+    Message {
+        message: crate::message::SendMessage,
+        reply: oneshot::Sender<Result<Arc<messaging::MessageShared>, Error>>,
+    },
 }

@@ -403,6 +403,8 @@ impl Engine {
                 });
             }
             other if other.starts_with("calling.call.") => self.on_call_event(event_type, data),
+            "messaging.state" => self.on_message_state(data),
+            "messaging.receive" => self.on_message_receive(data),
             _ => self.events.push_back(Event::Other {
                 event_type,
                 params: data,

@@ -9,6 +9,7 @@
 mod backoff;
 mod calls;
 mod log;
+mod messaging;
 mod requests;
 mod session;
 mod small_map;
@@ -23,6 +24,7 @@ use crate::frame::{self, Incoming};
 use crate::ids::{CallId, ControlId, DialTag, IdGenerator, RequestId};
 use backoff::Backoff;
 pub use calls::{ActionStart, DialPlan};
+pub use messaging::EARLY_MESSAGE_STATES;
 use requests::Pending;
 use small_map::SmallMap;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -108,6 +110,8 @@ pub struct EngineStats {
     pub dials: usize,
     /// Deadlines being tracked.
     pub deadlines: usize,
+    /// Messages sent and accepted, waiting for a terminal state.
+    pub messages: usize,
 }
 
 /// The sans-IO RELAY client engine.
@@ -137,6 +141,7 @@ pub struct Engine {
     ended_set: BTreeSet<CallId>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
+    messages: messaging::Messages,
 }
 
 impl fmt::Debug for Engine {
@@ -184,6 +189,7 @@ impl Engine {
             ended_set: BTreeSet::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            messages: Default::default(),
         }
     }
 
@@ -245,6 +251,7 @@ impl Engine {
             queued_requests: self.queue.len(),
             dials: self.dials.len(),
             deadlines: self.deadlines.len() + self.dial_deadlines.len(),
+            messages: self.messages.active(),
         }
     }
 

@@ -29,6 +29,8 @@ pub(super) enum PendingKind {
     ActionStop(CallId, ControlId),
     /// `calling.dial`.
     Dial(DialTag),
+    /// `messaging.send`.
+    Message,
 }
 
 /// One request waiting for its answer (or for a connection).
@@ -214,6 +216,9 @@ impl Engine {
             // The call arrives later by events; only a failure completes the dial now.
             return;
         }
+        if let PendingKind::Message = pending.kind {
+            return self.message_accepted(id, &result);
+        }
         self.events.push_back(Event::RequestCompleted {
             request_id: id,
             result: Ok(result),
@@ -236,6 +241,7 @@ impl Engine {
                 return;
             }
             PendingKind::User => {}
+            PendingKind::Message => return self.message_refused(id, error),
             PendingKind::Call(call_id) => {
                 if error.is_call_gone() {
                     self.call_gone(&call_id.clone(), &error);

@@ -144,6 +144,7 @@ impl Engine {
                 if !resumed {
                     // A fresh session: the server has forgotten the old one's calls.
                     self.forget_calls_of_old_session();
+                    self.forget_messages_of_old_session();
                 }
                 if protocol.is_some() {
                     self.protocol = protocol;
@@ -270,6 +271,7 @@ impl Engine {
         // dials next, so each completes once with its own reason.
         self.close_all_calls();
         self.close_all_dials();
+        self.close_all_messages();
         self.fail_all_requests();
         self.events.push_back(Event::Closed(reason));
     }

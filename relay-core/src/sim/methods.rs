@@ -44,6 +44,8 @@ const MODELLED: &[&str] = &[
     "calling.echo",
     "calling.stream",
     "calling.stream.stop",
+    // §3 messaging.
+    "messaging.send",
 ];
 
 /// Part 2 call control (§2): known to the service and acknowledged with `200` and no effect

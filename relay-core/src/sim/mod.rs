@@ -72,6 +72,12 @@
 //!   call end, the event the SDKs listen for "if any"; `ai_message`/`ai_hold`/`ai_unhold`
 //!   need a running agent (`404`). echo (§1.12): `200`, no event (its states are
 //!   undocumented).
+//! - Messaging (§3): `messaging.send` is checked (`400` for a missing or mistyped param, a
+//!   number that is not E.164, or neither body nor media), accepted with a `message_id`,
+//!   then `queued` → `initiated` → `sent` → `delivered` every [`MESSAGE_STATE_INTERVAL`];
+//!   [`UNDELIVERED_NUMBER`] and [`FAILED_MESSAGE_NUMBER`] end `undelivered` / `failed` with a
+//!   reason; `Fault::Reply` on `messaging.send` refuses a send.
+//!   [`FakeRelay::deliver_message`] sends an inbound `messaging.receive`.
 //! - [`FakeRelay::send_event`] injects any other event (denoise, refer, queue, …) for
 //!   client tests.
 
@@ -79,6 +85,7 @@ mod actions;
 mod calls;
 mod config;
 mod faults;
+mod messaging;
 mod methods;
 mod output;
 mod pair;
@@ -88,6 +95,10 @@ mod session;
 
 pub use config::SimConfig;
 pub use faults::Fault;
+pub use messaging::{
+    FAILED_MESSAGE_NUMBER, FAILED_REASON, MESSAGE_STATE_INTERVAL, UNDELIVERED_NUMBER,
+    UNDELIVERED_REASON,
+};
 pub use output::{MediaJob, SimOutput};
 pub use pair::Pair;
 pub use relay::FakeRelay;

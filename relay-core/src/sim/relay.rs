@@ -88,6 +88,8 @@ pub(super) enum Timer {
     MediaFinished(CallId, ControlId, u64),
     /// A socket (with its generation) had no ack of its disconnect.
     DisconnectClose(ConnId, u64),
+    /// The next state of a sent message is due, for the session (protocol) that hears it.
+    Message(String, Box<super::messaging::SimMessage>),
 }
 
 /// A sans-IO fake of the RELAY service, for tests and the local simulator.
@@ -576,6 +578,7 @@ impl FakeRelay {
                     self.close_conn(conn, now);
                 }
             }
+            Timer::Message(protocol, message) => self.message_timer(protocol, *message, now),
         }
     }
 }

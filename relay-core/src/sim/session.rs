@@ -39,6 +39,7 @@ impl FakeRelay {
             "signalwire.receive" => self.receive(conn, &id, &protocol, &params, true, now),
             "signalwire.unreceive" => self.receive(conn, &id, &protocol, &params, false, now),
             "calling.dial" => self.dial(conn, &id, &protocol, &params, now),
+            "messaging.send" => self.messaging_send(conn, &id, &protocol, &params, now),
             m if methods::is_modelled(m) || methods::is_acknowledged(m) => {
                 self.call_command(conn, &id, &protocol, method, &params, now)
             }

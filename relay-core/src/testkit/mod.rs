@@ -6,6 +6,7 @@ mod clock;
 mod executor;
 mod media_sender;
 mod memory;
+mod messaging;
 mod sim_server;
 mod status_callback;
 

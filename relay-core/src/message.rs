@@ -1,0 +1,433 @@
+//! Typed messaging data (`docs/CALLING-API.md` §3): message states, the message snapshot
+//! read from `messaging.state` / `messaging.receive`, the `messaging.send` options and the
+//! ways a message can fail to arrive.
+
+use crate::call::Direction;
+use crate::error::{CommandError, RequestError};
+use serde_json::{json, Map, Value};
+use std::fmt;
+
+crate::ids::string_id!(
+    /// The server's id of one message (`message_id`).
+    MessageId
+);
+
+/// The state of a message (`message_state`). Unknown values are kept as `Other`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MessageState {
+    /// Accepted by the service, waiting to go out. A sent message starts here locally.
+    Queued,
+    /// Handed to the carrier.
+    Initiated,
+    /// The carrier took it.
+    Sent,
+    /// The handset got it (terminal).
+    Delivered,
+    /// The carrier could not deliver it (terminal; see the reason).
+    Undelivered,
+    /// It could not be sent (terminal; see the reason).
+    Failed,
+    /// An inbound message.
+    Received,
+    /// A state this library does not know yet, kept verbatim.
+    Other(String),
+}
+
+impl MessageState {
+    /// Reads the wire form; unknown values become `Other`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "queued" => Self::Queued,
+            "initiated" => Self::Initiated,
+            "sent" => Self::Sent,
+            "delivered" => Self::Delivered,
+            "undelivered" => Self::Undelivered,
+            "failed" => Self::Failed,
+            "received" => Self::Received,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// The wire form.
+    pub fn as_wire(&self) -> &str {
+        match self {
+            Self::Queued => "queued",
+            Self::Initiated => "initiated",
+            Self::Sent => "sent",
+            Self::Delivered => "delivered",
+            Self::Undelivered => "undelivered",
+            Self::Failed => "failed",
+            Self::Received => "received",
+            Self::Other(other) => other,
+        }
+    }
+
+    /// Whether no further state follows: `delivered`, `undelivered` or `failed` (the SDKs'
+    /// `MESSAGE_TERMINAL_STATES`).
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, Self::Delivered | Self::Undelivered | Self::Failed)
+    }
+}
+
+impl fmt::Display for MessageState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_wire())
+    }
+}
+
+/// What is known of one message: the payload of `messaging.state` / `messaging.receive`, or,
+/// for a message just sent, what was asked for with the server's `message_id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Message {
+    /// The server's id.
+    pub id: MessageId,
+    /// The context its events go to (outbound) or it arrived on (inbound).
+    pub context: String,
+    /// `Outbound` for a message we sent, `Inbound` for one we received.
+    pub direction: Direction,
+    /// The sending number (`from_number`).
+    pub from: String,
+    /// The receiving number (`to_number`).
+    pub to: String,
+    /// The text, if any.
+    pub body: Option<String>,
+    /// Media URLs (MMS).
+    pub media: Vec<String>,
+    /// How many segments the service split it into, when it says.
+    pub segments: Option<u64>,
+    /// The latest state.
+    pub state: MessageState,
+    /// Why it was not delivered (on `undelivered` / `failed`).
+    pub reason: Option<String>,
+    /// The tags given at send.
+    pub tags: Vec<String>,
+}
+
+impl Message {
+    /// Reads a `messaging.state` or `messaging.receive` payload. `None` without a non-empty
+    /// `message_id` (nothing could be routed by it); other fields default when missing.
+    pub fn from_wire(data: &Value) -> Option<Self> {
+        let text = |key: &str| data.get(key).and_then(Value::as_str).map(str::to_owned);
+        let id = text("message_id").filter(|id| !id.is_empty())?;
+        Some(Self {
+            id: MessageId::new(id),
+            context: text("context").unwrap_or_default(),
+            // Only inbound messages arrive unasked; a state event names its direction.
+            direction: Direction::from_wire(text("direction").as_deref().unwrap_or("inbound")),
+            from: text("from_number").unwrap_or_default(),
+            to: text("to_number").unwrap_or_default(),
+            body: text("body"),
+            media: strings(data.get("media")),
+            segments: data.get("segments").and_then(Value::as_u64),
+            state: MessageState::from_wire(
+                data.get("message_state")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+            ),
+            reason: text("reason"),
+            tags: strings(data.get("tags")),
+        })
+    }
+
+    /// Whether the message reached a terminal state.
+    pub fn is_terminal(&self) -> bool {
+        self.state.is_terminal()
+    }
+}
+
+fn strings(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The options of `messaging.send` (§3). A body, media, or both are required; only the
+/// options that are set go on the wire.
+///
+/// ```
+/// use relay_rs_core::SendMessage;
+/// let message = SendMessage::new("+15550001111", "+15550002222")
+///     .body("Your code is 1234")
+///     .tags(["otp"]);
+/// # let _ = message;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SendMessage {
+    /// The sending number, E.164 (`from_number`).
+    pub from: String,
+    /// The receiving number, E.164 (`to_number`).
+    pub to: String,
+    /// The text.
+    pub body: Option<String>,
+    /// Media URLs (MMS).
+    pub media: Vec<String>,
+    /// Tags, echoed in the message's events.
+    pub tags: Vec<String>,
+    /// The region to send from.
+    pub region: Option<String>,
+    /// The context the message's `messaging.state` events go to. Default, as in both SDKs:
+    /// the session's `protocol`; before the first session, the first context the client
+    /// receives on (the SDKs use `"default"`, which only that is used for here when there
+    /// is none).
+    pub context: Option<String>,
+}
+
+impl SendMessage {
+    /// A message from one number to another; add a body and/or media.
+    pub fn new(from: impl Into<String>, to: impl Into<String>) -> Self {
+        Self {
+            from: from.into(),
+            to: to.into(),
+            ..Self::default()
+        }
+    }
+
+    /// The text.
+    pub fn body(mut self, body: impl Into<String>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
+    /// Media URLs (MMS), added to those already set.
+    pub fn media<I, S>(mut self, urls: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.media.extend(urls.into_iter().map(Into::into));
+        self
+    }
+
+    /// Tags, added to those already set.
+    pub fn tags<I, S>(mut self, tags: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.tags.extend(tags.into_iter().map(Into::into));
+        self
+    }
+
+    /// The region to send from.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// The context for this message's state events (default: the session's protocol).
+    pub fn context(mut self, context: impl Into<String>) -> Self {
+        self.context = Some(context.into());
+        self
+    }
+
+    /// Checks the options: both numbers set, and a body or media.
+    pub fn validate(&self) -> Result<(), CommandError> {
+        if self.from.trim().is_empty() {
+            return Err(CommandError::InvalidOption("from_number is empty".into()));
+        }
+        if self.to.trim().is_empty() {
+            return Err(CommandError::InvalidOption("to_number is empty".into()));
+        }
+        if self.context.as_deref().is_some_and(str::is_empty) {
+            return Err(CommandError::InvalidOption("context is empty".into()));
+        }
+        let no_body = self.body.as_deref().is_none_or(str::is_empty);
+        if no_body && self.media.is_empty() {
+            return Err(CommandError::EmptyMessage);
+        }
+        Ok(())
+    }
+
+    /// The `messaging.send` params, with `default_context` when none was set.
+    pub fn to_params(&self, default_context: &str) -> Result<Map<String, Value>, CommandError> {
+        self.validate()?;
+        let mut params = Map::new();
+        let context = self.context.as_deref().unwrap_or(default_context);
+        params.insert("context".into(), context.into());
+        params.insert("from_number".into(), self.from.as_str().into());
+        params.insert("to_number".into(), self.to.as_str().into());
+        if let Some(body) = self.body.as_deref().filter(|b| !b.is_empty()) {
+            params.insert("body".into(), body.into());
+        }
+        if !self.media.is_empty() {
+            params.insert("media".into(), json!(self.media));
+        }
+        if !self.tags.is_empty() {
+            params.insert("tags".into(), json!(self.tags));
+        }
+        if let Some(region) = &self.region {
+            params.insert("region".into(), region.as_str().into());
+        }
+        Ok(params)
+    }
+
+    /// The local snapshot of this message once the server accepted it: state `queued`.
+    pub(crate) fn accepted(&self, id: MessageId, context: String) -> Message {
+        Message {
+            id,
+            context,
+            direction: Direction::Outbound,
+            from: self.from.clone(),
+            to: self.to.clone(),
+            body: self.body.clone().filter(|b| !b.is_empty()),
+            media: self.media.clone(),
+            segments: None,
+            state: MessageState::Queued,
+            reason: None,
+            tags: self.tags.clone(),
+        }
+    }
+}
+
+/// Why a message did not arrive, or could not be followed to its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MessageError {
+    /// The `messaging.send` request failed (refused with a 4xx/5xx, timed out, or its
+    /// connection was lost: then whether it went out is unknown).
+    Request(RequestError),
+    /// The server accepted the send but gave no `message_id`: its state cannot be followed.
+    NoMessageId,
+    /// The carrier could not deliver it (`undelivered`).
+    Undelivered {
+        /// The message.
+        message_id: MessageId,
+        /// The service's `reason`.
+        reason: Option<String>,
+    },
+    /// It could not be sent (`failed`).
+    Failed {
+        /// The message.
+        message_id: MessageId,
+        /// The service's `reason`.
+        reason: Option<String>,
+    },
+    /// The session that sent it was replaced by a fresh one, which hears nothing of it.
+    SessionLost {
+        /// The message.
+        message_id: MessageId,
+    },
+    /// The session closed first.
+    Closed,
+}
+
+impl MessageError {
+    /// The service's reason, for `Undelivered` and `Failed`.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Self::Undelivered { reason, .. } | Self::Failed { reason, .. } => reason.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The error for a message that ended in `state`, if it was not delivered.
+    pub(crate) fn from_terminal(message: &Message) -> Option<Self> {
+        let message_id = message.id.clone();
+        let reason = message.reason.clone();
+        match message.state {
+            MessageState::Undelivered => Some(Self::Undelivered { message_id, reason }),
+            MessageState::Failed => Some(Self::Failed { message_id, reason }),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for MessageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let reason = |r: &Option<String>| r.clone().unwrap_or_else(|| "no reason given".into());
+        match self {
+            Self::Request(e) => write!(f, "messaging.send failed: {e}"),
+            Self::NoMessageId => f.write_str("the send was accepted without a message_id"),
+            Self::Undelivered {
+                message_id,
+                reason: r,
+            } => {
+                write!(f, "message {message_id} undelivered: {}", reason(r))
+            }
+            Self::Failed {
+                message_id,
+                reason: r,
+            } => {
+                write!(f, "message {message_id} failed: {}", reason(r))
+            }
+            Self::SessionLost { message_id } => {
+                write!(f, "the session that sent message {message_id} was lost")
+            }
+            Self::Closed => f.write_str("the session closed before the message ended"),
+        }
+    }
+}
+
+impl std::error::Error for MessageError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Request(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_read_and_write_their_wire_form() {
+        for wire in [
+            "queued",
+            "initiated",
+            "sent",
+            "delivered",
+            "undelivered",
+            "failed",
+            "received",
+            "carrier_hold",
+        ] {
+            assert_eq!(MessageState::from_wire(wire).as_wire(), wire);
+        }
+        let terminal: Vec<&str> = ["queued", "sent", "delivered", "undelivered", "failed"]
+            .into_iter()
+            .filter(|s| MessageState::from_wire(s).is_terminal())
+            .collect();
+        assert_eq!(terminal, ["delivered", "undelivered", "failed"]);
+    }
+
+    #[test]
+    fn a_payload_needs_only_a_message_id() {
+        assert_eq!(Message::from_wire(&json!({"body": "x"})), None);
+        assert_eq!(Message::from_wire(&json!({"message_id": ""})), None);
+        let message =
+            Message::from_wire(&json!({"message_id": "m", "media": ["u", 3]})).expect("a message");
+        assert_eq!(message.direction, Direction::Inbound);
+        assert_eq!(message.state, MessageState::Other(String::new()));
+        assert_eq!(message.media, ["u"]);
+        assert_eq!(message.segments, None);
+    }
+
+    #[test]
+    fn a_send_is_checked_before_any_frame() {
+        let ok = SendMessage::new("+1555", "+1666").body("x");
+        assert!(ok.validate().is_ok());
+        assert_eq!(
+            SendMessage::new("+1555", "+1666").validate(),
+            Err(CommandError::EmptyMessage)
+        );
+        assert!(matches!(
+            SendMessage::new(" ", "+1666").body("x").validate(),
+            Err(CommandError::InvalidOption(_))
+        ));
+        assert!(matches!(
+            ok.clone().context("").validate(),
+            Err(CommandError::InvalidOption(_))
+        ));
+    }
+}
