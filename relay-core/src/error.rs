@@ -53,6 +53,9 @@ pub enum CommandError {
     ParamsNotAnObject,
     /// The session is closed (shut down, or ended by a final error).
     Closed,
+    /// A dial plan holds a device only `calling.connect` takes (`call`, `queue`, `stream`;
+    /// §2.3); names its type.
+    ConnectOnlyDevice(String),
 }
 
 impl fmt::Display for CommandError {
@@ -86,6 +89,9 @@ impl fmt::Display for CommandError {
             }
             CommandError::ParamsNotAnObject => f.write_str("params must be a JSON object"),
             CommandError::Closed => f.write_str("the session is closed"),
+            CommandError::ConnectOnlyDevice(kind) => {
+                write!(f, "a {kind} device can be connected to, not dialled")
+            }
         }
     }
 }

@@ -88,6 +88,8 @@ pub(super) enum Timer {
     MediaFinished(CallId, ControlId, u64),
     /// A socket (with its generation) had no ack of its disconnect.
     DisconnectClose(ConnId, u64),
+    /// A leg of a connect rang for its device's `timeout`.
+    ConnectLeg(CallId),
 }
 
 /// A sans-IO fake of the RELAY service, for tests and the local simulator.
@@ -125,6 +127,10 @@ pub struct FakeRelay {
     held: VecDeque<(Instant, ConnId, String)>,
     pub(super) offer_turn: usize,
     pub(super) offers_made: u64,
+    /// Connects in progress or up, by the call they bridge (`sim/connect.rs`).
+    pub(super) bridges: BTreeMap<CallId, super::connect::Bridge>,
+    /// The legs of those connects, with the call each belongs to.
+    pub(super) bridge_legs: BTreeMap<CallId, CallId>,
 }
 
 impl fmt::Debug for FakeRelay {
@@ -163,6 +169,8 @@ impl FakeRelay {
             held: VecDeque::new(),
             offer_turn: 0,
             offers_made: 0,
+            bridges: BTreeMap::new(),
+            bridge_legs: BTreeMap::new(),
         }
     }
 
@@ -576,6 +584,7 @@ impl FakeRelay {
                     self.close_conn(conn, now);
                 }
             }
+            Timer::ConnectLeg(leg) => self.connect_leg_timer(&leg, due),
         }
     }
 }
