@@ -36,6 +36,13 @@ pub enum Error {
     CallGone(CallId),
     /// The runtime could not run the client (e.g. its thread could not start).
     Runtime(String),
+    /// `calling.connect` bridged nothing: no device of the plan answered (busy, no answer,
+    /// …), as its `failed` event said (§2.1). Not a socket failure (that is
+    /// [`Error::Connect`]).
+    ConnectFailed {
+        /// The event's `failed_reason`, when it gave one.
+        reason: Option<String>,
+    },
 }
 
 impl fmt::Display for Error {
@@ -52,6 +59,10 @@ impl fmt::Display for Error {
             Error::Connect(e) => write!(f, "cannot connect: {e}"),
             Error::CallGone(id) => write!(f, "call {id} has ended"),
             Error::Runtime(e) => write!(f, "runtime: {e}"),
+            Error::ConnectFailed { reason } => match reason {
+                Some(reason) => write!(f, "the call could not be connected: {reason}"),
+                None => f.write_str("the call could not be connected"),
+            },
         }
     }
 }
