@@ -39,6 +39,8 @@ pub(super) struct Bridge {
     ringing: Vec<CallId>,
     /// The leg that answered, once connected.
     peer: Option<CallId>,
+    /// The `peer` object of its events, kept for `disconnected` after the peer is gone.
+    peer_wire: Option<Value>,
     ringback: Vec<Value>,
     /// Why the last leg ended, for `failed_reason`.
     last_reason: String,
@@ -116,6 +118,7 @@ impl FakeRelay {
             groups,
             ringing: Vec::new(),
             peer: None,
+            peer_wire: None,
             ringback,
             last_reason: "noAnswer".into(),
         };
@@ -297,17 +300,21 @@ impl FakeRelay {
             self.bridge_legs.remove(&leg);
             self.end_call(&leg, "cancel", now);
         }
-        self.connect_event(original, "connected", Some(&peer), now);
+        let wire = self.peer_wire(&peer);
+        if let Some(bridge) = self.bridges.get_mut(original) {
+            bridge.peer_wire = wire.clone();
+        }
+        self.connect_event(original, "connected", wire, now);
     }
 
     fn fail_bridge(&mut self, original: &CallId, reason: &str, now: Instant) {
+        let mut params = self.connect_params(original, "failed", None);
         if let Some(bridge) = self.bridges.remove(original) {
             for leg in bridge.ringing {
                 self.bridge_legs.remove(&leg);
                 self.end_call(&leg, "cancel", now);
             }
         }
-        let mut params = self.connect_params(original, "failed", None);
         if let Some(map) = params.as_object_mut() {
             map.insert("failed_reason".into(), reason.into());
         }
@@ -317,9 +324,16 @@ impl FakeRelay {
     /// The bridge is over (`calling.disconnect`, or the peer hung up): `disconnected` on the
     /// original call, which goes on.
     fn unbridge(&mut self, original: &CallId, peer: &CallId, now: Instant) {
-        self.bridges.remove(original);
         self.bridge_legs.remove(peer);
-        self.connect_event(original, "disconnected", Some(peer), now);
+        self.disconnected(original, now);
+    }
+
+    /// `disconnected` with the peer that was, and the bridge forgotten.
+    fn disconnected(&mut self, original: &CallId, now: Instant) {
+        let wire = self.bridges.get(original).and_then(|b| b.peer_wire.clone());
+        let params = self.connect_params(original, "disconnected", wire);
+        self.bridges.remove(original);
+        self.send_connect(original, params, now);
     }
 
     /// A call ended (after its `ended` went out): a peer's end un-bridges; a ringing leg's
@@ -345,8 +359,7 @@ impl FakeRelay {
             .get(&original)
             .is_some_and(|b| b.peer.as_ref() == Some(call_id));
         if is_peer {
-            self.bridges.remove(&original);
-            self.connect_event(&original, "disconnected", Some(call_id), now);
+            self.disconnected(&original, now);
         } else if let Some(bridge) = self.bridges.get_mut(&original) {
             bridge.ringing.retain(|l| l != call_id);
             bridge.last_reason = "hangup".into();
@@ -373,7 +386,18 @@ impl FakeRelay {
 
     // ----- events -----
 
-    fn connect_params(&self, original: &CallId, state: &str, peer: Option<&CallId>) -> Value {
+    /// The `peer` object of a connect event: the leg's ids, tag and device (JS-Types).
+    fn peer_wire(&self, peer: &CallId) -> Option<Value> {
+        let call = self.calls.get(peer)?;
+        Some(json!({
+            "call_id": peer.as_str(),
+            "node_id": call.node_id.as_str(),
+            "tag": call.tag,
+            "device": call.device,
+        }))
+    }
+
+    fn connect_params(&self, original: &CallId, state: &str, peer: Option<Value>) -> Value {
         let node = self
             .calls
             .get(original)
@@ -385,32 +409,18 @@ impl FakeRelay {
             "node_id": node,
             "connect_state": state,
         });
-        if let (Some(map), Some(peer)) = (params.as_object_mut(), peer) {
-            if let Some(call) = self.calls.get(peer) {
-                map.insert(
-                    "peer".into(),
-                    json!({
-                        "call_id": peer.as_str(),
-                        "node_id": call.node_id.as_str(),
-                        "tag": call.tag,
-                        "device": call.device,
-                    }),
-                );
+        if let Some(map) = params.as_object_mut() {
+            if let Some(peer) = peer {
+                map.insert("peer".into(), peer);
             }
-        }
-        if let (Some(map), Some(tag)) = (params.as_object_mut(), tag) {
-            map.insert("tag".into(), tag.into());
+            if let Some(tag) = tag {
+                map.insert("tag".into(), tag.into());
+            }
         }
         params
     }
 
-    fn connect_event(
-        &mut self,
-        original: &CallId,
-        state: &str,
-        peer: Option<&CallId>,
-        now: Instant,
-    ) {
+    fn connect_event(&mut self, original: &CallId, state: &str, peer: Option<Value>, now: Instant) {
         let params = self.connect_params(original, state, peer);
         self.send_connect(original, params, now);
     }
