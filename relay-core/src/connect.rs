@@ -151,7 +151,7 @@ pub struct ConnectUpdate {
     /// `connect_state`.
     pub state: ConnectState,
     /// The other leg (on `connecting`, `connected`, `disconnected`), when the event names it.
-    pub peer: Option<CallInfo>,
+    pub peer: Option<Box<CallInfo>>,
     /// Why no device answered (on `failed`).
     pub failed_reason: Option<String>,
     /// The event's `tag`.
@@ -176,7 +176,7 @@ impl ConnectUpdate {
                     _ => CallState::Created,
                 };
             }
-            Some(info)
+            Some(Box::new(info))
         });
         Self {
             state,

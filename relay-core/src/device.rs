@@ -411,24 +411,26 @@ impl StreamDevice {
 }
 
 /// The device at the far end of a call, or one to reach with `calling.dial` /
-/// `calling.connect` (§2.3).
+/// `calling.connect` (§2.3). Build one with [`Device::phone`], [`Device::sip`], … and `.into()`
+/// (plans take `impl Into<Device>`); each type's details are boxed, to keep calls and events
+/// small.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Device {
     /// A phone number.
-    Phone(PhoneDevice),
+    Phone(Box<PhoneDevice>),
     /// A SIP endpoint.
-    Sip(SipDevice),
+    Sip(Box<SipDevice>),
     /// A WebRTC resource.
-    WebRtc(WebRtcDevice),
+    WebRtc(Box<WebRtcDevice>),
     /// An Agora channel.
-    Agora(AgoraDevice),
+    Agora(Box<AgoraDevice>),
     /// An existing call (connect only).
-    Call(CallDevice),
+    Call(Box<CallDevice>),
     /// A queue (connect only).
-    Queue(QueueDevice),
+    Queue(Box<QueueDevice>),
     /// A two-way audio WebSocket (connect only).
-    Stream(StreamDevice),
+    Stream(Box<StreamDevice>),
     /// Any other device type, kept as sent.
     Other {
         /// The `type` field.
@@ -618,14 +620,14 @@ impl Device {
                 .unwrap_or_default()
         };
         Some(match kind {
-            "phone" => Device::Phone(PhoneDevice {
+            "phone" => Device::Phone(Box::new(PhoneDevice {
                 from_number: text_or_empty(p, "from_number"),
                 to_number: text_or_empty(p, "to_number"),
                 timeout: read_secs(p, "timeout"),
                 max_duration: read_secs(p, "max_duration"),
                 leg: LegOptions::read(p),
-            }),
-            "sip" => Device::Sip(SipDevice {
+            })),
+            "sip" => Device::Sip(Box::new(SipDevice {
                 from: text_or_empty(p, "from"),
                 to: text_or_empty(p, "to"),
                 from_name: read_text(p, "from_name"),
@@ -645,31 +647,31 @@ impl Device {
                 codecs: codecs(p),
                 webrtc_media: p.get("webrtc_media").and_then(Value::as_bool),
                 leg: LegOptions::read(p),
-            }),
-            "webrtc" => Device::WebRtc(WebRtcDevice {
+            })),
+            "webrtc" => Device::WebRtc(Box::new(WebRtcDevice {
                 from: text_or_empty(p, "from"),
                 to: text_or_empty(p, "to"),
                 timeout: read_secs(p, "timeout"),
                 codecs: codecs(p),
                 leg: LegOptions::read(p),
-            }),
-            "agora" => Device::Agora(AgoraDevice {
+            })),
+            "agora" => Device::Agora(Box::new(AgoraDevice {
                 from: text_or_empty(p, "from"),
                 to: read_text(p, "to"),
                 appid: text_or_empty(p, "appid"),
                 channel: text_or_empty(p, "channel"),
                 leg: LegOptions::read(p),
-            }),
-            "call" => Device::Call(CallDevice {
+            })),
+            "call" => Device::Call(Box::new(CallDevice {
                 node_id: NodeId::new(text_or_empty(p, "node_id")),
                 call_id: CallId::new(text_or_empty(p, "call_id")),
-            }),
-            "queue" => Device::Queue(QueueDevice {
+            })),
+            "queue" => Device::Queue(Box::new(QueueDevice {
                 node_id: NodeId::new(text_or_empty(p, "node_id")),
                 queue_name: text_or_empty(p, "queue_name"),
                 queue_id: read_text(p, "queue_id"),
-            }),
-            "stream" => Device::Stream(StreamDevice {
+            })),
+            "stream" => Device::Stream(Box::new(StreamDevice {
                 url: text_or_empty(p, "url"),
                 name: read_text(p, "name"),
                 codec: read_text(p, "codec").map(|c| Codec::from_wire(&c)),
@@ -689,7 +691,7 @@ impl Device {
                     .cloned()
                     .unwrap_or_default(),
                 allow_insecure_loopback: false,
-            }),
+            })),
             _ => Device::Other {
                 kind: kind.to_owned(),
                 params,
@@ -816,7 +818,7 @@ macro_rules! into_device {
     ($($ty:ident => $variant:ident),* $(,)?) => {
         $(impl From<$ty> for Device {
             fn from(device: $ty) -> Self {
-                Device::$variant(device)
+                Device::$variant(Box::new(device))
             }
         })*
     };

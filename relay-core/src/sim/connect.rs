@@ -487,7 +487,7 @@ pub(super) fn check_plan(
     if plan.is_empty() {
         return Err("Invalid devices");
     }
-    if matches!(params.get("region"), Some(v) if !v.as_str().is_some_and(|r| !r.is_empty())) {
+    if matches!(params.get("region"), Some(v) if v.as_str().is_none_or(str::is_empty)) {
         return Err("Invalid region");
     }
     if matches!(params.get("max_price_per_minute"),
