@@ -198,3 +198,87 @@ fn dial_with_every_option_and_a_failure_reason() {
     assert_eq!(dial["max_duration"], 2, "90 s is 2 minutes, rounded up");
     finish(&relay, &client);
 }
+
+/// A connect that rings (no answer for 30 s), for the tests of what ends a pending connect.
+fn ringing_plan() -> ConnectPlan {
+    ConnectPlan::single(Device::phone(FROM, NO_ANSWER_NUMBER).timeout(Duration::from_secs(30)))
+}
+
+#[test]
+fn a_connect_pending_when_a_fresh_session_replaces_the_old_one_is_call_gone() {
+    let (relay, client, mut incoming) = started();
+    relay.run(async {
+        let call = answered(&relay, &mut incoming).await;
+        let pending = call.connect(ringing_plan());
+        let restart = async {
+            relay
+                .wait_until(|r| !r.requests("calling.connect").is_empty())
+                .await;
+            relay.with_relay(|r, now| {
+                for conn in r.connections() {
+                    r.send_disconnect(conn, true, now);
+                }
+            });
+        };
+        let (result, ()) = futures_util::join!(pending, restart);
+        assert_eq!(
+            result.map(|peer| peer.id().clone()),
+            Err(Error::CallGone(call.id().clone()))
+        );
+    });
+    finish(&relay, &client);
+}
+
+#[test]
+fn shutdown_resolves_a_pending_connect() {
+    let (relay, client, mut incoming) = started();
+    relay.run(async {
+        let call = answered(&relay, &mut incoming).await;
+        let pending = call.connect(ringing_plan());
+        let stop = async {
+            relay
+                .wait_until(|r| !r.requests("calling.connect").is_empty())
+                .await;
+            client.shutdown();
+        };
+        let (result, ()) = futures_util::join!(pending, stop);
+        assert_eq!(result.map(|peer| peer.id().clone()), Err(Error::Closed));
+    });
+    assert_eq!(relay.run(relay.wait_client_stopped()), "ok");
+}
+
+#[test]
+fn dropping_a_pending_connect_spoils_nothing() {
+    let (relay, client, mut incoming) = started();
+    relay.run(async {
+        let call = answered(&relay, &mut incoming).await;
+        // Given up on after 5 s: the connect goes on at the service.
+        let pending = std::pin::pin!(call.connect(ringing_plan()));
+        let timer = std::pin::pin!(relay.sleep(Duration::from_secs(5)));
+        assert!(matches!(
+            futures_util::future::select(pending, timer).await,
+            futures_util::future::Either::Right(_)
+        ));
+        assert_eq!(call.connect_state(), Some(ConnectState::Connecting));
+        // Its end is still observed, by a wait started later.
+        let failed = call
+            .wait_for(|e| {
+                matches!(e, relay_rs_core::CallEvent::Connect { update, .. }
+                    if update.state == ConnectState::Failed)
+            })
+            .await
+            .unwrap();
+        let relay_rs_core::CallEvent::Connect { update, .. } = failed else {
+            unreachable!()
+        };
+        assert_eq!(update.failed_reason.as_deref(), Some("noAnswer"));
+        call.wait_disconnected().await.unwrap();
+        // And a new connect works.
+        let peer = call
+            .connect(ConnectPlan::single(Device::phone(FROM, AGENT)))
+            .await
+            .unwrap();
+        assert_eq!(peer.to_number(), Some(AGENT));
+    });
+    finish(&relay, &client);
+}
