@@ -666,3 +666,42 @@ fn a_connect_request_refused_by_the_server_is_a_request_error() {
         }]
     );
 }
+
+#[test]
+fn connected_without_a_peer_names_the_answered_leg_of_the_tag() {
+    let mut client = Client::ready();
+    client.incoming("c1");
+    let (_, tag) = client
+        .engine
+        .connect_call(
+            &CallId::new("c1"),
+            &ConnectPlan::single(Device::phone("+1", "+2")),
+            client.now,
+        )
+        .unwrap();
+    client.sent();
+    for state in ["created", "answered"] {
+        client.event(
+            &format!("p-{state}"),
+            "calling.call.state",
+            json!({"call_id": "leg-1", "node_id": "n7", "tag": tag.as_str(),
+                   "call_state": state}),
+        );
+    }
+    connect_event(
+        &mut client,
+        "k1",
+        json!({"call_id": "c1", "node_id": "node-1", "connect_state": "connected"}),
+    );
+    client.sent();
+    let events = client.drain_events();
+    let Some(Event::Connect { update, .. }) = events.last() else {
+        panic!("{events:?}")
+    };
+    assert_eq!(update.peer.as_ref().unwrap().call_id.as_str(), "leg-1");
+    // A peer with empty ids is no peer.
+    let odd = relay_rs_core::ConnectUpdate::from_wire(
+        &json!({"connect_state": "connected", "peer": {"call_id": "", "node_id": "n"}}),
+    );
+    assert_eq!(odd.peer, None);
+}

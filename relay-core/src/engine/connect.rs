@@ -70,8 +70,12 @@ impl Engine {
             }
             return false;
         }
-        let update = ConnectUpdate::from_wire(data);
+        let mut update = ConnectUpdate::from_wire(data);
         log::debug!(%call_id, state = %update.state, "connect");
+        if update.state == ConnectState::Connected && update.peer.is_none() {
+            // No `peer` named: the answered leg announced under this call's connect tag is it.
+            update.peer = self.answered_leg_of(&call_id).map(Box::new);
+        }
         if let Some(peer) = &update.peer {
             if update.state == ConnectState::Connected {
                 self.track_peer(peer);
@@ -106,6 +110,21 @@ impl Engine {
                 done_actions: Default::default(),
             },
         );
+    }
+
+    /// A tracked, answered leg carrying one of the connect tags of `call_id`.
+    fn answered_leg_of(&self, call_id: &CallId) -> Option<CallInfo> {
+        self.calls
+            .values()
+            .map(|call| &call.info)
+            .find(|info| {
+                info.state == CallState::Answered
+                    && info
+                        .tag
+                        .as_ref()
+                        .is_some_and(|tag| self.connect_tags.get(tag) == Some(call_id))
+            })
+            .cloned()
     }
 
     /// Forgets the connect tags of a call (it ended, or its connect is over).
