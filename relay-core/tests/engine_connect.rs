@@ -705,3 +705,36 @@ fn connected_without_a_peer_names_the_answered_leg_of_the_tag() {
     );
     assert_eq!(odd.peer, None);
 }
+
+#[test]
+fn odd_connect_events_never_panic() {
+    let mut client = Client::ready();
+    client.incoming("c1");
+    let odd = [
+        json!({"call_id": "c1", "connect_state": 7, "peer": "x", "failed_reason": 3}),
+        json!({"call_id": "c1", "connect_state": "connected", "peer": {"call_id": 1}}),
+        json!({"call_id": "c1", "connect_state": "disconnected", "peer": null, "tag": []}),
+        json!({"call_id": 5, "connect_state": "connected"}),
+        json!({"connect_state": "failed"}),
+        json!([1, 2]),
+    ];
+    for (i, params) in odd.into_iter().enumerate() {
+        connect_event(&mut client, &format!("odd-{i}"), params);
+    }
+    assert_eq!(client.sent().len(), 6, "each acked");
+    let events = client.drain_events();
+    let connects = events
+        .iter()
+        .filter(|e| matches!(e, Event::Connect { .. }))
+        .count();
+    assert_eq!(connects, 3, "{events:#?}");
+    let refused = events
+        .iter()
+        .filter(|e| {
+            matches!(e, Event::Protocol(relay_rs_core::ProtocolError::InvalidEvent { event_type, .. })
+                if event_type == "calling.call.connect")
+        })
+        .count();
+    assert_eq!(refused, 3, "{events:#?}");
+    assert_eq!(client.engine.stats().calls, 1);
+}
