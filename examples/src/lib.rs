@@ -4,11 +4,13 @@
 //! The binaries only choose the runtime: `stream_tokio`, `stream_smol`, `stream_blocking`;
 //! `demo` runs it offline against the local simulator, `relay_sim` is that simulator.
 //! The IVR example (answer, a spoken menu, a voicemail, an answering machine on an outbound
-//! dial) is [`ivr`], run by the `ivr` binary. The SMS auto-reply (answer each text by its
-//! keyword, follow the answer to its final state) is [`sms_autoreply`], run by the
-//! `sms_autoreply` binary.
+//! dial) is [`ivr`], run by the `ivr` binary; the call centre (menu, connect to an agent with
+//! a ringback, voicemail when the agent cannot answer) is [`call_centre`], run by
+//! `call_centre`. The SMS auto-reply (answer each text by its keyword, follow the answer to
+//! its final state) is [`sms_autoreply`], run by the `sms_autoreply` binary.
 #![warn(missing_docs)]
 
+pub mod call_centre;
 pub mod cli;
 pub mod demo;
 pub mod ivr;

@@ -268,6 +268,21 @@ fn programs() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
             ],
         ),
         (
+            "call_centre",
+            env!("CARGO_BIN_EXE_call_centre"),
+            vec![
+                "--from",
+                "--sales",
+                "--support",
+                "--ring",
+                "SIGNALWIRE_PROJECT_ID",
+                "SIGNALWIRE_API_TOKEN",
+                "SIGNALWIRE_SPACE",
+                "SIGNALWIRE_CONTEXTS",
+                "RUST_LOG",
+            ],
+        ),
+        (
             "load",
             env!("CARGO_BIN_EXE_load"),
             vec!["--runtime", "--calls", "--rate", "--serve", "RUST_LOG"],

@@ -324,6 +324,107 @@ async fn call_actions() {
     assert!(open.is_empty(), "no action left open: {open:?}");
 }
 
+/// SignalWire's Python SDK runs `connect` (§2.1) on an inbound call against the simulator
+/// (`scripts/interop/connect.py`): to a busy number (the SDK hears `failed` with
+/// `failed_reason: busy`), then to an agent with a ringback and a tag (it hears `connected`
+/// with the `peer`, whose ids are the simulator's peer leg), then `disconnect` (it hears
+/// `disconnected`; both legs stay up). The simulator needed no change for the SDK.
+///
+/// Findings (the SDK is the one that differs from the spec):
+/// - `Call.connect` returns only the request's result (`{code, message: "connecting"}`): no
+///   handle resolves on `connected`/`failed`; the probe watches `calling.call.connect` itself.
+/// - The SDK keeps no `Call` for the peer leg: its `calling.call.state` events carry the
+///   connect's tag, which the SDK only matches against pending *dials*, so they are dropped
+///   and the peer can only be steered with raw `execute` requests (the probe ends it with
+///   `calling.end`). Our client tracks the peer as a call (§2.1 "The peer leg also gets
+///   `calling.call.state` events").
+#[test]
+fn official_python_sdk_connects_an_inbound_call() {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(connect_probe());
+}
+
+const AGENT: &str = "+15553330000";
+
+async fn connect_probe() {
+    use relay_rs_core::sim::BUSY_NUMBER;
+    let rt: Arc<dyn ServerRuntime> = relay_tokio::runtime();
+    let (sim, ca) = start_wss_sim(&rt, SimConfig::new(), "connect").await;
+    let mut python = spawn_probe(
+        "connect.py",
+        &sim,
+        &ca.file,
+        &[("INTEROP_AGENT", AGENT), ("INTEROP_BUSY", BUSY_NUMBER)],
+    );
+    let call_id = offer_when_connected(&rt, &sim).await;
+    let steps = finish(&rt, &mut python).await;
+    let names: Vec<&str> = steps.iter().filter_map(|s| s["step"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "connected",
+            "call",
+            "answered",
+            "connect_failed",
+            "connect_connected",
+            "disconnected",
+            "peer_hung_up",
+            "hung_up",
+            "done"
+        ],
+        "{steps:#?}"
+    );
+    let step = |name: &str| steps.iter().find(|s| s["step"] == name).unwrap().clone();
+    let failed = step("connect_failed");
+    assert_eq!(failed["code"], "200");
+    assert_eq!(failed["message"], "connecting");
+    assert_eq!(failed["state"], "failed");
+    assert_eq!(failed["failed_reason"], "busy");
+    let connected = step("connect_connected");
+    assert_eq!(connected["state"], "connected");
+    assert_eq!(connected["tag"], "py-bridge");
+    let peer = &connected["peer"];
+    assert_eq!(peer["tag"], "py-bridge");
+    assert_eq!(
+        peer["device"],
+        json!({"type": "phone", "params": {"from_number": "+15550001111", "to_number": AGENT}})
+    );
+    let peer_id = CallId::new(peer["call_id"].as_str().unwrap());
+    let disconnected = step("disconnected");
+    assert_eq!(disconnected["code"], "200");
+    assert_eq!(disconnected["peer"], peer["call_id"]);
+    assert_eq!(step("peer_hung_up")["code"], "200");
+
+    // The SDK's frames, as the simulator saw them.
+    let connects = sim.requests("calling.connect").await;
+    assert_eq!(connects.len(), 2, "{connects:#?}");
+    let second = &connects[1]["params"];
+    assert_eq!(second["call_id"], call_id.as_str());
+    assert_eq!(second["tag"], "py-bridge");
+    assert_eq!(
+        second["ringback"],
+        json!([{"type": "ringtone", "params": {"name": "us"}}])
+    );
+    assert_eq!(sim.requests("calling.disconnect").await.len(), 1);
+    let ends = sim.requests("calling.end").await;
+    assert_eq!(ends.len(), 2);
+    assert_eq!(ends[0]["params"]["call_id"], peer_id.as_str());
+    let (unacked, peer_state) = sim
+        .with_relay(move |relay, _| {
+            (
+                relay.unacked_events(),
+                relay.call_state(&peer_id).map(str::to_owned),
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(unacked, 0, "the SDK acked every event");
+    assert_eq!(peer_state.as_deref(), Some("ended"));
+}
+
 /// How long the Python SDK may take for a whole probe; every wait of these tests is bounded by
 /// it.
 const PROBE_SECS: u64 = 40;

@@ -2,8 +2,12 @@
 //!
 //! Every enum keeps an `Other` escape hatch so values the server adds later still parse.
 
+pub use crate::device::{
+    AgoraDevice, CallCodec, CallDevice, Device, LegOptions, PhoneDevice, QueueDevice, SipDevice,
+    StreamDevice, WebRtcDevice,
+};
 use crate::ids::{CallId, DialTag, NodeId};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 macro_rules! wire_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $wire:literal),+ $(,)? }) => {
@@ -40,6 +44,8 @@ macro_rules! wire_enum {
         }
     };
 }
+
+pub(crate) use wire_enum;
 
 wire_enum!(
     /// The state of a call as the server reports it in `calling.call.state`.
@@ -98,97 +104,6 @@ wire_enum!(
     }
 );
 
-/// The device at the far end of a call.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum Device {
-    /// A phone number (PSTN).
-    Phone {
-        /// The calling number, E.164.
-        from_number: String,
-        /// The called number, E.164.
-        to_number: String,
-        /// Seconds to ring before giving up, when dialling.
-        timeout: Option<u64>,
-    },
-    /// Any other device type (sip, webrtc, …), kept as sent.
-    Other {
-        /// The `type` field.
-        kind: String,
-        /// The `params` object.
-        params: Value,
-    },
-}
-
-impl Device {
-    /// A phone device, for dialling.
-    pub fn phone(from_number: impl Into<String>, to_number: impl Into<String>) -> Self {
-        Device::Phone {
-            from_number: from_number.into(),
-            to_number: to_number.into(),
-            timeout: None,
-        }
-    }
-
-    /// Reads `{type, params}`; `None` when the value is not an object with a string `type`.
-    pub fn from_wire(value: &Value) -> Option<Self> {
-        let kind = value.get("type")?.as_str()?;
-        let params = value.get("params").cloned().unwrap_or(Value::Null);
-        if kind == "phone" {
-            let text = |key: &str| {
-                params
-                    .get(key)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned()
-            };
-            return Some(Device::Phone {
-                from_number: text("from_number"),
-                to_number: text("to_number"),
-                timeout: params.get("timeout").and_then(Value::as_u64),
-            });
-        }
-        Some(Device::Other {
-            kind: kind.to_owned(),
-            params,
-        })
-    }
-
-    /// The `{type, params}` wire form.
-    pub fn to_wire(&self) -> Value {
-        match self {
-            Device::Phone {
-                from_number,
-                to_number,
-                timeout,
-            } => {
-                let mut params = json!({"from_number": from_number, "to_number": to_number});
-                if let (Some(t), Some(map)) = (timeout, params.as_object_mut()) {
-                    map.insert("timeout".into(), json!(t));
-                }
-                json!({"type": "phone", "params": params})
-            }
-            Device::Other { kind, params } => json!({"type": kind, "params": params}),
-        }
-    }
-
-    /// The calling number of a phone device.
-    pub fn from_number(&self) -> Option<&str> {
-        match self {
-            Device::Phone { from_number, .. } => Some(from_number),
-            Device::Other { .. } => None,
-        }
-    }
-
-    /// The called number of a phone device.
-    pub fn to_number(&self) -> Option<&str> {
-        match self {
-            Device::Phone { to_number, .. } => Some(to_number),
-            Device::Other { .. } => None,
-        }
-    }
-}
-
 /// What the engine knows about one call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallInfo {
@@ -238,6 +153,7 @@ impl CallInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn unknown_states_are_kept() {
@@ -263,15 +179,5 @@ mod tests {
         assert_eq!(call.to_number(), Some("+1666"));
         assert_eq!(call.context.as_deref(), Some("office"));
         assert!(CallInfo::from_wire(&json!({"call_id": "c1"})).is_none());
-    }
-
-    #[test]
-    fn phone_device_round_trips() {
-        let device = Device::Phone {
-            from_number: "+1".into(),
-            to_number: "+2".into(),
-            timeout: Some(30),
-        };
-        assert_eq!(Device::from_wire(&device.to_wire()), Some(device));
     }
 }

@@ -6,6 +6,7 @@ use crate::action::collect::CollectInput;
 use crate::action::detect::Detection;
 use crate::action::ActionState;
 use crate::call::{CallState, EndReason};
+use crate::connect::ConnectUpdate;
 use crate::ids::ControlId;
 use serde_json::Value;
 
@@ -83,10 +84,10 @@ pub enum CallEvent {
     Transcribe(ActionEvent),
     /// `calling.call.ai`.
     Ai(ActionEvent),
-    /// `calling.call.connect`: `connect_state` and the peer.
+    /// `calling.call.connect`: `connect_state`, and the peer or why it failed (§2.1).
     Connect {
-        /// `connecting`, `connected`, `failed`, `disconnected`, ….
-        state: Option<String>,
+        /// The event, typed.
+        update: ConnectUpdate,
         /// The event's params.
         params: Value,
     },
@@ -150,7 +151,7 @@ impl CallEvent {
             "calling.call.transcribe" => CallEvent::Transcribe(ActionEvent::from_wire(params)),
             "calling.call.ai" => CallEvent::Ai(ActionEvent::from_wire(params)),
             "calling.call.connect" => CallEvent::Connect {
-                state: text("connect_state"),
+                update: ConnectUpdate::from_wire(&params),
                 params,
             },
             "calling.call.refer" => CallEvent::Refer(ActionEvent::from_wire(params)),

@@ -55,6 +55,9 @@ pub enum CommandError {
     Closed,
     /// A message needs a body, media, or both (`messaging.send`).
     EmptyMessage,
+    /// A dial plan holds a device only `calling.connect` takes (`call`, `queue`, `stream`;
+    /// §2.3); names its type.
+    ConnectOnlyDevice(String),
 }
 
 impl fmt::Display for CommandError {
@@ -89,6 +92,9 @@ impl fmt::Display for CommandError {
             CommandError::ParamsNotAnObject => f.write_str("params must be a JSON object"),
             CommandError::Closed => f.write_str("the session is closed"),
             CommandError::EmptyMessage => f.write_str("a message needs a body or media"),
+            CommandError::ConnectOnlyDevice(kind) => {
+                write!(f, "a {kind} device can be connected to, not dialled")
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 use crate::action::{ActionKind, ActionOutcome, ActionState};
 use crate::call::{CallInfo, CallState, EndReason};
 use crate::call_event::CallEvent;
+use crate::connect::ConnectUpdate;
 use crate::error::{ProtocolError, RequestError, SessionError};
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
 use crate::message::{Message, MessageError};
@@ -164,14 +165,28 @@ pub enum Event {
     },
     /// An inbound message (`messaging.receive`) arrived on one of our contexts.
     IncomingMessage(Box<Message>),
+    /// `calling.call.connect` on a tracked call (§2.1). On `connected` its peer is tracked as
+    /// a call from then on (its own events follow by its `call_id`).
+    Connect {
+        /// The call that was bridged (the one `connect` was sent for).
+        call_id: CallId,
+        /// The event, typed.
+        update: ConnectUpdate,
+    },
 }
 
 /// Why a dial produced no call. Every dial completes exactly once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DialError {
-    /// `calling.call.dial` reported `failed`.
-    Failed,
+    /// `calling.call.dial` reported `failed`, with the event's `reason` and `source` when it
+    /// gave them (§6 item 16).
+    Failed {
+        /// Why, as the service says it (e.g. `busy`, `noAnswer`).
+        reason: Option<String>,
+        /// The event's `source`.
+        source: Option<String>,
+    },
     /// The `calling.dial` request itself failed.
     Request(RequestError),
     /// Neither answered nor failed within [`EngineConfig::dial_timeout`]; a call already
@@ -189,7 +204,10 @@ pub enum DialError {
 impl std::fmt::Display for DialError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DialError::Failed => f.write_str("the dial failed"),
+            DialError::Failed { reason, .. } => match reason {
+                Some(reason) => write!(f, "the dial failed: {reason}"),
+                None => f.write_str("the dial failed"),
+            },
             DialError::Request(e) => write!(f, "the dial request failed: {e}"),
             DialError::TimedOut => f.write_str("the dial timed out"),
             DialError::SessionLost => f.write_str("the session that placed the dial was lost"),

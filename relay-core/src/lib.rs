@@ -65,6 +65,9 @@ pub mod action;
 pub mod call;
 pub mod call_event;
 pub mod config;
+mod connect;
+mod device;
+mod dial;
 #[cfg(feature = "driver")]
 pub mod driver;
 pub mod engine;
@@ -105,9 +108,13 @@ pub use action::simple::{EchoOptions, SendDigitsOptions, TranscribeOptions, Tran
 pub use action::stream_options::{Codec, HttpMethod, StreamOptions, Track};
 pub use action::tap::{TapDevice, TapOptions};
 pub use action::{ActionKind, ActionOutcome, ActionRequest, ActionState, MediaDirection};
-pub use call::{CallInfo, CallState, Device, Direction, EndReason};
+pub use call::{
+    AgoraDevice, CallCodec, CallDevice, CallInfo, CallState, Device, Direction, EndReason,
+    LegOptions, PhoneDevice, QueueDevice, SipDevice, StreamDevice, WebRtcDevice,
+};
 pub use call_event::{ActionEvent, CallEvent};
 pub use config::{BackoffConfig, ConfigError, Credentials, EngineConfig};
+pub use connect::{ConnectPlan, ConnectState, ConnectUpdate};
 pub use engine::{ActionStart, DialPlan, Engine, EngineStats};
 pub use error::{CommandError, ProtocolError, RequestError, SessionError};
 pub use event::{DialError, Event, Transmit};

@@ -480,11 +480,14 @@ fn dial_to_a_number_that_does_not_answer_or_is_busy_fails() {
             busy.map(|c| c.id().clone()),
         )
     });
-    assert_eq!(
-        no_answer,
-        Err(Error::Dial(relay_rs_core::DialError::Failed))
-    );
-    assert_eq!(busy, Err(Error::Dial(relay_rs_core::DialError::Failed)));
+    let failed = |reason: &str| {
+        Err(Error::Dial(relay_rs_core::DialError::Failed {
+            reason: Some(reason.into()),
+            source: Some("outbound".into()),
+        }))
+    };
+    assert_eq!(no_answer, failed("noAnswer"));
+    assert_eq!(busy, failed("busy"));
     assert_eq!(relay.requests("calling.dial").len(), 2);
     finish(&relay, &client);
 }

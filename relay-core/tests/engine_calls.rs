@@ -30,7 +30,7 @@ fn inbound_call_is_typed() {
     assert_eq!(call.context.as_deref(), Some("office"));
     assert_eq!(call.direction, Direction::Inbound);
     assert_eq!(call.state, CallState::Ringing);
-    assert_eq!(call.device, Some(Device::phone("+1555", "+1666")));
+    assert_eq!(call.device, Some(Device::phone("+1555", "+1666").into()));
 }
 
 #[test]
@@ -163,7 +163,10 @@ fn failed_dial_reports_failure() {
     assert!(matches!(
         &client.drain_events()[..],
         [Event::DialCompleted {
-            result: Err(DialError::Failed),
+            result: Err(DialError::Failed {
+                reason: None,
+                source: None
+            }),
             ..
         }]
     ));
@@ -406,7 +409,10 @@ fn dials_complete_once_when_a_fresh_session_replaces_the_old_one() {
     );
     assert_eq!(
         dial_results(&client.drain_events()),
-        vec![Err(DialError::Failed)]
+        vec![Err(DialError::Failed {
+            reason: None,
+            source: None
+        })]
     );
 }
 

@@ -517,7 +517,7 @@ fn dials_answer_or_fail() {
     assert!(events.iter().any(|e| matches!(
         e,
         Event::DialCompleted {
-            result: Err(DialError::Failed),
+            result: Err(DialError::Failed { .. }),
             ..
         }
     )));

@@ -548,3 +548,38 @@ impl BlockingMessage {
         smol::block_on(self.0.wait_timeout(timeout))
     }
 }
+
+/// `calling.connect` and `calling.disconnect` (§2.1) from blocking code.
+impl BlockingCall {
+    /// Bridges the call to the devices of `plan` and blocks until one answers: the peer, as
+    /// a call of its own (see [`Call::connect`]). [`Error::ConnectFailed`] with the
+    /// service's reason when none does.
+    pub fn connect(&self, plan: crate::ConnectPlan) -> Result<BlockingCall, Error> {
+        smol::block_on(self.0.connect(plan)).map(BlockingCall)
+    }
+
+    /// Ends the bridge; both legs stay up.
+    pub fn disconnect(&self) -> Result<(), Error> {
+        smol::block_on(self.0.disconnect())
+    }
+
+    /// The latest `connect_state`.
+    pub fn connect_state(&self) -> Option<crate::ConnectState> {
+        self.0.connect_state()
+    }
+
+    /// The peer of the latest bridge.
+    pub fn peer(&self) -> Option<BlockingCall> {
+        self.0.peer().map(BlockingCall)
+    }
+
+    /// Blocks until the bridge is over (see [`Call::wait_disconnected`]), or `timeout`
+    /// passes ([`Error::WaitTimedOut`]).
+    pub fn wait_disconnected(&self, timeout: Duration) -> Result<(), Error> {
+        let timer = async {
+            smol::Timer::after(timeout).await;
+            Err(Error::WaitTimedOut)
+        };
+        smol::block_on(smol::future::or(self.0.wait_disconnected(), timer))
+    }
+}

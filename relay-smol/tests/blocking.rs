@@ -164,3 +164,49 @@ fn blocking_play_has_its_controls_and_the_call_its_events() {
     call.wait_for_state(CallState::Ended).expect("ended");
     client.shutdown().expect("clean shutdown");
 }
+
+#[test]
+fn blocking_connect_returns_the_peer_then_disconnects_and_dials_with_options() {
+    use relay_smol::{ConnectPlan, ConnectState, Device, DialPlan};
+    let rt: Arc<dyn ServerRuntime> = relay_smol::runtime();
+    let sim = smol::block_on(suite::start_sim(&rt, SimConfig::new(), 100, Pacing::Fast));
+    let client = BlockingClient::start(suite::client_of(&rt, &sim)).expect("client starts");
+    smol::block_on(suite::offer(&rt, &sim));
+    let call = client.next_call(Duration::from_secs(10)).expect("a call");
+    call.answer().expect("answer");
+    let peer = call
+        .connect(ConnectPlan::single(Device::phone(
+            "+15550001111",
+            "+15553330000",
+        )))
+        .expect("connected");
+    assert_eq!(call.connect_state(), Some(ConnectState::Connected));
+    assert_eq!(call.peer().map(|p| p.id().clone()), Some(peer.id().clone()));
+    call.disconnect().expect("disconnect");
+    call.wait_disconnected(Duration::from_secs(10))
+        .expect("disconnected");
+    assert_eq!(peer.state(), CallState::Answered);
+    let busy = call
+        .connect(ConnectPlan::single(Device::phone(
+            "+15550001111",
+            relay_smol::testkit::BUSY_NUMBER,
+        )))
+        .map(|p| p.id().clone());
+    assert_eq!(
+        busy,
+        Err(relay_smol::Error::ConnectFailed {
+            reason: Some("busy".into())
+        })
+    );
+    let dialled = client
+        .dial(
+            DialPlan::single(Device::sip("sip:me@example.com", "sip:you@example.com"))
+                .region("us")
+                .max_price_per_minute(0.1),
+        )
+        .expect("dialled");
+    assert_eq!(dialled.direction(), &Direction::Outbound);
+    peer.hangup().expect("peer hangup");
+    call.hangup().expect("hangup");
+    client.shutdown().expect("clean shutdown");
+}

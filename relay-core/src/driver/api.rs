@@ -29,6 +29,11 @@ macro_rules! runtime_crate_api {
             TerminalRule, Track, TranscribeOptions, TranscribeResult,
         };
         pub use $crate::{Message, MessageError, MessageId, MessageState, SendMessage};
+        // calling.connect / calling.disconnect and the devices of §2.3.
+        pub use $crate::{
+            AgoraDevice, CallCodec, CallDevice, ConnectPlan, ConnectState, ConnectUpdate,
+            LegOptions, PhoneDevice, QueueDevice, SipDevice, StreamDevice, WebRtcDevice,
+        };
 
         /// JSON values, for [`Client::execute`] and custom parameters built by hand.
         pub mod json {

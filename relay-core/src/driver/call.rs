@@ -36,6 +36,8 @@ pub(crate) struct CallShared {
     pub(crate) state: Mutex<CallState>,
     pub(crate) ended: Completion<CallOutcome>,
     pub(crate) subscribers: super::call_events::Subscribers,
+    /// The latest `calling.call.connect` of this call and its peer (`call_connect.rs`).
+    pub(crate) connect: Mutex<super::call_connect::ConnectStatus>,
 }
 
 impl CallShared {
@@ -45,6 +47,7 @@ impl CallShared {
             info,
             ended: Completion::default(),
             subscribers: Default::default(),
+            connect: Default::default(),
         }
     }
 

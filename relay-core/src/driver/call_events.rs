@@ -120,7 +120,7 @@ impl Call {
         }
     }
 
-    fn ended_error(&self) -> Error {
+    pub(crate) fn ended_error(&self) -> Error {
         match self.shared.ended.get() {
             Some(CallOutcome::SessionClosed) => Error::Closed,
             _ => Error::CallGone(self.id().clone()),

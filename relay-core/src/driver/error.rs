@@ -39,6 +39,13 @@ pub enum Error {
     /// A message was refused by the server, or did not arrive (`undelivered` / `failed`
     /// with the service's reason), or its session was lost before its end.
     Message(crate::message::MessageError),
+    /// `calling.connect` bridged nothing: no device of the plan answered (busy, no answer,
+    /// …), as its `failed` event said (§2.1). Not a socket failure (that is
+    /// [`Error::Connect`]).
+    ConnectFailed {
+        /// The event's `failed_reason`, when it gave one.
+        reason: Option<String>,
+    },
 }
 
 impl fmt::Display for Error {
@@ -56,6 +63,10 @@ impl fmt::Display for Error {
             Error::CallGone(id) => write!(f, "call {id} has ended"),
             Error::Runtime(e) => write!(f, "runtime: {e}"),
             Error::Message(e) => write!(f, "message: {e}"),
+            Error::ConnectFailed { reason } => match reason {
+                Some(reason) => write!(f, "the call could not be connected: {reason}"),
+                None => f.write_str("the call could not be connected"),
+            },
         }
     }
 }

@@ -488,6 +488,18 @@ impl EventLoop {
                     action.finish(&self.client, outcome);
                 }
             }
+            Event::Connect { call_id, update } => {
+                // The peer becomes a call of its own before anyone hears of the bridge.
+                let peer = update
+                    .peer
+                    .as_ref()
+                    .and_then(|peer| self.engine.call(&peer.call_id).cloned())
+                    .map(|info| self.track_call(info));
+                tracing::debug!(%call_id, state = %update.state, "connect");
+                if let Some(call) = self.calls.get(&call_id) {
+                    call.set_connect(update.state, peer);
+                }
+            }
             Event::Closed(reason) => {
                 tracing::info!(?reason, "session closed");
                 self.closed = Some(reason)

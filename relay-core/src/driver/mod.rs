@@ -9,6 +9,7 @@ mod action_controls;
 mod api;
 mod call;
 mod call_actions;
+mod call_connect;
 mod call_events;
 mod callbacks;
 mod client;

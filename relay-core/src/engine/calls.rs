@@ -11,10 +11,11 @@ use crate::action::stream_options::StreamOptions;
 use crate::action::{ActionKind, ActionOutcome, ActionRequest, ActionState};
 use crate::call::{CallInfo, CallState, Device, Direction, EndReason};
 use crate::call_event::CallEvent;
+use crate::dial::DialPlan;
 use crate::error::{CommandError, ProtocolError, RequestError};
 use crate::event::{DialError, Event};
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -25,25 +26,6 @@ pub struct ActionStart {
     pub request_id: RequestId,
     /// The action's control id; its `ActionFinished` says how it ended.
     pub control_id: ControlId,
-}
-
-/// An outbound dial plan: groups dialled one after another, devices within a group at once.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct DialPlan {
-    /// The serial list of parallel groups.
-    pub devices: Vec<Vec<Device>>,
-    /// Maximum call duration in seconds.
-    pub max_duration: Option<u64>,
-}
-
-impl DialPlan {
-    /// A plan that rings one device.
-    pub fn single(device: Device) -> Self {
-        Self {
-            devices: vec![vec![device]],
-            max_duration: None,
-        }
-    }
 }
 
 impl Engine {
@@ -79,24 +61,10 @@ impl Engine {
         plan: &DialPlan,
         now: Instant,
     ) -> Result<(RequestId, DialTag), CommandError> {
-        if plan.devices.iter().all(Vec::is_empty) {
-            return Err(CommandError::InvalidOption(
-                "dial plan has no device".into(),
-            ));
-        }
+        let mut params = plan.to_params()?;
         self.check_call_cap()?;
         let tag = DialTag::new(self.new_id());
-        let devices: Vec<Vec<Value>> = plan
-            .devices
-            .iter()
-            .map(|group| group.iter().map(Device::to_wire).collect())
-            .collect();
-        let mut params = Map::new();
         params.insert("tag".into(), tag.as_str().into());
-        params.insert("devices".into(), json!(devices));
-        if let Some(max) = plan.max_duration {
-            params.insert("max_duration".into(), json!(max));
-        }
         let id = self.submit("calling.dial", params, PendingKind::Dial(tag.clone()), now)?;
         let deadline = later(now, self.config.dial_timeout);
         self.dial_deadlines.insert((deadline, tag.clone()));
@@ -308,7 +276,7 @@ impl Engine {
             .ok_or_else(|| CommandError::UnknownAction(control_id.clone()))
     }
 
-    fn call_request(
+    pub(super) fn call_request(
         &mut self,
         call_id: &CallId,
         method: &str,
@@ -319,7 +287,7 @@ impl Engine {
         self.call_request_with(call_id, method, params, kind, now)
     }
 
-    fn call_request_with(
+    pub(super) fn call_request_with(
         &mut self,
         call_id: &CallId,
         method: &str,
@@ -337,7 +305,7 @@ impl Engine {
     }
 
     /// Why a call is not there: gone when it was seen ending, unknown otherwise.
-    fn no_call(&self, call_id: &CallId) -> CommandError {
+    pub(super) fn no_call(&self, call_id: &CallId) -> CommandError {
         if self.ended_set.contains(call_id) {
             CommandError::CallGone(call_id.clone())
         } else {
@@ -391,6 +359,11 @@ impl Engine {
                 self.on_call_state(&data)
             }
             "calling.call.dial" => self.on_call_dial(&data),
+            "calling.call.connect" => {
+                if self.on_call_connect(&data) {
+                    self.tell_call(&event_type, &data, true);
+                }
+            }
             "calling.error" => {
                 let text = |key: &str| match data.get(key) {
                     Some(Value::String(s)) => s.clone(),
@@ -412,7 +385,7 @@ impl Engine {
         }
     }
 
-    fn invalid_event(&mut self, event_type: &str, reason: &str) {
+    pub(super) fn invalid_event(&mut self, event_type: &str, reason: &str) {
         self.protocol_error(ProtocolError::InvalidEvent {
             event_type: event_type.to_owned(),
             reason: reason.to_owned(),
@@ -505,10 +478,11 @@ impl Engine {
         };
         let call_id = info.call_id.clone();
         let state = info.state.clone();
+        // A leg of a dial, or of a connect (§2.1: the peer legs carry the connect's tag).
         let dialled = info
             .tag
             .as_ref()
-            .is_some_and(|t| self.dials.contains_key(t));
+            .is_some_and(|t| self.dials.contains_key(t) || self.connect_tags.contains_key(t));
         if !dialled {
             if !state.is_ended() && !self.ended_set.contains(&call_id) {
                 self.protocol_error(ProtocolError::UnknownCall {
@@ -518,7 +492,7 @@ impl Engine {
             }
             return;
         }
-        // The first sign of a dialled call: track it under its tag's dial.
+        // The first sign of a dialled call or a connect's leg: track it under its tag.
         let mut info = info;
         info.direction = Direction::Outbound;
         self.calls.insert(
@@ -571,7 +545,13 @@ impl Engine {
                 entry.info.state = CallState::Answered;
                 Ok(entry.info.clone())
             }
-            "failed" => Err(DialError::Failed),
+            "failed" => {
+                let text = |key: &str| data.get(key).and_then(Value::as_str).map(str::to_owned);
+                Err(DialError::Failed {
+                    reason: text("reason"),
+                    source: text("source"),
+                })
+            }
             _ => return, // `dialing`: nothing to do yet.
         };
         self.complete_dial(&tag, result);
@@ -629,7 +609,7 @@ impl Engine {
     /// Delivers a `calling.call.*` event as a [`CallEvent`] of its call. `routed` events
     /// (those the engine reports as call state or action progress too) are delivered only
     /// with [`EngineConfig::every_call_event`](crate::EngineConfig::every_call_event).
-    fn tell_call(&mut self, event_type: &str, data: &Value, routed: bool) -> bool {
+    pub(super) fn tell_call(&mut self, event_type: &str, data: &Value, routed: bool) -> bool {
         let Some(call_id) = data
             .get("call_id")
             .and_then(Value::as_str)
@@ -757,11 +737,12 @@ impl Engine {
     }
 
     /// Finishes every action of a call and frees it.
-    fn end_call(&mut self, call_id: &CallId, outcome: ActionOutcome) {
+    pub(super) fn end_call(&mut self, call_id: &CallId, outcome: ActionOutcome) {
         let Some(call) = self.calls.remove(call_id) else {
             return;
         };
         self.remember_ended(call_id);
+        self.forget_connects_of(call_id);
         for (control_id, action) in call.actions {
             self.events.push_back(Event::ActionFinished {
                 call_id: call_id.clone(),

@@ -8,6 +8,7 @@
 
 mod backoff;
 mod calls;
+mod connect;
 mod log;
 mod messaging;
 mod requests;
@@ -18,12 +19,13 @@ use crate::action::descriptor::{ActionDescriptor, Progress};
 use crate::action::ActionKind;
 use crate::call::CallInfo;
 use crate::config::EngineConfig;
+pub use crate::dial::DialPlan;
 use crate::error::ProtocolError;
 use crate::event::{Event, Transmit};
 use crate::frame::{self, Incoming};
 use crate::ids::{CallId, ControlId, DialTag, IdGenerator, RequestId};
 use backoff::Backoff;
-pub use calls::{ActionStart, DialPlan};
+pub use calls::ActionStart;
 pub use messaging::EARLY_MESSAGE_STATES;
 use requests::Pending;
 use small_map::SmallMap;
@@ -136,6 +138,9 @@ pub struct Engine {
     calls: BTreeMap<CallId, CallEntry>,
     dials: BTreeMap<DialTag, DialEntry>,
     dial_deadlines: BTreeSet<(Instant, DialTag)>,
+    /// The tags of `calling.connect`s in progress, and the call each bridges: a state event
+    /// with one of them announces a peer leg (§2.1).
+    connect_tags: BTreeMap<DialTag, CallId>,
     /// Calls seen ending, so that a late command on one is `CallGone`, not `UnknownCall`.
     ended: VecDeque<CallId>,
     ended_set: BTreeSet<CallId>,
@@ -185,6 +190,7 @@ impl Engine {
             calls: BTreeMap::new(),
             dials: BTreeMap::new(),
             dial_deadlines: BTreeSet::new(),
+            connect_tags: BTreeMap::new(),
             ended: VecDeque::new(),
             ended_set: BTreeSet::new(),
             transmits: VecDeque::new(),

@@ -1,6 +1,7 @@
 //! Calls: inbound offers, `calling.dial`, answer and end (from either side), the `404`/`409`/
 //! `410` checks every `calling.*` command goes through, and the state events.
 
+use super::connect::{check_plan, destination};
 use super::relay::{Call, FakeRelay};
 use super::{ConnId, BUSY_NUMBER, NO_ANSWER_NUMBER};
 use crate::ids::{CallId, NodeId};
@@ -114,24 +115,17 @@ impl FakeRelay {
         let Some(tag) = params.get("tag").and_then(Value::as_str).map(str::to_owned) else {
             return self.reply_code(conn, id, "400", "Missing tag", now);
         };
-        let device = params
-            .get("devices")
-            .and_then(Value::as_array)
-            .and_then(|groups| groups.first())
-            .and_then(Value::as_array)
-            .and_then(|group| group.first())
-            .filter(|device| device.get("type").and_then(Value::as_str).is_some())
-            .cloned();
-        let Some(device) = device else {
+        // §2.3: every device and option is checked; the first device of the first group is
+        // the one rung (sip and webrtc answer like phones).
+        let groups = match check_plan(params, false) {
+            Ok(groups) => groups,
+            Err(message) => return self.reply_code(conn, id, "400", message, now),
+        };
+        let Some(device) = groups.first().and_then(|g| g.first()).cloned() else {
             return self.reply_code(conn, id, "400", "Invalid devices", now);
         };
         self.reply_code(conn, id, "200", "Dialing", now);
-        let to = device
-            .get("params")
-            .and_then(|p| p.get("to_number"))
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let failure = match to {
+        let failure = match destination(&device) {
             NO_ANSWER_NUMBER => Some("noAnswer"),
             BUSY_NUMBER => Some("busy"),
             _ => None,
@@ -157,7 +151,7 @@ impl FakeRelay {
                 self.dial_event(&call_id, "answered", now);
             }
             Some(reason) => {
-                self.dial_event(&call_id, "failed", now);
+                self.dial_failed(&call_id, reason, now);
                 self.set_state(&call_id, "ended", Some(reason), now);
                 self.remove_call(&call_id);
             }
@@ -218,6 +212,8 @@ impl FakeRelay {
                 self.close_actions(&call_id, true, now);
                 self.finish_call(&call_id, &reason, now);
             }
+            "calling.connect" => self.connect_call(conn, id, &call_id, params, now),
+            "calling.disconnect" => self.disconnect_call(conn, id, &call_id, now),
             _ if self.action_command(conn, id, &call_id, method, params, now) => {}
             // Part 2 call control, known but not modelled yet.
             _ => self.reply_code(conn, id, "200", "OK", now),
@@ -231,12 +227,14 @@ impl FakeRelay {
         self.set_state(call_id, "ending", None, now);
         self.set_state(call_id, "ended", Some(reason), now);
         self.remove_call(call_id);
+        self.bridged_call_ended(call_id, now);
     }
 
     /// Ends a call whose session is gone: media stops, nothing is sent.
     pub(super) fn drop_call(&mut self, call_id: &CallId, now: Instant) {
         self.close_actions(call_id, false, now);
         self.remove_call(call_id);
+        self.bridged_call_dropped(call_id);
     }
 
     fn remove_call(&mut self, call_id: &CallId) {
@@ -246,7 +244,13 @@ impl FakeRelay {
     }
 
     /// Records a new state and sends `calling.call.state`.
-    fn set_state(&mut self, call_id: &CallId, state: &str, end_reason: Option<&str>, now: Instant) {
+    pub(super) fn set_state(
+        &mut self,
+        call_id: &CallId,
+        state: &str,
+        end_reason: Option<&str>,
+        now: Instant,
+    ) {
         let Some(call) = self.calls.get_mut(call_id) else {
             return;
         };
@@ -284,6 +288,23 @@ impl FakeRelay {
                 "direction": call.direction,
                 "segment_id": call.segment_id,
             },
+        });
+        let protocol = call.session.clone();
+        self.emit_event(&protocol, "calling.call.dial", params, now);
+    }
+
+    /// `calling.call.dial` `failed` with the `reason` and `source` JS-Types names (§2.3, §6
+    /// item 16); `source` is a direction there, so the dialled leg's.
+    fn dial_failed(&mut self, call_id: &CallId, reason: &str, now: Instant) {
+        let Some(call) = self.calls.get(call_id) else {
+            return;
+        };
+        let params = json!({
+            "tag": call.tag,
+            "node_id": call.node_id.as_str(),
+            "dial_state": "failed",
+            "reason": reason,
+            "source": call.direction,
         });
         let protocol = call.session.clone();
         self.emit_event(&protocol, "calling.call.dial", params, now);

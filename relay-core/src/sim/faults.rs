@@ -6,8 +6,8 @@ use std::time::Duration;
 
 /// A misbehaviour of the service, set with [`FakeRelay::set_fault`].
 ///
-/// `RejectAuth`, `Silent` and `Delay` last until [`FakeRelay::clear_faults`]; `Reply` and
-/// `DropOn` fire once each (set several to fire several times).
+/// `RejectAuth`, `Silent` and `Delay` last until [`FakeRelay::clear_faults`]; `Reply`,
+/// `DropOn` and `FailConnect` fire once each (set several to fire several times).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
@@ -28,6 +28,12 @@ pub enum Fault {
     Delay(Duration),
     /// The next request with this method closes its socket with no answer.
     DropOn(String),
+    /// The next `calling.connect` is accepted (`200`, `connecting`), rings nobody, and
+    /// reports `failed` with this `failed_reason` (§2.1).
+    FailConnect {
+        /// The `failed_reason`.
+        reason: String,
+    },
 }
 
 impl FakeRelay {
@@ -84,6 +90,20 @@ impl FakeRelay {
                 true
             }
             None => false,
+        }
+    }
+}
+
+impl FakeRelay {
+    /// Takes the first one-shot `FailConnect`: its reason.
+    pub(super) fn take_connect_fault(&mut self) -> Option<String> {
+        let at = self
+            .faults
+            .iter()
+            .position(|f| matches!(f, Fault::FailConnect { .. }))?;
+        match self.faults.remove(at) {
+            Fault::FailConnect { reason } => Some(reason),
+            _ => None,
         }
     }
 }

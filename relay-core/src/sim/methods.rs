@@ -2,7 +2,7 @@
 //! `calling.*` method is a JSON-RPC `-32601 Method not found`, as for any unknown method.
 
 /// Part 1 call actions and their controls (§1.1–§1.13), and the call commands the service
-/// carries out (answer, end, pass, dial).
+/// carries out (answer, end, pass, dial), and connect/disconnect (§2.1).
 const MODELLED: &[&str] = &[
     "calling.answer",
     "calling.end",
@@ -46,13 +46,13 @@ const MODELLED: &[&str] = &[
     "calling.stream.stop",
     // §3 messaging.
     "messaging.send",
+    "calling.connect",
+    "calling.disconnect",
 ];
 
 /// Part 2 call control (§2): known to the service and acknowledged with `200` and no effect
 /// until the simulator models them.
 const ACKNOWLEDGED: &[&str] = &[
-    "calling.connect",
-    "calling.disconnect",
     "calling.transfer",
     "calling.refer",
     "calling.hold",

@@ -17,13 +17,18 @@
 //!   another kind of action: `calling.play.stop` does not stop a play_and_collect), `409` for
 //!   a call owned by another session or a control id already active on the call, `410` for a
 //!   call that ended recently (the last 10,000 ended ids are remembered).
-//! - Part 2 call control (§2: connect, transfer, conference, queue, …) is answered `200`
-//!   with no effect until it is modelled, so clients that send it keep working.
+//! - Part 2 call control (§2: transfer, conference, queue, …) is answered `200` with no
+//!   effect until it is modelled, so clients that send it keep working.
+//! - connect and disconnect (§2.1) are modelled: see `sim/connect.rs` (groups rung in order,
+//!   peer legs with the connect's tag, `connected`/`failed`/`disconnected`, ringback,
+//!   [`Fault::FailConnect`]).
 //! - `calling.pass` on an offer gets `200`; the call goes to another connected session
 //!   receiving its context (as a new `calling.call.receive`) or stays ringing with no owner,
 //!   and commands from the session that passed it get `409`.
-//! - Dialling [`NO_ANSWER_NUMBER`] fails with `noAnswer`, [`BUSY_NUMBER`] with `busy`; every
-//!   other number answers at once.
+//! - Dialling [`NO_ANSWER_NUMBER`] fails with `noAnswer`, [`BUSY_NUMBER`] with `busy` (the
+//!   `calling.call.dial` `failed` carries that `reason` and `source`); every other number
+//!   answers at once, sip and webrtc devices too. Every device and option of §2.3 is
+//!   checked (`400` otherwise); connect-only devices (call, queue, stream) are `400`.
 //! - A `calling.end` from the client finishes each open action with its own terminal event
 //!   before `ending`/`ended`; a far-end hangup ([`FakeRelay::end_call`]) sends only
 //!   `ending`/`ended`, leaving it to the client to finish what was open. The spec documents
@@ -84,6 +89,7 @@
 mod actions;
 mod calls;
 mod config;
+mod connect;
 mod faults;
 mod messaging;
 mod methods;

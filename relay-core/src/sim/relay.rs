@@ -90,6 +90,8 @@ pub(super) enum Timer {
     DisconnectClose(ConnId, u64),
     /// The next state of a sent message is due, for the session (protocol) that hears it.
     Message(String, Box<super::messaging::SimMessage>),
+    /// A leg of a connect rang for its device's `timeout`.
+    ConnectLeg(CallId),
 }
 
 /// A sans-IO fake of the RELAY service, for tests and the local simulator.
@@ -127,6 +129,10 @@ pub struct FakeRelay {
     held: VecDeque<(Instant, ConnId, String)>,
     pub(super) offer_turn: usize,
     pub(super) offers_made: u64,
+    /// Connects in progress or up, by the call they bridge (`sim/connect.rs`).
+    pub(super) bridges: BTreeMap<CallId, super::connect::Bridge>,
+    /// The legs of those connects, with the call each belongs to.
+    pub(super) bridge_legs: BTreeMap<CallId, CallId>,
 }
 
 impl fmt::Debug for FakeRelay {
@@ -165,6 +171,8 @@ impl FakeRelay {
             held: VecDeque::new(),
             offer_turn: 0,
             offers_made: 0,
+            bridges: BTreeMap::new(),
+            bridge_legs: BTreeMap::new(),
         }
     }
 
@@ -579,6 +587,7 @@ impl FakeRelay {
                 }
             }
             Timer::Message(protocol, message) => self.message_timer(protocol, *message, now),
+            Timer::ConnectLeg(leg) => self.connect_leg_timer(&leg, due),
         }
     }
 }

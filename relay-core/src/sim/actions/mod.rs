@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 pub(super) use self::collect::Collect;
 pub(super) use self::detect::Detect;
 pub(super) use self::fax::Fax;
-pub(super) use self::play::Play;
+pub(super) use self::play::{playable, Play};
 pub(super) use self::record::Record;
 
 /// One open action on a call.

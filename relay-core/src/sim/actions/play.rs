@@ -151,7 +151,7 @@ impl FakeRelay {
 
 /// Whether the service can play one media object (§1 "Media object"): the nested
 /// `{type, params}` form with its required param. A media list is playable when each item is.
-pub(super) fn playable(media: &Value) -> bool {
+pub(in crate::sim) fn playable(media: &Value) -> bool {
     let kind = media.get("type").and_then(Value::as_str);
     let params = media.get("params");
     let text = |key: &str| {

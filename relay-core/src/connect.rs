@@ -1,0 +1,188 @@
+//! `calling.connect` (`docs/CALLING-API.md` §2.1): the plan that bridges a call to other
+//! devices, and the `calling.call.connect` event that reports how the bridge goes.
+
+use crate::action::params::{check_status_url, Params};
+use crate::action::play::PlayMedia;
+use crate::call::{CallInfo, CallState, Device, Direction};
+use crate::device::{check_groups, groups_to_wire};
+use crate::dial::{check_price, minutes};
+use crate::error::CommandError;
+use crate::ids::DialTag;
+use serde_json::{json, Map, Value};
+use std::time::Duration;
+
+crate::call::wire_enum!(
+    /// The `connect_state` of a `calling.call.connect` event.
+    ConnectState {
+        /// Ringing the devices of the plan.
+        Connecting = "connecting",
+        /// Bridged to a peer.
+        Connected = "connected",
+        /// No device of the plan answered; nothing was bridged.
+        Failed = "failed",
+        /// The bridge is over; both legs may go on.
+        Disconnected = "disconnected",
+    }
+);
+
+/// Whom to bridge a call to, and how: serial groups of parallel devices (§2.1), what the
+/// caller hears meanwhile, and caps.
+///
+/// ```
+/// use relay_rs_core::{ConnectPlan, Device, PlayMedia};
+/// use std::time::Duration;
+///
+/// let agent = Device::phone("+15550001111", "+15550002222").timeout(Duration::from_secs(20));
+/// let plan = ConnectPlan::single(agent)
+///     .then(Device::sip("sip:desk@example.com", "sip:backup@example.com"))
+///     .ringback([PlayMedia::ringtone("us")])
+///     .max_duration(Duration::from_secs(30 * 60));
+/// assert_eq!(plan.devices().len(), 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConnectPlan {
+    groups: Vec<Vec<Device>>,
+    ringback: Vec<PlayMedia>,
+    tag: Option<String>,
+    max_duration: Option<Duration>,
+    max_price_per_minute: Option<f64>,
+    status_url: Option<String>,
+}
+
+impl ConnectPlan {
+    /// An empty plan; add groups with [`ConnectPlan::then`] and
+    /// [`ConnectPlan::then_parallel`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A plan that rings one device.
+    pub fn single(device: impl Into<Device>) -> Self {
+        Self::new().then(device)
+    }
+
+    /// A plan that rings these devices at once.
+    pub fn parallel(devices: impl IntoIterator<Item = Device>) -> Self {
+        Self::new().then_parallel(devices)
+    }
+
+    /// Then (if nothing before answered) rings this device.
+    pub fn then(mut self, device: impl Into<Device>) -> Self {
+        self.groups.push(vec![device.into()]);
+        self
+    }
+
+    /// Then (if nothing before answered) rings these devices at once.
+    pub fn then_parallel(mut self, devices: impl IntoIterator<Item = Device>) -> Self {
+        self.groups.push(devices.into_iter().collect());
+        self
+    }
+
+    /// What the caller hears while the devices ring (`ringback`).
+    pub fn ringback(mut self, media: impl IntoIterator<Item = PlayMedia>) -> Self {
+        self.ringback = media.into_iter().collect();
+        self
+    }
+
+    /// The tag of the new legs' events; one is made up when unset (the client needs one to
+    /// recognise the legs).
+    pub fn tag(mut self, tag: impl Into<String>) -> Self {
+        self.tag = Some(tag.into());
+        self
+    }
+
+    /// The longest the bridge may last: whole minutes on the wire, rounded up (§6 item 2).
+    pub fn max_duration(mut self, max: Duration) -> Self {
+        self.max_duration = Some(max);
+        self
+    }
+
+    /// The highest price per minute to pay.
+    pub fn max_price_per_minute(mut self, price: f64) -> Self {
+        self.max_price_per_minute = Some(price);
+        self
+    }
+
+    /// HTTP(S) URL for status webhooks.
+    pub fn status_url(mut self, url: impl Into<String>) -> Self {
+        self.status_url = Some(url.into());
+        self
+    }
+
+    /// The serial groups of parallel devices.
+    pub fn devices(&self) -> &[Vec<Device>] {
+        &self.groups
+    }
+
+    /// The tag set with [`ConnectPlan::tag`].
+    pub fn tag_set(&self) -> Option<&str> {
+        self.tag.as_deref()
+    }
+
+    /// Checks the plan and writes the `calling.connect` params other than `node_id`,
+    /// `call_id` and `tag`.
+    pub(crate) fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+        check_groups(&self.groups)?;
+        self.ringback.iter().try_for_each(PlayMedia::check)?;
+        check_price(self.max_price_per_minute)?;
+        check_status_url(&self.status_url)?;
+        if let Some(tag) = &self.tag {
+            crate::action::params::check_nonempty("tag", tag)?;
+        }
+        let mut params = Params::new();
+        params.set("devices", groups_to_wire(&self.groups));
+        if !self.ringback.is_empty() {
+            let media: Vec<Value> = self.ringback.iter().map(PlayMedia::to_wire).collect();
+            params.set("ringback", media);
+        }
+        if let Some(max) = self.max_duration {
+            params.set("max_duration", json!(minutes(max)?));
+        }
+        params.opt("max_price_per_minute", &self.max_price_per_minute);
+        params.opt("status_url", &self.status_url);
+        Ok(params.done())
+    }
+}
+
+/// One `calling.call.connect` event, typed: the state, and the peer or the failure.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ConnectUpdate {
+    /// `connect_state`.
+    pub state: ConnectState,
+    /// The other leg (on `connecting`, `connected`, `disconnected`), when the event names it.
+    pub peer: Option<Box<CallInfo>>,
+    /// Why no device answered (on `failed`).
+    pub failed_reason: Option<String>,
+    /// The event's `tag`.
+    pub tag: Option<DialTag>,
+}
+
+impl ConnectUpdate {
+    /// Reads the event's params; never fails (a missing state is `Other("")`).
+    pub fn from_wire(params: &Value) -> Self {
+        let text = |key: &str| params.get(key).and_then(Value::as_str);
+        let state = ConnectState::from_wire(text("connect_state").unwrap_or_default());
+        let peer = params.get("peer").and_then(|peer| {
+            let mut info = CallInfo::from_wire(peer)?;
+            if info.call_id.as_str().is_empty() || info.node_id.as_str().is_empty() {
+                return None;
+            }
+            // The peer is a leg this call placed; a peer that is bridged is up.
+            info.direction = Direction::Outbound;
+            if peer.get("call_state").is_none() {
+                info.state = match state {
+                    ConnectState::Connected | ConnectState::Disconnected => CallState::Answered,
+                    _ => CallState::Created,
+                };
+            }
+            Some(Box::new(info))
+        });
+        Self {
+            state,
+            peer,
+            failed_reason: text("failed_reason").map(str::to_owned),
+            tag: text("tag").map(DialTag::new),
+        }
+    }
+}

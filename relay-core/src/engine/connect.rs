@@ -1,0 +1,136 @@
+//! `calling.connect` and `calling.disconnect` (`docs/CALLING-API.md` §2.1): the bridge of a
+//! call to the devices of a plan, its `calling.call.connect` events, and the peer legs it
+//! creates, which become calls of their own so that they can be controlled and their end seen.
+
+use super::{log, CallEntry, Engine};
+use crate::call::{CallInfo, CallState};
+use crate::connect::{ConnectPlan, ConnectState, ConnectUpdate};
+use crate::error::{CommandError, ProtocolError};
+use crate::event::Event;
+use crate::ids::{CallId, DialTag, RequestId};
+use serde_json::Value;
+use std::time::Instant;
+
+impl Engine {
+    /// Bridges a call to the devices of `plan` (`calling.connect`); returns the request and
+    /// the tag of the new legs. How it goes arrives as [`Event::Connect`]: `connecting`, then
+    /// `connected` with the peer (tracked as a call from then on) or `failed` with a reason;
+    /// later `disconnected`.
+    ///
+    /// Named `connect_call` because [`Engine::connect`] opens the session.
+    pub fn connect_call(
+        &mut self,
+        call_id: &CallId,
+        plan: &ConnectPlan,
+        now: Instant,
+    ) -> Result<(RequestId, DialTag), CommandError> {
+        let mut params = plan.to_params()?;
+        if !self.calls.contains_key(call_id) {
+            return Err(self.no_call(call_id));
+        }
+        let tag = match plan.tag_set() {
+            Some(tag) => DialTag::new(tag),
+            None => DialTag::new(self.new_id()),
+        };
+        params.insert("tag".into(), tag.as_str().into());
+        let id = self.call_request(call_id, "calling.connect", params, now)?;
+        // Registered before anything comes back, so that the first leg is recognised.
+        self.connect_tags.insert(tag.clone(), call_id.clone());
+        Ok((id, tag))
+    }
+
+    /// Ends the bridge of a call without hanging up either leg (`calling.disconnect`). A
+    /// `disconnected` [`Event::Connect`] follows.
+    pub fn disconnect_call(
+        &mut self,
+        call_id: &CallId,
+        now: Instant,
+    ) -> Result<RequestId, CommandError> {
+        self.call_request(call_id, "calling.disconnect", Default::default(), now)
+    }
+
+    /// A `calling.call.connect`: reports it, tracks the peer it names, and forgets the tag of
+    /// a connect that is over. Returns whether the call is tracked (so its `CallEvent` goes
+    /// out too).
+    pub(super) fn on_call_connect(&mut self, data: &Value) -> bool {
+        let Some(call_id) = data
+            .get("call_id")
+            .and_then(Value::as_str)
+            .map(CallId::from)
+        else {
+            self.invalid_event("calling.call.connect", "no call_id");
+            return false;
+        };
+        if !self.calls.contains_key(&call_id) {
+            if !self.ended_set.contains(&call_id) {
+                self.protocol_error(ProtocolError::UnknownCall {
+                    event_type: "calling.call.connect".into(),
+                    call_id,
+                });
+            }
+            return false;
+        }
+        let mut update = ConnectUpdate::from_wire(data);
+        log::debug!(%call_id, state = %update.state, "connect");
+        if update.state == ConnectState::Connected && update.peer.is_none() {
+            // No `peer` named: the answered leg announced under this call's connect tag is it.
+            update.peer = self.answered_leg_of(&call_id).map(Box::new);
+        }
+        if let Some(peer) = &update.peer {
+            if update.state == ConnectState::Connected {
+                self.track_peer(peer);
+            }
+        }
+        if matches!(
+            update.state,
+            ConnectState::Failed | ConnectState::Disconnected
+        ) {
+            // No leg will come for this call's connects any more.
+            self.forget_connects_of(&call_id);
+        }
+        self.events.push_back(Event::Connect { call_id, update });
+        true
+    }
+
+    /// Tracks the peer of a bridge as a call, unless it is already (its state events came
+    /// first) or has ended.
+    fn track_peer(&mut self, peer: &CallInfo) {
+        if self.calls.contains_key(&peer.call_id) || self.ended_set.contains(&peer.call_id) {
+            return;
+        }
+        let mut info = peer.clone();
+        if matches!(info.state, CallState::Created | CallState::Ringing) {
+            info.state = CallState::Answered;
+        }
+        self.calls.insert(
+            info.call_id.clone(),
+            CallEntry {
+                info,
+                actions: Default::default(),
+                done_actions: Default::default(),
+            },
+        );
+    }
+
+    /// A tracked, answered leg carrying one of the connect tags of `call_id`.
+    fn answered_leg_of(&self, call_id: &CallId) -> Option<CallInfo> {
+        self.calls
+            .values()
+            .map(|call| &call.info)
+            .find(|info| {
+                info.state == CallState::Answered
+                    && info
+                        .tag
+                        .as_ref()
+                        .is_some_and(|tag| self.connect_tags.get(tag) == Some(call_id))
+            })
+            .cloned()
+    }
+
+    /// Forgets the connect tags of a call (it ended, or its connect is over).
+    pub(super) fn forget_connects_of(&mut self, call_id: &CallId) {
+        if !self.connect_tags.is_empty() {
+            self.connect_tags.retain(|_, owner| owner != call_id);
+        }
+    }
+}

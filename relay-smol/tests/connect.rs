@@ -1,0 +1,15 @@
+//! The shared connect suite on smol.
+
+#[allow(unused_macros)]
+#[path = "../../relay-core/tests/driver_suite/mod.rs"]
+mod suite;
+
+#[macro_use]
+#[path = "../../relay-core/tests/driver_suite/connect.rs"]
+mod connect;
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    smol::block_on(future)
+}
+
+connect_tests!(block_on, relay_smol::runtime);
