@@ -1,4 +1,4 @@
-//! Every `calling.call.*` event of a call, typed: what the engine delivers for a tracked
+//! Every `calling.call.*` event of a call (and `calling.conference` naming it), typed: what the engine delivers for a tracked
 //! call besides its own routing (§4 of `docs/CALLING-API.md`). Event types this library does
 //! not know arrive as [`CallEvent::Other`] with their payload; none is dropped.
 
@@ -6,6 +6,7 @@ use crate::action::collect::CollectInput;
 use crate::action::detect::Detection;
 use crate::action::ActionState;
 use crate::call::{CallState, EndReason};
+use crate::control::{ConferenceEvent, QueueEvent, ReferEvent};
 use crate::ids::ControlId;
 use serde_json::Value;
 
@@ -90,8 +91,8 @@ pub enum CallEvent {
         /// The event's params.
         params: Value,
     },
-    /// `calling.call.refer`.
-    Refer(ActionEvent),
+    /// `calling.call.refer`: how a SIP REFER goes.
+    Refer(ReferEvent),
     /// `calling.call.denoise`.
     Denoise {
         /// Whether noise reduction is on.
@@ -103,15 +104,11 @@ pub enum CallEvent {
     Echo(ActionEvent),
     /// `calling.call.hold`.
     Hold(ActionEvent),
-    /// `calling.call.queue` (its state is in `status`).
-    Queue {
-        /// The queue action's control id, if any.
-        control_id: Option<ControlId>,
-        /// `status`.
-        status: Option<String>,
-        /// The event's params.
-        params: Value,
-    },
+    /// `calling.call.queue` (its state is in `status`, with the queue's id, name, the
+    /// call's position and the queue's size).
+    Queue(QueueEvent),
+    /// `calling.conference` naming this call: a participant event of a conference it is in.
+    Conference(ConferenceEvent),
     /// Any other `calling.call.*` event, verbatim.
     Other {
         /// The `event_type`.
@@ -153,18 +150,15 @@ impl CallEvent {
                 state: text("connect_state"),
                 params,
             },
-            "calling.call.refer" => CallEvent::Refer(ActionEvent::from_wire(params)),
+            "calling.call.refer" => CallEvent::Refer(ReferEvent::from_wire(params)),
             "calling.call.denoise" => CallEvent::Denoise {
                 denoised: params.get("denoised").and_then(Value::as_bool),
                 params,
             },
             "calling.call.echo" => CallEvent::Echo(ActionEvent::from_wire(params)),
             "calling.call.hold" => CallEvent::Hold(ActionEvent::from_wire(params)),
-            "calling.call.queue" => CallEvent::Queue {
-                control_id: text("control_id").map(ControlId::from),
-                status: text("status"),
-                params,
-            },
+            "calling.call.queue" => CallEvent::Queue(QueueEvent::from_wire(params)),
+            "calling.conference" => CallEvent::Conference(ConferenceEvent::from_wire(params)),
             other => CallEvent::Other {
                 event_type: other.to_owned(),
                 params,
@@ -192,7 +186,8 @@ impl CallEvent {
             CallEvent::Denoise { .. } => "calling.call.denoise",
             CallEvent::Echo(_) => "calling.call.echo",
             CallEvent::Hold(_) => "calling.call.hold",
-            CallEvent::Queue { .. } => "calling.call.queue",
+            CallEvent::Queue(_) => "calling.call.queue",
+            CallEvent::Conference(_) => "calling.conference",
             CallEvent::Other { event_type, .. } => event_type,
         }
     }
@@ -203,8 +198,10 @@ impl CallEvent {
             CallEvent::State { params, .. }
             | CallEvent::Connect { params, .. }
             | CallEvent::Denoise { params, .. }
-            | CallEvent::Queue { params, .. }
             | CallEvent::Other { params, .. } => params,
+            CallEvent::Refer(e) => &e.params,
+            CallEvent::Queue(e) => &e.params,
+            CallEvent::Conference(e) => &e.params,
             CallEvent::Collect { action, .. } | CallEvent::Detect { action, .. } => &action.params,
             CallEvent::Play(a)
             | CallEvent::Record(a)
@@ -215,7 +212,6 @@ impl CallEvent {
             | CallEvent::Pay(a)
             | CallEvent::Transcribe(a)
             | CallEvent::Ai(a)
-            | CallEvent::Refer(a)
             | CallEvent::Echo(a)
             | CallEvent::Hold(a) => &a.params,
         }

@@ -3,6 +3,7 @@
 use crate::action::{ActionKind, ActionOutcome, ActionState};
 use crate::call::{CallInfo, CallState, EndReason};
 use crate::call_event::CallEvent;
+use crate::control::ConferenceEvent;
 use crate::error::{ProtocolError, RequestError, SessionError};
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
 use serde_json::Value;
@@ -142,6 +143,21 @@ pub enum Event {
     },
     /// A server frame could not be used; the session goes on.
     Protocol(ProtocolError),
+    /// A `calling.conference` event that names no call of this client: a conference-level
+    /// event (no `call_id`), or a participant that is not a tracked call. Participant events
+    /// of a tracked call come as its [`CallEvent::Conference`] instead.
+    Conference(ConferenceEvent),
+    /// The service accepted a `calling.transfer` (control moved to its destination) or a
+    /// `calling.pass` sent with [`Engine::pass_offer`](crate::Engine::pass_offer) (the offer
+    /// went to another consumer of its context): this client forgets the call, its open
+    /// actions finish as [`ActionOutcome::CallEnded`], and later commands on it are
+    /// [`CommandError::CallGone`](crate::CommandError::CallGone).
+    CallHandedOver {
+        /// The call.
+        call_id: CallId,
+        /// `calling.transfer` or `calling.pass`.
+        method: String,
+    },
 }
 
 /// Why a dial produced no call. Every dial completes exactly once.

@@ -65,6 +65,7 @@ pub mod action;
 pub mod call;
 pub mod call_event;
 pub mod config;
+pub mod control;
 #[cfg(feature = "driver")]
 pub mod driver;
 pub mod engine;
@@ -106,6 +107,13 @@ pub use action::tap::{TapDevice, TapOptions};
 pub use action::{ActionKind, ActionOutcome, ActionRequest, ActionState, MediaDirection};
 pub use call::{CallInfo, CallState, Device, Direction, EndReason};
 pub use call_event::{ActionEvent, CallEvent};
+pub use control::{
+    AmazonBedrock, BindDigit, CallCommand, CallbackEventType, ClearDigitBindings,
+    ConferenceBeep, ConferenceEvent, ConferenceRecord, ConferenceRegion, ConferenceStream,
+    ConferenceTrim, JoinConference, JoinRoom, JoinedConference, LeaveConference, LiveAction,
+    LiveTranscribe, LiveTranslate, QueueEnter, QueueEvent, QueueLeave, Refer, ReferDevice,
+    ReferEvent, SimpleControl, Transfer, TransferDest, UserEvent,
+};
 pub use config::{BackoffConfig, ConfigError, Credentials, EngineConfig};
 pub use engine::{ActionStart, DialPlan, Engine, EngineStats};
 pub use error::{CommandError, ProtocolError, RequestError, SessionError};

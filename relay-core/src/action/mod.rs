@@ -7,7 +7,7 @@ pub mod collect;
 pub mod descriptor;
 pub mod detect;
 pub mod fax;
-mod params;
+pub(crate) mod params;
 pub mod pay;
 pub mod play;
 pub mod record;

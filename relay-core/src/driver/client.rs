@@ -290,6 +290,7 @@ impl ClientBuilder {
                 receiver,
                 incoming: incoming_tx,
             })),
+            conferences: Default::default(),
         });
         Ok(Client { inner })
     }
@@ -323,6 +324,8 @@ pub(crate) struct ClientInner {
     event_hooks: Mutex<Vec<EventHook>>,
     incoming: Mutex<Option<IncomingCalls>>,
     pending_loop: Mutex<Option<PendingLoop>>,
+    /// Subscribers of [`Client::conference_events`].
+    pub(crate) conferences: super::conference_events::ConferenceSubscribers,
 }
 
 impl ClientInner {

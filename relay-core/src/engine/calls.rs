@@ -314,7 +314,7 @@ impl Engine {
         self.call_request_with(call_id, method, params, kind, now)
     }
 
-    fn call_request_with(
+    pub(super) fn call_request_with(
         &mut self,
         call_id: &CallId,
         method: &str,
@@ -332,7 +332,7 @@ impl Engine {
     }
 
     /// Why a call is not there: gone when it was seen ending, unknown otherwise.
-    fn no_call(&self, call_id: &CallId) -> CommandError {
+    pub(super) fn no_call(&self, call_id: &CallId) -> CommandError {
         if self.ended_set.contains(call_id) {
             CommandError::CallGone(call_id.clone())
         } else {
@@ -399,6 +399,7 @@ impl Engine {
                 });
             }
             other if other.starts_with("calling.call.") => self.on_call_event(event_type, data),
+            "calling.conference" => self.on_conference(data),
             _ => self.events.push_back(Event::Other {
                 event_type,
                 params: data,
@@ -750,7 +751,7 @@ impl Engine {
     }
 
     /// Finishes every action of a call and frees it.
-    fn end_call(&mut self, call_id: &CallId, outcome: ActionOutcome) {
+    pub(super) fn end_call(&mut self, call_id: &CallId, outcome: ActionOutcome) {
         let Some(call) = self.calls.remove(call_id) else {
             return;
         };

@@ -8,6 +8,7 @@
 
 mod backoff;
 mod calls;
+mod control;
 mod log;
 mod requests;
 mod session;

@@ -29,6 +29,9 @@ pub(super) enum PendingKind {
     ActionStop(CallId, ControlId),
     /// `calling.dial`.
     Dial(DialTag),
+    /// `calling.transfer` or `calling.pass` from the user: on success the call leaves this
+    /// client.
+    HandOver(CallId),
 }
 
 /// One request waiting for its answer (or for a connection).
@@ -214,10 +217,17 @@ impl Engine {
             // The call arrives later by events; only a failure completes the dial now.
             return;
         }
+        let handed_over = match &pending.kind {
+            PendingKind::HandOver(call_id) => Some(call_id.clone()),
+            _ => None,
+        };
         self.events.push_back(Event::RequestCompleted {
             request_id: id,
             result: Ok(result),
         });
+        if let Some(call_id) = handed_over {
+            self.handed_over(&call_id, &pending.method);
+        }
     }
 
     /// Reports a failed request to whoever waits, finishing what depended on it.
@@ -236,7 +246,7 @@ impl Engine {
                 return;
             }
             PendingKind::User => {}
-            PendingKind::Call(call_id) => {
+            PendingKind::Call(call_id) | PendingKind::HandOver(call_id) => {
                 if error.is_call_gone() {
                     self.call_gone(&call_id.clone(), &error);
                 }
