@@ -19,6 +19,7 @@ pub use conference::{
     ConferenceTrim, JoinConference, JoinRoom, JoinedConference, LeaveConference,
 };
 pub use digits::{BindDigit, ClearDigitBindings};
+pub(crate) use digits::is_dtmf;
 pub use events::{ConferenceEvent, QueueEvent, ReferEvent};
 pub use live::{LiveAction, LiveTranscribe, LiveTranslate};
 pub use misc::{AmazonBedrock, SimpleControl, UserEvent};

@@ -27,7 +27,13 @@ impl Engine {
             "calling.transfer" => PendingKind::HandOver(call_id.clone()),
             _ => PendingKind::Call(call_id.clone()),
         };
-        self.call_request_with(call_id, command.method(), params, kind, now)
+        let id = self.call_request_with(call_id, command.method(), params, kind, now)?;
+        if command.method() == "calling.bind_digit" {
+            // Its bound method runs as the service's own action: events under control ids
+            // this client never made are then expected, not protocol errors.
+            self.digit_bound.insert(call_id.clone());
+        }
+        Ok(id)
     }
 
     /// Hands an offered call back (`calling.pass`) and forgets it once the service accepts

@@ -129,6 +129,8 @@ pub struct Engine {
     ended_set: BTreeSet<CallId>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
+    /// Calls with digit bindings: the service may start actions on them by itself.
+    digit_bound: BTreeSet<CallId>,
 }
 
 impl fmt::Debug for Engine {
@@ -176,6 +178,7 @@ impl Engine {
             ended_set: BTreeSet::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            digit_bound: BTreeSet::new(),
         }
     }
 

@@ -55,7 +55,7 @@ impl FakeRelay {
     }
 
     /// `calling.call.receive` for a call, to the session that now owns it.
-    fn send_offer(&mut self, call_id: &CallId, protocol: &str, now: Instant) {
+    pub(super) fn send_offer(&mut self, call_id: &CallId, protocol: &str, now: Instant) {
         let Some(call) = self.calls.get(call_id) else {
             return;
         };
@@ -219,6 +219,7 @@ impl FakeRelay {
                 self.finish_call(&call_id, &reason, now);
             }
             _ if self.action_command(conn, id, &call_id, method, params, now) => {}
+            _ if self.control_command(conn, id, protocol, &call_id, method, params, now) => {}
             // Part 2 call control, known but not modelled yet.
             _ => self.reply_code(conn, id, "200", "OK", now),
         }
@@ -240,6 +241,9 @@ impl FakeRelay {
     }
 
     fn remove_call(&mut self, call_id: &CallId) {
+        // While the call is still known: its conferences and queues hear that it left.
+        let now = self.now_or_start();
+        self.control_call_ended(call_id, now);
         if self.calls.remove(call_id).is_some() {
             self.remember_ended(call_id.clone());
         }

@@ -44,13 +44,8 @@ const MODELLED: &[&str] = &[
     "calling.echo",
     "calling.stream",
     "calling.stream.stop",
-];
-
-/// Part 2 call control (§2): known to the service and acknowledged with `200` and no effect
-/// until the simulator models them.
-const ACKNOWLEDGED: &[&str] = &[
-    "calling.connect",
-    "calling.disconnect",
+    // Part 2 call control (§2), modelled in `control.rs`, `conference.rs`, `queue.rs` and
+    // `bindings.rs`.
     "calling.transfer",
     "calling.refer",
     "calling.hold",
@@ -69,6 +64,13 @@ const ACKNOWLEDGED: &[&str] = &[
     "calling.live_translate",
     "calling.user_event",
     "calling.amazon_bedrock",
+];
+
+/// Part 2 call control (§2): known to the service and acknowledged with `200` and no effect
+/// until the simulator models them.
+const ACKNOWLEDGED: &[&str] = &[
+    "calling.connect",
+    "calling.disconnect",
 ];
 
 /// Whether the service models `method`.

@@ -76,12 +76,16 @@
 //!   client tests.
 
 mod actions;
+mod bindings;
 mod calls;
+mod conference;
 mod config;
+mod control;
 mod faults;
 mod methods;
 mod output;
 mod pair;
+mod queue;
 mod relay;
 mod script;
 mod session;

@@ -125,6 +125,8 @@ pub struct FakeRelay {
     held: VecDeque<(Instant, ConnId, String)>,
     pub(super) offer_turn: usize,
     pub(super) offers_made: u64,
+    /// Call control of §2: conferences, queues, bindings and per-call state.
+    pub(super) control: super::control::ControlState,
 }
 
 impl fmt::Debug for FakeRelay {
@@ -163,6 +165,7 @@ impl FakeRelay {
             held: VecDeque::new(),
             offer_turn: 0,
             offers_made: 0,
+            control: Default::default(),
         }
     }
 
