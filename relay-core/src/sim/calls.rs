@@ -21,6 +21,18 @@ impl FakeRelay {
         to: &str,
         now: Instant,
     ) -> Option<CallId> {
+        let device = json!({"type": "phone", "params": {"from_number": from, "to_number": to}});
+        self.offer_inbound_device(context, device, now)
+    }
+
+    /// Offers an inbound call from any `device` (e.g. `{type: "sip", params: {from, to}}`),
+    /// as [`FakeRelay::offer_inbound_call`] does.
+    pub fn offer_inbound_device(
+        &mut self,
+        context: &str,
+        device: Value,
+        now: Instant,
+    ) -> Option<CallId> {
         let receiving = |connected: bool| -> Vec<String> {
             self.sessions
                 .iter()
@@ -44,7 +56,7 @@ impl FakeRelay {
             tag: Some(self.new_id()),
             context: Some(context.to_owned()),
             direction: "inbound",
-            device: json!({"type": "phone", "params": {"from_number": from, "to_number": to}}),
+            device,
             state: "ringing".into(),
             segment_id: self.new_id(),
             actions: BTreeMap::new(),
