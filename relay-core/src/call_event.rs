@@ -102,8 +102,13 @@ pub enum CallEvent {
     },
     /// `calling.call.echo`.
     Echo(ActionEvent),
-    /// `calling.call.hold`.
-    Hold(ActionEvent),
+    /// `calling.call.hold` (§2, §6 item 13: hold may be unsupported).
+    Hold {
+        /// `state` (values undocumented; the simulator says `hold` / `unhold`).
+        state: Option<String>,
+        /// The event's params.
+        params: Value,
+    },
     /// `calling.call.queue` (its state is in `status`, with the queue's id, name, the
     /// call's position and the queue's size).
     Queue(QueueEvent),
@@ -156,7 +161,10 @@ impl CallEvent {
                 params,
             },
             "calling.call.echo" => CallEvent::Echo(ActionEvent::from_wire(params)),
-            "calling.call.hold" => CallEvent::Hold(ActionEvent::from_wire(params)),
+            "calling.call.hold" => CallEvent::Hold {
+                state: text("state"),
+                params,
+            },
             "calling.call.queue" => CallEvent::Queue(QueueEvent::from_wire(params)),
             "calling.conference" => CallEvent::Conference(ConferenceEvent::from_wire(params)),
             other => CallEvent::Other {
@@ -185,7 +193,7 @@ impl CallEvent {
             CallEvent::Refer(_) => "calling.call.refer",
             CallEvent::Denoise { .. } => "calling.call.denoise",
             CallEvent::Echo(_) => "calling.call.echo",
-            CallEvent::Hold(_) => "calling.call.hold",
+            CallEvent::Hold { .. } => "calling.call.hold",
             CallEvent::Queue(_) => "calling.call.queue",
             CallEvent::Conference(_) => "calling.conference",
             CallEvent::Other { event_type, .. } => event_type,
@@ -198,6 +206,7 @@ impl CallEvent {
             CallEvent::State { params, .. }
             | CallEvent::Connect { params, .. }
             | CallEvent::Denoise { params, .. }
+            | CallEvent::Hold { params, .. }
             | CallEvent::Other { params, .. } => params,
             CallEvent::Refer(e) => &e.params,
             CallEvent::Queue(e) => &e.params,
@@ -212,8 +221,7 @@ impl CallEvent {
             | CallEvent::Pay(a)
             | CallEvent::Transcribe(a)
             | CallEvent::Ai(a)
-            | CallEvent::Echo(a)
-            | CallEvent::Hold(a) => &a.params,
+            | CallEvent::Echo(a) => &a.params,
         }
     }
 

@@ -107,14 +107,14 @@ pub use action::tap::{TapDevice, TapOptions};
 pub use action::{ActionKind, ActionOutcome, ActionRequest, ActionState, MediaDirection};
 pub use call::{CallInfo, CallState, Device, Direction, EndReason};
 pub use call_event::{ActionEvent, CallEvent};
-pub use control::{
-    AmazonBedrock, BindDigit, CallCommand, CallbackEventType, ClearDigitBindings,
-    ConferenceBeep, ConferenceEvent, ConferenceRecord, ConferenceRegion, ConferenceStream,
-    ConferenceTrim, JoinConference, JoinRoom, JoinedConference, LeaveConference, LiveAction,
-    LiveTranscribe, LiveTranslate, QueueEnter, QueueEvent, QueueLeave, Refer, ReferDevice,
-    ReferEvent, SimpleControl, Transfer, TransferDest, UserEvent,
-};
 pub use config::{BackoffConfig, ConfigError, Credentials, EngineConfig};
+pub use control::{
+    AmazonBedrock, BindDigit, CallCommand, CallbackEventType, ClearDigitBindings, ConferenceBeep,
+    ConferenceEvent, ConferenceRecord, ConferenceRegion, ConferenceStream, ConferenceTrim,
+    JoinConference, JoinRoom, JoinedConference, LeaveConference, LiveAction, LiveTranscribe,
+    LiveTranslate, QueueEnter, QueueEvent, QueueLeave, Refer, ReferDevice, ReferEvent,
+    SimpleControl, Transfer, TransferDest, UserEvent,
+};
 pub use engine::{ActionStart, DialPlan, Engine, EngineStats};
 pub use error::{CommandError, ProtocolError, RequestError, SessionError};
 pub use event::{DialError, Event, Transmit};

@@ -311,7 +311,11 @@ impl JoinConference {
     }
 }
 
-fn event_list(what: &str, events: &[String], known: &[&str]) -> Result<Option<String>, CommandError> {
+fn event_list(
+    what: &str,
+    events: &[String],
+    known: &[&str],
+) -> Result<Option<String>, CommandError> {
     if let Some(bad) = events.iter().find(|e| !known.contains(&e.as_str())) {
         return invalid(format!("{what} {bad:?} is not one of {}", known.join(" ")));
     }
@@ -369,16 +373,24 @@ impl CallCommand for JoinConference {
             .opt("wait_url", &self.wait_url)
             .opt("max_participants", &self.max_participants)
             .opt("record", &self.record.map(ConferenceRecord::as_wire))
-            .opt("region", &self.region.as_ref().map(|r| r.as_wire().to_owned()))
+            .opt(
+                "region",
+                &self.region.as_ref().map(|r| r.as_wire().to_owned()),
+            )
             .opt("trim", &self.trim.map(ConferenceTrim::as_wire))
             .opt("coach", &self.coach)
             .opt("status_callback", &self.status_callback)
             .opt("status_callback_event", &events)
             .opt(
                 "status_callback_event_type",
-                &self.status_callback_event_type.map(CallbackEventType::as_wire),
+                &self
+                    .status_callback_event_type
+                    .map(CallbackEventType::as_wire),
             )
-            .opt("status_callback_method", &wire(&self.status_callback_method))
+            .opt(
+                "status_callback_method",
+                &wire(&self.status_callback_method),
+            )
             .opt("recording_status_callback", &self.recording_status_callback)
             .opt("recording_status_callback_event", &recording_events)
             .opt(

@@ -67,7 +67,10 @@ impl CallCommand for BindDigit {
 
     fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
         if !is_dtmf(&self.digits) {
-            return invalid(format!("digits {:?} are not DTMF (0-9 # * A-D)", self.digits));
+            return invalid(format!(
+                "digits {:?} are not DTMF (0-9 # * A-D)",
+                self.digits
+            ));
         }
         let method = self.bind_method.trim();
         if !method.starts_with("calling.") || method.len() <= "calling.".len() {

@@ -18,8 +18,8 @@ pub use conference::{
     CallbackEventType, ConferenceBeep, ConferenceRecord, ConferenceRegion, ConferenceStream,
     ConferenceTrim, JoinConference, JoinRoom, JoinedConference, LeaveConference,
 };
-pub use digits::{BindDigit, ClearDigitBindings};
 pub(crate) use digits::is_dtmf;
+pub use digits::{BindDigit, ClearDigitBindings};
 pub use events::{ConferenceEvent, QueueEvent, ReferEvent};
 pub use live::{LiveAction, LiveTranscribe, LiveTranslate};
 pub use misc::{AmazonBedrock, SimpleControl, UserEvent};

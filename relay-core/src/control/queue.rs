@@ -122,7 +122,11 @@ impl CallCommand for QueueLeave {
         if self.queue_name.trim().is_empty() {
             return invalid("queue name is empty");
         }
-        if self.queue_id.as_deref().is_some_and(|id| id.trim().is_empty()) {
+        if self
+            .queue_id
+            .as_deref()
+            .is_some_and(|id| id.trim().is_empty())
+        {
             return invalid("queue id is empty");
         }
         check_status_url(&self.status_url)?;

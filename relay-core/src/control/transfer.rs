@@ -172,9 +172,17 @@ impl CallCommand for Refer {
     fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
         let to = self.device.to.to_ascii_lowercase();
         if !(to.starts_with("sip:") || to.starts_with("sips:")) || to.len() < 5 {
-            return invalid(format!("refer target {:?} is not a sip: URI", self.device.to));
+            return invalid(format!(
+                "refer target {:?} is not a sip: URI",
+                self.device.to
+            ));
         }
-        if self.device.headers.keys().any(|name| name.trim().is_empty()) {
+        if self
+            .device
+            .headers
+            .keys()
+            .any(|name| name.trim().is_empty())
+        {
             return invalid("a SIP header name is empty");
         }
         check_status_url(&self.status_url)?;

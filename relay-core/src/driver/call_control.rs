@@ -109,7 +109,9 @@ impl Call {
 
     /// Leaves the room (`calling.leave_room`).
     pub async fn leave_room(&self) -> Result<(), Error> {
-        self.send_command(SimpleControl::LeaveRoom).await.map(|_| ())
+        self.send_command(SimpleControl::LeaveRoom)
+            .await
+            .map(|_| ())
     }
 
     /// Puts the call in a queue (`calling.queue.enter`). The entry follows the queue's
@@ -141,7 +143,8 @@ impl Call {
                 &mut crate::engine::Engine,
                 &crate::ids::CallId,
                 std::time::Instant,
-            ) -> Result<(crate::ids::RequestId, ControlId), crate::error::CommandError>
+            )
+                -> Result<(crate::ids::RequestId, ControlId), crate::error::CommandError>
             + Send
             + 'static,
     {

@@ -29,10 +29,10 @@ pub use action::{
     PromptAction, RecordAction, SendDigitsAction, StreamAction, TapAction, TranscribeAction,
 };
 pub use call::{Call, CallEnd};
+pub use call_control::QueueEntry;
 pub use call_events::{CallEvents, EVENT_BUFFER};
 pub use client::{Client, ClientBuilder, IncomingCalls, DEFAULT_HOST};
 pub use client_event::{ClientEvent, DisconnectReason};
-pub use call_control::QueueEntry;
 pub use conference_events::ConferenceEvents;
 pub use connect_error::{ConnectError, TlsFailure, TransportError};
 pub use connector::{Connector, WsConnector};

@@ -35,8 +35,8 @@ impl FakeRelay {
     pub(super) fn bind_digit(&mut self, req: &Request<'_>) {
         let text = |key: &str| req.params.get(key).and_then(Value::as_str);
         let digits = text("digits").filter(|d| is_dtmf(d));
-        let method = text("bind_method")
-            .filter(|m| methods::is_modelled(m) && *m != "calling.dial");
+        let method =
+            text("bind_method").filter(|m| methods::is_modelled(m) && *m != "calling.dial");
         let params = match req.params.get("params") {
             None | Some(Value::Null) => Some(Map::new()),
             Some(Value::Object(map)) => Some(map.clone()),
@@ -127,7 +127,13 @@ impl FakeRelay {
     }
 
     /// Runs a bound method as the call's own session would send it, with no reply.
-    fn run_bound(&mut self, call_id: &CallId, method: &str, mut params: Map<String, Value>, now: Instant) {
+    fn run_bound(
+        &mut self,
+        call_id: &CallId,
+        method: &str,
+        mut params: Map<String, Value>,
+        now: Instant,
+    ) {
         let Some(call) = self.calls.get(call_id) else {
             return;
         };

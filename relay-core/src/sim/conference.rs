@@ -58,7 +58,11 @@ impl FakeRelay {
             .map(|(id, c)| (id.clone(), c.clone()));
         let conference_id = match existing {
             Some((id, conference)) => {
-                if conference.participants.iter().any(|(c, _)| c == req.call_id) {
+                if conference
+                    .participants
+                    .iter()
+                    .any(|(c, _)| c == req.call_id)
+                {
                     let message = "Already in the conference";
                     return self.reply_code(req.conn, req.id, "409", message, req.now);
                 }
@@ -89,7 +93,9 @@ impl FakeRelay {
         let Some(conference) = self.control.conferences.get_mut(&conference_id) else {
             return;
         };
-        conference.participants.push((req.call_id.clone(), end_on_exit));
+        conference
+            .participants
+            .push((req.call_id.clone(), end_on_exit));
         if conference.participants.len() == 1 {
             self.conference_event(&conference_id, "start", None, &[], req.now);
         }
@@ -143,7 +149,12 @@ impl FakeRelay {
         self.control
             .conferences
             .get(conference_id)
-            .map(|c| c.participants.iter().map(|(call, _)| call.clone()).collect())
+            .map(|c| {
+                c.participants
+                    .iter()
+                    .map(|(call, _)| call.clone())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -151,19 +162,33 @@ impl FakeRelay {
         let Some(conference) = self.control.conferences.get_mut(conference_id) else {
             return;
         };
-        let Some(at) = conference.participants.iter().position(|(c, _)| c == call_id) else {
+        let Some(at) = conference
+            .participants
+            .iter()
+            .position(|(c, _)| c == call_id)
+        else {
             return;
         };
         let (_, end_on_exit) = conference.participants.remove(at);
         // The one leaving still hears of its own leave.
-        self.conference_event(conference_id, "leave", Some(call_id), std::slice::from_ref(call_id), now);
+        self.conference_event(
+            conference_id,
+            "leave",
+            Some(call_id),
+            std::slice::from_ref(call_id),
+            now,
+        );
         let Some(conference) = self.control.conferences.get(conference_id) else {
             return;
         };
         if !(end_on_exit || conference.participants.is_empty()) {
             return;
         }
-        let rest: Vec<CallId> = conference.participants.iter().map(|(c, _)| c.clone()).collect();
+        let rest: Vec<CallId> = conference
+            .participants
+            .iter()
+            .map(|(c, _)| c.clone())
+            .collect();
         for other in &rest {
             if let Some(conference) = self.control.conferences.get_mut(conference_id) {
                 conference.participants.retain(|(c, _)| c != other);
@@ -229,7 +254,12 @@ fn join_params_ok(params: &Map<String, Value>) -> bool {
         && one_of(params, "region", &["global", "us", "eu"]).is_ok()
         && one_of(params, "trim", &["trim-silence", "do-not-trim"]).is_ok()
         && one_of(params, "status_callback_event_type", &["relay", "cxml"]).is_ok()
-        && one_of(params, "recording_status_callback_event_type", &["relay", "cxml"]).is_ok()
+        && one_of(
+            params,
+            "recording_status_callback_event_type",
+            &["relay", "cxml"],
+        )
+        .is_ok()
         && one_of(params, "status_callback_method", &["GET", "POST"]).is_ok()
         && one_of(params, "recording_status_callback_method", &["GET", "POST"]).is_ok();
     let urls_ok = ["wait_url", "status_callback", "recording_status_callback"]

@@ -111,7 +111,13 @@ impl FakeRelay {
     }
 
     /// Sends an event of the call (`call_id`, `node_id` and `fields`) to its session.
-    pub(super) fn call_event(&mut self, call_id: &CallId, event_type: &str, fields: Value, now: Instant) {
+    pub(super) fn call_event(
+        &mut self,
+        call_id: &CallId,
+        event_type: &str,
+        fields: Value,
+        now: Instant,
+    ) {
         let Some(call) = self.calls.get(call_id) else {
             return;
         };
@@ -193,7 +199,11 @@ impl FakeRelay {
     }
 
     fn hold(&mut self, req: &Request<'_>, hold: bool) {
-        let message = if hold { "Call on hold" } else { "Call off hold" };
+        let message = if hold {
+            "Call on hold"
+        } else {
+            "Call off hold"
+        };
         self.reply_code(req.conn, req.id, "200", message, req.now);
         let state = self.control_of_call(req.call_id);
         if state.held != hold {
@@ -261,7 +271,11 @@ impl FakeRelay {
         } else {
             &mut state.live_transcribe
         };
-        let what = if translate { "translation" } else { "transcription" };
+        let what = if translate {
+            "translation"
+        } else {
+            "transcription"
+        };
         match (key.as_str(), *running) {
             ("start", true) => {
                 let message = format!("Live {what} already running");
@@ -303,7 +317,10 @@ impl FakeRelay {
         let objects_ok = ["SWAIG", "params", "global_data"]
             .iter()
             .all(|key| object(req.params, key).is_ok());
-        if !(prompt_ok && post_prompt_ok && objects_ok && status_url_ok(req.params, "post_prompt_url"))
+        if !(prompt_ok
+            && post_prompt_ok
+            && objects_ok
+            && status_url_ok(req.params, "post_prompt_url"))
         {
             return self.bad_params(req, "Invalid params");
         }

@@ -68,10 +68,7 @@ const MODELLED: &[&str] = &[
 
 /// Part 2 call control (§2): known to the service and acknowledged with `200` and no effect
 /// until the simulator models them.
-const ACKNOWLEDGED: &[&str] = &[
-    "calling.connect",
-    "calling.disconnect",
-];
+const ACKNOWLEDGED: &[&str] = &["calling.connect", "calling.disconnect"];
 
 /// Whether the service models `method`.
 pub(super) fn is_modelled(method: &str) -> bool {

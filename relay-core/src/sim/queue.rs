@@ -45,12 +45,20 @@ impl FakeRelay {
         if queue.members.iter().any(|(c, _)| c == req.call_id) {
             return self.reply_code(req.conn, req.id, "409", "Already in the queue", req.now);
         }
-        queue.members.push((req.call_id.clone(), control_id.clone()));
+        queue
+            .members
+            .push((req.call_id.clone(), control_id.clone()));
         let (position, size, id) = (queue.members.len(), queue.members.len(), queue.id.clone());
         self.reply_started(req, &control_id, "Entering Queue", Map::new());
         let fields = json!({"status": "entered", "id": id, "name": name,
             "position": position, "size": size});
-        self.action_event(req.call_id, &control_id, "calling.call.queue", fields, req.now);
+        self.action_event(
+            req.call_id,
+            &control_id,
+            "calling.call.queue",
+            fields,
+            req.now,
+        );
     }
 
     pub(super) fn queue_leave(&mut self, req: &Request<'_>) {
