@@ -17,8 +17,11 @@
 //!   another kind of action: `calling.play.stop` does not stop a play_and_collect), `409` for
 //!   a call owned by another session or a control id already active on the call, `410` for a
 //!   call that ended recently (the last 10,000 ended ids are remembered).
-//! - Part 2 call control (§2: connect, transfer, conference, queue, …) is answered `200`
-//!   with no effect until it is modelled, so clients that send it keep working.
+//! - Part 2 call control not modelled yet (connect, disconnect) is answered `200` with no
+//!   effect, so clients that send it keep working. The rest of §2 (transfer, refer, hold,
+//!   denoise, rooms, conferences, queues, digit bindings, live transcription and
+//!   translation, user events, Amazon Bedrock) is modelled: see `control.rs` and its
+//!   siblings for the choices made where the spec is silent.
 //! - `calling.pass` on an offer gets `200`; the call goes to another connected session
 //!   receiving its context (as a new `calling.call.receive`) or stays ringing with no owner,
 //!   and commands from the session that passed it get `409`.
@@ -72,8 +75,8 @@
 //!   call end, the event the SDKs listen for "if any"; `ai_message`/`ai_hold`/`ai_unhold`
 //!   need a running agent (`404`). echo (§1.12): `200`, no event (its states are
 //!   undocumented).
-//! - [`FakeRelay::send_event`] injects any other event (denoise, refer, queue, …) for
-//!   client tests.
+//! - [`FakeRelay::send_event`] injects any other event for client tests;
+//!   [`FakeRelay::caller_presses`] has the caller press keys (digit bindings).
 
 mod actions;
 mod bindings;
