@@ -15,6 +15,8 @@ macro_rules! runtime_crate_api {
             StreamAction, TapAction, TlsFailure, TranscribeAction, TransportError, DEFAULT_HOST,
             EVENT_BUFFER,
         };
+        // Call control (§2).
+        pub use $crate::driver::{ConferenceEvents, QueueEntry};
         pub use $crate::{
             ActionDescriptor, ActionEvent, ActionKind, ActionOutcome, ActionRequest, ActionResult,
             ActionState, AiMessage, AiOptions, BackoffConfig, CallEvent, CallId, CallInfo,
@@ -26,6 +28,13 @@ macro_rules! runtime_crate_api {
             RecordFormat, RecordOptions, RecordResult, RequestError, SendDigitsOptions,
             SendFaxOptions, SessionError, SpeechOptions, StreamOptions, TapDevice, TapOptions,
             TerminalRule, Track, TranscribeOptions, TranscribeResult,
+        };
+        pub use $crate::{
+            AmazonBedrock, BindDigit, CallCommand, CallbackEventType, ClearDigitBindings,
+            ConferenceBeep, ConferenceEvent, ConferenceRecord, ConferenceRegion, ConferenceStream,
+            ConferenceTrim, JoinConference, JoinRoom, JoinedConference, LeaveConference,
+            LiveAction, LiveTranscribe, LiveTranslate, QueueEnter, QueueEvent, QueueLeave, Refer,
+            ReferDevice, ReferEvent, SimpleControl, Transfer, TransferDest, UserEvent,
         };
 
         /// JSON values, for [`Client::execute`] and custom parameters built by hand.
