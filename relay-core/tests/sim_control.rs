@@ -1,7 +1,8 @@
 //! The fake relay's call control against `docs/CALLING-API.md` §2 (and §4 events, §6 items
 //! 8, 9 and 13): transfer, refer, hold, denoise, rooms, conferences, queues, digit
 //! bindings, live transcription and translation, user events and Amazon Bedrock, each with
-//! its results, its events and its `400`/`404`/`409` answers. Test names carry the spec
+//! its results, its events and its `400`/`409` answers (never `404`, which says the call is
+//! gone). Test names carry the spec
 //! section (`s2_2_…` is §2.2).
 #![allow(clippy::unwrap_used)]
 
@@ -315,7 +316,7 @@ fn s2_denoise_reports_denoised() {
 fn s2_rooms_one_at_a_time() {
     let mut w = World::new();
     let leg = w.answered();
-    assert_eq!(w.code(&leg, "calling.leave_room", json!({})), "404");
+    assert_eq!(w.code(&leg, "calling.leave_room", json!({})), "409");
     assert_eq!(w.code(&leg, "calling.join_room", json!({})), "400");
     assert_eq!(
         w.code(
@@ -333,7 +334,7 @@ fn s2_rooms_one_at_a_time() {
         "409"
     );
     assert_eq!(w.code(&leg, "calling.leave_room", json!({})), "200");
-    assert_eq!(w.code(&leg, "calling.leave_room", json!({})), "404");
+    assert_eq!(w.code(&leg, "calling.leave_room", json!({})), "409");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -388,7 +389,7 @@ fn s2_2_two_calls_join_one_conference_and_leave_it() {
     assert_eq!(events, [conference("leave", &id, Some(&a))]);
     assert_eq!(
         w.code(&a, "calling.leave_conference", json!({"conference_id": id})),
-        "404"
+        "409"
     );
     assert_eq!(w.code(&a, "calling.leave_conference", json!({})), "400");
     // The last one's call ends: it leaves, and the conference ends.
@@ -582,7 +583,7 @@ fn s2_queue_enter_reports_position_and_size_and_leave_moves_the_line() {
             "calling.queue.leave",
             json!({"control_id": "qa", "queue_name": "support"})
         ),
-        "404"
+        "409"
     );
     assert_eq!(
         w.code(
@@ -590,7 +591,7 @@ fn s2_queue_enter_reports_position_and_size_and_leave_moves_the_line() {
             "calling.queue.leave",
             json!({"control_id": "qb", "queue_name": "support", "queue_id": "other"})
         ),
-        "404"
+        "409"
     );
 }
 
@@ -765,7 +766,7 @@ fn s2_live_transcribe_takes_one_key_actions_in_order() {
     };
     assert_eq!(
         code(&mut w, "calling.live_transcribe", json!({"stop": {}})),
-        "404"
+        "409"
     );
     let (result, events) = w.call(
         &leg,

@@ -4,7 +4,8 @@
 //!
 //! Choices where the spec is silent: a conference is made by its first participant, whose
 //! `max_participants` (default 250) holds for it; a join beyond it is `409`, as is a call
-//! joining a conference it is already in. Its `status` values are the names of §2.2's
+//! joining a conference it is already in, or leaving one it is not in (`404` would say the
+//! call is gone). Its `status` values are the names of §2.2's
 //! `status_callback_event`: `start` and `end` for the conference (no `call_id`), `join`
 //! and `leave` for a participant (with its `call_id` and `node_id`). Each event goes to the
 //! sessions of every participant, so a client also hears of calls that are not its own.
@@ -114,7 +115,7 @@ impl FakeRelay {
             .is_some_and(|c| c.participants.iter().any(|(call, _)| call == req.call_id));
         if !member {
             let message = "Conference not found";
-            return self.reply_code(req.conn, req.id, "404", message, req.now);
+            return self.reply_code(req.conn, req.id, "409", message, req.now);
         }
         self.reply_code(req.conn, req.id, "200", "Leaving conference", req.now);
         self.remove_participant(&id, req.call_id, req.now);

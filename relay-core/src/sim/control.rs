@@ -17,11 +17,14 @@
 //!   and `calling.call.hold` with `state` `hold` / `unhold` (a repeat sends nothing). Use a
 //!   [`Fault`](super::Fault) to test a service that refuses them.
 //! - denoise (§2): `calling.call.denoise` with `denoised` true / false.
-//! - rooms (§2): one room at a time (`409` for a second); `leave_room` outside one is `404`.
+//! - rooms (§2): one room at a time (`409` for a second); `leave_room` outside one is `409`.
 //!   No events: none are documented.
+//! - Refusals that depend on the call's state (not in a room, queue or conference, nothing
+//!   running) are `409`, never `404`: G reserves `404` for a call that does not exist, and
+//!   clients end the call on it.
 //! - live_transcribe / live_translate (§2): `action` must be an object with exactly one key
 //!   (`start`, `stop`, `summarize`, and `inject` for translate only) holding an object;
-//!   `start` while running is `409`, the others while stopped `404`. No events.
+//!   `start` while running is `409`, the others while stopped too. No events.
 //! - user_event (§6 item 9): `event` is required (any JSON but `null`); "Event sent".
 //! - amazon_bedrock (§2): "AI started"; `prompt` a string or object, `SWAIG`, `params` and
 //!   `global_data` objects, `post_prompt_url` an HTTP(S) URL.
@@ -240,7 +243,7 @@ impl FakeRelay {
 
     fn leave_room(&mut self, req: &Request<'_>) {
         if self.control_of_call(req.call_id).room.take().is_none() {
-            return self.reply_code(req.conn, req.id, "404", "Not in a room", req.now);
+            return self.reply_code(req.conn, req.id, "409", "Not in a room", req.now);
         }
         self.reply_code(req.conn, req.id, "200", "Leaving room", req.now);
     }
@@ -284,7 +287,7 @@ impl FakeRelay {
             ("start", false) => *running = true,
             (_, false) => {
                 let message = format!("No live {what} running");
-                return self.reply_code(req.conn, req.id, "404", &message, req.now);
+                return self.reply_code(req.conn, req.id, "409", &message, req.now);
             }
             ("stop", true) => *running = false,
             _ => {}

@@ -6,8 +6,8 @@
 //! `entered` with the call's position (1 is next) and the queue's size; a leave sends `left`
 //! (with the leave's control id) and each call behind it `waiting` with its new position.
 //! A call that ends leaves its queues silently (the others move up). A second enter of the
-//! same queue is `409`; a leave of a queue the call is not in, or with another `queue_id`,
-//! is `404`. Nothing takes calls out of a queue on its own.
+//! same queue is `409`, and so is a leave of a queue the call is not in, or with another
+//! `queue_id` (`404` would say the call is gone). Nothing takes calls out of a queue on its own.
 
 use super::actions::{control_id_of, Request};
 use super::control::status_url_ok;
@@ -76,7 +76,7 @@ impl FakeRelay {
         });
         if !member {
             let message = "Call is not in the queue";
-            return self.reply_code(req.conn, req.id, "404", message, req.now);
+            return self.reply_code(req.conn, req.id, "409", message, req.now);
         }
         self.reply_started(req, &control_id, "Leaving Queue", Map::new());
         self.dequeue(&name, req.call_id, Some(&control_id), req.now);
