@@ -27,7 +27,6 @@ use std::time::Duration;
 pub struct BlockingClient {
     client: Client,
     incoming: Mutex<Option<IncomingCalls>>,
-    conferences: Mutex<Option<ConferenceEvents>>,
     thread: Option<JoinHandle<Result<(), Error>>>,
 }
 
@@ -44,7 +43,6 @@ impl BlockingClient {
         Ok(Self {
             client,
             incoming,
-            conferences: Mutex::new(None),
             thread: Some(thread),
         })
     }
@@ -81,20 +79,10 @@ impl BlockingClient {
         self.client.on_event(hook)
     }
 
-    /// The next `calling.conference` event, or `None` after `timeout` (or once the client
-    /// stopped). Subscribes on first use (see [`Client::conference_events`]); events before
-    /// that are not seen.
-    pub fn next_conference_event(&self, timeout: Duration) -> Option<ConferenceEvent> {
-        let mut guard = self
-            .conferences
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let events = guard.get_or_insert_with(|| self.client.conference_events());
-        let timer = async {
-            smol::Timer::after(timeout).await;
-            None
-        };
-        smol::block_on(smol::future::or(events.next(), timer))
+    /// Subscribes to every `calling.conference` event from now on (see
+    /// [`Client::conference_events`]).
+    pub fn conference_events(&self) -> BlockingConferenceEvents {
+        BlockingConferenceEvents(self.client.conference_events())
     }
 
     /// Whether the client's thread has stopped (shut down, or a final error).
@@ -571,6 +559,21 @@ blocking_action!(
     /// An AI agent controlled from blocking code.
     BlockingAi(AiAction) => ActionOutcome
 );
+
+/// The conference events of a client, from blocking code.
+#[derive(Debug)]
+pub struct BlockingConferenceEvents(pub ConferenceEvents);
+
+impl BlockingConferenceEvents {
+    /// The next event, or `None` after `timeout` (or once the client stopped).
+    pub fn next(&mut self, timeout: Duration) -> Option<ConferenceEvent> {
+        let timer = async {
+            smol::Timer::after(timeout).await;
+            None
+        };
+        smol::block_on(smol::future::or(self.0.next(), timer))
+    }
+}
 
 /// A call in a queue, from blocking code (see [`QueueEntry`]).
 #[derive(Debug)]
