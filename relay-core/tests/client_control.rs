@@ -91,7 +91,7 @@ fn two_calls_share_a_conference_and_its_events() {
             "{first:?}"
         );
         let full = b
-            .join_conference(JoinConference::new("tiny").max_participants(1u32))
+            .join_conference(JoinConference::new("tiny").max_participants(1))
             .await;
         assert!(full.is_ok());
     });

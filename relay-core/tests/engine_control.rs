@@ -392,7 +392,7 @@ fn join_conference_sends_every_option_typed() {
         .start_on_enter(false)
         .end_on_exit(true)
         .wait_url("https://example.com/hold.mp3")
-        .max_participants(10u32)
+        .max_participants(10)
         .record(ConferenceRecord::RecordFromStart)
         .region(ConferenceRegion::Eu)
         .trim(ConferenceTrim::DoNotTrim)
@@ -467,11 +467,11 @@ fn join_conference_refuses_invalid_options() {
     invalid(refused(&mut client, &JoinConference::new("")));
     invalid(refused(
         &mut client,
-        &JoinConference::new("a").max_participants(0u32),
+        &JoinConference::new("a").max_participants(0),
     ));
     invalid(refused(
         &mut client,
-        &JoinConference::new("a").max_participants(251u32),
+        &JoinConference::new("a").max_participants(251),
     ));
     invalid(refused(
         &mut client,
@@ -495,7 +495,7 @@ fn join_conference_refuses_invalid_options() {
     ));
     sends(
         &mut client,
-        &JoinConference::new("a").max_participants(250u32),
+        &JoinConference::new("a").max_participants(250),
         json!({"name": "a", "max_participants": 250}),
     );
 }

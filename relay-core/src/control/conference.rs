@@ -264,8 +264,6 @@ impl JoinConference {
         end_on_exit: bool;
         /// Hold music URL.
         wait_url: String;
-        /// 1 to 250.
-        max_participants: u32;
         /// Recording.
         record: ConferenceRecord;
         /// Media region.
@@ -288,6 +286,12 @@ impl JoinConference {
         recording_status_callback_method: crate::action::stream_options::HttpMethod;
         /// Stream the conference.
         stream: ConferenceStream;
+    }
+
+    /// At most this many participants, 1 to 250 (checked when sent).
+    pub fn max_participants(mut self, max: u32) -> Self {
+        self.max_participants = Some(max);
+        self
     }
 
     /// The conference events the status webhook gets.

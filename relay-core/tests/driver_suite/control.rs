@@ -242,7 +242,7 @@ pub async fn two_calls_join_a_conference_and_leave_it(rt: Arc<dyn ServerRuntime>
     let b = answered_call(&rt, &sim, &mut calls).await;
     let options = JoinConference::new("support")
         .beep(ConferenceBeep::OnEnter)
-        .max_participants(2u32);
+        .max_participants(2);
     let joined = within(&rt, 5, "a joins", a.join_conference(options))
         .await
         .unwrap();
