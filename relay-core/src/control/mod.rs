@@ -18,6 +18,7 @@ pub use conference::{
     CallbackEventType, ConferenceBeep, ConferenceRecord, ConferenceRegion, ConferenceStream,
     ConferenceTrim, JoinConference, JoinRoom, JoinedConference, LeaveConference,
 };
+#[cfg(feature = "sim")]
 pub(crate) use digits::is_dtmf;
 pub use digits::{BindDigit, ClearDigitBindings};
 pub use events::{ConferenceEvent, QueueEvent, ReferEvent};
