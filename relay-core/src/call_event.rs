@@ -1,4 +1,4 @@
-//! Every `calling.call.*` event of a call, typed: what the engine delivers for a tracked
+//! Every `calling.call.*` event of a call (and `calling.conference` naming it), typed: what the engine delivers for a tracked
 //! call besides its own routing (§4 of `docs/CALLING-API.md`). Event types this library does
 //! not know arrive as [`CallEvent::Other`] with their payload; none is dropped.
 
@@ -7,6 +7,7 @@ use crate::action::detect::Detection;
 use crate::action::ActionState;
 use crate::call::{CallState, EndReason};
 use crate::connect::ConnectUpdate;
+use crate::control::{ConferenceEvent, QueueEvent, ReferEvent};
 use crate::ids::ControlId;
 use serde_json::Value;
 
@@ -91,8 +92,8 @@ pub enum CallEvent {
         /// The event's params.
         params: Value,
     },
-    /// `calling.call.refer`.
-    Refer(ActionEvent),
+    /// `calling.call.refer`: how a SIP REFER goes.
+    Refer(ReferEvent),
     /// `calling.call.denoise`.
     Denoise {
         /// Whether noise reduction is on.
@@ -102,17 +103,18 @@ pub enum CallEvent {
     },
     /// `calling.call.echo`.
     Echo(ActionEvent),
-    /// `calling.call.hold`.
-    Hold(ActionEvent),
-    /// `calling.call.queue` (its state is in `status`).
-    Queue {
-        /// The queue action's control id, if any.
-        control_id: Option<ControlId>,
-        /// `status`.
-        status: Option<String>,
+    /// `calling.call.hold` (§2, §6 item 13: hold may be unsupported).
+    Hold {
+        /// `state` (values undocumented; the simulator says `hold` / `unhold`).
+        state: Option<String>,
         /// The event's params.
         params: Value,
     },
+    /// `calling.call.queue` (its state is in `status`, with the queue's id, name, the
+    /// call's position and the queue's size).
+    Queue(QueueEvent),
+    /// `calling.conference` naming this call: a participant event of a conference it is in.
+    Conference(ConferenceEvent),
     /// Any other `calling.call.*` event, verbatim.
     Other {
         /// The `event_type`.
@@ -154,18 +156,18 @@ impl CallEvent {
                 update: ConnectUpdate::from_wire(&params),
                 params,
             },
-            "calling.call.refer" => CallEvent::Refer(ActionEvent::from_wire(params)),
+            "calling.call.refer" => CallEvent::Refer(ReferEvent::from_wire(params)),
             "calling.call.denoise" => CallEvent::Denoise {
                 denoised: params.get("denoised").and_then(Value::as_bool),
                 params,
             },
             "calling.call.echo" => CallEvent::Echo(ActionEvent::from_wire(params)),
-            "calling.call.hold" => CallEvent::Hold(ActionEvent::from_wire(params)),
-            "calling.call.queue" => CallEvent::Queue {
-                control_id: text("control_id").map(ControlId::from),
-                status: text("status"),
+            "calling.call.hold" => CallEvent::Hold {
+                state: text("state"),
                 params,
             },
+            "calling.call.queue" => CallEvent::Queue(QueueEvent::from_wire(params)),
+            "calling.conference" => CallEvent::Conference(ConferenceEvent::from_wire(params)),
             other => CallEvent::Other {
                 event_type: other.to_owned(),
                 params,
@@ -192,8 +194,9 @@ impl CallEvent {
             CallEvent::Refer(_) => "calling.call.refer",
             CallEvent::Denoise { .. } => "calling.call.denoise",
             CallEvent::Echo(_) => "calling.call.echo",
-            CallEvent::Hold(_) => "calling.call.hold",
-            CallEvent::Queue { .. } => "calling.call.queue",
+            CallEvent::Hold { .. } => "calling.call.hold",
+            CallEvent::Queue(_) => "calling.call.queue",
+            CallEvent::Conference(_) => "calling.conference",
             CallEvent::Other { event_type, .. } => event_type,
         }
     }
@@ -204,8 +207,11 @@ impl CallEvent {
             CallEvent::State { params, .. }
             | CallEvent::Connect { params, .. }
             | CallEvent::Denoise { params, .. }
-            | CallEvent::Queue { params, .. }
+            | CallEvent::Hold { params, .. }
             | CallEvent::Other { params, .. } => params,
+            CallEvent::Refer(e) => &e.params,
+            CallEvent::Queue(e) => &e.params,
+            CallEvent::Conference(e) => &e.params,
             CallEvent::Collect { action, .. } | CallEvent::Detect { action, .. } => &action.params,
             CallEvent::Play(a)
             | CallEvent::Record(a)
@@ -216,9 +222,7 @@ impl CallEvent {
             | CallEvent::Pay(a)
             | CallEvent::Transcribe(a)
             | CallEvent::Ai(a)
-            | CallEvent::Refer(a)
-            | CallEvent::Echo(a)
-            | CallEvent::Hold(a) => &a.params,
+            | CallEvent::Echo(a) => &a.params,
         }
     }
 

@@ -4,6 +4,7 @@ use crate::action::{ActionKind, ActionOutcome, ActionState};
 use crate::call::{CallInfo, CallState, EndReason};
 use crate::call_event::CallEvent;
 use crate::connect::ConnectUpdate;
+use crate::control::ConferenceEvent;
 use crate::error::{ProtocolError, RequestError, SessionError};
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
 use crate::message::{Message, MessageError};
@@ -172,6 +173,21 @@ pub enum Event {
         call_id: CallId,
         /// The event, typed.
         update: ConnectUpdate,
+    },
+    /// A `calling.conference` event that names no call of this client: a conference-level
+    /// event (no `call_id`), or a participant that is not a tracked call. Participant events
+    /// of a tracked call come as its [`CallEvent::Conference`] instead.
+    Conference(ConferenceEvent),
+    /// The service accepted a `calling.transfer` (control moved to its destination) or a
+    /// `calling.pass` sent with [`Engine::pass_offer`](crate::Engine::pass_offer) (the offer
+    /// went to another consumer of its context): this client forgets the call, its open
+    /// actions finish as [`ActionOutcome::CallEnded`], and later commands on it are
+    /// [`CommandError::CallGone`](crate::CommandError::CallGone).
+    CallHandedOver {
+        /// The call.
+        call_id: CallId,
+        /// `calling.transfer` or `calling.pass`.
+        method: String,
     },
 }
 

@@ -66,6 +66,7 @@ pub mod call;
 pub mod call_event;
 pub mod config;
 mod connect;
+pub mod control;
 mod device;
 mod dial;
 #[cfg(feature = "driver")]
@@ -115,6 +116,13 @@ pub use call::{
 pub use call_event::{ActionEvent, CallEvent};
 pub use config::{BackoffConfig, ConfigError, Credentials, EngineConfig};
 pub use connect::{ConnectPlan, ConnectState, ConnectUpdate};
+pub use control::{
+    AmazonBedrock, BindDigit, CallCommand, CallbackEventType, ClearDigitBindings, ConferenceBeep,
+    ConferenceEvent, ConferenceRecord, ConferenceRegion, ConferenceStream, ConferenceTrim,
+    JoinConference, JoinRoom, JoinedConference, LeaveConference, LiveAction, LiveTranscribe,
+    LiveTranslate, QueueEnter, QueueEvent, QueueLeave, Refer, ReferDevice, ReferEvent,
+    SimpleControl, Transfer, TransferDest, UserEvent,
+};
 pub use engine::{ActionStart, DialPlan, Engine, EngineStats};
 pub use error::{CommandError, ProtocolError, RequestError, SessionError};
 pub use event::{DialError, Event, Transmit};

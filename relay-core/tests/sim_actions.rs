@@ -1218,7 +1218,7 @@ fn s0_a_calling_method_the_spec_does_not_have_is_a_json_rpc_method_not_found() {
     }
     // A known method with bad params keeps the result code.
     assert_eq!(f.code("calling.play", json!({})), "400");
-    // §2 call control is known, acknowledged until modelled.
+    // §2 call control is known and modelled.
     assert_eq!(
         f.code("calling.transfer", json!({"dest": "context:office"})),
         "200"

@@ -553,12 +553,12 @@ fn play_finishes_after_the_play_duration() {
 }
 
 #[test]
-fn execute_gets_the_generic_answer() {
+fn execute_gets_the_services_answer() {
     let (mut pair, call_id) = answered(SimConfig::new());
     let request = pair
         .engine
         .execute(
-            // §2: part 2 call control is acknowledged without effect until it is modelled.
+            // §2: `calling.transfer` to a context, answered as G's table says.
             "calling.transfer",
             json!({"call_id": call_id.as_str(), "node_id": "n", "dest": "context:office"}),
             pair.now,
@@ -569,7 +569,7 @@ fn execute_gets_the_generic_answer() {
         pair.events(),
         [Event::RequestCompleted {
             request_id: request,
-            result: Ok(json!({"code": "200", "message": "OK"}))
+            result: Ok(json!({"code": "200", "message": "Transferring"}))
         }]
     );
 }

@@ -765,8 +765,8 @@ fn other_methods_get_a_generic_answer_or_method_not_found() {
     let conn = server.open(1);
     server.auth(conn, &["office"]);
     let (call_id, _) = server.answered(conn);
-    // Part 2 call control (§2) is known and acknowledged; a `calling.*` name the spec does
-    // not have is not found, as any other unknown method.
+    // Part 2 call control (§2) is known (transfer answers as G's table says); a `calling.*`
+    // name the spec does not have is not found, as any other unknown method.
     let id = server.request(
         conn,
         "calling.transfer",
@@ -774,7 +774,7 @@ fn other_methods_get_a_generic_answer_or_method_not_found() {
     );
     assert_eq!(
         result_of(&server.sent_one(), &id),
-        &json!({"code": "200", "message": "OK"})
+        &json!({"code": "200", "message": "Transferring"})
     );
     let id = server.request(conn, "calling.bogus", json!({"call_id": call_id}));
     assert_eq!(

@@ -12,6 +12,11 @@ use crate::{
     SendDigitsAction, SendFaxOptions, StreamAction, StreamOptions, TapAction, TapOptions,
     TranscribeAction, TranscribeOptions, TranscribeResult,
 };
+use crate::{
+    AmazonBedrock, BindDigit, CallCommand, ClearDigitBindings, ConferenceEvent, ConferenceEvents,
+    JoinConference, JoinRoom, JoinedConference, LiveAction, LiveTranslate, QueueEnter, QueueEntry,
+    QueueEvent, QueueLeave, Refer, Transfer, UserEvent,
+};
 use crate::{IncomingMessages, Message, MessageHandle, MessageId, MessageState, SendMessage};
 use futures_util::StreamExt;
 use std::sync::{Mutex, PoisonError};
@@ -76,6 +81,12 @@ impl BlockingClient {
     /// client's thread.
     pub fn on_event(&self, hook: impl Fn(&ClientEvent) + Send + Sync + 'static) {
         self.client.on_event(hook)
+    }
+
+    /// Subscribes to every `calling.conference` event from now on (see
+    /// [`Client::conference_events`]).
+    pub fn conference_events(&self) -> BlockingConferenceEvents {
+        BlockingConferenceEvents(self.client.conference_events())
     }
 
     /// Whether the client's thread has stopped (shut down, or a final error).
@@ -285,6 +296,109 @@ impl BlockingCall {
         smol::block_on(self.0.echo(options))
     }
 
+    /// Hands an offered call back (`calling.pass`); afterwards it is not this client's.
+    pub fn pass(&self) -> Result<(), Error> {
+        smol::block_on(self.0.pass())
+    }
+
+    /// Transfers control of the call (`calling.transfer`).
+    pub fn transfer(&self, transfer: Transfer) -> Result<(), Error> {
+        smol::block_on(self.0.transfer(transfer))
+    }
+
+    /// Sends a SIP REFER (`calling.refer`, SIP calls only).
+    pub fn refer(&self, refer: Refer) -> Result<(), Error> {
+        smol::block_on(self.0.refer(refer))
+    }
+
+    /// Puts the call on hold (`calling.hold`; possibly unsupported by the service).
+    pub fn hold(&self) -> Result<(), Error> {
+        smol::block_on(self.0.hold())
+    }
+
+    /// Takes the call off hold (`calling.unhold`; possibly unsupported by the service).
+    pub fn unhold(&self) -> Result<(), Error> {
+        smol::block_on(self.0.unhold())
+    }
+
+    /// Turns noise reduction on (`calling.denoise`).
+    pub fn denoise(&self) -> Result<(), Error> {
+        smol::block_on(self.0.denoise())
+    }
+
+    /// Turns noise reduction off (`calling.denoise.stop`).
+    pub fn denoise_stop(&self) -> Result<(), Error> {
+        smol::block_on(self.0.denoise_stop())
+    }
+
+    /// Joins (or starts) a conference (`calling.join_conference`).
+    pub fn join_conference(&self, options: JoinConference) -> Result<JoinedConference, Error> {
+        smol::block_on(self.0.join_conference(options))
+    }
+
+    /// Leaves the conference with this id (`calling.leave_conference`).
+    pub fn leave_conference(&self, conference_id: &str) -> Result<(), Error> {
+        smol::block_on(self.0.leave_conference(conference_id))
+    }
+
+    /// Joins a video room (`calling.join_room`).
+    pub fn join_room(&self, options: JoinRoom) -> Result<(), Error> {
+        smol::block_on(self.0.join_room(options))
+    }
+
+    /// Leaves the room (`calling.leave_room`).
+    pub fn leave_room(&self) -> Result<(), Error> {
+        smol::block_on(self.0.leave_room())
+    }
+
+    /// Puts the call in a queue (`calling.queue.enter`).
+    pub fn queue_enter(&self, options: QueueEnter) -> Result<BlockingQueueEntry, Error> {
+        smol::block_on(self.0.queue_enter(options)).map(BlockingQueueEntry)
+    }
+
+    /// Takes the call out of a queue (`calling.queue.leave`); the control id sent.
+    pub fn queue_leave(&self, options: QueueLeave) -> Result<ControlId, Error> {
+        smol::block_on(self.0.queue_leave(options))
+    }
+
+    /// Runs a method when the caller presses digits (`calling.bind_digit`).
+    pub fn bind_digit(&self, binding: BindDigit) -> Result<(), Error> {
+        smol::block_on(self.0.bind_digit(binding))
+    }
+
+    /// Removes digit bindings (`calling.clear_digit_bindings`).
+    pub fn clear_digit_bindings(&self, which: ClearDigitBindings) -> Result<(), Error> {
+        smol::block_on(self.0.clear_digit_bindings(which))
+    }
+
+    /// A live transcription action (`calling.live_transcribe`).
+    pub fn live_transcribe(&self, action: LiveAction) -> Result<(), Error> {
+        smol::block_on(self.0.live_transcribe(action))
+    }
+
+    /// A live translation action (`calling.live_translate`).
+    pub fn live_translate(&self, options: LiveTranslate) -> Result<(), Error> {
+        smol::block_on(self.0.live_translate(options))
+    }
+
+    /// Sends an event of your own (`calling.user_event`).
+    pub fn user_event(&self, event: UserEvent) -> Result<(), Error> {
+        smol::block_on(self.0.user_event(event))
+    }
+
+    /// Starts an Amazon Bedrock agent (`calling.amazon_bedrock`).
+    pub fn amazon_bedrock(&self, options: AmazonBedrock) -> Result<(), Error> {
+        smol::block_on(self.0.amazon_bedrock(options))
+    }
+
+    /// Sends any typed call command; the service's result.
+    pub fn send_command<C: CallCommand + Send + 'static>(
+        &self,
+        command: C,
+    ) -> Result<Value, Error> {
+        smol::block_on(self.0.send_command(command))
+    }
+
     /// Blocks until an event for which `matches` is true, the call ends
     /// ([`Error::CallGone`]) or `timeout` passes ([`Error::WaitTimedOut`]).
     pub fn wait_for(
@@ -449,6 +563,51 @@ blocking_action!(
     /// An AI agent controlled from blocking code.
     BlockingAi(AiAction) => ActionOutcome
 );
+
+/// The conference events of a client, from blocking code.
+#[derive(Debug)]
+pub struct BlockingConferenceEvents(pub ConferenceEvents);
+
+impl BlockingConferenceEvents {
+    /// The next event, or `None` after `timeout` (or once the client stopped).
+    pub fn next(&mut self, timeout: Duration) -> Option<ConferenceEvent> {
+        let timer = async {
+            smol::Timer::after(timeout).await;
+            None
+        };
+        smol::block_on(smol::future::or(self.0.next(), timer))
+    }
+}
+
+/// A call in a queue, from blocking code (see [`QueueEntry`]).
+#[derive(Debug)]
+pub struct BlockingQueueEntry(pub QueueEntry);
+
+impl BlockingQueueEntry {
+    /// The control id the queue's events carry.
+    pub fn control_id(&self) -> &ControlId {
+        self.0.control_id()
+    }
+
+    /// The queue's name.
+    pub fn queue_name(&self) -> &str {
+        self.0.queue_name()
+    }
+
+    /// The next event of this entry, or `None` after `timeout` or once the call ended.
+    pub fn next_event(&mut self, timeout: Duration) -> Option<QueueEvent> {
+        let timer = async {
+            smol::Timer::after(timeout).await;
+            None
+        };
+        smol::block_on(smol::future::or(self.0.next(), timer))
+    }
+
+    /// Takes the call out of the queue (`calling.queue.leave`, same control id).
+    pub fn leave(&self) -> Result<(), Error> {
+        smol::block_on(self.0.leave())
+    }
+}
 
 impl BlockingPlay {
     /// Pauses playback.

@@ -16,6 +16,8 @@ macro_rules! runtime_crate_api {
             EVENT_BUFFER,
         };
         pub use $crate::driver::{IncomingMessages, MessageHandle, INCOMING_MESSAGES};
+        // Call control (§2).
+        pub use $crate::driver::{ConferenceEvents, QueueEntry};
         pub use $crate::{
             ActionDescriptor, ActionEvent, ActionKind, ActionOutcome, ActionRequest, ActionResult,
             ActionState, AiMessage, AiOptions, BackoffConfig, CallEvent, CallId, CallInfo,
@@ -33,6 +35,14 @@ macro_rules! runtime_crate_api {
         pub use $crate::{
             AgoraDevice, CallCodec, CallDevice, ConnectPlan, ConnectState, ConnectUpdate,
             LegOptions, PhoneDevice, QueueDevice, SipDevice, StreamDevice, WebRtcDevice,
+        };
+        // Call control (§2).
+        pub use $crate::{
+            AmazonBedrock, BindDigit, CallCommand, CallbackEventType, ClearDigitBindings,
+            ConferenceBeep, ConferenceEvent, ConferenceRecord, ConferenceRegion, ConferenceStream,
+            ConferenceTrim, JoinConference, JoinRoom, JoinedConference, LeaveConference,
+            LiveAction, LiveTranscribe, LiveTranslate, QueueEnter, QueueEvent, QueueLeave, Refer,
+            ReferDevice, ReferEvent, SimpleControl, Transfer, TransferDest, UserEvent,
         };
 
         /// JSON values, for [`Client::execute`] and custom parameters built by hand.

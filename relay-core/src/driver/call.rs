@@ -22,6 +22,9 @@ pub enum CallEnd {
     Ended(Option<EndReason>),
     /// The server said the call no longer exists (404/410).
     Gone(String),
+    /// The service accepted a `calling.transfer` or a `calling.pass`: the call goes on,
+    /// controlled elsewhere. Holds the method.
+    HandedOver(String),
 }
 
 #[derive(Debug, Clone)]

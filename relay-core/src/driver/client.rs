@@ -291,6 +291,7 @@ impl ClientBuilder {
                 incoming: incoming_tx,
             })),
             messaging: super::messaging::MessagingShared::new(),
+            conferences: Default::default(),
         });
         Ok(Client { inner })
     }
@@ -325,6 +326,8 @@ pub(crate) struct ClientInner {
     incoming: Mutex<Option<IncomingCalls>>,
     pending_loop: Mutex<Option<PendingLoop>>,
     pub(crate) messaging: super::messaging::MessagingShared,
+    /// Subscribers of [`Client::conference_events`].
+    pub(crate) conferences: super::conference_events::ConferenceSubscribers,
 }
 
 impl ClientInner {

@@ -16,6 +16,7 @@ use super::error::Error;
 use super::transport::{FrameReader, FrameWriter};
 use super::Command;
 use crate::action::ActionOutcome;
+use crate::call_event::CallEvent;
 use crate::engine::Engine;
 use crate::error::SessionError;
 use crate::event::{DialError, Event, Transmit};
@@ -473,6 +474,15 @@ impl EventLoop {
                     action.set_state(state, event);
                 }
             }
+            Event::CallEvent {
+                call_id,
+                event: CallEvent::Conference(conference),
+            } => {
+                self.client.conferences.publish(&conference);
+                if let Some(call) = self.calls.get(&call_id) {
+                    call.subscribers.publish(&CallEvent::Conference(conference));
+                }
+            }
             Event::CallEvent { call_id, event } => {
                 if let Some(call) = self.calls.get(&call_id) {
                     call.subscribers.publish(&event);
@@ -521,6 +531,11 @@ impl EventLoop {
             | Event::MessageState(_)
             | Event::MessageFinished { .. }
             | Event::IncomingMessage(_)) => self.messages.deliver(&self.client, event),
+            Event::Conference(event) => self.client.conferences.publish(&event),
+            Event::CallHandedOver { call_id, method } => {
+                tracing::debug!(%call_id, %method, "call handed over");
+                self.end_call(&call_id, CallOutcome::End(CallEnd::HandedOver(method)));
+            }
             _ => {}
         }
     }
@@ -634,6 +649,7 @@ impl Drop for EventLoop {
             call.subscribers.close();
         }
         self.messages.close();
+        self.client.conferences.close();
         self.commands.close();
         while let Ok(command) = self.commands.try_recv() {
             match command {

@@ -10,11 +10,13 @@ mod api;
 mod call;
 mod call_actions;
 mod call_connect;
+mod call_control;
 mod call_events;
 mod callbacks;
 mod client;
 mod client_event;
 mod completion;
+mod conference_events;
 mod connect_error;
 mod connector;
 mod env;
@@ -29,9 +31,11 @@ pub use action::{
     PromptAction, RecordAction, SendDigitsAction, StreamAction, TapAction, TranscribeAction,
 };
 pub use call::{Call, CallEnd};
+pub use call_control::QueueEntry;
 pub use call_events::{CallEvents, EVENT_BUFFER};
 pub use client::{Client, ClientBuilder, IncomingCalls, DEFAULT_HOST};
 pub use client_event::{ClientEvent, DisconnectReason};
+pub use conference_events::ConferenceEvents;
 pub use connect_error::{ConnectError, TlsFailure, TransportError};
 pub use connector::{Connector, WsConnector};
 pub use error::Error;

@@ -378,6 +378,7 @@ impl Engine {
             other if other.starts_with("calling.call.") => self.on_call_event(event_type, data),
             "messaging.state" => self.on_message_state(data),
             "messaging.receive" => self.on_message_receive(data),
+            "calling.conference" => self.on_conference(data),
             _ => self.events.push_back(Event::Other {
                 event_type,
                 params: data,
@@ -653,7 +654,9 @@ impl Engine {
                 let action_type = ActionKind::EVENT_TYPES.contains(&event_type.as_str());
                 // A late event of a finished action (a detect keeps reporting until its
                 // `finished`) is only a call event; an unknown control id is an error.
-                if !late && action_type {
+                // A call with digit bindings runs actions the service started by itself.
+                let bound = self.digit_bound.contains(&call_id);
+                if !late && action_type && !bound {
                     self.protocol_error(ProtocolError::UnknownAction {
                         event_type,
                         control_id,
@@ -741,6 +744,7 @@ impl Engine {
         let Some(call) = self.calls.remove(call_id) else {
             return;
         };
+        self.digit_bound.remove(call_id);
         self.remember_ended(call_id);
         self.forget_connects_of(call_id);
         for (control_id, action) in call.actions {

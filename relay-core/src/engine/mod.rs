@@ -9,6 +9,7 @@
 mod backoff;
 mod calls;
 mod connect;
+mod control;
 mod log;
 mod messaging;
 mod requests;
@@ -147,6 +148,8 @@ pub struct Engine {
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
     messages: messaging::Messages,
+    /// Calls with digit bindings: the service may start actions on them by itself.
+    digit_bound: BTreeSet<CallId>,
 }
 
 impl fmt::Debug for Engine {
@@ -196,6 +199,7 @@ impl Engine {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             messages: Default::default(),
+            digit_bound: BTreeSet::new(),
         }
     }
 

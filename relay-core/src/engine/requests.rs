@@ -31,6 +31,9 @@ pub(super) enum PendingKind {
     Dial(DialTag),
     /// `messaging.send`.
     Message,
+    /// `calling.transfer` or `calling.pass` from the user: on success the call leaves this
+    /// client.
+    HandOver(CallId),
 }
 
 /// One request waiting for its answer (or for a connection).
@@ -219,10 +222,17 @@ impl Engine {
         if let PendingKind::Message = pending.kind {
             return self.message_accepted(id, &result);
         }
+        let handed_over = match &pending.kind {
+            PendingKind::HandOver(call_id) => Some(call_id.clone()),
+            _ => None,
+        };
         self.events.push_back(Event::RequestCompleted {
             request_id: id,
             result: Ok(result),
         });
+        if let Some(call_id) = handed_over {
+            self.handed_over(&call_id, &pending.method);
+        }
     }
 
     /// Reports a failed request to whoever waits, finishing what depended on it.
@@ -242,7 +252,7 @@ impl Engine {
             }
             PendingKind::User => {}
             PendingKind::Message => return self.message_refused(id, error),
-            PendingKind::Call(call_id) => {
+            PendingKind::Call(call_id) | PendingKind::HandOver(call_id) => {
                 if error.is_call_gone() {
                     self.call_gone(&call_id.clone(), &error);
                 }

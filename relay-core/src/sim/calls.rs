@@ -22,6 +22,18 @@ impl FakeRelay {
         to: &str,
         now: Instant,
     ) -> Option<CallId> {
+        let device = json!({"type": "phone", "params": {"from_number": from, "to_number": to}});
+        self.offer_inbound_device(context, device, now)
+    }
+
+    /// Offers an inbound call from any `device` (e.g. `{type: "sip", params: {from, to}}`),
+    /// as [`FakeRelay::offer_inbound_call`] does.
+    pub fn offer_inbound_device(
+        &mut self,
+        context: &str,
+        device: Value,
+        now: Instant,
+    ) -> Option<CallId> {
         let receiving = |connected: bool| -> Vec<String> {
             self.sessions
                 .iter()
@@ -45,7 +57,7 @@ impl FakeRelay {
             tag: Some(self.new_id()),
             context: Some(context.to_owned()),
             direction: "inbound",
-            device: json!({"type": "phone", "params": {"from_number": from, "to_number": to}}),
+            device,
             state: "ringing".into(),
             segment_id: self.new_id(),
             actions: BTreeMap::new(),
@@ -56,7 +68,7 @@ impl FakeRelay {
     }
 
     /// `calling.call.receive` for a call, to the session that now owns it.
-    fn send_offer(&mut self, call_id: &CallId, protocol: &str, now: Instant) {
+    pub(super) fn send_offer(&mut self, call_id: &CallId, protocol: &str, now: Instant) {
         let Some(call) = self.calls.get(call_id) else {
             return;
         };
@@ -215,6 +227,7 @@ impl FakeRelay {
             "calling.connect" => self.connect_call(conn, id, &call_id, params, now),
             "calling.disconnect" => self.disconnect_call(conn, id, &call_id, now),
             _ if self.action_command(conn, id, &call_id, method, params, now) => {}
+            _ if self.control_command(conn, id, protocol, &call_id, method, params, now) => {}
             // Part 2 call control, known but not modelled yet.
             _ => self.reply_code(conn, id, "200", "OK", now),
         }
@@ -238,6 +251,9 @@ impl FakeRelay {
     }
 
     fn remove_call(&mut self, call_id: &CallId) {
+        // While the call is still known: its conferences and queues hear that it left.
+        let now = self.now_or_start();
+        self.control_call_ended(call_id, now);
         if self.calls.remove(call_id).is_some() {
             self.remember_ended(call_id.clone());
         }

@@ -34,6 +34,16 @@ pub enum Fault {
         /// The `failed_reason`.
         reason: String,
     },
+    /// The next request with `method` is answered `{code, message}` with this message, and
+    /// not carried out (e.g. a `501` for a `calling.hold` the service lacks).
+    ReplyWith {
+        /// The method to fail.
+        method: String,
+        /// The result's `code`.
+        code: String,
+        /// The result's `message`.
+        message: String,
+    },
 }
 
 impl FakeRelay {
@@ -66,14 +76,18 @@ impl FakeRelay {
             .max()
     }
 
-    /// Takes the first one-shot `Reply` for `method`: its code.
-    pub(super) fn take_reply_fault(&mut self, method: &str) -> Option<String> {
-        let at = self
-            .faults
-            .iter()
-            .position(|f| matches!(f, Fault::Reply { method: m, .. } if m == method))?;
+    /// Takes the first one-shot `Reply` or `ReplyWith` for `method`: its code and message.
+    pub(super) fn take_reply_fault(&mut self, method: &str) -> Option<(String, String)> {
+        let at = self.faults.iter().position(|f| {
+            matches!(f, Fault::Reply { method: m, .. } | Fault::ReplyWith { method: m, .. }
+                if m == method)
+        })?;
         match self.faults.remove(at) {
-            Fault::Reply { code, .. } => Some(code),
+            Fault::Reply { code, .. } => {
+                let message = fault_message(&code).to_owned();
+                Some((code, message))
+            }
+            Fault::ReplyWith { code, message, .. } => Some((code, message)),
             _ => None,
         }
     }

@@ -46,13 +46,10 @@ const MODELLED: &[&str] = &[
     "calling.stream.stop",
     // §3 messaging.
     "messaging.send",
+    // Part 2 call control (§2), modelled in `connect.rs`, `control.rs`, `conference.rs`,
+    // `queue.rs` and `bindings.rs`.
     "calling.connect",
     "calling.disconnect",
-];
-
-/// Part 2 call control (§2): known to the service and acknowledged with `200` and no effect
-/// until the simulator models them.
-const ACKNOWLEDGED: &[&str] = &[
     "calling.transfer",
     "calling.refer",
     "calling.hold",
@@ -72,6 +69,10 @@ const ACKNOWLEDGED: &[&str] = &[
     "calling.user_event",
     "calling.amazon_bedrock",
 ];
+
+/// Methods known to the service and acknowledged with `200` and no effect, not modelled
+/// (none left: every method of the specification is modelled).
+const ACKNOWLEDGED: &[&str] = &[];
 
 /// Whether the service models `method`.
 pub(super) fn is_modelled(method: &str) -> bool {

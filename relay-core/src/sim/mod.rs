@@ -17,11 +17,12 @@
 //!   another kind of action: `calling.play.stop` does not stop a play_and_collect), `409` for
 //!   a call owned by another session or a control id already active on the call, `410` for a
 //!   call that ended recently (the last 10,000 ended ids are remembered).
-//! - Part 2 call control (§2: transfer, conference, queue, …) is answered `200` with no
-//!   effect until it is modelled, so clients that send it keep working.
-//! - connect and disconnect (§2.1) are modelled: see `sim/connect.rs` (groups rung in order,
-//!   peer legs with the connect's tag, `connected`/`failed`/`disconnected`, ringback,
-//!   [`Fault::FailConnect`]).
+//! - Part 2 call control (§2) is modelled: connect and disconnect in `sim/connect.rs`
+//!   (groups rung in order, peer legs with the connect's tag, `connected`/`failed`/
+//!   `disconnected`, ringback, [`Fault::FailConnect`]); transfer, refer, hold, denoise,
+//!   rooms, conferences, queues, digit bindings, live transcription and translation, user
+//!   events and Amazon Bedrock in `control.rs` and its siblings, with the choices made where
+//!   the spec is silent.
 //! - `calling.pass` on an offer gets `200`; the call goes to another connected session
 //!   receiving its context (as a new `calling.call.receive`) or stays ringing with no owner,
 //!   and commands from the session that passed it get `409`.
@@ -83,18 +84,22 @@
 //!   [`UNDELIVERED_NUMBER`] and [`FAILED_MESSAGE_NUMBER`] end `undelivered` / `failed` with a
 //!   reason; `Fault::Reply` on `messaging.send` refuses a send.
 //!   [`FakeRelay::deliver_message`] sends an inbound `messaging.receive`.
-//! - [`FakeRelay::send_event`] injects any other event (denoise, refer, queue, …) for
-//!   client tests.
+//! - [`FakeRelay::send_event`] injects any other event for client tests;
+//!   [`FakeRelay::caller_presses`] has the caller press keys (digit bindings).
 
 mod actions;
+mod bindings;
 mod calls;
+mod conference;
 mod config;
 mod connect;
+mod control;
 mod faults;
 mod messaging;
 mod methods;
 mod output;
 mod pair;
+mod queue;
 mod relay;
 mod script;
 mod session;

@@ -133,6 +133,8 @@ pub struct FakeRelay {
     pub(super) bridges: BTreeMap<CallId, super::connect::Bridge>,
     /// The legs of those connects, with the call each belongs to.
     pub(super) bridge_legs: BTreeMap<CallId, CallId>,
+    /// Call control of §2: conferences, queues, bindings and per-call state.
+    pub(super) control: super::control::ControlState,
 }
 
 impl fmt::Debug for FakeRelay {
@@ -173,6 +175,7 @@ impl FakeRelay {
             offers_made: 0,
             bridges: BTreeMap::new(),
             bridge_legs: BTreeMap::new(),
+            control: Default::default(),
         }
     }
 

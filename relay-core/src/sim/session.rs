@@ -1,7 +1,6 @@
 //! Sessions: request dispatch, `signalwire.connect` (fresh or resumed), contexts, the
 //! service's own events and pings, `signalwire.disconnect`, and what a closing socket leaves.
 
-use super::faults::fault_message;
 use super::methods;
 use super::relay::{FakeRelay, ServerRequest, Session, Timer, DISCONNECT_GRACE};
 use super::ConnId;
@@ -23,9 +22,8 @@ impl FakeRelay {
             self.close_conn(conn, now);
             return;
         }
-        if let Some(code) = self.take_reply_fault(method) {
-            let message = fault_message(&code);
-            return self.reply_code(conn, &id, &code, message, now);
+        if let Some((code, message)) = self.take_reply_fault(method) {
+            return self.reply_code(conn, &id, &code, &message, now);
         }
         match method {
             "signalwire.connect" => return self.connect(conn, &id, &params, now),

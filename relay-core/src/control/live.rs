@@ -1,0 +1,127 @@
+//! `calling.live_transcribe` / `calling.live_translate` (§2): the `action` object has exactly
+//! one key, `start`, `stop`, `summarize` or (translate only) `inject`.
+
+use super::{invalid, CallCommand};
+use crate::action::params::{check_status_url, Params};
+use crate::error::CommandError;
+use serde_json::{json, Map, Value};
+
+/// The one thing a live transcription or translation is asked to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LiveAction {
+    /// `{start: {…}}`: its settings (`language`, or `source`/`target` for a translation…).
+    Start(Map<String, Value>),
+    /// `{stop: {}}`.
+    Stop,
+    /// `{summarize: {…}}`: its settings (may be empty).
+    Summarize(Map<String, Value>),
+    /// `{inject: {…}}` (translation only): a message into the translation.
+    Inject(Map<String, Value>),
+}
+
+impl LiveAction {
+    /// Starts a transcription in `language` (`en-US`).
+    pub fn start_transcription(language: impl Into<String>) -> Self {
+        let mut settings = Map::new();
+        settings.insert("language".into(), Value::String(language.into()));
+        LiveAction::Start(settings)
+    }
+
+    /// Starts a translation from `source` to `target` (`en-US` → `es`).
+    pub fn start_translation(source: impl Into<String>, target: impl Into<String>) -> Self {
+        let mut settings = Map::new();
+        settings.insert("source".into(), Value::String(source.into()));
+        settings.insert("target".into(), Value::String(target.into()));
+        LiveAction::Start(settings)
+    }
+
+    /// The key of its one-key object.
+    pub fn key(&self) -> &'static str {
+        match self {
+            LiveAction::Start(_) => "start",
+            LiveAction::Stop => "stop",
+            LiveAction::Summarize(_) => "summarize",
+            LiveAction::Inject(_) => "inject",
+        }
+    }
+
+    /// The `action` object.
+    pub fn to_wire(&self) -> Value {
+        let body = match self {
+            LiveAction::Stop => Map::new(),
+            LiveAction::Start(m) | LiveAction::Summarize(m) | LiveAction::Inject(m) => m.clone(),
+        };
+        json!({ self.key(): body })
+    }
+}
+
+/// `calling.live_transcribe`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveTranscribe {
+    /// Start, stop or summarize (`inject` is refused: only translations take it).
+    pub action: LiveAction,
+}
+
+impl LiveTranscribe {
+    /// Does `action`.
+    pub fn new(action: LiveAction) -> Self {
+        Self { action }
+    }
+}
+
+impl CallCommand for LiveTranscribe {
+    fn method(&self) -> &'static str {
+        "calling.live_transcribe"
+    }
+
+    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+        if let LiveAction::Inject(_) = self.action {
+            return invalid("live_transcribe has no inject action");
+        }
+        Ok(Params::new().set("action", self.action.to_wire()).done())
+    }
+}
+
+/// `calling.live_translate`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveTranslate {
+    /// Start, stop, summarize or inject.
+    pub action: LiveAction,
+    /// HTTP(S) URL for status webhooks.
+    pub status_url: Option<String>,
+}
+
+impl LiveTranslate {
+    /// Does `action`.
+    pub fn new(action: LiveAction) -> Self {
+        Self {
+            action,
+            status_url: None,
+        }
+    }
+
+    /// HTTP(S) URL for status webhooks.
+    pub fn status_url(mut self, url: impl Into<String>) -> Self {
+        self.status_url = Some(url.into());
+        self
+    }
+}
+
+impl CallCommand for LiveTranslate {
+    fn method(&self) -> &'static str {
+        "calling.live_translate"
+    }
+
+    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+        if let LiveAction::Inject(message) = &self.action {
+            if message.is_empty() {
+                return invalid("inject has nothing to inject");
+            }
+        }
+        check_status_url(&self.status_url)?;
+        Ok(Params::new()
+            .set("action", self.action.to_wire())
+            .opt("status_url", &self.status_url)
+            .done())
+    }
+}

@@ -1,0 +1,139 @@
+//! `calling.queue.enter` / `calling.queue.leave` (§2, §6 item 8): commands that carry a
+//! `control_id` and whose progress comes as `calling.call.queue` events with a `status`
+//! (no terminal status is documented, so they are not actions).
+
+use super::{invalid, CallCommand};
+use crate::action::params::{check_status_url, Params};
+use crate::error::CommandError;
+use crate::ids::ControlId;
+use serde_json::{Map, Value};
+
+/// `calling.queue.enter`: puts the call in a queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueEnter {
+    /// The queue, required.
+    pub queue_name: String,
+    /// HTTP(S) URL for status webhooks.
+    pub status_url: Option<String>,
+    /// What the caller hears while waiting (TS-Gen `wait_url`).
+    pub wait_url: Option<String>,
+    /// The control id its events carry; generated when unset.
+    pub control_id: Option<ControlId>,
+}
+
+impl QueueEnter {
+    /// Enters `queue_name`.
+    pub fn new(queue_name: impl Into<String>) -> Self {
+        Self {
+            queue_name: queue_name.into(),
+            status_url: None,
+            wait_url: None,
+            control_id: None,
+        }
+    }
+
+    /// HTTP(S) URL for status webhooks.
+    pub fn status_url(mut self, url: impl Into<String>) -> Self {
+        self.status_url = Some(url.into());
+        self
+    }
+
+    /// What the caller hears while waiting.
+    pub fn wait_url(mut self, url: impl Into<String>) -> Self {
+        self.wait_url = Some(url.into());
+        self
+    }
+
+    /// A control id of your own.
+    pub fn control_id(mut self, id: impl Into<ControlId>) -> Self {
+        self.control_id = Some(id.into());
+        self
+    }
+}
+
+impl CallCommand for QueueEnter {
+    fn method(&self) -> &'static str {
+        "calling.queue.enter"
+    }
+
+    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+        if self.queue_name.trim().is_empty() {
+            return invalid("queue name is empty");
+        }
+        check_status_url(&self.status_url)?;
+        check_status_url(&self.wait_url)?;
+        Ok(Params::new()
+            .set("queue_name", self.queue_name.as_str())
+            .opt("status_url", &self.status_url)
+            .opt("wait_url", &self.wait_url)
+            .done())
+    }
+}
+
+/// `calling.queue.leave`: takes the call out of a queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueLeave {
+    /// The queue, required.
+    pub queue_name: String,
+    /// The queue's id (from a `calling.call.queue` event).
+    pub queue_id: Option<String>,
+    /// HTTP(S) URL for status webhooks.
+    pub status_url: Option<String>,
+    /// The control id; generated when unset (the SDKs reuse the enter's).
+    pub control_id: Option<ControlId>,
+}
+
+impl QueueLeave {
+    /// Leaves `queue_name`.
+    pub fn new(queue_name: impl Into<String>) -> Self {
+        Self {
+            queue_name: queue_name.into(),
+            queue_id: None,
+            status_url: None,
+            control_id: None,
+        }
+    }
+
+    /// The queue's id.
+    pub fn queue_id(mut self, id: impl Into<String>) -> Self {
+        self.queue_id = Some(id.into());
+        self
+    }
+
+    /// HTTP(S) URL for status webhooks.
+    pub fn status_url(mut self, url: impl Into<String>) -> Self {
+        self.status_url = Some(url.into());
+        self
+    }
+
+    /// A control id of your own (e.g. the enter's).
+    pub fn control_id(mut self, id: impl Into<ControlId>) -> Self {
+        self.control_id = Some(id.into());
+        self
+    }
+}
+
+impl CallCommand for QueueLeave {
+    fn method(&self) -> &'static str {
+        "calling.queue.leave"
+    }
+
+    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+        if self.queue_name.trim().is_empty() {
+            return invalid("queue name is empty");
+        }
+        if self
+            .queue_id
+            .as_deref()
+            .is_some_and(|id| id.trim().is_empty())
+        {
+            return invalid("queue id is empty");
+        }
+        check_status_url(&self.status_url)?;
+        Ok(Params::new()
+            .set("queue_name", self.queue_name.as_str())
+            .opt("queue_id", &self.queue_id)
+            .opt("status_url", &self.status_url)
+            .done())
+    }
+}

@@ -1,0 +1,203 @@
+//! `calling.transfer` and `calling.refer` (§2): handing the call's control elsewhere, and a
+//! SIP REFER of a SIP call.
+
+use super::{invalid, CallCommand};
+use crate::action::params::{check_status_url, Params};
+use crate::error::CommandError;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// Where `calling.transfer` sends the call (§2: `dest`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferDest {
+    /// An `https://` URL that returns SWML or cXML.
+    Url(String),
+    /// An inline SWML script (JSON or YAML text).
+    Swml(String),
+    /// A RELAY context: the call is offered to the clients receiving it (`context:<name>`).
+    Context(String),
+}
+
+impl TransferDest {
+    /// The `dest` string on the wire.
+    pub fn to_wire(&self) -> String {
+        match self {
+            TransferDest::Url(url) => url.clone(),
+            TransferDest::Swml(script) => script.clone(),
+            TransferDest::Context(name) => format!("context:{name}"),
+        }
+    }
+
+    fn check(&self) -> Result<(), CommandError> {
+        match self {
+            TransferDest::Url(url) if !url.to_ascii_lowercase().starts_with("https://") => {
+                invalid(format!("transfer url {url:?} is not https://"))
+            }
+            TransferDest::Url(url) if url.len() <= "https://".len() => {
+                invalid("transfer url has no host")
+            }
+            TransferDest::Swml(script) if script.trim().is_empty() => {
+                invalid("transfer SWML script is empty")
+            }
+            TransferDest::Context(name) if name.trim().is_empty() || name.contains(':') => {
+                invalid(format!("transfer context {name:?} is empty or has a ':'"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `calling.transfer`: control of the call moves to `dest`. Once the service accepts it,
+/// this client no longer controls the call (see
+/// [`Event::CallHandedOver`](crate::Event::CallHandedOver)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    /// Where to.
+    pub dest: TransferDest,
+}
+
+impl Transfer {
+    /// To an `https://` URL returning SWML or cXML.
+    pub fn url(url: impl Into<String>) -> Self {
+        Self {
+            dest: TransferDest::Url(url.into()),
+        }
+    }
+
+    /// To an inline SWML script.
+    pub fn swml(script: impl Into<String>) -> Self {
+        Self {
+            dest: TransferDest::Swml(script.into()),
+        }
+    }
+
+    /// To the clients receiving a RELAY context.
+    pub fn context(name: impl Into<String>) -> Self {
+        Self {
+            dest: TransferDest::Context(name.into()),
+        }
+    }
+}
+
+impl CallCommand for Transfer {
+    fn method(&self) -> &'static str {
+        "calling.transfer"
+    }
+
+    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+        self.dest.check()?;
+        Ok(Params::new().set("dest", self.dest.to_wire()).done())
+    }
+}
+
+/// The SIP device a call is referred to (`device` of `calling.refer`, type `sip`).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ReferDevice {
+    /// `sip:` or `sips:` URI, required.
+    pub to: String,
+    /// Digest user for the REFER target.
+    pub username: Option<String>,
+    /// Digest password for the REFER target.
+    pub password: Option<String>,
+    /// Extra SIP headers (TS-Gen: an object of name to value).
+    pub headers: BTreeMap<String, String>,
+}
+
+impl ReferDevice {
+    /// Refers to `to` (`sip:…`).
+    pub fn new(to: impl Into<String>) -> Self {
+        Self {
+            to: to.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Digest credentials.
+    pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.username = Some(username.into());
+        self.password = Some(password.into());
+        self
+    }
+
+    /// One more SIP header.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.insert(name.into(), value.into());
+        self
+    }
+}
+
+// The password is a secret: only its presence is shown.
+impl std::fmt::Debug for ReferDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReferDevice")
+            .field("to", &self.to)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("headers", &self.headers)
+            .finish()
+    }
+}
+
+/// `calling.refer`: a SIP REFER (SIP calls only); progress comes as
+/// [`CallEvent::Refer`](crate::CallEvent::Refer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refer {
+    /// The target.
+    pub device: ReferDevice,
+    /// HTTP(S) URL for status webhooks.
+    pub status_url: Option<String>,
+}
+
+impl Refer {
+    /// Refers the call to `device`.
+    pub fn new(device: ReferDevice) -> Self {
+        Self {
+            device,
+            status_url: None,
+        }
+    }
+
+    /// HTTP(S) URL for status webhooks.
+    pub fn status_url(mut self, url: impl Into<String>) -> Self {
+        self.status_url = Some(url.into());
+        self
+    }
+}
+
+impl CallCommand for Refer {
+    fn method(&self) -> &'static str {
+        "calling.refer"
+    }
+
+    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+        let to = self.device.to.to_ascii_lowercase();
+        if !(to.starts_with("sip:") || to.starts_with("sips:")) || to.len() < 5 {
+            return invalid(format!(
+                "refer target {:?} is not a sip: URI",
+                self.device.to
+            ));
+        }
+        if self
+            .device
+            .headers
+            .keys()
+            .any(|name| name.trim().is_empty())
+        {
+            return invalid("a SIP header name is empty");
+        }
+        check_status_url(&self.status_url)?;
+        let mut device = Params::new();
+        device
+            .set("to", self.device.to.as_str())
+            .opt("username", &self.device.username)
+            .opt("password", &self.device.password);
+        if !self.device.headers.is_empty() {
+            device.set("headers", json!(self.device.headers));
+        }
+        let device = json!({"type": "sip", "params": device.done()});
+        Ok(Params::new()
+            .set("device", device)
+            .opt("status_url", &self.status_url)
+            .done())
+    }
+}

@@ -1,0 +1,210 @@
+//! Call control (§2) through the async client, in memory against the simulator on virtual
+//! time: a conference with two calls, queue events followed by the entry, a digit binding
+//! that plays, transfer and pass handing the call over, and typed failures.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use futures_util::StreamExt;
+use relay_rs_core::driver::{Call, CallEnd, Error, IncomingCalls};
+use relay_rs_core::sim::{Fault, SimConfig};
+use relay_rs_core::testkit::MemoryRelay;
+use relay_rs_core::{
+    BindDigit, CallEvent, ConferenceEvent, JoinConference, QueueEnter, RequestError, Transfer,
+};
+use serde_json::{json, Map};
+
+const CONTEXT: &str = "office";
+
+async fn answered(relay: &MemoryRelay, incoming: &mut IncomingCalls) -> Call {
+    relay.offer_call(CONTEXT, "+1555", "+1666").unwrap();
+    let call = incoming.next().await.unwrap();
+    call.answer().await.unwrap();
+    call
+}
+
+/// Runs `test` on a ready client with its incoming calls.
+fn with_client<T>(
+    config: SimConfig,
+    test: impl AsyncFnOnce(&MemoryRelay, &relay_rs_core::driver::Client, IncomingCalls) -> T,
+) -> T {
+    let relay = MemoryRelay::new(config);
+    let client = relay.client().contexts([CONTEXT]).build().unwrap();
+    let incoming = client.incoming().unwrap();
+    relay.start(&client);
+    relay.run(async {
+        relay.wait_ready().await;
+        test(&relay, &client, incoming).await
+    })
+}
+
+fn summary(event: &ConferenceEvent, calls: &[&Call]) -> String {
+    let who = match &event.call_id {
+        Some(id) => calls
+            .iter()
+            .position(|c| c.id() == id)
+            .map_or("?".to_owned(), |i| format!("call{i}")),
+        None => "conference".to_owned(),
+    };
+    format!("{} {}", event.status.as_deref().unwrap_or("-"), who)
+}
+
+#[test]
+fn two_calls_share_a_conference_and_its_events() {
+    with_client(SimConfig::new(), async |relay, client, mut incoming| {
+        let mut conference_events = client.conference_events();
+        let a = answered(relay, &mut incoming).await;
+        let b = answered(relay, &mut incoming).await;
+        let mut a_events = a.events();
+        let joined = a
+            .join_conference(JoinConference::new("support"))
+            .await
+            .unwrap();
+        let id = joined.conference_id.clone().expect("the sim gives the id");
+        let again = b
+            .join_conference(JoinConference::new("support").muted(true))
+            .await
+            .unwrap();
+        assert_eq!(again.conference_id.as_deref(), Some(id.as_str()));
+        b.leave_conference(&id).await.unwrap();
+        a.hangup().await.unwrap();
+        let mut seen = Vec::new();
+        for _ in 0..6 {
+            let event = conference_events.next().await.unwrap();
+            assert_eq!(event.conference_id.as_deref(), Some(id.as_str()));
+            assert_eq!(event.name.as_deref(), Some("support"));
+            seen.push(summary(&event, &[&a, &b]));
+        }
+        assert_eq!(
+            seen,
+            [
+                "start conference",
+                "join call0",
+                "join call1",
+                "leave call1",
+                "leave call0",
+                "end conference"
+            ]
+        );
+        // The participant's own events are on its call too.
+        let first = a_events.next().await.unwrap();
+        assert!(
+            matches!(&first, CallEvent::Conference(e) if e.status.as_deref() == Some("join")),
+            "{first:?}"
+        );
+    });
+}
+
+#[test]
+fn a_queue_entry_follows_its_own_events() {
+    with_client(SimConfig::new(), async |relay, _client, mut incoming| {
+        let a = answered(relay, &mut incoming).await;
+        let b = answered(relay, &mut incoming).await;
+        let mut first = a.queue_enter(QueueEnter::new("support")).await.unwrap();
+        let mut second = b
+            .queue_enter(QueueEnter::new("support").control_id("mine"))
+            .await
+            .unwrap();
+        assert_eq!(second.control_id().as_str(), "mine");
+        let entered = first.next().await.unwrap();
+        assert_eq!(
+            (entered.status.as_deref(), entered.position, entered.size),
+            (Some("entered"), Some(1), Some(1))
+        );
+        assert_eq!(entered.queue_name.as_deref(), Some("support"));
+        let entered = second.next().await.unwrap();
+        assert_eq!((entered.position, entered.size), (Some(2), Some(2)));
+        first.leave().await.unwrap();
+        let left = first.next().await.unwrap();
+        assert_eq!(left.status.as_deref(), Some("left"));
+        let moved = second.next().await.unwrap();
+        assert_eq!(
+            (moved.status.as_deref(), moved.position, moved.size),
+            (Some("waiting"), Some(1), Some(1))
+        );
+        assert!(moved.queue_id.is_some());
+        // The stream ends with the call.
+        relay.end_call(b.id(), "hangup");
+        assert!(second.next().await.is_none());
+    });
+}
+
+#[test]
+fn a_digit_binding_plays_when_the_caller_presses_it() {
+    with_client(SimConfig::new(), async |relay, _client, mut incoming| {
+        let call = answered(relay, &mut incoming).await;
+        let mut params = Map::new();
+        params.insert(
+            "play".into(),
+            json!([{"type": "tts", "params": {"text": "Connecting you"}}]),
+        );
+        call.bind_digit(
+            BindDigit::new("*0", "calling.play")
+                .params(params)
+                .max_triggers(1),
+        )
+        .await
+        .unwrap();
+        let mut events = call.events();
+        let id = call.id().clone();
+        relay.with_relay(|r, now| r.caller_presses(&id, "*0", now));
+        let mut states = Vec::new();
+        while states.len() < 2 {
+            if let CallEvent::Play(play) = events.next().await.unwrap() {
+                states.push(format!("{:?}", play.state.unwrap()));
+            }
+        }
+        assert_eq!(states, ["Playing", "Finished"]);
+        assert!(relay.with_relay(|r, _| r.digit_bindings(&id)).is_empty());
+    });
+}
+
+#[test]
+fn transfer_and_pass_hand_the_call_over() {
+    with_client(SimConfig::new(), async |relay, _client, mut incoming| {
+        let call = answered(relay, &mut incoming).await;
+        call.transfer(Transfer::url("https://example.com/swml"))
+            .await
+            .unwrap();
+        assert_eq!(
+            call.wait_for_ended().await.unwrap(),
+            CallEnd::HandedOver("calling.transfer".into())
+        );
+        assert_eq!(call.hold().await, Err(Error::CallGone(call.id().clone())));
+        relay.offer_call(CONTEXT, "+1555", "+1666").unwrap();
+        let offer = incoming.next().await.unwrap();
+        offer.pass().await.unwrap();
+        assert_eq!(
+            offer.wait_for_ended().await.unwrap(),
+            CallEnd::HandedOver("calling.pass".into())
+        );
+        // A refused transfer keeps the call.
+        let kept = answered(relay, &mut incoming).await;
+        let refused = kept.transfer(Transfer::url("https://")).await;
+        assert!(matches!(refused, Err(Error::Command(_))), "{refused:?}");
+        assert!(!kept.is_ended());
+    });
+}
+
+#[test]
+fn a_service_without_hold_is_a_typed_request_error() {
+    with_client(SimConfig::new(), async |relay, _client, mut incoming| {
+        let call = answered(relay, &mut incoming).await;
+        relay.with_relay(|r, _| {
+            r.set_fault(Fault::ReplyWith {
+                method: "calling.hold".into(),
+                code: "501".into(),
+                message: "Not implemented".into(),
+            })
+        });
+        assert_eq!(
+            call.hold().await,
+            Err(Error::Request(RequestError::Failed {
+                code: "501".into(),
+                message: "Not implemented".into()
+            }))
+        );
+        let mut events = call.events();
+        call.hold().await.unwrap();
+        let event = events.next().await.unwrap();
+        assert!(matches!(event, CallEvent::Hold { state: Some(s), .. } if s == "hold"));
+    });
+}
