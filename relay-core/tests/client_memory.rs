@@ -357,6 +357,26 @@ fn calls_nobody_takes_are_passed_on_once_the_incoming_queue_is_full() {
 }
 
 #[test]
+fn receive_and_unreceive_change_where_calls_come_from() {
+    let relay = MemoryRelay::new(SimConfig::new().record_frames(true));
+    let client = relay.client().contexts([CONTEXT]).build().unwrap();
+    let mut incoming = client.incoming().unwrap();
+    relay.start(&client);
+    relay.run(async {
+        relay.wait_ready().await;
+        client.receive(vec!["sales".into()]).await.unwrap();
+        let offered = relay.offer_call("sales", "+1555", "+1666").unwrap();
+        let call = incoming.next().await.unwrap();
+        assert_eq!(call.id(), &offered);
+        client.unreceive(vec!["sales".into()]).await.unwrap();
+        assert_eq!(relay.offer_call("sales", "+1555", "+1666"), None);
+    });
+    let sent = relay.requests("signalwire.unreceive");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["params"]["contexts"], serde_json::json!(["sales"]));
+}
+
+#[test]
 fn wait_ready_waits_for_a_reconnected_socket_to_authenticate() {
     use futures_util::future::{select, Either};
     use relay_rs_core::sim::Fault;

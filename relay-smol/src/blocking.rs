@@ -72,6 +72,11 @@ impl BlockingClient {
         smol::block_on(self.client.receive(contexts))
     }
 
+    /// Stops receiving on some contexts (see [`Client::unreceive`]).
+    pub fn unreceive(&self, contexts: Vec<String>) -> Result<(), Error> {
+        smol::block_on(self.client.unreceive(contexts))
+    }
+
     /// Sends any request and returns the server's result.
     pub fn execute(&self, method: &str, params: Value) -> Result<Value, Error> {
         smol::block_on(self.client.execute(method, params))

@@ -499,6 +499,17 @@ impl Client {
             .map(drop)
     }
 
+    /// Stops receiving calls and messages on some contexts (`signalwire.unreceive`); they
+    /// are no longer sent again on a reconnect either.
+    pub async fn unreceive(&self, contexts: Vec<String>) -> Result<(), Error> {
+        self.inner
+            .request(Box::new(move |engine, now| {
+                engine.unreceive(&contexts, now)
+            }))
+            .await
+            .map(drop)
+    }
+
     /// Sends any request and returns the server's result (the SDKs' `execute`).
     pub async fn execute(&self, method: &str, params: Value) -> Result<Value, Error> {
         let method = method.to_owned();

@@ -37,6 +37,7 @@ macro_rules! behaviour_tests {
             auth_sends_the_connect_frame_and_serves,
             inbound_call_answered_and_streamed_with_every_option,
             incoming_calls_as_a_stream,
+            receive_and_unreceive_contexts,
             dropped_socket_reconnects_and_resumes,
             shutdown_resolves_every_wait,
             several_streams_on_one_call,
@@ -388,6 +389,36 @@ pub async fn incoming_calls_as_a_stream(rt: Arc<dyn ServerRuntime>) {
         .await
         .unwrap();
     assert_eq!(call.id(), &id);
+    client.shutdown();
+}
+
+/// `signalwire.receive` / `signalwire.unreceive`: calls on a context arrive only while the
+/// client receives it.
+pub async fn receive_and_unreceive_contexts(rt: Arc<dyn ServerRuntime>) {
+    use futures_util::StreamExt;
+    let sim = start_sim(&rt, SimConfig::new(), 100, Pacing::Fast).await;
+    let client = client_of(&rt, &sim).build().unwrap();
+    let mut incoming = client.incoming().expect("the stream of calls");
+    let _done = spawn_run(&rt, &client);
+    offer(&rt, &sim).await; // the session is up
+    let _first = within(&rt, 10, "first call", incoming.next()).await;
+    within(&rt, 10, "receive", client.receive(vec!["sales".into()]))
+        .await
+        .unwrap();
+    let id = sim
+        .offer_call("sales", "+15551110000", "+15552220000")
+        .await;
+    let call = within(&rt, 10, "a call on sales", incoming.next())
+        .await
+        .unwrap();
+    assert_eq!(Some(call.id()), id.as_ref());
+    within(&rt, 10, "unreceive", client.unreceive(vec!["sales".into()]))
+        .await
+        .unwrap();
+    let none = sim
+        .offer_call("sales", "+15551110000", "+15552220000")
+        .await;
+    assert_eq!(none, None, "nobody receives sales any more");
     client.shutdown();
 }
 
