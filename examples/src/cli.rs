@@ -78,6 +78,25 @@ pub struct Parsed {
     positional: Vec<String>,
 }
 
+/// The help lines of what a program that talks to a RELAY service reads: the `SIGNALWIRE_*`
+/// connection variables, then the program's own (`$extra`), then `RUST_LOG`.
+#[macro_export]
+macro_rules! live_env {
+    ($($extra:expr),* $(,)?) => {
+        &[
+            ("SIGNALWIRE_PROJECT_ID", "project id (with SIGNALWIRE_API_TOKEN)"),
+            ("SIGNALWIRE_API_TOKEN", "API token"),
+            ("SIGNALWIRE_JWT_TOKEN", "a JWT instead of project id and token"),
+            ("SIGNALWIRE_SPACE", "space host or host:port (default relay.signalwire.com)"),
+            ("SIGNALWIRE_RELAY_SCHEME", "ws for a plain-WebSocket server on loopback (default wss)"),
+            ("SIGNALWIRE_RELAY_CA_FILE", "extra CA (PEM) to trust, e.g. relay_sim's self-signed one"),
+            ("SIGNALWIRE_CONTEXTS", "contexts to receive on, comma list (default: default)"),
+            $($extra,)*
+            $crate::cli::RUST_LOG,
+        ]
+    };
+}
+
 /// `RUST_LOG` variable, shared by every program's help.
 pub const RUST_LOG: (&str, &str) = (
     "RUST_LOG",

@@ -5,7 +5,7 @@
 //!
 //! `ivr` runs it against the real service; `examples/tests/ivr.rs` runs it offline.
 
-use crate::cli::{Flag, RUST_LOG};
+use crate::cli::Flag;
 use relay_tokio::{
     Call, Client, CollectOptions, Detection, Device, DialPlan, DigitsOptions, Error, RecordFormat,
     RecordOptions, RecordResult,
@@ -145,34 +145,7 @@ pub const FLAGS: &[Flag] = &[
 ];
 
 /// The environment `ivr` reads.
-pub const ENV: &[(&str, &str)] = &[
-    (
-        "SIGNALWIRE_PROJECT_ID",
-        "project id (with SIGNALWIRE_API_TOKEN)",
-    ),
-    ("SIGNALWIRE_API_TOKEN", "API token"),
-    (
-        "SIGNALWIRE_JWT_TOKEN",
-        "a JWT instead of project id and token",
-    ),
-    (
-        "SIGNALWIRE_SPACE",
-        "space host or host:port (default relay.signalwire.com)",
-    ),
-    (
-        "SIGNALWIRE_RELAY_SCHEME",
-        "ws for a plain-WebSocket server on loopback (default wss)",
-    ),
-    (
-        "SIGNALWIRE_RELAY_CA_FILE",
-        "extra CA (PEM) to trust, e.g. relay_sim's self-signed one",
-    ),
-    (
-        "SIGNALWIRE_CONTEXTS",
-        "contexts to receive calls on, comma list (default: default)",
-    ),
-    RUST_LOG,
-];
+pub const ENV: &[(&str, &str)] = crate::live_env!();
 
 #[cfg(test)]
 mod tests {

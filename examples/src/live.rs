@@ -2,7 +2,7 @@
 //! `SIGNALWIRE_*` and `STREAM_*` from the environment, the flags every live program shares,
 //! ctrl-c for a graceful shutdown.
 
-use crate::cli::{Flag, Parsed, RUST_LOG};
+use crate::cli::{Flag, Parsed};
 use crate::{handle_call, AppSettings};
 use relay_tokio::{ClientBuilder, Error};
 use std::sync::Arc;
@@ -17,32 +17,7 @@ pub const FLAGS: &[Flag] = &[Flag::switch(
 )];
 
 /// The environment those programs read.
-pub const ENV: &[(&str, &str)] = &[
-    (
-        "SIGNALWIRE_PROJECT_ID",
-        "project id (with SIGNALWIRE_API_TOKEN)",
-    ),
-    ("SIGNALWIRE_API_TOKEN", "API token"),
-    (
-        "SIGNALWIRE_JWT_TOKEN",
-        "a JWT instead of project id and token",
-    ),
-    (
-        "SIGNALWIRE_SPACE",
-        "space host or host:port (default relay.signalwire.com)",
-    ),
-    (
-        "SIGNALWIRE_RELAY_SCHEME",
-        "ws for a plain-WebSocket server on loopback (default wss)",
-    ),
-    (
-        "SIGNALWIRE_RELAY_CA_FILE",
-        "extra CA (PEM) to trust, e.g. relay_sim's self-signed one",
-    ),
-    (
-        "SIGNALWIRE_CONTEXTS",
-        "contexts to receive calls on, comma list (default: default)",
-    ),
+pub const ENV: &[(&str, &str)] = crate::live_env!(
     (
         "STREAM_URL",
         "required: the wss:// url that receives the audio",
@@ -52,8 +27,7 @@ pub const ENV: &[(&str, &str)] = &[
         "STREAM_SECONDS",
         "stop each stream after N seconds (default: wait for it to end)",
     ),
-    RUST_LOG,
-];
+);
 
 /// The app's settings from the environment and the shared flags.
 pub fn settings(parsed: &Parsed) -> Result<AppSettings, String> {

@@ -5,7 +5,6 @@
 //! `sms_autoreply` runs it against the real service; `examples/tests/sms_autoreply.rs` runs
 //! it offline.
 
-use crate::cli::RUST_LOG;
 use relay_tokio::{Client, Error, Message, MessageState, SendMessage};
 use std::time::Duration;
 
@@ -112,34 +111,7 @@ pub async fn auto_reply(client: &Client, inbound: Message) -> AutoReply {
 }
 
 /// The environment `sms_autoreply` reads.
-pub const ENV: &[(&str, &str)] = &[
-    (
-        "SIGNALWIRE_PROJECT_ID",
-        "project id (with SIGNALWIRE_API_TOKEN)",
-    ),
-    ("SIGNALWIRE_API_TOKEN", "API token"),
-    (
-        "SIGNALWIRE_JWT_TOKEN",
-        "a JWT instead of project id and token",
-    ),
-    (
-        "SIGNALWIRE_SPACE",
-        "space host or host:port (default relay.signalwire.com)",
-    ),
-    (
-        "SIGNALWIRE_RELAY_SCHEME",
-        "ws for a plain-WebSocket server on loopback (default wss)",
-    ),
-    (
-        "SIGNALWIRE_RELAY_CA_FILE",
-        "extra CA (PEM) to trust, e.g. relay_sim's self-signed one",
-    ),
-    (
-        "SIGNALWIRE_CONTEXTS",
-        "contexts to receive messages on, comma list (default: default)",
-    ),
-    RUST_LOG,
-];
+pub const ENV: &[(&str, &str)] = crate::live_env!();
 
 #[cfg(test)]
 mod tests {

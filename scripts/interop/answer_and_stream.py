@@ -1,40 +1,12 @@
 # Interop probe: SignalWire's official Python SDK (signalwire-sdk, scripts/requirements.txt) answers
 # one inbound call and streams it, against the RELAY server SIGNALWIRE_SPACE names. One JSON line a step.
 import asyncio
-import json
 import os
-import sys
 
-from signalwire.relay import RelayClient
-
-if os.environ.get("SIGNALWIRE_LOG_LEVEL"):  # the SDK's own frame log, on stderr (stdout stays JSON)
-    os.environ.setdefault("SIGNALWIRE_LOG_MODE", "stderr")
-    from signalwire import configure_logging
-
-    configure_logging()
+from probe import run, say
 
 
-def say(**fields):
-    print(json.dumps(fields), flush=True)
-
-
-async def main():
-    client = RelayClient(contexts=[os.environ.get("INTEROP_CONTEXT", "office")])
-    calls: asyncio.Queue = asyncio.Queue()
-
-    @client.on_call
-    async def on_call(call):
-        await calls.put(call)
-
-    try:
-        await client.connect()
-        await answer_and_stream(calls)
-    finally:
-        await client.disconnect()  # a clean close, on failure too
-    say(step="done")
-
-
-async def answer_and_stream(calls):
+async def answer_and_stream(_client, calls):
     say(step="connected")
     call = await calls.get()  # the first inbound call; any later ones are left alone
     say(step="call", call_id=call.call_id)
@@ -66,12 +38,4 @@ async def answer_and_stream(calls):
 
 
 if __name__ == "__main__":
-    limit = float(os.environ.get("INTEROP_TIMEOUT", "30"))
-    try:
-        asyncio.run(asyncio.wait_for(main(), limit))
-    except asyncio.TimeoutError:
-        say(step="error", error=f"timed out after {limit:g} s")
-        sys.exit(1)
-    except Exception as exc:  # noqa: BLE001 - one line the caller can show
-        say(step="error", error=f"{type(exc).__name__}: {exc}")
-        sys.exit(1)
+    run(answer_and_stream)

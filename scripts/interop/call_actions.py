@@ -3,33 +3,10 @@
 # then hangs up. One JSON line a step, with what the SDK's result objects say.
 import asyncio
 import contextlib
-import json
 import os
-import sys
 import uuid
 
-from signalwire.relay import RelayClient
-
-if os.environ.get("SIGNALWIRE_LOG_LEVEL"):  # the SDK's own frame log, on stderr (stdout stays JSON)
-    os.environ.setdefault("SIGNALWIRE_LOG_MODE", "stderr")
-    from signalwire import configure_logging
-
-    configure_logging()
-
-# Each action's own bound, well inside INTEROP_TIMEOUT.
-ACTION_TIMEOUT = float(os.environ.get("INTEROP_ACTION_TIMEOUT", "10"))
-
-
-def say(**fields):
-    print(json.dumps(fields), flush=True)
-
-
-async def bounded(awaitable, what):
-    """`awaitable` within ACTION_TIMEOUT, or an error that names what did not come."""
-    try:
-        return await asyncio.wait_for(awaitable, ACTION_TIMEOUT)
-    except asyncio.TimeoutError:
-        raise RuntimeError(f"{what}: nothing within {ACTION_TIMEOUT:g} s") from None
+from probe import bounded, run, say
 
 
 def watch(call, event_type, predicate):
@@ -45,23 +22,7 @@ def watch(call, event_type, predicate):
     return future
 
 
-async def main():
-    client = RelayClient(contexts=[os.environ.get("INTEROP_CONTEXT", "office")])
-    calls: asyncio.Queue = asyncio.Queue()
-
-    @client.on_call
-    async def on_call(call):
-        await calls.put(call)
-
-    try:
-        await client.connect()
-        await run_actions(calls)
-    finally:
-        await client.disconnect()  # a clean close, on failure too
-    say(step="done")
-
-
-async def run_actions(calls):
+async def run_actions(_client, calls):
     say(step="connected")
     call = await calls.get()  # the first inbound call; any later ones are left alone
     say(step="call", call_id=call.call_id)
@@ -185,12 +146,4 @@ async def run_actions(calls):
 
 
 if __name__ == "__main__":
-    limit = float(os.environ.get("INTEROP_TIMEOUT", "30"))
-    try:
-        asyncio.run(asyncio.wait_for(main(), limit))
-    except asyncio.TimeoutError:
-        say(step="error", error=f"timed out after {limit:g} s")
-        sys.exit(1)
-    except Exception as exc:  # noqa: BLE001 - one line the caller can show
-        say(step="error", error=f"{type(exc).__name__}: {exc}")
-        sys.exit(1)
+    run(run_actions)

@@ -3,24 +3,11 @@
 # (connected, with the peer), disconnects, hangs the peer up and then the call. One JSON line a
 # step, with what the SDK's own events say.
 import asyncio
-import json
 import os
-import sys
 
-from signalwire.relay import RelayClient
+from probe import bounded, run, say
 
-if os.environ.get("SIGNALWIRE_LOG_LEVEL"):  # the SDK's own frame log, on stderr (stdout stays JSON)
-    os.environ.setdefault("SIGNALWIRE_LOG_MODE", "stderr")
-    from signalwire import configure_logging
-
-    configure_logging()
-
-ACTION_TIMEOUT = float(os.environ.get("INTEROP_ACTION_TIMEOUT", "10"))
 FROM = "+15550001111"
-
-
-def say(**fields):
-    print(json.dumps(fields), flush=True)
 
 
 def phone(to):
@@ -38,29 +25,6 @@ def watch(call, states):
 
     call.on("calling.call.connect", handler)
     return future
-
-
-async def bounded(awaitable, what):
-    try:
-        return await asyncio.wait_for(awaitable, ACTION_TIMEOUT)
-    except asyncio.TimeoutError:
-        raise RuntimeError(f"{what}: nothing within {ACTION_TIMEOUT:g} s") from None
-
-
-async def main():
-    client = RelayClient(contexts=[os.environ.get("INTEROP_CONTEXT", "office")])
-    calls: asyncio.Queue = asyncio.Queue()
-
-    @client.on_call
-    async def on_call(call):
-        await calls.put(call)
-
-    try:
-        await client.connect()
-        await run_connect(client, calls)
-    finally:
-        await client.disconnect()
-    say(step="done")
 
 
 async def run_connect(client, calls):
@@ -107,12 +71,4 @@ async def run_connect(client, calls):
 
 
 if __name__ == "__main__":
-    limit = float(os.environ.get("INTEROP_TIMEOUT", "30"))
-    try:
-        asyncio.run(asyncio.wait_for(main(), limit))
-    except asyncio.TimeoutError:
-        say(step="error", error=f"timed out after {limit:g} s")
-        sys.exit(1)
-    except Exception as exc:  # noqa: BLE001 - one line the caller can show
-        say(step="error", error=f"{type(exc).__name__}: {exc}")
-        sys.exit(1)
+    run(run_connect)

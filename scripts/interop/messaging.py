@@ -1,37 +1,9 @@
 # Interop probe: SignalWire's official Python SDK (signalwire-sdk, scripts/requirements.txt) sends
 # messages and receives one, against the RELAY server SIGNALWIRE_SPACE names. One JSON line a step.
 import asyncio
-import json
 import os
-import sys
 
-from signalwire.relay import RelayClient
-
-if os.environ.get("SIGNALWIRE_LOG_LEVEL"):  # the SDK's own frame log, on stderr (stdout stays JSON)
-    os.environ.setdefault("SIGNALWIRE_LOG_MODE", "stderr")
-    from signalwire import configure_logging
-
-    configure_logging()
-
-
-def say(**fields):
-    print(json.dumps(fields), flush=True)
-
-
-async def main():
-    client = RelayClient(contexts=[os.environ.get("INTEROP_CONTEXT", "office")])
-    inbound: asyncio.Queue = asyncio.Queue()
-
-    @client.on_message
-    async def on_message(message):
-        await inbound.put(message)
-
-    try:
-        await client.connect()
-        await messaging(client, inbound)
-    finally:
-        await client.disconnect()  # a clean close, on failure too
-    say(step="done")
+from probe import run, say
 
 
 async def follow(client, step, to_number, **options):
@@ -71,12 +43,4 @@ async def messaging(client, inbound):
 
 
 if __name__ == "__main__":
-    limit = float(os.environ.get("INTEROP_TIMEOUT", "30"))
-    try:
-        asyncio.run(asyncio.wait_for(main(), limit))
-    except asyncio.TimeoutError:
-        say(step="error", error=f"timed out after {limit:g} s")
-        sys.exit(1)
-    except Exception as exc:  # noqa: BLE001 - one line the caller can show
-        say(step="error", error=f"{type(exc).__name__}: {exc}")
-        sys.exit(1)
+    run(messaging, "on_message")
