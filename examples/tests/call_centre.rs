@@ -4,14 +4,15 @@
 //! over a real loopback WebSocket on tokio.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod loopback;
+
 use examples::call_centre::{
     handle_inbound, Agents, Outcome, CONNECTING, GOODBYE, VOICEMAIL, WELCOME,
 };
 use futures_util::StreamExt;
 use relay_tokio::json::{json, Value};
 use relay_tokio::testkit::{
-    CallerInput, CallerScript, MemoryRelay, Pacing, SimConfig, SimServerBuilder, BUSY_NUMBER,
-    NO_ANSWER_NUMBER,
+    CallerInput, CallerScript, MemoryRelay, SimConfig, BUSY_NUMBER, NO_ANSWER_NUMBER,
 };
 use relay_tokio::{CallId, Error};
 use std::time::Duration;
@@ -186,30 +187,14 @@ fn an_agent_who_does_not_answer_rings_for_20_s_then_voicemail() {
 
 #[test]
 fn the_call_centre_over_a_real_loopback_socket_on_tokio() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    loopback::on_tokio(async {
         let mut caller = presses("2");
         caller.input_delay = Duration::from_millis(50);
         caller.recording.duration = Duration::from_millis(200);
         let config = SimConfig::new()
             .play_duration(Duration::from_millis(100))
             .caller(caller);
-        let sim = SimServerBuilder::new(config)
-            .pacing(Pacing::Fast)
-            .start(relay_tokio::runtime())
-            .await
-            .unwrap();
-        let client = relay_tokio::client()
-            .project_token("project", "token")
-            .host(sim.host())
-            .insecure_loopback()
-            .contexts([CONTEXT])
-            .build()
-            .unwrap();
+        let (sim, client) = loopback::sim_and_client(config, CONTEXT).await;
         let (done, mut outcomes) = futures_channel::mpsc::unbounded();
         client.on_call(move |call| {
             let done = done.clone();

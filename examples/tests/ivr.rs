@@ -3,15 +3,15 @@
 //! answering machine that beeps), and once over a real loopback WebSocket on tokio.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod loopback;
+
 use examples::ivr::{
     handle_inbound, leave_reminder, MenuOutcome, Reached, GOODBYE, LEAVE_A_MESSAGE, MENU,
     NO_CHOICE, REMINDER,
 };
 use futures_util::StreamExt;
 use relay_tokio::json::{json, Value};
-use relay_tokio::testkit::{
-    AnsweredBy, CallerInput, CallerScript, MemoryRelay, Pacing, SimConfig, SimServerBuilder,
-};
+use relay_tokio::testkit::{AnsweredBy, CallerInput, CallerScript, MemoryRelay, SimConfig};
 use relay_tokio::{ActionOutcome, Error};
 use std::time::Duration;
 
@@ -195,30 +195,14 @@ fn a_person_hears_the_reminder_at_once() {
 
 #[test]
 fn the_menu_over_a_real_loopback_socket_on_tokio() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    loopback::on_tokio(async {
         let mut caller = presses("1");
         caller.input_delay = Duration::from_millis(50);
         caller.recording.duration = Duration::from_millis(200);
         let config = SimConfig::new()
             .play_duration(Duration::from_millis(100))
             .caller(caller);
-        let sim = SimServerBuilder::new(config)
-            .pacing(Pacing::Fast)
-            .start(relay_tokio::runtime())
-            .await
-            .unwrap();
-        let client = relay_tokio::client()
-            .project_token("project", "token")
-            .host(sim.host())
-            .insecure_loopback()
-            .contexts([CONTEXT])
-            .build()
-            .unwrap();
+        let (sim, client) = loopback::sim_and_client(config, CONTEXT).await;
         let (done, mut outcomes) = futures_channel::mpsc::unbounded();
         client.on_call(move |call| {
             let done = done.clone();

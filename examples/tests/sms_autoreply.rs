@@ -3,11 +3,12 @@
 //! once over a real loopback WebSocket on tokio.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod loopback;
+
 use examples::sms_autoreply::{auto_reply, AutoReply, Keyword, HELP_TEXT, STOP_TEXT};
 use futures_util::StreamExt;
 use relay_tokio::testkit::{
-    MemoryRelay, Pacing, SimConfig, SimServerBuilder, FAILED_MESSAGE_NUMBER, FAILED_REASON,
-    MESSAGE_STATE_INTERVAL,
+    MemoryRelay, SimConfig, FAILED_MESSAGE_NUMBER, FAILED_REASON, MESSAGE_STATE_INTERVAL,
 };
 use relay_tokio::{Error, MessageError, MessageState};
 use std::time::Duration;
@@ -84,24 +85,8 @@ fn a_reply_that_fails_is_reported_with_the_reason() {
 
 #[test]
 fn the_autoreply_answers_over_a_real_socket() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let sim = SimServerBuilder::new(SimConfig::new())
-            .pacing(Pacing::Fast)
-            .start(relay_tokio::runtime())
-            .await
-            .unwrap();
-        let client = relay_tokio::client()
-            .project_token("project", "token")
-            .host(sim.host())
-            .insecure_loopback()
-            .contexts([CONTEXT])
-            .build()
-            .unwrap();
+    loopback::on_tokio(async {
+        let (sim, client) = loopback::sim_and_client(SimConfig::new(), CONTEXT).await;
         let (done, mut replies) = futures_channel::mpsc::unbounded();
         let replier = client.clone();
         client.on_message(move |message| {
