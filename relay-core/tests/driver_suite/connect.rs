@@ -9,7 +9,9 @@ use relay_rs_core::driver::{CallEnd, Error};
 use relay_rs_core::server::ServerRuntime;
 use relay_rs_core::sim::{SimConfig, BUSY_NUMBER, NO_ANSWER_NUMBER};
 use relay_rs_core::testkit::Pacing;
-use relay_rs_core::{ConnectPlan, ConnectState, Device, EndReason, PlayMedia};
+use relay_rs_core::{
+    ConnectPlan, ConnectState, Device, DialError, DialPlan, Direction, EndReason, PlayMedia,
+};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +25,8 @@ macro_rules! connect_tests {
             both_legs_ends_are_observed,
             a_failed_connect_resolves_with_its_reason,
             disconnect_leaves_both_legs_up,
+            dial_with_every_option_answers,
+            a_failed_dial_says_why,
         );
     };
     (@tests $block_on:path, $runtime:path; $($name:ident),* $(,)?) => {
@@ -166,5 +170,49 @@ pub async fn disconnect_leaves_both_legs_up(rt: Arc<dyn ServerRuntime>) {
         .await
         .unwrap();
     assert_eq!(sim.requests("calling.disconnect").await.len(), 1);
+    client.shutdown();
+}
+
+pub async fn dial_with_every_option_answers(rt: Arc<dyn ServerRuntime>) {
+    let sim = start_sim(&rt, SimConfig::new(), 100, Pacing::Fast).await;
+    let (client, _calls) = ready_client(&rt, &sim).await;
+    let plan = DialPlan::single(Device::phone(FROM, AGENT).timeout(Duration::from_secs(20)))
+        .region("us")
+        .max_price_per_minute(0.25)
+        .max_duration(Duration::from_secs(90));
+    let call = within(&rt, 10, "dial", client.dial(plan)).await.unwrap();
+    assert_eq!(call.direction(), &Direction::Outbound);
+    assert_eq!(call.to_number(), Some(AGENT));
+    let dial = &sim.requests("calling.dial").await[0]["params"];
+    assert_eq!(dial["region"], "us");
+    assert_eq!(dial["max_price_per_minute"], 0.25);
+    assert_eq!(dial["max_duration"], 2, "minutes on the wire, rounded up");
+    assert_eq!(
+        dial["devices"],
+        json!([[{"type": "phone", "params": {"from_number": FROM, "to_number": AGENT, "timeout": 20}}]])
+    );
+    within(&rt, 10, "hangup", call.hangup()).await.unwrap();
+    let end = within(&rt, 10, "end", call.wait_for_ended()).await.unwrap();
+    assert_eq!(end, CallEnd::Ended(Some(EndReason::Hangup)));
+    client.shutdown();
+}
+
+pub async fn a_failed_dial_says_why(rt: Arc<dyn ServerRuntime>) {
+    let sim = start_sim(&rt, SimConfig::new(), 100, Pacing::Fast).await;
+    let (client, _calls) = ready_client(&rt, &sim).await;
+    let busy = within(
+        &rt,
+        10,
+        "busy dial",
+        client.dial(DialPlan::single(Device::phone(FROM, BUSY_NUMBER))),
+    )
+    .await
+    .map(|call| call.id().clone());
+    match busy {
+        Err(Error::Dial(DialError::Failed { reason, .. })) => {
+            assert_eq!(reason.as_deref(), Some("busy"))
+        }
+        other => panic!("a busy dial gave {other:?}"),
+    }
     client.shutdown();
 }
