@@ -29,6 +29,35 @@
 //! }
 //! ```
 //!
+//! # Call control and messaging
+//! The whole Calling API is here too (the README's table maps every TypeScript SDK method to
+//! its Rust name): bridge a caller to an agent, conferences, queues, transfers, texts.
+//!
+//! ```no_run
+//! use relay_tokio::{Call, Client, ConnectPlan, Device, Error, PlayMedia, SendMessage};
+//!
+//! async fn to_an_agent(call: Call) -> Result<(), Error> {
+//!     call.answer().await?;
+//!     let plan = ConnectPlan::single(Device::phone("+15550001111", "+15553330000"))
+//!         .ringback([PlayMedia::ringtone("us")]);
+//!     match call.connect(plan).await {
+//!         // The agent's leg is a call of its own; the bridge ends when either side leaves.
+//!         Ok(_agent) => call.wait_disconnected().await?,
+//!         Err(Error::ConnectFailed { reason }) => println!("no agent: {reason:?}"),
+//!         Err(e) => return Err(e),
+//!     }
+//!     call.hangup().await
+//! }
+//!
+//! async fn text(client: &Client) -> Result<(), Error> {
+//!     let message = SendMessage::new("+15550001111", "+15553330000").body("We called you back");
+//!     let sent = client.send_message(message).await?; // accepted by the service
+//!     let delivered = sent.wait().await?; // Err(Error::Message(..)) if undelivered or failed
+//!     println!("{} is {}", delivered.id, delivered.state);
+//!     Ok(())
+//! }
+//! ```
+//!
 //! # Testing an app without a network
 //! With the `testkit` feature, the same handler runs against a fake RELAY service in memory
 //! on virtual time: no socket, no real waiting, the same result every run.
