@@ -82,7 +82,7 @@
 //!   send_digits (§1.10): `finished` after 0.1 s per tone, 0.5 s per `w`, 1 s per `W`; it has
 //!   no stop. ai (§1.11): no event while it runs; `calling.call.ai` `finished` on stop or
 //!   call end, the event the SDKs listen for "if any"; `ai_message`/`ai_hold`/`ai_unhold`
-//!   need a running agent (`404`). echo (§1.12): `200`, no event (its states are
+//!   need a running agent (`409` without one, as other refusals of a call's state). echo (§1.12): `200`, no event (its states are
 //!   undocumented).
 //! - Messaging (§3): `messaging.send` is checked (`400` for a missing or mistyped param, a
 //!   number that is not E.164, or neither body nor media), accepted with a `message_id`,
