@@ -36,8 +36,10 @@ crate::call::wire_enum!(
 /// let plan = ConnectPlan::single(agent)
 ///     .then(Device::sip("sip:desk@example.com", "sip:backup@example.com"))
 ///     .ringback([PlayMedia::ringtone("us")])
-///     .max_duration(Duration::from_secs(30 * 60));
+///     .max_duration(Duration::from_secs(30 * 60))
+///     .tag("sales");
 /// assert_eq!(plan.devices().len(), 2);
+/// assert_eq!(plan.get_tag(), Some("sales"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ConnectPlan {
@@ -114,8 +116,9 @@ impl ConnectPlan {
         &self.groups
     }
 
-    /// The tag set with [`ConnectPlan::tag`].
-    pub fn tag_set(&self) -> Option<&str> {
+    /// The tag given to [`ConnectPlan::tag`], if any. Named as `std::process::Command`
+    /// names its getters (`get_current_dir`), since the bare name is the builder.
+    pub fn get_tag(&self) -> Option<&str> {
         self.tag.as_deref()
     }
 

@@ -179,7 +179,7 @@ pub enum Event {
     /// of a tracked call come as its [`CallEvent::Conference`] instead.
     Conference(ConferenceEvent),
     /// The service accepted a `calling.transfer` (control moved to its destination) or a
-    /// `calling.pass` sent with [`Engine::pass_offer`](crate::Engine::pass_offer) (the offer
+    /// `calling.pass` sent with [`Engine::pass`](crate::Engine::pass) (the offer
     /// went to another consumer of its context): this client forgets the call, its open
     /// actions finish as [`ActionOutcome::CallEnded`], and later commands on it are
     /// [`CommandError::CallGone`](crate::CommandError::CallGone).

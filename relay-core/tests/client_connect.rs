@@ -282,3 +282,52 @@ fn dropping_a_pending_connect_spoils_nothing() {
     });
     finish(&relay, &client);
 }
+
+#[test]
+fn s2_3_dial_with_two_groups_gets_the_second_groups_winner_and_tracks_no_loser() {
+    let relay = MemoryRelay::new(SimConfig::new());
+    // Under a cap of two calls, a losing leg left tracked would refuse the second dial.
+    let client = relay.client().max_active_calls(2).seed(11).build().unwrap();
+    relay.start(&client);
+    relay.run(async {
+        relay.wait_ready().await;
+        let start = relay.elapsed();
+        let plan = DialPlan::parallel([
+            Device::phone(FROM, NO_ANSWER_NUMBER)
+                .timeout(Duration::from_secs(10))
+                .into(),
+            Device::phone(FROM, BUSY_NUMBER).into(),
+        ])
+        .then_parallel([
+            Device::phone(FROM, AGENT).into(),
+            Device::phone(FROM, "+15553330001").into(),
+        ]);
+        let call = client.dial(plan).await.unwrap();
+        assert_eq!(relay.elapsed() - start, Duration::from_secs(10));
+        assert_eq!(call.to_number(), Some(AGENT));
+        assert_eq!(call.state(), CallState::Answered);
+        assert_eq!(
+            relay.with_relay(|r, _| r.call_ids()),
+            [call.id().clone()],
+            "the service keeps only the winner"
+        );
+        let second = client
+            .dial(DialPlan::single(Device::phone(FROM, AGENT)))
+            .await
+            .unwrap();
+        let third = client
+            .dial(DialPlan::single(Device::phone(FROM, AGENT)))
+            .await
+            .map(|c| c.id().clone());
+        assert_eq!(
+            third,
+            Err(Error::Command(relay_rs_core::CommandError::TooManyCalls {
+                limit: 2
+            })),
+            "the two winners are the only calls tracked"
+        );
+        second.hangup().await.unwrap();
+        call.hangup().await.unwrap();
+    });
+    finish(&relay, &client);
+}

@@ -1,6 +1,7 @@
 //! Call control (§2) through the async client, in memory against the simulator on virtual
 //! time: a conference with two calls, queue events followed by the entry, a digit binding
-//! that plays, transfer and pass handing the call over, and typed failures.
+//! that plays, transfer and pass handing the call over, and typed failures (the call going
+//! on after a refusal).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use futures_util::StreamExt;
@@ -8,7 +9,8 @@ use relay_rs_core::driver::{Call, CallEnd, Error, IncomingCalls};
 use relay_rs_core::sim::{Fault, SimConfig};
 use relay_rs_core::testkit::MemoryRelay;
 use relay_rs_core::{
-    BindDigit, CallEvent, ConferenceEvent, JoinConference, QueueEnter, RequestError, Transfer,
+    AiMessage, BindDigit, CallEvent, ConferenceEvent, JoinConference, QueueEnter, RequestError,
+    Transfer,
 };
 use serde_json::{json, Map};
 
@@ -206,5 +208,22 @@ fn a_service_without_hold_is_a_typed_request_error() {
         call.hold().await.unwrap();
         let event = events.next().await.unwrap();
         assert!(matches!(event, CallEvent::Hold { state: Some(s), .. } if s == "hold"));
+    });
+}
+
+#[test]
+fn s1_11_ai_commands_with_no_agent_running_are_refused_and_the_call_goes_on() {
+    with_client(SimConfig::new(), async |relay, _client, mut incoming| {
+        let call = answered(relay, &mut incoming).await;
+        let refused = Err(Error::Request(RequestError::Failed {
+            code: "409".into(),
+            message: "No AI running".into(),
+        }));
+        assert_eq!(call.ai_message(AiMessage::new("user", "hi")).await, refused);
+        assert_eq!(call.ai_hold(None, None).await, refused);
+        assert_eq!(call.ai_unhold(None).await, refused);
+        assert!(!call.is_ended());
+        call.hangup().await.unwrap();
+        call.wait_for_ended().await.unwrap();
     });
 }

@@ -161,6 +161,20 @@ fn a_refused_transfer_keeps_the_call() {
 }
 
 #[test]
+fn a_refused_pass_keeps_the_call() {
+    let mut client = answered();
+    client.engine.pass(&call(), client.now).unwrap();
+    let frame = client.sent_one("calling.pass");
+    client.respond(&frame, json!({"code": "409", "message": "Cannot pass"}));
+    let events = client.drain_events();
+    assert!(matches!(
+        events.as_slice(),
+        [Event::RequestCompleted { result: Err(RequestError::Failed { code, .. }), .. }] if code == "409"
+    ));
+    assert!(client.engine.call(&call()).is_some());
+}
+
+#[test]
 fn transfer_refuses_bad_destinations() {
     let mut client = answered();
     invalid(refused(
@@ -174,14 +188,14 @@ fn transfer_refuses_bad_destinations() {
 }
 
 #[test]
-fn pass_offer_forgets_the_call_once_accepted_and_finishes_its_actions() {
+fn pass_forgets_the_call_once_accepted_and_finishes_its_actions() {
     let mut client = answered();
     let start = client
         .engine
         .start_action(&call(), ActionKind::Play, Map::new(), None, client.now)
         .unwrap();
     client.sent();
-    let id = client.engine.pass_offer(&call(), client.now).unwrap();
+    let id = client.engine.pass(&call(), client.now).unwrap();
     let frame = client.sent_one("calling.pass");
     assert_eq!(
         frame["params"],

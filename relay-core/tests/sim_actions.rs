@@ -1158,7 +1158,10 @@ fn s1_10_send_digits_finishes_once_every_digit_and_pause_is_sent() {
 fn s1_11_ai_runs_until_stopped_and_its_commands_need_a_running_agent() {
     let mut f = Fixture::new(SimConfig::new());
     let message = json!({"message_text": "hello", "role": "user"});
-    assert_eq!(f.code("calling.ai_message", message.clone()), "404");
+    // Nothing running is a conflict, not a missing call (`404` would end the call).
+    for method in ["calling.ai_message", "calling.ai_hold", "calling.ai_unhold"] {
+        assert_eq!(f.code(method, message.clone()), "409", "{method}");
+    }
     let (result, events) = f.call(
         "calling.ai",
         json!({"control_id": "a1", "prompt": {"text": "You are helpful"}}),

@@ -317,14 +317,15 @@ fn dial_reports_states_then_the_answered_call() {
         &json!({"tag": "tag-1", "node_id": node_id, "dial_state": "answered",
                 "call": {"call_id": call_id, "node_id": node_id, "tag": "tag-1",
                          "call_state": "answered", "device": device, "direction": "outbound",
-                         "segment_id": dial["call"]["segment_id"]}})
+                         "segment_id": dial["call"]["segment_id"], "dial_winner": true}})
     );
     assert_eq!(server.relay.call_state(&call_ids[0]), Some("answered"));
 }
 
 #[test]
-fn dialling_the_failure_numbers_fails_and_ends_the_call() {
-    for (number, reason) in [(NO_ANSWER_NUMBER, "noAnswer"), (BUSY_NUMBER, "busy")] {
+fn dialling_the_failure_numbers_ends_the_call_then_fails() {
+    // Busy ends at once; no answer rings for 30 s (no device `timeout`) first.
+    for (number, reason, rings) in [(NO_ANSWER_NUMBER, "noAnswer", 30), (BUSY_NUMBER, "busy", 0)] {
         let mut server = Server::new(SimConfig::new());
         let conn = server.open(1);
         server.auth(conn, &[]);
@@ -334,21 +335,35 @@ fn dialling_the_failure_numbers_fails_and_ends_the_call() {
             "calling.dial",
             json!({"tag": "t", "devices": [[device]]}),
         );
-        let frames = server.sent();
+        let mut frames = server.sent();
+        if rings > 0 {
+            assert_eq!(
+                kinds(&frames),
+                ["result", "calling.call.state", "calling.call.state"]
+            );
+            server.ack_all(conn, &frames);
+            server.advance(Duration::from_secs(rings - 1));
+            assert!(server.sent().is_empty(), "still ringing");
+            server.advance(Duration::from_secs(1));
+            frames.extend(server.sent());
+        }
         assert_eq!(
             kinds(&frames),
             [
                 "result",
                 "calling.call.state",
                 "calling.call.state",
-                "calling.call.dial",
-                "calling.call.state"
+                "calling.call.state",
+                "calling.call.state",
+                "calling.call.dial"
             ]
         );
-        assert_eq!(event(&frames[3]).1["dial_state"], "failed");
         let (_, ended) = event(&frames[4]);
         assert_eq!(ended["call_state"], "ended");
         assert_eq!(ended["end_reason"], reason);
+        let (_, failed) = event(&frames[5]);
+        assert_eq!(failed["dial_state"], "failed");
+        assert_eq!(failed["reason"], reason);
         assert!(server.relay.call_ids().is_empty());
     }
 }

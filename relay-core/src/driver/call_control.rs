@@ -40,7 +40,7 @@ impl Call {
     pub async fn pass(&self) -> Result<(), Error> {
         let id = self.id().clone();
         self.client
-            .request(Box::new(move |engine, now| engine.pass_offer(&id, now)))
+            .request(Box::new(move |engine, now| engine.pass(&id, now)))
             .await
             .map(|_| ())
             .map_err(|e| self.gone(e))

@@ -549,7 +549,7 @@ impl EventLoop {
             let id = call.id().clone();
             tracing::warn!(call_id = %id, "incoming-call queue full; passing the call on");
             self.calls.remove(&id);
-            let _ = self.engine.pass(&id, self.now());
+            let _ = self.engine.pass_and_forget(&id, self.now());
         }
     }
 

@@ -46,9 +46,15 @@ impl Engine {
         self.call_request(call_id, "calling.end", params, now)
     }
 
-    /// Hands an offered call back (`calling.pass`) so that another consumer of its context
-    /// can take it; ending it would end it for everyone. This client stops tracking it.
-    pub fn pass(&mut self, call_id: &CallId, now: Instant) -> Result<RequestId, CommandError> {
+    /// [`Engine::pass`] for an offer nobody will command (the driver's incoming queue is
+    /// full): the call is forgotten at once, since a refusal would leave it tracked with
+    /// nobody to end it.
+    #[cfg(feature = "driver")]
+    pub(crate) fn pass_and_forget(
+        &mut self,
+        call_id: &CallId,
+        now: Instant,
+    ) -> Result<RequestId, CommandError> {
         let id = self.call_request(call_id, "calling.pass", Map::new(), now)?;
         self.calls.remove(call_id);
         self.remember_ended(call_id);

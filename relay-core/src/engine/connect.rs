@@ -28,7 +28,7 @@ impl Engine {
         if !self.calls.contains_key(call_id) {
             return Err(self.no_call(call_id));
         }
-        let tag = match plan.tag_set() {
+        let tag = match plan.get_tag() {
             Some(tag) => DialTag::new(tag),
             None => DialTag::new(self.new_id()),
         };

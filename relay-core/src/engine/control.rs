@@ -36,14 +36,10 @@ impl Engine {
         Ok(id)
     }
 
-    /// Hands an offered call back (`calling.pass`) and forgets it once the service accepts
-    /// ([`Event::CallHandedOver`]); a refusal leaves it tracked. [`Engine::pass`] forgets
-    /// it at once instead, for offers nobody will command.
-    pub fn pass_offer(
-        &mut self,
-        call_id: &CallId,
-        now: Instant,
-    ) -> Result<RequestId, CommandError> {
+    /// Hands an offered call back (`calling.pass`) so that another consumer of its context
+    /// can take it (ending it would end it for everyone). The engine forgets the call once
+    /// the service accepts ([`Event::CallHandedOver`]); a refusal leaves it tracked.
+    pub fn pass(&mut self, call_id: &CallId, now: Instant) -> Result<RequestId, CommandError> {
         let kind = PendingKind::HandOver(call_id.clone());
         self.call_request_with(call_id, "calling.pass", Map::new(), kind, now)
     }

@@ -1,9 +1,9 @@
 //! Calls: inbound offers, `calling.dial`, answer and end (from either side), the `404`/`409`/
 //! `410` checks every `calling.*` command goes through, and the state events.
 
-use super::connect::{check_plan, destination};
 use super::relay::{Call, FakeRelay};
-use super::{ConnId, BUSY_NUMBER, NO_ANSWER_NUMBER};
+use super::ring::{check_plan, Ring, Ringer};
+use super::ConnId;
 use crate::ids::{CallId, NodeId};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -116,6 +116,8 @@ impl FakeRelay {
 
     // ----- requests -----
 
+    /// `calling.dial`: the plan rings as `sim/ring.rs` does, every leg on one node of the
+    /// dial; the winner or the failure is announced by `calling.call.dial`.
     pub(super) fn dial(
         &mut self,
         conn: ConnId,
@@ -127,47 +129,17 @@ impl FakeRelay {
         let Some(tag) = params.get("tag").and_then(Value::as_str).map(str::to_owned) else {
             return self.reply_code(conn, id, "400", "Missing tag", now);
         };
-        // §2.3: every device and option is checked; the first device of the first group is
-        // the one rung (sip and webrtc answer like phones).
+        // §2.3: every device and option is checked (sip and webrtc ring like phones).
         let groups = match check_plan(params, false) {
             Ok(groups) => groups,
             Err(message) => return self.reply_code(conn, id, "400", message, now),
         };
-        let Some(device) = groups.first().and_then(|g| g.first()).cloned() else {
-            return self.reply_code(conn, id, "400", "Invalid devices", now);
-        };
         self.reply_code(conn, id, "200", "Dialing", now);
-        let failure = match destination(&device) {
-            NO_ANSWER_NUMBER => Some("noAnswer"),
-            BUSY_NUMBER => Some("busy"),
-            _ => None,
-        };
-        let call_id = CallId::new(self.new_id());
-        let call = Call {
-            node_id: NodeId::new(self.new_id()),
-            session: protocol.to_owned(),
-            tag: Some(tag.clone()),
-            context: None,
-            direction: "outbound",
-            device,
-            state: "created".into(),
-            segment_id: self.new_id(),
-            actions: BTreeMap::new(),
-        };
-        self.calls.insert(call_id.clone(), call);
-        self.set_state(&call_id, "created", None, now);
-        self.set_state(&call_id, "ringing", None, now);
-        match failure {
-            None => {
-                self.set_state(&call_id, "answered", None, now);
-                self.dial_event(&call_id, "answered", now);
-            }
-            Some(reason) => {
-                self.dial_failed(&call_id, reason, now);
-                self.set_state(&call_id, "ended", Some(reason), now);
-                self.remove_call(&call_id);
-            }
-        }
+        let ringer = Ringer::Dial(self.next_dial);
+        self.next_dial = self.next_dial.wrapping_add(1);
+        let node = NodeId::new(self.new_id());
+        let ring = Ring::new(tag, protocol.to_owned(), Some(node), groups);
+        self.start_ring(ringer, ring, now);
     }
 
     /// Every `calling.*` command other than dial: finds the call, then does the command.
@@ -240,6 +212,7 @@ impl FakeRelay {
         self.set_state(call_id, "ending", None, now);
         self.set_state(call_id, "ended", Some(reason), now);
         self.remove_call(call_id);
+        self.ring_call_ended(call_id, now);
         self.bridged_call_ended(call_id, now);
     }
 
@@ -247,6 +220,7 @@ impl FakeRelay {
     pub(super) fn drop_call(&mut self, call_id: &CallId, now: Instant) {
         self.close_actions(call_id, false, now);
         self.remove_call(call_id);
+        self.ring_call_dropped(call_id);
         self.bridged_call_dropped(call_id);
     }
 
@@ -287,14 +261,16 @@ impl FakeRelay {
         self.emit_event(&protocol, "calling.call.state", params, now);
     }
 
-    fn dial_event(&mut self, call_id: &CallId, dial_state: &str, now: Instant) {
+    /// `calling.call.dial` `answered` with the winning leg as `call`, `dial_winner` set
+    /// (G's example has it `true`).
+    pub(super) fn dial_answered(&mut self, call_id: &CallId, now: Instant) {
         let Some(call) = self.calls.get(call_id) else {
             return;
         };
         let params = json!({
             "tag": call.tag,
             "node_id": call.node_id.as_str(),
-            "dial_state": dial_state,
+            "dial_state": "answered",
             "call": {
                 "call_id": call_id.as_str(),
                 "node_id": call.node_id.as_str(),
@@ -303,6 +279,7 @@ impl FakeRelay {
                 "device": call.device,
                 "direction": call.direction,
                 "segment_id": call.segment_id,
+                "dial_winner": true,
             },
         });
         let protocol = call.session.clone();
@@ -310,19 +287,16 @@ impl FakeRelay {
     }
 
     /// `calling.call.dial` `failed` with the `reason` and `source` JS-Types names (§2.3, §6
-    /// item 16); `source` is a direction there, so the dialled leg's.
-    fn dial_failed(&mut self, call_id: &CallId, reason: &str, now: Instant) {
-        let Some(call) = self.calls.get(call_id) else {
-            return;
-        };
+    /// item 16): the reason the last leg ended for; `source` is a direction there, so the
+    /// dialled legs' (`outbound`).
+    pub(super) fn dial_failed(&mut self, ring: &Ring, now: Instant) {
         let params = json!({
-            "tag": call.tag,
-            "node_id": call.node_id.as_str(),
+            "tag": ring.tag,
+            "node_id": ring.node.as_ref().map(NodeId::as_str),
             "dial_state": "failed",
-            "reason": reason,
-            "source": call.direction,
+            "reason": ring.last_reason,
+            "source": "outbound",
         });
-        let protocol = call.session.clone();
-        self.emit_event(&protocol, "calling.call.dial", params, now);
+        self.emit_event(&ring.session, "calling.call.dial", params, now);
     }
 }

@@ -18,7 +18,7 @@
 //!   a call owned by another session or a control id already active on the call, `410` for a
 //!   call that ended recently (the last 10,000 ended ids are remembered).
 //! - Part 2 call control (§2) is modelled: connect and disconnect in `sim/connect.rs`
-//!   (groups rung in order, peer legs with the connect's tag, `connected`/`failed`/
+//!   (groups rung in order by `sim/ring.rs`, peer legs with the connect's tag, `connected`/`failed`/
 //!   `disconnected`, ringback, [`Fault::FailConnect`]); transfer, refer, hold, denoise,
 //!   rooms, conferences, queues, digit bindings, live transcription and translation, user
 //!   events and Amazon Bedrock in `control.rs` and its siblings, with the choices made where
@@ -26,9 +26,15 @@
 //! - `calling.pass` on an offer gets `200`; the call goes to another connected session
 //!   receiving its context (as a new `calling.call.receive`) or stays ringing with no owner,
 //!   and commands from the session that passed it get `409`.
-//! - Dialling [`NO_ANSWER_NUMBER`] fails with `noAnswer`, [`BUSY_NUMBER`] with `busy` (the
-//!   `calling.call.dial` `failed` carries that `reason` and `source`); every other number
-//!   answers at once, sip and webrtc devices too. Every device and option of §2.3 is
+//! - A dial rings its whole plan as a connect does (`sim/ring.rs`): groups one after
+//!   another, the devices of a group at once, each leg with `calling.call.state` events
+//!   carrying the dial's `tag`; the first to answer wins and the others ringing end
+//!   `cancel`. [`BUSY_NUMBER`] ends `busy` at once, [`NO_ANSWER_NUMBER`] rings for the
+//!   device's `timeout` (30 s when unset) then ends `noAnswer`; every other number answers
+//!   at once, sip and webrtc devices too. Then one `calling.call.dial`: `answered` with the
+//!   winner as `call` (`dial_winner: true`), or, when no group answers, `failed` with the
+//!   `reason` the last leg ended for and `source` `outbound`. The legs of a dial run on one
+//!   node, the `node_id` of its `calling.call.dial`. Every device and option of §2.3 is
 //!   checked (`400` otherwise); connect-only devices (call, queue, stream) are `400`.
 //! - A `calling.end` from the client finishes each open action with its own terminal event
 //!   before `ending`/`ended`; a far-end hangup ([`FakeRelay::end_call`]) sends only
@@ -76,7 +82,7 @@
 //!   send_digits (§1.10): `finished` after 0.1 s per tone, 0.5 s per `w`, 1 s per `W`; it has
 //!   no stop. ai (§1.11): no event while it runs; `calling.call.ai` `finished` on stop or
 //!   call end, the event the SDKs listen for "if any"; `ai_message`/`ai_hold`/`ai_unhold`
-//!   need a running agent (`404`). echo (§1.12): `200`, no event (its states are
+//!   need a running agent (`409` without one, as other refusals of a call's state). echo (§1.12): `200`, no event (its states are
 //!   undocumented).
 //! - Messaging (§3): `messaging.send` is checked (`400` for a missing or mistyped param, a
 //!   number that is not E.164, or neither body nor media), accepted with a `message_id`,
@@ -101,6 +107,7 @@ mod output;
 mod pair;
 mod queue;
 mod relay;
+mod ring;
 mod script;
 mod session;
 
@@ -117,10 +124,11 @@ pub use script::{
     AnsweredBy, CallerInput, CallerScript, FaxScript, FaxTone, PayScript, RecordingScript,
 };
 
-/// A `to_number` that is never answered: the dial fails and the call ends with `noAnswer`.
+/// A `to_number` that is never answered: its leg rings for the device's `timeout` (30 s when
+/// unset), then ends with `noAnswer`.
 pub const NO_ANSWER_NUMBER: &str = "+15550000000";
 
-/// A `to_number` that is always busy: the dial fails and the call ends with `busy`.
+/// A `to_number` that is always busy: its leg ends with `busy` at once.
 pub const BUSY_NUMBER: &str = "+15550000486";
 
 /// One client socket, numbered by the driver.

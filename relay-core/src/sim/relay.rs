@@ -90,8 +90,8 @@ pub(super) enum Timer {
     DisconnectClose(ConnId, u64),
     /// The next state of a sent message is due, for the session (protocol) that hears it.
     Message(String, Box<super::messaging::SimMessage>),
-    /// A leg of a connect rang for its device's `timeout`.
-    ConnectLeg(CallId),
+    /// A leg of a dial or a connect rang for its device's `timeout`.
+    RingLeg(CallId),
 }
 
 /// A sans-IO fake of the RELAY service, for tests and the local simulator.
@@ -131,8 +131,15 @@ pub struct FakeRelay {
     pub(super) offers_made: u64,
     /// Connects in progress or up, by the call they bridge (`sim/connect.rs`).
     pub(super) bridges: BTreeMap<CallId, super::connect::Bridge>,
-    /// The legs of those connects, with the call each belongs to.
+    /// The peers of those connects (and the calls a `call` device bridged), with the call
+    /// each is bridged to.
     pub(super) bridge_legs: BTreeMap<CallId, CallId>,
+    /// Device plans being rung by dials and connects (`sim/ring.rs`).
+    pub(super) rings: BTreeMap<super::ring::Ringer, super::ring::Ring>,
+    /// The legs still ringing, with the plan each belongs to.
+    pub(super) ring_legs: BTreeMap<CallId, super::ring::Ringer>,
+    /// The number of the next dial.
+    pub(super) next_dial: u64,
     /// Call control of §2: conferences, queues, bindings and per-call state.
     pub(super) control: super::control::ControlState,
 }
@@ -175,6 +182,9 @@ impl FakeRelay {
             offers_made: 0,
             bridges: BTreeMap::new(),
             bridge_legs: BTreeMap::new(),
+            rings: BTreeMap::new(),
+            ring_legs: BTreeMap::new(),
+            next_dial: 0,
             control: Default::default(),
         }
     }
@@ -590,7 +600,7 @@ impl FakeRelay {
                 }
             }
             Timer::Message(protocol, message) => self.message_timer(protocol, *message, now),
-            Timer::ConnectLeg(leg) => self.connect_leg_timer(&leg, due),
+            Timer::RingLeg(leg) => self.ring_leg_timer(&leg, due),
         }
     }
 }

@@ -141,7 +141,8 @@ impl FakeRelay {
     }
 
     /// `calling.ai_message` / `ai_hold` / `ai_unhold`: no control id, they act on the call's
-    /// running agent; `404` with none.
+    /// running agent; `409` with none (a refusal of the call's state: G keeps `404` for a
+    /// call that does not exist, which clients take for the call's end).
     pub(super) fn ai_command(&mut self, req: &Request<'_>, method: &str) {
         let role = req.params.get("role");
         let role_ok =
@@ -158,7 +159,7 @@ impl FakeRelay {
                 .any(|a| matches!(a.kind, ActionKind::Ai))
         });
         if !running {
-            return self.reply_code(req.conn, req.id, "404", "No AI running", req.now);
+            return self.reply_code(req.conn, req.id, "409", "No AI running", req.now);
         }
         let message = match method {
             "calling.ai_message" => "Message sent",
