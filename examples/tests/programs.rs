@@ -285,7 +285,14 @@ fn programs() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         (
             "load",
             env!("CARGO_BIN_EXE_load"),
-            vec!["--runtime", "--calls", "--rate", "--serve", "RUST_LOG"],
+            vec![
+                "--runtime",
+                "--calls",
+                "--rate",
+                "--heap-profile",
+                "--serve",
+                "RUST_LOG",
+            ],
         ),
         (
             "workload",

@@ -194,7 +194,8 @@ def heap_profile():
     shutil.copy(RELEASE / "load", binary)
     # Back to the plain `load` the other steps time: dhat's counting slows every allocation.
     run(["cargo", "build", "--release", "-p", "examples", "--bin", "load", "--quiet"])
-    out = run([str(binary), "--runtime", "tokio", "--calls", str(LOAD_CALLS)], cwd=work,
+    out = run([str(binary), "--runtime", "tokio", "--calls", str(LOAD_CALLS), "--heap-profile", "dhat-heap.json"],
+              cwd=work,
               capture_output=True, text=True).stdout
     report = json.loads(out.strip().splitlines()[-1])["report"]
     sites = run([sys.executable, str(ROOT / "scripts" / "bench" / "heap_sites.py"),

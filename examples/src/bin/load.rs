@@ -4,9 +4,9 @@
 //! from the server's event to the user's code (median and 99th percentile), and memory per
 //! active call, as one JSON line. `load --help` lists the flags.
 //!
-//! Built with the feature `dhat-heap`, the client's allocations are counted too: the report
-//! adds the live heap bytes per active call, and `dhat-heap.json` (open it in valgrind's
-//! `dh_view.html`) shows which allocation sites hold them.
+//! Built with the feature `dhat-heap` and run with `--heap-profile FILE`, the client's
+//! allocations are counted too: the report adds the live heap bytes per active call, and
+//! FILE (open it in valgrind's `dh_view.html`) shows which allocation sites hold them.
 
 use examples::cli::{self, init_tracing, CliError, Flag, Program, RUST_LOG};
 use relay_tokio::testkit::{SimConfig, SimServerBuilder};
@@ -45,6 +45,12 @@ from the server's event to the user's code (median, 99th percentile), memory per
             "PER_S",
             "calls ended per second at the end (default 5000)",
         ),
+        Flag::value(
+            "--heap-profile",
+            "FILE",
+            "count the client's allocations (a build with --features dhat-heap): live heap per \
+             call in the report, the heap profile in FILE",
+        ),
         Flag::switch(
             "--serve",
             "internal: be the simulator side, driven by commands on stdin",
@@ -73,12 +79,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ))
     };
     let (runtime, calls, rate) = read().unwrap_or_else(|e| PROGRAM.fail(&e.to_string()));
+    let heap_profile = parsed.value("--heap-profile").map(str::to_owned);
+    if heap_profile.is_some() && cfg!(not(feature = "dhat-heap")) {
+        PROGRAM.fail("--heap-profile needs a build with --features dhat-heap");
+    }
+    // Counts only this process: the simulator is a child with its own allocator.
+    #[cfg(feature = "dhat-heap")]
+    let _profiler = heap_profile
+        .as_deref()
+        .map(|file| dhat::Profiler::builder().file_name(file).build());
     let report = match runtime.as_str() {
         "tokio" => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?
-            .block_on(drive(relay_tokio::runtime(), calls, rate))?,
-        "smol" => smol::block_on(drive(relay_smol::runtime(), calls, rate))?,
+            .block_on(drive(
+                relay_tokio::runtime(),
+                calls,
+                rate,
+                heap_profile.is_some(),
+            ))?,
+        "smol" => smol::block_on(drive(
+            relay_smol::runtime(),
+            calls,
+            rate,
+            heap_profile.is_some(),
+        ))?,
         other => return Err(format!("unknown runtime {other:?}").into()),
     };
     println!(
@@ -170,11 +195,13 @@ fn unix_nanos() -> u128 {
         .unwrap_or_default()
 }
 
-/// Live heap bytes, when the allocator counts them (feature `dhat-heap`).
-fn heap_bytes() -> Option<u64> {
+/// Live heap bytes, when the allocator counts them (`--heap-profile` on a `dhat-heap` build).
+fn heap_bytes(counting: bool) -> Option<u64> {
     #[cfg(feature = "dhat-heap")]
-    return Some(dhat::HeapStats::get().curr_bytes as u64);
-    #[cfg(not(feature = "dhat-heap"))]
+    if counting {
+        return Some(dhat::HeapStats::get().curr_bytes as u64);
+    }
+    let _ = counting;
     None
 }
 
@@ -195,12 +222,8 @@ async fn drive(
     rt: Arc<dyn Runtime>,
     calls: usize,
     rate: u64,
+    counting: bool,
 ) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
-    // Counts only this process: the simulator is a child with its own allocator.
-    #[cfg(feature = "dhat-heap")]
-    let _profiler = dhat::Profiler::builder()
-        .file_name("dhat-heap.json")
-        .build();
     let exe = std::env::current_exe()?;
     let mut child = Command::new(exe)
         .arg("--serve")
@@ -266,7 +289,7 @@ async fn drive(
     }));
 
     let rss_before = rss_bytes();
-    let heap_before = heap_bytes();
+    let heap_before = heap_bytes(counting);
     let setup_began = Instant::now();
     writeln!(to_sim, "offer {calls}")?;
     to_sim.flush()?;
@@ -283,7 +306,7 @@ async fn drive(
     }
     let setup = setup_began.elapsed();
     let rss_active = rss_bytes();
-    let heap_active = heap_bytes();
+    let heap_active = heap_bytes(counting);
     eprintln!("{calls} calls streaming after {:.2} s", setup.as_secs_f64());
 
     writeln!(to_sim, "end {rate}")?;
