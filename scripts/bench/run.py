@@ -28,6 +28,8 @@ SCRATCH = ROOT / "target" / "bench-scratch"
 # Binaries built from the commit before this work (workload, load), measured beside the current
 # ones when present; otherwise the goals stated against "today" use the figure it recorded.
 BEFORE_DIR = Path(os.environ.get("BENCH_BEFORE_DIR", SCRATCH / "before"))
+# Which commit the "before" binaries were built from, for the report.
+BEFORE_COMMIT = os.environ.get("BENCH_BEFORE_COMMIT", "an earlier commit")
 LATENCY_P99_BEFORE_MS = 5.46
 PACKETS_PER_STREAM_SECOND = 50  # 20 ms packets
 
@@ -482,8 +484,7 @@ How each figure is taken:
    with `websockets`, µ-law decoded once by `audioop`, placed, one WAV per stream);
    streams per core = messages per CPU second of the receiver ÷ 50.
 6. `load`: from the simulator writing a call's `ended` event to the user's `wait_for_ended`
-   returning. "before" rows are binaries built from the commit before this work (8fdc8d1:
-   tokio work-stealing runtime, 128 KiB read buffer, one flush per command) when
+   returning. "before" rows are binaries built from an earlier commit ({BEFORE_COMMIT}) when
    `{BEFORE_DIR.relative_to(ROOT) if BEFORE_DIR.is_relative_to(ROOT) else BEFORE_DIR}` holds them, run in this same run.
 
 ## {CALLS:,} calls answered and streamed, events acked
