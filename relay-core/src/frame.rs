@@ -3,7 +3,7 @@
 use crate::error::ProtocolError;
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
@@ -208,9 +208,24 @@ fn parse_value(text: &str) -> Result<Incoming<'static>, ProtocolError> {
     ))
 }
 
-/// A client request frame.
+/// A client request frame, written straight from its parts (a `json!` value would first copy
+/// the whole params tree).
 pub(crate) fn request(id: &str, method: &str, params: &Map<String, Value>) -> String {
-    json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string()
+    #[derive(Serialize)]
+    struct Request<'a> {
+        jsonrpc: &'static str,
+        id: &'a str,
+        method: &'a str,
+        params: &'a Map<String, Value>,
+    }
+    let request = Request {
+        jsonrpc: "2.0",
+        id,
+        method,
+        params,
+    };
+    // Writing a map of strings and values into a String cannot fail.
+    serde_json::to_string(&request).unwrap_or_default()
 }
 
 /// The empty-result answer to a server request, with the id as the server sent it (JSON
@@ -294,6 +309,19 @@ mod tests {
                 id: "12".into(),
                 outcome: Ok(Value::Null)
             })
+        );
+    }
+
+    #[test]
+    fn a_request_is_the_json_rpc_envelope_around_its_params() {
+        let mut params = Map::new();
+        params.insert("call_id".into(), json!("c\"1"));
+        let text = super::request("r1", "calling.answer", &params);
+        let value: Value = serde_json::from_str(&text).expect("json");
+        assert_eq!(
+            value,
+            json!({"jsonrpc": "2.0", "id": "r1", "method": "calling.answer",
+                   "params": {"call_id": "c\"1"}})
         );
     }
 
