@@ -40,6 +40,7 @@ pub(super) enum PendingKind {
 #[derive(Debug, Clone)]
 pub(super) struct Pending {
     pub(super) method: String,
+    /// The frame, while it waits in the queue; empty once sent (nothing sends it twice).
     pub(super) frame: String,
     pub(super) kind: PendingKind,
     pub(super) deadline: Option<Instant>,
@@ -66,7 +67,7 @@ impl Engine {
         }
         let id = RequestId::new(self.new_id());
         let deadline = later(now, self.config.request_timeout);
-        let pending = Pending {
+        let mut pending = Pending {
             method: method.to_owned(),
             frame: frame::request(id.as_str(), method, &params),
             kind,
@@ -74,8 +75,8 @@ impl Engine {
             sent: ready,
         };
         if ready {
-            self.transmits
-                .push_back(Transmit::Send(pending.frame.clone()));
+            let frame = std::mem::take(&mut pending.frame);
+            self.transmits.push_back(Transmit::Send(frame));
         } else {
             self.queue.push_back(id.clone());
         }
@@ -94,7 +95,7 @@ impl Engine {
     ) -> RequestId {
         let id = RequestId::new(self.new_id());
         let text = frame::request(id.as_str(), method, &params);
-        self.transmits.push_back(Transmit::Send(text.clone()));
+        self.transmits.push_back(Transmit::Send(text));
         if let Some(at) = deadline {
             self.deadlines.insert((at, id.clone()));
         }
@@ -102,7 +103,7 @@ impl Engine {
             id.clone(),
             Pending {
                 method: method.to_owned(),
-                frame: text,
+                frame: String::new(),
                 kind,
                 deadline,
                 sent: true,
@@ -127,8 +128,8 @@ impl Engine {
         while let Some(id) = self.queue.pop_front() {
             if let Some(pending) = self.pending.get_mut(&id) {
                 pending.sent = true;
-                self.transmits
-                    .push_back(Transmit::Send(pending.frame.clone()));
+                let frame = std::mem::take(&mut pending.frame);
+                self.transmits.push_back(Transmit::Send(frame));
             }
         }
     }
