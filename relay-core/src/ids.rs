@@ -34,6 +34,14 @@ macro_rules! string_id {
             }
         }
 
+        // Hashes and orders as its string, so maps keyed by an id can be searched with a
+        // `&str` from the wire without allocating an id first.
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl From<&str> for $name {
             fn from(value: &str) -> Self {
                 Self(value.to_owned())

@@ -95,8 +95,9 @@ impl EventLoop {
         let messages = super::messaging::MessageRouter::new(&client);
         Self {
             client,
-            // The per-call event streams want every event, also those routed elsewhere.
-            engine: Engine::new(pending.config.every_call_event(true)),
+            // Every event of a call is copied for its event stream only once a subscriber
+            // appears (`Command::WatchCall`): most calls have none.
+            engine: Engine::new(pending.config.every_call_event(false)),
             connector: pending.connector,
             commands: pending.receiver,
             incoming: pending.incoming,
@@ -394,6 +395,17 @@ impl EventLoop {
             Command::Message { message, reply } => {
                 self.messages.send(&mut self.engine, now, message, reply)
             }
+            Command::WatchCall { call_id, reply } => {
+                // An ended call has no more events: nothing to watch.
+                let _ = self.engine.watch_call_events(&call_id);
+                if let Some(call) = self.calls.get(&call_id) {
+                    call.subscribers.set_watched();
+                }
+                if let Some(reply) = reply {
+                    let _ = reply.send(());
+                }
+            }
+            Command::WatchAllCalls => self.engine.set_every_call_event(true),
         }
     }
 
@@ -656,7 +668,8 @@ impl Drop for EventLoop {
                 Command::Request { reply, .. } => drop(reply.send(Err(Error::Closed))),
                 Command::Action { reply, .. } => drop(reply.send(Err(Error::Closed))),
                 Command::Dial { reply, .. } => drop(reply.send(Err(Error::Closed))),
-                Command::Shutdown => {}
+                // A waiting `reply` learns of the end from its dropped sender.
+                Command::Shutdown | Command::WatchAllCalls | Command::WatchCall { .. } => {}
                 Command::Message { reply, .. } => drop(reply.send(Err(Error::Closed))),
             }
         }
