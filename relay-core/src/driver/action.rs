@@ -58,6 +58,12 @@ impl ActionShared {
                 .callbacks
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
+            if callbacks.is_empty() {
+                // Most actions have no callback: the outcome (often a whole event) moves
+                // in without a copy.
+                self.outcome.complete(outcome);
+                return;
+            }
             if !self.outcome.complete(outcome.clone()) {
                 return;
             }
@@ -73,8 +79,14 @@ impl ActionShared {
         *self
             .last_state
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some((state, event.to_string().into()));
+            .unwrap_or_else(PoisonError::into_inner) = Some((state, compact(&event)));
     }
+}
+
+/// `event` as JSON text, through serde's byte writer (faster than `Display`).
+fn compact(event: &Value) -> Box<str> {
+    // Cannot fail: a `Value`'s keys are strings.
+    serde_json::to_string(event).unwrap_or_default().into()
 }
 
 /// A running action of any kind on a call (see [`crate::driver::Call::start_action`]).
