@@ -40,6 +40,8 @@ pub(super) enum PendingKind {
 #[derive(Debug, Clone)]
 pub(super) struct Pending {
     pub(super) method: String,
+    /// The request's text while it waits in the queue; empty once sent (a sent request
+    /// is never sent again: the loss of its socket fails it).
     pub(super) frame: String,
     pub(super) kind: PendingKind,
     pub(super) deadline: Option<Instant>,
@@ -66,7 +68,7 @@ impl Engine {
         }
         let id = RequestId::new(self.new_id());
         let deadline = later(now, self.config.request_timeout);
-        let pending = Pending {
+        let mut pending = Pending {
             method: method.to_owned(),
             frame: frame::request(id.as_str(), method, &params),
             kind,
@@ -75,7 +77,7 @@ impl Engine {
         };
         if ready {
             self.transmits
-                .push_back(Transmit::Send(pending.frame.clone()));
+                .push_back(Transmit::Send(std::mem::take(&mut pending.frame)));
         } else {
             self.queue.push_back(id.clone());
         }
@@ -94,7 +96,7 @@ impl Engine {
     ) -> RequestId {
         let id = RequestId::new(self.new_id());
         let text = frame::request(id.as_str(), method, &params);
-        self.transmits.push_back(Transmit::Send(text.clone()));
+        self.transmits.push_back(Transmit::Send(text));
         if let Some(at) = deadline {
             self.deadlines.insert((at, id.clone()));
         }
@@ -102,7 +104,7 @@ impl Engine {
             id.clone(),
             Pending {
                 method: method.to_owned(),
-                frame: text,
+                frame: String::new(),
                 kind,
                 deadline,
                 sent: true,
@@ -128,7 +130,7 @@ impl Engine {
             if let Some(pending) = self.pending.get_mut(&id) {
                 pending.sent = true;
                 self.transmits
-                    .push_back(Transmit::Send(pending.frame.clone()));
+                    .push_back(Transmit::Send(std::mem::take(&mut pending.frame)));
             }
         }
     }
