@@ -36,6 +36,8 @@ const READ_BATCH: usize = 256;
 /// among a burst of requests, few enough (~20 KiB) that a flush does not outgrow the
 /// socket buffers while the loop is not reading.
 const COMMAND_BATCH: usize = 32;
+/// Capacity above which an emptied map of the loop gives its table back.
+const RELEASED_MAP_CAPACITY: usize = 1024;
 /// Connection failures of a permanent kind (see [`ConnectError::is_permanent`]) after which
 /// a client that never had a session gives up.
 const PERMANENT_FAILURES_BEFORE_GIVING_UP: u32 = 3;
@@ -270,9 +272,27 @@ impl EventLoop {
                 self.deliver(event);
             }
             if !any && !moved {
+                self.release_emptied_maps();
                 return;
             }
         }
+    }
+
+    /// A `HashMap` keeps its largest table for ever: after a burst (10,000 calls answered
+    /// at once) the emptied maps of requests, actions and calls would hold tens of bytes
+    /// per call of the burst. A large one gives its table back once empty; small ones are
+    /// left alone, so a steady trickle does not reallocate.
+    fn release_emptied_maps(&mut self) {
+        fn release<K, V>(map: &mut HashMap<K, V>) {
+            if map.is_empty() && map.capacity() > RELEASED_MAP_CAPACITY {
+                *map = HashMap::new();
+            }
+        }
+        release(&mut self.requests);
+        release(&mut self.action_starts);
+        release(&mut self.dials);
+        release(&mut self.actions);
+        release(&mut self.calls);
     }
 
     /// Stops reading and asks the writer to flush and close; its handle, to wait on.
