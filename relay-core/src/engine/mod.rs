@@ -299,9 +299,7 @@ impl Engine {
             return;
         }
         match frame::parse(text) {
-            Ok(Incoming::Response { id, outcome }) => {
-                self.handle_response(RequestId::new(id), outcome, now)
-            }
+            Ok(Incoming::Response { id, outcome }) => self.handle_response(&id, outcome, now),
             Ok(Incoming::Request { id, method, params }) => {
                 self.handle_server_request(id, &method, params, now)
             }

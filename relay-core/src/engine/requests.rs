@@ -191,12 +191,16 @@ impl Engine {
 
     pub(super) fn handle_response(
         &mut self,
-        id: RequestId,
+        id: &str,
         outcome: Result<Value, (i64, String)>,
         now: Instant,
     ) {
+        // The id the request was stored under is shared, not allocated again.
+        let Some(id) = self.pending.get_key_value(id).map(|(key, _)| key.clone()) else {
+            self.protocol_error(ProtocolError::UnknownRequest(RequestId::from(id)));
+            return;
+        };
         let Some(pending) = self.take_pending(&id) else {
-            self.protocol_error(ProtocolError::UnknownRequest(id));
             return;
         };
         match pending.kind {
