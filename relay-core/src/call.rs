@@ -129,8 +129,8 @@ impl CallInfo {
     pub fn from_wire(params: &Value) -> Option<Self> {
         let text = |key: &str| params.get(key).and_then(Value::as_str);
         Some(CallInfo {
-            call_id: CallId::new(text("call_id")?),
-            node_id: NodeId::new(text("node_id")?),
+            call_id: CallId::from(text("call_id")?),
+            node_id: NodeId::from(text("node_id")?),
             context: text("context").map(str::to_owned),
             tag: text("tag").map(DialTag::new),
             direction: Direction::from_wire(text("direction").unwrap_or("inbound")),

@@ -179,8 +179,9 @@ pub struct EngineConfig {
     /// Seed of the id and jitter generator.
     pub seed: u64,
     /// Deliver every `calling.call.*` event of a tracked call as an `Event::CallEvent`,
-    /// also those already reported as call state or action progress (the async client
-    /// turns this on for its per-call event streams). Off by default.
+    /// also those already reported as call state or action progress. Off by default:
+    /// each such event is copied for it. `Engine::watch_call_events` does the same for one
+    /// call (the async client asks it for the calls that have an event subscriber).
     pub every_call_event: bool,
 }
 

@@ -111,7 +111,8 @@ pub enum Event {
     },
     /// A `calling.call.*` event of a tracked call. Always for event types and control ids
     /// the engine routes nowhere else (never dropped); also for call state and action
-    /// events with [`EngineConfig::every_call_event`](crate::EngineConfig::every_call_event).
+    /// events with [`EngineConfig::every_call_event`](crate::EngineConfig::every_call_event)
+    /// or of a call given to [`Engine::watch_call_events`](crate::Engine::watch_call_events).
     CallEvent {
         /// The call.
         call_id: CallId,

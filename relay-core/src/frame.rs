@@ -3,7 +3,7 @@
 use crate::error::ProtocolError;
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{MapAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
@@ -208,24 +208,15 @@ fn parse_value(text: &str) -> Result<Incoming<'static>, ProtocolError> {
     ))
 }
 
-/// A client request frame, written straight from its parts (a `json!` value would first copy
-/// the whole params tree).
+/// A client request frame.
+///
+/// Written through a `json!` value, which copies the params once: writing straight from the
+/// parts saves about a tenth of a streamed call's instructions, but made the fault test of a
+/// server that stops reading (`server_that_stops_reading_is_left_for_a_new_connection`) fail
+/// most runs: the flood it sends then reaches the simulator and is answered before its proxy
+/// freezes, so nothing is left stuck. Kept until that test is made independent of speed.
 pub(crate) fn request(id: &str, method: &str, params: &Map<String, Value>) -> String {
-    #[derive(Serialize)]
-    struct Request<'a> {
-        jsonrpc: &'static str,
-        id: &'a str,
-        method: &'a str,
-        params: &'a Map<String, Value>,
-    }
-    let request = Request {
-        jsonrpc: "2.0",
-        id,
-        method,
-        params,
-    };
-    // Writing a map of strings and values into a String cannot fail.
-    serde_json::to_string(&request).unwrap_or_default()
+    json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string()
 }
 
 /// The empty-result answer to a server request, with the id as the server sent it (JSON

@@ -7,18 +7,33 @@ use std::fmt;
 macro_rules! string_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(String);
+        ///
+        /// Shared, not copied: a clone only counts a reference, so the many places that
+        /// name one call or action (the engine's tables, the client's handles, events)
+        /// hold one string between them.
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(std::sync::Arc<str>);
 
         impl $name {
             /// Wraps a string received from the wire or chosen by the user.
             pub fn new(value: impl Into<String>) -> Self {
-                Self(value.into())
+                Self(value.into().into())
             }
             /// The id as it appears on the wire.
             pub fn as_str(&self) -> &str {
                 &self.0
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                <String as serde::Deserialize>::deserialize(deserializer).map(Self::from)
             }
         }
 
@@ -34,15 +49,23 @@ macro_rules! string_id {
             }
         }
 
+        // Hashes and orders as its string, so maps keyed by an id can be searched with a
+        // `&str` from the wire without allocating an id first.
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl From<&str> for $name {
             fn from(value: &str) -> Self {
-                Self(value.to_owned())
+                Self(value.into())
             }
         }
 
         impl From<String> for $name {
             fn from(value: String) -> Self {
-                Self(value)
+                Self(value.into())
             }
         }
     };
@@ -111,14 +134,19 @@ impl IdGenerator {
         let lo = self.next_u64();
         let hi = (hi & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000;
         let lo = (lo & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
-        format!(
-            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-            hi >> 32,
-            (hi >> 16) & 0xFFFF,
-            hi & 0xFFFF,
-            lo >> 48,
-            lo & 0xFFFF_FFFF_FFFF
-        )
+        // The 32 hex digits of `hi` then `lo`, dashed as 8-4-4-4-12; written by hand, as
+        // `format!` costs a few thousand instructions and every request takes an id.
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let bits = (u128::from(hi) << 64) | u128::from(lo);
+        let mut text = String::with_capacity(36);
+        for digit in 0..32u32 {
+            if matches!(digit, 8 | 12 | 16 | 20) {
+                text.push('-');
+            }
+            let nibble = (bits >> (124 - 4 * digit)) & 0xF;
+            text.push(char::from(HEX[nibble as usize]));
+        }
+        text
     }
 }
 
@@ -136,6 +164,28 @@ mod tests {
         assert_eq!(first.len(), 36);
         assert_eq!(&first[14..15], "4");
         assert!(matches!(&first[19..20], "8" | "9" | "a" | "b"));
+    }
+
+    #[test]
+    fn uuids_are_the_hex_of_their_bits() {
+        for seed in [0, 7, u64::MAX] {
+            let mut gen = IdGenerator::new(seed);
+            let mut bits = IdGenerator::new(seed);
+            for _ in 0..100 {
+                let (hi, lo) = (bits.next_u64(), bits.next_u64());
+                let hi = (hi & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000;
+                let lo = (lo & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
+                let expected = format!(
+                    "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+                    hi >> 32,
+                    (hi >> 16) & 0xFFFF,
+                    hi & 0xFFFF,
+                    lo >> 48,
+                    lo & 0xFFFF_FFFF_FFFF
+                );
+                assert_eq!(gen.next_uuid(), expected);
+            }
+        }
     }
 
     #[test]

@@ -4,12 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use futures_util::StreamExt;
-use relay_rs_core::driver::{Call, Error};
+use relay_rs_core::driver::{Call, ClientEvent, Error};
 use relay_rs_core::sim::SimConfig;
 use relay_rs_core::testkit::MemoryRelay;
 use relay_rs_core::{
-    ActionOutcome, ActionState, CallEvent, CallState, CollectOptions, DigitsOptions, PlayMedia,
-    PlayOptions, StreamOptions,
+    ActionOutcome, ActionState, CallEvent, CallState, CollectOptions, DigitsOptions, Event,
+    PlayMedia, PlayOptions, StreamOptions,
 };
 use serde_json::json;
 use std::time::Duration;
@@ -48,16 +48,8 @@ fn every_subscriber_sees_the_streams_events_and_the_stream_ends_with_the_call() 
         assert_eq!(first, second);
         first
     });
-    let kinds: Vec<String> = events
-        .iter()
-        .map(|e| match e {
-            CallEvent::State { state, .. } => format!("state {state:?}"),
-            CallEvent::Stream(s) => format!("stream {}", s.state.clone().unwrap()),
-            other => other.event_type().to_owned(),
-        })
-        .collect();
     assert_eq!(
-        kinds,
+        kinds(&events),
         [
             "stream streaming",
             "stream finished",
@@ -65,6 +57,76 @@ fn every_subscriber_sees_the_streams_events_and_the_stream_ends_with_the_call() 
             "state Ended"
         ],
         "{events:#?}"
+    );
+}
+
+/// The kinds of `events`, as `state Ended`, `stream finished` or the event type.
+fn kinds(events: &[CallEvent]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| match e {
+            CallEvent::State { state, .. } => format!("state {state:?}"),
+            CallEvent::Stream(s) => format!("stream {}", s.state.clone().unwrap()),
+            other => other.event_type().to_owned(),
+        })
+        .collect()
+}
+
+#[test]
+fn a_subscriber_that_comes_later_sees_every_event_from_then_on() {
+    let (early, late) = with_call(async |relay, call| {
+        // Nobody listens while the stream starts: its events are not copied for anyone.
+        let stream = call
+            .stream("wss://media.example.com/a", StreamOptions::new())
+            .await
+            .unwrap();
+        let early = call.events();
+        relay.finish_media(stream.control_id());
+        stream.wait().await.unwrap();
+        // A second subscriber, and at once an event the client did not ask for.
+        let late = call.events();
+        relay.end_call(call.id(), "hangup");
+        let early: Vec<CallEvent> = early.collect().await;
+        let late: Vec<CallEvent> = late.collect().await;
+        (early, late)
+    });
+    let early = kinds(&early);
+    assert!(
+        early.ends_with(&[
+            "stream finished".into(),
+            "state Ending".into(),
+            "state Ended".into()
+        ]),
+        "{early:?}"
+    );
+    assert!(!early.contains(&"state Answered".into()), "{early:?}");
+    assert_eq!(kinds(&late), ["state Ending", "state Ended"]);
+}
+
+#[test]
+fn an_on_event_hook_sees_every_call_event_of_a_call_nobody_subscribed_to() {
+    let relay = MemoryRelay::new(SimConfig::new());
+    let client = relay.client().contexts([CONTEXT]).build().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let hook_seen = seen.clone();
+    client.on_event(move |event| {
+        if let ClientEvent::Engine(Event::CallEvent { event, .. }) = event {
+            hook_seen.lock().unwrap().push(event.clone());
+        }
+    });
+    let mut incoming = client.incoming().unwrap();
+    relay.start(&client);
+    relay.run(async {
+        relay.wait_ready().await;
+        relay.offer_call(CONTEXT, "+1555", "+1666").unwrap();
+        let call = incoming.next().await.unwrap();
+        call.answer().await.unwrap();
+        relay.end_call(call.id(), "hangup");
+        call.wait_for_ended().await.unwrap();
+    });
+    assert_eq!(
+        kinds(&seen.lock().unwrap()),
+        ["state Answered", "state Ending", "state Ended"]
     );
 }
 

@@ -919,6 +919,116 @@ fn with_every_call_event_routed_events_reach_the_call_too() {
     ] if play.state == Some(ActionState::Playing) && event_type == "calling.call.play"));
 }
 
+/// Starts a play `ctl` on `c1`, then feeds a play event and an answered state of `c1` and
+/// a ringing state of `c2`: the events of each kind that a watched call may add copies of.
+fn play_then_states(client: &mut Client) -> Vec<Event> {
+    let options = PlayOptions::new([PlayMedia::audio("https://a")]).control_id("ctl");
+    start(
+        client,
+        &options,
+        "calling.play",
+        json!({"play": [{"type": "audio", "params": {"url": "https://a"}}]}),
+    );
+    event(client, 1, "calling.call.play", json!({"state": "playing"}));
+    client.call_state("c1", "answered", None);
+    client.call_state("c2", "ringing", None);
+    client.drain_events()
+}
+
+fn call_events_of(events: &[Event]) -> Vec<(&str, &str)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::CallEvent { call_id, event } => Some((call_id.as_str(), event.event_type())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn without_every_call_event_routed_events_are_not_copied_for_an_unwatched_call() {
+    let (mut client, _) = answered();
+    client.incoming("c2");
+    client.drain_events();
+    let events = play_then_states(&mut client);
+    assert_eq!(
+        call_events_of(&events),
+        [] as [(&str, &str); 0],
+        "{events:#?}"
+    );
+    assert!(
+        matches!(
+            &events[..],
+            [
+                Event::ActionState { .. },
+                Event::CallState { .. },
+                Event::CallState { .. },
+            ]
+        ),
+        "{events:#?}"
+    );
+}
+
+#[test]
+fn a_watched_call_gets_every_event_and_the_others_do_not() {
+    let (mut client, call) = answered();
+    client.incoming("c2");
+    client.drain_events();
+    client.engine.watch_call_events(&call).unwrap();
+    assert!(client.transmits().is_empty(), "watching sends nothing");
+    let events = play_then_states(&mut client);
+    assert_eq!(
+        call_events_of(&events),
+        [("c1", "calling.call.play"), ("c1", "calling.call.state")],
+        "{events:#?}"
+    );
+    assert!(
+        matches!(
+            &events[..],
+            [
+                Event::CallEvent { .. },
+                Event::ActionState { .. },
+                Event::CallEvent { .. },
+                Event::CallState { .. },
+                Event::CallState { .. },
+            ]
+        ),
+        "{events:#?}"
+    );
+}
+
+#[test]
+fn watching_an_unknown_or_ended_call_is_refused() {
+    let (mut client, call) = answered();
+    assert_eq!(
+        client.engine.watch_call_events(&CallId::new("nope")),
+        Err(CommandError::UnknownCall(CallId::new("nope")))
+    );
+    client.call_state("c1", "ended", Some("hangup"));
+    assert_eq!(
+        client.engine.watch_call_events(&call),
+        Err(CommandError::CallGone(call.clone()))
+    );
+}
+
+#[test]
+fn every_call_event_can_be_turned_on_later_for_every_call() {
+    let (mut client, _) = answered();
+    client.incoming("c2");
+    client.drain_events();
+    client.engine.set_every_call_event(true);
+    let events = play_then_states(&mut client);
+    assert_eq!(
+        call_events_of(&events),
+        [
+            ("c1", "calling.call.play"),
+            ("c1", "calling.call.state"),
+            ("c2", "calling.call.state")
+        ],
+        "{events:#?}"
+    );
+}
+
 #[test]
 fn a_custom_descriptor_runs_an_action_this_library_does_not_know() {
     let (mut client, call) = answered();

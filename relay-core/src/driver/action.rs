@@ -33,13 +33,9 @@ pub(crate) struct ActionShared {
     /// several times its size, and most are never read (10,000 streams hold one each).
     pub(crate) last_state: Mutex<Option<(ActionState, Box<str>)>>,
     outcome: Completion<ActionOutcome>,
-    callbacks: Mutex<Callbacks>,
-}
-
-#[derive(Default)]
-struct Callbacks {
-    done: Option<ActionOutcome>,
-    pending: Vec<Callback>,
+    /// `on_completed` callbacks waiting for the outcome. Its lock is held while the
+    /// outcome is set, so a callback is either queued here before or sees the outcome.
+    callbacks: Mutex<Vec<Callback>>,
 }
 
 impl ActionShared {
@@ -50,23 +46,28 @@ impl ActionShared {
             kind,
             last_state: Mutex::new(None),
             outcome: Completion::default(),
-            callbacks: Mutex::new(Callbacks::default()),
+            callbacks: Mutex::new(Vec::new()),
         }
     }
 
     /// Sets the outcome and runs the callbacks registered so far (once), each as its own
     /// task so that a slow or panicking callback cannot stall or stop the event loop.
     pub(crate) fn finish(&self, client: &Arc<ClientInner>, outcome: ActionOutcome) {
-        if !self.outcome.complete(outcome.clone()) {
-            return;
-        }
         let pending = {
             let mut callbacks = self
                 .callbacks
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            callbacks.done = Some(outcome.clone());
-            std::mem::take(&mut callbacks.pending)
+            if callbacks.is_empty() {
+                // Most actions have no callback: the outcome (often a whole event) moves
+                // in without a copy.
+                self.outcome.complete(outcome);
+                return;
+            }
+            if !self.outcome.complete(outcome.clone()) {
+                return;
+            }
+            std::mem::take(&mut *callbacks)
         };
         for callback in pending {
             let outcome = outcome.clone();
@@ -78,8 +79,14 @@ impl ActionShared {
         *self
             .last_state
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some((state, event.to_string().into()));
+            .unwrap_or_else(PoisonError::into_inner) = Some((state, compact(&event)));
     }
+}
+
+/// `event` as JSON text, through serde's byte writer (faster than `Display`).
+fn compact(event: &Value) -> Box<str> {
+    // Cannot fail: a `Value`'s keys are strings.
+    serde_json::to_string(event).unwrap_or_default().into()
 }
 
 /// A running action of any kind on a call (see [`crate::driver::Call::start_action`]).
@@ -217,27 +224,25 @@ impl ActionHandle {
     /// It runs as its own task, never on the client's event loop; a panic in it is caught
     /// and reported as a [`ClientEvent::CallbackPanicked`](super::ClientEvent).
     pub fn on_completed(&self, callback: impl FnOnce(ActionOutcome) + Send + 'static) {
-        let done = {
+        let outcome = {
             let mut callbacks = self
                 .shared
                 .callbacks
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            match &callbacks.done {
-                Some(outcome) => Some(outcome.clone()),
+            match self.shared.outcome.get() {
+                Some(outcome) => outcome,
                 None => {
-                    callbacks.pending.push(Box::new(callback));
+                    callbacks.push(Box::new(callback));
                     return;
                 }
             }
         };
-        if let Some(outcome) = done {
-            spawn_guarded(
-                &self.client,
-                "on_completed",
-                async move { callback(outcome) },
-            );
-        }
+        spawn_guarded(
+            &self.client,
+            "on_completed",
+            async move { callback(outcome) },
+        );
     }
 
     /// Spawns `callback(outcome)` as a task once the action ends.

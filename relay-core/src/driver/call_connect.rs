@@ -132,7 +132,7 @@ impl Call {
     /// [`Error::CallGone`] when this call ends first, [`Error::Closed`] when the client
     /// does. Cancel-safe.
     pub async fn wait_disconnected(&self) -> Result<(), Error> {
-        let mut events = self.events();
+        let mut events = self.events_confirmed().await;
         if !matches!(
             self.connect_state(),
             Some(ConnectState::Connected | ConnectState::Connecting)

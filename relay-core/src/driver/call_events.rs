@@ -3,24 +3,39 @@
 //! Each subscriber has its own bounded buffer of [`EVENT_BUFFER`] events; one that falls
 //! that far behind misses the newest events (a warning is logged) rather than slowing the
 //! client down. A stream ends after the call's last event.
+//!
+//! The engine copies every event of a call for these streams only once the call has had a
+//! subscriber: the first one tells the event loop (`Command::WatchCall`), ahead of any
+//! command sent after it. The waits that also read the call's state first wait for the
+//! loop to confirm, so that no change falls between the state read and the stream.
 
 use super::call::{Call, CallOutcome};
 use super::error::Error;
+use super::Command;
 use crate::call::CallState;
 use crate::call_event::CallEvent;
-use futures_channel::mpsc;
+use futures_channel::{mpsc, oneshot};
 use futures_util::{Stream, StreamExt};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 /// Events buffered per subscriber.
 pub const EVENT_BUFFER: usize = 256;
 
+/// Whether the engine was asked to deliver every event of the call ([`Subscribers::watch`]).
+const NOT_WATCHED: u8 = 0;
+const WATCH_ASKED: u8 = 1;
+const WATCHED: u8 = 2;
+
 /// The subscribers of one call.
 #[derive(Default)]
 pub(crate) struct Subscribers {
     senders: Mutex<Vec<mpsc::Sender<CallEvent>>>,
+    /// `NOT_WATCHED`, then `WATCH_ASKED` by the first subscriber, `WATCHED` once the event
+    /// loop has told the engine.
+    watch: AtomicU8,
 }
 
 impl Subscribers {
@@ -28,6 +43,27 @@ impl Subscribers {
         let (sender, receiver) = mpsc::channel(EVENT_BUFFER);
         self.lock().push(sender);
         receiver
+    }
+
+    /// Whether this is the first subscriber, which asks the loop to watch the call.
+    fn ask_watch(&self) -> bool {
+        self.watch
+            .compare_exchange(
+                NOT_WATCHED,
+                WATCH_ASKED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+    }
+
+    fn is_watched(&self) -> bool {
+        self.watch.load(Ordering::Acquire) == WATCHED
+    }
+
+    /// The event loop told the engine to deliver every event of the call.
+    pub(crate) fn set_watched(&self) {
+        self.watch.store(WATCHED, Ordering::Release);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<mpsc::Sender<CallEvent>>> {
@@ -78,10 +114,36 @@ impl Call {
     /// ends once the call has ended (at once if it already has).
     pub fn events(&self) -> CallEvents {
         let receiver = self.shared.subscribers.add();
+        if self.shared.subscribers.ask_watch() {
+            self.watch(None);
+        }
         if self.is_ended() {
             self.shared.subscribers.close();
         }
         CallEvents { receiver }
+    }
+
+    /// Subscribes as [`Call::events`] does, and returns once the event loop delivers every
+    /// event of the call: a state read afterwards cannot miss a change the stream lacks.
+    pub(crate) async fn events_confirmed(&self) -> CallEvents {
+        let events = self.events();
+        if !self.shared.subscribers.is_watched() {
+            let (reply, confirmed) = oneshot::channel();
+            if self.watch(Some(reply)) {
+                // Cancelled only when the loop is gone, and the stream ends then too.
+                let _ = confirmed.await;
+            }
+        }
+        events
+    }
+
+    fn watch(&self, reply: Option<oneshot::Sender<()>>) -> bool {
+        self.client
+            .send(Command::WatchCall {
+                call_id: self.id().clone(),
+                reply,
+            })
+            .is_ok()
     }
 
     /// Waits for the first event for which `matches` is true.
@@ -90,7 +152,7 @@ impl Call {
         &self,
         mut matches: impl FnMut(&CallEvent) -> bool,
     ) -> Result<CallEvent, Error> {
-        let mut events = self.events();
+        let mut events = self.events_confirmed().await;
         while let Some(event) = events.next().await {
             if matches(&event) {
                 return Ok(event);
@@ -103,7 +165,7 @@ impl Call {
     /// `Ended` succeeds when the call ends; another state the call can no longer reach is
     /// [`Error::CallGone`].
     pub async fn wait_for_state(&self, state: CallState) -> Result<(), Error> {
-        let mut events = self.events();
+        let mut events = self.events_confirmed().await;
         if self.state() == state {
             return Ok(());
         }

@@ -446,6 +446,8 @@ impl Client {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(Arc::new(hook));
+        // It sees every event of every call, also those copied only for a call's listeners.
+        let _ = self.inner.send(Command::WatchAllCalls);
     }
 
     /// The inbound calls as a stream, for those who prefer it to [`Client::on_call`]

@@ -41,7 +41,10 @@ impl<T: Clone> Completion<T> {
             return false;
         }
         for waiter in inner.waiters.drain(..) {
-            let _ = waiter.send(value.clone());
+            // A wait given up (timed out) needs no copy.
+            if !waiter.is_canceled() {
+                let _ = waiter.send(value.clone());
+            }
         }
         inner.value = Some(value);
         true

@@ -36,6 +36,8 @@ const READ_BATCH: usize = 256;
 /// among a burst of requests, few enough (~20 KiB) that a flush does not outgrow the
 /// socket buffers while the loop is not reading.
 const COMMAND_BATCH: usize = 32;
+/// Capacity above which an emptied map of the loop gives its table back.
+const RELEASED_MAP_CAPACITY: usize = 1024;
 /// Connection failures of a permanent kind (see [`ConnectError::is_permanent`]) after which
 /// a client that never had a session gives up.
 const PERMANENT_FAILURES_BEFORE_GIVING_UP: u32 = 3;
@@ -95,8 +97,9 @@ impl EventLoop {
         let messages = super::messaging::MessageRouter::new(&client);
         Self {
             client,
-            // The per-call event streams want every event, also those routed elsewhere.
-            engine: Engine::new(pending.config.every_call_event(true)),
+            // Every event of a call is copied for its event stream only once a subscriber
+            // appears (`Command::WatchCall`): most calls have none.
+            engine: Engine::new(pending.config.every_call_event(false)),
             connector: pending.connector,
             commands: pending.receiver,
             incoming: pending.incoming,
@@ -269,9 +272,27 @@ impl EventLoop {
                 self.deliver(event);
             }
             if !any && !moved {
+                self.release_emptied_maps();
                 return;
             }
         }
+    }
+
+    /// A `HashMap` keeps its largest table for ever: after a burst (10,000 calls answered
+    /// at once) the emptied maps of requests, actions and calls would hold tens of bytes
+    /// per call of the burst. A large one gives its table back once empty; small ones are
+    /// left alone, so a steady trickle does not reallocate.
+    fn release_emptied_maps(&mut self) {
+        fn release<K, V>(map: &mut HashMap<K, V>) {
+            if map.is_empty() && map.capacity() > RELEASED_MAP_CAPACITY {
+                *map = HashMap::new();
+            }
+        }
+        release(&mut self.requests);
+        release(&mut self.action_starts);
+        release(&mut self.dials);
+        release(&mut self.actions);
+        release(&mut self.calls);
     }
 
     /// Stops reading and asks the writer to flush and close; its handle, to wait on.
@@ -394,6 +415,17 @@ impl EventLoop {
             Command::Message { message, reply } => {
                 self.messages.send(&mut self.engine, now, message, reply)
             }
+            Command::WatchCall { call_id, reply } => {
+                // An ended call has no more events: nothing to watch.
+                let _ = self.engine.watch_call_events(&call_id);
+                if let Some(call) = self.calls.get(&call_id) {
+                    call.subscribers.set_watched();
+                }
+                if let Some(reply) = reply {
+                    let _ = reply.send(());
+                }
+            }
+            Command::WatchAllCalls => self.engine.set_every_call_event(true),
         }
     }
 
@@ -656,7 +688,8 @@ impl Drop for EventLoop {
                 Command::Request { reply, .. } => drop(reply.send(Err(Error::Closed))),
                 Command::Action { reply, .. } => drop(reply.send(Err(Error::Closed))),
                 Command::Dial { reply, .. } => drop(reply.send(Err(Error::Closed))),
-                Command::Shutdown => {}
+                // A waiting `reply` learns of the end from its dropped sender.
+                Command::Shutdown | Command::WatchAllCalls | Command::WatchCall { .. } => {}
                 Command::Message { reply, .. } => drop(reply.send(Err(Error::Closed))),
             }
         }

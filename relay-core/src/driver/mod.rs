@@ -81,6 +81,14 @@ pub(crate) enum Command {
         reply: oneshot::Sender<Result<Arc<call::CallShared>, Error>>,
     },
     Shutdown,
+    /// A call got an event subscriber: from now on the engine delivers every event of it
+    /// (copying each one), and `reply` learns when that holds.
+    WatchCall {
+        call_id: CallId,
+        reply: Option<oneshot::Sender<()>>,
+    },
+    /// An `on_event` hook was added: it sees every call event of every call.
+    WatchAllCalls,
     Message {
         message: crate::message::SendMessage,
         reply: oneshot::Sender<Result<Arc<messaging::MessageShared>, Error>>,

@@ -257,6 +257,26 @@ impl Engine {
         self.call_request_with(call_id, method, params, PendingKind::User, now)
     }
 
+    /// Delivers every later `calling.call.*` event of this call as an
+    /// [`Event::CallEvent`], also those reported as call state or action progress: what
+    /// [`EngineConfig::every_call_event`](crate::EngineConfig::every_call_event) does for
+    /// every call, for this one only (for a listener that appeared). Nothing goes out.
+    pub fn watch_call_events(&mut self, call_id: &CallId) -> Result<(), CommandError> {
+        match self.calls.get_mut(call_id) {
+            Some(call) => {
+                call.every_event = true;
+                Ok(())
+            }
+            None => Err(self.no_call(call_id)),
+        }
+    }
+
+    /// Sets [`EngineConfig::every_call_event`](crate::EngineConfig::every_call_event) from
+    /// now on, for every call (for a listener of all events that appeared).
+    pub fn set_every_call_event(&mut self, on: bool) {
+        self.config.every_call_event = on;
+    }
+
     /// Sends any other command on a call (`calling.echo`, `calling.ai_message`, …) with
     /// `node_id` and `call_id` added. A 404/410 ends the call as gone.
     pub fn call_command(
@@ -413,14 +433,8 @@ impl Engine {
                 return;
             }
         }
-        self.calls.insert(
-            info.call_id.clone(),
-            CallEntry {
-                info: info.clone(),
-                actions: Default::default(),
-                done_actions: Default::default(),
-            },
-        );
+        self.calls
+            .insert(info.call_id.clone(), CallEntry::new(info.clone()));
         self.events.push_back(Event::IncomingCall(info));
     }
 
@@ -502,14 +516,7 @@ impl Engine {
         // The first sign of a dialled call or a connect's leg: track it under its tag.
         let mut info = info;
         info.direction = Direction::Outbound;
-        self.calls.insert(
-            call_id.clone(),
-            CallEntry {
-                info,
-                actions: Default::default(),
-                done_actions: Default::default(),
-            },
-        );
+        self.calls.insert(call_id.clone(), CallEntry::new(info));
         if state.is_ended() {
             self.end_call(&call_id, ActionOutcome::CallEnded);
         }
@@ -544,11 +551,7 @@ impl Engine {
                 let entry = self
                     .calls
                     .entry(info.call_id.clone())
-                    .or_insert_with(|| CallEntry {
-                        info: info.clone(),
-                        actions: Default::default(),
-                        done_actions: Default::default(),
-                    });
+                    .or_insert_with(|| CallEntry::new(info.clone()));
                 entry.info.state = CallState::Answered;
                 Ok(entry.info.clone())
             }
@@ -615,19 +618,20 @@ impl Engine {
 
     /// Delivers a `calling.call.*` event as a [`CallEvent`] of its call. `routed` events
     /// (those the engine reports as call state or action progress too) are delivered only
-    /// with [`EngineConfig::every_call_event`](crate::EngineConfig::every_call_event).
+    /// with [`EngineConfig::every_call_event`](crate::EngineConfig::every_call_event) or for a
+    /// call given to [`Engine::watch_call_events`]: the copy of the event they take is
+    /// made only for someone who listens.
     pub(super) fn tell_call(&mut self, event_type: &str, data: &Value, routed: bool) -> bool {
-        let Some(call_id) = data
+        let Some((call_id, call)) = data
             .get("call_id")
             .and_then(Value::as_str)
-            .map(CallId::from)
-            .filter(|id| self.calls.contains_key(id))
+            .and_then(|id| self.calls.get_key_value(id))
         else {
             return false;
         };
-        if !routed || self.config.every_call_event {
+        if !routed || self.config.every_call_event || call.every_event {
             self.events.push_back(Event::CallEvent {
-                call_id,
+                call_id: call_id.clone(),
                 event: CallEvent::from_wire(event_type, data.clone()),
             });
         }

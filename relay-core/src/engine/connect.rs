@@ -102,14 +102,8 @@ impl Engine {
         if matches!(info.state, CallState::Created | CallState::Ringing) {
             info.state = CallState::Answered;
         }
-        self.calls.insert(
-            info.call_id.clone(),
-            CallEntry {
-                info,
-                actions: Default::default(),
-                done_actions: Default::default(),
-            },
-        );
+        self.calls
+            .insert(info.call_id.clone(), CallEntry::new(info));
     }
 
     /// A tracked, answered leg carrying one of the connect tags of `call_id`.

@@ -96,6 +96,20 @@ struct CallEntry {
     /// Actions that ended (the last [`DONE_ACTIONS_KEPT`]), so that their late events are
     /// not taken for errors.
     done_actions: SmallMap<ControlId, ()>,
+    /// Every `calling.call.*` event of this call is delivered as an [`Event::CallEvent`]
+    /// (set by [`Engine::watch_call_events`]), as `every_call_event` does for all calls.
+    every_event: bool,
+}
+
+impl CallEntry {
+    fn new(info: CallInfo) -> Self {
+        Self {
+            info,
+            actions: Default::default(),
+            done_actions: Default::default(),
+            every_event: false,
+        }
+    }
 }
 
 /// The sizes of the engine's tables, to check that state is freed.
@@ -285,9 +299,7 @@ impl Engine {
             return;
         }
         match frame::parse(text) {
-            Ok(Incoming::Response { id, outcome }) => {
-                self.handle_response(RequestId::new(id), outcome, now)
-            }
+            Ok(Incoming::Response { id, outcome }) => self.handle_response(&id, outcome, now),
             Ok(Incoming::Request { id, method, params }) => {
                 self.handle_server_request(id, &method, params, now)
             }

@@ -40,7 +40,8 @@ pub(super) enum PendingKind {
 #[derive(Debug, Clone)]
 pub(super) struct Pending {
     pub(super) method: String,
-    /// The frame, while it waits in the queue; empty once sent (nothing sends it twice).
+    /// The request's text while it waits in the queue; empty once sent (a sent request
+    /// is never sent again: the loss of its socket fails it).
     pub(super) frame: String,
     pub(super) kind: PendingKind,
     pub(super) deadline: Option<Instant>,
@@ -75,8 +76,8 @@ impl Engine {
             sent: ready,
         };
         if ready {
-            let frame = std::mem::take(&mut pending.frame);
-            self.transmits.push_back(Transmit::Send(frame));
+            self.transmits
+                .push_back(Transmit::Send(std::mem::take(&mut pending.frame)));
         } else {
             self.queue.push_back(id.clone());
         }
@@ -128,8 +129,8 @@ impl Engine {
         while let Some(id) = self.queue.pop_front() {
             if let Some(pending) = self.pending.get_mut(&id) {
                 pending.sent = true;
-                let frame = std::mem::take(&mut pending.frame);
-                self.transmits.push_back(Transmit::Send(frame));
+                self.transmits
+                    .push_back(Transmit::Send(std::mem::take(&mut pending.frame)));
             }
         }
     }
@@ -190,12 +191,16 @@ impl Engine {
 
     pub(super) fn handle_response(
         &mut self,
-        id: RequestId,
+        id: &str,
         outcome: Result<Value, (i64, String)>,
         now: Instant,
     ) {
+        // The id the request was stored under is shared, not allocated again.
+        let Some(id) = self.pending.get_key_value(id).map(|(key, _)| key.clone()) else {
+            self.protocol_error(ProtocolError::UnknownRequest(RequestId::from(id)));
+            return;
+        };
         let Some(pending) = self.take_pending(&id) else {
-            self.protocol_error(ProtocolError::UnknownRequest(id));
             return;
         };
         match pending.kind {
