@@ -31,7 +31,6 @@
 
 use super::actions::{object, Request};
 use super::relay::FakeRelay;
-use super::ConnId;
 use crate::ids::CallId;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -60,24 +59,13 @@ pub(super) struct ControlState {
 
 impl FakeRelay {
     /// The §2 methods this file and its siblings model; `false` when `method` is not one.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn control_command(
         &mut self,
-        conn: ConnId,
-        id: &Option<Value>,
+        req: &Request<'_>,
         protocol: &str,
-        call_id: &CallId,
         method: &str,
-        params: &Map<String, Value>,
-        now: Instant,
     ) -> bool {
-        let req = Request {
-            conn,
-            id,
-            call_id,
-            params,
-            now,
-        };
+        let req = *req;
         match method {
             "calling.transfer" => self.transfer(&req, protocol),
             "calling.refer" => self.refer(&req),

@@ -70,16 +70,7 @@ const MODELLED: &[&str] = &[
     "calling.amazon_bedrock",
 ];
 
-/// Methods known to the service and acknowledged with `200` and no effect, not modelled
-/// (none left: every method of the specification is modelled).
-const ACKNOWLEDGED: &[&str] = &[];
-
 /// Whether the service models `method`.
 pub(super) fn is_modelled(method: &str) -> bool {
     MODELLED.contains(&method)
-}
-
-/// Whether `method` is a part 2 command the service only acknowledges.
-pub(super) fn is_acknowledged(method: &str) -> bool {
-    ACKNOWLEDGED.contains(&method)
 }

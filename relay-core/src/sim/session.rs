@@ -38,7 +38,7 @@ impl FakeRelay {
             "signalwire.unreceive" => self.receive(conn, &id, &protocol, &params, false, now),
             "calling.dial" => self.dial(conn, &id, &protocol, &params, now),
             "messaging.send" => self.messaging_send(conn, &id, &protocol, &params, now),
-            m if methods::is_modelled(m) || methods::is_acknowledged(m) => {
+            m if methods::is_modelled(m) => {
                 self.call_command(conn, &id, &protocol, method, &params, now)
             }
             _ => self.rpc_error(conn, &id, -32601, "Method not found", now),

@@ -94,24 +94,12 @@ pub(super) enum Step {
 impl FakeRelay {
     /// The call actions of part 1 and their controls (`calling.stream` included). `false`
     /// when `method` is not one of them.
-    pub(super) fn action_command(
-        &mut self,
-        conn: ConnId,
-        id: &Option<Value>,
-        call_id: &CallId,
-        method: &str,
-        params: &Map<String, Value>,
-        now: Instant,
-    ) -> bool {
-        let req = Request {
-            conn,
-            id,
-            call_id,
-            params,
-            now,
-        };
+    pub(in crate::sim) fn action_command(&mut self, req: &Request<'_>, method: &str) -> bool {
+        let req = *req;
         match method {
-            "calling.stream" => self.start_stream(conn, id, call_id, params, now),
+            "calling.stream" => {
+                self.start_stream(req.conn, req.id, req.call_id, req.params, req.now)
+            }
             "calling.play" => self.start_play(&req),
             "calling.play.pause" => self.pause_play(&req, true),
             "calling.play.resume" => self.pause_play(&req, false),
@@ -381,7 +369,8 @@ impl FakeRelay {
 }
 
 /// One `calling.*` request on a known call, as its handler sees it.
-pub(super) struct Request<'a> {
+#[derive(Clone, Copy)]
+pub(in crate::sim) struct Request<'a> {
     pub(super) conn: ConnId,
     pub(super) id: &'a Option<Value>,
     pub(super) call_id: &'a CallId,
