@@ -11,9 +11,9 @@ use relay_rs_core::driver::{ClientBuilder, ClientEvent, ConnectError, Error, Tls
 use relay_rs_core::server::ServerRuntime;
 use relay_rs_core::sim::SimConfig;
 use relay_rs_core::testkit::{Pacing, SimServerBuilder};
-use relay_rs_core::BackoffConfig;
+use relay_rs_core::{BackoffConfig, RequestError};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -298,19 +298,29 @@ pub async fn server_that_never_completes_the_handshake_times_out(rt: Arc<dyn Ser
     assert_eq!(seen[1].0, ConnectError::Timeout);
 }
 
-/// A TCP proxy to `target` whose client-to-server direction can be frozen: the server
-/// then reads nothing more from that client, as a stuck server would.
+/// A proxy's first connection, frozen on demand: once `freeze` is set it stops reading for
+/// good, at a known point. The check sits between a read and its forwarding, so no byte read
+/// after the freeze reaches the server; `stuck` is set by the first such read, i.e. when the
+/// client has started a write the proxy will never take. Later connections are never frozen,
+/// so the reconnect does not race a thaw.
+struct Freezer {
+    freeze: AtomicBool,
+    stuck: AtomicBool,
+}
+
 async fn freezable_proxy(
     rt: &Arc<dyn ServerRuntime>,
     target: SocketAddr,
-    frozen: Arc<AtomicBool>,
+    freezer: Arc<Freezer>,
 ) -> SocketAddr {
     let connector = rt.clone();
     let spawner = rt.clone();
+    let connections = Arc::new(AtomicUsize::new(0));
     raw_server(rt, move |client| {
         let connector = connector.clone();
         let spawner = spawner.clone();
-        let frozen = frozen.clone();
+        let freezer = freezer.clone();
+        let first = connections.fetch_add(1, Ordering::SeqCst) == 0;
         async move {
             let Ok(server) = connector.connect_tcp("127.0.0.1", target.port()).await else {
                 return;
@@ -322,13 +332,14 @@ async fn freezable_proxy(
             }));
             let mut buf = vec![0u8; 16 * 1024];
             loop {
-                if frozen.load(Ordering::SeqCst) {
-                    // Stop reading this client for good, but keep its socket open.
-                    futures_util::future::pending::<()>().await;
-                }
                 match client_read.read(&mut buf).await {
                     Ok(0) | Err(_) => return,
                     Ok(n) => {
+                        if first && freezer.freeze.load(Ordering::SeqCst) {
+                            // Stop reading this client for good, but keep its socket open.
+                            freezer.stuck.store(true, Ordering::SeqCst);
+                            futures_util::future::pending::<()>().await;
+                        }
                         if server_write.write_all(&buf[..n]).await.is_err() {
                             return;
                         }
@@ -340,25 +351,70 @@ async fn freezable_proxy(
     .await
 }
 
-/// Starts many requests with large params, so the client's writes fill the socket buffers
-/// of a peer that does not read.
-fn flood(client: &relay_rs_core::driver::Client, rt: &Arc<dyn ServerRuntime>) {
-    let pad = "x".repeat(64 * 1024);
-    for _ in 0..400 {
-        let client = client.clone();
-        let pad = pad.clone();
-        rt.spawn(Box::pin(async move {
-            let _ = client
-                .execute("calling.flood", serde_json::json!({ "pad": pad }))
-                .await;
-        }));
+/// More bytes than the kernel can hold between the client and a peer that does not read (the
+/// client's send buffer and the peer's receive buffer, both at their autotuning maximum), so
+/// one frame of this size can never be written whatever the machine's speed. Linux's limits,
+/// read from /proc; 64 MiB where they cannot be read.
+fn unbufferable_len() -> usize {
+    fn max_of(path: &str) -> Option<usize> {
+        let text = std::fs::read_to_string(path).ok()?;
+        text.split_whitespace().last()?.parse().ok()
     }
+    let limits = (
+        max_of("/proc/sys/net/ipv4/tcp_wmem"),
+        max_of("/proc/sys/net/ipv4/tcp_rmem"),
+    );
+    match limits {
+        (Some(send), Some(receive)) => send + receive + (8 << 20),
+        _ => 64 << 20,
+    }
+}
+
+/// Once the first session is up, freezes its connection and starts one request too large
+/// for the socket buffers: that write starts, and can never finish. Returns when the proxy
+/// has seen it start, with the request's outcome to come.
+async fn stick_a_write(
+    rt: &Arc<dyn ServerRuntime>,
+    sim: &relay_rs_core::testkit::SimServer,
+    client: &relay_rs_core::driver::Client,
+    freezer: &Freezer,
+) -> futures_channel::oneshot::Receiver<Result<serde_json::Value, Error>> {
+    within(rt, 10, "the first session", async {
+        while sim.requests("signalwire.connect").await.is_empty() {
+            rt.sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    freezer.freeze.store(true, Ordering::SeqCst);
+    let (tx, rx) = futures_channel::oneshot::channel();
+    let sender = client.clone();
+    rt.spawn(Box::pin(async move {
+        let pad = "x".repeat(unbufferable_len());
+        let result = sender
+            .execute("calling.flood", serde_json::json!({ "pad": pad }))
+            .await;
+        let _ = tx.send(result);
+    }));
+    within(rt, 10, "the client to start the write", async {
+        while !freezer.stuck.load(Ordering::SeqCst) {
+            rt.sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    rx
+}
+
+fn freezer() -> Arc<Freezer> {
+    Arc::new(Freezer {
+        freeze: AtomicBool::new(false),
+        stuck: AtomicBool::new(false),
+    })
 }
 
 pub async fn server_that_stops_reading_is_left_for_a_new_connection(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 100, Pacing::Fast).await;
-    let frozen = Arc::new(AtomicBool::new(false));
-    let proxy = freezable_proxy(&rt, sim.local_addr(), frozen.clone()).await;
+    let freezer = freezer();
+    let proxy = freezable_proxy(&rt, sim.local_addr(), freezer.clone()).await;
     let (builder, events) = client_to(&rt, &proxy.to_string());
     let client = builder
         .insecure_loopback()
@@ -367,32 +423,34 @@ pub async fn server_that_stops_reading_is_left_for_a_new_connection(rt: Arc<dyn 
         .unwrap();
     record(&client, &events);
     let _done = super::suite::spawn_run(&rt, &client);
-    within(&rt, 10, "the first session", async {
-        while sim.requests("signalwire.connect").await.is_empty() {
-            rt.sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await;
-    frozen.store(true, Ordering::SeqCst);
-    flood(&client, &rt);
-    // New connections through the proxy are frozen too; let the next one through.
-    rt.sleep(Duration::from_millis(300)).await;
-    frozen.store(false, Ordering::SeqCst);
+    let outcome = stick_a_write(&rt, &sim, &client, &freezer).await;
+    // The stuck connection is given up (its write deadline, or the request's time-out, both
+    // one second), and the client opens another, which the proxy lets through.
     within(&rt, 10, "a new connection after the stuck one", async {
         while sim.requests("signalwire.connect").await.len() < 2 {
             rt.sleep(Duration::from_millis(10)).await;
         }
     })
     .await;
-    // The stuck connection was given up (write deadline or request time-out), not waited on.
-    assert!(sim.requests("signalwire.connect").await.len() >= 2);
+    // The request never reached the server: it failed with its connection, not with an answer.
+    let result = within(&rt, 10, "the stuck request to end", outcome).await;
+    assert!(
+        matches!(
+            result,
+            Ok(Err(Error::Request(
+                RequestError::Timeout { .. } | RequestError::Closed
+            )))
+        ),
+        "{result:?}"
+    );
+    assert!(sim.requests("calling.flood").await.is_empty());
     client.shutdown();
 }
 
 pub async fn shutdown_works_while_a_write_is_stuck(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 100, Pacing::Fast).await;
-    let frozen = Arc::new(AtomicBool::new(false));
-    let proxy = freezable_proxy(&rt, sim.local_addr(), frozen.clone()).await;
+    let freezer = freezer();
+    let proxy = freezable_proxy(&rt, sim.local_addr(), freezer.clone()).await;
     let (builder, _events) = client_to(&rt, &proxy.to_string());
     let client = builder
         .insecure_loopback()
@@ -400,15 +458,7 @@ pub async fn shutdown_works_while_a_write_is_stuck(rt: Arc<dyn ServerRuntime>) {
         .build()
         .unwrap();
     let done = super::suite::spawn_run(&rt, &client);
-    within(&rt, 10, "the first session", async {
-        while sim.requests("signalwire.connect").await.is_empty() {
-            rt.sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await;
-    frozen.store(true, Ordering::SeqCst);
-    flood(&client, &rt);
-    rt.sleep(Duration::from_millis(300)).await;
+    let _outcome = stick_a_write(&rt, &sim, &client, &freezer).await;
     client.shutdown();
     // Bounded by the write deadline (the request time-out here), not by the stuck peer.
     let result = within(&rt, 8, "run to return after shutdown", done).await;
