@@ -1,9 +1,11 @@
-//! SignalWire's server schema as an oracle (`tests/data/relay_schema.json`, from SignalWire's
-//! generated RELAY protocol types): every request our API can build, with every option set,
-//! uses only keys the schema names, with its JSON types; every key the schema names for a
-//! method we send is reachable. Each exception is a row of `docs/CALLING-API.md` §7, read here.
+//! SignalWire's server schema (`tests/data/relay_schema.json`) as an oracle: every request we
+//! can build, every option set, uses its keys and types, and reaches every key it names for a
+//! method we send; the exceptions are the rows of `docs/CALLING-API.md` §7, read here.
 #![allow(clippy::unwrap_used)]
 
+use futures_util::StreamExt;
+use relay_rs_core::sim::SimConfig;
+use relay_rs_core::testkit::MemoryRelay;
 use relay_rs_core::{
     AiMessage, AiOptions, AmazonBedrock, BindDigit, CallId, CallState, CallbackEventType,
     ClearDigitBindings, Codec, CollectOptions, ConferenceBeep, ConferenceRecord, ConferenceRegion,
@@ -319,18 +321,17 @@ fn every_request() -> Vec<Value> {
     )
     .unwrap();
     e.play(&call, &media(), Some(-3.0), now).unwrap();
-    let play = e
-        .start(
-            &call,
-            &PlayOptions::new(media())
-                .volume(2.0)
-                .direction(MediaDirection::Both)
-                .loop_count(2)
-                .status_url("https://example.com/play")
-                .control_id("play-1"),
-            now,
-        )
-        .unwrap();
+    e.start(
+        &call,
+        &PlayOptions::new(media())
+            .volume(2.0)
+            .direction(MediaDirection::Both)
+            .loop_count(2)
+            .status_url("https://example.com/play")
+            .control_id("play-1"),
+        now,
+    )
+    .unwrap();
     let record = RecordOptions::new()
         .beep(true)
         .format(RecordFormat::Wav)
@@ -342,15 +343,14 @@ fn every_request() -> Vec<Value> {
         .input_sensitivity(44)
         .status_url("https://example.com/record")
         .control_id("record-1");
-    let record = e.start(&call, &record, now).unwrap();
-    let collect = e
-        .start(&call, &collect_options().control_id("collect-1"), now)
+    e.start(&call, &record, now).unwrap();
+    e.start(&call, &collect_options().control_id("collect-1"), now)
         .unwrap();
     let prompt = PromptOptions::new(media(), collect_options())
         .volume(1.0)
         .status_url("https://example.com/prompt")
         .control_id("prompt-1");
-    let prompt = e.start(&call, &prompt, now).unwrap();
+    e.start(&call, &prompt, now).unwrap();
     let detectors = [
         Detector::Machine {
             initial_timeout: Some(Duration::from_millis(4500)),
@@ -419,7 +419,7 @@ fn every_request() -> Vec<Value> {
     e.start(&call, &ai_options().control_id("ai-1"), now)
         .unwrap();
 
-    // Every stop, and the controls the driver's handles send (`driver::action_controls`).
+    // Every stop; the other controls are built by the driver's handles (`driver_requests`).
     for id in [
         "stream-1",
         "play-1",
@@ -436,37 +436,6 @@ fn every_request() -> Vec<Value> {
     ] {
         e.stop_action(&call, &ControlId::new(id), now).unwrap();
     }
-    let volume = || map(json!({"volume": -6.0}));
-    let controls = [
-        (&play.control_id, "calling.play.pause", Map::new()),
-        (&play.control_id, "calling.play.resume", Map::new()),
-        (&play.control_id, "calling.play.volume", volume()),
-        (
-            &record.control_id,
-            "calling.record.pause",
-            map(json!({"behavior": PauseBehavior::Silence.as_wire()})),
-        ),
-        (&record.control_id, "calling.record.resume", Map::new()),
-        (
-            &collect.control_id,
-            "calling.collect.start_input_timers",
-            Map::new(),
-        ),
-        (
-            &prompt.control_id,
-            "calling.play_and_collect.volume",
-            volume(),
-        ),
-        (
-            &prompt.control_id,
-            "calling.collect.start_input_timers",
-            Map::new(),
-        ),
-    ];
-    for (id, method, params) in controls {
-        e.control_action(&call, id, method, params, now).unwrap();
-    }
-
     // Simple commands (§2).
     e.command(&call, &join_conference(), now).unwrap();
     e.command(&call, &LeaveConference::new("conf-1"), now)
@@ -543,18 +512,6 @@ fn every_request() -> Vec<Value> {
         .status_url("https://example.com/q")
         .control_id("q-leave");
     e.queue_leave(&call, &leave, now).unwrap();
-    // What `Call::echo` and `Call::ai_message` send.
-    let echo = EchoOptions::new()
-        .timeout(Duration::from_secs(10))
-        .status_url("https://example.com/echo");
-    e.call_command(&call, "calling.echo", echo.to_params().unwrap(), now)
-        .unwrap();
-    let mut message = AiMessage::new("user", "hi");
-    message.reset = Some(json!({"full_reset": true}));
-    message.global_data = Some(json!({"c": 3}));
-    e.call_command(&call, "calling.ai_message", message.to_params(), now)
-        .unwrap();
-
     let connect = connect_devices()
         .into_iter()
         .fold(ConnectPlan::new(), ConnectPlan::then)
@@ -590,7 +547,80 @@ fn every_request() -> Vec<Value> {
         .context("office");
     wire.engine.send_message(&message, now).unwrap();
     wire.pump();
-    wire.frames
+    let mut frames = wire.frames;
+    frames.extend(driver_requests());
+    frames
+}
+
+/// The methods whose params the async client's handles build themselves (not from an option
+/// type): `Call::ai_hold`/`ai_unhold`/`ai_message`/`echo` and the action controls.
+const DRIVER_BUILT: &[&str] = &[
+    "calling.ai_message",
+    "calling.ai_hold",
+    "calling.ai_unhold",
+    "calling.echo",
+    "calling.play.pause",
+    "calling.play.resume",
+    "calling.play.volume",
+    "calling.record.pause",
+    "calling.record.resume",
+    "calling.collect.start_input_timers",
+    "calling.play_and_collect.volume",
+];
+
+/// What those handles send, every option set, as the simulator received it.
+fn driver_requests() -> Vec<Value> {
+    let relay = MemoryRelay::new(SimConfig::new());
+    let client = relay.client().contexts(["office"]).build().unwrap();
+    let mut incoming = client.incoming().unwrap();
+    relay.start(&client);
+    relay.run(async {
+        relay.wait_ready().await;
+        relay
+            .offer_call("office", "+15550001", "+15550002")
+            .unwrap();
+        let call = incoming.next().await.unwrap();
+        call.answer().await.unwrap();
+        // Refusals by the simulator do not matter here: only what was sent does.
+        let _ = call.ai(AiOptions::new().agent("agent-1")).await;
+        let mut message = AiMessage::new("user", "hi");
+        message.reset = Some(json!({"full_reset": true}));
+        message.global_data = Some(json!({"c": 3}));
+        let _ = call.ai_message(message).await;
+        let _ = call
+            .ai_hold(Some(Duration::from_secs(30)), Some("one moment"))
+            .await;
+        let _ = call.ai_unhold(Some("back")).await;
+        let echo = EchoOptions::new()
+            .timeout(Duration::from_secs(10))
+            .status_url("https://example.com/echo");
+        let _ = call.echo(echo).await;
+        let long = PlayMedia::silence(600.0);
+        let play = call
+            .play_with(PlayOptions::new([long.clone()]))
+            .await
+            .unwrap();
+        let _ = play.pause().await;
+        let _ = play.resume().await;
+        let _ = play.set_volume(-6.0).await;
+        let record = call.record(RecordOptions::new()).await.unwrap();
+        let _ = record.pause(Some(PauseBehavior::Silence)).await;
+        let _ = record.resume().await;
+        let waiting = CollectOptions::digits(DigitsOptions::new(4)).start_input_timers(false);
+        let collect = call.collect(waiting).await.unwrap();
+        let _ = collect.start_input_timers().await;
+        let prompt = PromptOptions::new([long], CollectOptions::digits(DigitsOptions::new(4)));
+        let prompt = call.play_and_collect(prompt).await.unwrap();
+        let _ = prompt.set_volume(3.0).await;
+        let _ = prompt.start_input_timers().await;
+    });
+    let mut frames = Vec::new();
+    for method in DRIVER_BUILT {
+        let sent = relay.requests(method);
+        assert!(!sent.is_empty(), "the client sent no {method}");
+        frames.extend(sent);
+    }
+    frames
 }
 
 /// A schema type: a name, or `{type, keys}` / `{type, items}`.
