@@ -10,3 +10,8 @@ pub use stream::{
     StreamEvent, StreamReceiver, StreamRecording, DEFAULT_HANDSHAKE_TIMEOUT,
     DEFAULT_MAX_BYTES_PER_CONNECTION, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_KEPT_ERRORS,
 };
+mod media_session;
+pub use media_session::{
+    MarkHandle, MarkOutcome, MediaReceiver, MediaSender, MediaSession, MediaSessionBuilder,
+    DEFAULT_EVENT_CAPACITY, DEFAULT_WRITE_TIMEOUT,
+};
