@@ -105,6 +105,8 @@ impl MediaSessionBuilder {
                 core: MediaSessionCore::new(self.config),
                 waiters: BTreeMap::new(),
                 writer: None,
+                room: Vec::new(),
+                written: 0,
                 open: true,
                 close_requested: false,
                 reason: None,
@@ -133,6 +135,10 @@ struct Inner {
     core: MediaSessionCore,
     waiters: BTreeMap<MarkId, oneshot::Sender<MarkOutcome>>,
     writer: Option<Waker>,
+    /// Senders waiting for room in the queue ([`MediaSender::send_audio_wait`]).
+    room: Vec<Waker>,
+    /// Messages taken by the writer so far: a change means room was made.
+    written: u64,
     open: bool,
     close_requested: bool,
     /// Why the session ended, when it was not a clean close.
@@ -142,6 +148,12 @@ struct Inner {
 impl Inner {
     fn wake_writer(&mut self) {
         if let Some(waker) = self.writer.take() {
+            waker.wake();
+        }
+    }
+
+    fn wake_room(&mut self) {
+        for waker in self.room.drain(..) {
             waker.wake();
         }
     }
@@ -273,6 +285,42 @@ impl MediaSender {
             inner.wake_writer();
         }
         Ok(frames)
+    }
+
+    /// Like [`send_audio`](Self::send_audio), but when the queue is full waits for the
+    /// writer to make room instead of returning [`SendError::QueueFull`] (which it still
+    /// returns when `pcm` cannot fit even in an empty queue). Cancel-safe: nothing is
+    /// queued until it returns `Ok`.
+    pub async fn send_audio_wait(&self, pcm: &[i16]) -> Result<usize, SendError> {
+        loop {
+            let written = {
+                let mut inner = self.open()?;
+                match inner.core.send_audio(pcm) {
+                    Ok(frames) => {
+                        if frames > 0 {
+                            inner.wake_writer();
+                        }
+                        return Ok(frames);
+                    }
+                    Err(full @ SendError::QueueFull { .. })
+                        if inner.core.queued_messages() == 0 =>
+                    {
+                        return Err(full)
+                    }
+                    Err(SendError::QueueFull { .. }) => inner.written,
+                    Err(other) => return Err(other),
+                }
+            };
+            future::poll_fn(|cx| {
+                let mut inner = self.shared.lock();
+                if inner.written != written || !inner.open || inner.close_requested {
+                    return Poll::Ready(());
+                }
+                inner.room.push(cx.waker().clone());
+                Poll::Pending
+            })
+            .await;
+        }
     }
 
     /// Queues the kept remainder padded with silence to 20 ms.
@@ -442,6 +490,7 @@ async fn drive<S>(
         tracing::debug!(%reason, "media session ended");
     }
     inner.reason = reason;
+    inner.wake_room();
     // Dropping the waiters resolves every mark handle with `SendError::Closed`.
     inner.waiters.clear();
 }
@@ -506,6 +555,8 @@ where
         let next = future::poll_fn(|cx| {
             let mut inner = shared.lock();
             if let Some(text) = inner.core.poll_transmit() {
+                inner.written += 1;
+                inner.wake_room();
                 return Poll::Ready(Some(text));
             }
             if inner.close_requested {
@@ -524,7 +575,15 @@ where
         let batch = Box::pin(async {
             sink.feed(Message::text(first)).await?;
             loop {
-                let text = shared.lock().core.poll_transmit();
+                let text = {
+                    let mut inner = shared.lock();
+                    let text = inner.core.poll_transmit();
+                    if text.is_some() {
+                        inner.written += 1;
+                        inner.wake_room();
+                    }
+                    text
+                };
                 match text {
                     Some(text) => sink.feed(Message::text(text)).await?,
                     None => break,

@@ -15,3 +15,7 @@ pub use media_session::{
     MarkHandle, MarkOutcome, MediaReceiver, MediaSender, MediaSession, MediaSessionBuilder,
     DEFAULT_EVENT_CAPACITY, DEFAULT_WRITE_TIMEOUT,
 };
+mod media_listener;
+pub use media_listener::{
+    MediaListener, PendingMedia, DEFAULT_MAX_HANDSHAKES, DEFAULT_MEDIA_HANDSHAKE_TIMEOUT,
+};
