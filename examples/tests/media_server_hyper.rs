@@ -379,3 +379,71 @@ async fn audio_sent_faster_than_the_app_reads_is_held_back_by_tcp_not_buffered()
         .expect("in time")
         .expect("flood");
 }
+
+#[tokio::test]
+async fn a_mark_never_acknowledged_can_time_out_and_its_place_is_reused() {
+    let builder = MediaSession::builder().config(SessionConfig::default().max_pending_marks(1));
+    let (mut session, mut service) = session_pair(builder, None).await;
+    send(&mut service, start("audio/x-mulaw", 8000)).await;
+    assert!(matches!(
+        next_event(&mut session).await,
+        Some(Ok(MediaEvent::Start(_)))
+    ));
+    let first = session.mark("a").expect("queued");
+    assert_eq!(
+        session.mark("b").map(|_| ()),
+        Err(SendError::TooManyMarks { limit: 1 }),
+        "one pending at most"
+    );
+    // The far end never acknowledges: the app's own time-out drops the handle.
+    assert!(tokio::time::timeout(Duration::from_millis(20), first)
+        .await
+        .is_err());
+    let second = session.mark("b").expect("the abandoned mark made room");
+    assert_eq!(
+        read_text(&mut service).await,
+        r#"{"event":"mark","streamSid":"s-1","mark":{"name":"a"}}"#
+    );
+    assert_eq!(
+        read_text(&mut service).await,
+        r#"{"event":"mark","streamSid":"s-1","mark":{"name":"b"}}"#
+    );
+    send(
+        &mut service,
+        r#"{"event":"mark","sequenceNumber":"2","mark":{"name":"b"}}"#,
+    )
+    .await;
+    assert_eq!(
+        tokio::time::timeout(PATIENCE, second)
+            .await
+            .expect("in time"),
+        Ok(MarkOutcome::Played)
+    );
+}
+
+#[tokio::test]
+async fn send_audio_wait_waits_for_room_instead_of_failing() {
+    let builder = MediaSession::builder().config(SessionConfig::default().max_queued_messages(2));
+    let (mut session, mut service) = session_pair(builder, None).await;
+    send(&mut service, start("audio/x-mulaw", 8000)).await;
+    assert!(matches!(
+        next_event(&mut session).await,
+        Some(Ok(MediaEvent::Start(_)))
+    ));
+    let (sender, _receiver) = session.split();
+    // Ten frames through a two-message queue: each call waits for the writer.
+    for _ in 0..10 {
+        let sent = tokio::time::timeout(PATIENCE, sender.send_audio_wait(&[0; 160])).await;
+        assert_eq!(sent.expect("in time"), Ok(1));
+    }
+    for _ in 0..10 {
+        assert!(read_text(&mut service)
+            .await
+            .starts_with(r#"{"event":"media","streamSid":"s-1""#));
+    }
+    // More than the whole queue holds never fits: refused at once, not waited for.
+    assert!(matches!(
+        sender.send_audio_wait(&[0; 480]).await,
+        Err(SendError::QueueFull { .. })
+    ));
+}
