@@ -454,20 +454,20 @@ impl MediaSessionCore {
     /// played, or when it is cleared.
     pub fn mark(&mut self, name: &str) -> Result<MarkId, SendError> {
         self.ready()?;
-        if self.marks.len() >= self.config.max_pending_marks {
-            // Marks nobody waits for make room first; their acknowledgement, if it ever
-            // comes, is then counted as unknown.
+        // When the table is full, the oldest mark nobody waits for makes room; its
+        // acknowledgement, if it ever comes, is then counted as unknown.
+        let evict = if self.marks.len() >= self.config.max_pending_marks {
             match self.marks.iter().position(|m| m.abandoned) {
-                Some(index) => {
-                    self.marks.remove(index);
-                }
+                Some(index) => Some(index),
                 None => {
                     return Err(SendError::TooManyMarks {
                         limit: self.config.max_pending_marks,
                     })
                 }
             }
-        }
+        } else {
+            None
+        };
         let sid = self
             .start
             .as_ref()
@@ -488,6 +488,9 @@ impl MediaSessionCore {
             (0, 0)
         };
         self.room_for(frame_messages + 1, frame_bytes + text.len())?;
+        if let Some(index) = evict {
+            self.marks.remove(index);
+        }
         self.flush_unchecked();
         let id = MarkId(self.next_mark);
         self.next_mark += 1;
