@@ -169,13 +169,14 @@ async fn the_echo_agent_speaks_the_two_way_protocol_exactly() {
 /// A plain loopback pair: the app's session on one end, the service's socket on the other.
 async fn session_pair(
     builder: relay_rs_core::receiver::MediaSessionBuilder,
-    service_recv_buffer: Option<u32>,
+    small_buffers: bool,
 ) -> (MediaSession, ServiceWs) {
     let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-    if service_recv_buffer.is_some() {
-        // Small send buffers on the app side (inherited by the accepted socket) make a far
-        // end that stops reading fill them after a few kilobytes.
+    if small_buffers {
+        // Small socket buffers both ways (the accepted socket inherits the listener's) make
+        // a side that stops reading hold the other back after a few kilobytes.
         socket.set_send_buffer_size(4096).expect("sndbuf");
+        socket.set_recv_buffer_size(4096).expect("rcvbuf");
     }
     socket
         .bind("127.0.0.1:0".parse().expect("addr"))
@@ -184,8 +185,9 @@ async fn session_pair(
     let addr = listener.local_addr().expect("addr");
     let client = tokio::spawn(async move {
         let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-        if let Some(size) = service_recv_buffer {
-            socket.set_recv_buffer_size(size).expect("rcvbuf");
+        if small_buffers {
+            socket.set_send_buffer_size(4096).expect("sndbuf");
+            socket.set_recv_buffer_size(4096).expect("rcvbuf");
         }
         let tcp = socket.connect(addr).await.expect("connect");
         let (ws, _) = async_tungstenite::client_async(format!("ws://{addr}/"), tcp.compat())
@@ -209,7 +211,7 @@ async fn next_event(session: &mut MediaSession) -> Option<Result<MediaEvent, Ses
 
 #[tokio::test]
 async fn marks_resolve_played_cleared_or_closed_over_a_real_socket() {
-    let (mut session, mut service) = session_pair(MediaSession::builder(), None).await;
+    let (mut session, mut service) = session_pair(MediaSession::builder(), false).await;
     send(&mut service, start("audio/x-L16", 16_000)).await;
     assert!(matches!(
         next_event(&mut session).await,
@@ -297,7 +299,7 @@ async fn a_far_end_that_never_reads_gets_queue_full_then_the_write_deadline_clos
     let builder = MediaSession::builder()
         .config(SessionConfig::default().max_queued_messages(16))
         .write_timeout(Duration::from_millis(300));
-    let (mut session, mut service) = session_pair(builder, Some(4096)).await;
+    let (mut session, mut service) = session_pair(builder, true).await;
     send(&mut service, start("audio/x-L16", 24_000)).await;
     assert!(matches!(
         next_event(&mut session).await,
@@ -306,20 +308,25 @@ async fn a_far_end_that_never_reads_gets_queue_full_then_the_write_deadline_clos
     let frame = vec![1000i16; MediaFormat::l16(24_000).samples_for(20)];
     // The service never reads again: frames pile up in the socket buffers, then in the queue.
     let mut full = 0;
-    let closed = loop {
-        match session.send_audio(&frame) {
-            Ok(_) => {}
-            Err(SendError::QueueFull {
-                queued_messages, ..
-            }) => {
-                assert!(queued_messages <= 16);
-                full += 1;
-                tokio::time::sleep(Duration::from_millis(5)).await;
+    let filling = async {
+        loop {
+            match session.send_audio(&frame) {
+                Ok(_) => {}
+                Err(SendError::QueueFull {
+                    queued_messages, ..
+                }) => {
+                    assert!(queued_messages <= 16);
+                    full += 1;
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                Err(other) => break other,
             }
-            Err(other) => break other,
+            tokio::task::yield_now().await;
         }
-        tokio::task::yield_now().await;
     };
+    let closed = tokio::time::timeout(PATIENCE, filling)
+        .await
+        .expect("closed in time");
     assert!(
         full > 0,
         "the bounded queue said so before the session closed"
@@ -336,7 +343,7 @@ async fn a_far_end_that_never_reads_gets_queue_full_then_the_write_deadline_clos
 #[tokio::test]
 async fn audio_sent_faster_than_the_app_reads_is_held_back_by_tcp_not_buffered() {
     let builder = MediaSession::builder().event_capacity(4);
-    let (mut session, mut service) = session_pair(builder, None).await;
+    let (mut session, mut service) = session_pair(builder, true).await;
     send(&mut service, start("audio/x-mulaw", 8000)).await;
     let frame = media(&[0xFF; 160]);
     let flood = tokio::spawn(async move {
@@ -383,7 +390,7 @@ async fn audio_sent_faster_than_the_app_reads_is_held_back_by_tcp_not_buffered()
 #[tokio::test]
 async fn a_mark_never_acknowledged_can_time_out_and_its_place_is_reused() {
     let builder = MediaSession::builder().config(SessionConfig::default().max_pending_marks(1));
-    let (mut session, mut service) = session_pair(builder, None).await;
+    let (mut session, mut service) = session_pair(builder, false).await;
     send(&mut service, start("audio/x-mulaw", 8000)).await;
     assert!(matches!(
         next_event(&mut session).await,
@@ -424,7 +431,7 @@ async fn a_mark_never_acknowledged_can_time_out_and_its_place_is_reused() {
 #[tokio::test]
 async fn send_audio_wait_waits_for_room_instead_of_failing() {
     let builder = MediaSession::builder().config(SessionConfig::default().max_queued_messages(2));
-    let (mut session, mut service) = session_pair(builder, None).await;
+    let (mut session, mut service) = session_pair(builder, false).await;
     send(&mut service, start("audio/x-mulaw", 8000)).await;
     assert!(matches!(
         next_event(&mut session).await,
