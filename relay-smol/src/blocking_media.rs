@@ -1,6 +1,8 @@
 //! The two-way media session from plain threads: each call blocks on a small smol executor
 //! until its result is in or its time-out passes. The session itself is the async one
-//! (`relay_rs_core::receiver::MediaSession`), driven on smol's global executor.
+//! (`relay_rs_core::receiver::MediaSession`), driven on smol's global executor. Get one
+//! from [`BlockingMediaListener::accept_timeout`], or wrap a session accepted elsewhere
+//! (`MediaSession::accept(ws, relay_smol::runtime())`) with `BlockingMediaSession::from`.
 
 use crate::media::{MediaEvent, SendError, SessionError, SessionStats, StartInfo};
 use crate::receiver::{
