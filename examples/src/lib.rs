@@ -15,6 +15,7 @@ pub mod cli;
 pub mod demo;
 pub mod ivr;
 pub mod live;
+pub mod media_server;
 pub mod sms_autoreply;
 
 use relay_tokio::{ActionOutcome, Call, Codec, Error, StreamOptions, Track};

@@ -306,6 +306,11 @@ fn programs() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
                 "RUST_LOG",
             ],
         ),
+        (
+            "media_server_hyper",
+            env!("CARGO_BIN_EXE_media_server_hyper"),
+            vec!["--listen", "--token", "MEDIA_TOKEN", "RUST_LOG"],
+        ),
     ]
 }
 

@@ -56,6 +56,8 @@
 #![warn(missing_docs)]
 
 pub mod blocking;
+#[cfg(feature = "receiver")]
+pub mod blocking_media;
 
 relay_rs_core::runtime_crate_api!();
 

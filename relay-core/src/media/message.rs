@@ -192,43 +192,14 @@ fn object<'a>(
 }
 
 impl StreamMessage {
-    /// Reads one message. Never panics.
+    /// Reads one message, in the plain form or inside the newest docs' envelope (the message
+    /// under `rawEvent`). Never panics. `clear` (the service acknowledging one) is not a
+    /// stream message: it is [`MessageError::UnknownEvent`] here, read it with
+    /// [`ServiceMessage::parse`].
     pub fn parse(text: &str) -> Result<Self, MessageError> {
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| MessageError::InvalidJson(clip(&e.to_string())))?;
-        let Value::Object(message) = value else {
-            return Err(MessageError::InvalidJson("not an object".into()));
-        };
-        let event = string(&message, "event")?;
-        match event.as_str() {
-            "connected" => Ok(StreamMessage::Connected {
-                protocol: string(&message, "protocol")?,
-                version: string(&message, "version")?,
-            }),
-            "start" => Ok(StreamMessage::Start {
-                sequence_number: counter(&message, "sequenceNumber")?,
-                start: parse_start(object(&message, "start")?)?,
-            }),
-            "media" => Ok(StreamMessage::Media {
-                sequence_number: counter(&message, "sequenceNumber")?,
-                media: parse_media(object(&message, "media")?)?,
-            }),
-            "dtmf" => {
-                let dtmf = object(&message, "dtmf")?;
-                Ok(StreamMessage::Dtmf {
-                    sequence_number: counter(&message, "sequenceNumber")?,
-                    digit: string(dtmf, "digit")?,
-                    duration_ms: counter(dtmf, "duration")?,
-                })
-            }
-            "mark" => Ok(StreamMessage::Mark {
-                sequence_number: counter(&message, "sequenceNumber")?,
-                name: string(object(&message, "mark")?, "name")?,
-            }),
-            "stop" => Ok(StreamMessage::Stop {
-                sequence_number: counter(&message, "sequenceNumber")?,
-            }),
-            _ => Err(MessageError::UnknownEvent(clip(&event))),
+        match ServiceMessage::parse(text)? {
+            ServiceMessage::Stream(message) => Ok(message),
+            ServiceMessage::Cleared => Err(MessageError::UnknownEvent("clear".into())),
         }
     }
 
@@ -317,6 +288,208 @@ impl StreamMessage {
         out.push('}');
         out
     }
+}
+
+/// What the service may send on a two-way stream: a [`StreamMessage`], or `clear`, its
+/// acknowledgement of a `clear` the media server sent.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ServiceMessage {
+    /// `connected`, `start`, `media`, `dtmf`, `mark` or `stop`.
+    Stream(StreamMessage),
+    /// The service flushed its playback queue.
+    Cleared,
+}
+
+impl ServiceMessage {
+    /// Reads one message in either documented form: the plain object, or the envelope
+    /// (`timestamp`, `direction`, `eventType`, `streamSid`, `rawEvent`) whose `rawEvent` holds
+    /// the plain object. A `sequenceNumber` absent from `rawEvent` is taken from the
+    /// envelope; `dtmf` and `mark`, which the envelope examples show without one, read `0`
+    /// when neither has it. Never panics.
+    pub fn parse(text: &str) -> Result<Self, MessageError> {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| MessageError::InvalidJson(clip(&e.to_string())))?;
+        let Value::Object(outer) = value else {
+            return Err(MessageError::InvalidJson("not an object".into()));
+        };
+        match outer.get("rawEvent") {
+            Some(Value::Object(inner)) if !outer.contains_key("event") => {
+                parse_message(inner, Some(&outer))
+            }
+            Some(_) if !outer.contains_key("event") => Err(MessageError::WrongType("rawEvent")),
+            _ => parse_message(&outer, None),
+        }
+    }
+}
+
+/// The `sequenceNumber` of `message`, else of its envelope.
+fn sequence(
+    message: &Map<String, Value>,
+    envelope: Option<&Map<String, Value>>,
+) -> Result<u64, MessageError> {
+    match envelope {
+        Some(envelope) if !message.contains_key("sequenceNumber") => {
+            counter(envelope, "sequenceNumber")
+        }
+        _ => counter(message, "sequenceNumber"),
+    }
+}
+
+/// Like [`sequence`], but `0` when neither carries one.
+fn optional_sequence(
+    message: &Map<String, Value>,
+    envelope: Option<&Map<String, Value>>,
+) -> Result<u64, MessageError> {
+    match sequence(message, envelope) {
+        Err(MessageError::MissingField(_)) => Ok(0),
+        other => other,
+    }
+}
+
+fn parse_message(
+    message: &Map<String, Value>,
+    envelope: Option<&Map<String, Value>>,
+) -> Result<ServiceMessage, MessageError> {
+    let event = string(message, "event")?;
+    let stream = match event.as_str() {
+        "connected" => StreamMessage::Connected {
+            protocol: string(message, "protocol")?,
+            version: string(message, "version")?,
+        },
+        "start" => StreamMessage::Start {
+            sequence_number: sequence(message, envelope)?,
+            start: parse_start(object(message, "start")?)?,
+        },
+        "media" => StreamMessage::Media {
+            sequence_number: sequence(message, envelope)?,
+            media: parse_media(object(message, "media")?)?,
+        },
+        "dtmf" => {
+            let dtmf = object(message, "dtmf")?;
+            StreamMessage::Dtmf {
+                sequence_number: optional_sequence(message, envelope)?,
+                digit: string(dtmf, "digit")?,
+                duration_ms: counter(dtmf, "duration")?,
+            }
+        }
+        "mark" => StreamMessage::Mark {
+            sequence_number: optional_sequence(message, envelope)?,
+            name: string(object(message, "mark")?, "name")?,
+        },
+        "stop" => StreamMessage::Stop {
+            sequence_number: sequence(message, envelope)?,
+        },
+        "clear" => return Ok(ServiceMessage::Cleared),
+        _ => return Err(MessageError::UnknownEvent(clip(&event))),
+    };
+    Ok(ServiceMessage::Stream(stream))
+}
+
+/// What a media server sends back on a two-way stream, always with the stream's
+/// `streamSid`, in the plain form of SignalWire's "Sending WebSocket Messages".
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OutgoingMessage {
+    /// Audio to queue for playing: raw samples in the stream's codec, no file header.
+    Media {
+        /// The stream's id.
+        stream_sid: String,
+        /// The encoded audio (base64 on the wire).
+        payload: Bytes,
+    },
+    /// Asks for `name` back once the audio queued before it has played (or was cleared).
+    Mark {
+        /// The stream's id.
+        stream_sid: String,
+        /// The mark's name.
+        name: String,
+    },
+    /// Stop playing and flush the queue.
+    Clear {
+        /// The stream's id.
+        stream_sid: String,
+    },
+}
+
+impl OutgoingMessage {
+    /// The wire form, e.g. `{"event":"mark","streamSid":"s","mark":{"name":"n"}}`.
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(96);
+        match self {
+            OutgoingMessage::Media {
+                stream_sid,
+                payload,
+            } => {
+                push_media_head(&mut out, stream_sid);
+                BASE64.encode_string(payload, &mut out);
+                out.push_str("\"}}");
+            }
+            OutgoingMessage::Mark { stream_sid, name } => {
+                out.push_str(r#"{"event":"mark","streamSid":"#);
+                push_str(&mut out, stream_sid);
+                out.push_str(r#","mark":{"name":"#);
+                push_str(&mut out, name);
+                out.push_str("}}");
+            }
+            OutgoingMessage::Clear { stream_sid } => {
+                out.push_str(r#"{"event":"clear","streamSid":"#);
+                push_str(&mut out, stream_sid);
+                out.push('}');
+            }
+        }
+        out
+    }
+
+    /// Reads what a media server sent (the service's side, and tests), in the plain form or
+    /// under `rawEvent`. Never panics.
+    pub fn parse(text: &str) -> Result<Self, MessageError> {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| MessageError::InvalidJson(clip(&e.to_string())))?;
+        let Value::Object(mut message) = value else {
+            return Err(MessageError::InvalidJson("not an object".into()));
+        };
+        if !message.contains_key("event") {
+            if let Some(Value::Object(inner)) = message.remove("rawEvent") {
+                message = inner;
+            }
+        }
+        let event = string(&message, "event")?;
+        let stream_sid = string(&message, "streamSid")?;
+        match event.as_str() {
+            "media" => {
+                let payload = string(object(&message, "media")?, "payload")?;
+                Ok(OutgoingMessage::Media {
+                    stream_sid,
+                    payload: Bytes::from(
+                        BASE64
+                            .decode(payload.as_bytes())
+                            .map_err(|_| MessageError::BadBase64)?,
+                    ),
+                })
+            }
+            "mark" => Ok(OutgoingMessage::Mark {
+                stream_sid,
+                name: string(object(&message, "mark")?, "name")?,
+            }),
+            "clear" => Ok(OutgoingMessage::Clear { stream_sid }),
+            _ => Err(MessageError::UnknownEvent(clip(&event))),
+        }
+    }
+}
+
+/// `{"event":"media","streamSid":"<sid>","media":{"payload":"`: what every outgoing media
+/// message starts with, so a session can write it once and append each frame's base64.
+pub fn push_media_head(out: &mut String, stream_sid: &str) {
+    out.push_str(r#"{"event":"media","streamSid":"#);
+    push_str(out, stream_sid);
+    out.push_str(r#","media":{"payload":""#);
+}
+
+/// Appends `payload` in base64 and closes a message opened by [`push_media_head`].
+pub fn push_media_tail(out: &mut String, payload: &[u8]) {
+    BASE64.encode_string(payload, out);
+    out.push_str("\"}}");
 }
 
 // The `let _ = write!(..)`s in this file write to a `String`, which cannot fail.

@@ -20,3 +20,9 @@ pub use message::{
 pub use script::MediaScript;
 pub use signal::{test_signal, Packetizer};
 pub use wav::{read_wav, write_wav, Wav, WavError};
+mod session;
+pub use message::{push_media_head, push_media_tail, OutgoingMessage, ServiceMessage};
+pub use session::{
+    FrameEncoder, L16Order, MarkId, MediaEvent, MediaSessionCore, SendError, SessionConfig,
+    SessionError, SessionStats, FRAME_MS,
+};

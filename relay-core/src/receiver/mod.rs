@@ -10,3 +10,12 @@ pub use stream::{
     StreamEvent, StreamReceiver, StreamRecording, DEFAULT_HANDSHAKE_TIMEOUT,
     DEFAULT_MAX_BYTES_PER_CONNECTION, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_KEPT_ERRORS,
 };
+mod media_session;
+pub use media_session::{
+    MarkHandle, MarkOutcome, MediaReceiver, MediaSender, MediaSession, MediaSessionBuilder,
+    DEFAULT_EVENT_CAPACITY, DEFAULT_WRITE_TIMEOUT,
+};
+mod media_listener;
+pub use media_listener::{
+    MediaListener, PendingMedia, DEFAULT_MAX_HANDSHAKES, DEFAULT_MEDIA_HANDSHAKE_TIMEOUT,
+};
