@@ -30,6 +30,10 @@ use std::time::Duration;
 /// refused rather than queued without end.
 const INCOMING_QUEUE: usize = 1024;
 
+/// How long [`Client::run`] tries for its first session before it ends with the cause
+/// (see [`ClientBuilder::first_session_timeout`]).
+pub const DEFAULT_FIRST_SESSION_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The default RELAY host.
 pub const DEFAULT_HOST: &str = "relay.signalwire.com";
 
@@ -53,6 +57,7 @@ pub struct ClientBuilder {
     max_frame_size: usize,
     extra_ca_pem: Option<Vec<u8>>,
     seed: Option<u64>,
+    first_session_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -85,6 +90,7 @@ impl ClientBuilder {
             max_frame_size: defaults.max_frame_size,
             extra_ca_pem: None,
             seed: None,
+            first_session_timeout: Some(DEFAULT_FIRST_SESSION_TIMEOUT),
         }
     }
 
@@ -206,6 +212,17 @@ impl ClientBuilder {
         self
     }
 
+    /// How long [`Client::run`] keeps trying to get its first session (socket open and
+    /// authenticated) before it returns the last failure's cause, as the official SDKs'
+    /// `connect` fails (default 30 s). A wrong port, a `ws://` client against a TLS server or
+    /// rejected credentials thus end `run` with an error that says what to change, instead of
+    /// retrying for ever. `None` retries for ever. Once a session was had, a lost connection
+    /// is always retried. Not to be confused with `calling.connect` ([`Call::connect`]).
+    pub fn first_session_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.first_session_timeout = timeout;
+        self
+    }
+
     /// Seed of ids and jitter (default: from the clock), for reproducible runs.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
@@ -289,6 +306,7 @@ impl ClientBuilder {
                 connector,
                 receiver,
                 incoming: incoming_tx,
+                first_session_timeout: self.first_session_timeout,
             })),
             messaging: super::messaging::MessagingShared::new(),
             conferences: Default::default(),
@@ -315,6 +333,7 @@ pub(crate) struct PendingLoop {
     pub(crate) connector: Arc<dyn Connector>,
     pub(crate) receiver: mpsc::UnboundedReceiver<Command>,
     pub(crate) incoming: mpsc::Sender<Call>,
+    pub(crate) first_session_timeout: Option<Duration>,
 }
 
 /// Shared by the client, its calls and actions, and the event loop.
@@ -461,9 +480,12 @@ impl Client {
     }
 
     /// Connects, authenticates, reconnects as needed, and serves calls until
-    /// [`Client::shutdown`] (then `Ok`) or a final error: rejected credentials, or
-    /// ([`Error::Connect`]) a connection that cannot succeed as configured (a host that does
-    /// not resolve, a certificate that does not verify) before any session was made.
+    /// [`Client::shutdown`] (then `Ok`) or a final error before the first session:
+    /// rejected credentials ([`Error::Session`]), a connection that cannot succeed as
+    /// configured (a host that does not resolve, a certificate that does not verify, a
+    /// `ws://` client against a TLS server), or no session within
+    /// [`ClientBuilder::first_session_timeout`] (both [`Error::Connect`] with the cause).
+    /// Every such error's `Display` says what to change.
     /// Dropping this future stops the client; every pending wait then resolves.
     pub async fn run(&self) -> Result<(), Error> {
         let pending = self
