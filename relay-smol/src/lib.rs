@@ -92,6 +92,11 @@ impl Runtime for SmolRuntime {
     fn spawn(&self, task: BoxFuture<'static, ()>) {
         smol::spawn(task).detach();
     }
+
+    fn block_on(&self, future: futures_util::future::LocalBoxFuture<'_, ()>) {
+        // smol's block_on also drives the IO reactor while this thread waits.
+        smol::block_on(future)
+    }
 }
 
 #[cfg(any(feature = "receiver", feature = "testkit"))]

@@ -108,6 +108,11 @@ impl fmt::Debug for ActionHandle {
 }
 
 impl ActionHandle {
+    /// The runtime the action's client runs on (the blocking facade waits through it).
+    pub fn runtime(&self) -> &Arc<dyn super::runtime::Runtime> {
+        &self.client.runtime
+    }
+
     /// The action's control id.
     pub fn control_id(&self) -> &ControlId {
         &self.shared.control_id

@@ -105,6 +105,23 @@ impl fmt::Debug for MessageHandle {
 }
 
 impl MessageHandle {
+    /// The runtime the message's client runs on (the blocking facade waits through it).
+    pub fn runtime(&self) -> &Arc<dyn super::runtime::Runtime> {
+        &self.client.runtime
+    }
+
+    /// Calls `callback` with how the message ended (as [`MessageHandle::wait`] says it) once
+    /// it ends, at once if it has, as a task of its own; a panic in it is caught and
+    /// reported as [`ClientEvent::CallbackPanicked`](super::ClientEvent::CallbackPanicked).
+    pub fn on_completed(&self, callback: impl FnOnce(Result<Message, Error>) + Send + 'static) {
+        let handle = self.clone();
+        let task: BoxFuture<'static, ()> = Box::pin(async move {
+            let result = handle.wait().await;
+            callback(result);
+        });
+        spawn_guarded(&self.client, "on_completed", task);
+    }
+
     /// The server's id.
     pub fn id(&self) -> &MessageId {
         &self.shared.id
