@@ -32,10 +32,7 @@ fn on_call_handlers_answer_play_and_hang_up_in_memory() {
             .offer_call("office", "+15550000003", "+15550000002")
             .unwrap();
         relay
-            .wait_until(|r| {
-                r.call_state(&a) == Some("ended")
-                    && r.call_state(&b) == Some("ended")
-            })
+            .wait_until(|r| r.call_state(&a) == Some("ended") && r.call_state(&b) == Some("ended"))
             .await;
         [a, b]
     });

@@ -309,6 +309,7 @@ impl ClientBuilder {
                 first_session_timeout: self.first_session_timeout,
             })),
             messaging: super::messaging::MessagingShared::new(),
+            handlers: Arc::default(),
             conferences: Default::default(),
         });
         Ok(Client { inner })
@@ -336,6 +337,51 @@ pub(crate) struct PendingLoop {
     pub(crate) first_session_timeout: Option<Duration>,
 }
 
+/// Counts the `on_call` handlers that have not returned yet, and wakes whoever waits for
+/// none to be left.
+#[derive(Default)]
+pub(crate) struct RunningHandlers {
+    state: Mutex<(usize, Vec<std::task::Waker>)>,
+}
+
+impl RunningHandlers {
+    /// `handler`, counted from now until it returns or unwinds.
+    pub(crate) fn track<F: Future<Output = ()>>(
+        self: &Arc<Self>,
+        handler: F,
+    ) -> impl Future<Output = ()> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).0 += 1;
+        let guard = HandlerGuard(self.clone());
+        async move {
+            let _guard = guard;
+            handler.await
+        }
+    }
+
+    /// Ready once no handler runs; registers `cx`'s waker otherwise.
+    pub(crate) fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.0 == 0 {
+            Poll::Ready(())
+        } else {
+            state.1.push(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+}
+
+struct HandlerGuard(Arc<RunningHandlers>);
+
+impl Drop for HandlerGuard {
+    fn drop(&mut self) {
+        let mut state = self.0.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.0 -= 1;
+        if state.0 == 0 {
+            state.1.drain(..).for_each(std::task::Waker::wake);
+        }
+    }
+}
+
 /// Shared by the client, its calls and actions, and the event loop.
 pub(crate) struct ClientInner {
     pub(crate) runtime: Arc<dyn Runtime>,
@@ -345,6 +391,8 @@ pub(crate) struct ClientInner {
     incoming: Mutex<Option<IncomingCalls>>,
     pending_loop: Mutex<Option<PendingLoop>>,
     pub(crate) messaging: super::messaging::MessagingShared,
+    /// The `on_call` handlers still running (the testkit waits for them).
+    pub(crate) handlers: Arc<RunningHandlers>,
     /// Subscribers of [`Client::conference_events`].
     pub(crate) conferences: super::conference_events::ConferenceSubscribers,
 }

@@ -520,7 +520,8 @@ impl EventLoop {
                     Some(handler) => {
                         // The handler's own logs carry the call id.
                         let span = tracing::info_span!("call", call_id = %call.id());
-                        spawn_guarded(&self.client, "on_call", handler(call).instrument(span))
+                        let handler = handler(call).instrument(span);
+                        spawn_guarded(&self.client, "on_call", self.client.handlers.track(handler))
                     }
                     None => self.queue_incoming(call),
                 }

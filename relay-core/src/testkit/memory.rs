@@ -104,6 +104,8 @@ struct State {
     /// Waiters of [`MemoryRelay::wait_until`] and transports with nothing to read.
     watchers: Vec<Waker>,
     client_result: Option<String>,
+    /// The clients started here, whose handlers [`MemoryRelay::wait_handlers_done`] awaits.
+    clients: Vec<crate::driver::Client>,
 }
 
 #[derive(Default)]
@@ -138,6 +140,7 @@ impl MemoryRelay {
                     refused_urls: Vec::new(),
                     watchers: Vec::new(),
                     client_result: None,
+                    clients: Vec::new(),
                 }),
                 clock: Arc::new(VirtualClock::new(start)),
                 executor: Arc::new(Executor::default()),
@@ -186,6 +189,7 @@ impl MemoryRelay {
     /// Runs `client.run()` as a task of this harness; [`MemoryRelay::client_result`] says
     /// how it ended.
     pub fn start(&self, client: &crate::driver::Client) {
+        self.state().clients.push(client.clone());
         let client = client.clone();
         let shared = self.shared.clone();
         self.shared.executor.spawn(Box::pin(async move {
@@ -211,6 +215,22 @@ impl MemoryRelay {
                     Poll::Pending
                 }
             }
+        })
+    }
+
+    /// Waits until every `on_call` handler of the clients started here has returned (or
+    /// panicked). [`MemoryRelay::run`] returns when its own future does, such as a wait for
+    /// the fake service to see a call `ended`, which can come before the handler's last
+    /// lines ran; await this too to assert on what a handler did at its end.
+    pub fn wait_handlers_done(&self) -> impl Future<Output = ()> + '_ {
+        poll_fn(move |cx| {
+            let clients = self.state().clients.clone();
+            for client in &clients {
+                if client.inner.handlers.poll_done(cx).is_pending() {
+                    return Poll::Pending;
+                }
+            }
+            Poll::Ready(())
         })
     }
 
