@@ -392,9 +392,11 @@ typed_action!(
     /// Returned by [`Call::stream`](crate::driver::Call::stream).
     ///
     /// ```no_run
-    /// # async fn demo(call: relay_rs_core::driver::Call) -> Result<(), relay_rs_core::driver::Error> {
-    /// use relay_rs_core::StreamOptions;
+    /// # mod relay_tokio { relay_rs_core::runtime_crate_api!(); pub fn client() -> ClientBuilder { unimplemented!() } }
+    /// use relay_tokio::{Call, Error, StreamOptions};
     /// use std::time::Duration;
+    ///
+    /// # async fn demo(call: Call) -> Result<(), Error> {
     ///
     /// let stream = call.stream("wss://media.example.com/in", StreamOptions::new()).await?;
     /// stream.on_completed(|outcome| println!("stream ended: {outcome:?}"));

@@ -45,6 +45,10 @@ macro_rules! runtime_crate_api {
             ReferDevice, ReferEvent, SimpleControl, Transfer, TransferDest, UserEvent,
         };
 
+        /// `next()` on the streams of inbound calls, messages and call events
+        /// ([`IncomingCalls`], [`CallEvents`], …), without a `futures` dependency of your own.
+        pub use $crate::__private::futures_util::StreamExt;
+
         /// JSON values, for [`Client::execute`] and custom parameters built by hand.
         pub mod json {
             pub use $crate::__private::serde_json::{json, Map, Value};
@@ -80,8 +84,9 @@ macro_rules! runtime_crate_api {
         #[cfg(feature = "testkit")]
         pub mod testkit {
             pub use $crate::sim::{
-                AnsweredBy, CallerInput, CallerScript, FakeRelay, Fault, FaxScript, MediaJob,
-                PayScript, RecordingScript, SimConfig, BUSY_NUMBER, NO_ANSWER_NUMBER,
+                AnsweredBy, CallerInput, CallerScript, ConnId, FakeRelay, Fault, FaxScript,
+                MediaJob, PayScript, RecordingScript, SimConfig, SimOutput, BUSY_NUMBER,
+                NO_ANSWER_NUMBER,
             };
             pub use $crate::sim::{
                 FAILED_MESSAGE_NUMBER, FAILED_REASON, MESSAGE_STATE_INTERVAL, UNDELIVERED_NUMBER,

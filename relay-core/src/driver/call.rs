@@ -67,8 +67,10 @@ impl CallShared {
 /// [`incoming`](super::Client::incoming), or from [`dial`](super::Client::dial).
 ///
 /// ```no_run
-/// # async fn demo(call: relay_rs_core::driver::Call) -> Result<(), relay_rs_core::driver::Error> {
-/// use relay_rs_core::{Codec, StreamOptions, Track};
+/// # mod relay_tokio { relay_rs_core::runtime_crate_api!(); pub fn client() -> ClientBuilder { unimplemented!() } }
+/// use relay_tokio::{Call, Codec, Error, StreamOptions, Track};
+///
+/// # async fn demo(call: Call) -> Result<(), Error> {
 ///
 /// call.answer().await?;
 /// let stream = call

@@ -468,8 +468,12 @@ impl ClientInner {
 /// that runtime), then register a handler and run it:
 ///
 /// ```no_run
-/// # async fn demo(builder: relay_rs_core::driver::ClientBuilder) -> Result<(), relay_rs_core::driver::Error> {
-/// let client = builder.project_token("project-id", "api-token").contexts(["default"]).build()?;
+/// # mod relay_tokio { relay_rs_core::runtime_crate_api!(); pub fn client() -> ClientBuilder { unimplemented!() } }
+/// # async fn demo() -> Result<(), relay_tokio::Error> {
+/// let client = relay_tokio::client()
+///     .project_token("project-id", "api-token")
+///     .contexts(["default"])
+///     .build()?;
 /// client.on_call(|call| async move {
 ///     let _ = call.answer().await;
 /// });
@@ -598,7 +602,9 @@ impl Client {
     }
 }
 
-/// Inbound calls as a [`Stream`].
+/// Inbound calls, one after the other, from [`Client::incoming`].
+///
+/// A `futures::Stream`: take them with `StreamExt::next` (`use relay_tokio::StreamExt`).
 pub struct IncomingCalls {
     receiver: mpsc::Receiver<Call>,
 }

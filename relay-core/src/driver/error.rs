@@ -44,7 +44,7 @@ pub enum Error {
     /// with the service's reason), or its session was lost before its end.
     Message(crate::message::MessageError),
     /// `calling.connect` bridged nothing: no device of the plan answered (busy, no answer,
-    /// …), as its `failed` event said (§2.1). Not a socket failure (that is
+    /// …), as its `failed` event said ([§2.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)). Not a socket failure (that is
     /// [`Error::Connect`]).
     ConnectFailed {
         /// The event's `failed_reason`, when it gave one.

@@ -1,4 +1,4 @@
-//! Messaging in the async client (`docs/CALLING-API.md` §3): [`Client::send_message`] and
+//! Messaging in the async client (`docs/CALLING-API.md` [§3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): [`Client::send_message`] and
 //! its [`MessageHandle`], and inbound messages by handler ([`Client::on_message`]) or
 //! stream ([`Client::messages`]). The event loop's [`MessageRouter`] keeps the handles.
 
@@ -215,7 +215,9 @@ impl Client {
     }
 }
 
-/// Inbound messages as a [`Stream`].
+/// Inbound messages, one after the other, from [`Client::messages`].
+///
+/// A `futures::Stream`: take them with `StreamExt::next` (`use relay_tokio::StreamExt`).
 pub struct IncomingMessages {
     receiver: mpsc::Receiver<Message>,
 }

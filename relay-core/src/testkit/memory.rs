@@ -36,8 +36,8 @@ const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(24 * 3600);
 /// not through a runtime's own timers.
 ///
 /// ```
-/// use relay_rs_core::sim::SimConfig;
-/// use relay_rs_core::testkit::MemoryRelay;
+/// # mod relay_tokio { relay_rs_core::runtime_crate_api!(); pub fn client() -> ClientBuilder { unimplemented!() } }
+/// use relay_tokio::testkit::{MemoryRelay, SimConfig};
 /// use std::time::Duration;
 ///
 /// let relay = MemoryRelay::new(SimConfig::new().auto_media(Duration::from_secs(5)));
