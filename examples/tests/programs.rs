@@ -3,7 +3,8 @@
 //! `wss://` with the simulator's own CA), and every binary explains itself with `--help`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use relay_tokio::{ClientEvent, Event};
+use relay_tokio::advanced::Event;
+use relay_tokio::ClientEvent;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;

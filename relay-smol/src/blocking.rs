@@ -1,6 +1,7 @@
 //! A blocking facade: the client runs on a background thread; every method blocks the
 //! calling thread until its result is in. The same calls as the async API, without async.
 
+use crate::advanced::{ActionRequest, CallCommand};
 use crate::json::{Map, Value};
 use crate::{
     ActionHandle, ActionKind, ActionOutcome, ActionState, AiAction, AiMessage, AiOptions, Call,
@@ -12,12 +13,12 @@ use crate::{
     SendDigitsAction, SendFaxOptions, StreamAction, StreamOptions, TapAction, TapOptions,
     TranscribeAction, TranscribeOptions, TranscribeResult,
 };
-use crate::{ActionRequest, CallEvents, FaxTone};
 use crate::{
-    AmazonBedrock, BindDigit, CallCommand, ClearDigitBindings, ConferenceEvent, ConferenceEvents,
+    AmazonBedrock, BindDigit, ClearDigitBindings, ConferenceEvent, ConferenceEvents,
     JoinConference, JoinRoom, JoinedConference, LiveAction, LiveTranslate, QueueEnter, QueueEntry,
     QueueEvent, QueueLeave, Refer, Transfer, UserEvent,
 };
+use crate::{CallEvents, FaxTone};
 use crate::{IncomingMessages, Message, MessageHandle, MessageId, MessageState, SendMessage};
 use futures_util::future::{self, Either};
 use futures_util::{Stream, StreamExt};
