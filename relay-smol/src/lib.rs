@@ -41,6 +41,24 @@
 //! # Ok::<(), relay_smol::Error>(())
 //! ```
 //!
+//! Or a fixed pool of handler threads, at most that many calls at once:
+//!
+//! ```no_run
+//! use relay_smol::blocking::BlockingClient;
+//!
+//! let client = BlockingClient::start(relay_smol::client().from_env()?.contexts(["default"]))?;
+//! client.on_call(8, |call| {
+//!     if call.answer().is_ok() {
+//!         let _ = call.play_tts("Hello").and_then(|play| play.wait());
+//!         let _ = call.hangup();
+//!     }
+//! })?;
+//! # Ok::<(), relay_smol::Error>(())
+//! ```
+//!
+//! Blocking code runs in memory on [`testkit::MemoryRelay`] too: its virtual clock moves
+//! only while every handler thread waits (see `relay-smol/tests/blocking_memory.rs`).
+//!
 //! # Testing an app without a network
 //! With the `testkit` feature, [`testkit::MemoryRelay`] runs the client against a fake RELAY
 //! service in memory on virtual time (see the example on `relay-tokio`'s front page; the

@@ -359,6 +359,7 @@ impl RunningHandlers {
     }
 
     /// Ready once no handler runs; registers `cx`'s waker otherwise.
+    #[cfg_attr(not(feature = "testkit"), allow(dead_code))]
     pub(crate) fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if state.0 == 0 {
