@@ -71,7 +71,7 @@
 //!
 //! `§` numbers in these pages point into [docs/CALLING-API.md](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md), the project's digest
 //! of SignalWire's Calling API. Consuming [`IncomingCalls`] or [`CallEvents`] takes
-//! [`StreamExt`], re-exported here: no `futures` dependency of your own is needed.
+//! `StreamExt`, re-exported here: no `futures` dependency of your own is needed.
 //!
 //! This crate only supplies smol's TCP, timers and tasks; the client is written once in
 //! `relay-rs-core` and is the same on every runtime.

@@ -59,6 +59,7 @@ macro_rules! runtime_crate_api {
 
         /// `next()` on the streams of inbound calls, messages and call events
         /// ([`IncomingCalls`], [`CallEvents`], …), without a `futures` dependency of your own.
+        #[doc(no_inline)]
         pub use $crate::__private::futures_util::StreamExt;
 
         /// JSON values, for [`Client::execute`] and custom parameters built by hand.
