@@ -87,11 +87,25 @@ pub enum Outcome {
         /// The recording.
         message: RecordResult,
     },
+    /// The caller hung up before any bridge (during the menu, the ringback or the
+    /// voicemail): a normal end of a call, not a failure.
+    CallerLeft,
 }
 
 /// Answers, asks for the team, connects to its agent; on a failed connect records a
-/// voicemail. Hangs up at the end (`Ok` too when the caller hung up first).
+/// voicemail. Hangs up at the end. A caller who hangs up at any point is a normal end:
+/// `Ok` ([`Outcome::Talked`] with `by_caller` during a bridge, else
+/// [`Outcome::CallerLeft`]), never an error.
 pub async fn handle_inbound(call: Call, agents: &Agents) -> Result<Outcome, Error> {
+    match serve(&call, agents).await {
+        // A command on a call the caller has left fails with `CallGone`: that is how a
+        // call normally ends, so the app says so instead of reporting a failure.
+        Err(e) if e.is_call_gone() => Ok(Outcome::CallerLeft),
+        other => other,
+    }
+}
+
+async fn serve(call: &Call, agents: &Agents) -> Result<Outcome, Error> {
     println!(
         "call {} from {}",
         call.id(),
@@ -104,7 +118,7 @@ pub async fn handle_inbound(call: Call, agents: &Agents) -> Result<Outcome, Erro
         .wait()
         .await?;
     let agent = agents.for_key(choice.digits()).to_owned();
-    say(&call, CONNECTING).await?;
+    say(call, CONNECTING).await?;
     let outcome = match call.connect(agents.plan(&agent)).await {
         Ok(peer) => {
             println!("call {} connected to {agent} ({})", call.id(), peer.id());
@@ -122,9 +136,9 @@ pub async fn handle_inbound(call: Call, agents: &Agents) -> Result<Outcome, Erro
         }
         Err(Error::ConnectFailed { reason }) => {
             println!("call {}: agent unavailable ({reason:?})", call.id());
-            say(&call, VOICEMAIL).await?;
+            say(call, VOICEMAIL).await?;
             let message = call.record(voicemail_options()).await?.wait().await?;
-            say(&call, GOODBYE).await?;
+            say(call, GOODBYE).await?;
             Outcome::Voicemail { reason, message }
         }
         Err(e) => return Err(e),

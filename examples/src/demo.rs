@@ -9,7 +9,6 @@ use relay_tokio::receiver::{ServerRuntime, StreamEvent, StreamReceiver};
 use relay_tokio::testkit::{AudioSource, Pacing, SimConfig, SimServerBuilder};
 use relay_tokio::{ActionOutcome, ClientBuilder};
 use std::fmt;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -258,13 +257,13 @@ pub async fn run_offline(
             ),
             StreamEvent::Audio { .. } => {
                 frames += 1;
-                if options.progress && frames % 50 == 0 {
-                    print!(
-                        "\rreceiving      {:>5} frames, {:>4} s",
-                        frames,
-                        frames / 50
+                // Whole lines, one a second: other tasks (the app's `on_completed`) print
+                // too, and a `\r` line of ours would run into theirs.
+                if frames % 50 == 0 {
+                    say(
+                        options,
+                        &format!("receiving      {:>5} frames, {:>4} s", frames, frames / 50),
                     );
-                    let _ = std::io::stdout().flush();
                 }
             }
             StreamEvent::Stopped => {
@@ -273,9 +272,6 @@ pub async fn run_offline(
             }
             _ => {}
         }
-    }
-    if options.progress {
-        println!();
     }
     let start = stream
         .start()

@@ -40,6 +40,8 @@ fn presses(keys: &str) -> CallerScript {
 enum HangsUp {
     Agent(Duration),
     Caller(Duration),
+    /// The caller hangs up this long after the offer, bridge or not.
+    CallerAt(Duration),
     Nobody,
 }
 
@@ -70,6 +72,10 @@ fn centre(
             let (after, agent) = match hangs_up {
                 HangsUp::Agent(after) => (after, true),
                 HangsUp::Caller(after) => (after, false),
+                HangsUp::CallerAt(after) => {
+                    relay.sleep(after).await;
+                    return relay.end_call(&call_id, "hangup");
+                }
                 HangsUp::Nobody => return,
             };
             relay.wait_until(|r| r.peer_of(&call_id).is_some()).await;
@@ -149,6 +155,17 @@ fn a_caller_who_hangs_up_ends_the_agent_leg_too() {
     };
     assert!(by_caller);
     assert_eq!(relay.call_state(&peer).as_deref(), Some("ended"));
+}
+
+#[test]
+fn a_caller_who_hangs_up_during_the_menu_is_a_normal_end() {
+    let (outcome, _, relay) = centre(
+        presses("1"),
+        agents(SALES),
+        HangsUp::CallerAt(Duration::from_millis(500)),
+    );
+    assert_eq!(outcome, Ok(Outcome::CallerLeft));
+    assert!(relay.requests("calling.connect").is_empty());
 }
 
 #[test]

@@ -73,3 +73,24 @@ fn demo_arguments_are_checked() {
     assert!(DemoOptions::from_args(["--seconds".into(), "0".into()]).is_err());
     assert!(DemoOptions::from_args(["--bogus".into()]).is_err());
 }
+
+#[test]
+fn the_demo_prints_whole_lines() {
+    let dir = scratch("lines");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_demo"))
+        .args(["--fast", "--seconds", "2", "--out"])
+        .arg(dir.join("stream-demo.wav"))
+        .output()
+        .expect("the demo runs");
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains('\r'), "no carriage return: {text:?}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.iter().any(|l| l.starts_with("receiving")), "{text}");
+    // The app's own line starts a line of its own.
+    assert!(
+        lines.iter().any(|l| l.starts_with("stream completed")),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,5 +1,5 @@
 //! Every `calling.call.*` event of a call (and `calling.conference` naming it), typed: what the engine delivers for a tracked
-//! call besides its own routing (§4 of `docs/CALLING-API.md`). Event types this library does
+//! call besides its own routing ([§4](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) of `docs/CALLING-API.md`). Event types this library does
 //! not know arrive as [`CallEvent::Other`] with their payload; none is dropped.
 
 use crate::action::collect::CollectInput;
@@ -85,7 +85,7 @@ pub enum CallEvent {
     Transcribe(ActionEvent),
     /// `calling.call.ai`.
     Ai(ActionEvent),
-    /// `calling.call.connect`: `connect_state`, and the peer or why it failed (§2.1).
+    /// `calling.call.connect`: `connect_state`, and the peer or why it failed ([§2.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)).
     Connect {
         /// The event, typed.
         update: ConnectUpdate,
@@ -103,7 +103,7 @@ pub enum CallEvent {
     },
     /// `calling.call.echo`.
     Echo(ActionEvent),
-    /// `calling.call.hold` (§2, §6 item 13: hold may be unsupported).
+    /// `calling.call.hold` ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md), [§6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) item 13: hold may be unsupported).
     Hold {
         /// `state` (values undocumented; the simulator says `hold` / `unhold`).
         state: Option<String>,

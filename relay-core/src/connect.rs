@@ -1,4 +1,4 @@
-//! `calling.connect` (`docs/CALLING-API.md` §2.1): the plan that bridges a call to other
+//! `calling.connect` (`docs/CALLING-API.md` [§2.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): the plan that bridges a call to other
 //! devices, and the `calling.call.connect` event that reports how the bridge goes.
 
 use crate::action::params::{check_status_url, Params};
@@ -25,11 +25,12 @@ crate::call::wire_enum!(
     }
 );
 
-/// Whom to bridge a call to, and how: serial groups of parallel devices (§2.1), what the
+/// Whom to bridge a call to, and how: serial groups of parallel devices ([§2.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)), what the
 /// caller hears meanwhile, and caps.
 ///
 /// ```
-/// use relay_rs_core::{ConnectPlan, Device, PlayMedia};
+/// # mod relay_tokio { pub use relay_rs_core::*; } // the runtime crate re-exports these
+/// use relay_tokio::{ConnectPlan, Device, PlayMedia};
 /// use std::time::Duration;
 ///
 /// let agent = Device::phone("+15550001111", "+15550002222").timeout(Duration::from_secs(20));
@@ -93,7 +94,7 @@ impl ConnectPlan {
         self
     }
 
-    /// The longest the bridge may last: whole minutes on the wire, rounded up (§6 item 2).
+    /// The longest the bridge may last: whole minutes on the wire, rounded up ([§6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) item 2).
     pub fn max_duration(mut self, max: Duration) -> Self {
         self.max_duration = Some(max);
         self

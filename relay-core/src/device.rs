@@ -1,4 +1,4 @@
-//! The devices a call reaches (`docs/CALLING-API.md` §2.3 "Device types"): phone, sip,
+//! The devices a call reaches (`docs/CALLING-API.md` [§2.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) "Device types"): phone, sip,
 //! webrtc and agora for `calling.dial` and `calling.connect`, and the connect-only call, queue
 //! and stream. Builders write only the keys that are set; reading is tolerant and never fails
 //! on a known type with odd params (what cannot be read is left unset).
@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use std::time::Duration;
 
 crate::call::wire_enum!(
-    /// A media codec a sip or webrtc leg may offer (§2.3).
+    /// A media codec a sip or webrtc leg may offer ([§2.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)).
     CallCodec {
         /// G.711 µ-law.
         Pcmu = "PCMU",
@@ -32,12 +32,12 @@ crate::call::wire_enum!(
 );
 
 /// Whole seconds, rounded up: a device's `timeout` and `max_duration` are seconds on the
-/// wire (§2.3 "Units"), and a fraction must not shorten what was asked for.
+/// wire ([§2.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) "Units"), and a fraction must not shorten what was asked for.
 pub(crate) fn ceil_secs(duration: Duration) -> u64 {
     duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
 }
 
-/// Whole minutes, rounded up: the top-level `max_duration` of dial and connect (§6 item 2).
+/// Whole minutes, rounded up: the top-level `max_duration` of dial and connect ([§6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) item 2).
 pub(crate) fn ceil_minutes(duration: Duration) -> u64 {
     ceil_secs(duration).div_ceil(60)
 }
@@ -411,7 +411,7 @@ impl StreamDevice {
 }
 
 /// The device at the far end of a call, or one to reach with `calling.dial` /
-/// `calling.connect` (§2.3). Build one with [`Device::phone`], [`Device::sip`], … and `.into()`
+/// `calling.connect` ([§2.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)). Build one with [`Device::phone`], [`Device::sip`], … and `.into()`
 /// (plans take `impl Into<Device>`); each type's details are boxed, to keep calls and events
 /// small.
 #[derive(Debug, Clone, PartialEq)]
@@ -540,7 +540,7 @@ impl Device {
         }
     }
 
-    /// Whether only `calling.connect` takes this device (call, queue, stream; §2.3).
+    /// Whether only `calling.connect` takes this device (call, queue, stream; [§2.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)).
     pub fn is_connect_only(&self) -> bool {
         matches!(self, Device::Call(_) | Device::Queue(_) | Device::Stream(_))
     }
@@ -834,7 +834,7 @@ into_device!(
     StreamDevice => Stream,
 );
 
-/// Serial groups of parallel devices, shared by dial and connect plans (§2.1): the outer list
+/// Serial groups of parallel devices, shared by dial and connect plans ([§2.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): the outer list
 /// is tried one group after another, the devices of a group ring at once.
 pub(crate) fn groups_to_wire(groups: &[Vec<Device>]) -> Value {
     Value::Array(

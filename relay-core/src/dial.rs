@@ -1,4 +1,4 @@
-//! `calling.dial` plans (`docs/CALLING-API.md` §2.3): serial groups of parallel devices and
+//! `calling.dial` plans (`docs/CALLING-API.md` [§2.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): serial groups of parallel devices and
 //! the dial's options, checked before anything is sent.
 
 use crate::call::Device;
@@ -11,7 +11,8 @@ use std::time::Duration;
 /// the first device to answer wins.
 ///
 /// ```
-/// use relay_rs_core::{Device, DialPlan};
+/// # mod relay_tokio { pub use relay_rs_core::*; } // the runtime crate re-exports these
+/// use relay_tokio::{Device, DialPlan};
 /// use std::time::Duration;
 ///
 /// // Ring the desk phone for 20 s; then the mobile and the softphone together.
@@ -73,7 +74,7 @@ impl DialPlan {
     }
 
     /// The longest the call may last, sent as the top-level `max_duration` in whole minutes
-    /// (rounded up), as both SDKs send it (§6 items 1 and 2).
+    /// (rounded up), as both SDKs send it ([§6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) items 1 and 2).
     ///
     /// The server's own schema for `calling.dial` has no `max_duration`, so the service may
     /// ignore it: for a cap that holds, set [`PhoneDevice::max_duration`](crate::PhoneDevice)

@@ -167,7 +167,7 @@ pub enum Event {
     },
     /// An inbound message (`messaging.receive`) arrived on one of our contexts.
     IncomingMessage(Box<Message>),
-    /// `calling.call.connect` on a tracked call (§2.1). On `connected` its peer is tracked as
+    /// `calling.call.connect` on a tracked call ([§2.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)). On `connected` its peer is tracked as
     /// a call from then on (its own events follow by its `call_id`).
     Connect {
         /// The call that was bridged (the one `connect` was sent for).
@@ -197,7 +197,7 @@ pub enum Event {
 #[non_exhaustive]
 pub enum DialError {
     /// `calling.call.dial` reported `failed`, with the event's `reason` and `source` when it
-    /// gave them (§6 item 16).
+    /// gave them ([§6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) item 16).
     Failed {
         /// Why, as the service says it (e.g. `busy`, `noAnswer`).
         reason: Option<String>,

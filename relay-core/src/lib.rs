@@ -91,6 +91,8 @@ pub mod testkit;
 /// What the runtime crates' macro-generated re-exports reach through.
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(feature = "driver")]
+    pub use futures_util;
     pub use serde_json;
 }
 

@@ -1,4 +1,4 @@
-//! Typed messaging data (`docs/CALLING-API.md` §3): message states, the message snapshot
+//! Typed messaging data (`docs/CALLING-API.md` [§3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): message states, the message snapshot
 //! read from `messaging.state` / `messaging.receive`, the `messaging.send` options and the
 //! ways a message can fail to arrive.
 
@@ -150,11 +150,12 @@ fn strings(value: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The options of `messaging.send` (§3). A body, media, or both are required; only the
+/// The options of `messaging.send` ([§3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)). A body, media, or both are required; only the
 /// options that are set go on the wire.
 ///
 /// ```
-/// use relay_rs_core::SendMessage;
+/// # mod relay_tokio { pub use relay_rs_core::*; } // the runtime crate re-exports these
+/// use relay_tokio::SendMessage;
 /// let message = SendMessage::new("+15550001111", "+15550002222")
 ///     .body("Your code is 1234")
 ///     .tags(["otp"]);

@@ -3,13 +3,13 @@
 //! typed play handle (its controls on the wire, its result on finish, stop and call end).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use futures_util::StreamExt;
-use relay_rs_core::driver::{Call, ClientEvent, Error};
+use futures_util::{FutureExt, StreamExt};
+use relay_rs_core::driver::{Call, CallEnd, ClientEvent, Error};
 use relay_rs_core::sim::SimConfig;
 use relay_rs_core::testkit::MemoryRelay;
 use relay_rs_core::{
-    ActionOutcome, ActionState, CallEvent, CallState, CollectOptions, DigitsOptions, Event,
-    PlayMedia, PlayOptions, StreamOptions,
+    ActionOutcome, ActionState, CallEvent, CallState, CollectOptions, DigitsOptions, EndReason,
+    Event, PlayMedia, PlayOptions, StreamOptions,
 };
 use serde_json::json;
 use std::time::Duration;
@@ -169,12 +169,64 @@ fn wait_for_state_resolves_on_the_state_and_at_once_when_already_there() {
             end.end_call(&id, "hangup");
         });
         ended.unwrap();
-        // Past the end, waiting for ended is fine and answered is gone.
+        // Past the end, every state of the call's order has been passed.
         call.wait_for_state(CallState::Ended).await.unwrap();
+        call.wait_for_state(CallState::Ringing).await.unwrap();
+        // A state outside the order must be seen itself.
         assert!(matches!(
-            call.wait_for_state(CallState::Ringing).await,
+            call.wait_for_state(CallState::Other("parked".into())).await,
             Err(Error::CallGone(_))
         ));
+    });
+}
+
+#[test]
+fn waiting_for_a_state_the_call_has_passed_resolves_at_once() {
+    with_call(async |relay, call| {
+        assert_eq!(call.state(), CallState::Answered);
+        let before = relay.elapsed();
+        for passed in [CallState::Created, CallState::Ringing, CallState::Answered] {
+            let wait = call.wait_for_state(passed.clone()).now_or_never();
+            assert_eq!(wait, Some(Ok(())), "{passed:?} on an answered call");
+        }
+        assert_eq!(relay.elapsed(), before, "no time passed");
+        // Ending is ahead: it waits for the hang-up.
+        let ahead = call.clone();
+        let id = call.id().clone();
+        let end = relay.clone();
+        let (ending, ()) = futures_util::join!(ahead.wait_for_state(CallState::Ending), async {
+            end.sleep(Duration::from_secs(5)).await;
+            end.end_call(&id, "hangup");
+        });
+        ending.unwrap();
+        assert_eq!(relay.elapsed() - before, Duration::from_secs(5));
+        for passed in [
+            CallState::Created,
+            CallState::Answered,
+            CallState::Ending,
+            CallState::Ended,
+        ] {
+            let wait = call.wait_for_state(passed.clone()).now_or_never();
+            assert_eq!(wait, Some(Ok(())), "{passed:?} on an ended call");
+        }
+    });
+}
+
+#[test]
+fn wait_for_ended_timeout_times_out_then_sees_the_end() {
+    with_call(async |relay, call| {
+        let before = relay.elapsed();
+        assert_eq!(
+            call.wait_for_ended_timeout(Duration::from_secs(10)).await,
+            Err(Error::WaitTimedOut)
+        );
+        assert_eq!(relay.elapsed() - before, Duration::from_secs(10));
+        relay.end_call(call.id(), "hangup");
+        let end = call
+            .wait_for_ended_timeout(Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert_eq!(end, CallEnd::Ended(Some(EndReason::Hangup)));
     });
 }
 

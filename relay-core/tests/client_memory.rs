@@ -409,3 +409,47 @@ fn wait_ready_waits_for_a_reconnected_socket_to_authenticate() {
     assert_eq!(relay.sockets_opened(), 0);
     client.shutdown();
 }
+
+#[test]
+fn wait_handlers_done_waits_for_the_handler_past_the_call_end() {
+    let relay = MemoryRelay::new(SimConfig::new());
+    let client = relay.client().contexts(["office"]).build().unwrap();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = done.clone();
+    let clock = relay.clone();
+    client.on_call(move |call| {
+        let flag = flag.clone();
+        let clock = clock.clone();
+        async move {
+            call.answer().await.unwrap();
+            call.wait_for_ended().await.unwrap();
+            // Work after the end: a report, say.
+            clock.sleep(Duration::from_secs(10)).await;
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    relay.start(&client);
+    let id = relay.run(async {
+        relay.wait_ready().await;
+        let id = relay
+            .offer_call("office", "+15550001111", "+15550002222")
+            .unwrap();
+        relay
+            .wait_until(|r| r.call_state(&id) == Some("answered"))
+            .await;
+        relay.end_call(&id, "hangup");
+        relay
+            .wait_until(|r| r.call_state(&id) == Some("ended"))
+            .await;
+        id
+    });
+    assert_eq!(relay.call_state(&id).as_deref(), Some("ended"));
+    assert!(
+        !done.load(std::sync::atomic::Ordering::SeqCst),
+        "run returned at the end"
+    );
+    let before = relay.elapsed();
+    relay.run(relay.wait_handlers_done());
+    assert!(done.load(std::sync::atomic::Ordering::SeqCst));
+    assert_eq!(relay.elapsed() - before, Duration::from_secs(10));
+}

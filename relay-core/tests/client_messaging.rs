@@ -229,3 +229,32 @@ fn inbound_messages_go_to_the_stream_without_a_handler() {
         assert_eq!(messages.next().await, None);
     });
 }
+
+#[test]
+fn on_completed_gets_the_delivered_message_and_the_undelivered_reason() {
+    let (relay, client) = started();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    relay.run(async {
+        relay.wait_ready().await;
+        for to in [TO, UNDELIVERED_NUMBER] {
+            let handle = client
+                .send_message(SendMessage::new(FROM, to).body("hi"))
+                .await
+                .unwrap();
+            let sink = seen.clone();
+            handle.on_completed(move |result| sink.lock().unwrap().push(result));
+            let _ = handle.wait().await;
+        }
+        // Callbacks run as tasks of their own: let them.
+        relay.sleep(Duration::from_millis(1)).await;
+    });
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].as_ref().unwrap().state, MessageState::Delivered);
+    match &seen[1] {
+        Err(Error::Message(MessageError::Undelivered { reason, .. })) => {
+            assert_eq!(reason.as_deref(), Some(UNDELIVERED_REASON))
+        }
+        other => panic!("{other:?}"),
+    }
+}

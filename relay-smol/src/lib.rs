@@ -41,6 +41,24 @@
 //! # Ok::<(), relay_smol::Error>(())
 //! ```
 //!
+//! Or a fixed pool of handler threads, at most that many calls at once:
+//!
+//! ```no_run
+//! use relay_smol::blocking::BlockingClient;
+//!
+//! let client = BlockingClient::start(relay_smol::client().from_env()?.contexts(["default"]))?;
+//! client.on_call(8, |call| {
+//!     if call.answer().is_ok() {
+//!         let _ = call.play_tts("Hello").and_then(|play| play.wait());
+//!         let _ = call.hangup();
+//!     }
+//! })?;
+//! # Ok::<(), relay_smol::Error>(())
+//! ```
+//!
+//! Blocking code runs in memory on [`testkit::MemoryRelay`] too: its virtual clock moves
+//! only while every handler thread waits (see `relay-smol/tests/blocking_memory.rs`).
+//!
 //! # Testing an app without a network
 //! With the `testkit` feature, [`testkit::MemoryRelay`] runs the client against a fake RELAY
 //! service in memory on virtual time (see the example on `relay-tokio`'s front page; the
@@ -50,6 +68,10 @@
 //! - `receiver`: [`receiver`], a WebSocket server that receives `calling.stream` audio, and
 //!   [`media`] (G.711, the per-track assembler, WAV).
 //! - `testkit`: [`testkit`], the client in memory on virtual time, and the simulator server.
+//!
+//! `§` numbers in these pages point into [docs/CALLING-API.md](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md), the project's digest
+//! of SignalWire's Calling API. Consuming [`IncomingCalls`] or [`CallEvents`] takes
+//! `StreamExt`, re-exported here: no `futures` dependency of your own is needed.
 //!
 //! This crate only supplies smol's TCP, timers and tasks; the client is written once in
 //! `relay-rs-core` and is the same on every runtime.
@@ -93,6 +115,11 @@ impl Runtime for SmolRuntime {
 
     fn spawn(&self, task: BoxFuture<'static, ()>) {
         smol::spawn(task).detach();
+    }
+
+    fn block_on(&self, future: futures_util::future::LocalBoxFuture<'_, ()>) {
+        // smol's block_on also drives the IO reactor while this thread waits.
+        smol::block_on(future)
     }
 }
 

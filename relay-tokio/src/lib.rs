@@ -42,11 +42,16 @@
 //!         .ringback([PlayMedia::ringtone("us")]);
 //!     match call.connect(plan).await {
 //!         // The agent's leg is a call of its own; the bridge ends when either side leaves.
-//!         Ok(_agent) => call.wait_disconnected().await?,
+//!         Ok(_agent) => match call.wait_disconnected().await {
+//!             Ok(()) => {} // the agent hung up: say goodbye, hang up
+//!             Err(e) if e.is_call_gone() => return Ok(()), // the caller hung up: a normal end
+//!             Err(e) => return Err(e),
+//!         },
 //!         Err(Error::ConnectFailed { reason }) => println!("no agent: {reason:?}"),
+//!         Err(e) if e.is_call_gone() => return Ok(()), // the caller left during the ringback
 //!         Err(e) => return Err(e),
 //!     }
-//!     call.hangup().await
+//!     call.hangup().await // Ok too when the caller has just hung up
 //! }
 //!
 //! async fn text(client: &Client) -> Result<(), Error> {
@@ -93,6 +98,10 @@
 //! - `receiver`: [`receiver`], a WebSocket server that receives `calling.stream` audio, and
 //!   [`media`] (G.711, the per-track assembler, WAV).
 //! - `testkit`: [`testkit`], the client in memory on virtual time, and the simulator server.
+//!
+//! `§` numbers in these pages point into [docs/CALLING-API.md](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md), the project's digest
+//! of SignalWire's Calling API. Consuming [`IncomingCalls`] or [`CallEvents`] takes
+//! `StreamExt`, re-exported here: no `futures` dependency of your own is needed.
 //!
 //! This crate only supplies tokio's TCP, timers and tasks; the client is written once in
 //! `relay-rs-core` and is the same on every runtime.

@@ -7,15 +7,36 @@
 //! `SIGNALWIRE_RELAY_SCHEME` (`ws` on loopback), `SIGNALWIRE_RELAY_CA_FILE`, `BENCH_CALLS`.
 
 use async_tungstenite::tungstenite::Message;
+use examples::cli::Program;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use relay_tokio::transport::{connect_websocket, ConnectOptions};
 use std::time::Instant;
 
+const PROGRAM: Program = Program {
+    name: "bare_client",
+    about: "The benchmark's baseline: a bare WebSocket client that authenticates, then only
+acks every server frame, counting calling.call.receive events; exits after BENCH_CALLS of
+them. No engine, no state, no user code.",
+    positional: &[],
+    flags: &[],
+    env: &[
+        ("SIGNALWIRE_SPACE", "the server's host:port (required)"),
+        ("SIGNALWIRE_PROJECT_ID", "project id (required)"),
+        ("SIGNALWIRE_API_TOKEN", "API token (required)"),
+        (
+            "SIGNALWIRE_RELAY_SCHEME",
+            "ws for a plain-WebSocket server on loopback (default wss)",
+        ),
+        ("SIGNALWIRE_RELAY_CA_FILE", "extra CA (PEM) to trust"),
+        (
+            "BENCH_CALLS",
+            "how many offered calls to count before exiting (required)",
+        ),
+    ],
+};
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    if std::env::args().any(|a| a == "--help" || a == "-h") {
-        println!("bare_client: the benchmark's baseline client (see the source's header)");
-        return Ok(());
-    }
+    PROGRAM.parse_env_args();
     let env = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
     let calls: usize = env("BENCH_CALLS")?.parse()?;
     let scheme = std::env::var("SIGNALWIRE_RELAY_SCHEME").unwrap_or_else(|_| "wss".into());

@@ -55,6 +55,7 @@ async fn run(parsed: &cli::Parsed) -> Result<(), Box<dyn std::error::Error>> {
         async move {
             match call_centre::handle_inbound(call, &agents).await {
                 Ok(outcome) => println!("call done: {outcome:?}"),
+                Err(e) if e.is_call_gone() => println!("call done: the caller hung up ({e})"),
                 Err(e) => eprintln!("call failed: {e}"),
             }
         }

@@ -41,6 +41,7 @@ async fn run(parsed: &cli::Parsed) -> Result<(), Box<dyn std::error::Error>> {
     client.on_call(|call| async move {
         match ivr::handle_inbound(call).await {
             Ok(outcome) => println!("call done: {outcome:?}"),
+            Err(e) if e.is_call_gone() => println!("call done: the caller hung up ({e})"),
             Err(e) => eprintln!("call failed: {e}"),
         }
     });

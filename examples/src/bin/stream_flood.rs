@@ -7,6 +7,7 @@
 //! `stream_flood URL STREAMS SECONDS`
 
 use async_tungstenite::tungstenite::{Message, Utf8Bytes};
+use examples::cli::Program;
 use futures_util::SinkExt;
 use relay_tokio::media::{test_signal, MediaFormat, MediaScript, MediaTrack, StartInfo};
 use relay_tokio::transport::{connect_websocket, ConnectOptions};
@@ -15,15 +16,33 @@ use std::sync::Arc;
 /// The packet time of the real service.
 const PTIME_MS: u32 = 20;
 
+const PROGRAM: Program = Program {
+    name: "stream_flood",
+    about: "The stream receivers' benchmark load: opens STREAMS WebSocket connections to URL at
+once and plays, on each, a 20 ms PCMU stream of SECONDS of test signal (connected, start,
+media..., stop) as fast as the socket takes them.",
+    positional: &[
+        ("URL", "the receiver's ws:// url (required)"),
+        ("STREAMS", "how many connections at once (required)"),
+        ("SECONDS", "seconds of audio on each (required)"),
+    ],
+    flags: &[],
+    env: &[],
+};
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.len() != 3 || args.iter().any(|a| a == "-h" || a == "--help") {
-        println!("usage: stream_flood URL STREAMS SECONDS  (see the source's header)");
-        return Ok(());
-    }
-    let url = args[0].clone();
-    let streams: usize = args[1].parse()?;
-    let seconds: u32 = args[2].parse()?;
+    let parsed = PROGRAM.parse_env_args();
+    let arg = |index: usize, name: &str| match parsed.positional(index) {
+        Some(value) => value.to_owned(),
+        None => PROGRAM.fail(&format!("{name} is missing")),
+    };
+    let url = arg(0, "URL");
+    let streams: usize = arg(1, "STREAMS")
+        .parse()
+        .unwrap_or_else(|e| PROGRAM.fail(&format!("STREAMS: {e}")));
+    let seconds: u32 = arg(2, "SECONDS")
+        .parse()
+        .unwrap_or_else(|e| PROGRAM.fail(&format!("SECONDS: {e}")));
     let format = MediaFormat::pcmu();
     let samples = test_signal(format.sample_rate, seconds * 1000);
     let tokio = tokio::runtime::Builder::new_current_thread()

@@ -24,8 +24,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     client.on_call(move |call| {
         let settings = settings.clone();
         async move {
-            if let Err(e) = handle_call(call, &settings).await {
-                eprintln!("call failed: {e}");
+            match handle_call(call, &settings).await {
+                Ok(_) => {}
+                // The caller hanging up mid-call is how calls end, not a failure.
+                Err(e) if e.is_call_gone() => println!("call done: the caller hung up"),
+                Err(e) => eprintln!("call failed: {e}"),
             }
         }
     });

@@ -108,6 +108,11 @@ impl fmt::Debug for ActionHandle {
 }
 
 impl ActionHandle {
+    /// The runtime the action's client runs on (the blocking facade waits through it).
+    pub fn runtime(&self) -> &Arc<dyn super::runtime::Runtime> {
+        &self.client.runtime
+    }
+
     /// The action's control id.
     pub fn control_id(&self) -> &ControlId {
         &self.shared.control_id
@@ -387,9 +392,11 @@ typed_action!(
     /// Returned by [`Call::stream`](crate::driver::Call::stream).
     ///
     /// ```no_run
-    /// # async fn demo(call: relay_rs_core::driver::Call) -> Result<(), relay_rs_core::driver::Error> {
-    /// use relay_rs_core::StreamOptions;
+    /// # mod relay_tokio { relay_rs_core::runtime_crate_api!(); pub fn client() -> ClientBuilder { unimplemented!() } }
+    /// use relay_tokio::{Call, Error, StreamOptions};
     /// use std::time::Duration;
+    ///
+    /// # async fn demo(call: Call) -> Result<(), Error> {
     ///
     /// let stream = call.stream("wss://media.example.com/in", StreamOptions::new()).await?;
     /// stream.on_completed(|outcome| println!("stream ended: {outcome:?}"));

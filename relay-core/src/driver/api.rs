@@ -8,42 +8,59 @@
 #[macro_export]
 macro_rules! runtime_crate_api {
     () => {
+        // The root holds what an app names; the plumbing is in `advanced`.
         pub use $crate::driver::{
             ActionHandle, AiAction, Call, CallEnd, CallEvents, Client, ClientBuilder, ClientEvent,
             CollectAction, ConnectError, DetectAction, DisconnectReason, Error, FaxAction,
             IncomingCalls, PayAction, PlayAction, PromptAction, RecordAction, SendDigitsAction,
-            StreamAction, TapAction, TlsFailure, TranscribeAction, TransportError, DEFAULT_HOST,
-            EVENT_BUFFER,
+            StreamAction, TapAction, TlsFailure, TranscribeAction, TransportError,
         };
-        pub use $crate::driver::{IncomingMessages, MessageHandle, INCOMING_MESSAGES};
+        pub use $crate::driver::{IncomingMessages, MessageHandle};
         // Call control (§2).
         pub use $crate::driver::{ConferenceEvents, QueueEntry};
         pub use $crate::{
-            ActionDescriptor, ActionEvent, ActionKind, ActionOutcome, ActionRequest, ActionResult,
-            ActionState, AiMessage, AiOptions, BackoffConfig, CallEvent, CallId, CallInfo,
-            CallState, Codec, CollectInput, CollectOptions, CollectResult, CommandError,
-            ConfigError, ControlId, Credentials, DetectOptions, DetectResult, Detection, Detector,
-            Device, DialError, DialPlan, DialTag, DigitsOptions, Direction, EchoOptions, EndReason,
-            Event, FaxResult, FaxTone, HttpMethod, MediaDirection, NodeId, PauseBehavior,
-            PayOptions, PlayMedia, PlayOptions, PromptOptions, ProtocolError, ReceiveFaxOptions,
-            RecordFormat, RecordOptions, RecordResult, RequestError, SendDigitsOptions,
-            SendFaxOptions, SessionError, SpeechOptions, StreamOptions, TapDevice, TapOptions,
-            TerminalRule, Track, TranscribeOptions, TranscribeResult,
+            ActionKind, ActionOutcome, ActionState, AiMessage, AiOptions, BackoffConfig, CallEvent,
+            CallId, CallInfo, CallState, Codec, CollectInput, CollectOptions, CollectResult,
+            CommandError, ConfigError, ControlId, DetectOptions, DetectResult, Detection, Detector,
+            Device, DialError, DialPlan, DigitsOptions, Direction, EchoOptions, EndReason,
+            FaxResult, FaxTone, HttpMethod, MediaDirection, PauseBehavior, PayOptions, PlayMedia,
+            PlayOptions, PromptOptions, ReceiveFaxOptions, RecordFormat, RecordOptions,
+            RecordResult, RequestError, SendFaxOptions, SessionError, SpeechOptions, StreamOptions,
+            TapDevice, TapOptions, Track, TranscribeOptions, TranscribeResult,
         };
         pub use $crate::{Message, MessageError, MessageId, MessageState, SendMessage};
         // calling.connect / calling.disconnect and the devices of §2.3.
         pub use $crate::{
-            AgoraDevice, CallCodec, CallDevice, ConnectPlan, ConnectState, ConnectUpdate,
-            LegOptions, PhoneDevice, QueueDevice, SipDevice, StreamDevice, WebRtcDevice,
+            AgoraDevice, CallCodec, CallDevice, ConnectPlan, ConnectState, LegOptions, PhoneDevice,
+            QueueDevice, SipDevice, StreamDevice, WebRtcDevice,
         };
         // Call control (§2).
         pub use $crate::{
-            AmazonBedrock, BindDigit, CallCommand, CallbackEventType, ClearDigitBindings,
-            ConferenceBeep, ConferenceEvent, ConferenceRecord, ConferenceRegion, ConferenceStream,
-            ConferenceTrim, JoinConference, JoinRoom, JoinedConference, LeaveConference,
-            LiveAction, LiveTranscribe, LiveTranslate, QueueEnter, QueueEvent, QueueLeave, Refer,
-            ReferDevice, ReferEvent, SimpleControl, Transfer, TransferDest, UserEvent,
+            AmazonBedrock, BindDigit, CallbackEventType, ClearDigitBindings, ConferenceBeep,
+            ConferenceEvent, ConferenceRecord, ConferenceRegion, ConferenceStream, ConferenceTrim,
+            JoinConference, JoinRoom, JoinedConference, LiveAction, LiveTranslate, QueueEnter,
+            QueueEvent, QueueLeave, Refer, ReferDevice, ReferEvent, Transfer, TransferDest,
+            UserEvent,
         };
+
+        /// What extends the client rather than uses it: the engine's own events (inside
+        /// [`ClientEvent::Engine`]), the traits and descriptors behind typed actions and
+        /// commands (for an action or command this library does not type yet, with
+        /// `Call::start` and `Call::send_command`), the typed forms of commands `Call` has a
+        /// method for, wire ids and protocol errors, buffer sizes.
+        pub mod advanced {
+            pub use $crate::driver::{DEFAULT_HOST, EVENT_BUFFER, INCOMING_MESSAGES};
+            pub use $crate::{
+                ActionDescriptor, ActionEvent, ActionRequest, ActionResult, CallCommand,
+                ConnectUpdate, Credentials, DialTag, Event, LeaveConference, LiveTranscribe,
+                NodeId, ProtocolError, SendDigitsOptions, SimpleControl, TerminalRule,
+            };
+        }
+
+        /// `next()` on the streams of inbound calls, messages and call events
+        /// ([`IncomingCalls`], [`CallEvents`], …), without a `futures` dependency of your own.
+        #[doc(no_inline)]
+        pub use $crate::__private::futures_util::StreamExt;
 
         /// JSON values, for [`Client::execute`] and custom parameters built by hand.
         pub mod json {
@@ -80,8 +97,9 @@ macro_rules! runtime_crate_api {
         #[cfg(feature = "testkit")]
         pub mod testkit {
             pub use $crate::sim::{
-                AnsweredBy, CallerInput, CallerScript, FakeRelay, Fault, FaxScript, MediaJob,
-                PayScript, RecordingScript, SimConfig, BUSY_NUMBER, NO_ANSWER_NUMBER,
+                AnsweredBy, CallerInput, CallerScript, ConnId, FakeRelay, Fault, FaxScript,
+                MediaJob, PayScript, RecordingScript, SimConfig, SimOutput, BUSY_NUMBER,
+                NO_ANSWER_NUMBER,
             };
             pub use $crate::sim::{
                 FAILED_MESSAGE_NUMBER, FAILED_REASON, MESSAGE_STATE_INTERVAL, UNDELIVERED_NUMBER,

@@ -10,9 +10,11 @@ use crate::action::ActionKind;
 use crate::call::{CallInfo, CallState, Device, Direction, EndReason};
 use crate::error::CommandError;
 use crate::ids::CallId;
+use futures_util::future::{self, Either};
 use serde_json::Value;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 /// How a call ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,8 +67,10 @@ impl CallShared {
 /// [`incoming`](super::Client::incoming), or from [`dial`](super::Client::dial).
 ///
 /// ```no_run
-/// # async fn demo(call: relay_rs_core::driver::Call) -> Result<(), relay_rs_core::driver::Error> {
-/// use relay_rs_core::{Codec, StreamOptions, Track};
+/// # mod relay_tokio { relay_rs_core::runtime_crate_api!(); pub fn client() -> ClientBuilder { unimplemented!() } }
+/// use relay_tokio::{Call, Codec, Error, StreamOptions, Track};
+///
+/// # async fn demo(call: Call) -> Result<(), Error> {
 ///
 /// call.answer().await?;
 /// let stream = call
@@ -97,6 +101,11 @@ impl fmt::Debug for Call {
 }
 
 impl Call {
+    /// The runtime the call's client runs on (the blocking facade waits through it).
+    pub fn runtime(&self) -> &Arc<dyn super::runtime::Runtime> {
+        &self.client.runtime
+    }
+
     /// The server's call id.
     pub fn id(&self) -> &CallId {
         &self.shared.info.call_id
@@ -244,6 +253,16 @@ impl Call {
         match self.shared.ended.wait().await {
             Some(CallOutcome::End(end)) => Ok(end),
             Some(CallOutcome::SessionClosed) | None => Err(Error::Closed),
+        }
+    }
+
+    /// [`Call::wait_for_ended`] for at most `timeout`; [`Error::WaitTimedOut`] after that
+    /// (the call goes on, and a later wait still sees its end).
+    pub async fn wait_for_ended_timeout(&self, timeout: Duration) -> Result<CallEnd, Error> {
+        let sleep = self.client.runtime.sleep(timeout);
+        match future::select(Box::pin(self.wait_for_ended()), sleep).await {
+            Either::Left((result, _)) => result,
+            Either::Right(_) => Err(Error::WaitTimedOut),
         }
     }
 

@@ -1,4 +1,4 @@
-//! [`Call::connect`] and [`Call::disconnect`] (`docs/CALLING-API.md` §2.1): bridge a call to
+//! [`Call::connect`] and [`Call::disconnect`] (`docs/CALLING-API.md` [§2.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): bridge a call to
 //! the devices of a plan, get the peer as a [`Call`] of its own, and see the bridge end.
 //!
 //! The waits read the call's own event stream, subscribed before the request goes out, so
@@ -40,9 +40,11 @@ impl Call {
     /// does not stop the connect.
     ///
     /// ```no_run
-    /// # async fn demo(call: relay_rs_core::driver::Call) -> Result<(), relay_rs_core::driver::Error> {
-    /// use relay_rs_core::{ConnectPlan, Device, PlayMedia};
+    /// # mod relay_tokio { relay_rs_core::runtime_crate_api!(); pub fn client() -> ClientBuilder { unimplemented!() } }
+    /// use relay_tokio::{Call, ConnectPlan, Device, Error, PlayMedia};
     /// use std::time::Duration;
+    ///
+    /// # async fn demo(call: Call) -> Result<(), Error> {
     ///
     /// let agent = Device::phone("+15550001111", "+15550002222").timeout(Duration::from_secs(20));
     /// let peer = call

@@ -1,4 +1,4 @@
-//! Call control (§2 of `docs/CALLING-API.md`) on [`Call`]: pass, transfer, refer, hold,
+//! Call control ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) of `docs/CALLING-API.md`) on [`Call`]: pass, transfer, refer, hold,
 //! denoise, conferences, rooms, queues, digit bindings, live transcription and translation,
 //! user events and Amazon Bedrock. Each resolves once the service has accepted the command;
 //! a call that is over is [`Error::CallGone`].
@@ -200,8 +200,10 @@ impl Call {
 }
 
 /// A call in a queue: the control id of its `calling.queue.enter`, and its
-/// `calling.call.queue` events (a [`Stream`] of [`QueueEvent`]s with that control id, which
-/// ends with the call). No terminal status is documented (§6 item 8), so the stream does not
+/// `calling.call.queue` events.
+///
+/// The events are a `futures::Stream` of [`QueueEvent`]s with that control id, which ends with
+/// the call. No terminal status is documented ([§6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) item 8), so the stream does not
 /// end on its own while the call lasts.
 #[derive(Debug)]
 pub struct QueueEntry {

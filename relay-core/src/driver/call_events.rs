@@ -161,24 +161,31 @@ impl Call {
         Err(self.ended_error())
     }
 
-    /// Waits until the call is in `state` (at once if it is). Waiting for `Ending` or
-    /// `Ended` succeeds when the call ends; another state the call can no longer reach is
-    /// [`Error::CallGone`].
+    /// Waits until the call is in `state` or past it, in the call's order `created` <
+    /// `ringing` < `answered` < `ending` < `ended`: at once when the call is already there
+    /// or beyond (as the TypeScript SDK's `waitForRinging` on an answered call). An ended
+    /// call is past every state, so the wait succeeds; [`Call::state`] and
+    /// [`Call::wait_for_ended`] say how it ended. A state outside that order (`Other`)
+    /// must be seen itself, else [`Error::CallGone`]; [`Error::Closed`] when the client
+    /// shuts down first.
     pub async fn wait_for_state(&self, state: CallState) -> Result<(), Error> {
+        if reached(&self.state(), &state) {
+            return Ok(());
+        }
         let mut events = self.events_confirmed().await;
-        if self.state() == state {
+        if reached(&self.state(), &state) {
             return Ok(());
         }
         while let Some(event) = events.next().await {
             if let CallEvent::State { state: now, .. } = &event {
-                if *now == state {
+                if reached(now, &state) {
                     return Ok(());
                 }
             }
         }
-        match (&state, self.ended_error()) {
-            (CallState::Ending | CallState::Ended, Error::CallGone(_)) => Ok(()),
-            (_, error) => Err(error),
+        match self.ended_error() {
+            Error::CallGone(_) if order(&state).is_some() => Ok(()),
+            error => Err(error),
         }
     }
 
@@ -188,4 +195,21 @@ impl Call {
             _ => Error::CallGone(self.id().clone()),
         }
     }
+}
+
+/// A state's place in the call's order; `None` for states outside it.
+fn order(state: &CallState) -> Option<u8> {
+    match state {
+        CallState::Created => Some(0),
+        CallState::Ringing => Some(1),
+        CallState::Answered => Some(2),
+        CallState::Ending => Some(3),
+        CallState::Ended => Some(4),
+        _ => None,
+    }
+}
+
+/// Whether a call in `now` is in `wanted` or past it.
+fn reached(now: &CallState, wanted: &CallState) -> bool {
+    now == wanted || matches!((order(now), order(wanted)), (Some(a), Some(b)) if a >= b)
 }

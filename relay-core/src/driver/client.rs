@@ -30,6 +30,10 @@ use std::time::Duration;
 /// refused rather than queued without end.
 const INCOMING_QUEUE: usize = 1024;
 
+/// How long [`Client::run`] tries for its first session before it ends with the cause
+/// (see [`ClientBuilder::first_session_timeout`]).
+pub const DEFAULT_FIRST_SESSION_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The default RELAY host.
 pub const DEFAULT_HOST: &str = "relay.signalwire.com";
 
@@ -53,6 +57,7 @@ pub struct ClientBuilder {
     max_frame_size: usize,
     extra_ca_pem: Option<Vec<u8>>,
     seed: Option<u64>,
+    first_session_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -85,6 +90,7 @@ impl ClientBuilder {
             max_frame_size: defaults.max_frame_size,
             extra_ca_pem: None,
             seed: None,
+            first_session_timeout: Some(DEFAULT_FIRST_SESSION_TIMEOUT),
         }
     }
 
@@ -206,6 +212,17 @@ impl ClientBuilder {
         self
     }
 
+    /// How long [`Client::run`] keeps trying to get its first session (socket open and
+    /// authenticated) before it returns the last failure's cause, as the official SDKs'
+    /// `connect` fails (default 30 s). A wrong port, a `ws://` client against a TLS server or
+    /// rejected credentials thus end `run` with an error that says what to change, instead of
+    /// retrying for ever. `None` retries for ever. Once a session was had, a lost connection
+    /// is always retried. Not to be confused with `calling.connect` ([`Call::connect`]).
+    pub fn first_session_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.first_session_timeout = timeout;
+        self
+    }
+
     /// Seed of ids and jitter (default: from the clock), for reproducible runs.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
@@ -289,8 +306,10 @@ impl ClientBuilder {
                 connector,
                 receiver,
                 incoming: incoming_tx,
+                first_session_timeout: self.first_session_timeout,
             })),
             messaging: super::messaging::MessagingShared::new(),
+            handlers: Arc::default(),
             conferences: Default::default(),
         });
         Ok(Client { inner })
@@ -315,6 +334,53 @@ pub(crate) struct PendingLoop {
     pub(crate) connector: Arc<dyn Connector>,
     pub(crate) receiver: mpsc::UnboundedReceiver<Command>,
     pub(crate) incoming: mpsc::Sender<Call>,
+    pub(crate) first_session_timeout: Option<Duration>,
+}
+
+/// Counts the `on_call` handlers that have not returned yet, and wakes whoever waits for
+/// none to be left.
+#[derive(Default)]
+pub(crate) struct RunningHandlers {
+    state: Mutex<(usize, Vec<std::task::Waker>)>,
+}
+
+impl RunningHandlers {
+    /// `handler`, counted from now until it returns or unwinds.
+    pub(crate) fn track<F: Future<Output = ()>>(
+        self: &Arc<Self>,
+        handler: F,
+    ) -> impl Future<Output = ()> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).0 += 1;
+        let guard = HandlerGuard(self.clone());
+        async move {
+            let _guard = guard;
+            handler.await
+        }
+    }
+
+    /// Ready once no handler runs; registers `cx`'s waker otherwise.
+    #[cfg_attr(not(feature = "testkit"), allow(dead_code))]
+    pub(crate) fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.0 == 0 {
+            Poll::Ready(())
+        } else {
+            state.1.push(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+}
+
+struct HandlerGuard(Arc<RunningHandlers>);
+
+impl Drop for HandlerGuard {
+    fn drop(&mut self) {
+        let mut state = self.0.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.0 -= 1;
+        if state.0 == 0 {
+            state.1.drain(..).for_each(std::task::Waker::wake);
+        }
+    }
 }
 
 /// Shared by the client, its calls and actions, and the event loop.
@@ -326,6 +392,8 @@ pub(crate) struct ClientInner {
     incoming: Mutex<Option<IncomingCalls>>,
     pending_loop: Mutex<Option<PendingLoop>>,
     pub(crate) messaging: super::messaging::MessagingShared,
+    /// The `on_call` handlers still running (the testkit waits for them).
+    pub(crate) handlers: Arc<RunningHandlers>,
     /// Subscribers of [`Client::conference_events`].
     pub(crate) conferences: super::conference_events::ConferenceSubscribers,
 }
@@ -401,8 +469,12 @@ impl ClientInner {
 /// that runtime), then register a handler and run it:
 ///
 /// ```no_run
-/// # async fn demo(builder: relay_rs_core::driver::ClientBuilder) -> Result<(), relay_rs_core::driver::Error> {
-/// let client = builder.project_token("project-id", "api-token").contexts(["default"]).build()?;
+/// # mod relay_tokio { relay_rs_core::runtime_crate_api!(); pub fn client() -> ClientBuilder { unimplemented!() } }
+/// # async fn demo() -> Result<(), relay_tokio::Error> {
+/// let client = relay_tokio::client()
+///     .project_token("project-id", "api-token")
+///     .contexts(["default"])
+///     .build()?;
 /// client.on_call(|call| async move {
 ///     let _ = call.answer().await;
 /// });
@@ -461,9 +533,12 @@ impl Client {
     }
 
     /// Connects, authenticates, reconnects as needed, and serves calls until
-    /// [`Client::shutdown`] (then `Ok`) or a final error: rejected credentials, or
-    /// ([`Error::Connect`]) a connection that cannot succeed as configured (a host that does
-    /// not resolve, a certificate that does not verify) before any session was made.
+    /// [`Client::shutdown`] (then `Ok`) or a final error before the first session:
+    /// rejected credentials ([`Error::Session`]), a connection that cannot succeed as
+    /// configured (a host that does not resolve, a certificate that does not verify, a
+    /// `ws://` client against a TLS server), or no session within
+    /// [`ClientBuilder::first_session_timeout`] (both [`Error::Connect`] with the cause).
+    /// Every such error's `Display` says what to change.
     /// Dropping this future stops the client; every pending wait then resolves.
     pub async fn run(&self) -> Result<(), Error> {
         let pending = self
@@ -528,7 +603,9 @@ impl Client {
     }
 }
 
-/// Inbound calls as a [`Stream`].
+/// Inbound calls, one after the other, from [`Client::incoming`].
+///
+/// A `futures::Stream`: take them with `StreamExt::next` (`use relay_tokio::StreamExt`).
 pub struct IncomingCalls {
     receiver: mpsc::Receiver<Call>,
 }

@@ -45,8 +45,23 @@ pub enum ConnectError {
         /// What went wrong.
         message: String,
     },
+    /// A plain `ws://` upgrade was answered with bytes that are not HTTP: the server speaks
+    /// TLS and wants `wss://`.
+    ServerSpeaksTls {
+        /// `host:port`.
+        addr: String,
+        /// The WebSocket library's message.
+        message: String,
+    },
     /// The connection did not open within the request time-out.
     Timeout,
+    /// No session (socket open and authenticated) within
+    /// [`ClientBuilder::first_session_timeout`](super::ClientBuilder::first_session_timeout),
+    /// and no connection failure to blame: the server took the socket but did not answer.
+    NoSession {
+        /// The time-out.
+        waited: std::time::Duration,
+    },
     /// Any other IO failure.
     Io(String),
 }
@@ -57,31 +72,58 @@ impl ConnectError {
     /// first session such a failure ends [`Client::run`](super::Client::run) after a few tries.
     pub fn is_permanent(&self) -> bool {
         match self {
-            ConnectError::InvalidUrl(_) | ConnectError::Dns { .. } => true,
+            ConnectError::InvalidUrl(_)
+            | ConnectError::Dns { .. }
+            | ConnectError::ServerSpeaksTls { .. } => true,
             ConnectError::Tls { failure, .. } => {
                 matches!(failure, TlsFailure::Certificate | TlsFailure::NotTls)
             }
             ConnectError::Handshake { status, .. } => {
                 matches!(status, Some(400..=499))
             }
-            ConnectError::Tcp { .. } | ConnectError::Timeout | ConnectError::Io(_) => false,
+            ConnectError::Tcp { .. }
+            | ConnectError::Timeout
+            | ConnectError::NoSession { .. }
+            | ConnectError::Io(_) => false,
         }
     }
 }
 
+/// Each message ends with what to change, so that a newcomer who sees only `run()`'s error
+/// (no tracing subscriber) knows which setting is wrong.
 impl fmt::Display for ConnectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConnectError::InvalidUrl(m) => write!(f, "invalid url: {m}"),
-            ConnectError::Dns { host, message } => {
-                write!(f, "cannot resolve {host}: {message}")
-            }
-            ConnectError::Tcp { addr, message, .. } => write!(f, "TCP to {addr}: {message}"),
+            ConnectError::InvalidUrl(m) => write!(
+                f,
+                "invalid url: {m}; SIGNALWIRE_SPACE takes a host[:port] (no scheme, no path)"
+            ),
+            ConnectError::Dns { host, message } => write!(
+                f,
+                "cannot resolve {host}: {message}; check SIGNALWIRE_SPACE (e.g. example.signalwire.com)"
+            ),
+            ConnectError::Tcp {
+                addr,
+                kind: io::ErrorKind::ConnectionRefused,
+                ..
+            } => write!(
+                f,
+                "connection refused at {addr}: nothing listens there; check the host and port in \
+                 SIGNALWIRE_SPACE"
+            ),
+            ConnectError::Tcp { addr, message, .. } => write!(
+                f,
+                "TCP to {addr}: {message}; check SIGNALWIRE_SPACE and the network"
+            ),
             ConnectError::Tls {
                 host,
                 failure: TlsFailure::Certificate,
                 message,
-            } => write!(f, "TLS with {host}: certificate not trusted: {message}"),
+            } => write!(
+                f,
+                "TLS with {host}: certificate not trusted: {message}; for a server with a test CA \
+                 set SIGNALWIRE_RELAY_CA_FILE to the CA's PEM file"
+            ),
             ConnectError::Tls {
                 host,
                 failure: TlsFailure::NotTls,
@@ -92,6 +134,19 @@ impl fmt::Display for ConnectError {
                  for a plain ws:// server on loopback set SIGNALWIRE_RELAY_SCHEME=ws"
             ),
             ConnectError::Tls { host, message, .. } => write!(f, "TLS with {host}: {message}"),
+            ConnectError::ServerSpeaksTls { addr, message } => write!(
+                f,
+                "ws:// to {addr}: the server speaks TLS ({message}); use wss://: unset \
+                 SIGNALWIRE_RELAY_SCHEME (or drop insecure_loopback())"
+            ),
+            ConnectError::Handshake {
+                status: Some(status @ 400..=499),
+                message,
+            } => write!(
+                f,
+                "WebSocket handshake answered HTTP {status}: {message}; this is not a RELAY \
+                 endpoint: check SIGNALWIRE_SPACE (a host[:port], no path)"
+            ),
             ConnectError::Handshake {
                 status: Some(status),
                 message,
@@ -99,7 +154,14 @@ impl fmt::Display for ConnectError {
             ConnectError::Handshake { message, .. } => {
                 write!(f, "WebSocket handshake: {message}")
             }
-            ConnectError::Timeout => f.write_str("connection timed out"),
+            ConnectError::Timeout => f.write_str(
+                "no connection within the request time-out; check SIGNALWIRE_SPACE and the network",
+            ),
+            ConnectError::NoSession { waited } => write!(
+                f,
+                "no session within {waited:?}: the server took the socket but did not \
+                 authenticate us; check that SIGNALWIRE_SPACE names a RELAY service"
+            ),
             ConnectError::Io(m) => write!(f, "IO: {m}"),
         }
     }

@@ -8,7 +8,11 @@ use crate::ids::CallId;
 use std::fmt;
 
 /// Anything the async client can fail with.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its `Debug` form starts with the `Display` text (what went wrong and what to change),
+/// then gives the structure: `fn main() -> Result<(), Error>` prints the helpful text when
+/// `run()` fails, and test assertions still show the variant.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
     /// The configuration is incomplete or invalid (names the setting or variable).
@@ -40,7 +44,7 @@ pub enum Error {
     /// with the service's reason), or its session was lost before its end.
     Message(crate::message::MessageError),
     /// `calling.connect` bridged nothing: no device of the plan answered (busy, no answer,
-    /// …), as its `failed` event said (§2.1). Not a socket failure (that is
+    /// …), as its `failed` event said ([§2.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)). Not a socket failure (that is
     /// [`Error::Connect`]).
     ConnectFailed {
         /// The event's `failed_reason`, when it gave one.
@@ -54,6 +58,11 @@ impl fmt::Display for Error {
             Error::Config(e) => write!(f, "configuration: {e}"),
             Error::Command(e) => write!(f, "refused: {e}"),
             Error::Request(e) => write!(f, "request failed: {e}"),
+            Error::Session(e @ SessionError::AuthRejected { .. }) => write!(
+                f,
+                "session ended: {e}; check SIGNALWIRE_PROJECT_ID and SIGNALWIRE_API_TOKEN (or \
+                 SIGNALWIRE_JWT_TOKEN) and that the token may use RELAY"
+            ),
             Error::Session(e) => write!(f, "session ended: {e}"),
             Error::Closed => f.write_str("the client is closed"),
             Error::WaitTimedOut => f.write_str("timed out waiting"),
@@ -68,6 +77,28 @@ impl fmt::Display for Error {
                 None => f.write_str("the call could not be connected"),
             },
         }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self} (")?;
+        match self {
+            Error::Config(e) => write!(f, "Config({e:?})"),
+            Error::Command(e) => write!(f, "Command({e:?})"),
+            Error::Request(e) => write!(f, "Request({e:?})"),
+            Error::Session(e) => write!(f, "Session({e:?})"),
+            Error::Closed => f.write_str("Closed"),
+            Error::WaitTimedOut => f.write_str("WaitTimedOut"),
+            Error::Dial(e) => write!(f, "Dial({e:?})"),
+            Error::AlreadyRunning => f.write_str("AlreadyRunning"),
+            Error::Connect(e) => write!(f, "Connect({e:?})"),
+            Error::CallGone(id) => write!(f, "CallGone({id:?})"),
+            Error::Runtime(e) => write!(f, "Runtime({e:?})"),
+            Error::Message(e) => write!(f, "Message({e:?})"),
+            Error::ConnectFailed { reason } => write!(f, "ConnectFailed {{ reason: {reason:?} }}"),
+        }?;
+        f.write_str(")")
     }
 }
 

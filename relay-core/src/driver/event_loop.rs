@@ -87,7 +87,12 @@ pub(crate) struct EventLoop {
     /// Consecutive permanent failures while no session was ever established.
     permanent_failures: u32,
     ever_ready: bool,
-    gave_up: Option<ConnectError>,
+    gave_up: Option<Error>,
+    /// When `run` gives up if no session was had yet (`first_session_timeout`).
+    first_session_deadline: Option<Instant>,
+    first_session_timeout: Option<Duration>,
+    /// The last reason a first session could not be had: what `run` returns at the deadline.
+    last_failure: Option<Error>,
     messages: super::messaging::MessageRouter,
 }
 
@@ -118,6 +123,9 @@ impl EventLoop {
             permanent_failures: 0,
             ever_ready: false,
             gave_up: None,
+            first_session_deadline: None,
+            first_session_timeout: pending.first_session_timeout,
+            last_failure: None,
             messages,
         }
     }
@@ -136,6 +144,9 @@ impl EventLoop {
 
     pub(crate) async fn run(mut self) -> Result<(), Error> {
         tracing::info!(target = %self.connector.target(), "client starting");
+        self.first_session_deadline = self
+            .first_session_timeout
+            .and_then(|timeout| self.now().checked_add(timeout));
         self.engine.connect(self.now());
         loop {
             self.drain().await;
@@ -162,7 +173,11 @@ impl EventLoop {
                         self.lost(DisconnectReason::Transport(e));
                     }
                 }
-                Wake::Timer => self.engine.handle_timeout(self.now()),
+                Wake::Timer => {
+                    if !self.first_session_expired() {
+                        self.engine.handle_timeout(self.now())
+                    }
+                }
             }
         }
         // A polite close, but never longer than one write deadline.
@@ -172,7 +187,7 @@ impl EventLoop {
         }
         tracing::info!("client stopped");
         if let Some(error) = self.gave_up.take() {
-            return Err(Error::Connect(error));
+            return Err(error);
         }
         match self.closed.take() {
             Some(SessionError::Shutdown) | None => Ok(()),
@@ -180,9 +195,41 @@ impl EventLoop {
         }
     }
 
+    /// The first-session deadline, while no session was had.
+    fn first_session_deadline(&self) -> Option<Instant> {
+        self.first_session_deadline.filter(|_| !self.ever_ready)
+    }
+
+    /// Gives up when the first session could not be had in time: `run` then returns the
+    /// last failure (which says what to change) instead of retrying for ever.
+    fn first_session_expired(&mut self) -> bool {
+        let Some(deadline) = self.first_session_deadline() else {
+            return false;
+        };
+        if self.now() < deadline || self.gave_up.is_some() {
+            return false;
+        }
+        let waited = self.first_session_timeout.unwrap_or_default();
+        let error = self
+            .last_failure
+            .take()
+            .unwrap_or(Error::Connect(ConnectError::NoSession { waited }));
+        tracing::error!(
+            ?waited,
+            "no session within the first-session time-out; giving up: {error}"
+        );
+        self.gave_up = Some(error);
+        self.engine.shutdown(self.now());
+        true
+    }
+
     /// Waits for a command, a frame or the engine's next deadline.
     async fn wait(&mut self) -> Wake {
-        let sleep = match self.engine.poll_timeout() {
+        let next = match (self.engine.poll_timeout(), self.first_session_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let sleep = match next {
             Some(at) => {
                 let now = self.now();
                 if at <= now {
@@ -351,10 +398,11 @@ impl EventLoop {
                         .poll_timeout()
                         .map(|at| at.saturating_duration_since(self.now()))
                 };
+                // One line an attempt, its cause's text saying what to change.
                 if give_up {
-                    tracing::error!(%error, attempt, "cannot connect; giving up");
+                    tracing::error!(attempt, "cannot connect, giving up: {error}");
                 } else {
-                    tracing::warn!(%error, attempt, ?retry_in, "cannot connect; will retry");
+                    tracing::warn!(attempt, ?retry_in, "cannot connect, will retry: {error}");
                 }
                 self.client.publish(&ClientEvent::ConnectFailed {
                     error: error.clone(),
@@ -362,8 +410,10 @@ impl EventLoop {
                     retry_in,
                 });
                 if give_up {
-                    self.gave_up = Some(error);
+                    self.gave_up = Some(Error::Connect(error));
                     self.engine.shutdown(self.now());
+                } else if !self.ever_ready {
+                    self.last_failure = Some(Error::Connect(error));
                 }
             }
         }
@@ -470,7 +520,8 @@ impl EventLoop {
                     Some(handler) => {
                         // The handler's own logs carry the call id.
                         let span = tracing::info_span!("call", call_id = %call.id());
-                        spawn_guarded(&self.client, "on_call", handler(call).instrument(span))
+                        let handler = handler(call).instrument(span);
+                        spawn_guarded(&self.client, "on_call", self.client.handlers.track(handler))
                     }
                     None => self.queue_incoming(call),
                 }
@@ -542,22 +593,18 @@ impl EventLoop {
                     call.set_connect(update.state, peer);
                 }
             }
-            Event::Closed(reason) => {
-                tracing::info!(?reason, "session closed");
-                self.closed = Some(reason)
-            }
+            // The engine logs closes, disconnects and rejections itself: once is enough.
+            Event::Closed(reason) => self.closed = Some(reason),
             Event::Protocol(error) => {
                 tracing::warn!(%error, "server frame refused; the session goes on");
             }
-            Event::Disconnected { reconnect_in } => {
-                tracing::info!(?reconnect_in, "disconnected; reconnecting after backoff");
-            }
             Event::AuthRejected {
-                code,
-                message,
-                attempts,
-            } => {
-                tracing::warn!(code, %message, attempts, "authentication rejected");
+                message, attempts, ..
+            } if !self.ever_ready => {
+                self.last_failure = Some(Error::Session(SessionError::AuthRejected {
+                    attempts,
+                    message,
+                }));
             }
             event @ (Event::MessageSent { .. }
             | Event::MessageState(_)

@@ -1,4 +1,4 @@
-//! Messaging in the async client (`docs/CALLING-API.md` §3): [`Client::send_message`] and
+//! Messaging in the async client (`docs/CALLING-API.md` [§3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): [`Client::send_message`] and
 //! its [`MessageHandle`], and inbound messages by handler ([`Client::on_message`]) or
 //! stream ([`Client::messages`]). The event loop's [`MessageRouter`] keeps the handles.
 
@@ -105,6 +105,23 @@ impl fmt::Debug for MessageHandle {
 }
 
 impl MessageHandle {
+    /// The runtime the message's client runs on (the blocking facade waits through it).
+    pub fn runtime(&self) -> &Arc<dyn super::runtime::Runtime> {
+        &self.client.runtime
+    }
+
+    /// Calls `callback` with how the message ended (as [`MessageHandle::wait`] says it) once
+    /// it ends, at once if it has, as a task of its own; a panic in it is caught and
+    /// reported as [`ClientEvent::CallbackPanicked`](super::ClientEvent::CallbackPanicked).
+    pub fn on_completed(&self, callback: impl FnOnce(Result<Message, Error>) + Send + 'static) {
+        let handle = self.clone();
+        let task: BoxFuture<'static, ()> = Box::pin(async move {
+            let result = handle.wait().await;
+            callback(result);
+        });
+        spawn_guarded(&self.client, "on_completed", task);
+    }
+
     /// The server's id.
     pub fn id(&self) -> &MessageId {
         &self.shared.id
@@ -198,7 +215,9 @@ impl Client {
     }
 }
 
-/// Inbound messages as a [`Stream`].
+/// Inbound messages, one after the other, from [`Client::messages`].
+///
+/// A `futures::Stream`: take them with `StreamExt::next` (`use relay_tokio::StreamExt`).
 pub struct IncomingMessages {
     receiver: mpsc::Receiver<Message>,
 }

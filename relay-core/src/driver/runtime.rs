@@ -1,9 +1,13 @@
 //! What a runtime crate supplies to the client: TCP connect, sleep, spawn and the clock.
 //! Everything else (TLS, the WebSocket, the event loop) is written once on top of these.
 
-use futures_util::future::BoxFuture;
+use futures_util::future::{BoxFuture, LocalBoxFuture};
 use futures_util::io::{AsyncRead, AsyncWrite};
+use futures_util::task::{waker_ref, ArcWake};
 use std::io;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 /// A byte stream the WebSocket can run over (a TCP socket, or TLS over one).
@@ -30,5 +34,31 @@ pub trait Runtime: Send + Sync + 'static {
     /// The current time. Real runtimes return [`Instant::now`].
     fn now(&self) -> Instant {
         Instant::now()
+    }
+    /// Blocks the calling thread, which runs none of the runtime's tasks, until `future`
+    /// completes: how the blocking facade waits. The default parks the thread; a runtime
+    /// with a virtual clock also notes that the thread waits (time may move) and that it
+    /// was woken (time must not move until it waits again).
+    fn block_on(&self, future: LocalBoxFuture<'_, ()>) {
+        park_until_done(future)
+    }
+}
+
+/// Wakes a parked thread.
+struct Unpark(Thread);
+
+impl ArcWake for Unpark {
+    fn wake_by_ref(this: &Arc<Self>) {
+        this.0.unpark();
+    }
+}
+
+/// Polls `future` on this thread, parking it between wake-ups.
+pub fn park_until_done(mut future: LocalBoxFuture<'_, ()>) {
+    let unpark = Arc::new(Unpark(std::thread::current()));
+    let waker = waker_ref(&unpark);
+    let mut cx = Context::from_waker(&waker);
+    while future.as_mut().poll(&mut cx) == Poll::Pending {
+        std::thread::park();
     }
 }

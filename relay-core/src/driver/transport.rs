@@ -186,7 +186,7 @@ pub async fn connect_websocket(
         .max_message_size(Some(options.max_frame_size));
     let (ws, _) = async_tungstenite::client_async_with_config(request, stream, Some(config))
         .await
-        .map_err(handshake_error)?;
+        .map_err(|e| handshake_error(e, secure, &host, port))?;
     Ok(ws)
 }
 
@@ -217,9 +217,23 @@ fn tls_error(host: &str, e: &std::io::Error) -> ConnectError {
     }
 }
 
-fn handshake_error(e: async_tungstenite::tungstenite::Error) -> ConnectError {
+fn handshake_error(
+    e: async_tungstenite::tungstenite::Error,
+    secure: bool,
+    host: &str,
+    port: u16,
+) -> ConnectError {
+    use async_tungstenite::tungstenite::error::ProtocolError;
     use async_tungstenite::tungstenite::Error as WsError;
     match e {
+        // A TLS server answers a plain HTTP request with a TLS alert record: bytes that do
+        // not parse as HTTP. Over wss:// the same error is a broken server, nothing more.
+        WsError::Protocol(ProtocolError::HttparseError(_)) if !secure => {
+            ConnectError::ServerSpeaksTls {
+                addr: format!("{host}:{port}"),
+                message: e.to_string(),
+            }
+        }
         WsError::Http(response) => ConnectError::Handshake {
             status: Some(response.status().as_u16()),
             message: response

@@ -20,7 +20,8 @@ impl Engine {
     }
 
     pub(super) fn start_connecting(&mut self) {
-        log::info!(
+        // Debug: the driver logs each failed attempt once, with its cause.
+        log::debug!(
             resume = self.protocol.is_some(),
             "connecting (signalwire.connect follows once the socket is open)"
         );
@@ -236,7 +237,7 @@ impl Engine {
             }
         }
         let delay = self.backoff.next_delay(&mut self.rng);
-        log::info!(
+        log::debug!(
             delay_ms = delay.as_millis() as u64,
             resume = self.protocol.is_some(),
             closed_by_us = close,

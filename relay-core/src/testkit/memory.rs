@@ -11,15 +11,15 @@ use crate::driver::{
 use crate::ids::{CallId, ControlId};
 use crate::sim::{ConnId, FakeRelay, MediaJob, SimConfig, SimOutput};
 use async_trait::async_trait;
-use futures_util::future::{poll_fn, BoxFuture};
-use futures_util::task::waker_ref;
+use futures_util::future::{poll_fn, BoxFuture, LocalBoxFuture};
+use futures_util::task::{waker_ref, ArcWake};
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -36,8 +36,8 @@ const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(24 * 3600);
 /// not through a runtime's own timers.
 ///
 /// ```
-/// use relay_rs_core::sim::SimConfig;
-/// use relay_rs_core::testkit::MemoryRelay;
+/// # mod relay_tokio { relay_rs_core::runtime_crate_api!(); pub fn client() -> ClientBuilder { unimplemented!() } }
+/// use relay_tokio::testkit::{MemoryRelay, SimConfig};
 /// use std::time::Duration;
 ///
 /// let relay = MemoryRelay::new(SimConfig::new().auto_media(Duration::from_secs(5)));
@@ -72,7 +72,26 @@ struct Shared {
     start: Instant,
     sockets: AtomicU64,
     time_limit: Mutex<Duration>,
+    /// Threads outside the executor that use the blocking facade (see [`Outside`]).
+    outside: Mutex<Outside>,
+    outside_changed: Condvar,
+    /// The thread that made the harness: the test's own, the only one that drives it
+    /// without an explicit [`MemoryRelay::run`].
+    owner: std::thread::ThreadId,
 }
+
+/// Blocking code on threads of its own (the blocking facade's handlers) runs beside the
+/// executor. Virtual time may only move while none of those threads is running: `busy`
+/// counts the ones woken and not yet waiting again.
+#[derive(Default)]
+struct Outside {
+    busy: usize,
+    driving: bool,
+}
+
+/// Real time an idle driver waits for a busy outside thread before it looks again (it is
+/// also notified; this only bounds a missed notification).
+const OUTSIDE_POLL: Duration = Duration::from_millis(1);
 
 struct State {
     relay: FakeRelay,
@@ -85,6 +104,8 @@ struct State {
     /// Waiters of [`MemoryRelay::wait_until`] and transports with nothing to read.
     watchers: Vec<Waker>,
     client_result: Option<String>,
+    /// The clients started here, whose handlers [`MemoryRelay::wait_handlers_done`] awaits.
+    clients: Vec<crate::driver::Client>,
 }
 
 #[derive(Default)]
@@ -119,12 +140,16 @@ impl MemoryRelay {
                     refused_urls: Vec::new(),
                     watchers: Vec::new(),
                     client_result: None,
+                    clients: Vec::new(),
                 }),
                 clock: Arc::new(VirtualClock::new(start)),
                 executor: Arc::new(Executor::default()),
                 start,
                 sockets: AtomicU64::new(0),
                 time_limit: Mutex::new(DEFAULT_TIME_LIMIT),
+                outside: Mutex::new(Outside::default()),
+                outside_changed: Condvar::new(),
+                owner: std::thread::current().id(),
             }),
         }
     }
@@ -164,6 +189,7 @@ impl MemoryRelay {
     /// Runs `client.run()` as a task of this harness; [`MemoryRelay::client_result`] says
     /// how it ended.
     pub fn start(&self, client: &crate::driver::Client) {
+        self.state().clients.push(client.clone());
         let client = client.clone();
         let shared = self.shared.clone();
         self.shared.executor.spawn(Box::pin(async move {
@@ -192,6 +218,22 @@ impl MemoryRelay {
         })
     }
 
+    /// Waits until every `on_call` handler of the clients started here has returned (or
+    /// panicked). [`MemoryRelay::run`] returns when its own future does, such as a wait for
+    /// the fake service to see a call `ended`, which can come before the handler's last
+    /// lines ran; await this too to assert on what a handler did at its end.
+    pub fn wait_handlers_done(&self) -> impl Future<Output = ()> + '_ {
+        poll_fn(move |cx| {
+            let clients = self.state().clients.clone();
+            for client in &clients {
+                if client.inner.handlers.poll_done(cx).is_pending() {
+                    return Poll::Pending;
+                }
+            }
+            Poll::Ready(())
+        })
+    }
+
     /// How `client.run()` ended (`"ok"` or the error's text), once it has.
     pub fn client_result(&self) -> Option<String> {
         self.state().client_result.clone()
@@ -205,6 +247,18 @@ impl MemoryRelay {
     /// happen), or after [`MemoryRelay::set_time_limit`] of virtual time (a day by
     /// default): a test harness reports a stuck test rather than hanging.
     pub fn run<F: Future>(&self, future: F) -> F::Output {
+        {
+            let mut outside = self.shared.outside();
+            while outside.driving {
+                outside = self.shared.wait_outside(outside);
+            }
+            outside.driving = true;
+        }
+        let _driving = Driving(&self.shared);
+        self.drive(future)
+    }
+
+    fn drive<F: Future>(&self, future: F) -> F::Output {
         let mut future = pin!(future);
         let flag = Arc::new(WakeFlag::default());
         let limit = self.shared.clock.now()
@@ -227,6 +281,15 @@ impl MemoryRelay {
             if poll_main {
                 continue;
             }
+            // A handler thread of the blocking facade is running: it may send a command
+            // any moment, so the clock must wait for it.
+            let outside = self.shared.outside();
+            if outside.busy > 0 {
+                drop(self.shared.wait_outside(outside));
+                poll_main = true;
+                continue;
+            }
+            drop(outside);
             let relay_deadline = self.state().relay.poll_timeout();
             let next = [self.shared.clock.next_deadline(), relay_deadline]
                 .into_iter()
@@ -440,6 +503,125 @@ fn pump(state: &mut State, now: Instant) {
     wake_all(state);
 }
 
+impl Shared {
+    fn outside(&self) -> MutexGuard<'_, Outside> {
+        self.outside.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait_outside<'a>(&self, guard: MutexGuard<'a, Outside>) -> MutexGuard<'a, Outside> {
+        self.outside_changed
+            .wait_timeout(guard, OUTSIDE_POLL)
+            .unwrap_or_else(PoisonError::into_inner)
+            .0
+    }
+
+    fn outside_changed(&self, change: impl FnOnce(&mut Outside)) {
+        change(&mut self.outside());
+        self.outside_changed.notify_all();
+    }
+}
+
+/// Releases the driver's seat when `run` ends, even by a panic.
+struct Driving<'a>(&'a Shared);
+
+impl Drop for Driving<'_> {
+    fn drop(&mut self) {
+        self.0.outside_changed(|o| o.driving = false);
+    }
+}
+
+/// The waker of a blocking wait on a thread outside the executor: counts the thread busy
+/// from the moment it is woken, so the clock cannot move before it has run.
+struct OutsideWaker {
+    shared: Arc<Shared>,
+    thread: std::thread::Thread,
+    counted: AtomicBool,
+}
+
+impl ArcWake for OutsideWaker {
+    fn wake_by_ref(this: &Arc<Self>) {
+        if !this.counted.swap(true, Ordering::AcqRel) {
+            this.shared.outside_changed(|o| o.busy += 1);
+        }
+        this.thread.unpark();
+    }
+}
+
+thread_local! {
+    /// Whether this thread is counted busy since its last blocking wait ended (it runs
+    /// the user's code); given back at its next wait, or when the thread ends.
+    static BUSY: BusyMark = const { BusyMark(std::cell::RefCell::new(None)) };
+}
+
+struct BusyMark(std::cell::RefCell<Option<Arc<Shared>>>);
+
+impl BusyMark {
+    fn release(&self) {
+        if let Some(shared) = self.0.borrow_mut().take() {
+            shared.outside_changed(|o| o.busy = o.busy.saturating_sub(1));
+        }
+    }
+}
+
+impl Drop for BusyMark {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+impl VirtualRuntime {
+    /// A blocking wait on a thread outside the executor: the test's own thread drives the
+    /// harness when nobody does; any other thread waits while the driver runs.
+    fn outside_block_on(&self, mut future: LocalBoxFuture<'_, ()>) {
+        let shared = &self.shared;
+        let me = std::thread::current();
+        if me.id() == shared.owner {
+            let mut outside = shared.outside();
+            assert!(
+                !outside.driving,
+                "a blocking call inside MemoryRelay::run's future can never complete: make it \
+                 outside run (the test's thread then drives the harness) or in a handler"
+            );
+            outside.driving = true;
+            drop(outside);
+            let _driving = Driving(shared);
+            return MemoryRelay {
+                shared: shared.clone(),
+            }
+            .drive(future);
+        }
+        let waker = Arc::new(OutsideWaker {
+            shared: shared.clone(),
+            thread: me,
+            counted: AtomicBool::new(false),
+        });
+        let task_waker = waker_ref(&waker);
+        let mut cx = Context::from_waker(&task_waker);
+        loop {
+            if future.as_mut().poll(&mut cx).is_ready() {
+                break;
+            }
+            // Waiting: this thread no longer holds the clock.
+            BUSY.with(BusyMark::release);
+            if waker.counted.swap(false, Ordering::AcqRel) {
+                shared.outside_changed(|o| o.busy = o.busy.saturating_sub(1));
+            }
+            std::thread::park();
+        }
+        // Running the user's code again: it holds the clock until its next wait (also
+        // when the future was ready at once: the thread may have been waiting elsewhere).
+        let woken = waker.counted.swap(false, Ordering::AcqRel);
+        BUSY.with(|mark| {
+            let marked = mark.0.borrow_mut().replace(shared.clone()).is_some();
+            match (marked, woken) {
+                (true, true) => shared.outside_changed(|o| o.busy = o.busy.saturating_sub(1)),
+                (false, false) => shared.outside_changed(|o| o.busy += 1),
+                _ => {}
+            }
+        });
+    }
+}
+
 /// The harness as a [`Runtime`]: its executor, its clock, and no network.
 struct VirtualRuntime {
     shared: Arc<Shared>,
@@ -466,6 +648,10 @@ impl Runtime for VirtualRuntime {
 
     fn now(&self) -> Instant {
         self.shared.clock.now()
+    }
+
+    fn block_on(&self, future: LocalBoxFuture<'_, ()>) {
+        self.outside_block_on(future)
     }
 }
 
