@@ -40,12 +40,58 @@ fn help_describes_every_flag() {
         "--key",
         "--max-connections",
         "--handshake-timeout",
+        "--start-timeout",
+        "--idle-timeout",
+        "--silence-allowance",
+        "--memory-budget-mb",
+        "--disk-quota-mb",
+        "--no-auth",
         "--streams",
     ] {
         assert!(help.contains(flag), "{flag} missing from:\n{help}");
     }
     let bad = Command::new(EXE).arg("--nope").output().expect("runs");
     assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn accepting_anyone_is_an_explicit_and_loud_choice() {
+    let refused = Command::new(EXE)
+        .args(["--listen", "127.0.0.1:0"])
+        .env_remove("STREAM_TOKEN")
+        .output()
+        .expect("runs");
+    assert_eq!(refused.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("no --token") && said.contains("--no-auth"),
+        "{said}"
+    );
+
+    let out = scratch("no-auth");
+    let child = Command::new(EXE)
+        .args(["--listen", "127.0.0.1:0", "--no-auth"])
+        .arg("--out")
+        .arg(&out)
+        .env_remove("STREAM_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("stream_receiver starts");
+    let mut running = Running(child);
+    let mut banner = String::new();
+    BufReader::new(running.0.stdout.take().expect("stdout"))
+        .read_line(&mut banner)
+        .expect("the banner");
+    assert!(banner.contains("no token"), "{banner}");
+    let mut warning = String::new();
+    BufReader::new(running.0.stderr.take().expect("stderr"))
+        .read_line(&mut warning)
+        .expect("the warning");
+    assert!(
+        warning.contains("WARNING: --no-auth: accepting streams from anyone"),
+        "{warning}"
+    );
 }
 
 #[test]
