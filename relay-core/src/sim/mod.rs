@@ -111,7 +111,7 @@ mod ring;
 mod script;
 mod session;
 
-pub use config::SimConfig;
+pub use config::{SimConfig, DEFAULT_MAX_RECORDED_BYTES, DEFAULT_MAX_RECORDED_FRAMES};
 pub use faults::Fault;
 pub use messaging::{
     FAILED_MESSAGE_NUMBER, FAILED_REASON, MESSAGE_STATE_INTERVAL, UNDELIVERED_NUMBER,
