@@ -3,7 +3,8 @@
 //!
 //! Secrets (token, JWT) never appear in `Debug` output.
 
-use super::script::CallerScript;
+use super::script::{CallerScript, Dialed};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
@@ -52,6 +53,9 @@ pub struct SimConfig {
     /// it opened is closed; `None` (the default here; the simulator server sets 10 s) for
     /// never.
     pub auth_timeout: Option<Duration>,
+    /// What dialed numbers do, by number (`"*"` for every number not listed); a number in
+    /// neither answers (or is one of the failure numbers of the dial model).
+    pub dialed: BTreeMap<String, Dialed>,
 }
 
 /// Default bound on the frames the record keeps: far more than any test reads.
@@ -78,6 +82,7 @@ impl fmt::Debug for SimConfig {
             .field("max_recorded_frames", &self.max_recorded_frames)
             .field("max_recorded_bytes", &self.max_recorded_bytes)
             .field("auth_timeout", &self.auth_timeout)
+            .field("dialed", &self.dialed)
             .finish()
     }
 }
@@ -101,6 +106,7 @@ impl Default for SimConfig {
             max_recorded_frames: Some(DEFAULT_MAX_RECORDED_FRAMES),
             max_recorded_bytes: Some(DEFAULT_MAX_RECORDED_BYTES),
             auth_timeout: None,
+            dialed: BTreeMap::new(),
         }
     }
 }
@@ -192,6 +198,12 @@ impl SimConfig {
         self.record_frames = true;
         self.max_recorded_frames = None;
         self.max_recorded_bytes = None;
+        self
+    }
+
+    /// What `number` does when dialed (`"*"`: every number not set otherwise).
+    pub fn dialed(mut self, number: impl Into<String>, behaviour: Dialed) -> Self {
+        self.dialed.insert(number.into(), behaviour);
         self
     }
 

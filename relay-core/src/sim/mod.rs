@@ -121,7 +121,7 @@ pub use output::{MediaJob, SimOutput};
 pub use pair::Pair;
 pub use relay::FakeRelay;
 pub use script::{
-    AnsweredBy, CallerInput, CallerScript, FaxScript, FaxTone, PayScript, RecordingScript,
+    AnsweredBy, CallerInput, CallerScript, Dialed, FaxScript, FaxTone, PayScript, RecordingScript,
 };
 
 /// A `to_number` that is never answered: its leg rings for the device's `timeout` (30 s when

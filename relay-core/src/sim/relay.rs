@@ -94,6 +94,8 @@ pub(super) enum Timer {
     RingLeg(CallId),
     /// A socket (with its generation) is due to have authenticated.
     AuthDeadline(ConnId, u64),
+    /// The far end of a call hangs up (the caller's or a dialed number's script).
+    FarHangup(CallId),
 }
 
 /// A sans-IO fake of the RELAY service, for tests and the local simulator.
@@ -642,6 +644,7 @@ impl FakeRelay {
             }
             Timer::Message(protocol, message) => self.message_timer(protocol, *message, now),
             Timer::RingLeg(leg) => self.ring_leg_timer(&leg, due),
+            Timer::FarHangup(call_id) => self.far_hangup_timer(&call_id, now),
             Timer::AuthDeadline(conn, generation) => {
                 let unauthenticated = self
                     .conns

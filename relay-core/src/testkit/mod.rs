@@ -12,6 +12,9 @@ mod sim_server;
 mod status_callback;
 
 pub use crate::server::{tls_server_config, Listener, ServerRuntime};
+/// What a dialed number does in the simulator (also in `sim`; here so the runtime crates'
+/// `testkit` has it).
+pub use crate::sim::Dialed;
 pub use media_sender::{AudioSource, Pacing};
 pub use memory::MemoryRelay;
 pub use raw_ws::{RawFrame, RawWebSocket};
