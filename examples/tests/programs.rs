@@ -394,6 +394,17 @@ fn programs() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
                 "RUST_LOG",
             ],
         ),
+        (
+            "attack_servers",
+            env!("CARGO_BIN_EXE_attack_servers"),
+            vec![
+                "--streams",
+                "--idle",
+                "--slowloris",
+                "--flood-connections",
+                "--only",
+            ],
+        ),
     ]
 }
 

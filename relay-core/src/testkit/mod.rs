@@ -20,5 +20,5 @@ pub use memory::MemoryRelay;
 pub use raw_ws::{RawFrame, RawWebSocket};
 pub use sim_server::{
     SimServer, SimServerBuilder, SimServerStats, SIM_AUTH_TIMEOUT, SIM_HANDSHAKE_TIMEOUT,
-    SIM_MAX_CONNECTIONS, SIM_MAX_QUEUED_BYTES, SIM_WRITE_TIMEOUT,
+    SIM_MAX_CONNECTIONS, SIM_MAX_INFLIGHT_BYTES, SIM_MAX_QUEUED_BYTES, SIM_WRITE_TIMEOUT,
 };

@@ -35,6 +35,12 @@ pub const SIM_AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 pub const SIM_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default bytes of frames queued for one connection: past it, the connection is closed.
 pub const SIM_MAX_QUEUED_BYTES: usize = 16 << 20;
+/// Default bytes of client frames read but not yet taken in by the fake service, over all
+/// connections: past it, connections stop reading until it has caught up (backpressure, so
+/// a flood waits in the clients' sockets rather than in the simulator's memory).
+pub const SIM_MAX_INFLIGHT_BYTES: usize = 8 << 20;
+/// How long the goodbye (close frame) may take to a client that does not read.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// What the tasks around the fake service tell it.
 enum Input {
@@ -66,11 +72,13 @@ struct Bounds {
     handshake_timeout: Duration,
     write_timeout: Duration,
     max_queued_bytes: usize,
+    max_inflight_bytes: usize,
 }
 
 #[derive(Debug, Default)]
 struct Counters {
     active: AtomicUsize,
+    inflight: AtomicUsize,
     refused_over_cap: AtomicU64,
     handshake_timeouts: AtomicU64,
     write_timeouts: AtomicU64,
@@ -155,6 +163,7 @@ impl SimServerBuilder {
                 handshake_timeout: SIM_HANDSHAKE_TIMEOUT,
                 write_timeout: SIM_WRITE_TIMEOUT,
                 max_queued_bytes: SIM_MAX_QUEUED_BYTES,
+                max_inflight_bytes: SIM_MAX_INFLIGHT_BYTES,
             },
             auth_timeout: Some(SIM_AUTH_TIMEOUT),
         }
@@ -185,6 +194,14 @@ impl SimServerBuilder {
     /// client that stops reading is closed after it.
     pub fn write_timeout(mut self, timeout: Duration) -> Self {
         self.bounds.write_timeout = timeout;
+        self
+    }
+
+    /// Bytes of client frames read and not yet taken in by the fake service, over all
+    /// connections (default [`SIM_MAX_INFLIGHT_BYTES`]); past it connections stop reading
+    /// until it catches up.
+    pub fn max_inflight_bytes(mut self, max: usize) -> Self {
+        self.bounds.max_inflight_bytes = max;
         self
     }
 
@@ -499,8 +516,13 @@ async fn serve_connection(
     }
     let (mut sink, mut stream) = ws.split();
     loop {
+        // Backpressure: read no more while the service is behind.
+        while counters.inflight.load(Ordering::SeqCst) > bounds.max_inflight_bytes {
+            runtime.sleep(Duration::from_millis(1)).await;
+        }
         match future::select(stream.next(), out_rx.next()).await {
             Either::Left((Some(Ok(Message::Text(text))), _)) => {
+                counters.inflight.fetch_add(text.len(), Ordering::SeqCst);
                 let _ = inputs.unbounded_send(Input::Frame(conn, text.as_str().to_owned()));
             }
             Either::Left((Some(Ok(Message::Close(_))) | Some(Err(_)) | None, _)) => break,
@@ -542,7 +564,7 @@ async fn serve_connection(
     }
     // A peer that does not read gets no more than the write deadline for the goodbye.
     let close = std::pin::pin!(sink.close(None));
-    let _ = future::select(close, runtime.sleep(bounds.write_timeout)).await;
+    let _ = future::select(close, runtime.sleep(CLOSE_GRACE)).await;
     let _ = inputs.unbounded_send(Input::Disconnected(conn));
 }
 
@@ -596,7 +618,13 @@ impl Service {
                 self.connections.insert(conn, sender);
                 self.relay.handle_connected(conn, now);
             }
-            Input::Frame(conn, text) => self.relay.handle_frame(conn, &text, now),
+            Input::Frame(conn, text) => {
+                self.stats
+                    .0
+                    .inflight
+                    .fetch_sub(text.len(), Ordering::SeqCst);
+                self.relay.handle_frame(conn, &text, now);
+            }
             Input::Disconnected(conn) => {
                 if self.connections.remove(&conn).is_some() {
                     self.relay.handle_disconnected(conn, now);
