@@ -45,6 +45,7 @@ fn help_describes_every_flag() {
         "--silence-allowance",
         "--memory-budget-mb",
         "--disk-quota-mb",
+        "--max-message-kb",
         "--no-auth",
         "--streams",
     ] {

@@ -7,7 +7,7 @@ use relay_tokio::media::{clip, write_wav, MediaTrack};
 use relay_tokio::receiver::{
     tls_server_config, IncomingStream, ReceiveError, StreamEvent, StreamReceiver,
     DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MEMORY_BUDGET, DEFAULT_START_TIMEOUT,
+    DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MEMORY_BUDGET, DEFAULT_START_TIMEOUT,
 };
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -43,6 +43,7 @@ Options:
   --silence-allowance SECS   silence a stream may fill into its gaps beyond the audio it
                              sent, over all its tracks [default: 30]
   --memory-budget-mb MB      audio all open streams may hold together [default: 1024]
+  --max-message-kb KB        the largest message a stream may send [default: 256]
   --disk-quota-mb MB         WAV bytes this run may write in total; a stream that would
                              pass it is closed [default: 4096]
   --streams N                exit after N streams have ended [default: run for ever]
@@ -62,6 +63,7 @@ struct Args {
     idle_timeout: Duration,
     silence_allowance_ms: u64,
     memory_budget: u64,
+    max_message_bytes: usize,
     disk_quota: u64,
     no_auth: bool,
     streams: Option<u64>,
@@ -100,6 +102,7 @@ fn parse_args() -> Result<Parsed, String> {
         idle_timeout: DEFAULT_IDLE_TIMEOUT,
         silence_allowance_ms: DEFAULT_SILENCE_ALLOWANCE_MS,
         memory_budget: DEFAULT_MEMORY_BUDGET,
+        max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
         disk_quota: DEFAULT_DISK_QUOTA,
         no_auth: false,
         streams: None,
@@ -128,6 +131,12 @@ fn parse_args() -> Result<Parsed, String> {
             }
             "--memory-budget-mb" => args.memory_budget = megabytes(&flag, &value()?)?,
             "--disk-quota-mb" => args.disk_quota = megabytes(&flag, &value()?)?,
+            "--max-message-kb" => {
+                let kb: usize = value()?.parse().map_err(|e| format!("{flag}: {e}"))?;
+                args.max_message_bytes = kb
+                    .checked_mul(1024)
+                    .ok_or_else(|| format!("{flag}: too large"))?;
+            }
             "--no-auth" => args.no_auth = true,
             "--streams" => {
                 args.streams = Some(value()?.parse().map_err(|e| format!("--streams: {e}"))?)
@@ -174,7 +183,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .start_timeout(args.start_timeout)
         .idle_timeout(args.idle_timeout)
         .silence_allowance_ms(args.silence_allowance_ms)
-        .memory_budget(args.memory_budget);
+        .memory_budget(args.memory_budget)
+        .max_message_bytes(args.max_message_bytes);
     match &args.token {
         Some(token) => builder = builder.bearer_token(token.clone()),
         None => eprintln!(

@@ -43,6 +43,11 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(20);
 /// minutes of both tracks of 48 kHz L16, or 18 hours of 8 kHz mono.
 pub const DEFAULT_MEMORY_BUDGET: u64 = 1 << 30;
 
+/// Default bound on one message: a 20 ms chunk of 48 kHz L16 is under 3 kB, so 256 KiB
+/// leaves room for long packets and large custom parameters, and 1,024 connections can make
+/// the receiver buffer at most 256 MiB of partial messages.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 256 << 10;
+
 /// How long a refusal's close frame may take to go out before the socket is just dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// The most bytes of a close frame's reason (the protocol allows 123).
@@ -145,6 +150,7 @@ pub struct ReceiverBuilder {
     max_connections: usize,
     handshake_timeout: Duration,
     memory_budget: u64,
+    max_message_bytes: usize,
     limits: Limits,
 }
 
@@ -156,6 +162,7 @@ impl fmt::Debug for ReceiverBuilder {
             .field("max_connections", &self.max_connections)
             .field("handshake_timeout", &self.handshake_timeout)
             .field("memory_budget", &self.memory_budget)
+            .field("max_message_bytes", &self.max_message_bytes)
             .field("limits", &self.limits)
             .finish()
     }
@@ -169,6 +176,7 @@ impl Default for ReceiverBuilder {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             memory_budget: DEFAULT_MEMORY_BUDGET,
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             limits: Limits {
                 max_gap_ms: DEFAULT_MAX_GAP_MS,
                 silence_allowance_ms: DEFAULT_SILENCE_ALLOWANCE_MS,
@@ -232,6 +240,13 @@ impl ReceiverBuilder {
         self
     }
 
+    /// The largest message a connection may send (default [`DEFAULT_MAX_MESSAGE_BYTES`]); a
+    /// bigger one ends the stream with [`ReceiveError::Socket`].
+    pub fn max_message_bytes(mut self, bytes: usize) -> Self {
+        self.max_message_bytes = bytes;
+        self
+    }
+
     /// Time an open stream gets to send `start` (default [`DEFAULT_START_TIMEOUT`]); a
     /// socket that says nothing is closed with [`ReceiveError::StartTimeout`].
     pub fn start_timeout(mut self, timeout: Duration) -> Self {
@@ -280,7 +295,8 @@ impl ReceiverBuilder {
         runtime: Arc<dyn ServerRuntime>,
         addr: SocketAddr,
     ) -> std::io::Result<StreamReceiver> {
-        let listener = WsListener::bind(runtime.as_ref(), addr, self.tls).await?;
+        let mut listener = WsListener::bind(runtime.as_ref(), addr, self.tls).await?;
+        listener.set_max_message_size(self.max_message_bytes);
         Ok(StreamReceiver {
             listener,
             runtime,

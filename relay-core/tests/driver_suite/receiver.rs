@@ -40,6 +40,7 @@ macro_rules! receiver_tests {
             idle_websockets_are_closed_so_a_real_stream_gets_in,
             a_started_stream_that_goes_quiet_is_closed,
             the_application_can_refuse_a_stream_with_a_reason,
+            a_message_over_the_size_bound_ends_the_stream,
         );
     };
     (@tests $block_on:path, $runtime:path; $($name:ident),* $(,)?) => {
@@ -229,7 +230,7 @@ fn kind(event: &Result<StreamEvent, ReceiveError>) -> String {
 
 pub async fn hostile_formats_are_refused_with_typed_errors(rt: Arc<dyn ServerRuntime>) {
     let receiver = bind(&rt, StreamReceiver::builder()).await;
-    let huge_name = "x".repeat(500_000);
+    let huge_name = "x".repeat(200_000);
     let messages = vec![
         raw_start("audio/x-L16", 192_000, 8, r#"["inbound"]"#),
         media(1, 3_599_000),
@@ -883,4 +884,29 @@ pub async fn the_application_can_refuse_a_stream_with_a_reason(rt: Arc<dyn Serve
         Some((1008, "refused: disk quota of 10 bytes used up".into()))
     );
     assert_eq!(stats.refused_streams(), 1);
+}
+
+pub async fn a_message_over_the_size_bound_ends_the_stream(rt: Arc<dyn ServerRuntime>) {
+    let mut receiver = bind(&rt, StreamReceiver::builder().max_message_bytes(1000)).await;
+    let addr = receiver.local_addr().unwrap();
+    let (mut ws, mut stream) = open_pair(&rt, &mut receiver, addr).await;
+    ws.send(&start(MediaFormat::pcmu())).await.unwrap();
+    assert!(matches!(
+        stream.next().await,
+        Some(Ok(StreamEvent::Started(_)))
+    ));
+    // A 20 ms PCMU chunk is about 300 bytes: fine; 2,000 bytes of padding are not.
+    ws.send(&media(1, 0)).await.unwrap();
+    assert!(matches!(
+        stream.next().await,
+        Some(Ok(StreamEvent::Audio { .. }))
+    ));
+    let _ = ws
+        .send(&format!(
+            "{{\"event\":\"mark\",\"pad\":\"{}\"}}",
+            "x".repeat(2000)
+        ))
+        .await;
+    let end = within(&rt, 10, "the oversized message", stream.next()).await;
+    assert!(matches!(end, Some(Err(ReceiveError::Socket(_)))), "{end:?}");
 }
