@@ -213,6 +213,15 @@ impl Parsed {
             .and_then(|(_, v)| v.as_deref())
     }
 
+    /// Every value given for `name`, in order (for a flag that may be repeated).
+    pub fn values(&self, name: &str) -> Vec<&str> {
+        self.flags
+            .iter()
+            .filter(|(n, _)| *n == name)
+            .filter_map(|(_, v)| v.as_deref())
+            .collect()
+    }
+
     /// The value of `name` parsed as `T`; a value that does not parse is a usage error.
     pub fn parsed<T: FromStr>(&self, name: &str) -> Result<Option<T>, CliError>
     where

@@ -195,6 +195,89 @@ const LIVE: &[&str] = &[
     "RUST_LOG",
 ];
 
+/// What the app saw on a call of a simulator scripted from its command line.
+#[derive(Debug, PartialEq)]
+struct Scripted {
+    digits: Option<String>,
+    dial_failed: bool,
+    ended_by_caller: bool,
+}
+
+#[test]
+fn relay_sim_scripts_the_caller_and_the_dialed_numbers_from_its_flags() {
+    let (_sim, vars, _lines) = start_sim(&[
+        "--offer-calls",
+        "1",
+        "--caller-digits",
+        "7",
+        "--caller-hangup-after",
+        "2",
+        "--dialed",
+        "+15557770001=busy",
+    ]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let seen = rt.block_on(async move {
+        let client = relay_tokio::client()
+            .contexts(["default"])
+            .from_lookup(|name| vars.get(name).cloned())
+            .expect("the banner has every variable")
+            .build()
+            .expect("a client");
+        let (tx, mut seen) = futures_channel::mpsc::unbounded();
+        let dialer = client.clone();
+        client.on_call(move |call| {
+            let tx = tx.clone();
+            let dialer = dialer.clone();
+            async move {
+                call.answer().await.expect("answer");
+                let collected = call
+                    .collect(examples::ivr::menu_collect())
+                    .await
+                    .expect("collect starts")
+                    .wait()
+                    .await
+                    .expect("collect ends");
+                let plan = relay_tokio::DialPlan::single(relay_tokio::Device::phone(
+                    "+15550001111",
+                    "+15557770001",
+                ));
+                let dial_failed = dialer.dial(plan).await.is_err();
+                let ended =
+                    tokio::time::timeout(WAIT, call.wait_for_state(relay_tokio::CallState::Ended))
+                        .await;
+                let _ = tx.unbounded_send(Scripted {
+                    digits: collected.digits().map(str::to_owned),
+                    dial_failed,
+                    ended_by_caller: matches!(ended, Ok(Ok(()))),
+                });
+            }
+        });
+        let runner = tokio::spawn({
+            let client = client.clone();
+            async move { client.run().await }
+        });
+        use futures_util::StreamExt;
+        let seen = tokio::time::timeout(WAIT, seen.next())
+            .await
+            .expect("the call ran its course")
+            .unwrap();
+        client.shutdown();
+        let _ = tokio::time::timeout(WAIT, runner).await;
+        seen
+    });
+    assert_eq!(
+        seen,
+        Scripted {
+            digits: Some("7".into()),
+            dial_failed: true,
+            ended_by_caller: true,
+        }
+    );
+}
+
 /// Each binary with the flags and variables its help must name.
 fn programs() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
     vec![
@@ -221,6 +304,11 @@ fn programs() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
                 "--wav",
                 "--fast",
                 "--media-ca",
+                "--caller-digits",
+                "--caller-says",
+                "--caller-silent",
+                "--caller-hangup-after",
+                "--dialed",
                 "RUST_LOG",
             ],
         ),
@@ -333,6 +421,17 @@ fn programs() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
             "media_server_hyper",
             env!("CARGO_BIN_EXE_media_server_hyper"),
             vec!["--listen", "--token", "MEDIA_TOKEN", "RUST_LOG"],
+        ),
+        (
+            "attack_servers",
+            env!("CARGO_BIN_EXE_attack_servers"),
+            vec![
+                "--streams",
+                "--idle",
+                "--slowloris",
+                "--flood-connections",
+                "--only",
+            ],
         ),
     ]
 }

@@ -40,12 +40,59 @@ fn help_describes_every_flag() {
         "--key",
         "--max-connections",
         "--handshake-timeout",
+        "--start-timeout",
+        "--idle-timeout",
+        "--silence-allowance",
+        "--memory-budget-mb",
+        "--disk-quota-mb",
+        "--max-message-kb",
+        "--no-auth",
         "--streams",
     ] {
         assert!(help.contains(flag), "{flag} missing from:\n{help}");
     }
     let bad = Command::new(EXE).arg("--nope").output().expect("runs");
     assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn accepting_anyone_is_an_explicit_and_loud_choice() {
+    let refused = Command::new(EXE)
+        .args(["--listen", "127.0.0.1:0"])
+        .env_remove("STREAM_TOKEN")
+        .output()
+        .expect("runs");
+    assert_eq!(refused.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("no --token") && said.contains("--no-auth"),
+        "{said}"
+    );
+
+    let out = scratch("no-auth");
+    let child = Command::new(EXE)
+        .args(["--listen", "127.0.0.1:0", "--no-auth"])
+        .arg("--out")
+        .arg(&out)
+        .env_remove("STREAM_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("stream_receiver starts");
+    let mut running = Running(child);
+    let mut banner = String::new();
+    BufReader::new(running.0.stdout.take().expect("stdout"))
+        .read_line(&mut banner)
+        .expect("the banner");
+    assert!(banner.contains("no token"), "{banner}");
+    let mut warning = String::new();
+    BufReader::new(running.0.stderr.take().expect("stderr"))
+        .read_line(&mut warning)
+        .expect("the warning");
+    assert!(
+        warning.contains("WARNING: --no-auth: accepting streams from anyone"),
+        "{warning}"
+    );
 }
 
 #[test]
@@ -167,4 +214,92 @@ fn writes_one_wav_per_track_and_a_line_per_stream() {
     assert_eq!(outbound.samples, round_trip(&quieter));
     assert_eq!(std::fs::read_dir(&out).expect("out dir").count(), 2);
     let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn a_stream_past_the_disk_quota_is_closed_with_a_reason() {
+    use relay_tokio::media::{MediaChunk, MediaFormat, MediaTrack, StartInfo, StreamMessage};
+    let out = scratch("quota");
+    let child = Command::new(EXE)
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--no-auth",
+            "--disk-quota-mb",
+            "0",
+            "--streams",
+            "1",
+            "--quiet",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("stream_receiver starts");
+    let mut running = Running(child);
+    let mut stdout = BufReader::new(running.0.stdout.take().expect("stdout"));
+    let mut banner = String::new();
+    stdout.read_line(&mut banner).expect("the banner");
+    let addr: std::net::SocketAddr = banner
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("ws://"))
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no url in {banner:?}"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let close = rt.block_on(async {
+        let runtime = relay_tokio::runtime();
+        let mut ws = relay_tokio::testkit::RawWebSocket::connect(runtime.as_ref(), addr, &[])
+            .await
+            .expect("the upgrade");
+        let start = StreamMessage::Start {
+            sequence_number: 1,
+            start: StartInfo {
+                stream_sid: "quota".into(),
+                account_sid: "a".into(),
+                call_sid: "c".into(),
+                tracks: vec![MediaTrack::Inbound],
+                custom_parameters: Default::default(),
+                media_format: MediaFormat::pcmu(),
+            },
+        };
+        let media = StreamMessage::Media {
+            sequence_number: 2,
+            media: MediaChunk {
+                track: MediaTrack::Inbound,
+                chunk: 1,
+                timestamp_ms: 0,
+                payload: vec![0xff; 160].into(),
+            },
+        };
+        ws.send_text(&start.to_json()).await.expect("start sent");
+        ws.send_text(&media.to_json()).await.expect("media sent");
+        tokio::time::timeout(Duration::from_secs(10), ws.close_frame())
+            .await
+            .expect("closed in time")
+    });
+    assert_eq!(
+        close,
+        Some((1008, "refused: disk quota of 0 bytes used up".to_owned()))
+    );
+    let began = Instant::now();
+    while running.0.try_wait().expect("try_wait").is_none() {
+        assert!(began.elapsed() < Duration::from_secs(10), "did not exit");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut stderr = String::new();
+    running
+        .0
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("stderr");
+    assert!(
+        stderr.contains("stream 1: closed: disk quota of 0 bytes used up"),
+        "{stderr}"
+    );
 }

@@ -125,6 +125,12 @@ impl WsListener {
         self.listener.local_addr()
     }
 
+    /// The largest message (and frame) a connection may send from now on; a bigger one
+    /// fails that connection. What one connection can make the server buffer.
+    pub fn set_max_message_size(&mut self, bytes: usize) {
+        self.max_frame_size = bytes;
+    }
+
     /// Whether connections are TLS.
     pub fn is_tls(&self) -> bool {
         self.tls.is_some()

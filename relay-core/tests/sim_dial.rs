@@ -7,7 +7,7 @@
 #[path = "sim_support.rs"]
 mod support;
 
-use relay_rs_core::sim::{ConnId, SimConfig, BUSY_NUMBER, NO_ANSWER_NUMBER};
+use relay_rs_core::sim::{CallerScript, ConnId, Dialed, SimConfig, BUSY_NUMBER, NO_ANSWER_NUMBER};
 use serde_json::{json, Value};
 use std::time::Duration;
 use support::{event, Server};
@@ -23,7 +23,11 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Self {
-        let mut server = Server::new(SimConfig::new());
+        Self::with(SimConfig::new())
+    }
+
+    fn with(config: SimConfig) -> Self {
+        let mut server = Server::new(config);
         let conn = server.open(1);
         server.auth(conn, &[]);
         Self { server, conn }
@@ -254,4 +258,68 @@ fn s2_3_every_leg_of_a_dial_runs_on_the_dials_node() {
     let nodes: Vec<&Value> = frames.iter().map(|f| &event(f).1["node_id"]).collect();
     assert!(nodes[0].is_string());
     assert!(nodes.iter().all(|n| *n == nodes[0]), "{nodes:?}");
+}
+
+#[test]
+fn dialed_numbers_do_what_the_config_says_per_number_and_for_the_rest() {
+    let config = SimConfig::new()
+        .dialed("+15557770001", Dialed::Busy)
+        .dialed("+15557770002", Dialed::NoAnswer)
+        .dialed("*", Dialed::HangUpAfter(Duration::from_secs(5)));
+    let mut f = Fixture::with(config);
+    let frames = f.dial(json!([
+        [phone("+15557770001")],
+        [phone_ringing_for("+15557770002", 3)],
+        [phone("+15559999999")],
+    ]));
+    let all = legs(&frames);
+    assert_eq!(end_reason(&frames, &all[0]), "busy");
+    assert_eq!(all.len(), 2, "the second group rings");
+    let frames = f.advance(3);
+    assert_eq!(end_reason(&frames, &all[1]), "noAnswer");
+    let third = legs(&frames)[0].clone();
+    assert_eq!(dial_events(&frames)[0]["dial_state"], "answered");
+    // Any other number answers and hangs up 5 s later.
+    assert!(f.advance(4).is_empty());
+    let frames = f.advance(1);
+    assert_eq!(
+        short(&frames),
+        [s(STATE, &third, "ending"), s(STATE, &third, "ended")]
+    );
+    assert_eq!(end_reason(&frames, &third), "hangup");
+}
+
+#[test]
+fn the_caller_hangs_up_after_the_scripted_time_from_the_answer() {
+    let caller = CallerScript {
+        hangup_after: Some(Duration::from_secs(7)),
+        ..CallerScript::default()
+    };
+    let mut f = Fixture::with(SimConfig::new().caller(caller));
+    f.server.relay.handle_timeout(f.server.now);
+    let conn = f.conn;
+    f.server
+        .request(conn, "signalwire.receive", json!({"contexts": ["office"]}));
+    let frames = f.server.sent();
+    f.server.ack_all(conn, &frames);
+    let (call_id, _) = f.server.answered(conn);
+    assert!(f.advance(6).is_empty());
+    let frames = f.advance(1);
+    assert_eq!(
+        short(&frames),
+        [s(STATE, &call_id, "ending"), s(STATE, &call_id, "ended")]
+    );
+    assert_eq!(end_reason(&frames, &call_id), "hangup");
+}
+
+#[test]
+fn dialed_behaviours_read_from_text() {
+    assert_eq!("busy".parse(), Ok(Dialed::Busy));
+    assert_eq!("no-answer".parse(), Ok(Dialed::NoAnswer));
+    assert_eq!("answer".parse(), Ok(Dialed::Answer));
+    assert_eq!(
+        "hangup:2.5".parse(),
+        Ok(Dialed::HangUpAfter(Duration::from_millis(2500)))
+    );
+    assert!("hangup:soon".parse::<Dialed>().is_err());
 }

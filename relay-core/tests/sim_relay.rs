@@ -944,3 +944,79 @@ fn a_passed_offer_goes_to_another_session_of_the_context() {
     let id = server.request(owner, "calling.answer", json!({"call_id": call.as_str()}));
     assert_eq!(result_of(&server.sent_one(), &id)["code"], "409");
 }
+
+#[test]
+fn the_record_keeps_the_last_frames_within_its_bounds() {
+    let mut server = Server::new(SimConfig::new().record_bounds(3, 1 << 20));
+    let conn = server.open(1);
+    for n in 0..10 {
+        server.request(conn, "signalwire.ping", json!({ "n": n }));
+    }
+    server.sent();
+    let kept: Vec<&Value> = server.relay.received(conn);
+    assert_eq!(
+        kept.iter()
+            .map(|f| f["params"]["n"].clone())
+            .collect::<Vec<_>>(),
+        [json!(7), json!(8), json!(9)]
+    );
+    assert_eq!(server.relay.forgotten_frames(), 7);
+    // The byte bound: a frame past it pushes out the oldest ones.
+    let mut server = Server::new(SimConfig::new().record_bounds(100, 200));
+    let conn = server.open(1);
+    server.request(conn, "signalwire.ping", json!({"pad": "x".repeat(100)}));
+    server.request(conn, "signalwire.ping", json!({"pad": "y".repeat(100)}));
+    assert_eq!(server.relay.received(conn).len(), 1);
+    assert_eq!(
+        server.relay.received(conn)[0]["params"]["pad"],
+        "y".repeat(100)
+    );
+}
+
+#[test]
+fn a_bad_auth_flood_leaves_a_bounded_record_unless_a_test_asks_for_all() {
+    let flood = |config: SimConfig| {
+        let mut server = Server::new(config);
+        let conn = server.open(1);
+        for _ in 0..relay_rs_core::sim::DEFAULT_MAX_RECORDED_FRAMES + 50 {
+            server.request(
+                conn,
+                "signalwire.connect",
+                connect_params("project", "wrong"),
+            );
+        }
+        server.sent();
+        (
+            server.relay.received(conn).len(),
+            server.relay.forgotten_frames(),
+        )
+    };
+    let bounded = relay_rs_core::sim::DEFAULT_MAX_RECORDED_FRAMES;
+    assert_eq!(flood(SimConfig::new()), (bounded, 50));
+    assert_eq!(
+        flood(SimConfig::new().record_everything()),
+        (bounded + 50, 0)
+    );
+}
+
+#[test]
+fn a_socket_that_does_not_authenticate_in_time_is_closed() {
+    let mut server = Server::new(SimConfig::new().auth_timeout(Duration::from_secs(10)));
+    let idle = server.open(1);
+    let authed = server.open(2);
+    server.auth(authed, &["office"]);
+    server.now += Duration::from_millis(9_999);
+    server.relay.handle_timeout(server.now);
+    assert!(server.side().is_empty(), "not yet");
+    server.now += Duration::from_millis(1);
+    server.relay.handle_timeout(server.now);
+    assert_eq!(server.side(), [SimOutput::Close { conn: idle }]);
+    assert_eq!(server.relay.connections(), [authed]);
+    assert_eq!(server.relay.auth_timeouts(), 1);
+    // A socket id used again is a new socket with a deadline of its own.
+    let again = server.open(1);
+    server.now += Duration::from_secs(5);
+    server.relay.handle_timeout(server.now);
+    assert!(server.side().is_empty());
+    assert_eq!(server.relay.connections(), [again, authed]);
+}

@@ -246,7 +246,7 @@ def receiver(name, cmd):
 
 def receivers():
     clients = [("relay-rs stream_receiver", [str(RELEASE / "stream_receiver"), "--listen", "127.0.0.1:0",
-                                              "--out", "{out}", "--streams", str(STREAMS), "--quiet"]),
+                                              "--out", "{out}", "--streams", str(STREAMS), "--quiet", "--no-auth"]),
                ("Python websockets", [sys.executable, str(ROOT / "scripts" / "bench" / "python_receiver.py"),
                                       "{out}", str(STREAMS)])]
     samples = {name: [] for name, _ in clients}

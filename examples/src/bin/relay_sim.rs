@@ -3,7 +3,10 @@
 
 use examples::cli::{self, init_tracing, Flag, Program, RUST_LOG};
 use relay_tokio::media::read_wav;
-use relay_tokio::testkit::{tls_server_config, AudioSource, Pacing, SimConfig, SimServerBuilder};
+use relay_tokio::testkit::{
+    tls_server_config, AudioSource, CallerInput, CallerScript, Dialed, Pacing, SimConfig,
+    SimServerBuilder,
+};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -80,6 +83,31 @@ into another shell and run a client (stream_tokio, the README example). Ctrl-c s
             "trust this CA (PEM) for wss:// stream urls, besides the webpki roots",
         ),
         Flag::value(
+            "--caller-digits",
+            "KEYS",
+            "the caller presses KEYS when the app collects input (default 1#)",
+        ),
+        Flag::value(
+            "--caller-says",
+            "TEXT",
+            "the caller says TEXT when the app collects speech",
+        ),
+        Flag::switch(
+            "--caller-silent",
+            "the caller says nothing: collects end with no_input",
+        ),
+        Flag::value(
+            "--caller-hangup-after",
+            "SECS",
+            "the caller hangs up SECS seconds after the app answers (default never)",
+        ),
+        Flag::value(
+            "--dialed",
+            "NUMBER=WHAT",
+            "what a dialed (or connected) number does: answer, busy, no-answer or hangup:SECS \
+(answers, hangs up SECS later); NUMBER * for every other number; repeat per number",
+        ),
+        Flag::value(
             "--message-every",
             "SECS",
             "deliver an inbound text (HELP, then hello, …) on the context every SECS seconds",
@@ -104,6 +132,59 @@ struct Args {
     auto_media_ms: Option<u64>,
     media_ca: Option<String>,
     message_every: Option<u64>,
+    caller: CallerScript,
+    dialed: Vec<(String, Dialed)>,
+}
+
+/// The caller's script from its flags.
+fn caller_script(parsed: &cli::Parsed) -> Result<CallerScript, cli::CliError> {
+    let usage = |m: String| cli::CliError::Usage(m);
+    let mut caller = CallerScript::default();
+    let inputs = ["--caller-digits", "--caller-says", "--caller-silent"];
+    if inputs.iter().filter(|f| parsed.has(f)).count() > 1 {
+        return Err(usage(format!("give one of {}", inputs.join(", "))));
+    }
+    if let Some(keys) = parsed.value("--caller-digits") {
+        if keys.is_empty()
+            || !keys
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '#' || c == '*')
+        {
+            return Err(usage(format!(
+                "--caller-digits {keys:?}: keys are 0-9, # and *"
+            )));
+        }
+        caller.input = CallerInput::Digits(keys.to_owned());
+    }
+    if let Some(text) = parsed.value("--caller-says") {
+        caller.input = CallerInput::speech(text);
+    }
+    if parsed.has("--caller-silent") {
+        caller.input = CallerInput::Silence;
+    }
+    if let Some(secs) = parsed.parsed::<f64>("--caller-hangup-after")? {
+        let after = Duration::try_from_secs_f64(secs)
+            .map_err(|e| usage(format!("--caller-hangup-after: {e}")))?;
+        caller.hangup_after = Some(after);
+    }
+    Ok(caller)
+}
+
+/// `NUMBER=WHAT` pairs of `--dialed`.
+fn dialed(parsed: &cli::Parsed) -> Result<Vec<(String, Dialed)>, cli::CliError> {
+    parsed
+        .values("--dialed")
+        .into_iter()
+        .map(|pair| {
+            let (number, what) = pair.split_once('=').ok_or_else(|| {
+                cli::CliError::Usage(format!("--dialed {pair:?}: expected NUMBER=WHAT"))
+            })?;
+            let what = what
+                .parse()
+                .map_err(|e| cli::CliError::Usage(format!("--dialed {number}: {e}")))?;
+            Ok((number.to_owned(), what))
+        })
+        .collect()
 }
 
 fn parse_args() -> Args {
@@ -128,6 +209,8 @@ fn parse_args() -> Args {
             auto_media_ms: parsed.parsed("--auto-media")?,
             media_ca: parsed.value("--media-ca").map(str::to_owned),
             message_every: parsed.parsed("--message-every")?,
+            caller: caller_script(&parsed)?,
+            dialed: dialed(&parsed)?,
         })
     };
     match read() {
@@ -159,7 +242,12 @@ fn shell_word(value: &str) -> String {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args();
     init_tracing(cli::LOG_SESSIONS);
-    let mut config = SimConfig::new().credentials(&args.project, &args.token);
+    let mut config = SimConfig::new()
+        .credentials(&args.project, &args.token)
+        .caller(args.caller.clone());
+    for (number, what) in &args.dialed {
+        config = config.dialed(number, *what);
+    }
     if let Some(ms) = args.auto_media_ms {
         config = config
             .auto_media(Duration::from_millis(ms))

@@ -2,10 +2,12 @@
 //! and it writes one WAV per stream (one per track with both tracks) and prints a line per
 //! stream. Run with `--help` for the flags.
 
+use relay_tokio::media::DEFAULT_SILENCE_ALLOWANCE_MS;
 use relay_tokio::media::{clip, write_wav, MediaTrack};
 use relay_tokio::receiver::{
     tls_server_config, IncomingStream, ReceiveError, StreamEvent, StreamReceiver,
-    DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MEMORY_BUDGET, DEFAULT_START_TIMEOUT,
 };
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -19,6 +21,8 @@ Usage: stream_receiver [OPTIONS]
 
 Receives call audio streamed by `calling.stream` and writes it to WAV files: one per stream,
 or one per track (<sid>-inbound.wav, <sid>-outbound.wav) when the stream has both tracks.
+A stream that passes a bound (time-outs, silence allowance, memory budget, disk quota) is
+closed with a close frame naming it, and one line on stderr says so.
 Prints the url to stream to, then one line per finished stream:
   call=<call id> stream=<stream sid> tracks=<tracks> ms=<ms of audio per track>
   gaps=<holes left> stopped=<true|false> errors=<bad messages> params=<custom parameters>
@@ -28,11 +32,20 @@ Options:
   --listen ADDR              address to bind [default: 127.0.0.1:8089]
   --out DIR                  directory for the WAV files, created if needed [default: streams]
   --token TOKEN              refuse connections without `Authorization: Bearer TOKEN`
-                             (or set STREAM_TOKEN)
+                             (or set STREAM_TOKEN); required unless --no-auth
+  --no-auth                  accept streams from anyone (logged as a warning)
   --cert CERT.pem --key KEY.pem
                              serve wss:// with this certificate chain and private key
   --max-connections N        connections open at once [default: 1024]
   --handshake-timeout SECS   drop sockets that do not finish the handshake [default: 10]
+  --start-timeout SECS       close streams that send no `start` within SECS [default: 5]
+  --idle-timeout SECS        close streams silent (no message at all) for SECS [default: 20]
+  --silence-allowance SECS   silence a stream may fill into its gaps beyond the audio it
+                             sent, over all its tracks [default: 30]
+  --memory-budget-mb MB      audio all open streams may hold together [default: 1024]
+  --max-message-kb KB        the largest message a stream may send [default: 256]
+  --disk-quota-mb MB         WAV bytes this run may write in total; a stream that would
+                             pass it is closed [default: 4096]
   --streams N                exit after N streams have ended [default: run for ever]
   --quiet                    no progress on stderr
   -h, --help                 print this help
@@ -46,12 +59,33 @@ struct Args {
     key: Option<String>,
     max_connections: usize,
     handshake_timeout: Duration,
+    start_timeout: Duration,
+    idle_timeout: Duration,
+    silence_allowance_ms: u64,
+    memory_budget: u64,
+    max_message_bytes: usize,
+    disk_quota: u64,
+    no_auth: bool,
     streams: Option<u64>,
     quiet: bool,
 }
 
+/// Default disk quota: 4 GiB of WAV per run.
+const DEFAULT_DISK_QUOTA: u64 = 4 << 30;
+
+fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
+    let secs: f64 = text.parse().map_err(|e| format!("{flag}: {e}"))?;
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("{flag}: {e}"))
+}
+
+fn megabytes(flag: &str, text: &str) -> Result<u64, String> {
+    let mb: u64 = text.parse().map_err(|e| format!("{flag}: {e}"))?;
+    mb.checked_mul(1 << 20)
+        .ok_or_else(|| format!("{flag}: too large"))
+}
+
 enum Parsed {
-    Run(Args),
+    Run(Box<Args>),
     Help,
 }
 
@@ -64,6 +98,13 @@ fn parse_args() -> Result<Parsed, String> {
         key: None,
         max_connections: DEFAULT_MAX_CONNECTIONS,
         handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+        start_timeout: DEFAULT_START_TIMEOUT,
+        idle_timeout: DEFAULT_IDLE_TIMEOUT,
+        silence_allowance_ms: DEFAULT_SILENCE_ALLOWANCE_MS,
+        memory_budget: DEFAULT_MEMORY_BUDGET,
+        max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+        disk_quota: DEFAULT_DISK_QUOTA,
+        no_auth: false,
         streams: None,
         quiet: false,
     };
@@ -82,13 +123,21 @@ fn parse_args() -> Result<Parsed, String> {
                     .parse()
                     .map_err(|e| format!("--max-connections: {e}"))?
             }
-            "--handshake-timeout" => {
-                let secs: f64 = value()?
-                    .parse()
-                    .map_err(|e| format!("--handshake-timeout: {e}"))?;
-                args.handshake_timeout = Duration::try_from_secs_f64(secs)
-                    .map_err(|e| format!("--handshake-timeout: {e}"))?;
+            "--handshake-timeout" => args.handshake_timeout = seconds(&flag, &value()?)?,
+            "--start-timeout" => args.start_timeout = seconds(&flag, &value()?)?,
+            "--idle-timeout" => args.idle_timeout = seconds(&flag, &value()?)?,
+            "--silence-allowance" => {
+                args.silence_allowance_ms = seconds(&flag, &value()?)?.as_millis() as u64
             }
+            "--memory-budget-mb" => args.memory_budget = megabytes(&flag, &value()?)?,
+            "--disk-quota-mb" => args.disk_quota = megabytes(&flag, &value()?)?,
+            "--max-message-kb" => {
+                let kb: usize = value()?.parse().map_err(|e| format!("{flag}: {e}"))?;
+                args.max_message_bytes = kb
+                    .checked_mul(1024)
+                    .ok_or_else(|| format!("{flag}: too large"))?;
+            }
+            "--no-auth" => args.no_auth = true,
             "--streams" => {
                 args.streams = Some(value()?.parse().map_err(|e| format!("--streams: {e}"))?)
             }
@@ -96,7 +145,14 @@ fn parse_args() -> Result<Parsed, String> {
             other => return Err(format!("unknown argument {other:?} (see --help)")),
         }
     }
-    Ok(Parsed::Run(args))
+    if args.token.is_none() && !args.no_auth {
+        return Err(
+            "no --token (or STREAM_TOKEN): anyone could stream to this receiver; \
+             give a token, or --no-auth to accept that"
+                .into(),
+        );
+    }
+    Ok(Parsed::Run(Box::new(args)))
 }
 
 #[tokio::main]
@@ -112,7 +168,7 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    if let Err(e) = run(args).await {
+    if let Err(e) = run(*args).await {
         eprintln!("stream_receiver: {e}");
         std::process::exit(1);
     }
@@ -123,9 +179,18 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
     let mut builder = StreamReceiver::builder()
         .max_connections(args.max_connections)
-        .handshake_timeout(args.handshake_timeout);
-    if let Some(token) = &args.token {
-        builder = builder.bearer_token(token.clone());
+        .handshake_timeout(args.handshake_timeout)
+        .start_timeout(args.start_timeout)
+        .idle_timeout(args.idle_timeout)
+        .silence_allowance_ms(args.silence_allowance_ms)
+        .memory_budget(args.memory_budget)
+        .max_message_bytes(args.max_message_bytes);
+    match &args.token {
+        Some(token) => builder = builder.bearer_token(token.clone()),
+        None => eprintln!(
+            "stream_receiver: WARNING: --no-auth: accepting streams from anyone who can reach {}",
+            args.listen
+        ),
     }
     match (&args.cert, &args.key) {
         (Some(cert), Some(key)) => {
@@ -152,14 +217,19 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let out = Arc::new(args.out);
     let quiet = args.quiet;
     let next_id = Arc::new(AtomicU64::new(1));
+    let disk = Arc::new(DiskQuota {
+        limit: args.disk_quota,
+        used: AtomicU64::new(0),
+    });
     tokio::spawn(receiver.serve(move |opened| {
         let out = out.clone();
         let ended_tx = ended_tx.clone();
+        let disk = disk.clone();
         let id = next_id.fetch_add(1, Ordering::Relaxed);
         async move {
             match opened {
                 Ok(stream) => {
-                    let line = receive(stream, &out, id, quiet).await;
+                    let line = receive(stream, &out, id, quiet, &disk).await;
                     println!("{line}");
                     let _ = std::io::stdout().flush();
                     let _ = ended_tx.send(());
@@ -179,8 +249,44 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// The bytes of WAV this run may write, shared by every stream: each reserves what its
+/// files will take as its audio grows, so a stream that would pass it is closed in time.
+struct DiskQuota {
+    limit: u64,
+    used: AtomicU64,
+}
+
+impl DiskQuota {
+    fn try_reserve(&self, bytes: u64) -> bool {
+        self.used
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |used| {
+                used.checked_add(bytes).filter(|total| *total <= self.limit)
+            })
+            .is_ok()
+    }
+}
+
+/// The bytes the stream's WAV files would take now (a 44-byte header per track).
+fn wav_bytes(stream: &IncomingStream) -> u64 {
+    let (Some(start), Some(assembler)) = (stream.start(), stream.assembler()) else {
+        return 0;
+    };
+    start
+        .tracks
+        .iter()
+        .map(|&track| 44 + 2 * assembler.samples(track).len() as u64)
+        .sum()
+}
+
 /// Reads one stream to its end, writes its WAV file(s), returns its summary line.
-async fn receive(mut stream: IncomingStream, out: &Path, id: u64, quiet: bool) -> String {
+async fn receive(
+    mut stream: IncomingStream,
+    out: &Path,
+    id: u64,
+    quiet: bool,
+    disk: &DiskQuota,
+) -> String {
+    let mut reserved = 0u64;
     let peer = stream
         .handshake()
         .peer
@@ -199,6 +305,17 @@ async fn receive(mut stream: IncomingStream, out: &Path, id: u64, quiet: bool) -
             ),
             Ok(StreamEvent::Audio { timestamp_ms, .. }) => {
                 chunks += 1;
+                let needed = wav_bytes(&stream);
+                if needed > reserved {
+                    if !disk.try_reserve(needed - reserved) {
+                        let reason = format!("disk quota of {} bytes used up", disk.limit);
+                        eprintln!("stream {id}: closed: {reason}");
+                        stream.refuse(&reason).await;
+                        errors += 1;
+                        break;
+                    }
+                    reserved = needed;
+                }
                 // Progress about every 5 s of audio (250 chunks of 20 ms on one track).
                 if !quiet && chunks % 250 == 0 {
                     eprintln!("stream {id}: {} s received", timestamp_ms / 1000);
@@ -213,6 +330,12 @@ async fn receive(mut stream: IncomingStream, out: &Path, id: u64, quiet: bool) -
                 errors += 1;
                 if !quiet && errors <= 5 {
                     eprintln!("stream {id}: {e}");
+                }
+                if stream_closed(&e) {
+                    if quiet || errors > 5 {
+                        eprintln!("stream {id}: closed: {e}");
+                    }
+                    break;
                 }
                 if matches!(e, ReceiveError::Socket(_)) {
                     break;
@@ -258,6 +381,18 @@ async fn receive(mut stream: IncomingStream, out: &Path, id: u64, quiet: bool) -
         clip_long(&params),
         files.join(",")
     )
+}
+
+/// Whether the receiver closed the stream for this error (a bound or a time-out), so that
+/// the one line naming it is printed even in `--quiet`.
+fn stream_closed(error: &ReceiveError) -> bool {
+    match error {
+        ReceiveError::Assemble(e) => e.is_exhaustion(),
+        ReceiveError::StartTimeout { .. }
+        | ReceiveError::IdleTimeout { .. }
+        | ReceiveError::TooManyBytes { .. } => true,
+        _ => false,
+    }
 }
 
 /// A file name from the peer's stream sid: letters, digits, `-` and `_` only, at most 64.

@@ -2,10 +2,12 @@
 //! timeline by `timestamp` (not by arrival), and holes are reported as gaps. Holes live in an
 //! ordered map, so each chunk costs O(log holes + holes it fills), never a scan of them all.
 
+use super::budget::MemoryBudget;
 use super::encoding::MediaFormat;
 use super::message::{MediaChunk, MediaTrack};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 /// Audio missing from a track.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +43,26 @@ pub enum AssembleError {
         /// The bound.
         max_gap_ms: u64,
     },
+    /// The chunk would open more silence than the stream's allowance: the silence filled in
+    /// so far may not pass the audio received plus the allowance, so what a stream costs
+    /// stays bounded by what it sent.
+    SilenceOverAllowance {
+        /// The track.
+        track: MediaTrack,
+        /// Silence filled in so far, over all tracks, in ms.
+        silence_ms: u64,
+        /// Silence the chunk would add, in ms.
+        adding_ms: u64,
+        /// The allowance beyond the audio received, in ms.
+        allowance_ms: u64,
+    },
+    /// Placing the chunk needs memory the shared budget no longer has.
+    OverBudget {
+        /// Bytes the chunk needed.
+        needed: u64,
+        /// The budget's limit in bytes.
+        limit: u64,
+    },
     /// The format's rate or channel count is out of range (the rate must be 1 Hz to
     /// [`MAX_SAMPLE_RATE`], the channels 1 to [`MAX_CHANNELS`]), so no sane timeline exists.
     UnsupportedFormat {
@@ -57,6 +79,20 @@ pub const MAX_SAMPLE_RATE: u32 = 192_000;
 pub const MAX_CHANNELS: u16 = 8;
 /// The default bound on the silence one chunk may open before itself.
 pub const DEFAULT_MAX_GAP_MS: u64 = 30_000;
+/// The default silence a stream may have filled in beyond the audio it sent (over all its
+/// tracks): 30 s, about 2.9 MB of 48 kHz L16.
+pub const DEFAULT_SILENCE_ALLOWANCE_MS: u64 = 30_000;
+
+impl AssembleError {
+    /// Whether the error means the stream has used up a bound (silence allowance, memory
+    /// budget) rather than that one chunk was bad: a receiver ends such a stream.
+    pub fn is_exhaustion(&self) -> bool {
+        matches!(
+            self,
+            AssembleError::SilenceOverAllowance { .. } | AssembleError::OverBudget { .. }
+        )
+    }
+}
 
 impl fmt::Display for AssembleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -77,6 +113,20 @@ impl fmt::Display for AssembleError {
                 f,
                 "{} chunk at {timestamp_ms} ms leaves a gap after {end_ms} ms longer than {max_gap_ms} ms",
                 track.as_wire()
+            ),
+            AssembleError::SilenceOverAllowance {
+                track,
+                silence_ms,
+                adding_ms,
+                allowance_ms,
+            } => write!(
+                f,
+                "{} chunk would add {adding_ms} ms of silence to {silence_ms} ms, more than the audio received plus {allowance_ms} ms",
+                track.as_wire()
+            ),
+            AssembleError::OverBudget { needed, limit } => write!(
+                f,
+                "{needed} more bytes of audio would pass the {limit}-byte memory budget"
             ),
             AssembleError::UnsupportedFormat {
                 sample_rate,
@@ -151,12 +201,48 @@ impl Timeline {
 /// and shrinks or removes any gap it fills. A chunk that would open a gap longer than the
 /// forward-gap bound ([`DEFAULT_MAX_GAP_MS`] unless changed) or pass the length limit is
 /// refused and changes nothing.
-#[derive(Debug, Clone)]
+///
+/// What it holds is bounded by what the stream sent: the silence filled in (over all
+/// tracks) may not pass the audio received plus an allowance
+/// ([`DEFAULT_SILENCE_ALLOWANCE_MS`] unless changed), and with a shared [`MemoryBudget`]
+/// every allocation is charged to it first and given back when the assembler is dropped.
+#[derive(Debug)]
 pub struct StreamAssembler {
     format: MediaFormat,
     max_ms: u64,
     max_gap_ms: u64,
+    silence_allowance_ms: u64,
     tracks: BTreeMap<MediaTrack, Timeline>,
+    /// Samples received and silence samples filled in, over all tracks.
+    audio_samples: u64,
+    silence_samples: u64,
+    budget: Option<Arc<MemoryBudget>>,
+    charged: u64,
+}
+
+impl Clone for StreamAssembler {
+    /// A copy outside any budget (it is the caller's memory, not the receiver's).
+    fn clone(&self) -> Self {
+        Self {
+            format: self.format.clone(),
+            max_ms: self.max_ms,
+            max_gap_ms: self.max_gap_ms,
+            silence_allowance_ms: self.silence_allowance_ms,
+            tracks: self.tracks.clone(),
+            audio_samples: self.audio_samples,
+            silence_samples: self.silence_samples,
+            budget: None,
+            charged: 0,
+        }
+    }
+}
+
+impl Drop for StreamAssembler {
+    fn drop(&mut self) {
+        if let Some(budget) = &self.budget {
+            budget.release(self.charged);
+        }
+    }
 }
 
 impl StreamAssembler {
@@ -166,8 +252,35 @@ impl StreamAssembler {
             format,
             max_ms: 3600 * 1000,
             max_gap_ms: DEFAULT_MAX_GAP_MS,
+            silence_allowance_ms: DEFAULT_SILENCE_ALLOWANCE_MS,
             tracks: BTreeMap::new(),
+            audio_samples: 0,
+            silence_samples: 0,
+            budget: None,
+            charged: 0,
         }
+    }
+
+    /// Changes the silence allowance: the silence the stream may have filled in beyond the
+    /// audio it sent.
+    pub fn with_silence_allowance_ms(mut self, allowance_ms: u64) -> Self {
+        self.silence_allowance_ms = allowance_ms;
+        self
+    }
+
+    /// Charges every allocation to `budget` first (refusing the chunk when it is spent) and
+    /// gives it back on drop.
+    pub fn with_budget(mut self, budget: Arc<MemoryBudget>) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// Bytes of samples this assembler holds room for (its allocations).
+    pub fn allocated_bytes(&self) -> u64 {
+        self.tracks
+            .values()
+            .map(|t| t.samples.capacity() as u64 * 2)
+            .sum()
     }
 
     /// Changes the length limit.
@@ -241,7 +354,63 @@ impl StreamAssembler {
                 max_gap_ms: self.max_gap_ms,
             });
         }
+        let opens = offset.saturating_sub(current_end) as u64;
+        if opens > 0 {
+            let allowance = u128::from(self.silence_allowance_ms) * per_second / 1000;
+            let allowed = u128::from(self.audio_samples) + pcm.len() as u128 + allowance;
+            if u128::from(self.silence_samples) + u128::from(opens) > allowed {
+                return Err(AssembleError::SilenceOverAllowance {
+                    track,
+                    silence_ms: (u128::from(self.silence_samples) * 1000 / per_second) as u64,
+                    adding_ms: (u128::from(opens) * 1000 / per_second) as u64,
+                    allowance_ms: self.silence_allowance_ms,
+                });
+            }
+        }
+        let end = offset + pcm.len();
+        self.make_room(track, end, usize::try_from(limit).unwrap_or(usize::MAX))?;
+        self.audio_samples += pcm.len() as u64;
+        self.silence_samples += opens;
         self.tracks.entry(track).or_default().place(offset, pcm);
+        Ok(())
+    }
+
+    /// Grows a track's room to `end` samples (doubling, up to the length limit), charging
+    /// the budget first.
+    fn make_room(
+        &mut self,
+        track: MediaTrack,
+        end: usize,
+        limit: usize,
+    ) -> Result<(), AssembleError> {
+        let (len, capacity) = self
+            .tracks
+            .get(&track)
+            .map_or((0, 0), |t| (t.samples.len(), t.samples.capacity()));
+        if end <= capacity {
+            return Ok(());
+        }
+        let mut target = end.max(capacity.saturating_mul(2).min(limit));
+        if let Some(budget) = &self.budget {
+            let doubled = (target - capacity) as u64 * 2;
+            let exact = (end - capacity) as u64 * 2;
+            if budget.try_charge(doubled) {
+                self.charged += doubled;
+            } else if budget.try_charge(exact) {
+                self.charged += exact;
+                target = end;
+            } else {
+                return Err(AssembleError::OverBudget {
+                    needed: exact,
+                    limit: budget.limit(),
+                });
+            }
+        }
+        self.tracks
+            .entry(track)
+            .or_default()
+            .samples
+            .reserve_exact(target - len);
         Ok(())
     }
 
@@ -489,6 +658,64 @@ mod tests {
             a.push(&edge),
             Err(AssembleError::GapTooLong { end_ms: 120, .. })
         ));
+    }
+
+    /// A stream of jumps: each chunk opens silence far longer than itself, until the silence
+    /// would pass the audio received plus the allowance; the refused chunk changes nothing.
+    #[test]
+    fn silence_is_bounded_by_the_audio_received_plus_the_allowance() {
+        let mut a = assembler().with_silence_allowance_ms(1000);
+        let mut jump = chunk(MediaTrack::Inbound, 1, 1);
+        // 20 ms of audio at 0, then 20 ms at 1020: 1,000 ms of silence, within the 40 ms
+        // received plus the allowance.
+        a.push(&jump).unwrap();
+        jump.timestamp_ms = 1020;
+        a.push(&jump).unwrap();
+        assert_eq!(a.duration_ms(MediaTrack::Inbound), 1040);
+        // At 1200: 160 ms more would make 1,160 ms of silence for 60 ms of audio.
+        jump.timestamp_ms = 1200;
+        assert_eq!(
+            a.push(&jump),
+            Err(AssembleError::SilenceOverAllowance {
+                track: MediaTrack::Inbound,
+                silence_ms: 1000,
+                adding_ms: 160,
+                allowance_ms: 1000,
+            })
+        );
+        assert!(a.push(&jump).unwrap_err().is_exhaustion());
+        assert_eq!(a.duration_ms(MediaTrack::Inbound), 1040, "nothing placed");
+        // Audio that follows on goes on being placed.
+        jump.timestamp_ms = 1040;
+        a.push(&jump).unwrap();
+        assert_eq!(a.duration_ms(MediaTrack::Inbound), 1060);
+    }
+
+    #[test]
+    fn a_shared_budget_is_charged_before_allocating_and_given_back_on_drop() {
+        let budget = Arc::new(MemoryBudget::new(1000));
+        let mut a = assembler().with_budget(budget.clone());
+        // 160 samples = 320 bytes, then doubling to 640.
+        a.push(&chunk(MediaTrack::Inbound, 1, 1)).unwrap();
+        a.push(&chunk(MediaTrack::Inbound, 2, 1)).unwrap();
+        assert_eq!(budget.used(), 640);
+        assert_eq!(a.allocated_bytes(), budget.used());
+        let mut b = assembler().with_budget(budget.clone());
+        b.push(&chunk(MediaTrack::Inbound, 1, 1)).unwrap();
+        assert_eq!(
+            b.push(&chunk(MediaTrack::Outbound, 1, 1)),
+            Err(AssembleError::OverBudget {
+                needed: 320,
+                limit: 1000
+            })
+        );
+        assert!(b.tracks().len() == 1, "the refused track holds nothing");
+        drop(a);
+        assert_eq!(budget.used(), 320);
+        let copy = b.clone();
+        drop(b);
+        assert_eq!(budget.used(), 0, "a clone is outside the budget");
+        assert_eq!(copy.samples(MediaTrack::Inbound).len(), 160);
     }
 
     /// 200,000 holes opened then filled one by one (last first, the costliest order for a

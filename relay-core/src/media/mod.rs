@@ -3,6 +3,7 @@
 //! and the sender's message script.
 
 mod assembler;
+mod budget;
 mod encoding;
 pub mod g711;
 mod message;
@@ -11,8 +12,10 @@ mod signal;
 mod wav;
 
 pub use assembler::{
-    AssembleError, Gap, StreamAssembler, DEFAULT_MAX_GAP_MS, MAX_CHANNELS, MAX_SAMPLE_RATE,
+    AssembleError, Gap, StreamAssembler, DEFAULT_MAX_GAP_MS, DEFAULT_SILENCE_ALLOWANCE_MS,
+    MAX_CHANNELS, MAX_SAMPLE_RATE,
 };
+pub use budget::MemoryBudget;
 pub use encoding::{Encoding, FormatError, MediaFormat, STREAM_SAMPLE_RATES};
 pub use message::{
     clip, MediaChunk, MediaTrack, MessageError, StartInfo, StreamMessage, MAX_ECHO_CHARS,

@@ -38,8 +38,13 @@ pub fn write_wav<W: Write>(
     header.extend_from_slice(b"data");
     header.extend_from_slice(&data_len.to_le_bytes());
     out.write_all(&header)?;
-    let body: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
-    out.write_all(&body)?;
+    // In pieces, so writing a long track costs a few kB, not a second copy of it.
+    let mut piece = Vec::with_capacity(8192);
+    for block in samples.chunks(4096) {
+        piece.clear();
+        piece.extend(block.iter().flat_map(|s| s.to_le_bytes()));
+        out.write_all(&piece)?;
+    }
     out.flush()
 }
 

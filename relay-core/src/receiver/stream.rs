@@ -4,12 +4,14 @@
 
 use crate::driver::ByteStream;
 use crate::media::{
-    clip, AssembleError, FormatError, MediaFormat, MediaTrack, MessageError, StartInfo,
-    StreamAssembler, StreamMessage, DEFAULT_MAX_GAP_MS,
+    clip, AssembleError, FormatError, MediaFormat, MediaTrack, MemoryBudget, MessageError,
+    StartInfo, StreamAssembler, StreamMessage, DEFAULT_MAX_GAP_MS, DEFAULT_SILENCE_ALLOWANCE_MS,
 };
 use crate::server::{
     upgrade_checked, HandshakeInfo, PendingUpgrade, ServerRuntime, UpgradeError, WsListener,
 };
+use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use async_tungstenite::tungstenite::protocol::CloseFrame;
 use async_tungstenite::tungstenite::Message;
 use async_tungstenite::WebSocketStream;
 use futures_rustls::rustls;
@@ -19,7 +21,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 
 /// Default cap on connections open at once (handshaking or streaming).
@@ -31,6 +33,25 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_BYTES_PER_CONNECTION: u64 = 4 << 30;
 /// Default number of bad messages [`IncomingStream::collect`] keeps (the rest are counted).
 pub const DEFAULT_MAX_KEPT_ERRORS: usize = 32;
+/// Default time an open stream gets to send its `start` message: `calling.stream` sends it
+/// at once, so a socket silent this long is idle and gives its place back.
+pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default time a started stream may go without any message (a real one sends media every
+/// 20 ms, silence included).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(20);
+/// Default memory budget for the audio of every stream open at once: 1 GiB, about 90
+/// minutes of both tracks of 48 kHz L16, or 18 hours of 8 kHz mono.
+pub const DEFAULT_MEMORY_BUDGET: u64 = 1 << 30;
+
+/// Default bound on one message: a 20 ms chunk of 48 kHz L16 is under 3 kB, so 256 KiB
+/// leaves room for long packets and large custom parameters, and 1,024 connections can make
+/// the receiver buffer at most 256 MiB of partial messages.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 256 << 10;
+
+/// How long a refusal's close frame may take to go out before the socket is just dropped.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+/// The most bytes of a close frame's reason (the protocol allows 123).
+const MAX_CLOSE_REASON: usize = 120;
 
 /// DTMF digits [`IncomingStream::collect`] keeps: far more than any caller types.
 const MAX_KEPT_DIGITS: usize = 4096;
@@ -43,6 +64,9 @@ const ACCEPT_PAUSE_MAX: Duration = Duration::from_secs(1);
 #[derive(Debug, Clone)]
 struct Limits {
     max_gap_ms: u64,
+    silence_allowance_ms: u64,
+    start_timeout: Duration,
+    idle_timeout: Duration,
     max_audio_ms: u64,
     max_bytes: u64,
     assemble: bool,
@@ -58,6 +82,9 @@ struct Counters {
     handshake_timeouts: AtomicU64,
     handshake_failures: AtomicU64,
     accept_errors: AtomicU64,
+    timeouts: AtomicU64,
+    refused_streams: AtomicU64,
+    budget: Option<Arc<MemoryBudget>>,
 }
 
 /// Live counters of a [`StreamReceiver`]; cheap to clone, still valid after `serve` took the
@@ -90,6 +117,20 @@ impl ReceiverStats {
     pub fn accept_errors(&self) -> u64 {
         self.0.accept_errors.load(Ordering::SeqCst)
     }
+    /// Open streams closed for sending no `start` in time, or no message at all for the
+    /// idle time-out.
+    pub fn timeouts(&self) -> u64 {
+        self.0.timeouts.load(Ordering::SeqCst)
+    }
+    /// Streams closed for passing a bound (bytes, silence, memory budget) or refused by the
+    /// application ([`IncomingStream::refuse`]).
+    pub fn refused_streams(&self) -> u64 {
+        self.0.refused_streams.load(Ordering::SeqCst)
+    }
+    /// Bytes of audio held now by every open stream, charged to the memory budget.
+    pub fn memory_used(&self) -> u64 {
+        self.0.budget.as_ref().map_or(0, |b| b.used())
+    }
 }
 
 /// Holds one place under the connection cap; gives it back when dropped.
@@ -108,6 +149,8 @@ pub struct ReceiverBuilder {
     bearer: Option<Arc<str>>,
     max_connections: usize,
     handshake_timeout: Duration,
+    memory_budget: u64,
+    max_message_bytes: usize,
     limits: Limits,
 }
 
@@ -118,6 +161,8 @@ impl fmt::Debug for ReceiverBuilder {
             .field("bearer", &self.bearer.as_ref().map(|_| "<redacted>"))
             .field("max_connections", &self.max_connections)
             .field("handshake_timeout", &self.handshake_timeout)
+            .field("memory_budget", &self.memory_budget)
+            .field("max_message_bytes", &self.max_message_bytes)
             .field("limits", &self.limits)
             .finish()
     }
@@ -130,8 +175,13 @@ impl Default for ReceiverBuilder {
             bearer: None,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            memory_budget: DEFAULT_MEMORY_BUDGET,
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             limits: Limits {
                 max_gap_ms: DEFAULT_MAX_GAP_MS,
+                silence_allowance_ms: DEFAULT_SILENCE_ALLOWANCE_MS,
+                start_timeout: DEFAULT_START_TIMEOUT,
+                idle_timeout: DEFAULT_IDLE_TIMEOUT,
                 max_audio_ms: 3600 * 1000,
                 max_bytes: DEFAULT_MAX_BYTES_PER_CONNECTION,
                 assemble: true,
@@ -174,6 +224,43 @@ impl ReceiverBuilder {
         self
     }
 
+    /// The silence a stream may have filled into its gaps beyond the audio it sent, over all
+    /// its tracks (default [`DEFAULT_SILENCE_ALLOWANCE_MS`]); past it the stream is closed
+    /// with [`AssembleError::SilenceOverAllowance`].
+    pub fn silence_allowance_ms(mut self, allowance_ms: u64) -> Self {
+        self.limits.silence_allowance_ms = allowance_ms;
+        self
+    }
+
+    /// Bytes of audio all open streams may hold together (default
+    /// [`DEFAULT_MEMORY_BUDGET`]); a stream whose next chunk does not fit is closed with
+    /// [`AssembleError::OverBudget`].
+    pub fn memory_budget(mut self, bytes: u64) -> Self {
+        self.memory_budget = bytes;
+        self
+    }
+
+    /// The largest message a connection may send (default [`DEFAULT_MAX_MESSAGE_BYTES`]); a
+    /// bigger one ends the stream with [`ReceiveError::Socket`].
+    pub fn max_message_bytes(mut self, bytes: usize) -> Self {
+        self.max_message_bytes = bytes;
+        self
+    }
+
+    /// Time an open stream gets to send `start` (default [`DEFAULT_START_TIMEOUT`]); a
+    /// socket that says nothing is closed with [`ReceiveError::StartTimeout`].
+    pub fn start_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.start_timeout = timeout;
+        self
+    }
+
+    /// Time a started stream may go without a message (default [`DEFAULT_IDLE_TIMEOUT`]);
+    /// it is then closed with [`ReceiveError::IdleTimeout`].
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.idle_timeout = timeout;
+        self
+    }
+
     /// The longest track the assembler keeps (default one hour).
     pub fn max_audio_ms(mut self, max_audio_ms: u64) -> Self {
         self.limits.max_audio_ms = max_audio_ms;
@@ -208,7 +295,8 @@ impl ReceiverBuilder {
         runtime: Arc<dyn ServerRuntime>,
         addr: SocketAddr,
     ) -> std::io::Result<StreamReceiver> {
-        let listener = WsListener::bind(runtime.as_ref(), addr, self.tls).await?;
+        let mut listener = WsListener::bind(runtime.as_ref(), addr, self.tls).await?;
+        listener.set_max_message_size(self.max_message_bytes);
         Ok(StreamReceiver {
             listener,
             runtime,
@@ -216,7 +304,10 @@ impl ReceiverBuilder {
             max_connections: self.max_connections,
             handshake_timeout: self.handshake_timeout,
             limits: Arc::new(self.limits),
-            stats: ReceiverStats::default(),
+            stats: ReceiverStats(Arc::new(Counters {
+                budget: Some(Arc::new(MemoryBudget::new(self.memory_budget))),
+                ..Counters::default()
+            })),
         })
     }
 }
@@ -384,17 +475,20 @@ impl PendingStream {
                 return Err(ReceiveError::HandshakeTimeout);
             }
         };
+        let now = self.runtime.now();
         Ok(IncomingStream {
             ws,
             handshake,
             start: None,
             assembler: None,
             limits: self.limits,
+            runtime: self.runtime,
+            last_heard: now,
             messages: 0,
             bytes: 0,
             stopped: false,
-            over_limit: false,
-            _slot: self.slot,
+            closed: false,
+            slot: self.slot,
         })
     }
 }
@@ -465,6 +559,18 @@ pub enum ReceiveError {
     Handshake(String),
     /// The handshake did not finish within the handshake time-out; the socket was dropped.
     HandshakeTimeout,
+    /// No `start` message within the start time-out; the stream was closed.
+    StartTimeout {
+        /// The time-out, in ms.
+        timeout_ms: u64,
+    },
+    /// No message at all within the idle time-out; the stream was closed.
+    IdleTimeout {
+        /// The time-out, in ms.
+        timeout_ms: u64,
+    },
+    /// The application refused the stream ([`IncomingStream::refuse`]) for this reason.
+    Refused(String),
     /// The socket failed.
     Socket(String),
     /// A message could not be read; the stream goes on.
@@ -483,7 +589,8 @@ pub enum ReceiveError {
     /// A message after `stop`; it is ignored.
     AfterStop,
     /// A media chunk could not be placed (too far ahead, or past the length limit); it is
-    /// left out of the assembled audio.
+    /// left out of the assembled audio. When the stream used up its silence allowance or the
+    /// memory budget ([`AssembleError::is_exhaustion`]) the stream is closed.
     Assemble(AssembleError),
     /// The connection sent more than its byte limit; the stream ends here.
     TooManyBytes {
@@ -498,6 +605,13 @@ impl fmt::Display for ReceiveError {
             ReceiveError::Unauthorized => f.write_str("bad or missing bearer token"),
             ReceiveError::Handshake(e) => write!(f, "handshake: {e}"),
             ReceiveError::HandshakeTimeout => f.write_str("handshake timed out"),
+            ReceiveError::StartTimeout { timeout_ms } => {
+                write!(f, "no start message within {timeout_ms} ms")
+            }
+            ReceiveError::IdleTimeout { timeout_ms } => {
+                write!(f, "no message within {timeout_ms} ms")
+            }
+            ReceiveError::Refused(reason) => write!(f, "refused: {reason}"),
             ReceiveError::Socket(e) => write!(f, "socket: {e}"),
             ReceiveError::Message(e) => write!(f, "bad message: {e}"),
             ReceiveError::MediaBeforeStart => f.write_str("media before a usable start message"),
@@ -525,11 +639,16 @@ pub struct IncomingStream {
     start: Option<StartInfo>,
     assembler: Option<StreamAssembler>,
     limits: Arc<Limits>,
+    runtime: Arc<dyn ServerRuntime>,
+    /// When the last message arrived (or the stream opened), for the start and idle
+    /// time-outs.
+    last_heard: Instant,
     messages: u64,
     bytes: u64,
     stopped: bool,
-    over_limit: bool,
-    _slot: Slot,
+    /// Closed by a refusal or a time-out: `next` returns `None`.
+    closed: bool,
+    slot: Slot,
 }
 
 impl fmt::Debug for IncomingStream {
@@ -566,24 +685,50 @@ impl IncomingStream {
         self.bytes
     }
 
-    /// The next event; `None` once the socket closed or the byte limit was passed. A bad
-    /// message is an `Err` item and the stream goes on. Cancel-safe.
+    /// The next event; `None` once the socket closed or the stream was closed. A bad
+    /// message is an `Err` item and the stream goes on; passing a bound (bytes, silence,
+    /// memory budget) or a time-out (start, idle) is a last `Err` item, after which the
+    /// stream is closed with a close frame naming it. Cancel-safe.
     pub async fn next(&mut self) -> Option<Result<StreamEvent, ReceiveError>> {
-        if self.over_limit {
+        if self.closed {
             return None;
         }
         loop {
-            let message = match self.ws.next().await? {
-                Ok(message) => message,
-                Err(e) => return Some(Err(ReceiveError::Socket(clip(&e.to_string())))),
+            let (timeout, error) = match self.start {
+                None => (
+                    self.limits.start_timeout,
+                    ReceiveError::StartTimeout {
+                        timeout_ms: self.limits.start_timeout.as_millis() as u64,
+                    },
+                ),
+                Some(_) => (
+                    self.limits.idle_timeout,
+                    ReceiveError::IdleTimeout {
+                        timeout_ms: self.limits.idle_timeout.as_millis() as u64,
+                    },
+                ),
             };
+            let wait = (self.last_heard + timeout).saturating_duration_since(self.runtime.now());
+            let timer = self.runtime.sleep(wait);
+            let message = match future::select(self.ws.next(), timer).await {
+                Either::Left((None, _)) => return None,
+                Either::Left((Some(Ok(message)), _)) => message,
+                Either::Left((Some(Err(e)), _)) => {
+                    return Some(Err(ReceiveError::Socket(clip(&e.to_string()))))
+                }
+                Either::Right(_) => {
+                    self.slot.0.timeouts.fetch_add(1, Ordering::SeqCst);
+                    return Some(Err(self.close_with(error).await));
+                }
+            };
+            self.last_heard = self.runtime.now();
             self.bytes = self.bytes.saturating_add(message.len() as u64);
             if self.bytes > self.limits.max_bytes {
-                self.over_limit = true;
-                tracing::debug!(limit = self.limits.max_bytes, "stream over its byte limit");
-                return Some(Err(ReceiveError::TooManyBytes {
+                let error = ReceiveError::TooManyBytes {
                     limit: self.limits.max_bytes,
-                }));
+                };
+                self.slot.0.refused_streams.fetch_add(1, Ordering::SeqCst);
+                return Some(Err(self.close_with(error).await));
             }
             let text = match &message {
                 Message::Text(text) => text.as_str(),
@@ -600,8 +745,53 @@ impl IncomingStream {
                 _ => continue,
             };
             self.messages += 1;
-            return Some(self.accept_message(text));
+            let result = self.accept_message(text);
+            if let Err(ReceiveError::Assemble(e)) = &result {
+                if e.is_exhaustion() {
+                    let error = ReceiveError::Assemble(e.clone());
+                    self.slot.0.refused_streams.fetch_add(1, Ordering::SeqCst);
+                    return Some(Err(self.close_with(error).await));
+                }
+            }
+            return Some(result);
         }
+    }
+
+    /// Refuses the stream: sends a close frame (policy violation) with `reason`, and `next`
+    /// returns `None` from now on. For bounds the application keeps, such as a disk quota.
+    pub async fn refuse(&mut self, reason: &str) {
+        if self.closed {
+            return;
+        }
+        self.slot.0.refused_streams.fetch_add(1, Ordering::SeqCst);
+        self.close_with(ReceiveError::Refused(clip(reason))).await;
+    }
+
+    /// Closes the stream for `error`: one log line, a close frame naming it (given up after
+    /// a short grace if the peer does not read), then `next` returns `None`.
+    async fn close_with(&mut self, error: ReceiveError) -> ReceiveError {
+        self.closed = true;
+        let peer = self
+            .handshake
+            .peer
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        tracing::warn!(%peer, %error, "stream receiver closes a stream");
+        let mut reason = error.to_string();
+        if reason.len() > MAX_CLOSE_REASON {
+            let mut cut = MAX_CLOSE_REASON;
+            while !reason.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            reason.truncate(cut);
+        }
+        let frame = CloseFrame {
+            code: CloseCode::Policy,
+            reason: reason.into(),
+        };
+        let close = std::pin::pin!(self.ws.close(Some(frame)));
+        let _ = future::select(close, self.runtime.sleep(CLOSE_GRACE)).await;
+        error
     }
 
     fn accept_message(&mut self, text: &str) -> Result<StreamEvent, ReceiveError> {
@@ -625,11 +815,14 @@ impl IncomingStream {
                     .check_stream()
                     .map_err(ReceiveError::UnsupportedFormat)?;
                 if self.limits.assemble {
-                    self.assembler = Some(
-                        StreamAssembler::new(start.media_format.clone())
-                            .with_max_ms(self.limits.max_audio_ms)
-                            .with_max_gap_ms(self.limits.max_gap_ms),
-                    );
+                    let mut assembler = StreamAssembler::new(start.media_format.clone())
+                        .with_max_ms(self.limits.max_audio_ms)
+                        .with_max_gap_ms(self.limits.max_gap_ms)
+                        .with_silence_allowance_ms(self.limits.silence_allowance_ms);
+                    if let Some(budget) = &self.slot.0.budget {
+                        assembler = assembler.with_budget(budget.clone());
+                    }
+                    self.assembler = Some(assembler);
                 }
                 self.start = Some(start.clone());
                 StreamEvent::Started(start)
@@ -707,7 +900,10 @@ impl IncomingStream {
                 break;
             }
         }
-        let _ = self.ws.close(None).await;
+        if !self.closed {
+            let close = std::pin::pin!(self.ws.close(None));
+            let _ = future::select(close, self.runtime.sleep(CLOSE_GRACE)).await;
+        }
         recording.messages = self.messages;
         recording.start = self.start;
         recording.assembler = self.assembler;

@@ -271,6 +271,9 @@ impl FakeRelay {
         }
         let protocol = call.session.clone();
         self.emit_event(&protocol, "calling.call.state", params, now);
+        if state == "answered" {
+            self.schedule_far_hangup(call_id, now);
+        }
     }
 
     /// `calling.call.dial` `answered` with the winning leg as `call`, `dial_winner` set

@@ -3,7 +3,8 @@
 //!
 //! Secrets (token, JWT) never appear in `Debug` output.
 
-use super::script::CallerScript;
+use super::script::{CallerScript, Dialed};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
@@ -41,7 +42,26 @@ pub struct SimConfig {
     /// Events kept per session while it has no connection; the oldest go first beyond it
     /// (default 10,000).
     pub max_queued_events: usize,
+    /// The most frames the record keeps (the last ones; default
+    /// [`DEFAULT_MAX_RECORDED_FRAMES`]); `None` for every one (see
+    /// [`SimConfig::record_everything`]).
+    pub max_recorded_frames: Option<usize>,
+    /// The most bytes of frame text the record keeps (the last frames; default
+    /// [`DEFAULT_MAX_RECORDED_BYTES`]); `None` for no bound.
+    pub max_recorded_bytes: Option<usize>,
+    /// A socket that has not authenticated (`signalwire.connect` accepted) this long after
+    /// it opened is closed; `None` (the default here; the simulator server sets 10 s) for
+    /// never.
+    pub auth_timeout: Option<Duration>,
+    /// What dialed numbers do, by number (`"*"` for every number not listed); a number in
+    /// neither answers (or is one of the failure numbers of the dial model).
+    pub dialed: BTreeMap<String, Dialed>,
 }
+
+/// Default bound on the frames the record keeps: far more than any test reads.
+pub const DEFAULT_MAX_RECORDED_FRAMES: usize = 10_000;
+/// Default bound on the bytes of frame text the record keeps: 16 MiB.
+pub const DEFAULT_MAX_RECORDED_BYTES: usize = 16 << 20;
 
 impl fmt::Debug for SimConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -59,6 +79,10 @@ impl fmt::Debug for SimConfig {
             .field("project_id", &self.project_id)
             .field("record_frames", &self.record_frames)
             .field("max_queued_events", &self.max_queued_events)
+            .field("max_recorded_frames", &self.max_recorded_frames)
+            .field("max_recorded_bytes", &self.max_recorded_bytes)
+            .field("auth_timeout", &self.auth_timeout)
+            .field("dialed", &self.dialed)
             .finish()
     }
 }
@@ -79,6 +103,10 @@ impl Default for SimConfig {
             project_id: "project".into(),
             record_frames: true,
             max_queued_events: 10_000,
+            max_recorded_frames: Some(DEFAULT_MAX_RECORDED_FRAMES),
+            max_recorded_bytes: Some(DEFAULT_MAX_RECORDED_BYTES),
+            auth_timeout: None,
+            dialed: BTreeMap::new(),
         }
     }
 }
@@ -155,6 +183,33 @@ impl SimConfig {
     /// Whether received frames are recorded.
     pub fn record_frames(mut self, record: bool) -> Self {
         self.record_frames = record;
+        self
+    }
+
+    /// Keeps the last `frames` frames (and at most `bytes` of their text) in the record.
+    pub fn record_bounds(mut self, frames: usize, bytes: usize) -> Self {
+        self.max_recorded_frames = Some(frames);
+        self.max_recorded_bytes = Some(bytes);
+        self
+    }
+
+    /// Keeps every frame in the record, however many: for a test that reads a long run.
+    pub fn record_everything(mut self) -> Self {
+        self.record_frames = true;
+        self.max_recorded_frames = None;
+        self.max_recorded_bytes = None;
+        self
+    }
+
+    /// What `number` does when dialed (`"*"`: every number not set otherwise).
+    pub fn dialed(mut self, number: impl Into<String>, behaviour: Dialed) -> Self {
+        self.dialed.insert(number.into(), behaviour);
+        self
+    }
+
+    /// Closes sockets that have not authenticated within `timeout` of opening.
+    pub fn auth_timeout(mut self, timeout: Duration) -> Self {
+        self.auth_timeout = Some(timeout);
         self
     }
 

@@ -111,7 +111,7 @@ mod ring;
 mod script;
 mod session;
 
-pub use config::SimConfig;
+pub use config::{SimConfig, DEFAULT_MAX_RECORDED_BYTES, DEFAULT_MAX_RECORDED_FRAMES};
 pub use faults::Fault;
 pub use messaging::{
     FAILED_MESSAGE_NUMBER, FAILED_REASON, MESSAGE_STATE_INTERVAL, UNDELIVERED_NUMBER,
@@ -121,7 +121,7 @@ pub use output::{MediaJob, SimOutput};
 pub use pair::Pair;
 pub use relay::FakeRelay;
 pub use script::{
-    AnsweredBy, CallerInput, CallerScript, FaxScript, FaxTone, PayScript, RecordingScript,
+    AnsweredBy, CallerInput, CallerScript, Dialed, FaxScript, FaxTone, PayScript, RecordingScript,
 };
 
 /// A `to_number` that is never answered: its leg rings for the device's `timeout` (30 s when

@@ -92,6 +92,10 @@ pub(super) enum Timer {
     Message(String, Box<super::messaging::SimMessage>),
     /// A leg of a dial or a connect rang for its device's `timeout`.
     RingLeg(CallId),
+    /// A socket (with its generation) is due to have authenticated.
+    AuthDeadline(ConnId, u64),
+    /// The far end of a call hangs up (the caller's or a dialed number's script).
+    FarHangup(CallId),
 }
 
 /// A sans-IO fake of the RELAY service, for tests and the local simulator.
@@ -114,8 +118,12 @@ pub struct FakeRelay {
     pub(super) start: Option<Instant>,
     pub(super) last_now: Option<Instant>,
     pub(super) conns: BTreeMap<ConnId, Conn>,
-    received: BTreeMap<ConnId, Vec<Value>>,
-    received_order: Vec<(ConnId, usize)>,
+    /// The frames received, oldest first, each with its text's length, within the
+    /// configured bounds (`sim/config.rs`): the oldest go first.
+    record: VecDeque<(ConnId, Value, usize)>,
+    record_bytes: usize,
+    record_dropped: u64,
+    auth_timeouts: u64,
     pub(super) sessions: BTreeMap<String, Session>,
     pub(super) calls: BTreeMap<CallId, Call>,
     ended: VecDeque<CallId>,
@@ -165,8 +173,10 @@ impl FakeRelay {
             start: None,
             last_now: None,
             conns: BTreeMap::new(),
-            received: BTreeMap::new(),
-            received_order: Vec::new(),
+            record: VecDeque::new(),
+            record_bytes: 0,
+            record_dropped: 0,
+            auth_timeouts: 0,
             sessions: BTreeMap::new(),
             calls: BTreeMap::new(),
             ended: VecDeque::new(),
@@ -210,17 +220,34 @@ impl FakeRelay {
             .unwrap_or_default()
     }
 
-    /// Every frame `conn` sent that parsed as JSON, in order (empty when not recorded).
-    pub fn received(&self, conn: ConnId) -> &[Value] {
-        self.received.get(&conn).map(Vec::as_slice).unwrap_or(&[])
+    /// Every frame `conn` sent that parsed as JSON and is still in the record, in order
+    /// (empty when not recorded). The record keeps the last
+    /// [`SimConfig::max_recorded_frames`] frames by default.
+    pub fn received(&self, conn: ConnId) -> Vec<&Value> {
+        self.record
+            .iter()
+            .filter(|(c, _, _)| *c == conn)
+            .map(|(_, frame, _)| frame)
+            .collect()
     }
 
-    /// Every frame of every connection that parsed as JSON, in arrival order.
+    /// Every frame of every connection that parsed as JSON and is still in the record, in
+    /// arrival order.
     pub fn received_all(&self) -> Vec<(ConnId, &Value)> {
-        self.received_order
+        self.record
             .iter()
-            .filter_map(|(conn, at)| Some((*conn, self.received.get(conn)?.get(*at)?)))
+            .map(|(conn, frame, _)| (*conn, frame))
             .collect()
+    }
+
+    /// Frames the record forgot to stay within its bounds.
+    pub fn forgotten_frames(&self) -> u64 {
+        self.record_dropped
+    }
+
+    /// Sockets closed for not authenticating within [`SimConfig::auth_timeout`].
+    pub fn auth_timeouts(&self) -> u64 {
+        self.auth_timeouts
     }
 
     /// Every client request with this method, from any connection, in arrival order.
@@ -310,6 +337,9 @@ impl FakeRelay {
                 ..Conn::default()
             };
             self.conns.insert(conn, state);
+            if let Some(timeout) = self.config.auth_timeout {
+                self.schedule(now + timeout, Timer::AuthDeadline(conn, generation));
+            }
         }
     }
 
@@ -321,9 +351,7 @@ impl FakeRelay {
         }
         let parsed = serde_json::from_str::<Value>(text);
         if let (Ok(value), true) = (&parsed, self.config.record_frames) {
-            let log = self.received.entry(conn).or_default();
-            self.received_order.push((conn, log.len()));
-            log.push(value.clone());
+            self.remember_frame(conn, value.clone(), text.len());
         }
         if self.is_silent() {
             return;
@@ -412,6 +440,21 @@ impl FakeRelay {
     }
 
     // ----- plumbing shared by the handlers -----
+
+    /// Adds a frame to the record, forgetting the oldest beyond the bounds.
+    fn remember_frame(&mut self, conn: ConnId, frame: Value, len: usize) {
+        self.record.push_back((conn, frame, len));
+        self.record_bytes += len;
+        let frames = self.config.max_recorded_frames.unwrap_or(usize::MAX);
+        let bytes = self.config.max_recorded_bytes.unwrap_or(usize::MAX);
+        while self.record.len() > frames || self.record_bytes > bytes {
+            let Some((_, _, len)) = self.record.pop_front() else {
+                break;
+            };
+            self.record_bytes -= len;
+            self.record_dropped += 1;
+        }
+    }
 
     /// Records the time; the first input fixes virtual time zero and starts the offer timer.
     fn touch(&mut self, now: Instant) {
@@ -601,6 +644,18 @@ impl FakeRelay {
             }
             Timer::Message(protocol, message) => self.message_timer(protocol, *message, now),
             Timer::RingLeg(leg) => self.ring_leg_timer(&leg, due),
+            Timer::FarHangup(call_id) => self.far_hangup_timer(&call_id, now),
+            Timer::AuthDeadline(conn, generation) => {
+                let unauthenticated = self
+                    .conns
+                    .get(&conn)
+                    .is_some_and(|c| c.generation == generation && c.session.is_none());
+                if unauthenticated {
+                    self.auth_timeouts += 1;
+                    self.outputs.push_back(SimOutput::Close { conn });
+                    self.close_conn(conn, now);
+                }
+            }
         }
     }
 }

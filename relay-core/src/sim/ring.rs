@@ -12,6 +12,7 @@
 
 use super::actions::seconds;
 use super::relay::{Call, FakeRelay, Timer};
+use super::script::Dialed;
 use super::{BUSY_NUMBER, NO_ANSWER_NUMBER};
 use crate::ids::{CallId, NodeId};
 use serde_json::{Map, Value};
@@ -103,7 +104,7 @@ impl FakeRelay {
             let Some(leg) = self.new_leg(ringer, device.clone(), now) else {
                 return;
             };
-            match outcome(&device) {
+            match outcome(&device, &self.config.dialed) {
                 Outcome::Busy => self.end_leg(ringer, &leg, "busy", now),
                 Outcome::NoAnswer(after) => {
                     self.ringing(ringer, &leg);
@@ -248,23 +249,71 @@ impl FakeRelay {
     }
 }
 
-/// What a device does: the dial model's failure numbers, else it answers.
-fn outcome(device: &Value) -> Outcome {
-    let params = device.get("params");
-    let to = params
+/// The number a device rings (`to_number`, or `to` of sip and webrtc).
+fn dialed_number(device: &Value) -> &str {
+    device
+        .get("params")
         .and_then(|p| p.get("to_number").or_else(|| p.get("to")))
         .and_then(Value::as_str)
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// What a device does: as configured for its number, else the dial model's failure
+/// numbers, else it answers.
+fn outcome(device: &Value, dialed: &BTreeMap<String, Dialed>) -> Outcome {
+    let params = device.get("params");
+    let to = dialed_number(device);
+    let no_answer = || {
+        let timeout = params
+            .and_then(Value::as_object)
+            .and_then(|p| seconds(p, "timeout").ok().flatten())
+            .unwrap_or(DEFAULT_RING);
+        Outcome::NoAnswer(timeout)
+    };
+    match dialed.get(to).or_else(|| dialed.get("*")) {
+        Some(Dialed::Busy) => return Outcome::Busy,
+        Some(Dialed::NoAnswer) => return no_answer(),
+        Some(Dialed::Answer | Dialed::HangUpAfter(_)) => return Outcome::Answers,
+        None => {}
+    }
     match to {
         BUSY_NUMBER => Outcome::Busy,
-        NO_ANSWER_NUMBER => {
-            let timeout = params
-                .and_then(Value::as_object)
-                .and_then(|p| seconds(p, "timeout").ok().flatten())
-                .unwrap_or(DEFAULT_RING);
-            Outcome::NoAnswer(timeout)
-        }
+        NO_ANSWER_NUMBER => no_answer(),
         _ => Outcome::Answers,
+    }
+}
+
+impl FakeRelay {
+    /// A call just answered: schedules the far end's hang-up, if the script has one (the
+    /// caller's for an inbound call, the dialed number's for a leg).
+    pub(super) fn schedule_far_hangup(&mut self, call_id: &CallId, now: Instant) {
+        let Some(call) = self.calls.get(call_id) else {
+            return;
+        };
+        let after = if call.direction == "inbound" {
+            self.config.caller.hangup_after
+        } else {
+            let to = dialed_number(&call.device);
+            match self
+                .config
+                .dialed
+                .get(to)
+                .or_else(|| self.config.dialed.get("*"))
+            {
+                Some(Dialed::HangUpAfter(after)) => Some(*after),
+                _ => None,
+            }
+        };
+        if let Some(after) = after {
+            self.schedule(now + after, Timer::FarHangup(call_id.clone()));
+        }
+    }
+
+    /// The far end's hang-up came due: the call ends `hangup` if it is still up.
+    pub(super) fn far_hangup_timer(&mut self, call_id: &CallId, now: Instant) {
+        if self.calls.contains_key(call_id) {
+            self.end_call(call_id, "hangup", now);
+        }
     }
 }
 

@@ -32,6 +32,47 @@ pub struct CallerScript {
     pub fax: FaxScript,
     /// The payment the caller makes during `calling.pay`.
     pub pay: PayScript,
+    /// The caller of an inbound call hangs up this long after the call is answered
+    /// (default `None`: never, the app ends the call).
+    pub hangup_after: Option<Duration>,
+}
+
+/// What a dialed number does when a `calling.dial` or `calling.connect` rings it (set per
+/// number with [`SimConfig::dialed`](super::SimConfig::dialed)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Dialed {
+    /// Answers at once and stays (the default for any number).
+    Answer,
+    /// Ends `busy` at once.
+    Busy,
+    /// Rings for the device's `timeout` (30 s when unset), then ends `noAnswer`.
+    NoAnswer,
+    /// Answers at once, then hangs up this long after answering.
+    HangUpAfter(Duration),
+}
+
+impl std::str::FromStr for Dialed {
+    type Err = String;
+
+    /// `answer`, `busy`, `no-answer` or `hangup:SECS`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "answer" => Ok(Dialed::Answer),
+            "busy" => Ok(Dialed::Busy),
+            "no-answer" | "noanswer" => Ok(Dialed::NoAnswer),
+            other => {
+                let secs = other
+                    .strip_prefix("hangup:")
+                    .and_then(|s| s.parse::<f64>().ok())
+                    .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                    .ok_or_else(|| {
+                        format!("{other:?}: expected answer, busy, no-answer or hangup:SECS")
+                    })?;
+                Ok(Dialed::HangUpAfter(secs))
+            }
+        }
+    }
 }
 
 impl Default for CallerScript {
@@ -47,6 +88,7 @@ impl Default for CallerScript {
             recording: RecordingScript::default(),
             fax: FaxScript::default(),
             pay: PayScript::default(),
+            hangup_after: None,
         }
     }
 }

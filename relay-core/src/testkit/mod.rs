@@ -7,10 +7,18 @@ mod executor;
 mod media_sender;
 mod memory;
 mod messaging;
+mod raw_ws;
 mod sim_server;
 mod status_callback;
 
 pub use crate::server::{tls_server_config, Listener, ServerRuntime};
+/// What a dialed number does in the simulator (also in `sim`; here so the runtime crates'
+/// `testkit` has it).
+pub use crate::sim::Dialed;
 pub use media_sender::{AudioSource, Pacing};
 pub use memory::MemoryRelay;
-pub use sim_server::{SimServer, SimServerBuilder};
+pub use raw_ws::{RawFrame, RawWebSocket};
+pub use sim_server::{
+    SimServer, SimServerBuilder, SimServerStats, SIM_AUTH_TIMEOUT, SIM_HANDSHAKE_TIMEOUT,
+    SIM_MAX_CONNECTIONS, SIM_MAX_INFLIGHT_BYTES, SIM_MAX_QUEUED_BYTES, SIM_WRITE_TIMEOUT,
+};

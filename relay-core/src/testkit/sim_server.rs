@@ -1,5 +1,7 @@
 //! A local RELAY service: the sans-IO [`FakeRelay`] served over real WebSockets (`ws://` or
-//! `wss://`), with real media streams to the stream urls and real status callbacks.
+//! `wss://`), with real media streams to the stream urls and real status callbacks. Bounded
+//! like the stream receiver: a connection cap, handshake and authentication time-outs, a
+//! write deadline and a bounded outgoing queue per connection, a bounded frame record.
 
 use super::media_sender::{send_media, AudioSource, MediaEnd, MediaSettings, Pacing};
 use super::status_callback::send_status;
@@ -16,15 +18,33 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 type RelayFn = Box<dyn FnOnce(&mut FakeRelay, Instant) + Send>;
 
+/// Default cap on connections open at once.
+pub const SIM_MAX_CONNECTIONS: usize = 1024;
+/// Default time a connection gets for TLS and the WebSocket upgrade.
+pub const SIM_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time a connection gets to authenticate (`signalwire.connect`).
+pub const SIM_AUTH_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time one batch of frames may take to be written: a client that stops reading is
+/// closed after it.
+pub const SIM_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default bytes of frames queued for one connection: past it, the connection is closed.
+pub const SIM_MAX_QUEUED_BYTES: usize = 16 << 20;
+/// Default bytes of client frames read but not yet taken in by the fake service, over all
+/// connections: past it, connections stop reading until it has caught up (backpressure, so
+/// a flood waits in the clients' sockets rather than in the simulator's memory).
+pub const SIM_MAX_INFLIGHT_BYTES: usize = 8 << 20;
+/// How long the goodbye (close frame) may take to a client that does not read.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
 /// What the tasks around the fake service tell it.
 enum Input {
-    Connected(ConnId, mpsc::UnboundedSender<Outgoing>),
+    Connected(ConnId, ConnOut),
     Frame(ConnId, String),
     Disconnected(ConnId),
     MediaStarted(ControlId),
@@ -39,6 +59,68 @@ enum Outgoing {
     Close,
 }
 
+/// The way to one connection task, with the bytes queued on it.
+struct ConnOut {
+    sender: mpsc::UnboundedSender<Outgoing>,
+    queued: Arc<AtomicUsize>,
+}
+
+/// The bounds of every connection.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    max_connections: usize,
+    handshake_timeout: Duration,
+    write_timeout: Duration,
+    max_queued_bytes: usize,
+    max_inflight_bytes: usize,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    active: AtomicUsize,
+    inflight: AtomicUsize,
+    refused_over_cap: AtomicU64,
+    handshake_timeouts: AtomicU64,
+    write_timeouts: AtomicU64,
+    queue_overflows: AtomicU64,
+}
+
+/// Live counters of a [`SimServer`]'s connections.
+#[derive(Debug, Clone, Default)]
+pub struct SimServerStats(Arc<Counters>);
+
+impl SimServerStats {
+    /// Connections open now (handshaking or upgraded).
+    pub fn active(&self) -> usize {
+        self.0.active.load(Ordering::SeqCst)
+    }
+    /// Connections closed at once because the cap was reached.
+    pub fn refused_over_cap(&self) -> u64 {
+        self.0.refused_over_cap.load(Ordering::SeqCst)
+    }
+    /// Connections dropped for not finishing the handshake in time.
+    pub fn handshake_timeouts(&self) -> u64 {
+        self.0.handshake_timeouts.load(Ordering::SeqCst)
+    }
+    /// Connections closed because a write took longer than the write deadline.
+    pub fn write_timeouts(&self) -> u64 {
+        self.0.write_timeouts.load(Ordering::SeqCst)
+    }
+    /// Connections closed because their outgoing queue passed its bound.
+    pub fn queue_overflows(&self) -> u64 {
+        self.0.queue_overflows.load(Ordering::SeqCst)
+    }
+}
+
+/// Holds a place under the connection cap; gives it back when dropped.
+struct Slot(Arc<Counters>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// How to build a [`SimServer`].
 #[derive(Clone)]
 pub struct SimServerBuilder {
@@ -48,6 +130,8 @@ pub struct SimServerBuilder {
     audio: AudioSource,
     pacing: Pacing,
     media_ca_pem: Option<Vec<u8>>,
+    bounds: Bounds,
+    auth_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for SimServerBuilder {
@@ -57,6 +141,8 @@ impl fmt::Debug for SimServerBuilder {
             .field("tls", &self.tls.is_some())
             .field("audio", &self.audio)
             .field("pacing", &self.pacing)
+            .field("bounds", &self.bounds)
+            .field("auth_timeout", &self.auth_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -72,7 +158,58 @@ impl SimServerBuilder {
             audio: AudioSource::TestSignal { duration_ms: 3000 },
             pacing: Pacing::RealTime,
             media_ca_pem: None,
+            bounds: Bounds {
+                max_connections: SIM_MAX_CONNECTIONS,
+                handshake_timeout: SIM_HANDSHAKE_TIMEOUT,
+                write_timeout: SIM_WRITE_TIMEOUT,
+                max_queued_bytes: SIM_MAX_QUEUED_BYTES,
+                max_inflight_bytes: SIM_MAX_INFLIGHT_BYTES,
+            },
+            auth_timeout: Some(SIM_AUTH_TIMEOUT),
         }
+    }
+
+    /// Connections open at once (default [`SIM_MAX_CONNECTIONS`]); over it a new one is
+    /// closed at once.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.bounds.max_connections = max;
+        self
+    }
+
+    /// Time a connection gets for TLS and the WebSocket upgrade (default
+    /// [`SIM_HANDSHAKE_TIMEOUT`]).
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.bounds.handshake_timeout = timeout;
+        self
+    }
+
+    /// Time a connection gets to authenticate (default [`SIM_AUTH_TIMEOUT`]; `None` for
+    /// ever). Overrides the config's `auth_timeout`.
+    pub fn auth_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.auth_timeout = timeout;
+        self
+    }
+
+    /// Time one batch of frames may take to be written (default [`SIM_WRITE_TIMEOUT`]): a
+    /// client that stops reading is closed after it.
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.bounds.write_timeout = timeout;
+        self
+    }
+
+    /// Bytes of client frames read and not yet taken in by the fake service, over all
+    /// connections (default [`SIM_MAX_INFLIGHT_BYTES`]); past it connections stop reading
+    /// until it catches up.
+    pub fn max_inflight_bytes(mut self, max: usize) -> Self {
+        self.bounds.max_inflight_bytes = max;
+        self
+    }
+
+    /// Bytes of frames queued for one connection (default [`SIM_MAX_QUEUED_BYTES`]); past
+    /// it the connection is closed.
+    pub fn max_queued_bytes(mut self, max: usize) -> Self {
+        self.bounds.max_queued_bytes = max;
+        self
     }
 
     /// Listens on `addr`.
@@ -119,8 +256,13 @@ impl SimServerBuilder {
             extra_ca_pem: self.media_ca_pem,
             account_sid: self.config.project_id.clone(),
         });
-        let relay = FakeRelay::new(self.config.clone());
+        let mut config = self.config.clone();
+        config.auth_timeout = self.auth_timeout;
+        let relay = FakeRelay::new(config);
+        let stats = SimServerStats::default();
         let service = Service {
+            max_queued_bytes: self.bounds.max_queued_bytes,
+            stats: stats.clone(),
             runtime: runtime.clone(),
             relay,
             inputs: inputs.clone(),
@@ -135,12 +277,15 @@ impl SimServerBuilder {
             listener,
             inputs.clone(),
             accept_stopped,
+            self.bounds,
+            stats.clone(),
         )));
         Ok(SimServer {
             inputs,
             addr,
             tls,
             stop_accept: Some(stop_accept),
+            stats,
         })
     }
 }
@@ -151,6 +296,7 @@ pub struct SimServer {
     addr: SocketAddr,
     tls: bool,
     stop_accept: Option<oneshot::Sender<()>>,
+    stats: SimServerStats,
 }
 
 impl fmt::Debug for SimServer {
@@ -166,6 +312,11 @@ impl SimServer {
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The live connection counters.
+    pub fn stats(&self) -> SimServerStats {
+        self.stats.clone()
     }
 
     /// `host:port`, as `SIGNALWIRE_SPACE` and the client builder's `host` take it.
@@ -297,8 +448,11 @@ async fn accept_loop(
     mut listener: WsListener,
     inputs: mpsc::UnboundedSender<Input>,
     mut stopped: oneshot::Receiver<()>,
+    bounds: Bounds,
+    stats: SimServerStats,
 ) {
     static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
+    let counters = stats.0;
     loop {
         let pending = match future::select(Box::pin(listener.accept()), &mut stopped).await {
             Either::Left((Ok(pending), _)) => pending,
@@ -309,54 +463,108 @@ async fn accept_loop(
             }
             Either::Right(_) => return,
         };
+        // Only this task adds to `active`, so the check and the add cannot race.
+        if counters.active.load(Ordering::SeqCst) >= bounds.max_connections {
+            counters.refused_over_cap.fetch_add(1, Ordering::SeqCst);
+            tracing::debug!(
+                max = bounds.max_connections,
+                "simulator at its connection cap; closing a new connection"
+            );
+            continue;
+        }
+        counters.active.fetch_add(1, Ordering::SeqCst);
+        let slot = Slot(counters.clone());
         let conn = ConnId(NEXT_CONN.fetch_add(1, Ordering::Relaxed));
-        runtime.spawn(Box::pin(serve_connection(pending, conn, inputs.clone())));
+        runtime.spawn(Box::pin(serve_connection(
+            runtime.clone(),
+            pending,
+            conn,
+            inputs.clone(),
+            bounds,
+            slot,
+        )));
     }
 }
 
 async fn serve_connection(
+    runtime: Arc<dyn Runtime>,
     pending: PendingUpgrade,
     conn: ConnId,
     inputs: mpsc::UnboundedSender<Input>,
+    bounds: Bounds,
+    slot: Slot,
 ) {
-    let Ok((ws, _)) = upgrade(pending).await else {
-        return;
+    let counters = &slot.0;
+    let handshake = Box::pin(upgrade(pending));
+    let ws = match future::select(handshake, runtime.sleep(bounds.handshake_timeout)).await {
+        Either::Left((Ok((ws, _)), _)) => ws,
+        Either::Left((Err(_), _)) => return,
+        Either::Right(_) => {
+            counters.handshake_timeouts.fetch_add(1, Ordering::SeqCst);
+            tracing::debug!(%conn, "simulator handshake timed out");
+            return;
+        }
     };
     let (out_tx, mut out_rx) = mpsc::unbounded();
-    if inputs
-        .unbounded_send(Input::Connected(conn, out_tx))
-        .is_err()
-    {
+    let queued = Arc::new(AtomicUsize::new(0));
+    let out = ConnOut {
+        sender: out_tx,
+        queued: queued.clone(),
+    };
+    if inputs.unbounded_send(Input::Connected(conn, out)).is_err() {
         return;
     }
     let (mut sink, mut stream) = ws.split();
     loop {
+        // Backpressure: read no more while the service is behind.
+        while counters.inflight.load(Ordering::SeqCst) > bounds.max_inflight_bytes {
+            runtime.sleep(Duration::from_millis(1)).await;
+        }
         match future::select(stream.next(), out_rx.next()).await {
             Either::Left((Some(Ok(Message::Text(text))), _)) => {
+                counters.inflight.fetch_add(text.len(), Ordering::SeqCst);
                 let _ = inputs.unbounded_send(Input::Frame(conn, text.as_str().to_owned()));
             }
             Either::Left((Some(Ok(Message::Close(_))) | Some(Err(_)) | None, _)) => break,
             Either::Left((Some(Ok(_)), _)) => {}
             Either::Right((Some(Outgoing::Text(text)), _)) => {
-                let mut ok = sink.feed(Message::text(text)).await.is_ok();
-                // Batch whatever else is queued into one flush.
-                while ok {
-                    match out_rx.next().now_or_never() {
-                        Some(Some(Outgoing::Text(text))) => {
-                            ok = sink.feed(Message::text(text)).await.is_ok();
+                let write = async {
+                    queued.fetch_sub(text.len(), Ordering::SeqCst);
+                    let mut ok = sink.feed(Message::text(text)).await.is_ok();
+                    // Batch whatever else is queued into one flush.
+                    while ok {
+                        match out_rx.next().now_or_never() {
+                            Some(Some(Outgoing::Text(text))) => {
+                                queued.fetch_sub(text.len(), Ordering::SeqCst);
+                                ok = sink.feed(Message::text(text)).await.is_ok();
+                            }
+                            Some(Some(Outgoing::Close)) | Some(None) => ok = false,
+                            None => break,
                         }
-                        Some(Some(Outgoing::Close)) | Some(None) => ok = false,
-                        None => break,
                     }
-                }
-                if !ok || sink.flush().await.is_err() {
-                    break;
+                    ok && sink.flush().await.is_ok()
+                };
+                let write = std::pin::pin!(write);
+                match future::select(write, runtime.sleep(bounds.write_timeout)).await {
+                    Either::Left((true, _)) => {}
+                    Either::Left((false, _)) => break,
+                    Either::Right(_) => {
+                        counters.write_timeouts.fetch_add(1, Ordering::SeqCst);
+                        tracing::warn!(
+                            %conn,
+                            timeout_ms = bounds.write_timeout.as_millis() as u64,
+                            "simulator closes a connection that does not read"
+                        );
+                        break;
+                    }
                 }
             }
             Either::Right((Some(Outgoing::Close) | None, _)) => break,
         }
     }
-    let _ = sink.close(None).await;
+    // A peer that does not read gets no more than the write deadline for the goodbye.
+    let close = std::pin::pin!(sink.close(None));
+    let _ = future::select(close, runtime.sleep(CLOSE_GRACE)).await;
     let _ = inputs.unbounded_send(Input::Disconnected(conn));
 }
 
@@ -365,7 +573,9 @@ struct Service {
     runtime: Arc<dyn Runtime>,
     relay: FakeRelay,
     inputs: mpsc::UnboundedSender<Input>,
-    connections: HashMap<ConnId, mpsc::UnboundedSender<Outgoing>>,
+    connections: HashMap<ConnId, ConnOut>,
+    max_queued_bytes: usize,
+    stats: SimServerStats,
     media_stops: HashMap<ControlId, oneshot::Sender<()>>,
     settings: Arc<MediaSettings>,
     ids: IdGenerator,
@@ -392,7 +602,7 @@ impl Service {
             };
             if !self.handle(input) {
                 for (_, conn) in self.connections.drain() {
-                    let _ = conn.unbounded_send(Outgoing::Close);
+                    let _ = conn.sender.unbounded_send(Outgoing::Close);
                 }
                 self.media_stops.clear();
                 return;
@@ -408,7 +618,13 @@ impl Service {
                 self.connections.insert(conn, sender);
                 self.relay.handle_connected(conn, now);
             }
-            Input::Frame(conn, text) => self.relay.handle_frame(conn, &text, now),
+            Input::Frame(conn, text) => {
+                self.stats
+                    .0
+                    .inflight
+                    .fetch_sub(text.len(), Ordering::SeqCst);
+                self.relay.handle_frame(conn, &text, now);
+            }
             Input::Disconnected(conn) => {
                 if self.connections.remove(&conn).is_some() {
                     self.relay.handle_disconnected(conn, now);
@@ -432,13 +648,29 @@ impl Service {
         while let Some(output) = self.relay.poll_output() {
             match output {
                 SimOutput::Send { conn, text } => {
-                    if let Some(sender) = self.connections.get(&conn) {
-                        let _ = sender.unbounded_send(Outgoing::Text(text));
+                    let Some(out) = self.connections.get(&conn) else {
+                        continue;
+                    };
+                    let queued = out.queued.load(Ordering::SeqCst);
+                    if queued.saturating_add(text.len()) > self.max_queued_bytes {
+                        // Dropping the sender ends the connection task once it has written
+                        // what is queued (or at its write deadline): nothing more piles up.
+                        self.connections.remove(&conn);
+                        self.stats.0.queue_overflows.fetch_add(1, Ordering::SeqCst);
+                        tracing::warn!(
+                            %conn,
+                            max = self.max_queued_bytes,
+                            "simulator closes a connection whose outgoing queue is full"
+                        );
+                        self.relay.handle_disconnected(conn, Instant::now());
+                        continue;
                     }
+                    out.queued.fetch_add(text.len(), Ordering::SeqCst);
+                    let _ = out.sender.unbounded_send(Outgoing::Text(text));
                 }
                 SimOutput::Close { conn } => {
-                    if let Some(sender) = self.connections.get(&conn) {
-                        let _ = sender.unbounded_send(Outgoing::Close);
+                    if let Some(out) = self.connections.get(&conn) {
+                        let _ = out.sender.unbounded_send(Outgoing::Close);
                     }
                 }
                 SimOutput::StartMedia(job) => self.start_media(job),

@@ -4,7 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use futures_util::future::{self, Either};
-use futures_util::{AsyncReadExt, StreamExt};
+use futures_util::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use relay_rs_core::driver::{
     connect_websocket, ByteStream, ConnectOptions, Transport, WsTransport,
 };
@@ -35,6 +35,12 @@ macro_rules! receiver_tests {
             connections_over_the_cap_are_closed_at_once,
             a_thousand_idle_sockets_time_out_while_a_stream_is_served,
             the_receiver_keeps_serving_through_an_open_file_limit,
+            amplifying_timestamps_cost_what_the_stream_sent_and_close_it,
+            the_memory_budget_spans_every_stream_and_comes_back,
+            idle_websockets_are_closed_so_a_real_stream_gets_in,
+            a_started_stream_that_goes_quiet_is_closed,
+            the_application_can_refuse_a_stream_with_a_reason,
+            a_message_over_the_size_bound_ends_the_stream,
         );
     };
     (@tests $block_on:path, $runtime:path; $($name:ident),* $(,)?) => {
@@ -224,7 +230,7 @@ fn kind(event: &Result<StreamEvent, ReceiveError>) -> String {
 
 pub async fn hostile_formats_are_refused_with_typed_errors(rt: Arc<dyn ServerRuntime>) {
     let receiver = bind(&rt, StreamReceiver::builder()).await;
-    let huge_name = "x".repeat(500_000);
+    let huge_name = "x".repeat(200_000);
     let messages = vec![
         raw_start("audio/x-L16", 192_000, 8, r#"["inbound"]"#),
         media(1, 3_599_000),
@@ -555,4 +561,352 @@ async fn open_file_limit_child(rt: Arc<dyn ServerRuntime>) {
         .unwrap();
     assert_real_stream(&recording, &expected);
     println!("accept errors survived: {}", stats.accept_errors());
+}
+
+/// A WebSocket client written by hand, so a test sees the close frame's code and reason
+/// (the crate's transport hides them): the upgrade request, masked text frames, and a reader
+/// of the server's unmasked frames.
+struct RawWs {
+    socket: Box<dyn ByteStream>,
+}
+
+impl RawWs {
+    async fn open(rt: &Arc<dyn ServerRuntime>, addr: SocketAddr) -> RawWs {
+        let mut socket = idle_socket(rt, addr).await;
+        let request = format!(
+            "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        socket.write_all(request.as_bytes()).await.unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            socket
+                .read_exact(&mut byte)
+                .await
+                .expect("the upgrade answer");
+            head.push(byte[0]);
+        }
+        assert!(
+            head.starts_with(b"HTTP/1.1 101"),
+            "{}",
+            String::from_utf8_lossy(&head)
+        );
+        RawWs { socket }
+    }
+
+    async fn send(&mut self, text: &str) -> std::io::Result<()> {
+        let payload = text.as_bytes();
+        let mut frame = vec![0x81u8];
+        match payload.len() {
+            n if n < 126 => frame.push(0x80 | n as u8),
+            n if n <= 0xffff => {
+                frame.push(0x80 | 126);
+                frame.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+            n => {
+                frame.push(0x80 | 127);
+                frame.extend_from_slice(&(n as u64).to_be_bytes());
+            }
+        }
+        let mask = [1u8, 2, 3, 4];
+        frame.extend_from_slice(&mask);
+        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        self.socket.write_all(&frame).await?;
+        self.socket.flush().await
+    }
+
+    /// Reads frames until a close frame: its code and reason (`None` if the socket ended
+    /// without one).
+    async fn close_frame(&mut self) -> Option<(u16, String)> {
+        loop {
+            let mut head = [0u8; 2];
+            self.socket.read_exact(&mut head).await.ok()?;
+            let len = match head[1] & 0x7f {
+                126 => {
+                    let mut n = [0u8; 2];
+                    self.socket.read_exact(&mut n).await.ok()?;
+                    u64::from(u16::from_be_bytes(n))
+                }
+                127 => {
+                    let mut n = [0u8; 8];
+                    self.socket.read_exact(&mut n).await.ok()?;
+                    u64::from_be_bytes(n)
+                }
+                n => u64::from(n),
+            };
+            let mut body = vec![0u8; len as usize];
+            self.socket.read_exact(&mut body).await.ok()?;
+            if head[0] & 0x0f == 0x8 {
+                let code = u16::from_be_bytes([*body.first()?, *body.get(1)?]);
+                return Some((code, String::from_utf8_lossy(&body[2..]).into_owned()));
+            }
+        }
+    }
+}
+
+/// A hand-written client and the stream the receiver opened for it.
+async fn open_pair(
+    rt: &Arc<dyn ServerRuntime>,
+    receiver: &mut StreamReceiver,
+    addr: SocketAddr,
+) -> (RawWs, relay_rs_core::receiver::IncomingStream) {
+    let server = async { receiver.accept().await.unwrap().open().await.unwrap() };
+    within(
+        rt,
+        10,
+        "a stream opens",
+        future::join(RawWs::open(rt, addr), server),
+    )
+    .await
+}
+
+/// The first `start` and `chunks` media messages of the issue's amplification: L16 at 48 kHz,
+/// both tracks, 20 ms chunks whose timestamps jump 30 s each.
+fn amplifying_stream(chunks: u64) -> Vec<String> {
+    let start = StreamMessage::Start {
+        sequence_number: 1,
+        start: start_info(
+            MediaFormat::l16(48_000),
+            vec![MediaTrack::Inbound, MediaTrack::Outbound],
+        ),
+    };
+    let mut messages = vec![start.to_json()];
+    for n in 0..chunks {
+        for track in [MediaTrack::Inbound, MediaTrack::Outbound] {
+            let media = StreamMessage::Media {
+                sequence_number: 2 + n,
+                media: relay_rs_core::media::MediaChunk {
+                    track,
+                    chunk: n + 1,
+                    timestamp_ms: n * 30_000,
+                    payload: Encoding::L16.encode(&[7; 960]).into(),
+                },
+            };
+            messages.push(media.to_json());
+        }
+    }
+    messages
+}
+
+pub async fn amplifying_timestamps_cost_what_the_stream_sent_and_close_it(
+    rt: Arc<dyn ServerRuntime>,
+) {
+    let mut receiver = bind(&rt, StreamReceiver::builder()).await;
+    let addr = receiver.local_addr().unwrap();
+    let stats = receiver.stats();
+    let sender = async {
+        let mut ws = RawWs::open(&rt, addr).await;
+        for message in amplifying_stream(20) {
+            // The receiver may close mid-way: the rest cannot be sent.
+            if ws.send(&message).await.is_err() {
+                break;
+            }
+        }
+        ws.close_frame().await
+    };
+    let server = async {
+        let mut stream = receiver.accept().await.unwrap().open().await.unwrap();
+        let mut last = None;
+        while let Some(event) = stream.next().await {
+            last = Some(event);
+        }
+        (last, stream)
+    };
+    let (close, (last, stream)) =
+        within(&rt, 10, "the amplification", future::join(sender, server)).await;
+    // 20 ms of both tracks, then 30 s of silence on the inbound track (within the 30 s
+    // allowance plus the audio received); the outbound track's jump is refused.
+    let refusal = ReceiveError::Assemble(AssembleError::SilenceOverAllowance {
+        track: MediaTrack::Outbound,
+        silence_ms: 29_980,
+        adding_ms: 29_980,
+        allowance_ms: 30_000,
+    });
+    assert_eq!(last, Some(Err(refusal.clone())));
+    let (code, reason) = close.expect("a close frame");
+    assert_eq!(code, 1008);
+    assert_eq!(reason, refusal.to_string()[..reason.len()]);
+    assert!(
+        reason.starts_with("cannot place audio: outbound chunk would add"),
+        "{reason}"
+    );
+    let assembler = stream.assembler().unwrap();
+    // Bounded by what was sent: 30 s on one track, not 20 chunks x 30 s on two.
+    assert_eq!(assembler.duration_ms(MediaTrack::Inbound), 30_020);
+    assert_eq!(assembler.duration_ms(MediaTrack::Outbound), 20);
+    assert_eq!(stats.refused_streams(), 1);
+    assert!(
+        stats.memory_used() <= 4 * 30 * 48_000 * 2,
+        "{}",
+        stats.memory_used()
+    );
+    drop(stream);
+    assert_eq!(
+        stats.memory_used(),
+        0,
+        "the budget comes back with the stream"
+    );
+}
+
+pub async fn the_memory_budget_spans_every_stream_and_comes_back(rt: Arc<dyn ServerRuntime>) {
+    // Half a second of PCMU is 8,000 bytes; the first stream's room grows by doubling to
+    // 10,240, and the budget leaves the second exactly its 8,000 (grown chunk by chunk once
+    // doubling no longer fits).
+    const BUDGET: u64 = 10_240 + 8_000;
+    let mut receiver = bind(&rt, StreamReceiver::builder().memory_budget(BUDGET)).await;
+    let addr = receiver.local_addr().unwrap();
+    let stats = receiver.stats();
+    let (mut ws_a, mut a) = open_pair(&rt, &mut receiver, addr).await;
+    let (mut ws_b, mut b) = open_pair(&rt, &mut receiver, addr).await;
+    for ws in [&mut ws_a, &mut ws_b] {
+        ws.send(&start(MediaFormat::pcmu())).await.unwrap();
+        for n in 1..=25 {
+            ws.send(&media(n, (n - 1) * 20)).await.unwrap();
+        }
+    }
+    for stream in [&mut a, &mut b] {
+        for _ in 0..26 {
+            assert!(matches!(stream.next().await, Some(Ok(_))));
+        }
+    }
+    assert_eq!(stats.memory_used(), BUDGET);
+    // The next chunk on either is over the shared budget: that stream is closed.
+    ws_b.send(&media(26, 500)).await.unwrap();
+    let refused = ReceiveError::Assemble(AssembleError::OverBudget {
+        needed: 320,
+        limit: BUDGET,
+    });
+    assert_eq!(b.next().await, Some(Err(refused.clone())));
+    assert_eq!(b.next().await, None);
+    let (code, reason) = ws_b.close_frame().await.expect("a close frame");
+    assert_eq!((code, reason), (1008, refused.to_string()));
+    drop(b);
+    // Its memory came back: the other stream goes on.
+    assert_eq!(stats.memory_used(), 10_240);
+    ws_a.send(&media(26, 500)).await.unwrap();
+    assert!(matches!(
+        a.next().await,
+        Some(Ok(StreamEvent::Audio { .. }))
+    ));
+}
+
+pub async fn idle_websockets_are_closed_so_a_real_stream_gets_in(rt: Arc<dyn ServerRuntime>) {
+    const SLOTS: usize = 8;
+    let timeout = Duration::from_millis(300);
+    let receiver = bind(
+        &rt,
+        StreamReceiver::builder()
+            .max_connections(SLOTS)
+            .start_timeout(timeout),
+    )
+    .await;
+    let addr = receiver.local_addr().unwrap();
+    let url = receiver.url().unwrap();
+    let stats = receiver.stats();
+    let mut recordings = serve(&rt, receiver);
+    // Every place taken by a WebSocket that finished its handshake and says nothing.
+    let mut idle = Vec::new();
+    for _ in 0..SLOTS {
+        idle.push(RawWs::open(&rt, addr).await);
+    }
+    assert_eq!(stats.active(), SLOTS);
+    let mut refused = idle_socket(&rt, addr).await;
+    assert!(closed_by_peer(&rt, &mut refused).await, "over the cap now");
+    // Each idle socket is told why it is closed, and its place comes back.
+    for ws in &mut idle {
+        let close = within(&rt, 10, "the start time-out", ws.close_frame()).await;
+        assert_eq!(close, Some((1008, "no start message within 300 ms".into())));
+    }
+    until(&rt, 10, "every place freed", || stats.active() == 0).await;
+    assert_eq!(stats.timeouts(), SLOTS as u64);
+    let (messages, expected) = real_stream();
+    send(&rt, &url, messages).await;
+    // The idle sockets' recordings (nothing in them) come first.
+    let recording = within(&rt, 10, "the stream", async {
+        loop {
+            let recording = recordings.next().await.unwrap();
+            if recording.start.is_some() {
+                return recording;
+            }
+        }
+    })
+    .await;
+    assert_real_stream(&recording, &expected);
+}
+
+pub async fn a_started_stream_that_goes_quiet_is_closed(rt: Arc<dyn ServerRuntime>) {
+    let mut receiver = bind(
+        &rt,
+        StreamReceiver::builder().idle_timeout(Duration::from_millis(200)),
+    )
+    .await;
+    let addr = receiver.local_addr().unwrap();
+    let (mut ws, mut stream) = open_pair(&rt, &mut receiver, addr).await;
+    ws.send(&start(MediaFormat::pcmu())).await.unwrap();
+    ws.send(&media(1, 0)).await.unwrap();
+    let events = within(&rt, 10, "the idle time-out", async {
+        let mut events = Vec::new();
+        while let Some(event) = stream.next().await {
+            events.push(kind(&event));
+        }
+        events
+    })
+    .await;
+    assert_eq!(
+        events,
+        [
+            "started",
+            "audio@0",
+            "error: IdleTimeout { timeout_ms: 200 }"
+        ]
+    );
+    assert_eq!(
+        ws.close_frame().await,
+        Some((1008, "no message within 200 ms".into()))
+    );
+}
+
+pub async fn the_application_can_refuse_a_stream_with_a_reason(rt: Arc<dyn ServerRuntime>) {
+    let mut receiver = bind(&rt, StreamReceiver::builder()).await;
+    let addr = receiver.local_addr().unwrap();
+    let stats = receiver.stats();
+    let (mut ws, mut stream) = open_pair(&rt, &mut receiver, addr).await;
+    ws.send(&start(MediaFormat::pcmu())).await.unwrap();
+    assert!(matches!(
+        stream.next().await,
+        Some(Ok(StreamEvent::Started(_)))
+    ));
+    stream.refuse("disk quota of 10 bytes used up").await;
+    assert_eq!(stream.next().await, None);
+    assert_eq!(
+        ws.close_frame().await,
+        Some((1008, "refused: disk quota of 10 bytes used up".into()))
+    );
+    assert_eq!(stats.refused_streams(), 1);
+}
+
+pub async fn a_message_over_the_size_bound_ends_the_stream(rt: Arc<dyn ServerRuntime>) {
+    let mut receiver = bind(&rt, StreamReceiver::builder().max_message_bytes(1000)).await;
+    let addr = receiver.local_addr().unwrap();
+    let (mut ws, mut stream) = open_pair(&rt, &mut receiver, addr).await;
+    ws.send(&start(MediaFormat::pcmu())).await.unwrap();
+    assert!(matches!(
+        stream.next().await,
+        Some(Ok(StreamEvent::Started(_)))
+    ));
+    // A 20 ms PCMU chunk is about 300 bytes: fine; 2,000 bytes of padding are not.
+    ws.send(&media(1, 0)).await.unwrap();
+    assert!(matches!(
+        stream.next().await,
+        Some(Ok(StreamEvent::Audio { .. }))
+    ));
+    let _ = ws
+        .send(&format!(
+            "{{\"event\":\"mark\",\"pad\":\"{}\"}}",
+            "x".repeat(2000)
+        ))
+        .await;
+    let end = within(&rt, 10, "the oversized message", stream.next()).await;
+    assert!(matches!(end, Some(Err(ReceiveError::Socket(_)))), "{end:?}");
 }
