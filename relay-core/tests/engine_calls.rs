@@ -5,8 +5,8 @@ mod common;
 
 use common::{ack, config, Client};
 use relay_rs_core::{
-    CallId, CallState, CommandError, Device, DialError, DialPlan, Direction, EndReason, Event,
-    RequestError,
+    CallId, CallState, CommandError, Device, DialError, DialPlan, DialState, Direction, EndReason,
+    Event, RequestError,
 };
 use serde_json::json;
 
@@ -162,13 +162,19 @@ fn failed_dial_reports_failure() {
     );
     assert!(matches!(
         &client.drain_events()[..],
-        [Event::DialCompleted {
-            result: Err(DialError::Failed {
-                reason: None,
-                source: None
-            }),
-            ..
-        }]
+        [
+            Event::DialState {
+                state: DialState::Failed,
+                ..
+            },
+            Event::DialCompleted {
+                result: Err(DialError::Failed {
+                    reason: None,
+                    source: None
+                }),
+                ..
+            }
+        ]
     ));
     assert_eq!(client.engine.stats().dials, 0);
 }
@@ -326,11 +332,18 @@ fn a_dial_with_no_answer_times_out_after_120_seconds() {
     );
     assert_eq!(
         events,
-        vec![Event::DialCompleted {
-            request_id: id,
-            tag,
-            result: Err(DialError::TimedOut)
-        }]
+        vec![
+            Event::DialState {
+                request_id: id.clone(),
+                tag: tag.clone(),
+                state: DialState::TimedOut
+            },
+            Event::DialCompleted {
+                request_id: id,
+                tag,
+                result: Err(DialError::TimedOut)
+            }
+        ]
     );
     assert_eq!(client.engine.stats().dials, 0);
 }
@@ -347,11 +360,18 @@ fn the_dial_time_out_is_configurable_and_covers_an_unanswered_request() {
     assert_eq!(client.jump(), std::time::Duration::from_secs(5));
     assert_eq!(
         client.drain_events(),
-        vec![Event::DialCompleted {
-            request_id: id,
-            tag,
-            result: Err(DialError::TimedOut)
-        }]
+        vec![
+            Event::DialState {
+                request_id: id.clone(),
+                tag: tag.clone(),
+                state: DialState::TimedOut
+            },
+            Event::DialCompleted {
+                request_id: id,
+                tag,
+                result: Err(DialError::TimedOut)
+            }
+        ]
     );
     // Its request is gone too: nothing completes it a second time.
     assert_eq!(client.engine.stats().pending_requests, 0);

@@ -18,6 +18,7 @@ macro_rules! runtime_crate_api {
         pub use $crate::driver::{IncomingMessages, MessageHandle, INCOMING_MESSAGES};
         // Call control (§2).
         pub use $crate::driver::{ConferenceEvents, QueueEntry};
+        pub use $crate::DialState;
         pub use $crate::{
             ActionDescriptor, ActionEvent, ActionKind, ActionOutcome, ActionRequest, ActionResult,
             ActionState, AiMessage, AiOptions, BackoffConfig, CallEvent, CallId, CallInfo,

@@ -136,6 +136,7 @@ impl EventLoop {
 
     pub(crate) async fn run(mut self) -> Result<(), Error> {
         tracing::info!(target = %self.connector.target(), "client starting");
+        super::warn::set_interval(self.engine.config().log_interval);
         self.engine.connect(self.now());
         loop {
             self.drain().await;
@@ -547,7 +548,8 @@ impl EventLoop {
                 self.closed = Some(reason)
             }
             Event::Protocol(error) => {
-                tracing::warn!(%error, "server frame refused; the session goes on");
+                // The engine has written the warning already (rate-limited).
+                tracing::debug!(%error, "server frame refused; the session goes on");
             }
             Event::Disconnected { reconnect_in } => {
                 tracing::info!(?reconnect_in, "disconnected; reconnecting after backoff");
@@ -579,7 +581,9 @@ impl EventLoop {
         if let Err(e) = self.incoming.try_send(call) {
             let call = e.into_inner();
             let id = call.id().clone();
-            tracing::warn!(call_id = %id, "incoming-call queue full; passing the call on");
+            if let Some(held) = super::warn::allowed("incoming_queue_full") {
+                tracing::warn!(call_id = %id, similar_held_back = held, "incoming-call queue full; passing the call on");
+            }
             self.calls.remove(&id);
             let _ = self.engine.pass_and_forget(&id, self.now());
         }

@@ -25,6 +25,7 @@ mod event_loop;
 mod messaging;
 mod runtime;
 mod transport;
+mod warn;
 
 pub use action::{
     ActionHandle, AiAction, CollectAction, DetectAction, FaxAction, PayAction, PlayAction,

@@ -308,10 +308,13 @@ where
                     Ok(text) => return Some(Ok(text)),
                     // RELAY sends text; one stray binary frame is not worth the session.
                     Err(_) => {
-                        tracing::warn!(
-                            len = bytes.len(),
-                            "dropped a binary frame that is not UTF-8"
-                        );
+                        if let Some(held) = super::warn::allowed("binary_frame_dropped") {
+                            tracing::warn!(
+                                len = bytes.len(),
+                                similar_held_back = held,
+                                "dropped a binary frame that is not UTF-8"
+                            );
+                        }
                         continue;
                     }
                 },
