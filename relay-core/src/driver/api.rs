@@ -17,6 +17,7 @@ macro_rules! runtime_crate_api {
         };
         pub use $crate::driver::{IncomingMessages, MessageHandle, INCOMING_MESSAGES};
         // Call control (§2).
+        pub use $crate::driver::DEFAULT_MAX_OUTGOING_BYTES;
         pub use $crate::driver::{ConferenceEvents, QueueEntry};
         pub use $crate::DialState;
         pub use $crate::{

@@ -26,6 +26,7 @@ use futures_util::future::{self, Either, FutureExt};
 use futures_util::StreamExt;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::Instrument;
@@ -36,6 +37,8 @@ const READ_BATCH: usize = 256;
 /// among a burst of requests, few enough (~20 KiB) that a flush does not outgrow the
 /// socket buffers while the loop is not reading.
 const COMMAND_BATCH: usize = 32;
+/// The size of an ordinary request: a command is refused when not even that fits.
+const SMALL_FRAME: usize = 1024;
 /// Capacity above which an emptied map of the loop gives its table back.
 const RELEASED_MAP_CAPACITY: usize = 1024;
 /// Connection failures of a permanent kind (see [`ConnectError::is_permanent`]) after which
@@ -62,10 +65,17 @@ enum Outgoing {
 struct Writer {
     frames: mpsc::UnboundedSender<Outgoing>,
     closed: oneshot::Receiver<()>,
+    /// Bytes handed to the writer task and not yet written: bounded by
+    /// `max_outgoing_bytes`, so a server that stops reading cannot grow it without end.
+    queued: Arc<AtomicUsize>,
 }
 
 pub(crate) struct EventLoop {
     client: Arc<ClientInner>,
+    /// Where the loop's timers, socket and writer run: the client's runtime, or the
+    /// dedicated one it gave ([`Runtime::dedicated`](super::Runtime::dedicated)), apart from
+    /// user tasks.
+    runtime: Arc<dyn super::runtime::Runtime>,
     engine: Engine,
     connector: Arc<dyn Connector>,
     commands: mpsc::UnboundedReceiver<Command>,
@@ -89,14 +99,21 @@ pub(crate) struct EventLoop {
     ever_ready: bool,
     gave_up: Option<ConnectError>,
     messages: super::messaging::MessageRouter,
+    /// Bound of the bytes waiting for the socket.
+    max_outgoing_bytes: usize,
 }
 
 impl EventLoop {
-    pub(crate) fn new(client: Arc<ClientInner>, pending: PendingLoop) -> Self {
+    pub(crate) fn new(
+        client: Arc<ClientInner>,
+        pending: PendingLoop,
+        runtime: Arc<dyn super::runtime::Runtime>,
+    ) -> Self {
         let (write_failure_tx, write_failures) = mpsc::unbounded();
         let messages = super::messaging::MessageRouter::new(&client);
         Self {
             client,
+            runtime,
             // Every event of a call is copied for its event stream only once a subscriber
             // appears (`Command::WatchCall`): most calls have none.
             engine: Engine::new(pending.config.every_call_event(false)),
@@ -119,11 +136,12 @@ impl EventLoop {
             ever_ready: false,
             gave_up: None,
             messages,
+            max_outgoing_bytes: pending.max_outgoing_bytes,
         }
     }
 
     fn now(&self) -> Instant {
-        self.client.runtime.now()
+        self.runtime.now()
     }
 
     /// The deadline of one write: a peer that takes longer is not reading.
@@ -169,7 +187,7 @@ impl EventLoop {
         // A polite close, but never longer than one write deadline.
         if let Some(writer) = self.close_connection() {
             let deadline = self.write_deadline();
-            let _ = future::select(writer.closed, self.client.runtime.sleep(deadline)).await;
+            let _ = future::select(writer.closed, self.runtime.sleep(deadline)).await;
         }
         tracing::info!("client stopped");
         if let Some(error) = self.gave_up.take() {
@@ -189,7 +207,7 @@ impl EventLoop {
                 if at <= now {
                     return Wake::Timer;
                 }
-                Either::Left(self.client.runtime.sleep(at - now))
+                Either::Left(self.runtime.sleep(at - now))
             }
             None => Either::Right(future::pending::<()>()),
         };
@@ -259,11 +277,7 @@ impl EventLoop {
                 moved = true;
                 match transmit {
                     Transmit::Connect => self.open().await,
-                    Transmit::Send(text) => {
-                        if let Some(writer) = &self.writer {
-                            let _ = writer.frames.unbounded_send(Outgoing::Frame(text));
-                        }
-                    }
+                    Transmit::Send(text) => self.queue_frame(text),
                     Transmit::Close => drop(self.close_connection()),
                 }
             }
@@ -277,6 +291,42 @@ impl EventLoop {
                 return;
             }
         }
+    }
+
+    /// Hands a frame to the writer task, unless the bytes already waiting would pass
+    /// `max_outgoing_bytes`: then the server is not reading, and the frame (an ack, a ping,
+    /// an internal request) is dropped; its request times out, or the server sends its
+    /// event again. Commands are refused before they reach the engine (`SendQueueFull`).
+    fn queue_frame(&mut self, text: String) {
+        let Some(writer) = &self.writer else {
+            return;
+        };
+        let queued = writer.queued.load(Ordering::Acquire);
+        if queued.saturating_add(text.len()) > self.max_outgoing_bytes {
+            if let Some(held) = super::warn::allowed("outgoing_frame_dropped") {
+                tracing::warn!(
+                    queued,
+                    limit = self.max_outgoing_bytes,
+                    similar_held_back = held,
+                    "the server is not reading: outgoing queue full, frame dropped"
+                );
+            }
+            return;
+        }
+        writer.queued.fetch_add(text.len(), Ordering::AcqRel);
+        let _ = writer.frames.unbounded_send(Outgoing::Frame(text));
+    }
+
+    /// `SendQueueFull` when the bytes waiting for the socket fill `max_outgoing_bytes`.
+    fn backpressure(&self) -> Option<Error> {
+        let queued = self.writer.as_ref()?.queued.load(Ordering::Acquire);
+        // Room for one more ordinary request (a few hundred bytes) is required.
+        (queued.saturating_add(SMALL_FRAME) > self.max_outgoing_bytes).then_some(
+            Error::SendQueueFull {
+                queued,
+                limit: self.max_outgoing_bytes,
+            },
+        )
     }
 
     /// A `HashMap` keeps its largest table for ever: after a burst (10,000 calls answered
@@ -311,7 +361,7 @@ impl EventLoop {
         let attempt = self.connect_failures + 1;
         tracing::debug!(target = %self.connector.target(), attempt, "connecting");
         let connect = self.connector.connect();
-        let result = match future::select(connect, self.client.runtime.sleep(timeout)).await {
+        let result = match future::select(connect, self.runtime.sleep(timeout)).await {
             Either::Left((result, _)) => result,
             Either::Right(_) => Err(ConnectError::Timeout),
         };
@@ -321,20 +371,26 @@ impl EventLoop {
                 self.connect_failures = 0;
                 let (reader, writer) = transport.split();
                 self.generation += 1;
-                let (frames, queued) = mpsc::unbounded();
+                let (frames, outgoing) = mpsc::unbounded();
                 let (closed_tx, closed) = oneshot::channel();
+                let queued = Arc::new(AtomicUsize::new(0));
                 let task = write_task(
                     writer,
-                    queued,
+                    outgoing,
+                    queued.clone(),
                     self.write_failure_tx.clone(),
                     self.generation,
                     self.write_deadline(),
-                    self.client.runtime.clone(),
+                    self.runtime.clone(),
                     closed_tx,
                 );
-                self.client.runtime.spawn(Box::pin(task));
+                self.runtime.spawn(Box::pin(task));
                 self.reader = Some(reader);
-                self.writer = Some(Writer { frames, closed });
+                self.writer = Some(Writer {
+                    frames,
+                    closed,
+                    queued,
+                });
                 self.engine.handle_connected(self.now());
             }
             Err(error) => {
@@ -372,6 +428,16 @@ impl EventLoop {
 
     fn command(&mut self, command: Command) {
         let now = self.now();
+        if let Some(error) = self.backpressure() {
+            // Fail fast: a request would only add to what the server does not read.
+            match command {
+                Command::Request { reply, .. } => return drop(reply.send(Err(error))),
+                Command::Action { reply, .. } => return drop(reply.send(Err(error))),
+                Command::Dial { reply, .. } => return drop(reply.send(Err(error))),
+                Command::Message { reply, .. } => return drop(reply.send(Err(error))),
+                Command::Shutdown | Command::WatchCall { .. } | Command::WatchAllCalls => {}
+            }
+        }
         match command {
             Command::Request { op, reply } => match op(&mut self.engine, now) {
                 Ok(id) => {
@@ -610,9 +676,11 @@ impl EventLoop {
 /// The writer task of one connection: sends what the loop queues, flushing once the queue
 /// is empty, each operation within `deadline`. A failure (a peer that stopped reading
 /// included) is reported to the loop with the connection's number, and the task ends.
+#[allow(clippy::too_many_arguments)]
 async fn write_task(
     mut writer: Box<dyn FrameWriter>,
     mut queued: mpsc::UnboundedReceiver<Outgoing>,
+    bytes: Arc<AtomicUsize>,
     failures: mpsc::UnboundedSender<(u64, TransportError)>,
     generation: u64,
     deadline: Duration,
@@ -624,7 +692,10 @@ async fn write_task(
         loop {
             match next {
                 Outgoing::Frame(text) => {
-                    if let Err(e) = within(runtime.as_ref(), deadline, writer.send(text)).await {
+                    let len = text.len();
+                    let sent = within(runtime.as_ref(), deadline, writer.send(text)).await;
+                    bytes.fetch_sub(len, Ordering::AcqRel);
+                    if let Err(e) = sent {
                         let _ = failures.unbounded_send((generation, e));
                         return;
                     }
