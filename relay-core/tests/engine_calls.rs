@@ -619,3 +619,54 @@ fn a_404_or_410_reply_to_a_command_is_a_distinct_gone_error() {
         );
     }
 }
+
+#[test]
+fn a_dial_takes_the_apps_tag_and_time_out_and_reports_its_states() {
+    let mut client = Client::ready();
+    let plan = DialPlan::single(Device::phone("+1", "+2"))
+        .tag("order-42")
+        .timeout(std::time::Duration::from_secs(5));
+    let (id, tag) = client.engine.dial(&plan, client.now).unwrap();
+    assert_eq!(tag.as_str(), "order-42");
+    let frame = client.sent_one("calling.dial");
+    assert_eq!(frame["params"]["tag"], "order-42");
+    // The tag names a pending dial now: refused, as is an empty one; nothing goes out.
+    for bad in ["order-42", ""] {
+        let plan = DialPlan::single(Device::phone("+1", "+3")).tag(bad);
+        assert_eq!(
+            client.engine.dial(&plan, client.now),
+            Err(CommandError::InvalidDialTag(relay_rs_core::DialTag::new(
+                bad
+            )))
+        );
+    }
+    assert!(client.sent().is_empty());
+    client.respond(&frame, json!({"code": "200", "message": "Dialing"}));
+    client.event(
+        "d1",
+        "calling.call.dial",
+        json!({"tag": "order-42", "node_id": "n", "dial_state": "dialing"}),
+    );
+    client.sent();
+    assert_eq!(
+        client.drain_events(),
+        vec![Event::DialState {
+            request_id: id.clone(),
+            tag: tag.clone(),
+            state: DialState::Dialing
+        }]
+    );
+    // Its own time-out, not the configured 120 s.
+    assert_eq!(client.jump(), std::time::Duration::from_secs(5));
+    assert_eq!(
+        dial_results(&client.drain_events()),
+        vec![Err(DialError::TimedOut)]
+    );
+    assert_eq!(
+        client.engine.dial(
+            &DialPlan::single(Device::phone("+1", "+2")).timeout(std::time::Duration::ZERO),
+            client.now
+        ),
+        Err(CommandError::InvalidOption("dial timeout is zero".into()))
+    );
+}
