@@ -65,6 +65,8 @@ struct Limits {
     max_outgoing_bytes: usize,
     max_tracked_calls: usize,
     dial_timeout: Duration,
+    max_server_id_len: usize,
+    log_interval: Duration,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -101,6 +103,8 @@ impl ClientBuilder {
                 max_outgoing_bytes: DEFAULT_MAX_OUTGOING_BYTES,
                 max_tracked_calls: defaults.max_tracked_calls,
                 dial_timeout: defaults.dial_timeout,
+                max_server_id_len: defaults.max_server_id_len,
+                log_interval: defaults.log_interval,
             },
         }
     }
@@ -233,6 +237,20 @@ impl ClientBuilder {
         self
     }
 
+    /// Longest server request id answered (default 1 KiB; see
+    /// [`EngineConfig::max_server_id_len`](crate::EngineConfig::max_server_id_len)).
+    pub fn max_server_id_len(mut self, bytes: usize) -> Self {
+        self.limits.max_server_id_len = bytes;
+        self
+    }
+
+    /// Repeated warnings of one kind are written once per this interval, with a count
+    /// (default 10 s; see [`EngineConfig::log_interval`](crate::EngineConfig::log_interval)).
+    pub fn log_interval(mut self, interval: Duration) -> Self {
+        self.limits.log_interval = interval;
+        self
+    }
+
     /// Largest frame accepted from the server (default 10 MiB, as the Python SDK).
     pub fn max_frame_size(mut self, bytes: usize) -> Self {
         self.max_frame_size = bytes;
@@ -302,6 +320,8 @@ impl ClientBuilder {
         config.max_frame_size = self.max_frame_size;
         config.max_tracked_calls = self.limits.max_tracked_calls;
         config.dial_timeout = self.limits.dial_timeout;
+        config.max_server_id_len = self.limits.max_server_id_len;
+        config.log_interval = self.limits.log_interval;
         if self.limits.max_outgoing_bytes == 0 {
             return Err(ConfigError::Zero("max_outgoing_bytes").into());
         }
