@@ -51,7 +51,8 @@ fn visits_per_connected_event(tracked: usize) -> u64 {
         offer(&mut client, &format!("c{i}"));
     }
     drain(&mut client);
-    // c0 bridges to an agent; the agent's leg is announced (answered) under the tag.
+    // c0 bridges to an agent; the agent's leg is announced (answered) under the tag. Its id
+    // sorts after every other call's, so a scan in id order would visit them all first.
     let plan = ConnectPlan::single(Device::phone("+1", "+2")).tag("bridge");
     client
         .engine
@@ -61,7 +62,7 @@ fn visits_per_connected_event(tracked: usize) -> u64 {
         &mut client,
         "leg",
         "calling.call.state",
-        r#"{"call_id":"agent","node_id":"n1","tag":"bridge","call_state":"answered"}"#,
+        r#"{"call_id":"zz-agent","node_id":"n1","tag":"bridge","call_state":"answered"}"#,
     );
     drain(&mut client);
     let before = client.engine.call_table_visits();
@@ -76,7 +77,7 @@ fn visits_per_connected_event(tracked: usize) -> u64 {
     }
     // Each found the agent's leg as the peer.
     let peers = std::iter::from_fn(|| client.engine.poll_event())
-        .filter(|e| matches!(e, Event::Connect { update, .. } if update.peer.as_ref().is_some_and(|p| p.call_id.as_str() == "agent")))
+        .filter(|e| matches!(e, Event::Connect { update, .. } if update.peer.as_ref().is_some_and(|p| p.call_id.as_str() == "zz-agent")))
         .count();
     assert_eq!(peers, EVENTS as usize);
     (client.engine.call_table_visits() - before) / EVENTS
