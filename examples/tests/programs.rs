@@ -297,7 +297,13 @@ fn programs() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         (
             "attack_client",
             env!("CARGO_BIN_EXE_attack_client"),
-            vec!["--only", "--scale", "--case", "quadratic-peers", "blocking-handler"],
+            vec![
+                "--only",
+                "--scale",
+                "--case",
+                "quadratic-peers",
+                "blocking-handler",
+            ],
         ),
         (
             "workload",
