@@ -182,9 +182,9 @@ fn run_case(case: &str, scale: u64) -> bool {
         Err(e) => (format!("error: {e}"), false),
     };
     println!(
-        "case {case}: {figures}, peak RSS {} MB, log {} kB, {}",
+        "case {case}: {figures}, peak RSS {} MB, log {} bytes, {}",
         peak_rss_kb() / 1024,
-        LOG_BYTES.load(Ordering::Relaxed) / 1024,
+        LOG_BYTES.load(Ordering::Relaxed),
         if ok { "ok" } else { "FAILED" }
     );
     let _ = std::io::stdout().flush();
