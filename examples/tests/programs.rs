@@ -406,6 +406,17 @@ fn programs() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
             vec!["--listen", "--out"],
         ),
         (
+            "attack_client",
+            env!("CARGO_BIN_EXE_attack_client"),
+            vec![
+                "--only",
+                "--scale",
+                "--case",
+                "quadratic-peers",
+                "blocking-handler",
+            ],
+        ),
+        (
             "workload",
             env!("CARGO_BIN_EXE_workload"),
             vec![

@@ -169,7 +169,21 @@ pub struct EngineConfig {
     /// Cap on active calls and pending dials; inbound offers beyond it are handed back with
     /// `calling.pass` so another consumer can take them. `None` for no cap.
     pub max_active_calls: Option<usize>,
-    /// How long a dial may wait for `calling.call.dial` to say answered or failed.
+    /// Hard bound on every call the engine tracks: inbound offers, the legs of dials and
+    /// connects, and bridged peers. Unlike `max_active_calls` it cannot be switched off:
+    /// beyond it offers are passed and legs are not tracked. Default 100,000 (a few hundred
+    /// MiB at most, well within a 2-core, 24 GB machine).
+    pub max_tracked_calls: usize,
+    /// Longest `id` of a server request (`signalwire.event`, `signalwire.ping`) that is
+    /// answered, in bytes as written in the frame (a string's quotes included); a longer one is refused unanswered, so the server cannot make the client
+    /// echo megabytes. Default 1 KiB (real ids are 36-byte uuids).
+    pub max_server_id_len: usize,
+    /// Repeated warnings of one kind (refused input, an event dropped for a slow
+    /// subscriber, …) are written once per this interval, with the count held back.
+    /// Default 10 s.
+    pub log_interval: Duration,
+    /// How long a dial may wait for `calling.call.dial` to say answered or failed, unless
+    /// its plan sets its own ([`DialPlan::timeout`](crate::DialPlan::timeout)).
     pub dial_timeout: Duration,
     /// After `signalwire.disconnect`, how long to wait for the server to close the socket
     /// before closing it ourselves.
@@ -198,6 +212,9 @@ impl fmt::Debug for EngineConfig {
             .field("max_auth_failures", &self.max_auth_failures)
             .field("max_queued_requests", &self.max_queued_requests)
             .field("max_active_calls", &self.max_active_calls)
+            .field("max_tracked_calls", &self.max_tracked_calls)
+            .field("max_server_id_len", &self.max_server_id_len)
+            .field("log_interval", &self.log_interval)
             .field("max_frame_size", &self.max_frame_size)
             .field("dial_timeout", &self.dial_timeout)
             .field("disconnect_grace", &self.disconnect_grace)
@@ -209,7 +226,9 @@ impl fmt::Debug for EngineConfig {
 impl EngineConfig {
     /// A configuration with the SDKs' defaults: 30 s pings, 3 missed pings, 30 s request
     /// deadline, 1 s → 30 s backoff, 3 auth rejections before a first session, 1024 queued
-    /// requests, 1,000 active calls, 120 s dials, 10 s disconnect grace, 10 MiB frames.
+    /// requests, 1,000 active calls, 120 s dials, 10 s disconnect grace, 10 MiB frames; and
+    /// the bounds of this client: 100,000 tracked calls, 1 KiB server request ids, warnings
+    /// of one kind once per 10 s.
     pub fn new(credentials: Credentials) -> Self {
         Self {
             credentials,
@@ -222,6 +241,9 @@ impl EngineConfig {
             max_auth_failures: 3,
             max_queued_requests: 1024,
             max_active_calls: Some(1000),
+            max_tracked_calls: 100_000,
+            max_server_id_len: 1024,
+            log_interval: Duration::from_secs(10),
             dial_timeout: Duration::from_secs(120),
             disconnect_grace: Duration::from_secs(10),
             max_frame_size: 10 << 20,
@@ -269,6 +291,8 @@ impl EngineConfig {
             ("max_auth_failures", self.max_auth_failures as usize),
             ("max_frame_size", self.max_frame_size),
             ("max_active_calls", self.max_active_calls.unwrap_or(1)),
+            ("max_tracked_calls", self.max_tracked_calls),
+            ("max_server_id_len", self.max_server_id_len),
         ] {
             if value == 0 {
                 return Err(ConfigError::Zero(name));
@@ -297,11 +321,15 @@ impl EngineConfig {
         self.max_auth_failures = self.max_auth_failures.max(1);
         self.max_frame_size = self.max_frame_size.max(1);
         self.max_active_calls = self.max_active_calls.map(|cap| cap.max(1));
+        self.max_tracked_calls = self.max_tracked_calls.max(1);
+        self.max_server_id_len = self.max_server_id_len.max(1);
+        self.log_interval = clamp(self.log_interval);
         self
     }
 
-    fn durations(&self) -> [(&'static str, Duration); 6] {
+    fn durations(&self) -> [(&'static str, Duration); 7] {
         [
+            ("log_interval", self.log_interval),
             ("ping_interval", self.ping_interval),
             ("request_timeout", self.request_timeout),
             ("dial_timeout", self.dial_timeout),

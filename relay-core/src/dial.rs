@@ -31,6 +31,47 @@ pub struct DialPlan {
     region: Option<String>,
     max_price_per_minute: Option<f64>,
     max_duration: Option<Duration>,
+    tag: Option<String>,
+    timeout: Option<Duration>,
+}
+
+/// Where a dial is (`calling.call.dial`'s `dial_state`, §2.3), as [`Event::DialState`]
+/// reports it.
+///
+/// [`Event::DialState`]: crate::Event::DialState
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DialState {
+    /// The devices are being rung.
+    Dialing,
+    /// A device answered: the dial's call is up.
+    Answered,
+    /// No device answered (busy, no answer, …).
+    Failed,
+    /// Nothing was answered within the dial's time-out; the legs were cancelled.
+    TimedOut,
+    /// A state this client does not know, as the service sent it.
+    Other(String),
+}
+
+impl DialState {
+    /// Reads a wire `dial_state`.
+    pub fn from_wire(state: &str) -> Self {
+        match state {
+            "dialing" => DialState::Dialing,
+            "answered" => DialState::Answered,
+            "failed" => DialState::Failed,
+            other => DialState::Other(other.to_owned()),
+        }
+    }
+
+    /// Whether the dial is over (answered, failed or timed out).
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            DialState::Answered | DialState::Failed | DialState::TimedOut
+        )
+    }
 }
 
 impl DialPlan {
@@ -84,14 +125,49 @@ impl DialPlan {
         self
     }
 
+    /// Chooses the dial's `tag` (default: a new uuid), the correlation id its events carry.
+    /// It must not be empty nor name a dial still pending or a connect in progress
+    /// ([`CommandError::InvalidDialTag`]).
+    pub fn tag(mut self, tag: impl Into<String>) -> Self {
+        self.tag = Some(tag.into());
+        self
+    }
+
+    /// How long this dial may wait to be answered before it completes as timed out and its
+    /// ringing legs are cancelled (default:
+    /// [`EngineConfig::dial_timeout`](crate::EngineConfig::dial_timeout), 120 s as in both
+    /// SDKs). Zero is refused.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The tag chosen with [`DialPlan::tag`].
+    pub fn get_tag(&self) -> Option<&str> {
+        self.tag.as_deref()
+    }
+
+    /// The time-out chosen with [`DialPlan::timeout`].
+    pub fn get_timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
     /// The serial groups of parallel devices.
     pub fn devices(&self) -> &[Vec<Device>] {
         &self.groups
     }
 
+    /// How many devices the plan rings in all: the most legs its dial can have.
+    pub fn device_count(&self) -> usize {
+        self.groups.iter().map(Vec::len).sum()
+    }
+
     /// Checks the plan and writes the `calling.dial` params other than `tag`.
     pub(crate) fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
         check_groups(&self.groups)?;
+        if self.timeout.is_some_and(|t| t.is_zero()) {
+            return Err(CommandError::InvalidOption("dial timeout is zero".into()));
+        }
         if let Some(device) = self.groups.iter().flatten().find(|d| d.is_connect_only()) {
             return Err(CommandError::ConnectOnlyDevice(device.kind().to_owned()));
         }

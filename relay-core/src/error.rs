@@ -3,7 +3,7 @@
 //!
 //! All are cheap to compare so tests can assert on them exactly.
 
-use crate::ids::{CallId, ControlId, RequestId};
+use crate::ids::{CallId, ControlId, DialTag, RequestId};
 use std::fmt;
 
 /// A command was refused before any frame was sent.
@@ -25,6 +25,8 @@ pub enum CommandError {
     InvalidOption(String),
     /// An action with this control id is already active on the call.
     DuplicateControlId(ControlId),
+    /// A dial's tag is empty, or already names a pending dial or a connect in progress.
+    InvalidDialTag(DialTag),
     /// No active call has this id and none with it was seen ending.
     UnknownCall(CallId),
     /// The call ended (or the server said it is gone): there is nothing left to command.
@@ -73,6 +75,12 @@ impl fmt::Display for CommandError {
             CommandError::InvalidOption(what) => write!(f, "invalid option: {what}"),
             CommandError::DuplicateControlId(id) => {
                 write!(f, "control id {id} is already active on this call")
+            }
+            CommandError::InvalidDialTag(tag) if tag.as_str().is_empty() => {
+                f.write_str("a dial tag must not be empty")
+            }
+            CommandError::InvalidDialTag(tag) => {
+                write!(f, "dial tag {tag} already names a pending dial or connect")
             }
             CommandError::UnknownCall(id) => write!(f, "no active call {id}"),
             CommandError::CallGone(id) => write!(f, "call {id} has ended"),
@@ -209,6 +217,44 @@ pub enum ProtocolError {
         /// The message id it named.
         message_id: crate::message::MessageId,
     },
+    /// A server request whose `id` is longer than
+    /// [`EngineConfig::max_server_id_len`](crate::EngineConfig::max_server_id_len): it is not
+    /// answered, since echoing it would let the server make us write what it likes.
+    ServerIdTooLong {
+        /// Its length in bytes.
+        len: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// More legs (or peers) under one dial's or connect's tag than its plan rings, or beyond
+    /// [`EngineConfig::max_tracked_calls`](crate::EngineConfig::max_tracked_calls): not tracked.
+    UntrackedLeg {
+        /// The event type.
+        event_type: String,
+        /// The call id it named.
+        call_id: CallId,
+        /// Why it was not tracked.
+        reason: &'static str,
+    },
+}
+
+impl ProtocolError {
+    /// A short name of the error's kind, the key under which repeated warnings collapse.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ProtocolError::InvalidJson(_) => "invalid_json",
+            ProtocolError::InvalidFrame(_) => "invalid_frame",
+            ProtocolError::FrameTooLarge { .. } => "frame_too_large",
+            ProtocolError::UnknownRequest(_) => "unknown_request",
+            ProtocolError::UnknownMethod(_) => "unknown_method",
+            ProtocolError::UnknownCall { .. } => "unknown_call",
+            ProtocolError::UnknownAction { .. } => "unknown_action",
+            ProtocolError::InvalidEvent { .. } => "invalid_event",
+            ProtocolError::UnknownMessage { .. } => "unknown_message",
+            ProtocolError::ServerIdTooLong { .. } => "server_id_too_long",
+            ProtocolError::UntrackedLeg { .. } => "untracked_leg",
+        }
+    }
 }
 
 impl fmt::Display for ProtocolError {
@@ -236,6 +282,15 @@ impl fmt::Display for ProtocolError {
                 event_type,
                 message_id,
             } => write!(f, "{event_type} for unknown message {message_id}"),
+            ProtocolError::ServerIdTooLong { len, limit } => write!(
+                f,
+                "server request id of {len} bytes exceeds the {limit}-byte limit; not answered"
+            ),
+            ProtocolError::UntrackedLeg {
+                event_type,
+                call_id,
+                reason,
+            } => write!(f, "{event_type}: leg {call_id} not tracked: {reason}"),
         }
     }
 }

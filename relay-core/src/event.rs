@@ -78,6 +78,16 @@ pub enum Event {
         /// `"404"` or `"410"`.
         code: String,
     },
+    /// A dial moved on (`calling.call.dial`'s `dial_state`, or its time-out): every state
+    /// the dial passes through, the terminal one included, before its `DialCompleted`.
+    DialState {
+        /// The dial's request id.
+        request_id: RequestId,
+        /// Its tag.
+        tag: DialTag,
+        /// Where it is.
+        state: crate::dial::DialState,
+    },
     /// An outbound dial completed: the call is up, or the dial failed.
     DialCompleted {
         /// The dial's request id.

@@ -125,6 +125,7 @@ pub use control::{
     LiveTranslate, QueueEnter, QueueEvent, QueueLeave, Refer, ReferDevice, ReferEvent,
     SimpleControl, Transfer, TransferDest, UserEvent,
 };
+pub use dial::DialState;
 pub use engine::{ActionStart, DialPlan, Engine, EngineStats};
 pub use error::{CommandError, ProtocolError, RequestError, SessionError};
 pub use event::{DialError, Event, Transmit};

@@ -396,6 +396,37 @@ fn collect_results_digits_no_input_no_match_error_and_stop() {
 }
 
 #[test]
+fn a_malformed_final_collect_result_is_unsuccessful_with_the_raw_event() {
+    for result in [
+        json!({"type": "digit", "params": {"digits": 42, "terminator": "#"}}),
+        json!({"type": "digit"}),
+        json!({"type": "speech", "params": {"text": {"a": 1}, "confidence": 0.9}}),
+    ] {
+        let (mut client, _) = answered();
+        let options = CollectOptions::digits(DigitsOptions::new(3)).control_id("ctl");
+        start(
+            &mut client,
+            &options,
+            "calling.collect",
+            json!({"digits": {"max": 3}}),
+        );
+        event(
+            &mut client,
+            1,
+            "calling.call.collect",
+            json!({"result": result}),
+        );
+        let outcome = CollectResult::from_outcome(finished(&client.drain_events()).unwrap());
+        assert!(!outcome.is_success(), "{outcome:?}");
+        assert_eq!(outcome.input, None, "never a success with empty digits");
+        let ActionOutcome::Unsuccessful { event, .. } = &outcome.outcome else {
+            panic!("{outcome:?}")
+        };
+        assert_eq!(event["result"], result, "the raw event is kept");
+    }
+}
+
+#[test]
 fn collect_needs_digits_or_speech() {
     let (mut client, call) = answered();
     let now = client.now;

@@ -5,8 +5,8 @@ mod common;
 
 use common::{ack, config, Client};
 use relay_rs_core::{
-    CallId, CallState, CommandError, Device, DialError, DialPlan, Direction, EndReason, Event,
-    RequestError,
+    CallId, CallState, CommandError, Device, DialError, DialPlan, DialState, Direction, EndReason,
+    Event, RequestError,
 };
 use serde_json::json;
 
@@ -162,13 +162,19 @@ fn failed_dial_reports_failure() {
     );
     assert!(matches!(
         &client.drain_events()[..],
-        [Event::DialCompleted {
-            result: Err(DialError::Failed {
-                reason: None,
-                source: None
-            }),
-            ..
-        }]
+        [
+            Event::DialState {
+                state: DialState::Failed,
+                ..
+            },
+            Event::DialCompleted {
+                result: Err(DialError::Failed {
+                    reason: None,
+                    source: None
+                }),
+                ..
+            }
+        ]
     ));
     assert_eq!(client.engine.stats().dials, 0);
 }
@@ -326,11 +332,18 @@ fn a_dial_with_no_answer_times_out_after_120_seconds() {
     );
     assert_eq!(
         events,
-        vec![Event::DialCompleted {
-            request_id: id,
-            tag,
-            result: Err(DialError::TimedOut)
-        }]
+        vec![
+            Event::DialState {
+                request_id: id.clone(),
+                tag: tag.clone(),
+                state: DialState::TimedOut
+            },
+            Event::DialCompleted {
+                request_id: id,
+                tag,
+                result: Err(DialError::TimedOut)
+            }
+        ]
     );
     assert_eq!(client.engine.stats().dials, 0);
 }
@@ -347,11 +360,18 @@ fn the_dial_time_out_is_configurable_and_covers_an_unanswered_request() {
     assert_eq!(client.jump(), std::time::Duration::from_secs(5));
     assert_eq!(
         client.drain_events(),
-        vec![Event::DialCompleted {
-            request_id: id,
-            tag,
-            result: Err(DialError::TimedOut)
-        }]
+        vec![
+            Event::DialState {
+                request_id: id.clone(),
+                tag: tag.clone(),
+                state: DialState::TimedOut
+            },
+            Event::DialCompleted {
+                request_id: id,
+                tag,
+                result: Err(DialError::TimedOut)
+            }
+        ]
     );
     // Its request is gone too: nothing completes it a second time.
     assert_eq!(client.engine.stats().pending_requests, 0);
@@ -598,4 +618,55 @@ fn a_404_or_410_reply_to_a_command_is_a_distinct_gone_error() {
             Err(CommandError::CallGone(c1))
         );
     }
+}
+
+#[test]
+fn a_dial_takes_the_apps_tag_and_time_out_and_reports_its_states() {
+    let mut client = Client::ready();
+    let plan = DialPlan::single(Device::phone("+1", "+2"))
+        .tag("order-42")
+        .timeout(std::time::Duration::from_secs(5));
+    let (id, tag) = client.engine.dial(&plan, client.now).unwrap();
+    assert_eq!(tag.as_str(), "order-42");
+    let frame = client.sent_one("calling.dial");
+    assert_eq!(frame["params"]["tag"], "order-42");
+    // The tag names a pending dial now: refused, as is an empty one; nothing goes out.
+    for bad in ["order-42", ""] {
+        let plan = DialPlan::single(Device::phone("+1", "+3")).tag(bad);
+        assert_eq!(
+            client.engine.dial(&plan, client.now),
+            Err(CommandError::InvalidDialTag(relay_rs_core::DialTag::new(
+                bad
+            )))
+        );
+    }
+    assert!(client.sent().is_empty());
+    client.respond(&frame, json!({"code": "200", "message": "Dialing"}));
+    client.event(
+        "d1",
+        "calling.call.dial",
+        json!({"tag": "order-42", "node_id": "n", "dial_state": "dialing"}),
+    );
+    client.sent();
+    assert_eq!(
+        client.drain_events(),
+        vec![Event::DialState {
+            request_id: id.clone(),
+            tag: tag.clone(),
+            state: DialState::Dialing
+        }]
+    );
+    // Its own time-out, not the configured 120 s.
+    assert_eq!(client.jump(), std::time::Duration::from_secs(5));
+    assert_eq!(
+        dial_results(&client.drain_events()),
+        vec![Err(DialError::TimedOut)]
+    );
+    assert_eq!(
+        client.engine.dial(
+            &DialPlan::single(Device::phone("+1", "+2")).timeout(std::time::Duration::ZERO),
+            client.now
+        ),
+        Err(CommandError::InvalidOption("dial timeout is zero".into()))
+    );
 }

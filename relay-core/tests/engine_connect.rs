@@ -9,7 +9,8 @@ mod common;
 use common::{ack, config, Client};
 use relay_rs_core::{
     CallCodec, CallEvent, CallId, CallState, CommandError, ConnectPlan, ConnectState, Device,
-    DialError, DialPlan, Direction, EndReason, Event, HttpMethod, PlayMedia, RequestError,
+    DialError, DialPlan, DialState, Direction, EndReason, Event, HttpMethod, PlayMedia,
+    RequestError,
 };
 use serde_json::json;
 use std::time::Duration;
@@ -158,7 +159,11 @@ fn a_failed_dial_carries_reason_and_source() {
                "reason": "noAnswer", "source": "outbound"}),
     );
     let events = client.drain_events();
-    let [Event::DialCompleted { result, .. }] = &events[..] else {
+    let [Event::DialState {
+        state: DialState::Failed,
+        ..
+    }, Event::DialCompleted { result, .. }] = &events[..]
+    else {
         panic!("{events:?}")
     };
     assert_eq!(
@@ -228,11 +233,18 @@ fn dial_with_no_answer_times_out_on_virtual_time_and_cancels_its_legs() {
     );
     assert_eq!(
         events,
-        vec![Event::DialCompleted {
-            request_id: id,
-            tag,
-            result: Err(DialError::TimedOut)
-        }]
+        vec![
+            Event::DialState {
+                request_id: id.clone(),
+                tag: tag.clone(),
+                state: DialState::TimedOut
+            },
+            Event::DialCompleted {
+                request_id: id,
+                tag,
+                result: Err(DialError::TimedOut)
+            }
+        ]
     );
 }
 
@@ -521,6 +533,13 @@ fn the_spec_sequence_connects_tracks_the_peer_and_disconnects() {
 fn a_peer_named_only_by_the_connected_event_is_tracked() {
     let mut client = Client::ready();
     client.incoming("c1");
+    // Only for a connect this client asked for (a forged peer is not tracked).
+    let plan = ConnectPlan::single(Device::phone("+1", "+2"));
+    client
+        .engine
+        .connect_call(&CallId::new("c1"), &plan, client.now)
+        .unwrap();
+    client.sent();
     connect_event(
         &mut client,
         "k1",

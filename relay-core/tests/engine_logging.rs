@@ -108,3 +108,38 @@ fn a_session_with_reconnects_logs_what_happens_and_no_secret() {
         assert!(log.contains(line), "no {line:?} in:\n{log}");
     }
 }
+
+#[test]
+fn a_flood_of_hostile_events_writes_a_few_lines_not_one_each() {
+    let capture = Capture::default();
+    const EVENTS: usize = 100_000;
+    tracing::subscriber::with_default(capture.clone(), || {
+        let config = EngineConfig::new(Credentials::token("project-1", TOKEN)).contexts(["office"]);
+        let mut pair = Pair::new(config, SimConfig::new().credentials("project-1", TOKEN));
+        assert!(pair.connect());
+        // Over one virtual minute: unknown calls, invalid events and frames that are not JSON.
+        for i in 0..EVENTS {
+            let frame = match i % 3 {
+                0 => format!(
+                    r#"{{"jsonrpc":"2.0","id":"e{i}","method":"signalwire.event","params":{{"event_type":"calling.call.state","params":{{"call_id":"nobody{i}","node_id":"n","call_state":"ringing"}}}}}}"#
+                ),
+                1 => format!(
+                    r#"{{"jsonrpc":"2.0","id":"e{i}","method":"signalwire.event","params":{{"event_type":"calling.call.dial","params":{{"x":{i}}}}}}}"#
+                ),
+                _ => format!("{{not json {i}"),
+            };
+            let now = pair.now + Duration::from_micros(600 * i as u64);
+            pair.engine.handle_frame(&frame, now);
+            while pair.engine.poll_transmit().is_some() {}
+            while pair.engine.poll_event().is_some() {}
+        }
+    });
+    let log = capture.0.lock().unwrap().clone();
+    // 1M events must write < 1 MB: scaled, 100,000 events < 100 kB.
+    assert!(log.len() < 100_000, "{} bytes of log", log.len());
+    // One line per kind per 10 s interval (16,667 events, 5,556 of each kind), and each
+    // later line counts what it held back.
+    let refused = log.matches("server input refused").count();
+    assert!((3..=3 * 7).contains(&refused), "{refused} lines:\n{log}");
+    assert!(log.contains("similar_held_back=5555"), "{log}");
+}

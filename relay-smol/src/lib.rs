@@ -120,6 +120,49 @@ impl Runtime for SmolRuntime {
     fn block_on(&self, future: futures_util::future::LocalBoxFuture<'_, ()>) {
         // smol's block_on also drives the IO reactor while this thread waits.
         smol::block_on(future)
+
+    }
+
+    /// The client's connection runs on an executor of its own on a thread of its own
+    /// (`relay-io`), so that a handler blocking smol's threads cannot stop acks and pings.
+    fn dedicated(&self) -> Option<Arc<dyn Runtime>> {
+        let executor = Arc::new(smol::Executor::new());
+        let (stop, stopped) = smol::channel::bounded::<()>(1);
+        let runner = executor.clone();
+        std::thread::Builder::new()
+            .name("relay-io".into())
+            .spawn(move || smol::block_on(runner.run(async { stopped.recv().await.ok() })))
+            .ok()?;
+        Some(Arc::new(DedicatedRuntime {
+            executor,
+            _stop: stop,
+        }))
+    }
+}
+
+/// An executor on a thread of its own, for the client's connection; the thread ends once
+/// this is dropped (with every task holding it).
+struct DedicatedRuntime {
+    executor: Arc<smol::Executor<'static>>,
+    /// Dropped with the last holder: the thread's executor then stops.
+    _stop: smol::channel::Sender<()>,
+}
+
+impl Runtime for DedicatedRuntime {
+    fn connect_tcp(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> BoxFuture<'static, io::Result<Box<dyn ByteStream>>> {
+        SmolRuntime.connect_tcp(host, port)
+    }
+
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+        SmolRuntime.sleep(duration)
+    }
+
+    fn spawn(&self, task: BoxFuture<'static, ()>) {
+        self.executor.spawn(task).detach();
     }
 }
 

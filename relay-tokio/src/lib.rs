@@ -137,18 +137,22 @@ impl TokioRuntime {
     }
 }
 
+fn connect_tcp(host: &str, port: u16) -> BoxFuture<'static, io::Result<Box<dyn ByteStream>>> {
+    let host = host.to_owned();
+    Box::pin(async move {
+        let stream = tokio::net::TcpStream::connect((host.as_str(), port)).await?;
+        stream.set_nodelay(true)?;
+        Ok(Box::new(stream.compat()) as Box<dyn ByteStream>)
+    })
+}
+
 impl Runtime for TokioRuntime {
     fn connect_tcp(
         &self,
         host: &str,
         port: u16,
     ) -> BoxFuture<'static, io::Result<Box<dyn ByteStream>>> {
-        let host = host.to_owned();
-        Box::pin(async move {
-            let stream = tokio::net::TcpStream::connect((host.as_str(), port)).await?;
-            stream.set_nodelay(true)?;
-            Ok(Box::new(stream.compat()) as Box<dyn ByteStream>)
-        })
+        connect_tcp(host, port)
     }
 
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
@@ -160,6 +164,66 @@ impl Runtime for TokioRuntime {
             Some(handle) => drop(handle.spawn(task)),
             None => drop(tokio::spawn(task)),
         }
+    }
+
+    /// The client's connection runs on a current-thread tokio runtime on a thread of its own
+    /// (`relay-io`), so that a handler blocking a thread of the app's runtime (even its only
+    /// one) cannot stop acks and pings. `None` (the loop then runs in place) only when that
+    /// thread cannot start.
+    fn dedicated(&self) -> Option<Arc<dyn Runtime>> {
+        match DedicatedRuntime::start() {
+            Ok(runtime) => Some(Arc::new(runtime)),
+            Err(error) => {
+                eprintln!("relay-tokio: no thread for the connection ({error}); it shares the app's runtime");
+                None
+            }
+        }
+    }
+}
+
+/// A current-thread tokio runtime on a thread of its own, for the client's connection. Its
+/// thread ends once this is dropped (with every task holding it).
+struct DedicatedRuntime {
+    handle: tokio::runtime::Handle,
+    /// Dropped with the last holder: the thread's `block_on` then returns.
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl DedicatedRuntime {
+    fn start() -> io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let handle = runtime.handle().clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("relay-io".into())
+            .spawn(move || {
+                let _ = runtime.block_on(stopped);
+            })?;
+        Ok(Self {
+            handle,
+            _stop: stop,
+        })
+    }
+}
+
+impl Runtime for DedicatedRuntime {
+    fn connect_tcp(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> BoxFuture<'static, io::Result<Box<dyn ByteStream>>> {
+        connect_tcp(host, port)
+    }
+
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+        // Made inside the loop's task, so on this runtime's timer.
+        Box::pin(tokio::time::sleep(duration))
+    }
+
+    fn spawn(&self, task: BoxFuture<'static, ()>) {
+        drop(self.handle.spawn(task));
     }
 }
 

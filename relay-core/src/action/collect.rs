@@ -368,17 +368,19 @@ pub enum CollectInput {
 }
 
 impl CollectInput {
-    /// Reads a `result` object (`{type, params}`).
+    /// Reads a `result` object (`{type, params}`). `None` when it has no type, or when it is
+    /// malformed: a `digit` result whose `digits` (or a `speech` one whose `text`) is not a
+    /// string, which must never pass for a success with empty input.
     pub fn from_wire(result: &Value) -> Option<Self> {
         let params = result.get("params");
         let get = |key: &str| params.and_then(|p| p.get(key));
         Some(match result.get("type")?.as_str()? {
             "digit" => CollectInput::Digits {
-                digits: text(get("digits")).unwrap_or_default(),
+                digits: get("digits")?.as_str()?.to_owned(),
                 terminator: text(get("terminator")).filter(|t| !t.is_empty()),
             },
             "speech" => CollectInput::Speech {
-                text: text(get("text")).unwrap_or_default(),
+                text: get("text")?.as_str()?.to_owned(),
                 confidence: number(get("confidence")),
             },
             "no_input" => CollectInput::NoInput,

@@ -176,6 +176,19 @@ fn judge_collect(event_type: &str, event: &Value, state: Option<String>) -> Verd
     match result_type {
         Some("start_of_input") => Verdict::Update("start_of_input".into()),
         Some(_) if interim => Verdict::Update("partial".into()),
+        // A final result that cannot be read (digits that are not a string) ends the collect
+        // as a failure carrying the raw event: no source says a valid one may follow it.
+        Some(_)
+            if event
+                .get("result")
+                .and_then(crate::action::collect::CollectInput::from_wire)
+                .is_none() =>
+        {
+            Verdict::End {
+                state: "error".into(),
+                failed: true,
+            }
+        }
         Some(kind) => Verdict::End {
             state: match kind {
                 "digit" | "speech" => "finished".into(),

@@ -17,7 +17,9 @@ macro_rules! runtime_crate_api {
         };
         pub use $crate::driver::{IncomingMessages, MessageHandle};
         // Call control (§2).
+        pub use $crate::driver::DEFAULT_MAX_OUTGOING_BYTES;
         pub use $crate::driver::{ConferenceEvents, QueueEntry};
+        pub use $crate::DialState;
         pub use $crate::{
             ActionKind, ActionOutcome, ActionState, AiMessage, AiOptions, BackoffConfig, CallEvent,
             CallId, CallInfo, CallState, Codec, CollectInput, CollectOptions, CollectResult,

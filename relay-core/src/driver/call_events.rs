@@ -76,10 +76,13 @@ impl Subscribers {
             .retain_mut(|sender| match sender.try_send(event.clone()) {
                 Ok(()) => true,
                 Err(e) if e.is_full() => {
-                    tracing::warn!(
-                        event_type = event.event_type(),
-                        "call event subscriber lagging; event dropped for it"
-                    );
+                    if let Some(held) = super::warn::allowed("call_event_dropped") {
+                        tracing::warn!(
+                            event_type = event.event_type(),
+                            similar_held_back = held,
+                            "call event subscriber lagging; event dropped for it"
+                        );
+                    }
                     true
                 }
                 Err(_) => false,

@@ -16,7 +16,7 @@ use crate::config::{BackoffConfig, ConfigError, Credentials, EngineConfig};
 use crate::engine::DialPlan;
 use crate::event::Event;
 use futures_channel::{mpsc, oneshot};
-use futures_util::future::BoxFuture;
+use futures_util::future::{self, BoxFuture};
 use futures_util::Stream;
 use serde_json::Value;
 use std::fmt;
@@ -33,6 +33,9 @@ const INCOMING_QUEUE: usize = 1024;
 /// How long [`Client::run`] tries for its first session before it ends with the cause
 /// (see [`ClientBuilder::first_session_timeout`]).
 pub const DEFAULT_FIRST_SESSION_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default of [`ClientBuilder::max_outgoing_bytes`]: 4 MiB, thousands of requests in one
+/// burst, and a bounded cost when the server stops reading.
+pub const DEFAULT_MAX_OUTGOING_BYTES: usize = 4 << 20;
 
 /// The default RELAY host.
 pub const DEFAULT_HOST: &str = "relay.signalwire.com";
@@ -58,6 +61,16 @@ pub struct ClientBuilder {
     extra_ca_pem: Option<Vec<u8>>,
     seed: Option<u64>,
     first_session_timeout: Option<Duration>,
+    limits: Limits,
+}
+
+/// The bounds set on the builder beyond the SDKs' own settings.
+struct Limits {
+    max_outgoing_bytes: usize,
+    max_tracked_calls: usize,
+    dial_timeout: Duration,
+    max_server_id_len: usize,
+    log_interval: Duration,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -91,6 +104,13 @@ impl ClientBuilder {
             extra_ca_pem: None,
             seed: None,
             first_session_timeout: Some(DEFAULT_FIRST_SESSION_TIMEOUT),
+            limits: Limits {
+                max_outgoing_bytes: DEFAULT_MAX_OUTGOING_BYTES,
+                max_tracked_calls: defaults.max_tracked_calls,
+                dial_timeout: defaults.dial_timeout,
+                max_server_id_len: defaults.max_server_id_len,
+                log_interval: defaults.log_interval,
+            },
         }
     }
 
@@ -198,6 +218,44 @@ impl ClientBuilder {
         self
     }
 
+    /// Bytes of frames that may wait for the socket (default
+    /// [`DEFAULT_MAX_OUTGOING_BYTES`], 4 MiB). While the server does not read and that much
+    /// waits, new requests fail at once with [`Error::SendQueueFull`] and the client's own
+    /// frames (acks, pings) are dropped; the write deadline then gives the connection up.
+    pub fn max_outgoing_bytes(mut self, bytes: usize) -> Self {
+        self.limits.max_outgoing_bytes = bytes;
+        self
+    }
+
+    /// Hard bound on every call tracked at once: inbound, dialled legs and bridged peers
+    /// (default 100,000; see
+    /// [`EngineConfig::max_tracked_calls`](crate::EngineConfig::max_tracked_calls)).
+    pub fn max_tracked_calls(mut self, max: usize) -> Self {
+        self.limits.max_tracked_calls = max;
+        self
+    }
+
+    /// How long a dial waits to be answered (default 120 s, as both SDKs); a
+    /// [`DialPlan::timeout`] overrides it for one dial.
+    pub fn dial_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.dial_timeout = timeout;
+        self
+    }
+
+    /// Longest server request id answered (default 1 KiB; see
+    /// [`EngineConfig::max_server_id_len`](crate::EngineConfig::max_server_id_len)).
+    pub fn max_server_id_len(mut self, bytes: usize) -> Self {
+        self.limits.max_server_id_len = bytes;
+        self
+    }
+
+    /// Repeated warnings of one kind are written once per this interval, with a count
+    /// (default 10 s; see [`EngineConfig::log_interval`](crate::EngineConfig::log_interval)).
+    pub fn log_interval(mut self, interval: Duration) -> Self {
+        self.limits.log_interval = interval;
+        self
+    }
+
     /// Largest frame accepted from the server (default 10 MiB, as the Python SDK).
     pub fn max_frame_size(mut self, bytes: usize) -> Self {
         self.max_frame_size = bytes;
@@ -276,6 +334,13 @@ impl ClientBuilder {
         config.backoff = self.backoff;
         config.max_active_calls = self.max_active_calls;
         config.max_frame_size = self.max_frame_size;
+        config.max_tracked_calls = self.limits.max_tracked_calls;
+        config.dial_timeout = self.limits.dial_timeout;
+        config.max_server_id_len = self.limits.max_server_id_len;
+        config.log_interval = self.limits.log_interval;
+        if self.limits.max_outgoing_bytes == 0 {
+            return Err(ConfigError::Zero("max_outgoing_bytes").into());
+        }
         config.seed = self.seed.unwrap_or_else(clock_seed);
         config.validate()?;
         let connector = match self.connector {
@@ -307,6 +372,7 @@ impl ClientBuilder {
                 receiver,
                 incoming: incoming_tx,
                 first_session_timeout: self.first_session_timeout,
+                max_outgoing_bytes: self.limits.max_outgoing_bytes,
             })),
             messaging: super::messaging::MessagingShared::new(),
             handlers: Arc::default(),
@@ -335,6 +401,7 @@ pub(crate) struct PendingLoop {
     pub(crate) receiver: mpsc::UnboundedReceiver<Command>,
     pub(crate) incoming: mpsc::Sender<Call>,
     pub(crate) first_session_timeout: Option<Duration>,
+    pub(crate) max_outgoing_bytes: usize,
 }
 
 /// Counts the `on_call` handlers that have not returned yet, and wakes whoever waits for
@@ -496,6 +563,12 @@ impl fmt::Debug for Client {
 impl Client {
     /// Calls `handler` for every inbound call, each in its own task. A handler that panics
     /// is reported as [`ClientEvent::CallbackPanicked`]; other calls go on.
+    ///
+    /// A handler must not block its thread: no `std::thread::sleep`, blocking IO or long
+    /// computation in it (use the runtime's sleep, and `spawn_blocking` or a thread for
+    /// blocking work). On tokio and smol the connection runs on a thread of its own
+    /// ([`Runtime::dedicated`](super::Runtime::dedicated)), so acks and pings go on
+    /// regardless, but every other task on the blocked thread waits.
     pub fn on_call<F, Fut>(&self, handler: F)
     where
         F: Fn(Call) -> Fut + Send + Sync + 'static,
@@ -548,7 +621,24 @@ impl Client {
             .unwrap_or_else(PoisonError::into_inner)
             .take()
             .ok_or(Error::AlreadyRunning)?;
-        EventLoop::new(self.inner.clone(), pending).run().await
+        let runtime = self.inner.runtime.clone();
+        let Some(dedicated) = runtime.dedicated() else {
+            return EventLoop::new(self.inner.clone(), pending, runtime)
+                .run()
+                .await;
+        };
+        // The loop runs on the dedicated runtime; this future only waits for its end, and
+        // dropping it stops the loop there (every pending wait then resolves).
+        let event_loop = EventLoop::new(self.inner.clone(), pending, dedicated.clone());
+        let (task, abort) = future::abortable(event_loop.run());
+        let (done, result) = oneshot::channel();
+        dedicated.spawn(Box::pin(async move {
+            if let Ok(result) = task.await {
+                let _ = done.send(result);
+            }
+        }));
+        let _stop = AbortOnDrop(abort);
+        result.await.unwrap_or(Err(Error::Closed))
     }
 
     /// Asks the client to stop: the socket closes, every pending request and wait resolves
@@ -600,6 +690,15 @@ impl Client {
     /// The runtime this client runs on.
     pub fn runtime(&self) -> &Arc<dyn Runtime> {
         &self.inner.runtime
+    }
+}
+
+/// Stops the dedicated event loop when `run`'s future is dropped.
+struct AbortOnDrop(future::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -37,7 +37,12 @@ impl ConferenceSubscribers {
             .retain_mut(|sender| match sender.try_send(event.clone()) {
                 Ok(()) => true,
                 Err(e) if e.is_full() => {
-                    tracing::warn!("conference event subscriber lagging; event dropped for it");
+                    if let Some(held) = super::warn::allowed("conference_event_dropped") {
+                        tracing::warn!(
+                            similar_held_back = held,
+                            "conference event subscriber lagging; event dropped for it"
+                        );
+                    }
                     true
                 }
                 Err(_) => false,

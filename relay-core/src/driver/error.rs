@@ -50,6 +50,16 @@ pub enum Error {
         /// The event's `failed_reason`, when it gave one.
         reason: Option<String>,
     },
+    /// The frames waiting for the socket already fill
+    /// [`ClientBuilder::max_outgoing_bytes`](super::ClientBuilder::max_outgoing_bytes): the
+    /// server is not reading. Nothing was sent; try again later (the connection is given up
+    /// and made again if the server stays silent).
+    SendQueueFull {
+        /// Bytes waiting.
+        queued: usize,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -72,6 +82,10 @@ impl fmt::Display for Error {
             Error::CallGone(id) => write!(f, "call {id} has ended"),
             Error::Runtime(e) => write!(f, "runtime: {e}"),
             Error::Message(e) => write!(f, "message: {e}"),
+            Error::SendQueueFull { queued, limit } => write!(
+                f,
+                "{queued} bytes already wait for the socket (limit {limit}): the server is not reading"
+            ),
             Error::ConnectFailed { reason } => match reason {
                 Some(reason) => write!(f, "the call could not be connected: {reason}"),
                 None => f.write_str("the call could not be connected"),
@@ -97,6 +111,9 @@ impl fmt::Debug for Error {
             Error::Runtime(e) => write!(f, "Runtime({e:?})"),
             Error::Message(e) => write!(f, "Message({e:?})"),
             Error::ConnectFailed { reason } => write!(f, "ConnectFailed {{ reason: {reason:?} }}"),
+            Error::SendQueueFull { queued, limit } => {
+                write!(f, "SendQueueFull {{ queued: {queued}, limit: {limit} }}")
+            }
         }?;
         f.write_str(")")
     }

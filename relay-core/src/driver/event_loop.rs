@@ -26,6 +26,7 @@ use futures_util::future::{self, Either, FutureExt};
 use futures_util::StreamExt;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::Instrument;
@@ -36,6 +37,8 @@ const READ_BATCH: usize = 256;
 /// among a burst of requests, few enough (~20 KiB) that a flush does not outgrow the
 /// socket buffers while the loop is not reading.
 const COMMAND_BATCH: usize = 32;
+/// The size of an ordinary request: a command is refused when not even that fits.
+const SMALL_FRAME: usize = 1024;
 /// Capacity above which an emptied map of the loop gives its table back.
 const RELEASED_MAP_CAPACITY: usize = 1024;
 /// Connection failures of a permanent kind (see [`ConnectError::is_permanent`]) after which
@@ -62,10 +65,17 @@ enum Outgoing {
 struct Writer {
     frames: mpsc::UnboundedSender<Outgoing>,
     closed: oneshot::Receiver<()>,
+    /// Bytes handed to the writer task and not yet written: bounded by
+    /// `max_outgoing_bytes`, so a server that stops reading cannot grow it without end.
+    queued: Arc<AtomicUsize>,
 }
 
 pub(crate) struct EventLoop {
     client: Arc<ClientInner>,
+    /// Where the loop's timers, socket and writer run: the client's runtime, or the
+    /// dedicated one it gave ([`Runtime::dedicated`](super::Runtime::dedicated)), apart from
+    /// user tasks.
+    runtime: Arc<dyn super::runtime::Runtime>,
     engine: Engine,
     connector: Arc<dyn Connector>,
     commands: mpsc::UnboundedReceiver<Command>,
@@ -94,14 +104,21 @@ pub(crate) struct EventLoop {
     /// The last reason a first session could not be had: what `run` returns at the deadline.
     last_failure: Option<Error>,
     messages: super::messaging::MessageRouter,
+    /// Bound of the bytes waiting for the socket.
+    max_outgoing_bytes: usize,
 }
 
 impl EventLoop {
-    pub(crate) fn new(client: Arc<ClientInner>, pending: PendingLoop) -> Self {
+    pub(crate) fn new(
+        client: Arc<ClientInner>,
+        pending: PendingLoop,
+        runtime: Arc<dyn super::runtime::Runtime>,
+    ) -> Self {
         let (write_failure_tx, write_failures) = mpsc::unbounded();
         let messages = super::messaging::MessageRouter::new(&client);
         Self {
             client,
+            runtime,
             // Every event of a call is copied for its event stream only once a subscriber
             // appears (`Command::WatchCall`): most calls have none.
             engine: Engine::new(pending.config.every_call_event(false)),
@@ -127,11 +144,12 @@ impl EventLoop {
             first_session_timeout: pending.first_session_timeout,
             last_failure: None,
             messages,
+            max_outgoing_bytes: pending.max_outgoing_bytes,
         }
     }
 
     fn now(&self) -> Instant {
-        self.client.runtime.now()
+        self.runtime.now()
     }
 
     /// The deadline of one write: a peer that takes longer is not reading.
@@ -147,6 +165,7 @@ impl EventLoop {
         self.first_session_deadline = self
             .first_session_timeout
             .and_then(|timeout| self.now().checked_add(timeout));
+        super::warn::set_interval(self.engine.config().log_interval);
         self.engine.connect(self.now());
         loop {
             self.drain().await;
@@ -183,7 +202,7 @@ impl EventLoop {
         // A polite close, but never longer than one write deadline.
         if let Some(writer) = self.close_connection() {
             let deadline = self.write_deadline();
-            let _ = future::select(writer.closed, self.client.runtime.sleep(deadline)).await;
+            let _ = future::select(writer.closed, self.runtime.sleep(deadline)).await;
         }
         tracing::info!("client stopped");
         if let Some(error) = self.gave_up.take() {
@@ -235,7 +254,7 @@ impl EventLoop {
                 if at <= now {
                     return Wake::Timer;
                 }
-                Either::Left(self.client.runtime.sleep(at - now))
+                Either::Left(self.runtime.sleep(at - now))
             }
             None => Either::Right(future::pending::<()>()),
         };
@@ -305,11 +324,7 @@ impl EventLoop {
                 moved = true;
                 match transmit {
                     Transmit::Connect => self.open().await,
-                    Transmit::Send(text) => {
-                        if let Some(writer) = &self.writer {
-                            let _ = writer.frames.unbounded_send(Outgoing::Frame(text));
-                        }
-                    }
+                    Transmit::Send(text) => self.queue_frame(text),
                     Transmit::Close => drop(self.close_connection()),
                 }
             }
@@ -323,6 +338,42 @@ impl EventLoop {
                 return;
             }
         }
+    }
+
+    /// Hands a frame to the writer task, unless the bytes already waiting would pass
+    /// `max_outgoing_bytes`: then the server is not reading, and the frame (an ack, a ping,
+    /// an internal request) is dropped; its request times out, or the server sends its
+    /// event again. Commands are refused before they reach the engine (`SendQueueFull`).
+    fn queue_frame(&mut self, text: String) {
+        let Some(writer) = &self.writer else {
+            return;
+        };
+        let queued = writer.queued.load(Ordering::Acquire);
+        if queued.saturating_add(text.len()) > self.max_outgoing_bytes {
+            if let Some(held) = super::warn::allowed("outgoing_frame_dropped") {
+                tracing::warn!(
+                    queued,
+                    limit = self.max_outgoing_bytes,
+                    similar_held_back = held,
+                    "the server is not reading: outgoing queue full, frame dropped"
+                );
+            }
+            return;
+        }
+        writer.queued.fetch_add(text.len(), Ordering::AcqRel);
+        let _ = writer.frames.unbounded_send(Outgoing::Frame(text));
+    }
+
+    /// `SendQueueFull` when the bytes waiting for the socket fill `max_outgoing_bytes`.
+    fn backpressure(&self) -> Option<Error> {
+        let queued = self.writer.as_ref()?.queued.load(Ordering::Acquire);
+        // Room for one more ordinary request (a few hundred bytes) is required.
+        (queued.saturating_add(SMALL_FRAME) > self.max_outgoing_bytes).then_some(
+            Error::SendQueueFull {
+                queued,
+                limit: self.max_outgoing_bytes,
+            },
+        )
     }
 
     /// A `HashMap` keeps its largest table for ever: after a burst (10,000 calls answered
@@ -357,7 +408,7 @@ impl EventLoop {
         let attempt = self.connect_failures + 1;
         tracing::debug!(target = %self.connector.target(), attempt, "connecting");
         let connect = self.connector.connect();
-        let result = match future::select(connect, self.client.runtime.sleep(timeout)).await {
+        let result = match future::select(connect, self.runtime.sleep(timeout)).await {
             Either::Left((result, _)) => result,
             Either::Right(_) => Err(ConnectError::Timeout),
         };
@@ -367,20 +418,26 @@ impl EventLoop {
                 self.connect_failures = 0;
                 let (reader, writer) = transport.split();
                 self.generation += 1;
-                let (frames, queued) = mpsc::unbounded();
+                let (frames, outgoing) = mpsc::unbounded();
                 let (closed_tx, closed) = oneshot::channel();
+                let queued = Arc::new(AtomicUsize::new(0));
                 let task = write_task(
                     writer,
-                    queued,
+                    outgoing,
+                    queued.clone(),
                     self.write_failure_tx.clone(),
                     self.generation,
                     self.write_deadline(),
-                    self.client.runtime.clone(),
+                    self.runtime.clone(),
                     closed_tx,
                 );
-                self.client.runtime.spawn(Box::pin(task));
+                self.runtime.spawn(Box::pin(task));
                 self.reader = Some(reader);
-                self.writer = Some(Writer { frames, closed });
+                self.writer = Some(Writer {
+                    frames,
+                    closed,
+                    queued,
+                });
                 self.engine.handle_connected(self.now());
             }
             Err(error) => {
@@ -421,6 +478,16 @@ impl EventLoop {
 
     fn command(&mut self, command: Command) {
         let now = self.now();
+        if let Some(error) = self.backpressure() {
+            // Fail fast: a request would only add to what the server does not read.
+            match command {
+                Command::Request { reply, .. } => return drop(reply.send(Err(error))),
+                Command::Action { reply, .. } => return drop(reply.send(Err(error))),
+                Command::Dial { reply, .. } => return drop(reply.send(Err(error))),
+                Command::Message { reply, .. } => return drop(reply.send(Err(error))),
+                Command::Shutdown | Command::WatchCall { .. } | Command::WatchAllCalls => {}
+            }
+        }
         match command {
             Command::Request { op, reply } => match op(&mut self.engine, now) {
                 Ok(id) => {
@@ -596,7 +663,8 @@ impl EventLoop {
             // The engine logs closes, disconnects and rejections itself: once is enough.
             Event::Closed(reason) => self.closed = Some(reason),
             Event::Protocol(error) => {
-                tracing::warn!(%error, "server frame refused; the session goes on");
+                // The engine has written the warning already (rate-limited).
+                tracing::debug!(%error, "server frame refused; the session goes on");
             }
             Event::AuthRejected {
                 message, attempts, ..
@@ -626,7 +694,9 @@ impl EventLoop {
         if let Err(e) = self.incoming.try_send(call) {
             let call = e.into_inner();
             let id = call.id().clone();
-            tracing::warn!(call_id = %id, "incoming-call queue full; passing the call on");
+            if let Some(held) = super::warn::allowed("incoming_queue_full") {
+                tracing::warn!(call_id = %id, similar_held_back = held, "incoming-call queue full; passing the call on");
+            }
             self.calls.remove(&id);
             let _ = self.engine.pass_and_forget(&id, self.now());
         }
@@ -653,9 +723,11 @@ impl EventLoop {
 /// The writer task of one connection: sends what the loop queues, flushing once the queue
 /// is empty, each operation within `deadline`. A failure (a peer that stopped reading
 /// included) is reported to the loop with the connection's number, and the task ends.
+#[allow(clippy::too_many_arguments)]
 async fn write_task(
     mut writer: Box<dyn FrameWriter>,
     mut queued: mpsc::UnboundedReceiver<Outgoing>,
+    bytes: Arc<AtomicUsize>,
     failures: mpsc::UnboundedSender<(u64, TransportError)>,
     generation: u64,
     deadline: Duration,
@@ -667,7 +739,10 @@ async fn write_task(
         loop {
             match next {
                 Outgoing::Frame(text) => {
-                    if let Err(e) = within(runtime.as_ref(), deadline, writer.send(text)).await {
+                    let len = text.len();
+                    let sent = within(runtime.as_ref(), deadline, writer.send(text)).await;
+                    bytes.fetch_sub(len, Ordering::AcqRel);
+                    if let Err(e) = sent {
                         let _ = failures.unbounded_send((generation, e));
                         return;
                     }

@@ -321,7 +321,10 @@ impl MessageRouter {
         };
         if let Err(e) = sender.try_send(message) {
             // Unlike a call, a message cannot be handed back: nobody is reading, so say so.
-            tracing::warn!(message_id = %e.into_inner().id, "inbound-message queue full; message dropped");
+            let id = e.into_inner().id;
+            if let Some(held) = super::warn::allowed("inbound_message_dropped") {
+                tracing::warn!(message_id = %id, similar_held_back = held, "inbound-message queue full; message dropped");
+            }
         }
     }
 

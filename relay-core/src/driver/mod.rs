@@ -25,6 +25,7 @@ mod event_loop;
 mod messaging;
 mod runtime;
 mod transport;
+mod warn;
 
 pub use action::{
     ActionHandle, AiAction, CollectAction, DetectAction, FaxAction, PayAction, PlayAction,
@@ -33,7 +34,7 @@ pub use action::{
 pub use call::{Call, CallEnd};
 pub use call_control::QueueEntry;
 pub use call_events::{CallEvents, EVENT_BUFFER};
-pub use client::{Client, ClientBuilder, IncomingCalls, DEFAULT_HOST};
+pub use client::{Client, ClientBuilder, IncomingCalls, DEFAULT_HOST, DEFAULT_MAX_OUTGOING_BYTES};
 pub use client_event::{ClientEvent, DisconnectReason};
 pub use conference_events::ConferenceEvents;
 pub use connect_error::{ConnectError, TlsFailure, TransportError};

@@ -35,6 +35,16 @@ pub trait Runtime: Send + Sync + 'static {
     fn now(&self) -> Instant {
         Instant::now()
     }
+
+    /// A runtime of the client's own for its connection, on a thread of its own: the event
+    /// loop, its timers, its socket and its writer run there, apart from user tasks, so that
+    /// a handler that blocks its thread (`std::thread::sleep`, blocking IO, a long
+    /// computation) cannot stop acks and pings. `None` (the default) runs the loop on this
+    /// runtime, as a virtual clock needs. Dropping the returned runtime (with every task
+    /// that holds it) ends its thread.
+    fn dedicated(&self) -> Option<std::sync::Arc<dyn Runtime>> {
+        None
+    }
     /// Blocks the calling thread, which runs none of the runtime's tasks, until `future`
     /// completes: how the blocking facade waits. The default parks the thread; a runtime
     /// with a virtual clock also notes that the thread waits (time may move) and that it

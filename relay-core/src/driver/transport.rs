@@ -47,6 +47,9 @@ pub trait FrameWriter: Send {
 /// about 1 KiB; a larger one takes a few reads from rustls' own buffer, not more syscalls.
 const READ_BUFFER_SIZE: usize = 4 * 1024;
 
+/// Bytes tungstenite gathers before it writes to the socket.
+const WRITE_BUFFER_SIZE: usize = 128 * 1024;
+
 /// Where and how to connect.
 #[derive(Clone)]
 pub struct ConnectOptions {
@@ -180,8 +183,12 @@ pub async fn connect_websocket(
             .map_err(|e| ConnectError::InvalidUrl(e.to_string()))?;
         request.headers_mut().insert(name, value);
     }
+    // tungstenite's own write buffer is unbounded by default: past one frame over its
+    // flush size, a write fails instead of growing it (the loop's queue holds the rest).
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER_SIZE)
+        .write_buffer_size(WRITE_BUFFER_SIZE)
+        .max_write_buffer_size(WRITE_BUFFER_SIZE + options.max_frame_size)
         .max_frame_size(Some(options.max_frame_size))
         .max_message_size(Some(options.max_frame_size));
     let (ws, _) = async_tungstenite::client_async_with_config(request, stream, Some(config))
@@ -322,10 +329,13 @@ where
                     Ok(text) => return Some(Ok(text)),
                     // RELAY sends text; one stray binary frame is not worth the session.
                     Err(_) => {
-                        tracing::warn!(
-                            len = bytes.len(),
-                            "dropped a binary frame that is not UTF-8"
-                        );
+                        if let Some(held) = super::warn::allowed("binary_frame_dropped") {
+                            tracing::warn!(
+                                len = bytes.len(),
+                                similar_held_back = held,
+                                "dropped a binary frame that is not UTF-8"
+                            );
+                        }
                         continue;
                     }
                 },

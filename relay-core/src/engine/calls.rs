@@ -11,7 +11,7 @@ use crate::action::stream_options::StreamOptions;
 use crate::action::{ActionKind, ActionOutcome, ActionRequest, ActionState};
 use crate::call::{CallInfo, CallState, Device, Direction, EndReason};
 use crate::call_event::CallEvent;
-use crate::dial::DialPlan;
+use crate::dial::{DialPlan, DialState};
 use crate::error::{CommandError, ProtocolError, RequestError};
 use crate::event::{DialError, Event};
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
@@ -69,16 +69,27 @@ impl Engine {
     ) -> Result<(RequestId, DialTag), CommandError> {
         let mut params = plan.to_params()?;
         self.check_call_cap()?;
-        let tag = DialTag::new(self.new_id());
+        let tag = match plan.get_tag() {
+            Some(tag) => {
+                let tag = DialTag::new(tag);
+                if tag.as_str().is_empty() || self.tag_in_use(&tag) {
+                    return Err(CommandError::InvalidDialTag(tag));
+                }
+                tag
+            }
+            None => DialTag::new(self.new_id()),
+        };
         params.insert("tag".into(), tag.as_str().into());
         let id = self.submit("calling.dial", params, PendingKind::Dial(tag.clone()), now)?;
-        let deadline = later(now, self.config.dial_timeout);
+        let timeout = plan.get_timeout().unwrap_or(self.config.dial_timeout);
+        let deadline = later(now, timeout);
         self.dial_deadlines.insert((deadline, tag.clone()));
         self.dials.insert(
             tag.clone(),
             DialEntry {
                 request_id: id.clone(),
                 deadline,
+                max_legs: plan.device_count(),
             },
         );
         Ok((id, tag))
@@ -356,12 +367,26 @@ impl Engine {
         }
     }
 
-    fn check_call_cap(&self) -> Result<(), CommandError> {
+    /// Whether a tag names a pending dial or a connect in progress.
+    pub(super) fn tag_in_use(&self, tag: &DialTag) -> bool {
+        self.dials.contains_key(tag) || self.connect_tags.contains_key(tag)
+    }
+
+    /// The cap a new call would break, if any: `max_active_calls` (calls and pending dials)
+    /// or the hard `max_tracked_calls`.
+    fn cap_reached(&self) -> Option<usize> {
+        let active = self.calls.len() + self.dials.len();
         match self.config.max_active_calls {
-            Some(limit) if self.calls.len() + self.dials.len() >= limit => {
-                Err(CommandError::TooManyCalls { limit })
-            }
-            _ => Ok(()),
+            Some(limit) if active >= limit => Some(limit),
+            _ if active >= self.config.max_tracked_calls => Some(self.config.max_tracked_calls),
+            _ => None,
+        }
+    }
+
+    fn check_call_cap(&self) -> Result<(), CommandError> {
+        match self.cap_reached() {
+            Some(limit) => Err(CommandError::TooManyCalls { limit }),
+            None => Ok(()),
         }
     }
 
@@ -427,11 +452,9 @@ impl Engine {
         if self.calls.contains_key(&info.call_id) || self.ended_set.contains(&info.call_id) {
             return; // A repeat, e.g. after a resume.
         }
-        if let Some(limit) = self.config.max_active_calls {
-            if self.calls.len() + self.dials.len() >= limit {
-                self.pass_over_cap(&info, limit, now);
-                return;
-            }
+        if let Some(limit) = self.cap_reached() {
+            self.pass_over_cap(&info, limit, now);
+            return;
         }
         self.calls
             .insert(info.call_id.clone(), CallEntry::new(info.clone()));
@@ -441,7 +464,9 @@ impl Engine {
     /// Over the cap: hand the offer back with `calling.pass` so that another consumer of the
     /// context can take it (ending it would end it for everyone), and do not track it.
     fn pass_over_cap(&mut self, info: &CallInfo, limit: usize, now: Instant) {
-        log::info!(call_id = %info.call_id, limit, "over the active-call cap: passing the offer");
+        if let Some(_held) = self.warn_allowed("offer_passed") {
+            log::info!(call_id = %info.call_id, limit, similar_held_back = _held, "over the active-call cap: passing the offer");
+        }
         let mut params = Map::new();
         params.insert("node_id".into(), info.node_id.as_str().into());
         params.insert("call_id".into(), info.call_id.as_str().into());
@@ -500,11 +525,13 @@ impl Engine {
         let call_id = info.call_id.clone();
         let state = info.state.clone();
         // A leg of a dial, or of a connect (§2.1: the peer legs carry the connect's tag).
-        let dialled = info
-            .tag
-            .as_ref()
-            .is_some_and(|t| self.dials.contains_key(t) || self.connect_tags.contains_key(t));
-        if !dialled {
+        let max_legs = info.tag.as_ref().and_then(|t| {
+            self.dials
+                .get(t)
+                .map(|dial| dial.max_legs)
+                .or_else(|| self.connect_tags.get(t).map(|connect| connect.max_legs))
+        });
+        let (Some(tag), Some(max_legs)) = (info.tag.clone(), max_legs) else {
             if !state.is_ended() && !self.ended_set.contains(&call_id) {
                 self.protocol_error(ProtocolError::UnknownCall {
                     event_type: "calling.call.state".into(),
@@ -512,11 +539,32 @@ impl Engine {
                 });
             }
             return;
+        };
+        if state.is_ended() && self.ended_set.contains(&call_id) {
+            return; // A repeat of the end of a leg already forgotten.
+        }
+        // A dial tracks at most the legs its plan rings, and nothing goes past the hard
+        // bound: a flood of forged legs under a real tag cannot grow the table.
+        let reason = if self.calls.legs_of(&tag).len() >= max_legs {
+            Some("more legs than its plan rings")
+        } else if self.calls.len() >= self.config.max_tracked_calls {
+            Some("max_tracked_calls reached")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            self.protocol_error(ProtocolError::UntrackedLeg {
+                event_type: "calling.call.state".into(),
+                call_id,
+                reason,
+            });
+            return;
         }
         // The first sign of a dialled call or a connect's leg: track it under its tag.
         let mut info = info;
         info.direction = Direction::Outbound;
-        self.calls.insert(call_id.clone(), CallEntry::new(info));
+        self.calls
+            .insert_leg(tag, call_id.clone(), CallEntry::new(info));
         if state.is_ended() {
             self.end_call(&call_id, ActionOutcome::CallEnded);
         }
@@ -536,10 +584,15 @@ impl Engine {
             .get("dial_state")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        if !self.dials.contains_key(&tag) {
+        let Some(dial) = self.dials.get(&tag) else {
             self.invalid_event("calling.call.dial", "unknown tag");
             return;
-        }
+        };
+        self.events.push_back(Event::DialState {
+            request_id: dial.request_id.clone(),
+            tag: tag.clone(),
+            state: DialState::from_wire(dial_state),
+        });
         let result = match dial_state {
             "answered" => {
                 let Some(mut info) = data.get("call").and_then(call_from_wire) else {
@@ -548,12 +601,18 @@ impl Engine {
                 };
                 info.direction = Direction::Outbound;
                 info.tag = Some(tag.clone());
-                let entry = self
-                    .calls
-                    .entry(info.call_id.clone())
-                    .or_insert_with(|| CallEntry::new(info.clone()));
-                entry.info.state = CallState::Answered;
-                Ok(entry.info.clone())
+                let call_id = info.call_id.clone();
+                if !self.calls.contains_key(&call_id) {
+                    // The dial's own call: it took its slot when the dial was made.
+                    self.calls.insert(call_id.clone(), CallEntry::new(info));
+                }
+                match self.calls.get_mut(&call_id) {
+                    Some(entry) => {
+                        entry.info.state = CallState::Answered;
+                        Ok(entry.info.clone())
+                    }
+                    None => return,
+                }
             }
             "failed" => {
                 let text = |key: &str| data.get(key).and_then(Value::as_str).map(str::to_owned);
@@ -573,6 +632,8 @@ impl Engine {
         let Some(dial) = self.dials.remove(tag) else {
             return;
         };
+        // Its legs stay tracked as calls; no more will be announced under its tag.
+        self.calls.forget_legs(tag);
         self.dial_deadlines.remove(&(dial.deadline, tag.clone()));
         self.take_pending(&dial.request_id);
         self.events.push_back(Event::DialCompleted {
@@ -589,13 +650,17 @@ impl Engine {
             if at > now {
                 break;
             }
-            log::warning!(tag = %tag, "dial timed out");
-            let ringing: Vec<CallId> = self
-                .calls
-                .iter()
-                .filter(|(_, call)| call.info.tag.as_ref() == Some(&tag))
-                .map(|(id, _)| id.clone())
-                .collect();
+            if let Some(_held) = self.warn_allowed("dial_timed_out") {
+                log::warning!(tag = %tag, similar_held_back = _held, "dial timed out");
+            }
+            let ringing = self.calls.forget_legs(&tag);
+            if let Some(dial) = self.dials.get(&tag) {
+                self.events.push_back(Event::DialState {
+                    request_id: dial.request_id.clone(),
+                    tag: tag.clone(),
+                    state: DialState::TimedOut,
+                });
+            }
             for call_id in ringing {
                 let mut params = Map::new();
                 params.insert("reason".into(), EndReason::Cancel.as_wire().into());
@@ -625,7 +690,7 @@ impl Engine {
         let Some((call_id, call)) = data
             .get("call_id")
             .and_then(Value::as_str)
-            .and_then(|id| self.calls.get_key_value(id))
+            .and_then(|id| self.calls.get_by_str(id))
         else {
             return false;
         };
@@ -798,7 +863,11 @@ impl Engine {
         let lost: Vec<DialTag> = self
             .dials
             .iter()
-            .filter(|(_, dial)| !self.queue.contains(&dial.request_id))
+            .filter(|(_, dial)| {
+                self.pending
+                    .get(&dial.request_id)
+                    .is_none_or(|pending| pending.sent)
+            })
             .map(|(tag, _)| tag.clone())
             .collect();
         for tag in lost {

@@ -2,7 +2,7 @@
 //! call to the devices of a plan, its `calling.call.connect` events, and the peer legs it
 //! creates, which become calls of their own so that they can be controlled and their end seen.
 
-use super::{log, CallEntry, Engine};
+use super::{log, CallEntry, ConnectEntry, Engine};
 use crate::call::{CallInfo, CallState};
 use crate::connect::{ConnectPlan, ConnectState, ConnectUpdate};
 use crate::error::{CommandError, ProtocolError};
@@ -34,8 +34,25 @@ impl Engine {
         };
         params.insert("tag".into(), tag.as_str().into());
         let id = self.call_request(call_id, "calling.connect", params, now)?;
-        // Registered before anything comes back, so that the first leg is recognised.
-        self.connect_tags.insert(tag.clone(), call_id.clone());
+        // Registered before anything comes back, so that the first leg is recognised. A tag
+        // reused while its connect is in progress replaces it.
+        let max_legs = plan.devices().iter().map(Vec::len).sum();
+        if let Some(old) = self.connect_tags.insert(
+            tag.clone(),
+            ConnectEntry {
+                owner: call_id.clone(),
+                max_legs,
+                peers: 0,
+            },
+        ) {
+            if let Some(tags) = self.connects_of.get_mut(&old.owner) {
+                tags.retain(|t| *t != tag);
+            }
+        }
+        self.connects_of
+            .entry(call_id.clone())
+            .or_default()
+            .push(tag.clone());
         Ok((id, tag))
     }
 
@@ -78,7 +95,7 @@ impl Engine {
         }
         if let Some(peer) = &update.peer {
             if update.state == ConnectState::Connected {
-                self.track_peer(peer);
+                self.track_peer(&call_id, peer);
             }
         }
         if matches!(
@@ -93,10 +110,41 @@ impl Engine {
     }
 
     /// Tracks the peer of a bridge as a call, unless it is already (its state events came
-    /// first) or has ended.
-    fn track_peer(&mut self, peer: &CallInfo) {
+    /// first) or has ended. Only for a connect the app asked for, at most as many peers as
+    /// its plan rings, and within the hard bound: forged peers are not tracked.
+    fn track_peer(&mut self, owner: &CallId, peer: &CallInfo) {
         if self.calls.contains_key(&peer.call_id) || self.ended_set.contains(&peer.call_id) {
             return;
+        }
+        let connect = self
+            .connects_of
+            .get(owner)
+            .into_iter()
+            .flatten()
+            .find(|tag| {
+                self.connect_tags
+                    .get(*tag)
+                    .is_some_and(|c| c.peers < c.max_legs)
+            })
+            .cloned();
+        let reason = match &connect {
+            None if self.connects_of.contains_key(owner) => Some("more peers than its plan rings"),
+            None => Some("no calling.connect was asked for on this call"),
+            Some(_) if self.calls.len() >= self.config.max_tracked_calls => {
+                Some("max_tracked_calls reached")
+            }
+            Some(_) => None,
+        };
+        if let Some(reason) = reason {
+            self.protocol_error(ProtocolError::UntrackedLeg {
+                event_type: "calling.call.connect".into(),
+                call_id: peer.call_id.clone(),
+                reason,
+            });
+            return;
+        }
+        if let Some(entry) = connect.and_then(|tag| self.connect_tags.get_mut(&tag)) {
+            entry.peers += 1;
         }
         let mut info = peer.clone();
         if matches!(info.state, CallState::Created | CallState::Ringing) {
@@ -106,25 +154,27 @@ impl Engine {
             .insert(info.call_id.clone(), CallEntry::new(info));
     }
 
-    /// A tracked, answered leg carrying one of the connect tags of `call_id`.
+    /// A tracked, answered leg carrying one of the connect tags of `call_id`: found through
+    /// the index of legs by tag, at most the devices of the call's connects (never a scan
+    /// of every call).
     fn answered_leg_of(&self, call_id: &CallId) -> Option<CallInfo> {
-        self.calls
-            .values()
+        let tags = self.connects_of.get(call_id)?;
+        tags.iter()
+            .flat_map(|tag| self.calls.legs_of(tag))
+            .filter_map(|leg| self.calls.get(leg))
             .map(|call| &call.info)
-            .find(|info| {
-                info.state == CallState::Answered
-                    && info
-                        .tag
-                        .as_ref()
-                        .is_some_and(|tag| self.connect_tags.get(tag) == Some(call_id))
-            })
+            .find(|info| info.state == CallState::Answered)
             .cloned()
     }
 
     /// Forgets the connect tags of a call (it ended, or its connect is over).
     pub(super) fn forget_connects_of(&mut self, call_id: &CallId) {
-        if !self.connect_tags.is_empty() {
-            self.connect_tags.retain(|_, owner| owner != call_id);
+        let Some(tags) = self.connects_of.remove(call_id) else {
+            return;
+        };
+        for tag in tags {
+            self.connect_tags.remove(&tag);
+            self.calls.forget_legs(&tag);
         }
     }
 }

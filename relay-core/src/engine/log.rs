@@ -22,3 +22,71 @@ macro_rules! warning {
 }
 
 pub(crate) use {debug, event, info, warning};
+
+/// Warnings of one kind at most once per interval: the first is written at once, those that
+/// follow within the interval are only counted, and the first one after it says how many
+/// were held back. A flood of hostile input then costs a few lines, not one line each.
+#[derive(Debug, Default)]
+pub(crate) struct RateLimit {
+    kinds: std::collections::BTreeMap<&'static str, Window>,
+}
+
+#[derive(Debug)]
+struct Window {
+    until: std::time::Instant,
+    held: u64,
+}
+
+impl RateLimit {
+    /// No warning written yet.
+    #[cfg_attr(not(feature = "driver"), allow(dead_code))]
+    pub(crate) const fn new() -> Self {
+        Self {
+            kinds: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// `Some(held back since the last line)` when a warning of `kind` may be written at
+    /// `now`; `None` when it is only counted.
+    pub(crate) fn allow(
+        &mut self,
+        kind: &'static str,
+        now: std::time::Instant,
+        interval: std::time::Duration,
+    ) -> Option<u64> {
+        let until = crate::engine::later(now, interval);
+        match self.kinds.get_mut(kind) {
+            Some(window) if now < window.until => {
+                window.held = window.held.saturating_add(1);
+                None
+            }
+            Some(window) => {
+                window.until = until;
+                Some(std::mem::take(&mut window.held))
+            }
+            None => {
+                self.kinds.insert(kind, Window { until, held: 0 });
+                Some(0)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RateLimit;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn one_line_per_interval_with_the_count_held_back() {
+        let mut limit = RateLimit::default();
+        let t0 = Instant::now();
+        let second = Duration::from_secs(1);
+        assert_eq!(limit.allow("a", t0, second), Some(0));
+        assert_eq!(limit.allow("a", t0, second), None);
+        assert_eq!(limit.allow("a", t0 + second / 2, second), None);
+        assert_eq!(limit.allow("b", t0, second), Some(0), "kinds are apart");
+        assert_eq!(limit.allow("a", t0 + second, second), Some(2));
+        assert_eq!(limit.allow("a", t0 + second, second), None);
+    }
+}

@@ -7,6 +7,7 @@
 //! early is a harmless no-op.
 
 mod backoff;
+mod call_table;
 mod calls;
 mod connect;
 mod control;
@@ -27,6 +28,8 @@ use crate::frame::{self, Incoming};
 use crate::ids::{CallId, ControlId, DialTag, IdGenerator, RequestId};
 use backoff::Backoff;
 pub use calls::ActionStart;
+#[cfg(feature = "driver")]
+pub(crate) use log::RateLimit;
 pub use messaging::EARLY_MESSAGE_STATES;
 use requests::Pending;
 use small_map::SmallMap;
@@ -86,6 +89,19 @@ struct ActionEntry {
 struct DialEntry {
     request_id: RequestId,
     deadline: Instant,
+    /// The devices its plan rings: more legs under its tag than that are forged.
+    max_legs: usize,
+}
+
+/// One `calling.connect` in progress (§2.1).
+#[derive(Debug, Clone)]
+struct ConnectEntry {
+    /// The call being bridged.
+    owner: CallId,
+    /// The devices its plan rings: more legs or peers than that are forged.
+    max_legs: usize,
+    /// Peers tracked for it so far.
+    peers: usize,
 }
 
 /// One active call and its actions.
@@ -129,6 +145,8 @@ pub struct EngineStats {
     pub deadlines: usize,
     /// Messages sent and accepted, waiting for a terminal state.
     pub messages: usize,
+    /// `calling.connect`s in progress.
+    pub connects: usize,
 }
 
 /// The sans-IO RELAY client engine.
@@ -150,12 +168,18 @@ pub struct Engine {
     pending: BTreeMap<RequestId, Pending>,
     deadlines: BTreeSet<(Instant, RequestId)>,
     queue: VecDeque<RequestId>,
-    calls: BTreeMap<CallId, CallEntry>,
+    calls: call_table::CallTable,
     dials: BTreeMap<DialTag, DialEntry>,
     dial_deadlines: BTreeSet<(Instant, DialTag)>,
     /// The tags of `calling.connect`s in progress, and the call each bridges: a state event
     /// with one of them announces a peer leg (§2.1).
-    connect_tags: BTreeMap<DialTag, CallId>,
+    connect_tags: BTreeMap<DialTag, ConnectEntry>,
+    /// The same, by the call bridged, so that its `connected` event finds its legs at once.
+    connects_of: BTreeMap<CallId, Vec<DialTag>>,
+    /// Repeated warnings of one kind, collapsed (see [`EngineConfig::log_interval`]).
+    warnings: log::RateLimit,
+    /// The time of the latest input, for the warnings' clock.
+    last_now: Option<Instant>,
     /// Calls seen ending, so that a late command on one is `CallGone`, not `UnknownCall`.
     ended: VecDeque<CallId>,
     ended_set: BTreeSet<CallId>,
@@ -204,10 +228,13 @@ impl Engine {
             pending: BTreeMap::new(),
             deadlines: BTreeSet::new(),
             queue: VecDeque::new(),
-            calls: BTreeMap::new(),
+            calls: Default::default(),
             dials: BTreeMap::new(),
             dial_deadlines: BTreeSet::new(),
             connect_tags: BTreeMap::new(),
+            connects_of: BTreeMap::new(),
+            warnings: Default::default(),
+            last_now: None,
             ended: VecDeque::new(),
             ended_set: BTreeSet::new(),
             transmits: VecDeque::new(),
@@ -266,11 +293,20 @@ impl Engine {
             .is_some_and(|call| call.actions.contains_key(control_id))
     }
 
-    /// Table sizes.
+    /// Entries of the call table looked at so far, each look-up counting one: a measure of
+    /// routing work that tests use to show that an event costs the same whatever the number
+    /// of tracked calls.
+    pub fn call_table_visits(&self) -> u64 {
+        self.calls.visits()
+    }
+
+    /// Table sizes. Walks the calls to count actions: a getter for tests and diagnostics,
+    /// not for every event.
     pub fn stats(&self) -> EngineStats {
         EngineStats {
             calls: self.calls.len(),
             actions: self.calls.values().map(|c| c.actions.len()).sum(),
+            connects: self.connect_tags.len(),
             pending_requests: self.pending.len(),
             queued_requests: self.queue.len(),
             dials: self.dials.len(),
@@ -283,6 +319,7 @@ impl Engine {
 
     /// A text frame arrived on the socket.
     pub fn handle_frame(&mut self, text: &str, now: Instant) {
+        self.last_now = Some(now);
         if !matches!(
             self.state,
             SessionState::Authenticating | SessionState::Ready | SessionState::Draining { .. }
@@ -309,6 +346,7 @@ impl Engine {
 
     /// Runs every timer that is due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.last_now = Some(now);
         if let SessionState::Backoff { until } = self.state {
             if now >= until {
                 self.start_connecting();
@@ -357,8 +395,19 @@ impl Engine {
     }
 
     fn protocol_error(&mut self, error: ProtocolError) {
-        log::warning!(%error, "server input refused");
+        if let Some(_held) = self.warn_allowed(error.kind()) {
+            log::warning!(%error, similar_held_back = _held, "server input refused");
+        }
         self.events.push_back(Event::Protocol(error));
+    }
+
+    /// Whether a warning of `kind` may be written now (see [`log::RateLimit`]), and how many
+    /// of its kind were held back since the last one.
+    pub(crate) fn warn_allowed(&mut self, kind: &'static str) -> Option<u64> {
+        match self.last_now {
+            Some(now) => self.warnings.allow(kind, now, self.config.log_interval),
+            None => Some(0),
+        }
     }
 
     fn new_id(&mut self) -> String {

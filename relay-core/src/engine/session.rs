@@ -288,6 +288,16 @@ impl Engine {
             method,
             "signalwire.event" | "signalwire.ping" | "signalwire.disconnect"
         );
+        // An absurd id is not echoed (a megabyte ping id would make us write a megabyte per
+        // ping): the request is refused unanswered, and an event in it is not processed, so
+        // that a server that meant it sends it again.
+        if let Some(len) = id.as_deref().map(str::len) {
+            let limit = self.config.max_server_id_len;
+            if len > limit {
+                self.protocol_error(ProtocolError::ServerIdTooLong { len, limit });
+                return;
+            }
+        }
         // Ack first, then process: the server must not resend what we already have.
         if let Some(id) = id.as_deref() {
             let reply = if known {
