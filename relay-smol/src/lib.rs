@@ -120,7 +120,6 @@ impl Runtime for SmolRuntime {
     fn block_on(&self, future: futures_util::future::LocalBoxFuture<'_, ()>) {
         // smol's block_on also drives the IO reactor while this thread waits.
         smol::block_on(future)
-
     }
 
     /// The client's connection runs on an executor of its own on a thread of its own
@@ -129,10 +128,10 @@ impl Runtime for SmolRuntime {
         let executor = Arc::new(smol::Executor::new());
         let (stop, stopped) = smol::channel::bounded::<()>(1);
         let runner = executor.clone();
-        std::thread::Builder::new()
-            .name("relay-io".into())
-            .spawn(move || smol::block_on(runner.run(async { stopped.recv().await.ok() })))
-            .ok()?;
+        relay_rs_core::driver::spawn_logging_thread("relay-io", move || {
+            smol::block_on(runner.run(async { stopped.recv().await.ok() }));
+        })
+        .ok()?;
         Some(Arc::new(DedicatedRuntime {
             executor,
             _stop: stop,

@@ -196,11 +196,9 @@ impl DedicatedRuntime {
             .build()?;
         let handle = runtime.handle().clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        std::thread::Builder::new()
-            .name("relay-io".into())
-            .spawn(move || {
-                let _ = runtime.block_on(stopped);
-            })?;
+        relay_rs_core::driver::spawn_logging_thread("relay-io", move || {
+            let _ = runtime.block_on(stopped);
+        })?;
         Ok(Self {
             handle,
             _stop: stop,

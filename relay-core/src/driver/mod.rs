@@ -41,7 +41,7 @@ pub use connect_error::{ConnectError, TlsFailure, TransportError};
 pub use connector::{Connector, WsConnector};
 pub use error::Error;
 pub use messaging::{IncomingMessages, MessageHandle, INCOMING_MESSAGES};
-pub use runtime::{ByteStream, Runtime};
+pub use runtime::{spawn_logging_thread, ByteStream, Runtime};
 pub use transport::{
     connect_websocket, tls_client_config, ConnectOptions, FrameReader, FrameWriter, Transport,
     WsTransport,

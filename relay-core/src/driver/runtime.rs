@@ -72,3 +72,17 @@ pub fn park_until_done(mut future: LocalBoxFuture<'_, ()>) {
         std::thread::park();
     }
 }
+
+/// Starts a named thread that logs where the calling thread logs: the `tracing` subscriber in
+/// force here, a scoped one included, becomes that thread's default too. A connection moved to
+/// a thread of its own ([`Runtime::dedicated`]) so stays visible to whoever watches the logs of
+/// the thread that started the client.
+pub fn spawn_logging_thread<F: FnOnce() + Send + 'static>(
+    name: &str,
+    body: F,
+) -> io::Result<std::thread::JoinHandle<()>> {
+    let dispatch = tracing::dispatcher::get_default(|dispatch| dispatch.clone());
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || tracing::dispatcher::with_default(&dispatch, body))
+}
