@@ -2,7 +2,10 @@
 //! every action's options.
 
 use crate::error::CommandError;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserializer;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::time::Duration;
 
 /// Params under construction.
@@ -160,3 +163,88 @@ macro_rules! status_url_options {
     };
 }
 pub(super) use status_url_options;
+
+/// Reads a member that should be a string; any other JSON type reads as absent, never as
+/// an error (peer input). Borrows when the text has no escapes.
+pub(crate) fn lenient_text<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Cow<'de, str>>, D::Error> {
+    d.deserialize_any(Lenient(|v| match v {
+        Scalar::Borrowed(s) => Some(Cow::Borrowed(s)),
+        Scalar::Owned(s) => Some(Cow::Owned(s)),
+        _ => None,
+    }))
+}
+
+/// Reads a number that may come as a JSON string; anything else reads as absent.
+pub(crate) fn lenient_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    d.deserialize_any(Lenient(|v| match v {
+        Scalar::Number(n) => Some(n),
+        Scalar::Borrowed(s) => s.parse().ok(),
+        Scalar::Owned(s) => s.parse().ok(),
+        _ => None,
+    }))
+}
+
+/// Reads a boolean; anything else reads as absent.
+pub(crate) fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    d.deserialize_any(Lenient(|v| match v {
+        Scalar::Bool(b) => Some(b),
+        _ => None,
+    }))
+}
+
+/// A scalar as a lenient reader sees it.
+enum Scalar<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+    Number(f64),
+    Bool(bool),
+    Other,
+}
+
+/// A visitor that takes any JSON value, hands scalars to its function and skips the rest.
+struct Lenient<F>(F);
+
+impl<'de, T, F: FnOnce(Scalar<'de>) -> Option<T>> Visitor<'de> for Lenient<F> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Option<T>, E> {
+        Ok((self.0)(Scalar::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<T>, E> {
+        Ok((self.0)(Scalar::Owned(v.to_owned())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Option<T>, E> {
+        Ok((self.0)(Scalar::Owned(v)))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<T>, E> {
+        Ok((self.0)(Scalar::Number(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<T>, E> {
+        Ok((self.0)(Scalar::Number(v as f64)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<T>, E> {
+        Ok((self.0)(Scalar::Number(v as f64)))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Option<T>, E> {
+        Ok((self.0)(Scalar::Bool(v)))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Option<T>, E> {
+        Ok((self.0)(Scalar::Other))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Option<T>, E> {
+        Ok((self.0)(Scalar::Other))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<T>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok((self.0)(Scalar::Other))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<T>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok((self.0)(Scalar::Other))
+    }
+}

@@ -1,8 +1,8 @@
 //! `calling.dial` plans (`docs/CALLING-API.md` §2.3): serial groups of parallel devices and
 //! the dial's options, checked before anything is sent.
 
-use crate::call::Device;
-use crate::device::{ceil_minutes, check_groups, groups_to_wire};
+use super::call::Device;
+use super::devices::{ceil_minutes, check_groups, groups_to_wire};
 use crate::error::CommandError;
 use serde_json::{json, Map, Value};
 use std::time::Duration;
@@ -97,7 +97,7 @@ impl DialPlan {
         let mut params = Map::new();
         params.insert("devices".into(), groups_to_wire(&self.groups));
         if let Some(region) = &self.region {
-            crate::action::params::check_nonempty("region", region)?;
+            super::params::check_nonempty("region", region)?;
             params.insert("region".into(), region.as_str().into());
         }
         check_price(self.max_price_per_minute)?;

@@ -1,5 +1,6 @@
 //! `calling.play` (§1.1): typed media, the options and their wire form.
 
+use super::descriptor::{ActionDescriptor, TerminalRule};
 use super::params::{check_status_url, check_volume, Params};
 use super::{ActionKind, ActionRequest, MediaDirection};
 use crate::error::CommandError;
@@ -253,6 +254,15 @@ impl ActionRequest for PlayOptions {
             .opt("status_url", &self.status_url);
         Ok(params.done())
     }
+}
+
+/// How `calling.play` runs: it ends on `finished` or `error`, and can be paused, resumed
+/// and made louder.
+pub(crate) fn descriptor() -> ActionDescriptor {
+    ActionDescriptor::simple("play", TerminalRule::states(&["finished", "error"]))
+        .control("pause")
+        .control("resume")
+        .control("volume")
 }
 
 #[cfg(test)]

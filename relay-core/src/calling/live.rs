@@ -1,8 +1,8 @@
 //! `calling.live_transcribe` / `calling.live_translate` (§2): the `action` object has exactly
 //! one key, `start`, `stop`, `summarize` or (translate only) `inject`.
 
+use super::params::{check_status_url, Params};
 use super::{invalid, CallCommand};
-use crate::action::params::{check_status_url, Params};
 use crate::error::CommandError;
 use serde_json::{json, Map, Value};
 

@@ -1,8 +1,8 @@
 //! `calling.bind_digit` / `calling.clear_digit_bindings` (§2): when the caller presses a
 //! sequence of keys, the service runs a RELAY method on the call.
 
+use super::params::Params;
 use super::{invalid, CallCommand};
-use crate::action::params::Params;
 use crate::error::CommandError;
 use serde_json::{Map, Value};
 

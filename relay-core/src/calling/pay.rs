@@ -2,6 +2,7 @@
 //! API, strings on the wire, as the server schema declares them. The result is the whole
 //! terminal event (its payment fields are not documented).
 
+use super::descriptor::{ActionDescriptor, TerminalRule};
 use super::params::{check_nonempty, check_status_url, Params};
 use super::{ActionKind, ActionRequest};
 use crate::error::CommandError;
@@ -158,4 +159,9 @@ impl ActionRequest for PayOptions {
         }
         Ok(params.done())
     }
+}
+
+/// How `calling.pay` runs: it ends on `finished` or `error`.
+pub(crate) fn descriptor() -> ActionDescriptor {
+    ActionDescriptor::simple("pay", TerminalRule::states(&["finished", "error"]))
 }

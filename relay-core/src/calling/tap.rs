@@ -1,7 +1,8 @@
 //! `calling.tap` (§1.6): a copy of the call's audio to an RTP or WebSocket endpoint.
 
+use super::descriptor::{ActionDescriptor, TerminalRule};
 use super::params::{check_status_url, Params};
-use super::stream_options::{check_stream_url, Codec};
+use super::stream::{check_stream_url, Codec};
 use super::{ActionKind, ActionRequest, MediaDirection};
 use crate::error::CommandError;
 use crate::ids::ControlId;
@@ -150,4 +151,9 @@ impl ActionRequest for TapOptions {
             .opt("status_url", &self.status_url)
             .done())
     }
+}
+
+/// How `calling.tap` runs: it ends on `finished`.
+pub(crate) fn descriptor() -> ActionDescriptor {
+    ActionDescriptor::simple("tap", TerminalRule::states(&["finished"]))
 }

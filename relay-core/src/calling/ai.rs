@@ -3,6 +3,7 @@
 //! prompt, functions and data are the service's JSON, passed through as given; the array
 //! forms of `pronounce`, `hints` and `languages` are the ones the SDKs send.
 
+use super::descriptor::{ActionDescriptor, TerminalRule};
 use super::params::{check_status_url, Params};
 use super::{ActionKind, ActionRequest};
 use crate::error::CommandError;
@@ -172,4 +173,9 @@ pub fn ai_unhold_params(prompt: Option<&str>) -> Map<String, Value> {
     Params::new()
         .opt("prompt", &prompt.map(str::to_owned))
         .done()
+}
+
+/// How `calling.ai` runs: it ends on `finished` or `error`.
+pub(crate) fn descriptor() -> ActionDescriptor {
+    ActionDescriptor::simple("ai", TerminalRule::states(&["finished", "error"]))
 }

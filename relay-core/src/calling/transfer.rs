@@ -1,8 +1,9 @@
 //! `calling.transfer` and `calling.refer` (§2): handing the call's control elsewhere, and a
 //! SIP REFER of a SIP call.
 
+use super::params::{check_status_url, Params};
+use super::text_of;
 use super::{invalid, CallCommand};
-use crate::action::params::{check_status_url, Params};
 use crate::error::CommandError;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -199,5 +200,33 @@ impl CallCommand for Refer {
             .set("device", device)
             .opt("status_url", &self.status_url)
             .done())
+    }
+}
+
+/// `calling.call.refer`: how a SIP REFER goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReferEvent {
+    /// `state` (values undocumented).
+    pub state: Option<String>,
+    /// `sip_refer_to`: where the call was referred.
+    pub sip_refer_to: Option<String>,
+    /// `sip_refer_response_code`: the far end's answer to the REFER.
+    pub sip_refer_response_code: Option<String>,
+    /// `sip_notify_response_code`: the outcome the far end reported by NOTIFY.
+    pub sip_notify_response_code: Option<String>,
+    /// The event's params.
+    pub params: Value,
+}
+
+impl ReferEvent {
+    /// Reads one event; never fails.
+    pub fn from_wire(params: Value) -> Self {
+        Self {
+            state: text_of(&params, "state"),
+            sip_refer_to: text_of(&params, "sip_refer_to"),
+            sip_refer_response_code: text_of(&params, "sip_refer_response_code"),
+            sip_notify_response_code: text_of(&params, "sip_notify_response_code"),
+            params,
+        }
     }
 }

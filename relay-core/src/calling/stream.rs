@@ -3,6 +3,7 @@
 //! Only options that are set go on the wire; a bad url or an empty token is an error before
 //! any frame is sent.
 
+use super::descriptor::{ActionDescriptor, TerminalRule};
 use crate::error::CommandError;
 use crate::ids::ControlId;
 use serde_json::{Map, Value};
@@ -301,6 +302,19 @@ pub fn is_loopback_host(host: &str) -> bool {
             .parse::<std::net::Ipv4Addr>()
             .map(|ip| ip.is_loopback())
             .unwrap_or(false)
+}
+
+/// How `calling.stream` runs: it ends on `finished`, and finishing without ever
+/// `streaming` is a failure (a URL nobody answers).
+pub(crate) fn descriptor() -> ActionDescriptor {
+    ActionDescriptor::simple(
+        "stream",
+        TerminalRule::States {
+            terminal: vec!["finished".into()],
+            failures: vec!["error".into(), "failed".into()],
+            must_start: true,
+        },
+    )
 }
 
 #[cfg(test)]

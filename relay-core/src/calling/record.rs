@@ -1,5 +1,6 @@
 //! `calling.record` (§1.2): audio recording options, and the result (url, duration, size).
 
+use super::descriptor::{ActionDescriptor, TerminalRule};
 use super::params::{check_status_url, Params};
 use super::result::{count, field, number, outcome_result, text};
 use super::{ActionKind, ActionRequest, MediaDirection};
@@ -194,3 +195,10 @@ outcome_result!(
         size: Option<u64> = |o| count(field(o, "record", "size")),
     }
 );
+
+/// How `calling.record` runs: it ends on `finished` or `no_input`, and can be paused.
+pub(crate) fn descriptor() -> ActionDescriptor {
+    ActionDescriptor::simple("record", TerminalRule::states(&["finished", "no_input"]))
+        .control("pause")
+        .control("resume")
+}

@@ -2,10 +2,12 @@
 //! `calling.leave_room` (§2): every option of §2.2, typed; unknown future values fit the
 //! `Other` escape hatches.
 
+use super::params::{check_status_url, Params};
+use super::stream::{Codec, StreamOptions};
+use super::text_of;
 use super::{invalid, CallCommand};
-use crate::action::params::{check_status_url, Params};
-use crate::action::stream_options::{Codec, StreamOptions};
 use crate::error::CommandError;
+use crate::ids::CallId;
 use serde_json::{Map, Value};
 
 /// The beep when someone enters or leaves (`beep`, default `"true"`).
@@ -201,7 +203,7 @@ pub struct JoinConference {
     /// Their format.
     pub status_callback_event_type: Option<CallbackEventType>,
     /// `GET` or `POST`.
-    pub status_callback_method: Option<crate::action::stream_options::HttpMethod>,
+    pub status_callback_method: Option<super::stream::HttpMethod>,
     /// Recording status webhook.
     pub recording_status_callback: Option<String>,
     /// Which recording events it gets (`in-progress completed absent`).
@@ -209,7 +211,7 @@ pub struct JoinConference {
     /// Their format.
     pub recording_status_callback_event_type: Option<CallbackEventType>,
     /// `GET` or `POST`.
-    pub recording_status_callback_method: Option<crate::action::stream_options::HttpMethod>,
+    pub recording_status_callback_method: Option<super::stream::HttpMethod>,
     /// Stream the conference's audio.
     pub stream: Option<ConferenceStream>,
 }
@@ -277,13 +279,13 @@ impl JoinConference {
         /// Format of its payloads.
         status_callback_event_type: CallbackEventType;
         /// Its HTTP method.
-        status_callback_method: crate::action::stream_options::HttpMethod;
+        status_callback_method: super::stream::HttpMethod;
         /// Recording status webhook.
         recording_status_callback: String;
         /// Format of its payloads.
         recording_status_callback_event_type: CallbackEventType;
         /// Its HTTP method.
-        recording_status_callback_method: crate::action::stream_options::HttpMethod;
+        recording_status_callback_method: super::stream::HttpMethod;
         /// Stream the conference.
         stream: ConferenceStream;
     }
@@ -365,9 +367,7 @@ impl CallCommand for JoinConference {
             .as_ref()
             .map(ConferenceStream::to_wire)
             .transpose()?;
-        let wire = |m: &Option<crate::action::stream_options::HttpMethod>| {
-            m.map(|m| Value::from(m.as_wire()))
-        };
+        let wire = |m: &Option<super::stream::HttpMethod>| m.map(|m| Value::from(m.as_wire()));
         Ok(Params::new()
             .set("name", self.name.as_str())
             .opt("muted", &self.muted)
@@ -506,5 +506,36 @@ impl CallCommand for JoinRoom {
             .set("name", self.name.as_str())
             .opt("status_url", &self.status_url)
             .done())
+    }
+}
+
+/// `calling.conference`: a conference's state, or one participant's. Conference-level
+/// events have no `call_id`; participant events name the call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConferenceEvent {
+    /// `conference_id`.
+    pub conference_id: Option<String>,
+    /// `name`.
+    pub name: Option<String>,
+    /// `status` (values undocumented, e.g. `join`, `leave`, `end`).
+    pub status: Option<String>,
+    /// The participant's call, on participant events.
+    pub call_id: Option<CallId>,
+    /// The event's params.
+    pub params: Value,
+}
+
+impl ConferenceEvent {
+    /// Reads one event; never fails.
+    pub fn from_wire(params: Value) -> Self {
+        Self {
+            conference_id: text_of(&params, "conference_id"),
+            name: text_of(&params, "name"),
+            status: text_of(&params, "status"),
+            call_id: text_of(&params, "call_id")
+                .filter(|id| !id.is_empty())
+                .map(CallId::new),
+            params,
+        }
     }
 }

@@ -3,15 +3,15 @@
 //! and stream. Builders write only the keys that are set; reading is tolerant and never fails
 //! on a known type with odd params (what cannot be read is left unset).
 
-use crate::action::params::check_status_url;
-use crate::action::stream_options::{check_stream_url, Codec, HttpMethod};
-use crate::call::CallState;
+use super::call::CallState;
+use super::params::check_status_url;
+use super::stream::{check_stream_url, Codec, HttpMethod};
 use crate::error::CommandError;
 use crate::ids::{CallId, NodeId};
 use serde_json::{json, Map, Value};
 use std::time::Duration;
 
-crate::call::wire_enum!(
+super::call::wire_enum!(
     /// A media codec a sip or webrtc leg may offer (§2.3).
     CallCodec {
         /// G.711 µ-law.
@@ -66,7 +66,7 @@ fn check_positive(what: &str, value: Option<Duration>) -> Result<(), CommandErro
 }
 
 fn check_text(what: &str, value: &str) -> Result<(), CommandError> {
-    crate::action::params::check_nonempty(what, value)
+    super::params::check_nonempty(what, value)
 }
 
 /// What a phone, sip, webrtc or agora leg shares: its state webhooks and the SWML it runs on

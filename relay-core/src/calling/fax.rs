@@ -1,6 +1,8 @@
 //! `calling.send_fax` and `calling.receive_fax` (§1.7): options and the result, read from
 //! the `fax` object of `calling.call.fax`.
 
+use super::descriptor::Verdict;
+use super::descriptor::{ActionDescriptor, TerminalRule};
 use super::params::{check_nonempty, check_status_url, status_url_options, Params};
 use super::result::{count, outcome_result, text};
 use super::{ActionKind, ActionOutcome, ActionRequest};
@@ -104,3 +106,35 @@ outcome_result!(
         success: bool = |o| fax_field(o, "success").and_then(Value::as_bool).unwrap_or(false),
     }
 );
+
+/// How `calling.send_fax` (`name` `send_fax`) and `calling.receive_fax` run: both hear
+/// `calling.call.fax`.
+pub(crate) fn descriptor(name: &str) -> ActionDescriptor {
+    let mut d = ActionDescriptor::simple(name, TerminalRule::Fax);
+    d.event_types = vec!["calling.call.fax".into()];
+    d
+}
+
+/// §1.7 and §6.7: `fax.type` carries the state; `fax.params.success` says whether it worked.
+pub(super) fn judge(event: &Value, state: Option<String>) -> Verdict {
+    let fax = event.get("fax");
+    let fax_type = fax.and_then(|f| f.get("type")).and_then(Value::as_str);
+    let end = [fax_type, state.as_deref()]
+        .into_iter()
+        .flatten()
+        .find(|s| matches!(*s, "finished" | "error"));
+    match end {
+        Some(end) => {
+            let success = fax
+                .and_then(|f| f.get("params"))
+                .and_then(|p| p.get("success"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            Verdict::End {
+                state: end.to_owned(),
+                failed: !success,
+            }
+        }
+        None => Verdict::Update(fax_type.map(str::to_owned).or(state).unwrap_or_default()),
+    }
+}

@@ -1,8 +1,8 @@
 //! The smaller commands of §2: hold/unhold (§6 item 13: possibly not supported), denoise,
 //! leave_room, `calling.user_event` (§6 item 9) and `calling.amazon_bedrock`.
 
+use super::params::Params;
 use super::{invalid, CallCommand};
-use crate::action::params::Params;
 use crate::error::CommandError;
 use serde_json::{Map, Value};
 
@@ -154,7 +154,7 @@ impl CallCommand for AmazonBedrock {
     }
 
     fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
-        crate::action::params::check_status_url(&self.post_prompt_url)?;
+        super::params::check_status_url(&self.post_prompt_url)?;
         Ok(Params::new()
             .opt("prompt", &self.prompt)
             .opt("SWAIG", &self.swaig)

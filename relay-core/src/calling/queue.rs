@@ -2,8 +2,9 @@
 //! `control_id` and whose progress comes as `calling.call.queue` events with a `status`
 //! (no terminal status is documented, so they are not actions).
 
+use super::params::{check_status_url, Params};
+use super::text_of;
 use super::{invalid, CallCommand};
-use crate::action::params::{check_status_url, Params};
 use crate::error::CommandError;
 use crate::ids::ControlId;
 use serde_json::{Map, Value};
@@ -135,5 +136,47 @@ impl CallCommand for QueueLeave {
             .opt("queue_id", &self.queue_id)
             .opt("status_url", &self.status_url)
             .done())
+    }
+}
+
+/// `calling.call.queue`: where the call stands in a queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueEvent {
+    /// The control id of the enter (or leave) it belongs to.
+    pub control_id: Option<ControlId>,
+    /// `status` (not `state`; values undocumented).
+    pub status: Option<String>,
+    /// `id`: the queue's id.
+    pub queue_id: Option<String>,
+    /// `name`: the queue's name.
+    pub queue_name: Option<String>,
+    /// `position`: the call's place in the queue (1 is next).
+    pub position: Option<u64>,
+    /// `size`: calls in the queue.
+    pub size: Option<u64>,
+    /// The event's params.
+    pub params: Value,
+}
+
+fn count(params: &Value, key: &str) -> Option<u64> {
+    match params.get(key)? {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+impl QueueEvent {
+    /// Reads one event; never fails.
+    pub fn from_wire(params: Value) -> Self {
+        Self {
+            control_id: text_of(&params, "control_id").map(ControlId::new),
+            status: text_of(&params, "status"),
+            queue_id: text_of(&params, "id"),
+            queue_name: text_of(&params, "name"),
+            position: count(&params, "position"),
+            size: count(&params, "size"),
+            params,
+        }
     }
 }
