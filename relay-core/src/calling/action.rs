@@ -4,11 +4,16 @@
 use super::descriptor::ActionDescriptor;
 use crate::error::{CommandError, RequestError};
 use crate::ids::ControlId;
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 use std::sync::{Arc, OnceLock};
 
-/// The typed options of one action: what starts it and how it runs.
-pub trait ActionRequest {
+/// The typed options of one action: what starts it and how it runs. Its `Serialize` form
+/// is the start params without `control_id`, `node_id` and `call_id` (only the options that
+/// are set); the engine writes it straight into the request frame after [`check`].
+///
+/// [`check`]: ActionRequest::check
+pub trait ActionRequest: Serialize {
     /// The kind it starts.
     fn kind(&self) -> ActionKind;
 
@@ -21,9 +26,10 @@ pub trait ActionRequest {
     /// The control id to use; one is generated when `None`.
     fn control_id(&self) -> Option<&ControlId>;
 
-    /// Checks the options and writes the start params (without `control_id`, `node_id`
-    /// and `call_id`). Only options that are set are written.
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError>;
+    /// Refuses options the service would refuse; nothing is sent then.
+    fn check(&self) -> Result<(), CommandError> {
+        Ok(())
+    }
 }
 
 /// What kind of action runs under a control id. The kind is fixed by the method that

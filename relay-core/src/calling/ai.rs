@@ -106,7 +106,14 @@ impl ActionRequest for AiOptions {
         self.control_id.as_ref()
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl AiOptions {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         check_status_url(&self.post_prompt_url)?;
         Ok(Params::new()
             .opt("agent", &self.agent)
@@ -124,6 +131,8 @@ impl ActionRequest for AiOptions {
             .done())
     }
 }
+
+super::params::serialize_via_map!(AiOptions);
 
 /// `calling.ai_message`: a message into the running agent's conversation.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -258,7 +258,14 @@ impl ActionRequest for CollectOptions {
         self.control_id.as_ref()
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl CollectOptions {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         check_status_url(&self.status_url)?;
         Ok(self
             .inputs()?
@@ -270,6 +277,8 @@ impl ActionRequest for CollectOptions {
             .done())
     }
 }
+
+super::params::serialize_via_map!(CollectOptions);
 
 /// Options of `calling.play_and_collect`: a prompt, then input.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -325,7 +334,14 @@ impl ActionRequest for PromptOptions {
         self.control_id.as_ref()
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl PromptOptions {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         check_media(&self.media)?;
         check_volume(self.volume)?;
         check_status_url(&self.status_url)?;
@@ -340,6 +356,8 @@ impl ActionRequest for PromptOptions {
             .done())
     }
 }
+
+super::params::serialize_via_map!(PromptOptions);
 
 /// What a collect heard.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,16 +3,22 @@
 //! that are set) and is refused locally when invalid.
 
 use crate::error::CommandError;
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 
-/// A call command of §2: one request, a `{code, message}` result, no action object.
-pub trait CallCommand {
+/// A call command of §2: one request, a `{code, message}` result, no action object. Its
+/// `Serialize` form is the params without `node_id` and `call_id` (the engine adds them and
+/// writes it straight into the request frame after [`check`]).
+///
+/// [`check`]: CallCommand::check
+pub trait CallCommand: Serialize {
     /// The RELAY method (`calling.transfer`, …).
     fn method(&self) -> &'static str;
 
-    /// The params without `node_id` and `call_id` (the engine adds them), or why the
-    /// options cannot be sent.
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError>;
+    /// Refuses options the service would refuse; nothing is sent then.
+    fn check(&self) -> Result<(), CommandError> {
+        Ok(())
+    }
 }
 
 /// `Err(InvalidOption)` with `what`.

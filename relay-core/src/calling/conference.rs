@@ -3,7 +3,7 @@
 //! `Other` escape hatches.
 
 use super::params::{check_status_url, Params};
-use super::stream::{Codec, StreamOptions};
+use super::stream::{Codec, StreamOptions, StreamParams};
 use super::text_of;
 use super::{invalid, CallCommand};
 use crate::error::CommandError;
@@ -164,9 +164,12 @@ impl ConferenceStream {
     }
 
     fn to_wire(&self) -> Result<Value, CommandError> {
-        let mut params = self.options.to_params(&self.url)?;
-        params.remove("control_id");
-        Ok(Value::Object(params))
+        self.options.check(&self.url)?;
+        let params = StreamParams {
+            url: &self.url,
+            options: &self.options,
+        };
+        serde_json::to_value(params).map_err(|e| CommandError::InvalidOption(e.to_string()))
     }
 }
 
@@ -333,7 +336,14 @@ impl CallCommand for JoinConference {
         "calling.join_conference"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl JoinConference {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         if self.name.trim().is_empty() {
             return invalid("conference name is empty");
         }
@@ -412,6 +422,8 @@ impl CallCommand for JoinConference {
     }
 }
 
+super::params::serialize_via_map!(JoinConference);
+
 /// What `calling.join_conference` answered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JoinedConference {
@@ -457,7 +469,14 @@ impl CallCommand for LeaveConference {
         "calling.leave_conference"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl LeaveConference {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         if self.conference_id.trim().is_empty() {
             return invalid("conference id is empty");
         }
@@ -466,6 +485,8 @@ impl CallCommand for LeaveConference {
             .done())
     }
 }
+
+super::params::serialize_via_map!(LeaveConference);
 
 /// `calling.join_room`: joins a video room by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -497,7 +518,14 @@ impl CallCommand for JoinRoom {
         "calling.join_room"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl JoinRoom {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         if self.name.trim().is_empty() {
             return invalid("room name is empty");
         }
@@ -508,6 +536,8 @@ impl CallCommand for JoinRoom {
             .done())
     }
 }
+
+super::params::serialize_via_map!(JoinRoom);
 
 /// `calling.conference`: a conference's state, or one participant's. Conference-level
 /// events have no `call_id`; participant events name the call.

@@ -33,10 +33,19 @@ impl CallCommand for SimpleControl {
         }
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl SimpleControl {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         Ok(Map::new())
     }
 }
+
+super::params::serialize_via_map!(SimpleControl);
 
 /// `calling.user_event`: an event of your own through the service. `event` goes on the wire
 /// as given: the server schema (TS-Gen) declares a required object, the guide and the SDKs
@@ -70,7 +79,14 @@ impl CallCommand for UserEvent {
         "calling.user_event"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl UserEvent {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         if self.event.is_null() {
             return invalid("user event is null");
         }
@@ -86,6 +102,8 @@ impl CallCommand for UserEvent {
         Ok(params)
     }
 }
+
+super::params::serialize_via_map!(UserEvent);
 
 /// `calling.amazon_bedrock`: an Amazon Bedrock agent on the call ("AI started"). Its
 /// settings are the service's JSON, passed through as given.
@@ -153,7 +171,14 @@ impl CallCommand for AmazonBedrock {
         "calling.amazon_bedrock"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl AmazonBedrock {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         super::params::check_status_url(&self.post_prompt_url)?;
         Ok(Params::new()
             .opt("prompt", &self.prompt)
@@ -165,3 +190,5 @@ impl CallCommand for AmazonBedrock {
             .done())
     }
 }
+
+super::params::serialize_via_map!(AmazonBedrock);

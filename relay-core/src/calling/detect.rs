@@ -181,7 +181,14 @@ impl ActionRequest for DetectOptions {
         self.control_id.as_ref()
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl DetectOptions {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         check_status_url(&self.status_url)?;
         if let Detector::Digit { digits: Some(d) } = &self.detector {
             if d.is_empty()
@@ -201,6 +208,8 @@ impl ActionRequest for DetectOptions {
             .done())
     }
 }
+
+super::params::serialize_via_map!(DetectOptions);
 
 /// What a detect found.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -65,7 +65,14 @@ impl CallCommand for BindDigit {
         "calling.bind_digit"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl BindDigit {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         if !is_dtmf(&self.digits) {
             return invalid(format!(
                 "digits {:?} are not DTMF (0-9 # * A-D)",
@@ -91,6 +98,8 @@ impl CallCommand for BindDigit {
             .done())
     }
 }
+
+super::params::serialize_via_map!(BindDigit);
 
 /// `calling.clear_digit_bindings`: removes the bindings of one realm, or all.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -118,10 +127,19 @@ impl CallCommand for ClearDigitBindings {
         "calling.clear_digit_bindings"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl ClearDigitBindings {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         if self.realm.as_deref().is_some_and(|r| r.trim().is_empty()) {
             return invalid("realm is empty");
         }
         Ok(Params::new().opt("realm", &self.realm).done())
     }
 }
+
+super::params::serialize_via_map!(ClearDigitBindings);

@@ -68,7 +68,14 @@ impl ActionRequest for SendFaxOptions {
         self.control_id.as_ref()
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl SendFaxOptions {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         check_nonempty("document", &self.document)?;
         check_status_url(&self.status_url)?;
         Ok(Params::new()
@@ -79,6 +86,8 @@ impl ActionRequest for SendFaxOptions {
             .done())
     }
 }
+
+super::params::serialize_via_map!(SendFaxOptions);
 
 status_url_options!(
     /// Options of `calling.receive_fax`.

@@ -119,11 +119,13 @@ impl From<MediaDirection> for Value {
 macro_rules! status_url_options {
     ($(#[$doc:meta])* $name:ident => $kind:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
         pub struct $name {
             /// HTTP(S) URL for status webhooks.
+            #[serde(skip_serializing_if = "Option::is_none")]
             pub status_url: Option<String>,
             /// The control id; generated when unset.
+            #[serde(skip)]
             pub control_id: Option<ControlId>,
         }
 
@@ -155,9 +157,8 @@ macro_rules! status_url_options {
                 self.control_id.as_ref()
             }
 
-            fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
-                check_status_url(&self.status_url)?;
-                Ok(Params::new().opt("status_url", &self.status_url).done())
+            fn check(&self) -> Result<(), CommandError> {
+                check_status_url(&self.status_url)
             }
         }
     };
@@ -248,3 +249,32 @@ impl<'de, T, F: FnOnce(Scalar<'de>) -> Option<T>> Visitor<'de> for Lenient<F> {
         Ok((self.0)(Scalar::Other))
     }
 }
+
+/// Options whose params are still built as a map (a transition: each becomes a derived
+/// `Serialize` as its family is typed): they serialise through their `wire_params`.
+macro_rules! serialize_via_map {
+    ($($name:ty),*) => {$(
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                self.wire_params()
+                    .map_err(serde::ser::Error::custom)?
+                    .serialize(s)
+            }
+        }
+    )*};
+}
+pub(crate) use serialize_via_map;
+
+/// Enums written as their `as_wire` text.
+macro_rules! serialize_as_wire {
+    ($($name:ty),*) => {$(
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_wire())
+            }
+        }
+    )*};
+}
+pub(crate) use serialize_as_wire;
+
+serialize_as_wire!(MediaDirection);

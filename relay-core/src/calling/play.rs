@@ -1,14 +1,18 @@
 //! `calling.play` (§1.1): typed media, the options and their wire form.
 
 use super::descriptor::{ActionDescriptor, TerminalRule};
-use super::params::{check_status_url, check_volume, Params};
+use super::params::{check_status_url, check_volume};
 use super::{ActionKind, ActionRequest, MediaDirection};
 use crate::error::CommandError;
 use crate::ids::ControlId;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 /// One item of a play list.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Its `Serialize` form is the `{type, params}` wire form.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", content = "params", rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum PlayMedia {
     /// An audio file by url.
@@ -21,10 +25,13 @@ pub enum PlayMedia {
         /// What to say.
         text: String,
         /// Language, e.g. `en-US`.
+        #[serde(skip_serializing_if = "Option::is_none")]
         language: Option<String>,
         /// Voice gender (`male`, `female`).
+        #[serde(skip_serializing_if = "Option::is_none")]
         gender: Option<String>,
         /// A named voice; overrides language and gender.
+        #[serde(skip_serializing_if = "Option::is_none")]
         voice: Option<String>,
     },
     /// Silence.
@@ -37,6 +44,7 @@ pub enum PlayMedia {
         /// Its name (country code such as `us`).
         name: String,
         /// Seconds; the whole tone when unset.
+        #[serde(skip_serializing_if = "Option::is_none")]
         duration: Option<f64>,
     },
 }
@@ -120,53 +128,27 @@ impl PlayMedia {
 
     /// The `{type, params}` wire form.
     pub fn to_wire(&self) -> Value {
-        match self {
-            PlayMedia::Audio { url } => json!({"type": "audio", "params": {"url": url}}),
-            PlayMedia::Tts {
-                text,
-                language,
-                gender,
-                voice,
-            } => {
-                let mut params = Map::new();
-                params.insert("text".into(), text.as_str().into());
-                if let Some(language) = language {
-                    params.insert("language".into(), language.as_str().into());
-                }
-                if let Some(gender) = gender {
-                    params.insert("gender".into(), gender.as_str().into());
-                }
-                if let Some(voice) = voice {
-                    params.insert("voice".into(), voice.as_str().into());
-                }
-                json!({"type": "tts", "params": params})
-            }
-            PlayMedia::Silence { duration } => {
-                json!({"type": "silence", "params": {"duration": duration}})
-            }
-            PlayMedia::Ringtone { name, duration } => {
-                let mut params = Map::new();
-                params.insert("name".into(), name.as_str().into());
-                if let Some(duration) = duration {
-                    params.insert("duration".into(), json!(duration));
-                }
-                json!({"type": "ringtone", "params": params})
-            }
-        }
+        serde_json::to_value(self).unwrap_or_default()
     }
 }
 
-/// The `calling.play` params (without ids) for a play list and an optional volume in dB.
-pub fn play_params(media: &[PlayMedia], volume: Option<f64>) -> Map<String, Value> {
-    let mut params = Map::new();
-    params.insert(
-        "play".into(),
-        Value::Array(media.iter().map(PlayMedia::to_wire).collect()),
-    );
-    if let Some(volume) = volume {
-        params.insert("volume".into(), json!(volume));
+/// The `calling.play` params (without ids): a play list and an optional volume in dB.
+#[derive(Debug, Serialize)]
+pub(crate) struct PlayParams<'a> {
+    pub(crate) play: &'a [PlayMedia],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) volume: Option<f64>,
+}
+
+/// [`PlayParams`] as a map, for params still built as one (the prompt of a collect).
+pub(crate) fn play_params(media: &[PlayMedia], volume: Option<f64>) -> Map<String, Value> {
+    match serde_json::to_value(PlayParams {
+        play: media,
+        volume,
+    }) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
     }
-    params
 }
 
 /// Checks a play list: not empty, every item playable.
@@ -178,19 +160,25 @@ pub(crate) fn check_media(media: &[PlayMedia]) -> Result<(), CommandError> {
 }
 
 /// Options of `calling.play`; build with the setters, then pass to `play`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct PlayOptions {
     /// What to play, in order.
+    #[serde(rename = "play")]
     pub media: Vec<PlayMedia>,
     /// Gain in dB, -40…+40.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub volume: Option<f64>,
     /// Which side hears it; the service plays to the caller (`listen`) when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub direction: Option<MediaDirection>,
     /// How many times to play the list; `0` forever. Once when unset.
+    #[serde(rename = "loop", skip_serializing_if = "Option::is_none")]
     pub loop_count: Option<u32>,
     /// HTTP(S) URL for status webhooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_url: Option<String>,
     /// The control id; generated when unset.
+    #[serde(skip)]
     pub control_id: Option<ControlId>,
 }
 
@@ -243,16 +231,10 @@ impl ActionRequest for PlayOptions {
         self.control_id.as_ref()
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
         check_media(&self.media)?;
         check_volume(self.volume)?;
-        check_status_url(&self.status_url)?;
-        let mut params = Params(play_params(&self.media, self.volume));
-        params
-            .opt("direction", &self.direction)
-            .opt("loop", &self.loop_count)
-            .opt("status_url", &self.status_url);
-        Ok(params.done())
+        check_status_url(&self.status_url)
     }
 }
 
@@ -268,6 +250,7 @@ pub(crate) fn descriptor() -> ActionDescriptor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn writes_the_play_list() {

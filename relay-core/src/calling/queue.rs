@@ -57,7 +57,14 @@ impl CallCommand for QueueEnter {
         "calling.queue.enter"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl QueueEnter {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         if self.queue_name.trim().is_empty() {
             return invalid("queue name is empty");
         }
@@ -70,6 +77,8 @@ impl CallCommand for QueueEnter {
             .done())
     }
 }
+
+super::params::serialize_via_map!(QueueEnter);
 
 /// `calling.queue.leave`: takes the call out of a queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,7 +128,14 @@ impl CallCommand for QueueLeave {
         "calling.queue.leave"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl QueueLeave {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         if self.queue_name.trim().is_empty() {
             return invalid("queue name is empty");
         }
@@ -138,6 +154,8 @@ impl CallCommand for QueueLeave {
             .done())
     }
 }
+
+super::params::serialize_via_map!(QueueLeave);
 
 /// `calling.call.queue`: where the call stands in a queue.
 #[derive(Debug, Clone, PartialEq)]

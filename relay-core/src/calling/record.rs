@@ -128,7 +128,14 @@ impl ActionRequest for RecordOptions {
         self.control_id.as_ref()
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl RecordOptions {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         check_status_url(&self.status_url)?;
         if self.input_sensitivity.is_some_and(|s| s > 100) {
             return Err(CommandError::InvalidOption(
@@ -163,6 +170,8 @@ impl ActionRequest for RecordOptions {
             .done())
     }
 }
+
+super::params::serialize_via_map!(RecordOptions);
 
 /// How to treat the paused span of a recording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

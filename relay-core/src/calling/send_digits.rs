@@ -42,7 +42,14 @@ impl ActionRequest for SendDigitsOptions {
         self.control_id.as_ref()
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl SendDigitsOptions {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         let valid = |c: char| c.is_ascii_digit() || "#*ABCDwW".contains(c);
         if self.digits.is_empty() || !self.digits.chars().all(valid) {
             return Err(CommandError::InvalidOption(format!(
@@ -53,6 +60,8 @@ impl ActionRequest for SendDigitsOptions {
         Ok(Params::new().set("digits", self.digits.as_str()).done())
     }
 }
+
+super::params::serialize_via_map!(SendDigitsOptions);
 
 /// How `calling.send_digits` runs: it ends on `finished` or `error` and has no stop.
 pub(crate) fn descriptor() -> ActionDescriptor {

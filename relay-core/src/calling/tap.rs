@@ -140,7 +140,14 @@ impl ActionRequest for TapOptions {
         self.control_id.as_ref()
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl TapOptions {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         check_status_url(&self.status_url)?;
         // The server schema requires `tap.params`: it is always sent, empty when unset.
         let tap = json!({"type": "audio",
@@ -152,6 +159,8 @@ impl ActionRequest for TapOptions {
             .done())
     }
 }
+
+super::params::serialize_via_map!(TapOptions);
 
 /// How `calling.tap` runs: it ends on `finished`.
 pub(crate) fn descriptor() -> ActionDescriptor {

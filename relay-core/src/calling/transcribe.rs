@@ -1,12 +1,11 @@
 //! `calling.transcribe` (§1.9): the options and the result.
 
 use super::descriptor::{ActionDescriptor, TerminalRule};
-use super::params::{check_status_url, status_url_options, Params};
+use super::params::{check_status_url, status_url_options};
 use super::result::{count, field, number, outcome_result, text};
 use super::{ActionKind, ActionRequest};
 use crate::error::CommandError;
 use crate::ids::ControlId;
-use serde_json::{Map, Value};
 status_url_options!(
     /// Options of `calling.transcribe`.
     TranscribeOptions => Transcribe

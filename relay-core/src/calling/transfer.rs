@@ -85,11 +85,20 @@ impl CallCommand for Transfer {
         "calling.transfer"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl Transfer {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         self.dest.check()?;
         Ok(Params::new().set("dest", self.dest.to_wire()).done())
     }
 }
+
+super::params::serialize_via_map!(Transfer);
 
 /// The SIP device a call is referred to (`device` of `calling.refer`, type `sip`).
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -170,7 +179,14 @@ impl CallCommand for Refer {
         "calling.refer"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl Refer {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         let to = self.device.to.to_ascii_lowercase();
         if !(to.starts_with("sip:") || to.starts_with("sips:")) || to.len() < 5 {
             return invalid(format!(
@@ -202,6 +218,8 @@ impl CallCommand for Refer {
             .done())
     }
 }
+
+super::params::serialize_via_map!(Refer);
 
 /// `calling.call.refer`: how a SIP REFER goes.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,6 +7,7 @@ use crate::error::{CommandError, ProtocolError, RequestError};
 use crate::event::{DialError, Event, Transmit};
 use crate::frame;
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::time::Instant;
 
@@ -57,6 +58,18 @@ impl Engine {
         kind: PendingKind,
         now: Instant,
     ) -> Result<RequestId, CommandError> {
+        self.submit_typed(method, &frame::Ids::default(), &params, kind, now)
+    }
+
+    /// [`Engine::submit`] for typed params, written straight into the frame with `ids`.
+    pub(super) fn submit_typed<P: Serialize + ?Sized>(
+        &mut self,
+        method: &str,
+        ids: &frame::Ids<'_>,
+        params: &P,
+        kind: PendingKind,
+        now: Instant,
+    ) -> Result<RequestId, CommandError> {
         if self.state == SessionState::Closed {
             return Err(CommandError::Closed);
         }
@@ -67,10 +80,12 @@ impl Engine {
             });
         }
         let id = RequestId::new(self.new_id());
+        let text = frame::request(id.as_str(), method, ids, params)
+            .map_err(|e| CommandError::InvalidOption(e.to_string()))?;
         let deadline = later(now, self.config.request_timeout);
         let mut pending = Pending {
             method: method.to_owned(),
-            frame: frame::request(id.as_str(), method, &params),
+            frame: text,
             kind,
             deadline: Some(deadline),
             sent: ready,
@@ -95,7 +110,9 @@ impl Engine {
         deadline: Option<Instant>,
     ) -> RequestId {
         let id = RequestId::new(self.new_id());
-        let text = frame::request(id.as_str(), method, &params);
+        // A map of JSON values always serialises.
+        let text = frame::request(id.as_str(), method, &frame::Ids::default(), &params)
+            .unwrap_or_default();
         self.transmits.push_back(Transmit::Send(text));
         if let Some(at) = deadline {
             self.deadlines.insert((at, id.clone()));
