@@ -112,7 +112,7 @@ pub use action::descriptor::{ActionDescriptor, TerminalRule};
 pub use action::detect::{DetectOptions, DetectResult, Detection, Detector, FaxTone};
 pub use action::fax::{FaxResult, ReceiveFaxOptions, SendFaxOptions};
 pub use action::pay::PayOptions;
-pub use action::play::{PlayMedia, PlayOptions};
+pub use action::play::{Gender, PlayMedia, PlayOptions};
 pub use action::record::{PauseBehavior, RecordFormat, RecordOptions, RecordResult};
 pub use action::result::ActionResult;
 pub use action::simple::{EchoOptions, SendDigitsOptions, TranscribeOptions, TranscribeResult};

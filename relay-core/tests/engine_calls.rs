@@ -30,7 +30,10 @@ fn inbound_call_is_typed() {
     assert_eq!(call.context.as_deref(), Some("office"));
     assert_eq!(call.direction, Direction::Inbound);
     assert_eq!(call.state, CallState::Ringing);
-    assert_eq!(call.device, Some(Device::phone("+1555", "+1666").into()));
+    assert_eq!(
+        call.device,
+        Some(Device::phone().from("+1555").to("+1666").into())
+    );
 }
 
 #[test]
@@ -103,7 +106,7 @@ fn commands_on_unknown_calls_are_refused_before_sending() {
 #[test]
 fn dial_is_correlated_by_tag() {
     let mut client = Client::ready();
-    let plan = DialPlan::single(Device::phone("+1000", "+2000"));
+    let plan = DialPlan::single(Device::phone().from("+1000").to("+2000"));
     let (id, tag) = client.engine.dial(&plan, client.now).unwrap();
     let frame = client.sent_one("calling.dial");
     assert_eq!(
@@ -152,7 +155,10 @@ fn failed_dial_reports_failure() {
     let mut client = Client::ready();
     let (_, tag) = client
         .engine
-        .dial(&DialPlan::single(Device::phone("+1", "+2")), client.now)
+        .dial(
+            &DialPlan::single(Device::phone().from("+1").to("+2")),
+            client.now,
+        )
         .unwrap();
     client.sent();
     client.event(
@@ -178,7 +184,10 @@ fn dial_request_error_completes_the_dial() {
     let mut client = Client::ready();
     client
         .engine
-        .dial(&DialPlan::single(Device::phone("+1", "+2")), client.now)
+        .dial(
+            &DialPlan::single(Device::phone().from("+1").to("+2")),
+            client.now,
+        )
         .unwrap();
     let frame = client.sent_one("calling.dial");
     client.respond(&frame, json!({"code": "403", "message": "no"}));
@@ -216,9 +225,10 @@ fn active_call_cap_passes_inbound_and_refuses_dial() {
         }]
     );
     assert_eq!(
-        client
-            .engine
-            .dial(&DialPlan::single(Device::phone("+1", "+2")), client.now),
+        client.engine.dial(
+            &DialPlan::single(Device::phone().from("+1").to("+2")),
+            client.now
+        ),
         Err(CommandError::TooManyCalls { limit: 1 })
     );
 }
@@ -273,7 +283,10 @@ fn a_hundred_thousand_calls_leave_empty_tables() {
 fn dial(client: &mut Client) -> (relay_rs_core::RequestId, relay_rs_core::DialTag) {
     client
         .engine
-        .dial(&DialPlan::single(Device::phone("+1", "+2")), client.now)
+        .dial(
+            &DialPlan::single(Device::phone().from("+1").to("+2")),
+            client.now,
+        )
         .unwrap()
 }
 

@@ -374,7 +374,8 @@ pub enum CollectInput {
     Speech {
         /// What was said.
         text: String,
-        /// How sure the recognizer is, 0–1.
+        /// How sure the recognizer is, 0 to 100 as the service sends it (e.g. `83.2`), the
+        /// scale of the simulator's `CallerInput::speech` too.
         confidence: Option<f64>,
     },
     /// Nothing before the time-out.

@@ -32,7 +32,7 @@ super::call::wire_enum!(
 /// use relay_rs_core::{ConnectPlan, Device, PlayMedia};
 /// use std::time::Duration;
 ///
-/// let agent = Device::phone("+15550001111", "+15550002222").timeout(Duration::from_secs(20));
+/// let agent = Device::phone().from("+15550001111").to("+15550002222").timeout(Duration::from_secs(20));
 /// let plan = ConnectPlan::single(agent)
 ///     .then(Device::sip("sip:desk@example.com", "sip:backup@example.com"))
 ///     .ringback([PlayMedia::ringtone("us")])

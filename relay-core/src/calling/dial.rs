@@ -15,9 +15,9 @@ use std::time::Duration;
 /// use std::time::Duration;
 ///
 /// // Ring the desk phone for 20 s; then the mobile and the softphone together.
-/// let plan = DialPlan::single(Device::phone("+15550001111", "+15550002222").timeout(Duration::from_secs(20)))
+/// let plan = DialPlan::single(Device::phone().from("+15550001111").to("+15550002222").timeout(Duration::from_secs(20)))
 ///     .then_parallel([
-///         Device::phone("+15550001111", "+15550003333").into(),
+///         Device::phone().from("+15550001111").to("+15550003333").into(),
 ///         Device::sip("sip:desk@example.com", "sip:alice@example.com").into(),
 ///     ])
 ///     .region("us")

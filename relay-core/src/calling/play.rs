@@ -7,6 +7,7 @@ use crate::error::CommandError;
 use crate::ids::ControlId;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::time::Duration;
 
 /// One item of a play list.
 ///
@@ -27,26 +28,56 @@ pub enum PlayMedia {
         /// Language, e.g. `en-US`.
         #[serde(skip_serializing_if = "Option::is_none")]
         language: Option<String>,
-        /// Voice gender (`male`, `female`).
+        /// Voice gender.
         #[serde(skip_serializing_if = "Option::is_none")]
-        gender: Option<String>,
+        gender: Option<Gender>,
         /// A named voice; overrides language and gender.
         #[serde(skip_serializing_if = "Option::is_none")]
         voice: Option<String>,
     },
     /// Silence.
     Silence {
-        /// Seconds.
-        duration: f64,
+        /// How long (seconds on the wire).
+        #[serde(serialize_with = "seconds_f64")]
+        duration: Duration,
     },
     /// A ringtone.
     Ringtone {
         /// Its name (country code such as `us`).
         name: String,
-        /// Seconds; the whole tone when unset.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        duration: Option<f64>,
+        /// How long (seconds on the wire); the whole tone when unset.
+        #[serde(
+            skip_serializing_if = "Option::is_none",
+            serialize_with = "optional_seconds_f64"
+        )]
+        duration: Option<Duration>,
     },
+}
+
+/// The voice gender of a TTS item: the closed set the service knows (`male`, `female`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Gender {
+    /// `male`.
+    Male,
+    /// `female`.
+    Female,
+}
+
+/// A duration as JSON seconds with a fraction, as play's `duration` was always written.
+fn seconds_f64<S: serde::Serializer>(value: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(value.as_secs_f64())
+}
+
+fn optional_seconds_f64<S: serde::Serializer>(
+    value: &Option<Duration>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => seconds_f64(value, s),
+        None => s.serialize_none(),
+    }
 }
 
 impl PlayMedia {
@@ -82,9 +113,9 @@ impl PlayMedia {
     }
 
     /// Sets the gender of a TTS item; other items are unchanged.
-    pub fn gender(mut self, value: impl Into<String>) -> Self {
+    pub fn gender(mut self, value: Gender) -> Self {
         if let PlayMedia::Tts { gender, .. } = &mut self {
-            *gender = Some(value.into());
+            *gender = Some(value);
         }
         self
     }
@@ -97,10 +128,10 @@ impl PlayMedia {
         self
     }
 
-    /// Sets how long a ringtone plays, in seconds; other items are unchanged.
-    pub fn ringtone_duration(mut self, seconds: f64) -> Self {
+    /// Sets how long a ringtone plays; other items are unchanged.
+    pub fn ringtone_duration(mut self, length: Duration) -> Self {
         if let PlayMedia::Ringtone { duration, .. } = &mut self {
-            *duration = Some(seconds);
+            *duration = Some(length);
         }
         self
     }
@@ -110,10 +141,8 @@ impl PlayMedia {
         let bad = match self {
             PlayMedia::Audio { url } => url.trim().is_empty(),
             PlayMedia::Tts { text, .. } => text.trim().is_empty(),
-            PlayMedia::Silence { duration } => !(duration.is_finite() && *duration >= 0.0),
-            PlayMedia::Ringtone { name, duration } => {
-                name.trim().is_empty() || duration.is_some_and(|d| !(d.is_finite() && d >= 0.0))
-            }
+            PlayMedia::Silence { .. } => false,
+            PlayMedia::Ringtone { name, .. } => name.trim().is_empty(),
         };
         if bad {
             return Err(CommandError::InvalidOption(format!("cannot play {self:?}")));
@@ -121,8 +150,8 @@ impl PlayMedia {
         Ok(())
     }
 
-    /// Silence for `duration` seconds.
-    pub fn silence(duration: f64) -> Self {
+    /// Silence for `duration`.
+    pub fn silence(duration: Duration) -> Self {
         PlayMedia::Silence { duration }
     }
 

@@ -273,9 +273,11 @@ pub fn check_stream_url(url: &str, allow_insecure_loopback: bool) -> Result<(), 
     match scheme.to_ascii_lowercase().as_str() {
         "wss" => Ok(()),
         "ws" if allow_insecure_loopback && is_loopback_host(host) => Ok(()),
-        "ws" if allow_insecure_loopback => Err(invalid("ws:// is only allowed to a loopback host")),
+        "ws" if allow_insecure_loopback => Err(invalid(
+            "ws:// (allow_insecure_loopback) is only allowed to a loopback host",
+        )),
         "ws" => Err(invalid(
-            "the service requires wss://; ws:// needs the loopback opt-in",
+            "the service requires wss://; ws:// to loopback needs allow_insecure_loopback(true)",
         )),
         _ => Err(invalid("the scheme must be wss://")),
     }

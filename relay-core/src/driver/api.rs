@@ -24,7 +24,7 @@ macro_rules! runtime_crate_api {
             CallState, Codec, CollectInput, CollectOptions, CollectResult, CommandError,
             ConfigError, ControlId, Credentials, DetectOptions, DetectResult, Detection, Detector,
             Device, DialError, DialPlan, DialTag, DigitsOptions, Direction, EchoOptions, EndReason,
-            Event, FaxResult, FaxTone, HttpMethod, MediaDirection, NodeId, PauseBehavior,
+            Event, FaxResult, FaxTone, Gender, HttpMethod, MediaDirection, NodeId, PauseBehavior,
             PayOptions, PlayMedia, PlayOptions, PromptOptions, ProtocolError, ReceiveFaxOptions,
             RecordFormat, RecordOptions, RecordResult, RequestError, SendDigitsOptions,
             SendFaxOptions, SessionError, SpeechOptions, StreamOptions, TapDevice, TapOptions,

@@ -44,7 +44,7 @@ impl Call {
     /// use relay_rs_core::{ConnectPlan, Device, PlayMedia};
     /// use std::time::Duration;
     ///
-    /// let agent = Device::phone("+15550001111", "+15550002222").timeout(Duration::from_secs(20));
+    /// let agent = Device::phone().from("+15550001111").to("+15550002222").timeout(Duration::from_secs(20));
     /// let peer = call
     ///     .connect(ConnectPlan::single(agent).ringback([PlayMedia::ringtone("us")]))
     ///     .await?;

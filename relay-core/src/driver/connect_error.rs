@@ -89,7 +89,8 @@ impl fmt::Display for ConnectError {
             } => write!(
                 f,
                 "TLS with {host}: the server does not speak TLS ({message}); \
-                 for a plain ws:// server on loopback set SIGNALWIRE_RELAY_SCHEME=ws"
+                 for a plain ws:// server on loopback use \
+                 ClientBuilder::allow_insecure_loopback(true) or set SIGNALWIRE_RELAY_SCHEME=ws"
             ),
             ConnectError::Tls { host, message, .. } => write!(f, "TLS with {host}: {message}"),
             ConnectError::Handshake {

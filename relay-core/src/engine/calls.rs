@@ -9,7 +9,8 @@ use crate::action::descriptor::{ActionDescriptor, Verdict};
 use crate::action::{ActionKind, ActionOutcome, ActionRequest, ActionState};
 use crate::call::{CallInfo, CallState, Device, Direction, EndReason};
 use crate::call_event::CallEvent;
-use crate::calling::play::{PlayMedia, PlayParams};
+use crate::calling::params::check_volume;
+use crate::calling::play::{check_media, PlayMedia, PlayParams};
 use crate::calling::stream::{StreamOptions, StreamParams};
 use crate::dial::DialPlan;
 use crate::error::{CommandError, ProtocolError, RequestError};
@@ -124,9 +125,9 @@ impl Engine {
         volume: Option<f64>,
         now: Instant,
     ) -> Result<ActionStart, CommandError> {
-        if media.is_empty() {
-            return Err(CommandError::InvalidOption("nothing to play".into()));
-        }
+        // The checks of `PlayOptions`: one rule for the same action, whichever way it starts.
+        check_media(media)?;
+        check_volume(volume)?;
         self.start_action(
             call_id,
             ActionKind::Play,
