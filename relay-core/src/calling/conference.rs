@@ -8,6 +8,7 @@ use super::text_of;
 use super::{invalid, CallCommand};
 use crate::error::CommandError;
 use crate::ids::CallId;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// The beep when someone enters or leaves (`beep`, default `"true"`).
@@ -449,7 +450,7 @@ impl JoinedConference {
 }
 
 /// `calling.leave_conference`: leaves the conference with this id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LeaveConference {
     /// From the join result or a `calling.conference` event.
     pub conference_id: String,
@@ -470,30 +471,20 @@ impl CallCommand for LeaveConference {
     }
 
     fn check(&self) -> Result<(), CommandError> {
-        self.wire_params().map(drop)
-    }
-}
-
-impl LeaveConference {
-    /// The params (without ids), or why the options cannot be sent.
-    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         if self.conference_id.trim().is_empty() {
             return invalid("conference id is empty");
         }
-        Ok(Params::new()
-            .set("conference_id", self.conference_id.as_str())
-            .done())
+        Ok(())
     }
 }
 
-super::params::serialize_via_map!(LeaveConference);
-
 /// `calling.join_room`: joins a video room by name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct JoinRoom {
     /// The room, required.
     pub name: String,
     /// HTTP(S) URL for status webhooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_url: Option<String>,
 }
 
@@ -519,25 +510,13 @@ impl CallCommand for JoinRoom {
     }
 
     fn check(&self) -> Result<(), CommandError> {
-        self.wire_params().map(drop)
-    }
-}
-
-impl JoinRoom {
-    /// The params (without ids), or why the options cannot be sent.
-    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         if self.name.trim().is_empty() {
             return invalid("room name is empty");
         }
         check_status_url(&self.status_url)?;
-        Ok(Params::new()
-            .set("name", self.name.as_str())
-            .opt("status_url", &self.status_url)
-            .done())
+        Ok(())
     }
 }
-
-super::params::serialize_via_map!(JoinRoom);
 
 /// `calling.conference`: a conference's state, or one participant's. Conference-level
 /// events have no `call_id`; participant events name the call.

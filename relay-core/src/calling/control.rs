@@ -1,9 +1,9 @@
 //! The smaller commands of §2: hold/unhold (§6 item 13: possibly not supported), denoise,
 //! leave_room, `calling.user_event` (§6 item 9) and `calling.amazon_bedrock`.
 
-use super::params::Params;
 use super::{invalid, CallCommand};
 use crate::error::CommandError;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// The commands of §2 that take no params beyond the call.
@@ -107,19 +107,25 @@ super::params::serialize_via_map!(UserEvent);
 
 /// `calling.amazon_bedrock`: an Amazon Bedrock agent on the call ("AI started"). Its
 /// settings are the service's JSON, passed through as given.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AmazonBedrock {
     /// The prompt (G: a string; TS-Gen: an object).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub prompt: Option<Value>,
     /// Functions the agent may call (`SWAIG`).
+    #[serde(rename = "SWAIG", skip_serializing_if = "Option::is_none")]
     pub swaig: Option<Value>,
     /// Agent parameters (`params`, the SDK option `ai_params`).
+    #[serde(rename = "params", skip_serializing_if = "Option::is_none")]
     pub ai_params: Option<Value>,
     /// Data the agent can read.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub global_data: Option<Value>,
     /// The prompt run after the call.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub post_prompt: Option<Value>,
     /// Where the post-prompt result is sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub post_prompt_url: Option<String>,
 }
 
@@ -172,23 +178,7 @@ impl CallCommand for AmazonBedrock {
     }
 
     fn check(&self) -> Result<(), CommandError> {
-        self.wire_params().map(drop)
-    }
-}
-
-impl AmazonBedrock {
-    /// The params (without ids), or why the options cannot be sent.
-    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         super::params::check_status_url(&self.post_prompt_url)?;
-        Ok(Params::new()
-            .opt("prompt", &self.prompt)
-            .opt("SWAIG", &self.swaig)
-            .opt("params", &self.ai_params)
-            .opt("global_data", &self.global_data)
-            .opt("post_prompt", &self.post_prompt)
-            .opt("post_prompt_url", &self.post_prompt_url)
-            .done())
+        Ok(())
     }
 }
-
-super::params::serialize_via_map!(AmazonBedrock);

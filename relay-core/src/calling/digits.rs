@@ -4,6 +4,7 @@
 use super::params::Params;
 use super::{invalid, CallCommand};
 use crate::error::CommandError;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// `calling.bind_digit`: runs `bind_method` with `params` when the caller presses `digits`.
@@ -102,9 +103,10 @@ impl BindDigit {
 super::params::serialize_via_map!(BindDigit);
 
 /// `calling.clear_digit_bindings`: removes the bindings of one realm, or all.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ClearDigitBindings {
     /// Only this realm's; all when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub realm: Option<String>,
 }
 
@@ -128,18 +130,9 @@ impl CallCommand for ClearDigitBindings {
     }
 
     fn check(&self) -> Result<(), CommandError> {
-        self.wire_params().map(drop)
-    }
-}
-
-impl ClearDigitBindings {
-    /// The params (without ids), or why the options cannot be sent.
-    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         if self.realm.as_deref().is_some_and(|r| r.trim().is_empty()) {
             return invalid("realm is empty");
         }
-        Ok(Params::new().opt("realm", &self.realm).done())
+        Ok(())
     }
 }
-
-super::params::serialize_via_map!(ClearDigitBindings);

@@ -3,25 +3,30 @@
 
 use super::descriptor::Verdict;
 use super::descriptor::{ActionDescriptor, TerminalRule};
-use super::params::{check_nonempty, check_status_url, status_url_options, Params};
+use super::params::{check_nonempty, check_status_url, status_url_options};
 use super::result::{count, outcome_result, text};
 use super::{ActionKind, ActionOutcome, ActionRequest};
 use crate::error::CommandError;
 use crate::ids::ControlId;
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 /// Options of `calling.send_fax`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SendFaxOptions {
     /// URL of the PDF or TIFF to send.
     pub document: String,
     /// Who we are, shown to the receiver.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<String>,
     /// The page header; `SignalWire` when unset, none when empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub header_info: Option<String>,
     /// HTTP(S) URL for status webhooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_url: Option<String>,
     /// The control id; generated when unset.
+    #[serde(skip)]
     pub control_id: Option<ControlId>,
 }
 
@@ -69,25 +74,11 @@ impl ActionRequest for SendFaxOptions {
     }
 
     fn check(&self) -> Result<(), CommandError> {
-        self.wire_params().map(drop)
-    }
-}
-
-impl SendFaxOptions {
-    /// The params (without ids), or why the options cannot be sent.
-    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         check_nonempty("document", &self.document)?;
         check_status_url(&self.status_url)?;
-        Ok(Params::new()
-            .set("document", self.document.as_str())
-            .opt("identity", &self.identity)
-            .opt("header_info", &self.header_info)
-            .opt("status_url", &self.status_url)
-            .done())
+        Ok(())
     }
 }
-
-super::params::serialize_via_map!(SendFaxOptions);
 
 status_url_options!(
     /// Options of `calling.receive_fax`.

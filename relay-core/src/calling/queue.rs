@@ -2,23 +2,27 @@
 //! `control_id` and whose progress comes as `calling.call.queue` events with a `status`
 //! (no terminal status is documented, so they are not actions).
 
-use super::params::{check_status_url, Params};
+use super::params::check_status_url;
 use super::text_of;
 use super::{invalid, CallCommand};
 use crate::error::CommandError;
 use crate::ids::ControlId;
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 /// `calling.queue.enter`: puts the call in a queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct QueueEnter {
     /// The queue, required.
     pub queue_name: String,
     /// HTTP(S) URL for status webhooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_url: Option<String>,
     /// What the caller hears while waiting (TS-Gen `wait_url`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub wait_url: Option<String>,
     /// The control id its events carry; generated when unset.
+    #[serde(skip)]
     pub control_id: Option<ControlId>,
 }
 
@@ -58,38 +62,28 @@ impl CallCommand for QueueEnter {
     }
 
     fn check(&self) -> Result<(), CommandError> {
-        self.wire_params().map(drop)
-    }
-}
-
-impl QueueEnter {
-    /// The params (without ids), or why the options cannot be sent.
-    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         if self.queue_name.trim().is_empty() {
             return invalid("queue name is empty");
         }
         check_status_url(&self.status_url)?;
         check_status_url(&self.wait_url)?;
-        Ok(Params::new()
-            .set("queue_name", self.queue_name.as_str())
-            .opt("status_url", &self.status_url)
-            .opt("wait_url", &self.wait_url)
-            .done())
+        Ok(())
     }
 }
 
-super::params::serialize_via_map!(QueueEnter);
-
 /// `calling.queue.leave`: takes the call out of a queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct QueueLeave {
     /// The queue, required.
     pub queue_name: String,
     /// The queue's id (from a `calling.call.queue` event).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub queue_id: Option<String>,
     /// HTTP(S) URL for status webhooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_url: Option<String>,
     /// The control id; generated when unset (the SDKs reuse the enter's).
+    #[serde(skip)]
     pub control_id: Option<ControlId>,
 }
 
@@ -129,13 +123,6 @@ impl CallCommand for QueueLeave {
     }
 
     fn check(&self) -> Result<(), CommandError> {
-        self.wire_params().map(drop)
-    }
-}
-
-impl QueueLeave {
-    /// The params (without ids), or why the options cannot be sent.
-    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         if self.queue_name.trim().is_empty() {
             return invalid("queue name is empty");
         }
@@ -147,15 +134,9 @@ impl QueueLeave {
             return invalid("queue id is empty");
         }
         check_status_url(&self.status_url)?;
-        Ok(Params::new()
-            .set("queue_name", self.queue_name.as_str())
-            .opt("queue_id", &self.queue_id)
-            .opt("status_url", &self.status_url)
-            .done())
+        Ok(())
     }
 }
-
-super::params::serialize_via_map!(QueueLeave);
 
 /// `calling.call.queue`: where the call stands in a queue.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,18 +2,18 @@
 //! had it.
 
 use super::descriptor::{ActionDescriptor, TerminalRule};
-use super::params::Params;
 use super::{ActionKind, ActionRequest};
 use crate::error::CommandError;
 use crate::ids::ControlId;
-use serde_json::{Map, Value};
+use serde::Serialize;
 
 /// `calling.send_digits`: DTMF into the call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SendDigitsOptions {
     /// `0-9 # * A-D`, `w` a half-second pause, `W` a one-second pause.
     pub digits: String,
     /// The control id; generated when unset.
+    #[serde(skip)]
     pub control_id: Option<ControlId>,
 }
 
@@ -43,13 +43,6 @@ impl ActionRequest for SendDigitsOptions {
     }
 
     fn check(&self) -> Result<(), CommandError> {
-        self.wire_params().map(drop)
-    }
-}
-
-impl SendDigitsOptions {
-    /// The params (without ids), or why the options cannot be sent.
-    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         let valid = |c: char| c.is_ascii_digit() || "#*ABCDwW".contains(c);
         if self.digits.is_empty() || !self.digits.chars().all(valid) {
             return Err(CommandError::InvalidOption(format!(
@@ -57,11 +50,9 @@ impl SendDigitsOptions {
                 self.digits
             )));
         }
-        Ok(Params::new().set("digits", self.digits.as_str()).done())
+        Ok(())
     }
 }
-
-super::params::serialize_via_map!(SendDigitsOptions);
 
 /// How `calling.send_digits` runs: it ends on `finished` or `error` and has no stop.
 pub(crate) fn descriptor() -> ActionDescriptor {
