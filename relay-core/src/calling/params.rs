@@ -278,3 +278,15 @@ macro_rules! serialize_as_wire {
 pub(crate) use serialize_as_wire;
 
 serialize_as_wire!(MediaDirection);
+
+/// Writes an optional duration as JSON seconds (see [`seconds`]); with
+/// `skip_serializing_if = "Option::is_none"`.
+pub(crate) fn secs<S: serde::Serializer>(
+    value: &Option<Duration>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => serde::Serialize::serialize(&seconds(*value), s),
+        None => s.serialize_none(),
+    }
+}

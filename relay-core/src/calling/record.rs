@@ -1,12 +1,13 @@
 //! `calling.record` (§1.2): audio recording options, and the result (url, duration, size).
 
 use super::descriptor::{ActionDescriptor, TerminalRule};
-use super::params::{check_status_url, Params};
+use super::params::{check_status_url, secs};
 use super::result::{count, field, number, outcome_result, text};
 use super::{ActionKind, ActionRequest, MediaDirection};
 use crate::error::CommandError;
 use crate::ids::ControlId;
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 use std::time::Duration;
 
 /// The file format of a recording.
@@ -16,6 +17,15 @@ pub enum RecordFormat {
     Mp3,
     /// WAV.
     Wav,
+}
+
+impl Serialize for RecordFormat {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(match self {
+            RecordFormat::Mp3 => "mp3",
+            RecordFormat::Wav => "wav",
+        })
+    }
 }
 
 impl From<RecordFormat> for Value {
@@ -129,13 +139,6 @@ impl ActionRequest for RecordOptions {
     }
 
     fn check(&self) -> Result<(), CommandError> {
-        self.wire_params().map(drop)
-    }
-}
-
-impl RecordOptions {
-    /// The params (without ids), or why the options cannot be sent.
-    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         check_status_url(&self.status_url)?;
         if self.input_sensitivity.is_some_and(|s| s > 100) {
             return Err(CommandError::InvalidOption(
@@ -152,26 +155,60 @@ impl RecordOptions {
                 )));
             }
         }
-        let audio = Params::new()
-            .opt("beep", &self.beep)
-            .opt("format", &self.format)
-            .opt("stereo", &self.stereo)
-            .opt("direction", &self.direction)
-            .secs("initial_timeout", self.initial_timeout)
-            .secs("end_silence_timeout", self.end_silence_timeout)
-            .opt("terminators", &self.terminators)
-            .opt("input_sensitivity", &self.input_sensitivity)
-            .done();
-        let mut record = Map::new();
-        record.insert("audio".into(), Value::Object(audio));
-        Ok(Params::new()
-            .set("record", record)
-            .opt("status_url", &self.status_url)
-            .done())
+        Ok(())
     }
 }
 
-super::params::serialize_via_map!(RecordOptions);
+/// The wire form: the audio options nested in `record.audio`, then the status url.
+impl Serialize for RecordOptions {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Audio<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            beep: Option<bool>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            format: Option<RecordFormat>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            stereo: Option<bool>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            direction: Option<MediaDirection>,
+            #[serde(skip_serializing_if = "Option::is_none", serialize_with = "secs")]
+            initial_timeout: Option<Duration>,
+            #[serde(skip_serializing_if = "Option::is_none", serialize_with = "secs")]
+            end_silence_timeout: Option<Duration>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            terminators: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            input_sensitivity: Option<u8>,
+        }
+        #[derive(Serialize)]
+        struct Record<'a> {
+            audio: Audio<'a>,
+        }
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            record: Record<'a>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            status_url: Option<&'a str>,
+        }
+        Wire {
+            record: Record {
+                audio: Audio {
+                    beep: self.beep,
+                    format: self.format,
+                    stereo: self.stereo,
+                    direction: self.direction,
+                    initial_timeout: self.initial_timeout,
+                    end_silence_timeout: self.end_silence_timeout,
+                    terminators: self.terminators.as_deref(),
+                    input_sensitivity: self.input_sensitivity,
+                },
+            },
+            status_url: self.status_url.as_deref(),
+        }
+        .serialize(s)
+    }
+}
 
 /// How to treat the paused span of a recording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
