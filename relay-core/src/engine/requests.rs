@@ -58,7 +58,12 @@ impl Engine {
         kind: PendingKind,
         now: Instant,
     ) -> Result<RequestId, CommandError> {
-        self.submit_typed(method, &frame::Ids::default(), &params, kind, now)
+        self.submit_frame(
+            method,
+            |id| Ok(frame::request_map(id, method, &params)),
+            kind,
+            now,
+        )
     }
 
     /// [`Engine::submit`] for typed params, written straight into the frame with `ids`.
@@ -67,6 +72,18 @@ impl Engine {
         method: &str,
         ids: &frame::Ids<'_>,
         params: &P,
+        kind: PendingKind,
+        now: Instant,
+    ) -> Result<RequestId, CommandError> {
+        let write = |id: &str| frame::request(id, method, ids, params);
+        self.submit_frame(method, write, kind, now)
+    }
+
+    /// Queues or sends the frame `write` makes for a new request id.
+    fn submit_frame(
+        &mut self,
+        method: &str,
+        write: impl FnOnce(&str) -> Result<String, serde_json::Error>,
         kind: PendingKind,
         now: Instant,
     ) -> Result<RequestId, CommandError> {
@@ -80,8 +97,7 @@ impl Engine {
             });
         }
         let id = RequestId::new(self.new_id());
-        let text = frame::request(id.as_str(), method, ids, params)
-            .map_err(|e| CommandError::InvalidOption(e.to_string()))?;
+        let text = write(id.as_str()).map_err(|e| CommandError::InvalidOption(e.to_string()))?;
         let deadline = later(now, self.config.request_timeout);
         let mut pending = Pending {
             method: method.to_owned(),
@@ -110,9 +126,7 @@ impl Engine {
         deadline: Option<Instant>,
     ) -> RequestId {
         let id = RequestId::new(self.new_id());
-        // A map of JSON values always serialises.
-        let text = frame::request(id.as_str(), method, &frame::Ids::default(), &params)
-            .unwrap_or_default();
+        let text = frame::request_map(id.as_str(), method, &params);
         self.transmits.push_back(Transmit::Send(text));
         if let Some(at) = deadline {
             self.deadlines.insert((at, id.clone()));
