@@ -48,8 +48,13 @@ impl Agents {
     /// The connect plan to `agent`: its phone rings for `ring_for` while the caller hears a
     /// US ringtone.
     pub fn plan(&self, agent: &str) -> ConnectPlan {
-        ConnectPlan::single(Device::phone(&self.from, agent).timeout(self.ring_for))
-            .ringback([PlayMedia::ringtone("us")])
+        ConnectPlan::single(
+            Device::phone()
+                .from(&self.from)
+                .to(agent)
+                .timeout(self.ring_for),
+        )
+        .ringback([PlayMedia::ringtone("us")])
     }
 }
 

@@ -198,7 +198,7 @@ pub async fn run_offline(
     let client = ClientBuilder::new(runtime.clone())
         .project_token(PROJECT, TOKEN)
         .host(sim.host())
-        .insecure_loopback()
+        .allow_insecure_loopback(true)
         .contexts([CONTEXT])
         .build()?;
     let settings = Arc::new(AppSettings {

@@ -104,7 +104,7 @@ pub enum Reached {
 /// [`REMINDER`] then hangs up.
 pub async fn leave_reminder(client: &Client, from: &str, to: &str) -> Result<Reached, Error> {
     let call = client
-        .dial(DialPlan::single(Device::phone(from, to)))
+        .dial(DialPlan::single(Device::phone().from(from).to(to)))
         .await?;
     println!("dialled {to}: call {}", call.id());
     let detected = call.detect_answering_machine(true).await?.wait().await?;

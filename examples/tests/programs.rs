@@ -240,10 +240,11 @@ fn relay_sim_scripts_the_caller_and_the_dialed_numbers_from_its_flags() {
                     .wait()
                     .await
                     .expect("collect ends");
-                let plan = relay_tokio::DialPlan::single(relay_tokio::Device::phone(
-                    "+15550001111",
-                    "+15557770001",
-                ));
+                let plan = relay_tokio::DialPlan::single(
+                    relay_tokio::Device::phone()
+                        .from("+15550001111")
+                        .to("+15557770001"),
+                );
                 let dial_failed = dialer.dial(plan).await.is_err();
                 let ended =
                     tokio::time::timeout(WAIT, call.wait_for_state(relay_tokio::CallState::Ended))

@@ -140,7 +140,7 @@ fn writes_one_wav_per_track_and_a_line_per_stream() {
         let client = ClientBuilder::new(runtime.clone())
             .project_token("project", "token")
             .host(sim.host())
-            .insecure_loopback()
+            .allow_insecure_loopback(true)
             .contexts(["office"])
             .build()
             .expect("client");

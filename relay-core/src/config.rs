@@ -258,7 +258,7 @@ impl EngineConfig {
         self
     }
 
-    /// Adds contexts to receive calls on.
+    /// Adds contexts to receive calls on: a second call adds to the first.
     pub fn contexts<I, S>(mut self, contexts: I) -> Self
     where
         I: IntoIterator<Item = S>,

@@ -62,13 +62,9 @@
 #![warn(missing_docs)]
 
 pub mod action;
-pub mod call;
-pub mod call_event;
+pub mod calling;
 pub mod config;
-mod connect;
 pub mod control;
-mod device;
-mod dial;
 #[cfg(feature = "driver")]
 pub mod driver;
 pub mod engine;
@@ -78,7 +74,6 @@ mod frame;
 pub mod ids;
 #[cfg(feature = "media")]
 pub mod media;
-pub mod message;
 #[cfg(feature = "receiver")]
 pub mod receiver;
 #[cfg(any(feature = "receiver", feature = "testkit"))]
@@ -87,6 +82,21 @@ pub mod server;
 pub mod sim;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+
+/// The former path of [`calling::call`].
+pub mod call {
+    pub use crate::calling::call::*;
+}
+/// The former path of [`calling::event`].
+pub mod call_event {
+    pub use crate::calling::event::*;
+}
+/// The former path of [`calling::messaging`].
+pub mod message {
+    pub use crate::calling::messaging::*;
+}
+// Former private paths, while code moves into `calling`.
+use calling::{connect, dial};
 
 /// What the runtime crates' macro-generated re-exports reach through.
 #[doc(hidden)]
@@ -104,7 +114,7 @@ pub use action::descriptor::{ActionDescriptor, TerminalRule};
 pub use action::detect::{DetectOptions, DetectResult, Detection, Detector, FaxTone};
 pub use action::fax::{FaxResult, ReceiveFaxOptions, SendFaxOptions};
 pub use action::pay::PayOptions;
-pub use action::play::{PlayMedia, PlayOptions};
+pub use action::play::{Gender, PlayMedia, PlayOptions};
 pub use action::record::{PauseBehavior, RecordFormat, RecordOptions, RecordResult};
 pub use action::result::ActionResult;
 pub use action::simple::{EchoOptions, SendDigitsOptions, TranscribeOptions, TranscribeResult};

@@ -446,7 +446,7 @@ fn dial_returns_an_answered_call() {
     let (relay, client, _incoming) = started(SimConfig::new());
     let call = relay.run(async {
         relay.wait_ready().await;
-        let plan = DialPlan::single(Device::phone("+15550001111", "+15550002222"));
+        let plan = DialPlan::single(Device::phone().from("+15550001111").to("+15550002222"));
         client.dial(plan).await.unwrap()
     });
     assert_eq!(call.state(), CallState::Answered);
@@ -467,13 +467,14 @@ fn dial_to_a_number_that_does_not_answer_or_is_busy_fails() {
     let (no_answer, busy) = relay.run(async {
         relay.wait_ready().await;
         let no_answer = client
-            .dial(DialPlan::single(Device::phone(
-                "+15550001111",
-                NO_ANSWER_NUMBER,
-            )))
+            .dial(DialPlan::single(
+                Device::phone().from("+15550001111").to(NO_ANSWER_NUMBER),
+            ))
             .await;
         let busy = client
-            .dial(DialPlan::single(Device::phone("+15550001111", BUSY_NUMBER)))
+            .dial(DialPlan::single(
+                Device::phone().from("+15550001111").to(BUSY_NUMBER),
+            ))
             .await;
         (
             no_answer.map(|c| c.id().clone()),

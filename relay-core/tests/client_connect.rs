@@ -53,8 +53,13 @@ fn connect_returns_the_peer_as_a_call_and_both_ends_are_observed() {
     let (relay, client, mut incoming) = started();
     relay.run(async {
         let call = answered(&relay, &mut incoming).await;
-        let plan = ConnectPlan::single(Device::phone(FROM, AGENT).timeout(Duration::from_secs(20)))
-            .ringback([PlayMedia::ringtone("us")]);
+        let plan = ConnectPlan::single(
+            Device::phone()
+                .from(FROM)
+                .to(AGENT)
+                .timeout(Duration::from_secs(20)),
+        )
+        .ringback([PlayMedia::ringtone("us")]);
         let peer = call.connect(plan).await.unwrap();
         assert_eq!(call.connect_state(), Some(ConnectState::Connected));
         assert_eq!(peer.direction(), &Direction::Outbound);
@@ -97,7 +102,7 @@ fn the_callers_hangup_ends_the_peer() {
     relay.run(async {
         let call = answered(&relay, &mut incoming).await;
         let peer = call
-            .connect(ConnectPlan::single(Device::phone(FROM, AGENT)))
+            .connect(ConnectPlan::single(Device::phone().from(FROM).to(AGENT)))
             .await
             .unwrap();
         relay.end_call(call.id(), "hangup");
@@ -119,7 +124,9 @@ fn a_failed_connect_resolves_with_its_reason() {
     relay.run(async {
         let call = answered(&relay, &mut incoming).await;
         let busy = call
-            .connect(ConnectPlan::single(Device::phone(FROM, BUSY_NUMBER)))
+            .connect(ConnectPlan::single(
+                Device::phone().from(FROM).to(BUSY_NUMBER),
+            ))
             .await
             .map(|peer| peer.id().clone());
         assert_eq!(
@@ -132,9 +139,12 @@ fn a_failed_connect_resolves_with_its_reason() {
         // No answer rings for the device's timeout on virtual time, then the next group.
         let start = relay.elapsed();
         let plan = ConnectPlan::single(
-            Device::phone(FROM, NO_ANSWER_NUMBER).timeout(Duration::from_secs(15)),
+            Device::phone()
+                .from(FROM)
+                .to(NO_ANSWER_NUMBER)
+                .timeout(Duration::from_secs(15)),
         )
-        .then(Device::phone(FROM, AGENT));
+        .then(Device::phone().from(FROM).to(AGENT));
         let peer = call.connect(plan).await.unwrap();
         assert_eq!(relay.elapsed() - start, Duration::from_secs(15));
         assert_eq!(peer.to_number(), Some(AGENT));
@@ -148,7 +158,7 @@ fn a_failed_connect_resolves_with_its_reason() {
             })
         });
         let failed = call
-            .connect(ConnectPlan::single(Device::phone(FROM, AGENT)))
+            .connect(ConnectPlan::single(Device::phone().from(FROM).to(AGENT)))
             .await
             .map(|peer| peer.id().clone());
         assert_eq!(
@@ -181,7 +191,7 @@ fn dial_with_every_option_and_a_failure_reason() {
             "{refused:?}"
         );
         let busy = client
-            .dial(DialPlan::single(Device::phone(FROM, BUSY_NUMBER)))
+            .dial(DialPlan::single(Device::phone().from(FROM).to(BUSY_NUMBER)))
             .await
             .map(|c| c.id().clone());
         assert_eq!(
@@ -201,7 +211,12 @@ fn dial_with_every_option_and_a_failure_reason() {
 
 /// A connect that rings (no answer for 30 s), for the tests of what ends a pending connect.
 fn ringing_plan() -> ConnectPlan {
-    ConnectPlan::single(Device::phone(FROM, NO_ANSWER_NUMBER).timeout(Duration::from_secs(30)))
+    ConnectPlan::single(
+        Device::phone()
+            .from(FROM)
+            .to(NO_ANSWER_NUMBER)
+            .timeout(Duration::from_secs(30)),
+    )
 }
 
 #[test]
@@ -275,7 +290,7 @@ fn dropping_a_pending_connect_spoils_nothing() {
         call.wait_disconnected().await.unwrap();
         // And a new connect works.
         let peer = call
-            .connect(ConnectPlan::single(Device::phone(FROM, AGENT)))
+            .connect(ConnectPlan::single(Device::phone().from(FROM).to(AGENT)))
             .await
             .unwrap();
         assert_eq!(peer.to_number(), Some(AGENT));
@@ -293,14 +308,16 @@ fn s2_3_dial_with_two_groups_gets_the_second_groups_winner_and_tracks_no_loser()
         relay.wait_ready().await;
         let start = relay.elapsed();
         let plan = DialPlan::parallel([
-            Device::phone(FROM, NO_ANSWER_NUMBER)
+            Device::phone()
+                .from(FROM)
+                .to(NO_ANSWER_NUMBER)
                 .timeout(Duration::from_secs(10))
                 .into(),
-            Device::phone(FROM, BUSY_NUMBER).into(),
+            Device::phone().from(FROM).to(BUSY_NUMBER).into(),
         ])
         .then_parallel([
-            Device::phone(FROM, AGENT).into(),
-            Device::phone(FROM, "+15553330001").into(),
+            Device::phone().from(FROM).to(AGENT).into(),
+            Device::phone().from(FROM).to("+15553330001").into(),
         ]);
         let call = client.dial(plan).await.unwrap();
         assert_eq!(relay.elapsed() - start, Duration::from_secs(10));
@@ -312,11 +329,11 @@ fn s2_3_dial_with_two_groups_gets_the_second_groups_winner_and_tracks_no_loser()
             "the service keeps only the winner"
         );
         let second = client
-            .dial(DialPlan::single(Device::phone(FROM, AGENT)))
+            .dial(DialPlan::single(Device::phone().from(FROM).to(AGENT)))
             .await
             .unwrap();
         let third = client
-            .dial(DialPlan::single(Device::phone(FROM, AGENT)))
+            .dial(DialPlan::single(Device::phone().from(FROM).to(AGENT)))
             .await
             .map(|c| c.id().clone());
         assert_eq!(

@@ -12,7 +12,7 @@ use std::time::Duration;
 const FROM: &str = "+15551110000";
 
 fn phone(to: &str) -> Device {
-    Device::phone(FROM, to).into()
+    Device::phone().from(FROM).to(to).into()
 }
 
 #[test]

@@ -10,10 +10,10 @@ use relay_rs_core::action::descriptor::ActionDescriptor;
 use relay_rs_core::{
     ActionKind, ActionOutcome, ActionRequest, ActionResult, ActionStart, ActionState, AiOptions,
     CallId, CollectInput, CollectOptions, CollectResult, CommandError, ControlId, DetectOptions,
-    DetectResult, Detection, Detector, DigitsOptions, Event, FaxResult, FaxTone, MediaDirection,
-    PayOptions, PlayMedia, PlayOptions, PromptOptions, ReceiveFaxOptions, RecordFormat,
-    RecordOptions, RecordResult, RequestError, SendDigitsOptions, SendFaxOptions, SpeechOptions,
-    TapDevice, TapOptions, TerminalRule, TranscribeOptions, TranscribeResult,
+    DetectResult, Detection, Detector, DigitsOptions, Event, FaxResult, FaxTone, Gender,
+    MediaDirection, PayOptions, PlayMedia, PlayOptions, PromptOptions, ReceiveFaxOptions,
+    RecordFormat, RecordOptions, RecordResult, RequestError, SendDigitsOptions, SendFaxOptions,
+    SpeechOptions, TapDevice, TapOptions, TerminalRule, TranscribeOptions, TranscribeResult,
 };
 use serde_json::{json, Map, Value};
 use std::time::Duration;
@@ -113,10 +113,10 @@ fn play_sends_every_option_and_its_controls() {
     let options = PlayOptions::new([
         PlayMedia::tts("hello")
             .language("en-US")
-            .gender("female")
+            .gender(Gender::Female)
             .voice("polly.Joanna"),
-        PlayMedia::ringtone("us").ringtone_duration(2.0),
-        PlayMedia::silence(1.5),
+        PlayMedia::ringtone("us").ringtone_duration(Duration::from_secs(2)),
+        PlayMedia::silence(Duration::from_millis(1500)),
     ])
     .volume(-6.0)
     .direction(MediaDirection::Both)
@@ -172,7 +172,14 @@ fn play_error_is_unsuccessful_and_bad_options_send_nothing() {
         PlayOptions::new([PlayMedia::tts(" ")]),
         PlayOptions::new([PlayMedia::audio("u")]).status_url("ftp://x"),
     ] {
-        assert!(client.engine.start(&call, &options, now).is_err());
+        let refused = client.engine.start(&call, &options, now).unwrap_err();
+        // `Engine::play` (what `Call::play(media)` reached before) runs the same checks.
+        if options.status_url.is_none() {
+            let plain = client
+                .engine
+                .play(&call, &options.media, options.volume, now);
+            assert_eq!(plain.unwrap_err(), refused);
+        }
     }
     assert!(client.sent().is_empty());
     let options = PlayOptions::new([PlayMedia::audio("https://a/b.mp3")]).control_id("ctl");

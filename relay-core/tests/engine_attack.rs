@@ -53,7 +53,7 @@ fn visits_per_connected_event(tracked: usize) -> u64 {
     drain(&mut client);
     // c0 bridges to an agent; the agent's leg is announced (answered) under the tag. Its id
     // sorts after every other call's, so a scan in id order would visit them all first.
-    let plan = ConnectPlan::single(Device::phone("+1", "+2")).tag("bridge");
+    let plan = ConnectPlan::single(Device::phone().from("+1").to("+2")).tag("bridge");
     client
         .engine
         .connect_call(&CallId::from("c0"), &plan, client.now)
@@ -99,8 +99,8 @@ fn a_dial_tracks_at_most_the_legs_its_plan_rings_and_a_real_offer_is_still_taken
     let mut client = Client::new(config);
     client.connect_and_auth("p");
     let plan = DialPlan::parallel([
-        Device::phone("+1", "+2").into(),
-        Device::phone("+1", "+3").into(),
+        Device::phone().from("+1").to("+2").into(),
+        Device::phone().from("+1").to("+3").into(),
     ]);
     let (_, tag) = client.engine.dial(&plan, client.now).unwrap();
     drain(&mut client);
@@ -155,7 +155,7 @@ fn a_connect_tracks_at_most_the_peers_its_plan_rings() {
     let mut client = Client::new(uncapped());
     client.connect_and_auth("p");
     offer(&mut client, "c0");
-    let plan = ConnectPlan::single(Device::phone("+1", "+2"));
+    let plan = ConnectPlan::single(Device::phone().from("+1").to("+2"));
     client
         .engine
         .connect_call(&CallId::from("c0"), &plan, client.now)
@@ -188,9 +188,9 @@ fn every_tracked_call_counts_against_one_hard_bound() {
     let mut client = Client::new(config);
     client.connect_and_auth("p");
     let plan = DialPlan::parallel([
-        Device::phone("+1", "+2").into(),
-        Device::phone("+1", "+3").into(),
-        Device::phone("+1", "+4").into(),
+        Device::phone().from("+1").to("+2").into(),
+        Device::phone().from("+1").to("+3").into(),
+        Device::phone().from("+1").to("+4").into(),
     ]);
     let (_, tag) = client.engine.dial(&plan, client.now).unwrap();
     drain(&mut client);

@@ -30,7 +30,10 @@ fn inbound_call_is_typed() {
     assert_eq!(call.context.as_deref(), Some("office"));
     assert_eq!(call.direction, Direction::Inbound);
     assert_eq!(call.state, CallState::Ringing);
-    assert_eq!(call.device, Some(Device::phone("+1555", "+1666").into()));
+    assert_eq!(
+        call.device,
+        Some(Device::phone().from("+1555").to("+1666").into())
+    );
 }
 
 #[test]
@@ -103,7 +106,7 @@ fn commands_on_unknown_calls_are_refused_before_sending() {
 #[test]
 fn dial_is_correlated_by_tag() {
     let mut client = Client::ready();
-    let plan = DialPlan::single(Device::phone("+1000", "+2000"));
+    let plan = DialPlan::single(Device::phone().from("+1000").to("+2000"));
     let (id, tag) = client.engine.dial(&plan, client.now).unwrap();
     let frame = client.sent_one("calling.dial");
     assert_eq!(
@@ -152,7 +155,10 @@ fn failed_dial_reports_failure() {
     let mut client = Client::ready();
     let (_, tag) = client
         .engine
-        .dial(&DialPlan::single(Device::phone("+1", "+2")), client.now)
+        .dial(
+            &DialPlan::single(Device::phone().from("+1").to("+2")),
+            client.now,
+        )
         .unwrap();
     client.sent();
     client.event(
@@ -184,7 +190,10 @@ fn dial_request_error_completes_the_dial() {
     let mut client = Client::ready();
     client
         .engine
-        .dial(&DialPlan::single(Device::phone("+1", "+2")), client.now)
+        .dial(
+            &DialPlan::single(Device::phone().from("+1").to("+2")),
+            client.now,
+        )
         .unwrap();
     let frame = client.sent_one("calling.dial");
     client.respond(&frame, json!({"code": "403", "message": "no"}));
@@ -222,9 +231,10 @@ fn active_call_cap_passes_inbound_and_refuses_dial() {
         }]
     );
     assert_eq!(
-        client
-            .engine
-            .dial(&DialPlan::single(Device::phone("+1", "+2")), client.now),
+        client.engine.dial(
+            &DialPlan::single(Device::phone().from("+1").to("+2")),
+            client.now
+        ),
         Err(CommandError::TooManyCalls { limit: 1 })
     );
 }
@@ -279,7 +289,10 @@ fn a_hundred_thousand_calls_leave_empty_tables() {
 fn dial(client: &mut Client) -> (relay_rs_core::RequestId, relay_rs_core::DialTag) {
     client
         .engine
-        .dial(&DialPlan::single(Device::phone("+1", "+2")), client.now)
+        .dial(
+            &DialPlan::single(Device::phone().from("+1").to("+2")),
+            client.now,
+        )
         .unwrap()
 }
 
@@ -623,7 +636,7 @@ fn a_404_or_410_reply_to_a_command_is_a_distinct_gone_error() {
 #[test]
 fn a_dial_takes_the_apps_tag_and_time_out_and_reports_its_states() {
     let mut client = Client::ready();
-    let plan = DialPlan::single(Device::phone("+1", "+2"))
+    let plan = DialPlan::single(Device::phone().from("+1").to("+2"))
         .tag("order-42")
         .timeout(std::time::Duration::from_secs(5));
     let (id, tag) = client.engine.dial(&plan, client.now).unwrap();
@@ -632,7 +645,7 @@ fn a_dial_takes_the_apps_tag_and_time_out_and_reports_its_states() {
     assert_eq!(frame["params"]["tag"], "order-42");
     // The tag names a pending dial now: refused, as is an empty one; nothing goes out.
     for bad in ["order-42", ""] {
-        let plan = DialPlan::single(Device::phone("+1", "+3")).tag(bad);
+        let plan = DialPlan::single(Device::phone().from("+1").to("+3")).tag(bad);
         assert_eq!(
             client.engine.dial(&plan, client.now),
             Err(CommandError::InvalidDialTag(relay_rs_core::DialTag::new(
@@ -664,7 +677,8 @@ fn a_dial_takes_the_apps_tag_and_time_out_and_reports_its_states() {
     );
     assert_eq!(
         client.engine.dial(
-            &DialPlan::single(Device::phone("+1", "+2")).timeout(std::time::Duration::ZERO),
+            &DialPlan::single(Device::phone().from("+1").to("+2"))
+                .timeout(std::time::Duration::ZERO),
             client.now
         ),
         Err(CommandError::InvalidOption("dial timeout is zero".into()))

@@ -17,7 +17,9 @@ use std::time::Duration;
 
 fn every_dial_device() -> Vec<Device> {
     vec![
-        Device::phone("+15550001111", "+15550002222")
+        Device::phone()
+            .from("+15550001111")
+            .to("+15550002222")
             .timeout(Duration::from_millis(29_500))
             .max_duration(Duration::from_secs(3600))
             .call_state_url("https://hooks.example/state")
@@ -109,7 +111,8 @@ fn dial_refuses_connect_only_devices_and_bad_options_before_sending() {
             CommandError::ConnectOnlyDevice("queue".into()),
         ),
         (
-            DialPlan::single(Device::phone("+1", "+2")).then(Device::stream("wss://a.example/")),
+            DialPlan::single(Device::phone().from("+1").to("+2"))
+                .then(Device::stream("wss://a.example/")),
             CommandError::ConnectOnlyDevice("stream".into()),
         ),
         (
@@ -117,23 +120,28 @@ fn dial_refuses_connect_only_devices_and_bad_options_before_sending() {
             CommandError::InvalidOption("the plan has no device".into()),
         ),
         (
-            DialPlan::single(Device::phone("+1", "")),
+            DialPlan::single(Device::phone().from("+1").to("")),
             CommandError::InvalidOption("phone to_number is empty".into()),
         ),
         (
-            DialPlan::single(Device::phone("+1", "+2").timeout(Duration::ZERO)),
+            DialPlan::single(Device::phone().from("+1").to("+2").timeout(Duration::ZERO)),
             CommandError::InvalidOption("phone timeout is zero".into()),
         ),
         (
-            DialPlan::single(Device::phone("+1", "+2")).max_price_per_minute(-1.0),
+            DialPlan::single(Device::phone().from("+1").to("+2")).max_price_per_minute(-1.0),
             CommandError::InvalidOption("max_price_per_minute -1 is not a price".into()),
         ),
         (
-            DialPlan::single(Device::phone("+1", "+2")).max_duration(Duration::ZERO),
+            DialPlan::single(Device::phone().from("+1").to("+2")).max_duration(Duration::ZERO),
             CommandError::InvalidOption("max_duration is zero".into()),
         ),
         (
-            DialPlan::single(Device::phone("+1", "+2").call_state_url("ftp://x")),
+            DialPlan::single(
+                Device::phone()
+                    .from("+1")
+                    .to("+2")
+                    .call_state_url("ftp://x"),
+            ),
             CommandError::InvalidStatusUrl("ftp://x".into()),
         ),
     ];
@@ -149,7 +157,10 @@ fn a_failed_dial_carries_reason_and_source() {
     let mut client = Client::ready();
     let (_, tag) = client
         .engine
-        .dial(&DialPlan::single(Device::phone("+1", "+2")), client.now)
+        .dial(
+            &DialPlan::single(Device::phone().from("+1").to("+2")),
+            client.now,
+        )
         .unwrap();
     client.sent();
     client.event(
@@ -190,8 +201,8 @@ fn dial_with_no_answer_times_out_on_virtual_time_and_cancels_its_legs() {
         .engine
         .dial(
             &DialPlan::parallel([
-                Device::phone("+1", "+2").into(),
-                Device::phone("+1", "+3").into(),
+                Device::phone().from("+1").to("+2").into(),
+                Device::phone().from("+1").to("+3").into(),
             ]),
             client.now,
         )
@@ -253,7 +264,10 @@ fn a_dial_pending_across_a_fresh_session_ends_as_session_lost() {
     let mut client = Client::ready();
     let (id, tag) = client
         .engine
-        .dial(&DialPlan::single(Device::phone("+1", "+2")), client.now)
+        .dial(
+            &DialPlan::single(Device::phone().from("+1").to("+2")),
+            client.now,
+        )
         .unwrap();
     let frame = client.sent_one("calling.dial");
     client.respond(&frame, json!({"code": "200"}));
@@ -278,7 +292,10 @@ fn shutdown_resolves_a_pending_dial() {
     let mut client = Client::ready();
     let (id, tag) = client
         .engine
-        .dial(&DialPlan::single(Device::phone("+1", "+2")), client.now)
+        .dial(
+            &DialPlan::single(Device::phone().from("+1").to("+2")),
+            client.now,
+        )
         .unwrap();
     let frame = client.sent_one("calling.dial");
     client.respond(&frame, json!({"code": "200"}));
@@ -348,7 +365,7 @@ fn connect_sends_every_option_and_every_device_type_exactly() {
         .engine
         .connect_call(
             &c1,
-            &ConnectPlan::single(Device::phone("+1", "+2")),
+            &ConnectPlan::single(Device::phone().from("+1").to("+2")),
             client.now,
         )
         .unwrap();
@@ -378,15 +395,15 @@ fn connect_refuses_bad_plans_before_sending() {
             ConnectPlan::single(Device::stream("ws://media.example/")),
             CommandError::InvalidStreamUrl {
                 url: "ws://media.example/".into(),
-                reason: "the service requires wss://; ws:// needs the loopback opt-in".into(),
+                reason: "the service requires wss://; ws:// to loopback needs allow_insecure_loopback(true)".into(),
             },
         ),
         (
-            ConnectPlan::single(Device::phone("+1", "+2")).ringback([PlayMedia::tts("")]),
+            ConnectPlan::single(Device::phone().from("+1").to("+2")).ringback([PlayMedia::tts("")]),
             CommandError::InvalidOption(format!("cannot play {:?}", PlayMedia::tts(""))),
         ),
         (
-            ConnectPlan::single(Device::phone("+1", "+2")).status_url("mailto:x"),
+            ConnectPlan::single(Device::phone().from("+1").to("+2")).status_url("mailto:x"),
             CommandError::InvalidStatusUrl("mailto:x".into()),
         ),
     ];
@@ -396,7 +413,7 @@ fn connect_refuses_bad_plans_before_sending() {
             Err(error)
         );
     }
-    let plan = ConnectPlan::single(Device::phone("+1", "+2"));
+    let plan = ConnectPlan::single(Device::phone().from("+1").to("+2"));
     assert_eq!(
         client
             .engine
@@ -419,7 +436,7 @@ fn the_spec_sequence_connects_tracks_the_peer_and_disconnects() {
         .engine
         .connect_call(
             &c1,
-            &ConnectPlan::single(Device::phone("+1", "+2")),
+            &ConnectPlan::single(Device::phone().from("+1").to("+2")),
             client.now,
         )
         .unwrap();
@@ -534,7 +551,7 @@ fn a_peer_named_only_by_the_connected_event_is_tracked() {
     let mut client = Client::ready();
     client.incoming("c1");
     // Only for a connect this client asked for (a forged peer is not tracked).
-    let plan = ConnectPlan::single(Device::phone("+1", "+2"));
+    let plan = ConnectPlan::single(Device::phone().from("+1").to("+2"));
     client
         .engine
         .connect_call(&CallId::new("c1"), &plan, client.now)
@@ -576,7 +593,7 @@ fn a_failed_connect_reports_its_reason_and_forgets_its_tag() {
         .engine
         .connect_call(
             &c1,
-            &ConnectPlan::single(Device::phone("+1", "+2")),
+            &ConnectPlan::single(Device::phone().from("+1").to("+2")),
             client.now,
         )
         .unwrap();
@@ -665,7 +682,7 @@ fn a_connect_request_refused_by_the_server_is_a_request_error() {
         .engine
         .connect_call(
             &CallId::new("c1"),
-            &ConnectPlan::single(Device::phone("+1", "+2")),
+            &ConnectPlan::single(Device::phone().from("+1").to("+2")),
             client.now,
         )
         .unwrap();
@@ -694,7 +711,7 @@ fn connected_without_a_peer_names_the_answered_leg_of_the_tag() {
         .engine
         .connect_call(
             &CallId::new("c1"),
-            &ConnectPlan::single(Device::phone("+1", "+2")),
+            &ConnectPlan::single(Device::phone().from("+1").to("+2")),
             client.now,
         )
         .unwrap();

@@ -639,7 +639,7 @@ mod absurd_config {
             client.connect_and_auth("p");
             client.incoming("c1");
             let _ = client.engine.dial(&relay_rs_core::DialPlan::single(
-                relay_rs_core::Device::phone("+1", "+2")), client.now);
+                relay_rs_core::Device::phone().from("+1").to("+2")), client.now);
             client.feed(json!({"jsonrpc": "2.0", "id": "d", "method": "signalwire.disconnect",
                                "params": {}}));
             for _ in 0..20 {

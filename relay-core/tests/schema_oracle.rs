@@ -101,10 +101,10 @@ fn media() -> Vec<PlayMedia> {
         PlayMedia::audio("https://example.com/a.mp3"),
         PlayMedia::tts("hello")
             .language("en-US")
-            .gender("female")
+            .gender(relay_rs_core::Gender::Female)
             .voice("polly.Joanna"),
-        PlayMedia::silence(1.5),
-        PlayMedia::ringtone("us").ringtone_duration(3.0),
+        PlayMedia::silence(std::time::Duration::from_millis(1500)),
+        PlayMedia::ringtone("us").ringtone_duration(std::time::Duration::from_secs(3)),
     ]
 }
 
@@ -147,7 +147,9 @@ fn leg_states() -> [CallState; 4] {
 /// Every device `calling.dial` takes, each with every option.
 fn dial_devices() -> Vec<Device> {
     vec![
-        Device::phone("+15550001", "+15550002")
+        Device::phone()
+            .from("+15550001")
+            .to("+15550002")
             .timeout(Duration::from_secs(30))
             .max_duration(Duration::from_secs(600))
             .call_state_url("https://example.com/state")
@@ -595,7 +597,7 @@ fn driver_requests() -> Vec<Value> {
             .timeout(Duration::from_secs(10))
             .status_url("https://example.com/echo");
         let _ = call.echo(echo).await;
-        let long = PlayMedia::silence(600.0);
+        let long = PlayMedia::silence(std::time::Duration::from_secs(600));
         let play = call
             .play_with(PlayOptions::new([long.clone()]))
             .await

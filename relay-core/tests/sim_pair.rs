@@ -486,7 +486,7 @@ fn dials_answer_or_fail() {
     let (request, tag) = pair
         .engine
         .dial(
-            &DialPlan::single(Device::phone("+15551110000", "+15553330000")),
+            &DialPlan::single(Device::phone().from("+15551110000").to("+15553330000")),
             pair.now,
         )
         .unwrap();
@@ -508,7 +508,7 @@ fn dials_answer_or_fail() {
 
     pair.engine
         .dial(
-            &DialPlan::single(Device::phone("+15551110000", NO_ANSWER_NUMBER)),
+            &DialPlan::single(Device::phone().from("+15551110000").to(NO_ANSWER_NUMBER)),
             pair.now,
         )
         .unwrap();
@@ -736,7 +736,10 @@ fn a_dial_lost_with_a_restarted_session_completes_once() {
     // The relay ignores the dial, so it is still in flight when the session is restarted.
     let (request_id, tag) = pair
         .engine
-        .dial(&DialPlan::single(Device::phone("+1", "+2")), pair.now)
+        .dial(
+            &DialPlan::single(Device::phone().from("+1").to("+2")),
+            pair.now,
+        )
         .unwrap();
     pair.relay.set_fault(Fault::Silent);
     pair.step();

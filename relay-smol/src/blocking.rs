@@ -736,7 +736,7 @@ macro_rules! blocking_action {
 
             /// The typed result, once it has ended.
             pub fn result(&self) -> Option<$result> {
-                self.0.result()
+                self.0.outcome().map(<$result as crate::advanced::ActionResult>::from_outcome)
             }
 
             /// Whether it has ended.

@@ -88,7 +88,7 @@ fn blocking_call_and_stream_have_the_async_accessors_and_controls() {
     assert_eq!(call.state(), CallState::Answered);
 
     let play = call
-        .play(vec![PlayMedia::Silence { duration: 0.03 }])
+        .play(vec![PlayMedia::silence(Duration::from_millis(30))])
         .expect("play");
     assert!(matches!(play.wait(), Ok(ActionOutcome::Finished { .. })));
 
@@ -175,10 +175,9 @@ fn blocking_connect_returns_the_peer_then_disconnects_and_dials_with_options() {
     let call = client.next_call(Duration::from_secs(10)).expect("a call");
     call.answer().expect("answer");
     let peer = call
-        .connect(ConnectPlan::single(Device::phone(
-            "+15550001111",
-            "+15553330000",
-        )))
+        .connect(ConnectPlan::single(
+            Device::phone().from("+15550001111").to("+15553330000"),
+        ))
         .expect("connected");
     assert_eq!(call.connect_state(), Some(ConnectState::Connected));
     assert_eq!(call.peer().map(|p| p.id().clone()), Some(peer.id().clone()));
@@ -187,10 +186,11 @@ fn blocking_connect_returns_the_peer_then_disconnects_and_dials_with_options() {
         .expect("disconnected");
     assert_eq!(peer.state(), CallState::Answered);
     let busy = call
-        .connect(ConnectPlan::single(Device::phone(
-            "+15550001111",
-            relay_smol::testkit::BUSY_NUMBER,
-        )))
+        .connect(ConnectPlan::single(
+            Device::phone()
+                .from("+15550001111")
+                .to(relay_smol::testkit::BUSY_NUMBER),
+        ))
         .map(|p| p.id().clone());
     assert_eq!(
         busy,

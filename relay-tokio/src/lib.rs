@@ -38,7 +38,7 @@
 //!
 //! async fn to_an_agent(call: Call) -> Result<(), Error> {
 //!     call.answer().await?;
-//!     let plan = ConnectPlan::single(Device::phone("+15550001111", "+15553330000"))
+//!     let plan = ConnectPlan::single(Device::phone().from("+15550001111").to("+15553330000"))
 //!         .ringback([PlayMedia::ringtone("us")]);
 //!     match call.connect(plan).await {
 //!         // The agent's leg is a call of its own; the bridge ends when either side leaves.

@@ -54,7 +54,7 @@ fn a_server_that_stops_reading_gets_a_bounded_queue_and_requests_fail_fast() {
         let client = relay_tokio::client()
             .project_token("project", "token")
             .host(addr.to_string())
-            .insecure_loopback()
+            .allow_insecure_loopback(true)
             .max_outgoing_bytes(LIMIT)
             .build()
             .unwrap();

@@ -111,7 +111,7 @@ fn ws_client_against_a_tls_server_is_told_to_use_wss() {
         let client = relay_tokio::client()
             .project_token("project", "token")
             .host(sim.host())
-            .insecure_loopback()
+            .allow_insecure_loopback(true)
             .backoff(fast_backoff())
             .build()
             .unwrap();
@@ -145,7 +145,7 @@ fn refused_port_ends_run_at_the_first_session_timeout_with_the_address() {
         let client = relay_tokio::client()
             .project_token("project", "token")
             .host(format!("127.0.0.1:{port}"))
-            .insecure_loopback()
+            .allow_insecure_loopback(true)
             .backoff(fast_backoff())
             .first_session_timeout(Some(Duration::from_millis(300)))
             .build()
@@ -193,7 +193,7 @@ fn bad_credentials_end_run_naming_the_variables_and_each_rejection_logs_once() {
         let client = relay_tokio::client()
             .project_token("project", "wrong")
             .host(sim.host())
-            .insecure_loopback()
+            .allow_insecure_loopback(true)
             .backoff(fast_backoff())
             .build()
             .unwrap();

@@ -105,7 +105,7 @@ fn pings_are_answered_while_handlers_sleep(runtime: tokio::runtime::Runtime, cal
         let client = relay_tokio::client()
             .project_token("project", "token")
             .host(addr.to_string())
-            .insecure_loopback()
+            .allow_insecure_loopback(true)
             .contexts(["office"])
             .build()
             .unwrap();

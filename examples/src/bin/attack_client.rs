@@ -410,7 +410,7 @@ fn client_of(addr: SocketAddr) -> relay_tokio::ClientBuilder {
     relay_tokio::client()
         .project_token("attack-project", "attack-token")
         .host(addr.to_string())
-        .insecure_loopback()
+        .allow_insecure_loopback(true)
         .contexts(["office"])
         .seed(17)
 }
@@ -500,7 +500,9 @@ async fn forged_legs(count: usize) -> Result<(String, bool)> {
     let dialer = client.clone();
     tokio::spawn(async move {
         let _ = dialer
-            .dial(DialPlan::single(Device::phone("+15550001", "+15550002")))
+            .dial(DialPlan::single(
+                Device::phone().from("+15550001").to("+15550002"),
+            ))
             .await;
     });
     let seen = server.seen.clone();

@@ -255,7 +255,7 @@ async fn drive(
     let client = ClientBuilder::new(rt.clone())
         .project_token(PROJECT, TOKEN)
         .host(host)
-        .insecure_loopback()
+        .allow_insecure_loopback(true)
         .contexts([CONTEXT])
         .max_active_calls(calls + 1)
         .build()?;

@@ -26,7 +26,7 @@ pub async fn sim_and_client(config: SimConfig, context: &str) -> (SimServer, Cli
     let client = relay_tokio::client()
         .project_token("project", "token")
         .host(sim.host())
-        .insecure_loopback()
+        .allow_insecure_loopback(true)
         .contexts([context])
         .build()
         .expect("a client");

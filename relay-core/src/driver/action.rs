@@ -287,8 +287,24 @@ pub(crate) async fn start(
 
 /// Defines a typed action handle: a newtype over [`ActionHandle`] whose methods are listed
 /// on its own documentation page, and whose `wait` yields the action's typed result.
+///
+/// A handle whose result is the [`ActionOutcome`] itself has `outcome()` only; one with a
+/// typed result also has `result()`.
 macro_rules! typed_action {
+    ($(#[$doc:meta])* $name:ident => ActionOutcome) => {
+        typed_action!(@handle $(#[$doc])* $name => ActionOutcome);
+    };
     ($(#[$doc:meta])* $name:ident => $result:ty) => {
+        typed_action!(@handle $(#[$doc])* $name => $result);
+
+        impl $name {
+            /// The typed result, once the action has ended.
+            pub fn result(&self) -> Option<$result> {
+                self.0.outcome().map(<$result as ActionResult>::from_outcome)
+            }
+        }
+    };
+    (@handle $(#[$doc:meta])* $name:ident => $result:ty) => {
         $(#[$doc])*
         #[derive(Clone)]
         pub struct $name(pub(crate) ActionHandle);
@@ -326,11 +342,6 @@ macro_rules! typed_action {
             /// The outcome, once the action has ended.
             pub fn outcome(&self) -> Option<ActionOutcome> {
                 self.0.outcome()
-            }
-
-            /// The typed result, once the action has ended.
-            pub fn result(&self) -> Option<$result> {
-                self.0.outcome().map(<$result as ActionResult>::from_outcome)
             }
 
             /// Whether the action has ended.

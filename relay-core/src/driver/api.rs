@@ -25,8 +25,8 @@ macro_rules! runtime_crate_api {
             CallId, CallInfo, CallState, Codec, CollectInput, CollectOptions, CollectResult,
             CommandError, ConfigError, ControlId, DetectOptions, DetectResult, Detection, Detector,
             Device, DialError, DialPlan, DigitsOptions, Direction, EchoOptions, EndReason,
-            FaxResult, FaxTone, HttpMethod, MediaDirection, PauseBehavior, PayOptions, PlayMedia,
-            PlayOptions, PromptOptions, ReceiveFaxOptions, RecordFormat, RecordOptions,
+            FaxResult, FaxTone, Gender, HttpMethod, MediaDirection, PauseBehavior, PayOptions,
+            PlayMedia, PlayOptions, PromptOptions, ReceiveFaxOptions, RecordFormat, RecordOptions,
             RecordResult, RequestError, SendFaxOptions, SessionError, SpeechOptions, StreamOptions,
             TapDevice, TapOptions, Track, TranscribeOptions, TranscribeResult,
         };

@@ -4,7 +4,7 @@ use super::action::{self, ActionHandle, PlayAction, StreamAction};
 use super::client::ClientInner;
 use super::completion::Completion;
 use super::error::Error;
-use crate::action::play::PlayMedia;
+use crate::action::play::{PlayMedia, PlayOptions};
 use crate::action::stream_options::StreamOptions;
 use crate::action::ActionKind;
 use crate::call::{CallInfo, CallState, Device, Direction, EndReason};
@@ -216,18 +216,10 @@ impl Call {
         .map_err(|e| self.gone(e))
     }
 
-    /// Plays media into the call.
+    /// Plays media into the call: [`Call::play_with`] with no other option, so the same
+    /// checks.
     pub async fn play(&self, media: Vec<PlayMedia>) -> Result<PlayAction, Error> {
-        let id = self.id().clone();
-        action::start(
-            &self.client,
-            id.clone(),
-            ActionKind::Play,
-            Box::new(move |engine, now| engine.play(&id, &media, None, now)),
-        )
-        .await
-        .map(PlayAction)
-        .map_err(|e| self.gone(e))
+        self.play_with(PlayOptions::new(media)).await
     }
 
     /// Starts any other action (`record`, `tap`, …) with raw params.

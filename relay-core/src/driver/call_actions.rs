@@ -69,7 +69,7 @@ impl Call {
 
     /// Plays silence for `duration`.
     pub async fn play_silence(&self, duration: Duration) -> Result<PlayAction, Error> {
-        let media = PlayMedia::silence(duration.as_secs_f64());
+        let media = PlayMedia::silence(duration);
         self.play_with(PlayOptions::new([media])).await
     }
 

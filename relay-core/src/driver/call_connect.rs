@@ -46,7 +46,7 @@ impl Call {
     ///
     /// # async fn demo(call: Call) -> Result<(), Error> {
     ///
-    /// let agent = Device::phone("+15550001111", "+15550002222").timeout(Duration::from_secs(20));
+    /// let agent = Device::phone().from("+15550001111").to("+15550002222").timeout(Duration::from_secs(20));
     /// let peer = call
     ///     .connect(ConnectPlan::single(agent).ringback([PlayMedia::ringtone("us")]))
     ///     .await?;

@@ -166,9 +166,13 @@ impl ClientBuilder {
         self
     }
 
-    /// Connects with plain `ws://`. Only loopback hosts are accepted: for tests.
-    pub fn insecure_loopback(mut self) -> Self {
-        self.scheme = "ws".to_owned();
+    /// Connects with plain `ws://` when `allow` is set. Only loopback hosts are accepted:
+    /// for tests. The same opt-in as [`StreamOptions::allow_insecure_loopback`] and
+    /// [`StreamDevice::allow_insecure_loopback`](crate::StreamDevice::allow_insecure_loopback).
+    ///
+    /// [`StreamOptions::allow_insecure_loopback`]: crate::StreamOptions::allow_insecure_loopback
+    pub fn allow_insecure_loopback(mut self, allow: bool) -> Self {
+        self.scheme = if allow { "ws" } else { "wss" }.to_owned();
         self
     }
 
@@ -178,7 +182,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Contexts to receive inbound calls on.
+    /// Adds contexts to receive inbound calls on: a second call adds to the first, while
+    /// [`ClientBuilder::from_env`] replaces them with `SIGNALWIRE_CONTEXTS` when that is set.
     pub fn contexts<I, S>(mut self, contexts: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -311,7 +316,10 @@ impl ClientBuilder {
                 if !is_loopback_host(&bare) {
                     return Err(ConfigError::Invalid {
                         name: "scheme",
-                        reason: format!("ws:// is only allowed to a loopback host, not {host}"),
+                        reason: format!(
+                            "ws:// (allow_insecure_loopback) is only allowed to a loopback \
+                             host, not {host}"
+                        ),
                     }
                     .into());
                 }

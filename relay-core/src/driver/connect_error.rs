@@ -131,13 +131,14 @@ impl fmt::Display for ConnectError {
             } => write!(
                 f,
                 "TLS with {host}: the server does not speak TLS ({message}); \
-                 for a plain ws:// server on loopback set SIGNALWIRE_RELAY_SCHEME=ws"
+                 for a plain ws:// server on loopback use \
+                 ClientBuilder::allow_insecure_loopback(true) or set SIGNALWIRE_RELAY_SCHEME=ws"
             ),
             ConnectError::Tls { host, message, .. } => write!(f, "TLS with {host}: {message}"),
             ConnectError::ServerSpeaksTls { addr, message } => write!(
                 f,
                 "ws:// to {addr}: the server speaks TLS ({message}); use wss://: unset \
-                 SIGNALWIRE_RELAY_SCHEME (or drop insecure_loopback())"
+                 SIGNALWIRE_RELAY_SCHEME (or drop allow_insecure_loopback(true))"
             ),
             ConnectError::Handshake {
                 status: Some(status @ 400..=499),

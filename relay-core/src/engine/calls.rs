@@ -6,15 +6,18 @@ use super::{
     later, log, ActionEntry, CallEntry, DialEntry, Engine, DONE_ACTIONS_KEPT, RECENTLY_ENDED,
 };
 use crate::action::descriptor::{ActionDescriptor, Verdict};
-use crate::action::play::{play_params, PlayMedia};
-use crate::action::stream_options::StreamOptions;
 use crate::action::{ActionKind, ActionOutcome, ActionRequest, ActionState};
 use crate::call::{CallInfo, CallState, Device, Direction, EndReason};
 use crate::call_event::CallEvent;
+use crate::calling::params::check_volume;
+use crate::calling::play::{check_media, PlayMedia, PlayParams};
+use crate::calling::stream::{StreamOptions, StreamParams};
 use crate::dial::{DialPlan, DialState};
 use crate::error::{CommandError, ProtocolError, RequestError};
 use crate::event::{DialError, Event};
+use crate::frame::Ids;
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::Instant;
@@ -31,7 +34,8 @@ pub struct ActionStart {
 impl Engine {
     /// Answers an inbound call (`calling.answer`).
     pub fn answer(&mut self, call_id: &CallId, now: Instant) -> Result<RequestId, CommandError> {
-        self.call_request(call_id, "calling.answer", Map::new(), now)
+        let kind = PendingKind::Call(call_id.clone());
+        self.call_request_typed(call_id, "calling.answer", None, &(), kind, now)
     }
 
     /// Hangs up a call (`calling.end` with a reason).
@@ -41,9 +45,15 @@ impl Engine {
         reason: EndReason,
         now: Instant,
     ) -> Result<RequestId, CommandError> {
-        let mut params = Map::new();
-        params.insert("reason".into(), reason.as_wire().into());
-        self.call_request(call_id, "calling.end", params, now)
+        #[derive(Serialize)]
+        struct End<'a> {
+            reason: &'a str,
+        }
+        let params = End {
+            reason: reason.as_wire(),
+        };
+        let kind = PendingKind::Call(call_id.clone());
+        self.call_request_typed(call_id, "calling.end", None, &params, kind, now)
     }
 
     /// [`Engine::pass`] for an offer nobody will command (the driver's incoming queue is
@@ -67,7 +77,7 @@ impl Engine {
         plan: &DialPlan,
         now: Instant,
     ) -> Result<(RequestId, DialTag), CommandError> {
-        let mut params = plan.to_params()?;
+        let params = plan.to_params()?;
         self.check_call_cap()?;
         let tag = match plan.get_tag() {
             Some(tag) => {
@@ -79,8 +89,12 @@ impl Engine {
             }
             None => DialTag::new(self.new_id()),
         };
-        params.insert("tag".into(), tag.as_str().into());
-        let id = self.submit("calling.dial", params, PendingKind::Dial(tag.clone()), now)?;
+        let ids = Ids {
+            tag: Some(tag.as_str()),
+            ..Ids::default()
+        };
+        let kind = PendingKind::Dial(tag.clone());
+        let id = self.submit_typed("calling.dial", &ids, &params, kind, now)?;
         let timeout = plan.get_timeout().unwrap_or(self.config.dial_timeout);
         let deadline = later(now, timeout);
         self.dial_deadlines.insert((deadline, tag.clone()));
@@ -103,7 +117,8 @@ impl Engine {
         options: &StreamOptions,
         now: Instant,
     ) -> Result<ActionStart, CommandError> {
-        let params = options.to_params(url)?;
+        options.check(url)?;
+        let params = StreamParams { url, options };
         self.start_action(
             call_id,
             ActionKind::Stream,
@@ -121,13 +136,16 @@ impl Engine {
         volume: Option<f64>,
         now: Instant,
     ) -> Result<ActionStart, CommandError> {
-        if media.is_empty() {
-            return Err(CommandError::InvalidOption("nothing to play".into()));
-        }
+        // The checks of `PlayOptions`: one rule for the same action, whichever way it starts.
+        check_media(media)?;
+        check_volume(volume)?;
         self.start_action(
             call_id,
             ActionKind::Play,
-            play_params(media, volume),
+            PlayParams {
+                play: media,
+                volume,
+            },
             None,
             now,
         )
@@ -141,14 +159,14 @@ impl Engine {
         request: &R,
         now: Instant,
     ) -> Result<ActionStart, CommandError> {
-        let params = request.to_params()?;
+        request.check()?;
         let kind = request.kind();
         let descriptor = kind.share(request.descriptor());
         self.start_with(
             call_id,
             kind,
             descriptor,
-            params,
+            request,
             request.control_id().cloned(),
             now,
         )
@@ -156,24 +174,24 @@ impl Engine {
 
     /// Starts any action with raw params, run as its kind's descriptor says (an
     /// [`ActionKind::Custom`] carries its own).
-    pub fn start_action(
+    pub fn start_action<P: Serialize>(
         &mut self,
         call_id: &CallId,
         kind: ActionKind,
-        params: Map<String, Value>,
+        params: P,
         control_id: Option<ControlId>,
         now: Instant,
     ) -> Result<ActionStart, CommandError> {
         let descriptor = kind.shared_descriptor();
-        self.start_with(call_id, kind, descriptor, params, control_id, now)
+        self.start_with(call_id, kind, descriptor, &params, control_id, now)
     }
 
-    fn start_with(
+    fn start_with<P: Serialize + ?Sized>(
         &mut self,
         call_id: &CallId,
         kind: ActionKind,
         descriptor: Arc<ActionDescriptor>,
-        mut params: Map<String, Value>,
+        params: &P,
         control_id: Option<ControlId>,
         now: Instant,
     ) -> Result<ActionStart, CommandError> {
@@ -190,10 +208,10 @@ impl Engine {
             }
         }
         let control_id = control_id.unwrap_or_else(|| ControlId::new(self.new_id()));
-        params.insert("control_id".into(), control_id.as_str().into());
-        let request_id = self.call_request_with(
+        let request_id = self.call_request_typed(
             call_id,
             &descriptor.start_method,
+            Some(&control_id),
             params,
             PendingKind::ActionStart(call_id.clone(), control_id.clone()),
             now,
@@ -229,12 +247,11 @@ impl Engine {
                 method: format!("{}.stop", action.descriptor.start_method),
             });
         };
-        let mut params = Map::new();
-        params.insert("control_id".into(), control_id.as_str().into());
-        let id = self.call_request_with(
+        let id = self.call_request_typed(
             call_id,
             &method,
-            params,
+            Some(control_id),
+            &(),
             PendingKind::ActionStop(call_id.clone(), control_id.clone()),
             now,
         )?;
@@ -250,12 +267,12 @@ impl Engine {
 
     /// Steers a running action with one of its descriptor's control methods
     /// (`calling.play.pause`, `calling.play.volume` with `{"volume": …}`, …).
-    pub fn control_action(
+    pub fn control_action<P: Serialize>(
         &mut self,
         call_id: &CallId,
         control_id: &ControlId,
         method: &str,
-        mut params: Map<String, Value>,
+        params: P,
         now: Instant,
     ) -> Result<RequestId, CommandError> {
         if !self.action(call_id, control_id)?.descriptor.allows(method) {
@@ -264,8 +281,8 @@ impl Engine {
                 method: method.to_owned(),
             });
         }
-        params.insert("control_id".into(), control_id.as_str().into());
-        self.call_request_with(call_id, method, params, PendingKind::User, now)
+        let kind = PendingKind::User;
+        self.call_request_typed(call_id, method, Some(control_id), &params, kind, now)
     }
 
     /// Delivers every later `calling.call.*` event of this call as an
@@ -290,14 +307,15 @@ impl Engine {
 
     /// Sends any other command on a call (`calling.echo`, `calling.ai_message`, …) with
     /// `node_id` and `call_id` added. A 404/410 ends the call as gone.
-    pub fn call_command(
+    pub fn call_command<P: Serialize>(
         &mut self,
         call_id: &CallId,
         method: &str,
-        params: Map<String, Value>,
+        params: P,
         now: Instant,
     ) -> Result<RequestId, CommandError> {
-        self.call_request(call_id, method, params, now)
+        let kind = PendingKind::Call(call_id.clone());
+        self.call_request_typed(call_id, method, None, &params, kind, now)
     }
 
     fn action(
@@ -328,7 +346,21 @@ impl Engine {
         &mut self,
         call_id: &CallId,
         method: &str,
-        mut params: Map<String, Value>,
+        params: Map<String, Value>,
+        kind: PendingKind,
+        now: Instant,
+    ) -> Result<RequestId, CommandError> {
+        self.call_request_typed(call_id, method, None, &params, kind, now)
+    }
+
+    /// A request on a call: `params` written after the call's `node_id` and `call_id` (and
+    /// the action's `control_id`), straight into the frame.
+    pub(super) fn call_request_typed<P: Serialize + ?Sized>(
+        &mut self,
+        call_id: &CallId,
+        method: &str,
+        control_id: Option<&ControlId>,
+        params: &P,
         kind: PendingKind,
         now: Instant,
     ) -> Result<RequestId, CommandError> {
@@ -336,9 +368,15 @@ impl Engine {
             .calls
             .get(call_id)
             .ok_or_else(|| self.no_call(call_id))?;
-        params.insert("node_id".into(), call.info.node_id.as_str().into());
-        params.insert("call_id".into(), call_id.as_str().into());
-        self.submit(method, params, kind, now)
+        // The ids are copied out of the call so the engine can be borrowed mutably.
+        let node_id = call.info.node_id.clone();
+        let ids = Ids {
+            node_id: Some(node_id.as_str()),
+            call_id: Some(call_id.as_str()),
+            control_id: control_id.map(ControlId::as_str),
+            tag: None,
+        };
+        self.submit_typed(method, &ids, params, kind, now)
     }
 
     /// Why a call is not there: gone when it was seen ending, unknown otherwise.

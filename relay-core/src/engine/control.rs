@@ -9,6 +9,7 @@ use crate::control::{CallCommand, ConferenceEvent, QueueEnter, QueueLeave};
 use crate::error::CommandError;
 use crate::event::Event;
 use crate::ids::{CallId, ControlId, RequestId};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::time::Instant;
 
@@ -22,12 +23,12 @@ impl Engine {
         command: &C,
         now: Instant,
     ) -> Result<RequestId, CommandError> {
-        let params = command.to_params()?;
+        command.check()?;
         let kind = match command.method() {
             "calling.transfer" => PendingKind::HandOver(call_id.clone()),
             _ => PendingKind::Call(call_id.clone()),
         };
-        let id = self.call_request_with(call_id, command.method(), params, kind, now)?;
+        let id = self.call_request_typed(call_id, command.method(), None, command, kind, now)?;
         if command.method() == "calling.bind_digit" {
             // Its bound method runs as the service's own action: events under control ids
             // this client never made are then expected, not protocol errors.
@@ -52,8 +53,8 @@ impl Engine {
         options: &QueueEnter,
         now: Instant,
     ) -> Result<(RequestId, ControlId), CommandError> {
-        let params = options.to_params()?;
-        self.with_control(call_id, options.method(), params, &options.control_id, now)
+        options.check()?;
+        self.with_control(call_id, options.method(), options, &options.control_id, now)
     }
 
     /// `calling.queue.leave`, with a `control_id` as for the enter.
@@ -63,15 +64,15 @@ impl Engine {
         options: &QueueLeave,
         now: Instant,
     ) -> Result<(RequestId, ControlId), CommandError> {
-        let params = options.to_params()?;
-        self.with_control(call_id, options.method(), params, &options.control_id, now)
+        options.check()?;
+        self.with_control(call_id, options.method(), options, &options.control_id, now)
     }
 
-    fn with_control(
+    fn with_control<P: Serialize + ?Sized>(
         &mut self,
         call_id: &CallId,
         method: &str,
-        mut params: Map<String, Value>,
+        params: &P,
         control_id: &Option<ControlId>,
         now: Instant,
     ) -> Result<(RequestId, ControlId), CommandError> {
@@ -85,9 +86,8 @@ impl Engine {
         let control_id = control_id
             .clone()
             .unwrap_or_else(|| ControlId::new(self.new_id()));
-        params.insert("control_id".into(), control_id.as_str().into());
         let kind = PendingKind::Call(call_id.clone());
-        let id = self.call_request_with(call_id, method, params, kind, now)?;
+        let id = self.call_request_typed(call_id, method, Some(&control_id), params, kind, now)?;
         Ok((id, control_id))
     }
 

@@ -7,6 +7,7 @@ use crate::error::{CommandError, ProtocolError, RequestError};
 use crate::event::{DialError, Event, Transmit};
 use crate::frame;
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::time::Instant;
 
@@ -57,6 +58,35 @@ impl Engine {
         kind: PendingKind,
         now: Instant,
     ) -> Result<RequestId, CommandError> {
+        self.submit_frame(
+            method,
+            |id| Ok(frame::request_map(id, method, &params)),
+            kind,
+            now,
+        )
+    }
+
+    /// [`Engine::submit`] for typed params, written straight into the frame with `ids`.
+    pub(super) fn submit_typed<P: Serialize + ?Sized>(
+        &mut self,
+        method: &str,
+        ids: &frame::Ids<'_>,
+        params: &P,
+        kind: PendingKind,
+        now: Instant,
+    ) -> Result<RequestId, CommandError> {
+        let write = |id: &str| frame::request(id, method, ids, params);
+        self.submit_frame(method, write, kind, now)
+    }
+
+    /// Queues or sends the frame `write` makes for a new request id.
+    fn submit_frame(
+        &mut self,
+        method: &str,
+        write: impl FnOnce(&str) -> Result<String, serde_json::Error>,
+        kind: PendingKind,
+        now: Instant,
+    ) -> Result<RequestId, CommandError> {
         if self.state == SessionState::Closed {
             return Err(CommandError::Closed);
         }
@@ -67,10 +97,11 @@ impl Engine {
             });
         }
         let id = RequestId::new(self.new_id());
+        let text = write(id.as_str()).map_err(|e| CommandError::InvalidOption(e.to_string()))?;
         let deadline = later(now, self.config.request_timeout);
         let mut pending = Pending {
             method: method.to_owned(),
-            frame: frame::request(id.as_str(), method, &params),
+            frame: text,
             kind,
             deadline: Some(deadline),
             sent: ready,
@@ -95,7 +126,7 @@ impl Engine {
         deadline: Option<Instant>,
     ) -> RequestId {
         let id = RequestId::new(self.new_id());
-        let text = frame::request(id.as_str(), method, &params);
+        let text = frame::request_map(id.as_str(), method, &params);
         self.transmits.push_back(Transmit::Send(text));
         if let Some(at) = deadline {
             self.deadlines.insert((at, id.clone()));

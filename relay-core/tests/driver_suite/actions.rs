@@ -136,7 +136,7 @@ pub async fn play_finishes_with_its_params_on_the_wire(rt: Arc<dyn ServerRuntime
 
 pub async fn play_pauses_resumes_and_stops(rt: Arc<dyn ServerRuntime>) {
     let (sim, client, call) = call_with(&rt, quick_caller()).await;
-    let options = PlayOptions::new([PlayMedia::silence(1.0)]).loop_count(0);
+    let options = PlayOptions::new([PlayMedia::silence(Duration::from_secs(1))]).loop_count(0);
     let play = within(&rt, 5, "play start", call.play_with(options))
         .await
         .unwrap();

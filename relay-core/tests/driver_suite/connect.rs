@@ -46,9 +46,14 @@ pub async fn connect_returns_the_peer_leg(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 100, Pacing::Fast).await;
     let (client, mut calls) = ready_client(&rt, &sim).await;
     let call = answered_call(&rt, &sim, &mut calls).await;
-    let plan = ConnectPlan::single(Device::phone(FROM, AGENT).timeout(Duration::from_secs(20)))
-        .ringback([PlayMedia::ringtone("us")])
-        .tag("suite-bridge");
+    let plan = ConnectPlan::single(
+        Device::phone()
+            .from(FROM)
+            .to(AGENT)
+            .timeout(Duration::from_secs(20)),
+    )
+    .ringback([PlayMedia::ringtone("us")])
+    .tag("suite-bridge");
     let peer = within(&rt, 10, "connect", call.connect(plan))
         .await
         .unwrap();
@@ -79,7 +84,7 @@ pub async fn both_legs_ends_are_observed(rt: Arc<dyn ServerRuntime>) {
         &rt,
         10,
         "connect",
-        call.connect(ConnectPlan::single(Device::phone(FROM, AGENT))),
+        call.connect(ConnectPlan::single(Device::phone().from(FROM).to(AGENT))),
     )
     .await
     .unwrap();
@@ -98,7 +103,7 @@ pub async fn both_legs_ends_are_observed(rt: Arc<dyn ServerRuntime>) {
         &rt,
         10,
         "connect again",
-        call.connect(ConnectPlan::single(Device::phone(FROM, AGENT))),
+        call.connect(ConnectPlan::single(Device::phone().from(FROM).to(AGENT))),
     )
     .await
     .unwrap();
@@ -118,7 +123,9 @@ pub async fn a_failed_connect_resolves_with_its_reason(rt: Arc<dyn ServerRuntime
         &rt,
         10,
         "busy connect",
-        call.connect(ConnectPlan::single(Device::phone(FROM, BUSY_NUMBER))),
+        call.connect(ConnectPlan::single(
+            Device::phone().from(FROM).to(BUSY_NUMBER),
+        )),
     )
     .await
     .map(|peer| peer.id().clone());
@@ -129,8 +136,12 @@ pub async fn a_failed_connect_resolves_with_its_reason(rt: Arc<dyn ServerRuntime
         })
     );
     // No answer within the device's 1 s timeout, then the plan has nothing left.
-    let plan =
-        ConnectPlan::single(Device::phone(FROM, NO_ANSWER_NUMBER).timeout(Duration::from_secs(1)));
+    let plan = ConnectPlan::single(
+        Device::phone()
+            .from(FROM)
+            .to(NO_ANSWER_NUMBER)
+            .timeout(Duration::from_secs(1)),
+    );
     let no_answer = within(&rt, 10, "unanswered connect", call.connect(plan))
         .await
         .map(|peer| peer.id().clone());
@@ -152,7 +163,7 @@ pub async fn disconnect_leaves_both_legs_up(rt: Arc<dyn ServerRuntime>) {
         &rt,
         10,
         "connect",
-        call.connect(ConnectPlan::single(Device::phone(FROM, AGENT))),
+        call.connect(ConnectPlan::single(Device::phone().from(FROM).to(AGENT))),
     )
     .await
     .unwrap();
@@ -176,10 +187,15 @@ pub async fn disconnect_leaves_both_legs_up(rt: Arc<dyn ServerRuntime>) {
 pub async fn dial_with_every_option_answers(rt: Arc<dyn ServerRuntime>) {
     let sim = start_sim(&rt, SimConfig::new(), 100, Pacing::Fast).await;
     let (client, _calls) = ready_client(&rt, &sim).await;
-    let plan = DialPlan::single(Device::phone(FROM, AGENT).timeout(Duration::from_secs(20)))
-        .region("us")
-        .max_price_per_minute(0.25)
-        .max_duration(Duration::from_secs(90));
+    let plan = DialPlan::single(
+        Device::phone()
+            .from(FROM)
+            .to(AGENT)
+            .timeout(Duration::from_secs(20)),
+    )
+    .region("us")
+    .max_price_per_minute(0.25)
+    .max_duration(Duration::from_secs(90));
     let call = within(&rt, 10, "dial", client.dial(plan)).await.unwrap();
     assert_eq!(call.direction(), &Direction::Outbound);
     assert_eq!(call.to_number(), Some(AGENT));
@@ -204,7 +220,7 @@ pub async fn a_failed_dial_says_why(rt: Arc<dyn ServerRuntime>) {
         &rt,
         10,
         "busy dial",
-        client.dial(DialPlan::single(Device::phone(FROM, BUSY_NUMBER))),
+        client.dial(DialPlan::single(Device::phone().from(FROM).to(BUSY_NUMBER))),
     )
     .await
     .map(|call| call.id().clone());

@@ -240,7 +240,7 @@ pub async fn unknown_ca_ends_run_with_a_certificate_error(rt: Arc<dyn ServerRunt
 pub async fn handshake_answered_404_is_final(rt: Arc<dyn ServerRuntime>) {
     let addr = http_status_server(&rt, "404 Not Found").await;
     let (builder, events) = client_to(&rt, &addr.to_string());
-    let client = builder.insecure_loopback().build().unwrap();
+    let client = builder.allow_insecure_loopback(true).build().unwrap();
     record(&client, &events);
     let result = run_to_end(&rt, &client).await;
     match &result {
@@ -254,7 +254,7 @@ pub async fn handshake_answered_404_is_final(rt: Arc<dyn ServerRuntime>) {
 pub async fn handshake_answered_500_is_retried(rt: Arc<dyn ServerRuntime>) {
     let addr = http_status_server(&rt, "500 Internal Server Error").await;
     let (builder, events) = client_to(&rt, &addr.to_string());
-    let client = builder.insecure_loopback().build().unwrap();
+    let client = builder.allow_insecure_loopback(true).build().unwrap();
     record(&client, &events);
     let result = fail_n_times(&rt, &client, &events, 4).await;
     assert_eq!(
@@ -286,7 +286,7 @@ pub async fn server_that_never_completes_the_handshake_times_out(rt: Arc<dyn Ser
     .await;
     let (builder, events) = client_to(&rt, &addr.to_string());
     let client = builder
-        .insecure_loopback()
+        .allow_insecure_loopback(true)
         .request_timeout(Duration::from_millis(200))
         .build()
         .unwrap();
@@ -417,7 +417,7 @@ pub async fn server_that_stops_reading_is_left_for_a_new_connection(rt: Arc<dyn 
     let proxy = freezable_proxy(&rt, sim.local_addr(), freezer.clone()).await;
     let (builder, events) = client_to(&rt, &proxy.to_string());
     let client = builder
-        .insecure_loopback()
+        .allow_insecure_loopback(true)
         .request_timeout(Duration::from_secs(1))
         .build()
         .unwrap();
@@ -453,7 +453,7 @@ pub async fn shutdown_works_while_a_write_is_stuck(rt: Arc<dyn ServerRuntime>) {
     let proxy = freezable_proxy(&rt, sim.local_addr(), freezer.clone()).await;
     let (builder, _events) = client_to(&rt, &proxy.to_string());
     let client = builder
-        .insecure_loopback()
+        .allow_insecure_loopback(true)
         .request_timeout(Duration::from_secs(2))
         .build()
         .unwrap();

@@ -100,7 +100,7 @@ pub async fn transfer_hands_the_call_to_the_client_of_the_context(rt: Arc<dyn Se
     let sales = ClientBuilder::new(rt.clone())
         .project_token(PROJECT, TOKEN)
         .host(sim.host())
-        .insecure_loopback()
+        .allow_insecure_loopback(true)
         .contexts(["sales"])
         .backoff(BackoffConfig {
             initial: Duration::from_millis(20),

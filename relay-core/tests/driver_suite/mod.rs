@@ -91,7 +91,7 @@ pub fn client_of(rt: &Arc<dyn ServerRuntime>, sim: &SimServer) -> ClientBuilder 
     ClientBuilder::new(rt.clone())
         .project_token(PROJECT, TOKEN)
         .host(sim.host())
-        .insecure_loopback()
+        .allow_insecure_loopback(true)
         .contexts([CONTEXT])
         .backoff(BackoffConfig {
             initial: Duration::from_millis(20),

@@ -1,8 +1,8 @@
 //! `calling.dial` plans (`docs/CALLING-API.md` [§2.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): serial groups of parallel devices and
 //! the dial's options, checked before anything is sent.
 
-use crate::call::Device;
-use crate::device::{ceil_minutes, check_groups, groups_to_wire};
+use super::call::Device;
+use super::devices::{ceil_minutes, check_groups, groups_to_wire};
 use crate::error::CommandError;
 use serde_json::{json, Map, Value};
 use std::time::Duration;
@@ -16,9 +16,9 @@ use std::time::Duration;
 /// use std::time::Duration;
 ///
 /// // Ring the desk phone for 20 s; then the mobile and the softphone together.
-/// let plan = DialPlan::single(Device::phone("+15550001111", "+15550002222").timeout(Duration::from_secs(20)))
+/// let plan = DialPlan::single(Device::phone().from("+15550001111").to("+15550002222").timeout(Duration::from_secs(20)))
 ///     .then_parallel([
-///         Device::phone("+15550001111", "+15550003333").into(),
+///         Device::phone().from("+15550001111").to("+15550003333").into(),
 ///         Device::sip("sip:desk@example.com", "sip:alice@example.com").into(),
 ///     ])
 ///     .region("us")
@@ -174,7 +174,7 @@ impl DialPlan {
         let mut params = Map::new();
         params.insert("devices".into(), groups_to_wire(&self.groups));
         if let Some(region) = &self.region {
-            crate::action::params::check_nonempty("region", region)?;
+            super::params::check_nonempty("region", region)?;
             params.insert("region".into(), region.as_str().into());
         }
         check_price(self.max_price_per_minute)?;

@@ -3,15 +3,15 @@
 //! and stream. Builders write only the keys that are set; reading is tolerant and never fails
 //! on a known type with odd params (what cannot be read is left unset).
 
-use crate::action::params::check_status_url;
-use crate::action::stream_options::{check_stream_url, Codec, HttpMethod};
-use crate::call::CallState;
+use super::call::CallState;
+use super::params::check_status_url;
+use super::stream::{check_stream_url, Codec, HttpMethod};
 use crate::error::CommandError;
 use crate::ids::{CallId, NodeId};
 use serde_json::{json, Map, Value};
 use std::time::Duration;
 
-crate::call::wire_enum!(
+super::call::wire_enum!(
     /// A media codec a sip or webrtc leg may offer ([§2.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)).
     CallCodec {
         /// G.711 µ-law.
@@ -66,7 +66,7 @@ fn check_positive(what: &str, value: Option<Duration>) -> Result<(), CommandErro
 }
 
 fn check_text(what: &str, value: &str) -> Result<(), CommandError> {
-    crate::action::params::check_nonempty(what, value)
+    super::params::check_nonempty(what, value)
 }
 
 /// What a phone, sip, webrtc or agora leg shares: its state webhooks and the SWML it runs on
@@ -172,6 +172,18 @@ pub struct PhoneDevice {
 }
 
 impl PhoneDevice {
+    /// The calling number (one of yours), E.164.
+    pub fn from(mut self, number: impl Into<String>) -> Self {
+        self.from_number = number.into();
+        self
+    }
+
+    /// The number to ring, E.164.
+    pub fn to(mut self, number: impl Into<String>) -> Self {
+        self.to_number = number.into();
+        self
+    }
+
     /// How long to ring before giving up.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
@@ -441,12 +453,14 @@ pub enum Device {
 }
 
 impl Device {
-    /// A phone number to ring, from one of your numbers: `Device::phone(from, to)
-    /// .timeout(Duration::from_secs(20))`.
-    pub fn phone(from_number: impl Into<String>, to_number: impl Into<String>) -> PhoneDevice {
+    /// A phone number to ring, from one of your numbers, each named so they cannot be
+    /// swapped: `Device::phone().from("+15550001111").to("+15550002222")
+    /// .timeout(Duration::from_secs(20))`. Both numbers are required: a device without one
+    /// is refused before anything is sent.
+    pub fn phone() -> PhoneDevice {
         PhoneDevice {
-            from_number: from_number.into(),
-            to_number: to_number.into(),
+            from_number: String::new(),
+            to_number: String::new(),
             timeout: None,
             max_duration: None,
             leg: LegOptions::default(),
@@ -863,6 +877,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_phone_names_both_numbers_and_one_left_out_is_refused() {
+        let phone = Device::phone().from("+1").to("+2");
+        assert_eq!(
+            (phone.from_number.as_str(), phone.to_number.as_str()),
+            ("+1", "+2")
+        );
+        for device in [Device::phone().to("+2"), Device::phone().from("+1")] {
+            assert!(matches!(
+                check_groups(&[vec![Device::Phone(Box::new(device))]]),
+                Err(CommandError::InvalidOption(_))
+            ));
+        }
+    }
+
+    #[test]
     fn durations_round_up() {
         assert_eq!(ceil_secs(Duration::from_millis(1500)), 2);
         assert_eq!(ceil_secs(Duration::from_secs(30)), 30);
@@ -874,7 +903,9 @@ mod tests {
     #[test]
     fn every_device_round_trips() {
         let devices: Vec<Device> = vec![
-            Device::phone("+1", "+2")
+            Device::phone()
+                .from("+1")
+                .to("+2")
                 .timeout(Duration::from_secs(30))
                 .max_duration(Duration::from_secs(600))
                 .call_state_url("https://hooks.example/state")

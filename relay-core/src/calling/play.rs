@@ -1,13 +1,19 @@
 //! `calling.play` (§1.1): typed media, the options and their wire form.
 
-use super::params::{check_status_url, check_volume, Params};
+use super::descriptor::{ActionDescriptor, TerminalRule};
+use super::params::{check_status_url, check_volume};
 use super::{ActionKind, ActionRequest, MediaDirection};
 use crate::error::CommandError;
 use crate::ids::ControlId;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::time::Duration;
 
 /// One item of a play list.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Its `Serialize` form is the `{type, params}` wire form.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", content = "params", rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum PlayMedia {
     /// An audio file by url.
@@ -20,24 +26,58 @@ pub enum PlayMedia {
         /// What to say.
         text: String,
         /// Language, e.g. `en-US`.
+        #[serde(skip_serializing_if = "Option::is_none")]
         language: Option<String>,
-        /// Voice gender (`male`, `female`).
-        gender: Option<String>,
+        /// Voice gender.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        gender: Option<Gender>,
         /// A named voice; overrides language and gender.
+        #[serde(skip_serializing_if = "Option::is_none")]
         voice: Option<String>,
     },
     /// Silence.
     Silence {
-        /// Seconds.
-        duration: f64,
+        /// How long (seconds on the wire).
+        #[serde(serialize_with = "seconds_f64")]
+        duration: Duration,
     },
     /// A ringtone.
     Ringtone {
         /// Its name (country code such as `us`).
         name: String,
-        /// Seconds; the whole tone when unset.
-        duration: Option<f64>,
+        /// How long (seconds on the wire); the whole tone when unset.
+        #[serde(
+            skip_serializing_if = "Option::is_none",
+            serialize_with = "optional_seconds_f64"
+        )]
+        duration: Option<Duration>,
     },
+}
+
+/// The voice gender of a TTS item: the closed set the service knows (`male`, `female`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Gender {
+    /// `male`.
+    Male,
+    /// `female`.
+    Female,
+}
+
+/// A duration as JSON seconds with a fraction, as play's `duration` was always written.
+fn seconds_f64<S: serde::Serializer>(value: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(value.as_secs_f64())
+}
+
+fn optional_seconds_f64<S: serde::Serializer>(
+    value: &Option<Duration>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => seconds_f64(value, s),
+        None => s.serialize_none(),
+    }
 }
 
 impl PlayMedia {
@@ -73,9 +113,9 @@ impl PlayMedia {
     }
 
     /// Sets the gender of a TTS item; other items are unchanged.
-    pub fn gender(mut self, value: impl Into<String>) -> Self {
+    pub fn gender(mut self, value: Gender) -> Self {
         if let PlayMedia::Tts { gender, .. } = &mut self {
-            *gender = Some(value.into());
+            *gender = Some(value);
         }
         self
     }
@@ -88,10 +128,10 @@ impl PlayMedia {
         self
     }
 
-    /// Sets how long a ringtone plays, in seconds; other items are unchanged.
-    pub fn ringtone_duration(mut self, seconds: f64) -> Self {
+    /// Sets how long a ringtone plays; other items are unchanged.
+    pub fn ringtone_duration(mut self, length: Duration) -> Self {
         if let PlayMedia::Ringtone { duration, .. } = &mut self {
-            *duration = Some(seconds);
+            *duration = Some(length);
         }
         self
     }
@@ -101,10 +141,8 @@ impl PlayMedia {
         let bad = match self {
             PlayMedia::Audio { url } => url.trim().is_empty(),
             PlayMedia::Tts { text, .. } => text.trim().is_empty(),
-            PlayMedia::Silence { duration } => !(duration.is_finite() && *duration >= 0.0),
-            PlayMedia::Ringtone { name, duration } => {
-                name.trim().is_empty() || duration.is_some_and(|d| !(d.is_finite() && d >= 0.0))
-            }
+            PlayMedia::Silence { .. } => false,
+            PlayMedia::Ringtone { name, .. } => name.trim().is_empty(),
         };
         if bad {
             return Err(CommandError::InvalidOption(format!("cannot play {self:?}")));
@@ -112,60 +150,34 @@ impl PlayMedia {
         Ok(())
     }
 
-    /// Silence for `duration` seconds.
-    pub fn silence(duration: f64) -> Self {
+    /// Silence for `duration`.
+    pub fn silence(duration: Duration) -> Self {
         PlayMedia::Silence { duration }
     }
 
     /// The `{type, params}` wire form.
     pub fn to_wire(&self) -> Value {
-        match self {
-            PlayMedia::Audio { url } => json!({"type": "audio", "params": {"url": url}}),
-            PlayMedia::Tts {
-                text,
-                language,
-                gender,
-                voice,
-            } => {
-                let mut params = Map::new();
-                params.insert("text".into(), text.as_str().into());
-                if let Some(language) = language {
-                    params.insert("language".into(), language.as_str().into());
-                }
-                if let Some(gender) = gender {
-                    params.insert("gender".into(), gender.as_str().into());
-                }
-                if let Some(voice) = voice {
-                    params.insert("voice".into(), voice.as_str().into());
-                }
-                json!({"type": "tts", "params": params})
-            }
-            PlayMedia::Silence { duration } => {
-                json!({"type": "silence", "params": {"duration": duration}})
-            }
-            PlayMedia::Ringtone { name, duration } => {
-                let mut params = Map::new();
-                params.insert("name".into(), name.as_str().into());
-                if let Some(duration) = duration {
-                    params.insert("duration".into(), json!(duration));
-                }
-                json!({"type": "ringtone", "params": params})
-            }
-        }
+        serde_json::to_value(self).unwrap_or_default()
     }
 }
 
-/// The `calling.play` params (without ids) for a play list and an optional volume in dB.
-pub fn play_params(media: &[PlayMedia], volume: Option<f64>) -> Map<String, Value> {
-    let mut params = Map::new();
-    params.insert(
-        "play".into(),
-        Value::Array(media.iter().map(PlayMedia::to_wire).collect()),
-    );
-    if let Some(volume) = volume {
-        params.insert("volume".into(), json!(volume));
+/// The `calling.play` params (without ids): a play list and an optional volume in dB.
+#[derive(Debug, Serialize)]
+pub(crate) struct PlayParams<'a> {
+    pub(crate) play: &'a [PlayMedia],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) volume: Option<f64>,
+}
+
+/// [`PlayParams`] as a map, for params still built as one (the prompt of a collect).
+pub(crate) fn play_params(media: &[PlayMedia], volume: Option<f64>) -> Map<String, Value> {
+    match serde_json::to_value(PlayParams {
+        play: media,
+        volume,
+    }) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
     }
-    params
 }
 
 /// Checks a play list: not empty, every item playable.
@@ -177,19 +189,25 @@ pub(crate) fn check_media(media: &[PlayMedia]) -> Result<(), CommandError> {
 }
 
 /// Options of `calling.play`; build with the setters, then pass to `play`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct PlayOptions {
     /// What to play, in order.
+    #[serde(rename = "play")]
     pub media: Vec<PlayMedia>,
     /// Gain in dB, -40…+40.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub volume: Option<f64>,
     /// Which side hears it; the service plays to the caller (`listen`) when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub direction: Option<MediaDirection>,
     /// How many times to play the list; `0` forever. Once when unset.
+    #[serde(rename = "loop", skip_serializing_if = "Option::is_none")]
     pub loop_count: Option<u32>,
     /// HTTP(S) URL for status webhooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_url: Option<String>,
     /// The control id; generated when unset.
+    #[serde(skip)]
     pub control_id: Option<ControlId>,
 }
 
@@ -242,22 +260,26 @@ impl ActionRequest for PlayOptions {
         self.control_id.as_ref()
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
         check_media(&self.media)?;
         check_volume(self.volume)?;
-        check_status_url(&self.status_url)?;
-        let mut params = Params(play_params(&self.media, self.volume));
-        params
-            .opt("direction", &self.direction)
-            .opt("loop", &self.loop_count)
-            .opt("status_url", &self.status_url);
-        Ok(params.done())
+        check_status_url(&self.status_url)
     }
+}
+
+/// How `calling.play` runs: it ends on `finished` or `error`, and can be paused, resumed
+/// and made louder.
+pub(crate) fn descriptor() -> ActionDescriptor {
+    ActionDescriptor::simple("play", TerminalRule::states(&["finished", "error"]))
+        .control("pause")
+        .control("resume")
+        .control("volume")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn writes_the_play_list() {

@@ -3,41 +3,56 @@
 //! prompt, functions and data are the service's JSON, passed through as given; the array
 //! forms of `pronounce`, `hints` and `languages` are the ones the SDKs send.
 
+use super::descriptor::{ActionDescriptor, TerminalRule};
 use super::params::{check_status_url, Params};
 use super::{ActionKind, ActionRequest};
 use crate::error::CommandError;
 use crate::ids::ControlId;
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::time::Duration;
 
 /// Options of `calling.ai`; every one is optional.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AiOptions {
     /// The id of an agent stored at SignalWire.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
     /// `{text, temperature?, top_p?, …}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub prompt: Option<Value>,
     /// The prompt run after the call, same shape.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub post_prompt: Option<Value>,
     /// Where the post-prompt result is sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub post_prompt_url: Option<String>,
     /// Basic-auth user for `post_prompt_url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub post_prompt_auth_user: Option<String>,
     /// Basic-auth password for `post_prompt_url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub post_prompt_auth_password: Option<String>,
     /// Data the agent can read.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub global_data: Option<Value>,
     /// Pronunciation rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pronounce: Option<Value>,
     /// Words to expect.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hints: Option<Value>,
     /// Languages and voices.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub languages: Option<Value>,
     /// Functions the agent may call (`SWAIG`).
+    #[serde(rename = "SWAIG", skip_serializing_if = "Option::is_none")]
     pub swaig: Option<Value>,
     /// Agent parameters (`params`).
+    #[serde(rename = "params", skip_serializing_if = "Option::is_none")]
     pub ai_params: Option<Value>,
     /// The control id; generated when unset.
+    #[serde(skip)]
     pub control_id: Option<ControlId>,
 }
 
@@ -105,22 +120,9 @@ impl ActionRequest for AiOptions {
         self.control_id.as_ref()
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
         check_status_url(&self.post_prompt_url)?;
-        Ok(Params::new()
-            .opt("agent", &self.agent)
-            .opt("prompt", &self.prompt)
-            .opt("post_prompt", &self.post_prompt)
-            .opt("post_prompt_url", &self.post_prompt_url)
-            .opt("post_prompt_auth_user", &self.post_prompt_auth_user)
-            .opt("post_prompt_auth_password", &self.post_prompt_auth_password)
-            .opt("global_data", &self.global_data)
-            .opt("pronounce", &self.pronounce)
-            .opt("hints", &self.hints)
-            .opt("languages", &self.languages)
-            .opt("SWAIG", &self.swaig)
-            .opt("params", &self.ai_params)
-            .done())
+        Ok(())
     }
 }
 
@@ -172,4 +174,9 @@ pub fn ai_unhold_params(prompt: Option<&str>) -> Map<String, Value> {
     Params::new()
         .opt("prompt", &prompt.map(str::to_owned))
         .done()
+}
+
+/// How `calling.ai` runs: it ends on `finished` or `error`.
+pub(crate) fn descriptor() -> ActionDescriptor {
+    ActionDescriptor::simple("ai", TerminalRule::states(&["finished", "error"]))
 }

@@ -2,12 +2,14 @@
 //! call besides its own routing ([§4](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) of `docs/CALLING-API.md`). Event types this library does
 //! not know arrive as [`CallEvent::Other`] with their payload; none is dropped.
 
-use crate::action::collect::CollectInput;
-use crate::action::detect::Detection;
-use crate::action::ActionState;
-use crate::call::{CallState, EndReason};
-use crate::connect::ConnectUpdate;
-use crate::control::{ConferenceEvent, QueueEvent, ReferEvent};
+use super::call::{CallState, EndReason};
+use super::collect::{CollectEvent, CollectInput};
+use super::conference::ConferenceEvent;
+use super::connect::ConnectUpdate;
+use super::detect::Detection;
+use super::queue::QueueEvent;
+use super::transfer::ReferEvent;
+use super::ActionState;
 use crate::ids::ControlId;
 use serde_json::Value;
 
@@ -136,11 +138,15 @@ impl CallEvent {
             },
             "calling.call.play" => CallEvent::Play(ActionEvent::from_wire(params)),
             "calling.call.record" => CallEvent::Record(ActionEvent::from_wire(params)),
-            "calling.call.collect" => CallEvent::Collect {
-                input: params.get("result").and_then(CollectInput::from_wire),
-                is_final: params.get("final").and_then(Value::as_bool) != Some(false),
-                action: ActionEvent::from_wire(params),
-            },
+            "calling.call.collect" => {
+                let view = CollectEvent::read(&params);
+                let (input, is_final) = (view.input(), view.is_final());
+                CallEvent::Collect {
+                    input,
+                    is_final,
+                    action: ActionEvent::from_wire(params),
+                }
+            }
             "calling.call.detect" => CallEvent::Detect {
                 detection: Detection::from_wire(&params),
                 action: ActionEvent::from_wire(params),

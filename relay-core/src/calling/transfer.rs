@@ -1,8 +1,9 @@
 //! `calling.transfer` and `calling.refer` (§2): handing the call's control elsewhere, and a
 //! SIP REFER of a SIP call.
 
+use super::params::{check_status_url, Params};
+use super::text_of;
 use super::{invalid, CallCommand};
-use crate::action::params::{check_status_url, Params};
 use crate::error::CommandError;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -84,11 +85,20 @@ impl CallCommand for Transfer {
         "calling.transfer"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl Transfer {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         self.dest.check()?;
         Ok(Params::new().set("dest", self.dest.to_wire()).done())
     }
 }
+
+super::params::serialize_via_map!(Transfer);
 
 /// The SIP device a call is referred to (`device` of `calling.refer`, type `sip`).
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -169,7 +179,14 @@ impl CallCommand for Refer {
         "calling.refer"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl Refer {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         let to = self.device.to.to_ascii_lowercase();
         if !(to.starts_with("sip:") || to.starts_with("sips:")) || to.len() < 5 {
             return invalid(format!(
@@ -199,5 +216,35 @@ impl CallCommand for Refer {
             .set("device", device)
             .opt("status_url", &self.status_url)
             .done())
+    }
+}
+
+super::params::serialize_via_map!(Refer);
+
+/// `calling.call.refer`: how a SIP REFER goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReferEvent {
+    /// `state` (values undocumented).
+    pub state: Option<String>,
+    /// `sip_refer_to`: where the call was referred.
+    pub sip_refer_to: Option<String>,
+    /// `sip_refer_response_code`: the far end's answer to the REFER.
+    pub sip_refer_response_code: Option<String>,
+    /// `sip_notify_response_code`: the outcome the far end reported by NOTIFY.
+    pub sip_notify_response_code: Option<String>,
+    /// The event's params.
+    pub params: Value,
+}
+
+impl ReferEvent {
+    /// Reads one event; never fails.
+    pub fn from_wire(params: Value) -> Self {
+        Self {
+            state: text_of(&params, "state"),
+            sip_refer_to: text_of(&params, "sip_refer_to"),
+            sip_refer_response_code: text_of(&params, "sip_refer_response_code"),
+            sip_notify_response_code: text_of(&params, "sip_notify_response_code"),
+            params,
+        }
     }
 }

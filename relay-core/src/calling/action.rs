@@ -1,30 +1,19 @@
-//! Call actions: the data-driven model ([`descriptor`]: which methods start, stop and steer
-//! an action, which events it hears and which one ends it), the typed options of each action
-//! and the typed results read from how it ended.
+//! What every call action shares: the request trait its options implement, its kind, the
+//! states it reports and how it ended. Each family's own module says how it runs.
 
-pub mod ai;
-pub mod collect;
-pub mod descriptor;
-pub mod detect;
-pub mod fax;
-pub(crate) mod params;
-pub mod pay;
-pub mod play;
-pub mod record;
-pub mod result;
-pub mod simple;
-pub mod stream_options;
-pub mod tap;
-
+use super::descriptor::ActionDescriptor;
 use crate::error::{CommandError, RequestError};
 use crate::ids::ControlId;
-use descriptor::{ActionDescriptor, TerminalRule};
-pub use params::MediaDirection;
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 use std::sync::{Arc, OnceLock};
 
-/// The typed options of one action: what starts it and how it runs.
-pub trait ActionRequest {
+/// The typed options of one action: what starts it and how it runs. Its `Serialize` form
+/// is the start params without `control_id`, `node_id` and `call_id` (only the options that
+/// are set); the engine writes it straight into the request frame after [`check`].
+///
+/// [`check`]: ActionRequest::check
+pub trait ActionRequest: Serialize {
     /// The kind it starts.
     fn kind(&self) -> ActionKind;
 
@@ -37,9 +26,10 @@ pub trait ActionRequest {
     /// The control id to use; one is generated when `None`.
     fn control_id(&self) -> Option<&ControlId>;
 
-    /// Checks the options and writes the start params (without `control_id`, `node_id`
-    /// and `call_id`). Only options that are set are written.
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError>;
+    /// Refuses options the service would refuse; nothing is sent then.
+    fn check(&self) -> Result<(), CommandError> {
+        Ok(())
+    }
 }
 
 /// What kind of action runs under a control id. The kind is fixed by the method that
@@ -82,21 +72,6 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
-    /// The event types of the actions this library knows.
-    pub const EVENT_TYPES: &'static [&'static str] = &[
-        "calling.call.stream",
-        "calling.call.play",
-        "calling.call.record",
-        "calling.call.tap",
-        "calling.call.collect",
-        "calling.call.detect",
-        "calling.call.fax",
-        "calling.call.pay",
-        "calling.call.transcribe",
-        "calling.call.send_digits",
-        "calling.call.ai",
-    ];
-
     /// Its short name (`play_and_collect`, `send_fax`, …).
     pub fn name(&self) -> &str {
         match self {
@@ -118,84 +93,17 @@ impl ActionKind {
         }
     }
 
-    /// How this kind runs (`calling.detect` with the default `wait_for_beep: false`).
-    pub fn descriptor(&self) -> ActionDescriptor {
-        use ActionDescriptor as D;
-        use TerminalRule as T;
-        let finished_or_error = || T::states(&["finished", "error"]);
-        match self {
-            ActionKind::Stream => D::simple(
-                "stream",
-                TerminalRule::States {
-                    terminal: vec!["finished".into()],
-                    failures: vec!["error".into(), "failed".into()],
-                    must_start: true,
-                },
-            ),
-            ActionKind::Play => D::simple("play", finished_or_error())
-                .control("pause")
-                .control("resume")
-                .control("volume"),
-            ActionKind::Record => D::simple("record", T::states(&["finished", "no_input"]))
-                .control("pause")
-                .control("resume"),
-            ActionKind::Tap => D::simple("tap", T::states(&["finished"])),
-            ActionKind::Collect => D::simple("collect", T::Collect).control("start_input_timers"),
-            ActionKind::PlayAndCollect => {
-                let mut d = D::simple("play_and_collect", T::Collect).control("volume");
-                d.control_methods
-                    .push("calling.collect.start_input_timers".into());
-                d.event_types = vec!["calling.call.collect".into(), "calling.call.play".into()];
-                d
-            }
-            ActionKind::Detect => D::simple(
-                "detect",
-                T::Detect {
-                    wait_for_beep: false,
-                },
-            ),
-            ActionKind::SendFax | ActionKind::ReceiveFax => {
-                let mut d = D::simple(self.name(), T::Fax);
-                d.event_types = vec!["calling.call.fax".into()];
-                d
-            }
-            ActionKind::Pay => D::simple("pay", finished_or_error()),
-            ActionKind::Transcribe => D::simple("transcribe", T::states(&["finished"])),
-            ActionKind::SendDigits => D::simple("send_digits", finished_or_error()).without_stop(),
-            ActionKind::Ai => D::simple("ai", finished_or_error()),
-            ActionKind::Other(name) => D::simple(name, T::states(&["finished", "error", "failed"])),
-            ActionKind::Custom(descriptor) => (**descriptor).clone(),
-        }
-    }
-
-    /// The kinds built in, whose descriptors are built once and shared.
-    const BUILT_IN: [ActionKind; 13] = [
-        ActionKind::Stream,
-        ActionKind::Play,
-        ActionKind::Record,
-        ActionKind::Tap,
-        ActionKind::Collect,
-        ActionKind::PlayAndCollect,
-        ActionKind::Detect,
-        ActionKind::SendFax,
-        ActionKind::ReceiveFax,
-        ActionKind::Pay,
-        ActionKind::Transcribe,
-        ActionKind::SendDigits,
-        ActionKind::Ai,
-    ];
-
     /// [`ActionKind::descriptor`], shared: a built-in kind's descriptor is built once per
     /// process and every running action of that kind points at it.
     pub fn shared_descriptor(&self) -> Arc<ActionDescriptor> {
         static TABLE: OnceLock<Vec<Arc<ActionDescriptor>>> = OnceLock::new();
         let built_in = match self {
             ActionKind::Other(_) | ActionKind::Custom(_) => None,
-            kind => Self::BUILT_IN.iter().position(|k| k == kind),
+            kind => super::BUILT_IN.iter().position(|k| k == kind),
         };
         match built_in {
             Some(index) => TABLE.get_or_init(|| {
-                Self::BUILT_IN
+                super::BUILT_IN
                     .iter()
                     .map(|k| Arc::new(k.descriptor()))
                     .collect()
@@ -385,7 +293,7 @@ impl ActionOutcome {
     }
 
     /// The outcome of a terminal event that we did not ask for; `failed` as the action's
-    /// [`descriptor::Verdict`] said.
+    /// [`super::descriptor::Verdict`] said.
     pub(crate) fn from_end(state: ActionState, failed: bool, event: Value) -> Self {
         if failed {
             ActionOutcome::Unsuccessful {

@@ -1,9 +1,10 @@
 //! `calling.bind_digit` / `calling.clear_digit_bindings` (§2): when the caller presses a
 //! sequence of keys, the service runs a RELAY method on the call.
 
+use super::params::Params;
 use super::{invalid, CallCommand};
-use crate::action::params::Params;
 use crate::error::CommandError;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// `calling.bind_digit`: runs `bind_method` with `params` when the caller presses `digits`.
@@ -65,7 +66,14 @@ impl CallCommand for BindDigit {
         "calling.bind_digit"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl BindDigit {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         if !is_dtmf(&self.digits) {
             return invalid(format!(
                 "digits {:?} are not DTMF (0-9 # * A-D)",
@@ -92,10 +100,13 @@ impl CallCommand for BindDigit {
     }
 }
 
+super::params::serialize_via_map!(BindDigit);
+
 /// `calling.clear_digit_bindings`: removes the bindings of one realm, or all.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ClearDigitBindings {
     /// Only this realm's; all when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub realm: Option<String>,
 }
 
@@ -118,10 +129,10 @@ impl CallCommand for ClearDigitBindings {
         "calling.clear_digit_bindings"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
         if self.realm.as_deref().is_some_and(|r| r.trim().is_empty()) {
             return invalid("realm is empty");
         }
-        Ok(Params::new().opt("realm", &self.realm).done())
+        Ok(())
     }
 }

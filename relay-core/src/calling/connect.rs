@@ -1,17 +1,17 @@
 //! `calling.connect` (`docs/CALLING-API.md` [§2.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): the plan that bridges a call to other
 //! devices, and the `calling.call.connect` event that reports how the bridge goes.
 
-use crate::action::params::{check_status_url, Params};
-use crate::action::play::PlayMedia;
-use crate::call::{CallInfo, CallState, Device, Direction};
-use crate::device::{check_groups, groups_to_wire};
-use crate::dial::{check_price, minutes};
+use super::call::{CallInfo, CallState, Device, Direction};
+use super::devices::{check_groups, groups_to_wire};
+use super::dial::{check_price, minutes};
+use super::params::{check_status_url, Params};
+use super::play::PlayMedia;
 use crate::error::CommandError;
 use crate::ids::DialTag;
 use serde_json::{json, Map, Value};
 use std::time::Duration;
 
-crate::call::wire_enum!(
+super::call::wire_enum!(
     /// The `connect_state` of a `calling.call.connect` event.
     ConnectState {
         /// Ringing the devices of the plan.
@@ -33,7 +33,7 @@ crate::call::wire_enum!(
 /// use relay_tokio::{ConnectPlan, Device, PlayMedia};
 /// use std::time::Duration;
 ///
-/// let agent = Device::phone("+15550001111", "+15550002222").timeout(Duration::from_secs(20));
+/// let agent = Device::phone().from("+15550001111").to("+15550002222").timeout(Duration::from_secs(20));
 /// let plan = ConnectPlan::single(agent)
 ///     .then(Device::sip("sip:desk@example.com", "sip:backup@example.com"))
 ///     .ringback([PlayMedia::ringtone("us")])
@@ -131,7 +131,7 @@ impl ConnectPlan {
         check_price(self.max_price_per_minute)?;
         check_status_url(&self.status_url)?;
         if let Some(tag) = &self.tag {
-            crate::action::params::check_nonempty("tag", tag)?;
+            super::params::check_nonempty("tag", tag)?;
         }
         let mut params = Params::new();
         params.set("devices", groups_to_wire(&self.groups));

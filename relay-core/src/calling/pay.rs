@@ -2,6 +2,7 @@
 //! API, strings on the wire, as the server schema declares them. The result is the whole
 //! terminal event (its payment fields are not documented).
 
+use super::descriptor::{ActionDescriptor, TerminalRule};
 use super::params::{check_nonempty, check_status_url, Params};
 use super::{ActionKind, ActionRequest};
 use crate::error::CommandError;
@@ -123,7 +124,14 @@ impl ActionRequest for PayOptions {
         self.control_id.as_ref()
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl PayOptions {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         check_nonempty("payment_connector_url", &self.payment_connector_url)?;
         check_status_url(&self.status_url)?;
         let mut params = Params::new();
@@ -158,4 +166,11 @@ impl ActionRequest for PayOptions {
         }
         Ok(params.done())
     }
+}
+
+super::params::serialize_via_map!(PayOptions);
+
+/// How `calling.pay` runs: it ends on `finished` or `error`.
+pub(crate) fn descriptor() -> ActionDescriptor {
+    ActionDescriptor::simple("pay", TerminalRule::states(&["finished", "error"]))
 }

@@ -2,22 +2,27 @@
 //! `control_id` and whose progress comes as `calling.call.queue` events with a `status`
 //! (no terminal status is documented, so they are not actions).
 
+use super::params::check_status_url;
+use super::text_of;
 use super::{invalid, CallCommand};
-use crate::action::params::{check_status_url, Params};
 use crate::error::CommandError;
 use crate::ids::ControlId;
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 /// `calling.queue.enter`: puts the call in a queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct QueueEnter {
     /// The queue, required.
     pub queue_name: String,
     /// HTTP(S) URL for status webhooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_url: Option<String>,
     /// What the caller hears while waiting (TS-Gen `wait_url`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub wait_url: Option<String>,
     /// The control id its events carry; generated when unset.
+    #[serde(skip)]
     pub control_id: Option<ControlId>,
 }
 
@@ -56,30 +61,29 @@ impl CallCommand for QueueEnter {
         "calling.queue.enter"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
         if self.queue_name.trim().is_empty() {
             return invalid("queue name is empty");
         }
         check_status_url(&self.status_url)?;
         check_status_url(&self.wait_url)?;
-        Ok(Params::new()
-            .set("queue_name", self.queue_name.as_str())
-            .opt("status_url", &self.status_url)
-            .opt("wait_url", &self.wait_url)
-            .done())
+        Ok(())
     }
 }
 
 /// `calling.queue.leave`: takes the call out of a queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct QueueLeave {
     /// The queue, required.
     pub queue_name: String,
     /// The queue's id (from a `calling.call.queue` event).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub queue_id: Option<String>,
     /// HTTP(S) URL for status webhooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_url: Option<String>,
     /// The control id; generated when unset (the SDKs reuse the enter's).
+    #[serde(skip)]
     pub control_id: Option<ControlId>,
 }
 
@@ -118,7 +122,7 @@ impl CallCommand for QueueLeave {
         "calling.queue.leave"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
         if self.queue_name.trim().is_empty() {
             return invalid("queue name is empty");
         }
@@ -130,10 +134,48 @@ impl CallCommand for QueueLeave {
             return invalid("queue id is empty");
         }
         check_status_url(&self.status_url)?;
-        Ok(Params::new()
-            .set("queue_name", self.queue_name.as_str())
-            .opt("queue_id", &self.queue_id)
-            .opt("status_url", &self.status_url)
-            .done())
+        Ok(())
+    }
+}
+
+/// `calling.call.queue`: where the call stands in a queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueEvent {
+    /// The control id of the enter (or leave) it belongs to.
+    pub control_id: Option<ControlId>,
+    /// `status` (not `state`; values undocumented).
+    pub status: Option<String>,
+    /// `id`: the queue's id.
+    pub queue_id: Option<String>,
+    /// `name`: the queue's name.
+    pub queue_name: Option<String>,
+    /// `position`: the call's place in the queue (1 is next).
+    pub position: Option<u64>,
+    /// `size`: calls in the queue.
+    pub size: Option<u64>,
+    /// The event's params.
+    pub params: Value,
+}
+
+fn count(params: &Value, key: &str) -> Option<u64> {
+    match params.get(key)? {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+impl QueueEvent {
+    /// Reads one event; never fails.
+    pub fn from_wire(params: Value) -> Self {
+        Self {
+            control_id: text_of(&params, "control_id").map(ControlId::new),
+            status: text_of(&params, "status"),
+            queue_id: text_of(&params, "id"),
+            queue_name: text_of(&params, "name"),
+            position: count(&params, "position"),
+            size: count(&params, "size"),
+            params,
+        }
     }
 }

@@ -133,7 +133,10 @@ impl ActionDescriptor {
         if !self.event_types.iter().any(|t| t == event_type) {
             return Verdict::NotMine;
         }
-        let state = text(event, "state");
+        let state = event
+            .get("state")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         let verdict = match &self.terminal {
             TerminalRule::States {
                 terminal,
@@ -148,122 +151,15 @@ impl ActionDescriptor {
                     Verdict::Update(state)
                 }
             }
-            TerminalRule::Collect => judge_collect(event_type, event, state),
-            TerminalRule::Detect { wait_for_beep } => judge_detect(event, *wait_for_beep, progress),
-            TerminalRule::Fax => judge_fax(event, state),
+            TerminalRule::Collect => super::collect::judge(event_type, event),
+            TerminalRule::Detect { wait_for_beep } => {
+                super::detect::judge(event, *wait_for_beep, progress)
+            }
+            TerminalRule::Fax => super::fax::judge(event, state),
         };
         if matches!(verdict, Verdict::Update(_)) {
             progress.started = true;
         }
         verdict
-    }
-}
-
-fn text(event: &Value, key: &str) -> Option<String> {
-    event.get(key).and_then(Value::as_str).map(str::to_owned)
-}
-
-/// §1.3/§1.4: only `calling.call.collect` can end it; a play event is the prompt's progress.
-fn judge_collect(event_type: &str, event: &Value, state: Option<String>) -> Verdict {
-    if event_type != "calling.call.collect" {
-        return Verdict::Update(state.unwrap_or_else(|| "prompting".into()));
-    }
-    let result_type = event
-        .get("result")
-        .and_then(|r| r.get("type"))
-        .and_then(Value::as_str);
-    let interim = event.get("final").and_then(Value::as_bool) == Some(false);
-    match result_type {
-        Some("start_of_input") => Verdict::Update("start_of_input".into()),
-        Some(_) if interim => Verdict::Update("partial".into()),
-        // A final result that cannot be read (digits that are not a string) ends the collect
-        // as a failure carrying the raw event: no source says a valid one may follow it.
-        Some(_)
-            if event
-                .get("result")
-                .and_then(crate::action::collect::CollectInput::from_wire)
-                .is_none() =>
-        {
-            Verdict::End {
-                state: "error".into(),
-                failed: true,
-            }
-        }
-        Some(kind) => Verdict::End {
-            state: match kind {
-                "digit" | "speech" => "finished".into(),
-                other => other.to_owned(),
-            },
-            failed: kind == "error",
-        },
-        None => match state.as_deref() {
-            Some(s @ ("finished" | "error" | "no_input" | "no_match")) => Verdict::End {
-                state: s.to_owned(),
-                failed: s == "error",
-            },
-            _ => Verdict::Update(state.unwrap_or_else(|| "collecting".into())),
-        },
-    }
-}
-
-/// §1.5: the outcome lives in `detect.params.event`; there is no top-level state.
-fn judge_detect(event: &Value, wait_for_beep: bool, progress: &mut Progress) -> Verdict {
-    let detect = event.get("detect");
-    let kind = detect.and_then(|d| d.get("type")).and_then(Value::as_str);
-    let Some(what) = detect
-        .and_then(|d| d.get("params"))
-        .and_then(|p| p.get("event"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .or_else(|| text(event, "state"))
-    else {
-        return Verdict::Update(String::new());
-    };
-    match what.as_str() {
-        "finished" | "error" => Verdict::End {
-            failed: true,
-            state: what,
-        },
-        "MACHINE" if wait_for_beep => {
-            progress.machine_seen = true;
-            Verdict::Update(what)
-        }
-        "READY" if wait_for_beep && progress.machine_seen => Verdict::End {
-            state: what,
-            failed: false,
-        },
-        "MACHINE" | "HUMAN" | "UNKNOWN" | "CED" | "CNG" => Verdict::End {
-            state: what,
-            failed: false,
-        },
-        _ if kind == Some("digit") => Verdict::End {
-            state: what,
-            failed: false,
-        },
-        _ => Verdict::Update(what),
-    }
-}
-
-/// §1.7 and §6.7: `fax.type` carries the state; `fax.params.success` says whether it worked.
-fn judge_fax(event: &Value, state: Option<String>) -> Verdict {
-    let fax = event.get("fax");
-    let fax_type = fax.and_then(|f| f.get("type")).and_then(Value::as_str);
-    let end = [fax_type, state.as_deref()]
-        .into_iter()
-        .flatten()
-        .find(|s| matches!(*s, "finished" | "error"));
-    match end {
-        Some(end) => {
-            let success = fax
-                .and_then(|f| f.get("params"))
-                .and_then(|p| p.get("success"))
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            Verdict::End {
-                state: end.to_owned(),
-                failed: !success,
-            }
-        }
-        None => Verdict::Update(fax_type.map(str::to_owned).or(state).unwrap_or_default()),
     }
 }

@@ -2,6 +2,7 @@
 //! `wait_for_beep` is client side: it changes when the action ends, never the wire.
 
 use super::descriptor::{ActionDescriptor, TerminalRule};
+use super::descriptor::{Progress, Verdict};
 use super::params::{check_status_url, Params};
 use super::result::outcome_result;
 use super::{ActionKind, ActionOutcome, ActionRequest};
@@ -180,7 +181,14 @@ impl ActionRequest for DetectOptions {
         self.control_id.as_ref()
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl DetectOptions {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         check_status_url(&self.status_url)?;
         if let Detector::Digit { digits: Some(d) } = &self.detector {
             if d.is_empty()
@@ -200,6 +208,8 @@ impl ActionRequest for DetectOptions {
             .done())
     }
 }
+
+super::params::serialize_via_map!(DetectOptions);
 
 /// What a detect found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -257,3 +267,56 @@ outcome_result!(
         detection: Option<Detection> = |o| detection_of(o),
     }
 );
+
+/// How `calling.detect` runs (with the default `wait_for_beep: false`).
+pub(crate) fn descriptor() -> ActionDescriptor {
+    ActionDescriptor::simple(
+        "detect",
+        TerminalRule::Detect {
+            wait_for_beep: false,
+        },
+    )
+}
+
+/// §1.5: the outcome lives in `detect.params.event`; there is no top-level state.
+pub(super) fn judge(event: &Value, wait_for_beep: bool, progress: &mut Progress) -> Verdict {
+    let detect = event.get("detect");
+    let kind = detect.and_then(|d| d.get("type")).and_then(Value::as_str);
+    let Some(what) = detect
+        .and_then(|d| d.get("params"))
+        .and_then(|p| p.get("event"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| {
+            event
+                .get("state")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+    else {
+        return Verdict::Update(String::new());
+    };
+    match what.as_str() {
+        "finished" | "error" => Verdict::End {
+            failed: true,
+            state: what,
+        },
+        "MACHINE" if wait_for_beep => {
+            progress.machine_seen = true;
+            Verdict::Update(what)
+        }
+        "READY" if wait_for_beep && progress.machine_seen => Verdict::End {
+            state: what,
+            failed: false,
+        },
+        "MACHINE" | "HUMAN" | "UNKNOWN" | "CED" | "CNG" => Verdict::End {
+            state: what,
+            failed: false,
+        },
+        _ if kind == Some("digit") => Verdict::End {
+            state: what,
+            failed: false,
+        },
+        _ => Verdict::Update(what),
+    }
+}

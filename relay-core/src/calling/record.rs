@@ -1,11 +1,13 @@
 //! `calling.record` (§1.2): audio recording options, and the result (url, duration, size).
 
-use super::params::{check_status_url, Params};
+use super::descriptor::{ActionDescriptor, TerminalRule};
+use super::params::{check_status_url, secs};
 use super::result::{count, field, number, outcome_result, text};
 use super::{ActionKind, ActionRequest, MediaDirection};
 use crate::error::CommandError;
 use crate::ids::ControlId;
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 use std::time::Duration;
 
 /// The file format of a recording.
@@ -15,6 +17,15 @@ pub enum RecordFormat {
     Mp3,
     /// WAV.
     Wav,
+}
+
+impl Serialize for RecordFormat {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(match self {
+            RecordFormat::Mp3 => "mp3",
+            RecordFormat::Wav => "wav",
+        })
+    }
 }
 
 impl From<RecordFormat> for Value {
@@ -127,7 +138,7 @@ impl ActionRequest for RecordOptions {
         self.control_id.as_ref()
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
         check_status_url(&self.status_url)?;
         if self.input_sensitivity.is_some_and(|s| s > 100) {
             return Err(CommandError::InvalidOption(
@@ -144,22 +155,58 @@ impl ActionRequest for RecordOptions {
                 )));
             }
         }
-        let audio = Params::new()
-            .opt("beep", &self.beep)
-            .opt("format", &self.format)
-            .opt("stereo", &self.stereo)
-            .opt("direction", &self.direction)
-            .secs("initial_timeout", self.initial_timeout)
-            .secs("end_silence_timeout", self.end_silence_timeout)
-            .opt("terminators", &self.terminators)
-            .opt("input_sensitivity", &self.input_sensitivity)
-            .done();
-        let mut record = Map::new();
-        record.insert("audio".into(), Value::Object(audio));
-        Ok(Params::new()
-            .set("record", record)
-            .opt("status_url", &self.status_url)
-            .done())
+        Ok(())
+    }
+}
+
+/// The wire form: the audio options nested in `record.audio`, then the status url.
+impl Serialize for RecordOptions {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Audio<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            beep: Option<bool>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            format: Option<RecordFormat>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            stereo: Option<bool>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            direction: Option<MediaDirection>,
+            #[serde(skip_serializing_if = "Option::is_none", serialize_with = "secs")]
+            initial_timeout: Option<Duration>,
+            #[serde(skip_serializing_if = "Option::is_none", serialize_with = "secs")]
+            end_silence_timeout: Option<Duration>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            terminators: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            input_sensitivity: Option<u8>,
+        }
+        #[derive(Serialize)]
+        struct Record<'a> {
+            audio: Audio<'a>,
+        }
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            record: Record<'a>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            status_url: Option<&'a str>,
+        }
+        Wire {
+            record: Record {
+                audio: Audio {
+                    beep: self.beep,
+                    format: self.format,
+                    stereo: self.stereo,
+                    direction: self.direction,
+                    initial_timeout: self.initial_timeout,
+                    end_silence_timeout: self.end_silence_timeout,
+                    terminators: self.terminators.as_deref(),
+                    input_sensitivity: self.input_sensitivity,
+                },
+            },
+            status_url: self.status_url.as_deref(),
+        }
+        .serialize(s)
     }
 }
 
@@ -194,3 +241,10 @@ outcome_result!(
         size: Option<u64> = |o| count(field(o, "record", "size")),
     }
 );
+
+/// How `calling.record` runs: it ends on `finished` or `no_input`, and can be paused.
+pub(crate) fn descriptor() -> ActionDescriptor {
+    ActionDescriptor::simple("record", TerminalRule::states(&["finished", "no_input"]))
+        .control("pause")
+        .control("resume")
+}

@@ -1,7 +1,8 @@
 //! `calling.tap` (§1.6): a copy of the call's audio to an RTP or WebSocket endpoint.
 
+use super::descriptor::{ActionDescriptor, TerminalRule};
 use super::params::{check_status_url, Params};
-use super::stream_options::{check_stream_url, Codec};
+use super::stream::{check_stream_url, Codec};
 use super::{ActionKind, ActionRequest, MediaDirection};
 use crate::error::CommandError;
 use crate::ids::ControlId;
@@ -139,7 +140,14 @@ impl ActionRequest for TapOptions {
         self.control_id.as_ref()
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl TapOptions {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         check_status_url(&self.status_url)?;
         // The server schema requires `tap.params`: it is always sent, empty when unset.
         let tap = json!({"type": "audio",
@@ -150,4 +158,11 @@ impl ActionRequest for TapOptions {
             .opt("status_url", &self.status_url)
             .done())
     }
+}
+
+super::params::serialize_via_map!(TapOptions);
+
+/// How `calling.tap` runs: it ends on `finished`.
+pub(crate) fn descriptor() -> ActionDescriptor {
+    ActionDescriptor::simple("tap", TerminalRule::states(&["finished"]))
 }

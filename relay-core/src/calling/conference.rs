@@ -2,10 +2,13 @@
 //! `calling.leave_room` (§2): every option of §2.2, typed; unknown future values fit the
 //! `Other` escape hatches.
 
+use super::params::{check_status_url, Params};
+use super::stream::{Codec, StreamOptions, StreamParams};
+use super::text_of;
 use super::{invalid, CallCommand};
-use crate::action::params::{check_status_url, Params};
-use crate::action::stream_options::{Codec, StreamOptions};
 use crate::error::CommandError;
+use crate::ids::CallId;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// The beep when someone enters or leaves (`beep`, default `"true"`).
@@ -162,9 +165,12 @@ impl ConferenceStream {
     }
 
     fn to_wire(&self) -> Result<Value, CommandError> {
-        let mut params = self.options.to_params(&self.url)?;
-        params.remove("control_id");
-        Ok(Value::Object(params))
+        self.options.check(&self.url)?;
+        let params = StreamParams {
+            url: &self.url,
+            options: &self.options,
+        };
+        serde_json::to_value(params).map_err(|e| CommandError::InvalidOption(e.to_string()))
     }
 }
 
@@ -201,7 +207,7 @@ pub struct JoinConference {
     /// Their format.
     pub status_callback_event_type: Option<CallbackEventType>,
     /// `GET` or `POST`.
-    pub status_callback_method: Option<crate::action::stream_options::HttpMethod>,
+    pub status_callback_method: Option<super::stream::HttpMethod>,
     /// Recording status webhook.
     pub recording_status_callback: Option<String>,
     /// Which recording events it gets (`in-progress completed absent`).
@@ -209,7 +215,7 @@ pub struct JoinConference {
     /// Their format.
     pub recording_status_callback_event_type: Option<CallbackEventType>,
     /// `GET` or `POST`.
-    pub recording_status_callback_method: Option<crate::action::stream_options::HttpMethod>,
+    pub recording_status_callback_method: Option<super::stream::HttpMethod>,
     /// Stream the conference's audio.
     pub stream: Option<ConferenceStream>,
 }
@@ -277,13 +283,13 @@ impl JoinConference {
         /// Format of its payloads.
         status_callback_event_type: CallbackEventType;
         /// Its HTTP method.
-        status_callback_method: crate::action::stream_options::HttpMethod;
+        status_callback_method: super::stream::HttpMethod;
         /// Recording status webhook.
         recording_status_callback: String;
         /// Format of its payloads.
         recording_status_callback_event_type: CallbackEventType;
         /// Its HTTP method.
-        recording_status_callback_method: crate::action::stream_options::HttpMethod;
+        recording_status_callback_method: super::stream::HttpMethod;
         /// Stream the conference.
         stream: ConferenceStream;
     }
@@ -331,7 +337,14 @@ impl CallCommand for JoinConference {
         "calling.join_conference"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl JoinConference {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         if self.name.trim().is_empty() {
             return invalid("conference name is empty");
         }
@@ -365,9 +378,7 @@ impl CallCommand for JoinConference {
             .as_ref()
             .map(ConferenceStream::to_wire)
             .transpose()?;
-        let wire = |m: &Option<crate::action::stream_options::HttpMethod>| {
-            m.map(|m| Value::from(m.as_wire()))
-        };
+        let wire = |m: &Option<super::stream::HttpMethod>| m.map(|m| Value::from(m.as_wire()));
         Ok(Params::new()
             .set("name", self.name.as_str())
             .opt("muted", &self.muted)
@@ -412,6 +423,8 @@ impl CallCommand for JoinConference {
     }
 }
 
+super::params::serialize_via_map!(JoinConference);
+
 /// What `calling.join_conference` answered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JoinedConference {
@@ -437,7 +450,7 @@ impl JoinedConference {
 }
 
 /// `calling.leave_conference`: leaves the conference with this id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LeaveConference {
     /// From the join result or a `calling.conference` event.
     pub conference_id: String,
@@ -457,22 +470,21 @@ impl CallCommand for LeaveConference {
         "calling.leave_conference"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
         if self.conference_id.trim().is_empty() {
             return invalid("conference id is empty");
         }
-        Ok(Params::new()
-            .set("conference_id", self.conference_id.as_str())
-            .done())
+        Ok(())
     }
 }
 
 /// `calling.join_room`: joins a video room by name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct JoinRoom {
     /// The room, required.
     pub name: String,
     /// HTTP(S) URL for status webhooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_url: Option<String>,
 }
 
@@ -497,14 +509,42 @@ impl CallCommand for JoinRoom {
         "calling.join_room"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
         if self.name.trim().is_empty() {
             return invalid("room name is empty");
         }
         check_status_url(&self.status_url)?;
-        Ok(Params::new()
-            .set("name", self.name.as_str())
-            .opt("status_url", &self.status_url)
-            .done())
+        Ok(())
+    }
+}
+
+/// `calling.conference`: a conference's state, or one participant's. Conference-level
+/// events have no `call_id`; participant events name the call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConferenceEvent {
+    /// `conference_id`.
+    pub conference_id: Option<String>,
+    /// `name`.
+    pub name: Option<String>,
+    /// `status` (values undocumented, e.g. `join`, `leave`, `end`).
+    pub status: Option<String>,
+    /// The participant's call, on participant events.
+    pub call_id: Option<CallId>,
+    /// The event's params.
+    pub params: Value,
+}
+
+impl ConferenceEvent {
+    /// Reads one event; never fails.
+    pub fn from_wire(params: Value) -> Self {
+        Self {
+            conference_id: text_of(&params, "conference_id"),
+            name: text_of(&params, "name"),
+            status: text_of(&params, "status"),
+            call_id: text_of(&params, "call_id")
+                .filter(|id| !id.is_empty())
+                .map(CallId::new),
+            params,
+        }
     }
 }

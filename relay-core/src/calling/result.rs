@@ -65,17 +65,17 @@ macro_rules! outcome_result {
         #[non_exhaustive]
         pub struct $name {
             /// How the action ended, with its terminal event.
-            pub outcome: $crate::action::ActionOutcome,
+            pub outcome: $crate::calling::ActionOutcome,
             $($(#[$fdoc])* pub $field: $ty,)*
         }
 
-        impl $crate::action::result::ActionResult for $name {
-            fn from_outcome(outcome: $crate::action::ActionOutcome) -> Self {
+        impl $crate::calling::result::ActionResult for $name {
+            fn from_outcome(outcome: $crate::calling::ActionOutcome) -> Self {
                 $(let $field = { let $o = &outcome; $read };)*
                 Self { outcome, $($field,)* }
             }
 
-            fn outcome(&self) -> &$crate::action::ActionOutcome {
+            fn outcome(&self) -> &$crate::calling::ActionOutcome {
                 &self.outcome
             }
         }
@@ -83,7 +83,7 @@ macro_rules! outcome_result {
         impl $name {
             /// Whether the action did its work (see [`ActionOutcome::is_success`]).
             ///
-            /// [`ActionOutcome::is_success`]: $crate::action::ActionOutcome::is_success
+            /// [`ActionOutcome::is_success`]: $crate::calling::ActionOutcome::is_success
             pub fn is_success(&self) -> bool {
                 self.outcome.is_success()
             }

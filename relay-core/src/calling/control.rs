@@ -2,8 +2,8 @@
 //! leave_room, `calling.user_event` (§6 item 9) and `calling.amazon_bedrock`.
 
 use super::{invalid, CallCommand};
-use crate::action::params::Params;
 use crate::error::CommandError;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// The commands of §2 that take no params beyond the call.
@@ -33,10 +33,19 @@ impl CallCommand for SimpleControl {
         }
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl SimpleControl {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         Ok(Map::new())
     }
 }
+
+super::params::serialize_via_map!(SimpleControl);
 
 /// `calling.user_event`: an event of your own through the service. `event` goes on the wire
 /// as given: the server schema (TS-Gen) declares a required object, the guide and the SDKs
@@ -70,7 +79,14 @@ impl CallCommand for UserEvent {
         "calling.user_event"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl UserEvent {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         if self.event.is_null() {
             return invalid("user event is null");
         }
@@ -87,21 +103,29 @@ impl CallCommand for UserEvent {
     }
 }
 
+super::params::serialize_via_map!(UserEvent);
+
 /// `calling.amazon_bedrock`: an Amazon Bedrock agent on the call ("AI started"). Its
 /// settings are the service's JSON, passed through as given.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AmazonBedrock {
     /// The prompt (G: a string; TS-Gen: an object).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub prompt: Option<Value>,
     /// Functions the agent may call (`SWAIG`).
+    #[serde(rename = "SWAIG", skip_serializing_if = "Option::is_none")]
     pub swaig: Option<Value>,
     /// Agent parameters (`params`, the SDK option `ai_params`).
+    #[serde(rename = "params", skip_serializing_if = "Option::is_none")]
     pub ai_params: Option<Value>,
     /// Data the agent can read.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub global_data: Option<Value>,
     /// The prompt run after the call.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub post_prompt: Option<Value>,
     /// Where the post-prompt result is sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub post_prompt_url: Option<String>,
 }
 
@@ -153,15 +177,8 @@ impl CallCommand for AmazonBedrock {
         "calling.amazon_bedrock"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
-        crate::action::params::check_status_url(&self.post_prompt_url)?;
-        Ok(Params::new()
-            .opt("prompt", &self.prompt)
-            .opt("SWAIG", &self.swaig)
-            .opt("params", &self.ai_params)
-            .opt("global_data", &self.global_data)
-            .opt("post_prompt", &self.post_prompt)
-            .opt("post_prompt_url", &self.post_prompt_url)
-            .done())
+    fn check(&self) -> Result<(), CommandError> {
+        super::params::check_status_url(&self.post_prompt_url)?;
+        Ok(())
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Every enum keeps an `Other` escape hatch so values the server adds later still parse.
 
-pub use crate::device::{
+pub use super::devices::{
     AgoraDevice, CallCodec, CallDevice, Device, LegOptions, PhoneDevice, QueueDevice, SipDevice,
     StreamDevice, WebRtcDevice,
 };

@@ -1,13 +1,17 @@
 //! `calling.collect` (§1.3) and `calling.play_and_collect` (§1.4): digit and speech input,
 //! the prompt, and the result (digits, speech, no input, no match, error).
 
+use super::descriptor::{ActionDescriptor, TerminalRule, Verdict};
 use super::params::{check_status_url, check_volume, Params};
+use super::params::{lenient_bool, lenient_number, lenient_text};
 use super::play::{check_media, play_params, PlayMedia};
-use super::result::{number, outcome_result, text};
+use super::result::outcome_result;
 use super::{ActionKind, ActionOutcome, ActionRequest};
 use crate::error::CommandError;
 use crate::ids::ControlId;
+use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::time::Duration;
 
 /// Collect DTMF digits.
@@ -254,7 +258,14 @@ impl ActionRequest for CollectOptions {
         self.control_id.as_ref()
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl CollectOptions {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         check_status_url(&self.status_url)?;
         Ok(self
             .inputs()?
@@ -266,6 +277,8 @@ impl ActionRequest for CollectOptions {
             .done())
     }
 }
+
+super::params::serialize_via_map!(CollectOptions);
 
 /// Options of `calling.play_and_collect`: a prompt, then input.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -321,7 +334,14 @@ impl ActionRequest for PromptOptions {
         self.control_id.as_ref()
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl PromptOptions {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         check_media(&self.media)?;
         check_volume(self.volume)?;
         check_status_url(&self.status_url)?;
@@ -336,6 +356,8 @@ impl ActionRequest for PromptOptions {
             .done())
     }
 }
+
+super::params::serialize_via_map!(PromptOptions);
 
 /// What a collect heard.
 #[derive(Debug, Clone, PartialEq)]
@@ -352,7 +374,8 @@ pub enum CollectInput {
     Speech {
         /// What was said.
         text: String,
-        /// How sure the recognizer is, 0–1.
+        /// How sure the recognizer is, 0 to 100 as the service sends it (e.g. `83.2`), the
+        /// scale of the simulator's `CallerInput::speech` too.
         confidence: Option<f64>,
     },
     /// Nothing before the time-out.
@@ -372,16 +395,66 @@ impl CollectInput {
     /// malformed: a `digit` result whose `digits` (or a `speech` one whose `text`) is not a
     /// string, which must never pass for a success with empty input.
     pub fn from_wire(result: &Value) -> Option<Self> {
-        let params = result.get("params");
-        let get = |key: &str| params.and_then(|p| p.get(key));
-        Some(match result.get("type")?.as_str()? {
+        CollectResultView::deserialize(result).ok()?.input()
+    }
+}
+
+/// One `calling.call.collect` event, borrowed: the only reading of collect's JSON, used to
+/// judge its end, to type it as a call event and to read the result of a finished collect.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct CollectEvent<'a> {
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    state: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_result")]
+    result: Option<CollectResultView<'a>>,
+    #[serde(rename = "final", default, deserialize_with = "lenient_bool")]
+    is_final: Option<bool>,
+}
+
+/// The `result` object: `{type, params: {digits, terminator, text, confidence}}`.
+#[derive(Debug, Default, Deserialize)]
+struct CollectResultView<'a> {
+    #[serde(rename = "type", borrow, default, deserialize_with = "lenient_text")]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_params")]
+    params: ResultParams<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ResultParams<'a> {
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    digits: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    terminator: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    text: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "lenient_number")]
+    confidence: Option<f64>,
+}
+
+/// A `result` or its `params` of the wrong type read as absent, as before the views.
+fn lenient_result<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<CollectResultView<'de>>, D::Error> {
+    Ok(Option::<CollectResultView<'de>>::deserialize(d).unwrap_or(None))
+}
+
+fn lenient_params<'de, D: Deserializer<'de>>(d: D) -> Result<ResultParams<'de>, D::Error> {
+    Ok(ResultParams::deserialize(d).unwrap_or_default())
+}
+
+impl CollectResultView<'_> {
+    fn input(&self) -> Option<CollectInput> {
+        let text = |v: &Option<Cow<'_, str>>| v.as_deref().map(str::to_owned);
+        let params = &self.params;
+        Some(match self.kind.as_deref()? {
             "digit" => CollectInput::Digits {
-                digits: get("digits")?.as_str()?.to_owned(),
-                terminator: text(get("terminator")).filter(|t| !t.is_empty()),
+                digits: text(&params.digits)?,
+                terminator: text(&params.terminator).filter(|t| !t.is_empty()),
             },
             "speech" => CollectInput::Speech {
-                text: get("text")?.as_str()?.to_owned(),
-                confidence: number(get("confidence")),
+                text: text(&params.text)?,
+                confidence: params.confidence,
             },
             "no_input" => CollectInput::NoInput,
             "no_match" => CollectInput::NoMatch,
@@ -392,17 +465,96 @@ impl CollectInput {
     }
 }
 
-fn input_of(outcome: &ActionOutcome) -> Option<CollectInput> {
-    let event = outcome.event()?;
-    match event.get("result") {
-        Some(result) => CollectInput::from_wire(result),
-        None => match event.get("state").and_then(Value::as_str)? {
-            "no_input" => Some(CollectInput::NoInput),
-            "no_match" => Some(CollectInput::NoMatch),
-            "error" => Some(CollectInput::Error),
-            _ => None,
-        },
+impl<'a> CollectEvent<'a> {
+    /// Reads an event's params; what cannot be read is absent, never an error.
+    pub(crate) fn read(event: &'a Value) -> Self {
+        Self::deserialize(event).unwrap_or_default()
     }
+
+    /// What its `result` says was heard.
+    pub(crate) fn input(&self) -> Option<CollectInput> {
+        self.result.as_ref()?.input()
+    }
+
+    /// `false` only on an interim (`final: false`) result.
+    pub(crate) fn is_final(&self) -> bool {
+        self.is_final != Some(false)
+    }
+
+    /// What a collect that ended on this event heard: its result, or its terminal state.
+    fn outcome_input(&self) -> Option<CollectInput> {
+        match &self.result {
+            Some(result) => result.input(),
+            None => match self.state.as_deref()? {
+                "no_input" => Some(CollectInput::NoInput),
+                "no_match" => Some(CollectInput::NoMatch),
+                "error" => Some(CollectInput::Error),
+                _ => None,
+            },
+        }
+    }
+
+    /// §1.3/§1.4: a final `result` ends it (`start_of_input` and interim results do not),
+    /// or a terminal `state` without a result.
+    fn verdict(&self) -> Verdict {
+        let state = self.state.as_deref();
+        let result_type = self.result.as_ref().and_then(|r| r.kind.as_deref());
+        match result_type {
+            Some("start_of_input") => Verdict::Update("start_of_input".into()),
+            Some(_) if !self.is_final() => Verdict::Update("partial".into()),
+            // A final result that cannot be read (digits or text that are not a string) ends
+            // the collect as a failure carrying the raw event: no source says a valid one
+            // may follow it.
+            Some(_) if self.input().is_none() => Verdict::End {
+                state: "error".into(),
+                failed: true,
+            },
+            Some(kind) => Verdict::End {
+                state: match kind {
+                    "digit" | "speech" => "finished".into(),
+                    other => other.to_owned(),
+                },
+                failed: kind == "error",
+            },
+            None => match state {
+                Some(s @ ("finished" | "error" | "no_input" | "no_match")) => Verdict::End {
+                    state: s.to_owned(),
+                    failed: s == "error",
+                },
+                _ => Verdict::Update(state.unwrap_or("collecting").to_owned()),
+            },
+        }
+    }
+}
+
+/// Judges one event routed to a collect or a prompt: only `calling.call.collect` can end
+/// it; a play event is the prompt's progress.
+pub(super) fn judge(event_type: &str, event: &Value) -> Verdict {
+    if event_type != "calling.call.collect" {
+        let state = event.get("state").and_then(Value::as_str);
+        return Verdict::Update(state.unwrap_or("prompting").to_owned());
+    }
+    CollectEvent::read(event).verdict()
+}
+
+/// How `calling.collect` runs: it ends on a final result; its input timers can be started.
+pub(crate) fn descriptor() -> ActionDescriptor {
+    ActionDescriptor::simple("collect", TerminalRule::Collect).control("start_input_timers")
+}
+
+/// How `calling.play_and_collect` runs: it hears the prompt's play events and the collect's
+/// on one control id, and ends as a collect does.
+pub(crate) fn prompt_descriptor() -> ActionDescriptor {
+    let mut d =
+        ActionDescriptor::simple("play_and_collect", TerminalRule::Collect).control("volume");
+    d.control_methods
+        .push("calling.collect.start_input_timers".into());
+    d.event_types = vec!["calling.call.collect".into(), "calling.call.play".into()];
+    d
+}
+
+fn input_of(outcome: &ActionOutcome) -> Option<CollectInput> {
+    CollectEvent::read(outcome.event()?).outcome_input()
 }
 
 outcome_result!(
@@ -428,5 +580,55 @@ impl CollectResult {
             Some(CollectInput::Speech { text, .. }) => Some(text),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod view_tests {
+    use super::*;
+    use crate::calling::event::CallEvent;
+    use crate::calling::result::ActionResult;
+    use crate::calling::ActionState;
+    use serde_json::json;
+
+    /// The verdict, the call event and the result all come from one reading.
+    #[test]
+    fn one_reading_of_a_collect_event_serves_judge_event_and_result() {
+        let event = json!({"control_id": "c", "final": true,
+            "result": {"type": "speech", "params": {"text": "yes", "confidence": "0.5"}}});
+        let descriptor = descriptor();
+        let verdict = descriptor.judge("calling.call.collect", &event, &mut Default::default());
+        assert_eq!(
+            verdict,
+            Verdict::End {
+                state: "finished".into(),
+                failed: false
+            }
+        );
+        let speech = CollectInput::Speech {
+            text: "yes".into(),
+            confidence: Some(0.5),
+        };
+        let CallEvent::Collect {
+            input, is_final, ..
+        } = CallEvent::from_wire("calling.call.collect", event.clone())
+        else {
+            panic!("not a collect event");
+        };
+        assert_eq!((input.as_ref(), is_final), (Some(&speech), true));
+        let outcome = ActionOutcome::from_end(ActionState::Finished, false, event);
+        assert_eq!(CollectResult::from_outcome(outcome).input, Some(speech));
+    }
+
+    #[test]
+    fn odd_members_read_as_absent() {
+        let event = json!({"state": 5, "final": "no", "result": "digit"});
+        let view = CollectEvent::read(&event);
+        assert_eq!((view.input(), view.is_final()), (None, true));
+        let interim = json!({"final": false, "result": {"type": "digit", "params": []}});
+        assert_eq!(
+            CollectEvent::read(&interim).verdict(),
+            Verdict::Update("partial".into())
+        );
     }
 }

@@ -1,25 +1,32 @@
 //! `calling.send_fax` and `calling.receive_fax` (§1.7): options and the result, read from
 //! the `fax` object of `calling.call.fax`.
 
-use super::params::{check_nonempty, check_status_url, status_url_options, Params};
+use super::descriptor::Verdict;
+use super::descriptor::{ActionDescriptor, TerminalRule};
+use super::params::{check_nonempty, check_status_url, status_url_options};
 use super::result::{count, outcome_result, text};
 use super::{ActionKind, ActionOutcome, ActionRequest};
 use crate::error::CommandError;
 use crate::ids::ControlId;
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 /// Options of `calling.send_fax`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SendFaxOptions {
     /// URL of the PDF or TIFF to send.
     pub document: String,
     /// Who we are, shown to the receiver.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<String>,
     /// The page header; `SignalWire` when unset, none when empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub header_info: Option<String>,
     /// HTTP(S) URL for status webhooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_url: Option<String>,
     /// The control id; generated when unset.
+    #[serde(skip)]
     pub control_id: Option<ControlId>,
 }
 
@@ -66,15 +73,10 @@ impl ActionRequest for SendFaxOptions {
         self.control_id.as_ref()
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
         check_nonempty("document", &self.document)?;
         check_status_url(&self.status_url)?;
-        Ok(Params::new()
-            .set("document", self.document.as_str())
-            .opt("identity", &self.identity)
-            .opt("header_info", &self.header_info)
-            .opt("status_url", &self.status_url)
-            .done())
+        Ok(())
     }
 }
 
@@ -104,3 +106,35 @@ outcome_result!(
         success: bool = |o| fax_field(o, "success").and_then(Value::as_bool).unwrap_or(false),
     }
 );
+
+/// How `calling.send_fax` (`name` `send_fax`) and `calling.receive_fax` run: both hear
+/// `calling.call.fax`.
+pub(crate) fn descriptor(name: &str) -> ActionDescriptor {
+    let mut d = ActionDescriptor::simple(name, TerminalRule::Fax);
+    d.event_types = vec!["calling.call.fax".into()];
+    d
+}
+
+/// §1.7 and §6.7: `fax.type` carries the state; `fax.params.success` says whether it worked.
+pub(super) fn judge(event: &Value, state: Option<String>) -> Verdict {
+    let fax = event.get("fax");
+    let fax_type = fax.and_then(|f| f.get("type")).and_then(Value::as_str);
+    let end = [fax_type, state.as_deref()]
+        .into_iter()
+        .flatten()
+        .find(|s| matches!(*s, "finished" | "error"));
+    match end {
+        Some(end) => {
+            let success = fax
+                .and_then(|f| f.get("params"))
+                .and_then(|p| p.get("success"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            Verdict::End {
+                state: end.to_owned(),
+                failed: !success,
+            }
+        }
+        None => Verdict::Update(fax_type.map(str::to_owned).or(state).unwrap_or_default()),
+    }
+}

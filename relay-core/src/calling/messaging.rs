@@ -2,7 +2,7 @@
 //! read from `messaging.state` / `messaging.receive`, the `messaging.send` options and the
 //! ways a message can fail to arrive.
 
-use crate::call::Direction;
+use super::call::Direction;
 use crate::error::{CommandError, RequestError};
 use serde_json::{json, Map, Value};
 use std::fmt;

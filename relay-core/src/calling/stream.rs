@@ -3,8 +3,11 @@
 //! Only options that are set go on the wire; a bad url or an empty token is an error before
 //! any frame is sent.
 
+use super::descriptor::{ActionDescriptor, TerminalRule};
+use super::params::serialize_as_wire;
 use crate::error::CommandError;
 use crate::ids::ControlId;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// Which audio of the call a stream carries.
@@ -97,26 +100,45 @@ impl HttpMethod {
 }
 
 /// Options of one call audio stream; build with the setters, then pass to `stream`.
-#[derive(Clone, Default, PartialEq)]
+///
+/// Its `Serialize` form is the `calling.stream` params without the url and the ids.
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct StreamOptions {
     /// Names one of several concurrent streams; echoed in events.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The codec; the call's own codec when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub codec: Option<Codec>,
     /// The track; the service's default (inbound) when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub track: Option<Track>,
     /// HTTP(S) URL for status webhooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_url: Option<String>,
     /// Method of the status webhook.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_url_method: Option<HttpMethod>,
     /// Sent as `Authorization: Bearer …` on the stream's WebSocket handshake.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization_bearer_token: Option<String>,
     /// Delivered in the stream's `start` message.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_parameters: Option<Map<String, Value>>,
     /// The control id; generated when unset.
+    #[serde(skip)]
     pub control_id: Option<ControlId>,
     /// Accept a plain `ws://` url on a loopback host (testing only).
+    #[serde(skip)]
     pub allow_insecure_loopback: bool,
+}
+
+/// The `calling.stream` params: the url, then the options that are set.
+#[derive(Serialize)]
+pub(crate) struct StreamParams<'a> {
+    pub(crate) url: &'a str,
+    #[serde(flatten)]
+    pub(crate) options: &'a StreamOptions,
 }
 
 impl std::fmt::Debug for StreamOptions {
@@ -209,9 +231,8 @@ impl StreamOptions {
         self
     }
 
-    /// Checks the url and the options; returns the `calling.stream` params without the
-    /// `control_id`, `node_id` and `call_id`.
-    pub fn to_params(&self, url: &str) -> Result<Map<String, Value>, CommandError> {
+    /// Checks the url and the options: what the service would refuse is refused here.
+    pub fn check(&self, url: &str) -> Result<(), CommandError> {
         check_stream_url(url, self.allow_insecure_loopback)?;
         if let Some(token) = &self.authorization_bearer_token {
             if token.trim().is_empty() {
@@ -229,30 +250,7 @@ impl StreamOptions {
                 return Err(CommandError::InvalidOption("name is empty".into()));
             }
         }
-        let mut params = Map::new();
-        params.insert("url".into(), url.into());
-        if let Some(name) = &self.name {
-            params.insert("name".into(), name.as_str().into());
-        }
-        if let Some(codec) = &self.codec {
-            params.insert("codec".into(), codec.as_wire().into());
-        }
-        if let Some(track) = self.track {
-            params.insert("track".into(), track.as_wire().into());
-        }
-        if let Some(status) = &self.status_url {
-            params.insert("status_url".into(), status.as_str().into());
-        }
-        if let Some(method) = self.status_url_method {
-            params.insert("status_url_method".into(), method.as_wire().into());
-        }
-        if let Some(token) = &self.authorization_bearer_token {
-            params.insert("authorization_bearer_token".into(), token.as_str().into());
-        }
-        if let Some(custom) = &self.custom_parameters {
-            params.insert("custom_parameters".into(), Value::Object(custom.clone()));
-        }
-        Ok(params)
+        Ok(())
     }
 }
 
@@ -275,9 +273,11 @@ pub fn check_stream_url(url: &str, allow_insecure_loopback: bool) -> Result<(), 
     match scheme.to_ascii_lowercase().as_str() {
         "wss" => Ok(()),
         "ws" if allow_insecure_loopback && is_loopback_host(host) => Ok(()),
-        "ws" if allow_insecure_loopback => Err(invalid("ws:// is only allowed to a loopback host")),
+        "ws" if allow_insecure_loopback => Err(invalid(
+            "ws:// (allow_insecure_loopback) is only allowed to a loopback host",
+        )),
         "ws" => Err(invalid(
-            "the service requires wss://; ws:// needs the loopback opt-in",
+            "the service requires wss://; ws:// to loopback needs allow_insecure_loopback(true)",
         )),
         _ => Err(invalid("the scheme must be wss://")),
     }
@@ -303,36 +303,51 @@ pub fn is_loopback_host(host: &str) -> bool {
             .unwrap_or(false)
 }
 
+serialize_as_wire!(Codec, Track, HttpMethod);
+
+/// How `calling.stream` runs: it ends on `finished`, and finishing without ever
+/// `streaming` is a failure (a URL nobody answers).
+pub(crate) fn descriptor() -> ActionDescriptor {
+    ActionDescriptor::simple(
+        "stream",
+        TerminalRule::States {
+            terminal: vec!["finished".into()],
+            failures: vec!["error".into(), "failed".into()],
+            must_start: true,
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The params as the engine writes them: checked, then serialised.
+    fn params(options: &StreamOptions, url: &str) -> Result<Value, CommandError> {
+        options.check(url)?;
+        Ok(serde_json::to_value(StreamParams { url, options }).expect("serialises"))
+    }
     use serde_json::json;
 
     #[test]
     fn only_set_options_go_on_the_wire() {
-        let params = StreamOptions::new()
-            .to_params("wss://example.com/audio")
-            .expect("valid");
-        assert_eq!(
-            Value::Object(params),
-            json!({"url": "wss://example.com/audio"})
-        );
+        let params = params(&StreamOptions::new(), "wss://example.com/audio").expect("valid");
+        assert_eq!(params, json!({"url": "wss://example.com/audio"}));
     }
 
     #[test]
     fn every_option_is_written_in_wire_form() {
-        let params = StreamOptions::new()
+        let options = StreamOptions::new()
             .name("s1")
             .codec(Codec::Pcma)
             .track(Track::Both)
             .status_url("https://example.com/status")
             .status_url_method(HttpMethod::Get)
             .authorization_bearer_token("tok")
-            .custom_parameter("lang", "en")
-            .to_params("wss://example.com")
-            .expect("valid");
+            .custom_parameter("lang", "en");
+        let params = params(&options, "wss://example.com").expect("valid");
         assert_eq!(
-            Value::Object(params),
+            params,
             json!({"url": "wss://example.com", "name": "s1", "codec": "PCMA",
                    "track": "both_tracks", "status_url": "https://example.com/status",
                    "status_url_method": "GET", "authorization_bearer_token": "tok",
@@ -358,10 +373,8 @@ mod tests {
 
     #[test]
     fn empty_token_is_refused() {
-        let err = StreamOptions::new()
-            .authorization_bearer_token(" ")
-            .to_params("wss://a.example")
-            .expect_err("empty token");
+        let options = StreamOptions::new().authorization_bearer_token(" ");
+        let err = params(&options, "wss://a.example").expect_err("empty token");
         assert_eq!(err, CommandError::EmptyBearerToken);
     }
 

@@ -1,8 +1,8 @@
 //! `calling.live_transcribe` / `calling.live_translate` (§2): the `action` object has exactly
 //! one key, `start`, `stop`, `summarize` or (translate only) `inject`.
 
+use super::params::{check_status_url, Params};
 use super::{invalid, CallCommand};
-use crate::action::params::{check_status_url, Params};
 use crate::error::CommandError;
 use serde_json::{json, Map, Value};
 
@@ -74,13 +74,22 @@ impl CallCommand for LiveTranscribe {
         "calling.live_transcribe"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl LiveTranscribe {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         if let LiveAction::Inject(_) = self.action {
             return invalid("live_transcribe has no inject action");
         }
         Ok(Params::new().set("action", self.action.to_wire()).done())
     }
 }
+
+super::params::serialize_via_map!(LiveTranscribe);
 
 /// `calling.live_translate`.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,7 +121,14 @@ impl CallCommand for LiveTranslate {
         "calling.live_translate"
     }
 
-    fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
+        self.wire_params().map(drop)
+    }
+}
+
+impl LiveTranslate {
+    /// The params (without ids), or why the options cannot be sent.
+    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         if let LiveAction::Inject(message) = &self.action {
             if message.is_empty() {
                 return invalid("inject has nothing to inject");
@@ -125,3 +141,5 @@ impl CallCommand for LiveTranslate {
             .done())
     }
 }
+
+super::params::serialize_via_map!(LiveTranslate);

@@ -1,0 +1,292 @@
+//! A small builder for wire params: only set options are written, and checks shared by
+//! every action's options.
+
+use crate::error::CommandError;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserializer;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::time::Duration;
+
+/// Params under construction.
+#[derive(Debug, Default)]
+pub(crate) struct Params(pub(crate) Map<String, Value>);
+
+impl Params {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `key` to `value`.
+    pub(crate) fn set(&mut self, key: &str, value: impl Into<Value>) -> &mut Self {
+        self.0.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// Sets `key` when `value` is set.
+    pub(crate) fn opt<V: Into<Value> + Clone>(
+        &mut self,
+        key: &str,
+        value: &Option<V>,
+    ) -> &mut Self {
+        if let Some(value) = value {
+            self.0.insert(key.to_owned(), value.clone().into());
+        }
+        self
+    }
+
+    /// Sets `key` to the seconds of `value` when set.
+    pub(crate) fn secs(&mut self, key: &str, value: Option<Duration>) -> &mut Self {
+        if let Some(value) = value {
+            self.0.insert(key.to_owned(), seconds(value));
+        }
+        self
+    }
+
+    pub(crate) fn done(&mut self) -> Map<String, Value> {
+        std::mem::take(&mut self.0)
+    }
+}
+
+/// A duration as JSON seconds: whole seconds as an integer, else a float.
+pub(crate) fn seconds(value: Duration) -> Value {
+    if value.subsec_nanos() == 0 {
+        Value::from(value.as_secs())
+    } else {
+        Value::from(value.as_secs_f64())
+    }
+}
+
+/// A status url must be HTTP(S).
+pub(crate) fn check_status_url(url: &Option<String>) -> Result<(), CommandError> {
+    if let Some(url) = url {
+        let lower = url.to_ascii_lowercase();
+        if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+            return Err(CommandError::InvalidStatusUrl(url.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// A volume must be within -40…+40 dB.
+pub(crate) fn check_volume(volume: Option<f64>) -> Result<(), CommandError> {
+    match volume {
+        Some(v) if !(-40.0..=40.0).contains(&v) => Err(CommandError::InvalidOption(format!(
+            "volume {v} dB is outside -40…+40"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A required text must not be empty.
+pub(crate) fn check_nonempty(what: &str, value: &str) -> Result<(), CommandError> {
+    if value.trim().is_empty() {
+        return Err(CommandError::InvalidOption(format!("{what} is empty")));
+    }
+    Ok(())
+}
+
+/// Which audio of the call an action hears or plays into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MediaDirection {
+    /// What the caller hears.
+    Listen,
+    /// What the caller says.
+    Speak,
+    /// Both.
+    Both,
+}
+
+impl MediaDirection {
+    /// The wire form.
+    pub fn as_wire(self) -> &'static str {
+        match self {
+            MediaDirection::Listen => "listen",
+            MediaDirection::Speak => "speak",
+            MediaDirection::Both => "both",
+        }
+    }
+}
+
+impl From<MediaDirection> for Value {
+    fn from(direction: MediaDirection) -> Self {
+        direction.as_wire().into()
+    }
+}
+
+/// Defines the options of an action whose only setting is a status webhook (plus the control
+/// id every action has): one definition for `receive_fax` and `transcribe` alike.
+macro_rules! status_url_options {
+    ($(#[$doc:meta])* $name:ident => $kind:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+        pub struct $name {
+            /// HTTP(S) URL for status webhooks.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub status_url: Option<String>,
+            /// The control id; generated when unset.
+            #[serde(skip)]
+            pub control_id: Option<ControlId>,
+        }
+
+        impl $name {
+            /// Service defaults.
+            pub fn new() -> Self {
+                Self::default()
+            }
+
+            /// HTTP(S) URL for status webhooks.
+            pub fn status_url(mut self, url: impl Into<String>) -> Self {
+                self.status_url = Some(url.into());
+                self
+            }
+
+            /// A control id of your own.
+            pub fn control_id(mut self, id: impl Into<ControlId>) -> Self {
+                self.control_id = Some(id.into());
+                self
+            }
+        }
+
+        impl ActionRequest for $name {
+            fn kind(&self) -> ActionKind {
+                ActionKind::$kind
+            }
+
+            fn control_id(&self) -> Option<&ControlId> {
+                self.control_id.as_ref()
+            }
+
+            fn check(&self) -> Result<(), CommandError> {
+                check_status_url(&self.status_url)
+            }
+        }
+    };
+}
+pub(super) use status_url_options;
+
+/// Reads a member that should be a string; any other JSON type reads as absent, never as
+/// an error (peer input). Borrows when the text has no escapes.
+pub(crate) fn lenient_text<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Cow<'de, str>>, D::Error> {
+    d.deserialize_any(Lenient(|v| match v {
+        Scalar::Borrowed(s) => Some(Cow::Borrowed(s)),
+        Scalar::Owned(s) => Some(Cow::Owned(s)),
+        _ => None,
+    }))
+}
+
+/// Reads a number that may come as a JSON string; anything else reads as absent.
+pub(crate) fn lenient_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    d.deserialize_any(Lenient(|v| match v {
+        Scalar::Number(n) => Some(n),
+        Scalar::Borrowed(s) => s.parse().ok(),
+        Scalar::Owned(s) => s.parse().ok(),
+        _ => None,
+    }))
+}
+
+/// Reads a boolean; anything else reads as absent.
+pub(crate) fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    d.deserialize_any(Lenient(|v| match v {
+        Scalar::Bool(b) => Some(b),
+        _ => None,
+    }))
+}
+
+/// A scalar as a lenient reader sees it.
+enum Scalar<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+    Number(f64),
+    Bool(bool),
+    Other,
+}
+
+/// A visitor that takes any JSON value, hands scalars to its function and skips the rest.
+struct Lenient<F>(F);
+
+impl<'de, T, F: FnOnce(Scalar<'de>) -> Option<T>> Visitor<'de> for Lenient<F> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Option<T>, E> {
+        Ok((self.0)(Scalar::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<T>, E> {
+        Ok((self.0)(Scalar::Owned(v.to_owned())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Option<T>, E> {
+        Ok((self.0)(Scalar::Owned(v)))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<T>, E> {
+        Ok((self.0)(Scalar::Number(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<T>, E> {
+        Ok((self.0)(Scalar::Number(v as f64)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<T>, E> {
+        Ok((self.0)(Scalar::Number(v as f64)))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Option<T>, E> {
+        Ok((self.0)(Scalar::Bool(v)))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Option<T>, E> {
+        Ok((self.0)(Scalar::Other))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Option<T>, E> {
+        Ok((self.0)(Scalar::Other))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<T>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok((self.0)(Scalar::Other))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<T>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok((self.0)(Scalar::Other))
+    }
+}
+
+/// Options whose params are still built as a map (a transition: each becomes a derived
+/// `Serialize` as its family is typed): they serialise through their `wire_params`.
+macro_rules! serialize_via_map {
+    ($($name:ty),*) => {$(
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                self.wire_params()
+                    .map_err(serde::ser::Error::custom)?
+                    .serialize(s)
+            }
+        }
+    )*};
+}
+pub(crate) use serialize_via_map;
+
+/// Enums written as their `as_wire` text.
+macro_rules! serialize_as_wire {
+    ($($name:ty),*) => {$(
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_wire())
+            }
+        }
+    )*};
+}
+pub(crate) use serialize_as_wire;
+
+serialize_as_wire!(MediaDirection);
+
+/// Writes an optional duration as JSON seconds (see [`seconds`]); with
+/// `skip_serializing_if = "Option::is_none"`.
+pub(crate) fn secs<S: serde::Serializer>(
+    value: &Option<Duration>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => serde::Serialize::serialize(&seconds(*value), s),
+        None => s.serialize_none(),
+    }
+}
