@@ -6,11 +6,15 @@ mod clock;
 mod executor;
 mod media_sender;
 mod memory;
+mod memory_pipe;
 mod messaging;
 mod sim_server;
 mod status_callback;
+mod two_way_caller;
 
 pub use crate::server::{tls_server_config, Listener, ServerRuntime};
 pub use media_sender::{AudioSource, Pacing};
 pub use memory::MemoryRelay;
+pub use memory_pipe::{memory_pipe, memory_websocket, MemoryStream};
 pub use sim_server::{SimServer, SimServerBuilder};
+pub use two_way_caller::{run_two_way_caller, CallerRecording, CallerScript, CallerStep};
