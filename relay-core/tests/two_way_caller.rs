@@ -186,3 +186,68 @@ fn l16_at_24_khz_runs_in_480_sample_frames() {
         "the reply began before the utterance ended"
     );
 }
+
+/// The simulator end to end in memory: `Call::connect` to a stream device opens the
+/// WebSocket to the app's listener (bearer token, L16 at 16 kHz, custom parameters in
+/// `start`); the caller's script arrives, the app's reply is heard; hanging up the call
+/// stops the caller early.
+#[test]
+fn a_connect_to_a_stream_device_reaches_the_app_in_memory() {
+    use futures_util::StreamExt;
+    use relay_rs_core::{Codec, ConnectPlan, Device};
+    let relay = MemoryRelay::new(SimConfig::new());
+    let url = "wss://agent.test/media";
+    let mut listener = relay.two_way().listen(url);
+    relay
+        .two_way()
+        .set_script(CallerScript::new().speak(300).silence(5000));
+    let client = relay.client().contexts(["office"]).build().unwrap();
+    let mut incoming = client.incoming().unwrap();
+    relay.start(&client);
+    let rt = relay.runtime();
+    let recordings = relay.run(async {
+        relay.wait_ready().await;
+        relay
+            .offer_call("office", "+15551110000", "+15552220000")
+            .unwrap();
+        let call = incoming.next().await.unwrap();
+        call.answer().await.unwrap();
+        let device = Device::stream(url)
+            .codec(Codec::L16At16k)
+            .authorization_bearer_token("tok")
+            .custom_parameter("lang", "en");
+        call.connect(ConnectPlan::single(device)).await.unwrap();
+        let (ws, bearer) = listener.accept().await.unwrap();
+        assert_eq!(bearer.as_deref(), Some("tok"));
+        let mut session = MediaSession::accept(ws, rt);
+        let mut frames = 0;
+        while let Some(Ok(event)) = session.next().await {
+            match event {
+                MediaEvent::Start(info) => {
+                    assert_eq!(info.media_format, MediaFormat::l16(16_000));
+                    assert_eq!(info.call_sid, call.id().as_str());
+                    assert_eq!(info.custom_parameters["lang"], "en");
+                    session.send_audio(&tone(16_000, 100)).unwrap();
+                }
+                MediaEvent::Audio { .. } => {
+                    frames += 1;
+                    if frames == 50 {
+                        // One second in: the caller hangs up with the call.
+                        call.hangup().await.unwrap();
+                    }
+                }
+                MediaEvent::Stop => break,
+                _ => {}
+            }
+        }
+        relay.two_way().wait_recordings(1).await
+    });
+    let rec = &recordings[0];
+    assert_eq!(rec.sample_rate, 16_000);
+    assert!(rec.heard_rms(20.0, 100.0) > 4000.0);
+    assert!(
+        rec.caller.len() < 16 * 2000,
+        "stopped at the hang-up, not after the 5.3 s script"
+    );
+    client.shutdown();
+}

@@ -110,6 +110,7 @@ mod relay;
 mod ring;
 mod script;
 mod session;
+mod two_way;
 
 pub use config::SimConfig;
 pub use faults::Fault;

@@ -11,10 +11,14 @@ mod messaging;
 mod sim_server;
 mod status_callback;
 mod two_way_caller;
+mod two_way_sim;
 
 pub use crate::server::{tls_server_config, Listener, ServerRuntime};
 pub use media_sender::{AudioSource, Pacing};
 pub use memory::MemoryRelay;
 pub use memory_pipe::{memory_pipe, memory_websocket, MemoryStream};
 pub use sim_server::{SimServer, SimServerBuilder};
-pub use two_way_caller::{run_two_way_caller, CallerRecording, CallerScript, CallerStep};
+pub use two_way_caller::{
+    run_two_way_caller, run_two_way_caller_until, CallerRecording, CallerScript, CallerStep,
+};
+pub use two_way_sim::{default_caller_script, MemoryMediaConn, MemoryMediaListener, TwoWayCallers};

@@ -113,11 +113,13 @@ impl SimServerBuilder {
         let addr = listener.local_addr()?;
         let (inputs, receiver) = mpsc::unbounded();
         let (stop_accept, accept_stopped) = oneshot::channel();
+        let two_way = super::two_way_sim::TwoWayCallers::default();
         let settings = Arc::new(MediaSettings {
             audio: self.audio,
             pacing: self.pacing,
             extra_ca_pem: self.media_ca_pem,
             account_sid: self.config.project_id.clone(),
+            two_way: two_way.clone(),
         });
         let relay = FakeRelay::new(self.config.clone());
         let service = Service {
@@ -141,6 +143,7 @@ impl SimServerBuilder {
             addr,
             tls,
             stop_accept: Some(stop_accept),
+            two_way,
         })
     }
 }
@@ -151,6 +154,14 @@ pub struct SimServer {
     addr: SocketAddr,
     tls: bool,
     stop_accept: Option<oneshot::Sender<()>>,
+    two_way: super::two_way_sim::TwoWayCallers,
+}
+
+impl SimServer {
+    /// The callers of connects to stream devices: their script and recordings.
+    pub fn two_way(&self) -> &super::two_way_sim::TwoWayCallers {
+        &self.two_way
+    }
 }
 
 impl fmt::Debug for SimServer {

@@ -19,6 +19,8 @@ use futures_util::future::{self, Either};
 use futures_util::io::{AsyncRead, AsyncWrite};
 use futures_util::StreamExt;
 use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -239,6 +241,21 @@ pub async fn run_two_way_caller<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    run_two_way_caller_until(ws, runtime, start, script, Box::pin(future::pending())).await
+}
+
+/// Like [`run_two_way_caller`], but hangs up (`stop`) early once `hang_up` resolves: the
+/// simulator's call ended.
+pub async fn run_two_way_caller_until<S>(
+    ws: WebSocketStream<S>,
+    runtime: Arc<dyn Runtime>,
+    start: StartInfo,
+    script: &CallerScript,
+    mut hang_up: Pin<Box<dyn Future<Output = ()> + Send>>,
+) -> CallerRecording
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let format: MediaFormat = start.media_format.clone();
     let rate = format.sample_rate;
     let per_frame = format.samples_for(FRAME_MS).max(1);
@@ -286,7 +303,12 @@ where
             if wait.is_zero() {
                 break;
             }
-            match future::select(incoming.next(), runtime.sleep(wait)).await {
+            let read_or_tick = future::select(incoming.next(), runtime.sleep(wait));
+            let next = match future::select(read_or_tick, hang_up.as_mut()).await {
+                Either::Left((next, _)) => next,
+                Either::Right(_) => break 'ticks,
+            };
+            match next {
                 Either::Right(_) => break,
                 Either::Left((None, _)) | Either::Left((Some(Err(_)), _)) => {
                     rec.closed_early = true;
