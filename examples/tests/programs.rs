@@ -311,6 +311,17 @@ fn programs() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
             env!("CARGO_BIN_EXE_media_server_hyper"),
             vec!["--listen", "--token", "MEDIA_TOKEN", "RUST_LOG"],
         ),
+        (
+            "voice_agent",
+            env!("CARGO_BIN_EXE_voice_agent"),
+            [
+                &["--out", "--codec", "--listen", "--media-url", "--quiet"][..],
+                &["VOICE_AGENT_MEDIA_URL", "VOICE_AGENT_MEDIA_TOKEN"][..],
+                &LIVE[1..8],
+                &["RUST_LOG"][..],
+            ]
+            .concat(),
+        ),
     ]
 }
 
