@@ -9,7 +9,7 @@ use relay_rs_core::driver::{Call, ClientBuilder};
 use relay_rs_core::media::{MediaEvent, MediaTrack};
 use relay_rs_core::receiver::{MediaListener, MediaSession, ServerRuntime};
 use relay_rs_core::sim::SimConfig;
-use relay_rs_core::testkit::{CallerRecording, CallerScript, SimServerBuilder};
+use relay_rs_core::testkit::{CallerRecording, SimServerBuilder, TwoWayScript};
 use relay_rs_core::{Codec, ConnectPlan, Device};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -56,6 +56,10 @@ prints `turns N, reply latency p50 X ms, p99 Y ms, barge-ins B`. With SIGNALWIRE
             "live: the wss:// url the service reaches the listener at",
         ),
         Flag::switch("--quiet", "offline: no progress lines"),
+        Flag::switch(
+            "--insecure-loopback",
+            "live: allow a ws:// media url on a loopback host (e.g. against relay_sim)",
+        ),
     ],
     env: crate::live_env!(
         (
@@ -211,8 +215,8 @@ pub fn media_device(url: &str, token: Option<&str>, codec: Codec, loopback: bool
 }
 
 /// What the caller says offline: three utterances, the third while the second reply plays.
-pub fn offline_script() -> CallerScript {
-    CallerScript::new()
+pub fn offline_script() -> TwoWayScript {
+    TwoWayScript::new()
         .silence(400)
         .speak(1000)
         .silence(2500)
@@ -314,7 +318,7 @@ impl AgentReport {
 pub async fn run_offline<R: ServerRuntime>(
     runtime: Arc<R>,
     options: &OfflineOptions,
-    script: CallerScript,
+    script: TwoWayScript,
     settings: &AgentSettings,
 ) -> Result<AgentReport, AgentError> {
     let began = Instant::now();
@@ -421,7 +425,8 @@ pub async fn run_live(parsed: &Parsed) -> Result<(), AgentError> {
     )
     .await?;
     let client = crate::live::client_builder(relay_tokio::client())?.build()?;
-    let device = media_device(&media_url, token.as_deref(), codec, false);
+    let loopback = parsed.has("--insecure-loopback");
+    let device = media_device(&media_url, token.as_deref(), codec, loopback);
     client.on_call(move |call| {
         let device = device.clone();
         async move {

@@ -219,6 +219,8 @@ fn programs() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
                 "--wav",
                 "--fast",
                 "--media-ca",
+                "--caller",
+                "--caller-out",
                 "RUST_LOG",
             ],
         ),
@@ -316,6 +318,7 @@ fn programs() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
             env!("CARGO_BIN_EXE_voice_agent"),
             [
                 &["--out", "--codec", "--listen", "--media-url", "--quiet"][..],
+                &["--insecure-loopback"][..],
                 &["VOICE_AGENT_MEDIA_URL", "VOICE_AGENT_MEDIA_TOKEN"][..],
                 &LIVE[1..8],
                 &["RUST_LOG"][..],

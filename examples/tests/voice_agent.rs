@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use relay_rs_core::media::read_wav;
 use relay_rs_core::receiver::MediaSession;
 use relay_rs_core::sim::SimConfig;
-use relay_rs_core::testkit::{CallerScript, MemoryRelay};
+use relay_rs_core::testkit::{MemoryRelay, TwoWayScript};
 use relay_rs_core::Codec;
 use std::time::Duration;
 
@@ -82,8 +82,8 @@ fn in_memory_the_agent_replies_to_each_utterance_and_clears_on_barge_in() {
 }
 
 /// A short conversation for the socket tests: three utterances, the third a barge-in.
-fn short_script() -> CallerScript {
-    CallerScript::new()
+fn short_script() -> TwoWayScript {
+    TwoWayScript::new()
         .silence(200)
         .speak(400)
         .silence(900)

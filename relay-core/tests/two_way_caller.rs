@@ -8,7 +8,7 @@ use relay_rs_core::media::{MediaEvent, MediaFormat, MediaTrack, StartInfo};
 use relay_rs_core::receiver::{MarkOutcome, MediaSession};
 use relay_rs_core::sim::SimConfig;
 use relay_rs_core::testkit::{
-    memory_websocket, run_two_way_caller, CallerRecording, CallerScript, MemoryRelay,
+    memory_websocket, run_two_way_caller, CallerRecording, MemoryRelay, TwoWayScript,
 };
 use std::time::Duration;
 
@@ -35,7 +35,7 @@ fn tone(rate: u32, ms: u32) -> Vec<i16> {
 /// Runs the caller and `app` together; the recording and the app's result.
 fn with_caller<T, F>(
     format: MediaFormat,
-    script: CallerScript,
+    script: TwoWayScript,
     app: impl FnOnce(MediaSession, MemoryRelay) -> F,
 ) -> (CallerRecording, T)
 where
@@ -56,7 +56,7 @@ where
 
 #[test]
 fn audio_digits_and_marks_flow_at_real_time_pace() {
-    let script = CallerScript::new()
+    let script = TwoWayScript::new()
         .speak(400)
         .silence(600)
         .digit('5')
@@ -128,7 +128,7 @@ fn audio_digits_and_marks_flow_at_real_time_pace() {
 
 #[test]
 fn clear_flushes_the_queue_and_returns_pending_marks() {
-    let script = CallerScript::new().silence(1000).tail(1000);
+    let script = TwoWayScript::new().silence(1000).tail(1000);
     let (rec, outcome) = with_caller(
         MediaFormat::pcmu(),
         script,
@@ -158,7 +158,7 @@ fn clear_flushes_the_queue_and_returns_pending_marks() {
 
 #[test]
 fn l16_at_24_khz_runs_in_480_sample_frames() {
-    let script = CallerScript::new().speak(100).tail(100);
+    let script = TwoWayScript::new().speak(100).tail(100);
     let (rec, sizes) = with_caller(
         MediaFormat::l16(24_000),
         script,
@@ -200,7 +200,7 @@ fn a_connect_to_a_stream_device_reaches_the_app_in_memory() {
     let mut listener = relay.two_way().listen(url);
     relay
         .two_way()
-        .set_script(CallerScript::new().speak(300).silence(5000));
+        .set_script(TwoWayScript::new().speak(300).silence(5000));
     let client = relay.client().contexts(["office"]).build().unwrap();
     let mut incoming = client.incoming().unwrap();
     relay.start(&client);

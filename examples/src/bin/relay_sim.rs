@@ -3,7 +3,9 @@
 
 use examples::cli::{self, init_tracing, Flag, Program, RUST_LOG};
 use relay_tokio::media::read_wav;
-use relay_tokio::testkit::{tls_server_config, AudioSource, Pacing, SimConfig, SimServerBuilder};
+use relay_tokio::testkit::{
+    tls_server_config, AudioSource, Pacing, SimConfig, SimServerBuilder, TwoWayScript,
+};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -29,6 +31,17 @@ into another shell and run a client (stream_tokio, the README example). Ctrl-c s
             "serve wss:// with this certificate (with --key)",
         ),
         Flag::value("--key", "KEY.pem", "the certificate's private key"),
+        // Two-way streams: what the caller of a connect to a stream device does.
+        Flag::value(
+            "--caller",
+            "SCRIPT",
+            "two-way streams: the caller, e.g. silence:500,speak:1200,silence:1500,digit:5,tail:1000",
+        ),
+        Flag::value(
+            "--caller-out",
+            "DIR",
+            "two-way streams: write caller-N.wav per call (left the caller, right what it heard)",
+        ),
         Flag::value(
             "--self-signed-ca",
             "CA.pem",
@@ -104,6 +117,8 @@ struct Args {
     auto_media_ms: Option<u64>,
     media_ca: Option<String>,
     message_every: Option<u64>,
+    caller: Option<TwoWayScript>,
+    caller_out: Option<String>,
 }
 
 fn parse_args() -> Args {
@@ -128,6 +143,14 @@ fn parse_args() -> Args {
             auto_media_ms: parsed.parsed("--auto-media")?,
             media_ca: parsed.value("--media-ca").map(str::to_owned),
             message_every: parsed.parsed("--message-every")?,
+            caller: match parsed.value("--caller") {
+                Some(text) => Some(
+                    TwoWayScript::parse(text)
+                        .map_err(|e| examples::cli::CliError::Usage(format!("--caller {e}")))?,
+                ),
+                None => None,
+            },
+            caller_out: parsed.value("--caller-out").map(str::to_owned),
         })
     };
     match read() {
@@ -206,6 +229,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let tls = args.cert.is_some() || ca_file.is_some();
     let sim = builder.start(relay_tokio::runtime()).await?;
+    // Two-way streams: the caller's script, and its recordings as each call ends.
+    if let Some(script) = &args.caller {
+        sim.two_way().set_script(script.clone());
+    }
+    if let Some(dir) = args.caller_out.clone() {
+        let callers = sim.two_way().clone();
+        tokio::spawn(async move {
+            for n in 1.. {
+                let Some(rec) = callers.wait_recordings(n).await.pop() else {
+                    break;
+                };
+                let path = Path::new(&dir).join(format!("caller-{n}.wav"));
+                match std::fs::write(&path, rec.stereo_wav()) {
+                    Ok(()) => println!(
+                        "caller {n}: {} (turn latencies {:?} ms)",
+                        path.display(),
+                        rec.reply_latencies_ms()
+                    ),
+                    Err(e) => eprintln!("{}: {e}", path.display()),
+                }
+            }
+        });
+    }
     // The first line is read by scripts/bench/run.py: keep the url in it.
     println!(
         "RELAY simulator on {} (project {:?}, context {:?})",

@@ -19,6 +19,6 @@ pub use memory::MemoryRelay;
 pub use memory_pipe::{memory_pipe, memory_websocket, MemoryStream};
 pub use sim_server::{SimServer, SimServerBuilder};
 pub use two_way_caller::{
-    run_two_way_caller, run_two_way_caller_until, CallerRecording, CallerScript, CallerStep,
+    run_two_way_caller, run_two_way_caller_until, CallerRecording, TwoWayScript, TwoWayStep,
 };
 pub use two_way_sim::{default_caller_script, MemoryMediaConn, MemoryMediaListener, TwoWayCallers};

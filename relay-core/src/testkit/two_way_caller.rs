@@ -26,7 +26,7 @@ use std::time::Duration;
 
 /// One step of what the caller does.
 #[derive(Debug, Clone, PartialEq)]
-pub enum CallerStep {
+pub enum TwoWayStep {
     /// Speaks (a voiced test sound) for this long.
     Speak(Duration),
     /// Says nothing for this long.
@@ -37,14 +37,14 @@ pub enum CallerStep {
 
 /// What the caller says, step by step, then how long it listens before hanging up.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct CallerScript {
+pub struct TwoWayScript {
     /// The steps, in order.
-    pub steps: Vec<CallerStep>,
+    pub steps: Vec<TwoWayStep>,
     /// Listening after the last step, before `stop`.
     pub tail: Duration,
 }
 
-impl CallerScript {
+impl TwoWayScript {
     /// An empty script.
     pub fn new() -> Self {
         Self::default()
@@ -53,20 +53,20 @@ impl CallerScript {
     /// Speaks for `ms` milliseconds.
     pub fn speak(mut self, ms: u64) -> Self {
         self.steps
-            .push(CallerStep::Speak(Duration::from_millis(ms)));
+            .push(TwoWayStep::Speak(Duration::from_millis(ms)));
         self
     }
 
     /// Stays silent for `ms` milliseconds.
     pub fn silence(mut self, ms: u64) -> Self {
         self.steps
-            .push(CallerStep::Silence(Duration::from_millis(ms)));
+            .push(TwoWayStep::Silence(Duration::from_millis(ms)));
         self
     }
 
     /// Presses a key.
     pub fn digit(mut self, digit: char) -> Self {
-        self.steps.push(CallerStep::Digit(digit));
+        self.steps.push(TwoWayStep::Digit(digit));
         self
     }
 
@@ -74,6 +74,35 @@ impl CallerScript {
     pub fn tail(mut self, ms: u64) -> Self {
         self.tail = Duration::from_millis(ms);
         self
+    }
+
+    /// Reads the command-line form: comma-separated `speak:MS`, `silence:MS`, `digit:D` and
+    /// `tail:MS`, e.g. `silence:500,speak:1200,silence:1500,digit:5,tail:1000`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut script = Self::new();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (what, value) = part
+                .split_once(':')
+                .ok_or_else(|| format!("{part:?}: give WHAT:VALUE"))?;
+            let ms = || {
+                value
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|ms| *ms <= 3_600_000)
+                    .ok_or_else(|| format!("{part:?}: give milliseconds, 0 to 3600000"))
+            };
+            script = match what {
+                "speak" => script.speak(ms()?),
+                "silence" => script.silence(ms()?),
+                "tail" => script.tail(ms()?),
+                "digit" => match value.chars().collect::<Vec<_>>()[..] {
+                    [d] if d.is_ascii_digit() || "*#ABCD".contains(d) => script.digit(d),
+                    _ => return Err(format!("{part:?}: give one of 0-9 * # A-D")),
+                },
+                _ => return Err(format!("{part:?}: speak, silence, digit or tail")),
+            };
+        }
+        Ok(script)
     }
 
     /// The caller's audio at `rate`, the digits with their sample index, and where each
@@ -85,13 +114,13 @@ impl CallerScript {
         let mut ends = Vec::new();
         for step in &self.steps {
             match step {
-                CallerStep::Speak(d) => {
+                TwoWayStep::Speak(d) => {
                     let start = pcm.len();
                     pcm.extend((0..per_ms(*d)).map(|i| voice(start + i, rate)));
                     ends.push(pcm.len());
                 }
-                CallerStep::Silence(d) => pcm.resize(pcm.len() + per_ms(*d), 0),
-                CallerStep::Digit(c) => {
+                TwoWayStep::Silence(d) => pcm.resize(pcm.len() + per_ms(*d), 0),
+                TwoWayStep::Digit(c) => {
                     digits.push((pcm.len(), *c));
                     pcm.resize(pcm.len() + per_ms(Duration::from_millis(200)), 0);
                 }
@@ -236,7 +265,7 @@ pub async fn run_two_way_caller<S>(
     ws: WebSocketStream<S>,
     runtime: Arc<dyn Runtime>,
     start: StartInfo,
-    script: &CallerScript,
+    script: &TwoWayScript,
 ) -> CallerRecording
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -250,7 +279,7 @@ pub async fn run_two_way_caller_until<S>(
     ws: WebSocketStream<S>,
     runtime: Arc<dyn Runtime>,
     start: StartInfo,
-    script: &CallerScript,
+    script: &TwoWayScript,
     mut hang_up: Pin<Box<dyn Future<Output = ()> + Send>>,
 ) -> CallerRecording
 where
@@ -428,5 +457,40 @@ fn handle(
             rec.bad_messages += 1;
             tracing::warn!(%error, "the simulated caller could not read a message");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_form_reads_every_step_and_refuses_the_rest() {
+        let script = TwoWayScript::parse("silence:500, speak:1200,digit:#,tail:900").unwrap();
+        assert_eq!(
+            script,
+            TwoWayScript::new()
+                .silence(500)
+                .speak(1200)
+                .digit('#')
+                .tail(900)
+        );
+        for bad in ["speak", "speak:x", "digit:12", "shout:5", "silence:-1"] {
+            assert!(TwoWayScript::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rendering_places_utterance_ends_and_digits() {
+        let script = TwoWayScript::new()
+            .speak(100)
+            .digit('5')
+            .silence(50)
+            .tail(10);
+        let (pcm, digits, ends) = script.render(8000);
+        assert_eq!(ends, [800]);
+        assert_eq!(digits, [(800, '5')]);
+        assert_eq!(pcm.len(), 800 + 1600 + 400 + 80);
+        assert!(pcm[800..].iter().all(|s| *s == 0));
     }
 }

@@ -7,7 +7,7 @@
 
 use super::media_sender::{format_for, MediaSettings};
 use super::memory_pipe::{memory_websocket, MemoryStream};
-use super::two_way_caller::{run_two_way_caller_until, CallerRecording, CallerScript};
+use super::two_way_caller::{run_two_way_caller_until, CallerRecording, TwoWayScript};
 use crate::action::stream_options::is_loopback_host;
 use crate::driver::{connect_websocket, split_url, ConnectOptions, Runtime};
 use crate::media::{MediaTrack, StartInfo};
@@ -37,7 +37,7 @@ pub(crate) type MemoryStarter =
 
 #[derive(Default)]
 struct Inner {
-    script: Option<CallerScript>,
+    script: Option<TwoWayScript>,
     starter: Option<MemoryStarter>,
     stops: HashMap<String, oneshot::Sender<()>>,
     recordings: Vec<CallerRecording>,
@@ -54,8 +54,8 @@ impl fmt::Debug for TwoWayCallers {
 }
 
 /// What a caller says when no script was set: two utterances with pauses.
-pub fn default_caller_script() -> CallerScript {
-    CallerScript::new()
+pub fn default_caller_script() -> TwoWayScript {
+    TwoWayScript::new()
         .silence(500)
         .speak(1200)
         .silence(1500)
@@ -70,12 +70,12 @@ impl TwoWayCallers {
     }
 
     /// What every caller that reaches a stream device from now on says.
-    pub fn set_script(&self, script: CallerScript) {
+    pub fn set_script(&self, script: TwoWayScript) {
         self.lock().script = Some(script);
     }
 
     /// The script callers play.
-    pub fn script(&self) -> CallerScript {
+    pub fn script(&self) -> TwoWayScript {
         self.lock()
             .script
             .clone()
