@@ -314,6 +314,17 @@ fn programs() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
             vec!["--listen", "--token", "MEDIA_TOKEN", "RUST_LOG"],
         ),
         (
+            "media_flood",
+            env!("CARGO_BIN_EXE_media_flood"),
+            vec![
+                "--streams",
+                "--seconds",
+                "--connect",
+                "--server-pid",
+                "RUST_LOG",
+            ],
+        ),
+        (
             "voice_agent",
             env!("CARGO_BIN_EXE_voice_agent"),
             [
