@@ -233,7 +233,7 @@ fn main() -> Result<(), BoxError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let (cpu_ns, wall) = rt.block_on(async {
+    let (cpu_ns, generator_ns, wall) = rt.block_on(async {
         // Everyone connects first; the frames start together, each stream offset within the
         // 20 ms so that the load is spread as calls' audio is.
         let first = Instant::now() + Duration::from_millis(500 + streams as u64 * 2);
@@ -250,12 +250,15 @@ fn main() -> Result<(), BoxError> {
         }
         tokio::time::sleep_until(first.into()).await;
         let cpu_before = thread_cpu(&schedstat)?;
+        let own_before = thread_cpu("/proc/thread-self/schedstat")?;
         let began = Instant::now();
         for task in tasks {
             task.await??;
         }
         let wall = began.elapsed();
-        Ok::<_, BoxError>((thread_cpu(&schedstat)?.saturating_sub(cpu_before), wall))
+        let own = thread_cpu("/proc/thread-self/schedstat")?.saturating_sub(own_before);
+        let cpu = thread_cpu(&schedstat)?.saturating_sub(cpu_before);
+        Ok::<_, BoxError>((cpu, own, wall))
     })?;
     let mut latencies = std::mem::take(&mut *shared.latencies_us.lock().expect("lock"));
     latencies.sort_unstable();
@@ -271,6 +274,8 @@ fn main() -> Result<(), BoxError> {
             "frames_echoed": shared.echoed.load(std::sync::atomic::Ordering::Relaxed),
             "server_cpu_s": cpu_ns as f64 / 1e9,
             "wall_s": wall.as_secs_f64(),
+            // Near 1.0 the load generator itself is saturated and its delay is in the latency.
+            "generator_cpu_share": generator_ns as f64 / 1e9 / wall.as_secs_f64().max(1e-9),
             "cpu_us_per_stream_second": cpu_us_per_stream_second,
             "streams_per_core": 1e6 / cpu_us_per_stream_second.max(1e-9),
             "echo_p50_ms": percentile(&latencies, 0.5),
