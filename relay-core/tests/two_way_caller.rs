@@ -251,3 +251,30 @@ fn a_connect_to_a_stream_device_reaches_the_app_in_memory() {
     );
     client.shutdown();
 }
+
+/// An app that sends audio far ahead of real time: the caller queues at most a minute of it
+/// and counts what it dropped; the marks still come back in order.
+#[test]
+fn an_app_flooding_audio_is_bounded() {
+    let script = TwoWayScript::new().silence(1000);
+    let (rec, _) = with_caller(MediaFormat::pcmu(), script, |mut session, _| async move {
+        while !matches!(session.next().await, Some(Ok(MediaEvent::Start(_)))) {}
+        // 70 s of audio at once, in pieces the session's own queue takes.
+        let sender = session.sender().clone();
+        for _ in 0..70 {
+            sender.send_audio_wait(&tone(8000, 1000)).await.unwrap();
+        }
+        while let Some(Ok(event)) = session.next().await {
+            if event == MediaEvent::Stop {
+                break;
+            }
+        }
+    });
+    // Ten seconds of 20 ms frames over the minute (a few fewer if some played meanwhile).
+    assert!(
+        (450..=500).contains(&rec.dropped_media),
+        "{}",
+        rec.dropped_media
+    );
+    assert!(rec.heard_rms(20.0, 100.0) > 4000.0);
+}

@@ -20,5 +20,6 @@ pub use memory_pipe::{memory_pipe, memory_websocket, MemoryStream};
 pub use sim_server::{SimServer, SimServerBuilder};
 pub use two_way_caller::{
     run_two_way_caller, run_two_way_caller_until, CallerRecording, TwoWayScript, TwoWayStep,
+    MAX_QUEUED_MS,
 };
 pub use two_way_sim::{default_caller_script, MemoryMediaConn, MemoryMediaListener, TwoWayCallers};

@@ -162,7 +162,14 @@ pub struct CallerRecording {
     pub bad_messages: u32,
     /// Whether the app closed the connection before the script ended.
     pub closed_early: bool,
+    /// Media messages dropped because the playback queue already held
+    /// [`MAX_QUEUED_MS`] of audio (an app sending far ahead of real time).
+    pub dropped_media: u32,
 }
+
+/// The most audio the caller queues for playing: what an app sends beyond this (more than a
+/// minute ahead of real time) is dropped and counted, so the simulator's memory stays bounded.
+pub const MAX_QUEUED_MS: u32 = 60_000;
 
 impl CallerRecording {
     /// Per utterance, ms from its end to the first reply sample the caller heard after it
@@ -222,6 +229,8 @@ enum Queued {
 /// The playback side: what the app sent, played 20 ms a tick.
 struct Playback {
     queue: VecDeque<Queued>,
+    /// Samples of audio in `queue`.
+    queued_samples: usize,
     was_playing: bool,
 }
 
@@ -247,6 +256,7 @@ impl Playback {
                     frame[filled..filled + n].copy_from_slice(&samples[..n]);
                     samples.drain(..n);
                     filled += n;
+                    self.queued_samples -= n;
                     if samples.is_empty() {
                         self.queue.pop_front();
                     }
@@ -320,6 +330,7 @@ where
     }
     let mut playback = Playback {
         queue: VecDeque::new(),
+        queued_samples: 0,
         was_playing: false,
     };
     let began = runtime.now();
@@ -431,9 +442,15 @@ fn handle(
     };
     match OutgoingMessage::parse(text.as_str()) {
         Ok(OutgoingMessage::Media { payload, .. }) => {
-            playback
-                .queue
-                .push_back(Queued::Audio(format.encoding.decode(&payload)));
+            let limit = format.samples_for(MAX_QUEUED_MS);
+            let samples = format.encoding.decode(&payload);
+            if playback.queued_samples + samples.len() > limit {
+                rec.dropped_media += 1;
+                tracing::warn!("the simulated caller's playback queue is full; audio dropped");
+                return;
+            }
+            playback.queued_samples += samples.len();
+            playback.queue.push_back(Queued::Audio(samples));
         }
         Ok(OutgoingMessage::Mark { name, .. }) => {
             if playback.has_audio() {
@@ -445,6 +462,7 @@ fn handle(
         }
         Ok(OutgoingMessage::Clear { .. }) => {
             rec.clears += 1;
+            playback.queued_samples = 0;
             for queued in playback.queue.drain(..) {
                 if let Queued::Mark(name) = queued {
                     rec.marks_cleared.push(name.clone());
