@@ -6,6 +6,7 @@
 //! the round trip from a frame leaving the load generator to its echo coming back (p50/p99),
 //! which is the latency the server adds plus loopback and the load generator's own delay.
 
+use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use async_tungstenite::tungstenite::{Message, Utf8Bytes};
 use examples::cli::{Flag, Program, RUST_LOG};
 use futures_util::StreamExt;
@@ -114,7 +115,11 @@ async fn stream(
         .to_owned();
     let tcp = tokio::net::TcpStream::connect(&host).await?;
     tcp.set_nodelay(true)?;
-    let (ws, _) = async_tungstenite::client_async(url.as_str(), tcp.compat()).await?;
+    // A small read buffer: tungstenite zero-fills all of it before every read.
+    let config = WebSocketConfig::default().read_buffer_size(4 * 1024);
+    let (ws, _) =
+        async_tungstenite::client_async_with_config(url.as_str(), tcp.compat(), Some(config))
+            .await?;
     let (mut sink, mut incoming) = ws.split();
     let start = StartInfo {
         stream_sid: format!("flood-{n}"),
