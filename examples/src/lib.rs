@@ -17,6 +17,7 @@ pub mod ivr;
 pub mod live;
 pub mod media_server;
 pub mod sms_autoreply;
+pub mod voice_agent;
 
 use relay_tokio::{ActionOutcome, Call, Codec, Error, StreamOptions, Track};
 use std::time::Duration;

@@ -310,6 +310,8 @@ fn programs() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
                 "--caller-silent",
                 "--caller-hangup-after",
                 "--dialed",
+                "--caller",
+                "--caller-out",
                 "RUST_LOG",
             ],
         ),
@@ -444,6 +446,29 @@ fn programs() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
                 "--flood-connections",
                 "--only",
             ],
+        ),
+        (
+            "media_flood",
+            env!("CARGO_BIN_EXE_media_flood"),
+            vec![
+                "--streams",
+                "--seconds",
+                "--connect",
+                "--server-pid",
+                "RUST_LOG",
+            ],
+        ),
+        (
+            "voice_agent",
+            env!("CARGO_BIN_EXE_voice_agent"),
+            [
+                &["--out", "--codec", "--listen", "--media-url", "--quiet"][..],
+                &["--insecure-loopback"][..],
+                &["VOICE_AGENT_MEDIA_URL", "VOICE_AGENT_MEDIA_TOKEN"][..],
+                &LIVE[1..8],
+                &["RUST_LOG"][..],
+            ]
+            .concat(),
         ),
     ]
 }

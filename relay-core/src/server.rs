@@ -206,7 +206,11 @@ pub async fn upgrade_checked(
         *refusal.status_mut() = async_tungstenite::tungstenite::http::StatusCode::UNAUTHORIZED;
         Err(refusal)
     };
+    // tungstenite zero-fills its whole read buffer (128 KiB by default) before every read;
+    // stream frames are small, and at 50 frames a second per stream that fill was half the
+    // media session's CPU (media_flood under perf). 4 KiB, as the client uses.
     let config = WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
         .max_frame_size(Some(pending.max_frame_size))
         .max_message_size(Some(pending.max_frame_size));
     let result =

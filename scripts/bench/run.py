@@ -32,6 +32,8 @@ BEFORE_DIR = Path(os.environ.get("BENCH_BEFORE_DIR", SCRATCH / "before"))
 BEFORE_COMMIT = os.environ.get("BENCH_BEFORE_COMMIT", "an earlier commit")
 LATENCY_P99_BEFORE_MS = 5.46
 PACKETS_PER_STREAM_SECOND = 50  # 20 ms packets
+MEDIA_STREAMS = int(os.environ.get("BENCH_MEDIA_STREAMS", "500"))
+MEDIA_SECONDS = int(os.environ.get("BENCH_MEDIA_SECONDS", "10"))
 
 
 def step(text):
@@ -262,6 +264,38 @@ def receivers():
 
 
 # ---------------------------------------------------------------------------------------------
+# Two-way media (issue 19): `media_flood` drives MEDIA_STREAMS real-time 20 ms PCMU streams
+# through an echo agent, our media session on one core or `python_media_echo.py`.
+
+def media_echo():
+    flood = [str(RELEASE / "media_flood"), "--streams", str(MEDIA_STREAMS), "--seconds", str(MEDIA_SECONDS)]
+    samples = {"relay-rs media session": [], "Python websockets": []}
+    for i in range(REPEATS):
+        out = run(flood, capture_output=True, text=True).stdout
+        samples["relay-rs media session"].append(json.loads(out.strip().splitlines()[-1]))
+        echo = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "bench" / "python_media_echo.py")],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            match = re.search(r"(ws://[0-9.]+:[0-9]+) pid ([0-9]+)", echo.stdout.readline())
+            if match:
+                out = run(flood + ["--connect", match.group(1), "--server-pid", match.group(2)],
+                          capture_output=True, text=True).stdout
+                samples["Python websockets"].append(json.loads(out.strip().splitlines()[-1]))
+        finally:
+            echo.kill()
+            echo.wait()
+        for name, runs in samples.items():
+            if len(runs) == i + 1:
+                r = runs[-1]
+                print(f"   media run {i + 1}/{REPEATS}: {name}: {r['cpu_us_per_stream_second']:.0f} µs CPU per "
+                      f"stream-second, {r['streams_per_core']:,.0f} streams per core, echo p50 "
+                      f"{r['echo_p50_ms']:.2f} ms, p99 {r['echo_p99_ms']:.2f} ms", flush=True)
+    keys = ("cpu_us_per_stream_second", "streams_per_core", "echo_p50_ms", "echo_p99_ms")
+    return {name: {k: statistics.median(r[k] for r in runs) for k in keys}
+            for name, runs in samples.items() if runs}
+
+
+# ---------------------------------------------------------------------------------------------
 
 def table(rows, baseline):
     base = rows.get(baseline)
@@ -274,7 +308,7 @@ def table(rows, baseline):
     return "\n".join(lines)
 
 
-def goals(stream_rows, receive_rows, engine, e2e, loads, recv):
+def goals(stream_rows, receive_rows, engine, e2e, loads, recv, media=None):
     """One row per goal of issue 12: (goal, figure, baseline, ratio, verdict, ratio value, target)."""
     rows = []
     ours, py = "relay-rs (tokio)", "signalwire-sdk (Python)"
@@ -338,6 +372,16 @@ def goals(stream_rows, receive_rows, engine, e2e, loads, recv):
         verdict = at_most(p99 / was_p99, 1.0)
         rows.append((f"6. event → callback latency, {LOAD_CALLS:,} calls: p99 (p50 {r['latency_us_p50'] / 1000:.2f} ms)",
                      f"{p99:.2f} ms", baseline, f"{verdict[1]:.2f}×") + verdict)
+    o, p = (media or {}).get("relay-rs media session"), (media or {}).get("Python websockets")
+    if o:
+        base = f"{p['streams_per_core']:,.0f} (Python `websockets`)" if p else "–"
+        verdict = at_least(o["streams_per_core"], 1000)
+        rows.append(("7. two-way 20 ms PCMU streams per core through the media session (≥ 1,000)",
+                     f"{o['streams_per_core']:,.0f}", base, f"{verdict[1] / 1000:.2f}×") + verdict)
+        base = f"{p['echo_p99_ms']:.2f} ms (Python `websockets`)" if p else "–"
+        verdict = at_most(o["echo_p99_ms"], 2.0)
+        rows.append((f"7b. added latency p99 at {MEDIA_STREAMS} streams, echo round trip (< 2 ms; p50 {o['echo_p50_ms']:.2f} ms)",
+                     f"{o['echo_p99_ms']:.2f} ms", base, f"{verdict[1] / 2.0:.2f}×") + verdict)
     return sorted(rows, key=lambda row: row[0].split(".")[0])
 
 
@@ -353,7 +397,7 @@ def plot(goal_rows, loads, path):
         if target is None:
             continue
         # Normalised so that 1.0 is the goal and more is better, whatever the goal's direction.
-        better = value / target if goal.split(".")[0] in ("1", "1b", "2a", "5") else target / value
+        better = value / target if goal.split(".")[0] in ("1", "1b", "2a", "5", "7") else target / value
         labels.append(goal.split(" (")[0])
         values.append(better)
         colours.append("#1b9e77" if verdict == "met" else "#d95f02")
@@ -426,8 +470,10 @@ def main():
     print(f"   live heap per streaming call (dhat): {heap_per_call:,.0f} bytes", flush=True)
     step(f"6/6 stream receivers: {STREAMS} concurrent PCMU streams of {STREAM_SECONDS} s, {REPEATS} runs each")
     recv = receivers()
+    step(f"7/7 two-way media: {MEDIA_STREAMS} real-time PCMU echo streams of {MEDIA_SECONDS} s, {REPEATS} runs each")
+    media = media_echo()
     step("writing BENCHMARKS.md and benchmarks.png")
-    goal_rows = goals(stream_rows, receive_rows, engine, e2e_rows, loads, recv)
+    goal_rows = goals(stream_rows, receive_rows, engine, e2e_rows, loads, recv, media)
     plot(goal_rows, loads, ROOT / "benchmarks.png")
     write_report(where, goal_rows, ratio_lines, loads, stream_rows, receive_rows, e2e_rows, recv,
                  heap_sites, time.monotonic() - began)
@@ -486,6 +532,12 @@ How each figure is taken:
 6. `load`: from the simulator writing a call's `ended` event to the user's `wait_for_ended`
    returning. "before" rows are binaries built from an earlier commit ({BEFORE_COMMIT}) when
    `{BEFORE_DIR.relative_to(ROOT) if BEFORE_DIR.is_relative_to(ROOT) else BEFORE_DIR}` holds them, run in this same run.
+7. `media_flood --streams {MEDIA_STREAMS} --seconds {MEDIA_SECONDS}`: that many two-way 20 ms PCMU streams
+   paced in real time against an echo agent (each frame decoded and sent back): the media session
+   on its own current-thread runtime (one core), or `scripts/bench/python_media_echo.py`. CPU is
+   the server thread's scheduler time (`/proc/.../schedstat`) over the run; streams per core =
+   stream-seconds per CPU second. The latency is the round trip from a frame leaving the load
+   generator to its echo arriving, so it also holds loopback and the generator's own delay.
 
 ## {CALLS:,} calls answered and streamed, events acked
 
@@ -527,4 +579,11 @@ The handler's own future and task (`load::drive`, `spawn`) are the app's, not th
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["media"]:
+        # This section alone (release binaries already built): `python3 scripts/bench/run.py media`.
+        media = media_echo()
+        print(json.dumps(media, indent=1))
+        for row in goals({}, {}, {}, None, {}, {}, media):
+            print(" | ".join(str(x) for x in row[:5]))
+    else:
+        main()

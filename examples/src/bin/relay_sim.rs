@@ -5,7 +5,7 @@ use examples::cli::{self, init_tracing, Flag, Program, RUST_LOG};
 use relay_tokio::media::read_wav;
 use relay_tokio::testkit::{
     tls_server_config, AudioSource, CallerInput, CallerScript, Dialed, Pacing, SimConfig,
-    SimServerBuilder,
+    SimServerBuilder, TwoWayScript,
 };
 use std::net::SocketAddr;
 use std::path::Path;
@@ -32,6 +32,17 @@ into another shell and run a client (stream_tokio, the README example). Ctrl-c s
             "serve wss:// with this certificate (with --key)",
         ),
         Flag::value("--key", "KEY.pem", "the certificate's private key"),
+        // Two-way streams: what the caller of a connect to a stream device does.
+        Flag::value(
+            "--caller",
+            "SCRIPT",
+            "two-way streams: the caller, e.g. silence:500,speak:1200,silence:1500,digit:5,tail:1000",
+        ),
+        Flag::value(
+            "--caller-out",
+            "DIR",
+            "two-way streams: write caller-N.wav per call (left the caller, right what it heard)",
+        ),
         Flag::value(
             "--self-signed-ca",
             "CA.pem",
@@ -134,6 +145,8 @@ struct Args {
     message_every: Option<u64>,
     caller: CallerScript,
     dialed: Vec<(String, Dialed)>,
+    two_way_caller: Option<TwoWayScript>,
+    caller_out: Option<String>,
 }
 
 /// The caller's script from its flags.
@@ -211,6 +224,14 @@ fn parse_args() -> Args {
             message_every: parsed.parsed("--message-every")?,
             caller: caller_script(&parsed)?,
             dialed: dialed(&parsed)?,
+            two_way_caller: match parsed.value("--caller") {
+                Some(text) => Some(
+                    TwoWayScript::parse(text)
+                        .map_err(|e| examples::cli::CliError::Usage(format!("--caller {e}")))?,
+                ),
+                None => None,
+            },
+            caller_out: parsed.value("--caller-out").map(str::to_owned),
         })
     };
     match read() {
@@ -294,6 +315,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let tls = args.cert.is_some() || ca_file.is_some();
     let sim = builder.start(relay_tokio::runtime()).await?;
+    // Two-way streams: the caller's script, and its recordings as each call ends.
+    if let Some(script) = &args.two_way_caller {
+        sim.two_way().set_script(script.clone());
+    }
+    if let Some(dir) = args.caller_out.clone() {
+        let callers = sim.two_way().clone();
+        tokio::spawn(async move {
+            for n in 1.. {
+                let Some(rec) = callers.wait_recordings(n).await.pop() else {
+                    break;
+                };
+                let path = Path::new(&dir).join(format!("caller-{n}.wav"));
+                match std::fs::write(&path, rec.stereo_wav()) {
+                    Ok(()) => println!(
+                        "caller {n}: {} (turn latencies {:?} ms)",
+                        path.display(),
+                        rec.reply_latencies_ms()
+                    ),
+                    Err(e) => eprintln!("{}: {e}", path.display()),
+                }
+            }
+        });
+    }
     // The first line is read by scripts/bench/run.py: keep the url in it.
     println!(
         "RELAY simulator on {} (project {:?}, context {:?})",

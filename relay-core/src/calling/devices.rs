@@ -348,8 +348,8 @@ impl QueueDevice {
 }
 
 /// A WebSocket with two-way audio (connect only): unlike `calling.stream`, the far end may
-/// send audio back.
-#[derive(Debug, Clone, PartialEq)]
+/// send audio back. Its `Debug` hides the bearer token.
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct StreamDevice {
     /// `wss://` URL.
@@ -370,6 +370,26 @@ pub struct StreamDevice {
     pub custom_parameters: Map<String, Value>,
     /// Accept `ws://` to a loopback host (tests only; never sent).
     pub allow_insecure_loopback: bool,
+}
+
+impl std::fmt::Debug for StreamDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let token = self
+            .authorization_bearer_token
+            .as_ref()
+            .map(|_| "<redacted>");
+        f.debug_struct("StreamDevice")
+            .field("url", &self.url)
+            .field("name", &self.name)
+            .field("codec", &self.codec)
+            .field("status_url", &self.status_url)
+            .field("status_url_method", &self.status_url_method)
+            .field("realtime", &self.realtime)
+            .field("authorization_bearer_token", &token)
+            .field("custom_parameters", &self.custom_parameters)
+            .field("allow_insecure_loopback", &self.allow_insecure_loopback)
+            .finish()
+    }
 }
 
 impl StreamDevice {
@@ -610,6 +630,14 @@ impl Device {
                     .is_some_and(|t| t.trim().is_empty())
                 {
                     return Err(CommandError::EmptyBearerToken);
+                }
+                // Two-way streams carry PCMU, PCMA or L16 (stream.mdx "codec"); a free-form
+                // value may add a packet time (`PCMU@40i`) but not another codec.
+                let wire = d.codec.as_ref().map_or("PCMU", Codec::as_wire);
+                if !["PCMU", "PCMA", "L16"].iter().any(|c| wire.starts_with(c)) {
+                    return Err(CommandError::InvalidOption(format!(
+                        "stream codec {wire} is not PCMU, PCMA or L16"
+                    )));
                 }
                 Ok(())
             }

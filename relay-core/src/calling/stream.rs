@@ -53,6 +53,10 @@ pub enum Codec {
     Pcma,
     /// Opus.
     Opus,
+    /// 16-bit linear PCM at 16 kHz (`L16@16000h`; two-way streams).
+    L16At16k,
+    /// 16-bit linear PCM at 24 kHz (`L16@24000h`; two-way streams).
+    L16At24k,
     /// A free-form value such as `L16@16000h` or `PCMU@40i`.
     Custom(String),
 }
@@ -64,6 +68,8 @@ impl Codec {
             Codec::Pcmu => "PCMU",
             Codec::Pcma => "PCMA",
             Codec::Opus => "OPUS",
+            Codec::L16At16k => "L16@16000h",
+            Codec::L16At24k => "L16@24000h",
             Codec::Custom(value) => value,
         }
     }
@@ -74,6 +80,8 @@ impl Codec {
             "PCMU" => Codec::Pcmu,
             "PCMA" => Codec::Pcma,
             "OPUS" => Codec::Opus,
+            "L16@16000h" => Codec::L16At16k,
+            "L16@24000h" => Codec::L16At24k,
             other => Codec::Custom(other.to_owned()),
         }
     }

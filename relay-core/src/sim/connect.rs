@@ -154,6 +154,7 @@ impl FakeRelay {
             bridge.peer_wire = wire.clone();
         }
         self.connect_event(original, "connected", wire, now);
+        self.start_two_way(original, &peer);
     }
 
     /// No group answered, or a scripted failure.
@@ -169,6 +170,7 @@ impl FakeRelay {
     /// The bridge is over (`calling.disconnect`, or the peer hung up): `disconnected` on the
     /// original call, which goes on.
     fn unbridge(&mut self, original: &CallId, peer: &CallId, now: Instant) {
+        self.stop_two_way(original, peer);
         self.bridge_legs.remove(peer);
         self.disconnected(original, now);
     }
@@ -186,6 +188,7 @@ impl FakeRelay {
     pub(super) fn bridged_call_ended(&mut self, call_id: &CallId, now: Instant) {
         if let Some(bridge) = self.bridges.remove(call_id) {
             if let Some(peer) = bridge.peer {
+                self.stop_two_way(call_id, &peer);
                 self.bridge_legs.remove(&peer);
                 self.end_call(&peer, "hangup", now);
             }
@@ -199,6 +202,7 @@ impl FakeRelay {
             .get(&original)
             .is_some_and(|b| b.peer.as_ref() == Some(call_id));
         if is_peer {
+            self.stop_two_way(&original, call_id);
             self.disconnected(&original, now);
         }
     }

@@ -110,6 +110,7 @@ mod relay;
 mod ring;
 mod script;
 mod session;
+mod two_way;
 
 pub use config::{SimConfig, DEFAULT_MAX_RECORDED_BYTES, DEFAULT_MAX_RECORDED_FRAMES};
 pub use faults::Fault;

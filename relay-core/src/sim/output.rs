@@ -69,6 +69,9 @@ pub struct MediaJob {
     pub status_url: Option<String>,
     /// Its method (POST unless the request said GET).
     pub status_url_method: HttpMethod,
+    /// A connect to a `stream` device: the driver speaks the two-way protocol as the caller
+    /// (`sim/two_way.rs`) instead of sending the call's audio one way.
+    pub two_way: bool,
 }
 
 impl fmt::Debug for MediaJob {
@@ -88,6 +91,7 @@ impl fmt::Debug for MediaJob {
             .field("custom_parameters", &self.custom_parameters)
             .field("status_url", &self.status_url)
             .field("status_url_method", &self.status_url_method)
+            .field("two_way", &self.two_way)
             .finish()
     }
 }

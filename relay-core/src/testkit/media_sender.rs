@@ -79,6 +79,8 @@ pub(crate) struct MediaSettings {
     pub(crate) pacing: Pacing,
     pub(crate) extra_ca_pem: Option<Vec<u8>>,
     pub(crate) account_sid: String,
+    /// The callers of connects to stream devices (two-way).
+    pub(crate) two_way: super::two_way_sim::TwoWayCallers,
 }
 
 /// How a media job ended, for the fake service.
@@ -133,6 +135,13 @@ pub(crate) async fn send_media(
     started: Box<dyn FnOnce() + Send>,
     mut stop: oneshot::Receiver<()>,
 ) -> MediaEnd {
+    if job.two_way {
+        let callers = settings.two_way.clone();
+        callers
+            .run_over_socket(runtime, settings, job, started, stop)
+            .await;
+        return MediaEnd::Finished;
+    }
     let format = match format_for(job.codec.as_deref()) {
         Ok(format) => format,
         Err(error) => return MediaEnd::Failed(error),

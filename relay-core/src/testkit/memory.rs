@@ -106,6 +106,8 @@ struct State {
     client_result: Option<String>,
     /// The clients started here, whose handlers [`MemoryRelay::wait_handlers_done`] awaits.
     clients: Vec<crate::driver::Client>,
+    /// Callers of connects to stream devices (`two_way_sim.rs`).
+    two_way: super::two_way_sim::TwoWayCallers,
 }
 
 #[derive(Default)]
@@ -129,7 +131,7 @@ impl MemoryRelay {
     /// [`MemoryRelay::finish_media`] or [`MemoryRelay::fail_media`].
     pub fn new(config: SimConfig) -> Self {
         let start = Instant::now();
-        Self {
+        let relay = Self {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
                     relay: FakeRelay::new(config),
@@ -141,6 +143,7 @@ impl MemoryRelay {
                     watchers: Vec::new(),
                     client_result: None,
                     clients: Vec::new(),
+                    two_way: Default::default(),
                 }),
                 clock: Arc::new(VirtualClock::new(start)),
                 executor: Arc::new(Executor::default()),
@@ -151,7 +154,34 @@ impl MemoryRelay {
                 outside_changed: Condvar::new(),
                 owner: std::thread::current().id(),
             }),
-        }
+        };
+        relay.attach_two_way();
+        relay
+    }
+
+    /// Lets connects to stream devices start their callers on this harness's executor (a
+    /// weak link: the harness owns its callers).
+    fn attach_two_way(&self) {
+        let weak = Arc::downgrade(&self.shared);
+        let state = self.state();
+        let account = state.relay.config().project_id.clone();
+        state
+            .two_way
+            .set_memory_starter(Arc::new(move |callers, job, stopped| {
+                if let Some(shared) = weak.upgrade() {
+                    let runtime: Arc<dyn Runtime> = Arc::new(VirtualRuntime {
+                        shared: shared.clone(),
+                    });
+                    let task = callers.run_in_memory(runtime, job, account.clone(), stopped);
+                    shared.executor.spawn(Box::pin(task));
+                }
+            }));
+    }
+
+    /// The callers of connects to stream devices: their script, the app's in-memory media
+    /// listeners, and the recordings of what each caller heard.
+    pub fn two_way(&self) -> super::two_way_sim::TwoWayCallers {
+        self.state().two_way.clone()
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -482,6 +512,7 @@ fn pump(state: &mut State, now: Instant) {
                 close_conn(state, conn);
                 state.relay.handle_disconnected(conn, now);
             }
+            SimOutput::StartMedia(job) if job.two_way => state.two_way.start_memory_job(job),
             SimOutput::StartMedia(job) => {
                 let control_id = job.control_id.clone();
                 let refused = state.refused_urls.iter().any(|u| job.url.starts_with(u));
@@ -496,7 +527,7 @@ fn pump(state: &mut State, now: Instant) {
                     state.relay.media_started(&control_id, now);
                 }
             }
-            SimOutput::StopMedia { .. } => {}
+            SimOutput::StopMedia { control_id, .. } => state.two_way.stop_job(control_id.as_str()),
             SimOutput::StatusCallback { body, .. } => state.status_callbacks.push(body),
         }
     }

@@ -250,11 +250,13 @@ impl SimServerBuilder {
         let addr = listener.local_addr()?;
         let (inputs, receiver) = mpsc::unbounded();
         let (stop_accept, accept_stopped) = oneshot::channel();
+        let two_way = super::two_way_sim::TwoWayCallers::default();
         let settings = Arc::new(MediaSettings {
             audio: self.audio,
             pacing: self.pacing,
             extra_ca_pem: self.media_ca_pem,
             account_sid: self.config.project_id.clone(),
+            two_way: two_way.clone(),
         });
         let mut config = self.config.clone();
         config.auth_timeout = self.auth_timeout;
@@ -286,6 +288,7 @@ impl SimServerBuilder {
             tls,
             stop_accept: Some(stop_accept),
             stats,
+            two_way,
         })
     }
 }
@@ -297,6 +300,14 @@ pub struct SimServer {
     tls: bool,
     stop_accept: Option<oneshot::Sender<()>>,
     stats: SimServerStats,
+    two_way: super::two_way_sim::TwoWayCallers,
+}
+
+impl SimServer {
+    /// The callers of connects to stream devices: their script and recordings.
+    pub fn two_way(&self) -> &super::two_way_sim::TwoWayCallers {
+        &self.two_way
+    }
 }
 
 impl fmt::Debug for SimServer {

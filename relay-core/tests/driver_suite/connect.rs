@@ -27,6 +27,7 @@ macro_rules! connect_tests {
             disconnect_leaves_both_legs_up,
             dial_with_every_option_answers,
             a_failed_dial_says_why,
+            a_stream_device_connect_sends_every_option,
         );
     };
     (@tests $block_on:path, $runtime:path; $($name:ident),* $(,)?) => {
@@ -230,5 +231,39 @@ pub async fn a_failed_dial_says_why(rt: Arc<dyn ServerRuntime>) {
         }
         other => panic!("a busy dial gave {other:?}"),
     }
+    client.shutdown();
+}
+
+/// The two-way stream device of issue 19 with every option; the same frame on every runtime.
+pub fn every_option_stream_device() -> relay_rs_core::StreamDevice {
+    Device::stream("wss://agent.example/media")
+        .name("agent")
+        .codec(relay_rs_core::Codec::L16At16k)
+        .status_url("https://hooks.example/stream")
+        .status_url_method(relay_rs_core::HttpMethod::Get)
+        .realtime(false)
+        .authorization_bearer_token("tok")
+        .custom_parameter("lang", "en")
+}
+
+/// What [`every_option_stream_device`] looks like in `calling.connect`.
+pub fn every_option_stream_device_wire() -> serde_json::Value {
+    json!([[{"type": "stream", "params": {
+        "url": "wss://agent.example/media", "name": "agent", "codec": "L16@16000h",
+        "status_url": "https://hooks.example/stream", "status_url_method": "GET",
+        "realtime": false, "authorization_bearer_token": "tok",
+        "custom_parameters": {"lang": "en"}}}]])
+}
+
+pub async fn a_stream_device_connect_sends_every_option(rt: Arc<dyn ServerRuntime>) {
+    let sim = start_sim(&rt, SimConfig::new(), 100, Pacing::Fast).await;
+    let (client, mut calls) = ready_client(&rt, &sim).await;
+    let call = answered_call(&rt, &sim, &mut calls).await;
+    let plan = ConnectPlan::single(every_option_stream_device());
+    within(&rt, 10, "connect", call.connect(plan))
+        .await
+        .unwrap();
+    let connect = &sim.requests("calling.connect").await[0]["params"];
+    assert_eq!(connect["devices"], every_option_stream_device_wire());
     client.shutdown();
 }

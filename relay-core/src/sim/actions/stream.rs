@@ -271,5 +271,6 @@ fn stream_job(call_id: &CallId, params: &Map<String, Value>) -> Result<MediaJob,
         custom_parameters,
         status_url,
         status_url_method,
+        two_way: false,
     })
 }
