@@ -107,7 +107,7 @@ pub fn describe(outcome: &ActionOutcome) -> String {
         ActionOutcome::Finished { state, .. } => format!("{state} (ended by the server)"),
         ActionOutcome::Stopped { .. } => "stopped by the app".into(),
         ActionOutcome::CallEnded => "the call ended".into(),
-        ActionOutcome::CallGone { code } => format!("the call is gone ({code})"),
+        ActionOutcome::CallGone(gone) => gone.to_string(),
         ActionOutcome::Unsuccessful { state, reason, .. } => match reason {
             Some(reason) => format!("did not stream: {state} ({reason})"),
             None => {

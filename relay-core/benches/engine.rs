@@ -11,7 +11,7 @@ const CALLS: usize = 1_000;
 /// An engine with `CALLS` answered calls, each with one stream (`ctl-<i>`).
 fn loaded_engine(now: Instant) -> Engine {
     let mut engine = Engine::new(EngineConfig::new(Credentials::token("p", "t")));
-    engine.connect(now);
+    engine.open(now);
     engine.handle_connected(now);
     let connect = drain_sent(&mut engine).remove(0);
     engine.handle_frame(

@@ -6,6 +6,68 @@
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
 use std::fmt;
 
+/// The call is over: this client saw it end, or the server said it does not exist or is gone
+/// (`404`/`410`). The one "call gone" of the library: commands refused
+/// ([`CommandError::CallGone`]), requests failed ([`RequestError::CallGone`]), actions ended
+/// ([`ActionOutcome::CallGone`](crate::ActionOutcome::CallGone)), calls forgotten
+/// ([`Event::CallGone`](crate::Event::CallGone)) all carry it. A hangup racing the far end
+/// ends in it; that is a normal end, not a failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CallGone {
+    /// The call, when known (a raw `execute` names its call only in its params).
+    pub call_id: Option<CallId>,
+    /// The server's `code` (`"404"` or `"410"`) when the server said so; `None` when this
+    /// client saw the call end.
+    pub code: Option<String>,
+    /// The server's message; empty when there is none.
+    pub message: String,
+}
+
+impl CallGone {
+    /// This client saw `call_id` end.
+    pub fn ended(call_id: CallId) -> Self {
+        Self {
+            call_id: Some(call_id),
+            code: None,
+            message: String::new(),
+        }
+    }
+
+    /// The server answered `code` (`"404"`/`"410"`) with `message`.
+    pub fn server(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            call_id: None,
+            code: Some(code.into()),
+            message: message.into(),
+        }
+    }
+
+    /// The same, naming its call.
+    pub fn of(mut self, call_id: CallId) -> Self {
+        self.call_id = Some(call_id);
+        self
+    }
+}
+
+impl fmt::Display for CallGone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.call_id {
+            Some(id) => write!(f, "call {id} is gone")?,
+            None => f.write_str("the call is gone")?,
+        }
+        if let Some(code) = &self.code {
+            write!(f, " ({code})")?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CallGone {}
+
 /// A command was refused before any frame was sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -31,7 +93,7 @@ pub enum CommandError {
     UnknownCall(CallId),
     /// The call ended (or the server said it is gone): there is nothing left to command.
     /// On a hangup this is the normal outcome of a race with the far end, not a failure.
-    CallGone(CallId),
+    CallGone(CallGone),
     /// No active action has this control id on the call.
     UnknownAction(ControlId),
     /// The action has no such control method (or no stop).
@@ -83,7 +145,7 @@ impl fmt::Display for CommandError {
                 write!(f, "dial tag {tag} already names a pending dial or connect")
             }
             CommandError::UnknownCall(id) => write!(f, "no active call {id}"),
-            CommandError::CallGone(id) => write!(f, "call {id} has ended"),
+            CommandError::CallGone(gone) => write!(f, "{gone}"),
             CommandError::UnknownAction(id) => write!(f, "no active action {id}"),
             CommandError::UnsupportedControl { control_id, method } => {
                 write!(f, "action {control_id} has no method {method}")
@@ -127,12 +189,7 @@ pub enum RequestError {
     },
     /// The server answered `404` (no such call) or `410` (call gone): the call is over,
     /// which is a normal outcome when the far end hangs up during an operation.
-    CallGone {
-        /// `"404"` or `"410"`.
-        code: String,
-        /// The result's `message`.
-        message: String,
-    },
+    CallGone(CallGone),
     /// The server answered with another non-2xx `code` in the result.
     Failed {
         /// The result's `code` (`"404"`, `"409"`, …).
@@ -146,21 +203,12 @@ pub enum RequestError {
     Closed,
 }
 
-impl RequestError {
-    /// Whether the server said the call does not exist or is gone (404/410).
-    pub fn is_call_gone(&self) -> bool {
-        matches!(self, RequestError::CallGone { .. })
-    }
-}
-
 impl fmt::Display for RequestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RequestError::Timeout { method } => write!(f, "{method} timed out"),
             RequestError::Rpc { code, message } => write!(f, "server error {code}: {message}"),
-            RequestError::CallGone { code, message } => {
-                write!(f, "the call is gone ({code}): {message}")
-            }
+            RequestError::CallGone(gone) => write!(f, "{gone}"),
             RequestError::Failed { code, message } => write!(f, "failed with {code}: {message}"),
             RequestError::ConnectionLost => f.write_str("connection lost before the response"),
             RequestError::Closed => f.write_str("the session is closed"),

@@ -15,7 +15,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transmit {
     /// Open a new WebSocket, then call `handle_connected` (or `handle_disconnected` on failure).
-    Connect,
+    Open,
     /// Send this text frame on the open socket.
     Send(String),
     /// Close the socket. The engine already counts it as closed.
@@ -33,7 +33,7 @@ pub enum Event {
         /// Whether the server resumed the earlier session.
         resumed: bool,
     },
-    /// The socket is gone; a `Connect` follows after `reconnect_in` (the jittered backoff,
+    /// The socket is gone; an `Open` follows after `reconnect_in` (the jittered backoff,
     /// also after a `signalwire.disconnect`).
     Disconnected {
         /// The backoff delay.
@@ -70,14 +70,10 @@ pub enum Event {
         /// The cap.
         limit: usize,
     },
-    /// The server said the call no longer exists (404/410); its actions finished and its
-    /// state is freed.
-    CallGone {
-        /// The call.
-        call_id: CallId,
-        /// `"404"` or `"410"`.
-        code: String,
-    },
+    /// The server said the call no longer exists (404/410), or a fresh session replaced the
+    /// one that owned it (`410`); its actions finished and its state is freed. Its
+    /// [`CallGone`](crate::CallGone) names the call.
+    CallGone(crate::error::CallGone),
     /// A dial moved on (`calling.call.dial`'s `dial_state`, or its time-out): every state
     /// the dial passes through, the terminal one included, before its `DialCompleted`.
     DialState {

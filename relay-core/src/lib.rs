@@ -30,12 +30,12 @@
 //! # fn next_frame_until(_: Option<Instant>) -> Option<String> { None }
 //! let config = EngineConfig::new(Credentials::token("project", "token")).contexts(["office"]);
 //! let mut engine = Engine::new(config);
-//! engine.connect(Instant::now());
+//! engine.open(Instant::now());
 //! loop {
-//!     // 1. Carry out what the engine asks: connect, send, close.
+//!     // 1. Carry out what the engine asks: open the socket, send, close.
 //!     while let Some(transmit) = engine.poll_transmit() {
 //!         match transmit {
-//!             Transmit::Connect => {
+//!             Transmit::Open => {
 //!                 open_socket();
 //!                 engine.handle_connected(Instant::now()); // or handle_disconnected
 //!             }
@@ -137,7 +137,7 @@ pub use control::{
 };
 pub use dial::DialState;
 pub use engine::{ActionStart, DialPlan, Engine, EngineStats};
-pub use error::{CommandError, ProtocolError, RequestError, SessionError};
+pub use error::{CallGone, CommandError, ProtocolError, RequestError, SessionError};
 pub use event::{DialError, Event, Transmit};
 pub use ids::{CallId, ControlId, DialTag, NodeId, RequestId};
 pub use message::{Message, MessageError, MessageId, MessageState, SendMessage};

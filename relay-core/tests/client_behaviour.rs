@@ -535,7 +535,13 @@ fn stream_on_a_gone_call_reports_gone() {
             .map(|s| s.control_id().clone());
         (call, result)
     });
-    assert_eq!(result, Err(Error::CallGone(call.id().clone())));
+    let gone = result
+        .expect_err("gone")
+        .call_gone()
+        .cloned()
+        .expect("call gone");
+    assert_eq!(gone.call_id.as_ref(), Some(call.id()));
+    assert_eq!(gone.code.as_deref(), Some("410"));
     assert_eq!(relay.requests("calling.stream").len(), 1);
     assert!(relay.media_jobs().is_empty());
     finish(&relay, &client);

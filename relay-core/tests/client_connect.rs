@@ -6,6 +6,7 @@ use futures_util::StreamExt;
 use relay_rs_core::driver::{Call, CallEnd, Client, Error, IncomingCalls};
 use relay_rs_core::sim::{Fault, SimConfig, BUSY_NUMBER, NO_ANSWER_NUMBER};
 use relay_rs_core::testkit::MemoryRelay;
+use relay_rs_core::CallGone;
 use relay_rs_core::{
     BackoffConfig, CallState, ConnectPlan, ConnectState, Device, DialPlan, Direction, EndReason,
     PlayMedia,
@@ -108,7 +109,7 @@ fn the_callers_hangup_ends_the_peer() {
         relay.end_call(call.id(), "hangup");
         assert_eq!(
             call.wait_disconnected().await,
-            Err(Error::CallGone(call.id().clone()))
+            Err(Error::CallGone(CallGone::ended(call.id().clone())))
         );
         assert_eq!(
             peer.wait_for_ended().await.unwrap(),
@@ -238,7 +239,7 @@ fn a_connect_pending_when_a_fresh_session_replaces_the_old_one_is_call_gone() {
         let (result, ()) = futures_util::join!(pending, restart);
         assert_eq!(
             result.map(|peer| peer.id().clone()),
-            Err(Error::CallGone(call.id().clone()))
+            Err(Error::CallGone(CallGone::ended(call.id().clone())))
         );
     });
     finish(&relay, &client);

@@ -8,6 +8,7 @@ use futures_util::StreamExt;
 use relay_rs_core::driver::{Call, CallEnd, Error, IncomingCalls};
 use relay_rs_core::sim::{Fault, SimConfig};
 use relay_rs_core::testkit::MemoryRelay;
+use relay_rs_core::CallGone;
 use relay_rs_core::{
     AiMessage, BindDigit, CallEvent, ConferenceEvent, JoinConference, QueueEnter, RequestError,
     Transfer,
@@ -170,7 +171,10 @@ fn transfer_and_pass_hand_the_call_over() {
             call.wait_for_ended().await.unwrap(),
             CallEnd::HandedOver("calling.transfer".into())
         );
-        assert_eq!(call.hold().await, Err(Error::CallGone(call.id().clone())));
+        assert_eq!(
+            call.hold().await,
+            Err(Error::CallGone(CallGone::ended(call.id().clone())))
+        );
         relay.offer_call(CONTEXT, "+1555", "+1666").unwrap();
         let offer = incoming.next().await.unwrap();
         offer.pass().await.unwrap();

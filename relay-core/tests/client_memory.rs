@@ -6,7 +6,7 @@
 use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use relay_rs_core::driver::{
-    ClientEvent, ConnectError, Connector, DisconnectReason, Error, Transport,
+    ClientEvent, Connector, DisconnectReason, Error, OpenError, Transport,
 };
 use relay_rs_core::sim::SimConfig;
 use relay_rs_core::testkit::MemoryRelay;
@@ -17,8 +17,8 @@ use std::time::Duration;
 
 const CONTEXT: &str = "office";
 
-fn dns_failure() -> ConnectError {
-    ConnectError::Dns {
+fn dns_failure() -> OpenError {
+    OpenError::Dns {
         host: "relay.example.invalid".into(),
         message: "failed to lookup address information".into(),
     }
@@ -28,15 +28,15 @@ fn dns_failure() -> ConnectError {
 struct Scripted {
     inner: Arc<dyn Connector>,
     attempts: AtomicU32,
-    fail: fn(u32) -> Option<ConnectError>,
+    fail: fn(u32) -> Option<OpenError>,
 }
 
 impl Connector for Scripted {
-    fn connect(&self) -> BoxFuture<'static, Result<Box<dyn Transport>, ConnectError>> {
+    fn open(&self) -> BoxFuture<'static, Result<Box<dyn Transport>, OpenError>> {
         let attempt = self.attempts.fetch_add(1, Ordering::SeqCst) + 1;
         match (self.fail)(attempt) {
             Some(error) => Box::pin(async move { Err(error) }),
-            None => self.inner.connect(),
+            None => self.inner.open(),
         }
     }
 
@@ -67,12 +67,12 @@ fn a_host_that_never_resolves_ends_run_with_a_typed_error_after_three_tries() {
     let client = relay.client().connector(connector).seed(1).build().unwrap();
     let events = recorded(&client);
     let result = relay.run(client.run());
-    assert_eq!(result, Err(Error::Connect(dns_failure())));
+    assert_eq!(result, Err(Error::Open(dns_failure())));
     let events = events.lock().unwrap();
     let attempts: Vec<(u32, bool)> = events
         .iter()
         .map(|e| match e {
-            ClientEvent::ConnectFailed {
+            ClientEvent::OpenFailed {
                 error,
                 attempt,
                 retry_in,
@@ -130,7 +130,7 @@ fn after_a_first_session_the_client_retries_for_ever_and_says_why() {
         .filter(|e| {
             matches!(
                 e,
-                ClientEvent::ConnectFailed {
+                ClientEvent::OpenFailed {
                     retry_in: Some(_),
                     ..
                 }

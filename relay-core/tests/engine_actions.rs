@@ -7,6 +7,7 @@ mod common;
 
 use common::Client;
 use relay_rs_core::action::descriptor::ActionDescriptor;
+use relay_rs_core::CallGone;
 use relay_rs_core::{
     ActionKind, ActionOutcome, ActionRequest, ActionResult, ActionStart, ActionState, AiOptions,
     CallId, CollectInput, CollectOptions, CollectResult, CommandError, ControlId, DetectOptions,
@@ -880,7 +881,7 @@ fn call_end_gone_call_and_a_failed_start_are_typed_results_too() {
     let result = RecordResult::from_outcome(finished(&client.drain_events()).unwrap());
     assert_eq!(
         result.outcome,
-        ActionOutcome::CallGone { code: "404".into() }
+        ActionOutcome::CallGone(CallGone::server("404", "Call does not exist").of(call.clone()))
     );
 
     let (mut client, _) = answered();
@@ -1045,7 +1046,7 @@ fn watching_an_unknown_or_ended_call_is_refused() {
     client.call_state("c1", "ended", Some("hangup"));
     assert_eq!(
         client.engine.watch_call_events(&call),
-        Err(CommandError::CallGone(call.clone()))
+        Err(CommandError::CallGone(CallGone::ended(call.clone())))
     );
 }
 

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{ack, config, Client};
+use relay_rs_core::CallGone;
 use relay_rs_core::{
     CallId, CallState, CommandError, Device, DialError, DialPlan, DialState, Direction, EndReason,
     Event, RequestError,
@@ -89,7 +90,7 @@ fn ended_call_reports_its_reason_and_is_freed() {
     // A call seen ending is gone, not unknown.
     assert_eq!(
         client.engine.answer(&CallId::new("c1"), client.now),
-        Err(CommandError::CallGone(CallId::new("c1")))
+        Err(CommandError::CallGone(CallGone::ended(CallId::new("c1"))))
     );
 }
 
@@ -589,11 +590,11 @@ fn hangup_after_the_far_end_hung_up_is_call_gone() {
     assert!(client.engine.call_has_ended(&c1));
     assert_eq!(
         client.engine.hangup(&c1, EndReason::Hangup, client.now),
-        Err(CommandError::CallGone(c1.clone()))
+        Err(CommandError::CallGone(CallGone::ended(c1.clone())))
     );
     assert_eq!(
         client.engine.answer(&c1, client.now),
-        Err(CommandError::CallGone(c1.clone()))
+        Err(CommandError::CallGone(CallGone::ended(c1.clone())))
     );
     assert!(client.sent().is_empty());
     // A repeat of its offer (e.g. after a resume) does not bring it back.
@@ -621,14 +622,13 @@ fn a_404_or_410_reply_to_a_command_is_a_distinct_gone_error() {
         let events = client.drain_events();
         assert!(events.contains(&Event::RequestCompleted {
             request_id: id,
-            result: Err(RequestError::CallGone {
-                code: code.into(),
-                message: "gone".into()
-            })
+            result: Err(RequestError::CallGone(
+                CallGone::server(code, "gone").of(c1.clone())
+            ))
         }));
         assert_eq!(
             client.engine.answer(&c1, client.now),
-            Err(CommandError::CallGone(c1))
+            Err(CommandError::CallGone(CallGone::ended(c1)))
         );
     }
 }

@@ -6,6 +6,7 @@
 mod common;
 
 use common::Client;
+use relay_rs_core::CallGone;
 use relay_rs_core::{
     ActionKind, ActionOutcome, AmazonBedrock, BindDigit, CallCommand, CallEvent, CallId,
     CallbackEventType, ClearDigitBindings, CommandError, ConferenceBeep, ConferenceEvent,
@@ -114,7 +115,7 @@ fn transfer_sends_dest_and_hands_the_call_over() {
         client
             .engine
             .command(&call(), &SimpleControl::Hold, client.now),
-        Err(CommandError::CallGone(call()))
+        Err(CommandError::CallGone(CallGone::ended(call())))
     );
 }
 
@@ -238,10 +239,9 @@ fn a_gone_answer_ends_the_call_as_for_every_command() {
     let frame = client.sent_one("calling.denoise");
     client.respond(&frame, json!({"code": "410", "message": "Call has ended"}));
     let events = client.drain_events();
-    assert!(events.contains(&Event::CallGone {
-        call_id: call(),
-        code: "410".into()
-    }));
+    assert!(events.contains(&Event::CallGone(
+        CallGone::server("410", "Call has ended").of(call())
+    )));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -874,7 +874,7 @@ fn commands_on_unknown_or_ended_calls_are_refused() {
         client
             .engine
             .command(&call(), &JoinRoom::new("r"), client.now),
-        Err(CommandError::CallGone(call()))
+        Err(CommandError::CallGone(CallGone::ended(call())))
     );
     assert!(client.sent().is_empty());
     let _ = ReferEvent::from_wire(json!({})); // an empty event reads as all-unknown

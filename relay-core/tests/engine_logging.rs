@@ -63,7 +63,7 @@ fn a_session_with_reconnects_logs_what_happens_and_no_secret() {
         let config = EngineConfig::new(Credentials::token("project-1", TOKEN)).contexts(["office"]);
         let sim = SimConfig::new().credentials("project-1", TOKEN);
         let mut pair = Pair::new(config, sim);
-        assert!(pair.connect());
+        assert!(pair.open());
         let conn = pair.conn().unwrap();
         pair.relay
             .send_authorization_state(conn, AUTH_STATE, pair.now);
@@ -116,7 +116,7 @@ fn a_flood_of_hostile_events_writes_a_few_lines_not_one_each() {
     tracing::subscriber::with_default(capture.clone(), || {
         let config = EngineConfig::new(Credentials::token("project-1", TOKEN)).contexts(["office"]);
         let mut pair = Pair::new(config, SimConfig::new().credentials("project-1", TOKEN));
-        assert!(pair.connect());
+        assert!(pair.open());
         // Over one virtual minute: unknown calls, invalid events and frames that are not JSON.
         for i in 0..EVENTS {
             let frame = match i % 3 {

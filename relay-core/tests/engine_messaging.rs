@@ -144,7 +144,7 @@ fn before_any_session_the_context_is_our_first_context_else_default() {
     let no_contexts = relay_rs_core::EngineConfig::new(relay_rs_core::Credentials::token("p", "t"));
     for (config, expected) in [(common::config(), "office"), (no_contexts, "default")] {
         let mut client = Client::new(config);
-        client.engine.connect(client.now);
+        client.engine.open(client.now);
         client.engine.send_message(&text(), client.now).unwrap();
         client.transmits();
         client.engine.handle_connected(client.now);

@@ -13,8 +13,8 @@ use std::time::Duration;
 #[test]
 fn connect_sends_the_full_handshake() {
     let mut client = Client::new(config());
-    client.engine.connect(client.now);
-    assert_eq!(client.transmits(), vec![Transmit::Connect]);
+    client.engine.open(client.now);
+    assert_eq!(client.transmits(), vec![Transmit::Open]);
     client.engine.handle_connected(client.now);
     let frame = client.sent_one("signalwire.connect");
     assert_eq!(frame["jsonrpc"], "2.0");
@@ -33,7 +33,7 @@ fn connect_sends_the_full_handshake() {
 #[test]
 fn jwt_authentication_is_sent_as_jwt_token() {
     let mut client = Client::new(EngineConfig::new(Credentials::jwt("eyJ.jwt")));
-    client.engine.connect(client.now);
+    client.engine.open(client.now);
     client.transmits();
     client.engine.handle_connected(client.now);
     let frame = client.sent_one("signalwire.connect");
@@ -63,9 +63,9 @@ fn result_protocol_and_identity_are_kept() {
 #[test]
 fn auth_rejection_is_typed_and_final_after_three() {
     let mut client = Client::new(config());
-    client.engine.connect(client.now);
+    client.engine.open(client.now);
     for attempt in 1..=3u32 {
-        assert_eq!(client.transmits(), vec![Transmit::Connect]);
+        assert_eq!(client.transmits(), vec![Transmit::Open]);
         client.engine.handle_connected(client.now);
         let connect = client.sent_one("signalwire.connect");
         client.respond_error(&connect, -32002, "Authentication failed");
@@ -104,7 +104,7 @@ fn auth_rejection_is_typed_and_final_after_three() {
 #[test]
 fn a_success_resets_the_rejection_count() {
     let mut client = Client::new(config());
-    client.engine.connect(client.now);
+    client.engine.open(client.now);
     for _ in 0..2 {
         client.transmits();
         client.engine.handle_connected(client.now);
@@ -186,7 +186,7 @@ fn pings_go_out_on_the_interval_and_three_missed_mean_reconnect() {
     let events = client.drain_events();
     assert!(matches!(events[..], [Event::Disconnected { .. }]));
     client.jump();
-    assert_eq!(client.transmits(), vec![Transmit::Connect]);
+    assert_eq!(client.transmits(), vec![Transmit::Open]);
 }
 
 #[test]
@@ -211,7 +211,7 @@ fn authorization_state_and_protocol_are_sent_back_on_reconnect() {
         }]
     );
     client.jump();
-    assert_eq!(client.transmits(), vec![Transmit::Connect]);
+    assert_eq!(client.transmits(), vec![Transmit::Open]);
     client.engine.handle_connected(client.now);
     let connect = client.sent_one("signalwire.connect");
     assert_eq!(connect["params"]["protocol"], "proto-1");
@@ -279,7 +279,7 @@ fn server_disconnect_is_acked_then_drained_until_the_server_closes() {
     );
     assert!(client.transmits().is_empty());
     assert_eq!(client.jump(), reconnect_in);
-    assert_eq!(client.transmits(), vec![Transmit::Connect]);
+    assert_eq!(client.transmits(), vec![Transmit::Open]);
     client.engine.handle_connected(client.now);
     let connect = client.sent_one("signalwire.connect");
     assert_eq!(connect["params"]["protocol"], "proto-1");
@@ -302,7 +302,7 @@ fn server_disconnect_with_restart_starts_fresh() {
     client.transmits();
     client.engine.handle_disconnected(client.now);
     client.jump();
-    assert_eq!(client.transmits(), vec![Transmit::Connect]);
+    assert_eq!(client.transmits(), vec![Transmit::Open]);
     client.engine.handle_connected(client.now);
     let connect = client.sent_one("signalwire.connect");
     assert!(connect["params"].get("protocol").is_none());
@@ -345,7 +345,7 @@ fn repeated_disconnect_frames_do_not_storm() {
         assert_eq!(transmits.len(), 50, "only acks: {transmits:?}");
         client.engine.handle_disconnected(client.now);
         delays.push(client.jump().as_secs());
-        assert_eq!(client.transmits(), vec![Transmit::Connect]);
+        assert_eq!(client.transmits(), vec![Transmit::Open]);
         client.engine.handle_connected(client.now);
         let connect = client.sent_one("signalwire.connect");
         client.respond(&connect, json!({"protocol": "p"}));
@@ -360,7 +360,7 @@ fn a_session_that_lasted_starts_the_backoff_over() {
     let mut cfg = config();
     cfg.backoff.jitter = 0.0;
     let mut client = Client::new(cfg);
-    client.engine.connect(client.now);
+    client.engine.open(client.now);
     for _ in 0..3 {
         client.transmits();
         client.engine.handle_disconnected(client.now);
@@ -382,10 +382,10 @@ fn backoff_doubles_from_one_second_to_thirty() {
     let mut config = config();
     config.backoff.jitter = 0.0;
     let mut client = Client::new(config);
-    client.engine.connect(client.now);
+    client.engine.open(client.now);
     let mut delays = Vec::new();
     for _ in 0..7 {
-        assert_eq!(client.transmits(), vec![Transmit::Connect]);
+        assert_eq!(client.transmits(), vec![Transmit::Open]);
         client.engine.handle_disconnected(client.now);
         delays.push(client.jump().as_secs());
     }
@@ -417,7 +417,7 @@ fn queue_overflow_is_an_error() {
     let mut config = config();
     config.max_queued_requests = 2;
     let mut client = Client::new(config);
-    client.engine.connect(client.now);
+    client.engine.open(client.now);
     client.engine.execute("a", json!({}), client.now).unwrap();
     client.engine.execute("b", json!({}), client.now).unwrap();
     assert_eq!(
@@ -527,7 +527,7 @@ fn after_a_first_session_rejections_retry_for_ever_and_a_rejected_resume_goes_fr
     client.drain_events();
     for attempt in 1..=10u32 {
         client.jump();
-        assert_eq!(client.transmits(), vec![Transmit::Connect]);
+        assert_eq!(client.transmits(), vec![Transmit::Open]);
         client.engine.handle_connected(client.now);
         let connect = client.sent_one("signalwire.connect");
         if attempt == 1 {
@@ -646,7 +646,7 @@ mod absurd_config {
                 let Some(at) = client.engine.poll_timeout() else { break };
                 prop_assert!(at > client.now || at == client.now && client.engine.is_closed());
                 client.jump();
-                if client.transmits().contains(&Transmit::Connect) {
+                if client.transmits().contains(&Transmit::Open) {
                     client.engine.handle_connected(client.now);
                 }
                 client.drain_events();

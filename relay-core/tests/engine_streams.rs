@@ -5,6 +5,7 @@
 mod common;
 
 use common::Client;
+use relay_rs_core::CallGone;
 use relay_rs_core::{
     ActionKind, ActionOutcome, ActionState, CallId, Codec, CommandError, ControlId, Event,
     HttpMethod, PlayMedia, RequestError, StreamOptions, Track,
@@ -211,19 +212,17 @@ fn a_404_or_410_finishes_the_action_as_call_gone() {
                 call_id: call.clone(),
                 control_id: start.control_id.clone(),
                 kind: ActionKind::Stream,
-                outcome: ActionOutcome::CallGone { code: code.into() }
+                outcome: ActionOutcome::CallGone(CallGone::server(code, "gone").of(call.clone()))
             }
         );
-        assert!(events.contains(&Event::CallGone {
-            call_id: call.clone(),
-            code: code.into()
-        }));
+        assert!(events.contains(&Event::CallGone(
+            CallGone::server(code, "gone").of(call.clone())
+        )));
         assert!(events.contains(&Event::RequestCompleted {
             request_id: start.request_id.clone(),
-            result: Err(RequestError::CallGone {
-                code: code.into(),
-                message: "gone".into()
-            })
+            result: Err(RequestError::CallGone(
+                CallGone::server(code, "gone").of(call.clone())
+            ))
         }));
         assert_eq!(client.engine.stats().calls, 0);
     }

@@ -41,7 +41,7 @@ impl Wire {
             now: Instant::now(),
             frames: Vec::new(),
         };
-        wire.engine.connect(wire.now);
+        wire.engine.open(wire.now);
         wire.pump();
         wire
     }
@@ -50,7 +50,7 @@ impl Wire {
     fn pump(&mut self) {
         while let Some(transmit) = self.engine.poll_transmit() {
             match transmit {
-                Transmit::Connect => self.engine.handle_connected(self.now),
+                Transmit::Open => self.engine.handle_connected(self.now),
                 Transmit::Send(text) => {
                     let frame: Value = serde_json::from_str(&text).unwrap();
                     if let Some(method) = frame.get("method").and_then(Value::as_str) {

@@ -43,7 +43,7 @@ fn credentials_and_config_hide_tokens() {
 fn an_engine_mid_session_hides_token_and_authorization_state() {
     let mut client =
         Client::new(EngineConfig::new(Credentials::token("p", TOKEN)).contexts(["office"]));
-    client.engine.connect(client.now);
+    client.engine.open(client.now);
     client.transmits();
     client.engine.handle_connected(client.now);
     // Debug while the connect frame (which carries the token) is pending.

@@ -239,7 +239,7 @@ fn pair() -> Pair {
         EngineConfig::new(Credentials::token("project", "token")).contexts(["office"]),
         SimConfig::new(),
     );
-    assert!(pair.connect());
+    assert!(pair.open());
     pair.events();
     pair
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use relay_rs_core::sim::{Fault, Pair, SimConfig, SimOutput, NO_ANSWER_NUMBER};
+use relay_rs_core::CallGone;
 use relay_rs_core::{
     ActionKind, ActionOutcome, ActionState, CallId, CallState, Codec, ControlId, Credentials,
     Device, DialError, DialPlan, EndReason, EngineConfig, Event, HttpMethod, PlayMedia,
@@ -17,7 +18,7 @@ fn engine_config() -> EngineConfig {
 
 fn ready(sim: SimConfig) -> Pair {
     let mut pair = Pair::new(engine_config(), sim);
-    assert!(pair.connect());
+    assert!(pair.open());
     pair.events();
     pair
 }
@@ -62,7 +63,7 @@ fn finished_outcome(events: &[Event], control: &ControlId) -> Option<ActionOutco
 #[test]
 fn connects_and_authenticates() {
     let mut pair = Pair::new(engine_config(), SimConfig::new());
-    assert!(pair.connect());
+    assert!(pair.open());
     let protocol = pair.engine.protocol().unwrap().to_owned();
     assert_eq!(
         pair.events(),
@@ -91,7 +92,7 @@ fn connects_and_authenticates() {
 fn bad_credentials_end_the_session_after_three_rejections() {
     let config = EngineConfig::new(Credentials::token("project", "wrong"));
     let mut pair = Pair::new(config, SimConfig::new());
-    pair.engine.connect(pair.now);
+    pair.engine.open(pair.now);
     assert!(pair.run_until(|p| p.engine.is_closed(), Duration::from_secs(60)));
     let events = pair.events();
     let rejected = events
@@ -426,17 +427,18 @@ fn a_404_on_stream_stop_finishes_the_action_but_keeps_the_call() {
     let events = pair.events();
     assert_eq!(
         finished_outcome(&events, &control),
-        Some(ActionOutcome::CallGone { code: "404".into() })
+        Some(ActionOutcome::CallGone(
+            CallGone::server("404", "Call does not exist").of(call_id.clone())
+        ))
     );
     // A 404 on a stop cannot tell "no such call" from "no such control id": the call
     // stays until a call-level command or event says otherwise.
-    assert!(!events.iter().any(|e| matches!(e, Event::CallGone { .. })));
+    assert!(!events.iter().any(|e| matches!(e, Event::CallGone(_))));
     assert!(events.contains(&Event::RequestCompleted {
         request_id: request,
-        result: Err(RequestError::CallGone {
-            code: "404".into(),
-            message: "Call does not exist".into()
-        })
+        result: Err(RequestError::CallGone(
+            CallGone::server("404", "Call does not exist").of(call_id.clone())
+        ))
     }));
     assert!(pair.engine.call(&call_id).is_some());
 }
@@ -628,7 +630,7 @@ fn a_stop_racing_the_end_of_a_stream_keeps_the_call() {
     pair.step();
     let events = pair.events();
     assert!(
-        !events.iter().any(|e| matches!(e, Event::CallGone { .. })),
+        !events.iter().any(|e| matches!(e, Event::CallGone(_))),
         "{events:#?}"
     );
     assert!(pair.engine.call(&call_id).is_some());
@@ -658,7 +660,7 @@ fn an_offer_over_the_cap_is_passed_not_ended() {
     let mut config = engine_config();
     config.max_active_calls = Some(1);
     let mut pair = Pair::new(config, SimConfig::new());
-    assert!(pair.connect());
+    assert!(pair.open());
     let first = pair
         .relay
         .offer_inbound_call("office", "+15551110000", "+15552220000", pair.now)

@@ -9,7 +9,7 @@ mod suite;
 
 use relay_rs_core::sim::SimConfig;
 use relay_rs_core::testkit::{Pacing, SimServerBuilder};
-use relay_tokio::{BackoffConfig, ClientEvent, ConnectError, Error};
+use relay_tokio::{BackoffConfig, ClientEvent, Error, OpenError};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -72,7 +72,7 @@ fn count_failures(client: &relay_tokio::Client) -> Arc<Mutex<u32>> {
     let count = Arc::new(Mutex::new(0));
     let sink = count.clone();
     client.on_event(move |event| {
-        if matches!(event, ClientEvent::ConnectFailed { .. }) {
+        if matches!(event, ClientEvent::OpenFailed { .. }) {
             *sink.lock().unwrap() += 1;
         }
     });
@@ -117,7 +117,7 @@ fn ws_client_against_a_tls_server_is_told_to_use_wss() {
             .unwrap();
         let failures = count_failures(&client);
         let result = client.run().await;
-        let Err(Error::Connect(ConnectError::ServerSpeaksTls { addr, .. })) = &result else {
+        let Err(Error::Open(OpenError::ServerSpeaksTls { addr, .. })) = &result else {
             panic!("expected ServerSpeaksTls, got {result:?}");
         };
         assert_eq!(addr, &sim.host());
@@ -152,7 +152,7 @@ fn refused_port_ends_run_at_the_first_session_timeout_with_the_address() {
             .unwrap();
         let failures = count_failures(&client);
         let result = client.run().await;
-        let Err(Error::Connect(ConnectError::Tcp { kind, addr, .. })) = &result else {
+        let Err(Error::Open(OpenError::Tcp { kind, addr, .. })) = &result else {
             panic!("expected a refused TCP connection, got {result:?}");
         };
         assert_eq!(*kind, std::io::ErrorKind::ConnectionRefused);

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 fuzz_target!(|data: &[u8]| {
     let mut now = Instant::now();
     let mut engine = Engine::new(EngineConfig::new(Credentials::token("p", "t")));
-    engine.connect(now);
+    engine.open(now);
     while engine.poll_transmit().is_some() {}
     engine.handle_connected(now);
     while engine.poll_transmit().is_some() {}

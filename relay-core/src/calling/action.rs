@@ -263,11 +263,8 @@ pub enum ActionOutcome {
     },
     /// The call ended while the action was running.
     CallEnded,
-    /// The server said the call does not exist or is gone (404/410).
-    CallGone {
-        /// `"404"` or `"410"`.
-        code: String,
-    },
+    /// The call is gone: the server said it does not exist or is gone (404/410).
+    CallGone(crate::error::CallGone),
     /// The start request failed; the action never ran.
     Failed(RequestError),
     /// The session closed before the action ended.

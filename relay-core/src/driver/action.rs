@@ -195,12 +195,13 @@ impl ActionHandle {
             // It ended between our check and the loop: nothing left to stop.
             Err(Error::Command(crate::error::CommandError::UnknownAction(_)))
             | Err(Error::Command(crate::error::CommandError::UnknownCall(_)))
-            | Err(Error::Command(crate::error::CommandError::CallGone(_)))
                 if self.is_done() =>
             {
                 Ok(())
             }
-            Err(Error::Request(e)) if e.is_call_gone() => Ok(()),
+            // The server says the call is gone: so is the action. Seen ended here, it is
+            // done once its outcome arrived.
+            Err(Error::CallGone(gone)) if gone.code.is_some() || self.is_done() => Ok(()),
             Err(e) => Err(e),
         }
     }

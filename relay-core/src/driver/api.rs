@@ -11,8 +11,8 @@ macro_rules! runtime_crate_api {
         // The root holds what an app names; the plumbing is in `advanced`.
         pub use $crate::driver::{
             ActionHandle, AiAction, Call, CallEnd, CallEvents, Client, ClientBuilder, ClientEvent,
-            CollectAction, ConnectError, DetectAction, DisconnectReason, Error, FaxAction,
-            IncomingCalls, PayAction, PlayAction, PromptAction, RecordAction, SendDigitsAction,
+            CollectAction, DetectAction, DisconnectReason, Error, FaxAction, IncomingCalls,
+            OpenError, PayAction, PlayAction, PromptAction, RecordAction, SendDigitsAction,
             StreamAction, TapAction, TlsFailure, TranscribeAction, TransportError,
         };
         pub use $crate::driver::{IncomingMessages, MessageHandle};
@@ -22,13 +22,14 @@ macro_rules! runtime_crate_api {
         pub use $crate::DialState;
         pub use $crate::{
             ActionKind, ActionOutcome, ActionState, AiMessage, AiOptions, BackoffConfig, CallEvent,
-            CallId, CallInfo, CallState, Codec, CollectInput, CollectOptions, CollectResult,
-            CommandError, ConfigError, ControlId, DetectOptions, DetectResult, Detection, Detector,
-            Device, DialError, DialPlan, DigitsOptions, Direction, EchoOptions, EndReason,
-            FaxResult, FaxTone, Gender, HttpMethod, MediaDirection, PauseBehavior, PayOptions,
-            PlayMedia, PlayOptions, PromptOptions, ReceiveFaxOptions, RecordFormat, RecordOptions,
-            RecordResult, RequestError, SendFaxOptions, SessionError, SpeechOptions, StreamOptions,
-            TapDevice, TapOptions, Track, TranscribeOptions, TranscribeResult,
+            CallGone, CallId, CallInfo, CallState, Codec, CollectInput, CollectOptions,
+            CollectResult, CommandError, ConfigError, ControlId, DetectOptions, DetectResult,
+            Detection, Detector, Device, DialError, DialPlan, DigitsOptions, Direction,
+            EchoOptions, EndReason, FaxResult, FaxTone, Gender, HttpMethod, MediaDirection,
+            PauseBehavior, PayOptions, PlayMedia, PlayOptions, PromptOptions, ReceiveFaxOptions,
+            RecordFormat, RecordOptions, RecordResult, RequestError, SendFaxOptions, SessionError,
+            SpeechOptions, StreamOptions, TapDevice, TapOptions, Track, TranscribeOptions,
+            TranscribeResult,
         };
         pub use $crate::{Message, MessageError, MessageId, MessageState, SendMessage};
         // calling.connect / calling.disconnect and the devices of §2.3.

@@ -8,7 +8,7 @@ use crate::action::play::{PlayMedia, PlayOptions};
 use crate::action::stream_options::StreamOptions;
 use crate::action::ActionKind;
 use crate::call::{CallInfo, CallState, Device, Direction, EndReason};
-use crate::error::CommandError;
+use crate::error::{CallGone, CommandError};
 use crate::ids::CallId;
 use futures_util::future::{self, Either};
 use serde_json::Value;
@@ -23,7 +23,7 @@ pub enum CallEnd {
     /// The server reported `ended`, with its reason.
     Ended(Option<EndReason>),
     /// The server said the call no longer exists (404/410).
-    Gone(String),
+    Gone(crate::error::CallGone),
     /// The service accepted a `calling.transfer` or a `calling.pass`: the call goes on,
     /// controlled elsewhere. Holds the method.
     HandedOver(String),
@@ -192,11 +192,15 @@ impl Call {
     /// Maps a refusal because the call is over (ended here, or 404/410 from the server)
     /// to [`Error::CallGone`].
     pub(crate) fn gone(&self, e: Error) -> Error {
-        let unknown_here = matches!(e, Error::Command(CommandError::UnknownCall(_)));
-        if e.is_call_gone() || (unknown_here && self.is_ended()) {
-            Error::CallGone(self.id().clone())
-        } else {
-            e
+        match e {
+            Error::CallGone(mut gone) => {
+                gone.call_id.get_or_insert_with(|| self.id().clone());
+                Error::CallGone(gone)
+            }
+            Error::Command(CommandError::UnknownCall(_)) if self.is_ended() => {
+                Error::CallGone(CallGone::ended(self.id().clone()))
+            }
+            e => e,
         }
     }
 

@@ -195,7 +195,7 @@ impl Call {
     pub(crate) fn ended_error(&self) -> Error {
         match self.shared.ended.get() {
             Some(CallOutcome::SessionClosed) => Error::Closed,
-            _ => Error::CallGone(self.id().clone()),
+            _ => Error::CallGone(crate::error::CallGone::ended(self.id().clone())),
         }
     }
 }

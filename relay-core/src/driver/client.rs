@@ -618,7 +618,7 @@ impl Client {
     /// rejected credentials ([`Error::Session`]), a connection that cannot succeed as
     /// configured (a host that does not resolve, a certificate that does not verify, a
     /// `ws://` client against a TLS server), or no session within
-    /// [`ClientBuilder::first_session_timeout`] (both [`Error::Connect`] with the cause).
+    /// [`ClientBuilder::first_session_timeout`] (both [`Error::Open`] with the cause).
     /// Every such error's `Display` says what to change.
     /// Dropping this future stops the client; every pending wait then resolves.
     pub async fn run(&self) -> Result<(), Error> {

@@ -3,7 +3,7 @@
 //!
 //! [`Client::on_event`]: super::Client::on_event
 
-use super::connect_error::{ConnectError, TransportError};
+use super::open_error::{OpenError, TransportError};
 use crate::event::Event;
 use std::time::Duration;
 
@@ -15,9 +15,9 @@ pub enum ClientEvent {
     Engine(Event),
     /// A connection attempt failed; the client retries after `retry_in` unless it gives up
     /// (then [`Client::run`](super::Client::run) returns the error).
-    ConnectFailed {
+    OpenFailed {
         /// Why.
-        error: ConnectError,
+        error: OpenError,
         /// Consecutive failed attempts, this one included.
         attempt: u32,
         /// The backoff before the next attempt, if there is one.

@@ -1,7 +1,7 @@
 //! Where the client's connections come from. The default opens a WebSocket to the RELAY
 //! host; the `testkit` feature's connector opens in-memory ones to a fake service.
 
-use super::connect_error::ConnectError;
+use super::open_error::OpenError;
 use super::runtime::Runtime;
 use super::transport::{connect_websocket, ConnectOptions, Transport, WsTransport};
 use futures_util::future::BoxFuture;
@@ -11,7 +11,7 @@ use std::sync::Arc;
 /// Opens one connection to the RELAY service for each attempt of the client.
 pub trait Connector: Send + Sync + 'static {
     /// Opens a connection. The client bounds it with its request time-out.
-    fn connect(&self) -> BoxFuture<'static, Result<Box<dyn Transport>, ConnectError>>;
+    fn open(&self) -> BoxFuture<'static, Result<Box<dyn Transport>, OpenError>>;
     /// Where it connects, for logs (no secrets).
     fn target(&self) -> String;
 }
@@ -38,7 +38,7 @@ impl fmt::Debug for WsConnector {
 }
 
 impl Connector for WsConnector {
-    fn connect(&self) -> BoxFuture<'static, Result<Box<dyn Transport>, ConnectError>> {
+    fn open(&self) -> BoxFuture<'static, Result<Box<dyn Transport>, OpenError>> {
         let runtime = self.runtime.clone();
         let options = self.options.clone();
         Box::pin(async move {

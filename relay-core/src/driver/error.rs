@@ -1,10 +1,9 @@
 //! The one error type of the async client.
 
-use super::connect_error::ConnectError;
+use super::open_error::OpenError;
 use crate::config::ConfigError;
-use crate::error::{CommandError, RequestError, SessionError};
+use crate::error::{CallGone, CommandError, RequestError, SessionError};
 use crate::event::DialError;
-use crate::ids::CallId;
 use std::fmt;
 
 /// Anything the async client can fail with.
@@ -32,12 +31,13 @@ pub enum Error {
     Dial(DialError),
     /// `run` was called while the client is already running, or after it stopped.
     AlreadyRunning,
-    /// The client gave up connecting: the failure cannot heal without a change of
-    /// configuration (see [`ConnectError::is_permanent`]).
-    Connect(ConnectError),
+    /// The client gave up opening its connection (socket, TLS, WebSocket handshake): the
+    /// failure cannot heal without a change of configuration (see [`OpenError::is_permanent`]).
+    Open(OpenError),
     /// The call has ended or no longer exists on the server; the command was not carried
-    /// out. Hanging up such a call is not an error.
-    CallGone(CallId),
+    /// out. Hanging up such a call is not an error. Every "call gone" the library reports
+    /// (refused command, failed request) arrives as this variant: ask [`Error::is_call_gone`].
+    CallGone(CallGone),
     /// The runtime could not run the client (e.g. its thread could not start).
     Runtime(String),
     /// A message was refused by the server, or did not arrive (`undelivered` / `failed`
@@ -45,7 +45,7 @@ pub enum Error {
     Message(crate::message::MessageError),
     /// `calling.connect` bridged nothing: no device of the plan answered (busy, no answer,
     /// …), as its `failed` event said ([§2.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)). Not a socket failure (that is
-    /// [`Error::Connect`]).
+    /// [`Error::Open`]).
     ConnectFailed {
         /// The event's `failed_reason`, when it gave one.
         reason: Option<String>,
@@ -78,8 +78,8 @@ impl fmt::Display for Error {
             Error::WaitTimedOut => f.write_str("timed out waiting"),
             Error::Dial(e) => write!(f, "dial: {e}"),
             Error::AlreadyRunning => f.write_str("the client is already running or has stopped"),
-            Error::Connect(e) => write!(f, "cannot connect: {e}"),
-            Error::CallGone(id) => write!(f, "call {id} has ended"),
+            Error::Open(e) => write!(f, "cannot open the connection: {e}"),
+            Error::CallGone(gone) => write!(f, "{gone}"),
             Error::Runtime(e) => write!(f, "runtime: {e}"),
             Error::Message(e) => write!(f, "message: {e}"),
             Error::SendQueueFull { queued, limit } => write!(
@@ -106,8 +106,8 @@ impl fmt::Debug for Error {
             Error::WaitTimedOut => f.write_str("WaitTimedOut"),
             Error::Dial(e) => write!(f, "Dial({e:?})"),
             Error::AlreadyRunning => f.write_str("AlreadyRunning"),
-            Error::Connect(e) => write!(f, "Connect({e:?})"),
-            Error::CallGone(id) => write!(f, "CallGone({id:?})"),
+            Error::Open(e) => write!(f, "Open({e:?})"),
+            Error::CallGone(gone) => write!(f, "CallGone({gone:?})"),
             Error::Runtime(e) => write!(f, "Runtime({e:?})"),
             Error::Message(e) => write!(f, "Message({e:?})"),
             Error::ConnectFailed { reason } => write!(f, "ConnectFailed {{ reason: {reason:?} }}"),
@@ -122,7 +122,8 @@ impl fmt::Debug for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Connect(e) => Some(e),
+            Error::Open(e) => Some(e),
+            Error::CallGone(e) => Some(e),
             Error::Dial(e) => Some(e),
             Error::Message(e) => Some(e),
             _ => None,
@@ -134,10 +135,15 @@ impl Error {
     /// Whether the call this command was for has ended or is gone: the normal end of a
     /// call, not a failure of the program.
     pub fn is_call_gone(&self) -> bool {
+        matches!(self, Error::CallGone(_))
+    }
+
+    /// The details when the call is gone: which call, and the server's code when the
+    /// server said so.
+    pub fn call_gone(&self) -> Option<&CallGone> {
         match self {
-            Error::CallGone(_) | Error::Command(CommandError::CallGone(_)) => true,
-            Error::Request(e) => e.is_call_gone(),
-            _ => false,
+            Error::CallGone(gone) => Some(gone),
+            _ => None,
         }
     }
 }
@@ -152,6 +158,7 @@ impl From<CommandError> for Error {
     fn from(e: CommandError) -> Self {
         match e {
             CommandError::Closed => Error::Closed,
+            CommandError::CallGone(gone) => Error::CallGone(gone),
             other => Error::Command(other),
         }
     }
@@ -161,6 +168,7 @@ impl From<RequestError> for Error {
     fn from(e: RequestError) -> Self {
         match e {
             RequestError::Closed => Error::Closed,
+            RequestError::CallGone(gone) => Error::CallGone(gone),
             other => Error::Request(other),
         }
     }

@@ -10,9 +10,9 @@ use super::call::{Call, CallEnd, CallOutcome, CallShared};
 use super::callbacks::spawn_guarded;
 use super::client::{ClientInner, PendingLoop};
 use super::client_event::{ClientEvent, DisconnectReason};
-use super::connect_error::{ConnectError, TransportError};
 use super::connector::Connector;
 use super::error::Error;
+use super::open_error::{OpenError, TransportError};
 use super::transport::{FrameReader, FrameWriter};
 use super::Command;
 use crate::action::ActionOutcome;
@@ -41,7 +41,7 @@ const COMMAND_BATCH: usize = 32;
 const SMALL_FRAME: usize = 1024;
 /// Capacity above which an emptied map of the loop gives its table back.
 const RELEASED_MAP_CAPACITY: usize = 1024;
-/// Connection failures of a permanent kind (see [`ConnectError::is_permanent`]) after which
+/// Connection failures of a permanent kind (see [`OpenError::is_permanent`]) after which
 /// a client that never had a session gives up.
 const PERMANENT_FAILURES_BEFORE_GIVING_UP: u32 = 3;
 
@@ -166,7 +166,7 @@ impl EventLoop {
             .first_session_timeout
             .and_then(|timeout| self.now().checked_add(timeout));
         super::warn::set_interval(self.engine.config().log_interval);
-        self.engine.connect(self.now());
+        self.engine.open(self.now());
         loop {
             self.drain().await;
             if self.engine.is_closed() {
@@ -232,7 +232,7 @@ impl EventLoop {
         let error = self
             .last_failure
             .take()
-            .unwrap_or(Error::Connect(ConnectError::NoSession { waited }));
+            .unwrap_or(Error::Open(OpenError::NoSession { waited }));
         tracing::error!(
             ?waited,
             "no session within the first-session time-out; giving up: {error}"
@@ -323,7 +323,7 @@ impl EventLoop {
             while let Some(transmit) = self.engine.poll_transmit() {
                 moved = true;
                 match transmit {
-                    Transmit::Connect => self.open().await,
+                    Transmit::Open => self.open().await,
                     Transmit::Send(text) => self.queue_frame(text),
                     Transmit::Close => drop(self.close_connection()),
                 }
@@ -407,10 +407,10 @@ impl EventLoop {
         let timeout = self.engine.config().request_timeout;
         let attempt = self.connect_failures + 1;
         tracing::debug!(target = %self.connector.target(), attempt, "connecting");
-        let connect = self.connector.connect();
+        let connect = self.connector.open();
         let result = match future::select(connect, self.runtime.sleep(timeout)).await {
             Either::Left((result, _)) => result,
-            Either::Right(_) => Err(ConnectError::Timeout),
+            Either::Right(_) => Err(OpenError::Timeout),
         };
         match result {
             Ok(transport) => {
@@ -457,20 +457,24 @@ impl EventLoop {
                 };
                 // One line an attempt, its cause's text saying what to change.
                 if give_up {
-                    tracing::error!(attempt, "cannot connect, giving up: {error}");
+                    tracing::error!(attempt, "cannot open the connection, giving up: {error}");
                 } else {
-                    tracing::warn!(attempt, ?retry_in, "cannot connect, will retry: {error}");
+                    tracing::warn!(
+                        attempt,
+                        ?retry_in,
+                        "cannot open the connection, will retry: {error}"
+                    );
                 }
-                self.client.publish(&ClientEvent::ConnectFailed {
+                self.client.publish(&ClientEvent::OpenFailed {
                     error: error.clone(),
                     attempt,
                     retry_in,
                 });
                 if give_up {
-                    self.gave_up = Some(Error::Connect(error));
+                    self.gave_up = Some(Error::Open(error));
                     self.engine.shutdown(self.now());
                 } else if !self.ever_ready {
-                    self.last_failure = Some(Error::Connect(error));
+                    self.last_failure = Some(Error::Open(error));
                 }
             }
         }
@@ -609,9 +613,12 @@ impl EventLoop {
                     self.end_call(&call_id, CallOutcome::End(CallEnd::Ended(end_reason)));
                 }
             }
-            Event::CallGone { call_id, code } => {
-                tracing::debug!(%call_id, %code, "call gone");
-                self.end_call(&call_id, CallOutcome::End(CallEnd::Gone(code)));
+            Event::CallGone(gone) => {
+                // The engine names the call of every `CallGone` event it emits.
+                if let Some(call_id) = gone.call_id.clone() {
+                    tracing::debug!(%call_id, code = ?gone.code, "call gone");
+                    self.end_call(&call_id, CallOutcome::End(CallEnd::Gone(gone)));
+                }
             }
             Event::ActionState {
                 call_id,

@@ -17,12 +17,12 @@ mod client;
 mod client_event;
 mod completion;
 mod conference_events;
-mod connect_error;
 mod connector;
 mod env;
 mod error;
 mod event_loop;
 mod messaging;
+mod open_error;
 mod runtime;
 mod transport;
 mod warn;
@@ -37,10 +37,10 @@ pub use call_events::{CallEvents, EVENT_BUFFER};
 pub use client::{Client, ClientBuilder, IncomingCalls, DEFAULT_HOST, DEFAULT_MAX_OUTGOING_BYTES};
 pub use client_event::{ClientEvent, DisconnectReason};
 pub use conference_events::ConferenceEvents;
-pub use connect_error::{ConnectError, TlsFailure, TransportError};
 pub use connector::{Connector, WsConnector};
 pub use error::Error;
 pub use messaging::{IncomingMessages, MessageHandle, INCOMING_MESSAGES};
+pub use open_error::{OpenError, TlsFailure, TransportError};
 pub use runtime::{spawn_logging_thread, ByteStream, Runtime};
 pub use transport::{
     connect_websocket, tls_client_config, ConnectOptions, FrameReader, FrameWriter, Transport,

@@ -1,7 +1,7 @@
 //! The WebSocket transport: TLS by rustls (webpki roots, plus extra CAs when given), the
 //! handshake, and text frames in and out. Written once for every runtime.
 
-use super::connect_error::{tcp_error, ConnectError, TlsFailure, TransportError};
+use super::open_error::{tcp_error, OpenError, TlsFailure, TransportError};
 use super::runtime::{ByteStream, Runtime};
 use async_trait::async_trait;
 use async_tungstenite::tungstenite::client::IntoClientRequest;
@@ -141,10 +141,10 @@ pub async fn connect_websocket(
     runtime: &dyn Runtime,
     options: &ConnectOptions,
     headers: &[(&str, &str)],
-) -> Result<WebSocketStream<Box<dyn ByteStream>>, ConnectError> {
-    let (secure, host, port) = split_url(&options.url).map_err(ConnectError::InvalidUrl)?;
+) -> Result<WebSocketStream<Box<dyn ByteStream>>, OpenError> {
+    let (secure, host, port) = split_url(&options.url).map_err(OpenError::InvalidUrl)?;
     if !secure && !options.allow_insecure {
-        return Err(ConnectError::InvalidUrl(format!(
+        return Err(OpenError::InvalidUrl(format!(
             "{} is not wss://; plain ws:// needs the insecure opt-in",
             options.url
         )));
@@ -155,14 +155,14 @@ pub async fn connect_websocket(
         .map_err(|e| tcp_error(&host, port, &e))?;
     let stream: Box<dyn ByteStream> = if secure {
         let config = tls_client_config(options.extra_ca_pem.as_deref()).map_err(|message| {
-            ConnectError::Tls {
+            OpenError::Tls {
                 host: host.clone(),
                 failure: TlsFailure::Certificate,
                 message,
             }
         })?;
         let name = ServerName::try_from(host.clone())
-            .map_err(|e| ConnectError::InvalidUrl(format!("{host}: {e}")))?;
+            .map_err(|e| OpenError::InvalidUrl(format!("{host}: {e}")))?;
         let tls = futures_rustls::TlsConnector::from(config)
             .connect(name, tcp)
             .await
@@ -175,12 +175,12 @@ pub async fn connect_websocket(
         .url
         .as_str()
         .into_client_request()
-        .map_err(|e| ConnectError::InvalidUrl(e.to_string()))?;
+        .map_err(|e| OpenError::InvalidUrl(e.to_string()))?;
     for (name, value) in headers {
         let name = async_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
-            .map_err(|e| ConnectError::InvalidUrl(e.to_string()))?;
+            .map_err(|e| OpenError::InvalidUrl(e.to_string()))?;
         let value = async_tungstenite::tungstenite::http::HeaderValue::from_str(value)
-            .map_err(|e| ConnectError::InvalidUrl(e.to_string()))?;
+            .map_err(|e| OpenError::InvalidUrl(e.to_string()))?;
         request.headers_mut().insert(name, value);
     }
     // tungstenite's own write buffer is unbounded by default: past one frame over its
@@ -197,7 +197,7 @@ pub async fn connect_websocket(
     Ok(ws)
 }
 
-fn tls_error(host: &str, e: &std::io::Error) -> ConnectError {
+fn tls_error(host: &str, e: &std::io::Error) -> OpenError {
     // futures-rustls wraps the rustls error in an io::Error of kind InvalidData.
     let failure = match e
         .get_ref()
@@ -217,7 +217,7 @@ fn tls_error(host: &str, e: &std::io::Error) -> ConnectError {
         }
         _ => TlsFailure::Handshake,
     };
-    ConnectError::Tls {
+    OpenError::Tls {
         host: host.to_owned(),
         failure,
         message: e.to_string(),
@@ -229,19 +229,19 @@ fn handshake_error(
     secure: bool,
     host: &str,
     port: u16,
-) -> ConnectError {
+) -> OpenError {
     use async_tungstenite::tungstenite::error::ProtocolError;
     use async_tungstenite::tungstenite::Error as WsError;
     match e {
         // A TLS server answers a plain HTTP request with a TLS alert record: bytes that do
         // not parse as HTTP. Over wss:// the same error is a broken server, nothing more.
         WsError::Protocol(ProtocolError::HttparseError(_)) if !secure => {
-            ConnectError::ServerSpeaksTls {
+            OpenError::ServerSpeaksTls {
                 addr: format!("{host}:{port}"),
                 message: e.to_string(),
             }
         }
-        WsError::Http(response) => ConnectError::Handshake {
+        WsError::Http(response) => OpenError::Handshake {
             status: Some(response.status().as_u16()),
             message: response
                 .status()
@@ -249,8 +249,8 @@ fn handshake_error(
                 .unwrap_or("unexpected status")
                 .to_owned(),
         },
-        WsError::Io(io) => ConnectError::Io(io.to_string()),
-        other => ConnectError::Handshake {
+        WsError::Io(io) => OpenError::Io(io.to_string()),
+        other => OpenError::Handshake {
             status: None,
             message: other.to_string(),
         },

@@ -13,7 +13,7 @@ use crate::calling::params::check_volume;
 use crate::calling::play::{check_media, PlayMedia, PlayParams};
 use crate::calling::stream::{StreamOptions, StreamParams};
 use crate::dial::{DialPlan, DialState};
-use crate::error::{CommandError, ProtocolError, RequestError};
+use crate::error::{CallGone, CommandError, ProtocolError};
 use crate::event::{DialError, Event};
 use crate::frame::Ids;
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
@@ -382,7 +382,7 @@ impl Engine {
     /// Why a call is not there: gone when it was seen ending, unknown otherwise.
     pub(super) fn no_call(&self, call_id: &CallId) -> CommandError {
         if self.ended_set.contains(call_id) {
-            CommandError::CallGone(call_id.clone())
+            CommandError::CallGone(CallGone::ended(call_id.clone()))
         } else {
             CommandError::UnknownCall(call_id.clone())
         }
@@ -871,30 +871,25 @@ impl Engine {
     }
 
     /// The server says the call no longer exists (404/410): it is over.
-    pub(super) fn call_gone(&mut self, call_id: &CallId, error: &RequestError) {
-        let RequestError::CallGone { code, .. } = error else {
+    /// `gone` names its call.
+    pub(super) fn call_gone(&mut self, gone: &CallGone) {
+        let Some(call_id) = &gone.call_id else {
             return;
         };
         if !self.calls.contains_key(call_id) {
             return;
         }
-        self.end_call(call_id, ActionOutcome::CallGone { code: code.clone() });
-        self.events.push_back(Event::CallGone {
-            call_id: call_id.clone(),
-            code: code.clone(),
-        });
+        self.end_call(call_id, ActionOutcome::CallGone(gone.clone()));
+        self.events.push_back(Event::CallGone(gone.clone()));
     }
 
     /// A fresh session replaced the old one: its calls will get no more events, so each one
     /// ends as gone (`410`) and its actions with it.
     pub(super) fn forget_calls_of_old_session(&mut self) {
         let ids: Vec<CallId> = self.calls.keys().cloned().collect();
-        let gone = RequestError::CallGone {
-            code: "410".into(),
-            message: "the session that owned the call was not resumed".into(),
-        };
+        let gone = CallGone::server("410", "the session that owned the call was not resumed");
         for call_id in ids {
-            self.call_gone(&call_id, &gone);
+            self.call_gone(&gone.clone().of(call_id));
         }
         // Dials the old session accepted will never announce their call. A dial still
         // waiting in the queue goes out on the new session and stays.

@@ -17,7 +17,7 @@ impl Engine {
     /// `connected` with the peer (tracked as a call from then on) or `failed` with a reason;
     /// later `disconnected`.
     ///
-    /// Named `connect_call` because [`Engine::connect`] opens the session.
+    /// Named `connect_call` because [`Engine::open`] opens the session.
     pub fn connect_call(
         &mut self,
         call_id: &CallId,

@@ -56,10 +56,10 @@ pub(crate) fn later(now: Instant, d: Duration) -> Instant {
 /// Where the session is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SessionState {
-    /// Before [`Engine::connect`].
+    /// Before [`Engine::open`].
     Idle,
-    /// `Transmit::Connect` was emitted; waiting for the socket.
-    Connecting,
+    /// `Transmit::Open` was emitted; waiting for the socket.
+    Opening,
     /// `signalwire.connect` sent; waiting for its answer.
     Authenticating,
     /// Authenticated: requests flow.
@@ -207,7 +207,7 @@ impl fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// A new engine; nothing happens until [`Engine::connect`].
+    /// A new engine; nothing happens until [`Engine::open`].
     ///
     /// Never panics: values [`EngineConfig::validate`] would refuse are brought into range.
     pub fn new(config: EngineConfig) -> Self {
@@ -349,7 +349,7 @@ impl Engine {
         self.last_now = Some(now);
         if let SessionState::Backoff { until } = self.state {
             if now >= until {
-                self.start_connecting();
+                self.start_opening();
             }
         }
         if let SessionState::Draining { close_at } = self.state {

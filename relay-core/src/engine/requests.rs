@@ -3,7 +3,7 @@
 
 use super::{later, log, Engine, SessionState};
 use crate::action::ActionOutcome;
-use crate::error::{CommandError, ProtocolError, RequestError};
+use crate::error::{CallGone, CommandError, ProtocolError, RequestError};
 use crate::event::{DialError, Event, Transmit};
 use crate::frame;
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
@@ -273,7 +273,12 @@ impl Engine {
     }
 
     /// Reports a failed request to whoever waits, finishing what depended on it.
-    pub(super) fn fail_request(&mut self, id: RequestId, pending: Pending, error: RequestError) {
+    pub(super) fn fail_request(
+        &mut self,
+        id: RequestId,
+        pending: Pending,
+        mut error: RequestError,
+    ) {
         match &pending.kind {
             PendingKind::Connect { .. } | PendingKind::Ping | PendingKind::Internal => return,
             PendingKind::Dial(tag) => {
@@ -290,28 +295,31 @@ impl Engine {
             PendingKind::User => {}
             PendingKind::Message => return self.message_refused(id, error),
             PendingKind::Call(call_id) | PendingKind::HandOver(call_id) => {
-                if error.is_call_gone() {
-                    self.call_gone(&call_id.clone(), &error);
+                if let RequestError::CallGone(gone) = &mut error {
+                    gone.call_id = Some(call_id.clone());
+                    self.call_gone(gone);
                 }
             }
             PendingKind::ActionStop(call_id, control_id) => {
                 // A 404 here may only mean the action ended while the stop was in flight
                 // ("control id does not exist"): the action is over, the call is not.
-                if let RequestError::CallGone { code, .. } = &error {
-                    let outcome = ActionOutcome::CallGone { code: code.clone() };
+                if let RequestError::CallGone(gone) = &mut error {
+                    gone.call_id = Some(call_id.clone());
+                    let outcome = ActionOutcome::CallGone(gone.clone());
                     self.finish_action(call_id, control_id, outcome);
                 }
             }
             PendingKind::ActionStart(call_id, control_id) => {
-                let outcome = match &error {
-                    RequestError::CallGone { code, .. } => {
-                        ActionOutcome::CallGone { code: code.clone() }
+                let outcome = match &mut error {
+                    RequestError::CallGone(gone) => {
+                        gone.call_id = Some(call_id.clone());
+                        ActionOutcome::CallGone(gone.clone())
                     }
                     other => ActionOutcome::Failed(other.clone()),
                 };
                 self.finish_action(call_id, control_id, outcome);
-                if error.is_call_gone() {
-                    self.call_gone(&call_id.clone(), &error);
+                if let RequestError::CallGone(gone) = &error {
+                    self.call_gone(gone);
                 }
             }
         }
@@ -339,7 +347,7 @@ fn check_code(result: Value) -> Result<Value, RequestError> {
         .unwrap_or_default()
         .to_owned();
     if code == "404" || code == "410" {
-        return Err(RequestError::CallGone { code, message });
+        return Err(RequestError::CallGone(CallGone::server(code, message)));
     }
     Err(RequestError::Failed { code, message })
 }
@@ -355,7 +363,7 @@ mod tests {
         assert!(check_code(json!({"code": 204})).is_ok());
         assert!(check_code(json!({"protocol": "p"})).is_ok());
         let err = check_code(json!({"code": "410", "message": "gone"})).expect_err("410");
-        assert!(err.is_call_gone());
+        assert!(matches!(err, RequestError::CallGone(_)));
         assert_eq!(
             check_code(json!({"code": "409"})),
             Err(RequestError::Failed {

@@ -1,4 +1,4 @@
-//! The session: connecting, authenticating, resuming, pings, server requests, reconnect
+//! The session: opening the socket, authenticating, resuming, pings, server requests, reconnect
 //! and the final close.
 
 use super::requests::PendingKind;
@@ -12,26 +12,26 @@ use std::borrow::Cow;
 use std::time::Instant;
 
 impl Engine {
-    /// Starts the session: emits `Transmit::Connect`. Later calls do nothing.
-    pub fn connect(&mut self, _now: Instant) {
+    /// Starts the session: emits `Transmit::Open`. Later calls do nothing.
+    pub fn open(&mut self, _now: Instant) {
         if self.state == SessionState::Idle {
-            self.start_connecting();
+            self.start_opening();
         }
     }
 
-    pub(super) fn start_connecting(&mut self) {
+    pub(super) fn start_opening(&mut self) {
         // Debug: the driver logs each failed attempt once, with its cause.
         log::debug!(
             resume = self.protocol.is_some(),
-            "connecting (signalwire.connect follows once the socket is open)"
+            "opening the socket (signalwire.connect follows once it is open)"
         );
-        self.state = SessionState::Connecting;
-        self.transmits.push_back(Transmit::Connect);
+        self.state = SessionState::Opening;
+        self.transmits.push_back(Transmit::Open);
     }
 
-    /// The socket asked for by `Transmit::Connect` is open: authenticate.
+    /// The socket asked for by `Transmit::Open` is open: authenticate.
     pub fn handle_connected(&mut self, now: Instant) {
-        if self.state != SessionState::Connecting {
+        if self.state != SessionState::Opening {
             return;
         }
         self.state = SessionState::Authenticating;
@@ -62,11 +62,11 @@ impl Engine {
         );
     }
 
-    /// The socket closed, or `Transmit::Connect` failed. Schedules a reconnect.
+    /// The socket closed, or `Transmit::Open` failed. Schedules a reconnect.
     pub fn handle_disconnected(&mut self, now: Instant) {
         if matches!(
             self.state,
-            SessionState::Connecting
+            SessionState::Opening
                 | SessionState::Authenticating
                 | SessionState::Ready
                 | SessionState::Draining { .. }
@@ -258,7 +258,7 @@ impl Engine {
         }
         if matches!(
             self.state,
-            SessionState::Connecting
+            SessionState::Opening
                 | SessionState::Authenticating
                 | SessionState::Ready
                 | SessionState::Draining { .. }

@@ -20,7 +20,7 @@ const MAX_ROUNDS: usize = 1_000_000;
 ///
 /// let config = EngineConfig::new(Credentials::token("project", "token")).contexts(["office"]);
 /// let mut pair = Pair::new(config, SimConfig::new());
-/// pair.connect();
+/// pair.open();
 /// assert!(pair.engine.is_ready());
 ///
 /// let call_id = pair.relay.offer_inbound_call("office", "+15551110000", "+15552220000", pair.now);
@@ -44,7 +44,7 @@ pub struct Pair {
 }
 
 impl Pair {
-    /// A pair that has not connected yet; call [`Pair::connect`].
+    /// A pair that has not connected yet; call [`Pair::open`].
     pub fn new(engine_config: EngineConfig, sim_config: SimConfig) -> Self {
         Self {
             engine: Engine::new(engine_config),
@@ -57,8 +57,8 @@ impl Pair {
     }
 
     /// Starts the engine's session and steps until quiet; `true` when it is ready.
-    pub fn connect(&mut self) -> bool {
-        self.engine.connect(self.now);
+    pub fn open(&mut self) -> bool {
+        self.engine.open(self.now);
         self.step();
         self.engine.is_ready()
     }
@@ -154,7 +154,7 @@ impl Pair {
 
     fn client_transmit(&mut self, transmit: Transmit) {
         match transmit {
-            Transmit::Connect => {
+            Transmit::Open => {
                 if let Some(old) = self.conn.take() {
                     self.relay.handle_disconnected(old, self.now);
                 }

@@ -5,8 +5,8 @@
 use super::clock::VirtualClock;
 use super::executor::{Executor, WakeFlag};
 use crate::driver::{
-    ByteStream, ClientBuilder, ConnectError, Connector, FrameReader, FrameWriter, Runtime,
-    Transport, TransportError,
+    ByteStream, ClientBuilder, Connector, FrameReader, FrameWriter, OpenError, Runtime, Transport,
+    TransportError,
 };
 use crate::ids::{CallId, ControlId};
 use crate::sim::{ConnId, FakeRelay, MediaJob, SimConfig, SimOutput};
@@ -691,7 +691,7 @@ struct MemoryConnector {
 }
 
 impl Connector for MemoryConnector {
-    fn connect(&self) -> BoxFuture<'static, Result<Box<dyn Transport>, ConnectError>> {
+    fn open(&self) -> BoxFuture<'static, Result<Box<dyn Transport>, OpenError>> {
         let shared = self.shared.clone();
         Box::pin(async move {
             let now = shared.clock.now();

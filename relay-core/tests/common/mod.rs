@@ -32,9 +32,9 @@ impl Client {
     }
 
     pub fn connect_and_auth(&mut self, protocol: &str) {
-        self.engine.connect(self.now);
+        self.engine.open(self.now);
         let mut transmits = self.transmits();
-        if transmits.first() == Some(&Transmit::Connect) {
+        if transmits.first() == Some(&Transmit::Open) {
             transmits.remove(0);
         }
         self.engine.handle_connected(self.now);

@@ -1,5 +1,5 @@
 //! Connection failures on real sockets, run on every runtime: each case shows the typed
-//! `ConnectFailed` event the user sees, and whether `run` gives up (a failure that cannot
+//! `OpenFailed` event the user sees, and whether `run` gives up (a failure that cannot
 //! heal, before any session) or keeps retrying. And a server that stops reading: the write
 //! deadline turns it into a reconnect, and shutdown still works.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
@@ -7,7 +7,7 @@
 use super::suite::{start_sim, test_pki, within, PROJECT, TOKEN};
 use futures_util::future::{self, Either};
 use futures_util::io::{AsyncReadExt, AsyncWriteExt};
-use relay_rs_core::driver::{ClientBuilder, ClientEvent, ConnectError, Error, TlsFailure};
+use relay_rs_core::driver::{ClientBuilder, ClientEvent, Error, OpenError, TlsFailure};
 use relay_rs_core::server::ServerRuntime;
 use relay_rs_core::sim::SimConfig;
 use relay_rs_core::testkit::{Pacing, SimServerBuilder};
@@ -73,13 +73,13 @@ fn record(client: &relay_rs_core::driver::Client, events: &Events) {
     });
 }
 
-fn failures(events: &Events) -> Vec<(ConnectError, u32, bool)> {
+fn failures(events: &Events) -> Vec<(OpenError, u32, bool)> {
     events
         .lock()
         .unwrap()
         .iter()
         .filter_map(|e| match e {
-            ClientEvent::ConnectFailed {
+            ClientEvent::OpenFailed {
                 error,
                 attempt,
                 retry_in,
@@ -160,7 +160,7 @@ pub async fn plain_server_reached_as_wss_says_so_and_run_gives_up(rt: Arc<dyn Se
     let client = builder.build().unwrap();
     record(&client, &events);
     let result = run_to_end(&rt, &client).await;
-    let Err(Error::Connect(ConnectError::Tls { failure, .. })) = &result else {
+    let Err(Error::Open(OpenError::Tls { failure, .. })) = &result else {
         panic!("expected a TLS failure, got {result:?}");
     };
     assert_eq!(*failure, TlsFailure::NotTls);
@@ -178,7 +178,7 @@ pub async fn unresolvable_host_ends_run_with_a_dns_error(rt: Arc<dyn ServerRunti
     record(&client, &events);
     let result = run_to_end(&rt, &client).await;
     match &result {
-        Err(Error::Connect(ConnectError::Dns { host, .. })) => {
+        Err(Error::Open(OpenError::Dns { host, .. })) => {
             assert_eq!(host, "relay.example.invalid")
         }
         other => panic!("expected a DNS failure, got {other:?}"),
@@ -203,7 +203,7 @@ pub async fn refused_port_is_retried_with_the_cause_each_time(rt: Arc<dyn Server
     assert_eq!(result, Ok(()), "only the shutdown ends it");
     for (error, _, retries) in failures(&events).iter().take(5) {
         match error {
-            ConnectError::Tcp { kind, addr, .. } => {
+            OpenError::Tcp { kind, addr, .. } => {
                 assert_eq!(*kind, std::io::ErrorKind::ConnectionRefused);
                 assert_eq!(addr, &format!("127.0.0.1:{port}"));
             }
@@ -229,7 +229,7 @@ pub async fn unknown_ca_ends_run_with_a_certificate_error(rt: Arc<dyn ServerRunt
     record(&client, &events);
     let result = run_to_end(&rt, &client).await;
     match &result {
-        Err(Error::Connect(ConnectError::Tls { failure, .. })) => {
+        Err(Error::Open(OpenError::Tls { failure, .. })) => {
             assert_eq!(*failure, TlsFailure::Certificate)
         }
         other => panic!("expected a certificate failure, got {other:?}"),
@@ -244,7 +244,7 @@ pub async fn handshake_answered_404_is_final(rt: Arc<dyn ServerRuntime>) {
     record(&client, &events);
     let result = run_to_end(&rt, &client).await;
     match &result {
-        Err(Error::Connect(ConnectError::Handshake { status, .. })) => {
+        Err(Error::Open(OpenError::Handshake { status, .. })) => {
             assert_eq!(*status, Some(404))
         }
         other => panic!("expected a 404 handshake, got {other:?}"),
@@ -266,7 +266,7 @@ pub async fn handshake_answered_500_is_retried(rt: Arc<dyn ServerRuntime>) {
         assert!(
             matches!(
                 error,
-                ConnectError::Handshake {
+                OpenError::Handshake {
                     status: Some(500),
                     ..
                 }
@@ -294,8 +294,8 @@ pub async fn server_that_never_completes_the_handshake_times_out(rt: Arc<dyn Ser
     let result = fail_n_times(&rt, &client, &events, 2).await;
     assert_eq!(result, Ok(()));
     let seen = failures(&events);
-    assert_eq!(seen[0].0, ConnectError::Timeout);
-    assert_eq!(seen[1].0, ConnectError::Timeout);
+    assert_eq!(seen[0].0, OpenError::Timeout);
+    assert_eq!(seen[1].0, OpenError::Timeout);
 }
 
 /// A proxy's first connection, frozen on demand: once `freeze` is set it stops reading for

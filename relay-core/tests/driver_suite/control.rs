@@ -9,6 +9,7 @@ use relay_rs_core::driver::{Call, CallEnd, Client, ClientBuilder, Error};
 use relay_rs_core::server::ServerRuntime;
 use relay_rs_core::sim::{Fault, SimConfig};
 use relay_rs_core::testkit::{Pacing, SimServer};
+use relay_rs_core::CallGone;
 use relay_rs_core::{
     AmazonBedrock, BackoffConfig, BindDigit, CallEvent, ClearDigitBindings, ConferenceBeep,
     JoinConference, JoinRoom, LiveAction, LiveTranslate, QueueEnter, Refer, ReferDevice,
@@ -144,7 +145,10 @@ pub async fn transfer_hands_the_call_to_the_client_of_the_context(rt: Arc<dyn Se
         .await
         .unwrap();
     let refused = within(&rt, 5, "no longer ours", call.hold()).await;
-    assert_eq!(refused, Err(Error::CallGone(call.id().clone())));
+    assert_eq!(
+        refused,
+        Err(Error::CallGone(CallGone::ended(call.id().clone())))
+    );
     sales.shutdown();
     client.shutdown();
 }

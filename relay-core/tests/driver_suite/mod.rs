@@ -8,7 +8,7 @@
 
 use futures_channel::oneshot;
 use futures_util::future::{self, Either};
-use relay_rs_core::driver::{Call, CallEnd, Client, ClientBuilder, ConnectError, Error};
+use relay_rs_core::driver::{Call, CallEnd, Client, ClientBuilder, Error, OpenError};
 use relay_rs_core::media::{test_signal, Encoding, MediaTrack};
 use relay_rs_core::receiver::StreamReceiver;
 use relay_rs_core::server::ServerRuntime;
@@ -607,7 +607,7 @@ pub async fn wss_without_the_ca_never_authenticates(rt: Arc<dyn ServerRuntime>) 
     // An unknown CA is a certificate error: permanent, so `run` gives up after its tries.
     let result = within(&rt, 10, "run to give up", client.run()).await;
     match result {
-        Err(Error::Connect(ConnectError::Tls {
+        Err(Error::Open(OpenError::Tls {
             failure: relay_rs_core::driver::TlsFailure::Certificate,
             ..
         })) => {}

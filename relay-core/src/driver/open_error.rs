@@ -4,13 +4,13 @@
 use std::fmt;
 use std::io;
 
-/// Why opening the connection failed. Carried by [`ClientEvent::ConnectFailed`] and by
-/// [`Error::Connect`](super::Error::Connect) when the client gives up.
+/// Why opening the connection failed. Carried by [`ClientEvent::OpenFailed`] and by
+/// [`Error::Open`](super::Error::Open) when the client gives up.
 ///
-/// [`ClientEvent::ConnectFailed`]: super::ClientEvent::ConnectFailed
+/// [`ClientEvent::OpenFailed`]: super::ClientEvent::OpenFailed
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum ConnectError {
+pub enum OpenError {
     /// The url cannot be used (bad scheme, no host, `ws://` without the loopback opt-in).
     InvalidUrl(String),
     /// The host name did not resolve.
@@ -66,43 +66,43 @@ pub enum ConnectError {
     Io(String),
 }
 
-impl ConnectError {
+impl OpenError {
     /// Whether retrying cannot help without a change of configuration: a host that does not
     /// resolve, a certificate that does not verify, a url that cannot be used. Before the
     /// first session such a failure ends [`Client::run`](super::Client::run) after a few tries.
     pub fn is_permanent(&self) -> bool {
         match self {
-            ConnectError::InvalidUrl(_)
-            | ConnectError::Dns { .. }
-            | ConnectError::ServerSpeaksTls { .. } => true,
-            ConnectError::Tls { failure, .. } => {
+            OpenError::InvalidUrl(_)
+            | OpenError::Dns { .. }
+            | OpenError::ServerSpeaksTls { .. } => true,
+            OpenError::Tls { failure, .. } => {
                 matches!(failure, TlsFailure::Certificate | TlsFailure::NotTls)
             }
-            ConnectError::Handshake { status, .. } => {
+            OpenError::Handshake { status, .. } => {
                 matches!(status, Some(400..=499))
             }
-            ConnectError::Tcp { .. }
-            | ConnectError::Timeout
-            | ConnectError::NoSession { .. }
-            | ConnectError::Io(_) => false,
+            OpenError::Tcp { .. }
+            | OpenError::Timeout
+            | OpenError::NoSession { .. }
+            | OpenError::Io(_) => false,
         }
     }
 }
 
 /// Each message ends with what to change, so that a newcomer who sees only `run()`'s error
 /// (no tracing subscriber) knows which setting is wrong.
-impl fmt::Display for ConnectError {
+impl fmt::Display for OpenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConnectError::InvalidUrl(m) => write!(
+            OpenError::InvalidUrl(m) => write!(
                 f,
                 "invalid url: {m}; SIGNALWIRE_SPACE takes a host[:port] (no scheme, no path)"
             ),
-            ConnectError::Dns { host, message } => write!(
+            OpenError::Dns { host, message } => write!(
                 f,
                 "cannot resolve {host}: {message}; check SIGNALWIRE_SPACE (e.g. example.signalwire.com)"
             ),
-            ConnectError::Tcp {
+            OpenError::Tcp {
                 addr,
                 kind: io::ErrorKind::ConnectionRefused,
                 ..
@@ -111,11 +111,11 @@ impl fmt::Display for ConnectError {
                 "connection refused at {addr}: nothing listens there; check the host and port in \
                  SIGNALWIRE_SPACE"
             ),
-            ConnectError::Tcp { addr, message, .. } => write!(
+            OpenError::Tcp { addr, message, .. } => write!(
                 f,
                 "TCP to {addr}: {message}; check SIGNALWIRE_SPACE and the network"
             ),
-            ConnectError::Tls {
+            OpenError::Tls {
                 host,
                 failure: TlsFailure::Certificate,
                 message,
@@ -124,7 +124,7 @@ impl fmt::Display for ConnectError {
                 "TLS with {host}: certificate not trusted: {message}; for a server with a test CA \
                  set SIGNALWIRE_RELAY_CA_FILE to the CA's PEM file"
             ),
-            ConnectError::Tls {
+            OpenError::Tls {
                 host,
                 failure: TlsFailure::NotTls,
                 message,
@@ -134,13 +134,13 @@ impl fmt::Display for ConnectError {
                  for a plain ws:// server on loopback use \
                  ClientBuilder::allow_insecure_loopback(true) or set SIGNALWIRE_RELAY_SCHEME=ws"
             ),
-            ConnectError::Tls { host, message, .. } => write!(f, "TLS with {host}: {message}"),
-            ConnectError::ServerSpeaksTls { addr, message } => write!(
+            OpenError::Tls { host, message, .. } => write!(f, "TLS with {host}: {message}"),
+            OpenError::ServerSpeaksTls { addr, message } => write!(
                 f,
                 "ws:// to {addr}: the server speaks TLS ({message}); use wss://: unset \
                  SIGNALWIRE_RELAY_SCHEME (or drop allow_insecure_loopback(true))"
             ),
-            ConnectError::Handshake {
+            OpenError::Handshake {
                 status: Some(status @ 400..=499),
                 message,
             } => write!(
@@ -148,27 +148,27 @@ impl fmt::Display for ConnectError {
                 "WebSocket handshake answered HTTP {status}: {message}; this is not a RELAY \
                  endpoint: check SIGNALWIRE_SPACE (a host[:port], no path)"
             ),
-            ConnectError::Handshake {
+            OpenError::Handshake {
                 status: Some(status),
                 message,
             } => write!(f, "WebSocket handshake answered HTTP {status}: {message}"),
-            ConnectError::Handshake { message, .. } => {
+            OpenError::Handshake { message, .. } => {
                 write!(f, "WebSocket handshake: {message}")
             }
-            ConnectError::Timeout => f.write_str(
+            OpenError::Timeout => f.write_str(
                 "no connection within the request time-out; check SIGNALWIRE_SPACE and the network",
             ),
-            ConnectError::NoSession { waited } => write!(
+            OpenError::NoSession { waited } => write!(
                 f,
                 "no session within {waited:?}: the server took the socket but did not \
                  authenticate us; check that SIGNALWIRE_SPACE names a RELAY service"
             ),
-            ConnectError::Io(m) => write!(f, "IO: {m}"),
+            OpenError::Io(m) => write!(f, "IO: {m}"),
         }
     }
 }
 
-impl std::error::Error for ConnectError {}
+impl std::error::Error for OpenError {}
 
 /// What went wrong in a TLS handshake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,7 +214,7 @@ impl fmt::Display for TransportError {
 impl std::error::Error for TransportError {}
 
 /// Sorts a TCP connect error: a failed lookup is DNS, the rest is TCP.
-pub(crate) fn tcp_error(host: &str, port: u16, e: &io::Error) -> ConnectError {
+pub(crate) fn tcp_error(host: &str, port: u16, e: &io::Error) -> OpenError {
     // Runtimes resolve inside `connect`; a lookup failure surfaces as an error of kind
     // `Other`/`Uncategorized` whose message names the resolver (getaddrinfo) and no errno.
     let message = e.to_string();
@@ -233,12 +233,12 @@ pub(crate) fn tcp_error(host: &str, port: u16, e: &io::Error) -> ConnectError {
             || message.contains("nodename")
             || message.contains("known"));
     if lookup {
-        ConnectError::Dns {
+        OpenError::Dns {
             host: host.to_owned(),
             message,
         }
     } else {
-        ConnectError::Tcp {
+        OpenError::Tcp {
             addr: format!("{host}:{port}"),
             kind: e.kind(),
             message,
