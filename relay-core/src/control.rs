@@ -1,4 +1,4 @@
-//! The former home of call control (§2), kept as paths into [`crate::calling`] while code
+//! The former home of call control ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)), kept as paths into [`crate::calling`] while code
 //! moves.
 
 pub use crate::calling::command::*;

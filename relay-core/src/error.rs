@@ -120,7 +120,7 @@ pub enum CommandError {
     /// A message needs a body, media, or both (`messaging.send`).
     EmptyMessage,
     /// A dial plan holds a device only `calling.connect` takes (`call`, `queue`, `stream`;
-    /// §2.3); names its type.
+    /// [§2.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)); names its type.
     ConnectOnlyDevice(String),
 }
 

@@ -1,4 +1,4 @@
-//! `calling.ai` (§1.11): an AI agent on the call, and the commands that steer it
+//! `calling.ai` ([§1.11](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): an AI agent on the call, and the commands that steer it
 //! (`calling.ai_message`, `calling.ai_hold`, `calling.ai_unhold`, no control id). The agent's
 //! prompt, functions and data are the service's JSON, passed through as given; the array
 //! forms of `pronounce`, `hints` and `languages` are the ones the SDKs send.

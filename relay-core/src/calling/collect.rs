@@ -1,4 +1,4 @@
-//! `calling.collect` (§1.3) and `calling.play_and_collect` (§1.4): digit and speech input,
+//! `calling.collect` ([§1.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)) and `calling.play_and_collect` ([§1.4](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): digit and speech input,
 //! the prompt, and the result (digits, speech, no input, no match, error).
 
 use super::descriptor::{ActionDescriptor, TerminalRule, Verdict};
@@ -494,7 +494,7 @@ impl<'a> CollectEvent<'a> {
         }
     }
 
-    /// §1.3/§1.4: a final `result` ends it (`start_of_input` and interim results do not),
+    /// [§1.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)/[§1.4](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md): a final `result` ends it (`start_of_input` and interim results do not),
     /// or a terminal `state` without a result.
     fn verdict(&self) -> Verdict {
         let state = self.state.as_deref();

@@ -1,4 +1,4 @@
-//! Call control (§2 of `docs/CALLING-API.md`): the trait every command that is not an action
+//! Call control ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) of `docs/CALLING-API.md`): the trait every command that is not an action
 //! is sent through. Each command puts exactly the spec's params on the wire (only the options
 //! that are set) and is refused locally when invalid.
 
@@ -6,7 +6,7 @@ use crate::error::CommandError;
 use serde::Serialize;
 use serde_json::Value;
 
-/// A call command of §2: one request, a `{code, message}` result, no action object. Its
+/// A call command of [§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md): one request, a `{code, message}` result, no action object. Its
 /// `Serialize` form is the params without `node_id` and `call_id` (the engine adds them and
 /// writes it straight into the request frame after [`check`]).
 ///

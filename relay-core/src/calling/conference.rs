@@ -1,5 +1,5 @@
-//! `calling.join_conference` / `calling.leave_conference` (§2.2) and `calling.join_room` /
-//! `calling.leave_room` (§2): every option of §2.2, typed; unknown future values fit the
+//! `calling.join_conference` / `calling.leave_conference` ([§2.2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)) and `calling.join_room` /
+//! `calling.leave_room` ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): every option of [§2.2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md), typed; unknown future values fit the
 //! `Other` escape hatches.
 
 use super::params::{check_status_url, Params};
@@ -118,7 +118,7 @@ impl CallbackEventType {
     }
 }
 
-/// The conference events a status callback may ask for (§2.2 `status_callback_event`).
+/// The conference events a status callback may ask for ([§2.2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) `status_callback_event`).
 const CONFERENCE_CALLBACK_EVENTS: &[&str] = &[
     "start",
     "end",
@@ -130,7 +130,7 @@ const CONFERENCE_CALLBACK_EVENTS: &[&str] = &[
     "speaker",
     "announcement",
 ];
-/// The recording events (§2.2 `recording_status_callback_event`).
+/// The recording events ([§2.2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) `recording_status_callback_event`).
 const RECORDING_CALLBACK_EVENTS: &[&str] = &["in-progress", "completed", "absent"];
 
 /// The conference's audio streamed to a WebSocket (`stream`, Python's `stream_obj`):
@@ -174,7 +174,7 @@ impl ConferenceStream {
     }
 }
 
-/// `calling.join_conference`: every option of §2.2; unset ones take the service's default.
+/// `calling.join_conference`: every option of [§2.2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md); unset ones take the service's default.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JoinConference {
     /// The conference's name, required.

@@ -1,12 +1,12 @@
-//! The smaller commands of §2: hold/unhold (§6 item 13: possibly not supported), denoise,
-//! leave_room, `calling.user_event` (§6 item 9) and `calling.amazon_bedrock`.
+//! The smaller commands of [§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md): hold/unhold ([§6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) item 13: possibly not supported), denoise,
+//! leave_room, `calling.user_event` ([§6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) item 9) and `calling.amazon_bedrock`.
 
 use super::{invalid, CallCommand};
 use crate::error::CommandError;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// The commands of §2 that take no params beyond the call.
+/// The commands of [§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) that take no params beyond the call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SimpleControl {
     /// `calling.hold`. G marks it "NOT IMPLEMENTED in spec" and the server schema lacks it:
@@ -49,7 +49,7 @@ super::params::serialize_via_map!(SimpleControl);
 
 /// `calling.user_event`: an event of your own through the service. `event` goes on the wire
 /// as given: the server schema (TS-Gen) declares a required object, the guide and the SDKs
-/// an optional string (§6 item 9).
+/// an optional string ([§6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) item 9).
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserEvent {
     /// The event.

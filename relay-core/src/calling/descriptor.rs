@@ -6,12 +6,12 @@
 //! one control id, and both fax actions hear `calling.call.fax`. Choices taken where
 //! SignalWire's texts disagree (see `docs/CALLING-API.md`):
 //! - collect ends on a *final* `result` (not `final: false`, not `start_of_input`), or on a
-//!   `state` of `finished`/`error` (§1.3 correction);
+//!   `state` of `finished`/`error` ([§1.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) correction);
 //! - detect ends on its first outcome in `detect.params.event` (`MACHINE`, `HUMAN`,
 //!   `UNKNOWN`, `CED`, `CNG`, a digit), on `finished`/`error` without one, and, with
-//!   `wait_for_beep` (client side, never sent), on `READY` after `MACHINE` (§1.5);
+//!   `wait_for_beep` (client side, never sent), on `READY` after `MACHINE` ([§1.5](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md));
 //! - fax ends when `fax.type` or a top-level `state` is `finished`/`error`; success is
-//!   `fax.params.success` (§6.7).
+//!   `fax.params.success` ([§6.7](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)).
 
 use serde_json::Value;
 

@@ -1,4 +1,4 @@
-//! `calling.detect` (§1.5): answering machine, fax tone or digit detection, and the result.
+//! `calling.detect` ([§1.5](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): answering machine, fax tone or digit detection, and the result.
 //! `wait_for_beep` is client side: it changes when the action ends, never the wire.
 
 use super::descriptor::{ActionDescriptor, TerminalRule};
@@ -278,7 +278,7 @@ pub(crate) fn descriptor() -> ActionDescriptor {
     )
 }
 
-/// §1.5: the outcome lives in `detect.params.event`; there is no top-level state.
+/// [§1.5](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md): the outcome lives in `detect.params.event`; there is no top-level state.
 pub(super) fn judge(event: &Value, wait_for_beep: bool, progress: &mut Progress) -> Verdict {
     let detect = event.get("detect");
     let kind = detect.and_then(|d| d.get("type")).and_then(Value::as_str);

@@ -35,7 +35,7 @@ pub struct DialPlan {
     timeout: Option<Duration>,
 }
 
-/// Where a dial is (`calling.call.dial`'s `dial_state`, §2.3), as [`Event::DialState`]
+/// Where a dial is (`calling.call.dial`'s `dial_state`, [§2.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)), as [`Event::DialState`]
 /// reports it.
 ///
 /// [`Event::DialState`]: crate::Event::DialState

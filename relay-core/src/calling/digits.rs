@@ -1,4 +1,4 @@
-//! `calling.bind_digit` / `calling.clear_digit_bindings` (§2): when the caller presses a
+//! `calling.bind_digit` / `calling.clear_digit_bindings` ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): when the caller presses a
 //! sequence of keys, the service runs a RELAY method on the call.
 
 use super::params::Params;

@@ -1,4 +1,4 @@
-//! `calling.echo` (§1.12): the caller hears themselves (a command, not an action).
+//! `calling.echo` ([§1.12](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): the caller hears themselves (a command, not an action).
 
 use super::params::{check_status_url, Params};
 use crate::error::CommandError;

@@ -1,4 +1,4 @@
-//! `calling.send_fax` and `calling.receive_fax` (§1.7): options and the result, read from
+//! `calling.send_fax` and `calling.receive_fax` ([§1.7](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): options and the result, read from
 //! the `fax` object of `calling.call.fax`.
 
 use super::descriptor::Verdict;
@@ -115,7 +115,7 @@ pub(crate) fn descriptor(name: &str) -> ActionDescriptor {
     d
 }
 
-/// §1.7 and §6.7: `fax.type` carries the state; `fax.params.success` says whether it worked.
+/// [§1.7](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) and [§6.7](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md): `fax.type` carries the state; `fax.params.success` says whether it worked.
 pub(super) fn judge(event: &Value, state: Option<String>) -> Verdict {
     let fax = event.get("fax");
     let fax_type = fax.and_then(|f| f.get("type")).and_then(Value::as_str);

@@ -1,4 +1,4 @@
-//! `calling.live_transcribe` / `calling.live_translate` (§2): the `action` object has exactly
+//! `calling.live_transcribe` / `calling.live_translate` ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): the `action` object has exactly
 //! one key, `start`, `stop`, `summarize` or (translate only) `inject`.
 
 use super::params::{check_status_url, Params};

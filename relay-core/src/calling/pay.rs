@@ -1,4 +1,4 @@
-//! `calling.pay` (§1.8): a card payment through a payment connector. Typed values in the
+//! `calling.pay` ([§1.8](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): a card payment through a payment connector. Typed values in the
 //! API, strings on the wire, as the server schema declares them. The result is the whole
 //! terminal event (its payment fields are not documented).
 

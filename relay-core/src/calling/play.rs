@@ -1,4 +1,4 @@
-//! `calling.play` (§1.1): typed media, the options and their wire form.
+//! `calling.play` ([§1.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): typed media, the options and their wire form.
 
 use super::descriptor::{ActionDescriptor, TerminalRule};
 use super::params::{check_status_url, check_volume};

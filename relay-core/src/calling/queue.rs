@@ -1,4 +1,4 @@
-//! `calling.queue.enter` / `calling.queue.leave` (§2, §6 item 8): commands that carry a
+//! `calling.queue.enter` / `calling.queue.leave` ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md), [§6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) item 8): commands that carry a
 //! `control_id` and whose progress comes as `calling.call.queue` events with a `status`
 //! (no terminal status is documented, so they are not actions).
 

@@ -1,4 +1,4 @@
-//! `calling.record` (§1.2): audio recording options, and the result (url, duration, size).
+//! `calling.record` ([§1.2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): audio recording options, and the result (url, duration, size).
 
 use super::descriptor::{ActionDescriptor, TerminalRule};
 use super::params::{check_status_url, secs};

@@ -1,4 +1,4 @@
-//! `calling.send_digits` (§1.10): an action ending on `finished`, as the older Python SDK
+//! `calling.send_digits` ([§1.10](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): an action ending on `finished`, as the older Python SDK
 //! had it.
 
 use super::descriptor::{ActionDescriptor, TerminalRule};

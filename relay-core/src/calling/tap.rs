@@ -1,4 +1,4 @@
-//! `calling.tap` (§1.6): a copy of the call's audio to an RTP or WebSocket endpoint.
+//! `calling.tap` ([§1.6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): a copy of the call's audio to an RTP or WebSocket endpoint.
 
 use super::descriptor::{ActionDescriptor, TerminalRule};
 use super::params::{check_status_url, Params};

@@ -1,4 +1,4 @@
-//! `calling.transcribe` (§1.9): the options and the result.
+//! `calling.transcribe` ([§1.9](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): the options and the result.
 
 use super::descriptor::{ActionDescriptor, TerminalRule};
 use super::params::{check_status_url, status_url_options};

@@ -1,4 +1,4 @@
-//! `calling.transfer` and `calling.refer` (§2): handing the call's control elsewhere, and a
+//! `calling.transfer` and `calling.refer` ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): handing the call's control elsewhere, and a
 //! SIP REFER of a SIP call.
 
 use super::params::{check_status_url, Params};
@@ -8,7 +8,7 @@ use crate::error::CommandError;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
-/// Where `calling.transfer` sends the call (§2: `dest`).
+/// Where `calling.transfer` sends the call ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md): `dest`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransferDest {
     /// An `https://` URL that returns SWML or cXML.

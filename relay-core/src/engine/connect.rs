@@ -1,4 +1,4 @@
-//! `calling.connect` and `calling.disconnect` (`docs/CALLING-API.md` §2.1): the bridge of a
+//! `calling.connect` and `calling.disconnect` (`docs/CALLING-API.md` [§2.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): the bridge of a
 //! call to the devices of a plan, its `calling.call.connect` events, and the peer legs it
 //! creates, which become calls of their own so that they can be controlled and their end seen.
 

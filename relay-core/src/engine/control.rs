@@ -1,4 +1,4 @@
-//! Call control (§2): typed commands on a call, the transfer that hands a call away, and
+//! Call control ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): typed commands on a call, the transfer that hands a call away, and
 //! the routing of `calling.conference` events.
 
 use super::requests::PendingKind;
@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use std::time::Instant;
 
 impl Engine {
-    /// Sends a typed call command (§2) with `node_id` and `call_id`; invalid options are
+    /// Sends a typed call command ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)) with `node_id` and `call_id`; invalid options are
     /// refused before anything is sent. A `calling.transfer` that succeeds is followed by
     /// [`Event::CallHandedOver`]; a 404/410 ends the call as gone.
     pub fn command<C: CallCommand + ?Sized>(
@@ -46,7 +46,7 @@ impl Engine {
     }
 
     /// `calling.queue.enter`: a command with a `control_id` (the given one, or a new one)
-    /// that the call's `calling.call.queue` events carry (§6 item 8).
+    /// that the call's `calling.call.queue` events carry ([§6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) item 8).
     pub fn queue_enter(
         &mut self,
         call_id: &CallId,

@@ -1,4 +1,4 @@
-//! Messaging (`docs/CALLING-API.md` §3): `messaging.send`, the routing of `messaging.state`
+//! Messaging (`docs/CALLING-API.md` [§3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): `messaging.send`, the routing of `messaging.state`
 //! by `message_id` (with a bounded buffer for states that overtake their send's result), and
 //! inbound `messaging.receive`.
 

@@ -93,7 +93,7 @@ struct DialEntry {
     max_legs: usize,
 }
 
-/// One `calling.connect` in progress (§2.1).
+/// One `calling.connect` in progress ([§2.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)).
 #[derive(Debug, Clone)]
 struct ConnectEntry {
     /// The call being bridged.
@@ -172,7 +172,7 @@ pub struct Engine {
     dials: BTreeMap<DialTag, DialEntry>,
     dial_deadlines: BTreeSet<(Instant, DialTag)>,
     /// The tags of `calling.connect`s in progress, and the call each bridges: a state event
-    /// with one of them announces a peer leg (§2.1).
+    /// with one of them announces a peer leg ([§2.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)).
     connect_tags: BTreeMap<DialTag, ConnectEntry>,
     /// The same, by the call bridged, so that its `connected` event finds its legs at once.
     connects_of: BTreeMap<CallId, Vec<DialTag>>,

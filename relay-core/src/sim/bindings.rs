@@ -1,4 +1,4 @@
-//! Digit bindings (§2 `calling.bind_digit` / `calling.clear_digit_bindings`): the service
+//! Digit bindings ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) `calling.bind_digit` / `calling.clear_digit_bindings`): the service
 //! remembers them per call, and when the scripted caller presses a bound sequence
 //! ([`FakeRelay::caller_presses`]) it runs the bound method on the call with its params, as
 //! if the call's session had sent it (with a new `control_id` when the params lack one).

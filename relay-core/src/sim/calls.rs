@@ -301,7 +301,7 @@ impl FakeRelay {
         self.emit_event(&protocol, "calling.call.dial", params, now);
     }
 
-    /// `calling.call.dial` `failed` with the `reason` and `source` JS-Types names (§2.3, §6
+    /// `calling.call.dial` `failed` with the `reason` and `source` JS-Types names ([§2.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md), [§6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)
     /// item 16): the reason the last leg ended for; `source` is a direction there, so the
     /// dialled legs' (`outbound`).
     pub(super) fn dial_failed(&mut self, ring: &Ring, now: Instant) {

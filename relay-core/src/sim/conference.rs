@@ -1,11 +1,11 @@
-//! Conferences (§2.2 of `docs/CALLING-API.md`): `calling.join_conference` with every option
-//! checked, `calling.leave_conference` by id, and `calling.conference` events (§4) for the
+//! Conferences ([§2.2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) of `docs/CALLING-API.md`): `calling.join_conference` with every option
+//! checked, `calling.leave_conference` by id, and `calling.conference` events ([§4](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)) for the
 //! conference and for each participant.
 //!
 //! Choices where the spec is silent: a conference is made by its first participant, whose
 //! `max_participants` (default 250) holds for it; a join beyond it is `409`, as is a call
 //! joining a conference it is already in, or leaving one it is not in (`404` would say the
-//! call is gone). Its `status` values are the names of §2.2's
+//! call is gone). Its `status` values are the names of [§2.2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)'s
 //! `status_callback_event`: `start` and `end` for the conference (no `call_id`), `join`
 //! and `leave` for a participant (with its `call_id` and `node_id`). Each event goes to the
 //! sessions of every participant, so a client also hears of calls that are not its own.
@@ -20,7 +20,7 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-/// §2.2: `max_participants` is 1 to 250, 250 by default.
+/// [§2.2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md): `max_participants` is 1 to 250, 250 by default.
 const MAX_PARTICIPANTS: u64 = 250;
 const CALLBACK_EVENTS: &[&str] = &[
     "start",
@@ -237,7 +237,7 @@ impl FakeRelay {
     }
 }
 
-/// Every option of §2.2, checked.
+/// Every option of [§2.2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md), checked.
 fn join_params_ok(params: &Map<String, Value>) -> bool {
     let name_ok = params
         .get("name")

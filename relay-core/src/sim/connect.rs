@@ -1,4 +1,4 @@
-//! `calling.connect` and `calling.disconnect` (`docs/CALLING-API.md` §2.1).
+//! `calling.connect` and `calling.disconnect` (`docs/CALLING-API.md` [§2.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)).
 //!
 //! A connect rings its plan as `sim/ring.rs` does (groups one after another, the devices of
 //! a group at once, each a new leg with `calling.call.state` events carrying the connect's

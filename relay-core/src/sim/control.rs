@@ -1,32 +1,32 @@
-//! Call control of §2 (`docs/CALLING-API.md`), modelled: transfer, refer, hold/unhold,
+//! Call control of [§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) (`docs/CALLING-API.md`), modelled: transfer, refer, hold/unhold,
 //! denoise, rooms, live transcription and translation, user events and Amazon Bedrock.
 //! Conferences live in `conference.rs`, queues in `queue.rs`, digit bindings in
 //! `bindings.rs`; this file routes the methods and keeps the per-call state they share.
 //!
 //! Choices where the spec is silent (each cited where it is not):
-//! - `calling.transfer` (§2 table: `dest` is an `https://` URL, an inline SWML script or
+//! - `calling.transfer` ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) table: `dest` is an `https://` URL, an inline SWML script or
 //!   `context:<app>`; G lists it as fire-and-response, "Transferring"): control leaves the
 //!   session. To a context, the call is offered (`calling.call.receive`) to another connected
 //!   session receiving it, as `calling.pass` does; with none, or to a URL/script, nobody
 //!   commands it any more (the script runs it). Commands from the old session get `409`.
 //!   Its open actions stop without events.
-//! - `calling.refer` (§2: SIP calls only; event `calling.call.refer`): `400` on a call whose
+//! - `calling.refer` ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md): SIP calls only; event `calling.call.refer`): `400` on a call whose
 //!   device is not `sip`; then `calling.call.refer` `trying` (REFER accepted, `202`) and
-//!   `success` (NOTIFY `200`). The states are undocumented (§4); the call stays up.
-//! - hold/unhold (§2, §6 item 13): modelled although G marks them not implemented: `200`
+//!   `success` (NOTIFY `200`). The states are undocumented ([§4](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)); the call stays up.
+//! - hold/unhold ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md), [§6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) item 13): modelled although G marks them not implemented: `200`
 //!   and `calling.call.hold` with `state` `hold` / `unhold` (a repeat sends nothing). Use a
 //!   [`Fault`](super::Fault) to test a service that refuses them.
-//! - denoise (§2): `calling.call.denoise` with `denoised` true / false.
-//! - rooms (§2): one room at a time (`409` for a second); `leave_room` outside one is `409`.
+//! - denoise ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): `calling.call.denoise` with `denoised` true / false.
+//! - rooms ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): one room at a time (`409` for a second); `leave_room` outside one is `409`.
 //!   No events: none are documented.
 //! - Refusals that depend on the call's state (not in a room, queue or conference, nothing
 //!   running) are `409`, never `404`: G reserves `404` for a call that does not exist, and
 //!   clients end the call on it.
-//! - live_transcribe / live_translate (§2): `action` must be an object with exactly one key
+//! - live_transcribe / live_translate ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): `action` must be an object with exactly one key
 //!   (`start`, `stop`, `summarize`, and `inject` for translate only) holding an object;
 //!   `start` while running is `409`, the others while stopped too. No events.
-//! - user_event (§6 item 9): `event` is required (any JSON but `null`); "Event sent".
-//! - amazon_bedrock (§2): "AI started"; `prompt` a string or object, `SWAIG`, `params` and
+//! - user_event ([§6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) item 9): `event` is required (any JSON but `null`); "Event sent".
+//! - amazon_bedrock ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): "AI started"; `prompt` a string or object, `SWAIG`, `params` and
 //!   `global_data` objects, `post_prompt_url` an HTTP(S) URL.
 
 use super::actions::{object, Request};
@@ -58,7 +58,7 @@ pub(super) struct ControlState {
 }
 
 impl FakeRelay {
-    /// The §2 methods this file and its siblings model; `false` when `method` is not one.
+    /// The [§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) methods this file and its siblings model; `false` when `method` is not one.
     pub(super) fn control_command(
         &mut self,
         req: &Request<'_>,

@@ -29,7 +29,7 @@ pub enum Fault {
     /// The next request with this method closes its socket with no answer.
     DropOn(String),
     /// The next `calling.connect` is accepted (`200`, `connecting`), rings nobody, and
-    /// reports `failed` with this `failed_reason` (§2.1).
+    /// reports `failed` with this `failed_reason` ([§2.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)).
     FailConnect {
         /// The `failed_reason`.
         reason: String,

@@ -1,4 +1,4 @@
-//! Messaging (`docs/CALLING-API.md` §3): `messaging.send` checked as the service checks it,
+//! Messaging (`docs/CALLING-API.md` [§3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): `messaging.send` checked as the service checks it,
 //! accepted with a `message_id`, then walked through its `messaging.state` sequence on the
 //! virtual clock; inbound messages (`messaging.receive`) scripted by the test.
 
@@ -30,7 +30,7 @@ pub(super) struct SimMessage {
 }
 
 impl FakeRelay {
-    /// `messaging.send` (§3): `context`, `from_number`, `to_number` required, a `body` or
+    /// `messaging.send` ([§3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): `context`, `from_number`, `to_number` required, a `body` or
     /// `media` (or both); `tags` and `region` optional. A param that is missing or of the
     /// wrong type is `400`, as is a number that is not E.164 (`+` and 2 to 15 digits: the
     /// SDKs do not check it, so the service must). Accepted: `200` with a fresh

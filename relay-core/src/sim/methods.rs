@@ -1,8 +1,8 @@
 //! The `calling.*` methods this service knows, from `docs/CALLING-API.md`. Any other
 //! `calling.*` method is a JSON-RPC `-32601 Method not found`, as for any unknown method.
 
-/// Part 1 call actions and their controls (§1.1–§1.13), and the call commands the service
-/// carries out (answer, end, pass, dial), and connect/disconnect (§2.1).
+/// Part 1 call actions and their controls ([§1.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)–[§1.13](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)), and the call commands the service
+/// carries out (answer, end, pass, dial), and connect/disconnect ([§2.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)).
 const MODELLED: &[&str] = &[
     "calling.answer",
     "calling.end",

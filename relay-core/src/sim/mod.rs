@@ -17,7 +17,7 @@
 //!   another kind of action: `calling.play.stop` does not stop a play_and_collect), `409` for
 //!   a call owned by another session or a control id already active on the call, `410` for a
 //!   call that ended recently (the last 10,000 ended ids are remembered).
-//! - Part 2 call control (§2) is modelled: connect and disconnect in `sim/connect.rs`
+//! - Part 2 call control ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)) is modelled: connect and disconnect in `sim/connect.rs`
 //!   (groups rung in order by `sim/ring.rs`, peer legs with the connect's tag, `connected`/`failed`/
 //!   `disconnected`, ringback, [`Fault::FailConnect`]); transfer, refer, hold, denoise,
 //!   rooms, conferences, queues, digit bindings, live transcription and translation, user
@@ -34,28 +34,28 @@
 //!   at once, sip and webrtc devices too. Then one `calling.call.dial`: `answered` with the
 //!   winner as `call` (`dial_winner: true`), or, when no group answers, `failed` with the
 //!   `reason` the last leg ended for and `source` `outbound`. The legs of a dial run on one
-//!   node, the `node_id` of its `calling.call.dial`. Every device and option of §2.3 is
+//!   node, the `node_id` of its `calling.call.dial`. Every device and option of [§2.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) is
 //!   checked (`400` otherwise); connect-only devices (call, queue, stream) are `400`.
 //! - A `calling.end` from the client finishes each open action with its own terminal event
 //!   before `ending`/`ended`; a far-end hangup ([`FakeRelay::end_call`]) sends only
 //!   `ending`/`ended`, leaving it to the client to finish what was open. The spec documents
-//!   neither (§0 "Common facts", §6.12 make it a client rule); both paths exist so that a
+//!   neither ([§0](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) "Common facts", [§6.12](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) make it a client rule); both paths exist so that a
 //!   client is tested on both.
 //! - Server-originated frames for a session with no connection are queued (bounded) and
 //!   delivered after it resumes; frames already sent on a socket that died unacknowledged are
 //!   not sent again.
 //!
-//! Call actions (§1), each on the virtual clock and scripted by [`CallerScript`]:
-//! - play (§1.1): `playing`, then `finished` after `play_duration` × `loop` (`loop: 0` until
-//!   stopped). A list with an item that is not a valid media object (§1 "Media object": the
+//! Call actions ([§1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)), each on the virtual clock and scripted by [`CallerScript`]:
+//! - play ([§1.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): `playing`, then `finished` after `play_duration` × `loop` (`loop: 0` until
+//!   stopped). A list with an item that is not a valid media object ([§1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) "Media object": the
 //!   nested form with its required param) is accepted, then fails with `error` at once: the
 //!   request is well formed, the media cannot be rendered. An empty or missing list is `400`.
 //!   A pause of a paused play and a resume of a playing one send nothing.
-//! - record (§1.2): the start result carries `url` (TS-Gen); `recording`, then `finished`
+//! - record ([§1.2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): the start result carries `url` (TS-Gen); `recording`, then `finished`
 //!   with top-level `url`, `duration` (s) and `size` (bytes) where JS-Types puts them, the
 //!   request's `record` echoed in each event. A stop or call end finishes with the time so
 //!   far and the size scaled to it; `behavior: silence` pauses count in the duration.
-//! - collect (§1.3): events carry `result`, `final` and `state` (JS-Types' later version):
+//! - collect ([§1.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): events carry `result`, `final` and `state` (JS-Types' later version):
 //!   interim ones `final: false`, `state: collecting`; the end `final: true`, `state`
 //!   `finished` (or `error` for an error result). The caller answers `input_delay` after the
 //!   start; keys it does not listen for (or words without `speech`) go unheard. The
@@ -63,28 +63,28 @@
 //!   A stop or call end sends `final: true`, `state: finished` and **no** `result`: the spec
 //!   names none, and an invented `no_input` would misreport the caller. With `continuous`, a
 //!   digit or speech result is reported and the collect listens on until stopped.
-//! - play_and_collect (§1.4): the prompt's `calling.call.play` and the result's
+//! - play_and_collect ([§1.4](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): the prompt's `calling.call.play` and the result's
 //!   `calling.call.collect` on one control id; the caller answers `input_delay` after the
 //!   prompt ends (no barge-in) and the input timers start there unless started earlier. A
 //!   collect that ends during the prompt stops it (`play` `finished` first).
-//! - detect (§1.5): no top-level `state`; the outcome and the end are in
+//! - detect ([§1.5](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): no top-level `state`; the outcome and the end are in
 //!   `detect.params.event`. A machine sends `MACHINE`, `NOT_READY`, then `READY` when the
 //!   greeting ends, with `beep: true` on `READY` when it beeped (the event a client waiting
 //!   for the beep ends on). After its result the detector runs on until `timeout`
-//!   (`finished`), as §1.5 says the service does.
-//! - fax (§1.7): one `page` per page, then `finished` (`success: true`) or `error`
+//!   (`finished`), as [§1.5](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) says the service does.
+//! - fax ([§1.7](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): one `page` per page, then `finished` (`success: true`) or `error`
 //!   (`success: false`); no top-level `state`. A stop or call end: `finished`,
 //!   `success: false`, pages so far.
-//! - pay (§1.8): nothing until the end (only `state` is documented), then `finished` with
-//!   the scripted fields, or `error`. tap (§1.6): `tapping`, then `finished` on stop or call
-//!   end; an rtp tap's result carries a `source_device`. transcribe (§1.9): one per call
+//! - pay ([§1.8](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): nothing until the end (only `state` is documented), then `finished` with
+//!   the scripted fields, or `error`. tap ([§1.6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): `tapping`, then `finished` on stop or call
+//!   end; an rtp tap's result carries a `source_device`. transcribe ([§1.9](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): one per call
 //!   (`409`), `finished` with `url`, `recording_id`, `duration`, `size` on stop or call end.
-//!   send_digits (§1.10): `finished` after 0.1 s per tone, 0.5 s per `w`, 1 s per `W`; it has
-//!   no stop. ai (§1.11): no event while it runs; `calling.call.ai` `finished` on stop or
+//!   send_digits ([§1.10](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): `finished` after 0.1 s per tone, 0.5 s per `w`, 1 s per `W`; it has
+//!   no stop. ai ([§1.11](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): no event while it runs; `calling.call.ai` `finished` on stop or
 //!   call end, the event the SDKs listen for "if any"; `ai_message`/`ai_hold`/`ai_unhold`
-//!   need a running agent (`409` without one, as other refusals of a call's state). echo (§1.12): `200`, no event (its states are
+//!   need a running agent (`409` without one, as other refusals of a call's state). echo ([§1.12](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): `200`, no event (its states are
 //!   undocumented).
-//! - Messaging (§3): `messaging.send` is checked (`400` for a missing or mistyped param, a
+//! - Messaging ([§3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): `messaging.send` is checked (`400` for a missing or mistyped param, a
 //!   number that is not E.164, or neither body nor media), accepted with a `message_id`,
 //!   then `queued` → `initiated` → `sent` → `delivered` every [`MESSAGE_STATE_INTERVAL`];
 //!   [`UNDELIVERED_NUMBER`] and [`FAILED_MESSAGE_NUMBER`] end `undelivered` / `failed` with a

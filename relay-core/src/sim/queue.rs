@@ -1,4 +1,4 @@
-//! Queues (§2 `calling.queue.enter` / `calling.queue.leave`, §4 `calling.call.queue`, §6
+//! Queues ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) `calling.queue.enter` / `calling.queue.leave`, [§4](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) `calling.call.queue`, [§6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)
 //! item 8): commands with a `control_id` whose progress comes as `calling.call.queue`
 //! events carrying `status`, `id`, `name`, `position` and `size`.
 //!

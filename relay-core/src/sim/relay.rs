@@ -148,7 +148,7 @@ pub struct FakeRelay {
     pub(super) ring_legs: BTreeMap<CallId, super::ring::Ringer>,
     /// The number of the next dial.
     pub(super) next_dial: u64,
-    /// Call control of §2: conferences, queues, bindings and per-call state.
+    /// Call control of [§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md): conferences, queues, bindings and per-call state.
     pub(super) control: super::control::ControlState,
 }
 

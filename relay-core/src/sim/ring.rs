@@ -1,4 +1,4 @@
-//! Ringing a device plan (`docs/CALLING-API.md` §2.1, §2.3), shared by `calling.dial` and
+//! Ringing a device plan (`docs/CALLING-API.md` [§2.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md), [§2.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)), shared by `calling.dial` and
 //! `calling.connect`: the groups are rung one after another, the devices of a group at once,
 //! each device a new leg announced `created` then `ringing` with the plan's `tag`.
 //!
@@ -353,7 +353,7 @@ pub(super) fn check_plan(
     Ok(plan)
 }
 
-/// One device of §2.3 with its required params; connect-only types only in a connect.
+/// One device of [§2.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) with its required params; connect-only types only in a connect.
 fn check_device(device: &Value, connect: bool) -> Result<(), &'static str> {
     let kind = device.get("type").and_then(Value::as_str);
     let params = device.get("params").and_then(Value::as_object);

@@ -1,4 +1,4 @@
-//! `calling.collect` (§1.3) and `calling.play_and_collect` (§1.4).
+//! `calling.collect` ([§1.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)) and `calling.play_and_collect` ([§1.4](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)).
 //!
 //! A collect answers with one `calling.call.collect` whose `result` is `digit`, `speech`,
 //! `no_input`, `no_match` or `error`, `final: true`. Asked for, interim results come first
@@ -130,7 +130,7 @@ impl FakeRelay {
         }
     }
 
-    /// `calling.collect.start_input_timers`, for a collect or a play_and_collect (§1.3, §1.4):
+    /// `calling.collect.start_input_timers`, for a collect or a play_and_collect ([§1.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md), [§1.4](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)):
     /// starts the `initial_timeout` now unless it runs already.
     pub(super) fn start_input_timers(&mut self, req: &Request<'_>) {
         let fits = |kind: &ActionKind| matches!(kind, ActionKind::Collect(_));
@@ -290,7 +290,7 @@ impl FakeRelay {
     }
 
     /// A final result. With `continuous`, a digit or speech result is reported and the
-    /// collect listens on (§1.3: ends on stop or call end); anything else ends it.
+    /// collect listens on ([§1.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md): ends on stop or call end); anything else ends it.
     fn end_collect(
         &mut self,
         call_id: &CallId,
@@ -354,7 +354,7 @@ impl FakeRelay {
     }
 }
 
-/// Reads a collect's settings (§1.3 table): `digits` (with a positive `max`) or `speech` is
+/// Reads a collect's settings ([§1.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) table): `digits` (with a positive `max`) or `speech` is
 /// required. `prompt` is `Some` for the `collect` object of a play_and_collect, whose timers
 /// start when the prompt ends. `timers_started` holds the `start_input_timers` flag until
 /// the action opens.

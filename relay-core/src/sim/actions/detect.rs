@@ -1,9 +1,9 @@
-//! `calling.detect` (§1.5): every event is `calling.call.detect` with
+//! `calling.detect` ([§1.5](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): every event is `calling.call.detect` with
 //! `detect: {type, params: {event, beep?}}` and no top-level `state`.
 //!
 //! After the scripted delay: machine → `HUMAN`, `UNKNOWN`, or `MACHINE` then `NOT_READY`
 //! and, when the greeting ends, `READY` (`beep: true` if it beeped); fax → `CED`/`CNG`;
-//! digit → one event per key the caller presses. The detector then keeps running, as §1.5
+//! digit → one event per key the caller presses. The detector then keeps running, as [§1.5](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)
 //! says the service does, until its `timeout` (`finished`), a stop or the call's end.
 
 use super::{object, seconds, ActionKind, Request, Step};
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 /// G: a detect times out after 30 s by default.
 const TIMEOUT: Duration = Duration::from_secs(30);
-/// §1.5: the digits a digit detector listens for by default.
+/// [§1.5](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md): the digits a digit detector listens for by default.
 const ALL_DIGITS: &str = "0123456789#*";
 
 /// A detector in progress.

@@ -1,4 +1,4 @@
-//! `calling.send_fax` / `calling.receive_fax` (§1.7): both report on `calling.call.fax` with
+//! `calling.send_fax` / `calling.receive_fax` ([§1.7](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): both report on `calling.call.fax` with
 //! `fax: {type, params}` — one `page` per page, then `finished` with `direction`,
 //! `identity`, `remote_identity`, `document`, `pages` and `success: true`, or `error` with
 //! `success: false` when the scripted transfer fails. There is no top-level `state`: the

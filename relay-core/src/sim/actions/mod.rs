@@ -395,7 +395,7 @@ enum StopTarget {
     Ai,
 }
 
-/// The stops of part 1 (§1.1–§1.13): each names its own action kind. `send_digits` and
+/// The stops of part 1 ([§1.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)–[§1.13](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): each names its own action kind. `send_digits` and
 /// `echo` have none.
 fn stop_target(method: &str) -> Option<StopTarget> {
     Some(match method {
@@ -486,7 +486,7 @@ pub(super) fn one_of(params: &Map<String, Value>, key: &str, allowed: &[&str]) -
     }
 }
 
-/// An optional volume in dB, -40 to +40 (§1.1).
+/// An optional volume in dB, -40 to +40 ([§1.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)).
 pub(super) fn volume(params: &Map<String, Value>, key: &str) -> Result<(), ()> {
     match params.get(key) {
         None | Some(Value::Null) => Ok(()),

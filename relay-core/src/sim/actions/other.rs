@@ -1,6 +1,6 @@
-//! The smaller actions: `calling.tap` (§1.6), `calling.pay` (§1.8), `calling.transcribe`
-//! (§1.9), `calling.send_digits` (§1.10), `calling.ai` with `ai_message`/`ai_hold`/
-//! `ai_unhold` (§1.11) and `calling.echo` (§1.12).
+//! The smaller actions: `calling.tap` ([§1.6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)), `calling.pay` ([§1.8](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)), `calling.transcribe`
+//! ([§1.9](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)), `calling.send_digits` ([§1.10](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)), `calling.ai` with `ai_message`/`ai_hold`/
+//! `ai_unhold` ([§1.11](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)) and `calling.echo` ([§1.12](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)).
 
 use super::{object, seconds, secs, ActionKind, Request, Step};
 use crate::ids::{CallId, ControlId};
@@ -8,7 +8,7 @@ use crate::sim::relay::FakeRelay;
 use serde_json::{json, Map, Value};
 use std::time::{Duration, Instant};
 
-/// §1.10: `w` pauses 0.5 s, `W` 1 s; each tone is taken to last 0.1 s (not documented).
+/// [§1.10](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md): `w` pauses 0.5 s, `W` 1 s; each tone is taken to last 0.1 s (not documented).
 const TONE: Duration = Duration::from_millis(100);
 /// Bytes per second of transcribed audio (G.711, 8 kHz): the size a transcription reports.
 const AUDIO_BYTES_PER_SEC: f64 = 8_000.0;
@@ -106,7 +106,7 @@ impl FakeRelay {
         self.insert_action(req.call_id, &control_id, kind);
     }
 
-    /// `digits` from `0-9 # * A-D w W` (§1.10): one `finished` once they are all sent.
+    /// `digits` from `0-9 # * A-D w W` ([§1.10](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): one `finished` once they are all sent.
     pub(super) fn start_send_digits(&mut self, req: &Request<'_>) {
         let digits = req.params.get("digits").and_then(Value::as_str);
         let valid = |c: char| c.is_ascii_digit() || "#*ABCDwW".contains(c);
@@ -131,7 +131,7 @@ impl FakeRelay {
     }
 
     /// The agent runs until stopped or the call ends; the service documents no event, so the
-    /// sim sends none while it runs (§1.11).
+    /// sim sends none while it runs ([§1.11](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)).
     pub(super) fn start_ai(&mut self, req: &Request<'_>) {
         let Some(control_id) = self.new_control(req) else {
             return;
@@ -169,7 +169,7 @@ impl FakeRelay {
         self.reply_code(req.conn, req.id, "200", message, req.now);
     }
 
-    /// A simple command (§1.12: "Echo started"); the echo event's states are undocumented,
+    /// A simple command ([§1.12](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md): "Echo started"); the echo event's states are undocumented,
     /// so the sim sends none.
     pub(super) fn echo(&mut self, req: &Request<'_>) {
         if seconds(req.params, "timeout").is_err() {

@@ -1,4 +1,4 @@
-//! `calling.play` (§1.1): `calling.call.play` `playing` → `finished` after the play duration
+//! `calling.play` ([§1.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): `calling.call.play` `playing` → `finished` after the play duration
 //! (times `loop`; `loop: 0` plays until stopped), `paused`/`playing` on pause and resume,
 //! `error` at once for a media list with an item it cannot play.
 
@@ -149,7 +149,7 @@ impl FakeRelay {
     }
 }
 
-/// Whether the service can play one media object (§1 "Media object"): the nested
+/// Whether the service can play one media object ([§1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) "Media object"): the nested
 /// `{type, params}` form with its required param. A media list is playable when each item is.
 pub(in crate::sim) fn playable(media: &Value) -> bool {
     let kind = media.get("type").and_then(Value::as_str);

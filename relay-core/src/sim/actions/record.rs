@@ -1,4 +1,4 @@
-//! `calling.record` (§1.2): `calling.call.record` `recording` → `finished` with `url`,
+//! `calling.record` ([§1.2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): `calling.call.record` `recording` → `finished` with `url`,
 //! `duration` (s) and `size` (bytes) when the scripted caller stops speaking, or `no_input`
 //! when the script says the caller is silent; `paused`/`recording` on pause and resume.
 
@@ -191,7 +191,7 @@ impl FakeRelay {
     }
 
     /// `calling.call.record` with `state` and `record`; a finished one also carries `url`,
-    /// `duration` and `size` at the top level, where JS-Types puts them (§1.2 tells clients
+    /// `duration` and `size` at the top level, where JS-Types puts them ([§1.2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) tells clients
     /// to look in `record` first, then there).
     fn record_event(
         &mut self,

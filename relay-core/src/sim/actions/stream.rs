@@ -1,4 +1,4 @@
-//! `calling.stream` (§1.13): handed to the media driver or simulated, its status webhooks,
+//! `calling.stream` ([§1.13](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): handed to the media driver or simulated, its status webhooks,
 //! and how it ends.
 
 use super::{control_id_of, ActionKind};
