@@ -1112,3 +1112,38 @@ fn a_custom_descriptor_runs_an_action_this_library_does_not_know() {
     assert_eq!(states(&events), [ActionState::Other("humming".into())]);
     assert!(finished(&events).unwrap().is_success());
 }
+
+#[test]
+fn a_prompts_collect_option_it_cannot_send_is_refused_not_dropped() {
+    let (mut client, call) = answered();
+    let now = client.now;
+    let digits = || CollectOptions::digits(DigitsOptions::new(1));
+    for (collect, named) in [
+        (digits().continuous(true), "continuous"),
+        (digits().send_start_of_input(true), "send_start_of_input"),
+        (digits().start_input_timers(false), "start_input_timers"),
+        (digits().status_url("https://a/s"), "status_url"),
+        (digits().control_id("inner"), "control_id"),
+    ] {
+        let prompt = PromptOptions::new([PlayMedia::tts("Press one.")], collect);
+        match client.engine.start(&call, &prompt, now) {
+            Err(CommandError::InvalidOption(why)) => assert!(why.contains(named), "{why}"),
+            other => panic!("{named}: {other:?}"),
+        }
+    }
+    assert!(client.sent().is_empty());
+    // The prompt's own status url is the one play_and_collect has, at the top level.
+    let prompt = PromptOptions::new([PlayMedia::tts("Press one.")], digits())
+        .status_url("https://a/s")
+        .control_id("ctl");
+    start(
+        &mut client,
+        &prompt,
+        "calling.play_and_collect",
+        json!({
+            "play": [{"type": "tts", "params": {"text": "Press one."}}],
+            "collect": {"digits": {"max": 1}},
+            "status_url": "https://a/s"
+        }),
+    );
+}

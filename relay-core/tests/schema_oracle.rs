@@ -124,11 +124,16 @@ fn digits() -> DigitsOptions {
         .digit_timeout(Duration::from_secs(5))
 }
 
-fn collect_options() -> CollectOptions {
+/// Every option a prompt's `collect` object can carry (§1.4).
+fn prompt_collect_options() -> CollectOptions {
     CollectOptions::digits(digits())
         .and_speech(speech())
         .initial_timeout(Duration::from_secs(4))
         .partial_results(true)
+}
+
+fn collect_options() -> CollectOptions {
+    prompt_collect_options()
         .continuous(true)
         .send_start_of_input(true)
         .start_input_timers(true)
@@ -348,7 +353,7 @@ fn every_request() -> Vec<Value> {
     e.start(&call, &record, now).unwrap();
     e.start(&call, &collect_options().control_id("collect-1"), now)
         .unwrap();
-    let prompt = PromptOptions::new(media(), collect_options())
+    let prompt = PromptOptions::new(media(), prompt_collect_options())
         .volume(1.0)
         .status_url("https://example.com/prompt")
         .control_id("prompt-1");

@@ -285,8 +285,9 @@ super::params::serialize_via_map!(CollectOptions);
 pub struct PromptOptions {
     /// The prompt.
     pub media: Vec<PlayMedia>,
-    /// What to collect. Only `digits`, `speech`, `initial_timeout` and `partial_results`
-    /// of it are sent, inside `collect`.
+    /// What to collect: `digits`, `speech`, `initial_timeout` and `partial_results`, sent
+    /// inside `collect`. Its other options are refused (`CommandError::InvalidOption`):
+    /// `calling.play_and_collect` has no place for them.
     pub collect: CollectOptions,
     /// Gain of the prompt in dB, -40…+40.
     pub volume: Option<f64>,
@@ -345,6 +346,27 @@ impl PromptOptions {
         check_media(&self.media)?;
         check_volume(self.volume)?;
         check_status_url(&self.status_url)?;
+        // `calling.play_and_collect`'s `collect` object carries only these four (§1.4): an
+        // option set on the collect that the prompt cannot send is refused, never dropped.
+        let c = &self.collect;
+        let unsendable = [
+            ("continuous", c.continuous.is_some()),
+            ("send_start_of_input", c.send_start_of_input.is_some()),
+            ("start_input_timers", c.start_input_timers.is_some()),
+            (
+                "status_url (use PromptOptions::status_url)",
+                c.status_url.is_some(),
+            ),
+            (
+                "control_id (use PromptOptions::control_id)",
+                c.control_id.is_some(),
+            ),
+        ];
+        if let Some((name, _)) = unsendable.iter().find(|(_, set)| *set) {
+            return Err(CommandError::InvalidOption(format!(
+                "a prompt's collect cannot carry {name}: play_and_collect has no such option"
+            )));
+        }
         let collect = self
             .collect
             .inputs()?
