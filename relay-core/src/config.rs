@@ -55,15 +55,6 @@ impl Credentials {
             _ => Ok(()),
         }
     }
-
-    pub(crate) fn to_wire(&self) -> serde_json::Value {
-        match self {
-            Credentials::Token { project, token } => {
-                serde_json::json!({"project": project, "token": token})
-            }
-            Credentials::Jwt { jwt } => serde_json::json!({"jwt_token": jwt}),
-        }
-    }
 }
 
 impl fmt::Debug for Credentials {

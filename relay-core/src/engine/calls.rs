@@ -97,7 +97,6 @@ impl Engine {
         let id = self.submit_typed("calling.dial", &ids, &params, kind, now)?;
         let timeout = plan.get_timeout().unwrap_or(self.config.dial_timeout);
         let deadline = later(now, timeout);
-        self.dial_deadlines.insert((deadline, tag.clone()));
         self.dials.insert(
             tag.clone(),
             DialEntry {
@@ -407,7 +406,7 @@ impl Engine {
 
     /// Whether a tag names a pending dial or a connect in progress.
     pub(super) fn tag_in_use(&self, tag: &DialTag) -> bool {
-        self.dials.contains_key(tag) || self.connect_tags.contains_key(tag)
+        self.dials.contains_key(tag) || self.connects.contains_key(tag)
     }
 
     /// The cap a new call would break, if any: `max_active_calls` (calls and pending dials)
@@ -459,7 +458,7 @@ impl Engine {
                     Some(other) => other.to_string(),
                     None => String::new(),
                 };
-                self.events.push_back(Event::CallingError {
+                self.out.events.push_back(Event::CallingError {
                     code: text("code"),
                     message: text("message"),
                 });
@@ -468,7 +467,7 @@ impl Engine {
             "messaging.state" => self.on_message_state(data),
             "messaging.receive" => self.on_message_receive(data),
             "calling.conference" => self.on_conference(data),
-            _ => self.events.push_back(Event::Other {
+            _ => self.out.events.push_back(Event::Other {
                 event_type,
                 params: data,
             }),
@@ -496,7 +495,7 @@ impl Engine {
         }
         self.calls
             .insert(info.call_id.clone(), CallEntry::new(info.clone()));
-        self.events.push_back(Event::IncomingCall(info));
+        self.out.events.push_back(Event::IncomingCall(info));
     }
 
     /// Over the cap: hand the offer back with `calling.pass` so that another consumer of the
@@ -510,7 +509,7 @@ impl Engine {
         params.insert("call_id".into(), info.call_id.as_str().into());
         // The queue can only be full while disconnected, and then no event arrives.
         let _ = self.submit("calling.pass", params, PendingKind::Internal, now);
-        self.events.push_back(Event::CallPassed {
+        self.out.events.push_back(Event::CallPassed {
             call_id: info.call_id.clone(),
             limit,
         });
@@ -549,7 +548,7 @@ impl Engine {
             if state.is_ended() {
                 self.end_call(&call_id, ActionOutcome::CallEnded);
             }
-            self.events.push_back(Event::CallState {
+            self.out.events.push_back(Event::CallState {
                 call_id,
                 state,
                 end_reason: end_reason(),
@@ -567,7 +566,7 @@ impl Engine {
             self.dials
                 .get(t)
                 .map(|dial| dial.max_legs)
-                .or_else(|| self.connect_tags.get(t).map(|connect| connect.max_legs))
+                .or_else(|| self.connects.get(t).map(|connect| connect.max_legs))
         });
         let (Some(tag), Some(max_legs)) = (info.tag.clone(), max_legs) else {
             if !state.is_ended() && !self.ended_set.contains(&call_id) {
@@ -606,7 +605,7 @@ impl Engine {
         if state.is_ended() {
             self.end_call(&call_id, ActionOutcome::CallEnded);
         }
-        self.events.push_back(Event::CallState {
+        self.out.events.push_back(Event::CallState {
             call_id,
             state,
             end_reason: end_reason(),
@@ -626,7 +625,7 @@ impl Engine {
             self.invalid_event("calling.call.dial", "unknown tag");
             return;
         };
-        self.events.push_back(Event::DialState {
+        self.out.events.push_back(Event::DialState {
             request_id: dial.request_id.clone(),
             tag: tag.clone(),
             state: DialState::from_wire(dial_state),
@@ -672,9 +671,8 @@ impl Engine {
         };
         // Its legs stay tracked as calls; no more will be announced under its tag.
         self.calls.forget_legs(tag);
-        self.dial_deadlines.remove(&(dial.deadline, tag.clone()));
         self.take_pending(&dial.request_id);
-        self.events.push_back(Event::DialCompleted {
+        self.out.events.push_back(Event::DialCompleted {
             request_id: dial.request_id,
             tag: tag.clone(),
             result,
@@ -684,16 +682,13 @@ impl Engine {
     /// Dials with no answer by their deadline complete as timed out; a call already
     /// announced under the tag is cancelled, since nobody will control it.
     pub(super) fn expire_dials(&mut self, now: Instant) {
-        while let Some((at, tag)) = self.dial_deadlines.first().cloned() {
-            if at > now {
-                break;
-            }
+        while let Some((at, tag)) = self.dials.first_due(now) {
             if let Some(_held) = self.warn_allowed("dial_timed_out") {
                 log::warning!(tag = %tag, similar_held_back = _held, "dial timed out");
             }
             let ringing = self.calls.forget_legs(&tag);
             if let Some(dial) = self.dials.get(&tag) {
-                self.events.push_back(Event::DialState {
+                self.out.events.push_back(Event::DialState {
                     request_id: dial.request_id.clone(),
                     tag: tag.clone(),
                     state: DialState::TimedOut,
@@ -707,7 +702,7 @@ impl Engine {
             }
             self.complete_dial(&tag, Err(DialError::TimedOut));
             // Normally gone already; removing it again keeps the loop finite regardless.
-            self.dial_deadlines.remove(&(at, tag));
+            self.dials.forget_deadline(&(at, tag));
         }
     }
 
@@ -733,7 +728,7 @@ impl Engine {
             return false;
         };
         if !routed || self.config.every_call_event || call.every_event {
-            self.events.push_back(Event::CallEvent {
+            self.out.events.push_back(Event::CallEvent {
                 call_id: call_id.clone(),
                 event: CallEvent::from_wire(event_type, data.clone()),
             });
@@ -775,13 +770,13 @@ impl Engine {
                         control_id,
                     });
                 } else if !tracked {
-                    self.events.push_back(Event::Other {
+                    self.out.events.push_back(Event::Other {
                         event_type,
                         params: data,
                     });
                 }
             }
-            None if !tracked => self.events.push_back(Event::Other {
+            None if !tracked => self.out.events.push_back(Event::Other {
                 event_type,
                 params: data,
             }),
@@ -818,7 +813,7 @@ impl Engine {
                 };
                 self.finish_action(&call_id, &control_id, outcome);
             }
-            Verdict::Update(state) => self.events.push_back(Event::ActionState {
+            Verdict::Update(state) => self.out.events.push_back(Event::ActionState {
                 call_id,
                 control_id,
                 kind,
@@ -844,7 +839,7 @@ impl Engine {
         };
         call.done_actions.insert(control_id.clone(), ());
         call.done_actions.truncate_oldest(DONE_ACTIONS_KEPT);
-        self.events.push_back(Event::ActionFinished {
+        self.out.events.push_back(Event::ActionFinished {
             call_id: call_id.clone(),
             control_id: control_id.clone(),
             kind: action.kind,
@@ -861,7 +856,7 @@ impl Engine {
         self.remember_ended(call_id);
         self.forget_connects_of(call_id);
         for (control_id, action) in call.actions {
-            self.events.push_back(Event::ActionFinished {
+            self.out.events.push_back(Event::ActionFinished {
                 call_id: call_id.clone(),
                 control_id,
                 kind: action.kind,
@@ -880,7 +875,7 @@ impl Engine {
             return;
         }
         self.end_call(call_id, ActionOutcome::CallGone(gone.clone()));
-        self.events.push_back(Event::CallGone(gone.clone()));
+        self.out.events.push_back(Event::CallGone(gone.clone()));
     }
 
     /// A fresh session replaced the old one: its calls will get no more events, so each one
@@ -896,11 +891,7 @@ impl Engine {
         let lost: Vec<DialTag> = self
             .dials
             .iter()
-            .filter(|(_, dial)| {
-                self.pending
-                    .get(&dial.request_id)
-                    .is_none_or(|pending| pending.sent)
-            })
+            .filter(|(_, dial)| !self.requests.is_queued(&dial.request_id))
             .map(|(tag, _)| tag.clone())
             .collect();
         for tag in lost {

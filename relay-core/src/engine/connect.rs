@@ -2,14 +2,98 @@
 //! call to the devices of a plan, its `calling.call.connect` events, and the peer legs it
 //! creates, which become calls of their own so that they can be controlled and their end seen.
 
-use super::{log, CallEntry, ConnectEntry, Engine};
+use super::{log, CallEntry, Engine};
 use crate::call::{CallInfo, CallState};
 use crate::connect::{ConnectPlan, ConnectState, ConnectUpdate};
 use crate::error::{CommandError, ProtocolError};
 use crate::event::Event;
 use crate::ids::{CallId, DialTag, RequestId};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::time::Instant;
+
+/// One `calling.connect` in progress ([§2.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)).
+#[derive(Debug, Clone)]
+pub(super) struct ConnectEntry {
+    /// The call being bridged.
+    owner: CallId,
+    /// The devices its plan rings: more legs or peers than that are forged.
+    pub(super) max_legs: usize,
+    /// Peers tracked for it so far.
+    peers: usize,
+}
+
+/// The `calling.connect`s in progress, by tag and by the call each bridges: a state event
+/// with one of the tags announces a peer leg, and a call's `connected` event finds its legs
+/// at once through the call.
+#[derive(Debug, Default)]
+pub(super) struct Connects {
+    tags: BTreeMap<DialTag, ConnectEntry>,
+    of: BTreeMap<CallId, Vec<DialTag>>,
+}
+
+impl Connects {
+    pub(super) fn len(&self) -> usize {
+        self.tags.len()
+    }
+
+    pub(super) fn get(&self, tag: &DialTag) -> Option<&ConnectEntry> {
+        self.tags.get(tag)
+    }
+
+    pub(super) fn contains_key(&self, tag: &DialTag) -> bool {
+        self.tags.contains_key(tag)
+    }
+
+    /// Tracks a connect of `owner` under `tag`, ringing `max_legs` devices. A tag reused
+    /// while its connect is in progress replaces it.
+    pub(super) fn insert(&mut self, tag: DialTag, owner: CallId, max_legs: usize) {
+        let entry = ConnectEntry {
+            owner: owner.clone(),
+            max_legs,
+            peers: 0,
+        };
+        if let Some(old) = self.tags.insert(tag.clone(), entry) {
+            if let Some(tags) = self.of.get_mut(&old.owner) {
+                tags.retain(|t| *t != tag);
+            }
+        }
+        self.of.entry(owner).or_default().push(tag);
+    }
+
+    /// The tags of the connects of `owner`.
+    pub(super) fn tags_of(&self, owner: &CallId) -> &[DialTag] {
+        self.of.get(owner).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// A connect of `owner` whose plan rings more devices than it has peers; otherwise why
+    /// a peer of `owner` cannot be tracked.
+    pub(super) fn free_slot(&self, owner: &CallId) -> Result<DialTag, &'static str> {
+        let Some(tags) = self.of.get(owner) else {
+            return Err("no calling.connect was asked for on this call");
+        };
+        tags.iter()
+            .find(|tag| self.tags.get(*tag).is_some_and(|c| c.peers < c.max_legs))
+            .cloned()
+            .ok_or("more peers than its plan rings")
+    }
+
+    /// Counts a peer tracked for the connect of `tag`.
+    pub(super) fn add_peer(&mut self, tag: &DialTag) {
+        if let Some(entry) = self.tags.get_mut(tag) {
+            entry.peers += 1;
+        }
+    }
+
+    /// Forgets the connects of `owner`; returns their tags.
+    pub(super) fn remove_of(&mut self, owner: &CallId) -> Vec<DialTag> {
+        let tags = self.of.remove(owner).unwrap_or_default();
+        for tag in &tags {
+            self.tags.remove(tag);
+        }
+        tags
+    }
+}
 
 impl Engine {
     /// Bridges a call to the devices of `plan` (`calling.connect`); returns the request and
@@ -34,25 +118,9 @@ impl Engine {
         };
         params.insert("tag".into(), tag.as_str().into());
         let id = self.call_request(call_id, "calling.connect", params, now)?;
-        // Registered before anything comes back, so that the first leg is recognised. A tag
-        // reused while its connect is in progress replaces it.
+        // Registered before anything comes back, so that the first leg is recognised.
         let max_legs = plan.devices().iter().map(Vec::len).sum();
-        if let Some(old) = self.connect_tags.insert(
-            tag.clone(),
-            ConnectEntry {
-                owner: call_id.clone(),
-                max_legs,
-                peers: 0,
-            },
-        ) {
-            if let Some(tags) = self.connects_of.get_mut(&old.owner) {
-                tags.retain(|t| *t != tag);
-            }
-        }
-        self.connects_of
-            .entry(call_id.clone())
-            .or_default()
-            .push(tag.clone());
+        self.connects.insert(tag.clone(), call_id.clone(), max_legs);
         Ok((id, tag))
     }
 
@@ -105,7 +173,9 @@ impl Engine {
             // No leg will come for this call's connects any more.
             self.forget_connects_of(&call_id);
         }
-        self.events.push_back(Event::Connect { call_id, update });
+        self.out
+            .events
+            .push_back(Event::Connect { call_id, update });
         true
     }
 
@@ -116,36 +186,24 @@ impl Engine {
         if self.calls.contains_key(&peer.call_id) || self.ended_set.contains(&peer.call_id) {
             return;
         }
-        let connect = self
-            .connects_of
-            .get(owner)
-            .into_iter()
-            .flatten()
-            .find(|tag| {
-                self.connect_tags
-                    .get(*tag)
-                    .is_some_and(|c| c.peers < c.max_legs)
-            })
-            .cloned();
-        let reason = match &connect {
-            None if self.connects_of.contains_key(owner) => Some("more peers than its plan rings"),
-            None => Some("no calling.connect was asked for on this call"),
-            Some(_) if self.calls.len() >= self.config.max_tracked_calls => {
-                Some("max_tracked_calls reached")
+        let slot = match self.connects.free_slot(owner) {
+            Ok(_) if self.calls.len() >= self.config.max_tracked_calls => {
+                Err("max_tracked_calls reached")
             }
-            Some(_) => None,
+            slot => slot,
         };
-        if let Some(reason) = reason {
-            self.protocol_error(ProtocolError::UntrackedLeg {
-                event_type: "calling.call.connect".into(),
-                call_id: peer.call_id.clone(),
-                reason,
-            });
-            return;
-        }
-        if let Some(entry) = connect.and_then(|tag| self.connect_tags.get_mut(&tag)) {
-            entry.peers += 1;
-        }
+        let tag = match slot {
+            Ok(tag) => tag,
+            Err(reason) => {
+                self.protocol_error(ProtocolError::UntrackedLeg {
+                    event_type: "calling.call.connect".into(),
+                    call_id: peer.call_id.clone(),
+                    reason,
+                });
+                return;
+            }
+        };
+        self.connects.add_peer(&tag);
         let mut info = peer.clone();
         if matches!(info.state, CallState::Created | CallState::Ringing) {
             info.state = CallState::Answered;
@@ -158,8 +216,9 @@ impl Engine {
     /// the index of legs by tag, at most the devices of the call's connects (never a scan
     /// of every call).
     fn answered_leg_of(&self, call_id: &CallId) -> Option<CallInfo> {
-        let tags = self.connects_of.get(call_id)?;
-        tags.iter()
+        self.connects
+            .tags_of(call_id)
+            .iter()
             .flat_map(|tag| self.calls.legs_of(tag))
             .filter_map(|leg| self.calls.get(leg))
             .map(|call| &call.info)
@@ -169,12 +228,42 @@ impl Engine {
 
     /// Forgets the connect tags of a call (it ended, or its connect is over).
     pub(super) fn forget_connects_of(&mut self, call_id: &CallId) {
-        let Some(tags) = self.connects_of.remove(call_id) else {
-            return;
-        };
-        for tag in tags {
-            self.connect_tags.remove(&tag);
+        for tag in self.connects.remove_of(call_id) {
             self.calls.forget_legs(&tag);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peers_are_counted_against_the_plan_and_a_reused_tag_moves_to_its_new_call() {
+        let (a, b) = (CallId::new("a"), CallId::new("b"));
+        let tag = DialTag::new("t");
+        let mut connects = Connects::default();
+        assert_eq!(
+            connects.free_slot(&a),
+            Err("no calling.connect was asked for on this call")
+        );
+        connects.insert(tag.clone(), a.clone(), 1);
+        assert_eq!(connects.free_slot(&a), Ok(tag.clone()));
+        connects.add_peer(&tag);
+        assert_eq!(
+            connects.free_slot(&a),
+            Err("more peers than its plan rings")
+        );
+
+        connects.insert(tag.clone(), b.clone(), 2);
+        assert!(connects.tags_of(&a).is_empty());
+        assert_eq!(connects.tags_of(&b), std::slice::from_ref(&tag));
+        assert_eq!(
+            (connects.len(), connects.get(&tag).map(|c| c.max_legs)),
+            (1, Some(2))
+        );
+        assert_eq!(connects.remove_of(&b), vec![tag.clone()]);
+        assert!(!connects.contains_key(&tag));
+        assert_eq!(connects.len(), 0);
     }
 }

@@ -97,7 +97,7 @@ impl Engine {
             return;
         }
         self.end_call(call_id, ActionOutcome::CallEnded);
-        self.events.push_back(Event::CallHandedOver {
+        self.out.events.push_back(Event::CallHandedOver {
             call_id: call_id.clone(),
             method: method.to_owned(),
         });
@@ -112,11 +112,11 @@ impl Engine {
             .clone()
             .filter(|call_id| self.calls.contains_key(call_id));
         match tracked {
-            Some(call_id) => self.events.push_back(Event::CallEvent {
+            Some(call_id) => self.out.events.push_back(Event::CallEvent {
                 call_id,
                 event: CallEvent::Conference(event),
             }),
-            None => self.events.push_back(Event::Conference(event)),
+            None => self.out.events.push_back(Event::Conference(event)),
         }
     }
 }

@@ -39,7 +39,6 @@ struct Window {
 
 impl RateLimit {
     /// No warning written yet.
-    #[cfg_attr(not(feature = "driver"), allow(dead_code))]
     pub(crate) const fn new() -> Self {
         Self {
             kinds: std::collections::BTreeMap::new(),
@@ -68,6 +67,39 @@ impl RateLimit {
                 self.kinds.insert(kind, Window { until, held: 0 });
                 Some(0)
             }
+        }
+    }
+}
+
+/// The engine's warnings: a [`RateLimit`] on the clock of the latest input, since the engine
+/// has no clock of its own.
+#[derive(Debug)]
+pub(crate) struct Warnings {
+    limit: RateLimit,
+    now: Option<std::time::Instant>,
+    interval: std::time::Duration,
+}
+
+impl Warnings {
+    pub(crate) fn new(interval: std::time::Duration) -> Self {
+        Self {
+            limit: RateLimit::new(),
+            now: None,
+            interval,
+        }
+    }
+
+    /// An input arrived at `now`: the clock moves on.
+    pub(crate) fn tick(&mut self, now: std::time::Instant) {
+        self.now = Some(now);
+    }
+
+    /// Whether a warning of `kind` may be written now, and how many of its kind were held
+    /// back since the last one; before any input every warning is written.
+    pub(crate) fn allow(&mut self, kind: &'static str) -> Option<u64> {
+        match self.now {
+            Some(now) => self.limit.allow(kind, now, self.interval),
+            None => Some(0),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! by `message_id` (with a bounded buffer for states that overtake their send's result), and
 //! inbound `messaging.receive`.
 
+use super::output::Output;
 use super::requests::PendingKind;
 use super::{log, Engine};
 use crate::error::{CommandError, ProtocolError, RequestError};
@@ -37,6 +38,16 @@ impl Messages {
         self.active.len()
     }
 
+    /// A message we sent that has not reached a terminal state yet.
+    pub(super) fn get(&self, id: &MessageId) -> Option<&Message> {
+        self.active.get(id)
+    }
+
+    /// A `messaging.send` went out (or waits in the queue) as `request_id`, on `context`.
+    pub(super) fn sent(&mut self, request_id: RequestId, message: SendMessage, context: String) {
+        self.sends.insert(request_id, (message, context));
+    }
+
     fn remember_done(&mut self, id: MessageId) {
         if self.done_set.insert(id.clone()) {
             self.done.push_back(id);
@@ -47,6 +58,181 @@ impl Messages {
             }
         }
     }
+
+    /// The result of a `messaging.send`: the message is tracked under its `message_id`,
+    /// and states that arrived before it are replayed.
+    pub(super) fn accepted(&mut self, request_id: RequestId, result: &Value, out: &mut Output) {
+        let Some((send, context)) = self.sends.remove(&request_id) else {
+            return;
+        };
+        let message_id = result
+            .get("message_id")
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
+            .map(MessageId::from);
+        let Some(message_id) = message_id else {
+            log::warning!("messaging.send accepted without a message_id");
+            out.event(Event::MessageSent {
+                request_id,
+                result: Err(MessageError::NoMessageId),
+            });
+            self.flush_early_states(out);
+            return;
+        };
+        let message = send.accepted(message_id.clone(), context);
+        self.active.insert(message_id.clone(), message.clone());
+        out.event(Event::MessageSent {
+            request_id,
+            result: Ok(Box::new(message)),
+        });
+        let (mine, others): (VecDeque<_>, VecDeque<_>) = std::mem::take(&mut self.early)
+            .into_iter()
+            .partition(|(id, _)| *id == message_id);
+        self.early = others;
+        for (_, data) in mine {
+            self.on_state(data, out);
+        }
+        self.flush_early_states(out);
+    }
+
+    /// A `messaging.send` failed: its message resolves with the failure.
+    pub(super) fn refused(&mut self, request_id: RequestId, error: RequestError, out: &mut Output) {
+        if self.sends.remove(&request_id).is_none() {
+            return;
+        }
+        let error = match error {
+            RequestError::Closed => MessageError::Closed,
+            other => MessageError::Request(other),
+        };
+        out.event(Event::MessageSent {
+            request_id,
+            result: Err(error),
+        });
+        self.flush_early_states(out);
+    }
+
+    /// With no send waiting for its result, buffered states can name no message of ours.
+    fn flush_early_states(&mut self, out: &mut Output) {
+        if !self.sends.is_empty() {
+            return;
+        }
+        for (message_id, _) in std::mem::take(&mut self.early) {
+            unknown_message(message_id, out);
+        }
+    }
+
+    /// `messaging.state`: the message's state and reason change; terminal ends it.
+    pub(super) fn on_state(&mut self, data: Value, out: &mut Output) {
+        let Some(message_id) = data
+            .get("message_id")
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
+            .map(MessageId::from)
+        else {
+            return invalid_event("messaging.state", "no message_id", out);
+        };
+        let Some(state) = data.get("message_state").and_then(Value::as_str) else {
+            return invalid_event("messaging.state", "no message_state", out);
+        };
+        let state = MessageState::from_wire(state);
+        let Some(message) = self.active.get_mut(&message_id) else {
+            if self.done_set.contains(&message_id) {
+                log::debug!(%message_id, "late state of a finished message ignored");
+            } else if !self.sends.is_empty() {
+                // Its send's result may still be on the way: keep it, bounded.
+                self.early.push_back((message_id, data));
+                if self.early.len() > EARLY_MESSAGE_STATES {
+                    if let Some((old, _)) = self.early.pop_front() {
+                        unknown_message(old, out);
+                    }
+                }
+            } else {
+                unknown_message(message_id, out);
+            }
+            return;
+        };
+        // §3: only the state and the reason change after the send (MSG).
+        message.state = state;
+        if let Some(reason) = data.get("reason").and_then(Value::as_str) {
+            message.reason = Some(reason.to_owned());
+        }
+        if !message.state.is_terminal() {
+            let message = message.clone();
+            out.event(Event::MessageState(Box::new(message)));
+            return;
+        }
+        let Some(message) = self.active.remove(&message_id) else {
+            return;
+        };
+        self.remember_done(message_id);
+        let result = match MessageError::from_terminal(&message) {
+            Some(error) => Err(error),
+            None => Ok(()),
+        };
+        out.event(Event::MessageFinished {
+            message: Box::new(message),
+            result,
+        });
+    }
+
+    /// `messaging.receive`: an inbound message. A repeat of one already reported (after a
+    /// resume) is dropped.
+    pub(super) fn on_receive(&mut self, data: Value, out: &mut Output) {
+        let Some(message) = Message::from_wire(&data) else {
+            return invalid_event("messaging.receive", "no message_id", out);
+        };
+        if self.done_set.contains(&message.id) {
+            return;
+        }
+        self.remember_done(message.id.clone());
+        out.event(Event::IncomingMessage(Box::new(message)));
+    }
+
+    /// Ends every tracked message with `error` (keyed by its id).
+    fn end_all(&mut self, error: impl Fn(&MessageId) -> MessageError, out: &mut Output) {
+        for (id, message) in std::mem::take(&mut self.active) {
+            let result = Err(error(&id));
+            self.remember_done(id);
+            out.event(Event::MessageFinished {
+                message: Box::new(message),
+                result,
+            });
+        }
+    }
+
+    /// A fresh session replaced the old one: its messages' states will not reach us.
+    pub(super) fn forget_old_session(&mut self, out: &mut Output) {
+        let lost = |id: &MessageId| MessageError::SessionLost {
+            message_id: id.clone(),
+        };
+        self.end_all(lost, out);
+        // Sends still pending here were queued (sent ones failed with the socket) and go
+        // out on the new session; the buffer belonged to the old one.
+        for (message_id, _) in std::mem::take(&mut self.early) {
+            unknown_message(message_id, out);
+        }
+    }
+
+    /// The session closed: every message ends as closed (their sends fail with the
+    /// requests).
+    pub(super) fn close_all(&mut self, out: &mut Output) {
+        self.end_all(|_| MessageError::Closed, out);
+        self.early.clear();
+    }
+}
+
+fn unknown_message(message_id: MessageId, out: &mut Output) {
+    out.protocol_error(ProtocolError::UnknownMessage {
+        event_type: "messaging.state".into(),
+        message_id,
+    });
+}
+
+fn invalid_event(event_type: &str, reason: &str, out: &mut Output) {
+    out.protocol_error(ProtocolError::InvalidEvent {
+        event_type: event_type.to_owned(),
+        reason: reason.to_owned(),
+    });
 }
 
 impl Engine {
@@ -64,10 +250,11 @@ impl Engine {
         // before the first session would then be followed on a context nobody receives; we
         // take the first of our contexts instead when there is one, so its states reach us.
         let default = self
-            .protocol
-            .clone()
-            .or_else(|| self.config.contexts.first().cloned())
-            .unwrap_or_else(|| "default".into());
+            .session
+            .protocol()
+            .or_else(|| self.config.contexts.first().map(String::as_str))
+            .unwrap_or("default")
+            .to_owned();
         let params = message.to_params(&default)?;
         let context = params
             .get("context")
@@ -75,192 +262,89 @@ impl Engine {
             .unwrap_or(&default)
             .to_owned();
         let id = self.submit("messaging.send", params, PendingKind::Message, now)?;
-        self.messages
-            .sends
-            .insert(id.clone(), (message.clone(), context));
+        self.messages.sent(id.clone(), message.clone(), context);
         Ok(id)
     }
 
     /// A message we sent that has not reached a terminal state yet.
     pub fn message(&self, id: &MessageId) -> Option<&Message> {
-        self.messages.active.get(id)
+        self.messages.get(id)
     }
 
-    /// The result of a `messaging.send`: the message is tracked under its `message_id`,
-    /// and states that arrived before it are replayed.
-    pub(super) fn message_accepted(&mut self, request_id: RequestId, result: &Value) {
-        let Some((send, context)) = self.messages.sends.remove(&request_id) else {
-            return;
-        };
-        let message_id = result
-            .get("message_id")
-            .and_then(Value::as_str)
-            .filter(|id| !id.is_empty())
-            .map(MessageId::from);
-        let Some(message_id) = message_id else {
-            log::warning!("messaging.send accepted without a message_id");
-            self.events.push_back(Event::MessageSent {
-                request_id,
-                result: Err(MessageError::NoMessageId),
-            });
-            self.flush_early_states();
-            return;
-        };
-        let message = send.accepted(message_id.clone(), context);
-        self.messages
-            .active
-            .insert(message_id.clone(), message.clone());
-        self.events.push_back(Event::MessageSent {
-            request_id,
-            result: Ok(Box::new(message)),
-        });
-        let (mine, others): (VecDeque<_>, VecDeque<_>) = std::mem::take(&mut self.messages.early)
-            .into_iter()
-            .partition(|(id, _)| *id == message_id);
-        self.messages.early = others;
-        for (_, data) in mine {
-            self.on_message_state(data);
-        }
-        self.flush_early_states();
-    }
-
-    /// A `messaging.send` failed: its message resolves with the failure.
-    pub(super) fn message_refused(&mut self, request_id: RequestId, error: RequestError) {
-        if self.messages.sends.remove(&request_id).is_none() {
-            return;
-        }
-        let error = match error {
-            RequestError::Closed => MessageError::Closed,
-            other => MessageError::Request(other),
-        };
-        self.events.push_back(Event::MessageSent {
-            request_id,
-            result: Err(error),
-        });
-        self.flush_early_states();
-    }
-
-    /// With no send waiting for its result, buffered states can name no message of ours.
-    fn flush_early_states(&mut self) {
-        if !self.messages.sends.is_empty() {
-            return;
-        }
-        for (message_id, _) in std::mem::take(&mut self.messages.early) {
-            self.unknown_message(message_id);
-        }
-    }
-
-    fn unknown_message(&mut self, message_id: MessageId) {
-        self.protocol_error(ProtocolError::UnknownMessage {
-            event_type: "messaging.state".into(),
-            message_id,
-        });
-    }
-
-    /// `messaging.state`: the message's state and reason change; terminal ends it.
+    /// `messaging.state`, routed to the messaging part.
     pub(super) fn on_message_state(&mut self, data: Value) {
-        let Some(message_id) = data
-            .get("message_id")
-            .and_then(Value::as_str)
-            .filter(|id| !id.is_empty())
-            .map(MessageId::from)
-        else {
-            return self.invalid_message_event("messaging.state", "no message_id");
-        };
-        let Some(state) = data.get("message_state").and_then(Value::as_str) else {
-            return self.invalid_message_event("messaging.state", "no message_state");
-        };
-        let state = MessageState::from_wire(state);
-        let Some(message) = self.messages.active.get_mut(&message_id) else {
-            if self.messages.done_set.contains(&message_id) {
-                log::debug!(%message_id, "late state of a finished message ignored");
-            } else if !self.messages.sends.is_empty() {
-                // Its send's result may still be on the way: keep it, bounded.
-                self.messages.early.push_back((message_id, data));
-                if self.messages.early.len() > EARLY_MESSAGE_STATES {
-                    if let Some((old, _)) = self.messages.early.pop_front() {
-                        self.unknown_message(old);
-                    }
-                }
-            } else {
-                self.unknown_message(message_id);
-            }
-            return;
-        };
-        // §3: only the state and the reason change after the send (MSG).
-        message.state = state;
-        if let Some(reason) = data.get("reason").and_then(Value::as_str) {
-            message.reason = Some(reason.to_owned());
-        }
-        if !message.state.is_terminal() {
-            let message = message.clone();
-            self.events
-                .push_back(Event::MessageState(Box::new(message)));
-            return;
-        }
-        let Some(message) = self.messages.active.remove(&message_id) else {
-            return;
-        };
-        self.messages.remember_done(message_id);
-        let result = match MessageError::from_terminal(&message) {
-            Some(error) => Err(error),
-            None => Ok(()),
-        };
-        self.events.push_back(Event::MessageFinished {
-            message: Box::new(message),
-            result,
-        });
+        self.messages.on_state(data, &mut self.out);
     }
 
-    /// `messaging.receive`: an inbound message. A repeat of one already reported (after a
-    /// resume) is dropped.
+    /// `messaging.receive`, routed to the messaging part.
     pub(super) fn on_message_receive(&mut self, data: Value) {
-        let Some(message) = Message::from_wire(&data) else {
-            return self.invalid_message_event("messaging.receive", "no message_id");
-        };
-        if self.messages.done_set.contains(&message.id) {
-            return;
-        }
-        self.messages.remember_done(message.id.clone());
-        self.events
-            .push_back(Event::IncomingMessage(Box::new(message)));
+        self.messages.on_receive(data, &mut self.out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::log::Warnings;
+    use super::*;
+    use serde_json::json;
+    use std::time::Duration;
+
+    fn sink() -> Output {
+        Output::new(Warnings::new(Duration::from_secs(1)))
     }
 
-    fn invalid_message_event(&mut self, event_type: &str, reason: &str) {
-        self.protocol_error(ProtocolError::InvalidEvent {
-            event_type: event_type.to_owned(),
-            reason: reason.to_owned(),
-        });
+    fn state(id: &str, state: &str) -> Value {
+        json!({"message_id": id, "message_state": state})
     }
 
-    /// Ends every tracked message with `error` (keyed by its id).
-    fn end_messages(&mut self, error: impl Fn(&MessageId) -> MessageError) {
-        for (id, message) in std::mem::take(&mut self.messages.active) {
-            let result = Err(error(&id));
-            self.messages.remember_done(id);
-            self.events.push_back(Event::MessageFinished {
-                message: Box::new(message),
-                result,
-            });
-        }
-    }
+    #[test]
+    fn a_state_that_overtakes_its_send_is_replayed_once_the_send_names_its_message() {
+        let mut out = sink();
+        let mut messages = Messages::default();
+        let send = SendMessage::new("+1", "+2").body("hi");
+        messages.sent("r1".into(), send.clone(), "office".into());
+        messages.sent("r2".into(), send, "office".into());
+        messages.on_state(state("m1", "queued"), &mut out);
+        messages.on_state(state("m9", "queued"), &mut out);
+        assert!(
+            out.events.is_empty(),
+            "kept while a send waits for its result"
+        );
 
-    /// A fresh session replaced the old one: its messages' states will not reach us.
-    pub(super) fn forget_messages_of_old_session(&mut self) {
-        self.end_messages(|id| MessageError::SessionLost {
-            message_id: id.clone(),
-        });
-        // Sends still pending here were queued (sent ones failed with the socket) and go
-        // out on the new session; the buffer belonged to the old one.
-        for (message_id, _) in std::mem::take(&mut self.messages.early) {
-            self.unknown_message(message_id);
-        }
-    }
+        messages.accepted("r1".into(), &json!({"message_id": "m1"}), &mut out);
+        let events: Vec<Event> = out.events.drain(..).collect();
+        assert!(
+            matches!(&events[0], Event::MessageSent { result: Ok(m), .. } if m.id.as_str() == "m1")
+        );
+        assert!(matches!(&events[1], Event::MessageState(m) if m.state == MessageState::Queued));
+        assert_eq!(events.len(), 2, "{events:?}");
+        assert_eq!(messages.active(), 1);
 
-    /// The session closed: every message ends as closed (their sends fail with the
-    /// requests).
-    pub(super) fn close_all_messages(&mut self) {
-        self.end_messages(|_| MessageError::Closed);
-        self.messages.early.clear();
+        // The last send fails: the state nobody can claim any more is an error now.
+        messages.refused("r2".into(), RequestError::Closed, &mut out);
+        let events: Vec<Event> = out.events.drain(..).collect();
+        assert!(matches!(
+            &events[0],
+            Event::MessageSent {
+                result: Err(MessageError::Closed),
+                ..
+            }
+        ));
+        assert!(matches!(
+            &events[1],
+            Event::Protocol(ProtocolError::UnknownMessage { message_id, .. }) if message_id.as_str() == "m9"
+        ));
+
+        messages.on_state(state("m1", "delivered"), &mut out);
+        assert!(matches!(
+            out.events.pop_front(),
+            Some(Event::MessageFinished { result: Ok(()), .. })
+        ));
+        assert_eq!(messages.active(), 0);
+        messages.on_state(state("m1", "delivered"), &mut out);
+        assert!(
+            out.events.is_empty(),
+            "a late state of a finished message is no error"
+        );
     }
 }

@@ -5,14 +5,21 @@
 //! [`Engine::poll_transmit`] and [`Engine::poll_event`], then sleep until
 //! [`Engine::poll_timeout`] and call [`Engine::handle_timeout`]. Calling `handle_timeout`
 //! early is a harmless no-op.
+//!
+//! Inside, the engine is a composition of parts, each owning its state: the session, the
+//! requests in flight, the calls, the dials, the connects and the messages. A part that has
+//! something to say writes it into the one `Output` sink (transmits, events, warnings) that
+//! the engine passes in; the engine routes each input to its parts and drains the sink.
 
 mod backoff;
 mod call_table;
 mod calls;
 mod connect;
 mod control;
+mod dials;
 mod log;
 mod messaging;
+mod output;
 mod requests;
 mod session;
 mod small_map;
@@ -25,15 +32,19 @@ pub use crate::dial::DialPlan;
 use crate::error::ProtocolError;
 use crate::event::{Event, Transmit};
 use crate::frame::{self, Incoming};
-use crate::ids::{CallId, ControlId, DialTag, IdGenerator, RequestId};
+use crate::ids::{CallId, ControlId, IdGenerator};
 use backoff::Backoff;
 pub use calls::ActionStart;
+use connect::Connects;
+use dials::{DialEntry, Dials};
 #[cfg(feature = "driver")]
 pub(crate) use log::RateLimit;
 pub use messaging::EARLY_MESSAGE_STATES;
-use requests::Pending;
+use output::Output;
+use requests::Requests;
+use session::Session;
 use small_map::SmallMap;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -53,26 +64,6 @@ pub(crate) fn later(now: Instant, d: Duration) -> Instant {
         .unwrap_or(now)
 }
 
-/// Where the session is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SessionState {
-    /// Before [`Engine::open`].
-    Idle,
-    /// `Transmit::Open` was emitted; waiting for the socket.
-    Opening,
-    /// `signalwire.connect` sent; waiting for its answer.
-    Authenticating,
-    /// Authenticated: requests flow.
-    Ready,
-    /// The server said `signalwire.disconnect`: new requests wait in the queue while the
-    /// socket is read until the server closes it, or until `close_at` when it never does.
-    Draining { close_at: Instant },
-    /// Waiting to reconnect.
-    Backoff { until: Instant },
-    /// Over for good.
-    Closed,
-}
-
 /// One active action on a call.
 #[derive(Debug, Clone)]
 struct ActionEntry {
@@ -82,26 +73,6 @@ struct ActionEntry {
     stop_requested: bool,
     /// What its events so far said (a stream's `streaming`, a detect's `MACHINE`).
     progress: Progress,
-}
-
-/// One dial waiting for its call.
-#[derive(Debug, Clone)]
-struct DialEntry {
-    request_id: RequestId,
-    deadline: Instant,
-    /// The devices its plan rings: more legs under its tag than that are forged.
-    max_legs: usize,
-}
-
-/// One `calling.connect` in progress ([§2.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)).
-#[derive(Debug, Clone)]
-struct ConnectEntry {
-    /// The call being bridged.
-    owner: CallId,
-    /// The devices its plan rings: more legs or peers than that are forged.
-    max_legs: usize,
-    /// Peers tracked for it so far.
-    peers: usize,
 }
 
 /// One active call and its actions.
@@ -153,41 +124,19 @@ pub struct EngineStats {
 pub struct Engine {
     config: EngineConfig,
     rng: IdGenerator,
-    state: SessionState,
-    protocol: Option<String>,
-    identity: Option<String>,
-    authorization_state: Option<String>,
-    auth_failures: u32,
-    /// Whether any session was ever authenticated: rejections are final only before that.
-    had_session: bool,
-    /// When the current session became ready; a session that lasted resets the backoff.
-    ready_since: Option<Instant>,
-    backoff: Backoff,
-    next_ping: Option<Instant>,
-    missed_pings: u32,
-    pending: BTreeMap<RequestId, Pending>,
-    deadlines: BTreeSet<(Instant, RequestId)>,
-    queue: VecDeque<RequestId>,
+    session: Session,
+    requests: Requests,
     calls: call_table::CallTable,
-    dials: BTreeMap<DialTag, DialEntry>,
-    dial_deadlines: BTreeSet<(Instant, DialTag)>,
-    /// The tags of `calling.connect`s in progress, and the call each bridges: a state event
-    /// with one of them announces a peer leg ([§2.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)).
-    connect_tags: BTreeMap<DialTag, ConnectEntry>,
-    /// The same, by the call bridged, so that its `connected` event finds its legs at once.
-    connects_of: BTreeMap<CallId, Vec<DialTag>>,
-    /// Repeated warnings of one kind, collapsed (see [`EngineConfig::log_interval`]).
-    warnings: log::RateLimit,
-    /// The time of the latest input, for the warnings' clock.
-    last_now: Option<Instant>,
+    dials: Dials,
+    connects: Connects,
+    messages: messaging::Messages,
     /// Calls seen ending, so that a late command on one is `CallGone`, not `UnknownCall`.
     ended: VecDeque<CallId>,
     ended_set: BTreeSet<CallId>,
-    transmits: VecDeque<Transmit>,
-    events: VecDeque<Event>,
-    messages: messaging::Messages,
     /// Calls with digit bindings: the service may start actions on them by itself.
     digit_bound: BTreeSet<CallId>,
+    /// What the parts have to say, until the IO layer and the user drain it.
+    out: Output,
 }
 
 impl fmt::Debug for Engine {
@@ -195,11 +144,14 @@ impl fmt::Debug for Engine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Engine")
             .field("config", &self.config)
-            .field("state", &self.state)
-            .field("protocol", &self.protocol)
+            .field("state", &self.session.state())
+            .field("protocol", &self.session.protocol())
             .field(
                 "authorization_state",
-                &self.authorization_state.as_ref().map(|_| "<redacted>"),
+                &self
+                    .session
+                    .has_authorization_state()
+                    .then_some("<redacted>"),
             )
             .field("stats", &self.stats())
             .finish_non_exhaustive()
@@ -214,33 +166,17 @@ impl Engine {
         let config = config.clamped();
         Self {
             rng: IdGenerator::new(config.seed),
-            backoff: Backoff::new(config.backoff),
-            config,
-            state: SessionState::Idle,
-            protocol: None,
-            identity: None,
-            authorization_state: None,
-            auth_failures: 0,
-            had_session: false,
-            ready_since: None,
-            next_ping: None,
-            missed_pings: 0,
-            pending: BTreeMap::new(),
-            deadlines: BTreeSet::new(),
-            queue: VecDeque::new(),
+            session: Session::new(Backoff::new(config.backoff)),
+            requests: Default::default(),
             calls: Default::default(),
-            dials: BTreeMap::new(),
-            dial_deadlines: BTreeSet::new(),
-            connect_tags: BTreeMap::new(),
-            connects_of: BTreeMap::new(),
-            warnings: Default::default(),
-            last_now: None,
+            dials: Default::default(),
+            connects: Default::default(),
+            messages: Default::default(),
             ended: VecDeque::new(),
             ended_set: BTreeSet::new(),
-            transmits: VecDeque::new(),
-            events: VecDeque::new(),
-            messages: Default::default(),
             digit_bound: BTreeSet::new(),
+            out: Output::new(log::Warnings::new(config.log_interval)),
+            config,
         }
     }
 
@@ -253,27 +189,27 @@ impl Engine {
 
     /// The server's `protocol` of the current (or last) session.
     pub fn protocol(&self) -> Option<&str> {
-        self.protocol.as_deref()
+        self.session.protocol()
     }
 
     /// The identity the server gave at authentication.
     pub fn identity(&self) -> Option<&str> {
-        self.identity.as_deref()
+        self.session.identity()
     }
 
     /// Whether an authorization state is stored for the next resume.
     pub fn has_authorization_state(&self) -> bool {
-        self.authorization_state.is_some()
+        self.session.has_authorization_state()
     }
 
     /// Whether the session is authenticated and requests go out at once.
     pub fn is_ready(&self) -> bool {
-        self.state == SessionState::Ready
+        self.session.is_ready()
     }
 
     /// Whether the session is over for good.
     pub fn is_closed(&self) -> bool {
-        self.state == SessionState::Closed
+        self.session.is_closed()
     }
 
     /// What the engine knows of an active call.
@@ -306,11 +242,11 @@ impl Engine {
         EngineStats {
             calls: self.calls.len(),
             actions: self.calls.values().map(|c| c.actions.len()).sum(),
-            connects: self.connect_tags.len(),
-            pending_requests: self.pending.len(),
-            queued_requests: self.queue.len(),
+            connects: self.connects.len(),
+            pending_requests: self.requests.len(),
+            queued_requests: self.requests.queued(),
             dials: self.dials.len(),
-            deadlines: self.deadlines.len() + self.dial_deadlines.len(),
+            deadlines: self.requests.deadlines() + self.dials.deadlines(),
             messages: self.messages.active(),
         }
     }
@@ -319,11 +255,8 @@ impl Engine {
 
     /// A text frame arrived on the socket.
     pub fn handle_frame(&mut self, text: &str, now: Instant) {
-        self.last_now = Some(now);
-        if !matches!(
-            self.state,
-            SessionState::Authenticating | SessionState::Ready | SessionState::Draining { .. }
-        ) {
+        self.out.warnings.tick(now);
+        if !self.session.reads_frames() {
             // A frame from a socket the engine already gave up on.
             log::debug!(size = text.len(), "frame dropped: no session socket");
             return;
@@ -346,21 +279,17 @@ impl Engine {
 
     /// Runs every timer that is due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.last_now = Some(now);
-        if let SessionState::Backoff { until } = self.state {
-            if now >= until {
-                self.start_opening();
-            }
+        self.out.warnings.tick(now);
+        if self.session.reconnect_due(now) {
+            self.session.start_opening(&mut self.out);
         }
-        if let SessionState::Draining { close_at } = self.state {
-            if now >= close_at {
-                log::info!("the server did not close the socket after disconnect: closing it");
-                self.lose_connection(now, true);
-            }
+        if self.session.drain_overdue(now) {
+            log::info!("the server did not close the socket after disconnect: closing it");
+            self.lose_connection(now, true);
         }
         self.expire_requests(now);
         self.expire_dials(now);
-        if self.state == SessionState::Ready && self.next_ping.is_some_and(|at| now >= at) {
+        if self.session.ping_due(now) {
             self.ping(now);
         }
     }
@@ -369,45 +298,30 @@ impl Engine {
 
     /// The next instruction for the IO layer.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.transmits.pop_front()
+        self.out.transmits.pop_front()
     }
 
     /// The next event.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        self.out.events.pop_front()
     }
 
     /// When [`Engine::handle_timeout`] should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let session = match self.state {
-            SessionState::Backoff { until } => Some(until),
-            SessionState::Draining { close_at } => Some(close_at),
-            _ => None,
-        };
-        let ping = if self.state == SessionState::Ready {
-            self.next_ping
-        } else {
-            None
-        };
-        let request = self.deadlines.first().map(|(at, _)| *at);
-        let dial = self.dial_deadlines.first().map(|(at, _)| *at);
-        [session, ping, request, dial].into_iter().flatten().min()
+        let session = self.session.next_timeout();
+        let request = self.requests.next_deadline();
+        let dial = self.dials.next_deadline();
+        [session, request, dial].into_iter().flatten().min()
     }
 
     fn protocol_error(&mut self, error: ProtocolError) {
-        if let Some(_held) = self.warn_allowed(error.kind()) {
-            log::warning!(%error, similar_held_back = _held, "server input refused");
-        }
-        self.events.push_back(Event::Protocol(error));
+        self.out.protocol_error(error);
     }
 
     /// Whether a warning of `kind` may be written now (see [`log::RateLimit`]), and how many
     /// of its kind were held back since the last one.
     pub(crate) fn warn_allowed(&mut self, kind: &'static str) -> Option<u64> {
-        match self.last_now {
-            Some(now) => self.warnings.allow(kind, now, self.config.log_interval),
-            None => Some(0),
-        }
+        self.out.warnings.allow(kind)
     }
 
     fn new_id(&mut self) -> String {

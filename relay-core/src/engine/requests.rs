@@ -1,14 +1,16 @@
 //! Requests in flight: ids, deadlines, the queue for requests made while disconnected, and
 //! the routing of responses to whoever asked.
 
-use super::{later, log, Engine, SessionState};
+use super::output::Output;
+use super::{later, log, Engine};
 use crate::action::ActionOutcome;
 use crate::error::{CallGone, CommandError, ProtocolError, RequestError};
-use crate::event::{DialError, Event, Transmit};
+use crate::event::{DialError, Event};
 use crate::frame;
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Instant;
 
 /// Who is waiting for a request's answer.
@@ -49,6 +51,150 @@ pub(super) struct Pending {
     pub(super) sent: bool,
 }
 
+/// The requests in flight, each under its id until its answer, its deadline or the loss of
+/// its socket; requests made while disconnected wait in the queue, oldest first.
+#[derive(Debug, Default)]
+pub(super) struct Requests {
+    pending: BTreeMap<RequestId, Pending>,
+    deadlines: BTreeSet<(Instant, RequestId)>,
+    queue: VecDeque<RequestId>,
+}
+
+impl Requests {
+    /// Requests waiting for an answer or a connection.
+    pub(super) fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Of those, waiting for a connection.
+    pub(super) fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Deadlines tracked.
+    pub(super) fn deadlines(&self) -> usize {
+        self.deadlines.len()
+    }
+
+    /// The earliest deadline.
+    pub(super) fn next_deadline(&self) -> Option<Instant> {
+        self.deadlines.first().map(|(at, _)| *at)
+    }
+
+    /// The id as stored, so that an answer shares it instead of allocating it again.
+    pub(super) fn id_of(&self, id: &str) -> Option<RequestId> {
+        self.pending.get_key_value(id).map(|(key, _)| key.clone())
+    }
+
+    /// Whether a request still waits in the queue (it has not gone out on any socket).
+    pub(super) fn is_queued(&self, id: &RequestId) -> bool {
+        self.pending.get(id).is_some_and(|pending| !pending.sent)
+    }
+
+    /// Tracks a request: a sent one goes out now, any other waits in the queue.
+    pub(super) fn add(&mut self, id: RequestId, mut pending: Pending, out: &mut Output) {
+        if pending.sent {
+            out.send(std::mem::take(&mut pending.frame));
+        } else {
+            self.queue.push_back(id.clone());
+        }
+        if let Some(at) = pending.deadline {
+            self.deadlines.insert((at, id.clone()));
+        }
+        self.pending.insert(id, pending);
+    }
+
+    /// Sends a session request (connect, ping) on the open socket, bypassing the queue.
+    pub(super) fn send_now<P: Serialize + ?Sized>(
+        &mut self,
+        id: RequestId,
+        method: &str,
+        params: &P,
+        kind: PendingKind,
+        deadline: Option<Instant>,
+        out: &mut Output,
+    ) -> Result<(), serde_json::Error> {
+        let text = frame::request(id.as_str(), method, &frame::Ids::default(), params)?;
+        let pending = Pending {
+            method: method.to_owned(),
+            frame: text,
+            kind,
+            deadline,
+            sent: true,
+        };
+        self.add(id, pending, out);
+        Ok(())
+    }
+
+    /// Forgets a request, with its deadline and its place in the queue.
+    pub(super) fn take(&mut self, id: &RequestId) -> Option<Pending> {
+        let pending = self.pending.remove(id)?;
+        if let Some(at) = pending.deadline {
+            self.deadlines.remove(&(at, id.clone()));
+        }
+        if !pending.sent {
+            self.queue.retain(|queued| queued != id);
+        }
+        Some(pending)
+    }
+
+    /// Sends everything that waited for the connection, oldest first.
+    pub(super) fn flush(&mut self, out: &mut Output) {
+        while let Some(id) = self.queue.pop_front() {
+            if let Some(pending) = self.pending.get_mut(&id) {
+                pending.sent = true;
+                out.send(std::mem::take(&mut pending.frame));
+            }
+        }
+    }
+
+    /// Takes the requests `which` selects, in id order.
+    fn take_where(&mut self, which: impl Fn(&Pending) -> bool) -> Vec<(RequestId, Pending)> {
+        let ids: Vec<RequestId> = self
+            .pending
+            .iter()
+            .filter(|(_, pending)| which(pending))
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.into_iter()
+            .filter_map(|id| self.take(&id).map(|pending| (id, pending)))
+            .collect()
+    }
+
+    /// Forgets the pings: their socket is gone, nobody waits for them.
+    pub(super) fn drop_pings(&mut self) {
+        self.take_where(|pending| pending.kind == PendingKind::Ping);
+    }
+
+    /// Takes the requests that went out on a socket (which is gone).
+    pub(super) fn take_sent(&mut self) -> Vec<(RequestId, Pending)> {
+        self.take_where(|pending| pending.sent)
+    }
+
+    /// Takes every request.
+    pub(super) fn take_all(&mut self) -> Vec<(RequestId, Pending)> {
+        self.take_where(|_| true)
+    }
+
+    /// Takes the requests whose deadline is at or before `now`, earliest first.
+    pub(super) fn take_expired(&mut self, now: Instant) -> Vec<(RequestId, Pending)> {
+        let mut expired = Vec::new();
+        while let Some((at, id)) = self.deadlines.first().cloned() {
+            if at > now {
+                break;
+            }
+            match self.take(&id) {
+                Some(pending) => expired.push((id, pending)),
+                // A deadline without its request: nothing waits for it.
+                None => {
+                    self.deadlines.remove(&(at, id));
+                }
+            }
+        }
+        expired
+    }
+}
+
 impl Engine {
     /// Queues or sends a user request; refuses when closed or when the queue is full.
     pub(super) fn submit(
@@ -87,121 +233,47 @@ impl Engine {
         kind: PendingKind,
         now: Instant,
     ) -> Result<RequestId, CommandError> {
-        if self.state == SessionState::Closed {
-            return Err(CommandError::Closed);
-        }
-        let ready = self.state == SessionState::Ready;
-        if !ready && self.queue.len() >= self.config.max_queued_requests {
-            return Err(CommandError::QueueFull {
-                capacity: self.config.max_queued_requests,
-            });
+        let ready = self.session.accepts_requests()?;
+        let capacity = self.config.max_queued_requests;
+        if !ready && self.requests.queued() >= capacity {
+            return Err(CommandError::QueueFull { capacity });
         }
         let id = RequestId::new(self.new_id());
         let text = write(id.as_str()).map_err(|e| CommandError::InvalidOption(e.to_string()))?;
-        let deadline = later(now, self.config.request_timeout);
-        let mut pending = Pending {
+        let pending = Pending {
             method: method.to_owned(),
             frame: text,
             kind,
-            deadline: Some(deadline),
+            deadline: Some(later(now, self.config.request_timeout)),
             sent: ready,
         };
-        if ready {
-            self.transmits
-                .push_back(Transmit::Send(std::mem::take(&mut pending.frame)));
-        } else {
-            self.queue.push_back(id.clone());
-        }
-        self.deadlines.insert((deadline, id.clone()));
-        self.pending.insert(id.clone(), pending);
+        self.requests.add(id.clone(), pending, &mut self.out);
         Ok(id)
     }
 
-    /// Sends a session request (connect, ping) on the open socket, bypassing the queue.
-    pub(super) fn send_now(
-        &mut self,
-        method: &str,
-        params: Map<String, Value>,
-        kind: PendingKind,
-        deadline: Option<Instant>,
-    ) -> RequestId {
-        let id = RequestId::new(self.new_id());
-        let text = frame::request_map(id.as_str(), method, &params);
-        self.transmits.push_back(Transmit::Send(text));
-        if let Some(at) = deadline {
-            self.deadlines.insert((at, id.clone()));
-        }
-        self.pending.insert(
-            id.clone(),
-            Pending {
-                method: method.to_owned(),
-                frame: String::new(),
-                kind,
-                deadline,
-                sent: true,
-            },
-        );
-        id
-    }
-
     pub(super) fn take_pending(&mut self, id: &RequestId) -> Option<Pending> {
-        let pending = self.pending.remove(id)?;
-        if let Some(at) = pending.deadline {
-            self.deadlines.remove(&(at, id.clone()));
-        }
-        if !pending.sent {
-            self.queue.retain(|queued| queued != id);
-        }
-        Some(pending)
-    }
-
-    /// Sends everything that waited for the connection, oldest first.
-    pub(super) fn flush_queue(&mut self) {
-        while let Some(id) = self.queue.pop_front() {
-            if let Some(pending) = self.pending.get_mut(&id) {
-                pending.sent = true;
-                self.transmits
-                    .push_back(Transmit::Send(std::mem::take(&mut pending.frame)));
-            }
-        }
+        self.requests.take(id)
     }
 
     /// The socket is gone: requests already sent on it may or may not have taken effect.
     pub(super) fn fail_sent_requests(&mut self) {
-        let sent: Vec<RequestId> = self
-            .pending
-            .iter()
-            .filter(|(_, p)| p.sent)
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in sent {
-            if let Some(pending) = self.take_pending(&id) {
-                self.fail_request(id, pending, RequestError::ConnectionLost);
-            }
+        self.requests.drop_pings();
+        for (id, pending) in self.requests.take_sent() {
+            self.fail_request(id, pending, RequestError::ConnectionLost);
         }
     }
 
     /// Every request fails with `Closed`: the session is over.
     pub(super) fn fail_all_requests(&mut self) {
-        let ids: Vec<RequestId> = self.pending.keys().cloned().collect();
-        for id in ids {
-            if let Some(pending) = self.take_pending(&id) {
-                self.fail_request(id, pending, RequestError::Closed);
-            }
+        for (id, pending) in self.requests.take_all() {
+            self.fail_request(id, pending, RequestError::Closed);
         }
     }
 
     /// Fails the requests whose deadline passed; a sent one means a half-open socket.
     pub(super) fn expire_requests(&mut self, now: Instant) {
         let mut half_open = false;
-        while let Some((at, id)) = self.deadlines.first().cloned() {
-            if at > now {
-                break;
-            }
-            let Some(pending) = self.take_pending(&id) else {
-                self.deadlines.remove(&(at, id));
-                continue;
-            };
+        for (id, pending) in self.requests.take_expired(now) {
             half_open |= pending.sent;
             log::warning!(method = %pending.method, sent = pending.sent, "request timed out");
             let error = RequestError::Timeout {
@@ -209,12 +281,7 @@ impl Engine {
             };
             self.fail_request(id, pending, error);
         }
-        if half_open
-            && matches!(
-                self.state,
-                SessionState::Ready | SessionState::Authenticating | SessionState::Draining { .. }
-            )
-        {
+        if half_open && self.session.reads_frames() {
             log::warning!("a sent request timed out: taking the socket as half-open");
             self.lose_connection(now, true);
         }
@@ -226,17 +293,16 @@ impl Engine {
         outcome: Result<Value, (i64, String)>,
         now: Instant,
     ) {
-        // The id the request was stored under is shared, not allocated again.
-        let Some(id) = self.pending.get_key_value(id).map(|(key, _)| key.clone()) else {
+        let Some(id) = self.requests.id_of(id) else {
             self.protocol_error(ProtocolError::UnknownRequest(RequestId::from(id)));
             return;
         };
-        let Some(pending) = self.take_pending(&id) else {
+        let Some(pending) = self.requests.take(&id) else {
             return;
         };
         match pending.kind {
             PendingKind::Connect { resuming } => self.handle_connect_result(outcome, resuming, now),
-            PendingKind::Ping => self.missed_pings = 0,
+            PendingKind::Ping => self.session.pong(),
             PendingKind::Internal => {}
             _ => {
                 let result = match outcome {
@@ -257,13 +323,13 @@ impl Engine {
             return;
         }
         if let PendingKind::Message = pending.kind {
-            return self.message_accepted(id, &result);
+            return self.messages.accepted(id, &result, &mut self.out);
         }
         let handed_over = match &pending.kind {
             PendingKind::HandOver(call_id) => Some(call_id.clone()),
             _ => None,
         };
-        self.events.push_back(Event::RequestCompleted {
+        self.out.event(Event::RequestCompleted {
             request_id: id,
             result: Ok(result),
         });
@@ -282,10 +348,8 @@ impl Engine {
         match &pending.kind {
             PendingKind::Connect { .. } | PendingKind::Ping | PendingKind::Internal => return,
             PendingKind::Dial(tag) => {
-                if let Some(dial) = self.dials.remove(tag) {
-                    self.dial_deadlines.remove(&(dial.deadline, tag.clone()));
-                }
-                self.events.push_back(Event::DialCompleted {
+                self.dials.remove(tag);
+                self.out.event(Event::DialCompleted {
                     request_id: id,
                     tag: tag.clone(),
                     result: Err(DialError::Request(error)),
@@ -293,7 +357,7 @@ impl Engine {
                 return;
             }
             PendingKind::User => {}
-            PendingKind::Message => return self.message_refused(id, error),
+            PendingKind::Message => return self.messages.refused(id, error, &mut self.out),
             PendingKind::Call(call_id) | PendingKind::HandOver(call_id) => {
                 if let RequestError::CallGone(gone) = &mut error {
                     gone.call_id = Some(call_id.clone());
@@ -323,7 +387,7 @@ impl Engine {
                 }
             }
         }
-        self.events.push_back(Event::RequestCompleted {
+        self.out.event(Event::RequestCompleted {
             request_id: id,
             result: Err(error),
         });
@@ -354,8 +418,112 @@ fn check_code(result: Value) -> Result<Value, RequestError> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::log::Warnings;
     use super::*;
+    use crate::event::Transmit;
     use serde_json::json;
+    use std::time::Duration;
+
+    fn request(method: &str, deadline: Option<Instant>, sent: bool) -> Pending {
+        Pending {
+            method: method.into(),
+            frame: format!("frame of {method}"),
+            kind: PendingKind::User,
+            deadline,
+            sent,
+        }
+    }
+
+    fn sink() -> Output {
+        Output::new(Warnings::new(Duration::from_secs(1)))
+    }
+
+    #[test]
+    fn expiry_returns_the_timed_out_requests_in_deadline_order_and_frees_them() {
+        let t0 = Instant::now();
+        let second = Duration::from_secs(1);
+        let mut out = sink();
+        let mut requests = Requests::default();
+        // Ids in the opposite order of their deadlines: the deadline decides.
+        requests.add(
+            "a".into(),
+            request("late", Some(t0 + 3 * second), true),
+            &mut out,
+        );
+        requests.add(
+            "b".into(),
+            request("queued", Some(t0 + 2 * second), false),
+            &mut out,
+        );
+        requests.add(
+            "c".into(),
+            request("early", Some(t0 + second), true),
+            &mut out,
+        );
+        requests.add("d".into(), request("ping", None, true), &mut out);
+        assert_eq!(
+            (requests.len(), requests.queued(), requests.deadlines()),
+            (4, 1, 3)
+        );
+        assert!(requests.take_expired(t0).is_empty());
+
+        let expired = requests.take_expired(t0 + 2 * second);
+        let ids: Vec<&str> = expired.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, ["c", "b"]);
+        assert_eq!(expired[1].1.method, "queued");
+        // Freed: gone from the table, the deadlines and the queue.
+        assert_eq!(
+            (requests.len(), requests.queued(), requests.deadlines()),
+            (2, 0, 1)
+        );
+        assert_eq!(requests.next_deadline(), Some(t0 + 3 * second));
+        assert!(requests.id_of("b").is_none());
+        let frames: Vec<Transmit> = out.transmits.drain(..).collect();
+        requests.flush(&mut out);
+        assert!(
+            out.transmits.is_empty(),
+            "the expired queued request is not sent"
+        );
+        assert_eq!(
+            frames.len(),
+            3,
+            "the sent ones went out at once: {frames:?}"
+        );
+    }
+
+    #[test]
+    fn the_queue_goes_out_oldest_first_and_a_lost_socket_takes_only_what_was_sent() {
+        let t0 = Instant::now();
+        let mut out = sink();
+        let mut requests = Requests::default();
+        requests.add("z".into(), request("first", Some(t0), false), &mut out);
+        requests.add("a".into(), request("second", Some(t0), false), &mut out);
+        requests.add(
+            "m".into(),
+            request("on the socket", Some(t0), true),
+            &mut out,
+        );
+        out.transmits.clear();
+        assert!(requests.is_queued(&"z".into()));
+        let lost: Vec<String> = requests
+            .take_sent()
+            .into_iter()
+            .map(|(id, _)| id.to_string())
+            .collect();
+        assert_eq!(lost, ["m"]);
+        requests.flush(&mut out);
+        let sent: Vec<Transmit> = out.transmits.drain(..).collect();
+        assert_eq!(
+            sent,
+            [
+                Transmit::Send("frame of first".into()),
+                Transmit::Send("frame of second".into())
+            ]
+        );
+        assert!(!requests.is_queued(&"z".into()));
+        assert_eq!(requests.take_all().len(), 2);
+        assert_eq!((requests.len(), requests.deadlines()), (0, 0));
+    }
 
     #[test]
     fn codes_are_checked() {

@@ -1,76 +1,475 @@
 //! The session: opening the socket, authenticating, resuming, pings, server requests, reconnect
-//! and the final close.
+//! and the final close. [`Session`] holds where the session is; the engine's inputs below it
+//! tell the other parts what a change of the session means for them.
 
+use super::backoff::Backoff;
+use super::output::Output;
 use super::requests::PendingKind;
-use super::{later, log, Engine, SessionState};
+use super::{later, log, Engine};
+use crate::config::{Credentials, EngineConfig};
 use crate::error::{CommandError, ProtocolError, SessionError};
 use crate::event::{Event, Transmit};
 use crate::frame;
-use crate::ids::RequestId;
-use serde_json::{json, Map, Value};
+use crate::ids::{IdGenerator, RequestId};
+use serde::Serialize;
+use serde_json::Value;
 use std::borrow::Cow;
 use std::time::Instant;
 
-impl Engine {
-    /// Starts the session: emits `Transmit::Open`. Later calls do nothing.
-    pub fn open(&mut self, _now: Instant) {
-        if self.state == SessionState::Idle {
-            self.start_opening();
+/// Where the session is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SessionState {
+    /// Before [`Engine::open`].
+    Idle,
+    /// `Transmit::Open` was emitted; waiting for the socket.
+    Opening,
+    /// `signalwire.connect` sent; waiting for its answer.
+    Authenticating,
+    /// Authenticated: requests flow.
+    Ready,
+    /// The server said `signalwire.disconnect`: new requests wait in the queue while the
+    /// socket is read until the server closes it, or until `close_at` when it never does.
+    Draining { close_at: Instant },
+    /// Waiting to reconnect.
+    Backoff { until: Instant },
+    /// Over for good.
+    Closed,
+}
+
+/// The session's state: the socket's lifecycle, what a resume needs, the pings and the
+/// reconnect backoff.
+#[derive(Debug)]
+pub(super) struct Session {
+    state: SessionState,
+    protocol: Option<String>,
+    identity: Option<String>,
+    /// A secret: shown by the engine's `Debug` only as present or not.
+    authorization_state: Option<String>,
+    auth_failures: u32,
+    /// Whether any session was ever authenticated: rejections are final only before that.
+    had_session: bool,
+    /// When the current session became ready; a session that lasted resets the backoff.
+    ready_since: Option<Instant>,
+    backoff: Backoff,
+    next_ping: Option<Instant>,
+    missed_pings: u32,
+}
+
+/// The params of `signalwire.connect`.
+#[derive(Serialize)]
+pub(super) struct ConnectParams<'a> {
+    version: Version,
+    agent: &'a str,
+    event_acks: bool,
+    authentication: Authentication<'a>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    contexts: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    protocol: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authorization_state: Option<&'a str>,
+}
+
+/// The protocol version this client speaks.
+#[derive(Serialize)]
+struct Version {
+    major: u32,
+    minor: u32,
+    revision: u32,
+}
+
+/// The credentials as `signalwire.connect` carries them.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Authentication<'a> {
+    Token { project: &'a str, token: &'a str },
+    Jwt { jwt_token: &'a str },
+}
+
+impl<'a> From<&'a Credentials> for Authentication<'a> {
+    fn from(credentials: &'a Credentials) -> Self {
+        match credentials {
+            Credentials::Token { project, token } => Authentication::Token { project, token },
+            Credentials::Jwt { jwt } => Authentication::Jwt { jwt_token: jwt },
+        }
+    }
+}
+
+/// The params of `signalwire.receive` and `signalwire.unreceive`.
+#[derive(Serialize)]
+struct Contexts<'a> {
+    contexts: &'a [String],
+}
+
+/// What an accepted `signalwire.connect` means for the rest of the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Accepted {
+    /// The old session goes on: its calls and messages stay.
+    pub(super) resumed: bool,
+    /// The answer named no protocol (the old one, if any, is kept).
+    pub(super) no_protocol: bool,
+}
+
+impl Session {
+    pub(super) fn new(backoff: Backoff) -> Self {
+        Self {
+            state: SessionState::Idle,
+            protocol: None,
+            identity: None,
+            authorization_state: None,
+            auth_failures: 0,
+            had_session: false,
+            ready_since: None,
+            backoff,
+            next_ping: None,
+            missed_pings: 0,
         }
     }
 
-    pub(super) fn start_opening(&mut self) {
+    pub(super) fn state(&self) -> SessionState {
+        self.state
+    }
+
+    pub(super) fn protocol(&self) -> Option<&str> {
+        self.protocol.as_deref()
+    }
+
+    pub(super) fn identity(&self) -> Option<&str> {
+        self.identity.as_deref()
+    }
+
+    pub(super) fn has_authorization_state(&self) -> bool {
+        self.authorization_state.is_some()
+    }
+
+    pub(super) fn is_ready(&self) -> bool {
+        self.state == SessionState::Ready
+    }
+
+    pub(super) fn is_closed(&self) -> bool {
+        self.state == SessionState::Closed
+    }
+
+    /// Whether a socket is open or being opened.
+    fn has_socket(&self) -> bool {
+        matches!(
+            self.state,
+            SessionState::Opening
+                | SessionState::Authenticating
+                | SessionState::Ready
+                | SessionState::Draining { .. }
+        )
+    }
+
+    /// Whether frames from the socket are read (once `signalwire.connect` went out).
+    pub(super) fn reads_frames(&self) -> bool {
+        matches!(
+            self.state,
+            SessionState::Authenticating | SessionState::Ready | SessionState::Draining { .. }
+        )
+    }
+
+    /// `Ok(true)` when a request goes out now, `Ok(false)` when it waits in the queue.
+    pub(super) fn accepts_requests(&self) -> Result<bool, CommandError> {
+        match self.state {
+            SessionState::Closed => Err(CommandError::Closed),
+            state => Ok(state == SessionState::Ready),
+        }
+    }
+
+    /// When the session's own timer (reconnect, drain, ping) is next due.
+    pub(super) fn next_timeout(&self) -> Option<Instant> {
+        match self.state {
+            SessionState::Backoff { until } => Some(until),
+            SessionState::Draining { close_at } => Some(close_at),
+            SessionState::Ready => self.next_ping,
+            _ => None,
+        }
+    }
+
+    /// Whether the reconnect delay is over.
+    pub(super) fn reconnect_due(&self, now: Instant) -> bool {
+        matches!(self.state, SessionState::Backoff { until } if now >= until)
+    }
+
+    /// Whether a drain outlasted its grace.
+    pub(super) fn drain_overdue(&self, now: Instant) -> bool {
+        matches!(self.state, SessionState::Draining { close_at } if now >= close_at)
+    }
+
+    pub(super) fn ping_due(&self, now: Instant) -> bool {
+        self.state == SessionState::Ready && self.next_ping.is_some_and(|at| now >= at)
+    }
+
+    /// Asks for a socket.
+    pub(super) fn start_opening(&mut self, out: &mut Output) {
         // Debug: the driver logs each failed attempt once, with its cause.
         log::debug!(
             resume = self.protocol.is_some(),
             "opening the socket (signalwire.connect follows once it is open)"
         );
         self.state = SessionState::Opening;
-        self.transmits.push_back(Transmit::Open);
+        out.transmits.push_back(Transmit::Open);
+    }
+
+    /// The socket is open: the params of the `signalwire.connect` to send, resuming the
+    /// last session when there was one. `None` when no socket was asked for.
+    pub(super) fn authenticate<'a>(
+        &'a mut self,
+        config: &'a EngineConfig,
+    ) -> Option<ConnectParams<'a>> {
+        if self.state != SessionState::Opening {
+            return None;
+        }
+        self.state = SessionState::Authenticating;
+        Some(ConnectParams {
+            version: Version {
+                major: 2,
+                minor: 0,
+                revision: 0,
+            },
+            agent: &config.agent,
+            event_acks: true,
+            authentication: (&config.credentials).into(),
+            contexts: &config.contexts,
+            protocol: self.protocol.as_deref(),
+            authorization_state: self.authorization_state.as_deref(),
+        })
+    }
+
+    /// `signalwire.connect` succeeded with `result`: the session is ready.
+    pub(super) fn accept(
+        &mut self,
+        result: &Value,
+        resuming: bool,
+        now: Instant,
+        ping_interval: std::time::Duration,
+    ) -> Accepted {
+        let protocol = result
+            .get("protocol")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let resumed = resuming && protocol.is_some() && protocol == self.protocol;
+        let no_protocol = protocol.is_none();
+        if protocol.is_some() {
+            self.protocol = protocol;
+        }
+        self.identity = result
+            .get("identity")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        log::info!(resumed, "authenticated");
+        self.auth_failures = 0;
+        self.had_session = true;
+        // The backoff is reset only once the session has lasted (see `lose`): a server
+        // that drops every session at once must not be hammered once a second.
+        self.ready_since = Some(now);
+        self.missed_pings = 0;
+        self.state = SessionState::Ready;
+        self.next_ping = Some(later(now, ping_interval));
+        Accepted {
+            resumed,
+            no_protocol,
+        }
+    }
+
+    /// `signalwire.connect` was refused: reports it, and returns the error that ends the
+    /// session when the rejection is final (`None`: try again after the backoff).
+    pub(super) fn reject(
+        &mut self,
+        code: i64,
+        message: String,
+        resuming: bool,
+        max_auth_failures: u32,
+        out: &mut Output,
+    ) -> Option<SessionError> {
+        self.auth_failures = self.auth_failures.saturating_add(1);
+        log::warning!(
+            code,
+            %message,
+            attempts = self.auth_failures,
+            resuming,
+            "authentication rejected"
+        );
+        out.event(Event::AuthRejected {
+            code,
+            message: message.clone(),
+            attempts: self.auth_failures,
+        });
+        if resuming {
+            // The server may have refused the resume only: try a fresh session next.
+            self.forget_resume();
+        }
+        // Rejections are final only for a client that never had a session: after one,
+        // the cause is more likely the service than the credentials.
+        (!self.had_session && self.auth_failures >= max_auth_failures).then_some(
+            SessionError::AuthRejected {
+                attempts: self.auth_failures,
+                message,
+            },
+        )
+    }
+
+    fn forget_resume(&mut self) {
+        self.protocol = None;
+        self.authorization_state = None;
+    }
+
+    /// A ping is due: `true` when one is to be sent, `false` when too many went unanswered
+    /// and the socket is to be taken as dead.
+    pub(super) fn ping(&mut self, now: Instant, config: &EngineConfig) -> bool {
+        if self.missed_pings >= config.max_missed_pings {
+            return false;
+        }
+        self.missed_pings += 1;
+        self.next_ping = Some(later(now, config.ping_interval));
+        true
+    }
+
+    /// A ping was answered.
+    pub(super) fn pong(&mut self) {
+        self.missed_pings = 0;
+    }
+
+    /// The socket is gone (emitting `Close` when we are the one closing): schedules the
+    /// reconnect after the backoff.
+    pub(super) fn lose(
+        &mut self,
+        now: Instant,
+        close: bool,
+        ping_interval: std::time::Duration,
+        rng: &mut IdGenerator,
+        out: &mut Output,
+    ) {
+        if close {
+            out.transmits.push_back(Transmit::Close);
+        }
+        self.missed_pings = 0;
+        self.next_ping = None;
+        // A session that lasted a ping interval was healthy: start the backoff over.
+        if let Some(since) = self.ready_since.take() {
+            if now.saturating_duration_since(since) >= ping_interval {
+                self.backoff.reset();
+            }
+        }
+        let delay = self.backoff.next_delay(rng);
+        log::debug!(
+            delay_ms = delay.as_millis() as u64,
+            resume = self.protocol.is_some(),
+            closed_by_us = close,
+            "disconnected; reconnecting after the delay"
+        );
+        self.state = SessionState::Backoff {
+            until: later(now, delay),
+        };
+        out.event(Event::Disconnected {
+            reconnect_in: delay,
+        });
+    }
+
+    /// Ends the session for good, closing its socket; `false` when it was over already.
+    pub(super) fn close(&mut self, out: &mut Output) -> bool {
+        if self.state == SessionState::Closed {
+            return false;
+        }
+        if self.has_socket() {
+            out.transmits.push_back(Transmit::Close);
+        }
+        self.state = SessionState::Closed;
+        self.next_ping = None;
+        true
+    }
+
+    /// `signalwire.disconnect`: drain a ready session until the server closes the socket
+    /// (or the grace is over). `true` when there is nothing to drain and the socket is to
+    /// go at once.
+    pub(super) fn server_disconnect(
+        &mut self,
+        restart: bool,
+        now: Instant,
+        grace: std::time::Duration,
+    ) -> bool {
+        if restart {
+            self.forget_resume();
+        }
+        match self.state {
+            SessionState::Ready => {
+                log::info!(
+                    restart,
+                    "server asked to disconnect: draining until it closes"
+                );
+                self.next_ping = None;
+                self.state = SessionState::Draining {
+                    close_at: later(now, grace),
+                };
+                false
+            }
+            // Already draining: a repeat changes nothing, least of all the deadline.
+            SessionState::Draining { .. } => false,
+            // Not authenticated yet: there is nothing to drain.
+            _ => true,
+        }
+    }
+
+    /// `signalwire.authorization.state`: the state is in the event's data, or beside it.
+    pub(super) fn store_authorization_state(
+        &mut self,
+        data: &Value,
+        beside: Option<&Value>,
+    ) -> Result<(), ProtocolError> {
+        let state = data
+            .get("authorization_state")
+            .or(beside)
+            .and_then(Value::as_str);
+        match state {
+            Some(state) => {
+                self.authorization_state = Some(state.to_owned());
+                Ok(())
+            }
+            None => Err(ProtocolError::InvalidEvent {
+                event_type: "signalwire.authorization.state".into(),
+                reason: "no authorization_state string".into(),
+            }),
+        }
+    }
+}
+
+impl Engine {
+    /// Starts the session: emits `Transmit::Open`. Later calls do nothing.
+    pub fn open(&mut self, _now: Instant) {
+        if self.session.state() == SessionState::Idle {
+            self.session.start_opening(&mut self.out);
+        }
     }
 
     /// The socket asked for by `Transmit::Open` is open: authenticate.
     pub fn handle_connected(&mut self, now: Instant) {
-        if self.state != SessionState::Opening {
+        let Some(params) = self.session.authenticate(&self.config) else {
             return;
-        }
-        self.state = SessionState::Authenticating;
-        let mut params = Map::new();
-        params.insert(
-            "version".into(),
-            json!({"major": 2, "minor": 0, "revision": 0}),
-        );
-        params.insert("agent".into(), self.config.agent.clone().into());
-        params.insert("event_acks".into(), true.into());
-        params.insert("authentication".into(), self.config.credentials.to_wire());
-        if !self.config.contexts.is_empty() {
-            params.insert("contexts".into(), json!(self.config.contexts));
-        }
-        let resuming = self.protocol.is_some();
-        if let Some(protocol) = &self.protocol {
-            params.insert("protocol".into(), protocol.clone().into());
-        }
-        if let Some(state) = &self.authorization_state {
-            params.insert("authorization_state".into(), state.clone().into());
-        }
-        let deadline = later(now, self.config.request_timeout);
-        self.send_now(
+        };
+        let resuming = params.protocol.is_some();
+        let id = RequestId::new(self.rng.next_uuid());
+        let kind = PendingKind::Connect { resuming };
+        let deadline = Some(later(now, self.config.request_timeout));
+        let sent = self.requests.send_now(
+            id,
             "signalwire.connect",
-            params,
-            PendingKind::Connect { resuming },
-            Some(deadline),
+            &params,
+            kind,
+            deadline,
+            &mut self.out,
         );
+        if let Err(_error) = sent {
+            // Strings, numbers and booleans cannot fail to serialise; were they to, the
+            // socket goes and the reconnect tries again.
+            log::warning!(%_error, "signalwire.connect could not be written");
+            self.lose_connection(now, true);
+        }
     }
 
     /// The socket closed, or `Transmit::Open` failed. Schedules a reconnect.
     pub fn handle_disconnected(&mut self, now: Instant) {
-        if matches!(
-            self.state,
-            SessionState::Opening
-                | SessionState::Authenticating
-                | SessionState::Ready
-                | SessionState::Draining { .. }
-        ) {
+        if self.session.has_socket() {
             self.lose_connection(now, false);
         }
     }
@@ -86,12 +485,10 @@ impl Engine {
         contexts: &[String],
         now: Instant,
     ) -> Result<RequestId, CommandError> {
-        let id = self.submit(
-            "signalwire.receive",
-            contexts_params(contexts),
-            PendingKind::User,
-            now,
-        )?;
+        let ids = frame::Ids::default();
+        let params = Contexts { contexts };
+        let kind = PendingKind::User;
+        let id = self.submit_typed("signalwire.receive", &ids, &params, kind, now)?;
         for context in contexts {
             if !self.config.contexts.contains(context) {
                 self.config.contexts.push(context.clone());
@@ -106,12 +503,10 @@ impl Engine {
         contexts: &[String],
         now: Instant,
     ) -> Result<RequestId, CommandError> {
-        let id = self.submit(
-            "signalwire.unreceive",
-            contexts_params(contexts),
-            PendingKind::User,
-            now,
-        )?;
+        let ids = frame::Ids::default();
+        let params = Contexts { contexts };
+        let kind = PendingKind::User;
+        let id = self.submit_typed("signalwire.unreceive", &ids, &params, kind, now)?;
         self.config.contexts.retain(|c| !contexts.contains(c));
         Ok(id)
     }
@@ -137,71 +532,32 @@ impl Engine {
     ) {
         match outcome {
             Ok(result) => {
-                let protocol = result
-                    .get("protocol")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
-                let resumed = resuming && protocol.is_some() && protocol == self.protocol;
-                if !resumed {
+                let ping_interval = self.config.ping_interval;
+                let accepted = self.session.accept(&result, resuming, now, ping_interval);
+                if !accepted.resumed {
                     // A fresh session: the server has forgotten the old one's calls.
                     self.forget_calls_of_old_session();
-                    self.forget_messages_of_old_session();
+                    self.messages.forget_old_session(&mut self.out);
                 }
-                if protocol.is_some() {
-                    self.protocol = protocol;
-                } else {
+                if accepted.no_protocol {
                     self.protocol_error(ProtocolError::InvalidFrame(
                         "signalwire.connect result has no protocol".into(),
                     ));
                 }
-                self.identity = result
-                    .get("identity")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
-                log::info!(resumed, "authenticated");
-                self.auth_failures = 0;
-                self.had_session = true;
-                // The backoff is reset only once the session has lasted (see
-                // `lose_connection`): a server that drops every session at once must not
-                // be hammered once a second.
-                self.ready_since = Some(now);
-                self.missed_pings = 0;
-                self.state = SessionState::Ready;
-                self.next_ping = Some(later(now, self.config.ping_interval));
-                self.flush_queue();
-                self.events.push_back(Event::Ready {
-                    protocol: self.protocol.clone().unwrap_or_default(),
-                    resumed,
+                self.requests.flush(&mut self.out);
+                self.out.event(Event::Ready {
+                    protocol: self.session.protocol().unwrap_or_default().to_owned(),
+                    resumed: accepted.resumed,
                 });
             }
             Err((code, message)) => {
-                self.auth_failures = self.auth_failures.saturating_add(1);
-                log::warning!(
-                    code,
-                    %message,
-                    attempts = self.auth_failures,
-                    resuming,
-                    "authentication rejected"
-                );
-                self.events.push_back(Event::AuthRejected {
-                    code,
-                    message: message.clone(),
-                    attempts: self.auth_failures,
-                });
-                if resuming {
-                    // The server may have refused the resume only: try a fresh session next.
-                    self.protocol = None;
-                    self.authorization_state = None;
-                }
-                // Rejections are final only for a client that never had a session: after
-                // one, the cause is more likely the service than the credentials.
-                if !self.had_session && self.auth_failures >= self.config.max_auth_failures {
-                    self.close(SessionError::AuthRejected {
-                        attempts: self.auth_failures,
-                        message,
-                    });
-                } else {
-                    self.lose_connection(now, true);
+                let max = self.config.max_auth_failures;
+                match self
+                    .session
+                    .reject(code, message, resuming, max, &mut self.out)
+                {
+                    Some(error) => self.close(error),
+                    None => self.lose_connection(now, true),
                 }
             }
         }
@@ -209,72 +565,40 @@ impl Engine {
 
     /// Sends a ping, or declares the socket dead when too many went unanswered.
     pub(super) fn ping(&mut self, now: Instant) {
-        if self.missed_pings >= self.config.max_missed_pings {
+        if !self.session.ping(now, &self.config) {
             self.lose_connection(now, true);
             return;
         }
-        self.missed_pings += 1;
-        // Both SDKs send empty params.
-        self.send_now("signalwire.ping", Map::new(), PendingKind::Ping, None);
-        self.next_ping = Some(later(now, self.config.ping_interval));
+        // Both SDKs send empty params; `()` cannot fail to serialise.
+        let id = RequestId::new(self.rng.next_uuid());
+        let kind = PendingKind::Ping;
+        let _ = self
+            .requests
+            .send_now(id, "signalwire.ping", &(), kind, None, &mut self.out);
     }
 
     /// Drops the current socket (emitting `Close` when we are the one closing) and
-    /// schedules the reconnect.
+    /// schedules the reconnect; what was sent on it fails first.
     pub(super) fn lose_connection(&mut self, now: Instant, close: bool) {
-        if close {
-            self.transmits.push_back(Transmit::Close);
-        }
-        // Pings of the dead socket can never be answered now.
-        self.pending.retain(|_, p| p.kind != PendingKind::Ping);
         self.fail_sent_requests();
-        self.missed_pings = 0;
-        self.next_ping = None;
-        // A session that lasted a ping interval was healthy: start the backoff over.
-        if let Some(since) = self.ready_since.take() {
-            if now.saturating_duration_since(since) >= self.config.ping_interval {
-                self.backoff.reset();
-            }
-        }
-        let delay = self.backoff.next_delay(&mut self.rng);
-        log::debug!(
-            delay_ms = delay.as_millis() as u64,
-            resume = self.protocol.is_some(),
-            closed_by_us = close,
-            "disconnected; reconnecting after the delay"
-        );
-        self.state = SessionState::Backoff {
-            until: later(now, delay),
-        };
-        self.events.push_back(Event::Disconnected {
-            reconnect_in: delay,
-        });
+        let ping_interval = self.config.ping_interval;
+        self.session
+            .lose(now, close, ping_interval, &mut self.rng, &mut self.out);
     }
 
     /// Ends the session for good.
     pub(super) fn close(&mut self, reason: SessionError) {
-        if self.state == SessionState::Closed {
+        if !self.session.close(&mut self.out) {
             return;
         }
-        if matches!(
-            self.state,
-            SessionState::Opening
-                | SessionState::Authenticating
-                | SessionState::Ready
-                | SessionState::Draining { .. }
-        ) {
-            self.transmits.push_back(Transmit::Close);
-        }
         log::info!(%reason, "session closed");
-        self.state = SessionState::Closed;
-        self.next_ping = None;
         // Actions first, so an action whose start is in flight ends as `SessionClosed`;
         // dials next, so each completes once with its own reason.
         self.close_all_calls();
         self.close_all_dials();
-        self.close_all_messages();
+        self.messages.close_all(&mut self.out);
         self.fail_all_requests();
-        self.events.push_back(Event::Closed(reason));
+        self.out.event(Event::Closed(reason));
     }
 
     pub(super) fn handle_server_request(
@@ -306,7 +630,7 @@ impl Engine {
                 log::debug!(method, "unknown server method answered with -32601");
                 frame::error_reply(id, -32601, "Method not found")
             };
-            self.transmits.push_back(Transmit::Send(reply));
+            self.out.send(reply);
         }
         match method {
             "signalwire.event" => match params.event_type {
@@ -320,56 +644,162 @@ impl Engine {
             "signalwire.ping" => {}
             "signalwire.disconnect" => {
                 let restart = params.restart.and_then(|r| r.as_bool()) == Some(true);
-                self.server_disconnect(restart, now)
+                let grace = self.config.disconnect_grace;
+                if self.session.server_disconnect(restart, now, grace) {
+                    self.lose_connection(now, true);
+                }
             }
             other => self.protocol_error(ProtocolError::UnknownMethod(other.to_owned())),
         }
     }
 
-    /// `signalwire.disconnect`: keep reading (answers to what is in flight still arrive) but
-    /// send nothing new until the server closes the socket; then reconnect with the usual
-    /// jittered backoff, so that a rolling deploy does not reconnect every client at once.
-    fn server_disconnect(&mut self, restart: bool, now: Instant) {
-        if restart {
-            self.protocol = None;
-            self.authorization_state = None;
-        }
-        match self.state {
-            SessionState::Ready => {
-                log::info!(
-                    restart,
-                    "server asked to disconnect: draining until it closes"
-                );
-                self.next_ping = None;
-                self.state = SessionState::Draining {
-                    close_at: later(now, self.config.disconnect_grace),
-                };
-            }
-            // Already draining: a repeat changes nothing, least of all the deadline.
-            SessionState::Draining { .. } => {}
-            // Not authenticated yet: there is nothing to drain.
-            _ => self.lose_connection(now, true),
-        }
-    }
-
     /// `signalwire.authorization.state`: the state is in the event's data, or beside it.
     pub(super) fn store_authorization_state(&mut self, data: &Value, beside: Option<&Value>) {
-        let state = data
-            .get("authorization_state")
-            .or(beside)
-            .and_then(Value::as_str);
-        match state {
-            Some(state) => self.authorization_state = Some(state.to_owned()),
-            None => self.protocol_error(ProtocolError::InvalidEvent {
-                event_type: "signalwire.authorization.state".into(),
-                reason: "no authorization_state string".into(),
-            }),
+        if let Err(error) = self.session.store_authorization_state(data, beside) {
+            self.protocol_error(error);
         }
     }
 }
 
-fn contexts_params(contexts: &[String]) -> Map<String, Value> {
-    let mut params = Map::new();
-    params.insert("contexts".into(), json!(contexts));
-    params
+#[cfg(test)]
+mod tests {
+    use super::super::log::Warnings;
+    use super::*;
+    use crate::config::BackoffConfig;
+    use serde_json::json;
+    use std::time::Duration;
+
+    fn config() -> EngineConfig {
+        let mut config = EngineConfig::new(Credentials::token("p", "t"));
+        config.backoff = BackoffConfig {
+            jitter: 0.0,
+            ..BackoffConfig::default()
+        };
+        config
+    }
+
+    fn sink() -> Output {
+        Output::new(Warnings::new(Duration::from_secs(1)))
+    }
+
+    /// Opens, authenticates at `at` and loses the socket `lasted` later; the reconnect delay.
+    fn session_lasting(
+        session: &mut Session,
+        at: Instant,
+        lasted: Duration,
+        config: &EngineConfig,
+        rng: &mut IdGenerator,
+    ) -> Duration {
+        let mut out = sink();
+        session.start_opening(&mut out);
+        assert!(session.authenticate(config).is_some());
+        let accepted = session.accept(&json!({"protocol": "p1"}), false, at, config.ping_interval);
+        assert!(!accepted.no_protocol);
+        assert!(session.is_ready());
+        session.lose(at + lasted, false, config.ping_interval, rng, &mut out);
+        match out.events.pop_back() {
+            Some(Event::Disconnected { reconnect_in }) => reconnect_in,
+            other => panic!("not a disconnect: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_backoff_resets_only_after_a_session_that_lasted() {
+        let config = config();
+        let mut rng = IdGenerator::new(1);
+        let mut session = Session::new(Backoff::new(config.backoff));
+        let t0 = Instant::now();
+        let short = Duration::from_secs(1);
+        let delays: Vec<u64> = (0..3)
+            .map(|i| session_lasting(&mut session, t0 + short * i, short, &config, &mut rng))
+            .map(|delay| delay.as_secs())
+            .collect();
+        assert_eq!(
+            delays,
+            [1, 2, 4],
+            "sessions dropped at once keep backing off"
+        );
+        let lasted = session_lasting(&mut session, t0, config.ping_interval, &config, &mut rng);
+        assert_eq!(
+            lasted,
+            Duration::from_secs(1),
+            "a healthy session starts over"
+        );
+    }
+
+    #[test]
+    fn a_resume_names_the_old_session_and_only_the_first_sessions_rejections_are_final() {
+        let config = config();
+        let mut out = sink();
+        let mut session = Session::new(Backoff::new(config.backoff));
+        let t0 = Instant::now();
+        for attempt in 1..=2 {
+            session.start_opening(&mut out);
+            session.authenticate(&config).expect("opening");
+            let error = session.reject(-32002, "no".into(), false, 2, &mut out);
+            assert_eq!(error.is_some(), attempt == 2, "attempt {attempt}");
+        }
+        let mut session = Session::new(Backoff::new(config.backoff));
+        session.start_opening(&mut out);
+        let params = session.authenticate(&config).expect("opening");
+        assert!(params.protocol.is_none());
+        session.accept(&json!({"protocol": "p1"}), false, t0, config.ping_interval);
+        let state = json!({"authorization_state": "secret"});
+        assert_eq!(session.store_authorization_state(&state, None), Ok(()));
+        session.lose(
+            t0,
+            true,
+            config.ping_interval,
+            &mut IdGenerator::new(1),
+            &mut out,
+        );
+        session.start_opening(&mut out);
+        let params = session.authenticate(&config).expect("opening");
+        assert_eq!(
+            (params.protocol, params.authorization_state),
+            (Some("p1"), Some("secret"))
+        );
+        // A refused resume falls back to a fresh session, and is never final after a session.
+        for _ in 0..3 {
+            let error = session.reject(-32002, "no".into(), true, 2, &mut out);
+            assert!(error.is_none());
+            assert!(session.protocol().is_none() && !session.has_authorization_state());
+            session.lose(
+                t0,
+                true,
+                config.ping_interval,
+                &mut IdGenerator::new(1),
+                &mut out,
+            );
+            session.start_opening(&mut out);
+            session.authenticate(&config).expect("opening");
+        }
+    }
+
+    #[test]
+    fn pings_go_out_until_too_many_are_missed() {
+        let config = config();
+        let mut session = Session::new(Backoff::new(config.backoff));
+        let t0 = Instant::now();
+        assert!(!session.ping_due(t0), "no pings before a session");
+        session.start_opening(&mut sink());
+        session.authenticate(&config);
+        session.accept(&json!({"protocol": "p1"}), false, t0, config.ping_interval);
+        let mut at = t0;
+        for _ in 0..config.max_missed_pings {
+            at += config.ping_interval;
+            assert_eq!(session.next_timeout(), Some(at));
+            assert!(session.ping_due(at));
+            assert!(session.ping(at, &config), "a ping goes out");
+        }
+        assert!(
+            !session.ping(at + config.ping_interval, &config),
+            "the socket is dead"
+        );
+        session.pong();
+        assert!(
+            session.ping(at + config.ping_interval, &config),
+            "an answer counts"
+        );
+    }
 }
