@@ -299,10 +299,27 @@ pub(crate) fn ack(id: &str) -> String {
     text
 }
 
-/// A JSON-RPC error answer to a server request.
+/// A JSON-RPC error answer to a server request, with the id as the server sent it (JSON
+/// text; `null` if it is not).
 pub(crate) fn error_reply(id: &str, code: i64, message: &str) -> String {
-    let id: Value = serde_json::from_str(id).unwrap_or(Value::Null);
-    json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}}).to_string()
+    #[derive(Serialize)]
+    struct Reply<'a> {
+        jsonrpc: &'static str,
+        id: Option<&'a RawValue>,
+        error: Error<'a>,
+    }
+    #[derive(Serialize)]
+    struct Error<'a> {
+        code: i64,
+        message: &'a str,
+    }
+    let reply = Reply {
+        jsonrpc: "2.0",
+        id: serde_json::from_str(id).ok(),
+        error: Error { code, message },
+    };
+    // Strings and numbers only: writing them cannot fail.
+    serde_json::to_string(&reply).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -404,6 +421,22 @@ mod tests {
             r#"{"jsonrpc":"2.0","id":"r3","method":"m","params":{}}"#
         );
         assert!(super::request("r4", "m", &ids, &[1]).is_err());
+    }
+
+    #[test]
+    fn an_error_reply_carries_the_id_as_sent() {
+        assert_eq!(
+            error_reply(r#""a\"b""#, -32601, "Method not found"),
+            r#"{"jsonrpc":"2.0","id":"a\"b","error":{"code":-32601,"message":"Method not found"}}"#
+        );
+        assert_eq!(
+            error_reply("7", -1, "x"),
+            r#"{"jsonrpc":"2.0","id":7,"error":{"code":-1,"message":"x"}}"#
+        );
+        assert_eq!(
+            error_reply("{", -1, "x"),
+            r#"{"jsonrpc":"2.0","id":null,"error":{"code":-1,"message":"x"}}"#
+        );
     }
 
     #[test]

@@ -777,6 +777,66 @@ mod tests {
     }
 
     #[test]
+    fn the_session_requests_are_written_from_their_types() {
+        let mut config = config().contexts(["office"]);
+        config.agent = "relay-rs/test".into();
+        let mut session = Session::new(Backoff::new(config.backoff));
+        session.start_opening(&mut sink());
+        let params = session.authenticate(&config).expect("opening");
+        let text = frame::request("r1", "signalwire.connect", &frame::Ids::default(), &params);
+        assert_eq!(
+            text.expect("written"),
+            concat!(
+                r#"{"jsonrpc":"2.0","id":"r1","method":"signalwire.connect","params":{"#,
+                r#""version":{"major":2,"minor":0,"revision":0},"agent":"relay-rs/test","#,
+                r#""event_acks":true,"authentication":{"project":"p","token":"t"},"#,
+                r#""contexts":["office"]}}"#
+            )
+        );
+        let jwt = EngineConfig::new(Credentials::jwt("j"));
+        let mut session = Session::new(Backoff::new(jwt.backoff));
+        session.start_opening(&mut sink());
+        session.authenticate(&jwt);
+        session.accept(
+            &json!({"protocol": "p1"}),
+            false,
+            Instant::now(),
+            jwt.ping_interval,
+        );
+        let state = json!({"authorization_state": "s"});
+        assert_eq!(session.store_authorization_state(&state, None), Ok(()));
+        session.lose(
+            Instant::now(),
+            true,
+            jwt.ping_interval,
+            &mut IdGenerator::new(1),
+            &mut sink(),
+        );
+        session.start_opening(&mut sink());
+        let params = session.authenticate(&jwt).expect("opening");
+        let params = serde_json::to_string(&params).expect("written");
+        assert!(
+            params.ends_with(
+                r#""authentication":{"jwt_token":"j"},"protocol":"p1","authorization_state":"s"}"#
+            ),
+            "{params}"
+        );
+        let contexts = ["a".to_owned(), "b".to_owned()];
+        let text = frame::request(
+            "r2",
+            "signalwire.receive",
+            &frame::Ids::default(),
+            &Contexts {
+                contexts: &contexts,
+            },
+        );
+        assert_eq!(
+            text.expect("written"),
+            r#"{"jsonrpc":"2.0","id":"r2","method":"signalwire.receive","params":{"contexts":["a","b"]}}"#
+        );
+    }
+
+    #[test]
     fn pings_go_out_until_too_many_are_missed() {
         let config = config();
         let mut session = Session::new(Backoff::new(config.backoff));
