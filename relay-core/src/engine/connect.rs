@@ -9,91 +9,7 @@ use crate::error::{CommandError, ProtocolError};
 use crate::event::Event;
 use crate::ids::{CallId, DialTag, RequestId};
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::time::Instant;
-
-/// One `calling.connect` in progress ([§2.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)).
-#[derive(Debug, Clone)]
-pub(super) struct ConnectEntry {
-    /// The call being bridged.
-    owner: CallId,
-    /// The devices its plan rings: more legs or peers than that are forged.
-    pub(super) max_legs: usize,
-    /// Peers tracked for it so far.
-    peers: usize,
-}
-
-/// The `calling.connect`s in progress, by tag and by the call each bridges: a state event
-/// with one of the tags announces a peer leg, and a call's `connected` event finds its legs
-/// at once through the call.
-#[derive(Debug, Default)]
-pub(super) struct Connects {
-    tags: BTreeMap<DialTag, ConnectEntry>,
-    of: BTreeMap<CallId, Vec<DialTag>>,
-}
-
-impl Connects {
-    pub(super) fn len(&self) -> usize {
-        self.tags.len()
-    }
-
-    pub(super) fn get(&self, tag: &DialTag) -> Option<&ConnectEntry> {
-        self.tags.get(tag)
-    }
-
-    pub(super) fn contains_key(&self, tag: &DialTag) -> bool {
-        self.tags.contains_key(tag)
-    }
-
-    /// Tracks a connect of `owner` under `tag`, ringing `max_legs` devices. A tag reused
-    /// while its connect is in progress replaces it.
-    pub(super) fn insert(&mut self, tag: DialTag, owner: CallId, max_legs: usize) {
-        let entry = ConnectEntry {
-            owner: owner.clone(),
-            max_legs,
-            peers: 0,
-        };
-        if let Some(old) = self.tags.insert(tag.clone(), entry) {
-            if let Some(tags) = self.of.get_mut(&old.owner) {
-                tags.retain(|t| *t != tag);
-            }
-        }
-        self.of.entry(owner).or_default().push(tag);
-    }
-
-    /// The tags of the connects of `owner`.
-    pub(super) fn tags_of(&self, owner: &CallId) -> &[DialTag] {
-        self.of.get(owner).map(Vec::as_slice).unwrap_or_default()
-    }
-
-    /// A connect of `owner` whose plan rings more devices than it has peers; otherwise why
-    /// a peer of `owner` cannot be tracked.
-    pub(super) fn free_slot(&self, owner: &CallId) -> Result<DialTag, &'static str> {
-        let Some(tags) = self.of.get(owner) else {
-            return Err("no calling.connect was asked for on this call");
-        };
-        tags.iter()
-            .find(|tag| self.tags.get(*tag).is_some_and(|c| c.peers < c.max_legs))
-            .cloned()
-            .ok_or("more peers than its plan rings")
-    }
-
-    /// Counts a peer tracked for the connect of `tag`.
-    pub(super) fn add_peer(&mut self, tag: &DialTag) {
-        if let Some(entry) = self.tags.get_mut(tag) {
-            entry.peers += 1;
-        }
-    }
-
-    /// Forgets the connects of `owner`; returns their tags.
-    pub(super) fn remove_of(&mut self, owner: &CallId) -> Vec<DialTag> {
-        let tags = self.of.remove(owner).unwrap_or_default();
-        for tag in &tags {
-            self.tags.remove(tag);
-        }
-        tags
-    }
-}
 
 impl Engine {
     /// Bridges a call to the devices of `plan` (`calling.connect`); returns the request and
@@ -231,39 +147,5 @@ impl Engine {
         for tag in self.connects.remove_of(call_id) {
             self.calls.forget_legs(&tag);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn peers_are_counted_against_the_plan_and_a_reused_tag_moves_to_its_new_call() {
-        let (a, b) = (CallId::new("a"), CallId::new("b"));
-        let tag = DialTag::new("t");
-        let mut connects = Connects::default();
-        assert_eq!(
-            connects.free_slot(&a),
-            Err("no calling.connect was asked for on this call")
-        );
-        connects.insert(tag.clone(), a.clone(), 1);
-        assert_eq!(connects.free_slot(&a), Ok(tag.clone()));
-        connects.add_peer(&tag);
-        assert_eq!(
-            connects.free_slot(&a),
-            Err("more peers than its plan rings")
-        );
-
-        connects.insert(tag.clone(), b.clone(), 2);
-        assert!(connects.tags_of(&a).is_empty());
-        assert_eq!(connects.tags_of(&b), std::slice::from_ref(&tag));
-        assert_eq!(
-            (connects.len(), connects.get(&tag).map(|c| c.max_legs)),
-            (1, Some(2))
-        );
-        assert_eq!(connects.remove_of(&b), vec![tag.clone()]);
-        assert!(!connects.contains_key(&tag));
-        assert_eq!(connects.len(), 0);
     }
 }

@@ -53,7 +53,7 @@ impl RateLimit {
         now: std::time::Instant,
         interval: std::time::Duration,
     ) -> Option<u64> {
-        let until = crate::engine::later(now, interval);
+        let until = super::deadline::later(now, interval);
         match self.kinds.get_mut(kind) {
             Some(window) if now < window.until => {
                 window.held = window.held.saturating_add(1);

@@ -16,11 +16,15 @@ mod call_table;
 mod calls;
 mod connect;
 mod control;
+mod deadline;
 mod dials;
+mod lifecycle;
 mod log;
+mod messages;
 mod messaging;
 mod output;
 mod requests;
+mod responses;
 mod session;
 mod small_map;
 
@@ -35,11 +39,11 @@ use crate::frame::{self, Incoming};
 use crate::ids::{CallId, ControlId, IdGenerator};
 use backoff::Backoff;
 pub use calls::ActionStart;
-use connect::Connects;
-use dials::{DialEntry, Dials};
+pub(crate) use deadline::later;
+use dials::{Connects, DialEntry, Dials};
 #[cfg(feature = "driver")]
 pub(crate) use log::RateLimit;
-pub use messaging::EARLY_MESSAGE_STATES;
+pub use messages::EARLY_MESSAGE_STATES;
 use output::Output;
 use requests::Requests;
 use session::Session;
@@ -47,7 +51,7 @@ use small_map::SmallMap;
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Ended call ids remembered, as the service does, so a late command learns the call is gone.
 const RECENTLY_ENDED: usize = 10_000;
@@ -55,14 +59,6 @@ const RECENTLY_ENDED: usize = 10_000;
 /// Finished actions remembered per call: a late event of an older one is reported as an
 /// unknown action, which is harmless.
 const DONE_ACTIONS_KEPT: usize = 32;
-
-/// `now + d`, saturating instead of overflowing: a clock far in the future never fires,
-/// which is what an absurd time-out means.
-pub(crate) fn later(now: Instant, d: Duration) -> Instant {
-    now.checked_add(d)
-        .or_else(|| now.checked_add(crate::config::LONGEST_DURATION))
-        .unwrap_or(now)
-}
 
 /// One active action on a call.
 #[derive(Debug, Clone)]
@@ -129,7 +125,7 @@ pub struct Engine {
     calls: call_table::CallTable,
     dials: Dials,
     connects: Connects,
-    messages: messaging::Messages,
+    messages: messages::Messages,
     /// Calls seen ending, so that a late command on one is `CallGone`, not `UnknownCall`.
     ended: VecDeque<CallId>,
     ended_set: BTreeSet<CallId>,

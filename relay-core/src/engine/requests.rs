@@ -1,15 +1,10 @@
-//! Requests in flight: ids, deadlines, the queue for requests made while disconnected, and
-//! the routing of responses to whoever asked.
+//! Requests in flight: by id until their answer, their deadline or the loss of their socket,
+//! with the queue for requests made while disconnected.
 
 use super::output::Output;
-use super::{later, log, Engine};
-use crate::action::ActionOutcome;
-use crate::error::{CallGone, CommandError, ProtocolError, RequestError};
-use crate::event::{DialError, Event};
 use crate::frame;
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
 use serde::Serialize;
-use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Instant;
 
@@ -195,233 +190,11 @@ impl Requests {
     }
 }
 
-impl Engine {
-    /// Queues or sends a user request; refuses when closed or when the queue is full.
-    pub(super) fn submit(
-        &mut self,
-        method: &str,
-        params: Map<String, Value>,
-        kind: PendingKind,
-        now: Instant,
-    ) -> Result<RequestId, CommandError> {
-        self.submit_frame(
-            method,
-            |id| Ok(frame::request_map(id, method, &params)),
-            kind,
-            now,
-        )
-    }
-
-    /// [`Engine::submit`] for typed params, written straight into the frame with `ids`.
-    pub(super) fn submit_typed<P: Serialize + ?Sized>(
-        &mut self,
-        method: &str,
-        ids: &frame::Ids<'_>,
-        params: &P,
-        kind: PendingKind,
-        now: Instant,
-    ) -> Result<RequestId, CommandError> {
-        let write = |id: &str| frame::request(id, method, ids, params);
-        self.submit_frame(method, write, kind, now)
-    }
-
-    /// Queues or sends the frame `write` makes for a new request id.
-    fn submit_frame(
-        &mut self,
-        method: &str,
-        write: impl FnOnce(&str) -> Result<String, serde_json::Error>,
-        kind: PendingKind,
-        now: Instant,
-    ) -> Result<RequestId, CommandError> {
-        let ready = self.session.accepts_requests()?;
-        let capacity = self.config.max_queued_requests;
-        if !ready && self.requests.queued() >= capacity {
-            return Err(CommandError::QueueFull { capacity });
-        }
-        let id = RequestId::new(self.new_id());
-        let text = write(id.as_str()).map_err(|e| CommandError::InvalidOption(e.to_string()))?;
-        let pending = Pending {
-            method: method.to_owned(),
-            frame: text,
-            kind,
-            deadline: Some(later(now, self.config.request_timeout)),
-            sent: ready,
-        };
-        self.requests.add(id.clone(), pending, &mut self.out);
-        Ok(id)
-    }
-
-    pub(super) fn take_pending(&mut self, id: &RequestId) -> Option<Pending> {
-        self.requests.take(id)
-    }
-
-    /// The socket is gone: requests already sent on it may or may not have taken effect.
-    pub(super) fn fail_sent_requests(&mut self) {
-        self.requests.drop_pings();
-        for (id, pending) in self.requests.take_sent() {
-            self.fail_request(id, pending, RequestError::ConnectionLost);
-        }
-    }
-
-    /// Every request fails with `Closed`: the session is over.
-    pub(super) fn fail_all_requests(&mut self) {
-        for (id, pending) in self.requests.take_all() {
-            self.fail_request(id, pending, RequestError::Closed);
-        }
-    }
-
-    /// Fails the requests whose deadline passed; a sent one means a half-open socket.
-    pub(super) fn expire_requests(&mut self, now: Instant) {
-        let mut half_open = false;
-        for (id, pending) in self.requests.take_expired(now) {
-            half_open |= pending.sent;
-            log::warning!(method = %pending.method, sent = pending.sent, "request timed out");
-            let error = RequestError::Timeout {
-                method: pending.method.clone(),
-            };
-            self.fail_request(id, pending, error);
-        }
-        if half_open && self.session.reads_frames() {
-            log::warning!("a sent request timed out: taking the socket as half-open");
-            self.lose_connection(now, true);
-        }
-    }
-
-    pub(super) fn handle_response(
-        &mut self,
-        id: &str,
-        outcome: Result<Value, (i64, String)>,
-        now: Instant,
-    ) {
-        let Some(id) = self.requests.id_of(id) else {
-            self.protocol_error(ProtocolError::UnknownRequest(RequestId::from(id)));
-            return;
-        };
-        let Some(pending) = self.requests.take(&id) else {
-            return;
-        };
-        match pending.kind {
-            PendingKind::Connect { resuming } => self.handle_connect_result(outcome, resuming, now),
-            PendingKind::Ping => self.session.pong(),
-            PendingKind::Internal => {}
-            _ => {
-                let result = match outcome {
-                    Ok(result) => check_code(result),
-                    Err((code, message)) => Err(RequestError::Rpc { code, message }),
-                };
-                match result {
-                    Ok(result) => self.succeed_request(id, pending, result),
-                    Err(error) => self.fail_request(id, pending, error),
-                }
-            }
-        }
-    }
-
-    fn succeed_request(&mut self, id: RequestId, pending: Pending, result: Value) {
-        if let PendingKind::Dial(_) = pending.kind {
-            // The call arrives later by events; only a failure completes the dial now.
-            return;
-        }
-        if let PendingKind::Message = pending.kind {
-            return self.messages.accepted(id, &result, &mut self.out);
-        }
-        let handed_over = match &pending.kind {
-            PendingKind::HandOver(call_id) => Some(call_id.clone()),
-            _ => None,
-        };
-        self.out.event(Event::RequestCompleted {
-            request_id: id,
-            result: Ok(result),
-        });
-        if let Some(call_id) = handed_over {
-            self.handed_over(&call_id, &pending.method);
-        }
-    }
-
-    /// Reports a failed request to whoever waits, finishing what depended on it.
-    pub(super) fn fail_request(
-        &mut self,
-        id: RequestId,
-        pending: Pending,
-        mut error: RequestError,
-    ) {
-        match &pending.kind {
-            PendingKind::Connect { .. } | PendingKind::Ping | PendingKind::Internal => return,
-            PendingKind::Dial(tag) => {
-                self.dials.remove(tag);
-                self.out.event(Event::DialCompleted {
-                    request_id: id,
-                    tag: tag.clone(),
-                    result: Err(DialError::Request(error)),
-                });
-                return;
-            }
-            PendingKind::User => {}
-            PendingKind::Message => return self.messages.refused(id, error, &mut self.out),
-            PendingKind::Call(call_id) | PendingKind::HandOver(call_id) => {
-                if let RequestError::CallGone(gone) = &mut error {
-                    gone.call_id = Some(call_id.clone());
-                    self.call_gone(gone);
-                }
-            }
-            PendingKind::ActionStop(call_id, control_id) => {
-                // A 404 here may only mean the action ended while the stop was in flight
-                // ("control id does not exist"): the action is over, the call is not.
-                if let RequestError::CallGone(gone) = &mut error {
-                    gone.call_id = Some(call_id.clone());
-                    let outcome = ActionOutcome::CallGone(gone.clone());
-                    self.finish_action(call_id, control_id, outcome);
-                }
-            }
-            PendingKind::ActionStart(call_id, control_id) => {
-                let outcome = match &mut error {
-                    RequestError::CallGone(gone) => {
-                        gone.call_id = Some(call_id.clone());
-                        ActionOutcome::CallGone(gone.clone())
-                    }
-                    other => ActionOutcome::Failed(other.clone()),
-                };
-                self.finish_action(call_id, control_id, outcome);
-                if let RequestError::CallGone(gone) = &error {
-                    self.call_gone(gone);
-                }
-            }
-        }
-        self.out.event(Event::RequestCompleted {
-            request_id: id,
-            result: Err(error),
-        });
-    }
-}
-
-/// A result with a non-2xx `code` is a failure (404/410: the call is gone); a result without
-/// `code` is a success.
-fn check_code(result: Value) -> Result<Value, RequestError> {
-    let code = match result.get("code") {
-        Some(Value::String(code)) => code.clone(),
-        Some(Value::Number(code)) => code.to_string(),
-        _ => return Ok(result),
-    };
-    if code.len() == 3 && code.starts_with('2') {
-        return Ok(result);
-    }
-    let message = result
-        .get("message")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    if code == "404" || code == "410" {
-        return Err(RequestError::CallGone(CallGone::server(code, message)));
-    }
-    Err(RequestError::Failed { code, message })
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::log::Warnings;
     use super::*;
     use crate::event::Transmit;
-    use serde_json::json;
     use std::time::Duration;
 
     fn request(method: &str, deadline: Option<Instant>, sent: bool) -> Pending {
@@ -523,21 +296,5 @@ mod tests {
         assert!(!requests.is_queued(&"z".into()));
         assert_eq!(requests.take_all().len(), 2);
         assert_eq!((requests.len(), requests.deadlines()), (0, 0));
-    }
-
-    #[test]
-    fn codes_are_checked() {
-        assert!(check_code(json!({"code": "200"})).is_ok());
-        assert!(check_code(json!({"code": 204})).is_ok());
-        assert!(check_code(json!({"protocol": "p"})).is_ok());
-        let err = check_code(json!({"code": "410", "message": "gone"})).expect_err("410");
-        assert!(matches!(err, RequestError::CallGone(_)));
-        assert_eq!(
-            check_code(json!({"code": "409"})),
-            Err(RequestError::Failed {
-                code: "409".into(),
-                message: String::new()
-            })
-        );
     }
 }
