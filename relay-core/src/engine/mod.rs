@@ -6,10 +6,10 @@
 //! [`Engine::poll_timeout`] and call [`Engine::handle_timeout`]. Calling `handle_timeout`
 //! early is a harmless no-op.
 //!
-//! Inside, the engine is a composition of parts, each owning its state: the session, the
-//! requests in flight, the calls, the dials, the connects and the messages. A part that has
-//! something to say writes it into the one `Output` sink (transmits, events, warnings) that
-//! the engine passes in; the engine routes each input to its parts and drains the sink.
+//! Inside, the engine composes parts that own their state and take only what they need
+//! (`Session`, `Requests`, the call table, `Dials`, `Connects`, `Messages`). Outputs: a part
+//! writes transmits, events and warnings into the one `Output` sink the engine passes in, and
+//! the engine routes each input to its parts and drains the sink through the `poll_*` methods.
 
 mod backoff;
 mod call_table;
@@ -97,6 +97,7 @@ impl CallEntry {
 
 /// The sizes of the engine's tables, to check that state is freed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EngineStats {
     /// Active calls.
     pub calls: usize,
