@@ -10,7 +10,7 @@ use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use async_tungstenite::tungstenite::{Message, Utf8Bytes};
 use examples::cli::{Flag, Program, RUST_LOG};
 use futures_util::StreamExt;
-use relay_tokio::media::MediaEvent;
+use relay_tokio::media::StreamEvent;
 use relay_tokio::media::{
     test_signal, MediaChunk, MediaFormat, MediaTrack, StartInfo, StreamMessage,
 };
@@ -89,8 +89,8 @@ fn start_echo_server() -> Result<(String, String), BoxError> {
 async fn echo(mut session: MediaSession) {
     while let Some(Ok(event)) = session.next().await {
         match event {
-            MediaEvent::Audio { pcm, .. } if session.send_audio(&pcm).is_err() => break,
-            MediaEvent::Stop => break,
+            StreamEvent::Audio { pcm, .. } if session.send_audio(&pcm).is_err() => break,
+            StreamEvent::Stopped => break,
             _ => {}
         }
     }

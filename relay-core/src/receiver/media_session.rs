@@ -4,8 +4,8 @@
 
 use crate::driver::Runtime;
 use crate::media::{
-    clip, MarkId, MediaEvent, MediaSessionCore, MessageError, SendError, SessionConfig,
-    SessionError, SessionStats, StartInfo,
+    clip, MarkId, MediaSessionCore, MessageError, SendError, SessionConfig, SessionError,
+    SessionStats, StartInfo, StreamEvent,
 };
 use async_tungstenite::tungstenite::Message;
 use async_tungstenite::WebSocketStream;
@@ -229,7 +229,7 @@ impl MediaSession {
     }
 
     /// See [`MediaReceiver::next`].
-    pub async fn next(&mut self) -> Option<Result<MediaEvent, SessionError>> {
+    pub async fn next(&mut self) -> Option<Result<StreamEvent, SessionError>> {
         self.receiver.next().await
     }
 
@@ -392,7 +392,7 @@ impl MediaSender {
 
 /// The receiving half.
 pub struct MediaReceiver {
-    events: mpsc::Receiver<Result<MediaEvent, SessionError>>,
+    events: mpsc::Receiver<Result<StreamEvent, SessionError>>,
     shared: Arc<Shared>,
     reason_taken: bool,
     _guard: Arc<Guard>,
@@ -408,7 +408,7 @@ impl MediaReceiver {
     /// The next event. A refused message is an `Err` item and the session goes on; when
     /// the session ends on a failure ([`SessionError::WriteTimeout`], a socket error) that
     /// is the last item; then `None`. Cancel-safe.
-    pub async fn next(&mut self) -> Option<Result<MediaEvent, SessionError>> {
+    pub async fn next(&mut self) -> Option<Result<StreamEvent, SessionError>> {
         if let Some(event) = self.events.next().await {
             return Some(event);
         }
@@ -472,7 +472,7 @@ impl Drop for MarkHandle {
 async fn drive<S>(
     ws: WebSocketStream<S>,
     shared: Arc<Shared>,
-    events: mpsc::Sender<Result<MediaEvent, SessionError>>,
+    events: mpsc::Sender<Result<StreamEvent, SessionError>>,
     runtime: Arc<dyn Runtime>,
     write_timeout: Duration,
 ) where
@@ -498,7 +498,7 @@ async fn drive<S>(
 async fn read_loop<S>(
     mut stream: futures_util::stream::SplitStream<WebSocketStream<S>>,
     shared: Arc<Shared>,
-    mut events: mpsc::Sender<Result<MediaEvent, SessionError>>,
+    mut events: mpsc::Sender<Result<StreamEvent, SessionError>>,
 ) -> Option<SessionError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -521,10 +521,10 @@ where
             _ => continue,
         };
         match &result {
-            Ok(MediaEvent::MarkPlayed { id, .. }) => {
+            Ok(StreamEvent::MarkPlayed { id, .. }) => {
                 shared.lock().resolve(*id, MarkOutcome::Played);
             }
-            Ok(MediaEvent::MarkCleared { id, .. }) => {
+            Ok(StreamEvent::MarkCleared { id, .. }) => {
                 shared.lock().resolve(*id, MarkOutcome::Cleared);
             }
             Err(SessionError::UnknownMark(name)) => {

@@ -4,10 +4,11 @@
 
 mod stream;
 
+pub use crate::media::StreamEvent;
 pub use crate::server::{tls_server_config, HandshakeInfo, Listener, ServerRuntime, UpgradeError};
 pub use stream::{
     bearer_matches, IncomingStream, PendingStream, ReceiveError, ReceiverBuilder, ReceiverStats,
-    StreamEvent, StreamReceiver, StreamRecording, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
+    StreamReceiver, StreamRecording, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_BYTES_PER_CONNECTION, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_KEPT_ERRORS,
     DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MEMORY_BUDGET, DEFAULT_START_TIMEOUT,
 };

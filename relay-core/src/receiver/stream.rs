@@ -5,7 +5,8 @@
 use crate::driver::ByteStream;
 use crate::media::{
     clip, AssembleError, FormatError, MediaFormat, MediaTrack, MemoryBudget, MessageError,
-    StartInfo, StreamAssembler, StreamMessage, DEFAULT_MAX_GAP_MS, DEFAULT_SILENCE_ALLOWANCE_MS,
+    StartInfo, StreamAssembler, StreamEvent, StreamMessage, DEFAULT_MAX_GAP_MS,
+    DEFAULT_SILENCE_ALLOWANCE_MS,
 };
 use crate::server::{
     upgrade_checked, HandshakeInfo, PendingUpgrade, ServerRuntime, UpgradeError, WsListener,
@@ -506,46 +507,6 @@ pub fn bearer_matches(header: Option<&str>, expected: &str) -> bool {
         return false;
     };
     token.as_bytes().ct_eq(expected.as_bytes()).into()
-}
-
-/// Something a stream delivered, typed; audio is decoded to 16-bit PCM.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum StreamEvent {
-    /// The `connected` greeting.
-    Connected {
-        /// Always `Call` today.
-        protocol: String,
-        /// The stream protocol version.
-        version: String,
-    },
-    /// The `start` message: tracks, media format, custom parameters.
-    Started(StartInfo),
-    /// One `media` chunk, decoded (once) as it arrived: a streaming sink needs nothing else.
-    Audio {
-        /// Which side of the call.
-        track: MediaTrack,
-        /// Per-track counter from 1.
-        chunk: u64,
-        /// Milliseconds since the stream started.
-        timestamp_ms: u64,
-        /// The samples, at the start message's rate.
-        pcm: Vec<i16>,
-    },
-    /// A DTMF digit.
-    Dtmf {
-        /// The digit.
-        digit: String,
-        /// How long it was pressed, in ms.
-        duration_ms: u64,
-    },
-    /// A `mark` message.
-    Mark {
-        /// The mark's name.
-        name: String,
-    },
-    /// The `stop` message: the stream is over.
-    Stopped,
 }
 
 /// Why a stream connection or message failed. Strings in it are the peer's only in part:
