@@ -1,6 +1,7 @@
 //! The other end of `calling.stream`: a WebSocket server that receives a call's audio,
 //! checks the bearer token, bounds each connection, and hands each stream over as typed
-//! messages and decoded PCM.
+//! messages and decoded PCM, or, for a two-way stream, as a [`MediaSession`] admitted by the
+//! same code ([`PendingStream::open_media`]).
 
 mod stream;
 
@@ -18,6 +19,4 @@ pub use media_session::{
     DEFAULT_EVENT_CAPACITY, DEFAULT_WRITE_TIMEOUT,
 };
 mod media_listener;
-pub use media_listener::{
-    MediaListener, PendingMedia, DEFAULT_MAX_HANDSHAKES, DEFAULT_MEDIA_HANDSHAKE_TIMEOUT,
-};
+pub use media_listener::{MediaListener, PendingMedia};
