@@ -45,6 +45,7 @@ macro_rules! receiver_tests {
             a_two_way_stream_without_the_token_is_refused_as_a_one_way_one,
             a_two_way_stream_too_slow_to_start_or_quiet_is_closed_as_a_one_way_one,
             a_two_way_session_holds_its_place_under_the_cap_and_its_memory,
+            both_readers_of_a_stream_give_the_same_events,
         );
     };
     (@tests $block_on:path, $runtime:path; $($name:ident),* $(,)?) => {
@@ -1138,4 +1139,49 @@ pub async fn a_two_way_session_holds_its_place_under_the_cap_and_its_memory(
         ),
         (1, 0)
     );
+}
+
+pub async fn both_readers_of_a_stream_give_the_same_events(rt: Arc<dyn ServerRuntime>) {
+    let mut receiver = bind(&rt, StreamReceiver::builder()).await;
+    let addr = receiver.local_addr().unwrap();
+    let dtmf = StreamMessage::Dtmf {
+        sequence_number: 3,
+        digit: "5".into(),
+        duration_ms: 40,
+    }
+    .to_json();
+    let messages = [
+        r#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#.to_owned(),
+        start(MediaFormat::pcmu()),
+        media(1, 0),
+        dtmf,
+        stop(),
+    ];
+
+    let (mut ws, mut stream) = open_pair(&rt, &mut receiver, addr).await;
+    for message in &messages {
+        ws.send(message).await.unwrap();
+    }
+    let mut one_way: Vec<StreamEvent> = Vec::new();
+    while one_way.last() != Some(&StreamEvent::Stopped) {
+        let event = within(&rt, 10, "a one-way event", stream.next()).await;
+        one_way.push(event.unwrap().unwrap());
+    }
+
+    let (mut ws, (mut session, _)) = open_session(&rt, &mut receiver, addr).await;
+    for message in &messages {
+        ws.send(message).await.unwrap();
+    }
+    let mut two_way: Vec<StreamEvent> = Vec::new();
+    while two_way.last() != Some(&StreamEvent::Stopped) {
+        let event = within(&rt, 10, "a two-way event", session.next()).await;
+        two_way.push(event.unwrap().unwrap());
+    }
+
+    assert_eq!(one_way.len(), messages.len());
+    assert!(matches!(
+        &one_way[3],
+        StreamEvent::Dtmf { digit, duration_ms: 40 } if digit == "5"
+    ));
+    assert_eq!(two_way, one_way);
 }
