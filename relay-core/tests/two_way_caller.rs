@@ -13,14 +13,13 @@ use relay_rs_core::testkit::{
 use std::time::Duration;
 
 fn start(format: MediaFormat) -> StartInfo {
-    StartInfo {
-        stream_sid: "stream-1".into(),
-        account_sid: "project".into(),
-        call_sid: "call-1".into(),
-        tracks: vec![MediaTrack::Inbound],
-        custom_parameters: serde_json::Map::new(),
-        media_format: format,
-    }
+    StartInfo::new(
+        "stream-1",
+        "project",
+        "call-1",
+        vec![MediaTrack::Inbound],
+        format,
+    )
 }
 
 fn tone(rate: u32, ms: u32) -> Vec<i16> {

@@ -128,14 +128,13 @@ async fn stream(
         async_tungstenite::client_async_with_config(url.as_str(), tcp.compat(), Some(config))
             .await?;
     let (mut sink, mut incoming) = ws.split();
-    let start = StartInfo {
-        stream_sid: format!("flood-{n}"),
-        account_sid: "project".into(),
-        call_sid: format!("call-{n}"),
-        tracks: vec![MediaTrack::Inbound],
-        custom_parameters: Default::default(),
-        media_format: MediaFormat::pcmu(),
-    };
+    let start = StartInfo::new(
+        format!("flood-{n}"),
+        "project",
+        format!("call-{n}"),
+        vec![MediaTrack::Inbound],
+        MediaFormat::pcmu(),
+    );
     let hello = StreamMessage::Connected {
         protocol: "Call".into(),
         version: "1.0.0".into(),

@@ -10,6 +10,7 @@ use std::fmt::{self, Write as _};
 
 /// One side of the call's audio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum MediaTrack {
     /// What the caller says.
     Inbound,
@@ -36,8 +37,9 @@ impl MediaTrack {
     }
 }
 
-/// The `start` message's body.
+/// The `start` message's body. Made with [`StartInfo::new`]: the service may add fields.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct StartInfo {
     /// The stream's id.
     pub stream_sid: String,
@@ -51,6 +53,33 @@ pub struct StartInfo {
     pub custom_parameters: Map<String, Value>,
     /// Encoding, rate, channels.
     pub media_format: MediaFormat,
+}
+
+impl StartInfo {
+    /// A `start` body with no custom parameters (add them with
+    /// [`with_custom_parameters`](Self::with_custom_parameters)).
+    pub fn new(
+        stream_sid: impl Into<String>,
+        account_sid: impl Into<String>,
+        call_sid: impl Into<String>,
+        tracks: Vec<MediaTrack>,
+        media_format: MediaFormat,
+    ) -> Self {
+        Self {
+            stream_sid: stream_sid.into(),
+            account_sid: account_sid.into(),
+            call_sid: call_sid.into(),
+            tracks,
+            custom_parameters: Map::new(),
+            media_format,
+        }
+    }
+
+    /// Sets [`custom_parameters`](Self::custom_parameters).
+    pub fn with_custom_parameters(mut self, parameters: Map<String, Value>) -> Self {
+        self.custom_parameters = parameters;
+        self
+    }
 }
 
 /// One `media` message, its payload decoded from base64 (still encoded audio).

@@ -91,14 +91,7 @@ async fn bind(rt: &Arc<dyn ServerRuntime>, builder: ReceiverBuilder) -> StreamRe
 }
 
 fn start_info(format: MediaFormat, tracks: Vec<MediaTrack>) -> StartInfo {
-    StartInfo {
-        stream_sid: "sid-1".into(),
-        account_sid: "acc-1".into(),
-        call_sid: "call-1".into(),
-        tracks,
-        custom_parameters: Default::default(),
-        media_format: format,
-    }
+    StartInfo::new("sid-1", "acc-1", "call-1", tracks, format)
 }
 
 fn start(format: MediaFormat) -> String {
