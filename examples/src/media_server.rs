@@ -15,7 +15,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use relay_rs_core::media::{MediaEvent, SendError};
+use relay_rs_core::media::{SendError, StreamEvent};
 use relay_rs_core::receiver::{bearer_matches, MediaSession, MediaSessionBuilder};
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -151,22 +151,22 @@ pub async fn echo_agent(session: MediaSession) {
     let (sender, mut receiver) = session.split();
     while let Some(event) = receiver.next().await {
         match event {
-            Ok(MediaEvent::Start(start)) => tracing::info!(
+            Ok(StreamEvent::Started(start)) => tracing::info!(
                 call = %start.call_sid,
                 stream = %start.stream_sid,
                 encoding = start.media_format.encoding.mime(),
                 rate = start.media_format.sample_rate,
                 "media session started"
             ),
-            Ok(MediaEvent::Audio { pcm, .. }) => match sender.send_audio(&pcm) {
+            Ok(StreamEvent::Audio { pcm, .. }) => match sender.send_audio(&pcm) {
                 Ok(_) => {}
                 Err(SendError::QueueFull { .. }) => tracing::warn!("far end slow; audio dropped"),
                 Err(error) => tracing::debug!(%error, "cannot echo"),
             },
-            Ok(MediaEvent::Dtmf { digit, .. }) if digit == "*" => {
+            Ok(StreamEvent::Dtmf { digit, .. }) if digit == "*" => {
                 let _ = sender.clear();
             }
-            Ok(MediaEvent::Dtmf { digit, .. }) => match sender.mark(&format!("dtmf-{digit}")) {
+            Ok(StreamEvent::Dtmf { digit, .. }) => match sender.mark(&format!("dtmf-{digit}")) {
                 Ok(mark) => {
                     tokio::spawn(async move {
                         match tokio::time::timeout(Duration::from_secs(30), mark).await {
@@ -178,7 +178,7 @@ pub async fn echo_agent(session: MediaSession) {
                 }
                 Err(error) => tracing::debug!(%error, "cannot mark"),
             },
-            Ok(MediaEvent::Stop) => break,
+            Ok(StreamEvent::Stopped) => break,
             Ok(_) => {}
             Err(error) => tracing::debug!(%error, "media session"),
         }

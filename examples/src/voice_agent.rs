@@ -6,7 +6,7 @@
 
 use crate::cli::{Flag, Parsed, Program};
 use relay_rs_core::driver::{Call, ClientBuilder};
-use relay_rs_core::media::{MediaEvent, MediaTrack};
+use relay_rs_core::media::{MediaTrack, StreamEvent};
 use relay_rs_core::receiver::{MediaListener, MediaSession, ServerRuntime};
 use relay_rs_core::sim::SimConfig;
 use relay_rs_core::testkit::{CallerRecording, SimServerBuilder, TwoWayScript};
@@ -147,8 +147,8 @@ pub async fn run_agent(
     let mut playing: Option<String> = None;
     while let Some(event) = session.next().await {
         match event? {
-            MediaEvent::Start(info) => rate = info.media_format.sample_rate.max(1),
-            MediaEvent::Audio {
+            StreamEvent::Started(info) => rate = info.media_format.sample_rate.max(1),
+            StreamEvent::Audio {
                 track: MediaTrack::Inbound,
                 pcm,
                 ..
@@ -182,11 +182,11 @@ pub async fn run_agent(
                     speech = Duration::ZERO;
                 }
             }
-            MediaEvent::MarkPlayed { name, .. } if playing.as_ref() == Some(&name) => {
+            StreamEvent::MarkPlayed { name, .. } if playing.as_ref() == Some(&name) => {
                 playing = None;
                 stats.replies_finished += 1;
             }
-            MediaEvent::Stop => break,
+            StreamEvent::Stopped => break,
             _ => {}
         }
     }

@@ -9,7 +9,7 @@ use examples::media_server::{echo_agent, MediaServer};
 use futures_util::io::{AsyncReadExt, AsyncWriteExt};
 use futures_util::StreamExt;
 use relay_rs_core::media::{
-    MediaEvent, MediaFormat, OutgoingMessage, SendError, SessionConfig, SessionError,
+    MediaFormat, OutgoingMessage, SendError, SessionConfig, SessionError, StreamEvent,
 };
 use relay_rs_core::receiver::{MarkOutcome, MediaSession};
 use std::net::SocketAddr;
@@ -203,7 +203,7 @@ async fn session_pair(
     (session, client.await.expect("client"))
 }
 
-async fn next_event(session: &mut MediaSession) -> Option<Result<MediaEvent, SessionError>> {
+async fn next_event(session: &mut MediaSession) -> Option<Result<StreamEvent, SessionError>> {
     tokio::time::timeout(PATIENCE, session.next())
         .await
         .expect("an event in time")
@@ -215,7 +215,7 @@ async fn marks_resolve_played_cleared_or_closed_over_a_real_socket() {
     send(&mut service, start("audio/x-L16", 16_000)).await;
     assert!(matches!(
         next_event(&mut session).await,
-        Some(Ok(MediaEvent::Start(_)))
+        Some(Ok(StreamEvent::Started(_)))
     ));
     // 30 ms of L16 at 16 kHz: one whole 640-byte frame, the rest flushed by the mark.
     assert_eq!(session.send_audio(&[7; 480]), Ok(1));
@@ -246,7 +246,7 @@ async fn marks_resolve_played_cleared_or_closed_over_a_real_socket() {
     );
     assert!(matches!(
         next_event(&mut session).await,
-        Some(Ok(MediaEvent::MarkPlayed { .. }))
+        Some(Ok(StreamEvent::MarkPlayed { .. }))
     ));
 
     let cleared = session.mark("two").expect("queued");
@@ -277,7 +277,7 @@ async fn marks_resolve_played_cleared_or_closed_over_a_real_socket() {
     .await;
     assert!(matches!(
         next_event(&mut session).await,
-        Some(Ok(MediaEvent::MarkCleared { .. }))
+        Some(Ok(StreamEvent::MarkCleared { .. }))
     ));
     assert_eq!(
         next_event(&mut session).await,
@@ -303,7 +303,7 @@ async fn a_far_end_that_never_reads_gets_queue_full_then_the_write_deadline_clos
     send(&mut service, start("audio/x-L16", 24_000)).await;
     assert!(matches!(
         next_event(&mut session).await,
-        Some(Ok(MediaEvent::Start(_)))
+        Some(Ok(StreamEvent::Started(_)))
     ));
     let frame = vec![1000i16; MediaFormat::l16(24_000).samples_for(20)];
     // The service never reads again: frames pile up in the socket buffers, then in the queue.
@@ -373,11 +373,11 @@ async fn audio_sent_faster_than_the_app_reads_is_held_back_by_tcp_not_buffered()
     let mut audio = 0;
     while audio < 50_000 {
         match next_event(&mut session).await {
-            Some(Ok(MediaEvent::Audio { pcm, .. })) => {
+            Some(Ok(StreamEvent::Audio { pcm, .. })) => {
                 assert_eq!(pcm.len(), 160);
                 audio += 1;
             }
-            Some(Ok(MediaEvent::Start(_))) => {}
+            Some(Ok(StreamEvent::Started(_))) => {}
             other => panic!("{other:?}"),
         }
     }
@@ -394,7 +394,7 @@ async fn a_mark_never_acknowledged_can_time_out_and_its_place_is_reused() {
     send(&mut service, start("audio/x-mulaw", 8000)).await;
     assert!(matches!(
         next_event(&mut session).await,
-        Some(Ok(MediaEvent::Start(_)))
+        Some(Ok(StreamEvent::Started(_)))
     ));
     let first = session.mark("a").expect("queued");
     assert_eq!(
@@ -435,7 +435,7 @@ async fn send_audio_wait_waits_for_room_instead_of_failing() {
     send(&mut service, start("audio/x-mulaw", 8000)).await;
     assert!(matches!(
         next_event(&mut session).await,
-        Some(Ok(MediaEvent::Start(_)))
+        Some(Ok(StreamEvent::Started(_)))
     ));
     let (sender, _receiver) = session.split();
     // Ten frames through a two-message queue: each call waits for the writer.

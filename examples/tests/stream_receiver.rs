@@ -257,14 +257,13 @@ fn a_stream_past_the_disk_quota_is_closed_with_a_reason() {
             .expect("the upgrade");
         let start = StreamMessage::Start {
             sequence_number: 1,
-            start: StartInfo {
-                stream_sid: "quota".into(),
-                account_sid: "a".into(),
-                call_sid: "c".into(),
-                tracks: vec![MediaTrack::Inbound],
-                custom_parameters: Default::default(),
-                media_format: MediaFormat::pcmu(),
-            },
+            start: StartInfo::new(
+                "quota",
+                "a",
+                "c",
+                vec![MediaTrack::Inbound],
+                MediaFormat::pcmu(),
+            ),
         };
         let media = StreamMessage::Media {
             sequence_number: 2,

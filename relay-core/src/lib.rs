@@ -60,6 +60,8 @@
 //! }
 //! ```
 #![warn(missing_docs)]
+// Library code logs through `tracing`; only examples' programs print.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod action;
 pub mod calling;

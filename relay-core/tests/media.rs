@@ -13,14 +13,7 @@ use serde_json::Map;
 fn start(format: MediaFormat, tracks: Vec<MediaTrack>) -> StartInfo {
     let mut custom = Map::new();
     custom.insert("app".into(), "media-test".into());
-    StartInfo {
-        stream_sid: "stream-1".into(),
-        account_sid: "project".into(),
-        call_sid: "call-1".into(),
-        tracks,
-        custom_parameters: custom,
-        media_format: format,
-    }
+    StartInfo::new("stream-1", "project", "call-1", tracks, format).with_custom_parameters(custom)
 }
 
 fn through_the_wire(format: MediaFormat, tracks: Vec<MediaTrack>) -> (StreamAssembler, Vec<i16>) {

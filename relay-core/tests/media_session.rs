@@ -2,8 +2,9 @@
 //! the exact messages written, marks, clear, and every bound a hostile far end can push on.
 
 use relay_rs_core::media::{
-    g711, FrameEncoder, L16Order, MarkId, MediaEvent, MediaFormat, MediaSessionCore, MediaTrack,
-    OutgoingMessage, SendError, ServiceMessage, SessionConfig, SessionError, StreamMessage,
+    g711, FrameEncoder, L16Order, MarkId, MediaFormat, MediaSessionCore, MediaTrack,
+    OutgoingMessage, SendError, ServiceMessage, SessionConfig, SessionError, StreamEvent,
+    StreamMessage,
 };
 
 const SID: &str = "7d56cc11-536d-4a45-b4fb-ed3d55be843b";
@@ -17,7 +18,7 @@ fn start_json(encoding: &str, rate: u32) -> String {
 fn started(config: SessionConfig, encoding: &str, rate: u32) -> MediaSessionCore {
     let mut core = MediaSessionCore::new(config);
     let event = core.handle_text(&start_json(encoding, rate));
-    assert!(matches!(event, Ok(MediaEvent::Start(_))), "{event:?}");
+    assert!(matches!(event, Ok(StreamEvent::Started(_))), "{event:?}");
     core
 }
 
@@ -160,7 +161,7 @@ fn a_mark_flushes_the_remainder_first_and_resolves_when_played() {
     );
     assert_eq!(
         core.handle_text(&mark_ack("reply-1")),
-        Ok(MediaEvent::MarkPlayed {
+        Ok(StreamEvent::MarkPlayed {
             id,
             name: "reply-1".into()
         })
@@ -197,7 +198,7 @@ fn clear_drops_what_is_unsent_and_marks_on_the_wire_come_back_cleared() {
     );
     assert_eq!(
         core.handle_text(&mark_ack("a")),
-        Ok(MediaEvent::MarkCleared {
+        Ok(StreamEvent::MarkCleared {
             id: on_wire,
             name: "a".into()
         })
@@ -207,7 +208,7 @@ fn clear_drops_what_is_unsent_and_marks_on_the_wire_come_back_cleared() {
     );
     assert_eq!(
         core.handle_text(&clear_ack),
-        Ok(MediaEvent::ClearAcknowledged)
+        Ok(StreamEvent::ClearAcknowledged)
     );
     assert_eq!(core.stats().marks_cleared, 2);
     // A mark after the clear plays normally.
@@ -215,7 +216,7 @@ fn clear_drops_what_is_unsent_and_marks_on_the_wire_come_back_cleared() {
     drain(&mut core);
     assert_eq!(
         core.handle_text(&mark_ack("a")),
-        Ok(MediaEvent::MarkPlayed {
+        Ok(StreamEvent::MarkPlayed {
             id: later,
             name: "a".into()
         })
@@ -301,7 +302,7 @@ fn marks_never_sent_are_typed_counted_and_ignored() {
     drain(&mut core);
     assert_eq!(
         core.handle_text(&mark_ack("mine")),
-        Ok(MediaEvent::MarkPlayed {
+        Ok(StreamEvent::MarkPlayed {
             id: queued,
             name: "mine".into()
         })
@@ -317,7 +318,7 @@ fn nothing_goes_out_before_start_or_after_stop() {
     let mut core = pcmu();
     assert_eq!(
         core.handle_text(r#"{"event":"stop","sequenceNumber":"5"}"#),
-        Ok(MediaEvent::Stop)
+        Ok(StreamEvent::Stopped)
     );
     assert_eq!(core.send_audio(&[0; 160]), Err(SendError::Stopped));
     assert_eq!(
@@ -349,7 +350,7 @@ fn hostile_input_is_refused_typed_and_the_session_goes_on() {
     ));
     assert!(matches!(
         core.handle_text(&start_json("audio/x-L16", 16_000)),
-        Ok(MediaEvent::Start(_))
+        Ok(StreamEvent::Started(_))
     ));
     assert_eq!(
         core.handle_text(&start_json("audio/x-L16", 16_000)),
@@ -362,7 +363,7 @@ fn hostile_input_is_refused_typed_and_the_session_goes_on() {
     );
     assert_eq!(
         core.handle_text(media),
-        Ok(MediaEvent::Audio {
+        Ok(StreamEvent::Audio {
             track: MediaTrack::Inbound,
             chunk: 1,
             timestamp_ms: 0,
@@ -376,7 +377,8 @@ fn hostile_input_is_refused_typed_and_the_session_goes_on() {
 #[test]
 fn start_gives_call_stream_format_tracks_and_parameters_and_audio_is_decoded_once() {
     let mut core = MediaSessionCore::new(SessionConfig::default().l16_order(L16Order::Big));
-    let Ok(MediaEvent::Start(start)) = core.handle_text(&start_json("audio/x-L16", 24_000)) else {
+    let Ok(StreamEvent::Started(start)) = core.handle_text(&start_json("audio/x-L16", 24_000))
+    else {
         panic!("start");
     };
     assert_eq!(
@@ -390,7 +392,7 @@ fn start_gives_call_stream_format_tracks_and_parameters_and_audio_is_decoded_onc
     let media = r#"{"event":"media","sequenceNumber":"2","media":{"track":"inbound","chunk":"1","timestamp":"20","payload":"EjQAAQ=="}}"#;
     assert_eq!(
         core.handle_text(media),
-        Ok(MediaEvent::Audio {
+        Ok(StreamEvent::Audio {
             track: MediaTrack::Inbound,
             chunk: 1,
             timestamp_ms: 20,
@@ -400,7 +402,7 @@ fn start_gives_call_stream_format_tracks_and_parameters_and_audio_is_decoded_onc
     let dtmf = r#"{"event":"dtmf","sequenceNumber":"3","dtmf":{"digit":"8","duration":2700}}"#;
     assert_eq!(
         core.handle_text(dtmf),
-        Ok(MediaEvent::Dtmf {
+        Ok(StreamEvent::Dtmf {
             digit: "8".into(),
             duration_ms: 2700
         })

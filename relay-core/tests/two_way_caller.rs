@@ -4,7 +4,7 @@
 //! queued), a clear flushes the queue and returns its marks, and the recording shows it all.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use relay_rs_core::media::{MediaEvent, MediaFormat, MediaTrack, StartInfo};
+use relay_rs_core::media::{MediaFormat, MediaTrack, StartInfo, StreamEvent};
 use relay_rs_core::receiver::{MarkOutcome, MediaSession};
 use relay_rs_core::sim::SimConfig;
 use relay_rs_core::testkit::{
@@ -13,14 +13,13 @@ use relay_rs_core::testkit::{
 use std::time::Duration;
 
 fn start(format: MediaFormat) -> StartInfo {
-    StartInfo {
-        stream_sid: "stream-1".into(),
-        account_sid: "project".into(),
-        call_sid: "call-1".into(),
-        tracks: vec![MediaTrack::Inbound],
-        custom_parameters: serde_json::Map::new(),
-        media_format: format,
-    }
+    StartInfo::new(
+        "stream-1",
+        "project",
+        "call-1",
+        vec![MediaTrack::Inbound],
+        format,
+    )
 }
 
 fn tone(rate: u32, ms: u32) -> Vec<i16> {
@@ -67,9 +66,9 @@ fn audio_digits_and_marks_flow_at_real_time_pace() {
         |mut session, relay| async move {
             assert!(matches!(
                 session.next().await,
-                Some(Ok(MediaEvent::Connected { .. }))
+                Some(Ok(StreamEvent::Connected { .. }))
             ));
-            let Some(Ok(MediaEvent::Start(info))) = session.next().await else {
+            let Some(Ok(StreamEvent::Started(info))) = session.next().await else {
                 panic!("start")
             };
             assert_eq!(info.media_format, MediaFormat::pcmu());
@@ -90,12 +89,12 @@ fn audio_digits_and_marks_flow_at_real_time_pace() {
                 let (mut frames, mut digits) = (0, Vec::new());
                 while let Some(event) = session.next().await {
                     match event.unwrap() {
-                        MediaEvent::Audio { pcm, .. } => {
+                        StreamEvent::Audio { pcm, .. } => {
                             assert_eq!(pcm.len(), 160);
                             frames += 1;
                         }
-                        MediaEvent::Dtmf { digit, .. } => digits.push(digit),
-                        MediaEvent::Stop => break,
+                        StreamEvent::Dtmf { digit, .. } => digits.push(digit),
+                        StreamEvent::Stopped => break,
                         _ => {}
                     }
                 }
@@ -133,14 +132,14 @@ fn clear_flushes_the_queue_and_returns_pending_marks() {
         MediaFormat::pcmu(),
         script,
         |mut session, relay| async move {
-            while !matches!(session.next().await, Some(Ok(MediaEvent::Start(_)))) {}
+            while !matches!(session.next().await, Some(Ok(StreamEvent::Started(_)))) {}
             session.send_audio(&tone(8000, 1500)).unwrap();
             let long = session.mark("long").unwrap();
             relay.sleep(Duration::from_millis(500)).await;
             session.clear().unwrap();
             let outcome = long.await;
             while let Some(Ok(event)) = session.next().await {
-                if event == MediaEvent::Stop {
+                if event == StreamEvent::Stopped {
                     break;
                 }
             }
@@ -166,11 +165,11 @@ fn l16_at_24_khz_runs_in_480_sample_frames() {
             let mut sizes = Vec::new();
             while let Some(Ok(event)) = session.next().await {
                 match event {
-                    MediaEvent::Start(_) => {
+                    StreamEvent::Started(_) => {
                         session.send_audio(&tone(24_000, 100)).unwrap();
                     }
-                    MediaEvent::Audio { pcm, .. } => sizes.push(pcm.len()),
-                    MediaEvent::Stop => break,
+                    StreamEvent::Audio { pcm, .. } => sizes.push(pcm.len()),
+                    StreamEvent::Stopped => break,
                     _ => {}
                 }
             }
@@ -223,20 +222,20 @@ fn a_connect_to_a_stream_device_reaches_the_app_in_memory() {
         let mut frames = 0;
         while let Some(Ok(event)) = session.next().await {
             match event {
-                MediaEvent::Start(info) => {
+                StreamEvent::Started(info) => {
                     assert_eq!(info.media_format, MediaFormat::l16(16_000));
                     assert_eq!(info.call_sid, call.id().as_str());
                     assert_eq!(info.custom_parameters["lang"], "en");
                     session.send_audio(&tone(16_000, 100)).unwrap();
                 }
-                MediaEvent::Audio { .. } => {
+                StreamEvent::Audio { .. } => {
                     frames += 1;
                     if frames == 50 {
                         // One second in: the caller hangs up with the call.
                         call.hangup().await.unwrap();
                     }
                 }
-                MediaEvent::Stop => break,
+                StreamEvent::Stopped => break,
                 _ => {}
             }
         }
@@ -258,14 +257,14 @@ fn a_connect_to_a_stream_device_reaches_the_app_in_memory() {
 fn an_app_flooding_audio_is_bounded() {
     let script = TwoWayScript::new().silence(1000);
     let (rec, _) = with_caller(MediaFormat::pcmu(), script, |mut session, _| async move {
-        while !matches!(session.next().await, Some(Ok(MediaEvent::Start(_)))) {}
+        while !matches!(session.next().await, Some(Ok(StreamEvent::Started(_)))) {}
         // 70 s of audio at once, in pieces the session's own queue takes.
         let sender = session.sender().clone();
         for _ in 0..70 {
             sender.send_audio_wait(&tone(8000, 1000)).await.unwrap();
         }
         while let Some(Ok(event)) = session.next().await {
-            if event == MediaEvent::Stop {
+            if event == StreamEvent::Stopped {
                 break;
             }
         }

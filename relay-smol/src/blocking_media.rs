@@ -4,7 +4,7 @@
 //! from [`BlockingMediaListener::accept_timeout`], or wrap a session accepted elsewhere
 //! (`MediaSession::accept(ws, relay_smol::runtime())`) with `BlockingMediaSession::from`.
 
-use crate::media::{MediaEvent, SendError, SessionError, SessionStats, StartInfo};
+use crate::media::{SendError, SessionError, SessionStats, StartInfo, StreamEvent};
 use crate::receiver::{
     HandshakeInfo, MarkHandle, MarkOutcome, MediaListener, MediaReceiver, MediaSender,
     MediaSession, MediaSessionBuilder, ReceiveError,
@@ -50,7 +50,7 @@ impl BlockingMediaSession {
     pub fn recv_timeout(
         &mut self,
         timeout: Duration,
-    ) -> Result<Result<MediaEvent, SessionError>, RecvTimeoutError> {
+    ) -> Result<Result<StreamEvent, SessionError>, RecvTimeoutError> {
         match block_on_timeout(self.receiver.next(), timeout) {
             Some(Some(event)) => Ok(event),
             Some(None) => Err(RecvTimeoutError::Disconnected),

@@ -76,6 +76,8 @@
 //! This crate only supplies smol's TCP, timers and tasks; the client is written once in
 //! `relay-rs-core` and is the same on every runtime.
 #![warn(missing_docs)]
+// Library code logs through `tracing`; only examples' programs print.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod blocking;
 #[cfg(feature = "receiver")]

@@ -6,7 +6,7 @@ use async_tungstenite::tungstenite::client::IntoClientRequest;
 use async_tungstenite::tungstenite::Message;
 use futures_util::StreamExt;
 use relay_smol::blocking_media::BlockingMediaListener;
-use relay_smol::media::{MediaEvent, OutgoingMessage};
+use relay_smol::media::{OutgoingMessage, StreamEvent};
 use relay_smol::receiver::{MarkOutcome, MediaSession, ReceiveError};
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::Duration;
@@ -91,7 +91,7 @@ fn a_thread_talks_listens_and_waits_for_its_mark() {
         .expect("accept")
         .expect("authorized");
     assert_eq!(info.path, "/");
-    let Ok(Ok(MediaEvent::Start(start))) = session.recv_timeout(PATIENCE) else {
+    let Ok(Ok(StreamEvent::Started(start))) = session.recv_timeout(PATIENCE) else {
         panic!("start first");
     };
     assert_eq!(start.call_sid, "c-9");
@@ -106,18 +106,18 @@ fn a_thread_talks_listens_and_waits_for_its_mark() {
     let mut rest = Vec::new();
     loop {
         match session.recv_timeout(PATIENCE) {
-            Ok(Ok(MediaEvent::Stop)) => break,
+            Ok(Ok(StreamEvent::Stopped)) => break,
             Ok(event) => rest.push(event),
             Err(e) => panic!("{e:?}"),
         }
     }
     assert!(
-        matches!(rest[0], Ok(MediaEvent::MarkPlayed { .. })),
+        matches!(rest[0], Ok(StreamEvent::MarkPlayed { .. })),
         "{rest:?}"
     );
     assert_eq!(
         rest[1],
-        Ok(MediaEvent::Dtmf {
+        Ok(StreamEvent::Dtmf {
             digit: "5".into(),
             duration_ms: 80
         })

@@ -106,6 +106,8 @@
 //! This crate only supplies tokio's TCP, timers and tasks; the client is written once in
 //! `relay-rs-core` and is the same on every runtime.
 #![warn(missing_docs)]
+// Library code logs through `tracing`; only examples' programs print.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 /// The README's example, compiled as a doctest.
 #[doc = include_str!("../../README.md")]
@@ -174,7 +176,10 @@ impl Runtime for TokioRuntime {
         match DedicatedRuntime::start() {
             Ok(runtime) => Some(Arc::new(runtime)),
             Err(error) => {
-                eprintln!("relay-tokio: no thread for the connection ({error}); it shares the app's runtime");
+                tracing::warn!(
+                    %error,
+                    "relay-tokio: no thread for the connection; it shares the app's runtime"
+                );
                 None
             }
         }

@@ -149,14 +149,7 @@ fn loopback() -> SocketAddr {
 }
 
 fn start_info(format: MediaFormat, tracks: Vec<MediaTrack>, sid: String) -> StartInfo {
-    StartInfo {
-        stream_sid: sid,
-        account_sid: "attack".into(),
-        call_sid: "attack".into(),
-        tracks,
-        custom_parameters: Default::default(),
-        media_format: format,
-    }
+    StartInfo::new(sid, "attack", "attack", tracks, format)
 }
 
 /// A stream receiver as `stream_receiver` runs it (token, default bounds), writing one WAV

@@ -10,11 +10,12 @@ use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use async_tungstenite::tungstenite::{Message, Utf8Bytes};
 use examples::cli::{Flag, Program, RUST_LOG};
 use futures_util::StreamExt;
-use relay_tokio::media::MediaEvent;
+use relay_tokio::media::SessionConfig;
+use relay_tokio::media::StreamEvent;
 use relay_tokio::media::{
     test_signal, MediaChunk, MediaFormat, MediaTrack, StartInfo, StreamMessage,
 };
-use relay_tokio::receiver::{MediaListener, MediaSession};
+use relay_tokio::receiver::{MediaListener, MediaSession, StreamReceiver, DEFAULT_MAX_CONNECTIONS};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -57,7 +58,7 @@ fn thread_cpu(schedstat: &str) -> Result<u64, BoxError> {
 }
 
 /// The built-in server: a media listener whose sessions echo every frame back.
-fn start_echo_server() -> Result<(String, String), BoxError> {
+fn start_echo_server(streams: usize) -> Result<(String, String), BoxError> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new()
         .name("media-echo".into())
@@ -73,10 +74,16 @@ fn start_echo_server() -> Result<(String, String), BoxError> {
                     .unwrap_or_default();
                 let runtime = relay_tokio::runtime();
                 let addr = SocketAddr::from(([127, 0, 0, 1], 0));
-                let mut listener =
-                    MediaListener::bind(runtime, addr, None, None, MediaSession::builder())
-                        .await
-                        .expect("a listener");
+                // The receiver's caps sized for the run, so they measure the session and
+                // never refuse one of the load generator's streams.
+                let session = MediaSession::builder();
+                let queue = SessionConfig::default().max_queued_bytes as u64;
+                let settings = StreamReceiver::builder()
+                    .max_connections(streams.max(DEFAULT_MAX_CONNECTIONS))
+                    .memory_budget(queue * (streams as u64 + 1));
+                let mut listener = MediaListener::from_receiver(settings, runtime, addr, session)
+                    .await
+                    .expect("a listener");
                 let _ = tx.send((listener.url().expect("url"), me));
                 while let Ok(Ok((session, _))) = listener.accept().await {
                     tokio::spawn(echo(session));
@@ -89,8 +96,8 @@ fn start_echo_server() -> Result<(String, String), BoxError> {
 async fn echo(mut session: MediaSession) {
     while let Some(Ok(event)) = session.next().await {
         match event {
-            MediaEvent::Audio { pcm, .. } if session.send_audio(&pcm).is_err() => break,
-            MediaEvent::Stop => break,
+            StreamEvent::Audio { pcm, .. } if session.send_audio(&pcm).is_err() => break,
+            StreamEvent::Stopped => break,
             _ => {}
         }
     }
@@ -121,14 +128,13 @@ async fn stream(
         async_tungstenite::client_async_with_config(url.as_str(), tcp.compat(), Some(config))
             .await?;
     let (mut sink, mut incoming) = ws.split();
-    let start = StartInfo {
-        stream_sid: format!("flood-{n}"),
-        account_sid: "project".into(),
-        call_sid: format!("call-{n}"),
-        tracks: vec![MediaTrack::Inbound],
-        custom_parameters: Default::default(),
-        media_format: MediaFormat::pcmu(),
-    };
+    let start = StartInfo::new(
+        format!("flood-{n}"),
+        "project",
+        format!("call-{n}"),
+        vec![MediaTrack::Inbound],
+        MediaFormat::pcmu(),
+    );
     let hello = StreamMessage::Connected {
         protocol: "Call".into(),
         version: "1.0.0".into(),
@@ -209,7 +215,7 @@ fn main() -> Result<(), BoxError> {
                 .unwrap_or_else(|| PROGRAM.fail("--connect needs --server-pid"));
             (url.to_owned(), format!("/proc/{pid}/schedstat"))
         }
-        None => start_echo_server()?,
+        None => start_echo_server(streams)?,
     };
     let format = MediaFormat::pcmu();
     let samples = test_signal(format.sample_rate, (seconds * 1000) as u32);

@@ -52,14 +52,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .block_on(async move {
             let mut tasks = Vec::with_capacity(streams);
             for n in 0..streams {
-                let start = StartInfo {
-                    stream_sid: format!("flood-{n}"),
-                    account_sid: "project".into(),
-                    call_sid: format!("call-{n}"),
-                    tracks: vec![MediaTrack::Inbound],
-                    custom_parameters: Default::default(),
-                    media_format: format.clone(),
-                };
+                let start = StartInfo::new(
+                    format!("flood-{n}"),
+                    "project",
+                    format!("call-{n}"),
+                    vec![MediaTrack::Inbound],
+                    format.clone(),
+                );
                 let messages: Arc<Vec<Utf8Bytes>> = Arc::new(
                     MediaScript::new(start, &samples, PTIME_MS)
                         .messages()

@@ -48,38 +48,26 @@ type EventHook = Arc<dyn Fn(&ClientEvent) + Send + Sync>;
 pub struct ClientBuilder {
     runtime: Arc<dyn Runtime>,
     connector: Option<Arc<dyn Connector>>,
-    credentials: Option<Credentials>,
+    /// The engine's settings: the setters below write into it and `build` hands it over
+    /// whole, so a knob cannot be set here and lost on the way.
+    config: EngineConfig,
+    /// Whether `config.credentials` came from the user (it starts as a placeholder, so that
+    /// `build` can name credentials as what is missing).
+    credentials_given: bool,
     host: String,
     scheme: String,
-    contexts: Vec<String>,
-    agent: Option<String>,
-    request_timeout: Duration,
-    ping_interval: Duration,
-    backoff: BackoffConfig,
-    max_active_calls: Option<usize>,
-    max_frame_size: usize,
     extra_ca_pem: Option<Vec<u8>>,
-    seed: Option<u64>,
     first_session_timeout: Option<Duration>,
-    limits: Limits,
-}
-
-/// The bounds set on the builder beyond the SDKs' own settings.
-struct Limits {
     max_outgoing_bytes: usize,
-    max_tracked_calls: usize,
-    dial_timeout: Duration,
-    max_server_id_len: usize,
-    log_interval: Duration,
 }
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `EngineConfig`'s Debug redacts the credentials.
         f.debug_struct("ClientBuilder")
-            .field("credentials", &self.credentials)
+            .field("config", &self.config)
             .field("host", &self.host)
             .field("scheme", &self.scheme)
-            .field("contexts", &self.contexts)
             .finish_non_exhaustive()
     }
 }
@@ -87,30 +75,18 @@ impl fmt::Debug for ClientBuilder {
 impl ClientBuilder {
     /// A builder on `runtime` with the default host and the SDKs' defaults.
     pub fn new(runtime: Arc<dyn Runtime>) -> Self {
-        let defaults = EngineConfig::new(Credentials::jwt("-"));
+        let mut config = EngineConfig::new(Credentials::jwt(""));
+        config.seed = clock_seed();
         Self {
             runtime,
             connector: None,
-            credentials: None,
+            config,
+            credentials_given: false,
             host: DEFAULT_HOST.to_owned(),
             scheme: "wss".to_owned(),
-            contexts: Vec::new(),
-            agent: None,
-            request_timeout: defaults.request_timeout,
-            ping_interval: defaults.ping_interval,
-            backoff: defaults.backoff,
-            max_active_calls: defaults.max_active_calls,
-            max_frame_size: defaults.max_frame_size,
             extra_ca_pem: None,
-            seed: None,
             first_session_timeout: Some(DEFAULT_FIRST_SESSION_TIMEOUT),
-            limits: Limits {
-                max_outgoing_bytes: DEFAULT_MAX_OUTGOING_BYTES,
-                max_tracked_calls: defaults.max_tracked_calls,
-                dial_timeout: defaults.dial_timeout,
-                max_server_id_len: defaults.max_server_id_len,
-                log_interval: defaults.log_interval,
-            },
+            max_outgoing_bytes: DEFAULT_MAX_OUTGOING_BYTES,
         }
     }
 
@@ -127,7 +103,9 @@ impl ClientBuilder {
     /// [`ClientBuilder::from_env`] with another source of variables.
     pub fn from_lookup(mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         let settings = env::read(lookup)?;
-        self.credentials = settings.credentials;
+        if let Some(credentials) = settings.credentials {
+            self = self.credentials(credentials);
+        }
         if let Some(host) = settings.host {
             self.host = host;
         }
@@ -142,20 +120,24 @@ impl ClientBuilder {
             self.extra_ca_pem = Some(pem);
         }
         if let Some(contexts) = settings.contexts {
-            self.contexts = contexts;
+            self.config.contexts = contexts;
         }
         Ok(self)
     }
 
     /// Authenticates with a project id and API token.
-    pub fn project_token(mut self, project: impl Into<String>, token: impl Into<String>) -> Self {
-        self.credentials = Some(Credentials::token(project, token));
-        self
+    pub fn project_token(self, project: impl Into<String>, token: impl Into<String>) -> Self {
+        self.credentials(Credentials::token(project, token))
     }
 
     /// Authenticates with a JWT.
-    pub fn jwt(mut self, jwt: impl Into<String>) -> Self {
-        self.credentials = Some(Credentials::jwt(jwt));
+    pub fn jwt(self, jwt: impl Into<String>) -> Self {
+        self.credentials(Credentials::jwt(jwt))
+    }
+
+    fn credentials(mut self, credentials: Credentials) -> Self {
+        self.config.credentials = credentials;
+        self.credentials_given = true;
         self
     }
 
@@ -189,37 +171,37 @@ impl ClientBuilder {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.contexts.extend(contexts.into_iter().map(Into::into));
+        self.config = self.config.contexts(contexts);
         self
     }
 
     /// The `agent` string sent at connect.
     pub fn agent(mut self, agent: impl Into<String>) -> Self {
-        self.agent = Some(agent.into());
+        self.config.agent = agent.into();
         self
     }
 
     /// Deadline of each request (default 30 s).
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
+        self.config.request_timeout = timeout;
         self
     }
 
     /// Interval of client pings (default 30 s).
     pub fn ping_interval(mut self, interval: Duration) -> Self {
-        self.ping_interval = interval;
+        self.config.ping_interval = interval;
         self
     }
 
     /// Reconnect backoff (default 1 s doubling to 30 s, 20 % jitter).
     pub fn backoff(mut self, backoff: BackoffConfig) -> Self {
-        self.backoff = backoff;
+        self.config.backoff = backoff;
         self
     }
 
     /// Cap on active calls (default 1,000); offers beyond it are passed (`calling.pass`).
     pub fn max_active_calls(mut self, max: usize) -> Self {
-        self.max_active_calls = Some(max);
+        self.config.max_active_calls = Some(max);
         self
     }
 
@@ -228,7 +210,7 @@ impl ClientBuilder {
     /// waits, new requests fail at once with [`Error::SendQueueFull`] and the client's own
     /// frames (acks, pings) are dropped; the write deadline then gives the connection up.
     pub fn max_outgoing_bytes(mut self, bytes: usize) -> Self {
-        self.limits.max_outgoing_bytes = bytes;
+        self.max_outgoing_bytes = bytes;
         self
     }
 
@@ -236,34 +218,34 @@ impl ClientBuilder {
     /// (default 100,000; see
     /// [`EngineConfig::max_tracked_calls`](crate::EngineConfig::max_tracked_calls)).
     pub fn max_tracked_calls(mut self, max: usize) -> Self {
-        self.limits.max_tracked_calls = max;
+        self.config.max_tracked_calls = max;
         self
     }
 
     /// How long a dial waits to be answered (default 120 s, as both SDKs); a
     /// [`DialPlan::timeout`] overrides it for one dial.
     pub fn dial_timeout(mut self, timeout: Duration) -> Self {
-        self.limits.dial_timeout = timeout;
+        self.config.dial_timeout = timeout;
         self
     }
 
     /// Longest server request id answered (default 1 KiB; see
     /// [`EngineConfig::max_server_id_len`](crate::EngineConfig::max_server_id_len)).
     pub fn max_server_id_len(mut self, bytes: usize) -> Self {
-        self.limits.max_server_id_len = bytes;
+        self.config.max_server_id_len = bytes;
         self
     }
 
     /// Repeated warnings of one kind are written once per this interval, with a count
     /// (default 10 s; see [`EngineConfig::log_interval`](crate::EngineConfig::log_interval)).
     pub fn log_interval(mut self, interval: Duration) -> Self {
-        self.limits.log_interval = interval;
+        self.config.log_interval = interval;
         self
     }
 
     /// Largest frame accepted from the server (default 10 MiB, as the Python SDK).
     pub fn max_frame_size(mut self, bytes: usize) -> Self {
-        self.max_frame_size = bytes;
+        self.config.max_frame_size = bytes;
         self
     }
 
@@ -288,17 +270,16 @@ impl ClientBuilder {
 
     /// Seed of ids and jitter (default: from the clock), for reproducible runs.
     pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = Some(seed);
+        self.config.seed = seed;
         self
     }
 
     /// Checks the configuration and builds the client. Nothing connects until
     /// [`Client::run`].
     pub fn build(self) -> Result<Client, Error> {
-        let credentials = self.credentials.ok_or(ConfigError::Missing(
-            "credentials (project + token, or JWT)",
-        ))?;
-        credentials.validate()?;
+        if !self.credentials_given {
+            return Err(ConfigError::Missing("credentials (project + token, or JWT)").into());
+        }
         let host = self.host.trim().trim_end_matches('/');
         if host.is_empty() || host.contains("://") || host.contains('/') {
             return Err(ConfigError::Invalid {
@@ -333,24 +314,12 @@ impl ClientBuilder {
                 .into())
             }
         };
-        let mut config = EngineConfig::new(credentials).contexts(self.contexts);
-        if let Some(agent) = self.agent {
-            config.agent = agent;
-        }
-        config.request_timeout = self.request_timeout;
-        config.ping_interval = self.ping_interval;
-        config.backoff = self.backoff;
-        config.max_active_calls = self.max_active_calls;
-        config.max_frame_size = self.max_frame_size;
-        config.max_tracked_calls = self.limits.max_tracked_calls;
-        config.dial_timeout = self.limits.dial_timeout;
-        config.max_server_id_len = self.limits.max_server_id_len;
-        config.log_interval = self.limits.log_interval;
-        if self.limits.max_outgoing_bytes == 0 {
+        if self.max_outgoing_bytes == 0 {
             return Err(ConfigError::Zero("max_outgoing_bytes").into());
         }
-        config.seed = self.seed.unwrap_or_else(clock_seed);
-        config.validate()?;
+        // The one check of the engine's settings, credentials included.
+        self.config.validate()?;
+        let config = self.config;
         let connector = match self.connector {
             Some(connector) => connector,
             None => Arc::new(WsConnector::new(
@@ -359,7 +328,7 @@ impl ClientBuilder {
                     url: format!("{}://{host}", self.scheme),
                     allow_insecure,
                     extra_ca_pem: self.extra_ca_pem,
-                    max_frame_size: self.max_frame_size,
+                    max_frame_size: config.max_frame_size,
                 },
             )),
         };
@@ -380,7 +349,7 @@ impl ClientBuilder {
                 receiver,
                 incoming: incoming_tx,
                 first_session_timeout: self.first_session_timeout,
-                max_outgoing_bytes: self.limits.max_outgoing_bytes,
+                max_outgoing_bytes: self.max_outgoing_bytes,
             })),
             messaging: super::messaging::MessagingShared::new(),
             handlers: Arc::default(),
@@ -730,3 +699,7 @@ impl Stream for IncomingCalls {
         Pin::new(&mut self.receiver).poll_next(cx)
     }
 }
+
+#[cfg(test)]
+#[path = "client_builder_tests.rs"]
+mod builder_tests;

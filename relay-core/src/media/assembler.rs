@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 /// Audio missing from a track.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Gap {
     /// The track.
     pub track: MediaTrack,

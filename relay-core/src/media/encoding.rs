@@ -5,6 +5,7 @@ use super::g711;
 
 /// How the samples of a stream are encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Encoding {
     /// G.711 µ-law (PCMU), 8 bits a sample.
     Mulaw,

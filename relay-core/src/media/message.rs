@@ -10,6 +10,7 @@ use std::fmt::{self, Write as _};
 
 /// One side of the call's audio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum MediaTrack {
     /// What the caller says.
     Inbound,
@@ -36,8 +37,9 @@ impl MediaTrack {
     }
 }
 
-/// The `start` message's body.
+/// The `start` message's body. Made with [`StartInfo::new`]: the service may add fields.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct StartInfo {
     /// The stream's id.
     pub stream_sid: String,
@@ -51,6 +53,33 @@ pub struct StartInfo {
     pub custom_parameters: Map<String, Value>,
     /// Encoding, rate, channels.
     pub media_format: MediaFormat,
+}
+
+impl StartInfo {
+    /// A `start` body with no custom parameters (add them with
+    /// [`with_custom_parameters`](Self::with_custom_parameters)).
+    pub fn new(
+        stream_sid: impl Into<String>,
+        account_sid: impl Into<String>,
+        call_sid: impl Into<String>,
+        tracks: Vec<MediaTrack>,
+        media_format: MediaFormat,
+    ) -> Self {
+        Self {
+            stream_sid: stream_sid.into(),
+            account_sid: account_sid.into(),
+            call_sid: call_sid.into(),
+            tracks,
+            custom_parameters: Map::new(),
+            media_format,
+        }
+    }
+
+    /// Sets [`custom_parameters`](Self::custom_parameters).
+    pub fn with_custom_parameters(mut self, parameters: Map<String, Value>) -> Self {
+        self.custom_parameters = parameters;
+        self
+    }
 }
 
 /// One `media` message, its payload decoded from base64 (still encoded audio).
@@ -308,18 +337,32 @@ impl ServiceMessage {
     /// envelope; `dtmf` and `mark`, which the envelope examples show without one, read `0`
     /// when neither has it. Never panics.
     pub fn parse(text: &str) -> Result<Self, MessageError> {
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| MessageError::InvalidJson(clip(&e.to_string())))?;
-        let Value::Object(outer) = value else {
-            return Err(MessageError::InvalidJson("not an object".into()));
-        };
-        match outer.get("rawEvent") {
-            Some(Value::Object(inner)) if !outer.contains_key("event") => {
-                parse_message(inner, Some(&outer))
-            }
-            Some(_) if !outer.contains_key("event") => Err(MessageError::WrongType("rawEvent")),
-            _ => parse_message(&outer, None),
-        }
+        let (message, envelope) = unwrap_envelope(text)?;
+        parse_message(&message, envelope.as_ref())
+    }
+}
+
+type Object = Map<String, Value>;
+
+/// Reads `text` as a JSON object in either documented form and returns the plain message
+/// and, for the envelope form, the envelope around it (its `sequenceNumber` stands in for
+/// one the message lacks). An object with its own `event` is the plain form, whatever else
+/// it carries; without one, a `rawEvent` that is not an object is
+/// [`MessageError::WrongType`]`("rawEvent")` for every reader alike.
+fn unwrap_envelope(text: &str) -> Result<(Object, Option<Object>), MessageError> {
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| MessageError::InvalidJson(clip(&e.to_string())))?;
+    let Value::Object(mut outer) = value else {
+        return Err(MessageError::InvalidJson("not an object".into()));
+    };
+    if outer.contains_key("event") {
+        return Ok((outer, None));
+    }
+    match outer.remove("rawEvent") {
+        Some(Value::Object(inner)) => Ok((inner, Some(outer))),
+        Some(_) => Err(MessageError::WrongType("rawEvent")),
+        // Neither form: reading `event` then says it is missing.
+        None => Ok((outer, None)),
     }
 }
 
@@ -442,18 +485,10 @@ impl OutgoingMessage {
     }
 
     /// Reads what a media server sent (the service's side, and tests), in the plain form or
-    /// under `rawEvent`. Never panics.
+    /// under `rawEvent` (read as [`ServiceMessage::parse`] reads it). Never panics.
     pub fn parse(text: &str) -> Result<Self, MessageError> {
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| MessageError::InvalidJson(clip(&e.to_string())))?;
-        let Value::Object(mut message) = value else {
-            return Err(MessageError::InvalidJson("not an object".into()));
-        };
-        if !message.contains_key("event") {
-            if let Some(Value::Object(inner)) = message.remove("rawEvent") {
-                message = inner;
-            }
-        }
+        // The envelope carries nothing a reply needs: its `streamSid` must be inside too.
+        let (message, _envelope) = unwrap_envelope(text)?;
         let event = string(&message, "event")?;
         let stream_sid = string(&message, "streamSid")?;
         match event.as_str() {
@@ -788,5 +823,84 @@ mod tests {
         assert_eq!(got[8], MessageError::WrongType("track"));
         assert_eq!(got[9], MessageError::WrongType("sequenceNumber"));
         assert_eq!(got[10], MessageError::WrongType("event"));
+    }
+
+    /// The envelope of the newest docs around `inner` (a JSON object's text).
+    fn envelope(inner: &str, sequence: Option<&str>) -> String {
+        let sequence = sequence.map_or(String::new(), |n| format!(r#""sequenceNumber":"{n}","#));
+        format!(
+            r#"{{"timestamp":"2024-01-01T00:00:00Z","direction":"inbound","eventType":"x",{sequence}"streamSid":"s-1","rawEvent":{inner}}}"#
+        )
+    }
+
+    #[test]
+    fn the_plain_and_the_rawevent_form_read_alike() {
+        let stop = r#"{"event":"stop","sequenceNumber":"9"}"#;
+        let mark = r#"{"event":"mark","streamSid":"s-1","mark":{"name":"m"}}"#;
+        let want_stop = ServiceMessage::Stream(StreamMessage::Stop { sequence_number: 9 });
+        let want_mark = OutgoingMessage::Mark {
+            stream_sid: "s-1".into(),
+            name: "m".into(),
+        };
+
+        assert_eq!(ServiceMessage::parse(stop), Ok(want_stop.clone()));
+        assert_eq!(ServiceMessage::parse(&envelope(stop, None)), Ok(want_stop));
+        assert_eq!(OutgoingMessage::parse(mark), Ok(want_mark.clone()));
+        assert_eq!(OutgoingMessage::parse(&envelope(mark, None)), Ok(want_mark));
+    }
+
+    #[test]
+    fn a_rawevent_that_is_not_an_object_is_the_same_typed_error_for_both_readers() {
+        for raw in [r#""stop""#, "[1]", "7", "null"] {
+            let text = format!(r#"{{"streamSid":"s-1","rawEvent":{raw}}}"#);
+            assert_eq!(
+                ServiceMessage::parse(&text),
+                Err(MessageError::WrongType("rawEvent")),
+                "{text}"
+            );
+            assert_eq!(
+                OutgoingMessage::parse(&text),
+                Err(MessageError::WrongType("rawEvent")),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_object_with_its_own_event_is_the_plain_form_whatever_its_rawevent() {
+        let text = r#"{"event":"clear","streamSid":"s-1","rawEvent":"junk"}"#;
+        assert_eq!(ServiceMessage::parse(text), Ok(ServiceMessage::Cleared));
+        assert_eq!(
+            OutgoingMessage::parse(text),
+            Ok(OutgoingMessage::Clear {
+                stream_sid: "s-1".into()
+            })
+        );
+    }
+
+    #[test]
+    fn the_sequence_number_inside_wins_and_the_envelopes_stands_in_for_a_missing_one() {
+        let inside = r#"{"event":"stop","sequenceNumber":"5"}"#;
+        let without = r#"{"event":"stop"}"#;
+        let stop = |n| {
+            Ok(ServiceMessage::Stream(StreamMessage::Stop {
+                sequence_number: n,
+            }))
+        };
+
+        assert_eq!(ServiceMessage::parse(&envelope(inside, Some("8"))), stop(5));
+        assert_eq!(
+            ServiceMessage::parse(&envelope(without, Some("8"))),
+            stop(8)
+        );
+        assert_eq!(
+            ServiceMessage::parse(&envelope(without, None)),
+            Err(MessageError::MissingField("sequenceNumber"))
+        );
+        // A plain message never borrows one: there is no envelope.
+        assert_eq!(
+            ServiceMessage::parse(without),
+            Err(MessageError::MissingField("sequenceNumber"))
+        );
     }
 }

@@ -5,6 +5,7 @@
 mod assembler;
 mod budget;
 mod encoding;
+mod event;
 pub mod g711;
 mod message;
 mod script;
@@ -17,6 +18,7 @@ pub use assembler::{
 };
 pub use budget::MemoryBudget;
 pub use encoding::{Encoding, FormatError, MediaFormat, STREAM_SAMPLE_RATES};
+pub use event::StreamEvent;
 pub use message::{
     clip, MediaChunk, MediaTrack, MessageError, StartInfo, StreamMessage, MAX_ECHO_CHARS,
 };
@@ -26,6 +28,6 @@ pub use wav::{read_wav, write_wav, Wav, WavError};
 mod session;
 pub use message::{push_media_head, push_media_tail, OutgoingMessage, ServiceMessage};
 pub use session::{
-    FrameEncoder, L16Order, MarkId, MediaEvent, MediaSessionCore, SendError, SessionConfig,
-    SessionError, SessionStats, FRAME_MS,
+    FrameEncoder, L16Order, MarkId, MediaSessionCore, SendError, SessionConfig, SessionError,
+    SessionStats, FRAME_MS,
 };

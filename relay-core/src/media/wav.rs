@@ -50,6 +50,7 @@ pub fn write_wav<W: Write>(
 
 /// A decoded WAV file.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Wav {
     /// Samples per second.
     pub sample_rate: u32,

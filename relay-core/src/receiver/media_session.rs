@@ -4,9 +4,10 @@
 
 use crate::driver::Runtime;
 use crate::media::{
-    clip, MarkId, MediaEvent, MediaSessionCore, MessageError, SendError, SessionConfig,
-    SessionError, SessionStats, StartInfo,
+    clip, MarkId, MediaSessionCore, MessageError, SendError, SessionConfig, SessionError,
+    SessionStats, StartInfo, StreamEvent,
 };
+use async_tungstenite::tungstenite::protocol::CloseFrame;
 use async_tungstenite::tungstenite::Message;
 use async_tungstenite::WebSocketStream;
 use futures_channel::{mpsc, oneshot};
@@ -85,9 +86,31 @@ impl MediaSessionBuilder {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let (session, driver) = self.with_driver(ws, runtime.clone());
+        let (session, driver) = self.driven(ws, runtime.clone(), None);
         runtime.spawn(driver);
         session
+    }
+
+    /// [`accept`](Self::accept) under a receiver's admission: its time-outs, and its lease
+    /// held until the session ends.
+    pub(super) fn accept_admitted<S>(
+        self,
+        ws: WebSocketStream<S>,
+        runtime: Arc<dyn Runtime>,
+        admission: Admission,
+    ) -> MediaSession
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let (session, driver) = self.driven(ws, runtime.clone(), Some(admission));
+        runtime.spawn(driver);
+        session
+    }
+
+    /// The bytes a receiver charges its memory budget for one session: its outgoing queue's
+    /// bound, the one part that grows with what the app sends.
+    pub(super) fn reserved_bytes(&self) -> u64 {
+        self.config.max_queued_bytes as u64
     }
 
     /// Like [`accept`](Self::accept), but returns the driver future for the caller to run
@@ -96,6 +119,18 @@ impl MediaSessionBuilder {
         self,
         ws: WebSocketStream<S>,
         runtime: Arc<dyn Runtime>,
+    ) -> (MediaSession, BoxFuture<'static, ()>)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        self.driven(ws, runtime, None)
+    }
+
+    fn driven<S>(
+        self,
+        ws: WebSocketStream<S>,
+        runtime: Arc<dyn Runtime>,
+        admission: Option<Admission>,
     ) -> (MediaSession, BoxFuture<'static, ()>)
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -109,12 +144,21 @@ impl MediaSessionBuilder {
                 written: 0,
                 open: true,
                 close_requested: false,
+                close_frame: None,
                 reason: None,
             }),
         });
         let (events_tx, events_rx) = mpsc::channel(self.event_capacity - 1);
         let guard = Arc::new(Guard(shared.clone()));
-        let driver = drive(ws, shared.clone(), events_tx, runtime, self.write_timeout).boxed();
+        let driver = drive(
+            ws,
+            shared.clone(),
+            events_tx,
+            runtime,
+            self.write_timeout,
+            admission,
+        )
+        .boxed();
         let session = MediaSession {
             sender: MediaSender {
                 shared: shared.clone(),
@@ -131,6 +175,21 @@ impl MediaSessionBuilder {
     }
 }
 
+/// What a receiver that admitted a session ([`PendingStream::open_media`]) holds it to.
+///
+/// [`PendingStream::open_media`]: super::PendingStream::open_media
+pub(super) struct Admission {
+    /// Time the far end gets to send `start`.
+    pub(super) start_timeout: Duration,
+    /// Time a started stream may go without a message.
+    pub(super) idle_timeout: Duration,
+    /// Counts a time-out in the receiver's stats.
+    pub(super) on_timeout: Box<dyn Fn() + Send + Sync>,
+    /// The receiver's place under its cap and its memory charge, given back when dropped
+    /// with the session's driver.
+    pub(super) lease: Box<dyn std::any::Any + Send + Sync>,
+}
+
 struct Inner {
     core: MediaSessionCore,
     waiters: BTreeMap<MarkId, oneshot::Sender<MarkOutcome>>,
@@ -141,6 +200,8 @@ struct Inner {
     written: u64,
     open: bool,
     close_requested: bool,
+    /// The close frame to end with, when the session is refused (a time-out).
+    close_frame: Option<CloseFrame>,
     /// Why the session ended, when it was not a clean close.
     reason: Option<SessionError>,
 }
@@ -229,7 +290,7 @@ impl MediaSession {
     }
 
     /// See [`MediaReceiver::next`].
-    pub async fn next(&mut self) -> Option<Result<MediaEvent, SessionError>> {
+    pub async fn next(&mut self) -> Option<Result<StreamEvent, SessionError>> {
         self.receiver.next().await
     }
 
@@ -392,7 +453,7 @@ impl MediaSender {
 
 /// The receiving half.
 pub struct MediaReceiver {
-    events: mpsc::Receiver<Result<MediaEvent, SessionError>>,
+    events: mpsc::Receiver<Result<StreamEvent, SessionError>>,
     shared: Arc<Shared>,
     reason_taken: bool,
     _guard: Arc<Guard>,
@@ -408,7 +469,7 @@ impl MediaReceiver {
     /// The next event. A refused message is an `Err` item and the session goes on; when
     /// the session ends on a failure ([`SessionError::WriteTimeout`], a socket error) that
     /// is the last item; then `None`. Cancel-safe.
-    pub async fn next(&mut self) -> Option<Result<MediaEvent, SessionError>> {
+    pub async fn next(&mut self) -> Option<Result<StreamEvent, SessionError>> {
         if let Some(event) = self.events.next().await {
             return Some(event);
         }
@@ -472,14 +533,32 @@ impl Drop for MarkHandle {
 async fn drive<S>(
     ws: WebSocketStream<S>,
     shared: Arc<Shared>,
-    events: mpsc::Sender<Result<MediaEvent, SessionError>>,
+    events: mpsc::Sender<Result<StreamEvent, SessionError>>,
     runtime: Arc<dyn Runtime>,
     write_timeout: Duration,
+    admission: Option<Admission>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (sink, stream) = StreamExt::split(ws);
-    let reader = Box::pin(read_loop(stream, shared.clone(), events));
+    let (timeouts, _lease) = match admission {
+        Some(a) => (
+            Some(Timeouts {
+                start: a.start_timeout,
+                idle: a.idle_timeout,
+                on_timeout: a.on_timeout,
+            }),
+            Some(a.lease),
+        ),
+        None => (None, None),
+    };
+    let reader = Box::pin(read_loop(
+        stream,
+        shared.clone(),
+        events,
+        runtime.clone(),
+        timeouts,
+    ));
     let writer = Box::pin(write_loop(sink, shared.clone(), runtime, write_timeout));
     let reason = match future::select(reader, writer).await {
         Either::Left((reason, _)) | Either::Right((reason, _)) => reason,
@@ -489,22 +568,78 @@ async fn drive<S>(
     if let Some(reason) = &reason {
         tracing::debug!(%reason, "media session ended");
     }
-    inner.reason = reason;
+    // A refusal (set by the reader before the writer closed) stays the reason.
+    if inner.reason.is_none() {
+        inner.reason = reason;
+    }
     inner.wake_room();
     // Dropping the waiters resolves every mark handle with `SendError::Closed`.
     inner.waiters.clear();
 }
 
+/// A receiver's start and idle time-outs, as the reader applies them.
+struct Timeouts {
+    start: Duration,
+    idle: Duration,
+    on_timeout: Box<dyn Fn() + Send + Sync>,
+}
+
+impl Timeouts {
+    /// The time-out that applies now and the error it ends the session with.
+    fn current(&self, started: bool) -> (Duration, SessionError) {
+        if started {
+            let timeout_ms = self.idle.as_millis() as u64;
+            (self.idle, SessionError::IdleTimeout { timeout_ms })
+        } else {
+            let timeout_ms = self.start.as_millis() as u64;
+            (self.start, SessionError::StartTimeout { timeout_ms })
+        }
+    }
+}
+
+/// Ends the session for `error` as the one-way receiver ends a stream: the writer sends
+/// what is queued, then a `1008` close frame naming it.
+fn refuse(shared: &Shared, error: SessionError) {
+    tracing::warn!(%error, "stream receiver closes a two-way stream");
+    let mut inner = shared.lock();
+    inner.close_frame = Some(super::stream::policy_close(&error.to_string()));
+    inner.reason = Some(error);
+    inner.close_requested = true;
+    inner.wake_writer();
+    inner.wake_room();
+}
+
 async fn read_loop<S>(
     mut stream: futures_util::stream::SplitStream<WebSocketStream<S>>,
     shared: Arc<Shared>,
-    mut events: mpsc::Sender<Result<MediaEvent, SessionError>>,
+    mut events: mpsc::Sender<Result<StreamEvent, SessionError>>,
+    runtime: Arc<dyn Runtime>,
+    timeouts: Option<Timeouts>,
 ) -> Option<SessionError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    let mut last_heard = runtime.now();
     loop {
-        let message = match stream.next().await {
+        let next = match &timeouts {
+            None => stream.next().await,
+            Some(timeouts) => {
+                let started = shared.lock().core.start().is_some();
+                let (timeout, error) = timeouts.current(started);
+                let wait = (last_heard + timeout).saturating_duration_since(runtime.now());
+                match future::select(stream.next(), runtime.sleep(wait)).await {
+                    Either::Left((next, _)) => next,
+                    Either::Right(_) => {
+                        (timeouts.on_timeout)();
+                        refuse(&shared, error);
+                        // The writer ends the session once the close frame is out.
+                        return future::pending().await;
+                    }
+                }
+            }
+        };
+        last_heard = runtime.now();
+        let message = match next {
             None => return None,
             Some(Ok(message)) => message,
             Some(Err(e)) => return Some(SessionError::Socket(clip(&e.to_string()))),
@@ -521,10 +656,10 @@ where
             _ => continue,
         };
         match &result {
-            Ok(MediaEvent::MarkPlayed { id, .. }) => {
+            Ok(StreamEvent::MarkPlayed { id, .. }) => {
                 shared.lock().resolve(*id, MarkOutcome::Played);
             }
-            Ok(MediaEvent::MarkCleared { id, .. }) => {
+            Ok(StreamEvent::MarkCleared { id, .. }) => {
                 shared.lock().resolve(*id, MarkOutcome::Cleared);
             }
             Err(SessionError::UnknownMark(name)) => {
@@ -567,7 +702,13 @@ where
         })
         .await;
         let Some(first) = next else {
-            let close = Box::pin(sink.close());
+            let frame = shared.lock().close_frame.take();
+            let close = Box::pin(async {
+                if let Some(frame) = frame {
+                    sink.send(Message::Close(Some(frame))).await?;
+                }
+                sink.close().await
+            });
             let _ = future::select(close, runtime.sleep(write_timeout)).await;
             return None;
         };

@@ -2,10 +2,12 @@
 //! constant time, stays up through accept errors and idle sockets, bounds what each stream
 //! may cost, and hands each chunk over decoded (once) as it arrives.
 
-use crate::driver::ByteStream;
+use super::media_session::{Admission, MediaSession, MediaSessionBuilder};
+use crate::driver::{ByteStream, Runtime};
 use crate::media::{
     clip, AssembleError, FormatError, MediaFormat, MediaTrack, MemoryBudget, MessageError,
-    StartInfo, StreamAssembler, StreamMessage, DEFAULT_MAX_GAP_MS, DEFAULT_SILENCE_ALLOWANCE_MS,
+    StartInfo, StreamAssembler, StreamEvent, StreamMessage, DEFAULT_MAX_GAP_MS,
+    DEFAULT_SILENCE_ALLOWANCE_MS,
 };
 use crate::server::{
     upgrade_checked, HandshakeInfo, PendingUpgrade, ServerRuntime, UpgradeError, WsListener,
@@ -363,6 +365,10 @@ impl StreamReceiver {
         self.stats.clone()
     }
 
+    pub(super) fn set_handshake_timeout(&mut self, timeout: Duration) {
+        self.handshake_timeout = timeout;
+    }
+
     /// Waits for the next connection under the cap (those over it are closed at once).
     /// Cancel-safe; finish it with [`PendingStream::open`], ideally in a task of its own.
     /// An accept error is returned as is; [`serve`](Self::serve) survives them.
@@ -448,6 +454,81 @@ impl fmt::Debug for PendingStream {
 impl PendingStream {
     /// Does the handshake and the token check, within the handshake time-out.
     pub async fn open(self) -> Result<IncomingStream, ReceiveError> {
+        let runtime = self.runtime.clone();
+        let limits = self.limits.clone();
+        let (ws, handshake, slot) = self.handshake().await?;
+        let now = runtime.now();
+        Ok(IncomingStream {
+            ws,
+            handshake,
+            start: None,
+            assembler: None,
+            limits,
+            runtime,
+            last_heard: now,
+            messages: 0,
+            bytes: 0,
+            stopped: false,
+            closed: false,
+            slot,
+        })
+    }
+
+    /// Admits a two-way stream the way [`open`](Self::open) admits a one-way one, and runs
+    /// a [`MediaSession`] over it with `builder`'s settings: the same handshake time-out and
+    /// bearer check, a place under the connection cap held until the session ends, the
+    /// receiver's start and idle time-outs (closing with the same `1008` close frame and
+    /// reason, and ending the session with [`SessionError::StartTimeout`] or
+    /// [`SessionError::IdleTimeout`]), and the session's outgoing queue
+    /// ([`SessionConfig::max_queued_bytes`](crate::media::SessionConfig::max_queued_bytes))
+    /// charged to the receiver's memory budget for the session's life (a stream it does
+    /// not fit is closed with [`AssembleError::OverBudget`]). The session's driver is
+    /// spawned on the receiver's runtime.
+    ///
+    /// [`SessionError::StartTimeout`]: crate::media::SessionError::StartTimeout
+    /// [`SessionError::IdleTimeout`]: crate::media::SessionError::IdleTimeout
+    pub async fn open_media(
+        self,
+        builder: MediaSessionBuilder,
+    ) -> Result<(MediaSession, HandshakeInfo), ReceiveError> {
+        let runtime = self.runtime.clone();
+        let limits = self.limits.clone();
+        let (mut ws, handshake, slot) = self.handshake().await?;
+        let counters = slot.0.clone();
+        let charge = match &counters.budget {
+            None => None,
+            Some(budget) => {
+                let needed = builder.reserved_bytes();
+                if !budget.try_charge(needed) {
+                    let error = ReceiveError::Assemble(AssembleError::OverBudget {
+                        needed,
+                        limit: budget.limit(),
+                    });
+                    counters.refused_streams.fetch_add(1, Ordering::SeqCst);
+                    close_for(&mut ws, runtime.as_ref(), handshake.peer, &error).await;
+                    return Err(error);
+                }
+                Some(Charge(budget.clone(), needed))
+            }
+        };
+        let admission = Admission {
+            start_timeout: limits.start_timeout,
+            idle_timeout: limits.idle_timeout,
+            on_timeout: Box::new(move || {
+                counters.timeouts.fetch_add(1, Ordering::SeqCst);
+            }),
+            lease: Box::new((slot, charge)),
+        };
+        let runtime: Arc<dyn Runtime> = runtime;
+        let session = builder.accept_admitted(ws, runtime, admission);
+        Ok((session, handshake))
+    }
+
+    /// The handshake and the token check within the handshake time-out: what both kinds of
+    /// stream go through.
+    async fn handshake(
+        self,
+    ) -> Result<(WebSocketStream<Box<dyn ByteStream>>, HandshakeInfo, Slot), ReceiveError> {
         let bearer = self.bearer;
         let check = move |header: Option<&str>| match &bearer {
             None => true,
@@ -475,22 +556,44 @@ impl PendingStream {
                 return Err(ReceiveError::HandshakeTimeout);
             }
         };
-        let now = self.runtime.now();
-        Ok(IncomingStream {
-            ws,
-            handshake,
-            start: None,
-            assembler: None,
-            limits: self.limits,
-            runtime: self.runtime,
-            last_heard: now,
-            messages: 0,
-            bytes: 0,
-            stopped: false,
-            closed: false,
-            slot: self.slot,
-        })
+        Ok((ws, handshake, self.slot))
     }
+}
+
+/// A two-way session's share of the memory budget, given back when the session ends.
+struct Charge(Arc<MemoryBudget>, u64);
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        self.0.release(self.1);
+    }
+}
+
+/// The close frame a stream is refused with: policy violation (`1008`), the reason cut to
+/// what a close frame holds. One spelling for the one-way receiver and the two-way session.
+pub(super) fn policy_close(reason: &str) -> CloseFrame {
+    let mut cut = reason.len().min(MAX_CLOSE_REASON);
+    while !reason.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    CloseFrame {
+        code: CloseCode::Policy,
+        reason: reason[..cut].into(),
+    }
+}
+
+/// Closes `ws` for `error`: one log line, then the close frame (given up after a short
+/// grace if the peer does not read).
+async fn close_for(
+    ws: &mut WebSocketStream<Box<dyn ByteStream>>,
+    runtime: &dyn ServerRuntime,
+    peer: Option<SocketAddr>,
+    error: &ReceiveError,
+) {
+    let peer = peer.map(|p| p.to_string()).unwrap_or_default();
+    tracing::warn!(%peer, %error, "stream receiver closes a stream");
+    let close = std::pin::pin!(ws.close(Some(policy_close(&error.to_string()))));
+    let _ = future::select(close, runtime.sleep(CLOSE_GRACE)).await;
 }
 
 /// Whether an `Authorization` header carries `Bearer <expected>`, compared in constant time
@@ -506,46 +609,6 @@ pub fn bearer_matches(header: Option<&str>, expected: &str) -> bool {
         return false;
     };
     token.as_bytes().ct_eq(expected.as_bytes()).into()
-}
-
-/// Something a stream delivered, typed; audio is decoded to 16-bit PCM.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum StreamEvent {
-    /// The `connected` greeting.
-    Connected {
-        /// Always `Call` today.
-        protocol: String,
-        /// The stream protocol version.
-        version: String,
-    },
-    /// The `start` message: tracks, media format, custom parameters.
-    Started(StartInfo),
-    /// One `media` chunk, decoded (once) as it arrived: a streaming sink needs nothing else.
-    Audio {
-        /// Which side of the call.
-        track: MediaTrack,
-        /// Per-track counter from 1.
-        chunk: u64,
-        /// Milliseconds since the stream started.
-        timestamp_ms: u64,
-        /// The samples, at the start message's rate.
-        pcm: Vec<i16>,
-    },
-    /// A DTMF digit.
-    Dtmf {
-        /// The digit.
-        digit: String,
-        /// How long it was pressed, in ms.
-        duration_ms: u64,
-    },
-    /// A `mark` message.
-    Mark {
-        /// The mark's name.
-        name: String,
-    },
-    /// The `stop` message: the stream is over.
-    Stopped,
 }
 
 /// Why a stream connection or message failed. Strings in it are the peer's only in part:
@@ -771,26 +834,13 @@ impl IncomingStream {
     /// a short grace if the peer does not read), then `next` returns `None`.
     async fn close_with(&mut self, error: ReceiveError) -> ReceiveError {
         self.closed = true;
-        let peer = self
-            .handshake
-            .peer
-            .map(|p| p.to_string())
-            .unwrap_or_default();
-        tracing::warn!(%peer, %error, "stream receiver closes a stream");
-        let mut reason = error.to_string();
-        if reason.len() > MAX_CLOSE_REASON {
-            let mut cut = MAX_CLOSE_REASON;
-            while !reason.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            reason.truncate(cut);
-        }
-        let frame = CloseFrame {
-            code: CloseCode::Policy,
-            reason: reason.into(),
-        };
-        let close = std::pin::pin!(self.ws.close(Some(frame)));
-        let _ = future::select(close, self.runtime.sleep(CLOSE_GRACE)).await;
+        close_for(
+            &mut self.ws,
+            self.runtime.as_ref(),
+            self.handshake.peer,
+            &error,
+        )
+        .await;
         error
     }
 

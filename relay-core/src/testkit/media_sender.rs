@@ -167,14 +167,14 @@ pub(crate) async fn send_media(
         Err(_) => return MediaEnd::Failed("connection_refused"),
     };
     started();
-    let start = StartInfo {
+    let start = StartInfo::new(
         stream_sid,
-        account_sid: settings.account_sid.clone(),
-        call_sid: job.call_id.as_str().to_owned(),
+        settings.account_sid.clone(),
+        job.call_id.as_str().to_owned(),
         tracks,
-        custom_parameters: job.custom_parameters.clone(),
-        media_format: format.clone(),
-    };
+        format.clone(),
+    )
+    .with_custom_parameters(job.custom_parameters.clone());
     let samples = settings.audio.samples_at(format.sample_rate);
     let script = MediaScript::new(start, &samples, PTIME_MS);
     let began = Instant::now();

@@ -224,14 +224,16 @@ fn start_of(job: &MediaJob, account_sid: String) -> Option<StartInfo> {
             return None;
         }
     };
-    Some(StartInfo {
-        stream_sid: job.control_id.as_str().to_owned(),
-        account_sid,
-        call_sid: job.call_id.as_str().to_owned(),
-        tracks: vec![MediaTrack::Inbound],
-        custom_parameters: job.custom_parameters.clone(),
-        media_format,
-    })
+    Some(
+        StartInfo::new(
+            job.control_id.as_str().to_owned(),
+            account_sid,
+            job.call_id.as_str().to_owned(),
+            vec![MediaTrack::Inbound],
+            media_format,
+        )
+        .with_custom_parameters(job.custom_parameters.clone()),
+    )
 }
 
 /// Where an app accepts its two-way streams in memory.

@@ -8,12 +8,13 @@ use futures_util::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use relay_rs_core::driver::{
     connect_websocket, ByteStream, ConnectOptions, Transport, WsTransport,
 };
+use relay_rs_core::media::SessionError;
 use relay_rs_core::media::{
     test_signal, AssembleError, Encoding, FormatError, MediaFormat, MediaScript, MediaTrack,
     MessageError, StartInfo, StreamMessage, MAX_ECHO_CHARS,
 };
 use relay_rs_core::receiver::{
-    ReceiveError, ReceiverBuilder, StreamEvent, StreamReceiver, StreamRecording,
+    MediaSession, ReceiveError, ReceiverBuilder, StreamEvent, StreamReceiver, StreamRecording,
 };
 use relay_rs_core::server::ServerRuntime;
 use std::future::Future;
@@ -41,6 +42,10 @@ macro_rules! receiver_tests {
             a_started_stream_that_goes_quiet_is_closed,
             the_application_can_refuse_a_stream_with_a_reason,
             a_message_over_the_size_bound_ends_the_stream,
+            a_two_way_stream_without_the_token_is_refused_as_a_one_way_one,
+            a_two_way_stream_too_slow_to_start_or_quiet_is_closed_as_a_one_way_one,
+            a_two_way_session_holds_its_place_under_the_cap_and_its_memory,
+            both_readers_of_a_stream_give_the_same_events,
         );
     };
     (@tests $block_on:path, $runtime:path; $($name:ident),* $(,)?) => {
@@ -86,14 +91,7 @@ async fn bind(rt: &Arc<dyn ServerRuntime>, builder: ReceiverBuilder) -> StreamRe
 }
 
 fn start_info(format: MediaFormat, tracks: Vec<MediaTrack>) -> StartInfo {
-    StartInfo {
-        stream_sid: "sid-1".into(),
-        account_sid: "acc-1".into(),
-        call_sid: "call-1".into(),
-        tracks,
-        custom_parameters: Default::default(),
-        media_format: format,
-    }
+    StartInfo::new("sid-1", "acc-1", "call-1", tracks, format)
 }
 
 fn start(format: MediaFormat) -> String {
@@ -572,10 +570,26 @@ struct RawWs {
 
 impl RawWs {
     async fn open(rt: &Arc<dyn ServerRuntime>, addr: SocketAddr) -> RawWs {
+        Self::open_with(rt, addr, None)
+            .await
+            .unwrap_or_else(|status| panic!("{status}"))
+    }
+
+    /// The upgrade with `authorization` as that header: the socket after a `101`, else the
+    /// answer's status line.
+    async fn open_with(
+        rt: &Arc<dyn ServerRuntime>,
+        addr: SocketAddr,
+        authorization: Option<&str>,
+    ) -> Result<RawWs, String> {
         let mut socket = idle_socket(rt, addr).await;
+        let authorization = authorization
+            .map(|value| format!("Authorization: {value}\r\n"))
+            .unwrap_or_default();
         let request = format!(
             "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+             {authorization}\r\n"
         );
         socket.write_all(request.as_bytes()).await.unwrap();
         let mut head = Vec::new();
@@ -587,12 +601,11 @@ impl RawWs {
                 .expect("the upgrade answer");
             head.push(byte[0]);
         }
-        assert!(
-            head.starts_with(b"HTTP/1.1 101"),
-            "{}",
-            String::from_utf8_lossy(&head)
-        );
-        RawWs { socket }
+        if !head.starts_with(b"HTTP/1.1 101") {
+            let head = String::from_utf8_lossy(&head);
+            return Err(head.lines().next().unwrap_or_default().to_owned());
+        }
+        Ok(RawWs { socket })
     }
 
     async fn send(&mut self, text: &str) -> std::io::Result<()> {
@@ -909,4 +922,259 @@ pub async fn a_message_over_the_size_bound_ends_the_stream(rt: Arc<dyn ServerRun
         .await;
     let end = within(&rt, 10, "the oversized message", stream.next()).await;
     assert!(matches!(end, Some(Err(ReceiveError::Socket(_)))), "{end:?}");
+}
+
+/// A hand-written client and the two-way session the receiver opened for it.
+async fn open_session(
+    rt: &Arc<dyn ServerRuntime>,
+    receiver: &mut StreamReceiver,
+    addr: SocketAddr,
+) -> (
+    RawWs,
+    (MediaSession, relay_rs_core::receiver::HandshakeInfo),
+) {
+    let server = async {
+        let pending = receiver.accept().await.unwrap();
+        pending.open_media(MediaSession::builder()).await.unwrap()
+    };
+    within(
+        rt,
+        10,
+        "a session opens",
+        future::join(RawWs::open(rt, addr), server),
+    )
+    .await
+}
+
+/// How a refused handshake looks from both ends: the client's status line, the server's error.
+type Handshake = (Option<String>, Option<ReceiveError>);
+
+pub async fn a_two_way_stream_without_the_token_is_refused_as_a_one_way_one(
+    rt: Arc<dyn ServerRuntime>,
+) {
+    let mut receiver = bind(&rt, StreamReceiver::builder().bearer_token("s3cret")).await;
+    let addr = receiver.local_addr().unwrap();
+    let stats = receiver.stats();
+    for authorization in [None, Some("Bearer nope"), Some("s3cret")] {
+        let one_way: Handshake = {
+            let server = async { receiver.accept().await.unwrap().open().await.err() };
+            let client = RawWs::open_with(&rt, addr, authorization);
+            let (client, server) = within(&rt, 10, "one-way", future::join(client, server)).await;
+            (client.err(), server)
+        };
+        let two_way: Handshake = {
+            let server = async {
+                let pending = receiver.accept().await.unwrap();
+                pending.open_media(MediaSession::builder()).await.err()
+            };
+            let client = RawWs::open_with(&rt, addr, authorization);
+            let (client, server) = within(&rt, 10, "two-way", future::join(client, server)).await;
+            (client.err(), server)
+        };
+        assert_eq!(
+            one_way,
+            (
+                Some("HTTP/1.1 401 Unauthorized".into()),
+                Some(ReceiveError::Unauthorized)
+            ),
+            "{authorization:?}"
+        );
+        assert_eq!(two_way, one_way, "{authorization:?}");
+    }
+    assert_eq!((stats.handshake_failures(), stats.active()), (6, 0));
+}
+
+pub async fn a_two_way_stream_too_slow_to_start_or_quiet_is_closed_as_a_one_way_one(
+    rt: Arc<dyn ServerRuntime>,
+) {
+    let mut receiver = bind(
+        &rt,
+        StreamReceiver::builder()
+            .start_timeout(Duration::from_millis(200))
+            .idle_timeout(Duration::from_millis(300)),
+    )
+    .await;
+    let addr = receiver.local_addr().unwrap();
+    let stats = receiver.stats();
+    // Silent from the start, then silent after `start`.
+    for messages in [vec![], vec![start(MediaFormat::pcmu())]] {
+        // One-way: the close frame the client reads, and the stream's last error.
+        let (mut ws, mut stream) = open_pair(&rt, &mut receiver, addr).await;
+        for message in &messages {
+            ws.send(message).await.unwrap();
+        }
+        let last_error = async {
+            let mut last = None;
+            while let Some(event) = stream.next().await {
+                last = event.err().map(|e| e.to_string());
+            }
+            last
+        };
+        let one_way = within(
+            &rt,
+            10,
+            "the one-way time-out",
+            future::join(ws.close_frame(), last_error),
+        )
+        .await;
+
+        // Two-way, admitted by the same receiver.
+        let server = async {
+            let pending = receiver.accept().await.unwrap();
+            pending.open_media(MediaSession::builder()).await.unwrap()
+        };
+        let (mut ws, (mut session, _)) = within(
+            &rt,
+            10,
+            "a session opens",
+            future::join(RawWs::open(&rt, addr), server),
+        )
+        .await;
+        for message in &messages {
+            ws.send(message).await.unwrap();
+        }
+        let last_error = async {
+            let mut last = None;
+            while let Some(event) = session.next().await {
+                last = event.err();
+            }
+            last
+        };
+        let (close, error) = within(
+            &rt,
+            10,
+            "the two-way time-out",
+            future::join(ws.close_frame(), last_error),
+        )
+        .await;
+
+        let want = if messages.is_empty() {
+            SessionError::StartTimeout { timeout_ms: 200 }
+        } else {
+            SessionError::IdleTimeout { timeout_ms: 300 }
+        };
+        assert_eq!(error, Some(want.clone()));
+        assert_eq!((close, error.map(|e| e.to_string())), one_way);
+        assert_eq!(one_way.0, Some((1008, want.to_string())));
+        assert!(!session.sender().is_open());
+    }
+    until(&rt, 10, "every place freed", || stats.active() == 0).await;
+    assert_eq!(stats.timeouts(), 4);
+}
+
+pub async fn a_two_way_session_holds_its_place_under_the_cap_and_its_memory(
+    rt: Arc<dyn ServerRuntime>,
+) {
+    let queue = relay_rs_core::media::SessionConfig::default().max_queued_bytes as u64;
+    let mut receiver = bind(
+        &rt,
+        StreamReceiver::builder()
+            .max_connections(1)
+            .memory_budget(queue + queue / 2),
+    )
+    .await;
+    let addr = receiver.local_addr().unwrap();
+    let stats = receiver.stats();
+    let (ws, (session, _)) = open_session(&rt, &mut receiver, addr).await;
+    assert_eq!((stats.active(), stats.memory_used()), (1, queue));
+    // The session, not only its handshake, holds the one place: the next socket is closed.
+    let mut over = idle_socket(&rt, addr).await;
+    let over_closed = {
+        let accepted = std::pin::pin!(receiver.accept());
+        let over_closed = std::pin::pin!(closed_by_peer(&rt, &mut over));
+        let first = within(
+            &rt,
+            10,
+            "the socket over the cap",
+            future::select(accepted, over_closed),
+        )
+        .await;
+        matches!(first, Either::Right((true, _)))
+    };
+    assert!(
+        over_closed,
+        "the socket over the cap is closed, not accepted"
+    );
+    assert_eq!(stats.refused_over_cap(), 1);
+    // Its end gives back the place and the memory.
+    drop((session, ws));
+    until(&rt, 10, "the place and memory freed", || {
+        (stats.active(), stats.memory_used()) == (0, 0)
+    })
+    .await;
+
+    // Two sessions' queues do not fit the budget: the second is closed as a one-way stream
+    // over the budget is.
+    let (_first_ws, (_first, _)) = open_session(&rt, &mut receiver, addr).await;
+    let mut receiver_two = bind(&rt, StreamReceiver::builder().memory_budget(queue - 1)).await;
+    let addr_two = receiver_two.local_addr().unwrap();
+    let server = async {
+        let pending = receiver_two.accept().await.unwrap();
+        pending.open_media(MediaSession::builder()).await.err()
+    };
+    let (mut ws, refused) = within(
+        &rt,
+        10,
+        "a session refused",
+        future::join(RawWs::open(&rt, addr_two), server),
+    )
+    .await;
+    let want = ReceiveError::Assemble(AssembleError::OverBudget {
+        needed: queue,
+        limit: queue - 1,
+    });
+    assert_eq!(refused, Some(want.clone()));
+    assert_eq!(ws.close_frame().await, Some((1008, want.to_string())));
+    assert_eq!(
+        (
+            receiver_two.stats().refused_streams(),
+            receiver_two.stats().memory_used()
+        ),
+        (1, 0)
+    );
+}
+
+pub async fn both_readers_of_a_stream_give_the_same_events(rt: Arc<dyn ServerRuntime>) {
+    let mut receiver = bind(&rt, StreamReceiver::builder()).await;
+    let addr = receiver.local_addr().unwrap();
+    let dtmf = StreamMessage::Dtmf {
+        sequence_number: 3,
+        digit: "5".into(),
+        duration_ms: 40,
+    }
+    .to_json();
+    let messages = [
+        r#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#.to_owned(),
+        start(MediaFormat::pcmu()),
+        media(1, 0),
+        dtmf,
+        stop(),
+    ];
+
+    let (mut ws, mut stream) = open_pair(&rt, &mut receiver, addr).await;
+    for message in &messages {
+        ws.send(message).await.unwrap();
+    }
+    let mut one_way: Vec<StreamEvent> = Vec::new();
+    while one_way.last() != Some(&StreamEvent::Stopped) {
+        let event = within(&rt, 10, "a one-way event", stream.next()).await;
+        one_way.push(event.unwrap().unwrap());
+    }
+
+    let (mut ws, (mut session, _)) = open_session(&rt, &mut receiver, addr).await;
+    for message in &messages {
+        ws.send(message).await.unwrap();
+    }
+    let mut two_way: Vec<StreamEvent> = Vec::new();
+    while two_way.last() != Some(&StreamEvent::Stopped) {
+        let event = within(&rt, 10, "a two-way event", session.next()).await;
+        two_way.push(event.unwrap().unwrap());
+    }
+
+    assert_eq!(one_way.len(), messages.len());
+    assert!(matches!(
+        &one_way[3],
+        StreamEvent::Dtmf { digit, duration_ms: 40 } if digit == "5"
+    ));
+    assert_eq!(two_way, one_way);
 }

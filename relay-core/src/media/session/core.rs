@@ -4,8 +4,8 @@
 use super::codec::{FrameEncoder, L16Order};
 use super::error::{SendError, SessionError};
 use crate::media::{
-    clip, push_media_head, push_media_tail, MediaTrack, OutgoingMessage, ServiceMessage, StartInfo,
-    StreamMessage,
+    clip, push_media_head, push_media_tail, OutgoingMessage, ServiceMessage, StartInfo,
+    StreamEvent, StreamMessage,
 };
 use std::collections::VecDeque;
 
@@ -69,57 +69,6 @@ impl SessionConfig {
         self.l16_order = order;
         self
     }
-}
-
-/// Something the far end said, typed; audio decoded once to 16-bit PCM.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum MediaEvent {
-    /// The `connected` greeting.
-    Connected {
-        /// `Call`.
-        protocol: String,
-        /// The protocol version.
-        version: String,
-    },
-    /// The stream started: call and stream ids, tracks, format, custom parameters.
-    Start(StartInfo),
-    /// One `media` message, decoded.
-    Audio {
-        /// Which side of the call.
-        track: MediaTrack,
-        /// Per-track counter from 1.
-        chunk: u64,
-        /// Milliseconds since the stream started.
-        timestamp_ms: u64,
-        /// The samples, at the start message's rate.
-        pcm: Vec<i16>,
-    },
-    /// A DTMF digit.
-    Dtmf {
-        /// The digit.
-        digit: String,
-        /// How long it was pressed, in ms.
-        duration_ms: u64,
-    },
-    /// The audio sent before this mark has played.
-    MarkPlayed {
-        /// The mark.
-        id: MarkId,
-        /// Its name.
-        name: String,
-    },
-    /// This mark came back because its audio was cleared.
-    MarkCleared {
-        /// The mark.
-        id: MarkId,
-        /// Its name.
-        name: String,
-    },
-    /// The far end flushed its playback queue after our `clear`.
-    ClearAcknowledged,
-    /// The stream is over.
-    Stop,
 }
 
 /// Counters of one session.
@@ -260,7 +209,7 @@ impl MediaSessionCore {
 
     /// Reads one text message from the far end. A refused message is an `Err` and the
     /// session goes on; it never panics.
-    pub fn handle_text(&mut self, text: &str) -> Result<MediaEvent, SessionError> {
+    pub fn handle_text(&mut self, text: &str) -> Result<StreamEvent, SessionError> {
         self.stats.messages_in += 1;
         let result = self.read(text);
         if result.is_err() {
@@ -269,7 +218,7 @@ impl MediaSessionCore {
         result
     }
 
-    fn read(&mut self, text: &str) -> Result<MediaEvent, SessionError> {
+    fn read(&mut self, text: &str) -> Result<StreamEvent, SessionError> {
         if text.len() > self.config.max_message_bytes {
             return Err(SessionError::MessageTooLarge {
                 len: text.len(),
@@ -281,11 +230,11 @@ impl MediaSessionCore {
         }
         let message = match ServiceMessage::parse(text).map_err(SessionError::Message)? {
             ServiceMessage::Stream(message) => message,
-            ServiceMessage::Cleared => return Ok(MediaEvent::ClearAcknowledged),
+            ServiceMessage::Cleared => return Ok(StreamEvent::ClearAcknowledged),
         };
         Ok(match message {
             StreamMessage::Connected { protocol, version } => {
-                MediaEvent::Connected { protocol, version }
+                StreamEvent::Connected { protocol, version }
             }
             StreamMessage::Start { start, .. } => {
                 if self.start.is_some() {
@@ -305,7 +254,7 @@ impl MediaSessionCore {
                 self.media_head.clear();
                 push_media_head(&mut self.media_head, &start.stream_sid);
                 self.start = Some(start.clone());
-                MediaEvent::Start(start)
+                StreamEvent::Started(start)
             }
             StreamMessage::Media { media, .. } => {
                 let (Some(start), Some(encoder)) = (&self.start, &self.encoder) else {
@@ -315,7 +264,7 @@ impl MediaSessionCore {
                     return Err(SessionError::UnexpectedTrack(media.track));
                 }
                 self.stats.audio_in += 1;
-                MediaEvent::Audio {
+                StreamEvent::Audio {
                     track: media.track,
                     chunk: media.chunk,
                     timestamp_ms: media.timestamp_ms,
@@ -324,20 +273,20 @@ impl MediaSessionCore {
             }
             StreamMessage::Dtmf {
                 digit, duration_ms, ..
-            } => MediaEvent::Dtmf {
+            } => StreamEvent::Dtmf {
                 digit: clip(&digit),
                 duration_ms,
             },
             StreamMessage::Mark { name, .. } => self.acknowledge(name)?,
             StreamMessage::Stop { .. } => {
                 self.stopped = true;
-                MediaEvent::Stop
+                StreamEvent::Stopped
             }
         })
     }
 
     /// The far end's `mark`: the oldest written mark of that name resolves.
-    fn acknowledge(&mut self, name: String) -> Result<MediaEvent, SessionError> {
+    fn acknowledge(&mut self, name: String) -> Result<StreamEvent, SessionError> {
         let found = self
             .marks
             .iter()
@@ -351,13 +300,13 @@ impl MediaSessionCore {
         };
         Ok(if mark.state == MarkState::Clearing {
             self.stats.marks_cleared += 1;
-            MediaEvent::MarkCleared {
+            StreamEvent::MarkCleared {
                 id: mark.id,
                 name: mark.name,
             }
         } else {
             self.stats.marks_played += 1;
-            MediaEvent::MarkPlayed {
+            StreamEvent::MarkPlayed {
                 id: mark.id,
                 name: mark.name,
             }
@@ -516,7 +465,7 @@ impl MediaSessionCore {
     /// Stops the far end's playback: drops the kept remainder and every frame and mark not
     /// yet written, and queues a `clear` (one, however often called before it is written).
     /// Marks already written come back from the far end as
-    /// [`MediaEvent::MarkCleared`]; those dropped here never reached it and are returned.
+    /// [`StreamEvent::MarkCleared`]; those dropped here never reached it and are returned.
     pub fn clear(&mut self) -> Result<Vec<(MarkId, String)>, SendError> {
         self.ready()?;
         if let Some(encoder) = self.encoder.as_mut() {

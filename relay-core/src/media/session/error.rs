@@ -38,6 +38,18 @@ pub enum SessionError {
     WriteTimeout,
     /// The socket failed or closed while writing or reading.
     Socket(String),
+    /// No `start` within the start time-out of the receiver that admitted the session
+    /// (`PendingStream::open_media`); the session was closed with a `1008` close frame.
+    StartTimeout {
+        /// The time-out, in ms.
+        timeout_ms: u64,
+    },
+    /// No message at all within the idle time-out of the receiver that admitted the
+    /// session; the session was closed with a `1008` close frame.
+    IdleTimeout {
+        /// The time-out, in ms.
+        timeout_ms: u64,
+    },
 }
 
 impl fmt::Display for SessionError {
@@ -60,6 +72,13 @@ impl fmt::Display for SessionError {
                 f.write_str("the far end stopped reading (write deadline)")
             }
             SessionError::Socket(e) => write!(f, "socket: {e}"),
+            // The one-way receiver's words (`ReceiveError`), so both close alike.
+            SessionError::StartTimeout { timeout_ms } => {
+                write!(f, "no start message within {timeout_ms} ms")
+            }
+            SessionError::IdleTimeout { timeout_ms } => {
+                write!(f, "no message within {timeout_ms} ms")
+            }
         }
     }
 }

@@ -6,6 +6,6 @@ mod codec;
 mod core;
 mod error;
 
-pub use self::core::{MarkId, MediaEvent, MediaSessionCore, SessionConfig, SessionStats};
+pub use self::core::{MarkId, MediaSessionCore, SessionConfig, SessionStats};
 pub use codec::{FrameEncoder, L16Order, FRAME_MS};
 pub use error::{SendError, SessionError};
