@@ -4,7 +4,8 @@
 
 use super::call::Direction;
 use crate::error::{CommandError, RequestError};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 use std::fmt;
 
 crate::ids::string_id!(
@@ -162,6 +163,7 @@ fn strings(value: Option<&Value>) -> Vec<String> {
 /// # let _ = message;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct SendMessage {
     /// The sending number, E.164 (`from_number`).
     pub from: String,
@@ -248,27 +250,22 @@ impl SendMessage {
         Ok(())
     }
 
-    /// The `messaging.send` params, with `default_context` when none was set.
-    pub fn to_params(&self, default_context: &str) -> Result<Map<String, Value>, CommandError> {
+    /// Checks the message and gives the `messaging.send` params, with `default_context`
+    /// when none was set, written straight into the request.
+    pub(crate) fn to_params<'a>(
+        &'a self,
+        default_context: &'a str,
+    ) -> Result<SendParams<'a>, CommandError> {
         self.validate()?;
-        let mut params = Map::new();
-        let context = self.context.as_deref().unwrap_or(default_context);
-        params.insert("context".into(), context.into());
-        params.insert("from_number".into(), self.from.as_str().into());
-        params.insert("to_number".into(), self.to.as_str().into());
-        if let Some(body) = self.body.as_deref().filter(|b| !b.is_empty()) {
-            params.insert("body".into(), body.into());
-        }
-        if !self.media.is_empty() {
-            params.insert("media".into(), json!(self.media));
-        }
-        if !self.tags.is_empty() {
-            params.insert("tags".into(), json!(self.tags));
-        }
-        if let Some(region) = &self.region {
-            params.insert("region".into(), region.as_str().into());
-        }
-        Ok(params)
+        Ok(SendParams {
+            context: self.context.as_deref().unwrap_or(default_context),
+            from_number: &self.from,
+            to_number: &self.to,
+            body: self.body.as_deref().filter(|b| !b.is_empty()),
+            media: &self.media,
+            tags: &self.tags,
+            region: self.region.as_deref(),
+        })
     }
 
     /// The local snapshot of this message once the server accepted it: state `queued`.
@@ -287,6 +284,23 @@ impl SendMessage {
             tags: self.tags.clone(),
         }
     }
+}
+
+/// The `messaging.send` params: only what is set is written.
+#[derive(Debug, Serialize)]
+pub(crate) struct SendParams<'a> {
+    /// Where the message's state events go.
+    pub(crate) context: &'a str,
+    from_number: &'a str,
+    to_number: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    media: &'a [String],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    tags: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<&'a str>,
 }
 
 /// Why a message did not arrive, or could not be followed to its end.
@@ -380,6 +394,7 @@ impl std::error::Error for MessageError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn states_read_and_write_their_wire_form() {

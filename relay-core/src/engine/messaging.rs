@@ -69,12 +69,9 @@ impl Engine {
             .or_else(|| self.config.contexts.first().cloned())
             .unwrap_or_else(|| "default".into());
         let params = message.to_params(&default)?;
-        let context = params
-            .get("context")
-            .and_then(Value::as_str)
-            .unwrap_or(&default)
-            .to_owned();
-        let id = self.submit("messaging.send", params, PendingKind::Message, now)?;
+        let context = params.context.to_owned();
+        let ids = crate::frame::Ids::default();
+        let id = self.submit_typed("messaging.send", &ids, &params, PendingKind::Message, now)?;
         self.messages
             .sends
             .insert(id.clone(), (message.clone(), context));
