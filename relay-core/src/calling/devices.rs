@@ -939,7 +939,7 @@ macro_rules! device_plan {
     ($plan:ident) => {
         impl $plan {
             #[doc = concat!("An empty plan; add groups with [`", stringify!($plan),
-                        "::then`] and [`", stringify!($plan), "::then_parallel`].")]
+                                "::then`] and [`", stringify!($plan), "::then_parallel`].")]
             pub fn new() -> Self {
                 Self::default()
             }
