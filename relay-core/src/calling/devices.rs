@@ -768,7 +768,7 @@ impl Serialize for Device {
 }
 
 /// Reads `{type, params}` in either order; an object without a string `type` is an error
-/// (see [`read_device`] for a reader that makes it `None`).
+/// (the crate's `read_device` makes it `None` instead, for peer input).
 impl<'de> Deserialize<'de> for Device {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_map(DeviceVisitor)?

@@ -12,7 +12,8 @@ use crate::ids::ControlId;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-/// Which audio of the call a stream carries.
+/// Which audio of the call a stream carries. Exhaustive: a call has two directions, and
+/// `both` covers them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Track {
     /// What the caller says (the default).
@@ -89,7 +90,8 @@ impl Codec {
     }
 }
 
-/// The HTTP method of the stream's status callback.
+/// The HTTP method of the stream's status callback. Exhaustive: the service takes only
+/// these two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum HttpMethod {
     /// `GET`
