@@ -109,7 +109,9 @@ impl Engine {
         Ok((id, tag))
     }
 
-    /// Streams the call's audio to a WebSocket (`calling.stream`).
+    /// Streams the call's audio to `url` (`calling.stream`): [`Engine::start`] with
+    /// `options` whose url is `url`, so the same checks and the same start path as every
+    /// action.
     pub fn stream(
         &mut self,
         call_id: &CallId,
