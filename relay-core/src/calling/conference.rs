@@ -165,7 +165,7 @@ impl ConferenceStream {
     }
 
     fn to_wire(&self) -> Result<Value, CommandError> {
-        self.options.check(&self.url)?;
+        self.options.check_to(&self.url)?;
         let params = StreamParams {
             url: &self.url,
             options: &self.options,

@@ -2,13 +2,14 @@
 //! devices, and the `calling.call.connect` event that reports how the bridge goes.
 
 use super::call::{CallInfo, CallState, Device, Direction};
-use super::devices::{check_groups, groups_to_wire};
+use super::devices::{device_plan, DeviceGroups};
 use super::dial::{check_price, minutes};
-use super::params::{check_status_url, Params};
+use super::params::check_status_url;
 use super::play::PlayMedia;
 use crate::error::CommandError;
 use crate::ids::DialTag;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 use std::time::Duration;
 
 super::call::wire_enum!(
@@ -44,7 +45,7 @@ super::call::wire_enum!(
 /// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ConnectPlan {
-    groups: Vec<Vec<Device>>,
+    groups: DeviceGroups,
     ringback: Vec<PlayMedia>,
     tag: Option<String>,
     max_duration: Option<Duration>,
@@ -52,35 +53,9 @@ pub struct ConnectPlan {
     status_url: Option<String>,
 }
 
+device_plan!(ConnectPlan);
+
 impl ConnectPlan {
-    /// An empty plan; add groups with [`ConnectPlan::then`] and
-    /// [`ConnectPlan::then_parallel`].
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// A plan that rings one device.
-    pub fn single(device: impl Into<Device>) -> Self {
-        Self::new().then(device)
-    }
-
-    /// A plan that rings these devices at once.
-    pub fn parallel(devices: impl IntoIterator<Item = Device>) -> Self {
-        Self::new().then_parallel(devices)
-    }
-
-    /// Then (if nothing before answered) rings this device.
-    pub fn then(mut self, device: impl Into<Device>) -> Self {
-        self.groups.push(vec![device.into()]);
-        self
-    }
-
-    /// Then (if nothing before answered) rings these devices at once.
-    pub fn then_parallel(mut self, devices: impl IntoIterator<Item = Device>) -> Self {
-        self.groups.push(devices.into_iter().collect());
-        self
-    }
-
     /// What the caller hears while the devices ring (`ringback`).
     pub fn ringback(mut self, media: impl IntoIterator<Item = PlayMedia>) -> Self {
         self.ringback = media.into_iter().collect();
@@ -100,21 +75,10 @@ impl ConnectPlan {
         self
     }
 
-    /// The highest price per minute to pay.
-    pub fn max_price_per_minute(mut self, price: f64) -> Self {
-        self.max_price_per_minute = Some(price);
-        self
-    }
-
     /// HTTP(S) URL for status webhooks.
     pub fn status_url(mut self, url: impl Into<String>) -> Self {
         self.status_url = Some(url.into());
         self
-    }
-
-    /// The serial groups of parallel devices.
-    pub fn devices(&self) -> &[Vec<Device>] {
-        &self.groups
     }
 
     /// The tag given to [`ConnectPlan::tag`], if any. Named as `std::process::Command`
@@ -123,29 +87,43 @@ impl ConnectPlan {
         self.tag.as_deref()
     }
 
-    /// Checks the plan and writes the `calling.connect` params other than `node_id`,
-    /// `call_id` and `tag`.
-    pub(crate) fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
-        check_groups(&self.groups)?;
+    /// Checks the plan and gives the `calling.connect` params other than `node_id` and
+    /// `call_id` (the engine sets `tag`), written straight into the request.
+    pub(crate) fn to_params(&self) -> Result<ConnectParams<'_>, CommandError> {
+        self.groups.check()?;
         self.ringback.iter().try_for_each(PlayMedia::check)?;
         check_price(self.max_price_per_minute)?;
         check_status_url(&self.status_url)?;
         if let Some(tag) = &self.tag {
             super::params::check_nonempty("tag", tag)?;
         }
-        let mut params = Params::new();
-        params.set("devices", groups_to_wire(&self.groups));
-        if !self.ringback.is_empty() {
-            let media: Vec<Value> = self.ringback.iter().map(PlayMedia::to_wire).collect();
-            params.set("ringback", media);
-        }
-        if let Some(max) = self.max_duration {
-            params.set("max_duration", json!(minutes(max)?));
-        }
-        params.opt("max_price_per_minute", &self.max_price_per_minute);
-        params.opt("status_url", &self.status_url);
-        Ok(params.done())
+        Ok(ConnectParams {
+            devices: &self.groups,
+            ringback: &self.ringback,
+            tag: None,
+            max_duration: self.max_duration.map(minutes).transpose()?,
+            max_price_per_minute: self.max_price_per_minute,
+            status_url: self.status_url.as_deref(),
+        })
     }
+}
+
+/// The `calling.connect` params after the call's ids: only what is set is written.
+#[derive(Debug, Serialize)]
+pub(crate) struct ConnectParams<'a> {
+    devices: &'a DeviceGroups,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    ringback: &'a [PlayMedia],
+    /// The tag of the new legs, the plan's or one the engine made up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) tag: Option<&'a str>,
+    /// Whole minutes ([§6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) item 2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_duration: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_price_per_minute: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status_url: Option<&'a str>,
 }
 
 /// One `calling.call.connect` event, typed: the state, and the peer or the failure.

@@ -1,15 +1,24 @@
 //! The devices a call reaches (`docs/CALLING-API.md` [§2.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) "Device types"): phone, sip,
 //! webrtc and agora for `calling.dial` and `calling.connect`, and the connect-only call, queue
-//! and stream. Builders write only the keys that are set; reading is tolerant and never fails
-//! on a known type with odd params (what cannot be read is left unset).
+//! and stream; and the serial groups of parallel devices both plans are made of. Each type is
+//! its own `params` by derived serde: only set keys are written; reading is tolerant and
+//! never fails on a known type with odd params (what cannot be read is left unset).
 
 use super::call::CallState;
+use super::lenient;
 use super::params::check_status_url;
-use super::stream::{check_stream_url, Codec, HttpMethod};
+use super::stream::{Codec, StreamOptions};
+use super::ActionRequest;
 use crate::error::CommandError;
 use crate::ids::{CallId, NodeId};
-use serde_json::{json, Map, Value};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
 use std::time::Duration;
+
+mod groups;
+pub(crate) use groups::{device_plan, DeviceGroups};
 
 super::call::wire_enum!(
     /// A media codec a sip or webrtc leg may offer ([§2.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)).
@@ -42,19 +51,75 @@ pub(crate) fn ceil_minutes(duration: Duration) -> u64 {
     ceil_secs(duration).div_ceil(60)
 }
 
-/// Reads a non-negative number of seconds (integer or float).
-fn read_secs(params: &Value, key: &str) -> Option<Duration> {
-    let secs = params.get(key)?.as_f64()?;
-    (secs.is_finite() && (0.0..=crate::config::LONGEST_DURATION.as_secs_f64()).contains(&secs))
-        .then(|| Duration::from_secs_f64(secs))
+/// Writes a set duration as whole seconds, rounded up.
+fn write_secs<S: Serializer>(value: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => s.serialize_u64(ceil_secs(*value)),
+        None => s.serialize_none(),
+    }
 }
 
-fn read_text(params: &Value, key: &str) -> Option<String> {
-    params.get(key).and_then(Value::as_str).map(str::to_owned)
+fn write_states<S: Serializer>(states: &[CallState], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(states.iter().map(CallState::as_wire))
 }
 
-fn text_or_empty(params: &Value, key: &str) -> String {
-    read_text(params, key).unwrap_or_default()
+fn read_states<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<CallState>, D::Error> {
+    lenient::strings(d, CallState::from_wire)
+}
+
+fn write_codecs<S: Serializer>(codecs: &[CallCodec], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(codecs.iter().map(CallCodec::as_wire))
+}
+
+fn read_codecs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<CallCodec>, D::Error> {
+    lenient::strings(d, CallCodec::from_wire)
+}
+
+/// One SIP header as the wire has it, `{name, value}`.
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+struct Header<'a> {
+    #[serde(borrow, deserialize_with = "lenient::opt_cow")]
+    name: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, deserialize_with = "lenient::opt_cow")]
+    value: Option<std::borrow::Cow<'a, str>>,
+}
+
+fn write_headers<S: Serializer>(headers: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(headers.iter().map(|(name, value)| Header {
+        name: Some(name.as_str().into()),
+        value: Some(value.as_str().into()),
+    }))
+}
+
+/// Headers without a string `name` are skipped; a missing value reads as empty.
+fn read_headers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
+    Ok(lenient::list::<D, lenient::ObjectOr<Header<'de>>>(d)?
+        .into_iter()
+        .filter_map(|header| {
+            let header = header.0?;
+            Some((
+                header.name?.into_owned(),
+                header.value.unwrap_or_default().into_owned(),
+            ))
+        })
+        .collect())
+}
+
+fn read_node_id<'de, D: Deserializer<'de>>(d: D) -> Result<NodeId, D::Error> {
+    lenient::text(d).map(NodeId::new)
+}
+
+fn read_call_id<'de, D: Deserializer<'de>>(d: D) -> Result<CallId, D::Error> {
+    lenient::text(d).map(CallId::new)
+}
+
+fn no_node_id() -> NodeId {
+    NodeId::new("")
+}
+
+fn no_call_id() -> CallId {
+    CallId::new("")
 }
 
 /// Refuses a zero duration: "ring for no time" or "last no time" is never what is meant.
@@ -70,48 +135,33 @@ fn check_text(what: &str, value: &str) -> Result<(), CommandError> {
 }
 
 /// What a phone, sip, webrtc or agora leg shares: its state webhooks and the SWML it runs on
-/// answer.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// answer. Written into the device's own `params`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
 pub struct LegOptions {
     /// HTTP(S) URL that receives the leg's state changes.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_text"
+    )]
     pub call_state_url: Option<String>,
     /// Which states `call_state_url` hears (`created`, `ringing`, `answered`, `ended`).
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "write_states",
+        deserialize_with = "read_states"
+    )]
     pub call_state_events: Vec<CallState>,
     /// SWML the leg runs once answered, before it is bridged (a URL or the script itself).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_text"
+    )]
     pub confirm: Option<String>,
 }
 
 impl LegOptions {
-    fn read(params: &Value) -> Self {
-        Self {
-            call_state_url: read_text(params, "call_state_url"),
-            call_state_events: params
-                .get("call_state_events")
-                .and_then(Value::as_array)
-                .map(|list| {
-                    list.iter()
-                        .filter_map(Value::as_str)
-                        .map(CallState::from_wire)
-                        .collect()
-                })
-                .unwrap_or_default(),
-            confirm: read_text(params, "confirm"),
-        }
-    }
-
-    fn write(&self, params: &mut Map<String, Value>) {
-        if let Some(url) = &self.call_state_url {
-            params.insert("call_state_url".into(), url.as_str().into());
-        }
-        if !self.call_state_events.is_empty() {
-            let events: Vec<&str> = self.call_state_events.iter().map(|s| s.as_wire()).collect();
-            params.insert("call_state_events".into(), json!(events));
-        }
-        if let Some(confirm) = &self.confirm {
-            params.insert("confirm".into(), confirm.as_str().into());
-        }
-    }
-
     fn check(&self) -> Result<(), CommandError> {
         check_status_url(&self.call_state_url)?;
         if let Some(confirm) = &self.confirm {
@@ -149,25 +199,33 @@ macro_rules! leg_builders {
     };
 }
 
-fn write_secs(params: &mut Map<String, Value>, key: &str, value: Option<Duration>) {
-    if let Some(value) = value {
-        params.insert(key.into(), json!(ceil_secs(value)));
-    }
-}
-
-/// A phone number on the PSTN.
-#[derive(Debug, Clone, PartialEq)]
+/// A phone number on the PSTN. Its `Serialize` form is its `params`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct PhoneDevice {
     /// The calling number, E.164.
+    #[serde(deserialize_with = "lenient::text")]
     pub from_number: String,
     /// The called number, E.164.
+    #[serde(deserialize_with = "lenient::text")]
     pub to_number: String,
     /// How long to ring (whole seconds on the wire, rounded up).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "write_secs",
+        deserialize_with = "lenient::opt_secs"
+    )]
     pub timeout: Option<Duration>,
     /// The longest the leg may last (whole seconds on the wire, rounded up).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "write_secs",
+        deserialize_with = "lenient::opt_secs"
+    )]
     pub max_duration: Option<Duration>,
     /// State webhooks and confirm.
+    #[serde(flatten)]
     pub leg: LegOptions,
 }
 
@@ -195,30 +253,72 @@ impl PhoneDevice {
         self.max_duration = Some(max);
         self
     }
+
+    /// Refuses what the service would refuse: a number left out, a zero duration, a
+    /// webhook that is not HTTP(S).
+    pub fn check(&self) -> Result<(), CommandError> {
+        check_text("phone from_number", &self.from_number)?;
+        check_text("phone to_number", &self.to_number)?;
+        check_positive("phone timeout", self.timeout)?;
+        check_positive("phone max_duration", self.max_duration)?;
+        self.leg.check()
+    }
 }
 leg_builders!(PhoneDevice);
 
-/// A SIP endpoint.
-#[derive(Debug, Clone, PartialEq)]
+/// A SIP endpoint. Its `Serialize` form is its `params`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct SipDevice {
     /// The caller, `sip:…`.
+    #[serde(deserialize_with = "lenient::text")]
     pub from: String,
     /// The callee, `sip:…`.
+    #[serde(deserialize_with = "lenient::text")]
     pub to: String,
     /// The caller's display name.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_text"
+    )]
     pub from_name: Option<String>,
     /// How long to ring (whole seconds on the wire, rounded up).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "write_secs",
+        deserialize_with = "lenient::opt_secs"
+    )]
     pub timeout: Option<Duration>,
     /// The longest the leg may last (whole seconds on the wire, rounded up).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "write_secs",
+        deserialize_with = "lenient::opt_secs"
+    )]
     pub max_duration: Option<Duration>,
-    /// Extra SIP headers, as (name, value).
+    /// Extra SIP headers, as (name, value); `[{name, value}]` on the wire.
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "write_headers",
+        deserialize_with = "read_headers"
+    )]
     pub headers: Vec<(String, String)>,
     /// The codecs to offer.
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "write_codecs",
+        deserialize_with = "read_codecs"
+    )]
     pub codecs: Vec<CallCodec>,
     /// Whether the leg uses WebRTC media.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_bool"
+    )]
     pub webrtc_media: Option<bool>,
     /// State webhooks and confirm.
+    #[serde(flatten)]
     pub leg: LegOptions,
 }
 
@@ -258,22 +358,51 @@ impl SipDevice {
         self.webrtc_media = Some(on);
         self
     }
+
+    /// Refuses what the service would refuse: an address left out, a zero duration, a
+    /// header without a name, a webhook that is not HTTP(S).
+    pub fn check(&self) -> Result<(), CommandError> {
+        check_text("sip from", &self.from)?;
+        check_text("sip to", &self.to)?;
+        check_positive("sip timeout", self.timeout)?;
+        check_positive("sip max_duration", self.max_duration)?;
+        if self.headers.iter().any(|(name, _)| name.trim().is_empty()) {
+            return Err(CommandError::InvalidOption(
+                "sip header name is empty".into(),
+            ));
+        }
+        self.leg.check()
+    }
 }
 leg_builders!(SipDevice);
 
-/// A WebRTC endpoint (a resource of the space).
-#[derive(Debug, Clone, PartialEq)]
+/// A WebRTC endpoint (a resource of the space). Its `Serialize` form is its `params`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct WebRtcDevice {
     /// The caller.
+    #[serde(deserialize_with = "lenient::text")]
     pub from: String,
     /// The resource to reach.
+    #[serde(deserialize_with = "lenient::text")]
     pub to: String,
     /// How long to ring (whole seconds on the wire, rounded up).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "write_secs",
+        deserialize_with = "lenient::opt_secs"
+    )]
     pub timeout: Option<Duration>,
     /// The codecs to offer.
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "write_codecs",
+        deserialize_with = "read_codecs"
+    )]
     pub codecs: Vec<CallCodec>,
     /// State webhooks and confirm.
+    #[serde(flatten)]
     pub leg: LegOptions,
 }
 
@@ -289,22 +418,39 @@ impl WebRtcDevice {
         self.codecs = codecs.into_iter().collect();
         self
     }
+
+    /// Refuses an address left out, a zero time-out, a webhook that is not HTTP(S).
+    pub fn check(&self) -> Result<(), CommandError> {
+        check_text("webrtc from", &self.from)?;
+        check_text("webrtc to", &self.to)?;
+        check_positive("webrtc timeout", self.timeout)?;
+        self.leg.check()
+    }
 }
 leg_builders!(WebRtcDevice);
 
-/// An Agora channel.
-#[derive(Debug, Clone, PartialEq)]
+/// An Agora channel. Its `Serialize` form is its `params`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct AgoraDevice {
     /// The caller.
+    #[serde(deserialize_with = "lenient::text")]
     pub from: String,
     /// Who to reach in the channel, if anyone in particular.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_text"
+    )]
     pub to: Option<String>,
     /// The Agora app id.
+    #[serde(deserialize_with = "lenient::text")]
     pub appid: String,
     /// The channel.
+    #[serde(deserialize_with = "lenient::text")]
     pub channel: String,
     /// State webhooks and confirm.
+    #[serde(flatten)]
     pub leg: LegOptions,
 }
 
@@ -314,28 +460,54 @@ impl AgoraDevice {
         self.to = Some(to.into());
         self
     }
+
+    /// Refuses a caller, app id or channel left out, a webhook that is not HTTP(S).
+    pub fn check(&self) -> Result<(), CommandError> {
+        check_text("agora from", &self.from)?;
+        check_text("agora appid", &self.appid)?;
+        check_text("agora channel", &self.channel)?;
+        self.leg.check()
+    }
 }
 leg_builders!(AgoraDevice);
 
-/// An existing call, to bridge with (connect only).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An existing call, to bridge with (connect only). Its `Serialize` form is its `params`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CallDevice {
     /// Its node.
+    #[serde(default = "no_node_id", deserialize_with = "read_node_id")]
     pub node_id: NodeId,
     /// Its id.
+    #[serde(default = "no_call_id", deserialize_with = "read_call_id")]
     pub call_id: CallId,
 }
 
-/// A queue, whose next member is bridged (connect only).
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl CallDevice {
+    /// Refuses an empty node or call id.
+    pub fn check(&self) -> Result<(), CommandError> {
+        check_text("call node_id", self.node_id.as_str())?;
+        check_text("call call_id", self.call_id.as_str())
+    }
+}
+
+/// A queue, whose next member is bridged (connect only). Its `Serialize` form is its
+/// `params`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct QueueDevice {
     /// The node of the queue.
+    #[serde(default = "no_node_id", deserialize_with = "read_node_id")]
     pub node_id: NodeId,
     /// Its name.
+    #[serde(default, deserialize_with = "lenient::text")]
     pub queue_name: String,
     /// Its id, when known.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_text"
+    )]
     pub queue_id: Option<String>,
 }
 
@@ -345,76 +517,43 @@ impl QueueDevice {
         self.queue_id = Some(id.into());
         self
     }
+
+    /// Refuses an empty node or queue name.
+    pub fn check(&self) -> Result<(), CommandError> {
+        check_text("queue node_id", self.node_id.as_str())?;
+        check_text("queue queue_name", &self.queue_name)
+    }
 }
 
 /// A WebSocket with two-way audio (connect only): unlike `calling.stream`, the far end may
-/// send audio back. Its `Debug` hides the bearer token.
-#[derive(Clone, PartialEq)]
+/// send audio back. Built from the same [`StreamOptions`] as `calling.stream` (its url,
+/// name, codec, status webhook, bearer token and custom parameters), plus `realtime`; its
+/// `Debug` hides the bearer token, as theirs does. Its `Serialize` form is its `params`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct StreamDevice {
-    /// `wss://` URL.
-    pub url: String,
-    /// A name echoed in events.
-    pub name: Option<String>,
-    /// The codec.
-    pub codec: Option<Codec>,
-    /// HTTP(S) URL for status webhooks.
-    pub status_url: Option<String>,
-    /// The status webhook's method.
-    pub status_url_method: Option<HttpMethod>,
+    /// What `calling.stream` shares with this device. A `track` or `control_id` has no
+    /// meaning here and is refused by [`StreamDevice::check`].
+    #[serde(flatten)]
+    pub options: StreamOptions,
     /// Real-time pacing of the audio.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_bool"
+    )]
     pub realtime: Option<bool>,
-    /// Sent as `Authorization: Bearer …` on the WebSocket handshake.
-    pub authorization_bearer_token: Option<String>,
-    /// Delivered in the stream's `start` message.
-    pub custom_parameters: Map<String, Value>,
-    /// Accept `ws://` to a loopback host (tests only; never sent).
-    pub allow_insecure_loopback: bool,
 }
 
-impl std::fmt::Debug for StreamDevice {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let token = self
-            .authorization_bearer_token
-            .as_ref()
-            .map(|_| "<redacted>");
-        f.debug_struct("StreamDevice")
-            .field("url", &self.url)
-            .field("name", &self.name)
-            .field("codec", &self.codec)
-            .field("status_url", &self.status_url)
-            .field("status_url_method", &self.status_url_method)
-            .field("realtime", &self.realtime)
-            .field("authorization_bearer_token", &token)
-            .field("custom_parameters", &self.custom_parameters)
-            .field("allow_insecure_loopback", &self.allow_insecure_loopback)
-            .finish()
-    }
-}
+super::stream::stream_setters!(StreamDevice, options);
 
 impl StreamDevice {
-    /// A name echoed in events.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// The codec.
-    pub fn codec(mut self, codec: Codec) -> Self {
-        self.codec = Some(codec);
-        self
-    }
-
-    /// HTTP(S) URL for status webhooks.
-    pub fn status_url(mut self, url: impl Into<String>) -> Self {
-        self.status_url = Some(url.into());
-        self
-    }
-
-    /// The status webhook's method.
-    pub fn status_url_method(mut self, method: HttpMethod) -> Self {
-        self.status_url_method = Some(method);
-        self
+    /// A two-way stream with these options (their url included).
+    pub fn new(options: StreamOptions) -> Self {
+        Self {
+            options,
+            realtime: None,
+        }
     }
 
     /// Real-time pacing of the audio.
@@ -423,22 +562,29 @@ impl StreamDevice {
         self
     }
 
-    /// A bearer token for the handshake.
-    pub fn authorization_bearer_token(mut self, token: impl Into<String>) -> Self {
-        self.authorization_bearer_token = Some(token.into());
-        self
-    }
-
-    /// One custom parameter.
-    pub fn custom_parameter(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.custom_parameters.insert(key.into(), value.into());
-        self
-    }
-
-    /// Accept `ws://` to a loopback host (tests).
-    pub fn allow_insecure_loopback(mut self, allow: bool) -> Self {
-        self.allow_insecure_loopback = allow;
-        self
+    /// The checks of [`StreamOptions`], and those of a two-way stream: it carries PCMU,
+    /// PCMA or L16, and has no track nor control id of its own.
+    pub fn check(&self) -> Result<(), CommandError> {
+        ActionRequest::check(&self.options)?;
+        if self.options.track.is_some() {
+            return Err(CommandError::InvalidOption(
+                "a stream device has no track: it carries both ways".into(),
+            ));
+        }
+        if self.options.control_id.is_some() {
+            return Err(CommandError::InvalidOption(
+                "a stream device has no control_id: it is not an action".into(),
+            ));
+        }
+        // Two-way streams carry PCMU, PCMA or L16 (stream.mdx "codec"); a free-form value
+        // may add a packet time (`PCMU@40i`) but not another codec.
+        let wire = self.options.codec.as_ref().map_or("PCMU", Codec::as_wire);
+        if !["PCMU", "PCMA", "L16"].iter().any(|c| wire.starts_with(c)) {
+            return Err(CommandError::InvalidOption(format!(
+                "stream codec {wire} is not PCMU, PCMA or L16"
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -446,6 +592,9 @@ impl StreamDevice {
 /// `calling.connect` ([§2.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)). Build one with [`Device::phone`], [`Device::sip`], … and `.into()`
 /// (plans take `impl Into<Device>`); each type's details are boxed, to keep calls and events
 /// small.
+///
+/// Its serde form is the wire's `{type, params}`: a device read from an event (say
+/// `calling.call.receive`) and written into a request is the same JSON.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Device {
@@ -478,13 +627,7 @@ impl Device {
     /// .timeout(Duration::from_secs(20))`. Both numbers are required: a device without one
     /// is refused before anything is sent.
     pub fn phone() -> PhoneDevice {
-        PhoneDevice {
-            from_number: String::new(),
-            to_number: String::new(),
-            timeout: None,
-            max_duration: None,
-            leg: LegOptions::default(),
-        }
+        PhoneDevice::default()
     }
 
     /// A SIP endpoint (`sip:…` for both).
@@ -492,13 +635,7 @@ impl Device {
         SipDevice {
             from: from.into(),
             to: to.into(),
-            from_name: None,
-            timeout: None,
-            max_duration: None,
-            headers: Vec::new(),
-            codecs: Vec::new(),
-            webrtc_media: None,
-            leg: LegOptions::default(),
+            ..SipDevice::default()
         }
     }
 
@@ -507,9 +644,7 @@ impl Device {
         WebRtcDevice {
             from: from.into(),
             to: to.into(),
-            timeout: None,
-            codecs: Vec::new(),
-            leg: LegOptions::default(),
+            ..WebRtcDevice::default()
         }
     }
 
@@ -521,10 +656,9 @@ impl Device {
     ) -> AgoraDevice {
         AgoraDevice {
             from: from.into(),
-            to: None,
             appid: appid.into(),
             channel: channel.into(),
-            leg: LegOptions::default(),
+            ..AgoraDevice::default()
         }
     }
 
@@ -545,19 +679,10 @@ impl Device {
         }
     }
 
-    /// A two-way audio WebSocket (connect only).
+    /// A two-way audio WebSocket (connect only); set its options with the setters of
+    /// [`StreamOptions`], or build it from them with [`StreamDevice::new`].
     pub fn stream(url: impl Into<String>) -> StreamDevice {
-        StreamDevice {
-            url: url.into(),
-            name: None,
-            codec: None,
-            status_url: None,
-            status_url_method: None,
-            realtime: None,
-            authorization_bearer_token: None,
-            custom_parameters: Map::new(),
-            allow_insecure_loopback: false,
-        }
+        StreamDevice::new(StreamOptions::new().url(url))
     }
 
     /// The wire `type`.
@@ -583,260 +708,27 @@ impl Device {
     /// webhook that is not HTTP(S), a stream URL that is not `wss://`.
     pub fn check(&self) -> Result<(), CommandError> {
         match self {
-            Device::Phone(d) => {
-                check_text("phone from_number", &d.from_number)?;
-                check_text("phone to_number", &d.to_number)?;
-                check_positive("phone timeout", d.timeout)?;
-                check_positive("phone max_duration", d.max_duration)?;
-                d.leg.check()
-            }
-            Device::Sip(d) => {
-                check_text("sip from", &d.from)?;
-                check_text("sip to", &d.to)?;
-                check_positive("sip timeout", d.timeout)?;
-                check_positive("sip max_duration", d.max_duration)?;
-                if d.headers.iter().any(|(name, _)| name.trim().is_empty()) {
-                    return Err(CommandError::InvalidOption(
-                        "sip header name is empty".into(),
-                    ));
-                }
-                d.leg.check()
-            }
-            Device::WebRtc(d) => {
-                check_text("webrtc from", &d.from)?;
-                check_text("webrtc to", &d.to)?;
-                check_positive("webrtc timeout", d.timeout)?;
-                d.leg.check()
-            }
-            Device::Agora(d) => {
-                check_text("agora from", &d.from)?;
-                check_text("agora appid", &d.appid)?;
-                check_text("agora channel", &d.channel)?;
-                d.leg.check()
-            }
-            Device::Call(d) => {
-                check_text("call node_id", d.node_id.as_str())?;
-                check_text("call call_id", d.call_id.as_str())
-            }
-            Device::Queue(d) => {
-                check_text("queue node_id", d.node_id.as_str())?;
-                check_text("queue queue_name", &d.queue_name)
-            }
-            Device::Stream(d) => {
-                check_stream_url(&d.url, d.allow_insecure_loopback)?;
-                check_status_url(&d.status_url)?;
-                if d.authorization_bearer_token
-                    .as_ref()
-                    .is_some_and(|t| t.trim().is_empty())
-                {
-                    return Err(CommandError::EmptyBearerToken);
-                }
-                // Two-way streams carry PCMU, PCMA or L16 (stream.mdx "codec"); a free-form
-                // value may add a packet time (`PCMU@40i`) but not another codec.
-                let wire = d.codec.as_ref().map_or("PCMU", Codec::as_wire);
-                if !["PCMU", "PCMA", "L16"].iter().any(|c| wire.starts_with(c)) {
-                    return Err(CommandError::InvalidOption(format!(
-                        "stream codec {wire} is not PCMU, PCMA or L16"
-                    )));
-                }
-                Ok(())
-            }
+            Device::Phone(d) => d.check(),
+            Device::Sip(d) => d.check(),
+            Device::WebRtc(d) => d.check(),
+            Device::Agora(d) => d.check(),
+            Device::Call(d) => d.check(),
+            Device::Queue(d) => d.check(),
+            Device::Stream(d) => d.check(),
             Device::Other { kind, .. } => check_text("device type", kind),
         }
     }
 
     /// Reads `{type, params}`; `None` when the value is not an object with a string `type`.
+    /// The same reading as its `Deserialize`.
     pub fn from_wire(value: &Value) -> Option<Self> {
-        let kind = value.get("type")?.as_str()?;
-        let params = value.get("params").cloned().unwrap_or(Value::Null);
-        let p = &params;
-        let codecs = |p: &Value| -> Vec<CallCodec> {
-            p.get("codecs")
-                .and_then(Value::as_array)
-                .map(|l| {
-                    l.iter()
-                        .filter_map(Value::as_str)
-                        .map(CallCodec::from_wire)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        Some(match kind {
-            "phone" => Device::Phone(Box::new(PhoneDevice {
-                from_number: text_or_empty(p, "from_number"),
-                to_number: text_or_empty(p, "to_number"),
-                timeout: read_secs(p, "timeout"),
-                max_duration: read_secs(p, "max_duration"),
-                leg: LegOptions::read(p),
-            })),
-            "sip" => Device::Sip(Box::new(SipDevice {
-                from: text_or_empty(p, "from"),
-                to: text_or_empty(p, "to"),
-                from_name: read_text(p, "from_name"),
-                timeout: read_secs(p, "timeout"),
-                max_duration: read_secs(p, "max_duration"),
-                headers: p
-                    .get("headers")
-                    .and_then(Value::as_array)
-                    .map(|list| {
-                        list.iter()
-                            .filter_map(|h| {
-                                Some((read_text(h, "name")?, text_or_empty(h, "value")))
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                codecs: codecs(p),
-                webrtc_media: p.get("webrtc_media").and_then(Value::as_bool),
-                leg: LegOptions::read(p),
-            })),
-            "webrtc" => Device::WebRtc(Box::new(WebRtcDevice {
-                from: text_or_empty(p, "from"),
-                to: text_or_empty(p, "to"),
-                timeout: read_secs(p, "timeout"),
-                codecs: codecs(p),
-                leg: LegOptions::read(p),
-            })),
-            "agora" => Device::Agora(Box::new(AgoraDevice {
-                from: text_or_empty(p, "from"),
-                to: read_text(p, "to"),
-                appid: text_or_empty(p, "appid"),
-                channel: text_or_empty(p, "channel"),
-                leg: LegOptions::read(p),
-            })),
-            "call" => Device::Call(Box::new(CallDevice {
-                node_id: NodeId::new(text_or_empty(p, "node_id")),
-                call_id: CallId::new(text_or_empty(p, "call_id")),
-            })),
-            "queue" => Device::Queue(Box::new(QueueDevice {
-                node_id: NodeId::new(text_or_empty(p, "node_id")),
-                queue_name: text_or_empty(p, "queue_name"),
-                queue_id: read_text(p, "queue_id"),
-            })),
-            "stream" => Device::Stream(Box::new(StreamDevice {
-                url: text_or_empty(p, "url"),
-                name: read_text(p, "name"),
-                codec: read_text(p, "codec").map(|c| Codec::from_wire(&c)),
-                status_url: read_text(p, "status_url"),
-                status_url_method: read_text(p, "status_url_method").and_then(|m| {
-                    match m.to_ascii_uppercase().as_str() {
-                        "GET" => Some(HttpMethod::Get),
-                        "POST" => Some(HttpMethod::Post),
-                        _ => None,
-                    }
-                }),
-                realtime: p.get("realtime").and_then(Value::as_bool),
-                authorization_bearer_token: read_text(p, "authorization_bearer_token"),
-                custom_parameters: p
-                    .get("custom_parameters")
-                    .and_then(Value::as_object)
-                    .cloned()
-                    .unwrap_or_default(),
-                allow_insecure_loopback: false,
-            })),
-            _ => Device::Other {
-                kind: kind.to_owned(),
-                params,
-            },
-        })
+        read_device(value).ok().flatten()
     }
 
-    /// The `{type, params}` wire form, with only the keys that are set.
+    /// The `{type, params}` wire form, with only the keys that are set: its `Serialize`
+    /// form as a `Value`.
     pub fn to_wire(&self) -> Value {
-        let mut params = Map::new();
-        let codecs = |params: &mut Map<String, Value>, codecs: &[CallCodec]| {
-            if !codecs.is_empty() {
-                let list: Vec<&str> = codecs.iter().map(CallCodec::as_wire).collect();
-                params.insert("codecs".into(), json!(list));
-            }
-        };
-        match self {
-            Device::Phone(d) => {
-                params.insert("from_number".into(), d.from_number.as_str().into());
-                params.insert("to_number".into(), d.to_number.as_str().into());
-                write_secs(&mut params, "timeout", d.timeout);
-                write_secs(&mut params, "max_duration", d.max_duration);
-                d.leg.write(&mut params);
-            }
-            Device::Sip(d) => {
-                params.insert("from".into(), d.from.as_str().into());
-                params.insert("to".into(), d.to.as_str().into());
-                if let Some(name) = &d.from_name {
-                    params.insert("from_name".into(), name.as_str().into());
-                }
-                write_secs(&mut params, "timeout", d.timeout);
-                write_secs(&mut params, "max_duration", d.max_duration);
-                if !d.headers.is_empty() {
-                    let headers: Vec<Value> = d
-                        .headers
-                        .iter()
-                        .map(|(name, value)| json!({"name": name, "value": value}))
-                        .collect();
-                    params.insert("headers".into(), Value::Array(headers));
-                }
-                codecs(&mut params, &d.codecs);
-                if let Some(on) = d.webrtc_media {
-                    params.insert("webrtc_media".into(), on.into());
-                }
-                d.leg.write(&mut params);
-            }
-            Device::WebRtc(d) => {
-                params.insert("from".into(), d.from.as_str().into());
-                params.insert("to".into(), d.to.as_str().into());
-                write_secs(&mut params, "timeout", d.timeout);
-                codecs(&mut params, &d.codecs);
-                d.leg.write(&mut params);
-            }
-            Device::Agora(d) => {
-                params.insert("from".into(), d.from.as_str().into());
-                if let Some(to) = &d.to {
-                    params.insert("to".into(), to.as_str().into());
-                }
-                params.insert("appid".into(), d.appid.as_str().into());
-                params.insert("channel".into(), d.channel.as_str().into());
-                d.leg.write(&mut params);
-            }
-            Device::Call(d) => {
-                params.insert("node_id".into(), d.node_id.as_str().into());
-                params.insert("call_id".into(), d.call_id.as_str().into());
-            }
-            Device::Queue(d) => {
-                params.insert("node_id".into(), d.node_id.as_str().into());
-                params.insert("queue_name".into(), d.queue_name.as_str().into());
-                if let Some(id) = &d.queue_id {
-                    params.insert("queue_id".into(), id.as_str().into());
-                }
-            }
-            Device::Stream(d) => {
-                params.insert("url".into(), d.url.as_str().into());
-                if let Some(name) = &d.name {
-                    params.insert("name".into(), name.as_str().into());
-                }
-                if let Some(codec) = &d.codec {
-                    params.insert("codec".into(), codec.as_wire().into());
-                }
-                if let Some(url) = &d.status_url {
-                    params.insert("status_url".into(), url.as_str().into());
-                }
-                if let Some(method) = d.status_url_method {
-                    params.insert("status_url_method".into(), method.as_wire().into());
-                }
-                if let Some(on) = d.realtime {
-                    params.insert("realtime".into(), on.into());
-                }
-                if let Some(token) = &d.authorization_bearer_token {
-                    params.insert("authorization_bearer_token".into(), token.as_str().into());
-                }
-                if !d.custom_parameters.is_empty() {
-                    params.insert(
-                        "custom_parameters".into(),
-                        Value::Object(d.custom_parameters.clone()),
-                    );
-                }
-            }
-            Device::Other { kind, params } => return json!({"type": kind, "params": params}),
-        }
-        json!({"type": self.kind(), "params": params})
+        serde_json::to_value(self).unwrap_or_default()
     }
 
     /// The calling number of a phone device.
@@ -853,6 +745,125 @@ impl Device {
             Device::Phone(d) => Some(&d.to_number),
             _ => None,
         }
+    }
+}
+
+/// `{type, params}`: the type, then the device's own `Serialize` form as params.
+impl Serialize for Device {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut wire = s.serialize_struct("Device", 2)?;
+        wire.serialize_field("type", self.kind())?;
+        match self {
+            Device::Phone(d) => wire.serialize_field("params", d)?,
+            Device::Sip(d) => wire.serialize_field("params", d)?,
+            Device::WebRtc(d) => wire.serialize_field("params", d)?,
+            Device::Agora(d) => wire.serialize_field("params", d)?,
+            Device::Call(d) => wire.serialize_field("params", d)?,
+            Device::Queue(d) => wire.serialize_field("params", d)?,
+            Device::Stream(d) => wire.serialize_field("params", d)?,
+            Device::Other { params, .. } => wire.serialize_field("params", params)?,
+        }
+        wire.end()
+    }
+}
+
+/// Reads `{type, params}` in either order; an object without a string `type` is an error
+/// (the crate's `read_device` makes it `None` instead, for peer input).
+impl<'de> Deserialize<'de> for Device {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(DeviceVisitor)?
+            .ok_or_else(|| de::Error::custom("a device needs a string `type`"))
+    }
+}
+
+/// A `device` member of peer input: `None` for anything that is not an object with a string
+/// `type`, never an error (for `#[serde(deserialize_with = …)]` on `Option<Device>`).
+pub(crate) fn read_device<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Device>, D::Error> {
+    Ok(lenient::ObjectOr::<MaybeDevice>::deserialize(d)?
+        .0
+        .and_then(|device| device.0))
+}
+
+/// A device, or `None` for an object without a string `type`.
+struct MaybeDevice(Option<Device>);
+
+impl<'de> Deserialize<'de> for MaybeDevice {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(DeviceVisitor).map(MaybeDevice)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "lowercase")]
+enum Field {
+    Type,
+    Params,
+    #[serde(other)]
+    Other,
+}
+
+/// A string `type`, or `None`.
+#[derive(Deserialize)]
+struct Kind(#[serde(deserialize_with = "lenient::opt_text")] Option<String>);
+
+struct DeviceVisitor;
+
+impl<'de> Visitor<'de> for DeviceVisitor {
+    type Value = Option<Device>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a device {type, params}")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Device>, A::Error> {
+        let mut kind: Option<String> = None;
+        let mut device = None;
+        // Params that come before the type are kept until the type is known.
+        let mut early: Option<Value> = None;
+        while let Some(field) = map.next_key::<Field>()? {
+            match field {
+                Field::Type => kind = map.next_value::<Kind>()?.0,
+                Field::Params => match &kind {
+                    Some(kind) => device = Some(map.next_value_seed(Params(kind))?),
+                    None => early = Some(map.next_value()?),
+                },
+                Field::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let Some(kind) = kind else { return Ok(None) };
+        match device {
+            Some(device) => Ok(Some(device)),
+            None => Params(&kind)
+                .deserialize(early.unwrap_or(Value::Null))
+                .map(Some)
+                .map_err(de::Error::custom),
+        }
+    }
+}
+
+/// The `params` of a device of type `.0`.
+struct Params<'k>(&'k str);
+
+impl<'de> DeserializeSeed<'de> for Params<'_> {
+    type Value = Device;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Device, D::Error> {
+        use lenient::object_or_empty as params;
+        Ok(match self.0 {
+            "phone" => Device::Phone(Box::new(params(d)?)),
+            "sip" => Device::Sip(Box::new(params(d)?)),
+            "webrtc" => Device::WebRtc(Box::new(params(d)?)),
+            "agora" => Device::Agora(Box::new(params(d)?)),
+            "call" => Device::Call(Box::new(params(d)?)),
+            "queue" => Device::Queue(Box::new(params(d)?)),
+            "stream" => Device::Stream(Box::new(params(d)?)),
+            other => Device::Other {
+                kind: other.to_owned(),
+                params: Value::deserialize(d)?,
+            },
+        })
     }
 }
 
@@ -876,33 +887,10 @@ into_device!(
     StreamDevice => Stream,
 );
 
-/// Serial groups of parallel devices, shared by dial and connect plans ([§2.1](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): the outer list
-/// is tried one group after another, the devices of a group ring at once.
-pub(crate) fn groups_to_wire(groups: &[Vec<Device>]) -> Value {
-    Value::Array(
-        groups
-            .iter()
-            .map(|group| Value::Array(group.iter().map(Device::to_wire).collect()))
-            .collect(),
-    )
-}
-
-/// Checks a plan: at least one device, no empty group, each device valid.
-pub(crate) fn check_groups(groups: &[Vec<Device>]) -> Result<(), CommandError> {
-    if groups.is_empty() || groups.iter().all(Vec::is_empty) {
-        return Err(CommandError::InvalidOption("the plan has no device".into()));
-    }
-    if groups.iter().any(Vec::is_empty) {
-        return Err(CommandError::InvalidOption(
-            "the plan has an empty group".into(),
-        ));
-    }
-    groups.iter().flatten().try_for_each(Device::check)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn a_phone_names_both_numbers_and_one_left_out_is_refused() {
@@ -913,7 +901,7 @@ mod tests {
         );
         for device in [Device::phone().to("+2"), Device::phone().from("+1")] {
             assert!(matches!(
-                check_groups(&[vec![Device::Phone(Box::new(device))]]),
+                Device::from(device).check(),
                 Err(CommandError::InvalidOption(_))
             ));
         }
@@ -928,9 +916,8 @@ mod tests {
         assert_eq!(ceil_minutes(Duration::from_millis(1)), 1);
     }
 
-    #[test]
-    fn every_device_round_trips() {
-        let devices: Vec<Device> = vec![
+    fn every_device() -> Vec<Device> {
+        vec![
             Device::phone()
                 .from("+1")
                 .to("+2")
@@ -956,23 +943,94 @@ mod tests {
                 .realtime(true)
                 .custom_parameter("k", 1)
                 .into(),
-        ];
-        for device in devices {
+        ]
+    }
+
+    #[test]
+    fn every_device_round_trips() {
+        for device in every_device() {
             assert_eq!(Device::from_wire(&device.to_wire()), Some(device.clone()));
+            let text = serde_json::to_string(&device).expect("serialises");
+            assert_eq!(
+                serde_json::from_str::<Device>(&text).ok(),
+                Some(device.clone())
+            );
             assert_eq!(device.check(), Ok(()));
         }
     }
 
     #[test]
+    fn params_may_come_before_the_type() {
+        let text = r#"{"params": {"from_number": "+1", "to_number": "+2"}, "type": "phone"}"#;
+        let device: Device = serde_json::from_str(text).expect("a device");
+        assert_eq!(device, Device::phone().from("+1").to("+2").into());
+    }
+
+    #[test]
     fn odd_params_are_read_tolerantly() {
-        let odd = json!({"type": "phone", "params": {"to_number": 5, "timeout": "x"}});
+        let odd = json!({"type": "phone", "params": {"to_number": 5, "timeout": "x",
+            "call_state_events": ["ended", 3], "confirm": {"a": 1}}});
         let Some(Device::Phone(phone)) = Device::from_wire(&odd) else {
             panic!("a phone")
         };
         assert_eq!(phone.to_number, "");
         assert_eq!(phone.timeout, None);
+        assert_eq!(phone.leg.call_state_events, [CallState::Ended]);
+        assert_eq!(phone.leg.confirm, None);
+        let sip = json!({"type": "sip", "params": {"headers": [{"name": "X"}, 3, {"value": "v"}],
+            "codecs": "PCMU", "webrtc_media": "yes"}});
+        let Some(Device::Sip(sip)) = Device::from_wire(&sip) else {
+            panic!("a sip device")
+        };
+        assert_eq!(sip.headers, [("X".to_owned(), String::new())]);
+        assert!(sip.codecs.is_empty());
+        assert_eq!(sip.webrtc_media, None);
+        for params in [json!(null), json!([1]), json!("x")] {
+            let device = json!({"type": "queue", "params": params});
+            assert_eq!(
+                Device::from_wire(&device),
+                Some(Device::queue("", "").into())
+            );
+        }
         assert!(Device::from_wire(&json!({"type": 3})).is_none());
+        assert!(Device::from_wire(&json!("phone")).is_none());
         let other = json!({"type": "carrier-pigeon", "params": {"x": 1}});
         assert_eq!(Device::from_wire(&other).map(|d| d.to_wire()), Some(other));
+    }
+
+    #[test]
+    fn a_device_member_of_any_shape_reads_as_none_not_an_error() {
+        #[derive(Deserialize)]
+        struct Event {
+            #[serde(default, deserialize_with = "read_device")]
+            device: Option<Device>,
+        }
+        for device in ["3", "[1]", r#"{"type": 3}"#, "null", r#"{"params": {}}"#] {
+            let event: Event =
+                serde_json::from_str(&format!(r#"{{"device": {device}}}"#)).expect("read");
+            assert_eq!(event.device, None, "{device}");
+        }
+        let event: Event =
+            serde_json::from_str(r#"{"device": {"type": "call", "params": {"call_id": "c"}}}"#)
+                .expect("read");
+        assert_eq!(event.device, Some(Device::call("", "c").into()));
+    }
+
+    #[test]
+    fn a_stream_device_has_no_track_nor_control_id() {
+        let options = StreamOptions::new().url("wss://a.example");
+        let track = StreamDevice::new(options.clone().track(super::super::stream::Track::Both));
+        assert!(matches!(track.check(), Err(CommandError::InvalidOption(_))));
+        let control = StreamDevice::new(options.control_id("c1"));
+        assert!(matches!(
+            control.check(),
+            Err(CommandError::InvalidOption(_))
+        ));
+    }
+
+    #[test]
+    fn the_stream_token_is_not_in_debug() {
+        let device = Device::stream("wss://a.example").authorization_bearer_token("s3cret");
+        assert!(!format!("{device:?}").contains("s3cret"));
     }
 }

@@ -2,9 +2,9 @@
 //! the dial's options, checked before anything is sent.
 
 use super::call::Device;
-use super::devices::{ceil_minutes, check_groups, groups_to_wire};
+use super::devices::{ceil_minutes, device_plan, DeviceGroups};
 use crate::error::CommandError;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
 use std::time::Duration;
 
 /// An outbound dial plan: groups dialled one after another, the devices of a group at once;
@@ -27,7 +27,7 @@ use std::time::Duration;
 /// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DialPlan {
-    groups: Vec<Vec<Device>>,
+    groups: DeviceGroups,
     region: Option<String>,
     max_price_per_minute: Option<f64>,
     max_duration: Option<Duration>,
@@ -74,43 +74,12 @@ impl DialState {
     }
 }
 
+device_plan!(DialPlan);
+
 impl DialPlan {
-    /// An empty plan; add groups with [`DialPlan::then`] and [`DialPlan::then_parallel`].
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// A plan that rings one device.
-    pub fn single(device: impl Into<Device>) -> Self {
-        Self::new().then(device)
-    }
-
-    /// A plan that rings these devices at once.
-    pub fn parallel(devices: impl IntoIterator<Item = Device>) -> Self {
-        Self::new().then_parallel(devices)
-    }
-
-    /// Then (if nothing before answered) rings this device.
-    pub fn then(mut self, device: impl Into<Device>) -> Self {
-        self.groups.push(vec![device.into()]);
-        self
-    }
-
-    /// Then (if nothing before answered) rings these devices at once.
-    pub fn then_parallel(mut self, devices: impl IntoIterator<Item = Device>) -> Self {
-        self.groups.push(devices.into_iter().collect());
-        self
-    }
-
     /// Where to originate the call (`region`).
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
-        self
-    }
-
-    /// The highest price per minute to pay (`max_price_per_minute`).
-    pub fn max_price_per_minute(mut self, price: f64) -> Self {
-        self.max_price_per_minute = Some(price);
         self
     }
 
@@ -152,40 +121,40 @@ impl DialPlan {
         self.timeout
     }
 
-    /// The serial groups of parallel devices.
-    pub fn devices(&self) -> &[Vec<Device>] {
-        &self.groups
-    }
-
-    /// How many devices the plan rings in all: the most legs its dial can have.
-    pub fn device_count(&self) -> usize {
-        self.groups.iter().map(Vec::len).sum()
-    }
-
-    /// Checks the plan and writes the `calling.dial` params other than `tag`.
-    pub(crate) fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
-        check_groups(&self.groups)?;
+    /// Checks the plan and gives the `calling.dial` params other than `tag`, written
+    /// straight into the request.
+    pub(crate) fn to_params(&self) -> Result<DialParams<'_>, CommandError> {
+        self.groups.check()?;
         if self.timeout.is_some_and(|t| t.is_zero()) {
             return Err(CommandError::InvalidOption("dial timeout is zero".into()));
         }
-        if let Some(device) = self.groups.iter().flatten().find(|d| d.is_connect_only()) {
+        if let Some(device) = self.groups.connect_only() {
             return Err(CommandError::ConnectOnlyDevice(device.kind().to_owned()));
         }
-        let mut params = Map::new();
-        params.insert("devices".into(), groups_to_wire(&self.groups));
         if let Some(region) = &self.region {
             super::params::check_nonempty("region", region)?;
-            params.insert("region".into(), region.as_str().into());
         }
         check_price(self.max_price_per_minute)?;
-        if let Some(price) = self.max_price_per_minute {
-            params.insert("max_price_per_minute".into(), json!(price));
-        }
-        if let Some(max) = self.max_duration {
-            params.insert("max_duration".into(), json!(minutes(max)?));
-        }
-        Ok(params)
+        Ok(DialParams {
+            devices: &self.groups,
+            region: self.region.as_deref(),
+            max_price_per_minute: self.max_price_per_minute,
+            max_duration: self.max_duration.map(minutes).transpose()?,
+        })
     }
+}
+
+/// The `calling.dial` params (the engine adds `tag`): only what is set is written.
+#[derive(Debug, Serialize)]
+pub(crate) struct DialParams<'a> {
+    devices: &'a DeviceGroups,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_price_per_minute: Option<f64>,
+    /// Whole minutes ([§6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) item 2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_duration: Option<u64>,
 }
 
 /// A price cap must be a finite, non-negative number.

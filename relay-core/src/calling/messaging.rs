@@ -3,8 +3,10 @@
 //! ways a message can fail to arrive.
 
 use super::call::Direction;
+use super::lenient;
 use crate::error::{CommandError, RequestError};
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 use std::fmt;
 
 crate::ids::string_id!(
@@ -78,76 +80,102 @@ impl fmt::Display for MessageState {
 
 /// What is known of one message: the payload of `messaging.state` / `messaging.receive`, or,
 /// for a message just sent, what was asked for with the server's `message_id`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its `Deserialize` reads such a payload leniently (a member of the wrong JSON type reads as
+/// unset); [`Message::from_wire`] also wants a non-empty `message_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
 pub struct Message {
     /// The server's id.
+    #[serde(rename = "message_id", default = "no_id", deserialize_with = "read_id")]
     pub id: MessageId,
     /// The context its events go to (outbound) or it arrived on (inbound).
+    #[serde(default, deserialize_with = "lenient::text")]
     pub context: String,
     /// `Outbound` for a message we sent, `Inbound` for one we received.
+    #[serde(default = "inbound", deserialize_with = "read_direction")]
     pub direction: Direction,
     /// The sending number (`from_number`).
+    #[serde(rename = "from_number", default, deserialize_with = "lenient::text")]
     pub from: String,
     /// The receiving number (`to_number`).
+    #[serde(rename = "to_number", default, deserialize_with = "lenient::text")]
     pub to: String,
     /// The text, if any.
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub body: Option<String>,
     /// Media URLs (MMS).
+    #[serde(default, deserialize_with = "read_strings")]
     pub media: Vec<String>,
     /// How many segments the service split it into, when it says.
+    #[serde(default, deserialize_with = "read_count")]
     pub segments: Option<u64>,
     /// The latest state.
+    #[serde(
+        rename = "message_state",
+        default = "no_state",
+        deserialize_with = "read_state"
+    )]
     pub state: MessageState,
     /// Why it was not delivered (on `undelivered` / `failed`).
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub reason: Option<String>,
     /// The tags given at send.
+    #[serde(default, deserialize_with = "read_strings")]
     pub tags: Vec<String>,
+}
+
+fn no_id() -> MessageId {
+    MessageId::new("")
+}
+
+fn read_id<'de, D: Deserializer<'de>>(d: D) -> Result<MessageId, D::Error> {
+    lenient::text(d).map(MessageId::new)
+}
+
+/// Only inbound messages arrive unasked; a state event names its direction.
+fn inbound() -> Direction {
+    Direction::Inbound
+}
+
+fn read_direction<'de, D: Deserializer<'de>>(d: D) -> Result<Direction, D::Error> {
+    Ok(lenient::opt_cow(d)?.map_or(Direction::Inbound, |dir| Direction::from_wire(&dir)))
+}
+
+fn no_state() -> MessageState {
+    MessageState::Other(String::new())
+}
+
+fn read_state<'de, D: Deserializer<'de>>(d: D) -> Result<MessageState, D::Error> {
+    Ok(MessageState::from_wire(
+        lenient::opt_cow(d)?.as_deref().unwrap_or_default(),
+    ))
+}
+
+fn read_strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    lenient::strings(d, str::to_owned)
+}
+
+/// A whole, non-negative number; anything else reads as unset.
+fn read_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(Option::<Value>::deserialize(d)?
+        .as_ref()
+        .and_then(Value::as_u64))
 }
 
 impl Message {
     /// Reads a `messaging.state` or `messaging.receive` payload. `None` without a non-empty
     /// `message_id` (nothing could be routed by it); other fields default when missing.
     pub fn from_wire(data: &Value) -> Option<Self> {
-        let text = |key: &str| data.get(key).and_then(Value::as_str).map(str::to_owned);
-        let id = text("message_id").filter(|id| !id.is_empty())?;
-        Some(Self {
-            id: MessageId::new(id),
-            context: text("context").unwrap_or_default(),
-            // Only inbound messages arrive unasked; a state event names its direction.
-            direction: Direction::from_wire(text("direction").as_deref().unwrap_or("inbound")),
-            from: text("from_number").unwrap_or_default(),
-            to: text("to_number").unwrap_or_default(),
-            body: text("body"),
-            media: strings(data.get("media")),
-            segments: data.get("segments").and_then(Value::as_u64),
-            state: MessageState::from_wire(
-                data.get("message_state")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default(),
-            ),
-            reason: text("reason"),
-            tags: strings(data.get("tags")),
-        })
+        Message::deserialize(data)
+            .ok()
+            .filter(|message| !message.id.as_str().is_empty())
     }
 
     /// Whether the message reached a terminal state.
     pub fn is_terminal(&self) -> bool {
         self.state.is_terminal()
     }
-}
-
-fn strings(value: Option<&Value>) -> Vec<String> {
-    value
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The options of `messaging.send` ([§3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)). A body, media, or both are required; only the
@@ -162,6 +190,7 @@ fn strings(value: Option<&Value>) -> Vec<String> {
 /// # let _ = message;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct SendMessage {
     /// The sending number, E.164 (`from_number`).
     pub from: String,
@@ -248,27 +277,22 @@ impl SendMessage {
         Ok(())
     }
 
-    /// The `messaging.send` params, with `default_context` when none was set.
-    pub fn to_params(&self, default_context: &str) -> Result<Map<String, Value>, CommandError> {
+    /// Checks the message and gives the `messaging.send` params, with `default_context`
+    /// when none was set, written straight into the request.
+    pub(crate) fn to_params<'a>(
+        &'a self,
+        default_context: &'a str,
+    ) -> Result<SendParams<'a>, CommandError> {
         self.validate()?;
-        let mut params = Map::new();
-        let context = self.context.as_deref().unwrap_or(default_context);
-        params.insert("context".into(), context.into());
-        params.insert("from_number".into(), self.from.as_str().into());
-        params.insert("to_number".into(), self.to.as_str().into());
-        if let Some(body) = self.body.as_deref().filter(|b| !b.is_empty()) {
-            params.insert("body".into(), body.into());
-        }
-        if !self.media.is_empty() {
-            params.insert("media".into(), json!(self.media));
-        }
-        if !self.tags.is_empty() {
-            params.insert("tags".into(), json!(self.tags));
-        }
-        if let Some(region) = &self.region {
-            params.insert("region".into(), region.as_str().into());
-        }
-        Ok(params)
+        Ok(SendParams {
+            context: self.context.as_deref().unwrap_or(default_context),
+            from_number: &self.from,
+            to_number: &self.to,
+            body: self.body.as_deref().filter(|b| !b.is_empty()),
+            media: &self.media,
+            tags: &self.tags,
+            region: self.region.as_deref(),
+        })
     }
 
     /// The local snapshot of this message once the server accepted it: state `queued`.
@@ -287,6 +311,23 @@ impl SendMessage {
             tags: self.tags.clone(),
         }
     }
+}
+
+/// The `messaging.send` params: only what is set is written.
+#[derive(Debug, Serialize)]
+pub(crate) struct SendParams<'a> {
+    /// Where the message's state events go.
+    pub(crate) context: &'a str,
+    from_number: &'a str,
+    to_number: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    media: &'a [String],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    tags: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<&'a str>,
 }
 
 /// Why a message did not arrive, or could not be followed to its end.
@@ -380,6 +421,7 @@ impl std::error::Error for MessageError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn states_read_and_write_their_wire_form() {
@@ -412,6 +454,31 @@ mod tests {
         assert_eq!(message.state, MessageState::Other(String::new()));
         assert_eq!(message.media, ["u"]);
         assert_eq!(message.segments, None);
+    }
+
+    #[test]
+    fn a_payload_reads_the_same_from_text_and_odd_members_read_as_unset() {
+        let text = r#"{"message_id": "m1", "context": "office", "direction": "outbound",
+            "from_number": "+1", "to_number": "+2", "body": "hi", "media": ["u1"],
+            "segments": 2, "message_state": "delivered", "reason": null, "tags": ["t"],
+            "extra": {"nested": [1]}}"#;
+        let from_text: Message = serde_json::from_str(text).expect("a message");
+        let value: Value = serde_json::from_str(text).expect("json");
+        assert_eq!(Message::from_wire(&value), Some(from_text.clone()));
+        assert_eq!(from_text.direction, Direction::Outbound);
+        assert_eq!(from_text.segments, Some(2));
+        assert_eq!(from_text.state, MessageState::Delivered);
+        assert_eq!(from_text.tags, ["t"]);
+        let odd = json!({"message_id": "m2", "context": 3, "body": ["x"], "segments": "2",
+                         "message_state": 7, "tags": "t", "direction": false});
+        let odd = Message::from_wire(&odd).expect("a message");
+        assert_eq!(odd.context, "");
+        assert_eq!(odd.body, None);
+        assert_eq!(odd.segments, None);
+        assert_eq!(odd.state, MessageState::Other(String::new()));
+        assert!(odd.tags.is_empty());
+        assert_eq!(odd.direction, Direction::Inbound);
+        assert_eq!(Message::from_wire(&json!({"message_id": 5})), None);
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod call;
 pub mod command;
 pub mod descriptor;
 pub mod event;
+pub(crate) mod lenient;
 pub mod params;
 pub mod result;
 

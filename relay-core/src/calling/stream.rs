@@ -4,13 +4,16 @@
 //! any frame is sent.
 
 use super::descriptor::{ActionDescriptor, TerminalRule};
-use super::params::serialize_as_wire;
+use super::lenient;
+use super::params::{check_status_url, serialize_as_wire};
+use super::{ActionKind, ActionRequest};
 use crate::error::CommandError;
 use crate::ids::ControlId;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-/// Which audio of the call a stream carries.
+/// Which audio of the call a stream carries. Exhaustive: a call has two directions, and
+/// `both` covers them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Track {
     /// What the caller says (the default).
@@ -87,7 +90,8 @@ impl Codec {
     }
 }
 
-/// The HTTP method of the stream's status callback.
+/// The HTTP method of the stream's status callback. Exhaustive: the service takes only
+/// these two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum HttpMethod {
     /// `GET`
@@ -107,51 +111,113 @@ impl HttpMethod {
     }
 }
 
-/// Options of one call audio stream; build with the setters, then pass to `stream`.
+/// Options of one call audio stream (`calling.stream`); build with the setters, then pass to
+/// `stream` (whose url argument fills [`StreamOptions::url`]) or to `Engine::start`. The same
+/// options, with `realtime`, make the two-way [`StreamDevice`](crate::StreamDevice) of
+/// `calling.connect`.
 ///
-/// Its `Serialize` form is the `calling.stream` params without the url and the ids.
-#[derive(Clone, Default, PartialEq, Serialize)]
+/// Its `Serialize` form is the `calling.stream` params without the ids.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
 pub struct StreamOptions {
+    /// The `wss://` URL to stream to.
+    #[serde(
+        skip_serializing_if = "String::is_empty",
+        deserialize_with = "lenient::text"
+    )]
+    pub url: String,
     /// Names one of several concurrent streams; echoed in events.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_text"
+    )]
     pub name: Option<String>,
     /// The codec; the call's own codec when unset.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "read_codec"
+    )]
     pub codec: Option<Codec>,
     /// The track; the service's default (inbound) when unset.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "read_track"
+    )]
     pub track: Option<Track>,
     /// HTTP(S) URL for status webhooks.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_text"
+    )]
     pub status_url: Option<String>,
     /// Method of the status webhook.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "read_method"
+    )]
     pub status_url_method: Option<HttpMethod>,
     /// Sent as `Authorization: Bearer …` on the stream's WebSocket handshake.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_text"
+    )]
     pub authorization_bearer_token: Option<String>,
     /// Delivered in the stream's `start` message.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_object"
+    )]
     pub custom_parameters: Option<Map<String, Value>>,
     /// The control id; generated when unset.
     #[serde(skip)]
     pub control_id: Option<ControlId>,
-    /// Accept a plain `ws://` url on a loopback host (testing only).
+    /// Accept a plain `ws://` url on a loopback host (testing only; never sent).
     #[serde(skip)]
     pub allow_insecure_loopback: bool,
 }
 
-/// The `calling.stream` params: the url, then the options that are set.
-#[derive(Serialize)]
+fn read_codec<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Codec>, D::Error> {
+    Ok(lenient::opt_cow(d)?.map(|codec| Codec::from_wire(&codec)))
+}
+
+fn read_track<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Track>, D::Error> {
+    Ok(lenient::opt_cow(d)?.and_then(|track| Track::from_wire(&track)))
+}
+
+/// `GET` or `POST` in any case; anything else reads as unset.
+fn read_method<'de, D: Deserializer<'de>>(d: D) -> Result<Option<HttpMethod>, D::Error> {
+    Ok(lenient::opt_cow(d)?.and_then(|method| {
+        if method.eq_ignore_ascii_case("GET") {
+            Some(HttpMethod::Get)
+        } else if method.eq_ignore_ascii_case("POST") {
+            Some(HttpMethod::Post)
+        } else {
+            None
+        }
+    }))
+}
+
+/// The `calling.stream` params of `options` streaming to `url` (the conference's `stream`
+/// object): `url` wins over the options' own.
 pub(crate) struct StreamParams<'a> {
     pub(crate) url: &'a str,
-    #[serde(flatten)]
     pub(crate) options: &'a StreamOptions,
+}
+
+impl Serialize for StreamParams<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.options.url == self.url {
+            return self.options.serialize(s);
+        }
+        self.options.clone().url(self.url).serialize(s)
+    }
 }
 
 impl std::fmt::Debug for StreamOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StreamOptions")
+            .field("url", &self.url)
             .field("name", &self.name)
             .field("codec", &self.codec)
             .field("track", &self.track)
@@ -171,61 +237,92 @@ impl std::fmt::Debug for StreamOptions {
     }
 }
 
+/// The setters of what `calling.stream` and the two-way stream device share, written once:
+/// on [`StreamOptions`] itself and on a type holding them in a field.
+macro_rules! stream_setters {
+    ($ty:ty $(, $field:ident)?) => {
+        impl $ty {
+            /// Sets the `wss://` URL.
+            pub fn url(mut self, url: impl Into<String>) -> Self {
+                self$(.$field)?.url = url.into();
+                self
+            }
+            /// Sets the stream's name.
+            pub fn name(mut self, name: impl Into<String>) -> Self {
+                self$(.$field)?.name = Some(name.into());
+                self
+            }
+            /// Sets the codec.
+            pub fn codec(mut self, codec: $crate::Codec) -> Self {
+                self$(.$field)?.codec = Some(codec);
+                self
+            }
+            /// Sets the status webhook url.
+            pub fn status_url(mut self, url: impl Into<String>) -> Self {
+                self$(.$field)?.status_url = Some(url.into());
+                self
+            }
+            /// Sets the status webhook method.
+            pub fn status_url_method(mut self, method: $crate::HttpMethod) -> Self {
+                self$(.$field)?.status_url_method = Some(method);
+                self
+            }
+            /// Sets the bearer token for the stream's WebSocket handshake.
+            pub fn authorization_bearer_token(mut self, token: impl Into<String>) -> Self {
+                self$(.$field)?.authorization_bearer_token = Some(token.into());
+                self
+            }
+            /// Sets the custom parameters, from any pairs of names and values:
+            /// `[("app", "ivr")]`, a `HashMap<String, u32>`, or a `serde_json::Map`.
+            pub fn custom_parameters<K, V>(
+                mut self,
+                params: impl IntoIterator<Item = (K, V)>,
+            ) -> Self
+            where
+                K: Into<String>,
+                V: Into<serde_json::Value>,
+            {
+                self$(.$field)?.custom_parameters = Some(
+                    params
+                        .into_iter()
+                        .map(|(k, v)| (k.into(), v.into()))
+                        .collect(),
+                );
+                self
+            }
+            /// Adds one custom parameter.
+            pub fn custom_parameter(
+                mut self,
+                key: impl Into<String>,
+                value: impl Into<serde_json::Value>,
+            ) -> Self {
+                self$(.$field)?
+                    .custom_parameters
+                    .get_or_insert_with(serde_json::Map::new)
+                    .insert(key.into(), value.into());
+                self
+            }
+            /// Accepts `ws://` on a loopback host. For tests against a local server only.
+            pub fn allow_insecure_loopback(mut self, allow: bool) -> Self {
+                self$(.$field)?.allow_insecure_loopback = allow;
+                self
+            }
+        }
+    };
+}
+pub(crate) use stream_setters;
+
+stream_setters!(StreamOptions);
+
 impl StreamOptions {
-    /// Options with nothing set.
+    /// Options with nothing set; the url comes from `stream`'s argument or
+    /// [`StreamOptions::url`].
     pub fn new() -> Self {
         Self::default()
-    }
-    /// Sets the stream's name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets the codec.
-    pub fn codec(mut self, codec: Codec) -> Self {
-        self.codec = Some(codec);
-        self
     }
     /// Sets the track.
     pub fn track(mut self, track: Track) -> Self {
         self.track = Some(track);
-        self
-    }
-    /// Sets the status webhook url.
-    pub fn status_url(mut self, url: impl Into<String>) -> Self {
-        self.status_url = Some(url.into());
-        self
-    }
-    /// Sets the status webhook method.
-    pub fn status_url_method(mut self, method: HttpMethod) -> Self {
-        self.status_url_method = Some(method);
-        self
-    }
-    /// Sets the bearer token for the stream's WebSocket handshake.
-    pub fn authorization_bearer_token(mut self, token: impl Into<String>) -> Self {
-        self.authorization_bearer_token = Some(token.into());
-        self
-    }
-    /// Sets the custom parameters, from any pairs of names and values: `[("app", "ivr")]`,
-    /// a `HashMap<String, u32>`, or a `serde_json::Map`.
-    pub fn custom_parameters<K, V>(mut self, params: impl IntoIterator<Item = (K, V)>) -> Self
-    where
-        K: Into<String>,
-        V: Into<Value>,
-    {
-        self.custom_parameters = Some(
-            params
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        );
-        self
-    }
-    /// Adds one custom parameter.
-    pub fn custom_parameter(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.custom_parameters
-            .get_or_insert_with(Map::new)
-            .insert(key.into(), value.into());
         self
     }
     /// Sets the control id instead of a generated one.
@@ -233,32 +330,43 @@ impl StreamOptions {
         self.control_id = Some(id.into());
         self
     }
-    /// Accepts `ws://` on a loopback host. For tests against a local server only.
-    pub fn allow_insecure_loopback(mut self, allow: bool) -> Self {
-        self.allow_insecure_loopback = allow;
-        self
+
+    /// [`ActionRequest::check`] as if streaming to `url` (the conference's `stream` object,
+    /// whose url is its own).
+    pub(crate) fn check_to(&self, url: &str) -> Result<(), CommandError> {
+        check_stream_url(url, self.allow_insecure_loopback)?;
+        self.check_options()
     }
 
-    /// Checks the url and the options: what the service would refuse is refused here.
-    pub fn check(&self, url: &str) -> Result<(), CommandError> {
-        check_stream_url(url, self.allow_insecure_loopback)?;
+    fn check_options(&self) -> Result<(), CommandError> {
         if let Some(token) = &self.authorization_bearer_token {
             if token.trim().is_empty() {
                 return Err(CommandError::EmptyBearerToken);
             }
         }
-        if let Some(status) = &self.status_url {
-            let lower = status.to_ascii_lowercase();
-            if !(lower.starts_with("https://") || lower.starts_with("http://")) {
-                return Err(CommandError::InvalidStatusUrl(status.clone()));
-            }
-        }
+        check_status_url(&self.status_url)?;
         if let Some(name) = &self.name {
             if name.is_empty() {
                 return Err(CommandError::InvalidOption("name is empty".into()));
             }
         }
         Ok(())
+    }
+}
+
+/// `calling.stream` goes through the engine's one start path, as every action does.
+impl ActionRequest for StreamOptions {
+    fn kind(&self) -> ActionKind {
+        ActionKind::Stream
+    }
+
+    fn control_id(&self) -> Option<&ControlId> {
+        self.control_id.as_ref()
+    }
+
+    /// Checks the url and the options: what the service would refuse is refused here.
+    fn check(&self) -> Result<(), CommandError> {
+        self.check_to(&self.url)
     }
 }
 
@@ -332,8 +440,9 @@ mod tests {
 
     /// The params as the engine writes them: checked, then serialised.
     fn params(options: &StreamOptions, url: &str) -> Result<Value, CommandError> {
-        options.check(url)?;
-        Ok(serde_json::to_value(StreamParams { url, options }).expect("serialises"))
+        let options = options.clone().url(url);
+        options.check()?;
+        Ok(serde_json::to_value(&options).expect("serialises"))
     }
     use serde_json::json;
 

@@ -208,12 +208,12 @@ impl Call {
     /// the stream; the returned action then yields `streaming` and its outcome.
     pub async fn stream(&self, url: &str, options: StreamOptions) -> Result<StreamAction, Error> {
         let id = self.id().clone();
-        let url = url.to_owned();
+        let options = options.url(url);
         action::start(
             &self.client,
             id.clone(),
             ActionKind::Stream,
-            Box::new(move |engine, now| engine.stream(&id, &url, &options, now)),
+            Box::new(move |engine, now| engine.start(&id, &options, now)),
         )
         .await
         .map(StreamAction)

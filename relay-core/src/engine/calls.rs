@@ -11,7 +11,7 @@ use crate::call::{CallInfo, CallState, Device, Direction, EndReason};
 use crate::call_event::CallEvent;
 use crate::calling::params::check_volume;
 use crate::calling::play::{check_media, PlayMedia, PlayParams};
-use crate::calling::stream::{StreamOptions, StreamParams};
+use crate::calling::stream::StreamOptions;
 use crate::dial::{DialPlan, DialState};
 use crate::error::{CallGone, CommandError, ProtocolError};
 use crate::event::{DialError, Event};
@@ -108,7 +108,9 @@ impl Engine {
         Ok((id, tag))
     }
 
-    /// Streams the call's audio to a WebSocket (`calling.stream`).
+    /// Streams the call's audio to `url` (`calling.stream`): [`Engine::start`] with
+    /// `options` whose url is `url`, so the same checks and the same start path as every
+    /// action.
     pub fn stream(
         &mut self,
         call_id: &CallId,
@@ -116,15 +118,11 @@ impl Engine {
         options: &StreamOptions,
         now: Instant,
     ) -> Result<ActionStart, CommandError> {
-        options.check(url)?;
-        let params = StreamParams { url, options };
-        self.start_action(
-            call_id,
-            ActionKind::Stream,
-            params,
-            options.control_id.clone(),
-            now,
-        )
+        // The url argument wins; options that already carry it are sent as they are.
+        if options.url == url {
+            return self.start(call_id, options, now);
+        }
+        self.start(call_id, &options.clone().url(url), now)
     }
 
     /// Plays media into the call (`calling.play`).

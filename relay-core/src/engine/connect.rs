@@ -2,6 +2,7 @@
 //! call to the devices of a plan, its `calling.call.connect` events, and the peer legs it
 //! creates, which become calls of their own so that they can be controlled and their end seen.
 
+use super::requests::PendingKind;
 use super::{log, CallEntry, Engine};
 use crate::call::{CallInfo, CallState};
 use crate::connect::{ConnectPlan, ConnectState, ConnectUpdate};
@@ -32,9 +33,11 @@ impl Engine {
             Some(tag) => DialTag::new(tag),
             None => DialTag::new(self.new_id()),
         };
-        params.insert("tag".into(), tag.as_str().into());
-        let id = self.call_request(call_id, "calling.connect", params, now)?;
-        // Registered before anything comes back, so that the first leg is recognised.
+        params.tag = Some(tag.as_str());
+        let kind = PendingKind::Call(call_id.clone());
+        let id = self.call_request_typed(call_id, "calling.connect", None, &params, kind, now)?;
+        // Registered before anything comes back, so that the first leg is recognised. A tag
+        // reused while its connect is in progress replaces it.
         let max_legs = plan.devices().iter().map(Vec::len).sum();
         self.connects.insert(tag.clone(), call_id.clone(), max_legs);
         Ok((id, tag))

@@ -30,12 +30,9 @@ impl Engine {
             .unwrap_or("default")
             .to_owned();
         let params = message.to_params(&default)?;
-        let context = params
-            .get("context")
-            .and_then(Value::as_str)
-            .unwrap_or(&default)
-            .to_owned();
-        let id = self.submit("messaging.send", params, PendingKind::Message, now)?;
+        let context = params.context.to_owned();
+        let ids = crate::frame::Ids::default();
+        let id = self.submit_typed("messaging.send", &ids, &params, PendingKind::Message, now)?;
         self.messages.sent(id.clone(), message.clone(), context);
         Ok(id)
     }
