@@ -195,7 +195,8 @@ impl AgentConfig {
 /// The setters of [`AgentConfig`] on an options type holding one in `config`.
 macro_rules! agent_setters {
     () => {
-        /// What the agent is told (a bare string, or an [`AgentPrompt`] object).
+        /// What the agent is told (a bare string, or an [`AgentPrompt`](crate::AgentPrompt)
+        /// object).
         pub fn prompt(mut self, prompt: impl Into<$crate::calling::ai::AgentPrompt>) -> Self {
             self.config.prompt = Some(prompt.into());
             self
