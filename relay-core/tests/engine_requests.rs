@@ -7,9 +7,10 @@ mod common;
 
 use common::Client;
 use relay_rs_core::{
-    ActionRequest, AgentPrompt, AiHold, AiMessage, AiOptions, AiReset, AiUnhold, AmazonBedrock,
-    CallCommand, CallId, CollectOptions, CommandError, DetectOptions, Detector, DigitsOptions,
-    EchoOptions, PayOptions, PayPrompt, PlayMedia, PromptOptions, SpeechOptions, Transmit,
+    ActionRequest, AgentConfig, AgentPrompt, AiHold, AiMessage, AiOptions, AiReset, AiUnhold,
+    AmazonBedrock, CallCommand, CallId, CollectOptions, CommandError, DetectOptions, Detector,
+    DigitsOptions, EchoOptions, PayOptions, PayPrompt, PlayMedia, PromptOptions, SpeechOptions,
+    Transmit,
 };
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -326,4 +327,27 @@ fn the_agents_steering_commands_and_echo_are_typed_commands() {
     let mut bad = AiMessage::new("user", "hi");
     bad.global_data = Some(json!([1]));
     refused(&mut client, &bad);
+}
+
+#[test]
+fn one_agent_config_is_written_alike_by_ai_and_amazon_bedrock() {
+    let mut client = answered();
+    let mut config = AgentConfig::new();
+    config.prompt = Some(AgentPrompt::new("Help").temperature(0.5));
+    config.post_prompt = Some("Sum up".into());
+    config.swaig = Some(json!({"functions": []}));
+    config.global_data = Some(json!({"tier": 1}));
+    let ai = AiOptions::new().config(config.clone()).control_id("ctl");
+    let text = start_text(&mut client, &ai);
+    let mut frame: Value = serde_json::from_str(&text).unwrap();
+    let params = frame["params"].as_object_mut().unwrap();
+    for id in ["node_id", "call_id", "control_id"] {
+        params.remove(id);
+    }
+    let expected = json!({"prompt": {"text": "Help", "temperature": 0.5},
+                          "post_prompt": "Sum up", "SWAIG": {"functions": []},
+                          "global_data": {"tier": 1}});
+    assert_eq!(frame["params"], expected);
+    let bedrock = AmazonBedrock::new().config(config);
+    assert_eq!(command_params(&mut client, &bedrock), expected);
 }

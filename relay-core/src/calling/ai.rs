@@ -167,6 +167,11 @@ pub struct AgentConfig {
 }
 
 impl AgentConfig {
+    /// Nothing set: the service's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
     /// Refuses what the service would: an empty prompt, a post-prompt url that is not
     /// HTTP(S), functions, parameters or data that are not JSON objects.
     pub(crate) fn check(&self) -> Result<(), CommandError> {
@@ -195,6 +200,13 @@ impl AgentConfig {
 /// The setters of [`AgentConfig`] on an options type holding one in `config`.
 macro_rules! agent_setters {
     () => {
+        /// All of the agent's settings at once (one [`AgentConfig`](crate::AgentConfig) can
+        /// serve `calling.ai` and `calling.amazon_bedrock` alike).
+        pub fn config(mut self, config: $crate::calling::ai::AgentConfig) -> Self {
+            self.config = config;
+            self
+        }
+
         /// What the agent is told (a bare string, or an [`AgentPrompt`](crate::AgentPrompt)
         /// object).
         pub fn prompt(mut self, prompt: impl Into<$crate::calling::ai::AgentPrompt>) -> Self {

@@ -262,7 +262,7 @@ pub struct JoinConference {
 
 /// An event list as the service takes it: one string, space separated.
 fn spaced<S: serde::Serializer>(events: &[String], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(&format_args!("{}", events.join(" ")))
+    s.serialize_str(&events.join(" "))
 }
 
 impl JoinConference {
