@@ -104,6 +104,7 @@ macro_rules! status_url_options {
     ($(#[$doc:meta])* $name:ident => $kind:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+        #[non_exhaustive]
         pub struct $name {
             /// HTTP(S) URL for status webhooks.
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -119,16 +120,11 @@ macro_rules! status_url_options {
                 Self::default()
             }
 
-            /// HTTP(S) URL for status webhooks.
-            pub fn status_url(mut self, url: impl Into<String>) -> Self {
-                self.status_url = Some(url.into());
-                self
-            }
-
-            /// A control id of your own.
-            pub fn control_id(mut self, id: impl Into<ControlId>) -> Self {
-                self.control_id = Some(id.into());
-                self
+            $crate::calling::params::setters! {
+                /// HTTP(S) URL for status webhooks.
+                status_url: impl String;
+                /// A control id of your own.
+                control_id: impl ControlId;
             }
         }
 
