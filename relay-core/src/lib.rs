@@ -108,14 +108,14 @@ pub mod __private {
     pub use serde_json;
 }
 
-pub use action::ai::{AiMessage, AiOptions};
+pub use action::ai::{AgentConfig, AgentPrompt, AiHold, AiMessage, AiOptions, AiReset, AiUnhold};
 pub use action::collect::{
     CollectInput, CollectOptions, CollectResult, DigitsOptions, PromptOptions, SpeechOptions,
 };
 pub use action::descriptor::{ActionDescriptor, TerminalRule};
 pub use action::detect::{DetectOptions, DetectResult, Detection, Detector, FaxTone};
 pub use action::fax::{FaxResult, ReceiveFaxOptions, SendFaxOptions};
-pub use action::pay::PayOptions;
+pub use action::pay::{PayOptions, PayPrompt, PayPromptAction};
 pub use action::play::{Gender, PlayMedia, PlayOptions};
 pub use action::record::{PauseBehavior, RecordFormat, RecordOptions, RecordResult};
 pub use action::result::ActionResult;

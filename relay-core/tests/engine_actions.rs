@@ -9,10 +9,10 @@ use common::Client;
 use relay_rs_core::action::descriptor::ActionDescriptor;
 use relay_rs_core::CallGone;
 use relay_rs_core::{
-    ActionKind, ActionOutcome, ActionRequest, ActionResult, ActionStart, ActionState, AiOptions,
-    CallId, CollectInput, CollectOptions, CollectResult, CommandError, ControlId, DetectOptions,
-    DetectResult, Detection, Detector, DigitsOptions, Event, FaxResult, FaxTone, Gender,
-    MediaDirection, PayOptions, PlayMedia, PlayOptions, PromptOptions, ReceiveFaxOptions,
+    ActionKind, ActionOutcome, ActionRequest, ActionResult, ActionStart, ActionState, AgentPrompt,
+    AiOptions, CallId, CollectInput, CollectOptions, CollectResult, CommandError, ControlId,
+    DetectOptions, DetectResult, Detection, Detector, DigitsOptions, Event, FaxResult, FaxTone,
+    Gender, MediaDirection, PayOptions, PlayMedia, PlayOptions, PromptOptions, ReceiveFaxOptions,
     RecordFormat, RecordOptions, RecordResult, RequestError, SendDigitsOptions, SendFaxOptions,
     SpeechOptions, TapDevice, TapOptions, TerminalRule, TranscribeOptions, TranscribeResult,
 };
@@ -840,7 +840,7 @@ fn send_digits_ends_on_finished_and_cannot_be_stopped() {
 fn ai_runs_until_stopped_or_the_call_ends() {
     let (mut client, _) = answered();
     let options = AiOptions::new()
-        .prompt(json!({"text": "You are helpful"}))
+        .prompt(AgentPrompt::new("You are helpful"))
         .swaig(json!({"functions": []}))
         .ai_params(json!({"debug": true}))
         .control_id("ctl");

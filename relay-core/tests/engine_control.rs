@@ -8,8 +8,8 @@ mod common;
 use common::Client;
 use relay_rs_core::CallGone;
 use relay_rs_core::{
-    ActionKind, ActionOutcome, AmazonBedrock, BindDigit, CallCommand, CallEvent, CallId,
-    CallbackEventType, ClearDigitBindings, CommandError, ConferenceBeep, ConferenceEvent,
+    ActionKind, ActionOutcome, AgentPrompt, AmazonBedrock, BindDigit, CallCommand, CallEvent,
+    CallId, CallbackEventType, ClearDigitBindings, CommandError, ConferenceBeep, ConferenceEvent,
     ConferenceRecord, ConferenceRegion, ConferenceStream, ConferenceTrim, ControlId, Event,
     HttpMethod, JoinConference, JoinRoom, JoinedConference, LeaveConference, LiveAction,
     LiveTranscribe, LiveTranslate, ProtocolError, QueueEnter, QueueEvent, QueueLeave, Refer,
@@ -842,7 +842,7 @@ fn amazon_bedrock_sends_only_what_is_set() {
     sends(
         &mut client,
         &AmazonBedrock::new()
-            .prompt(json!({"text": "You are a helpful agent"}))
+            .prompt(AgentPrompt::new("You are a helpful agent"))
             .swaig(json!({"functions": []}))
             .ai_params(json!({"temperature": 0.2}))
             .global_data(json!({"tier": "gold"}))

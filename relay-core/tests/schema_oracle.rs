@@ -7,15 +7,16 @@ use futures_util::StreamExt;
 use relay_rs_core::sim::SimConfig;
 use relay_rs_core::testkit::MemoryRelay;
 use relay_rs_core::{
-    AiMessage, AiOptions, AmazonBedrock, BindDigit, CallId, CallState, CallbackEventType,
-    ClearDigitBindings, Codec, CollectOptions, ConferenceBeep, ConferenceRecord, ConferenceRegion,
-    ConferenceStream, ConferenceTrim, ConnectPlan, ControlId, Credentials, DetectOptions, Detector,
-    Device, DialPlan, DigitsOptions, EchoOptions, EndReason, Engine, EngineConfig, FaxTone,
-    HttpMethod, JoinConference, JoinRoom, LeaveConference, LiveAction, LiveTranscribe,
-    LiveTranslate, MediaDirection, PauseBehavior, PayOptions, PlayMedia, PlayOptions,
-    PromptOptions, QueueEnter, QueueLeave, ReceiveFaxOptions, RecordFormat, RecordOptions, Refer,
-    ReferDevice, SendDigitsOptions, SendFaxOptions, SendMessage, SimpleControl, SpeechOptions,
-    StreamOptions, TapDevice, TapOptions, Track, TranscribeOptions, Transfer, UserEvent,
+    AgentPrompt, AiMessage, AiOptions, AiReset, AmazonBedrock, BindDigit, CallId, CallState,
+    CallbackEventType, ClearDigitBindings, Codec, CollectOptions, ConferenceBeep, ConferenceRecord,
+    ConferenceRegion, ConferenceStream, ConferenceTrim, ConnectPlan, ControlId, Credentials,
+    DetectOptions, Detector, Device, DialPlan, DigitsOptions, EchoOptions, EndReason, Engine,
+    EngineConfig, FaxTone, HttpMethod, JoinConference, JoinRoom, LeaveConference, LiveAction,
+    LiveTranscribe, LiveTranslate, MediaDirection, PauseBehavior, PayOptions, PayPrompt, PlayMedia,
+    PlayOptions, PromptOptions, QueueEnter, QueueLeave, ReceiveFaxOptions, RecordFormat,
+    RecordOptions, Refer, ReferDevice, SendDigitsOptions, SendFaxOptions, SendMessage,
+    SimpleControl, SpeechOptions, StreamOptions, TapDevice, TapOptions, Track, TranscribeOptions,
+    Transfer, UserEvent,
 };
 use relay_rs_core::{CallCodec, Transmit};
 use serde_json::{json, Map, Value};
@@ -237,18 +238,21 @@ fn pay_options() -> PayOptions {
     pay.voice = Some("woman".into());
     pay.description = Some("order 42".into());
     pay.valid_card_types = Some("visa mastercard".into());
-    pay.prompts = Some(json!([{"for": "payment-card-number",
-        "actions": [{"type": "Say", "phrase": "Your card number"}],
-        "attempt": "1", "card_type": "visa", "error_type": "timeout",
-        "require_matching_inputs": "true"}]));
-    pay
+    pay.prompt(
+        PayPrompt::new("payment-card-number")
+            .say("Your card number")
+            .attempt(1)
+            .card_type("visa")
+            .error_type("timeout")
+            .require_matching_inputs(true),
+    )
 }
 
 fn ai_options() -> AiOptions {
     let mut ai = AiOptions::new()
         .agent("agent-1")
-        .prompt(json!({"text": "be nice", "temperature": 0.3}))
-        .post_prompt(json!({"text": "summarise"}))
+        .prompt(AgentPrompt::new("be nice").temperature(0.3))
+        .post_prompt(AgentPrompt::new("summarise"))
         .post_prompt_url("https://example.com/post")
         .global_data(json!({"a": 1}))
         .swaig(json!({"functions": []}))
@@ -502,11 +506,11 @@ fn every_request() -> Vec<Value> {
     )
     .unwrap();
     let bedrock = AmazonBedrock::new()
-        .prompt(json!({"text": "hi"}))
+        .prompt(AgentPrompt::new("hi"))
         .swaig(json!({"functions": []}))
         .ai_params(json!({"a": 1}))
         .global_data(json!({"b": 2}))
-        .post_prompt(json!({"text": "sum"}))
+        .post_prompt(AgentPrompt::new("sum"))
         .post_prompt_url("https://example.com/post");
     e.command(&call, &bedrock, now).unwrap();
     let enter = QueueEnter::new("support")
@@ -591,7 +595,7 @@ fn driver_requests() -> Vec<Value> {
         // Refusals by the simulator do not matter here: only what was sent does.
         let _ = call.ai(AiOptions::new().agent("agent-1")).await;
         let mut message = AiMessage::new("user", "hi");
-        message.reset = Some(json!({"full_reset": true}));
+        message.reset = Some(AiReset::new().full_reset(true));
         message.global_data = Some(json!({"c": 3}));
         let _ = call.ai_message(message).await;
         let _ = call

@@ -2,26 +2,29 @@
 //! the prompt, and the result (digits, speech, no input, no match, error).
 
 use super::descriptor::{ActionDescriptor, TerminalRule, Verdict};
-use super::params::{check_status_url, check_volume, Params};
+use super::params::{check_status_url, check_volume, secs, setters};
 use super::params::{lenient_bool, lenient_number, lenient_text};
-use super::play::{check_media, play_params, PlayMedia};
+use super::play::{check_media, PlayMedia};
 use super::result::outcome_result;
 use super::{ActionKind, ActionOutcome, ActionRequest};
 use crate::error::CommandError;
 use crate::ids::ControlId;
-use serde::{Deserialize, Deserializer};
-use serde_json::{Map, Value};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 use std::borrow::Cow;
 use std::time::Duration;
 
-/// Collect DTMF digits.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Collect DTMF digits; its `Serialize` form is collect's `digits` object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct DigitsOptions {
     /// Most digits to collect (required by the service, at least 1).
     pub max: u32,
     /// Digits that end the input, e.g. `#`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub terminators: Option<String>,
     /// Longest pause between digits (5 s when unset).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "secs")]
     pub digit_timeout: Option<Duration>,
 }
 
@@ -35,45 +38,42 @@ impl DigitsOptions {
         }
     }
 
-    /// Digits that end the input.
-    pub fn terminators(mut self, digits: impl Into<String>) -> Self {
-        self.terminators = Some(digits.into());
-        self
+    setters! {
+        /// Digits that end the input.
+        terminators: impl String;
+        /// Longest pause between digits.
+        digit_timeout: Duration;
     }
 
-    /// Longest pause between digits.
-    pub fn digit_timeout(mut self, timeout: Duration) -> Self {
-        self.digit_timeout = Some(timeout);
-        self
-    }
-
-    fn to_wire(&self) -> Result<Value, CommandError> {
+    fn check(&self) -> Result<(), CommandError> {
         if self.max == 0 {
             return Err(CommandError::InvalidOption("digits max is 0".into()));
         }
-        Ok(Params::new()
-            .set("max", self.max)
-            .opt("terminators", &self.terminators)
-            .secs("digit_timeout", self.digit_timeout)
-            .done()
-            .into())
+        Ok(())
     }
 }
 
-/// Collect speech.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Collect speech; its `Serialize` form is collect's `speech` object.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct SpeechOptions {
     /// Silence that ends the utterance (1 s when unset).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "secs")]
     pub end_silence_timeout: Option<Duration>,
     /// Longest utterance (60 s when unset).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "secs")]
     pub speech_timeout: Option<Duration>,
     /// Language, e.g. `en-US`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     /// Words or phrases to expect.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hints: Vec<String>,
     /// Recognition engine (`Deepgram`, `Google`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub engine: Option<String>,
     /// Recognition model.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
 }
 
@@ -83,22 +83,17 @@ impl SpeechOptions {
         Self::default()
     }
 
-    /// Silence that ends the utterance.
-    pub fn end_silence_timeout(mut self, timeout: Duration) -> Self {
-        self.end_silence_timeout = Some(timeout);
-        self
-    }
-
-    /// Longest utterance.
-    pub fn speech_timeout(mut self, timeout: Duration) -> Self {
-        self.speech_timeout = Some(timeout);
-        self
-    }
-
-    /// Language, e.g. `en-US`.
-    pub fn language(mut self, language: impl Into<String>) -> Self {
-        self.language = Some(language.into());
-        self
+    setters! {
+        /// Silence that ends the utterance.
+        end_silence_timeout: Duration;
+        /// Longest utterance.
+        speech_timeout: Duration;
+        /// Language, e.g. `en-US`.
+        language: impl String;
+        /// Recognition engine.
+        engine: impl String;
+        /// Recognition model.
+        model: impl String;
     }
 
     /// Adds a hint.
@@ -106,56 +101,40 @@ impl SpeechOptions {
         self.hints.push(hint.into());
         self
     }
-
-    /// Recognition engine.
-    pub fn engine(mut self, engine: impl Into<String>) -> Self {
-        self.engine = Some(engine.into());
-        self
-    }
-
-    /// Recognition model.
-    pub fn model(mut self, model: impl Into<String>) -> Self {
-        self.model = Some(model.into());
-        self
-    }
-
-    fn to_wire(&self) -> Value {
-        let mut params = Params::new();
-        params
-            .secs("end_silence_timeout", self.end_silence_timeout)
-            .secs("speech_timeout", self.speech_timeout)
-            .opt("language", &self.language)
-            .opt("engine", &self.engine)
-            .opt("model", &self.model);
-        if !self.hints.is_empty() {
-            params.set("hints", self.hints.clone());
-        }
-        params.done().into()
-    }
 }
 
 /// What to collect and when to give up; used alone (`collect`) or after a prompt
 /// (`play_and_collect`).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct CollectOptions {
     /// Digits to collect.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub digits: Option<DigitsOptions>,
     /// Speech to collect.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub speech: Option<SpeechOptions>,
     /// Silence allowed before any input (4 s when unset).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "secs")]
     pub initial_timeout: Option<Duration>,
     /// Report interim results (`final: false`) as they come.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub partial_results: Option<bool>,
     /// Keep collecting after a result.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub continuous: Option<bool>,
     /// Report `start_of_input` when the caller starts.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub send_start_of_input: Option<bool>,
     /// Start the input timers at once; when false they start on
     /// `start_input_timers` (standalone collect only).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_input_timers: Option<bool>,
     /// HTTP(S) URL for status webhooks (standalone collect only).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_url: Option<String>,
     /// The control id; generated when unset (standalone collect only).
+    #[serde(skip)]
     pub control_id: Option<ControlId>,
 }
 
@@ -188,64 +167,31 @@ impl CollectOptions {
         self
     }
 
-    /// Silence allowed before any input.
-    pub fn initial_timeout(mut self, timeout: Duration) -> Self {
-        self.initial_timeout = Some(timeout);
-        self
+    setters! {
+        /// Silence allowed before any input.
+        initial_timeout: Duration;
+        /// Report interim results.
+        partial_results: bool;
+        /// Keep collecting after a result.
+        continuous: bool;
+        /// Report `start_of_input`.
+        send_start_of_input: bool;
+        /// Start the input timers at once (or later with `start_input_timers`).
+        start_input_timers: bool;
+        /// HTTP(S) URL for status webhooks.
+        status_url: impl String;
+        /// A control id of your own.
+        control_id: impl ControlId;
     }
 
-    /// Report interim results.
-    pub fn partial_results(mut self, on: bool) -> Self {
-        self.partial_results = Some(on);
-        self
-    }
-
-    /// Keep collecting after a result.
-    pub fn continuous(mut self, on: bool) -> Self {
-        self.continuous = Some(on);
-        self
-    }
-
-    /// Report `start_of_input`.
-    pub fn send_start_of_input(mut self, on: bool) -> Self {
-        self.send_start_of_input = Some(on);
-        self
-    }
-
-    /// Start the input timers at once (or later with `start_input_timers`).
-    pub fn start_input_timers(mut self, on: bool) -> Self {
-        self.start_input_timers = Some(on);
-        self
-    }
-
-    /// HTTP(S) URL for status webhooks.
-    pub fn status_url(mut self, url: impl Into<String>) -> Self {
-        self.status_url = Some(url.into());
-        self
-    }
-
-    /// A control id of your own.
-    pub fn control_id(mut self, id: impl Into<ControlId>) -> Self {
-        self.control_id = Some(id.into());
-        self
-    }
-
-    /// `digits`, `speech` and `initial_timeout`: the part both methods share.
-    fn inputs(&self) -> Result<Params, CommandError> {
+    /// `digits` and `speech`: at least one, each valid (what both methods check).
+    fn check_inputs(&self) -> Result<(), CommandError> {
         if self.digits.is_none() && self.speech.is_none() {
             return Err(CommandError::InvalidOption(
                 "collect needs digits or speech".into(),
             ));
         }
-        let mut params = Params::new();
-        if let Some(digits) = &self.digits {
-            params.set("digits", digits.to_wire()?);
-        }
-        if let Some(speech) = &self.speech {
-            params.set("speech", speech.to_wire());
-        }
-        params.secs("initial_timeout", self.initial_timeout);
-        Ok(params)
+        self.digits.as_ref().map_or(Ok(()), DigitsOptions::check)
     }
 }
 
@@ -259,29 +205,14 @@ impl ActionRequest for CollectOptions {
     }
 
     fn check(&self) -> Result<(), CommandError> {
-        self.wire_params().map(drop)
-    }
-}
-
-impl CollectOptions {
-    /// The params (without ids), or why the options cannot be sent.
-    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         check_status_url(&self.status_url)?;
-        Ok(self
-            .inputs()?
-            .opt("partial_results", &self.partial_results)
-            .opt("continuous", &self.continuous)
-            .opt("send_start_of_input", &self.send_start_of_input)
-            .opt("start_input_timers", &self.start_input_timers)
-            .opt("status_url", &self.status_url)
-            .done())
+        self.check_inputs()
     }
 }
-
-super::params::serialize_via_map!(CollectOptions);
 
 /// Options of `calling.play_and_collect`: a prompt, then input.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct PromptOptions {
     /// The prompt.
     pub media: Vec<PlayMedia>,
@@ -307,22 +238,13 @@ impl PromptOptions {
         }
     }
 
-    /// Gain of the prompt in dB.
-    pub fn volume(mut self, db: f64) -> Self {
-        self.volume = Some(db);
-        self
-    }
-
-    /// HTTP(S) URL for status webhooks.
-    pub fn status_url(mut self, url: impl Into<String>) -> Self {
-        self.status_url = Some(url.into());
-        self
-    }
-
-    /// A control id of your own.
-    pub fn control_id(mut self, id: impl Into<ControlId>) -> Self {
-        self.control_id = Some(id.into());
-        self
+    setters! {
+        /// Gain of the prompt in dB.
+        volume: f64;
+        /// HTTP(S) URL for status webhooks.
+        status_url: impl String;
+        /// A control id of your own.
+        control_id: impl ControlId;
     }
 }
 
@@ -336,13 +258,6 @@ impl ActionRequest for PromptOptions {
     }
 
     fn check(&self) -> Result<(), CommandError> {
-        self.wire_params().map(drop)
-    }
-}
-
-impl PromptOptions {
-    /// The params (without ids), or why the options cannot be sent.
-    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         check_media(&self.media)?;
         check_volume(self.volume)?;
         check_status_url(&self.status_url)?;
@@ -367,19 +282,49 @@ impl PromptOptions {
                 "a prompt's collect cannot carry {name}: play_and_collect has no such option"
             )));
         }
-        let collect = self
-            .collect
-            .inputs()?
-            .opt("partial_results", &self.collect.partial_results)
-            .done();
-        Ok(Params(play_params(&self.media, self.volume))
-            .set("collect", collect)
-            .opt("status_url", &self.status_url)
-            .done())
+        self.collect.check_inputs()
     }
 }
 
-super::params::serialize_via_map!(PromptOptions);
+/// The wire form: the play list and its volume, the `collect` object with the four
+/// options it carries (§1.4), then the status url.
+impl Serialize for PromptOptions {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Collect<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            digits: Option<&'a DigitsOptions>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            speech: Option<&'a SpeechOptions>,
+            #[serde(skip_serializing_if = "Option::is_none", serialize_with = "secs")]
+            initial_timeout: Option<Duration>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            partial_results: Option<bool>,
+        }
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            play: &'a [PlayMedia],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            volume: Option<f64>,
+            collect: Collect<'a>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            status_url: Option<&'a str>,
+        }
+        let c = &self.collect;
+        Wire {
+            play: &self.media,
+            volume: self.volume,
+            collect: Collect {
+                digits: c.digits.as_ref(),
+                speech: c.speech.as_ref(),
+                initial_timeout: c.initial_timeout,
+                partial_results: c.partial_results,
+            },
+            status_url: self.status_url.as_deref(),
+        }
+        .serialize(s)
+    }
+}
 
 /// What a collect heard.
 #[derive(Debug, Clone, PartialEq)]

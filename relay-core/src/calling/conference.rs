@@ -2,17 +2,18 @@
 //! `calling.leave_room` ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): every option of [§2.2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md), typed; unknown future values fit the
 //! `Other` escape hatches.
 
-use super::params::{check_status_url, Params};
-use super::stream::{Codec, StreamOptions, StreamParams};
+use super::params::{check_status_url, serialize_as_wire, setters};
+use super::stream::{Codec, HttpMethod, StreamOptions, StreamParams};
 use super::text_of;
 use super::{invalid, CallCommand};
 use crate::error::CommandError;
 use crate::ids::CallId;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// The beep when someone enters or leaves (`beep`, default `"true"`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConferenceBeep {
     /// On enter and exit (`"true"`).
     Always,
@@ -38,6 +39,7 @@ impl ConferenceBeep {
 
 /// Whether the conference is recorded (`record`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConferenceRecord {
     /// `do-not-record`.
     DoNotRecord,
@@ -57,6 +59,7 @@ impl ConferenceRecord {
 
 /// Where the conference's media runs (`region`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConferenceRegion {
     /// `global`.
     Global,
@@ -82,6 +85,7 @@ impl ConferenceRegion {
 
 /// Silence trimming of the recording (`trim`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConferenceTrim {
     /// `trim-silence`.
     TrimSilence,
@@ -101,6 +105,7 @@ impl ConferenceTrim {
 
 /// The format of status callbacks (`*_event_type`, default `relay`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CallbackEventType {
     /// RELAY-style payloads.
     Relay,
@@ -117,6 +122,14 @@ impl CallbackEventType {
         }
     }
 }
+
+serialize_as_wire!(
+    ConferenceBeep,
+    ConferenceRecord,
+    ConferenceRegion,
+    ConferenceTrim,
+    CallbackEventType
+);
 
 /// The conference events a status callback may ask for ([§2.2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) `status_callback_event`).
 const CONFERENCE_CALLBACK_EVENTS: &[&str] = &[
@@ -136,6 +149,7 @@ const RECORDING_CALLBACK_EVENTS: &[&str] = &["in-progress", "completed", "absent
 /// The conference's audio streamed to a WebSocket (`stream`, Python's `stream_obj`):
 /// `{url, name?, codec?, …}` as [`StreamOptions`] writes it, without a control id.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ConferenceStream {
     /// `wss://` URL.
     pub url: String,
@@ -164,72 +178,91 @@ impl ConferenceStream {
         self
     }
 
-    fn to_wire(&self) -> Result<Value, CommandError> {
-        self.options.check_to(&self.url)?;
-        let params = StreamParams {
+    fn check(&self) -> Result<(), CommandError> {
+        self.options.check_to(&self.url)
+    }
+}
+
+/// `{url, name?, codec?, …}`, as `calling.stream` writes its params.
+impl Serialize for ConferenceStream {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        StreamParams {
             url: &self.url,
             options: &self.options,
-        };
-        serde_json::to_value(params).map_err(|e| CommandError::InvalidOption(e.to_string()))
+        }
+        .serialize(s)
     }
 }
 
 /// `calling.join_conference`: every option of [§2.2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md); unset ones take the service's default.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct JoinConference {
     /// The conference's name, required.
     pub name: String,
     /// Join muted (default false).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub muted: Option<bool>,
     /// The beep (default always).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub beep: Option<ConferenceBeep>,
     /// Start the conference when this call enters (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_on_enter: Option<bool>,
     /// End the conference when this call leaves (default false).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_on_exit: Option<bool>,
     /// Hold music while waiting: a cXML, mp3 or wav URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub wait_url: Option<String>,
     /// 1 to 250 (default 250).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_participants: Option<u32>,
     /// Recording.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub record: Option<ConferenceRecord>,
     /// Media region.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<ConferenceRegion>,
     /// Trimming of the recording.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trim: Option<ConferenceTrim>,
     /// The call id this participant coaches.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub coach: Option<String>,
     /// Conference status webhook.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_callback: Option<String>,
     /// Which conference events it gets (`start end join leave mute hold modify speaker
     /// announcement`).
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "spaced")]
     pub status_callback_event: Vec<String>,
     /// Their format.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_callback_event_type: Option<CallbackEventType>,
     /// `GET` or `POST`.
-    pub status_callback_method: Option<super::stream::HttpMethod>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_callback_method: Option<HttpMethod>,
     /// Recording status webhook.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub recording_status_callback: Option<String>,
     /// Which recording events it gets (`in-progress completed absent`).
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "spaced")]
     pub recording_status_callback_event: Vec<String>,
     /// Their format.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub recording_status_callback_event_type: Option<CallbackEventType>,
     /// `GET` or `POST`.
-    pub recording_status_callback_method: Option<super::stream::HttpMethod>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recording_status_callback_method: Option<HttpMethod>,
     /// Stream the conference's audio.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stream: Option<ConferenceStream>,
 }
 
-macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident: $ty:ty;)*) => {
-        $(
-            $(#[$doc])*
-            pub fn $name(mut self, value: impl Into<$ty>) -> Self {
-                self.$name = Some(value.into());
-                self
-            }
-        )*
-    };
+/// An event list as the service takes it: one string, space separated.
+fn spaced<S: serde::Serializer>(events: &[String], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&events.join(" "))
 }
 
 impl JoinConference {
@@ -269,7 +302,7 @@ impl JoinConference {
         /// End the conference on exit.
         end_on_exit: bool;
         /// Hold music URL.
-        wait_url: String;
+        wait_url: impl String;
         /// Recording.
         record: ConferenceRecord;
         /// Media region.
@@ -277,27 +310,23 @@ impl JoinConference {
         /// Trimming.
         trim: ConferenceTrim;
         /// Coach this call id.
-        coach: String;
+        coach: impl String;
         /// Conference status webhook.
-        status_callback: String;
+        status_callback: impl String;
         /// Format of its payloads.
         status_callback_event_type: CallbackEventType;
         /// Its HTTP method.
-        status_callback_method: super::stream::HttpMethod;
+        status_callback_method: HttpMethod;
         /// Recording status webhook.
-        recording_status_callback: String;
+        recording_status_callback: impl String;
         /// Format of its payloads.
         recording_status_callback_event_type: CallbackEventType;
         /// Its HTTP method.
-        recording_status_callback_method: super::stream::HttpMethod;
+        recording_status_callback_method: HttpMethod;
         /// Stream the conference.
         stream: ConferenceStream;
-    }
-
-    /// At most this many participants, 1 to 250 (checked when sent).
-    pub fn max_participants(mut self, max: u32) -> Self {
-        self.max_participants = Some(max);
-        self
+        /// At most this many participants, 1 to 250 (checked when sent).
+        max_participants: u32;
     }
 
     /// The conference events the status webhook gets.
@@ -321,15 +350,11 @@ impl JoinConference {
     }
 }
 
-fn event_list(
-    what: &str,
-    events: &[String],
-    known: &[&str],
-) -> Result<Option<String>, CommandError> {
+fn check_events(what: &str, events: &[String], known: &[&str]) -> Result<(), CommandError> {
     if let Some(bad) = events.iter().find(|e| !known.contains(&e.as_str())) {
         return invalid(format!("{what} {bad:?} is not one of {}", known.join(" ")));
     }
-    Ok((!events.is_empty()).then(|| events.join(" ")))
+    Ok(())
 }
 
 impl CallCommand for JoinConference {
@@ -338,13 +363,6 @@ impl CallCommand for JoinConference {
     }
 
     fn check(&self) -> Result<(), CommandError> {
-        self.wire_params().map(drop)
-    }
-}
-
-impl JoinConference {
-    /// The params (without ids), or why the options cannot be sent.
-    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         if self.name.trim().is_empty() {
             return invalid("conference name is empty");
         }
@@ -363,70 +381,23 @@ impl JoinConference {
         ] {
             check_status_url(url)?;
         }
-        let events = event_list(
+        check_events(
             "status callback event",
             &self.status_callback_event,
             CONFERENCE_CALLBACK_EVENTS,
         )?;
-        let recording_events = event_list(
+        check_events(
             "recording status callback event",
             &self.recording_status_callback_event,
             RECORDING_CALLBACK_EVENTS,
         )?;
-        let stream = self
-            .stream
-            .as_ref()
-            .map(ConferenceStream::to_wire)
-            .transpose()?;
-        let wire = |m: &Option<super::stream::HttpMethod>| m.map(|m| Value::from(m.as_wire()));
-        Ok(Params::new()
-            .set("name", self.name.as_str())
-            .opt("muted", &self.muted)
-            .opt("beep", &self.beep.as_ref().map(ConferenceBeep::as_wire))
-            .opt("start_on_enter", &self.start_on_enter)
-            .opt("end_on_exit", &self.end_on_exit)
-            .opt("wait_url", &self.wait_url)
-            .opt("max_participants", &self.max_participants)
-            .opt("record", &self.record.map(ConferenceRecord::as_wire))
-            .opt(
-                "region",
-                &self.region.as_ref().map(|r| r.as_wire().to_owned()),
-            )
-            .opt("trim", &self.trim.map(ConferenceTrim::as_wire))
-            .opt("coach", &self.coach)
-            .opt("status_callback", &self.status_callback)
-            .opt("status_callback_event", &events)
-            .opt(
-                "status_callback_event_type",
-                &self
-                    .status_callback_event_type
-                    .map(CallbackEventType::as_wire),
-            )
-            .opt(
-                "status_callback_method",
-                &wire(&self.status_callback_method),
-            )
-            .opt("recording_status_callback", &self.recording_status_callback)
-            .opt("recording_status_callback_event", &recording_events)
-            .opt(
-                "recording_status_callback_event_type",
-                &self
-                    .recording_status_callback_event_type
-                    .map(CallbackEventType::as_wire),
-            )
-            .opt(
-                "recording_status_callback_method",
-                &wire(&self.recording_status_callback_method),
-            )
-            .opt("stream", &stream)
-            .done())
+        self.stream.as_ref().map_or(Ok(()), ConferenceStream::check)
     }
 }
 
-super::params::serialize_via_map!(JoinConference);
-
 /// What `calling.join_conference` answered.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct JoinedConference {
     /// The conference's id, when the result carries one (TS-Gen); otherwise it comes in
     /// the `calling.conference` events.
@@ -451,6 +422,7 @@ impl JoinedConference {
 
 /// `calling.leave_conference`: leaves the conference with this id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct LeaveConference {
     /// From the join result or a `calling.conference` event.
     pub conference_id: String,
@@ -480,6 +452,7 @@ impl CallCommand for LeaveConference {
 
 /// `calling.join_room`: joins a video room by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct JoinRoom {
     /// The room, required.
     pub name: String,
@@ -497,10 +470,9 @@ impl JoinRoom {
         }
     }
 
-    /// HTTP(S) URL for status webhooks.
-    pub fn status_url(mut self, url: impl Into<String>) -> Self {
-        self.status_url = Some(url.into());
-        self
+    setters! {
+        /// HTTP(S) URL for status webhooks.
+        status_url: impl String;
     }
 }
 

@@ -1,13 +1,16 @@
 //! The smaller commands of [§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md): hold/unhold ([§6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) item 13: possibly not supported), denoise,
 //! leave_room, `calling.user_event` ([§6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) item 9) and `calling.amazon_bedrock`.
 
+use super::ai::{agent_setters, AgentConfig};
 use super::{invalid, CallCommand};
 use crate::error::CommandError;
+use serde::ser::SerializeMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// The commands of [§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) that take no params beyond the call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum SimpleControl {
     /// `calling.hold`. G marks it "NOT IMPLEMENTED in spec" and the server schema lacks it:
     /// a service may answer with a 4xx.
@@ -32,29 +35,25 @@ impl CallCommand for SimpleControl {
             SimpleControl::LeaveRoom => "calling.leave_room",
         }
     }
-
-    fn check(&self) -> Result<(), CommandError> {
-        self.wire_params().map(drop)
-    }
 }
 
-impl SimpleControl {
-    /// The params (without ids), or why the options cannot be sent.
-    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
-        Ok(Map::new())
+/// No params of its own: an empty object, to which the engine adds the ids.
+impl Serialize for SimpleControl {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_map(Some(0))?.end()
     }
 }
-
-super::params::serialize_via_map!(SimpleControl);
 
 /// `calling.user_event`: an event of your own through the service. `event` goes on the wire
 /// as given: the server schema (TS-Gen) declares a required object, the guide and the SDKs
 /// an optional string ([§6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) item 9).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct UserEvent {
-    /// The event.
+    /// The event, JSON of your own.
     pub event: Value,
     /// Keys sent alongside `event` (the SDKs pass extras through).
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
@@ -80,13 +79,6 @@ impl CallCommand for UserEvent {
     }
 
     fn check(&self) -> Result<(), CommandError> {
-        self.wire_params().map(drop)
-    }
-}
-
-impl UserEvent {
-    /// The params (without ids), or why the options cannot be sent.
-    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         if self.event.is_null() {
             return invalid("user event is null");
         }
@@ -97,36 +89,18 @@ impl UserEvent {
         {
             return invalid(format!("extra key {key:?} is reserved"));
         }
-        let mut params = self.extra.clone();
-        params.insert("event".into(), self.event.clone());
-        Ok(params)
+        Ok(())
     }
 }
 
-super::params::serialize_via_map!(UserEvent);
-
-/// `calling.amazon_bedrock`: an Amazon Bedrock agent on the call ("AI started"). Its
-/// settings are the service's JSON, passed through as given.
+/// `calling.amazon_bedrock`: an Amazon Bedrock agent on the call ("AI started"), given what
+/// a `calling.ai` agent is given ([`AgentConfig`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct AmazonBedrock {
-    /// The prompt (G: a string; TS-Gen: an object).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub prompt: Option<Value>,
-    /// Functions the agent may call (`SWAIG`).
-    #[serde(rename = "SWAIG", skip_serializing_if = "Option::is_none")]
-    pub swaig: Option<Value>,
-    /// Agent parameters (`params`, the SDK option `ai_params`).
-    #[serde(rename = "params", skip_serializing_if = "Option::is_none")]
-    pub ai_params: Option<Value>,
-    /// Data the agent can read.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub global_data: Option<Value>,
-    /// The prompt run after the call.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub post_prompt: Option<Value>,
-    /// Where the post-prompt result is sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub post_prompt_url: Option<String>,
+    /// Prompts, functions (`SWAIG`), parameters (`params`) and data.
+    #[serde(flatten)]
+    pub config: AgentConfig,
 }
 
 impl AmazonBedrock {
@@ -135,41 +109,7 @@ impl AmazonBedrock {
         Self::default()
     }
 
-    /// The prompt.
-    pub fn prompt(mut self, prompt: impl Into<Value>) -> Self {
-        self.prompt = Some(prompt.into());
-        self
-    }
-
-    /// Functions (`SWAIG`).
-    pub fn swaig(mut self, swaig: Value) -> Self {
-        self.swaig = Some(swaig);
-        self
-    }
-
-    /// Agent parameters.
-    pub fn ai_params(mut self, params: Value) -> Self {
-        self.ai_params = Some(params);
-        self
-    }
-
-    /// Data the agent can read.
-    pub fn global_data(mut self, data: Value) -> Self {
-        self.global_data = Some(data);
-        self
-    }
-
-    /// The post-prompt.
-    pub fn post_prompt(mut self, prompt: impl Into<Value>) -> Self {
-        self.post_prompt = Some(prompt.into());
-        self
-    }
-
-    /// Where the post-prompt result goes.
-    pub fn post_prompt_url(mut self, url: impl Into<String>) -> Self {
-        self.post_prompt_url = Some(url.into());
-        self
-    }
+    agent_setters!();
 }
 
 impl CallCommand for AmazonBedrock {
@@ -178,7 +118,6 @@ impl CallCommand for AmazonBedrock {
     }
 
     fn check(&self) -> Result<(), CommandError> {
-        super::params::check_status_url(&self.post_prompt_url)?;
-        Ok(())
+        self.config.check()
     }
 }

@@ -3,16 +3,18 @@
 
 use super::descriptor::{ActionDescriptor, TerminalRule};
 use super::descriptor::{Progress, Verdict};
-use super::params::{check_status_url, Params};
+use super::params::{check_status_url, secs, serialize_as_wire, setters};
 use super::result::outcome_result;
 use super::{ActionKind, ActionOutcome, ActionRequest};
 use crate::error::CommandError;
 use crate::ids::ControlId;
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 use std::time::Duration;
 
 /// The fax tone to listen for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum FaxTone {
     /// Called terminal: a fax machine answering (the default).
     Ced,
@@ -30,35 +32,47 @@ impl FaxTone {
     }
 }
 
-/// What to detect.
-#[derive(Debug, Clone, PartialEq)]
+serialize_as_wire!(FaxTone);
+
+/// What to detect. Its `Serialize` form is the `{type, params}` wire form.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", content = "params", rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Detector {
     /// A person or an answering machine. Unset timings are the service's.
     Machine {
         /// Silence allowed before anything is heard.
+        #[serde(skip_serializing_if = "Option::is_none", serialize_with = "secs")]
         initial_timeout: Option<Duration>,
         /// Silence that ends a greeting.
+        #[serde(skip_serializing_if = "Option::is_none", serialize_with = "secs")]
         end_silence_timeout: Option<Duration>,
         /// Silence after a machine greeting before it counts as ready.
+        #[serde(skip_serializing_if = "Option::is_none", serialize_with = "secs")]
         machine_ready_timeout: Option<Duration>,
         /// Speech longer than this is a machine.
+        #[serde(skip_serializing_if = "Option::is_none", serialize_with = "secs")]
         machine_voice_threshold: Option<Duration>,
         /// More words than this is a machine.
+        #[serde(skip_serializing_if = "Option::is_none")]
         machine_words_threshold: Option<u32>,
         /// Report a caller who talks over the greeting.
+        #[serde(skip_serializing_if = "Option::is_none")]
         detect_interruptions: Option<bool>,
         /// Report the end of the greeting.
+        #[serde(skip_serializing_if = "Option::is_none")]
         detect_message_end: Option<bool>,
     },
     /// A fax tone.
     Fax {
         /// Which tone; CED when unset.
+        #[serde(skip_serializing_if = "Option::is_none")]
         tone: Option<FaxTone>,
     },
     /// DTMF digits.
     Digit {
         /// Which digits to listen for; all when unset.
+        #[serde(skip_serializing_if = "Option::is_none")]
         digits: Option<String>,
     },
 }
@@ -76,54 +90,27 @@ impl Detector {
             detect_message_end: None,
         }
     }
-
-    fn to_wire(&self) -> Value {
-        let (kind, params) = match self {
-            Detector::Machine {
-                initial_timeout,
-                end_silence_timeout,
-                machine_ready_timeout,
-                machine_voice_threshold,
-                machine_words_threshold,
-                detect_interruptions,
-                detect_message_end,
-            } => (
-                "machine",
-                Params::new()
-                    .secs("initial_timeout", *initial_timeout)
-                    .secs("end_silence_timeout", *end_silence_timeout)
-                    .secs("machine_ready_timeout", *machine_ready_timeout)
-                    .secs("machine_voice_threshold", *machine_voice_threshold)
-                    .opt("machine_words_threshold", machine_words_threshold)
-                    .opt("detect_interruptions", detect_interruptions)
-                    .opt("detect_message_end", detect_message_end)
-                    .done(),
-            ),
-            Detector::Fax { tone } => (
-                "fax",
-                Params::new()
-                    .opt("tone", &tone.map(FaxTone::as_wire))
-                    .done(),
-            ),
-            Detector::Digit { digits } => ("digit", Params::new().opt("digits", digits).done()),
-        };
-        serde_json::json!({"type": kind, "params": params})
-    }
 }
 
 /// Options of `calling.detect`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct DetectOptions {
     /// What to detect.
+    #[serde(rename = "detect")]
     pub detector: Detector,
     /// How long to listen (30 s when unset).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "secs")]
     pub timeout: Option<Duration>,
     /// Machine detection only: after `MACHINE`, end on `READY` (the greeting's end), so
     /// that a message can be left. Never sent.
+    #[serde(skip)]
     pub wait_for_beep: bool,
     /// HTTP(S) URL for status webhooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_url: Option<String>,
     /// The control id; generated when unset.
+    #[serde(skip)]
     pub control_id: Option<ControlId>,
 }
 
@@ -139,28 +126,19 @@ impl DetectOptions {
         }
     }
 
-    /// How long to listen.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
     /// End a machine detection on the greeting's end.
     pub fn wait_for_beep(mut self, on: bool) -> Self {
         self.wait_for_beep = on;
         self
     }
 
-    /// HTTP(S) URL for status webhooks.
-    pub fn status_url(mut self, url: impl Into<String>) -> Self {
-        self.status_url = Some(url.into());
-        self
-    }
-
-    /// A control id of your own.
-    pub fn control_id(mut self, id: impl Into<ControlId>) -> Self {
-        self.control_id = Some(id.into());
-        self
+    setters! {
+        /// How long to listen.
+        timeout: Duration;
+        /// HTTP(S) URL for status webhooks.
+        status_url: impl String;
+        /// A control id of your own.
+        control_id: impl ControlId;
     }
 }
 
@@ -182,13 +160,6 @@ impl ActionRequest for DetectOptions {
     }
 
     fn check(&self) -> Result<(), CommandError> {
-        self.wire_params().map(drop)
-    }
-}
-
-impl DetectOptions {
-    /// The params (without ids), or why the options cannot be sent.
-    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         check_status_url(&self.status_url)?;
         if let Detector::Digit { digits: Some(d) } = &self.detector {
             if d.is_empty()
@@ -201,15 +172,9 @@ impl DetectOptions {
                 )));
             }
         }
-        Ok(Params::new()
-            .set("detect", self.detector.to_wire())
-            .secs("timeout", self.timeout)
-            .opt("status_url", &self.status_url)
-            .done())
+        Ok(())
     }
 }
-
-super::params::serialize_via_map!(DetectOptions);
 
 /// What a detect found.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,25 +1,35 @@
 //! `calling.bind_digit` / `calling.clear_digit_bindings` ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): when the caller presses a
 //! sequence of keys, the service runs a RELAY method on the call.
 
-use super::params::Params;
+use super::params::setters;
 use super::{invalid, CallCommand};
 use crate::error::CommandError;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// `calling.bind_digit`: runs `bind_method` with `params` when the caller presses `digits`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct BindDigit {
     /// The key sequence (`0-9 # * A-D`), required.
     pub digits: String,
-    /// The RELAY method to run (`calling.play`, …), required.
+    /// The RELAY method to run (`calling.play`, …), required; sent trimmed.
+    #[serde(serialize_with = "trimmed")]
     pub bind_method: String,
-    /// Its params (the SDK option `bind_params`); `node_id`/`call_id` are the call's.
+    /// Its params (the SDK option `bind_params`), a JSON object of your own: they are the
+    /// bound method's, whatever it is; `node_id`/`call_id` are the call's.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub params: Option<Map<String, Value>>,
     /// A name for a group of bindings, to clear them together.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub realm: Option<String>,
     /// How many times it may fire; `0` (the default) is unlimited.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_triggers: Option<u32>,
+}
+
+fn trimmed<S: serde::Serializer>(value: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(value.trim())
 }
 
 impl BindDigit {
@@ -34,22 +44,13 @@ impl BindDigit {
         }
     }
 
-    /// The params of the bound method.
-    pub fn params(mut self, params: Map<String, Value>) -> Self {
-        self.params = Some(params);
-        self
-    }
-
-    /// The realm.
-    pub fn realm(mut self, realm: impl Into<String>) -> Self {
-        self.realm = Some(realm.into());
-        self
-    }
-
-    /// How many times it may fire (`0`: unlimited).
-    pub fn max_triggers(mut self, max: u32) -> Self {
-        self.max_triggers = Some(max);
-        self
+    setters! {
+        /// The params of the bound method.
+        params: Map<String, Value>;
+        /// The realm.
+        realm: impl String;
+        /// How many times it may fire (`0`: unlimited).
+        max_triggers: u32;
     }
 }
 
@@ -67,13 +68,6 @@ impl CallCommand for BindDigit {
     }
 
     fn check(&self) -> Result<(), CommandError> {
-        self.wire_params().map(drop)
-    }
-}
-
-impl BindDigit {
-    /// The params (without ids), or why the options cannot be sent.
-    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         if !is_dtmf(&self.digits) {
             return invalid(format!(
                 "digits {:?} are not DTMF (0-9 # * A-D)",
@@ -90,20 +84,13 @@ impl BindDigit {
         if self.realm.as_deref().is_some_and(|r| r.trim().is_empty()) {
             return invalid("realm is empty");
         }
-        Ok(Params::new()
-            .set("digits", self.digits.as_str())
-            .set("bind_method", method)
-            .opt("params", &self.params.clone().map(Value::Object))
-            .opt("realm", &self.realm)
-            .opt("max_triggers", &self.max_triggers)
-            .done())
+        Ok(())
     }
 }
 
-super::params::serialize_via_map!(BindDigit);
-
 /// `calling.clear_digit_bindings`: removes the bindings of one realm, or all.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ClearDigitBindings {
     /// Only this realm's; all when unset.
     #[serde(skip_serializing_if = "Option::is_none")]

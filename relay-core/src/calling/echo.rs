@@ -1,16 +1,20 @@
 //! `calling.echo` ([§1.12](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): the caller hears themselves (a command, not an action).
 
-use super::params::{check_status_url, Params};
+use super::params::{check_status_url, secs, setters};
+use super::CallCommand;
 use crate::error::CommandError;
-use serde_json::{Map, Value};
+use serde::Serialize;
 use std::time::Duration;
 
 /// `calling.echo`: the caller hears themselves (a command, not an action).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct EchoOptions {
     /// How long; until the call ends when unset or zero.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "secs")]
     pub timeout: Option<Duration>,
     /// HTTP(S) URL for status webhooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_url: Option<String>,
 }
 
@@ -20,24 +24,20 @@ impl EchoOptions {
         Self::default()
     }
 
-    /// How long.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
+    setters! {
+        /// How long.
+        timeout: Duration;
+        /// HTTP(S) URL for status webhooks.
+        status_url: impl String;
+    }
+}
+
+impl CallCommand for EchoOptions {
+    fn method(&self) -> &'static str {
+        "calling.echo"
     }
 
-    /// HTTP(S) URL for status webhooks.
-    pub fn status_url(mut self, url: impl Into<String>) -> Self {
-        self.status_url = Some(url.into());
-        self
-    }
-
-    /// The `calling.echo` params (without ids).
-    pub fn to_params(&self) -> Result<Map<String, Value>, CommandError> {
-        check_status_url(&self.status_url)?;
-        Ok(Params::new()
-            .secs("timeout", self.timeout)
-            .opt("status_url", &self.status_url)
-            .done())
+    fn check(&self) -> Result<(), CommandError> {
+        check_status_url(&self.status_url)
     }
 }

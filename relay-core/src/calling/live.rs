@@ -1,13 +1,17 @@
 //! `calling.live_transcribe` / `calling.live_translate` ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): the `action` object has exactly
 //! one key, `start`, `stop`, `summarize` or (translate only) `inject`.
 
-use super::params::{check_status_url, Params};
+use super::params::{check_status_url, setters};
 use super::{invalid, CallCommand};
 use crate::error::CommandError;
-use serde_json::{json, Map, Value};
+use serde::ser::SerializeMap;
+use serde::Serialize;
+use serde_json::{Map, Value};
 
-/// The one thing a live transcription or translation is asked to do.
+/// The one thing a live transcription or translation is asked to do. Its settings are JSON
+/// objects of your own: the service documents examples, not a closed set of keys.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum LiveAction {
     /// `{start: {…}}`: its settings (`language`, or `source`/`target` for a translation…).
     Start(Map<String, Value>),
@@ -44,19 +48,27 @@ impl LiveAction {
             LiveAction::Inject(_) => "inject",
         }
     }
+}
 
-    /// The `action` object.
-    pub fn to_wire(&self) -> Value {
-        let body = match self {
-            LiveAction::Stop => Map::new(),
-            LiveAction::Start(m) | LiveAction::Summarize(m) | LiveAction::Inject(m) => m.clone(),
-        };
-        json!({ self.key(): body })
+/// The `action` object: `{<key>: {settings}}`, one key.
+impl Serialize for LiveAction {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Empty {}
+        let mut map = s.serialize_map(Some(1))?;
+        match self {
+            LiveAction::Stop => map.serialize_entry(self.key(), &Empty {})?,
+            LiveAction::Start(m) | LiveAction::Summarize(m) | LiveAction::Inject(m) => {
+                map.serialize_entry(self.key(), m)?
+            }
+        }
+        map.end()
     }
 }
 
 /// `calling.live_transcribe`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct LiveTranscribe {
     /// Start, stop or summarize (`inject` is refused: only translations take it).
     pub action: LiveAction,
@@ -75,28 +87,21 @@ impl CallCommand for LiveTranscribe {
     }
 
     fn check(&self) -> Result<(), CommandError> {
-        self.wire_params().map(drop)
-    }
-}
-
-impl LiveTranscribe {
-    /// The params (without ids), or why the options cannot be sent.
-    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         if let LiveAction::Inject(_) = self.action {
             return invalid("live_transcribe has no inject action");
         }
-        Ok(Params::new().set("action", self.action.to_wire()).done())
+        Ok(())
     }
 }
 
-super::params::serialize_via_map!(LiveTranscribe);
-
 /// `calling.live_translate`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct LiveTranslate {
     /// Start, stop, summarize or inject.
     pub action: LiveAction,
     /// HTTP(S) URL for status webhooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_url: Option<String>,
 }
 
@@ -109,10 +114,9 @@ impl LiveTranslate {
         }
     }
 
-    /// HTTP(S) URL for status webhooks.
-    pub fn status_url(mut self, url: impl Into<String>) -> Self {
-        self.status_url = Some(url.into());
-        self
+    setters! {
+        /// HTTP(S) URL for status webhooks.
+        status_url: impl String;
     }
 }
 
@@ -122,24 +126,11 @@ impl CallCommand for LiveTranslate {
     }
 
     fn check(&self) -> Result<(), CommandError> {
-        self.wire_params().map(drop)
-    }
-}
-
-impl LiveTranslate {
-    /// The params (without ids), or why the options cannot be sent.
-    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         if let LiveAction::Inject(message) = &self.action {
             if message.is_empty() {
                 return invalid("inject has nothing to inject");
             }
         }
-        check_status_url(&self.status_url)?;
-        Ok(Params::new()
-            .set("action", self.action.to_wire())
-            .opt("status_url", &self.status_url)
-            .done())
+        check_status_url(&self.status_url)
     }
 }
-
-super::params::serialize_via_map!(LiveTranslate);

@@ -1,61 +1,12 @@
-//! A small builder for wire params: only set options are written, and checks shared by
-//! every action's options.
+//! What the families' options share: serde helpers that write durations and numbers as the
+//! wire wants them, the builder setters, and the checks every action's options run.
 
 use crate::error::CommandError;
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserializer;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::borrow::Cow;
 use std::time::Duration;
-
-/// Params under construction.
-#[derive(Debug, Default)]
-pub(crate) struct Params(pub(crate) Map<String, Value>);
-
-impl Params {
-    pub(crate) fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets `key` to `value`.
-    pub(crate) fn set(&mut self, key: &str, value: impl Into<Value>) -> &mut Self {
-        self.0.insert(key.to_owned(), value.into());
-        self
-    }
-
-    /// Sets `key` when `value` is set.
-    pub(crate) fn opt<V: Into<Value> + Clone>(
-        &mut self,
-        key: &str,
-        value: &Option<V>,
-    ) -> &mut Self {
-        if let Some(value) = value {
-            self.0.insert(key.to_owned(), value.clone().into());
-        }
-        self
-    }
-
-    /// Sets `key` to the seconds of `value` when set.
-    pub(crate) fn secs(&mut self, key: &str, value: Option<Duration>) -> &mut Self {
-        if let Some(value) = value {
-            self.0.insert(key.to_owned(), seconds(value));
-        }
-        self
-    }
-
-    pub(crate) fn done(&mut self) -> Map<String, Value> {
-        std::mem::take(&mut self.0)
-    }
-}
-
-/// A duration as JSON seconds: whole seconds as an integer, else a float.
-pub(crate) fn seconds(value: Duration) -> Value {
-    if value.subsec_nanos() == 0 {
-        Value::from(value.as_secs())
-    } else {
-        Value::from(value.as_secs_f64())
-    }
-}
 
 /// A status url must be HTTP(S).
 pub(crate) fn check_status_url(url: &Option<String>) -> Result<(), CommandError> {
@@ -120,6 +71,7 @@ macro_rules! status_url_options {
     ($(#[$doc:meta])* $name:ident => $kind:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+        #[non_exhaustive]
         pub struct $name {
             /// HTTP(S) URL for status webhooks.
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -135,16 +87,11 @@ macro_rules! status_url_options {
                 Self::default()
             }
 
-            /// HTTP(S) URL for status webhooks.
-            pub fn status_url(mut self, url: impl Into<String>) -> Self {
-                self.status_url = Some(url.into());
-                self
-            }
-
-            /// A control id of your own.
-            pub fn control_id(mut self, id: impl Into<ControlId>) -> Self {
-                self.control_id = Some(id.into());
-                self
+            $crate::calling::params::setters! {
+                /// HTTP(S) URL for status webhooks.
+                status_url: impl String;
+                /// A control id of your own.
+                control_id: impl ControlId;
             }
         }
 
@@ -250,21 +197,6 @@ impl<'de, T, F: FnOnce(Scalar<'de>) -> Option<T>> Visitor<'de> for Lenient<F> {
     }
 }
 
-/// Options whose params are still built as a map (a transition: each becomes a derived
-/// `Serialize` as its family is typed): they serialise through their `wire_params`.
-macro_rules! serialize_via_map {
-    ($($name:ty),*) => {$(
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                self.wire_params()
-                    .map_err(serde::ser::Error::custom)?
-                    .serialize(s)
-            }
-        }
-    )*};
-}
-pub(crate) use serialize_via_map;
-
 /// Enums written as their `as_wire` text.
 macro_rules! serialize_as_wire {
     ($($name:ty),*) => {$(
@@ -279,14 +211,63 @@ pub(crate) use serialize_as_wire;
 
 serialize_as_wire!(MediaDirection);
 
-/// Writes an optional duration as JSON seconds (see [`seconds`]); with
-/// `skip_serializing_if = "Option::is_none"`.
+/// Writes an optional duration as JSON seconds, straight to the writer: whole seconds as an
+/// integer, else a float; with `skip_serializing_if = "Option::is_none"`.
 pub(crate) fn secs<S: serde::Serializer>(
     value: &Option<Duration>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
     match value {
-        Some(value) => serde::Serialize::serialize(&seconds(*value), s),
+        Some(value) if value.subsec_nanos() == 0 => s.serialize_u64(value.as_secs()),
+        Some(value) => s.serialize_f64(value.as_secs_f64()),
         None => s.serialize_none(),
     }
 }
+
+/// Writes an optional duration as a string of whole seconds (pay's and ai_hold's `timeout`,
+/// typed so by the server schema); with `skip_serializing_if = "Option::is_none"`.
+pub(crate) fn secs_text<S: serde::Serializer>(
+    value: &Option<Duration>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => s.collect_str(&value.as_secs()),
+        None => s.serialize_none(),
+    }
+}
+
+/// Writes an optional value as its `Display` text (pay's numbers and flags, strings in the
+/// server schema); with `skip_serializing_if = "Option::is_none"`.
+pub(crate) fn as_text<T: std::fmt::Display, S: serde::Serializer>(
+    value: &Option<T>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => s.collect_str(value),
+        None => s.serialize_none(),
+    }
+}
+
+/// Builder setters for `Option` fields, the ones every options type repeats (`status_url`,
+/// `control_id`, time-outs, flags): `name: impl T;` takes anything `Into<T>`, `name: T;`
+/// takes a `T` (numbers, where `Into` would defeat literal inference).
+macro_rules! setters {
+    () => {};
+    ($(#[$doc:meta])* $name:ident: impl $ty:ty; $($rest:tt)*) => {
+        $(#[$doc])*
+        pub fn $name(mut self, value: impl Into<$ty>) -> Self {
+            self.$name = Some(value.into());
+            self
+        }
+        $crate::calling::params::setters!($($rest)*);
+    };
+    ($(#[$doc:meta])* $name:ident: $ty:ty; $($rest:tt)*) => {
+        $(#[$doc])*
+        pub fn $name(mut self, value: $ty) -> Self {
+            self.$name = Some(value);
+            self
+        }
+        $crate::calling::params::setters!($($rest)*);
+    };
+}
+pub(crate) use setters;

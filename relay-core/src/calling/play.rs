@@ -6,7 +6,7 @@ use super::{ActionKind, ActionRequest, MediaDirection};
 use crate::error::CommandError;
 use crate::ids::ControlId;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::time::Duration;
 
 /// One item of a play list.
@@ -169,17 +169,6 @@ pub(crate) struct PlayParams<'a> {
     pub(crate) volume: Option<f64>,
 }
 
-/// [`PlayParams`] as a map, for params still built as one (the prompt of a collect).
-pub(crate) fn play_params(media: &[PlayMedia], volume: Option<f64>) -> Map<String, Value> {
-    match serde_json::to_value(PlayParams {
-        play: media,
-        volume,
-    }) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    }
-}
-
 /// Checks a play list: not empty, every item playable.
 pub(crate) fn check_media(media: &[PlayMedia]) -> Result<(), CommandError> {
     if media.is_empty() {
@@ -283,12 +272,12 @@ mod tests {
 
     #[test]
     fn writes_the_play_list() {
-        let params = play_params(
-            &[PlayMedia::audio("https://a/b.mp3"), PlayMedia::tts("hi")],
-            None,
-        );
+        let params = PlayParams {
+            play: &[PlayMedia::audio("https://a/b.mp3"), PlayMedia::tts("hi")],
+            volume: None,
+        };
         assert_eq!(
-            Value::Object(params),
+            serde_json::to_value(params).unwrap(),
             json!({"play": [
                 {"type": "audio", "params": {"url": "https://a/b.mp3"}},
                 {"type": "tts", "params": {"text": "hi"}}

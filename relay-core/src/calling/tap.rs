@@ -1,15 +1,16 @@
 //! `calling.tap` ([§1.6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): a copy of the call's audio to an RTP or WebSocket endpoint.
 
 use super::descriptor::{ActionDescriptor, TerminalRule};
-use super::params::{check_status_url, Params};
+use super::params::{check_status_url, setters};
 use super::stream::{check_stream_url, Codec};
 use super::{ActionKind, ActionRequest, MediaDirection};
 use crate::error::CommandError;
 use crate::ids::ControlId;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
 
-/// Where the tapped audio goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the tapped audio goes. Its `Serialize` form is the `{type, params}` wire form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", content = "params", rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum TapDevice {
     /// RTP to `addr:port`.
@@ -19,8 +20,10 @@ pub enum TapDevice {
         /// UDP port.
         port: u16,
         /// Codec (`PCMU`, `PCMA`, `OPUS`).
+        #[serde(skip_serializing_if = "Option::is_none")]
         codec: Option<Codec>,
         /// Packet time in ms.
+        #[serde(skip_serializing_if = "Option::is_none")]
         ptime: Option<u32>,
     },
     /// A WebSocket (`wss://`).
@@ -28,8 +31,10 @@ pub enum TapDevice {
         /// Its URI.
         uri: String,
         /// Codec (`PCMU`, `PCMA`, `OPUS`).
+        #[serde(skip_serializing_if = "Option::is_none")]
         codec: Option<Codec>,
         /// Sample rate in Hz.
+        #[serde(skip_serializing_if = "Option::is_none")]
         rate: Option<u32>,
     },
 }
@@ -54,42 +59,21 @@ impl TapDevice {
         }
     }
 
-    fn to_wire(&self) -> Result<Value, CommandError> {
-        Ok(match self {
-            TapDevice::Rtp {
-                addr,
-                port,
-                codec,
-                ptime,
-            } => {
-                if addr.parse::<std::net::Ipv4Addr>().is_err() {
-                    return Err(CommandError::InvalidOption(format!(
-                        "rtp addr {addr:?} is not an IPv4 address"
-                    )));
-                }
-                let params = Params::new()
-                    .set("addr", addr.as_str())
-                    .set("port", *port)
-                    .opt("codec", &codec.as_ref().map(|c| c.as_wire().to_owned()))
-                    .opt("ptime", ptime)
-                    .done();
-                json!({"type": "rtp", "params": params})
-            }
-            TapDevice::Ws { uri, codec, rate } => {
-                check_stream_url(uri, false)?;
-                let params = Params::new()
-                    .set("uri", uri.as_str())
-                    .opt("codec", &codec.as_ref().map(|c| c.as_wire().to_owned()))
-                    .opt("rate", rate)
-                    .done();
-                json!({"type": "ws", "params": params})
-            }
-        })
+    /// Refuses an address the service cannot send to.
+    fn check(&self) -> Result<(), CommandError> {
+        match self {
+            TapDevice::Rtp { addr, .. } if addr.parse::<std::net::Ipv4Addr>().is_err() => Err(
+                CommandError::InvalidOption(format!("rtp addr {addr:?} is not an IPv4 address")),
+            ),
+            TapDevice::Rtp { .. } => Ok(()),
+            TapDevice::Ws { uri, .. } => check_stream_url(uri, false),
+        }
     }
 }
 
 /// Options of `calling.tap`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TapOptions {
     /// Where the audio goes.
     pub device: TapDevice,
@@ -112,22 +96,13 @@ impl TapOptions {
         }
     }
 
-    /// Which side to tap.
-    pub fn direction(mut self, direction: MediaDirection) -> Self {
-        self.direction = Some(direction);
-        self
-    }
-
-    /// HTTP(S) URL for status webhooks.
-    pub fn status_url(mut self, url: impl Into<String>) -> Self {
-        self.status_url = Some(url.into());
-        self
-    }
-
-    /// A control id of your own.
-    pub fn control_id(mut self, id: impl Into<ControlId>) -> Self {
-        self.control_id = Some(id.into());
-        self
+    setters! {
+        /// Which side to tap.
+        direction: MediaDirection;
+        /// HTTP(S) URL for status webhooks.
+        status_url: impl String;
+        /// A control id of your own.
+        control_id: impl ControlId;
     }
 }
 
@@ -141,26 +116,46 @@ impl ActionRequest for TapOptions {
     }
 
     fn check(&self) -> Result<(), CommandError> {
-        self.wire_params().map(drop)
-    }
-}
-
-impl TapOptions {
-    /// The params (without ids), or why the options cannot be sent.
-    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         check_status_url(&self.status_url)?;
-        // The server schema requires `tap.params`: it is always sent, empty when unset.
-        let tap = json!({"type": "audio",
-                         "params": Params::new().opt("direction", &self.direction).done()});
-        Ok(Params::new()
-            .set("tap", tap)
-            .set("device", self.device.to_wire()?)
-            .opt("status_url", &self.status_url)
-            .done())
+        self.device.check()
     }
 }
 
-super::params::serialize_via_map!(TapOptions);
+/// The wire form: `tap` (audio, with its direction), `device`, then the status url.
+impl Serialize for TapOptions {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct AudioParams {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            direction: Option<MediaDirection>,
+        }
+        // The server schema requires `tap.params`: it is always sent, empty when unset.
+        #[derive(Serialize)]
+        struct Tap {
+            #[serde(rename = "type")]
+            kind: &'static str,
+            params: AudioParams,
+        }
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            tap: Tap,
+            device: &'a TapDevice,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            status_url: Option<&'a str>,
+        }
+        Wire {
+            tap: Tap {
+                kind: "audio",
+                params: AudioParams {
+                    direction: self.direction,
+                },
+            },
+            device: &self.device,
+            status_url: self.status_url.as_deref(),
+        }
+        .serialize(s)
+    }
+}
 
 /// How `calling.tap` runs: it ends on `finished`.
 pub(crate) fn descriptor() -> ActionDescriptor {

@@ -1,15 +1,17 @@
 //! `calling.transfer` and `calling.refer` ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): handing the call's control elsewhere, and a
 //! SIP REFER of a SIP call.
 
-use super::params::{check_status_url, Params};
+use super::params::{check_status_url, setters};
 use super::text_of;
 use super::{invalid, CallCommand};
 use crate::error::CommandError;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Where `calling.transfer` sends the call ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md): `dest`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TransferDest {
     /// An `https://` URL that returns SWML or cXML.
     Url(String),
@@ -29,7 +31,7 @@ impl TransferDest {
         }
     }
 
-    fn check(&self) -> Result<(), CommandError> {
+    pub(crate) fn check(&self) -> Result<(), CommandError> {
         match self {
             TransferDest::Url(url) if !url.to_ascii_lowercase().starts_with("https://") => {
                 invalid(format!("transfer url {url:?} is not https://"))
@@ -48,10 +50,21 @@ impl TransferDest {
     }
 }
 
+/// The `dest` string, written straight (see [`TransferDest::to_wire`]).
+impl Serialize for TransferDest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            TransferDest::Url(text) | TransferDest::Swml(text) => s.serialize_str(text),
+            TransferDest::Context(name) => s.collect_str(&format_args!("context:{name}")),
+        }
+    }
+}
+
 /// `calling.transfer`: control of the call moves to `dest`. Once the service accepts it,
 /// this client no longer controls the call (see
 /// [`Event::CallHandedOver`](crate::Event::CallHandedOver)).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Transfer {
     /// Where to.
     pub dest: TransferDest,
@@ -86,22 +99,13 @@ impl CallCommand for Transfer {
     }
 
     fn check(&self) -> Result<(), CommandError> {
-        self.wire_params().map(drop)
+        self.dest.check()
     }
 }
-
-impl Transfer {
-    /// The params (without ids), or why the options cannot be sent.
-    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
-        self.dest.check()?;
-        Ok(Params::new().set("dest", self.dest.to_wire()).done())
-    }
-}
-
-super::params::serialize_via_map!(Transfer);
 
 /// The SIP device a call is referred to (`device` of `calling.refer`, type `sip`).
 #[derive(Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReferDevice {
     /// `sip:` or `sips:` URI, required.
     pub to: String,
@@ -148,13 +152,47 @@ impl std::fmt::Debug for ReferDevice {
     }
 }
 
+/// The wire form `{type: "sip", params: {to, username?, password?, headers?}}`.
+impl Serialize for ReferDevice {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Params<'a> {
+            to: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            username: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            password: Option<&'a str>,
+            #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+            headers: &'a BTreeMap<String, String>,
+        }
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            #[serde(rename = "type")]
+            kind: &'static str,
+            params: Params<'a>,
+        }
+        Wire {
+            kind: "sip",
+            params: Params {
+                to: &self.to,
+                username: self.username.as_deref(),
+                password: self.password.as_deref(),
+                headers: &self.headers,
+            },
+        }
+        .serialize(s)
+    }
+}
+
 /// `calling.refer`: a SIP REFER (SIP calls only); progress comes as
 /// [`CallEvent::Refer`](crate::CallEvent::Refer).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Refer {
     /// The target.
     pub device: ReferDevice,
     /// HTTP(S) URL for status webhooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_url: Option<String>,
 }
 
@@ -167,10 +205,9 @@ impl Refer {
         }
     }
 
-    /// HTTP(S) URL for status webhooks.
-    pub fn status_url(mut self, url: impl Into<String>) -> Self {
-        self.status_url = Some(url.into());
-        self
+    setters! {
+        /// HTTP(S) URL for status webhooks.
+        status_url: impl String;
     }
 }
 
@@ -180,13 +217,6 @@ impl CallCommand for Refer {
     }
 
     fn check(&self) -> Result<(), CommandError> {
-        self.wire_params().map(drop)
-    }
-}
-
-impl Refer {
-    /// The params (without ids), or why the options cannot be sent.
-    fn wire_params(&self) -> Result<Map<String, Value>, CommandError> {
         let to = self.device.to.to_ascii_lowercase();
         if !(to.starts_with("sip:") || to.starts_with("sips:")) || to.len() < 5 {
             return invalid(format!(
@@ -202,27 +232,13 @@ impl Refer {
         {
             return invalid("a SIP header name is empty");
         }
-        check_status_url(&self.status_url)?;
-        let mut device = Params::new();
-        device
-            .set("to", self.device.to.as_str())
-            .opt("username", &self.device.username)
-            .opt("password", &self.device.password);
-        if !self.device.headers.is_empty() {
-            device.set("headers", json!(self.device.headers));
-        }
-        let device = json!({"type": "sip", "params": device.done()});
-        Ok(Params::new()
-            .set("device", device)
-            .opt("status_url", &self.status_url)
-            .done())
+        check_status_url(&self.status_url)
     }
 }
 
-super::params::serialize_via_map!(Refer);
-
 /// `calling.call.refer`: how a SIP REFER goes.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ReferEvent {
     /// `state` (values undocumented).
     pub state: Option<String>,

@@ -21,15 +21,15 @@ macro_rules! runtime_crate_api {
         pub use $crate::driver::{ConferenceEvents, QueueEntry};
         pub use $crate::DialState;
         pub use $crate::{
-            ActionKind, ActionOutcome, ActionState, AiMessage, AiOptions, BackoffConfig, CallEvent,
-            CallGone, CallId, CallInfo, CallState, Codec, CollectInput, CollectOptions,
-            CollectResult, CommandError, ConfigError, ControlId, DetectOptions, DetectResult,
-            Detection, Detector, Device, DialError, DialPlan, DigitsOptions, Direction,
-            EchoOptions, EndReason, FaxResult, FaxTone, Gender, HttpMethod, MediaDirection,
-            PauseBehavior, PayOptions, PlayMedia, PlayOptions, PromptOptions, ReceiveFaxOptions,
-            RecordFormat, RecordOptions, RecordResult, RequestError, SendFaxOptions, SessionError,
-            SpeechOptions, StreamOptions, TapDevice, TapOptions, Track, TranscribeOptions,
-            TranscribeResult,
+            ActionKind, ActionOutcome, ActionState, AgentConfig, AgentPrompt, AiMessage, AiOptions,
+            AiReset, BackoffConfig, CallEvent, CallGone, CallId, CallInfo, CallState, Codec,
+            CollectInput, CollectOptions, CollectResult, CommandError, ConfigError, ControlId,
+            DetectOptions, DetectResult, Detection, Detector, Device, DialError, DialPlan,
+            DigitsOptions, Direction, EchoOptions, EndReason, FaxResult, FaxTone, Gender,
+            HttpMethod, MediaDirection, PauseBehavior, PayOptions, PayPrompt, PayPromptAction,
+            PlayMedia, PlayOptions, PromptOptions, ReceiveFaxOptions, RecordFormat, RecordOptions,
+            RecordResult, RequestError, SendFaxOptions, SessionError, SpeechOptions, StreamOptions,
+            TapDevice, TapOptions, Track, TranscribeOptions, TranscribeResult,
         };
         pub use $crate::{Message, MessageError, MessageId, MessageState, SendMessage};
         // calling.connect / calling.disconnect and the devices of §2.3.
@@ -54,9 +54,10 @@ macro_rules! runtime_crate_api {
         pub mod advanced {
             pub use $crate::driver::{DEFAULT_HOST, EVENT_BUFFER, INCOMING_MESSAGES};
             pub use $crate::{
-                ActionDescriptor, ActionEvent, ActionRequest, ActionResult, CallCommand,
-                ConnectUpdate, Credentials, DialTag, Event, LeaveConference, LiveTranscribe,
-                NodeId, ProtocolError, SendDigitsOptions, SimpleControl, TerminalRule,
+                ActionDescriptor, ActionEvent, ActionRequest, ActionResult, AiHold, AiUnhold,
+                CallCommand, ConnectUpdate, Credentials, DialTag, Event, LeaveConference,
+                LiveTranscribe, NodeId, ProtocolError, SendDigitsOptions, SimpleControl,
+                TerminalRule,
             };
         }
 

@@ -7,7 +7,7 @@ use super::action::{
 };
 use super::call::Call;
 use super::error::Error;
-use crate::action::ai::{ai_hold_params, ai_unhold_params, AiMessage, AiOptions};
+use crate::action::ai::{AiHold, AiMessage, AiOptions, AiUnhold};
 use crate::action::collect::{CollectOptions, PromptOptions};
 use crate::action::detect::{DetectOptions, Detector, FaxTone};
 use crate::action::fax::{ReceiveFaxOptions, SendFaxOptions};
@@ -181,8 +181,7 @@ impl Call {
 
     /// A message into the running agent's conversation (`calling.ai_message`).
     pub async fn ai_message(&self, message: AiMessage) -> Result<(), Error> {
-        let params = message.to_params();
-        self.command("calling.ai_message", params).await.map(|_| ())
+        self.send_command(message).await.map(|_| ())
     }
 
     /// Puts the caller on hold with the agent (`calling.ai_hold`).
@@ -191,20 +190,24 @@ impl Call {
         timeout: Option<Duration>,
         prompt: Option<&str>,
     ) -> Result<(), Error> {
-        let params = ai_hold_params(timeout, prompt);
-        self.command("calling.ai_hold", params).await.map(|_| ())
+        let hold = AiHold {
+            timeout,
+            prompt: prompt.map(str::to_owned),
+        };
+        self.send_command(hold).await.map(|_| ())
     }
 
     /// Takes the caller off hold (`calling.ai_unhold`).
     pub async fn ai_unhold(&self, prompt: Option<&str>) -> Result<(), Error> {
-        let params = ai_unhold_params(prompt);
-        self.command("calling.ai_unhold", params).await.map(|_| ())
+        let unhold = AiUnhold {
+            prompt: prompt.map(str::to_owned),
+        };
+        self.send_command(unhold).await.map(|_| ())
     }
 
     /// The caller hears themselves (`calling.echo`); its events come as
     /// [`CallEvent::Echo`](crate::CallEvent::Echo).
     pub async fn echo(&self, options: EchoOptions) -> Result<(), Error> {
-        let params = options.to_params().map_err(Error::Command)?;
-        self.command("calling.echo", params).await.map(|_| ())
+        self.send_command(options).await.map(|_| ())
     }
 }

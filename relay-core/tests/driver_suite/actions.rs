@@ -10,10 +10,10 @@ use relay_rs_core::server::ServerRuntime;
 use relay_rs_core::sim::{AnsweredBy, CallerInput, CallerScript, Fault, SimConfig};
 use relay_rs_core::testkit::{Pacing, SimServer};
 use relay_rs_core::{
-    ActionOutcome, ActionState, AiMessage, AiOptions, CollectInput, CollectOptions, Detection,
-    DigitsOptions, EchoOptions, MediaDirection, PauseBehavior, PayOptions, PlayMedia, PlayOptions,
-    PromptOptions, ReceiveFaxOptions, RecordOptions, SendFaxOptions, TapDevice, TapOptions,
-    TranscribeOptions,
+    ActionOutcome, ActionState, AgentPrompt, AiMessage, AiOptions, CollectInput, CollectOptions,
+    Detection, DigitsOptions, EchoOptions, MediaDirection, PauseBehavior, PayOptions, PlayMedia,
+    PlayOptions, PromptOptions, ReceiveFaxOptions, RecordOptions, SendFaxOptions, TapDevice,
+    TapOptions, TranscribeOptions,
 };
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -524,7 +524,7 @@ pub async fn transcribe_finishes_on_stop_with_its_file(rt: Arc<dyn ServerRuntime
 
 pub async fn ai_runs_takes_messages_and_stops(rt: Arc<dyn ServerRuntime>) {
     let (sim, client, call) = call_with(&rt, quick_caller()).await;
-    let options = AiOptions::new().prompt(json!({"text": "You are a receptionist."}));
+    let options = AiOptions::new().prompt(AgentPrompt::new("You are a receptionist."));
     let ai = within(&rt, 5, "ai start", call.ai(options)).await.unwrap();
     within(
         &rt,
