@@ -162,7 +162,7 @@ fn streaming_then_finished_reaches_the_action() {
     };
     assert_eq!(control_id, &start.control_id);
     assert_eq!(state, "finished");
-    assert_eq!(event["url"], "wss://example.com/audio");
+    assert_eq!(event.to_value()["url"], "wss://example.com/audio");
     assert!(!client.engine.has_action(&call, &start.control_id));
 }
 
@@ -414,7 +414,7 @@ fn a_stream_that_finishes_without_streaming_is_unsuccessful_with_the_reason() {
     let outcome = ActionOutcome::Unsuccessful {
         state: ActionState::Finished,
         reason: Some("connection_refused".into()),
-        event,
+        event: event.into(),
     };
     assert!(!outcome.is_success());
     assert_eq!(

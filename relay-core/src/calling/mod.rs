@@ -11,6 +11,7 @@ pub mod descriptor;
 pub mod event;
 pub mod params;
 pub mod result;
+pub(crate) mod view;
 
 pub mod ai;
 pub mod collect;
