@@ -752,45 +752,66 @@ impl Engine {
     /// A `calling.call.*` event other than receive, state and dial: to the action its
     /// `control_id` names if that action hears this event type, and to its call.
     fn on_call_event(&mut self, event_type: &str, data: Option<&RawValue>, view: &EventView<'_>) {
-        let ids = view.call_id.as_deref().zip(view.control_id.as_deref());
-        let routed = ids.is_some_and(|(call_id, control_id)| {
-            self.calls
-                .get_by_str(call_id)
-                .and_then(|(_, call)| call.actions.get(control_id))
-                .is_some_and(|a| a.descriptor.event_types.iter().any(|t| t == event_type))
-        });
-        let tracked = self.tell_call(event_type, data, view.call_id.as_deref(), routed);
-        match ids {
-            Some((call_id, control_id)) if routed => {
-                self.on_action_event(event_type, call_id, control_id, data, view.state.as_deref())
+        let control_id = view.control_id.as_deref();
+        // One look-up of the call serves the routing, the call event and the action.
+        let call = view
+            .call_id
+            .as_deref()
+            .and_then(|id| self.calls.get_by_str(id));
+        let Some((call_id, call)) = call else {
+            return self.on_untracked_event(event_type, data, view);
+        };
+        let call_id = call_id.clone();
+        let routed = control_id
+            .and_then(|k| call.actions.get(k))
+            .is_some_and(|a| a.descriptor.event_types.iter().any(|t| t == event_type));
+        let late = control_id.is_some_and(|k| call.done_actions.contains_key(k));
+        if !routed || self.config.every_call_event || call.every_event {
+            self.events.push_back(Event::CallEvent {
+                call_id: call_id.clone(),
+                event: CallEvent::from_wire(event_type, payload(data)),
+            });
+        }
+        let Some(control_id) = control_id else {
+            return;
+        };
+        if routed {
+            return self.on_action_event(event_type, call_id, control_id, data, view);
+        }
+        // A late event of a finished action (a detect keeps reporting until its
+        // `finished`) is only a call event; an unknown control id is an error.
+        // A call with digit bindings runs actions the service started by itself.
+        let action_type = ActionKind::EVENT_TYPES.contains(&event_type);
+        if !late && action_type && !self.digit_bound.contains(&call_id) {
+            self.protocol_error(ProtocolError::UnknownAction {
+                event_type: event_type.to_owned(),
+                control_id: ControlId::from(control_id),
+            });
+        }
+    }
+
+    /// A call event of a call this client does not track: an unknown action's event is an
+    /// error (its call may have ended); anything else is passed on as [`Event::Other`].
+    fn on_untracked_event(
+        &mut self,
+        event_type: &str,
+        data: Option<&RawValue>,
+        view: &EventView<'_>,
+    ) {
+        let action_type = ActionKind::EVENT_TYPES.contains(&event_type);
+        match (view.call_id.as_deref(), view.control_id.as_deref()) {
+            (Some(call_id), Some(control_id))
+                if action_type && !self.digit_bound.contains(call_id) =>
+            {
+                self.protocol_error(ProtocolError::UnknownAction {
+                    event_type: event_type.to_owned(),
+                    control_id: ControlId::from(control_id),
+                });
             }
-            Some((call_id, control_id)) => {
-                let late = self
-                    .calls
-                    .get_by_str(call_id)
-                    .is_some_and(|(_, call)| call.done_actions.contains_key(control_id));
-                let action_type = ActionKind::EVENT_TYPES.contains(&event_type);
-                // A late event of a finished action (a detect keeps reporting until its
-                // `finished`) is only a call event; an unknown control id is an error.
-                // A call with digit bindings runs actions the service started by itself.
-                let bound = self.digit_bound.contains(call_id);
-                if !late && action_type && !bound {
-                    self.protocol_error(ProtocolError::UnknownAction {
-                        event_type: event_type.to_owned(),
-                        control_id: ControlId::from(control_id),
-                    });
-                } else if !tracked {
-                    self.events.push_back(Event::Other {
-                        event_type: event_type.to_owned(),
-                        params: payload(data),
-                    });
-                }
-            }
-            None if !tracked => self.events.push_back(Event::Other {
+            _ => self.events.push_back(Event::Other {
                 event_type: event_type.to_owned(),
                 params: payload(data),
             }),
-            None => {}
         }
     }
 
@@ -799,16 +820,12 @@ impl Engine {
     fn on_action_event(
         &mut self,
         event_type: &str,
-        call_id: &str,
+        call_id: CallId,
         control_id: &str,
         data: Option<&RawValue>,
-        state: Option<&str>,
+        view: &EventView<'_>,
     ) {
         // The table's own ids go into the events: shared, not copied from the event.
-        let Some((call_id, _)) = self.calls.get_by_str(call_id) else {
-            return;
-        };
-        let call_id = call_id.clone();
         let Some((control_id, action)) = self
             .calls
             .get_mut(&call_id)
@@ -817,11 +834,11 @@ impl Engine {
             return;
         };
         let text = data.map_or("null", RawValue::get);
+        let state = view.state.as_deref();
         let verdict = action
             .descriptor
             .judge_read(event_type, text, state, &mut action.progress);
         let control_id = control_id.clone();
-        let kind = action.kind.clone();
         match verdict {
             Verdict::End { state, failed } => {
                 let outcome = if action.stop_requested {
@@ -833,14 +850,17 @@ impl Engine {
                 };
                 self.finish_action(&call_id, &control_id, outcome);
             }
-            Verdict::Update(state) => self.events.push_back(Event::ActionState {
-                call_id,
-                control_id,
-                kind,
-                state,
-                event_type: event_type.to_owned(),
-                event: payload(data),
-            }),
+            Verdict::Update(state) => {
+                let kind = action.kind.clone();
+                self.events.push_back(Event::ActionState {
+                    call_id,
+                    control_id,
+                    kind,
+                    state,
+                    event_type: event_type.to_owned(),
+                    event: payload(data),
+                })
+            }
             _ => {} // Not its event type: only a call event.
         }
     }
