@@ -66,16 +66,55 @@ fn state_event(i: usize) -> String {
     .to_string()
 }
 
-/// Nanoseconds per call of `f`, over `iters` calls, after a warm-up.
-fn per_call(iters: usize, mut f: impl FnMut(usize)) -> f64 {
-    for i in 0..iters / 10 {
-        f(i);
-    }
+/// Nanoseconds per call of `f` over `iters` calls (frames taken in turn).
+fn per_call(iters: usize, f: &mut impl FnMut(usize)) -> f64 {
     let start = Instant::now();
     for i in 0..iters {
         f(i);
     }
     start.elapsed().as_nanos() as f64 / iters as f64
+}
+
+/// The engine's cost over the parse's, measured interleaved in one process: `ROUNDS`
+/// rounds, each timing both on the same frames back to back, so that a slower moment of a
+/// shared machine weighs on both sides of a round alike. Returns the median ratio, the
+/// lowest and the highest, and the median nanoseconds of each side.
+fn interleaved_ratio(
+    parse: &mut impl FnMut(usize),
+    engine: &mut impl FnMut(usize),
+) -> (f64, f64, f64, f64, f64) {
+    const ROUNDS: usize = 41;
+    const ITERS: usize = 20_000;
+    // Warm-up: caches, branch predictors, the allocator's free lists.
+    per_call(ITERS * 5, parse);
+    per_call(ITERS * 5, engine);
+    let mut ratios = Vec::with_capacity(ROUNDS);
+    let (mut parse_ns, mut engine_ns) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        // Alternate which side goes first, so neither always runs on a warmer cache.
+        let (p, e) = if round % 2 == 0 {
+            let p = per_call(ITERS, parse);
+            (p, per_call(ITERS, engine))
+        } else {
+            let e = per_call(ITERS, engine);
+            (per_call(ITERS, parse), e)
+        };
+        ratios.push(e / p);
+        parse_ns.push(p);
+        engine_ns.push(e);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let m = median(&mut ratios);
+    (
+        m,
+        ratios[0],
+        ratios[ROUNDS - 1],
+        median(&mut parse_ns),
+        median(&mut engine_ns),
+    )
 }
 
 fn handle(engine: &mut Engine, frame: &str, now: Instant) {
@@ -93,13 +132,28 @@ type FrameMaker = fn(usize) -> String;
 
 fn bench(c: &mut Criterion) {
     let now = Instant::now();
+    // `ENGINE_PROFILE=<frames>`: only the engine on that many stream frames, then exit (for
+    // `valgrind --tool=callgrind`, where the measured runs would take minutes).
+    if let Some(n) = std::env::var("ENGINE_PROFILE")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        let frames: Vec<String> = (0..CALLS).map(stream_event).collect();
+        let mut engine = loaded_engine(now);
+        per_call(n, &mut |i| handle(&mut engine, &frames[i % CALLS], now));
+        return;
+    }
     let kinds: [(&str, FrameMaker); 2] =
         [("stream_event", stream_event), ("state_event", state_event)];
     let mut group = c.benchmark_group("event_frame");
-    group.measurement_time(Duration::from_secs(3));
+    // Long enough to be stable on a shared 2-core machine (the 3 s default was not).
+    group
+        .warm_up_time(Duration::from_secs(3))
+        .measurement_time(Duration::from_secs(8))
+        .sample_size(200);
     for (name, make) in kinds {
         let frames: Vec<String> = (0..CALLS).map(make).collect();
-        let parse = |i: usize| {
+        let mut parse = |i: usize| {
             black_box(serde_json::from_str::<Value>(&frames[i % CALLS]).expect("json"));
         };
         group.bench_function(format!("{name}/serde_json_parse_only"), |b| {
@@ -117,12 +171,12 @@ fn bench(c: &mut Criterion) {
                 handle(&mut engine, &frames[i % CALLS], now)
             })
         });
-        // The ratio, from both measured back to back in this run.
-        let parse_ns = per_call(200_000, parse);
-        let engine_ns = per_call(200_000, |i| handle(&mut engine, &frames[i % CALLS], now));
+        // The ratio, from both measured interleaved in this process.
+        let mut run_engine = |i: usize| handle(&mut engine, &frames[i % CALLS], now);
+        let (ratio, low, high, parse_ns, engine_ns) =
+            interleaved_ratio(&mut parse, &mut run_engine);
         println!(
-            "RATIO {name}: engine {engine_ns:.0} ns/frame vs parse-only {parse_ns:.0} ns/frame = {:.2}x",
-            engine_ns / parse_ns
+            "RATIO {name}: engine {engine_ns:.0} ns/frame vs parse-only {parse_ns:.0} ns/frame = {ratio:.3}x (median of 41 interleaved rounds; range {low:.3}x-{high:.3}x)"
         );
     }
     group.finish();

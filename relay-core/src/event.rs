@@ -8,6 +8,7 @@ use crate::control::ConferenceEvent;
 use crate::error::{ProtocolError, RequestError, SessionError};
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
 use crate::message::{Message, MessageError};
+use crate::payload::Payload;
 use serde_json::Value;
 use std::time::Duration;
 
@@ -113,7 +114,7 @@ pub enum Event {
         /// The event's type (`play_and_collect` hears play and collect events).
         event_type: String,
         /// The event's params.
-        event: Value,
+        event: Payload,
     },
     /// A `calling.call.*` event of a tracked call. Always for event types and control ids
     /// the engine routes nowhere else (never dropped); also for call state and action
@@ -148,7 +149,7 @@ pub enum Event {
         /// The `event_type`.
         event_type: String,
         /// The event's params.
-        params: Value,
+        params: Payload,
     },
     /// A server frame could not be used; the session goes on.
     Protocol(ProtocolError),

@@ -2,7 +2,7 @@
 
 use crate::error::ProtocolError;
 use serde::de::value::MapAccessDeserializer;
-use serde::de::{MapAccess, Visitor};
+use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
@@ -27,26 +27,71 @@ pub(crate) enum Incoming<'a> {
 
 /// The params of a server request, as far as any method needs them: `signalwire.event`'s
 /// type, data and authorization state, `signalwire.disconnect`'s `restart`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub(crate) struct Params<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "text")]
     pub event_type: Option<Cow<'a, str>>,
-    /// The event's own params (`Null` when absent).
-    #[serde(default)]
-    pub params: Value,
+    /// The event's own params, as their JSON text (validated, not parsed): the engine reads
+    /// a borrowed view of the members it routes by, and the text is the event's payload.
+    #[serde(borrow, default, deserialize_with = "raw")]
+    pub params: Option<Cow<'a, RawValue>>,
     #[serde(default)]
     pub authorization_state: Option<Value>,
     #[serde(default)]
     pub restart: Option<Value>,
 }
 
+impl PartialEq for Params<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        let text = |p: &Self| p.params.as_deref().map(RawValue::get).map(str::to_owned);
+        self.event_type == other.event_type
+            && text(self) == text(other)
+            && self.authorization_state == other.authorization_state
+            && self.restart == other.restart
+    }
+}
+
+/// An event's data borrowed from the frame (`RawValue` borrows: its text has no escapes
+/// to undo).
+fn raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, RawValue>>, D::Error> {
+    <&RawValue>::deserialize(d).map(|raw| Some(Cow::Borrowed(raw)))
+}
+
+/// A string member, or `null`: borrowed from the text when it has no escapes (serde's own
+/// `Option<Cow<str>>` would always copy); any other type is an error.
+pub(crate) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    struct Text;
+    impl<'de> Visitor<'de> for Text {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Borrowed(v)))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_owned())))
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v)))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(Text)
+}
+
 /// The JSON-RPC frame in one pass: the envelope is read in place (no key or name is
-/// allocated), only an event's data and a result become `Value`s.
+/// allocated, an event's data is kept as its text), only a result becomes a `Value`.
 #[derive(Deserialize)]
 struct Envelope<'a> {
     #[serde(borrow, default, deserialize_with = "present")]
     id: Option<&'a RawValue>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "text")]
     method: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "object")]
     params: Option<Params<'a>>,
@@ -170,7 +215,13 @@ fn parse_value(text: &str) -> Result<Incoming<'static>, ProtocolError> {
                 Some(Value::String(t)) => Some(Cow::Owned(t)),
                 _ => None,
             },
-            params: params.remove("params").unwrap_or(Value::Null),
+            params: match params.remove("params") {
+                Some(data) => Some(Cow::Owned(
+                    serde_json::value::to_raw_value(&data)
+                        .map_err(|e| ProtocolError::InvalidJson(e.to_string()))?,
+                )),
+                None => None,
+            },
             authorization_state: params.remove("authorization_state"),
             restart: params.remove("restart"),
         };
@@ -366,7 +417,10 @@ mod tests {
         let (id, _, params) = request(fast);
         assert_eq!(id.as_deref(), Some("7"));
         assert_eq!(params.event_type.as_deref(), Some("calling.call.state"));
-        assert_eq!(params.params, json!({"call_id": "c"}));
+        assert_eq!(
+            params.params.as_deref().map(RawValue::get),
+            Some(r#"{"call_id":"c"}"#)
+        );
         // A repeated key and a number for a name leave the fast path; the result is the
         // general reading (the last key wins; no event type).
         let (_, _, params) = request(

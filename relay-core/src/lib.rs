@@ -76,6 +76,7 @@ mod frame;
 pub mod ids;
 #[cfg(feature = "media")]
 pub mod media;
+mod payload;
 #[cfg(feature = "receiver")]
 pub mod receiver;
 #[cfg(any(feature = "receiver", feature = "testkit"))]
@@ -143,3 +144,4 @@ pub use error::{CallGone, CommandError, ProtocolError, RequestError, SessionErro
 pub use event::{DialError, Event, Transmit};
 pub use ids::{CallId, ControlId, DialTag, NodeId, RequestId};
 pub use message::{Message, MessageError, MessageId, MessageState, SendMessage};
+pub use payload::Payload;

@@ -199,8 +199,8 @@ fn inbound_call_answered_and_streamed_with_every_option() {
         panic!("expected Finished, got {outcome:?}");
     };
     assert_eq!(state, "finished");
-    assert_eq!(event["control_id"], "ctl-every");
-    assert_eq!(event["state"], "finished");
+    assert_eq!(event.to_value()["control_id"], "ctl-every");
+    assert_eq!(event.to_value()["state"], "finished");
 
     // The status webhook: `streaming`, then `finished`, with the stream's params.
     let callbacks = relay.status_callbacks();
@@ -272,8 +272,8 @@ fn stop_ends_the_stream_as_stopped() {
     let ActionOutcome::Stopped { event } = outcome else {
         panic!("expected Stopped, got {outcome:?}");
     };
-    assert_eq!(event["control_id"], stream.control_id().as_str());
-    assert_eq!(event["state"], "finished");
+    assert_eq!(event.to_value()["control_id"], stream.control_id().as_str());
+    assert_eq!(event.to_value()["state"], "finished");
     let stop = &relay.requests("calling.stream.stop")[..];
     assert_eq!(stop.len(), 1);
     assert_eq!(stop[0]["method"], "calling.stream.stop");
@@ -585,7 +585,7 @@ fn several_streams_on_one_call() {
     let ActionOutcome::Finished { event, .. } = a_outcome else {
         panic!("expected Finished, got {a_outcome:?}");
     };
-    assert_eq!(event["control_id"], a.control_id().as_str());
+    assert_eq!(event.to_value()["control_id"], a.control_id().as_str());
     finish(&relay, &client);
 }
 

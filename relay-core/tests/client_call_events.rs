@@ -153,7 +153,7 @@ fn an_event_type_nobody_knows_reaches_the_call_with_its_payload() {
         panic!("{event:?}")
     };
     assert_eq!(event_type, "calling.call.weather");
-    assert_eq!(params["mood"], "sunny");
+    assert_eq!(params.to_value()["mood"], "sunny");
     assert!(matches!(stream_done, Err(Error::CallGone(_))));
 }
 

@@ -206,3 +206,66 @@ proptest! {
         client.drain_events();
     }
 }
+
+/// The engine reads a call event through a borrowed view: an id of the wrong type, data that
+/// is not an object or a repeated member makes the event unreadable. Each is acked (the
+/// frame was received), becomes a typed `InvalidEvent` naming the event type, and changes
+/// nothing: the call and its action are still there for the next, well-formed event.
+#[test]
+fn a_malformed_member_of_a_call_event_is_a_typed_error_and_the_frame_is_acked() {
+    let mut client = Client::ready();
+    client.incoming("c1");
+    let call = relay_rs_core::CallId::new("c1");
+    let options = StreamOptions::new().control_id("k1");
+    client
+        .engine
+        .stream(&call, "wss://h/a", &options, client.now)
+        .unwrap();
+    client.sent();
+    let frames = [
+        (
+            "m1",
+            r#"{"event_type":"calling.call.stream","params":{"call_id":7,"control_id":"k1","state":"finished"}}"#,
+        ),
+        (
+            "m2",
+            r#"{"event_type":"calling.call.stream","params":{"call_id":"c1","control_id":["k1"],"state":"finished"}}"#,
+        ),
+        (
+            "m3",
+            r#"{"event_type":"calling.call.state","params":"c1 ended"}"#,
+        ),
+        (
+            "m4",
+            r#"{"event_type":"calling.call.stream","params":{"call_id":"c1","control_id":"k1","control_id":"k1","state":"finished"}}"#,
+        ),
+    ];
+    for (id, params) in frames {
+        let frame = format!(
+            r#"{{"jsonrpc":"2.0","id":"{id}","method":"signalwire.event","params":{params}}}"#
+        );
+        client.engine.handle_frame(&frame, client.now);
+        assert_eq!(client.sent(), vec![ack(id)], "{frame}");
+        let errors = protocol_errors(&mut client);
+        let [ProtocolError::InvalidEvent { event_type, reason }] = &errors[..] else {
+            panic!("{frame}: {errors:?}")
+        };
+        let expected = if id == "m3" {
+            "calling.call.state"
+        } else {
+            "calling.call.stream"
+        };
+        assert_eq!(event_type, expected);
+        assert!(!reason.is_empty());
+    }
+    assert!(client.engine.has_action(&call, &ControlId::new("k1")));
+    client.event(
+        "ok",
+        "calling.call.stream",
+        json!({"call_id": "c1", "node_id": "n", "control_id": "k1", "state": "streaming"}),
+    );
+    assert!(matches!(
+        client.drain_events()[..],
+        [Event::ActionState { .. }]
+    ));
+}

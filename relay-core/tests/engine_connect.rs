@@ -654,7 +654,7 @@ fn connect_events_are_typed_call_events_with_every_call_event() {
     };
     assert_eq!(update.state, ConnectState::Failed);
     assert_eq!(update.failed_reason.as_deref(), Some("noAnswer"));
-    assert_eq!(params["connect_state"], "failed");
+    assert_eq!(params.to_value()["connect_state"], "failed");
     // An unknown state is kept, and a connect event for an unknown call is refused.
     assert_eq!(
         relay_rs_core::ConnectUpdate::from_wire(&json!({"connect_state": "parked"})).state,

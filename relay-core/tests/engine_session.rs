@@ -166,7 +166,7 @@ fn every_server_request_is_acked_first() {
         client.drain_events(),
         vec![Event::Other {
             event_type: "some.future.event".into(),
-            params: json!({"x": 1})
+            params: json!({"x": 1}).into()
         }]
     );
 }

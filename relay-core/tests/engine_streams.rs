@@ -162,7 +162,7 @@ fn streaming_then_finished_reaches_the_action() {
     };
     assert_eq!(control_id, &start.control_id);
     assert_eq!(state, "finished");
-    assert_eq!(event["url"], "wss://example.com/audio");
+    assert_eq!(event.to_value()["url"], "wss://example.com/audio");
     assert!(!client.engine.has_action(&call, &start.control_id));
 }
 
@@ -414,7 +414,7 @@ fn a_stream_that_finishes_without_streaming_is_unsuccessful_with_the_reason() {
     let outcome = ActionOutcome::Unsuccessful {
         state: ActionState::Finished,
         reason: Some("connection_refused".into()),
-        event,
+        event: event.into(),
     };
     assert!(!outcome.is_success());
     assert_eq!(
@@ -499,4 +499,57 @@ fn action_states_are_typed_and_only_real_work_is_a_success() {
             if r == "media not found"
     ));
     assert_eq!(ActionState::from_wire("someday").as_wire(), "someday");
+}
+
+/// An event's data travels as the exact text the server sent (spacing, key order and
+/// escapes kept), in progress events, outcomes and events of unknown type alike; it is
+/// parsed only when read.
+#[test]
+fn the_payload_of_an_event_is_the_exact_text_the_server_sent() {
+    let mut client = Client::ready();
+    client.incoming("c1");
+    let call = CallId::new("c1");
+    let options = StreamOptions::new().control_id("k1");
+    client
+        .engine
+        .stream(&call, "wss://h/a", &options, client.now)
+        .expect("stream");
+    client.sent();
+    client.drain_events();
+    let send = |client: &mut Client, event_type: &str, params: &str| {
+        let frame = format!(
+            r#"{{"jsonrpc":"2.0","id":"e","method":"signalwire.event","params":{{"event_type":"{event_type}","params":{params}}}}}"#
+        );
+        client.engine.handle_frame(&frame, client.now);
+        client.sent();
+        client.drain_events()
+    };
+    let streaming = r#"{ "state":"streaming", "call_id":"c1","control_id" : "k1","url":"wss://h/\u0061","n":1.50}"#;
+    let events = send(&mut client, "calling.call.stream", streaming);
+    let [Event::ActionState { event, .. }] = &events[..] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(event.as_str(), streaming);
+    assert_eq!(event.to_value()["url"], "wss://h/a");
+    #[derive(serde::Deserialize)]
+    struct Url<'a> {
+        #[serde(borrow)]
+        url: std::borrow::Cow<'a, str>,
+    }
+    assert_eq!(event.parse::<Url<'_>>().expect("typed").url, "wss://h/a");
+    let finished = r#"{"call_id":"c1","control_id":"k1","state":"finished" ,"extra":[{}]}"#;
+    let events = send(&mut client, "calling.call.stream", finished);
+    let [Event::ActionFinished { outcome, .. }] = &events[..] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(outcome.event().map(|e| e.as_str()), Some(finished));
+    let other = r#"[1, "two"]"#;
+    let events = send(&mut client, "some.future.event", other);
+    let [Event::Other { params, .. }] = &events[..] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(
+        (params.as_str(), params.to_string()),
+        (other, other.to_owned())
+    );
 }

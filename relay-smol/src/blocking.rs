@@ -720,7 +720,7 @@ macro_rules! blocking_action {
             }
 
             /// The params of the last non-terminal event.
-            pub fn last_event(&self) -> Option<Value> {
+            pub fn last_event(&self) -> Option<crate::Payload> {
                 self.0.last_event()
             }
 
@@ -854,7 +854,7 @@ impl BlockingAction {
     }
 
     /// The params of the last non-terminal event.
-    pub fn last_event(&self) -> Option<Value> {
+    pub fn last_event(&self) -> Option<crate::Payload> {
         self.0.last_event()
     }
 

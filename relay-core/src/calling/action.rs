@@ -4,6 +4,7 @@
 use super::descriptor::ActionDescriptor;
 use crate::error::{CommandError, RequestError};
 use crate::ids::ControlId;
+use crate::payload::Payload;
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::{Arc, OnceLock};
@@ -242,7 +243,7 @@ pub enum ActionOutcome {
         /// The terminal state.
         state: ActionState,
         /// The event's params.
-        event: Value,
+        event: Payload,
     },
     /// The server ended the action without it doing its work: a terminal error state, or a
     /// stream that finished without ever reaching `streaming` (a URL nobody answers, a codec
@@ -254,12 +255,12 @@ pub enum ActionOutcome {
         /// `status_url` webhook carries it.
         reason: Option<String>,
         /// The event's params.
-        event: Value,
+        event: Payload,
     },
     /// The server reported a terminal state after our `stop`.
     Stopped {
         /// The event's params.
-        event: Value,
+        event: Payload,
     },
     /// The call ended while the action was running.
     CallEnded,
@@ -291,7 +292,7 @@ impl ActionOutcome {
 
     /// The outcome of a terminal event that we did not ask for; `failed` as the action's
     /// [`super::descriptor::Verdict`] said.
-    pub(crate) fn from_end(state: ActionState, failed: bool, event: Value) -> Self {
+    pub(crate) fn from_end(state: ActionState, failed: bool, event: Payload) -> Self {
         if failed {
             ActionOutcome::Unsuccessful {
                 reason: failure_reason(&event),
@@ -304,7 +305,7 @@ impl ActionOutcome {
     }
 
     /// The params of the event that ended the action, if one did.
-    pub fn event(&self) -> Option<&Value> {
+    pub fn event(&self) -> Option<&Payload> {
         match self {
             ActionOutcome::Finished { event, .. }
             | ActionOutcome::Unsuccessful { event, .. }
@@ -316,7 +317,8 @@ impl ActionOutcome {
 
 /// The reason an event gives for a failure: a `reason` or `error` string, or the `message`
 /// of an `error` object.
-fn failure_reason(event: &Value) -> Option<String> {
+fn failure_reason(event: &Payload) -> Option<String> {
+    let event = event.to_value();
     ["reason", "error"]
         .iter()
         .find_map(|key| match event.get(key)? {

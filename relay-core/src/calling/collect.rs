@@ -6,7 +6,7 @@ use super::params::{check_status_url, check_volume, secs, setters};
 use super::params::{lenient_bool, lenient_number, lenient_text};
 use super::play::{check_media, PlayMedia};
 use super::result::outcome_result;
-use super::{ActionKind, ActionOutcome, ActionRequest};
+use super::{ActionKind, ActionOutcome, ActionRequest, ActionState};
 use crate::error::CommandError;
 use crate::ids::ControlId;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -433,9 +433,10 @@ impl CollectResultView<'_> {
 }
 
 impl<'a> CollectEvent<'a> {
-    /// Reads an event's params; what cannot be read is absent, never an error.
-    pub(crate) fn read(event: &'a Value) -> Self {
-        Self::deserialize(event).unwrap_or_default()
+    /// Reads an event's params from their JSON text, borrowing from it; what cannot be read
+    /// is absent, never an error.
+    pub(crate) fn read_str(event: &'a str) -> Self {
+        serde_json::from_str(event).unwrap_or_default()
     }
 
     /// What its `result` says was heard.
@@ -467,41 +468,41 @@ impl<'a> CollectEvent<'a> {
         let state = self.state.as_deref();
         let result_type = self.result.as_ref().and_then(|r| r.kind.as_deref());
         match result_type {
-            Some("start_of_input") => Verdict::Update("start_of_input".into()),
-            Some(_) if !self.is_final() => Verdict::Update("partial".into()),
+            Some("start_of_input") => Verdict::Update(ActionState::StartOfInput),
+            Some(_) if !self.is_final() => Verdict::Update(ActionState::Partial),
             // A final result that cannot be read (digits or text that are not a string) ends
             // the collect as a failure carrying the raw event: no source says a valid one
             // may follow it.
             Some(_) if self.input().is_none() => Verdict::End {
-                state: "error".into(),
+                state: ActionState::Error,
                 failed: true,
             },
             Some(kind) => Verdict::End {
                 state: match kind {
-                    "digit" | "speech" => "finished".into(),
-                    other => other.to_owned(),
+                    "digit" | "speech" => ActionState::Finished,
+                    other => ActionState::from_wire(other),
                 },
                 failed: kind == "error",
             },
             None => match state {
                 Some(s @ ("finished" | "error" | "no_input" | "no_match")) => Verdict::End {
-                    state: s.to_owned(),
+                    state: ActionState::from_wire(s),
                     failed: s == "error",
                 },
-                _ => Verdict::Update(state.unwrap_or("collecting").to_owned()),
+                _ => Verdict::Update(ActionState::from_wire(state.unwrap_or("collecting"))),
             },
         }
     }
 }
 
-/// Judges one event routed to a collect or a prompt: only `calling.call.collect` can end
-/// it; a play event is the prompt's progress.
-pub(super) fn judge(event_type: &str, event: &Value) -> Verdict {
+/// Judges one event routed to a collect or a prompt (`event` is its JSON text, `state` its
+/// top-level `state`): only `calling.call.collect` can end it; a play event is the
+/// prompt's progress.
+pub(super) fn judge(event_type: &str, event: &str, state: Option<&str>) -> Verdict {
     if event_type != "calling.call.collect" {
-        let state = event.get("state").and_then(Value::as_str);
-        return Verdict::Update(state.unwrap_or("prompting").to_owned());
+        return Verdict::Update(ActionState::from_wire(state.unwrap_or("prompting")));
     }
-    CollectEvent::read(event).verdict()
+    CollectEvent::read_str(event).verdict()
 }
 
 /// How `calling.collect` runs: it ends on a final result; its input timers can be started.
@@ -521,7 +522,7 @@ pub(crate) fn prompt_descriptor() -> ActionDescriptor {
 }
 
 fn input_of(outcome: &ActionOutcome) -> Option<CollectInput> {
-    CollectEvent::read(outcome.event()?).outcome_input()
+    CollectEvent::read_str(outcome.event()?.as_str()).outcome_input()
 }
 
 outcome_result!(
@@ -564,11 +565,16 @@ mod view_tests {
         let event = json!({"control_id": "c", "final": true,
             "result": {"type": "speech", "params": {"text": "yes", "confidence": "0.5"}}});
         let descriptor = descriptor();
-        let verdict = descriptor.judge("calling.call.collect", &event, &mut Default::default());
+        let event = crate::Payload::from_value(&event);
+        let verdict = descriptor.judge(
+            "calling.call.collect",
+            event.as_str(),
+            &mut Default::default(),
+        );
         assert_eq!(
             verdict,
             Verdict::End {
-                state: "finished".into(),
+                state: ActionState::Finished,
                 failed: false
             }
         );
@@ -590,12 +596,13 @@ mod view_tests {
     #[test]
     fn odd_members_read_as_absent() {
         let event = json!({"state": 5, "final": "no", "result": "digit"});
-        let view = CollectEvent::read(&event);
+        let event = event.to_string();
+        let view = CollectEvent::read_str(&event);
         assert_eq!((view.input(), view.is_final()), (None, true));
         let interim = json!({"final": false, "result": {"type": "digit", "params": []}});
         assert_eq!(
-            CollectEvent::read(&interim).verdict(),
-            Verdict::Update("partial".into())
+            CollectEvent::read_str(&interim.to_string()).verdict(),
+            Verdict::Update(ActionState::Partial)
         );
     }
 }

@@ -8,6 +8,7 @@ use super::text_of;
 use super::{invalid, CallCommand};
 use crate::error::CommandError;
 use crate::ids::CallId;
+use crate::payload::Payload;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -403,7 +404,7 @@ pub struct JoinedConference {
     /// the `calling.conference` events.
     pub conference_id: Option<String>,
     /// The whole result.
-    pub result: Value,
+    pub result: Payload,
 }
 
 impl JoinedConference {
@@ -415,7 +416,7 @@ impl JoinedConference {
                 .and_then(Value::as_str)
                 .filter(|id| !id.is_empty())
                 .map(str::to_owned),
-            result,
+            result: Payload::from_value(&result),
         }
     }
 }
@@ -493,6 +494,7 @@ impl CallCommand for JoinRoom {
 /// `calling.conference`: a conference's state, or one participant's. Conference-level
 /// events have no `call_id`; participant events name the call.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ConferenceEvent {
     /// `conference_id`.
     pub conference_id: Option<String>,
@@ -503,17 +505,18 @@ pub struct ConferenceEvent {
     /// The participant's call, on participant events.
     pub call_id: Option<CallId>,
     /// The event's params.
-    pub params: Value,
+    pub params: Payload,
 }
 
 impl ConferenceEvent {
     /// Reads one event; never fails.
-    pub fn from_wire(params: Value) -> Self {
+    pub fn from_wire(params: Payload) -> Self {
+        let value = params.to_value();
         Self {
-            conference_id: text_of(&params, "conference_id"),
-            name: text_of(&params, "name"),
-            status: text_of(&params, "status"),
-            call_id: text_of(&params, "call_id")
+            conference_id: text_of(&value, "conference_id"),
+            name: text_of(&value, "name"),
+            status: text_of(&value, "status"),
+            call_id: text_of(&value, "call_id")
                 .filter(|id| !id.is_empty())
                 .map(CallId::new),
             params,

@@ -13,7 +13,10 @@
 //! - fax ends when `fax.type` or a top-level `state` is `finished`/`error`; success is
 //!   `fax.params.success` ([§6.7](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)).
 
-use serde_json::Value;
+use super::params::lenient_text;
+use super::ActionState;
+use serde::Deserialize;
+use std::borrow::Cow;
 
 /// Which events end an action.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -53,6 +56,9 @@ impl TerminalRule {
 }
 
 /// Everything the engine needs to run one kind of action.
+///
+/// Exhaustive on purpose: a custom action's descriptor is built by literal or by
+/// [`ActionDescriptor::simple`] and edited field by field.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ActionDescriptor {
     /// A short name, e.g. `play_and_collect`.
@@ -71,15 +77,16 @@ pub struct ActionDescriptor {
 
 /// What one event means to an action.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Verdict {
     /// Not this action's event type: it is only a call event.
     NotMine,
     /// Progress; the state to report.
-    Update(String),
+    Update(ActionState),
     /// The end: the state to report and whether the action did its work.
     End {
         /// The terminal state.
-        state: String,
+        state: ActionState,
         /// Whether it failed.
         failed: bool,
     },
@@ -87,6 +94,7 @@ pub enum Verdict {
 
 /// What an action remembers between its events.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Progress {
     /// A non-terminal event was seen.
     pub started: bool,
@@ -128,15 +136,32 @@ impl ActionDescriptor {
             || self.control_methods.iter().any(|m| m == method)
     }
 
-    /// Judges one event of type `event_type` routed to this action by its control id.
-    pub fn judge(&self, event_type: &str, event: &Value, progress: &mut Progress) -> Verdict {
+    /// Judges one event of type `event_type` routed to this action by its control id;
+    /// `event` is the JSON text of its params (a [`Payload`](crate::Payload)'s
+    /// [`as_str`](crate::Payload::as_str)).
+    pub fn judge(&self, event_type: &str, event: &str, progress: &mut Progress) -> Verdict {
+        #[derive(Default, Deserialize)]
+        struct StateView<'a> {
+            #[serde(borrow, default, deserialize_with = "lenient_text")]
+            state: Option<Cow<'a, str>>,
+        }
+        let raw = serde_json::from_str(event).ok();
+        let view: StateView<'_> = super::view::read(raw).unwrap_or_default();
+        self.judge_read(event_type, event, view.state.as_deref(), progress)
+    }
+
+    /// [`ActionDescriptor::judge`] with the event's top-level `state` already read (the
+    /// engine's view has it): only collect, detect and fax read more of the event.
+    pub(crate) fn judge_read(
+        &self,
+        event_type: &str,
+        event: &str,
+        state: Option<&str>,
+        progress: &mut Progress,
+    ) -> Verdict {
         if !self.event_types.iter().any(|t| t == event_type) {
             return Verdict::NotMine;
         }
-        let state = event
-            .get("state")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
         let verdict = match &self.terminal {
             TerminalRule::States {
                 terminal,
@@ -144,22 +169,31 @@ impl ActionDescriptor {
                 must_start,
             } => {
                 let state = state.unwrap_or_default();
-                if terminal.contains(&state) {
-                    let failed = failures.contains(&state) || (*must_start && !progress.started);
-                    Verdict::End { state, failed }
+                if terminal.iter().any(|t| t == state) {
+                    let failed =
+                        failures.iter().any(|f| f == state) || (*must_start && !progress.started);
+                    Verdict::End {
+                        state: ActionState::from_wire(state),
+                        failed,
+                    }
                 } else {
-                    Verdict::Update(state)
+                    Verdict::Update(ActionState::from_wire(state))
                 }
             }
-            TerminalRule::Collect => super::collect::judge(event_type, event),
+            TerminalRule::Collect => super::collect::judge(event_type, event, state),
+            // Detect and fax nest their outcome; their events are few, read as a tree.
             TerminalRule::Detect { wait_for_beep } => {
-                super::detect::judge(event, *wait_for_beep, progress)
+                super::detect::judge(&tree(event), *wait_for_beep, progress)
             }
-            TerminalRule::Fax => super::fax::judge(event, state),
+            TerminalRule::Fax => super::fax::judge(&tree(event), state.map(str::to_owned)),
         };
         if matches!(verdict, Verdict::Update(_)) {
             progress.started = true;
         }
         verdict
     }
+}
+
+fn tree(event: &str) -> serde_json::Value {
+    serde_json::from_str(event).unwrap_or_default()
 }

@@ -5,6 +5,7 @@ use super::descriptor::{ActionDescriptor, TerminalRule};
 use super::descriptor::{Progress, Verdict};
 use super::params::{check_status_url, secs, serialize_as_wire, setters};
 use super::result::outcome_result;
+use super::ActionState;
 use super::{ActionKind, ActionOutcome, ActionRequest};
 use crate::error::CommandError;
 use crate::ids::ControlId;
@@ -220,7 +221,7 @@ impl Detection {
 
 fn detection_of(outcome: &ActionOutcome) -> Option<Detection> {
     match outcome {
-        ActionOutcome::Finished { event, .. } => Detection::from_wire(event),
+        ActionOutcome::Finished { event, .. } => Detection::from_wire(&event.to_value()),
         _ => None,
     }
 }
@@ -259,29 +260,29 @@ pub(super) fn judge(event: &Value, wait_for_beep: bool, progress: &mut Progress)
                 .map(str::to_owned)
         })
     else {
-        return Verdict::Update(String::new());
+        return Verdict::Update(ActionState::from_wire(""));
     };
     match what.as_str() {
         "finished" | "error" => Verdict::End {
             failed: true,
-            state: what,
+            state: ActionState::from_wire(&what),
         },
         "MACHINE" if wait_for_beep => {
             progress.machine_seen = true;
-            Verdict::Update(what)
+            Verdict::Update(ActionState::from_wire(&what))
         }
         "READY" if wait_for_beep && progress.machine_seen => Verdict::End {
-            state: what,
+            state: ActionState::from_wire(&what),
             failed: false,
         },
         "MACHINE" | "HUMAN" | "UNKNOWN" | "CED" | "CNG" => Verdict::End {
-            state: what,
+            state: ActionState::from_wire(&what),
             failed: false,
         },
         _ if kind == Some("digit") => Verdict::End {
-            state: what,
+            state: ActionState::from_wire(&what),
             failed: false,
         },
-        _ => Verdict::Update(what),
+        _ => Verdict::Update(ActionState::from_wire(&what)),
     }
 }

@@ -7,34 +7,48 @@ use super::collect::{CollectEvent, CollectInput};
 use super::conference::ConferenceEvent;
 use super::connect::ConnectUpdate;
 use super::detect::Detection;
+use super::params::lenient_text;
 use super::queue::QueueEvent;
 use super::transfer::ReferEvent;
 use super::ActionState;
 use crate::ids::ControlId;
-use serde_json::Value;
+use crate::payload::Payload;
+use serde::Deserialize;
+use std::borrow::Cow;
 
 /// The common fields of an action's event.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ActionEvent {
     /// The action it belongs to, when the event names one.
     pub control_id: Option<ControlId>,
     /// Its `state`, when it has one.
     pub state: Option<ActionState>,
     /// The event's params, whole.
-    pub params: Value,
+    pub params: Payload,
+}
+
+/// The members every action event shares, borrowed from its text.
+#[derive(Default, Deserialize)]
+struct Common<'a> {
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    control_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    state: Option<Cow<'a, str>>,
+}
+
+impl Common<'_> {
+    fn read(params: &Payload) -> Common<'_> {
+        params.parse().unwrap_or_default()
+    }
 }
 
 impl ActionEvent {
-    fn from_wire(params: Value) -> Self {
+    fn from_wire(params: Payload) -> Self {
+        let common = Common::read(&params);
         Self {
-            control_id: params
-                .get("control_id")
-                .and_then(Value::as_str)
-                .map(ControlId::from),
-            state: params
-                .get("state")
-                .and_then(Value::as_str)
-                .map(ActionState::from_wire),
+            control_id: common.control_id.as_deref().map(ControlId::from),
+            state: common.state.as_deref().map(ActionState::from_wire),
             params,
         }
     }
@@ -51,7 +65,7 @@ pub enum CallEvent {
         /// Why it ended, on `ended`.
         end_reason: Option<EndReason>,
         /// The event's params.
-        params: Value,
+        params: Payload,
     },
     /// `calling.call.play`.
     Play(ActionEvent),
@@ -92,7 +106,7 @@ pub enum CallEvent {
         /// The event, typed.
         update: ConnectUpdate,
         /// The event's params.
-        params: Value,
+        params: Payload,
     },
     /// `calling.call.refer`: how a SIP REFER goes.
     Refer(ReferEvent),
@@ -101,7 +115,7 @@ pub enum CallEvent {
         /// Whether noise reduction is on.
         denoised: Option<bool>,
         /// The event's params.
-        params: Value,
+        params: Payload,
     },
     /// `calling.call.echo`.
     Echo(ActionEvent),
@@ -110,7 +124,7 @@ pub enum CallEvent {
         /// `state` (values undocumented; the simulator says `hold` / `unhold`).
         state: Option<String>,
         /// The event's params.
-        params: Value,
+        params: Payload,
     },
     /// `calling.call.queue` (its state is in `status`, with the queue's id, name, the
     /// call's position and the queue's size).
@@ -122,25 +136,38 @@ pub enum CallEvent {
         /// The `event_type`.
         event_type: String,
         /// The event's params.
-        params: Value,
+        params: Payload,
     },
 }
 
 impl CallEvent {
     /// Types one event. Never fails: what cannot be read stays in `params`.
-    pub fn from_wire(event_type: &str, params: Value) -> Self {
-        let text = |key: &str| params.get(key).and_then(Value::as_str).map(str::to_owned);
+    pub fn from_wire(event_type: &str, params: Payload) -> Self {
         match event_type {
-            "calling.call.state" => CallEvent::State {
-                state: CallState::from_wire(&text("call_state").unwrap_or_default()),
-                end_reason: text("end_reason").map(|r| EndReason::from_wire(&r)),
-                params,
-            },
+            "calling.call.state" => {
+                #[derive(Default, Deserialize)]
+                struct State<'a> {
+                    #[serde(borrow, default, deserialize_with = "lenient_text")]
+                    call_state: Option<Cow<'a, str>>,
+                    #[serde(borrow, default, deserialize_with = "lenient_text")]
+                    end_reason: Option<Cow<'a, str>>,
+                }
+                let view: State<'_> = params.parse().unwrap_or_default();
+                let state = CallState::from_wire(view.call_state.as_deref().unwrap_or_default());
+                let end_reason = view.end_reason.as_deref().map(EndReason::from_wire);
+                drop(view);
+                CallEvent::State {
+                    state,
+                    end_reason,
+                    params,
+                }
+            }
             "calling.call.play" => CallEvent::Play(ActionEvent::from_wire(params)),
             "calling.call.record" => CallEvent::Record(ActionEvent::from_wire(params)),
             "calling.call.collect" => {
-                let view = CollectEvent::read(&params);
+                let view = CollectEvent::read_str(params.as_str());
                 let (input, is_final) = (view.input(), view.is_final());
+                drop(view);
                 CallEvent::Collect {
                     input,
                     is_final,
@@ -148,7 +175,7 @@ impl CallEvent {
                 }
             }
             "calling.call.detect" => CallEvent::Detect {
-                detection: Detection::from_wire(&params),
+                detection: Detection::from_wire(&params.to_value()),
                 action: ActionEvent::from_wire(params),
             },
             "calling.call.fax" => CallEvent::Fax(ActionEvent::from_wire(params)),
@@ -159,17 +186,17 @@ impl CallEvent {
             "calling.call.transcribe" => CallEvent::Transcribe(ActionEvent::from_wire(params)),
             "calling.call.ai" => CallEvent::Ai(ActionEvent::from_wire(params)),
             "calling.call.connect" => CallEvent::Connect {
-                update: ConnectUpdate::from_wire(&params),
+                update: ConnectUpdate::from_wire(&params.to_value()),
                 params,
             },
             "calling.call.refer" => CallEvent::Refer(ReferEvent::from_wire(params)),
             "calling.call.denoise" => CallEvent::Denoise {
-                denoised: params.get("denoised").and_then(Value::as_bool),
+                denoised: params.get("denoised").and_then(|d| d.as_bool()),
                 params,
             },
             "calling.call.echo" => CallEvent::Echo(ActionEvent::from_wire(params)),
             "calling.call.hold" => CallEvent::Hold {
-                state: text("state"),
+                state: Common::read(&params).state.map(Cow::into_owned),
                 params,
             },
             "calling.call.queue" => CallEvent::Queue(QueueEvent::from_wire(params)),
@@ -208,7 +235,7 @@ impl CallEvent {
     }
 
     /// The event's params, whole.
-    pub fn params(&self) -> &Value {
+    pub fn params(&self) -> &Payload {
         match self {
             CallEvent::State { params, .. }
             | CallEvent::Connect { params, .. }
@@ -234,9 +261,9 @@ impl CallEvent {
 
     /// The control id the event names, if any.
     pub fn control_id(&self) -> Option<ControlId> {
-        self.params()
-            .get("control_id")
-            .and_then(Value::as_str)
+        Common::read(self.params())
+            .control_id
+            .as_deref()
             .map(ControlId::from)
     }
 }

@@ -5,7 +5,7 @@ use super::descriptor::Verdict;
 use super::descriptor::{ActionDescriptor, TerminalRule};
 use super::params::{check_nonempty, check_status_url, status_url_options};
 use super::result::{count, outcome_result, text};
-use super::{ActionKind, ActionOutcome, ActionRequest};
+use super::{ActionKind, ActionOutcome, ActionRequest, ActionState};
 use crate::error::CommandError;
 use crate::ids::ControlId;
 use serde::Serialize;
@@ -85,8 +85,9 @@ status_url_options!(
     ReceiveFaxOptions => ReceiveFax
 );
 
-fn fax_field<'a>(outcome: &'a ActionOutcome, key: &str) -> Option<&'a Value> {
-    outcome.event()?.get("fax")?.get("params")?.get(key)
+fn fax_field(outcome: &ActionOutcome, key: &str) -> Option<Value> {
+    let mut fax = outcome.event()?.get("fax")?;
+    Some(fax.get_mut("params")?.get_mut(key)?.take())
 }
 
 outcome_result!(
@@ -103,7 +104,7 @@ outcome_result!(
         /// Pages sent or received.
         pages: Option<u64> = |o| count(fax_field(o, "pages")),
         /// Whether the service says the fax went through.
-        success: bool = |o| fax_field(o, "success").and_then(Value::as_bool).unwrap_or(false),
+        success: bool = |o| fax_field(o, "success").as_ref().and_then(Value::as_bool).unwrap_or(false),
     }
 );
 
@@ -131,10 +132,12 @@ pub(super) fn judge(event: &Value, state: Option<String>) -> Verdict {
                 .and_then(Value::as_bool)
                 .unwrap_or(false);
             Verdict::End {
-                state: end.to_owned(),
+                state: ActionState::from_wire(end),
                 failed: !success,
             }
         }
-        None => Verdict::Update(fax_type.map(str::to_owned).or(state).unwrap_or_default()),
+        None => Verdict::Update(ActionState::from_wire(
+            fax_type.or(state.as_deref()).unwrap_or_default(),
+        )),
     }
 }

@@ -12,6 +12,7 @@ pub mod event;
 pub(crate) mod lenient;
 pub mod params;
 pub mod result;
+pub(crate) mod view;
 
 pub mod ai;
 pub mod collect;

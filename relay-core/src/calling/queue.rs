@@ -7,6 +7,7 @@ use super::text_of;
 use super::{invalid, CallCommand};
 use crate::error::CommandError;
 use crate::ids::ControlId;
+use crate::payload::Payload;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -140,6 +141,7 @@ impl CallCommand for QueueLeave {
 
 /// `calling.call.queue`: where the call stands in a queue.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct QueueEvent {
     /// The control id of the enter (or leave) it belongs to.
     pub control_id: Option<ControlId>,
@@ -154,7 +156,7 @@ pub struct QueueEvent {
     /// `size`: calls in the queue.
     pub size: Option<u64>,
     /// The event's params.
-    pub params: Value,
+    pub params: Payload,
 }
 
 fn count(params: &Value, key: &str) -> Option<u64> {
@@ -167,14 +169,15 @@ fn count(params: &Value, key: &str) -> Option<u64> {
 
 impl QueueEvent {
     /// Reads one event; never fails.
-    pub fn from_wire(params: Value) -> Self {
+    pub fn from_wire(params: Payload) -> Self {
+        let value = params.to_value();
         Self {
-            control_id: text_of(&params, "control_id").map(ControlId::new),
-            status: text_of(&params, "status"),
-            queue_id: text_of(&params, "id"),
-            queue_name: text_of(&params, "name"),
-            position: count(&params, "position"),
-            size: count(&params, "size"),
+            control_id: text_of(&value, "control_id").map(ControlId::new),
+            status: text_of(&value, "status"),
+            queue_id: text_of(&value, "id"),
+            queue_name: text_of(&value, "name"),
+            position: count(&value, "position"),
+            size: count(&value, "size"),
             params,
         }
     }

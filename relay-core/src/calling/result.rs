@@ -26,21 +26,25 @@ impl ActionResult for ActionOutcome {
 }
 
 /// `key` of the terminal event, or of its object `inner` first (the record event nests its
-/// fields under `record`, G§"Events with non-standard structure").
-pub(crate) fn field<'a>(outcome: &'a ActionOutcome, inner: &str, key: &str) -> Option<&'a Value> {
-    let event = outcome.event()?;
-    event
-        .get(inner)
-        .and_then(|i| i.get(key))
-        .or_else(|| event.get(key))
+/// fields under `record`, G§"Events with non-standard structure"). The event is read from
+/// its text here, once per field of a result: results are read once per action.
+pub(crate) fn field(outcome: &ActionOutcome, inner: &str, key: &str) -> Option<Value> {
+    let mut event = outcome.event()?.to_value();
+    match event.get_mut(inner).and_then(|i| i.get_mut(key)) {
+        Some(value) => Some(value.take()),
+        None => event.get_mut(key).map(Value::take),
+    }
 }
 
-pub(crate) fn text(value: Option<&Value>) -> Option<String> {
-    value.and_then(Value::as_str).map(str::to_owned)
+pub(crate) fn text(value: Option<Value>) -> Option<String> {
+    match value? {
+        Value::String(s) => Some(s),
+        _ => None,
+    }
 }
 
 /// A number that may come as a JSON string.
-pub(crate) fn number(value: Option<&Value>) -> Option<f64> {
+pub(crate) fn number(value: Option<Value>) -> Option<f64> {
     match value? {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => s.parse().ok(),
@@ -49,7 +53,7 @@ pub(crate) fn number(value: Option<&Value>) -> Option<f64> {
 }
 
 /// A whole number that may come as a JSON string.
-pub(crate) fn count(value: Option<&Value>) -> Option<u64> {
+pub(crate) fn count(value: Option<Value>) -> Option<u64> {
     match value? {
         Value::Number(n) => n.as_u64(),
         Value::String(s) => s.parse().ok(),

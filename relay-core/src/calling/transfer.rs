@@ -5,8 +5,8 @@ use super::params::{check_status_url, setters};
 use super::text_of;
 use super::{invalid, CallCommand};
 use crate::error::CommandError;
+use crate::payload::Payload;
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Where `calling.transfer` sends the call ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md): `dest`).
@@ -249,17 +249,18 @@ pub struct ReferEvent {
     /// `sip_notify_response_code`: the outcome the far end reported by NOTIFY.
     pub sip_notify_response_code: Option<String>,
     /// The event's params.
-    pub params: Value,
+    pub params: Payload,
 }
 
 impl ReferEvent {
     /// Reads one event; never fails.
-    pub fn from_wire(params: Value) -> Self {
+    pub fn from_wire(params: Payload) -> Self {
+        let value = params.to_value();
         Self {
-            state: text_of(&params, "state"),
-            sip_refer_to: text_of(&params, "sip_refer_to"),
-            sip_refer_response_code: text_of(&params, "sip_refer_response_code"),
-            sip_notify_response_code: text_of(&params, "sip_notify_response_code"),
+            state: text_of(&value, "state"),
+            sip_refer_to: text_of(&value, "sip_refer_to"),
+            sip_refer_response_code: text_of(&value, "sip_refer_response_code"),
+            sip_notify_response_code: text_of(&value, "sip_notify_response_code"),
             params,
         }
     }

@@ -15,6 +15,7 @@ use crate::action::result::ActionResult;
 use crate::action::simple::TranscribeResult;
 use crate::action::{ActionKind, ActionOutcome, ActionState};
 use crate::ids::{CallId, ControlId};
+use crate::payload::Payload;
 use futures_util::future::{self, BoxFuture, Either};
 use serde_json::{Map, Value};
 use std::fmt;
@@ -31,7 +32,7 @@ pub(crate) struct ActionShared {
     pub(crate) kind: ActionKind,
     /// The last update, its event kept as compact text: a parsed event is a tree of maps
     /// several times its size, and most are never read (10,000 streams hold one each).
-    pub(crate) last_state: Mutex<Option<(ActionState, Box<str>)>>,
+    pub(crate) last_state: Mutex<Option<(ActionState, Payload)>>,
     outcome: Completion<ActionOutcome>,
     /// `on_completed` callbacks waiting for the outcome. Its lock is held while the
     /// outcome is set, so a callback is either queued here before or sees the outcome.
@@ -75,18 +76,13 @@ impl ActionShared {
         }
     }
 
-    pub(crate) fn set_state(&self, state: ActionState, event: Value) {
+    /// Keeps the event's payload as it came (its text is shared, not copied or parsed).
+    pub(crate) fn set_state(&self, state: ActionState, event: Payload) {
         *self
             .last_state
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some((state, compact(&event)));
+            .unwrap_or_else(PoisonError::into_inner) = Some((state, event));
     }
-}
-
-/// `event` as JSON text, through serde's byte writer (faster than `Display`).
-fn compact(event: &Value) -> Box<str> {
-    // Cannot fail: a `Value`'s keys are strings.
-    serde_json::to_string(event).unwrap_or_default().into()
 }
 
 /// A running action of any kind on a call (see [`crate::driver::Call::start_action`]).
@@ -135,19 +131,16 @@ impl ActionHandle {
     }
 
     /// The params of the last non-terminal event; the terminal one is in the outcome.
-    pub fn last_event(&self) -> Option<Value> {
+    pub fn last_event(&self) -> Option<Payload> {
         self.last_update().map(|(_, event)| event)
     }
 
-    fn last_update(&self) -> Option<(ActionState, Value)> {
-        let last = self
-            .shared
+    fn last_update(&self) -> Option<(ActionState, Payload)> {
+        self.shared
             .last_state
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()?;
-        // Text this process wrote from a `Value` always reads back.
-        Some((last.0, serde_json::from_str(&last.1).unwrap_or(Value::Null)))
+            .clone()
     }
 
     /// Sends one of the action's control methods (`calling.play.volume`, …) with `params`
@@ -336,7 +329,7 @@ macro_rules! typed_action {
             }
 
             /// The params of the last non-terminal event.
-            pub fn last_event(&self) -> Option<Value> {
+            pub fn last_event(&self) -> Option<Payload> {
                 self.0.last_event()
             }
 

@@ -31,7 +31,7 @@ macro_rules! runtime_crate_api {
             RecordResult, RequestError, SendFaxOptions, SessionError, SpeechOptions, StreamOptions,
             TapDevice, TapOptions, Track, TranscribeOptions, TranscribeResult,
         };
-        pub use $crate::{Message, MessageError, MessageId, MessageState, SendMessage};
+        pub use $crate::{Message, MessageError, MessageId, MessageState, Payload, SendMessage};
         // calling.connect / calling.disconnect and the devices of §2.3.
         pub use $crate::{
             AgoraDevice, CallCodec, CallDevice, ConnectPlan, ConnectState, LegOptions, PhoneDevice,

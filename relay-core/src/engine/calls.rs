@@ -6,19 +6,23 @@ use super::{
     later, log, ActionEntry, CallEntry, DialEntry, Engine, DONE_ACTIONS_KEPT, RECENTLY_ENDED,
 };
 use crate::action::descriptor::{ActionDescriptor, Verdict};
-use crate::action::{ActionKind, ActionOutcome, ActionRequest, ActionState};
-use crate::call::{CallInfo, CallState, Device, Direction, EndReason};
+use crate::action::{ActionKind, ActionOutcome, ActionRequest};
+use crate::call::{CallInfo, CallState, Direction, EndReason};
 use crate::call_event::CallEvent;
 use crate::calling::params::check_volume;
 use crate::calling::play::{check_media, PlayMedia, PlayParams};
 use crate::calling::stream::StreamOptions;
+use crate::calling::view::{self, EventView};
 use crate::dial::{DialPlan, DialState};
 use crate::error::{CallGone, CommandError, ProtocolError};
 use crate::event::{DialError, Event};
 use crate::frame::Ids;
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
+use crate::payload::Payload;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -427,30 +431,31 @@ impl Engine {
 
     /// Routes the data of one `signalwire.event` (already acked); `authorization_state` is
     /// the one member beside the data that an event may carry.
+    ///
+    /// `calling.call.*` events are routed and judged on a borrowed [`EventView`] of their
+    /// data; the data itself travels on as its text (a [`Payload`]), read further only by
+    /// whoever receives it. Messaging, authorization and connect events are read as trees.
     pub(super) fn handle_event(
         &mut self,
         event_type: &str,
-        data: Value,
+        data: Option<Cow<'_, RawValue>>,
         authorization_state: Option<Value>,
         now: Instant,
     ) {
-        let event_type = event_type.to_owned();
-        match event_type.as_str() {
+        let raw = data.as_deref();
+        match event_type {
             "signalwire.authorization.state" => {
-                self.store_authorization_state(&data, authorization_state.as_ref())
+                self.store_authorization_state(&tree(raw), authorization_state.as_ref())
             }
-            "calling.call.receive" => self.on_call_receive(&data, now),
-            "calling.call.state" => {
-                self.tell_call(&event_type, &data, true);
-                self.on_call_state(&data)
-            }
-            "calling.call.dial" => self.on_call_dial(&data),
             "calling.call.connect" => {
+                let data = tree(raw);
                 if self.on_call_connect(&data) {
-                    self.tell_call(&event_type, &data, true);
+                    let call_id = data.get("call_id").and_then(Value::as_str);
+                    self.tell_call(event_type, raw, call_id, true);
                 }
             }
             "calling.error" => {
+                let data = tree(raw);
                 let text = |key: &str| match data.get(key) {
                     Some(Value::String(s)) => s.clone(),
                     Some(other) => other.to_string(),
@@ -461,13 +466,27 @@ impl Engine {
                     message: text("message"),
                 });
             }
-            other if other.starts_with("calling.call.") => self.on_call_event(event_type, data),
-            "messaging.state" => self.on_message_state(data),
-            "messaging.receive" => self.on_message_receive(data),
-            "calling.conference" => self.on_conference(data),
+            _ if event_type.starts_with("calling.call.") => {
+                let view: EventView<'_> = match view::read(raw) {
+                    Ok(view) => view,
+                    Err(reason) => return self.invalid_event(event_type, &reason),
+                };
+                match event_type {
+                    "calling.call.receive" => self.on_call_receive(&view, now),
+                    "calling.call.state" => {
+                        self.tell_call(event_type, raw, view.call_id.as_deref(), true);
+                        self.on_call_state(&view)
+                    }
+                    "calling.call.dial" => self.on_call_dial(&view),
+                    _ => self.on_call_event(event_type, raw, &view),
+                }
+            }
+            "messaging.state" => self.on_message_state(tree(raw)),
+            "messaging.receive" => self.on_message_receive(tree(raw)),
+            "calling.conference" => self.on_conference(payload(raw)),
             _ => self.out.events.push_back(Event::Other {
-                event_type,
-                params: data,
+                event_type: event_type.to_owned(),
+                params: payload(raw),
             }),
         }
     }
@@ -479,8 +498,8 @@ impl Engine {
         });
     }
 
-    fn on_call_receive(&mut self, data: &Value, now: Instant) {
-        let Some(info) = call_from_wire(data) else {
+    fn on_call_receive(&mut self, view: &EventView<'_>, now: Instant) {
+        let Some(info) = call_from_view(view) else {
             self.invalid_event("calling.call.receive", "no call_id or node_id");
             return;
         };
@@ -513,34 +532,26 @@ impl Engine {
         });
     }
 
-    fn on_call_state(&mut self, data: &Value) {
+    fn on_call_state(&mut self, view: &EventView<'_>) {
         // Without a state there is nothing to record: keeping the call as it was is safer
         // than calling it `created` again.
-        if !data.get("call_state").is_some_and(Value::is_string) {
+        let Some(call_state) = view.call_state.as_deref() else {
             self.invalid_event("calling.call.state", "no call_state");
             return;
-        }
-        let end_reason = || {
-            data.get("end_reason")
-                .and_then(Value::as_str)
-                .map(EndReason::from_wire)
         };
+        let state = CallState::from_wire(call_state);
+        let end_reason = || view.end_reason.as_deref().map(EndReason::from_wire);
         // Fast path: most state events are for calls we already track.
-        let known = data
-            .get("call_id")
-            .and_then(Value::as_str)
-            .map(CallId::from)
-            .filter(|id| self.calls.contains_key(id));
+        let known = view
+            .call_id
+            .as_deref()
+            .and_then(|id| self.calls.get_by_str(id))
+            .map(|(id, _)| id.clone());
         if let Some(call_id) = known {
-            let state = CallState::from_wire(
-                data.get("call_state")
-                    .and_then(Value::as_str)
-                    .unwrap_or("created"),
-            );
             if let Some(call) = self.calls.get_mut(&call_id) {
                 call.info.state = state.clone();
                 if call.info.device.is_none() {
-                    call.info.device = data.get("device").and_then(Device::from_wire);
+                    call.info.device = view.device();
                 }
             }
             if state.is_ended() {
@@ -553,7 +564,7 @@ impl Engine {
             });
             return;
         }
-        let Some(info) = call_from_wire(data) else {
+        let Some(info) = call_from_view(view) else {
             self.invalid_event("calling.call.state", "no call_id or node_id");
             return;
         };
@@ -610,15 +621,12 @@ impl Engine {
         });
     }
 
-    fn on_call_dial(&mut self, data: &Value) {
-        let Some(tag) = data.get("tag").and_then(Value::as_str).map(DialTag::new) else {
+    fn on_call_dial(&mut self, view: &EventView<'_>) {
+        let Some(tag) = view.tag.as_deref().map(DialTag::new) else {
             self.invalid_event("calling.call.dial", "no tag");
             return;
         };
-        let dial_state = data
-            .get("dial_state")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let dial_state = view.dial_state.as_deref().unwrap_or_default();
         let Some(dial) = self.dials.get(&tag) else {
             self.invalid_event("calling.call.dial", "unknown tag");
             return;
@@ -630,7 +638,8 @@ impl Engine {
         });
         let result = match dial_state {
             "answered" => {
-                let Some(mut info) = data.get("call").and_then(call_from_wire) else {
+                let call = view::read::<EventView<'_>>(view.call).ok();
+                let Some(mut info) = call.as_ref().and_then(call_from_view) else {
                     self.invalid_event("calling.call.dial", "answered without call");
                     return;
                 };
@@ -649,13 +658,10 @@ impl Engine {
                     None => return,
                 }
             }
-            "failed" => {
-                let text = |key: &str| data.get(key).and_then(Value::as_str).map(str::to_owned);
-                Err(DialError::Failed {
-                    reason: text("reason"),
-                    source: text("source"),
-                })
-            }
+            "failed" => Err(DialError::Failed {
+                reason: view.reason.as_deref().map(str::to_owned),
+                source: view.source.as_deref().map(str::to_owned),
+            }),
             _ => return, // `dialing`: nothing to do yet.
         };
         self.complete_dial(&tag, result);
@@ -717,18 +723,20 @@ impl Engine {
     /// with [`EngineConfig::every_call_event`](crate::EngineConfig::every_call_event) or for a
     /// call given to [`Engine::watch_call_events`]: the copy of the event they take is
     /// made only for someone who listens.
-    pub(super) fn tell_call(&mut self, event_type: &str, data: &Value, routed: bool) -> bool {
-        let Some((call_id, call)) = data
-            .get("call_id")
-            .and_then(Value::as_str)
-            .and_then(|id| self.calls.get_by_str(id))
-        else {
+    pub(super) fn tell_call(
+        &mut self,
+        event_type: &str,
+        data: Option<&RawValue>,
+        call_id: Option<&str>,
+        routed: bool,
+    ) -> bool {
+        let Some((call_id, call)) = call_id.and_then(|id| self.calls.get_by_str(id)) else {
             return false;
         };
         if !routed || self.config.every_call_event || call.every_event {
             self.out.events.push_back(Event::CallEvent {
                 call_id: call_id.clone(),
-                event: CallEvent::from_wire(event_type, data.clone()),
+                event: CallEvent::from_wire(event_type, payload(data)),
             });
         }
         true
@@ -736,89 +744,117 @@ impl Engine {
 
     /// A `calling.call.*` event other than receive, state and dial: to the action its
     /// `control_id` names if that action hears this event type, and to its call.
-    fn on_call_event(&mut self, event_type: String, data: Value) {
-        let text = |key: &str| data.get(key).and_then(Value::as_str).map(str::to_owned);
-        let ids = text("call_id")
-            .map(CallId::new)
-            .zip(text("control_id").map(ControlId::new));
-        let routed = ids.as_ref().is_some_and(|(call_id, control_id)| {
-            self.calls
-                .get(call_id)
-                .and_then(|call| call.actions.get(control_id))
-                .is_some_and(|a| a.descriptor.event_types.contains(&event_type))
-        });
-        let tracked = self.tell_call(&event_type, &data, routed);
-        match ids {
-            Some((call_id, control_id)) if routed => {
-                self.on_action_event(&event_type, call_id, control_id, data)
-            }
-            Some((call_id, control_id)) => {
-                let late = self
-                    .calls
-                    .get(&call_id)
-                    .is_some_and(|call| call.done_actions.contains_key(&control_id));
-                let action_type = ActionKind::EVENT_TYPES.contains(&event_type.as_str());
-                // A late event of a finished action (a detect keeps reporting until its
-                // `finished`) is only a call event; an unknown control id is an error.
-                // A call with digit bindings runs actions the service started by itself.
-                let bound = self.digit_bound.contains(&call_id);
-                if !late && action_type && !bound {
-                    self.protocol_error(ProtocolError::UnknownAction {
-                        event_type,
-                        control_id,
-                    });
-                } else if !tracked {
-                    self.out.events.push_back(Event::Other {
-                        event_type,
-                        params: data,
-                    });
-                }
-            }
-            None if !tracked => self.out.events.push_back(Event::Other {
-                event_type,
-                params: data,
-            }),
-            None => {}
+    fn on_call_event(&mut self, event_type: &str, data: Option<&RawValue>, view: &EventView<'_>) {
+        let control_id = view.control_id.as_deref();
+        // One look-up of the call serves the routing, the call event and the action.
+        let call = view
+            .call_id
+            .as_deref()
+            .and_then(|id| self.calls.get_by_str(id));
+        let Some((call_id, call)) = call else {
+            return self.on_untracked_event(event_type, data, view);
+        };
+        let call_id = call_id.clone();
+        let routed = control_id
+            .and_then(|k| call.actions.get(k))
+            .is_some_and(|a| a.descriptor.event_types.iter().any(|t| t == event_type));
+        let late = control_id.is_some_and(|k| call.done_actions.contains_key(k));
+        if !routed || self.config.every_call_event || call.every_event {
+            self.out.events.push_back(Event::CallEvent {
+                call_id: call_id.clone(),
+                event: CallEvent::from_wire(event_type, payload(data)),
+            });
+        }
+        let Some(control_id) = control_id else {
+            return;
+        };
+        if routed {
+            return self.on_action_event(event_type, call_id, control_id, data, view);
+        }
+        // A late event of a finished action (a detect keeps reporting until its
+        // `finished`) is only a call event; an unknown control id is an error.
+        // A call with digit bindings runs actions the service started by itself.
+        let action_type = ActionKind::EVENT_TYPES.contains(&event_type);
+        if !late && action_type && !self.digit_bound.contains(&call_id) {
+            self.protocol_error(ProtocolError::UnknownAction {
+                event_type: event_type.to_owned(),
+                control_id: ControlId::from(control_id),
+            });
         }
     }
 
+    /// A call event of a call this client does not track: an unknown action's event is an
+    /// error (its call may have ended); anything else is passed on as [`Event::Other`].
+    fn on_untracked_event(
+        &mut self,
+        event_type: &str,
+        data: Option<&RawValue>,
+        view: &EventView<'_>,
+    ) {
+        let action_type = ActionKind::EVENT_TYPES.contains(&event_type);
+        match (view.call_id.as_deref(), view.control_id.as_deref()) {
+            (Some(call_id), Some(control_id))
+                if action_type && !self.digit_bound.contains(call_id) =>
+            {
+                self.protocol_error(ProtocolError::UnknownAction {
+                    event_type: event_type.to_owned(),
+                    control_id: ControlId::from(control_id),
+                });
+            }
+            _ => self.out.events.push_back(Event::Other {
+                event_type: event_type.to_owned(),
+                params: payload(data),
+            }),
+        }
+    }
+
+    /// An event routed to a running action: judged on its `state` (collect, detect and fax
+    /// read more of it), reported as progress or as the action's end.
     fn on_action_event(
         &mut self,
         event_type: &str,
         call_id: CallId,
-        control_id: ControlId,
-        data: Value,
+        control_id: &str,
+        data: Option<&RawValue>,
+        view: &EventView<'_>,
     ) {
-        let Some(action) = self
+        // The table's own ids go into the events: shared, not copied from the event.
+        let Some((control_id, action)) = self
             .calls
             .get_mut(&call_id)
-            .and_then(|call| call.actions.get_mut(&control_id))
+            .and_then(|call| call.actions.get_key_value_mut(control_id))
         else {
             return;
         };
+        let text = data.map_or("null", RawValue::get);
+        let state = view.state.as_deref();
         let verdict = action
             .descriptor
-            .judge(event_type, &data, &mut action.progress);
-        let kind = action.kind.clone();
+            .judge_read(event_type, text, state, &mut action.progress);
+        let control_id = control_id.clone();
         match verdict {
-            Verdict::NotMine => {}
             Verdict::End { state, failed } => {
-                let state = ActionState::from_wire(&state);
                 let outcome = if action.stop_requested {
-                    ActionOutcome::Stopped { event: data }
+                    ActionOutcome::Stopped {
+                        event: payload(data),
+                    }
                 } else {
-                    ActionOutcome::from_end(state, failed, data)
+                    ActionOutcome::from_end(state, failed, payload(data))
                 };
                 self.finish_action(&call_id, &control_id, outcome);
             }
-            Verdict::Update(state) => self.out.events.push_back(Event::ActionState {
-                call_id,
-                control_id,
-                kind,
-                state: ActionState::from_wire(&state),
-                event_type: event_type.to_owned(),
-                event: data,
-            }),
+            Verdict::Update(state) => {
+                let kind = action.kind.clone();
+                self.out.events.push_back(Event::ActionState {
+                    call_id,
+                    control_id,
+                    kind,
+                    state,
+                    event_type: event_type.to_owned(),
+                    event: payload(data),
+                })
+            }
+            _ => {} // Not its event type: only a call event.
         }
     }
 
@@ -908,7 +944,18 @@ impl Engine {
 
 /// Reads a call, refusing an empty `call_id` or `node_id`: such a call could never be
 /// commanded, and tracking it would let every later empty id match it.
-fn call_from_wire(data: &Value) -> Option<CallInfo> {
-    CallInfo::from_wire(data)
+fn call_from_view(view: &EventView<'_>) -> Option<CallInfo> {
+    CallInfo::from_view(view)
         .filter(|info| !info.call_id.as_str().is_empty() && !info.node_id.as_str().is_empty())
+}
+
+/// An event's data as its payload (`null` when it came without).
+fn payload(data: Option<&RawValue>) -> Payload {
+    data.map_or_else(Payload::null, Payload::from_raw)
+}
+
+/// An event's data as a tree, for the families still read that way (`Null` when absent).
+fn tree(data: Option<&RawValue>) -> Value {
+    data.and_then(|raw| serde_json::from_str(raw.get()).ok())
+        .unwrap_or(Value::Null)
 }

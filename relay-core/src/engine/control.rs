@@ -9,8 +9,9 @@ use crate::control::{CallCommand, ConferenceEvent, QueueEnter, QueueLeave};
 use crate::error::CommandError;
 use crate::event::Event;
 use crate::ids::{CallId, ControlId, RequestId};
+use crate::payload::Payload;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Map;
 use std::time::Instant;
 
 impl Engine {
@@ -105,7 +106,7 @@ impl Engine {
 
     /// `calling.conference`: a participant event of a tracked call goes to that call; any
     /// other (conference-level, or about a call of someone else) is an [`Event::Conference`].
-    pub(super) fn on_conference(&mut self, data: Value) {
+    pub(super) fn on_conference(&mut self, data: Payload) {
         let event = ConferenceEvent::from_wire(data);
         let tracked = event
             .call_id

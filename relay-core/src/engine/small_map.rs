@@ -45,6 +45,17 @@ impl<K: Eq, V> SmallMap<K, V> {
         self.position(key).map(|i| &mut self.entries[i].1)
     }
 
+    /// The stored key with its value: the key is the map's own (a shared id, not a copy).
+    pub(crate) fn get_key_value_mut<Q>(&mut self, key: &Q) -> Option<(&K, &mut V)>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let i = self.position(key)?;
+        let (k, v) = &mut self.entries[i];
+        Some((&*k, v))
+    }
+
     pub(crate) fn contains_key<Q>(&self, key: &Q) -> bool
     where
         K: Borrow<Q>,

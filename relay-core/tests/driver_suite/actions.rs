@@ -352,7 +352,7 @@ pub async fn detect_a_machine_waits_for_the_beep(rt: Arc<dyn ServerRuntime>) {
         matches!(result.detection, Some(Detection::Machine { .. })),
         "{result:?}"
     );
-    let event = result.outcome.event().unwrap();
+    let event = result.outcome.event().unwrap().to_value();
     assert_eq!(event["detect"]["params"]["event"], "READY", "{event}");
     // The greeting (0.3 s) was waited for.
     assert!(started.elapsed() >= Duration::from_millis(300));
@@ -482,7 +482,10 @@ pub async fn pay_finishes_with_the_scripted_fields(rt: Arc<dyn ServerRuntime>) {
         .unwrap();
     let outcome = within(&rt, 5, "pay end", pay.wait()).await.unwrap();
     assert!(outcome.is_success(), "{outcome:?}");
-    assert_eq!(outcome.event().unwrap()["payment_result"], "success");
+    assert_eq!(
+        outcome.event().unwrap().to_value()["payment_result"],
+        "success"
+    );
     let params = sent(&sim, &call, "calling.pay").await;
     assert_eq!(
         params["payment_connector_url"],

@@ -1,0 +1,122 @@
+//! A borrowed view of a `calling.call.*` event: the members the engine routes by and judges
+//! state with, read in place from the event's text (no tree; a name without escapes is not
+//! copied). The rest of the event stays text, in its [`Payload`](crate::Payload).
+
+use super::call::{CallInfo, CallState, Device, Direction};
+use super::params::lenient_text;
+use crate::ids::{CallId, DialTag, NodeId};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+/// The routing members of a call event. The ids must be strings when present (another type
+/// makes the event unreadable, a typed protocol error); the descriptive members read as
+/// absent when they are of another type, as they always have.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct EventView<'a> {
+    #[serde(borrow, default, deserialize_with = "crate::frame::text")]
+    pub call_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "crate::frame::text")]
+    pub node_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "crate::frame::text")]
+    pub control_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "crate::frame::text")]
+    pub tag: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    pub state: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    pub call_state: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    pub end_reason: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    pub direction: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    pub context: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    pub dial_state: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    pub reason: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    pub source: Option<Cow<'a, str>>,
+    /// The far-end device, kept as text until a call is read from the event.
+    #[serde(borrow, default)]
+    pub device: Option<&'a RawValue>,
+    /// `calling.call.dial`'s answered call.
+    #[serde(borrow, default)]
+    pub call: Option<&'a RawValue>,
+}
+
+/// Reads a view of an event's data; absent data (or `null`) reads as an empty view. The
+/// error is the reason the event cannot be used (its data is not an object, an id is not a
+/// string, a member is repeated).
+pub(crate) fn read<'a, T: Deserialize<'a> + Default>(
+    data: Option<&'a RawValue>,
+) -> Result<T, String> {
+    match data {
+        None => Ok(T::default()),
+        Some(raw) if raw.get() == "null" => Ok(T::default()),
+        Some(raw) => serde_json::from_str(raw.get()).map_err(|e| e.to_string()),
+    }
+}
+
+impl EventView<'_> {
+    /// The device, read only now (a call is being recorded): `None` when absent or not a
+    /// device.
+    pub(crate) fn device(&self) -> Option<Device> {
+        let value = serde_json::from_str(self.device?.get()).ok()?;
+        Device::from_wire(&value)
+    }
+}
+
+impl CallInfo {
+    /// Reads a call from a view of `calling.call.receive`, `calling.call.state` or the `call`
+    /// of `calling.call.dial`, as [`CallInfo::from_wire`] reads one from a `Value`.
+    pub(crate) fn from_view(view: &EventView<'_>) -> Option<Self> {
+        Some(CallInfo {
+            call_id: CallId::from(view.call_id.as_deref()?),
+            node_id: NodeId::from(view.node_id.as_deref()?),
+            context: view.context.as_deref().map(str::to_owned),
+            tag: view.tag.as_deref().map(DialTag::new),
+            direction: Direction::from_wire(view.direction.as_deref().unwrap_or("inbound")),
+            device: view.device(),
+            state: CallState::from_wire(view.call_state.as_deref().unwrap_or("created")),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(text: &str) -> &RawValue {
+        serde_json::from_str(text).expect("json")
+    }
+
+    #[test]
+    fn a_call_reads_the_same_from_a_view_as_from_a_value() {
+        let text = r#"{"call_id":"c1","node_id":"n1","context":"office","call_state":"ringing",
+            "direction":"inbound","extra":[1,{"a":null}],
+            "device":{"type":"phone","params":{"from_number":"+1555","to_number":"+1666"}}}"#;
+        let view: EventView<'_> = read(Some(raw(text))).expect("view");
+        let value: serde_json::Value = serde_json::from_str(text).expect("json");
+        assert_eq!(CallInfo::from_view(&view), CallInfo::from_wire(&value));
+        assert!(matches!(view.call_id, Some(Cow::Borrowed("c1"))));
+        let escaped: EventView<'_> =
+            read(Some(raw(r#"{"call_id":"c\u0031","tag":null}"#))).expect("ok");
+        assert_eq!(
+            (escaped.call_id.as_deref(), escaped.tag),
+            (Some("c1"), None)
+        );
+    }
+
+    #[test]
+    fn an_id_of_another_type_is_an_error_and_a_state_of_another_type_is_absent() {
+        let error = read::<EventView<'_>>(Some(raw(r#"{"call_id":5}"#))).expect_err("5");
+        assert!(error.contains("invalid type"), "{error}");
+        assert!(read::<EventView<'_>>(Some(raw(r#""text""#))).is_err());
+        let view: EventView<'_> = read(Some(raw(r#"{"state":5,"call_state":[]}"#))).expect("ok");
+        assert_eq!((view.state, view.call_state), (None, None));
+        let empty: EventView<'_> = read(Some(raw("null"))).expect("null");
+        assert!(empty.call_id.is_none());
+    }
+}
