@@ -602,7 +602,7 @@ impl Timeouts {
 fn refuse(shared: &Shared, error: SessionError) {
     tracing::warn!(%error, "stream receiver closes a two-way stream");
     let mut inner = shared.lock();
-    inner.close_frame = Some(super::stream::policy_close(&error.to_string()));
+    inner.close_frame = Some(super::close::policy_close(&error.to_string()));
     inner.reason = Some(error);
     inner.close_requested = true;
     inner.wake_writer();

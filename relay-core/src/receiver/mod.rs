@@ -3,6 +3,7 @@
 //! messages and decoded PCM, or, for a two-way stream, as a [`MediaSession`] admitted by the
 //! same code ([`PendingStream::open_media`]).
 
+mod close;
 mod stream;
 
 pub use crate::media::StreamEvent;

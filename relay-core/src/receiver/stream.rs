@@ -12,8 +12,6 @@ use crate::media::{
 use crate::server::{
     upgrade_checked, HandshakeInfo, PendingUpgrade, ServerRuntime, UpgradeError, WsListener,
 };
-use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use async_tungstenite::tungstenite::protocol::CloseFrame;
 use async_tungstenite::tungstenite::Message;
 use async_tungstenite::WebSocketStream;
 use futures_rustls::rustls;
@@ -52,8 +50,6 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 256 << 10;
 
 /// How long a refusal's close frame may take to go out before the socket is just dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
-/// The most bytes of a close frame's reason (the protocol allows 123).
-const MAX_CLOSE_REASON: usize = 120;
 
 /// DTMF digits [`IncomingStream::collect`] keeps: far more than any caller types.
 const MAX_KEPT_DIGITS: usize = 4096;
@@ -569,19 +565,6 @@ impl Drop for Charge {
     }
 }
 
-/// The close frame a stream is refused with: policy violation (`1008`), the reason cut to
-/// what a close frame holds. One spelling for the one-way receiver and the two-way session.
-pub(super) fn policy_close(reason: &str) -> CloseFrame {
-    let mut cut = reason.len().min(MAX_CLOSE_REASON);
-    while !reason.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    CloseFrame {
-        code: CloseCode::Policy,
-        reason: reason[..cut].into(),
-    }
-}
-
 /// Closes `ws` for `error`: one log line, then the close frame (given up after a short
 /// grace if the peer does not read).
 async fn close_for(
@@ -592,7 +575,7 @@ async fn close_for(
 ) {
     let peer = peer.map(|p| p.to_string()).unwrap_or_default();
     tracing::warn!(%peer, %error, "stream receiver closes a stream");
-    let close = std::pin::pin!(ws.close(Some(policy_close(&error.to_string()))));
+    let close = std::pin::pin!(ws.close(Some(super::close::policy_close(&error.to_string()))));
     let _ = future::select(close, runtime.sleep(CLOSE_GRACE)).await;
 }
 
