@@ -9,6 +9,7 @@ use super::play::PlayMedia;
 use crate::error::CommandError;
 use crate::ids::DialTag;
 use serde_json::{json, Map, Value};
+use std::sync::Arc;
 use std::time::Duration;
 
 super::call::wire_enum!(
@@ -155,7 +156,7 @@ pub struct ConnectUpdate {
     /// `connect_state`.
     pub state: ConnectState,
     /// The other leg (on `connecting`, `connected`, `disconnected`), when the event names it.
-    pub peer: Option<Box<CallInfo>>,
+    pub peer: Option<Arc<CallInfo>>,
     /// Why no device answered (on `failed`).
     pub failed_reason: Option<String>,
     /// The event's `tag`.
@@ -175,12 +176,12 @@ impl ConnectUpdate {
             // The peer is a leg this call placed; a peer that is bridged is up.
             info.direction = Direction::Outbound;
             if peer.get("call_state").is_none() {
-                info.state = match state {
+                info = info.with_state(match state {
                     ConnectState::Connected | ConnectState::Disconnected => CallState::Answered,
                     _ => CallState::Created,
-                };
+                });
             }
-            Some(Box::new(info))
+            Some(Arc::new(info))
         });
         Self {
             state,

@@ -1,10 +1,9 @@
 //! Calls and their actions: commands on a call, routing of `calling.*` events by
 //! `call_id`, `control_id` and `tag`, and freeing state when a call ends.
 
+use super::call_table::ActionEntry;
 use super::requests::PendingKind;
-use super::{
-    later, log, ActionEntry, CallEntry, DialEntry, Engine, DONE_ACTIONS_KEPT, RECENTLY_ENDED,
-};
+use super::{later, log, DialEntry, Engine};
 use crate::action::descriptor::{ActionDescriptor, Verdict};
 use crate::action::{ActionKind, ActionOutcome, ActionRequest, ActionState};
 use crate::call::{CallInfo, CallState, Device, Direction, EndReason};
@@ -66,8 +65,7 @@ impl Engine {
         now: Instant,
     ) -> Result<RequestId, CommandError> {
         let id = self.call_request(call_id, "calling.pass", Map::new(), now)?;
-        self.calls.remove(call_id);
-        self.remember_ended(call_id);
+        self.calls.end(call_id);
         Ok(id)
     }
 
@@ -217,15 +215,8 @@ impl Engine {
             now,
         )?;
         if let Some(call) = self.calls.get_mut(call_id) {
-            call.actions.insert(
-                control_id.clone(),
-                ActionEntry {
-                    kind,
-                    descriptor,
-                    stop_requested: false,
-                    progress: Default::default(),
-                },
-            );
+            call.actions
+                .insert(control_id.clone(), ActionEntry::new(kind, descriptor));
         }
         Ok(ActionStart {
             request_id,
@@ -381,7 +372,7 @@ impl Engine {
 
     /// Why a call is not there: gone when it was seen ending, unknown otherwise.
     pub(super) fn no_call(&self, call_id: &CallId) -> CommandError {
-        if self.ended_set.contains(call_id) {
+        if self.calls.has_ended(call_id) {
             CommandError::CallGone(CallGone::ended(call_id.clone()))
         } else {
             CommandError::UnknownCall(call_id.clone())
@@ -391,18 +382,7 @@ impl Engine {
     /// Whether a call ended recently (seen `ended`, or the server said it is gone). The
     /// last 10,000 such ids are remembered.
     pub fn call_has_ended(&self, call_id: &CallId) -> bool {
-        self.ended_set.contains(call_id)
-    }
-
-    fn remember_ended(&mut self, call_id: &CallId) {
-        if self.ended_set.insert(call_id.clone()) {
-            self.ended.push_back(call_id.clone());
-        }
-        while self.ended.len() > RECENTLY_ENDED {
-            if let Some(old) = self.ended.pop_front() {
-                self.ended_set.remove(&old);
-            }
-        }
+        self.calls.has_ended(call_id)
     }
 
     /// Whether a tag names a pending dial or a connect in progress.
@@ -487,15 +467,14 @@ impl Engine {
             self.invalid_event("calling.call.receive", "no call_id or node_id");
             return;
         };
-        if self.calls.contains_key(&info.call_id) || self.ended_set.contains(&info.call_id) {
+        if self.calls.contains_key(&info.call_id) || self.calls.has_ended(&info.call_id) {
             return; // A repeat, e.g. after a resume.
         }
         if let Some(limit) = self.cap_reached() {
             self.pass_over_cap(&info, limit, now);
             return;
         }
-        self.calls
-            .insert(info.call_id.clone(), CallEntry::new(info.clone()));
+        let info = self.calls.insert(info);
         self.events.push_back(Event::IncomingCall(info));
     }
 
@@ -540,11 +519,10 @@ impl Engine {
                     .and_then(Value::as_str)
                     .unwrap_or("created"),
             );
-            if let Some(call) = self.calls.get_mut(&call_id) {
-                call.info.state = state.clone();
-                if call.info.device.is_none() {
-                    call.info.device = data.get("device").and_then(Device::from_wire);
-                }
+            if let Some(call) = self.calls.get(&call_id) {
+                call.info.set_state(state.clone());
+                call.info
+                    .fill_device(|| data.get("device").and_then(Device::from_wire));
             }
             if state.is_ended() {
                 self.end_call(&call_id, ActionOutcome::CallEnded);
@@ -561,7 +539,7 @@ impl Engine {
             return;
         };
         let call_id = info.call_id.clone();
-        let state = info.state.clone();
+        let state = info.state();
         // A leg of a dial, or of a connect (§2.1: the peer legs carry the connect's tag).
         let max_legs = info.tag.as_ref().and_then(|t| {
             self.dials
@@ -570,7 +548,7 @@ impl Engine {
                 .or_else(|| self.connect_tags.get(t).map(|connect| connect.max_legs))
         });
         let (Some(tag), Some(max_legs)) = (info.tag.clone(), max_legs) else {
-            if !state.is_ended() && !self.ended_set.contains(&call_id) {
+            if !state.is_ended() && !self.calls.has_ended(&call_id) {
                 self.protocol_error(ProtocolError::UnknownCall {
                     event_type: "calling.call.state".into(),
                     call_id,
@@ -578,7 +556,7 @@ impl Engine {
             }
             return;
         };
-        if state.is_ended() && self.ended_set.contains(&call_id) {
+        if state.is_ended() && self.calls.has_ended(&call_id) {
             return; // A repeat of the end of a leg already forgotten.
         }
         // A dial tracks at most the legs its plan rings, and nothing goes past the hard
@@ -601,8 +579,7 @@ impl Engine {
         // The first sign of a dialled call or a connect's leg: track it under its tag.
         let mut info = info;
         info.direction = Direction::Outbound;
-        self.calls
-            .insert_leg(tag, call_id.clone(), CallEntry::new(info));
+        self.calls.insert_leg(tag, info);
         if state.is_ended() {
             self.end_call(&call_id, ActionOutcome::CallEnded);
         }
@@ -639,18 +616,13 @@ impl Engine {
                 };
                 info.direction = Direction::Outbound;
                 info.tag = Some(tag.clone());
-                let call_id = info.call_id.clone();
-                if !self.calls.contains_key(&call_id) {
+                let record = match self.calls.get(&info.call_id) {
+                    Some(entry) => entry.info.clone(),
                     // The dial's own call: it took its slot when the dial was made.
-                    self.calls.insert(call_id.clone(), CallEntry::new(info));
-                }
-                match self.calls.get_mut(&call_id) {
-                    Some(entry) => {
-                        entry.info.state = CallState::Answered;
-                        Ok(entry.info.clone())
-                    }
-                    None => return,
-                }
+                    None => self.calls.insert(info),
+                };
+                record.set_state(CallState::Answered);
+                Ok(record)
             }
             "failed" => {
                 let text = |key: &str| data.get(key).and_then(Value::as_str).map(str::to_owned);
@@ -666,7 +638,7 @@ impl Engine {
 
     /// Completes a dial once: removes it, its deadline and its request if still pending
     /// (whose own completion would say the same thing again).
-    fn complete_dial(&mut self, tag: &DialTag, result: Result<CallInfo, DialError>) {
+    fn complete_dial(&mut self, tag: &DialTag, result: Result<Arc<CallInfo>, DialError>) {
         let Some(dial) = self.dials.remove(tag) else {
             return;
         };
@@ -768,7 +740,7 @@ impl Engine {
                 // A late event of a finished action (a detect keeps reporting until its
                 // `finished`) is only a call event; an unknown control id is an error.
                 // A call with digit bindings runs actions the service started by itself.
-                let bound = self.digit_bound.contains(&call_id);
+                let bound = self.calls.is_digit_bound(&call_id);
                 if !late && action_type && !bound {
                     self.protocol_error(ProtocolError::UnknownAction {
                         event_type,
@@ -836,14 +808,13 @@ impl Engine {
         control_id: &ControlId,
         outcome: ActionOutcome,
     ) {
-        let Some(call) = self.calls.get_mut(call_id) else {
+        let Some(action) = self
+            .calls
+            .get_mut(call_id)
+            .and_then(|call| call.finish_action(control_id))
+        else {
             return;
         };
-        let Some(action) = call.actions.remove(control_id) else {
-            return;
-        };
-        call.done_actions.insert(control_id.clone(), ());
-        call.done_actions.truncate_oldest(DONE_ACTIONS_KEPT);
         self.events.push_back(Event::ActionFinished {
             call_id: call_id.clone(),
             control_id: control_id.clone(),
@@ -854,11 +825,9 @@ impl Engine {
 
     /// Finishes every action of a call and frees it.
     pub(super) fn end_call(&mut self, call_id: &CallId, outcome: ActionOutcome) {
-        let Some(call) = self.calls.remove(call_id) else {
+        let Some(call) = self.calls.end(call_id) else {
             return;
         };
-        self.digit_bound.remove(call_id);
-        self.remember_ended(call_id);
         self.forget_connects_of(call_id);
         for (control_id, action) in call.actions {
             self.events.push_back(Event::ActionFinished {

@@ -17,8 +17,6 @@ mod requests;
 mod session;
 mod small_map;
 
-use crate::action::descriptor::{ActionDescriptor, Progress};
-use crate::action::ActionKind;
 use crate::call::CallInfo;
 use crate::config::EngineConfig;
 pub use crate::dial::DialPlan;
@@ -32,18 +30,10 @@ pub use calls::ActionStart;
 pub(crate) use log::RateLimit;
 pub use messaging::EARLY_MESSAGE_STATES;
 use requests::Pending;
-use small_map::SmallMap;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// Ended call ids remembered, as the service does, so a late command learns the call is gone.
-const RECENTLY_ENDED: usize = 10_000;
-
-/// Finished actions remembered per call: a late event of an older one is reported as an
-/// unknown action, which is harmless.
-const DONE_ACTIONS_KEPT: usize = 32;
 
 /// `now + d`, saturating instead of overflowing: a clock far in the future never fires,
 /// which is what an absurd time-out means.
@@ -73,17 +63,6 @@ enum SessionState {
     Closed,
 }
 
-/// One active action on a call.
-#[derive(Debug, Clone)]
-struct ActionEntry {
-    kind: ActionKind,
-    /// Shared by every running action of a built-in kind.
-    descriptor: Arc<ActionDescriptor>,
-    stop_requested: bool,
-    /// What its events so far said (a stream's `streaming`, a detect's `MACHINE`).
-    progress: Progress,
-}
-
 /// One dial waiting for its call.
 #[derive(Debug, Clone)]
 struct DialEntry {
@@ -102,30 +81,6 @@ struct ConnectEntry {
     max_legs: usize,
     /// Peers tracked for it so far.
     peers: usize,
-}
-
-/// One active call and its actions.
-#[derive(Debug, Clone)]
-struct CallEntry {
-    info: CallInfo,
-    actions: SmallMap<ControlId, ActionEntry>,
-    /// Actions that ended (the last [`DONE_ACTIONS_KEPT`]), so that their late events are
-    /// not taken for errors.
-    done_actions: SmallMap<ControlId, ()>,
-    /// Every `calling.call.*` event of this call is delivered as an [`Event::CallEvent`]
-    /// (set by [`Engine::watch_call_events`]), as `every_call_event` does for all calls.
-    every_event: bool,
-}
-
-impl CallEntry {
-    fn new(info: CallInfo) -> Self {
-        Self {
-            info,
-            actions: Default::default(),
-            done_actions: Default::default(),
-            every_event: false,
-        }
-    }
 }
 
 /// The sizes of the engine's tables, to check that state is freed.
@@ -168,7 +123,8 @@ pub struct Engine {
     pending: BTreeMap<RequestId, Pending>,
     deadlines: BTreeSet<(Instant, RequestId)>,
     queue: VecDeque<RequestId>,
-    calls: call_table::CallTable,
+    /// The calls part: tracked calls and their actions, legs by tag, recently ended calls.
+    calls: call_table::Calls,
     dials: BTreeMap<DialTag, DialEntry>,
     dial_deadlines: BTreeSet<(Instant, DialTag)>,
     /// The tags of `calling.connect`s in progress, and the call each bridges: a state event
@@ -180,14 +136,9 @@ pub struct Engine {
     warnings: log::RateLimit,
     /// The time of the latest input, for the warnings' clock.
     last_now: Option<Instant>,
-    /// Calls seen ending, so that a late command on one is `CallGone`, not `UnknownCall`.
-    ended: VecDeque<CallId>,
-    ended_set: BTreeSet<CallId>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
     messages: messaging::Messages,
-    /// Calls with digit bindings: the service may start actions on them by itself.
-    digit_bound: BTreeSet<CallId>,
 }
 
 impl fmt::Debug for Engine {
@@ -212,6 +163,7 @@ impl Engine {
     /// Never panics: values [`EngineConfig::validate`] would refuse are brought into range.
     pub fn new(config: EngineConfig) -> Self {
         let config = config.clamped();
+        let calls = call_table::Calls::new(&config.contexts);
         Self {
             rng: IdGenerator::new(config.seed),
             backoff: Backoff::new(config.backoff),
@@ -228,19 +180,16 @@ impl Engine {
             pending: BTreeMap::new(),
             deadlines: BTreeSet::new(),
             queue: VecDeque::new(),
-            calls: Default::default(),
+            calls,
             dials: BTreeMap::new(),
             dial_deadlines: BTreeSet::new(),
             connect_tags: BTreeMap::new(),
             connects_of: BTreeMap::new(),
             warnings: Default::default(),
             last_now: None,
-            ended: VecDeque::new(),
-            ended_set: BTreeSet::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             messages: Default::default(),
-            digit_bound: BTreeSet::new(),
         }
     }
 
@@ -276,8 +225,9 @@ impl Engine {
         self.state == SessionState::Closed
     }
 
-    /// What the engine knows of an active call.
-    pub fn call(&self, call_id: &CallId) -> Option<&CallInfo> {
+    /// The record of an active call: the one the events that announced it carry, and the
+    /// driver's `Call` holds.
+    pub fn call(&self, call_id: &CallId) -> Option<&Arc<CallInfo>> {
         self.calls.get(call_id).map(|entry| &entry.info)
     }
 
