@@ -13,6 +13,7 @@ use crate::ids::CallId;
 use futures_util::future::{self, Either};
 use serde_json::Value;
 use std::fmt;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -191,18 +192,20 @@ impl Call {
 
     /// Streams the call's audio to `url` (`wss://`). Resolves once the server has accepted
     /// the stream; the returned action then yields `streaming` and its outcome.
-    pub async fn stream(&self, url: &str, options: StreamOptions) -> Result<StreamAction, Error> {
+    ///
+    /// The options go into the request at once, so the future awaited holds only the reply
+    /// to come (one lives per streaming call); nothing is sent until it is polled.
+    pub fn stream(
+        &self,
+        url: &str,
+        options: StreamOptions,
+    ) -> impl Future<Output = Result<StreamAction, Error>> + Send + '_ {
         let id = self.id().clone();
         let url = url.to_owned();
-        action::start(
-            &self.client,
-            id.clone(),
-            ActionKind::Stream,
-            Box::new(move |engine, now| engine.stream(&id, &url, &options, now)),
-        )
-        .await
-        .map(StreamAction)
-        .map_err(|e| self.gone(e))
+        let op: super::ActionOp =
+            Box::new(move |engine, now| engine.stream(&id, &url, &options, now));
+        let start = action::start(&self.client, self.id().clone(), ActionKind::Stream, op);
+        async move { start.await.map(StreamAction).map_err(|e| self.gone(e)) }
     }
 
     /// Plays media into the call: [`Call::play_with`] with no other option, so the same

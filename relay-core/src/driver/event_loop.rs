@@ -7,7 +7,6 @@
 
 use super::action::ActionShared;
 use super::call::{Call, CallEnd, CallOutcome, CallShared};
-use super::callbacks::spawn_guarded;
 use super::client::{ClientInner, PendingLoop};
 use super::client_event::{ClientEvent, DisconnectReason};
 use super::connector::Connector;
@@ -29,7 +28,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tracing::Instrument;
 
 /// Frames read in one go before outputs are drained, so bursts are batched.
 const READ_BATCH: usize = 256;
@@ -588,12 +586,8 @@ impl EventLoop {
                 };
                 tracing::debug!(call_id = %call.id(), from = ?call.from_number(), "inbound call");
                 match self.client.handler() {
-                    Some(handler) => {
-                        // The handler's own logs carry the call id.
-                        let span = tracing::info_span!("call", call_id = %call.id());
-                        let handler = handler(call).instrument(span);
-                        spawn_guarded(&self.client, "on_call", self.client.handlers.track(handler))
-                    }
+                    // Counted, guarded and in the call's span already (`guard_handler`).
+                    Some(handler) => self.client.runtime.spawn(handler(call)),
                     None => self.queue_incoming(call),
                 }
             }
