@@ -42,8 +42,9 @@ pub(crate) struct CallShared {
     pub(crate) info: Arc<CallInfo>,
     pub(crate) ended: Completion<CallOutcome>,
     pub(crate) subscribers: super::call_events::Subscribers,
-    /// The latest `calling.call.connect` of this call and its peer (`call_connect.rs`).
-    pub(crate) connect: Mutex<super::call_connect::ConnectStatus>,
+    /// The latest `calling.call.connect` of this call and its peer (`call_connect.rs`);
+    /// boxed, as most calls never bridge.
+    pub(crate) connect: Mutex<Option<Box<super::call_connect::ConnectStatus>>>,
 }
 
 impl CallShared {
