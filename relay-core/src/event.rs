@@ -10,6 +10,7 @@ use crate::ids::{CallId, ControlId, DialTag, RequestId};
 use crate::message::{Message, MessageError};
 use crate::payload::Payload;
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// An instruction for the IO layer.
@@ -51,8 +52,9 @@ pub enum Event {
     },
     /// The session ended for good. Every pending request and action has been resolved.
     Closed(SessionError),
-    /// An inbound call arrived on one of our contexts.
-    IncomingCall(CallInfo),
+    /// An inbound call arrived on one of our contexts. The record is the engine's own
+    /// ([`Engine::call`](crate::Engine::call)): its [`CallInfo::state`] follows the call.
+    IncomingCall(Arc<CallInfo>),
     /// A call changed state. On `Ended` its state is freed right after this event.
     CallState {
         /// The call.
@@ -91,8 +93,8 @@ pub enum Event {
         request_id: RequestId,
         /// Its tag.
         tag: DialTag,
-        /// The answered call, or the failure.
-        result: Result<CallInfo, DialError>,
+        /// The answered call (the engine's record of it), or the failure.
+        result: Result<Arc<CallInfo>, DialError>,
     },
     /// A request completed. Its `result` is the server's result object.
     RequestCompleted {

@@ -111,3 +111,35 @@ fn the_client_builder_sets_the_dial_time_out_and_a_tag_in_use_is_refused() {
     );
     client.shutdown();
 }
+
+/// One record per call: the `Call` a dial returns holds the very record the engine announced
+/// the call with (not a copy), so the state the engine records is what `Call::state` says.
+#[test]
+fn a_dialled_call_holds_the_engines_record() {
+    let relay = MemoryRelay::new(SimConfig::new());
+    let client = relay.client().seed(3).build().unwrap();
+    let announced = Arc::new(Mutex::new(None));
+    let sink = announced.clone();
+    client.on_event(move |event| {
+        if let ClientEvent::Engine(Event::DialCompleted {
+            result: Ok(call), ..
+        }) = event
+        {
+            *sink.lock().unwrap() = Some(call.clone());
+        }
+    });
+    relay.start(&client);
+    let call = relay.run(async {
+        relay.wait_ready().await;
+        client
+            .dial(DialPlan::single(phone("+15552220000")))
+            .await
+            .unwrap()
+    });
+    let announced = announced.lock().unwrap().clone().unwrap();
+    assert!(Arc::ptr_eq(&announced, call.info()));
+    relay.run(async { call.hangup().await.unwrap() });
+    relay.run(async { call.wait_for_ended().await.unwrap() });
+    assert_eq!(announced.state(), relay_rs_core::CallState::Ended);
+    assert_eq!(call.state(), relay_rs_core::CallState::Ended);
+}

@@ -7,7 +7,8 @@ mod common;
 
 use common::{config, Client};
 use relay_rs_core::{
-    CallId, ConnectPlan, Device, DialPlan, EngineConfig, Event, ProtocolError, Transmit,
+    CallId, ConnectPlan, Device, DialPlan, EngineConfig, EngineStats, Event, ProtocolError,
+    StreamOptions, Transmit,
 };
 use serde_json::json;
 
@@ -231,4 +232,67 @@ fn a_server_request_with_an_absurd_id_is_refused_unanswered() {
     let ok = "y".repeat(1022);
     client.feed(json!({"jsonrpc": "2.0", "id": ok, "method": "signalwire.ping", "params": {}}));
     assert_eq!(client.sent(), vec![common::ack(&ok)]);
+}
+
+/// Everything a call holds is freed when it ends: 1,000 calls, each with a running stream,
+/// come and go, and afterwards the engine's tables are empty and no call record is alive
+/// but the copies the test kept. Calls of one node and context share those strings.
+#[test]
+fn ended_calls_free_their_records_and_tables() {
+    let mut client = Client::new(uncapped());
+    client.connect_and_auth("p");
+    drain(&mut client);
+    for i in 0..1000 {
+        offer(&mut client, &format!("c{i}"));
+    }
+    let records: Vec<_> = std::iter::from_fn(|| client.engine.poll_event())
+        .filter_map(|event| match event {
+            Event::IncomingCall(call) => Some(call),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(records.len(), 1000);
+    assert!(records.windows(2).all(|pair| {
+        std::ptr::eq(pair[0].node_id.as_str(), pair[1].node_id.as_str())
+            && pair[0]
+                .context
+                .as_ref()
+                .zip(pair[1].context.as_ref())
+                .is_some_and(|(a, b)| std::sync::Arc::ptr_eq(a, b))
+    }));
+    for call in &records {
+        let start = client
+            .engine
+            .stream(
+                &call.call_id,
+                "wss://media.example.com/s",
+                &StreamOptions::new(),
+                client.now,
+            )
+            .unwrap();
+        while client.engine.poll_transmit().is_some() {}
+        let frame = format!(
+            r#"{{"jsonrpc":"2.0","id":"{}","result":{{"code":"200","message":"ok"}}}}"#,
+            start.request_id
+        );
+        client.engine.handle_frame(&frame, client.now);
+    }
+    let active = client.engine.stats();
+    assert_eq!((active.calls, active.actions), (1000, 1000));
+    assert_eq!(active.pending_requests, 0);
+    for (i, call) in records.iter().enumerate() {
+        let params = format!(
+            r#"{{"call_id":"{}","node_id":"n1","call_state":"ended","end_reason":"hangup"}}"#,
+            call.call_id
+        );
+        raw_event(&mut client, &format!("e{i}"), "calling.call.state", &params);
+    }
+    drain(&mut client);
+    assert_eq!(client.engine.stats(), EngineStats::default());
+    assert!(records
+        .iter()
+        .all(|call| std::sync::Arc::strong_count(call) == 1));
+    assert!(records
+        .iter()
+        .all(|call| client.engine.call_has_ended(&call.call_id)));
 }

@@ -10,6 +10,7 @@ use relay_rs_core::{
     Event, RequestError,
 };
 use serde_json::json;
+use std::sync::Arc;
 
 #[test]
 fn inbound_call_is_typed() {
@@ -30,9 +31,9 @@ fn inbound_call_is_typed() {
     assert_eq!(call.node_id.as_str(), "n1");
     assert_eq!(call.context.as_deref(), Some("office"));
     assert_eq!(call.direction, Direction::Inbound);
-    assert_eq!(call.state, CallState::Ringing);
+    assert_eq!(call.state(), CallState::Ringing);
     assert_eq!(
-        call.device,
+        call.device().cloned(),
         Some(Device::phone().from("+1555").to("+1666").into())
     );
 }
@@ -56,7 +57,7 @@ fn answer_and_hangup_send_exact_frames() {
     ));
     client.call_state("c1", "answered", None);
     assert_eq!(
-        client.engine.call(&call).unwrap().state,
+        client.engine.call(&call).unwrap().state(),
         CallState::Answered
     );
     client
@@ -146,7 +147,7 @@ fn dial_is_correlated_by_tag() {
     assert_eq!(got_tag, &tag);
     assert_eq!(call.call_id.as_str(), "out1");
     assert_eq!(call.direction, Direction::Outbound);
-    assert_eq!(call.state, CallState::Answered);
+    assert_eq!(call.state(), CallState::Answered);
     assert_eq!(client.engine.stats().dials, 0);
     assert_eq!(client.engine.stats().calls, 1);
 }
@@ -301,7 +302,9 @@ fn dial_results(events: &[Event]) -> Vec<Result<CallId, DialError>> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::DialCompleted { result, .. } => Some(result.clone().map(|call| call.call_id)),
+            Event::DialCompleted { result, .. } => {
+                Some(result.clone().map(|call| call.call_id.clone()))
+            }
             _ => None,
         })
         .collect()
@@ -536,7 +539,7 @@ fn a_state_event_without_call_state_leaves_the_call_as_it_was() {
         )]
     );
     assert_eq!(
-        client.engine.call(&CallId::new("c1")).unwrap().state,
+        client.engine.call(&CallId::new("c1")).unwrap().state(),
         CallState::Answered
     );
 }
@@ -683,4 +686,67 @@ fn a_dial_takes_the_apps_tag_and_time_out_and_reports_its_states() {
         ),
         Err(CommandError::InvalidOption("dial timeout is zero".into()))
     );
+}
+
+/// One record per call: the `CallInfo` an `IncomingCall` hands out is the engine's own, so
+/// a state the engine records later is what every holder of it reads, with no copy to
+/// refresh; and once the call ends the engine lets go of it.
+#[test]
+fn the_incoming_call_is_the_engines_record_and_follows_its_state() {
+    let mut client = Client::ready();
+    client.event(
+        "e1",
+        "calling.call.receive",
+        json!({"call_id": "c1", "node_id": "n1", "context": "office", "call_state": "ringing"}),
+    );
+    let events = client.drain_events();
+    let [Event::IncomingCall(call)] = &events[..] else {
+        panic!("{events:?}")
+    };
+    let call = call.clone();
+    drop(events);
+    let id = CallId::new("c1");
+    assert!(Arc::ptr_eq(&call, client.engine.call(&id).unwrap()));
+    client.call_state("c1", "answered", None);
+    assert_eq!(call.state(), CallState::Answered);
+    client.call_state("c1", "ended", Some("hangup"));
+    client.drain_events();
+    assert_eq!(call.state(), CallState::Ended);
+    assert!(client.engine.call(&id).is_none());
+    assert_eq!(
+        Arc::strong_count(&call),
+        1,
+        "the engine still holds the record"
+    );
+}
+
+/// A dialled call is announced with the record the engine tracks, in the answered state.
+#[test]
+fn a_completed_dial_carries_the_engines_record() {
+    let mut client = Client::ready();
+    let (_, tag) = client
+        .engine
+        .dial(
+            &DialPlan::single(Device::phone().from("+1").to("+2")),
+            client.now,
+        )
+        .unwrap();
+    client.sent();
+    client.event(
+        "d1",
+        "calling.call.dial",
+        json!({"tag": tag.as_str(), "node_id": "n1", "dial_state": "answered",
+               "call": {"call_id": "out-1", "node_id": "n1", "tag": tag.as_str(), "call_state": "answered"}}),
+    );
+    let events = client.drain_events();
+    let Some(Event::DialCompleted {
+        result: Ok(call), ..
+    }) = events.last()
+    else {
+        panic!("{events:?}")
+    };
+    let record = client.engine.call(&CallId::new("out-1")).unwrap();
+    assert!(Arc::ptr_eq(call, record));
+    assert_eq!(call.state(), CallState::Answered);
+    assert_eq!(call.direction, Direction::Outbound);
 }

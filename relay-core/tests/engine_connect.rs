@@ -507,7 +507,7 @@ fn the_spec_sequence_connects_tracks_the_peer_and_disconnects() {
     assert_eq!(peer_info.direction, Direction::Outbound);
     assert_eq!(peer_info.to_number(), Some("+2"));
     let tracked = client.engine.call(&CallId::new("peer-1")).unwrap();
-    assert_eq!(tracked.state, CallState::Answered);
+    assert_eq!(tracked.state(), CallState::Answered);
     assert_eq!(tracked.direction, Direction::Outbound);
 
     // The peer can be controlled like any call.
@@ -566,7 +566,7 @@ fn a_peer_named_only_by_the_connected_event_is_tracked() {
     client.sent();
     client.drain_events();
     let peer = client.engine.call(&CallId::new("peer-2")).unwrap();
-    assert_eq!(peer.state, CallState::Answered);
+    assert_eq!(peer.state(), CallState::Answered);
     assert_eq!(peer.direction, Direction::Outbound);
     // Its end is observed.
     client.event(

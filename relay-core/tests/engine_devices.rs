@@ -62,7 +62,7 @@ fn received(client: &mut Client, call_id: &str, device: &Value) -> Device {
     let [Event::IncomingCall(call)] = &events[..] else {
         panic!("{events:?}")
     };
-    call.device.clone().expect("a device")
+    call.device().cloned().expect("a device")
 }
 
 #[test]

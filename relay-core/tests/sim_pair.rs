@@ -125,7 +125,7 @@ fn an_inbound_call_is_offered_and_answered() {
     assert_eq!(info.call_id, call_id);
     assert_eq!(info.context.as_deref(), Some("office"));
     assert_eq!(info.from_number(), Some("+15551110000"));
-    assert_eq!(info.state, CallState::Ringing);
+    assert_eq!(info.state(), CallState::Ringing);
     let request = pair.engine.answer(&call_id, pair.now).unwrap();
     pair.step();
     let events = pair.events();
@@ -145,7 +145,7 @@ fn an_inbound_call_is_offered_and_answered() {
     );
     assert_eq!(pair.relay.call_state(&call_id), Some("answered"));
     assert_eq!(
-        pair.engine.call(&call_id).unwrap().state,
+        pair.engine.call(&call_id).unwrap().state(),
         CallState::Answered
     );
 }
@@ -503,7 +503,7 @@ fn dials_answer_or_fail() {
         panic!("{events:#?}");
     };
     assert_eq!((request_id, done), (&request, &tag));
-    assert_eq!(info.state, CallState::Answered);
+    assert_eq!(info.state(), CallState::Answered);
     assert_eq!(pair.relay.call_state(&info.call_id), Some("answered"));
     let dial = &pair.relay.requests("calling.dial")[0];
     assert_eq!(dial["params"]["tag"], tag.as_str());

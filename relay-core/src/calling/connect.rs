@@ -10,6 +10,7 @@ use crate::error::CommandError;
 use crate::ids::DialTag;
 use serde::Serialize;
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::Duration;
 
 super::call::wire_enum!(
@@ -133,7 +134,7 @@ pub struct ConnectUpdate {
     /// `connect_state`.
     pub state: ConnectState,
     /// The other leg (on `connecting`, `connected`, `disconnected`), when the event names it.
-    pub peer: Option<Box<CallInfo>>,
+    pub peer: Option<Arc<CallInfo>>,
     /// Why no device answered (on `failed`).
     pub failed_reason: Option<String>,
     /// The event's `tag`.
@@ -153,12 +154,12 @@ impl ConnectUpdate {
             // The peer is a leg this call placed; a peer that is bridged is up.
             info.direction = Direction::Outbound;
             if peer.get("call_state").is_none() {
-                info.state = match state {
+                info = info.with_state(match state {
                     ConnectState::Connected | ConnectState::Disconnected => CallState::Answered,
                     _ => CallState::Created,
-                };
+                });
             }
-            Some(Box::new(info))
+            Some(Arc::new(info))
         });
         Self {
             state,

@@ -8,6 +8,7 @@ use crate::ids::{CallId, DialTag, NodeId};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// The routing members of a call event. The ids must be strings when present (another type
 /// makes the event unreadable, a typed protocol error); the descriptive members read as
@@ -63,8 +64,9 @@ impl EventView<'_> {
     /// The device, read only now (a call is being recorded): `None` when absent or not a
     /// device.
     pub(crate) fn device(&self) -> Option<Device> {
-        let value = serde_json::from_str(self.device?.get()).ok()?;
-        Device::from_wire(&value)
+        // Straight from the text: no `Value` tree for a device read once per call.
+        let mut text = serde_json::Deserializer::from_str(self.device?.get());
+        super::devices::read_device(&mut text).ok().flatten()
     }
 }
 
@@ -72,15 +74,18 @@ impl CallInfo {
     /// Reads a call from a view of `calling.call.receive`, `calling.call.state` or the `call`
     /// of `calling.call.dial`, as [`CallInfo::from_wire`] reads one from a `Value`.
     pub(crate) fn from_view(view: &EventView<'_>) -> Option<Self> {
-        Some(CallInfo {
-            call_id: CallId::from(view.call_id.as_deref()?),
-            node_id: NodeId::from(view.node_id.as_deref()?),
-            context: view.context.as_deref().map(str::to_owned),
-            tag: view.tag.as_deref().map(DialTag::new),
-            direction: Direction::from_wire(view.direction.as_deref().unwrap_or("inbound")),
-            device: view.device(),
-            state: CallState::from_wire(view.call_state.as_deref().unwrap_or("created")),
-        })
+        let mut info = CallInfo::new(
+            CallId::from(view.call_id.as_deref()?),
+            NodeId::from(view.node_id.as_deref()?),
+        );
+        info.context = view.context.as_deref().map(Arc::from);
+        info.tag = view.tag.as_deref().map(DialTag::new);
+        info.direction = Direction::from_wire(view.direction.as_deref().unwrap_or("inbound"));
+        info.fill_device(|| view.device());
+        info.set_state(CallState::from_wire(
+            view.call_state.as_deref().unwrap_or("created"),
+        ));
+        Some(info)
     }
 }
 

@@ -13,7 +13,8 @@ use crate::ids::CallId;
 use futures_util::future::{self, Either};
 use serde_json::Value;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How a call ended.
@@ -37,27 +38,23 @@ pub(crate) enum CallOutcome {
 
 /// State shared between the event loop and the handles of one call.
 pub(crate) struct CallShared {
-    pub(crate) info: CallInfo,
-    pub(crate) state: Mutex<CallState>,
+    /// The engine's record of the call (its identity and state), not a copy of it.
+    pub(crate) info: Arc<CallInfo>,
     pub(crate) ended: Completion<CallOutcome>,
     pub(crate) subscribers: super::call_events::Subscribers,
-    /// The latest `calling.call.connect` of this call and its peer (`call_connect.rs`).
-    pub(crate) connect: Mutex<super::call_connect::ConnectStatus>,
+    /// The latest `calling.call.connect` of this call and its peer (`call_connect.rs`);
+    /// boxed, as most calls never bridge.
+    pub(crate) connect: Mutex<Option<Box<super::call_connect::ConnectStatus>>>,
 }
 
 impl CallShared {
-    pub(crate) fn new(info: CallInfo) -> Self {
+    pub(crate) fn new(info: Arc<CallInfo>) -> Self {
         Self {
-            state: Mutex::new(info.state.clone()),
             info,
             ended: Completion::default(),
             subscribers: Default::default(),
             connect: Default::default(),
         }
-    }
-
-    pub(crate) fn set_state(&self, state: CallState) {
-        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = state;
     }
 }
 
@@ -111,8 +108,9 @@ impl Call {
         &self.shared.info.call_id
     }
 
-    /// What the call looked like when it arrived (or was dialled).
-    pub fn info(&self) -> &CallInfo {
+    /// The call's record: the engine's own, shared, so its [`CallInfo::state`] is the
+    /// latest state as the engine saw it.
+    pub fn info(&self) -> &Arc<CallInfo> {
         &self.shared.info
     }
 
@@ -128,7 +126,7 @@ impl Call {
 
     /// The far-end device.
     pub fn device(&self) -> Option<&Device> {
-        self.shared.info.device.as_ref()
+        self.shared.info.device()
     }
 
     /// The calling number.
@@ -143,11 +141,7 @@ impl Call {
 
     /// The latest state.
     pub fn state(&self) -> CallState {
-        self.shared
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.shared.info.state()
     }
 
     /// Answers the call and waits for the server to accept. Once it returns `Ok`,
@@ -158,14 +152,7 @@ impl Call {
             .request(Box::new(move |engine, now| engine.answer(&id, now)))
             .await
             .map_err(|e| self.gone(e))?;
-        let mut state = self
-            .shared
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if matches!(*state, CallState::Created | CallState::Ringing) {
-            *state = CallState::Answered;
-        }
+        self.shared.info.mark_answered();
         Ok(())
     }
 
@@ -206,18 +193,19 @@ impl Call {
 
     /// Streams the call's audio to `url` (`wss://`). Resolves once the server has accepted
     /// the stream; the returned action then yields `streaming` and its outcome.
-    pub async fn stream(&self, url: &str, options: StreamOptions) -> Result<StreamAction, Error> {
+    ///
+    /// The options go into the request at once, so the future awaited holds only the reply
+    /// to come (one lives per streaming call); nothing is sent until it is polled.
+    pub fn stream(
+        &self,
+        url: &str,
+        options: StreamOptions,
+    ) -> impl Future<Output = Result<StreamAction, Error>> + Send + '_ {
         let id = self.id().clone();
         let options = options.url(url);
-        action::start(
-            &self.client,
-            id.clone(),
-            ActionKind::Stream,
-            Box::new(move |engine, now| engine.start(&id, &options, now)),
-        )
-        .await
-        .map(StreamAction)
-        .map_err(|e| self.gone(e))
+        let op: super::ActionOp = Box::new(move |engine, now| engine.start(&id, &options, now));
+        let start = action::start(&self.client, self.id().clone(), ActionKind::Stream, op);
+        async move { start.await.map(StreamAction).map_err(|e| self.gone(e)) }
     }
 
     /// Plays media into the call: [`Call::play_with`] with no other option, so the same

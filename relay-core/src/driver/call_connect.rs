@@ -22,6 +22,7 @@ impl CallShared {
     /// Records a `calling.call.connect`; a peer named by it replaces the one before.
     pub(crate) fn set_connect(&self, state: ConnectState, peer: Option<Arc<CallShared>>) {
         let mut status = self.connect.lock().unwrap_or_else(PoisonError::into_inner);
+        let status = status.get_or_insert_with(Box::default);
         if state == ConnectState::Failed {
             status.peer = None;
         } else if peer.is_some() {
@@ -110,6 +111,7 @@ impl Call {
             .connect
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()?
             .state
             .clone()
     }
@@ -121,6 +123,7 @@ impl Call {
             .connect
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()?
             .peer
             .clone()?;
         Some(Call {

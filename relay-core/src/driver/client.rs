@@ -40,6 +40,7 @@ pub const DEFAULT_MAX_OUTGOING_BYTES: usize = 4 << 20;
 /// The default RELAY host.
 pub const DEFAULT_HOST: &str = "relay.signalwire.com";
 
+/// Makes the whole task of one inbound call: the user's handler, guarded (`guard_handler`).
 type Handler = Arc<dyn Fn(Call) -> BoxFuture<'static, ()> + Send + Sync>;
 type EventHook = Arc<dyn Fn(&ClientEvent) + Send + Sync>;
 
@@ -389,17 +390,10 @@ pub(crate) struct RunningHandlers {
 }
 
 impl RunningHandlers {
-    /// `handler`, counted from now until it returns or unwinds.
-    pub(crate) fn track<F: Future<Output = ()>>(
-        self: &Arc<Self>,
-        handler: F,
-    ) -> impl Future<Output = ()> {
+    /// A handler starts: it is counted until the guard is dropped (it returned or unwound).
+    pub(crate) fn enter(self: &Arc<Self>) -> HandlerGuard {
         self.state.lock().unwrap_or_else(PoisonError::into_inner).0 += 1;
-        let guard = HandlerGuard(self.clone());
-        async move {
-            let _guard = guard;
-            handler.await
-        }
+        HandlerGuard(self.clone())
     }
 
     /// Ready once no handler runs; registers `cx`'s waker otherwise.
@@ -415,7 +409,7 @@ impl RunningHandlers {
     }
 }
 
-struct HandlerGuard(Arc<RunningHandlers>);
+pub(crate) struct HandlerGuard(Arc<RunningHandlers>);
 
 impl Drop for HandlerGuard {
     fn drop(&mut self) {
@@ -551,7 +545,10 @@ impl Client {
         F: Fn(Call) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let handler: Handler = Arc::new(move |call| Box::pin(handler(call)));
+        let handler: Handler = Arc::new(move |call| {
+            let task = handler(call.clone());
+            super::callbacks::guard_handler(&call, task)
+        });
         *self
             .inner
             .handler

@@ -1,11 +1,15 @@
 //! A value that is set once and awaited by any number of waiters, cancel-safely.
 //!
-//! Each `wait` registers its own channel, so a wait dropped by a time-out spoils nothing.
+//! Each `wait` leaves only its task's waker, so a wait dropped by a time-out spoils nothing.
 
-use futures_channel::oneshot;
+use std::future;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::task::{Poll, Waker};
 
 /// Set once by the event loop; awaited by user handles.
+///
+/// The value is boxed and a waiter is only its task's waker: thousands of calls each hold
+/// one of these while nothing is set, so the unset state is kept small.
 #[derive(Debug)]
 pub(crate) struct Completion<T: Clone> {
     inner: Mutex<Inner<T>>,
@@ -13,8 +17,8 @@ pub(crate) struct Completion<T: Clone> {
 
 #[derive(Debug)]
 struct Inner<T> {
-    value: Option<T>,
-    waiters: Vec<oneshot::Sender<T>>,
+    value: Option<Box<T>>,
+    waiters: Vec<Waker>,
 }
 
 impl<T: Clone> Default for Completion<T> {
@@ -36,38 +40,40 @@ impl<T: Clone> Completion<T> {
 
     /// Sets the value once; later calls are ignored. Returns whether this call set it.
     pub(crate) fn complete(&self, value: T) -> bool {
-        let mut inner = self.lock();
-        if inner.value.is_some() {
-            return false;
-        }
-        for waiter in inner.waiters.drain(..) {
-            // A wait given up (timed out) needs no copy.
-            if !waiter.is_canceled() {
-                let _ = waiter.send(value.clone());
+        let waiters = {
+            let mut inner = self.lock();
+            if inner.value.is_some() {
+                return false;
             }
-        }
-        inner.value = Some(value);
+            inner.value = Some(Box::new(value));
+            std::mem::take(&mut inner.waiters)
+        };
+        // Woken outside the lock: a waiter polled at once takes it again.
+        waiters.into_iter().for_each(Waker::wake);
         true
     }
 
     /// The value, if set.
     pub(crate) fn get(&self) -> Option<T> {
-        self.lock().value.clone()
+        self.lock().value.as_deref().cloned()
     }
 
-    /// Waits for the value. `None` only if the completion is dropped unset, which the event
-    /// loop prevents by completing everything when it stops.
+    /// Waits for the value. Cancel-safe: a wait given up leaves at most its task's waker
+    /// behind (one per task, however often it waits), woken once for nothing. Always
+    /// `Some`; the `Option` stays for the callers that once saw a dropped completion.
     pub(crate) async fn wait(&self) -> Option<T> {
-        let receiver = {
+        future::poll_fn(|cx| {
             let mut inner = self.lock();
             if let Some(value) = &inner.value {
-                return Some(value.clone());
+                return Poll::Ready(Some((**value).clone()));
             }
-            inner.waiters.retain(|w| !w.is_canceled());
-            let (sender, receiver) = oneshot::channel();
-            inner.waiters.push(sender);
-            receiver
-        };
-        receiver.await.ok()
+            if !inner.waiters.iter().any(|w| w.will_wake(cx.waker())) {
+                // Most completions have one waiter: no room for more until needed.
+                inner.waiters.reserve_exact(1);
+                inner.waiters.push(cx.waker().clone());
+            }
+            Poll::Pending
+        })
+        .await
     }
 }

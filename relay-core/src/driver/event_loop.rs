@@ -7,7 +7,6 @@
 
 use super::action::ActionShared;
 use super::call::{Call, CallEnd, CallOutcome, CallShared};
-use super::callbacks::spawn_guarded;
 use super::client::{ClientInner, PendingLoop};
 use super::client_event::{ClientEvent, DisconnectReason};
 use super::connector::Connector;
@@ -29,7 +28,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tracing::Instrument;
 
 /// Frames read in one go before outputs are drained, so bursts are batched.
 const READ_BATCH: usize = 256;
@@ -588,12 +586,8 @@ impl EventLoop {
                 };
                 tracing::debug!(call_id = %call.id(), from = ?call.from_number(), "inbound call");
                 match self.client.handler() {
-                    Some(handler) => {
-                        // The handler's own logs carry the call id.
-                        let span = tracing::info_span!("call", call_id = %call.id());
-                        let handler = handler(call).instrument(span);
-                        spawn_guarded(&self.client, "on_call", self.client.handlers.track(handler))
-                    }
+                    // Counted, guarded and in the call's span already (`guard_handler`).
+                    Some(handler) => self.client.runtime.spawn(handler(call)),
                     None => self.queue_incoming(call),
                 }
             }
@@ -602,11 +596,12 @@ impl EventLoop {
                 state,
                 end_reason,
             } => {
-                if let Some(call) = self.calls.get(&call_id) {
-                    call.set_state(state.clone());
-                } else if let Some(info) = self.engine.call(&call_id).cloned() {
-                    // A dialled call announces itself before its dial completes.
-                    self.track_call(info);
+                // The engine wrote the state into the call's record, which its `Call`s read.
+                if !self.calls.contains_key(&call_id) {
+                    if let Some(info) = self.engine.call(&call_id).cloned() {
+                        // A dialled call announces itself before its dial completes.
+                        self.track_call(info);
+                    }
                 }
                 if state.is_ended() {
                     tracing::debug!(%call_id, reason = ?end_reason, "call ended");
@@ -657,10 +652,10 @@ impl EventLoop {
             }
             Event::Connect { call_id, update } => {
                 // The peer becomes a call of its own before anyone hears of the bridge.
+                // The engine announces a peer it tracks with its record of it.
                 let peer = update
                     .peer
-                    .as_ref()
-                    .and_then(|peer| self.engine.call(&peer.call_id).cloned())
+                    .filter(|peer| self.engine.call(&peer.call_id).is_some())
                     .map(|info| self.track_call(info));
                 tracing::debug!(%call_id, state = %update.state, "connect");
                 if let Some(call) = self.calls.get(&call_id) {
@@ -709,7 +704,7 @@ impl EventLoop {
         }
     }
 
-    fn track_call(&mut self, info: crate::call::CallInfo) -> Arc<CallShared> {
+    fn track_call(&mut self, info: Arc<crate::call::CallInfo>) -> Arc<CallShared> {
         self.calls
             .entry(info.call_id.clone())
             .or_insert_with(|| Arc::new(CallShared::new(info)))
@@ -719,7 +714,8 @@ impl EventLoop {
     fn end_call(&mut self, call_id: &CallId, outcome: CallOutcome) {
         if let Some(call) = self.calls.remove(call_id) {
             if let CallOutcome::End(CallEnd::Ended(_)) = outcome {
-                call.set_state(crate::call::CallState::Ended);
+                // Already so when the engine saw `ended`; not when the loop ends it alone.
+                call.info.set_state(crate::call::CallState::Ended);
             }
             call.ended.complete(outcome);
             call.subscribers.close();

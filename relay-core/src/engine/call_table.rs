@@ -1,25 +1,103 @@
-//! The tracked calls, with the index of the legs announced under a pending dial's or a
-//! connect's tag, so that no event has to scan every call (a forged flood made that quadratic).
+//! The calls part of the engine: the tracked calls and their actions, the legs announced
+//! under a pending dial's or a connect's tag (so that no event scans every call), the calls
+//! that ended recently and those with digit bindings.
 //!
-//! Every look-up and every entry an iteration yields is counted ([`CallTable::visits`]):
-//! tests show with it that an event costs the same with 10 calls tracked as with 100,000.
+//! Each call's record is one `Arc<CallInfo>` made here when the call is first read, and
+//! shared with the events and the driver. Every look-up and every entry an iteration yields
+//! is counted ([`Calls::visits`]): tests show with it that an event costs the same with 10
+//! calls tracked as with 100,000.
 
-use super::CallEntry;
-use crate::ids::{CallId, DialTag};
+use super::small_map::SmallMap;
+use crate::action::descriptor::{ActionDescriptor, Progress};
+use crate::action::ActionKind;
+use crate::call::CallInfo;
+use crate::ids::{CallId, ControlId, DialTag, NodeId};
 use std::cell::Cell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
-/// The calls of the engine by id, and their legs by tag.
+/// Ended call ids remembered, as the service does, so a late command learns the call is gone.
+const RECENTLY_ENDED: usize = 10_000;
+
+/// Finished actions remembered per call: a late event of an older one is reported as an
+/// unknown action, which is harmless.
+const DONE_ACTIONS_KEPT: usize = 32;
+
+/// One active action on a call.
+#[derive(Debug, Clone)]
+pub(super) struct ActionEntry {
+    pub(super) kind: ActionKind,
+    /// Shared by every running action of a built-in kind.
+    pub(super) descriptor: Arc<ActionDescriptor>,
+    pub(super) stop_requested: bool,
+    /// What its events so far said (a stream's `streaming`, a detect's `MACHINE`).
+    pub(super) progress: Progress,
+}
+
+impl ActionEntry {
+    pub(super) fn new(kind: ActionKind, descriptor: Arc<ActionDescriptor>) -> Self {
+        Self {
+            kind,
+            descriptor,
+            stop_requested: false,
+            progress: Default::default(),
+        }
+    }
+}
+
+/// One active call and its actions.
+#[derive(Debug)]
+pub(super) struct CallEntry {
+    /// The record shared with the events and the driver's `Call`.
+    pub(super) info: Arc<CallInfo>,
+    pub(super) actions: SmallMap<ControlId, ActionEntry>,
+    /// Actions that ended (the last [`DONE_ACTIONS_KEPT`]), so that their late events are
+    /// not taken for errors.
+    pub(super) done_actions: SmallMap<ControlId, ()>,
+    /// Every `calling.call.*` event of this call is delivered as an `Event::CallEvent`
+    /// (set by `Engine::watch_call_events`), as `every_call_event` does for all calls.
+    pub(super) every_event: bool,
+}
+
+impl CallEntry {
+    /// Marks an action finished: it is no longer running, and its late events are expected.
+    pub(super) fn finish_action(&mut self, control_id: &ControlId) -> Option<ActionEntry> {
+        let action = self.actions.remove(control_id)?;
+        self.done_actions.insert(control_id.clone(), ());
+        self.done_actions.truncate_oldest(DONE_ACTIONS_KEPT);
+        Some(action)
+    }
+}
+
+/// The calls of the engine by id, their legs by tag, and what is remembered of ended ones.
 #[derive(Debug, Default)]
-pub(super) struct CallTable {
+pub(super) struct Calls {
     calls: BTreeMap<CallId, CallEntry>,
     /// Calls first seen under the tag of a pending dial or of a connect in progress; an
     /// entry lives as long as its dial or connect does.
     legs: BTreeMap<DialTag, Vec<CallId>>,
     visits: Cell<u64>,
+    /// Calls seen ending, oldest first, so that a late command on one is `CallGone`, not
+    /// `UnknownCall`; the set answers the question, the queue says which to forget.
+    ended: VecDeque<CallId>,
+    ended_set: BTreeSet<CallId>,
+    /// Calls with digit bindings: the service may start actions on them by itself.
+    digit_bound: BTreeSet<CallId>,
+    /// The contexts calls arrive on: each call's record shares its context's string.
+    contexts: Vec<Arc<str>>,
+    /// The node of the last call read: calls of one node share its id's string.
+    last_node: Option<NodeId>,
 }
 
-impl CallTable {
+impl Calls {
+    /// A table whose records share the strings of these contexts.
+    pub(super) fn new(contexts: &[String]) -> Self {
+        Self {
+            contexts: contexts.iter().map(|c| Arc::from(c.as_str())).collect(),
+            ..Self::default()
+        }
+    }
+
     fn visit(&self, n: usize) {
         self.visits.set(self.visits.get().saturating_add(n as u64));
     }
@@ -53,15 +131,37 @@ impl CallTable {
         self.calls.contains_key(id)
     }
 
-    pub(super) fn insert(&mut self, id: CallId, entry: CallEntry) {
+    /// Makes the shared record of a call read from the wire, its node id and context
+    /// sharing the strings of the calls before it, and tracks it. Returns the record.
+    pub(super) fn insert(&mut self, mut info: CallInfo) -> Arc<CallInfo> {
+        match &self.last_node {
+            Some(node) if *node == info.node_id => info.node_id = node.clone(),
+            _ => self.last_node = Some(info.node_id.clone()),
+        }
+        if let Some(context) = &info.context {
+            if let Some(known) = self.contexts.iter().find(|c| **c == *context) {
+                info.context = Some(known.clone());
+            }
+        }
+        let info = Arc::new(info);
         self.visit(1);
-        self.calls.insert(id, entry);
+        self.calls.insert(
+            info.call_id.clone(),
+            CallEntry {
+                info: info.clone(),
+                actions: SmallMap::default(),
+                done_actions: SmallMap::default(),
+                every_event: false,
+            },
+        );
+        info
     }
 
     /// Tracks a leg of a pending dial or connect under its tag as well.
-    pub(super) fn insert_leg(&mut self, tag: DialTag, id: CallId, entry: CallEntry) {
-        self.legs.entry(tag).or_default().push(id.clone());
-        self.insert(id, entry);
+    pub(super) fn insert_leg(&mut self, tag: DialTag, info: CallInfo) -> Arc<CallInfo> {
+        let info = self.insert(info);
+        self.legs.entry(tag).or_default().push(info.call_id.clone());
+        info
     }
 
     /// The legs tracked under `tag` (at most the devices its plan rings).
@@ -77,7 +177,8 @@ impl CallTable {
         self.legs.remove(tag).unwrap_or_default()
     }
 
-    pub(super) fn remove(&mut self, id: &CallId) -> Option<CallEntry> {
+    /// Stops tracking a call that is over, and remembers it ended; returns its entry.
+    pub(super) fn end(&mut self, id: &CallId) -> Option<CallEntry> {
         self.visit(1);
         let entry = self.calls.remove(id)?;
         if let Some(tag) = &entry.info.tag {
@@ -89,7 +190,45 @@ impl CallTable {
                 }
             }
         }
+        self.digit_bound.remove(id);
+        self.remember_ended(id);
+        if self.calls.is_empty() {
+            // Nothing left to share with: a node id kept would outlive its calls.
+            self.last_node = None;
+        }
         Some(entry)
+    }
+
+    /// Whether a call ended recently (seen `ended`, or the server said it is gone). The
+    /// last [`RECENTLY_ENDED`] such ids are remembered.
+    pub(super) fn has_ended(&self, id: &CallId) -> bool {
+        self.ended_set.contains(id)
+    }
+
+    fn remember_ended(&mut self, id: &CallId) {
+        if self.ended_set.insert(id.clone()) {
+            self.ended.push_back(id.clone());
+        }
+        while self.ended.len() > RECENTLY_ENDED {
+            if let Some(old) = self.ended.pop_front() {
+                self.ended_set.remove(&old);
+            }
+        }
+    }
+
+    /// The call has digit bindings: the service may start actions on it by itself.
+    pub(super) fn bind_digits(&mut self, id: &CallId) {
+        if self.calls.contains_key(id) {
+            self.digit_bound.insert(id.clone());
+        }
+    }
+
+    /// Whether the call has digit bindings.
+    pub(super) fn is_digit_bound<Q: Ord + ?Sized>(&self, id: &Q) -> bool
+    where
+        CallId: std::borrow::Borrow<Q>,
+    {
+        self.digit_bound.contains(id)
     }
 
     pub(super) fn keys(&self) -> impl Iterator<Item = &CallId> {

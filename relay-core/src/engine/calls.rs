@@ -1,10 +1,9 @@
 //! Calls and their actions: commands on a call, routing of `calling.*` events by
 //! `call_id`, `control_id` and `tag`, and freeing state when a call ends.
 
+use super::call_table::ActionEntry;
 use super::requests::PendingKind;
-use super::{
-    later, log, ActionEntry, CallEntry, DialEntry, Engine, DONE_ACTIONS_KEPT, RECENTLY_ENDED,
-};
+use super::{later, log, DialEntry, Engine};
 use crate::action::descriptor::{ActionDescriptor, Verdict};
 use crate::action::{ActionKind, ActionOutcome, ActionRequest};
 use crate::call::{CallInfo, CallState, Direction, EndReason};
@@ -70,8 +69,7 @@ impl Engine {
         now: Instant,
     ) -> Result<RequestId, CommandError> {
         let id = self.call_request(call_id, "calling.pass", Map::new(), now)?;
-        self.calls.remove(call_id);
-        self.remember_ended(call_id);
+        self.calls.end(call_id);
         Ok(id)
     }
 
@@ -218,15 +216,8 @@ impl Engine {
             now,
         )?;
         if let Some(call) = self.calls.get_mut(call_id) {
-            call.actions.insert(
-                control_id.clone(),
-                ActionEntry {
-                    kind,
-                    descriptor,
-                    stop_requested: false,
-                    progress: Default::default(),
-                },
-            );
+            call.actions
+                .insert(control_id.clone(), ActionEntry::new(kind, descriptor));
         }
         Ok(ActionStart {
             request_id,
@@ -382,7 +373,7 @@ impl Engine {
 
     /// Why a call is not there: gone when it was seen ending, unknown otherwise.
     pub(super) fn no_call(&self, call_id: &CallId) -> CommandError {
-        if self.ended_set.contains(call_id) {
+        if self.calls.has_ended(call_id) {
             CommandError::CallGone(CallGone::ended(call_id.clone()))
         } else {
             CommandError::UnknownCall(call_id.clone())
@@ -392,18 +383,7 @@ impl Engine {
     /// Whether a call ended recently (seen `ended`, or the server said it is gone). The
     /// last 10,000 such ids are remembered.
     pub fn call_has_ended(&self, call_id: &CallId) -> bool {
-        self.ended_set.contains(call_id)
-    }
-
-    fn remember_ended(&mut self, call_id: &CallId) {
-        if self.ended_set.insert(call_id.clone()) {
-            self.ended.push_back(call_id.clone());
-        }
-        while self.ended.len() > RECENTLY_ENDED {
-            if let Some(old) = self.ended.pop_front() {
-                self.ended_set.remove(&old);
-            }
-        }
+        self.calls.has_ended(call_id)
     }
 
     /// Whether a tag names a pending dial or a connect in progress.
@@ -503,15 +483,14 @@ impl Engine {
             self.invalid_event("calling.call.receive", "no call_id or node_id");
             return;
         };
-        if self.calls.contains_key(&info.call_id) || self.ended_set.contains(&info.call_id) {
+        if self.calls.contains_key(&info.call_id) || self.calls.has_ended(&info.call_id) {
             return; // A repeat, e.g. after a resume.
         }
         if let Some(limit) = self.cap_reached() {
             self.pass_over_cap(&info, limit, now);
             return;
         }
-        self.calls
-            .insert(info.call_id.clone(), CallEntry::new(info.clone()));
+        let info = self.calls.insert(info);
         self.out.events.push_back(Event::IncomingCall(info));
     }
 
@@ -548,11 +527,9 @@ impl Engine {
             .and_then(|id| self.calls.get_by_str(id))
             .map(|(id, _)| id.clone());
         if let Some(call_id) = known {
-            if let Some(call) = self.calls.get_mut(&call_id) {
-                call.info.state = state.clone();
-                if call.info.device.is_none() {
-                    call.info.device = view.device();
-                }
+            if let Some(call) = self.calls.get(&call_id) {
+                call.info.set_state(state.clone());
+                call.info.fill_device(|| view.device());
             }
             if state.is_ended() {
                 self.end_call(&call_id, ActionOutcome::CallEnded);
@@ -569,7 +546,7 @@ impl Engine {
             return;
         };
         let call_id = info.call_id.clone();
-        let state = info.state.clone();
+        let state = info.state();
         // A leg of a dial, or of a connect (§2.1: the peer legs carry the connect's tag).
         let max_legs = info.tag.as_ref().and_then(|t| {
             self.dials
@@ -578,7 +555,7 @@ impl Engine {
                 .or_else(|| self.connects.get(t).map(|connect| connect.max_legs))
         });
         let (Some(tag), Some(max_legs)) = (info.tag.clone(), max_legs) else {
-            if !state.is_ended() && !self.ended_set.contains(&call_id) {
+            if !state.is_ended() && !self.calls.has_ended(&call_id) {
                 self.protocol_error(ProtocolError::UnknownCall {
                     event_type: "calling.call.state".into(),
                     call_id,
@@ -586,7 +563,7 @@ impl Engine {
             }
             return;
         };
-        if state.is_ended() && self.ended_set.contains(&call_id) {
+        if state.is_ended() && self.calls.has_ended(&call_id) {
             return; // A repeat of the end of a leg already forgotten.
         }
         // A dial tracks at most the legs its plan rings, and nothing goes past the hard
@@ -609,8 +586,7 @@ impl Engine {
         // The first sign of a dialled call or a connect's leg: track it under its tag.
         let mut info = info;
         info.direction = Direction::Outbound;
-        self.calls
-            .insert_leg(tag, call_id.clone(), CallEntry::new(info));
+        self.calls.insert_leg(tag, info);
         if state.is_ended() {
             self.end_call(&call_id, ActionOutcome::CallEnded);
         }
@@ -645,18 +621,13 @@ impl Engine {
                 };
                 info.direction = Direction::Outbound;
                 info.tag = Some(tag.clone());
-                let call_id = info.call_id.clone();
-                if !self.calls.contains_key(&call_id) {
+                let record = match self.calls.get(&info.call_id) {
+                    Some(entry) => entry.info.clone(),
                     // The dial's own call: it took its slot when the dial was made.
-                    self.calls.insert(call_id.clone(), CallEntry::new(info));
-                }
-                match self.calls.get_mut(&call_id) {
-                    Some(entry) => {
-                        entry.info.state = CallState::Answered;
-                        Ok(entry.info.clone())
-                    }
-                    None => return,
-                }
+                    None => self.calls.insert(info),
+                };
+                record.set_state(CallState::Answered);
+                Ok(record)
             }
             "failed" => Err(DialError::Failed {
                 reason: view.reason.as_deref().map(str::to_owned),
@@ -669,7 +640,7 @@ impl Engine {
 
     /// Completes a dial once: removes it, its deadline and its request if still pending
     /// (whose own completion would say the same thing again).
-    fn complete_dial(&mut self, tag: &DialTag, result: Result<CallInfo, DialError>) {
+    fn complete_dial(&mut self, tag: &DialTag, result: Result<Arc<CallInfo>, DialError>) {
         let Some(dial) = self.dials.remove(tag) else {
             return;
         };
@@ -775,7 +746,7 @@ impl Engine {
         // `finished`) is only a call event; an unknown control id is an error.
         // A call with digit bindings runs actions the service started by itself.
         let action_type = ActionKind::EVENT_TYPES.contains(&event_type);
-        if !late && action_type && !self.digit_bound.contains(&call_id) {
+        if !late && action_type && !self.calls.is_digit_bound(&call_id) {
             self.protocol_error(ProtocolError::UnknownAction {
                 event_type: event_type.to_owned(),
                 control_id: ControlId::from(control_id),
@@ -794,7 +765,7 @@ impl Engine {
         let action_type = ActionKind::EVENT_TYPES.contains(&event_type);
         match (view.call_id.as_deref(), view.control_id.as_deref()) {
             (Some(call_id), Some(control_id))
-                if action_type && !self.digit_bound.contains(call_id) =>
+                if action_type && !self.calls.is_digit_bound(call_id) =>
             {
                 self.protocol_error(ProtocolError::UnknownAction {
                     event_type: event_type.to_owned(),
@@ -865,14 +836,13 @@ impl Engine {
         control_id: &ControlId,
         outcome: ActionOutcome,
     ) {
-        let Some(call) = self.calls.get_mut(call_id) else {
+        let Some(action) = self
+            .calls
+            .get_mut(call_id)
+            .and_then(|call| call.finish_action(control_id))
+        else {
             return;
         };
-        let Some(action) = call.actions.remove(control_id) else {
-            return;
-        };
-        call.done_actions.insert(control_id.clone(), ());
-        call.done_actions.truncate_oldest(DONE_ACTIONS_KEPT);
         self.out.events.push_back(Event::ActionFinished {
             call_id: call_id.clone(),
             control_id: control_id.clone(),
@@ -883,11 +853,9 @@ impl Engine {
 
     /// Finishes every action of a call and frees it.
     pub(super) fn end_call(&mut self, call_id: &CallId, outcome: ActionOutcome) {
-        let Some(call) = self.calls.remove(call_id) else {
+        let Some(call) = self.calls.end(call_id) else {
             return;
         };
-        self.digit_bound.remove(call_id);
-        self.remember_ended(call_id);
         self.forget_connects_of(call_id);
         for (control_id, action) in call.actions {
             self.out.events.push_back(Event::ActionFinished {

@@ -3,13 +3,14 @@
 //! creates, which become calls of their own so that they can be controlled and their end seen.
 
 use super::requests::PendingKind;
-use super::{log, CallEntry, Engine};
+use super::{log, Engine};
 use crate::call::{CallInfo, CallState};
 use crate::connect::{ConnectPlan, ConnectState, ConnectUpdate};
 use crate::error::{CommandError, ProtocolError};
 use crate::event::Event;
 use crate::ids::{CallId, DialTag, RequestId};
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::Instant;
 
 impl Engine {
@@ -66,7 +67,7 @@ impl Engine {
             return false;
         };
         if !self.calls.contains_key(&call_id) {
-            if !self.ended_set.contains(&call_id) {
+            if !self.calls.has_ended(&call_id) {
                 self.protocol_error(ProtocolError::UnknownCall {
                     event_type: "calling.call.connect".into(),
                     call_id,
@@ -78,11 +79,15 @@ impl Engine {
         log::debug!(%call_id, state = %update.state, "connect");
         if update.state == ConnectState::Connected && update.peer.is_none() {
             // No `peer` named: the answered leg announced under this call's connect tag is it.
-            update.peer = self.answered_leg_of(&call_id).map(Box::new);
+            update.peer = self.answered_leg_of(&call_id);
         }
         if let Some(peer) = &update.peer {
             if update.state == ConnectState::Connected {
                 self.track_peer(&call_id, peer);
+            }
+            // A tracked peer is announced with its one record, not the copy just read.
+            if let Some(entry) = self.calls.get(&peer.call_id) {
+                update.peer = Some(entry.info.clone());
             }
         }
         if matches!(
@@ -102,7 +107,7 @@ impl Engine {
     /// first) or has ended. Only for a connect the app asked for, at most as many peers as
     /// its plan rings, and within the hard bound: forged peers are not tracked.
     fn track_peer(&mut self, owner: &CallId, peer: &CallInfo) {
-        if self.calls.contains_key(&peer.call_id) || self.ended_set.contains(&peer.call_id) {
+        if self.calls.contains_key(&peer.call_id) || self.calls.has_ended(&peer.call_id) {
             return;
         }
         let slot = match self.connects.free_slot(owner) {
@@ -123,25 +128,22 @@ impl Engine {
             }
         };
         self.connects.add_peer(&tag);
-        let mut info = peer.clone();
-        if matches!(info.state, CallState::Created | CallState::Ringing) {
-            info.state = CallState::Answered;
-        }
-        self.calls
-            .insert(info.call_id.clone(), CallEntry::new(info));
+        let info = peer.clone();
+        info.mark_answered();
+        self.calls.insert(info);
     }
 
     /// A tracked, answered leg carrying one of the connect tags of `call_id`: found through
     /// the index of legs by tag, at most the devices of the call's connects (never a scan
     /// of every call).
-    fn answered_leg_of(&self, call_id: &CallId) -> Option<CallInfo> {
+    fn answered_leg_of(&self, call_id: &CallId) -> Option<Arc<CallInfo>> {
         self.connects
             .tags_of(call_id)
             .iter()
             .flat_map(|tag| self.calls.legs_of(tag))
             .filter_map(|leg| self.calls.get(leg))
             .map(|call| &call.info)
-            .find(|info| info.state == CallState::Answered)
+            .find(|info| info.state() == CallState::Answered)
             .cloned()
     }
 

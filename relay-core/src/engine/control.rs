@@ -33,7 +33,7 @@ impl Engine {
         if command.method() == "calling.bind_digit" {
             // Its bound method runs as the service's own action: events under control ids
             // this client never made are then expected, not protocol errors.
-            self.digit_bound.insert(call_id.clone());
+            self.calls.bind_digits(call_id);
         }
         Ok(id)
     }

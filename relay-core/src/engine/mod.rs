@@ -28,8 +28,6 @@ mod responses;
 mod session;
 mod small_map;
 
-use crate::action::descriptor::{ActionDescriptor, Progress};
-use crate::action::ActionKind;
 use crate::call::CallInfo;
 use crate::config::EngineConfig;
 pub use crate::dial::DialPlan;
@@ -47,53 +45,10 @@ pub use messages::EARLY_MESSAGE_STATES;
 use output::Output;
 use requests::Requests;
 use session::Session;
-use small_map::SmallMap;
-use std::collections::{BTreeSet, VecDeque};
+
 use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// Ended call ids remembered, as the service does, so a late command learns the call is gone.
-const RECENTLY_ENDED: usize = 10_000;
-
-/// Finished actions remembered per call: a late event of an older one is reported as an
-/// unknown action, which is harmless.
-const DONE_ACTIONS_KEPT: usize = 32;
-
-/// One active action on a call.
-#[derive(Debug, Clone)]
-struct ActionEntry {
-    kind: ActionKind,
-    /// Shared by every running action of a built-in kind.
-    descriptor: Arc<ActionDescriptor>,
-    stop_requested: bool,
-    /// What its events so far said (a stream's `streaming`, a detect's `MACHINE`).
-    progress: Progress,
-}
-
-/// One active call and its actions.
-#[derive(Debug, Clone)]
-struct CallEntry {
-    info: CallInfo,
-    actions: SmallMap<ControlId, ActionEntry>,
-    /// Actions that ended (the last [`DONE_ACTIONS_KEPT`]), so that their late events are
-    /// not taken for errors.
-    done_actions: SmallMap<ControlId, ()>,
-    /// Every `calling.call.*` event of this call is delivered as an [`Event::CallEvent`]
-    /// (set by [`Engine::watch_call_events`]), as `every_call_event` does for all calls.
-    every_event: bool,
-}
-
-impl CallEntry {
-    fn new(info: CallInfo) -> Self {
-        Self {
-            info,
-            actions: Default::default(),
-            done_actions: Default::default(),
-            every_event: false,
-        }
-    }
-}
 
 /// The sizes of the engine's tables, to check that state is freed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -123,15 +78,11 @@ pub struct Engine {
     rng: IdGenerator,
     session: Session,
     requests: Requests,
-    calls: call_table::CallTable,
+    /// The calls part: tracked calls and their actions, legs by tag, recently ended calls.
+    calls: call_table::Calls,
     dials: Dials,
     connects: Connects,
     messages: messages::Messages,
-    /// Calls seen ending, so that a late command on one is `CallGone`, not `UnknownCall`.
-    ended: VecDeque<CallId>,
-    ended_set: BTreeSet<CallId>,
-    /// Calls with digit bindings: the service may start actions on them by itself.
-    digit_bound: BTreeSet<CallId>,
     /// What the parts have to say, until the IO layer and the user drain it.
     out: Output,
 }
@@ -161,17 +112,15 @@ impl Engine {
     /// Never panics: values [`EngineConfig::validate`] would refuse are brought into range.
     pub fn new(config: EngineConfig) -> Self {
         let config = config.clamped();
+        let calls = call_table::Calls::new(&config.contexts);
         Self {
             rng: IdGenerator::new(config.seed),
             session: Session::new(Backoff::new(config.backoff)),
             requests: Default::default(),
-            calls: Default::default(),
+            calls,
             dials: Default::default(),
             connects: Default::default(),
             messages: Default::default(),
-            ended: VecDeque::new(),
-            ended_set: BTreeSet::new(),
-            digit_bound: BTreeSet::new(),
             out: Output::new(log::Warnings::new(config.log_interval)),
             config,
         }
@@ -209,8 +158,9 @@ impl Engine {
         self.session.is_closed()
     }
 
-    /// What the engine knows of an active call.
-    pub fn call(&self, call_id: &CallId) -> Option<&CallInfo> {
+    /// The record of an active call: the one the events that announced it carry, and the
+    /// driver's `Call` holds.
+    pub fn call(&self, call_id: &CallId) -> Option<&Arc<CallInfo>> {
         self.calls.get(call_id).map(|entry| &entry.info)
     }
 
