@@ -506,6 +506,6 @@ mod tests {
             "{}",
             size_of::<ActionShared>()
         );
-        assert!(size_of::<CallShared>() <= 96, "{}", size_of::<CallShared>());
+        assert!(size_of::<CallShared>() <= 80, "{}", size_of::<CallShared>());
     }
 }
