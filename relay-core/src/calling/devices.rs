@@ -616,8 +616,9 @@ pub enum Device {
     Other {
         /// The `type` field.
         kind: String,
-        /// The `params` object.
-        params: Value,
+        /// The `params` object. Boxed so that a `Device` stays three words: each call's
+        /// record holds one, and an unknown type is rare.
+        params: Box<Value>,
     },
 }
 
@@ -861,7 +862,7 @@ impl<'de> DeserializeSeed<'de> for Params<'_> {
             "stream" => Device::Stream(Box::new(params(d)?)),
             other => Device::Other {
                 kind: other.to_owned(),
-                params: Value::deserialize(d)?,
+                params: Box::new(Value::deserialize(d)?),
             },
         })
     }

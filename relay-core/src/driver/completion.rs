@@ -15,19 +15,17 @@ pub(crate) struct Completion<T: Clone> {
     inner: Mutex<Inner<T>>,
 }
 
+/// Waiting or set, never both: one enum of three words, not a value slot beside a list.
 #[derive(Debug)]
-struct Inner<T> {
-    value: Option<Box<T>>,
-    waiters: Vec<Waker>,
+enum Inner<T> {
+    Waiting(Vec<Waker>),
+    Set(Box<T>),
 }
 
 impl<T: Clone> Default for Completion<T> {
     fn default() -> Self {
         Self {
-            inner: Mutex::new(Inner {
-                value: None,
-                waiters: Vec::new(),
-            }),
+            inner: Mutex::new(Inner::Waiting(Vec::new())),
         }
     }
 }
@@ -42,11 +40,14 @@ impl<T: Clone> Completion<T> {
     pub(crate) fn complete(&self, value: T) -> bool {
         let waiters = {
             let mut inner = self.lock();
-            if inner.value.is_some() {
-                return false;
+            match std::mem::replace(&mut *inner, Inner::Set(Box::new(value))) {
+                Inner::Waiting(waiters) => waiters,
+                set => {
+                    // Set before: the first value stays.
+                    *inner = set;
+                    return false;
+                }
             }
-            inner.value = Some(Box::new(value));
-            std::mem::take(&mut inner.waiters)
         };
         // Woken outside the lock: a waiter polled at once takes it again.
         waiters.into_iter().for_each(Waker::wake);
@@ -55,7 +56,10 @@ impl<T: Clone> Completion<T> {
 
     /// The value, if set.
     pub(crate) fn get(&self) -> Option<T> {
-        self.lock().value.as_deref().cloned()
+        match &*self.lock() {
+            Inner::Set(value) => Some((**value).clone()),
+            Inner::Waiting(_) => None,
+        }
     }
 
     /// Waits for the value. Cancel-safe: a wait given up leaves at most its task's waker
@@ -64,16 +68,34 @@ impl<T: Clone> Completion<T> {
     pub(crate) async fn wait(&self) -> Option<T> {
         future::poll_fn(|cx| {
             let mut inner = self.lock();
-            if let Some(value) = &inner.value {
-                return Poll::Ready(Some((**value).clone()));
-            }
-            if !inner.waiters.iter().any(|w| w.will_wake(cx.waker())) {
+            let waiters = match &mut *inner {
+                Inner::Set(value) => return Poll::Ready(Some((**value).clone())),
+                Inner::Waiting(waiters) => waiters,
+            };
+            if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
                 // Most completions have one waiter: no room for more until needed.
-                inner.waiters.reserve_exact(1);
-                inner.waiters.push(cx.waker().clone());
+                waiters.reserve_exact(1);
+                waiters.push(cx.waker().clone());
             }
             Poll::Pending
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Completion;
+    use futures_util::FutureExt;
+
+    #[test]
+    fn the_first_value_stays_and_every_wait_sees_it() {
+        let done = Completion::default();
+        assert_eq!(done.get(), None);
+        assert!(done.complete(1));
+        assert!(!done.complete(2));
+        assert_eq!(done.get(), Some(1));
+        // Set already: the wait is ready at its first poll.
+        assert_eq!(done.wait().now_or_never(), Some(Some(1)));
     }
 }
