@@ -1,5 +1,6 @@
 //! The JSON-RPC 2.0 envelope: reading server frames and writing client frames.
 
+use crate::calling::view::EventView;
 use crate::error::ProtocolError;
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, MapAccess, Visitor};
@@ -8,8 +9,14 @@ use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
 
+mod scan;
+use scan::event_frame;
+
 /// One frame from the server, classified. Names and ids borrow from the frame's text.
 #[derive(Debug, Clone, PartialEq)]
+// A request carries its event's routing view in place: boxing it would cost an allocation
+// per event, the one thing this type exists to avoid.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Incoming<'a> {
     /// The answer to one of our requests.
     Response {
@@ -34,7 +41,11 @@ pub(crate) struct Params<'a> {
     /// The event's own params, as their JSON text (validated, not parsed): the engine reads
     /// a borrowed view of the members it routes by, and the text is the event's payload.
     #[serde(borrow, default, deserialize_with = "raw")]
-    pub params: Option<Cow<'a, RawValue>>,
+    pub params: Option<Cow<'a, str>>,
+    /// The routing view of a `calling.call.*` event's params, when the frame's one pass
+    /// already read it (see [`event_frame`]); otherwise the engine reads it from `params`.
+    #[serde(skip)]
+    pub view: Option<EventView<'a>>,
     #[serde(default)]
     pub authorization_state: Option<Value>,
     #[serde(default)]
@@ -43,7 +54,7 @@ pub(crate) struct Params<'a> {
 
 impl PartialEq for Params<'_> {
     fn eq(&self, other: &Self) -> bool {
-        let text = |p: &Self| p.params.as_deref().map(RawValue::get).map(str::to_owned);
+        let text = |p: &Self| p.params.as_deref().map(str::to_owned);
         self.event_type == other.event_type
             && text(self) == text(other)
             && self.authorization_state == other.authorization_state
@@ -53,8 +64,8 @@ impl PartialEq for Params<'_> {
 
 /// An event's data borrowed from the frame (`RawValue` borrows: its text has no escapes
 /// to undo).
-fn raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, RawValue>>, D::Error> {
-    <&RawValue>::deserialize(d).map(|raw| Some(Cow::Borrowed(raw)))
+fn raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    <&RawValue>::deserialize(d).map(|raw| Some(Cow::Borrowed(raw.get())))
 }
 
 /// A string member, or `null`: borrowed from the text when it has no escapes (serde's own
@@ -138,6 +149,11 @@ pub(crate) fn parse(text: &str) -> Result<Incoming<'_>, ProtocolError> {
     // A struct also reads from an array, so only an object takes the fast path; a frame
     // it cannot type (a member of an odd type, a repeated key) takes the general one.
     if text.trim_start().starts_with('{') {
+        if let Some(frame) = event_frame(text) {
+            if let Some(incoming) = typed(frame) {
+                return incoming;
+            }
+        }
         if let Ok(frame) = serde_json::from_str::<Envelope<'_>>(text) {
             if let Some(incoming) = typed(frame) {
                 return incoming;
@@ -215,15 +231,12 @@ fn parse_value(text: &str) -> Result<Incoming<'static>, ProtocolError> {
                 Some(Value::String(t)) => Some(Cow::Owned(t)),
                 _ => None,
             },
-            params: match params.remove("params") {
-                Some(data) => Some(Cow::Owned(
-                    serde_json::value::to_raw_value(&data)
-                        .map_err(|e| ProtocolError::InvalidJson(e.to_string()))?,
-                )),
-                None => None,
-            },
+            params: params
+                .remove("params")
+                .map(|data| Cow::Owned(data.to_string())),
             authorization_state: params.remove("authorization_state"),
             restart: params.remove("restart"),
+            view: None,
         };
         return Ok(Incoming::Request {
             id: id.map(|id| Cow::Owned(id.to_string())),
@@ -417,10 +430,7 @@ mod tests {
         let (id, _, params) = request(fast);
         assert_eq!(id.as_deref(), Some("7"));
         assert_eq!(params.event_type.as_deref(), Some("calling.call.state"));
-        assert_eq!(
-            params.params.as_deref().map(RawValue::get),
-            Some(r#"{"call_id":"c"}"#)
-        );
+        assert_eq!(params.params.as_deref(), Some(r#"{"call_id":"c"}"#));
         // A repeated key and a number for a name leave the fast path; the result is the
         // general reading (the last key wins; no event type).
         let (_, _, params) = request(

@@ -19,9 +19,7 @@ use crate::frame::Ids;
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
 use crate::payload::Payload;
 use serde::Serialize;
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -418,11 +416,11 @@ impl Engine {
     pub(super) fn handle_event(
         &mut self,
         event_type: &str,
-        data: Option<Cow<'_, RawValue>>,
+        raw: Option<&str>,
+        view: Option<EventView<'_>>,
         authorization_state: Option<Value>,
         now: Instant,
     ) {
-        let raw = data.as_deref();
         match event_type {
             "signalwire.authorization.state" => {
                 self.store_authorization_state(&tree(raw), authorization_state.as_ref())
@@ -447,7 +445,8 @@ impl Engine {
                 });
             }
             _ if event_type.starts_with("calling.call.") => {
-                let view: EventView<'_> = match view::read(raw) {
+                // Read in the frame's one pass, or now from the text.
+                let view: EventView<'_> = match view.map_or_else(|| view::read_text(raw), Ok) {
                     Ok(view) => view,
                     Err(reason) => return self.invalid_event(event_type, &reason),
                 };
@@ -697,7 +696,7 @@ impl Engine {
     pub(super) fn tell_call(
         &mut self,
         event_type: &str,
-        data: Option<&RawValue>,
+        data: Option<&str>,
         call_id: Option<&str>,
         routed: bool,
     ) -> bool {
@@ -715,7 +714,7 @@ impl Engine {
 
     /// A `calling.call.*` event other than receive, state and dial: to the action its
     /// `control_id` names if that action hears this event type, and to its call.
-    fn on_call_event(&mut self, event_type: &str, data: Option<&RawValue>, view: &EventView<'_>) {
+    fn on_call_event(&mut self, event_type: &str, data: Option<&str>, view: &EventView<'_>) {
         let control_id = view.control_id.as_deref();
         // One look-up of the call serves the routing, the call event and the action.
         let call = view
@@ -756,12 +755,7 @@ impl Engine {
 
     /// A call event of a call this client does not track: an unknown action's event is an
     /// error (its call may have ended); anything else is passed on as [`Event::Other`].
-    fn on_untracked_event(
-        &mut self,
-        event_type: &str,
-        data: Option<&RawValue>,
-        view: &EventView<'_>,
-    ) {
+    fn on_untracked_event(&mut self, event_type: &str, data: Option<&str>, view: &EventView<'_>) {
         let action_type = ActionKind::EVENT_TYPES.contains(&event_type);
         match (view.call_id.as_deref(), view.control_id.as_deref()) {
             (Some(call_id), Some(control_id))
@@ -786,7 +780,7 @@ impl Engine {
         event_type: &str,
         call_id: CallId,
         control_id: &str,
-        data: Option<&RawValue>,
+        data: Option<&str>,
         view: &EventView<'_>,
     ) {
         // The table's own ids go into the events: shared, not copied from the event.
@@ -797,7 +791,7 @@ impl Engine {
         else {
             return;
         };
-        let text = data.map_or("null", RawValue::get);
+        let text = data.unwrap_or("null");
         let state = view.state.as_deref();
         let verdict = action
             .descriptor
@@ -918,12 +912,12 @@ fn call_from_view(view: &EventView<'_>) -> Option<CallInfo> {
 }
 
 /// An event's data as its payload (`null` when it came without).
-fn payload(data: Option<&RawValue>) -> Payload {
-    data.map_or_else(Payload::null, Payload::from_raw)
+fn payload(data: Option<&str>) -> Payload {
+    data.map_or_else(Payload::null, Payload::from_text)
 }
 
 /// An event's data as a tree, for the families still read that way (`Null` when absent).
-fn tree(data: Option<&RawValue>) -> Value {
-    data.and_then(|raw| serde_json::from_str(raw.get()).ok())
+fn tree(data: Option<&str>) -> Value {
+    data.and_then(|text| serde_json::from_str(text).ok())
         .unwrap_or(Value::Null)
 }
