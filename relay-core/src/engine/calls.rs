@@ -20,6 +20,7 @@ use crate::ids::{CallId, ControlId, DialTag, RequestId};
 use crate::payload::Payload;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -716,34 +717,70 @@ impl Engine {
     /// `control_id` names if that action hears this event type, and to its call.
     fn on_call_event(&mut self, event_type: &str, data: Option<&str>, view: &EventView<'_>) {
         let control_id = view.control_id.as_deref();
-        // One look-up of the call serves the routing, the call event and the action.
+        // One look-up of the call serves the routing, the call event and the action; the
+        // call's id is its record's (shared, not copied from the event).
         let call = view
             .call_id
             .as_deref()
-            .and_then(|id| self.calls.get_by_str(id));
-        let Some((call_id, call)) = call else {
+            .and_then(|id| self.calls.get_mut_by_str(id));
+        let Some(call) = call else {
             return self.on_untracked_event(event_type, data, view);
         };
-        let call_id = call_id.clone();
-        let routed = control_id
-            .and_then(|k| call.actions.get(k))
-            .is_some_and(|a| a.descriptor.event_types.iter().any(|t| t == event_type));
-        let late = control_id.is_some_and(|k| call.done_actions.contains_key(k));
-        if !routed || self.config.every_call_event || call.every_event {
+        let call_id = call.info.call_id.clone();
+        let every = self.config.every_call_event || call.every_event;
+        let action = control_id
+            .and_then(|k| call.actions.get_key_value_mut(k))
+            .filter(|(_, a)| a.descriptor.event_types.iter().any(|t| t == event_type));
+        let routed = action.is_some();
+        if !routed || every {
             self.out.events.push_back(Event::CallEvent {
                 call_id: call_id.clone(),
                 event: CallEvent::from_wire(event_type, payload(data)),
             });
         }
+        if let Some((control_id, action)) = action {
+            // An event routed to a running action: judged on its `state` (collect, detect
+            // and fax read more of it), reported as progress or as the action's end.
+            let text = data.unwrap_or("null");
+            let state = view.state.as_deref();
+            let verdict =
+                action
+                    .descriptor
+                    .judge_read(event_type, text, state, &mut action.progress);
+            let control_id = control_id.clone();
+            match verdict {
+                Verdict::End { state, failed } => {
+                    let outcome = if action.stop_requested {
+                        ActionOutcome::Stopped {
+                            event: payload(data),
+                        }
+                    } else {
+                        ActionOutcome::from_end(state, failed, payload(data))
+                    };
+                    self.finish_action(&call_id, &control_id, outcome);
+                }
+                Verdict::Update(state) => {
+                    let kind = action.kind.clone();
+                    self.out.events.push_back(Event::ActionState {
+                        call_id,
+                        control_id,
+                        kind,
+                        state,
+                        event_type: static_name(event_type),
+                        event: payload(data),
+                    })
+                }
+                _ => {} // Not its event type: only a call event.
+            }
+            return;
+        }
         let Some(control_id) = control_id else {
             return;
         };
-        if routed {
-            return self.on_action_event(event_type, call_id, control_id, data, view);
-        }
         // A late event of a finished action (a detect keeps reporting until its
         // `finished`) is only a call event; an unknown control id is an error.
         // A call with digit bindings runs actions the service started by itself.
+        let late = call.done_actions.contains_key(control_id);
         let action_type = ActionKind::EVENT_TYPES.contains(&event_type);
         if !late && action_type && !self.calls.is_digit_bound(&call_id) {
             self.protocol_error(ProtocolError::UnknownAction {
@@ -770,56 +807,6 @@ impl Engine {
                 event_type: event_type.to_owned(),
                 params: payload(data),
             }),
-        }
-    }
-
-    /// An event routed to a running action: judged on its `state` (collect, detect and fax
-    /// read more of it), reported as progress or as the action's end.
-    fn on_action_event(
-        &mut self,
-        event_type: &str,
-        call_id: CallId,
-        control_id: &str,
-        data: Option<&str>,
-        view: &EventView<'_>,
-    ) {
-        // The table's own ids go into the events: shared, not copied from the event.
-        let Some((control_id, action)) = self
-            .calls
-            .get_mut(&call_id)
-            .and_then(|call| call.actions.get_key_value_mut(control_id))
-        else {
-            return;
-        };
-        let text = data.unwrap_or("null");
-        let state = view.state.as_deref();
-        let verdict = action
-            .descriptor
-            .judge_read(event_type, text, state, &mut action.progress);
-        let control_id = control_id.clone();
-        match verdict {
-            Verdict::End { state, failed } => {
-                let outcome = if action.stop_requested {
-                    ActionOutcome::Stopped {
-                        event: payload(data),
-                    }
-                } else {
-                    ActionOutcome::from_end(state, failed, payload(data))
-                };
-                self.finish_action(&call_id, &control_id, outcome);
-            }
-            Verdict::Update(state) => {
-                let kind = action.kind.clone();
-                self.out.events.push_back(Event::ActionState {
-                    call_id,
-                    control_id,
-                    kind,
-                    state,
-                    event_type: event_type.to_owned(),
-                    event: payload(data),
-                })
-            }
-            _ => {} // Not its event type: only a call event.
         }
     }
 
@@ -909,6 +896,14 @@ impl Engine {
 fn call_from_view(view: &EventView<'_>) -> Option<CallInfo> {
     CallInfo::from_view(view)
         .filter(|info| !info.call_id.as_str().is_empty() && !info.node_id.as_str().is_empty())
+}
+
+/// An action event's type: one of the known names costs no allocation.
+fn static_name(event_type: &str) -> Cow<'static, str> {
+    match ActionKind::EVENT_TYPES.iter().find(|t| **t == event_type) {
+        Some(known) => Cow::Borrowed(known),
+        None => Cow::Owned(event_type.to_owned()),
+    }
 }
 
 /// An event's data as its payload (`null` when it came without).

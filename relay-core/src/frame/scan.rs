@@ -84,11 +84,15 @@ impl<'a> Members<'a> {
     }
 
     /// Reads the value the walk stands at as `T`, borrowing from the text.
+    // Inlined, like the other steps of the walk, so that a large value (an event's view) is
+    // written where it is kept instead of being copied out of each step.
+    #[inline(always)]
     fn value<T: Deserialize<'a>>(&mut self) -> Option<T> {
         self.value_text().map(|(value, _)| value)
     }
 
     /// [`Members::value`], with the value's own text.
+    #[inline(always)]
     fn value_text<T: Deserialize<'a>>(&mut self) -> Option<(T, &'a str)> {
         let rest = self.text.get(self.pos..)?;
         let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<T>();
@@ -148,6 +152,7 @@ struct Text<'a>(#[serde(borrow, deserialize_with = "super::text")] Option<Cow<'a
 
 /// A request's params: its routing members read, a `calling.call.*` event's data read into
 /// its view in the same pass. The walk ends after the closing brace.
+#[inline(always)]
 fn event_params<'a>(members: &mut Members<'a>) -> Option<Params<'a>> {
     let mut params = Params::default();
     let mut seen = [false; 4];
