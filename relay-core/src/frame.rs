@@ -101,7 +101,7 @@ pub(crate) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, st
 #[derive(Deserialize)]
 struct Envelope<'a> {
     #[serde(borrow, default, deserialize_with = "present")]
-    id: Option<&'a RawValue>,
+    id: Option<&'a str>,
     #[serde(borrow, default, deserialize_with = "text")]
     method: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "object")]
@@ -121,8 +121,8 @@ struct RpcError {
 }
 
 /// A member that is there, `null` included (an absent one is `None` by `default`).
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
-    <&RawValue>::deserialize(d).map(Some)
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de str>, D::Error> {
+    <&RawValue>::deserialize(d).map(|raw| Some(raw.get()))
 }
 
 /// Params only from an object: a derived struct would also read an array, by position.
@@ -166,24 +166,22 @@ pub(crate) fn parse(text: &str) -> Result<Incoming<'_>, ProtocolError> {
 /// The fast path; `None` hands the frame to [`parse_value`].
 fn typed(frame: Envelope<'_>) -> Option<Result<Incoming<'_>, ProtocolError>> {
     let id = match frame.id {
-        Some(id) if id.get() == "null" => None,
-        Some(id) if id.get().starts_with('"') || is_number(id) => Some(id),
+        Some("null") => None,
+        Some(id) if id.starts_with('"') || is_number(id) => Some(id),
         None => None,
         Some(_) => return None,
     };
     if let Some(method) = frame.method {
         return Some(Ok(Incoming::Request {
-            id: id.map(|id| Cow::Borrowed(id.get())),
+            id: id.map(Cow::Borrowed),
             method,
             params: frame.params.unwrap_or_default(),
         }));
     }
     let id = match id {
-        Some(id) if id.get().starts_with('"') => {
-            Cow::Borrowed(serde_json::from_str::<&str>(id.get()).ok()?)
-        }
+        Some(id) if id.starts_with('"') => Cow::Borrowed(serde_json::from_str::<&str>(id).ok()?),
         // Our own request ids are strings; a numeric echo is looked up by its text.
-        Some(id) => Cow::Borrowed(id.get()),
+        Some(id) => Cow::Borrowed(id),
         None => return None,
     };
     if let Some(result) = frame.result {
@@ -199,9 +197,8 @@ fn typed(frame: Envelope<'_>) -> Option<Result<Incoming<'_>, ProtocolError>> {
     }))
 }
 
-fn is_number(raw: &RawValue) -> bool {
-    raw.get()
-        .bytes()
+fn is_number(raw: &str) -> bool {
+    raw.bytes()
         .next()
         .is_some_and(|b| b == b'-' || b.is_ascii_digit())
 }
