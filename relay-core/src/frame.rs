@@ -14,9 +14,6 @@ use scan::event_frame;
 
 /// One frame from the server, classified. Names and ids borrow from the frame's text.
 #[derive(Debug, Clone, PartialEq)]
-// A request carries its event's routing view in place: boxing it would cost an allocation
-// per event, the one thing this type exists to avoid.
-#[allow(clippy::large_enum_variant)]
 pub(crate) enum Incoming<'a> {
     /// The answer to one of our requests.
     Response {
@@ -44,8 +41,10 @@ pub(crate) struct Params<'a> {
     pub params: Option<Cow<'a, str>>,
     /// The routing view of a `calling.call.*` event's params, when the frame's one pass
     /// already read it (see [`event_frame`]); otherwise the engine reads it from `params`.
+    /// Boxed: the frame's parts are moved several times on their way to the engine, and
+    /// one allocation costs less than copying the view at each move.
     #[serde(skip)]
-    pub view: Option<EventView<'a>>,
+    pub view: Option<Box<EventView<'a>>>,
     #[serde(default)]
     pub authorization_state: Option<Value>,
     #[serde(default)]

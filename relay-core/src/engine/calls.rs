@@ -418,7 +418,7 @@ impl Engine {
         &mut self,
         event_type: &str,
         raw: Option<&str>,
-        view: Option<EventView<'_>>,
+        view: Option<Box<EventView<'_>>>,
         authorization_state: Option<Value>,
         now: Instant,
     ) {
@@ -447,10 +447,11 @@ impl Engine {
             }
             _ if event_type.starts_with("calling.call.") => {
                 // Read in the frame's one pass, or now from the text.
-                let view: EventView<'_> = match view.map_or_else(|| view::read_text(raw), Ok) {
-                    Ok(view) => view,
-                    Err(reason) => return self.invalid_event(event_type, &reason),
-                };
+                let view: EventView<'_> =
+                    match view.map_or_else(|| view::read_text(raw), |view| Ok(*view)) {
+                        Ok(view) => view,
+                        Err(reason) => return self.invalid_event(event_type, &reason),
+                    };
                 match event_type {
                     "calling.call.receive" => self.on_call_receive(&view, now),
                     "calling.call.state" => {

@@ -200,7 +200,7 @@ fn event_params<'a>(members: &mut Members<'a>) -> Option<Params<'a>> {
                     .is_some_and(|t| t.starts_with("calling.call.") && t != "calling.call.connect");
                 if is_call_event && members.byte() == Some(b'{') {
                     let (view, text) = members.value_text::<EventView<'a>>()?;
-                    params.view = Some(view);
+                    params.view = Some(Box::new(view));
                     params.params = Some(Cow::Borrowed(text));
                 } else {
                     params.params = Some(Cow::Borrowed(members.raw_value()?));
