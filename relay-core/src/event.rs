@@ -10,6 +10,7 @@ use crate::ids::{CallId, ControlId, DialTag, RequestId};
 use crate::message::{Message, MessageError};
 use crate::payload::Payload;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -113,8 +114,9 @@ pub enum Event {
         kind: ActionKind,
         /// The state reported.
         state: ActionState,
-        /// The event's type (`play_and_collect` hears play and collect events).
-        event_type: String,
+        /// The event's type (`play_and_collect` hears play and collect events); a known
+        /// action event type is borrowed, so reporting progress allocates no name.
+        event_type: Cow<'static, str>,
         /// The event's params.
         event: Payload,
     },

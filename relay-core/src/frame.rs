@@ -1,5 +1,6 @@
 //! The JSON-RPC 2.0 envelope: reading server frames and writing client frames.
 
+use crate::calling::view::EventView;
 use crate::error::ProtocolError;
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, MapAccess, Visitor};
@@ -7,6 +8,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
+
+mod scan;
+use scan::event_frame;
 
 /// One frame from the server, classified. Names and ids borrow from the frame's text.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,7 +38,13 @@ pub(crate) struct Params<'a> {
     /// The event's own params, as their JSON text (validated, not parsed): the engine reads
     /// a borrowed view of the members it routes by, and the text is the event's payload.
     #[serde(borrow, default, deserialize_with = "raw")]
-    pub params: Option<Cow<'a, RawValue>>,
+    pub params: Option<Cow<'a, str>>,
+    /// The routing view of a `calling.call.*` event's params, when the frame's one pass
+    /// already read it (see [`event_frame`]); otherwise the engine reads it from `params`.
+    /// Boxed: the frame's parts are moved several times on their way to the engine, and
+    /// one allocation costs less than copying the view at each move.
+    #[serde(skip)]
+    pub view: Option<Box<EventView<'a>>>,
     #[serde(default)]
     pub authorization_state: Option<Value>,
     #[serde(default)]
@@ -43,7 +53,7 @@ pub(crate) struct Params<'a> {
 
 impl PartialEq for Params<'_> {
     fn eq(&self, other: &Self) -> bool {
-        let text = |p: &Self| p.params.as_deref().map(RawValue::get).map(str::to_owned);
+        let text = |p: &Self| p.params.as_deref().map(str::to_owned);
         self.event_type == other.event_type
             && text(self) == text(other)
             && self.authorization_state == other.authorization_state
@@ -53,8 +63,8 @@ impl PartialEq for Params<'_> {
 
 /// An event's data borrowed from the frame (`RawValue` borrows: its text has no escapes
 /// to undo).
-fn raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, RawValue>>, D::Error> {
-    <&RawValue>::deserialize(d).map(|raw| Some(Cow::Borrowed(raw)))
+fn raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    <&RawValue>::deserialize(d).map(|raw| Some(Cow::Borrowed(raw.get())))
 }
 
 /// A string member, or `null`: borrowed from the text when it has no escapes (serde's own
@@ -90,7 +100,7 @@ pub(crate) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, st
 #[derive(Deserialize)]
 struct Envelope<'a> {
     #[serde(borrow, default, deserialize_with = "present")]
-    id: Option<&'a RawValue>,
+    id: Option<&'a str>,
     #[serde(borrow, default, deserialize_with = "text")]
     method: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "object")]
@@ -110,8 +120,8 @@ struct RpcError {
 }
 
 /// A member that is there, `null` included (an absent one is `None` by `default`).
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
-    <&RawValue>::deserialize(d).map(Some)
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de str>, D::Error> {
+    <&RawValue>::deserialize(d).map(|raw| Some(raw.get()))
 }
 
 /// Params only from an object: a derived struct would also read an array, by position.
@@ -138,6 +148,11 @@ pub(crate) fn parse(text: &str) -> Result<Incoming<'_>, ProtocolError> {
     // A struct also reads from an array, so only an object takes the fast path; a frame
     // it cannot type (a member of an odd type, a repeated key) takes the general one.
     if text.trim_start().starts_with('{') {
+        if let Some(frame) = event_frame(text) {
+            if let Some(incoming) = typed(frame) {
+                return incoming;
+            }
+        }
         if let Ok(frame) = serde_json::from_str::<Envelope<'_>>(text) {
             if let Some(incoming) = typed(frame) {
                 return incoming;
@@ -150,24 +165,22 @@ pub(crate) fn parse(text: &str) -> Result<Incoming<'_>, ProtocolError> {
 /// The fast path; `None` hands the frame to [`parse_value`].
 fn typed(frame: Envelope<'_>) -> Option<Result<Incoming<'_>, ProtocolError>> {
     let id = match frame.id {
-        Some(id) if id.get() == "null" => None,
-        Some(id) if id.get().starts_with('"') || is_number(id) => Some(id),
+        Some("null") => None,
+        Some(id) if id.starts_with('"') || is_number(id) => Some(id),
         None => None,
         Some(_) => return None,
     };
     if let Some(method) = frame.method {
         return Some(Ok(Incoming::Request {
-            id: id.map(|id| Cow::Borrowed(id.get())),
+            id: id.map(Cow::Borrowed),
             method,
             params: frame.params.unwrap_or_default(),
         }));
     }
     let id = match id {
-        Some(id) if id.get().starts_with('"') => {
-            Cow::Borrowed(serde_json::from_str::<&str>(id.get()).ok()?)
-        }
+        Some(id) if id.starts_with('"') => Cow::Borrowed(serde_json::from_str::<&str>(id).ok()?),
         // Our own request ids are strings; a numeric echo is looked up by its text.
-        Some(id) => Cow::Borrowed(id.get()),
+        Some(id) => Cow::Borrowed(id),
         None => return None,
     };
     if let Some(result) = frame.result {
@@ -183,9 +196,8 @@ fn typed(frame: Envelope<'_>) -> Option<Result<Incoming<'_>, ProtocolError>> {
     }))
 }
 
-fn is_number(raw: &RawValue) -> bool {
-    raw.get()
-        .bytes()
+fn is_number(raw: &str) -> bool {
+    raw.bytes()
         .next()
         .is_some_and(|b| b == b'-' || b.is_ascii_digit())
 }
@@ -215,15 +227,12 @@ fn parse_value(text: &str) -> Result<Incoming<'static>, ProtocolError> {
                 Some(Value::String(t)) => Some(Cow::Owned(t)),
                 _ => None,
             },
-            params: match params.remove("params") {
-                Some(data) => Some(Cow::Owned(
-                    serde_json::value::to_raw_value(&data)
-                        .map_err(|e| ProtocolError::InvalidJson(e.to_string()))?,
-                )),
-                None => None,
-            },
+            params: params
+                .remove("params")
+                .map(|data| Cow::Owned(data.to_string())),
             authorization_state: params.remove("authorization_state"),
             restart: params.remove("restart"),
+            view: None,
         };
         return Ok(Incoming::Request {
             id: id.map(|id| Cow::Owned(id.to_string())),
@@ -417,10 +426,7 @@ mod tests {
         let (id, _, params) = request(fast);
         assert_eq!(id.as_deref(), Some("7"));
         assert_eq!(params.event_type.as_deref(), Some("calling.call.state"));
-        assert_eq!(
-            params.params.as_deref().map(RawValue::get),
-            Some(r#"{"call_id":"c"}"#)
-        );
+        assert_eq!(params.params.as_deref(), Some(r#"{"call_id":"c"}"#));
         // A repeated key and a number for a name leave the fast path; the result is the
         // general reading (the last key wins; no event type).
         let (_, _, params) = request(

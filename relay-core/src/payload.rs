@@ -38,7 +38,12 @@ impl Payload {
 
     /// Already validated JSON text (borrowed from a frame).
     pub(crate) fn from_raw(raw: &RawValue) -> Self {
-        Self(Arc::from(raw.get()))
+        Self::from_text(raw.get())
+    }
+
+    /// JSON text the caller has already validated (an event's params read from a frame).
+    pub(crate) fn from_text(text: &str) -> Self {
+        Self(Arc::from(text))
     }
 
     /// The JSON text as received.

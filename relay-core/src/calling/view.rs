@@ -13,7 +13,7 @@ use std::sync::Arc;
 /// The routing members of a call event. The ids must be strings when present (another type
 /// makes the event unreadable, a typed protocol error); the descriptive members read as
 /// absent when they are of another type, as they always have.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub(crate) struct EventView<'a> {
     #[serde(borrow, default, deserialize_with = "crate::frame::text")]
     pub call_id: Option<Cow<'a, str>>,
@@ -53,10 +53,16 @@ pub(crate) struct EventView<'a> {
 pub(crate) fn read<'a, T: Deserialize<'a> + Default>(
     data: Option<&'a RawValue>,
 ) -> Result<T, String> {
+    read_text(data.map(RawValue::get))
+}
+
+/// [`read`] from the data's JSON text (already validated).
+pub(crate) fn read_text<'a, T: Deserialize<'a> + Default>(
+    data: Option<&'a str>,
+) -> Result<T, String> {
     match data {
-        None => Ok(T::default()),
-        Some(raw) if raw.get() == "null" => Ok(T::default()),
-        Some(raw) => serde_json::from_str(raw.get()).map_err(|e| e.to_string()),
+        None | Some("null") => Ok(T::default()),
+        Some(text) => serde_json::from_str(text).map_err(|e| e.to_string()),
     }
 }
 

@@ -145,6 +145,12 @@ impl Calls {
         self.calls.get_key_value(id)
     }
 
+    /// The entry of a call named by an event's text (its record holds the shared id).
+    pub(super) fn get_mut_by_str(&mut self, id: &str) -> Option<&mut CallEntry> {
+        self.visit(1);
+        self.calls.get_mut(id)
+    }
+
     pub(super) fn get_mut(&mut self, id: &CallId) -> Option<&mut CallEntry> {
         self.visit(1);
         self.calls.get_mut(id)

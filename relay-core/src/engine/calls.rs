@@ -19,7 +19,6 @@ use crate::frame::Ids;
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
 use crate::payload::Payload;
 use serde::Serialize;
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -418,11 +417,11 @@ impl Engine {
     pub(super) fn handle_event(
         &mut self,
         event_type: &str,
-        data: Option<Cow<'_, RawValue>>,
+        raw: Option<&str>,
+        view: Option<Box<EventView<'_>>>,
         authorization_state: Option<Value>,
         now: Instant,
     ) {
-        let raw = data.as_deref();
         match event_type {
             "signalwire.authorization.state" => {
                 self.store_authorization_state(&tree(raw), authorization_state.as_ref())
@@ -447,10 +446,12 @@ impl Engine {
                 });
             }
             _ if event_type.starts_with("calling.call.") => {
-                let view: EventView<'_> = match view::read(raw) {
-                    Ok(view) => view,
-                    Err(reason) => return self.invalid_event(event_type, &reason),
-                };
+                // Read in the frame's one pass, or now from the text.
+                let view: EventView<'_> =
+                    match view.map_or_else(|| view::read_text(raw), |view| Ok(*view)) {
+                        Ok(view) => view,
+                        Err(reason) => return self.invalid_event(event_type, &reason),
+                    };
                 match event_type {
                     "calling.call.receive" => self.on_call_receive(&view, now),
                     "calling.call.state" => {
@@ -697,7 +698,7 @@ impl Engine {
     pub(super) fn tell_call(
         &mut self,
         event_type: &str,
-        data: Option<&RawValue>,
+        data: Option<&str>,
         call_id: Option<&str>,
         routed: bool,
     ) -> bool {
@@ -715,36 +716,72 @@ impl Engine {
 
     /// A `calling.call.*` event other than receive, state and dial: to the action its
     /// `control_id` names if that action hears this event type, and to its call.
-    fn on_call_event(&mut self, event_type: &str, data: Option<&RawValue>, view: &EventView<'_>) {
+    fn on_call_event(&mut self, event_type: &str, data: Option<&str>, view: &EventView<'_>) {
         let control_id = view.control_id.as_deref();
-        // One look-up of the call serves the routing, the call event and the action.
+        // One look-up of the call serves the routing, the call event and the action; the
+        // call's id is its record's (shared, not copied from the event).
         let call = view
             .call_id
             .as_deref()
-            .and_then(|id| self.calls.get_by_str(id));
-        let Some((call_id, call)) = call else {
+            .and_then(|id| self.calls.get_mut_by_str(id));
+        let Some(call) = call else {
             return self.on_untracked_event(event_type, data, view);
         };
-        let call_id = call_id.clone();
-        let routed = control_id
-            .and_then(|k| call.actions.get(k))
-            .is_some_and(|a| a.descriptor.event_types.iter().any(|t| t == event_type));
-        let late = control_id.is_some_and(|k| call.done_actions.contains_key(k));
-        if !routed || self.config.every_call_event || call.every_event {
+        let call_id = call.info.call_id.clone();
+        let every = self.config.every_call_event || call.every_event;
+        let action = control_id
+            .and_then(|k| call.actions.get_key_value_mut(k))
+            .filter(|(_, a)| a.descriptor.event_types.iter().any(|t| t == event_type));
+        let routed = action.is_some();
+        if !routed || every {
             self.out.events.push_back(Event::CallEvent {
                 call_id: call_id.clone(),
                 event: CallEvent::from_wire(event_type, payload(data)),
             });
         }
+        if let Some((control_id, action)) = action {
+            // An event routed to a running action: judged on its `state` (collect, detect
+            // and fax read more of it), reported as progress or as the action's end.
+            let text = data.unwrap_or("null");
+            let state = view.state.as_deref();
+            let verdict =
+                action
+                    .descriptor
+                    .judge_read(event_type, text, state, &mut action.progress);
+            let control_id = control_id.clone();
+            match verdict {
+                Verdict::End { state, failed } => {
+                    let outcome = if action.stop_requested {
+                        ActionOutcome::Stopped {
+                            event: payload(data),
+                        }
+                    } else {
+                        ActionOutcome::from_end(state, failed, payload(data))
+                    };
+                    self.finish_action(&call_id, &control_id, outcome);
+                }
+                Verdict::Update(state) => {
+                    let kind = action.kind.clone();
+                    self.out.events.push_back(Event::ActionState {
+                        call_id,
+                        control_id,
+                        kind,
+                        state,
+                        event_type: static_name(event_type),
+                        event: payload(data),
+                    })
+                }
+                _ => {} // Not its event type: only a call event.
+            }
+            return;
+        }
         let Some(control_id) = control_id else {
             return;
         };
-        if routed {
-            return self.on_action_event(event_type, call_id, control_id, data, view);
-        }
         // A late event of a finished action (a detect keeps reporting until its
         // `finished`) is only a call event; an unknown control id is an error.
         // A call with digit bindings runs actions the service started by itself.
+        let late = call.done_actions.contains_key(control_id);
         let action_type = ActionKind::EVENT_TYPES.contains(&event_type);
         if !late && action_type && !self.calls.is_digit_bound(&call_id) {
             self.protocol_error(ProtocolError::UnknownAction {
@@ -756,12 +793,7 @@ impl Engine {
 
     /// A call event of a call this client does not track: an unknown action's event is an
     /// error (its call may have ended); anything else is passed on as [`Event::Other`].
-    fn on_untracked_event(
-        &mut self,
-        event_type: &str,
-        data: Option<&RawValue>,
-        view: &EventView<'_>,
-    ) {
+    fn on_untracked_event(&mut self, event_type: &str, data: Option<&str>, view: &EventView<'_>) {
         let action_type = ActionKind::EVENT_TYPES.contains(&event_type);
         match (view.call_id.as_deref(), view.control_id.as_deref()) {
             (Some(call_id), Some(control_id))
@@ -776,56 +808,6 @@ impl Engine {
                 event_type: event_type.to_owned(),
                 params: payload(data),
             }),
-        }
-    }
-
-    /// An event routed to a running action: judged on its `state` (collect, detect and fax
-    /// read more of it), reported as progress or as the action's end.
-    fn on_action_event(
-        &mut self,
-        event_type: &str,
-        call_id: CallId,
-        control_id: &str,
-        data: Option<&RawValue>,
-        view: &EventView<'_>,
-    ) {
-        // The table's own ids go into the events: shared, not copied from the event.
-        let Some((control_id, action)) = self
-            .calls
-            .get_mut(&call_id)
-            .and_then(|call| call.actions.get_key_value_mut(control_id))
-        else {
-            return;
-        };
-        let text = data.map_or("null", RawValue::get);
-        let state = view.state.as_deref();
-        let verdict = action
-            .descriptor
-            .judge_read(event_type, text, state, &mut action.progress);
-        let control_id = control_id.clone();
-        match verdict {
-            Verdict::End { state, failed } => {
-                let outcome = if action.stop_requested {
-                    ActionOutcome::Stopped {
-                        event: payload(data),
-                    }
-                } else {
-                    ActionOutcome::from_end(state, failed, payload(data))
-                };
-                self.finish_action(&call_id, &control_id, outcome);
-            }
-            Verdict::Update(state) => {
-                let kind = action.kind.clone();
-                self.out.events.push_back(Event::ActionState {
-                    call_id,
-                    control_id,
-                    kind,
-                    state,
-                    event_type: event_type.to_owned(),
-                    event: payload(data),
-                })
-            }
-            _ => {} // Not its event type: only a call event.
         }
     }
 
@@ -917,13 +899,21 @@ fn call_from_view(view: &EventView<'_>) -> Option<CallInfo> {
         .filter(|info| !info.call_id.as_str().is_empty() && !info.node_id.as_str().is_empty())
 }
 
+/// An action event's type: one of the known names costs no allocation.
+fn static_name(event_type: &str) -> Cow<'static, str> {
+    match ActionKind::EVENT_TYPES.iter().find(|t| **t == event_type) {
+        Some(known) => Cow::Borrowed(known),
+        None => Cow::Owned(event_type.to_owned()),
+    }
+}
+
 /// An event's data as its payload (`null` when it came without).
-fn payload(data: Option<&RawValue>) -> Payload {
-    data.map_or_else(Payload::null, Payload::from_raw)
+fn payload(data: Option<&str>) -> Payload {
+    data.map_or_else(Payload::null, Payload::from_text)
 }
 
 /// An event's data as a tree, for the families still read that way (`Null` when absent).
-fn tree(data: Option<&RawValue>) -> Value {
-    data.and_then(|raw| serde_json::from_str(raw.get()).ok())
+fn tree(data: Option<&str>) -> Value {
+    data.and_then(|text| serde_json::from_str(text).ok())
         .unwrap_or(Value::Null)
 }

@@ -214,9 +214,13 @@ impl Engine {
         }
         match method {
             "signalwire.event" => match params.event_type {
-                Some(event_type) => {
-                    self.handle_event(&event_type, params.params, params.authorization_state, now)
-                }
+                Some(event_type) => self.handle_event(
+                    &event_type,
+                    params.params.as_deref(),
+                    params.view,
+                    params.authorization_state,
+                    now,
+                ),
                 None => self.protocol_error(ProtocolError::InvalidFrame(
                     "signalwire.event without event_type".into(),
                 )),
