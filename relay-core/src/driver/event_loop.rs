@@ -35,6 +35,10 @@ const READ_BATCH: usize = 256;
 /// among a burst of requests, few enough (~20 KiB) that a flush does not outgrow the
 /// socket buffers while the loop is not reading.
 const COMMAND_BATCH: usize = 32;
+/// Bytes handed to the writer in one batch, under one write deadline: about what the
+/// socket takes at once, so that a slow but reading peer meets the deadline as it would
+/// frame by frame.
+const WRITE_BATCH_BYTES: usize = 64 * 1024;
 /// The size of an ordinary request: a command is refused when not even that fits.
 const SMALL_FRAME: usize = 1024;
 /// Capacity above which an emptied map of the loop gives its table back.
@@ -737,37 +741,70 @@ async fn write_task(
     runtime: Arc<dyn super::runtime::Runtime>,
     closed: oneshot::Sender<()>,
 ) {
+    // Frames already queued are handed to the writer as one batch (one write future, not a
+    // boxed one per frame), then flushed once.
+    let mut batch: Vec<String> = Vec::new();
     // `None`: the loop dropped the connection (it broke): nothing more to do.
-    while let Some(mut next) = queued.next().await {
-        loop {
-            match next {
+    while let Some(first) = queued.next().await {
+        let mut next = Some(first);
+        let mut closing = false;
+        let mut batch_bytes = 0;
+        while let Some(outgoing) = next.take() {
+            match outgoing {
                 Outgoing::Frame(text) => {
-                    let len = text.len();
-                    let sent = within(runtime.as_ref(), deadline, writer.send(text)).await;
-                    bytes.fetch_sub(len, Ordering::AcqRel);
-                    if let Err(e) = sent {
-                        let _ = failures.unbounded_send((generation, e));
-                        return;
-                    }
+                    batch_bytes += text.len();
+                    batch.push(text);
                 }
                 Outgoing::Close => {
-                    let _ = within(runtime.as_ref(), deadline, writer.flush()).await;
-                    let _ = future::select(writer.close(), runtime.sleep(deadline)).await;
-                    let _ = closed.send(());
+                    closing = true;
+                    break;
+                }
+            }
+            if batch_bytes >= WRITE_BATCH_BYTES {
+                batch_bytes = 0;
+                if let Err(e) =
+                    write_batch(&mut *writer, &mut batch, &bytes, &*runtime, deadline).await
+                {
+                    let _ = failures.unbounded_send((generation, e));
                     return;
                 }
             }
-            // Everything already queued goes out in one flush.
-            match queued.try_recv() {
-                Ok(more) => next = more,
-                Err(_) => break,
-            }
+            next = queued.try_recv().ok();
+        }
+        if let Err(e) = write_batch(&mut *writer, &mut batch, &bytes, &*runtime, deadline).await {
+            let _ = failures.unbounded_send((generation, e));
+            return;
+        }
+        if closing {
+            let _ = within(runtime.as_ref(), deadline, writer.flush()).await;
+            let _ = future::select(writer.close(), runtime.sleep(deadline)).await;
+            let _ = closed.send(());
+            return;
         }
         if let Err(e) = within(runtime.as_ref(), deadline, writer.flush()).await {
             let _ = failures.unbounded_send((generation, e));
             return;
         }
     }
+}
+
+/// Hands the batch to the writer within one write deadline, then counts its bytes as gone
+/// from the queue (whether or not they made it: a failure ends the connection).
+async fn write_batch(
+    writer: &mut dyn FrameWriter,
+    batch: &mut Vec<String>,
+    bytes: &AtomicUsize,
+    runtime: &dyn super::runtime::Runtime,
+    deadline: Duration,
+) -> Result<(), TransportError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let len: usize = batch.iter().map(String::len).sum();
+    let sent = within(runtime, deadline, writer.send_all(batch)).await;
+    batch.clear();
+    bytes.fetch_sub(len, Ordering::AcqRel);
+    sent
 }
 
 /// Runs one write with a deadline from the runtime. Most writes complete at once (they only

@@ -35,6 +35,14 @@ pub trait FrameReader: Send {
 pub trait FrameWriter: Send {
     /// Queues a frame; [`FrameWriter::flush`] sends what is queued.
     async fn send(&mut self, text: String) -> Result<(), TransportError>;
+    /// Queues every frame of `frames` in order, leaving `frames` empty on success. One call
+    /// for a batch saves a boxed future per frame; by default it is one `send` each.
+    async fn send_all(&mut self, frames: &mut Vec<String>) -> Result<(), TransportError> {
+        for text in frames.drain(..) {
+            self.send(text).await?;
+        }
+        Ok(())
+    }
     /// Sends everything queued.
     async fn flush(&mut self) -> Result<(), TransportError>;
     /// Closes the socket politely.
@@ -305,6 +313,16 @@ where
 {
     async fn send(&mut self, text: String) -> Result<(), TransportError> {
         self.sink.feed(Message::text(text)).await.map_err(ws_error)
+    }
+
+    async fn send_all(&mut self, frames: &mut Vec<String>) -> Result<(), TransportError> {
+        for text in frames.drain(..) {
+            self.sink
+                .feed(Message::text(text))
+                .await
+                .map_err(ws_error)?;
+        }
+        Ok(())
     }
 
     async fn flush(&mut self) -> Result<(), TransportError> {
