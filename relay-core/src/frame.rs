@@ -1,6 +1,7 @@
 //! The JSON-RPC 2.0 envelope: reading server frames and writing client frames.
 
 use crate::error::ProtocolError;
+use crate::payload::Payload;
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -14,7 +15,7 @@ pub(crate) enum Incoming<'a> {
     /// The answer to one of our requests.
     Response {
         id: Cow<'a, str>,
-        outcome: Result<Value, (i64, String)>,
+        outcome: Result<Payload, (i64, String)>,
     },
     /// A request from the server (event, ping, disconnect). The id is kept as sent (string
     /// or number, as JSON text) so the answer carries it back unchanged.
@@ -86,7 +87,7 @@ pub(crate) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, st
 }
 
 /// The JSON-RPC frame in one pass: the envelope is read in place (no key or name is
-/// allocated, an event's data is kept as its text), only a result becomes a `Value`.
+/// allocated, an event's data and a result are kept as their text).
 #[derive(Deserialize)]
 struct Envelope<'a> {
     #[serde(borrow, default, deserialize_with = "present")]
@@ -95,8 +96,8 @@ struct Envelope<'a> {
     method: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "object")]
     params: Option<Params<'a>>,
-    #[serde(default, deserialize_with = "present_value")]
-    result: Option<Value>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    result: Option<&'a RawValue>,
     #[serde(default)]
     error: Option<RpcError>,
 }
@@ -127,10 +128,6 @@ fn object<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Params<'de>>, D::Err
         }
     }
     d.deserialize_map(ObjectOnly).map(Some)
-}
-
-fn present_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
 }
 
 /// Classifies a text frame; anything that is not a JSON-RPC frame is a typed error.
@@ -173,7 +170,7 @@ fn typed(frame: Envelope<'_>) -> Option<Result<Incoming<'_>, ProtocolError>> {
     if let Some(result) = frame.result {
         return Some(Ok(Incoming::Response {
             id,
-            outcome: Ok(result),
+            outcome: Ok(Payload::from_raw(result)),
         }));
     }
     let error = frame.error?;
@@ -239,7 +236,7 @@ fn parse_value(text: &str) -> Result<Incoming<'static>, ProtocolError> {
     if let Some(result) = frame.remove("result") {
         return Ok(Incoming::Response {
             id,
-            outcome: Ok(result),
+            outcome: Ok(Payload::from_value(&result)),
         });
     }
     if let Some(error) = frame.remove("error") {
@@ -388,11 +385,15 @@ mod tests {
 
     #[test]
     fn classifies_frames() {
+        // A result is kept as the server's exact text (spacing and key order included).
+        let result = r#"{"b": [2],  "a":"\u0041"}"#;
         assert_eq!(
-            parse(r#"{"jsonrpc":"2.0","id":"1","result":{"a":1}}"#),
+            parse(&format!(
+                r#"{{"jsonrpc":"2.0","id":"1","result":{result}}}"#
+            )),
             Ok(Incoming::Response {
                 id: "1".into(),
-                outcome: Ok(json!({"a": 1}))
+                outcome: Ok(Payload::from_json(result).expect("json"))
             })
         );
         assert_eq!(
@@ -439,7 +440,7 @@ mod tests {
             parse(r#"{"id":12,"result":null}"#),
             Ok(Incoming::Response {
                 id: "12".into(),
-                outcome: Ok(Value::Null)
+                outcome: Ok(Payload::null())
             })
         );
     }

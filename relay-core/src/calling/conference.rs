@@ -2,6 +2,7 @@
 //! `calling.leave_room` ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): every option of [§2.2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md), typed; unknown future values fit the
 //! `Other` escape hatches.
 
+use super::params::lenient_text;
 use super::params::{check_status_url, serialize_as_wire, setters};
 use super::stream::{Codec, HttpMethod, StreamOptions, StreamParams};
 use super::text_of;
@@ -9,8 +10,8 @@ use super::{invalid, CallCommand};
 use crate::error::CommandError;
 use crate::ids::CallId;
 use crate::payload::Payload;
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// The beep when someone enters or leaves (`beep`, default `"true"`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -408,15 +409,23 @@ pub struct JoinedConference {
 }
 
 impl JoinedConference {
-    /// Reads a join result.
-    pub fn from_result(result: Value) -> Self {
+    /// Reads a join result (from its text: a `conference_id` that is not a non-empty
+    /// string reads as none).
+    pub fn from_result(result: Payload) -> Self {
+        #[derive(Deserialize)]
+        struct Joined<'a> {
+            #[serde(borrow, default, deserialize_with = "lenient_text")]
+            conference_id: Option<Cow<'a, str>>,
+        }
+        let conference_id = result
+            .parse::<Joined<'_>>()
+            .ok()
+            .and_then(|joined| joined.conference_id)
+            .filter(|id| !id.is_empty())
+            .map(Cow::into_owned);
         Self {
-            conference_id: result
-                .get("conference_id")
-                .and_then(Value::as_str)
-                .filter(|id| !id.is_empty())
-                .map(str::to_owned),
-            result: Payload::from_value(&result),
+            conference_id,
+            result,
         }
     }
 }

@@ -4,11 +4,15 @@
 
 use super::log;
 use super::output::Output;
+use crate::calling::params::lenient_text;
 use crate::error::{ProtocolError, RequestError};
 use crate::event::Event;
 use crate::ids::RequestId;
 use crate::message::{Message, MessageError, MessageId, MessageState, SendMessage};
+use crate::payload::Payload;
+use serde::Deserialize;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// State events kept while waiting for the send result that names their message. The
@@ -59,15 +63,16 @@ impl Messages {
 
     /// The result of a `messaging.send`: the message is tracked under its `message_id`,
     /// and states that arrived before it are replayed.
-    pub(super) fn accepted(&mut self, request_id: RequestId, result: &Value, out: &mut Output) {
+    pub(super) fn accepted(&mut self, request_id: RequestId, result: &Payload, out: &mut Output) {
         let Some((send, context)) = self.sends.remove(&request_id) else {
             return;
         };
         let message_id = result
-            .get("message_id")
-            .and_then(Value::as_str)
+            .parse::<SendResult<'_>>()
+            .ok()
+            .and_then(|r| r.message_id)
             .filter(|id| !id.is_empty())
-            .map(MessageId::from);
+            .map(|id| MessageId::from(&*id));
         let Some(message_id) = message_id else {
             log::warning!("messaging.send accepted without a message_id");
             out.event(Event::MessageSent {
@@ -233,6 +238,13 @@ fn invalid_event(event_type: &str, reason: &str, out: &mut Output) {
     });
 }
 
+/// A `messaging.send` result's `message_id`, read from its text (another type reads as none).
+#[derive(Deserialize)]
+struct SendResult<'a> {
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    message_id: Option<Cow<'a, str>>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::log::Warnings;
@@ -262,7 +274,8 @@ mod tests {
             "kept while a send waits for its result"
         );
 
-        messages.accepted("r1".into(), &json!({"message_id": "m1"}), &mut out);
+        let result = Payload::from(json!({"message_id": "m1"}));
+        messages.accepted("r1".into(), &result, &mut out);
         let events: Vec<Event> = out.events.drain(..).collect();
         assert!(
             matches!(&events[0], Event::MessageSent { result: Ok(m), .. } if m.id.as_str() == "m1")
