@@ -14,6 +14,7 @@ use std::time::Duration;
 
 /// An instruction for the IO layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Transmit {
     /// Open a new WebSocket, then call `handle_connected` (or `handle_disconnected` on failure).
     Open,

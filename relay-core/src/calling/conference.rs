@@ -5,7 +5,6 @@
 use super::params::lenient_text;
 use super::params::{check_status_url, serialize_as_wire, setters};
 use super::stream::{Codec, HttpMethod, StreamOptions, StreamParams};
-use super::text_of;
 use super::{invalid, CallCommand};
 use crate::error::CommandError;
 use crate::ids::CallId;
@@ -518,17 +517,62 @@ pub struct ConferenceEvent {
 }
 
 impl ConferenceEvent {
-    /// Reads one event; never fails.
+    /// Reads one event from its text (no tree); never fails: a member that is not a
+    /// string, or params that are not an object, read as absent.
     pub fn from_wire(params: Payload) -> Self {
-        let value = params.to_value();
+        #[derive(Default, Deserialize)]
+        struct View<'a> {
+            #[serde(borrow, default, deserialize_with = "lenient_text")]
+            conference_id: Option<Cow<'a, str>>,
+            #[serde(borrow, default, deserialize_with = "lenient_text")]
+            name: Option<Cow<'a, str>>,
+            #[serde(borrow, default, deserialize_with = "lenient_text")]
+            status: Option<Cow<'a, str>>,
+            #[serde(borrow, default, deserialize_with = "lenient_text")]
+            call_id: Option<Cow<'a, str>>,
+        }
+        let (conference_id, name, status, call_id) = {
+            let view: View<'_> = params.parse().unwrap_or_default();
+            let owned = |text: Option<Cow<'_, str>>| text.map(Cow::into_owned);
+            (
+                owned(view.conference_id),
+                owned(view.name),
+                owned(view.status),
+                view.call_id
+                    .filter(|id| !id.is_empty())
+                    .map(|id| CallId::new(id.into_owned())),
+            )
+        };
         Self {
-            conference_id: text_of(&value, "conference_id"),
-            name: text_of(&value, "name"),
-            status: text_of(&value, "status"),
-            call_id: text_of(&value, "call_id")
-                .filter(|id| !id.is_empty())
-                .map(CallId::new),
+            conference_id,
+            name,
+            status,
+            call_id,
             params,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_conference_event_is_read_from_its_text_and_kept_exactly() {
+        let text =
+            r#"{"conference_id":"conf-1", "name":5,"status":"join","call_id":"c\u0031","x":[1]}"#;
+        let event = ConferenceEvent::from_wire(Payload::from_json(text).expect("json"));
+        assert_eq!(event.conference_id.as_deref(), Some("conf-1"));
+        assert_eq!(
+            event.name, None,
+            "a name that is not a string reads as absent"
+        );
+        assert_eq!(event.status.as_deref(), Some("join"));
+        assert_eq!(event.call_id, Some(CallId::new("c1")));
+        assert_eq!(event.params.as_str(), text);
+        let odd = ConferenceEvent::from_wire(Payload::from_json("[1]").expect("json"));
+        assert_eq!((odd.conference_id, odd.call_id), (None, None));
+        let empty = Payload::from_json(r#"{"call_id":""}"#).expect("json");
+        assert_eq!(ConferenceEvent::from_wire(empty).call_id, None);
     }
 }
