@@ -11,7 +11,6 @@ use crate::ids::RequestId;
 use crate::message::{Message, MessageError, MessageId, MessageState, SendMessage};
 use crate::payload::Payload;
 use serde::Deserialize;
-use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -29,7 +28,7 @@ pub(super) struct Messages {
     /// Accepted messages not yet terminal.
     active: BTreeMap<MessageId, Message>,
     /// `messaging.state` events for an id no send has named yet, oldest first.
-    early: VecDeque<(MessageId, Value)>,
+    early: VecDeque<(MessageId, Payload)>,
     done: VecDeque<MessageId>,
     done_set: BTreeSet<MessageId>,
 }
@@ -125,25 +124,28 @@ impl Messages {
     }
 
     /// `messaging.state`: the message's state and reason change; terminal ends it.
-    pub(super) fn on_state(&mut self, data: Value, out: &mut Output) {
-        let Some(message_id) = data
-            .get("message_id")
-            .and_then(Value::as_str)
+    pub(super) fn on_state(&mut self, data: Payload, out: &mut Output) {
+        // Read from the event's text; params that are not an object name nothing.
+        let view: StateView<'_> = data.parse().unwrap_or_default();
+        let Some(message_id) = view
+            .message_id
+            .as_deref()
             .filter(|id| !id.is_empty())
             .map(MessageId::from)
         else {
             return invalid_event("messaging.state", "no message_id", out);
         };
-        let Some(state) = data.get("message_state").and_then(Value::as_str) else {
+        let Some(state) = view.message_state.as_deref() else {
             return invalid_event("messaging.state", "no message_state", out);
         };
         let state = MessageState::from_wire(state);
+        let reason = view.reason.map(Cow::into_owned);
         let Some(message) = self.active.get_mut(&message_id) else {
             if self.done_set.contains(&message_id) {
                 log::debug!(%message_id, "late state of a finished message ignored");
             } else if !self.sends.is_empty() {
                 // Its send's result may still be on the way: keep it, bounded.
-                self.early.push_back((message_id, data));
+                self.early.push_back((message_id, data.clone()));
                 if self.early.len() > EARLY_MESSAGE_STATES {
                     if let Some((old, _)) = self.early.pop_front() {
                         unknown_message(old, out);
@@ -156,8 +158,8 @@ impl Messages {
         };
         // §3: only the state and the reason change after the send (MSG).
         message.state = state;
-        if let Some(reason) = data.get("reason").and_then(Value::as_str) {
-            message.reason = Some(reason.to_owned());
+        if let Some(reason) = reason {
+            message.reason = Some(reason);
         }
         if !message.state.is_terminal() {
             let message = message.clone();
@@ -180,7 +182,7 @@ impl Messages {
 
     /// `messaging.receive`: an inbound message. A repeat of one already reported (after a
     /// resume) is dropped.
-    pub(super) fn on_receive(&mut self, data: Value, out: &mut Output) {
+    pub(super) fn on_receive(&mut self, data: Payload, out: &mut Output) {
         let Some(message) = Message::from_wire(&data) else {
             return invalid_event("messaging.receive", "no message_id", out);
         };
@@ -238,6 +240,18 @@ fn invalid_event(event_type: &str, reason: &str, out: &mut Output) {
     });
 }
 
+/// The members of a `messaging.state` event the engine judges, read from its text (a member
+/// that is not a string reads as absent).
+#[derive(Default, Deserialize)]
+struct StateView<'a> {
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    message_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    message_state: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    reason: Option<Cow<'a, str>>,
+}
+
 /// A `messaging.send` result's `message_id`, read from its text (another type reads as none).
 #[derive(Deserialize)]
 struct SendResult<'a> {
@@ -256,8 +270,8 @@ mod tests {
         Output::new(Warnings::new(Duration::from_secs(1)))
     }
 
-    fn state(id: &str, state: &str) -> Value {
-        json!({"message_id": id, "message_state": state})
+    fn state(id: &str, state: &str) -> Payload {
+        Payload::from(json!({"message_id": id, "message_state": state}))
     }
 
     #[test]
