@@ -267,12 +267,7 @@ fn a_stream_past_the_disk_quota_is_closed_with_a_reason() {
         };
         let media = StreamMessage::Media {
             sequence_number: 2,
-            media: MediaChunk {
-                track: MediaTrack::Inbound,
-                chunk: 1,
-                timestamp_ms: 0,
-                payload: vec![0xff; 160].into(),
-            },
+            media: MediaChunk::new(MediaTrack::Inbound, 1, 0, vec![0xff; 160]),
         };
         ws.send_text(&start.to_json()).await.expect("start sent");
         ws.send_text(&media.to_json()).await.expect("media sent");

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 fn message(timestamp_ms: u64) -> String {
     StreamMessage::Media {
         sequence_number: timestamp_ms + 2,
-        media: MediaChunk {
-            track: MediaTrack::Inbound,
-            chunk: timestamp_ms + 1,
+        media: MediaChunk::new(
+            MediaTrack::Inbound,
+            timestamp_ms + 1,
             timestamp_ms,
-            payload: vec![1u8; 16].into(),
-        },
+            vec![1u8; 16],
+        ),
     }
     .to_json()
 }

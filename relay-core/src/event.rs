@@ -9,13 +9,13 @@ use crate::error::{ProtocolError, RequestError, SessionError};
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
 use crate::message::{Message, MessageError};
 use crate::payload::Payload;
-use serde_json::Value;
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// An instruction for the IO layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Transmit {
     /// Open a new WebSocket, then call `handle_connected` (or `handle_disconnected` on failure).
     Open,
@@ -97,12 +97,12 @@ pub enum Event {
         /// The answered call (the engine's record of it), or the failure.
         result: Result<Arc<CallInfo>, DialError>,
     },
-    /// A request completed. Its `result` is the server's result object.
+    /// A request completed. Its `result` is the server's result, kept as its text.
     RequestCompleted {
         /// The request.
         request_id: RequestId,
-        /// The server's result, or why there is none.
-        result: Result<Value, RequestError>,
+        /// The server's result (read it with [`Payload::parse`]), or why there is none.
+        result: Result<Payload, RequestError>,
     },
     /// An action reported a non-terminal state (a stream's `streaming`).
     ActionState {

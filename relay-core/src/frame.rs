@@ -2,6 +2,7 @@
 
 use crate::calling::view::EventView;
 use crate::error::ProtocolError;
+use crate::payload::Payload;
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -18,7 +19,7 @@ pub(crate) enum Incoming<'a> {
     /// The answer to one of our requests.
     Response {
         id: Cow<'a, str>,
-        outcome: Result<Value, (i64, String)>,
+        outcome: Result<Payload, (i64, String)>,
     },
     /// A request from the server (event, ping, disconnect). The id is kept as sent (string
     /// or number, as JSON text) so the answer carries it back unchanged.
@@ -96,7 +97,7 @@ pub(crate) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, st
 }
 
 /// The JSON-RPC frame in one pass: the envelope is read in place (no key or name is
-/// allocated, an event's data is kept as its text), only a result becomes a `Value`.
+/// allocated, an event's data and a result are kept as their text).
 #[derive(Deserialize)]
 struct Envelope<'a> {
     #[serde(borrow, default, deserialize_with = "present")]
@@ -105,8 +106,8 @@ struct Envelope<'a> {
     method: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "object")]
     params: Option<Params<'a>>,
-    #[serde(default, deserialize_with = "present_value")]
-    result: Option<Value>,
+    #[serde(borrow, default, deserialize_with = "present_raw")]
+    result: Option<&'a RawValue>,
     #[serde(default)]
     error: Option<RpcError>,
 }
@@ -124,6 +125,11 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de str>, D::Error
     <&RawValue>::deserialize(d).map(|raw| Some(raw.get()))
 }
 
+/// [`present`], kept as raw JSON (a result becomes a [`Payload`](crate::Payload)).
+fn present_raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
+}
+
 /// Params only from an object: a derived struct would also read an array, by position.
 fn object<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Params<'de>>, D::Error> {
     struct ObjectOnly;
@@ -137,10 +143,6 @@ fn object<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Params<'de>>, D::Err
         }
     }
     d.deserialize_map(ObjectOnly).map(Some)
-}
-
-fn present_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
 }
 
 /// Classifies a text frame; anything that is not a JSON-RPC frame is a typed error.
@@ -186,7 +188,7 @@ fn typed(frame: Envelope<'_>) -> Option<Result<Incoming<'_>, ProtocolError>> {
     if let Some(result) = frame.result {
         return Some(Ok(Incoming::Response {
             id,
-            outcome: Ok(result),
+            outcome: Ok(Payload::from_raw(result)),
         }));
     }
     let error = frame.error?;
@@ -248,7 +250,7 @@ fn parse_value(text: &str) -> Result<Incoming<'static>, ProtocolError> {
     if let Some(result) = frame.remove("result") {
         return Ok(Incoming::Response {
             id,
-            outcome: Ok(result),
+            outcome: Ok(Payload::from_value(&result)),
         });
     }
     if let Some(error) = frame.remove("error") {
@@ -397,11 +399,15 @@ mod tests {
 
     #[test]
     fn classifies_frames() {
+        // A result is kept as the server's exact text (spacing and key order included).
+        let result = r#"{"b": [2],  "a":"\u0041"}"#;
         assert_eq!(
-            parse(r#"{"jsonrpc":"2.0","id":"1","result":{"a":1}}"#),
+            parse(&format!(
+                r#"{{"jsonrpc":"2.0","id":"1","result":{result}}}"#
+            )),
             Ok(Incoming::Response {
                 id: "1".into(),
-                outcome: Ok(json!({"a": 1}))
+                outcome: Ok(Payload::from_json(result).expect("json"))
             })
         );
         assert_eq!(
@@ -445,7 +451,7 @@ mod tests {
             parse(r#"{"id":12,"result":null}"#),
             Ok(Incoming::Response {
                 id: "12".into(),
-                outcome: Ok(Value::Null)
+                outcome: Ok(Payload::null())
             })
         );
     }

@@ -41,6 +41,8 @@
 //!             }
 //!             Transmit::Send(text) => send(&text),
 //!             Transmit::Close => close_socket(),
+//!             // `Transmit` is `#[non_exhaustive]`: a later kind is logged and skipped.
+//!             other => eprintln!("unknown transmit {other:?}"),
 //!         }
 //!     }
 //!     // 2. Hand events to the application.

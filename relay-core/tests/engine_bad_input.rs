@@ -269,3 +269,60 @@ fn a_malformed_member_of_a_call_event_is_a_typed_error_and_the_frame_is_acked() 
         [Event::ActionState { .. }]
     ));
 }
+
+/// Messaging events are read from their text: a member of the wrong type, or data that is
+/// not an object, is acked and becomes a typed `InvalidEvent` naming the event type.
+#[test]
+fn a_malformed_member_of_a_messaging_event_is_a_typed_error_and_the_frame_is_acked() {
+    let mut client = Client::ready();
+    let frames = [
+        (
+            "s1",
+            "messaging.state",
+            r#"{"message_id":7,"message_state":"sent"}"#,
+        ),
+        (
+            "s2",
+            "messaging.state",
+            r#"{"message_id":"m1","message_state":["sent"]}"#,
+        ),
+        ("s3", "messaging.state", r#""m1 sent""#),
+        (
+            "r1",
+            "messaging.receive",
+            r#"{"message_id":{"id":"m2"},"body":"hi"}"#,
+        ),
+        ("r2", "messaging.receive", r#"[1,2]"#),
+    ];
+    for (id, event_type, params) in frames {
+        let frame = format!(
+            r#"{{"jsonrpc":"2.0","id":"{id}","method":"signalwire.event","params":{{"event_type":"{event_type}","params":{params}}}}}"#
+        );
+        client.engine.handle_frame(&frame, client.now);
+        assert_eq!(client.sent(), vec![ack(id)], "{frame}");
+        let errors = protocol_errors(&mut client);
+        let [ProtocolError::InvalidEvent {
+            event_type: named,
+            reason,
+        }] = &errors[..]
+        else {
+            panic!("{frame}: {errors:?}")
+        };
+        assert_eq!(named, event_type);
+        assert!(!reason.is_empty());
+    }
+    // A well-formed one still reads, its members from the event's text.
+    client.event(
+        "ok",
+        "messaging.receive",
+        json!({"message_id": "m3", "body": "h\u{e9}llo", "from_number": "+1"}),
+    );
+    let events = client.drain_events();
+    let [Event::IncomingMessage(message)] = &events[..] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(
+        (message.id.as_str(), message.body.as_deref()),
+        ("m3", Some("h\u{e9}llo"))
+    );
+}

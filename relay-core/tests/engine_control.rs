@@ -7,6 +7,7 @@ mod common;
 
 use common::Client;
 use relay_rs_core::CallGone;
+use relay_rs_core::Payload;
 use relay_rs_core::{
     ActionKind, ActionOutcome, AgentPrompt, AmazonBedrock, BindDigit, CallCommand, CallEvent,
     CallId, CallbackEventType, ClearDigitBindings, CommandError, ConferenceBeep, ConferenceEvent,
@@ -59,7 +60,7 @@ fn sends_with<C: CallCommand>(
     assert!(
         events.contains(&Event::RequestCompleted {
             request_id: id,
-            result: Ok(result)
+            result: Ok(Payload::from(result))
         }),
         "{events:#?}"
     );
@@ -212,7 +213,9 @@ fn pass_forgets_the_call_once_accepted_and_finishes_its_actions() {
         [
             Event::RequestCompleted {
                 request_id: id,
-                result: Ok(json!({"code": "200", "message": "Passing call"}))
+                result: Ok(Payload::from(
+                    json!({"code": "200", "message": "Passing call"})
+                ))
             },
             Event::ActionFinished {
                 call_id: call(),
@@ -448,8 +451,12 @@ fn join_conference_sends_every_option_typed() {
     };
     let joined = JoinedConference::from_result(result.clone());
     assert_eq!(joined.conference_id.as_deref(), Some("conf-1"));
+    // The whole result is kept as the server's exact text.
+    assert_eq!(joined.result.as_str(), result.as_str());
+    let odd = Payload::from_json(r#"{"conference_id": 7}"#).expect("json");
+    assert_eq!(JoinedConference::from_result(odd).conference_id, None);
     assert_eq!(
-        JoinedConference::from_result(json!({"code": "200"})).conference_id,
+        JoinedConference::from_result(Payload::from(json!({"code": "200"}))).conference_id,
         None
     );
 }

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{ack, config, Client};
+use relay_rs_core::Payload;
 use relay_rs_core::{
     CommandError, Credentials, EngineConfig, Event, RequestError, SessionError, Transmit,
 };
@@ -143,7 +144,9 @@ fn receive_and_unreceive_send_contexts() {
         client.drain_events(),
         vec![Event::RequestCompleted {
             request_id: id,
-            result: Ok(json!({"code": "200", "message": "Receiving"}))
+            result: Ok(Payload::from(
+                json!({"code": "200", "message": "Receiving"})
+            ))
         }]
     );
     assert_eq!(client.engine.config().contexts, ["office", "sales"]);
@@ -263,7 +266,7 @@ fn server_disconnect_is_acked_then_drained_until_the_server_closes() {
         client.drain_events(),
         vec![Event::RequestCompleted {
             request_id: in_flight,
-            result: Ok(json!({"code": "200"}))
+            result: Ok(Payload::from(json!({"code": "200"})))
         }]
     );
     // The server closes: the normal jittered backoff, not zero.

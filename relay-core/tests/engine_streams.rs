@@ -6,6 +6,7 @@ mod common;
 
 use common::Client;
 use relay_rs_core::CallGone;
+use relay_rs_core::Payload;
 use relay_rs_core::{
     ActionKind, ActionOutcome, ActionState, CallId, Codec, CommandError, ControlId, Event,
     HttpMethod, PlayMedia, RequestError, StreamOptions, Track,
@@ -386,7 +387,7 @@ fn execute_sends_any_method() {
         client.drain_events(),
         vec![Event::RequestCompleted {
             request_id: id,
-            result: Ok(json!({"code": "200", "extra": 1}))
+            result: Ok(Payload::from(json!({"code": "200", "extra": 1})))
         }]
     );
     assert_eq!(

@@ -84,12 +84,7 @@ fn arb_message() -> impl Strategy<Value = StreamMessage> {
             .prop_map(|(sequence_number, track, chunk, timestamp_ms, payload)| {
                 StreamMessage::Media {
                     sequence_number,
-                    media: MediaChunk {
-                        track,
-                        chunk,
-                        timestamp_ms,
-                        payload: payload.into(),
-                    },
+                    media: MediaChunk::new(track, chunk, timestamp_ms, payload),
                 }
             }),
         (any::<u64>(), "[0-9*#]", any::<u64>()).prop_map(
@@ -182,11 +177,13 @@ proptest! {
             0..20,
         ),
     ) {
-        let format = MediaFormat { sample_rate, channels, ..MediaFormat::pcmu() };
+        let mut format = MediaFormat::pcmu();
+        format.sample_rate = sample_rate;
+        format.channels = channels;
         let mut assembler = StreamAssembler::new(format).with_max_ms(2000);
         for (inbound, timestamp_ms, payload) in chunks {
             let track = if inbound { MediaTrack::Inbound } else { MediaTrack::Outbound };
-            let _ = assembler.push(&MediaChunk { track, chunk: 1, timestamp_ms, payload: payload.into() });
+            let _ = assembler.push(&MediaChunk::new(track, 1, timestamp_ms, payload));
         }
         for track in [MediaTrack::Inbound, MediaTrack::Outbound] {
             prop_assert!(assembler.duration_ms(track) <= 2000);

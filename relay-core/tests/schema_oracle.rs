@@ -65,6 +65,7 @@ impl Wire {
                     }
                 }
                 Transmit::Close => {}
+                other => panic!("a transmit this oracle does not know: {other:?}"),
             }
         }
         while self.engine.poll_event().is_some() {}

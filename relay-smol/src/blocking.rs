@@ -3,6 +3,7 @@
 
 use crate::advanced::{ActionRequest, CallCommand};
 use crate::json::{Map, Value};
+use crate::Payload;
 use crate::{
     ActionHandle, ActionKind, ActionOutcome, ActionState, AiAction, AiMessage, AiOptions, Call,
     CallEnd, CallEvent, CallId, CallInfo, CallState, Client, ClientBuilder, ClientEvent,
@@ -279,8 +280,8 @@ impl BlockingClient {
         block(self.client.runtime(), self.client.unreceive(contexts))
     }
 
-    /// Sends any request and returns the server's result.
-    pub fn execute(&self, method: &str, params: Value) -> Result<Value, Error> {
+    /// Sends any request and returns the server's result (see [`Client::execute`]).
+    pub fn execute<P: serde::Serialize>(&self, method: &str, params: P) -> Result<Payload, Error> {
         block(self.client.runtime(), self.client.execute(method, params))
     }
 
@@ -457,7 +458,10 @@ impl BlockingCall {
     }
 
     /// Sends a call command that is not an action (see [`Call::command`]).
-    pub fn command(&self, method: &str, params: Map<String, Value>) -> Result<Value, Error> {
+    pub fn command<P>(&self, method: &str, params: P) -> Result<Payload, Error>
+    where
+        P: serde::Serialize + Send + 'static,
+    {
         block(self.0.runtime(), self.0.command(method, params))
     }
 
@@ -657,7 +661,7 @@ impl BlockingCall {
     pub fn send_command<C: CallCommand + Send + 'static>(
         &self,
         command: C,
-    ) -> Result<Value, Error> {
+    ) -> Result<Payload, Error> {
         block(self.0.runtime(), self.0.send_command(command))
     }
 

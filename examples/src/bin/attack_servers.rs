@@ -248,12 +248,12 @@ async fn amplification(rt: Arc<dyn ServerRuntime>, streams: usize) -> bool {
                 for &track in &tracks {
                     let media = StreamMessage::Media {
                         sequence_number: 2 + n,
-                        media: MediaChunk {
+                        media: MediaChunk::new(
                             track,
-                            chunk: n + 1,
-                            timestamp_ms: n * 30_000,
-                            payload: Encoding::L16.encode(&[1000; 960]).into(),
-                        },
+                            n + 1,
+                            n * 30_000,
+                            Encoding::L16.encode(&[1000; 960]),
+                        ),
                     };
                     messages.push(media.to_json());
                 }

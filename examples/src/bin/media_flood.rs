@@ -226,12 +226,12 @@ fn main() -> Result<(), BoxError> {
             .map(|(k, chunk)| {
                 let media = StreamMessage::Media {
                     sequence_number: k as u64 + 2,
-                    media: MediaChunk {
-                        track: MediaTrack::Inbound,
-                        chunk: k as u64 + 1,
-                        timestamp_ms: 20 * k as u64,
-                        payload: format.encoding.encode(chunk).into(),
-                    },
+                    media: MediaChunk::new(
+                        MediaTrack::Inbound,
+                        k as u64 + 1,
+                        20 * k as u64,
+                        format.encoding.encode(chunk),
+                    ),
                 };
                 Utf8Bytes::from(media.to_json())
             })

@@ -2,15 +2,15 @@
 //! `calling.leave_room` ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): every option of [§2.2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md), typed; unknown future values fit the
 //! `Other` escape hatches.
 
+use super::params::lenient_text;
 use super::params::{check_status_url, serialize_as_wire, setters};
 use super::stream::{Codec, HttpMethod, StreamOptions, StreamParams};
-use super::text_of;
 use super::{invalid, CallCommand};
 use crate::error::CommandError;
 use crate::ids::CallId;
 use crate::payload::Payload;
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// The beep when someone enters or leaves (`beep`, default `"true"`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -408,15 +408,23 @@ pub struct JoinedConference {
 }
 
 impl JoinedConference {
-    /// Reads a join result.
-    pub fn from_result(result: Value) -> Self {
+    /// Reads a join result (from its text: a `conference_id` that is not a non-empty
+    /// string reads as none).
+    pub fn from_result(result: Payload) -> Self {
+        #[derive(Deserialize)]
+        struct Joined<'a> {
+            #[serde(borrow, default, deserialize_with = "lenient_text")]
+            conference_id: Option<Cow<'a, str>>,
+        }
+        let conference_id = result
+            .parse::<Joined<'_>>()
+            .ok()
+            .and_then(|joined| joined.conference_id)
+            .filter(|id| !id.is_empty())
+            .map(Cow::into_owned);
         Self {
-            conference_id: result
-                .get("conference_id")
-                .and_then(Value::as_str)
-                .filter(|id| !id.is_empty())
-                .map(str::to_owned),
-            result: Payload::from_value(&result),
+            conference_id,
+            result,
         }
     }
 }
@@ -509,17 +517,62 @@ pub struct ConferenceEvent {
 }
 
 impl ConferenceEvent {
-    /// Reads one event; never fails.
+    /// Reads one event from its text (no tree); never fails: a member that is not a
+    /// string, or params that are not an object, read as absent.
     pub fn from_wire(params: Payload) -> Self {
-        let value = params.to_value();
+        #[derive(Default, Deserialize)]
+        struct View<'a> {
+            #[serde(borrow, default, deserialize_with = "lenient_text")]
+            conference_id: Option<Cow<'a, str>>,
+            #[serde(borrow, default, deserialize_with = "lenient_text")]
+            name: Option<Cow<'a, str>>,
+            #[serde(borrow, default, deserialize_with = "lenient_text")]
+            status: Option<Cow<'a, str>>,
+            #[serde(borrow, default, deserialize_with = "lenient_text")]
+            call_id: Option<Cow<'a, str>>,
+        }
+        let (conference_id, name, status, call_id) = {
+            let view: View<'_> = params.parse().unwrap_or_default();
+            let owned = |text: Option<Cow<'_, str>>| text.map(Cow::into_owned);
+            (
+                owned(view.conference_id),
+                owned(view.name),
+                owned(view.status),
+                view.call_id
+                    .filter(|id| !id.is_empty())
+                    .map(|id| CallId::new(id.into_owned())),
+            )
+        };
         Self {
-            conference_id: text_of(&value, "conference_id"),
-            name: text_of(&value, "name"),
-            status: text_of(&value, "status"),
-            call_id: text_of(&value, "call_id")
-                .filter(|id| !id.is_empty())
-                .map(CallId::new),
+            conference_id,
+            name,
+            status,
+            call_id,
             params,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_conference_event_is_read_from_its_text_and_kept_exactly() {
+        let text =
+            r#"{"conference_id":"conf-1", "name":5,"status":"join","call_id":"c\u0031","x":[1]}"#;
+        let event = ConferenceEvent::from_wire(Payload::from_json(text).expect("json"));
+        assert_eq!(event.conference_id.as_deref(), Some("conf-1"));
+        assert_eq!(
+            event.name, None,
+            "a name that is not a string reads as absent"
+        );
+        assert_eq!(event.status.as_deref(), Some("join"));
+        assert_eq!(event.call_id, Some(CallId::new("c1")));
+        assert_eq!(event.params.as_str(), text);
+        let odd = ConferenceEvent::from_wire(Payload::from_json("[1]").expect("json"));
+        assert_eq!((odd.conference_id, odd.call_id), (None, None));
+        let empty = Payload::from_json(r#"{"call_id":""}"#).expect("json");
+        assert_eq!(ConferenceEvent::from_wire(empty).call_id, None);
     }
 }

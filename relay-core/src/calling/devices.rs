@@ -11,6 +11,7 @@ use super::stream::{Codec, StreamOptions};
 use super::ActionRequest;
 use crate::error::CommandError;
 use crate::ids::{CallId, NodeId};
+use crate::payload::Payload;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -616,9 +617,10 @@ pub enum Device {
     Other {
         /// The `type` field.
         kind: String,
-        /// The `params` object. Boxed so that a `Device` stays three words: each call's
-        /// record holds one, and an unknown type is rare.
-        params: Box<Value>,
+        /// The `params` as sent (`null` when absent); read it with [`Payload::parse`].
+        /// Boxed so that a `Device` stays three words: each call's record holds one, and
+        /// an unknown type is rare.
+        params: Box<Payload>,
     },
 }
 
@@ -860,9 +862,11 @@ impl<'de> DeserializeSeed<'de> for Params<'_> {
             "call" => Device::Call(Box::new(params(d)?)),
             "queue" => Device::Queue(Box::new(params(d)?)),
             "stream" => Device::Stream(Box::new(params(d)?)),
+            // A device type this library does not know is rare: its params are kept as
+            // JSON text (through a tree, since they may have been buffered already).
             other => Device::Other {
                 kind: other.to_owned(),
-                params: Box::new(Value::deserialize(d)?),
+                params: Box::new(Payload::from_value(&Value::deserialize(d)?)),
             },
         })
     }
@@ -891,6 +895,18 @@ into_device!(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_device_of_another_type_keeps_its_params_and_writes_them_back() {
+        let wire = serde_json::json!({"type": "fax_machine", "params": {"line": 2, "tone": "x"}});
+        let device: Device = serde_json::from_value(wire.clone()).expect("device");
+        let Device::Other { kind, params } = &device else {
+            panic!("{device:?}")
+        };
+        assert_eq!(kind, "fax_machine");
+        assert_eq!(**params, wire["params"]);
+        assert_eq!(serde_json::to_value(&device).expect("json"), wire);
+    }
     use serde_json::json;
 
     #[test]

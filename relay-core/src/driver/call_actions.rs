@@ -17,7 +17,8 @@ use crate::action::record::RecordOptions;
 use crate::action::simple::{EchoOptions, SendDigitsOptions, TranscribeOptions};
 use crate::action::tap::TapOptions;
 use crate::action::ActionRequest;
-use serde_json::{Map, Value};
+use crate::payload::Payload;
+use serde::Serialize;
 use std::time::Duration;
 
 impl Call {
@@ -38,8 +39,12 @@ impl Call {
     }
 
     /// Sends a call command that is not an action (`node_id` and `call_id` are added) and
-    /// waits for the server to accept.
-    pub async fn command(&self, method: &str, params: Map<String, Value>) -> Result<Value, Error> {
+    /// waits for the server to accept. `params` is any value that serialises as a JSON
+    /// object (a typed struct, a map, `json!({…})`); the result is kept as its text.
+    pub async fn command<P>(&self, method: &str, params: P) -> Result<Payload, Error>
+    where
+        P: Serialize + Send + 'static,
+    {
         let id = self.id().clone();
         let method = method.to_owned();
         self.client

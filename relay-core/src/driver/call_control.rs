@@ -13,15 +13,15 @@ use crate::control::{
     QueueEvent, QueueLeave, Refer, SimpleControl, Transfer, UserEvent,
 };
 use crate::ids::ControlId;
+use crate::payload::Payload;
 use futures_util::{Stream, StreamExt};
-use serde_json::Value;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 impl Call {
     /// Sends any typed call command and returns the service's result.
-    pub async fn send_command<C>(&self, command: C) -> Result<Value, Error>
+    pub async fn send_command<C>(&self, command: C) -> Result<Payload, Error>
     where
         C: CallCommand + Send + 'static,
     {

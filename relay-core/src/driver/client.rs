@@ -14,11 +14,13 @@ use super::{Command, Op};
 use crate::action::stream_options::is_loopback_host;
 use crate::config::{BackoffConfig, ConfigError, Credentials, EngineConfig};
 use crate::engine::DialPlan;
+use crate::error::CommandError;
 use crate::event::Event;
+use crate::payload::Payload;
 use futures_channel::{mpsc, oneshot};
 use futures_util::future::{self, BoxFuture};
 use futures_util::Stream;
-use serde_json::Value;
+use serde::Serialize;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -444,7 +446,7 @@ impl ClientInner {
     }
 
     /// Sends a request op and waits for the server's result.
-    pub(crate) async fn request(&self, op: Op) -> Result<Value, Error> {
+    pub(crate) async fn request(&self, op: Op) -> Result<Payload, Error> {
         let (reply, receiver) = oneshot::channel();
         self.send(Command::Request { op, reply })?;
         receiver.await.map_err(|_| Error::Closed)?
@@ -651,8 +653,12 @@ impl Client {
             .map(drop)
     }
 
-    /// Sends any request and returns the server's result (the SDKs' `execute`).
-    pub async fn execute(&self, method: &str, params: Value) -> Result<Value, Error> {
+    /// Sends any request and returns the server's result (the SDKs' `execute`), kept as
+    /// its text: read it with [`Payload::parse`] or [`Payload::to_value`]. `params` is
+    /// any JSON object (a typed struct or a `json!` value).
+    pub async fn execute<P: Serialize>(&self, method: &str, params: P) -> Result<Payload, Error> {
+        let params = serde_json::to_value(params)
+            .map_err(|e| Error::Command(CommandError::InvalidOption(e.to_string())))?;
         let method = method.to_owned();
         self.inner
             .request(Box::new(move |engine, now| {

@@ -20,10 +20,10 @@ use crate::engine::Engine;
 use crate::error::SessionError;
 use crate::event::{DialError, Event, Transmit};
 use crate::ids::{CallId, ControlId, RequestId};
+use crate::payload::Payload;
 use futures_channel::{mpsc, oneshot};
 use futures_util::future::{self, Either, FutureExt};
 use futures_util::StreamExt;
-use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -88,7 +88,7 @@ pub(crate) struct EventLoop {
     generation: u64,
     write_failures: mpsc::UnboundedReceiver<(u64, TransportError)>,
     write_failure_tx: mpsc::UnboundedSender<(u64, TransportError)>,
-    requests: HashMap<RequestId, Reply<Value>>,
+    requests: HashMap<RequestId, Reply<Payload>>,
     action_starts: HashMap<RequestId, (Arc<ActionShared>, Reply<Arc<ActionShared>>)>,
     dials: HashMap<RequestId, Reply<Arc<CallShared>>>,
     calls: HashMap<CallId, Arc<CallShared>>,

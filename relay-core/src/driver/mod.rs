@@ -54,7 +54,6 @@ use crate::engine::{ActionStart, DialPlan, Engine};
 use crate::error::CommandError;
 use crate::ids::{CallId, RequestId};
 use futures_channel::oneshot;
-use serde_json::Value;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -69,7 +68,7 @@ pub(crate) type ActionOp =
 pub(crate) enum Command {
     Request {
         op: Op,
-        reply: oneshot::Sender<Result<Value, Error>>,
+        reply: oneshot::Sender<Result<crate::payload::Payload, Error>>,
     },
     Action {
         call_id: CallId,

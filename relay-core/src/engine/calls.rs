@@ -462,8 +462,8 @@ impl Engine {
                     _ => self.on_call_event(event_type, raw, &view),
                 }
             }
-            "messaging.state" => self.on_message_state(tree(raw)),
-            "messaging.receive" => self.on_message_receive(tree(raw)),
+            "messaging.state" => self.on_message_state(payload(raw)),
+            "messaging.receive" => self.on_message_receive(payload(raw)),
             "calling.conference" => self.on_conference(payload(raw)),
             _ => self.out.events.push_back(Event::Other {
                 event_type: event_type.to_owned(),

@@ -10,6 +10,7 @@ use crate::error::{CommandError, ProtocolError, SessionError};
 use crate::event::Event;
 use crate::frame;
 use crate::ids::RequestId;
+use crate::payload::Payload;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::time::Instant;
@@ -106,7 +107,7 @@ impl Engine {
 
     pub(super) fn handle_connect_result(
         &mut self,
-        outcome: Result<Value, (i64, String)>,
+        outcome: Result<Payload, (i64, String)>,
         resuming: bool,
         now: Instant,
     ) {

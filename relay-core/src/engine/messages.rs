@@ -4,11 +4,14 @@
 
 use super::log;
 use super::output::Output;
+use crate::calling::params::lenient_text;
 use crate::error::{ProtocolError, RequestError};
 use crate::event::Event;
 use crate::ids::RequestId;
 use crate::message::{Message, MessageError, MessageId, MessageState, SendMessage};
-use serde_json::Value;
+use crate::payload::Payload;
+use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// State events kept while waiting for the send result that names their message. The
@@ -25,7 +28,7 @@ pub(super) struct Messages {
     /// Accepted messages not yet terminal.
     active: BTreeMap<MessageId, Message>,
     /// `messaging.state` events for an id no send has named yet, oldest first.
-    early: VecDeque<(MessageId, Value)>,
+    early: VecDeque<(MessageId, Payload)>,
     done: VecDeque<MessageId>,
     done_set: BTreeSet<MessageId>,
 }
@@ -59,15 +62,16 @@ impl Messages {
 
     /// The result of a `messaging.send`: the message is tracked under its `message_id`,
     /// and states that arrived before it are replayed.
-    pub(super) fn accepted(&mut self, request_id: RequestId, result: &Value, out: &mut Output) {
+    pub(super) fn accepted(&mut self, request_id: RequestId, result: &Payload, out: &mut Output) {
         let Some((send, context)) = self.sends.remove(&request_id) else {
             return;
         };
         let message_id = result
-            .get("message_id")
-            .and_then(Value::as_str)
+            .parse::<SendResult<'_>>()
+            .ok()
+            .and_then(|r| r.message_id)
             .filter(|id| !id.is_empty())
-            .map(MessageId::from);
+            .map(|id| MessageId::from(&*id));
         let Some(message_id) = message_id else {
             log::warning!("messaging.send accepted without a message_id");
             out.event(Event::MessageSent {
@@ -120,25 +124,28 @@ impl Messages {
     }
 
     /// `messaging.state`: the message's state and reason change; terminal ends it.
-    pub(super) fn on_state(&mut self, data: Value, out: &mut Output) {
-        let Some(message_id) = data
-            .get("message_id")
-            .and_then(Value::as_str)
+    pub(super) fn on_state(&mut self, data: Payload, out: &mut Output) {
+        // Read from the event's text; params that are not an object name nothing.
+        let view: StateView<'_> = data.parse().unwrap_or_default();
+        let Some(message_id) = view
+            .message_id
+            .as_deref()
             .filter(|id| !id.is_empty())
             .map(MessageId::from)
         else {
             return invalid_event("messaging.state", "no message_id", out);
         };
-        let Some(state) = data.get("message_state").and_then(Value::as_str) else {
+        let Some(state) = view.message_state.as_deref() else {
             return invalid_event("messaging.state", "no message_state", out);
         };
         let state = MessageState::from_wire(state);
+        let reason = view.reason.map(Cow::into_owned);
         let Some(message) = self.active.get_mut(&message_id) else {
             if self.done_set.contains(&message_id) {
                 log::debug!(%message_id, "late state of a finished message ignored");
             } else if !self.sends.is_empty() {
                 // Its send's result may still be on the way: keep it, bounded.
-                self.early.push_back((message_id, data));
+                self.early.push_back((message_id, data.clone()));
                 if self.early.len() > EARLY_MESSAGE_STATES {
                     if let Some((old, _)) = self.early.pop_front() {
                         unknown_message(old, out);
@@ -151,8 +158,8 @@ impl Messages {
         };
         // §3: only the state and the reason change after the send (MSG).
         message.state = state;
-        if let Some(reason) = data.get("reason").and_then(Value::as_str) {
-            message.reason = Some(reason.to_owned());
+        if let Some(reason) = reason {
+            message.reason = Some(reason);
         }
         if !message.state.is_terminal() {
             let message = message.clone();
@@ -175,7 +182,7 @@ impl Messages {
 
     /// `messaging.receive`: an inbound message. A repeat of one already reported (after a
     /// resume) is dropped.
-    pub(super) fn on_receive(&mut self, data: Value, out: &mut Output) {
+    pub(super) fn on_receive(&mut self, data: Payload, out: &mut Output) {
         let Some(message) = Message::from_wire(&data) else {
             return invalid_event("messaging.receive", "no message_id", out);
         };
@@ -233,6 +240,25 @@ fn invalid_event(event_type: &str, reason: &str, out: &mut Output) {
     });
 }
 
+/// The members of a `messaging.state` event the engine judges, read from its text (a member
+/// that is not a string reads as absent).
+#[derive(Default, Deserialize)]
+struct StateView<'a> {
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    message_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    message_state: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    reason: Option<Cow<'a, str>>,
+}
+
+/// A `messaging.send` result's `message_id`, read from its text (another type reads as none).
+#[derive(Deserialize)]
+struct SendResult<'a> {
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    message_id: Option<Cow<'a, str>>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::log::Warnings;
@@ -244,8 +270,8 @@ mod tests {
         Output::new(Warnings::new(Duration::from_secs(1)))
     }
 
-    fn state(id: &str, state: &str) -> Value {
-        json!({"message_id": id, "message_state": state})
+    fn state(id: &str, state: &str) -> Payload {
+        Payload::from(json!({"message_id": id, "message_state": state}))
     }
 
     #[test]
@@ -262,7 +288,8 @@ mod tests {
             "kept while a send waits for its result"
         );
 
-        messages.accepted("r1".into(), &json!({"message_id": "m1"}), &mut out);
+        let result = Payload::from(json!({"message_id": "m1"}));
+        messages.accepted("r1".into(), &result, &mut out);
         let events: Vec<Event> = out.events.drain(..).collect();
         assert!(
             matches!(&events[0], Event::MessageSent { result: Ok(m), .. } if m.id.as_str() == "m1")

@@ -6,7 +6,7 @@ use super::Engine;
 use crate::error::CommandError;
 use crate::ids::RequestId;
 use crate::message::{Message, MessageId, SendMessage};
-use serde_json::Value;
+use crate::payload::Payload;
 use std::time::Instant;
 
 impl Engine {
@@ -43,12 +43,12 @@ impl Engine {
     }
 
     /// `messaging.state`, routed to the messaging part.
-    pub(super) fn on_message_state(&mut self, data: Value) {
+    pub(super) fn on_message_state(&mut self, data: Payload) {
         self.messages.on_state(data, &mut self.out);
     }
 
     /// `messaging.receive`, routed to the messaging part.
-    pub(super) fn on_message_receive(&mut self, data: Value) {
+    pub(super) fn on_message_receive(&mut self, data: Payload) {
         self.messages.on_receive(data, &mut self.out);
     }
 }

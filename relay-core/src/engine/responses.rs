@@ -4,12 +4,16 @@
 use super::requests::{Pending, PendingKind};
 use super::{later, log, Engine};
 use crate::action::ActionOutcome;
+use crate::calling::params::lenient_text;
 use crate::error::{CallGone, CommandError, ProtocolError, RequestError};
 use crate::event::{DialError, Event};
 use crate::frame;
 use crate::ids::RequestId;
-use serde::Serialize;
+use crate::payload::Payload;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::time::Instant;
 
 impl Engine {
@@ -107,7 +111,7 @@ impl Engine {
     pub(super) fn handle_response(
         &mut self,
         id: &str,
-        outcome: Result<Value, (i64, String)>,
+        outcome: Result<Payload, (i64, String)>,
         now: Instant,
     ) {
         let Some(id) = self.requests.id_of(id) else {
@@ -134,7 +138,7 @@ impl Engine {
         }
     }
 
-    fn succeed_request(&mut self, id: RequestId, pending: Pending, result: Value) {
+    fn succeed_request(&mut self, id: RequestId, pending: Pending, result: Payload) {
         if let PendingKind::Dial(_) = pending.kind {
             // The call arrives later by events; only a failure completes the dial now.
             return;
@@ -211,22 +215,34 @@ impl Engine {
     }
 }
 
+/// The members of a result that say whether it succeeded, read from its text: a `code` of
+/// any JSON type (a string or a number is judged) and a `message` when it is a string.
+#[derive(Deserialize)]
+struct Status<'a> {
+    #[serde(borrow, default)]
+    code: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    message: Option<Cow<'a, str>>,
+}
+
 /// A result with a non-2xx `code` is a failure (404/410: the call is gone); a result without
-/// `code` is a success.
-fn check_code(result: Value) -> Result<Value, RequestError> {
-    let code = match result.get("code") {
-        Some(Value::String(code)) => code.clone(),
-        Some(Value::Number(code)) => code.to_string(),
+/// `code` (or that is not an object) is a success.
+fn check_code(result: Payload) -> Result<Payload, RequestError> {
+    let Ok(status) = result.parse::<Status<'_>>() else {
+        return Ok(result);
+    };
+    let code = match status.code.map(RawValue::get) {
+        Some(raw) if raw.starts_with('"') => match serde_json::from_str::<Cow<'_, str>>(raw) {
+            Ok(code) => code.into_owned(),
+            Err(_) => return Ok(result),
+        },
+        Some(raw) if raw.starts_with(|c: char| c == '-' || c.is_ascii_digit()) => raw.to_owned(),
         _ => return Ok(result),
     };
     if code.len() == 3 && code.starts_with('2') {
         return Ok(result);
     }
-    let message = result
-        .get("message")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let message = status.message.map(Cow::into_owned).unwrap_or_default();
     if code == "404" || code == "410" {
         return Err(RequestError::CallGone(CallGone::server(code, message)));
     }
@@ -240,13 +256,27 @@ mod tests {
 
     #[test]
     fn codes_are_checked() {
-        assert!(check_code(json!({"code": "200"})).is_ok());
-        assert!(check_code(json!({"code": 204})).is_ok());
-        assert!(check_code(json!({"protocol": "p"})).is_ok());
-        let err = check_code(json!({"code": "410", "message": "gone"})).expect_err("410");
+        let check = |v: Value| check_code(Payload::from(v));
+        assert!(check(json!({"code": "200"})).is_ok());
+        assert!(check(json!({"code": 204})).is_ok());
+        assert!(check(json!({"protocol": "p"})).is_ok());
+        assert!(check(json!({"code": {"odd": 1}, "message": 5})).is_ok());
+        assert!(check(json!("not an object")).is_ok());
+        let err = check(json!({"code": "410", "message": "gone"})).expect_err("410");
         assert!(matches!(err, RequestError::CallGone(_)));
         assert_eq!(
-            check_code(json!({"code": "409"})),
+            check(json!({"code": 500, "message": ["odd"]})),
+            Err(RequestError::Failed {
+                code: "500".into(),
+                message: String::new()
+            })
+        );
+        // A success is handed on as the server's exact text.
+        let text = r#"{"code":"200",  "message":"A\u0041", "z":1}"#;
+        let ok = check_code(Payload::from_json(text).expect("json")).expect("ok");
+        assert_eq!(ok.as_str(), text);
+        assert_eq!(
+            check(json!({"code": "409"})),
             Err(RequestError::Failed {
                 code: "409".into(),
                 message: String::new()

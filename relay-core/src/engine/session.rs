@@ -6,12 +6,15 @@ use super::backoff::Backoff;
 use super::deadline::later;
 use super::log;
 use super::output::Output;
+use crate::calling::params::lenient_text;
 use crate::config::{Credentials, EngineConfig};
 use crate::error::{CommandError, ProtocolError, SessionError};
 use crate::event::{Event, Transmit};
 use crate::ids::IdGenerator;
-use serde::Serialize;
+use crate::payload::Payload;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::time::Instant;
 
 /// Where the session is.
@@ -236,26 +239,23 @@ impl Session {
     }
 
     /// `signalwire.connect` succeeded with `result`: the session is ready.
+    ///
+    /// A result that is not an object, or members that are not strings, read as absent.
     pub(super) fn accept(
         &mut self,
-        result: &Value,
+        result: &Payload,
         resuming: bool,
         now: Instant,
         ping_interval: std::time::Duration,
     ) -> Accepted {
-        let protocol = result
-            .get("protocol")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let result: Authenticated<'_> = result.parse().unwrap_or_default();
+        let protocol = result.protocol.map(Cow::into_owned);
         let resumed = resuming && protocol.is_some() && protocol == self.protocol;
         let no_protocol = protocol.is_none();
         if protocol.is_some() {
             self.protocol = protocol;
         }
-        self.identity = result
-            .get("identity")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        self.identity = result.identity.map(Cow::into_owned);
         log::info!(resumed, "authenticated");
         self.auth_failures = 0;
         self.had_session = true;
@@ -432,6 +432,15 @@ impl Session {
     }
 }
 
+/// The members of a `signalwire.connect` result the session keeps, read from its text.
+#[derive(Default, Deserialize)]
+struct Authenticated<'a> {
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    protocol: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    identity: Option<Cow<'a, str>>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::log::Warnings;
@@ -465,7 +474,12 @@ mod tests {
         let mut out = sink();
         session.start_opening(&mut out);
         assert!(session.authenticate(config).is_some());
-        let accepted = session.accept(&json!({"protocol": "p1"}), false, at, config.ping_interval);
+        let accepted = session.accept(
+            &Payload::from(json!({"protocol": "p1"})),
+            false,
+            at,
+            config.ping_interval,
+        );
         assert!(!accepted.no_protocol);
         assert!(session.is_ready());
         session.lose(at + lasted, false, config.ping_interval, rng, &mut out);
@@ -515,7 +529,12 @@ mod tests {
         session.start_opening(&mut out);
         let params = session.authenticate(&config).expect("opening");
         assert!(params.protocol.is_none());
-        session.accept(&json!({"protocol": "p1"}), false, t0, config.ping_interval);
+        session.accept(
+            &Payload::from(json!({"protocol": "p1"})),
+            false,
+            t0,
+            config.ping_interval,
+        );
         let state = json!({"authorization_state": "secret"});
         assert_eq!(session.store_authorization_state(&state, None), Ok(()));
         session.lose(
@@ -570,7 +589,7 @@ mod tests {
         session.start_opening(&mut sink());
         session.authenticate(&jwt);
         session.accept(
-            &json!({"protocol": "p1"}),
+            &Payload::from(json!({"protocol": "p1"})),
             false,
             Instant::now(),
             jwt.ping_interval,
@@ -616,7 +635,12 @@ mod tests {
         assert!(!session.ping_due(t0), "no pings before a session");
         session.start_opening(&mut sink());
         session.authenticate(&config);
-        session.accept(&json!({"protocol": "p1"}), false, t0, config.ping_interval);
+        session.accept(
+            &Payload::from(json!({"protocol": "p1"})),
+            false,
+            t0,
+            config.ping_interval,
+        );
         let mut at = t0;
         for _ in 0..config.max_missed_pings {
             at += config.ping_interval;

@@ -103,6 +103,7 @@ impl std::error::Error for FormatError {}
 
 /// The `mediaFormat` of a `start` message.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MediaFormat {
     /// The encoding.
     pub encoding: Encoding,

@@ -84,6 +84,7 @@ impl StartInfo {
 
 /// One `media` message, its payload decoded from base64 (still encoded audio).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct MediaChunk {
     /// Which side.
     pub track: MediaTrack,
@@ -93,6 +94,24 @@ pub struct MediaChunk {
     pub timestamp_ms: u64,
     /// The audio bytes.
     pub payload: Bytes,
+}
+
+impl MediaChunk {
+    /// A chunk of `track`'s audio: its per-track counter (from 1), milliseconds since the
+    /// stream started, and the encoded bytes.
+    pub fn new(
+        track: MediaTrack,
+        chunk: u64,
+        timestamp_ms: u64,
+        payload: impl Into<Bytes>,
+    ) -> Self {
+        Self {
+            track,
+            chunk,
+            timestamp_ms,
+            payload: payload.into(),
+        }
+    }
 }
 
 /// A message on a stream connection.

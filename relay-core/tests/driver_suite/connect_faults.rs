@@ -378,7 +378,7 @@ async fn stick_a_write(
     sim: &relay_rs_core::testkit::SimServer,
     client: &relay_rs_core::driver::Client,
     freezer: &Freezer,
-) -> futures_channel::oneshot::Receiver<Result<serde_json::Value, Error>> {
+) -> futures_channel::oneshot::Receiver<Result<relay_rs_core::Payload, Error>> {
     within(rt, 10, "the first session", async {
         while sim.requests("signalwire.connect").await.is_empty() {
             rt.sleep(Duration::from_millis(5)).await;

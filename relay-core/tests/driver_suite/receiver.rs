@@ -113,12 +113,12 @@ fn raw_start(encoding: &str, rate: u64, channels: u64, tracks: &str) -> String {
 fn media(chunk: u64, timestamp_ms: u64) -> String {
     StreamMessage::Media {
         sequence_number: chunk + 1,
-        media: relay_rs_core::media::MediaChunk {
-            track: MediaTrack::Inbound,
+        media: relay_rs_core::media::MediaChunk::new(
+            MediaTrack::Inbound,
             chunk,
             timestamp_ms,
-            payload: vec![0x55; 160].into(),
-        },
+            vec![0x55; 160],
+        ),
     }
     .to_json()
 }
@@ -689,12 +689,12 @@ fn amplifying_stream(chunks: u64) -> Vec<String> {
         for track in [MediaTrack::Inbound, MediaTrack::Outbound] {
             let media = StreamMessage::Media {
                 sequence_number: 2 + n,
-                media: relay_rs_core::media::MediaChunk {
+                media: relay_rs_core::media::MediaChunk::new(
                     track,
-                    chunk: n + 1,
-                    timestamp_ms: n * 30_000,
-                    payload: Encoding::L16.encode(&[7; 960]).into(),
-                },
+                    n + 1,
+                    n * 30_000,
+                    Encoding::L16.encode(&[7; 960]),
+                ),
             };
             messages.push(media.to_json());
         }
