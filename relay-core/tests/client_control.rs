@@ -231,3 +231,60 @@ fn s1_11_ai_commands_with_no_agent_running_are_refused_and_the_call_goes_on() {
         call.wait_for_ended().await.unwrap();
     });
 }
+
+/// The params of the request `method` the service received last, without the ids.
+fn last_params(relay: &MemoryRelay, method: &str) -> serde_json::Value {
+    let frames = relay.requests(method);
+    let mut params = frames.last().expect(method)["params"].clone();
+    for id in ["node_id", "call_id", "control_id"] {
+        params.as_object_mut().unwrap().remove(id);
+    }
+    params
+}
+
+#[test]
+fn action_controls_and_raw_starts_take_typed_params() {
+    with_client(SimConfig::new(), async |relay, _client, mut incoming| {
+        let call = answered(relay, &mut incoming).await;
+        // A raw start and a raw control take any `Serialize` params, a struct of one's own.
+        #[derive(serde::Serialize)]
+        struct Louder {
+            volume: f64,
+        }
+        let silence = json!({"play": [{"type": "silence", "params": {"duration": 60}}]});
+        let play = call
+            .start_action(relay_rs_core::ActionKind::Play, silence.clone())
+            .await
+            .unwrap();
+        play.control("calling.play.volume", Louder { volume: 2.5 })
+            .await
+            .unwrap();
+        play.control("calling.play.pause", ()).await.unwrap();
+        assert_eq!(last_params(relay, "calling.play"), silence);
+        assert_eq!(
+            last_params(relay, "calling.play.volume"),
+            json!({"volume": 2.5})
+        );
+        assert_eq!(last_params(relay, "calling.play.pause"), json!({}));
+        // A method the action does not list is refused before anything is sent.
+        let refused = play.control("calling.record.pause", ()).await;
+        assert!(matches!(refused, Err(Error::Command(_))), "{refused:?}");
+        assert!(relay.requests("calling.record.pause").is_empty());
+        play.stop().await.unwrap();
+        // The record's pause: `behavior` only when chosen.
+        let record = call
+            .record(relay_rs_core::RecordOptions::new())
+            .await
+            .unwrap();
+        record
+            .pause(Some(relay_rs_core::PauseBehavior::Silence))
+            .await
+            .unwrap();
+        assert_eq!(
+            last_params(relay, "calling.record.pause"),
+            json!({"behavior": "silence"})
+        );
+        record.pause(None).await.unwrap();
+        assert_eq!(last_params(relay, "calling.record.pause"), json!({}));
+    });
+}

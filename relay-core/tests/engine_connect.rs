@@ -9,8 +9,8 @@ mod common;
 use common::{ack, config, Client};
 use relay_rs_core::{
     CallCodec, CallEvent, CallId, CallState, CommandError, ConnectPlan, ConnectState, Device,
-    DialError, DialPlan, DialState, Direction, EndReason, Event, HttpMethod, PlayMedia,
-    RequestError,
+    DialError, DialPlan, DialState, Direction, EndReason, Event, HttpMethod, Payload, PlayMedia,
+    ProtocolError, RequestError,
 };
 use serde_json::json;
 use std::time::Duration;
@@ -427,6 +427,10 @@ fn connect_event(client: &mut Client, id: &str, params: serde_json::Value) {
     client.event(id, "calling.call.connect", params);
 }
 
+fn payload(params: serde_json::Value) -> Payload {
+    Payload::from_value(&params)
+}
+
 #[test]
 fn the_spec_sequence_connects_tracks_the_peer_and_disconnects() {
     let mut client = Client::ready();
@@ -657,7 +661,7 @@ fn connect_events_are_typed_call_events_with_every_call_event() {
     assert_eq!(params.to_value()["connect_state"], "failed");
     // An unknown state is kept, and a connect event for an unknown call is refused.
     assert_eq!(
-        relay_rs_core::ConnectUpdate::from_wire(&json!({"connect_state": "parked"})).state,
+        relay_rs_core::ConnectUpdate::from_wire(&payload(json!({"connect_state": "parked"}))).state,
         ConnectState::Other("parked".into())
     );
     connect_event(
@@ -736,9 +740,9 @@ fn connected_without_a_peer_names_the_answered_leg_of_the_tag() {
     };
     assert_eq!(update.peer.as_ref().unwrap().call_id.as_str(), "leg-1");
     // A peer with empty ids is no peer.
-    let odd = relay_rs_core::ConnectUpdate::from_wire(
-        &json!({"connect_state": "connected", "peer": {"call_id": "", "node_id": "n"}}),
-    );
+    let odd = relay_rs_core::ConnectUpdate::from_wire(&payload(
+        json!({"connect_state": "connected", "peer": {"call_id": "", "node_id": "n"}}),
+    ));
     assert_eq!(odd.peer, None);
 }
 
@@ -772,5 +776,56 @@ fn odd_connect_events_never_panic() {
         })
         .count();
     assert_eq!(refused, 3, "{events:#?}");
+    assert_eq!(client.engine.stats().calls, 1);
+}
+
+#[test]
+fn a_malformed_connect_event_is_a_typed_error_acked_and_the_next_one_counts() {
+    let mut client = Client::ready();
+    client.incoming("c1");
+    // A member given twice, and data that is not an object: unreadable, not guessed at.
+    for (id, data) in [
+        (
+            "bad-1",
+            r#"{"call_id":"c1","connect_state":"connected","connect_state":"failed"}"#,
+        ),
+        ("bad-2", r#""connected""#),
+    ] {
+        let frame = format!(
+            r#"{{"jsonrpc":"2.0","id":"{id}","method":"signalwire.event","params":{{"event_type":"calling.call.connect","params":{data}}}}}"#
+        );
+        client.engine.handle_frame(&frame, client.now);
+    }
+    assert_eq!(client.sent(), vec![ack("bad-1"), ack("bad-2")]);
+    let reasons: Vec<String> = client
+        .drain_events()
+        .into_iter()
+        .map(|event| match event {
+            Event::Protocol(ProtocolError::InvalidEvent { event_type, reason })
+                if event_type == "calling.call.connect" =>
+            {
+                reason
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert!(reasons[0].contains("duplicate field"), "{reasons:?}");
+    assert!(reasons[1].contains("invalid type"), "{reasons:?}");
+    // Nothing lost: the call is still tracked and its next connect event is read.
+    connect_event(
+        &mut client,
+        "k1",
+        json!({"call_id": "c1", "node_id": "node-1", "connect_state": "failed",
+               "failed_reason": "busy"}),
+    );
+    assert_eq!(client.sent(), vec![ack("k1")]);
+    let events = client.drain_events();
+    let [Event::Connect { call_id, update }] = &events[..] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(call_id.as_str(), "c1");
+    assert_eq!(update.state, ConnectState::Failed);
+    assert_eq!(update.failed_reason.as_deref(), Some("busy"));
     assert_eq!(client.engine.stats().calls, 1);
 }

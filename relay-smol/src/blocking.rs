@@ -2,7 +2,6 @@
 //! calling thread until its result is in. The same calls as the async API, without async.
 
 use crate::advanced::{ActionRequest, CallCommand};
-use crate::json::{Map, Value};
 use crate::Payload;
 use crate::{
     ActionHandle, ActionKind, ActionOutcome, ActionState, AiAction, AiMessage, AiOptions, Call,
@@ -680,12 +679,12 @@ impl BlockingCall {
         block(self.0.runtime(), self.0.wait_for_state(state))
     }
 
-    /// Starts any other action with raw params.
-    pub fn start_action(
-        &self,
-        kind: ActionKind,
-        params: Map<String, Value>,
-    ) -> Result<BlockingAction, Error> {
+    /// Starts any other action with its params as any `Serialize` object (see
+    /// [`Call::start_action`]).
+    pub fn start_action<P>(&self, kind: ActionKind, params: P) -> Result<BlockingAction, Error>
+    where
+        P: serde::Serialize + Send + 'static,
+    {
         block(self.0.runtime(), self.0.start_action(kind, params)).map(BlockingAction)
     }
 
@@ -863,7 +862,10 @@ impl BlockingAction {
     }
 
     /// Sends one of the action's control methods (see [`ActionHandle::control`]).
-    pub fn control(&self, method: &str, params: Map<String, Value>) -> Result<(), Error> {
+    pub fn control<P>(&self, method: &str, params: P) -> Result<(), Error>
+    where
+        P: serde::Serialize + Send + 'static,
+    {
         block(self.0.runtime(), self.0.control(method, params))
     }
 

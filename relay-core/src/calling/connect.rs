@@ -5,11 +5,15 @@ use super::call::{CallInfo, CallState, Device, Direction};
 use super::devices::{device_plan, DeviceGroups};
 use super::dial::{check_price, minutes};
 use super::params::check_status_url;
+use super::params::lenient_text;
 use super::play::PlayMedia;
+use super::view::{read_text, EventView};
 use crate::error::CommandError;
 use crate::ids::DialTag;
-use serde::Serialize;
-use serde_json::Value;
+use crate::payload::Payload;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -141,19 +145,44 @@ pub struct ConnectUpdate {
     pub tag: Option<DialTag>,
 }
 
+/// A borrowed view of a `calling.call.connect` event's data: what the engine routes and
+/// judges the bridge by, read in place from the event's text. Every member reads as absent
+/// when it is of another type (a connect event is never refused for a stray member); the
+/// peer stays text until a call is read from it.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ConnectView<'a> {
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    pub(crate) call_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    connect_state: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    failed_reason: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    tag: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    peer: Option<&'a RawValue>,
+}
+
 impl ConnectUpdate {
-    /// Reads the event's params; never fails (a missing state is `Other("")`).
-    pub fn from_wire(params: &Value) -> Self {
-        let text = |key: &str| params.get(key).and_then(Value::as_str);
-        let state = ConnectState::from_wire(text("connect_state").unwrap_or_default());
-        let peer = params.get("peer").and_then(|peer| {
-            let mut info = CallInfo::from_wire(peer)?;
+    /// Reads an event's params from their text; never fails (params that are not an object
+    /// read as empty, a missing state is `Other("")`).
+    pub fn from_wire(params: &Payload) -> Self {
+        Self::from_view(&params.parse().unwrap_or_default())
+    }
+
+    /// The update a view of the event says.
+    pub(crate) fn from_view(view: &ConnectView<'_>) -> Self {
+        let state = ConnectState::from_wire(view.connect_state.as_deref().unwrap_or_default());
+        let peer = view.peer.and_then(|peer| {
+            // A peer that is not a call (not an object, ids that are not strings) is none.
+            let peer: EventView<'_> = read_text(Some(peer.get())).ok()?;
+            let mut info = CallInfo::from_view(&peer)?;
             if info.call_id.as_str().is_empty() || info.node_id.as_str().is_empty() {
                 return None;
             }
             // The peer is a leg this call placed; a peer that is bridged is up.
             info.direction = Direction::Outbound;
-            if peer.get("call_state").is_none() {
+            if peer.call_state.is_none() {
                 info = info.with_state(match state {
                     ConnectState::Connected | ConnectState::Disconnected => CallState::Answered,
                     _ => CallState::Created,
@@ -164,8 +193,8 @@ impl ConnectUpdate {
         Self {
             state,
             peer,
-            failed_reason: text("failed_reason").map(str::to_owned),
-            tag: text("tag").map(DialTag::new),
+            failed_reason: view.failed_reason.as_deref().map(str::to_owned),
+            tag: view.tag.as_deref().map(DialTag::new),
         }
     }
 }

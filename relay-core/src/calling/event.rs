@@ -186,7 +186,7 @@ impl CallEvent {
             "calling.call.transcribe" => CallEvent::Transcribe(ActionEvent::from_wire(params)),
             "calling.call.ai" => CallEvent::Ai(ActionEvent::from_wire(params)),
             "calling.call.connect" => CallEvent::Connect {
-                update: ConnectUpdate::from_wire(&params.to_value()),
+                update: ConnectUpdate::from_wire(&params),
                 params,
             },
             "calling.call.refer" => CallEvent::Refer(ReferEvent::from_wire(params)),

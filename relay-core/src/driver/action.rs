@@ -17,7 +17,7 @@ use crate::action::{ActionKind, ActionOutcome, ActionState};
 use crate::ids::{CallId, ControlId};
 use crate::payload::Payload;
 use futures_util::future::{self, BoxFuture, Either};
-use serde_json::{Map, Value};
+use serde::Serialize;
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -147,9 +147,13 @@ impl ActionHandle {
     }
 
     /// Sends one of the action's control methods (`calling.play.volume`, …) with `params`
-    /// and its control id, and waits for the server to accept. A method the action's
-    /// descriptor does not list is refused before sending.
-    pub async fn control(&self, method: &str, params: Map<String, Value>) -> Result<(), Error> {
+    /// (any `Serialize` object, written after the call's ids and the control id; `()` for
+    /// none), and waits for the server to accept. A method the action's descriptor does not
+    /// list is refused before sending.
+    pub async fn control<P>(&self, method: &str, params: P) -> Result<(), Error>
+    where
+        P: Serialize + Send + 'static,
+    {
         let call_id = self.shared.call_id.clone();
         let control_id = self.shared.control_id.clone();
         let method = method.to_owned();

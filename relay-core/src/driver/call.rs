@@ -11,7 +11,7 @@ use crate::call::{CallInfo, CallState, Device, Direction, EndReason};
 use crate::error::{CallGone, CommandError};
 use crate::ids::CallId;
 use futures_util::future::{self, Either};
-use serde_json::Value;
+use serde::Serialize;
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -214,12 +214,13 @@ impl Call {
         self.play_with(PlayOptions::new(media)).await
     }
 
-    /// Starts any other action (`record`, `tap`, …) with raw params.
-    pub async fn start_action(
-        &self,
-        kind: ActionKind,
-        params: serde_json::Map<String, Value>,
-    ) -> Result<ActionHandle, Error> {
+    /// Starts any other action (`record`, `tap`, …) with its params as any `Serialize`
+    /// object (a struct of your own, or `serde_json::json!({…})`), written after the call's
+    /// ids and the control id.
+    pub async fn start_action<P>(&self, kind: ActionKind, params: P) -> Result<ActionHandle, Error>
+    where
+        P: Serialize + Send + 'static,
+    {
         let id = self.id().clone();
         action::start(
             &self.client,

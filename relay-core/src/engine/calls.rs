@@ -413,7 +413,7 @@ impl Engine {
     ///
     /// `calling.call.*` events are routed and judged on a borrowed [`EventView`] of their
     /// data; the data itself travels on as its text (a [`Payload`]), read further only by
-    /// whoever receives it. Messaging, authorization and connect events are read as trees.
+    /// whoever receives it. Authorization events are read as trees.
     pub(super) fn handle_event(
         &mut self,
         event_type: &str,
@@ -427,10 +427,8 @@ impl Engine {
                 self.store_authorization_state(&tree(raw), authorization_state.as_ref())
             }
             "calling.call.connect" => {
-                let data = tree(raw);
-                if self.on_call_connect(&data) {
-                    let call_id = data.get("call_id").and_then(Value::as_str);
-                    self.tell_call(event_type, raw, call_id, true);
+                if let Some(call_id) = self.on_call_connect(raw) {
+                    self.tell_call(event_type, raw, Some(call_id.as_str()), true);
                 }
             }
             "calling.error" => {

@@ -5,11 +5,11 @@
 use super::requests::PendingKind;
 use super::{log, Engine};
 use crate::call::{CallInfo, CallState};
-use crate::connect::{ConnectPlan, ConnectState, ConnectUpdate};
+use crate::calling::view::read_text;
+use crate::connect::{ConnectPlan, ConnectState, ConnectUpdate, ConnectView};
 use crate::error::{CommandError, ProtocolError};
 use crate::event::Event;
 use crate::ids::{CallId, DialTag, RequestId};
-use serde_json::Value;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -54,17 +54,20 @@ impl Engine {
         self.call_request(call_id, "calling.disconnect", Default::default(), now)
     }
 
-    /// A `calling.call.connect`: reports it, tracks the peer it names, and forgets the tag of
-    /// a connect that is over. Returns whether the call is tracked (so its `CallEvent` goes
-    /// out too).
-    pub(super) fn on_call_connect(&mut self, data: &Value) -> bool {
-        let Some(call_id) = data
-            .get("call_id")
-            .and_then(Value::as_str)
-            .map(CallId::from)
-        else {
+    /// A `calling.call.connect`, read from its text: reports it, tracks the peer it names,
+    /// and forgets the tag of a connect that is over. Returns the call when it is tracked (so
+    /// its `CallEvent` goes out too).
+    pub(super) fn on_call_connect(&mut self, data: Option<&str>) -> Option<CallId> {
+        let view: ConnectView<'_> = match read_text(data) {
+            Ok(view) => view,
+            Err(reason) => {
+                self.invalid_event("calling.call.connect", &reason);
+                return None;
+            }
+        };
+        let Some(call_id) = view.call_id.as_deref().map(CallId::from) else {
             self.invalid_event("calling.call.connect", "no call_id");
-            return false;
+            return None;
         };
         if !self.calls.contains_key(&call_id) {
             if !self.calls.has_ended(&call_id) {
@@ -73,9 +76,9 @@ impl Engine {
                     call_id,
                 });
             }
-            return false;
+            return None;
         }
-        let mut update = ConnectUpdate::from_wire(data);
+        let mut update = ConnectUpdate::from_view(&view);
         log::debug!(%call_id, state = %update.state, "connect");
         if update.state == ConnectState::Connected && update.peer.is_none() {
             // No `peer` named: the answered leg announced under this call's connect tag is it.
@@ -97,10 +100,11 @@ impl Engine {
             // No leg will come for this call's connects any more.
             self.forget_connects_of(&call_id);
         }
-        self.out
-            .events
-            .push_back(Event::Connect { call_id, update });
-        true
+        self.out.events.push_back(Event::Connect {
+            call_id: call_id.clone(),
+            update,
+        });
+        Some(call_id)
     }
 
     /// Tracks the peer of a bridge as a call, unless it is already (its state events came
