@@ -131,6 +131,7 @@ pub use call::{
     LegOptions, PhoneDevice, QueueDevice, SipDevice, StreamDevice, WebRtcDevice,
 };
 pub use call_event::{ActionEvent, CallEvent};
+pub use calling::ai_speech::{AiHint, AiLanguage, AiPronounce};
 pub use config::{BackoffConfig, ConfigError, Credentials, EngineConfig};
 pub use connect::{ConnectPlan, ConnectState, ConnectUpdate};
 pub use control::{

@@ -7,10 +7,10 @@ mod common;
 
 use common::Client;
 use relay_rs_core::{
-    ActionRequest, AgentConfig, AgentPrompt, AiHold, AiMessage, AiOptions, AiReset, AiUnhold,
-    AmazonBedrock, CallCommand, CallId, CollectOptions, CommandError, DetectOptions, Detector,
-    DigitsOptions, EchoOptions, PayOptions, PayPrompt, PlayMedia, PromptOptions, SpeechOptions,
-    Transmit,
+    ActionRequest, AgentConfig, AgentPrompt, AiHint, AiHold, AiLanguage, AiMessage, AiOptions,
+    AiPronounce, AiReset, AiUnhold, AmazonBedrock, CallCommand, CallId, CollectOptions,
+    CommandError, DetectOptions, Detector, DigitsOptions, EchoOptions, PayOptions, PayPrompt,
+    PlayMedia, PromptOptions, SpeechOptions, Transmit,
 };
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -255,6 +255,56 @@ fn an_agent_prompt_is_an_object_a_bare_string_or_a_tuned_object() {
         command_params(&mut client, &bedrock),
         json!({"prompt": "Be brief", "post_prompt": {"text": "Sum up", "temperature": 0.5}})
     );
+}
+
+#[test]
+fn the_agents_pronunciation_hints_and_languages_are_typed_arrays_on_the_wire() {
+    let mut client = answered();
+    let options = AiOptions::new()
+        .pronounce([
+            AiPronounce::new("SQL", "sequel"),
+            AiPronounce::new("API", "A P I").ignore_case(false),
+        ])
+        .hints([
+            AiHint::from("SignalWire"),
+            AiHint::pattern("signal wire", "signal\\s+wire", "SignalWire"),
+        ])
+        .languages([
+            AiLanguage::new("English", "en-US", "gcloud.en-US-Neural2-F"),
+            AiLanguage::new("French", "fr-FR", "gcloud.fr-FR-Neural2-B")
+                .model("arcana")
+                .speech_fillers(["euh"])
+                .function_fillers(["un instant"]),
+        ])
+        .control_id("ctl");
+    assert_eq!(
+        start_text(&mut client, &options),
+        concat!(
+            r#"{"jsonrpc":"2.0","id":"ID","method":"calling.ai","params":{"node_id":"node-1","#,
+            r#""call_id":"c1","control_id":"ctl","#,
+            r#""pronounce":[{"replace":"SQL","with":"sequel"},"#,
+            r#"{"replace":"API","with":"A P I","ignore_case":false}],"#,
+            r#""hints":["SignalWire",{"hint":"signal wire","pattern":"signal\\s+wire","replace":"SignalWire"}],"#,
+            r#""languages":[{"name":"English","code":"en-US","voice":"gcloud.en-US-Neural2-F"},"#,
+            r#"{"name":"French","code":"fr-FR","voice":"gcloud.fr-FR-Neural2-B","model":"arcana","#,
+            r#""speech_fillers":["euh"],"function_fillers":["un instant"]}]}}"#
+        )
+    );
+    // What the service could not use is refused before sending.
+    let call = CallId::new("c1");
+    for bad in [
+        AiOptions::new().pronounce([AiPronounce::new(" ", "x")]),
+        AiOptions::new().hints([""]),
+        AiOptions::new().hints([AiHint::pattern("a", "", "b")]),
+        AiOptions::new().languages([AiLanguage::new("English", "en-US", "")]),
+    ] {
+        let now = client.now;
+        assert!(matches!(
+            client.engine.start(&call, &bad, now),
+            Err(CommandError::InvalidOption(_))
+        ));
+    }
+    assert!(client.sent().is_empty());
 }
 
 #[test]

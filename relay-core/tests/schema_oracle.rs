@@ -7,16 +7,16 @@ use futures_util::StreamExt;
 use relay_rs_core::sim::SimConfig;
 use relay_rs_core::testkit::MemoryRelay;
 use relay_rs_core::{
-    AgentPrompt, AiMessage, AiOptions, AiReset, AmazonBedrock, BindDigit, CallId, CallState,
-    CallbackEventType, ClearDigitBindings, Codec, CollectOptions, ConferenceBeep, ConferenceRecord,
-    ConferenceRegion, ConferenceStream, ConferenceTrim, ConnectPlan, ControlId, Credentials,
-    DetectOptions, Detector, Device, DialPlan, DigitsOptions, EchoOptions, EndReason, Engine,
-    EngineConfig, FaxTone, HttpMethod, JoinConference, JoinRoom, LeaveConference, LiveAction,
-    LiveTranscribe, LiveTranslate, MediaDirection, PauseBehavior, PayOptions, PayPrompt, PlayMedia,
-    PlayOptions, PromptOptions, QueueEnter, QueueLeave, ReceiveFaxOptions, RecordFormat,
-    RecordOptions, Refer, ReferDevice, SendDigitsOptions, SendFaxOptions, SendMessage,
-    SimpleControl, SpeechOptions, StreamOptions, TapDevice, TapOptions, Track, TranscribeOptions,
-    Transfer, UserEvent,
+    AgentPrompt, AiHint, AiLanguage, AiMessage, AiOptions, AiPronounce, AiReset, AmazonBedrock,
+    BindDigit, CallId, CallState, CallbackEventType, ClearDigitBindings, Codec, CollectOptions,
+    ConferenceBeep, ConferenceRecord, ConferenceRegion, ConferenceStream, ConferenceTrim,
+    ConnectPlan, ControlId, Credentials, DetectOptions, Detector, Device, DialPlan, DigitsOptions,
+    EchoOptions, EndReason, Engine, EngineConfig, FaxTone, HttpMethod, JoinConference, JoinRoom,
+    LeaveConference, LiveAction, LiveTranscribe, LiveTranslate, MediaDirection, PauseBehavior,
+    PayOptions, PayPrompt, PlayMedia, PlayOptions, PromptOptions, QueueEnter, QueueLeave,
+    ReceiveFaxOptions, RecordFormat, RecordOptions, Refer, ReferDevice, SendDigitsOptions,
+    SendFaxOptions, SendMessage, SimpleControl, SpeechOptions, StreamOptions, TapDevice,
+    TapOptions, Track, TranscribeOptions, Transfer, UserEvent,
 };
 use relay_rs_core::{CallCodec, Transmit};
 use serde_json::{json, Map, Value};
@@ -260,10 +260,17 @@ fn ai_options() -> AiOptions {
         .ai_params(json!({"debug": true}));
     ai.post_prompt_auth_user = Some("user".into());
     ai.post_prompt_auth_password = Some("pass".into());
-    ai.pronounce = Some(json!([{"replace": "SW", "with": "SignalWire"}]));
-    ai.hints = Some(json!(["SignalWire"]));
-    ai.languages = Some(json!([{"name": "English", "code": "en-US"}]));
-    ai
+    ai.pronounce([AiPronounce::new("SW", "SignalWire").ignore_case(true)])
+        .hints([
+            AiHint::from("SignalWire"),
+            AiHint::pattern("signal wire", "signal\\s+wire", "SignalWire"),
+        ])
+        .languages([
+            AiLanguage::new("English", "en-US", "gcloud.en-US-Neural2-F")
+                .model("arcana")
+                .speech_fillers(["umm"])
+                .function_fillers(["one moment"]),
+        ])
 }
 
 fn join_conference() -> JoinConference {

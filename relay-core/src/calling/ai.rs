@@ -1,8 +1,10 @@
 //! `calling.ai` ([§1.11](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): an AI agent on the call, and the commands that steer it
 //! (`calling.ai_message`, `calling.ai_hold`, `calling.ai_unhold`, no control id). The agent's
 //! prompts are typed ([`AgentPrompt`], shared with `calling.amazon_bedrock` through
-//! [`AgentConfig`]); its functions, parameters and data are the user's own JSON.
+//! [`AgentConfig`]), and so is what it hears and says (`calling::ai_speech`); its functions,
+//! parameters and data are the user's own JSON.
 
+use super::ai_speech::{self, AiHint, AiLanguage, AiPronounce};
 use super::descriptor::{ActionDescriptor, TerminalRule};
 use super::params::{check_status_url, secs_text, setters};
 use super::{invalid, ActionKind, ActionRequest, CallCommand};
@@ -156,6 +158,10 @@ pub struct AgentConfig {
     pub post_prompt_url: Option<String>,
     /// Functions the agent may call (`SWAIG`: `{defaults?, functions?, includes?,
     /// native_functions?}`), an object.
+    ///
+    /// This, `ai_params` and `global_data` stay the user's own JSON (`Value`): they hold the
+    /// app's function definitions, model parameters and data, open sets the service passes
+    /// on to the agent rather than fields this library could type.
     #[serde(rename = "SWAIG", skip_serializing_if = "Option::is_none")]
     pub swaig: Option<Value>,
     /// Agent parameters (`params`, the SDK option `ai_params`), an object.
@@ -263,15 +269,15 @@ pub struct AiOptions {
     /// Basic-auth password for `post_prompt_url`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub post_prompt_auth_password: Option<String>,
-    /// Pronunciation rules (the SDKs send an array of `{replace, with, ignore_case?}`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pronounce: Option<Value>,
-    /// Words to expect (the SDKs send an array of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hints: Option<Value>,
-    /// Languages and voices (the SDKs send an array).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub languages: Option<Value>,
+    /// Pronunciation rules (`pronounce`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pronounce: Vec<AiPronounce>,
+    /// Words to expect, or rewrites of what was heard (`hints`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hints: Vec<AiHint>,
+    /// The languages the agent speaks, with their voices (`languages`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<AiLanguage>,
     /// The control id; generated when unset.
     #[serde(skip)]
     pub control_id: Option<ControlId>,
@@ -295,6 +301,24 @@ impl AiOptions {
         /// A control id of your own.
         control_id: impl ControlId;
     }
+
+    /// Pronunciation rules.
+    pub fn pronounce(mut self, rules: impl IntoIterator<Item = AiPronounce>) -> Self {
+        self.pronounce = rules.into_iter().collect();
+        self
+    }
+
+    /// Words to expect (`"SignalWire"`), or rewrites ([`AiHint::pattern`]).
+    pub fn hints(mut self, hints: impl IntoIterator<Item = impl Into<AiHint>>) -> Self {
+        self.hints = hints.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The languages the agent speaks.
+    pub fn languages(mut self, languages: impl IntoIterator<Item = AiLanguage>) -> Self {
+        self.languages = languages.into_iter().collect();
+        self
+    }
 }
 
 impl ActionRequest for AiOptions {
@@ -307,7 +331,8 @@ impl ActionRequest for AiOptions {
     }
 
     fn check(&self) -> Result<(), CommandError> {
-        self.config.check()
+        self.config.check()?;
+        ai_speech::check(&self.pronounce, &self.hints, &self.languages)
     }
 }
 

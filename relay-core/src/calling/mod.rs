@@ -15,6 +15,7 @@ pub mod result;
 pub(crate) mod view;
 
 pub mod ai;
+pub mod ai_speech;
 pub mod collect;
 pub mod conference;
 pub mod connect;
