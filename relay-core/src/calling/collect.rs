@@ -1,7 +1,7 @@
 //! `calling.collect` ([§1.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)) and `calling.play_and_collect` ([§1.4](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): digit and speech input,
 //! the prompt, and the result (digits, speech, no input, no match, error).
 
-use super::descriptor::{ActionDescriptor, TerminalRule, Verdict};
+use super::descriptor::{ActionDescriptor, Judge, Progress, TerminalRule, Verdict};
 use super::params::{check_status_url, check_volume, secs, setters};
 use super::params::{lenient_bool, lenient_number, lenient_text};
 use super::play::{check_media, PlayMedia};
@@ -498,23 +498,26 @@ impl<'a> CollectEvent<'a> {
 /// Judges one event routed to a collect or a prompt (`event` is its JSON text, `state` its
 /// top-level `state`): only `calling.call.collect` can end it; a play event is the
 /// prompt's progress.
-pub(super) fn judge(event_type: &str, event: &str, state: Option<&str>) -> Verdict {
+fn judge(event_type: &str, event: &str, state: Option<&str>, _: &mut Progress) -> Verdict {
     if event_type != "calling.call.collect" {
         return Verdict::Update(ActionState::from_wire(state.unwrap_or("prompting")));
     }
     CollectEvent::read_str(event).verdict()
 }
 
+/// How a collect (or a prompt) ends, its rule handed to the descriptor.
+pub(crate) const JUDGE: Judge = Judge::new("collect", judge);
+
 /// How `calling.collect` runs: it ends on a final result; its input timers can be started.
 pub(crate) fn descriptor() -> ActionDescriptor {
-    ActionDescriptor::simple("collect", TerminalRule::Collect).control("start_input_timers")
+    ActionDescriptor::simple("collect", TerminalRule::Judge(JUDGE)).control("start_input_timers")
 }
 
 /// How `calling.play_and_collect` runs: it hears the prompt's play events and the collect's
 /// on one control id, and ends as a collect does.
 pub(crate) fn prompt_descriptor() -> ActionDescriptor {
     let mut d =
-        ActionDescriptor::simple("play_and_collect", TerminalRule::Collect).control("volume");
+        ActionDescriptor::simple("play_and_collect", TerminalRule::Judge(JUDGE)).control("volume");
     d.control_methods
         .push("calling.collect.start_input_timers".into());
     d.event_types = vec!["calling.call.collect".into(), "calling.call.play".into()];

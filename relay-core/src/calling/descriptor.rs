@@ -12,6 +12,9 @@
 //!   `wait_for_beep` (client side, never sent), on `READY` after `MACHINE` ([§1.5](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md));
 //! - fax ends when `fax.type` or a top-level `state` is `finished`/`error`; success is
 //!   `fax.params.success` ([§6.7](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)).
+//!
+//! Those three rules live in their family's module, handed to the descriptor as a
+//! [`Judge`]; this module imports no family.
 
 use super::params::lenient_text;
 use super::ActionState;
@@ -32,16 +35,55 @@ pub enum TerminalRule {
         /// never streamed).
         must_start: bool,
     },
-    /// `calling.collect` / `calling.play_and_collect`: a final `result` on a
-    /// `calling.call.collect` event.
-    Collect,
-    /// `calling.detect`: the first outcome in `detect.params.event`.
-    Detect {
-        /// Wait for `READY` after `MACHINE` (the end of the greeting).
-        wait_for_beep: bool,
-    },
-    /// `calling.send_fax` / `calling.receive_fax`: `fax.type` or `state`.
-    Fax,
+    /// A family's own reading of its events (collect, detect, fax nest their outcome):
+    /// the judge it gives, so that this module knows no family.
+    Judge(Judge),
+}
+
+/// The signature of a family's judge: the event's type, its JSON text, its top-level
+/// `state` (already read) and what the action remembers.
+pub type JudgeFn = fn(&str, &str, Option<&str>, &mut Progress) -> Verdict;
+
+/// A judge of an action's events, named so that descriptors compare and print: a family
+/// module makes one from its judging function ([`Judge::new`]); a custom action may too.
+#[derive(Clone, Copy)]
+pub struct Judge {
+    name: &'static str,
+    judge: JudgeFn,
+}
+
+impl Judge {
+    /// The judge `judge`, known as `name` (one name per function: descriptors with the same
+    /// name compare equal).
+    pub const fn new(name: &'static str, judge: JudgeFn) -> Self {
+        Self { name, judge }
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl std::fmt::Debug for Judge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Judge").field(&self.name).finish()
+    }
+}
+
+/// By name: comparing function addresses is unreliable across codegen units.
+impl PartialEq for Judge {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Judge {}
+
+impl std::hash::Hash for Judge {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
 }
 
 impl TerminalRule {
@@ -180,12 +222,7 @@ impl ActionDescriptor {
                     Verdict::Update(ActionState::from_wire(state))
                 }
             }
-            TerminalRule::Collect => super::collect::judge(event_type, event, state),
-            // Detect and fax nest their outcome; their events are few, read as a tree.
-            TerminalRule::Detect { wait_for_beep } => {
-                super::detect::judge(&tree(event), *wait_for_beep, progress)
-            }
-            TerminalRule::Fax => super::fax::judge(&tree(event), state.map(str::to_owned)),
+            TerminalRule::Judge(judge) => (judge.judge)(event_type, event, state, progress),
         };
         if matches!(verdict, Verdict::Update(_)) {
             progress.started = true;
@@ -194,6 +231,82 @@ impl ActionDescriptor {
     }
 }
 
-fn tree(event: &str) -> serde_json::Value {
-    serde_json::from_str(event).unwrap_or_default()
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ActionKind;
+
+    /// Ends on an event whose `level` is over 9: a rule no family has.
+    fn loud(_: &str, event: &str, _: Option<&str>, _: &mut Progress) -> Verdict {
+        let level = serde_json::from_str::<serde_json::Value>(event).ok();
+        match level.and_then(|v| v.get("level")?.as_u64()) {
+            Some(level) if level > 9 => Verdict::End {
+                state: ActionState::from_wire("loud"),
+                failed: false,
+            },
+            _ => Verdict::Update(ActionState::from_wire("quiet")),
+        }
+    }
+
+    #[test]
+    fn a_descriptor_runs_the_judge_it_carries() {
+        let rule = TerminalRule::Judge(Judge::new("loud", loud));
+        let hum = ActionDescriptor::simple("hum", rule.clone());
+        let mut progress = Progress::default();
+        let verdict = hum.judge("calling.call.hum", r#"{"level":3}"#, &mut progress);
+        assert_eq!(verdict, Verdict::Update(ActionState::from_wire("quiet")));
+        assert!(progress.started);
+        let verdict = hum.judge("calling.call.hum", r#"{"level":12}"#, &mut progress);
+        assert!(matches!(verdict, Verdict::End { failed: false, .. }));
+        assert_eq!(
+            hum.judge("calling.call.play", "{}", &mut progress),
+            Verdict::NotMine
+        );
+        // Judges compare and print by name.
+        assert_eq!(rule, TerminalRule::Judge(Judge::new("loud", loud)));
+        assert_eq!(format!("{rule:?}"), r#"Judge(Judge("loud"))"#);
+    }
+
+    #[test]
+    fn detect_and_fax_judge_their_nested_outcome_from_the_text() {
+        let detect = ActionKind::Detect.descriptor();
+        let fax = ActionKind::SendFax.descriptor();
+        let judge = |d: &ActionDescriptor, event_type: &str, event: &str| {
+            d.judge(event_type, event, &mut Progress::default())
+        };
+        let human = r#"{"detect":{"type":"machine","params":{"event":"HUMAN"}}}"#;
+        assert!(matches!(
+            judge(&detect, "calling.call.detect", human),
+            Verdict::End { failed: false, state } if state == ActionState::from_wire("HUMAN")
+        ));
+        // A nested outcome of another shape reads as absent: the top-level state decides.
+        for odd in [
+            r#"{"detect":5,"state":"finished"}"#,
+            r#"{"detect":{"type":1,"params":[1]},"state":"finished"}"#,
+            r#"{"detect":{"params":{"event":7}},"state":"finished"}"#,
+        ] {
+            assert!(
+                matches!(
+                    judge(&detect, "calling.call.detect", odd),
+                    Verdict::End { failed: true, .. }
+                ),
+                "{odd}"
+            );
+        }
+        let sent = r#"{"fax":{"type":"finished","params":{"success":true}}}"#;
+        assert!(matches!(
+            judge(&fax, "calling.call.fax", sent),
+            Verdict::End { failed: false, .. }
+        ));
+        let unsure = r#"{"fax":{"type":"finished","params":{"success":"yes"}}}"#;
+        assert!(matches!(
+            judge(&fax, "calling.call.fax", unsure),
+            Verdict::End { failed: true, .. }
+        ));
+        let page = r#"{"fax":{"type":"page","params":{"pages":1}}}"#;
+        assert_eq!(
+            judge(&fax, "calling.call.fax", page),
+            Verdict::Update(ActionState::from_wire("page"))
+        );
+    }
 }

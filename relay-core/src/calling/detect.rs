@@ -2,15 +2,17 @@
 //! `wait_for_beep` is client side: it changes when the action ends, never the wire.
 
 use super::descriptor::{ActionDescriptor, TerminalRule};
-use super::descriptor::{Progress, Verdict};
-use super::params::{check_status_url, secs, serialize_as_wire, setters};
+use super::descriptor::{Judge, Progress, Verdict};
+use super::lenient::{Nested, ObjectOr};
+use super::params::{check_status_url, lenient_text, secs, serialize_as_wire, setters};
 use super::result::outcome_result;
 use super::ActionState;
 use super::{ActionKind, ActionOutcome, ActionRequest};
 use crate::error::CommandError;
 use crate::ids::ControlId;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::time::Duration;
 
 /// The fax tone to listen for.
@@ -150,9 +152,9 @@ impl ActionRequest for DetectOptions {
 
     fn descriptor(&self) -> ActionDescriptor {
         let mut descriptor = ActionKind::Detect.descriptor();
-        descriptor.terminal = TerminalRule::Detect {
-            wait_for_beep: self.wait_for_beep && matches!(self.detector, Detector::Machine { .. }),
-        };
+        if self.wait_for_beep && matches!(self.detector, Detector::Machine { .. }) {
+            descriptor.terminal = TerminalRule::Judge(JUDGE_UNTIL_BEEP);
+        }
         descriptor
     }
 
@@ -236,53 +238,76 @@ outcome_result!(
 
 /// How `calling.detect` runs (with the default `wait_for_beep: false`).
 pub(crate) fn descriptor() -> ActionDescriptor {
-    ActionDescriptor::simple(
-        "detect",
-        TerminalRule::Detect {
-            wait_for_beep: false,
-        },
-    )
+    ActionDescriptor::simple("detect", TerminalRule::Judge(JUDGE))
 }
 
-/// [§1.5](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md): the outcome lives in `detect.params.event`; there is no top-level state.
-pub(super) fn judge(event: &Value, wait_for_beep: bool, progress: &mut Progress) -> Verdict {
-    let detect = event.get("detect");
-    let kind = detect.and_then(|d| d.get("type")).and_then(Value::as_str);
+/// How a detect ends, its rule handed to the descriptor (with and without waiting for the
+/// beep after `MACHINE`).
+pub(crate) const JUDGE: Judge = Judge::new("detect", judge);
+/// [`JUDGE`] for a machine detector with `wait_for_beep`.
+pub(crate) const JUDGE_UNTIL_BEEP: Judge = Judge::new("detect until the beep", judge_until_beep);
+
+fn judge(_: &str, event: &str, state: Option<&str>, progress: &mut Progress) -> Verdict {
+    judge_outcome(event, state, false, progress)
+}
+
+fn judge_until_beep(_: &str, event: &str, state: Option<&str>, progress: &mut Progress) -> Verdict {
+    judge_outcome(event, state, true, progress)
+}
+
+/// The members of a `calling.call.detect` event its rule reads, from the event's text.
+#[derive(Default, Deserialize)]
+struct DetectView<'a> {
+    #[serde(borrow, default)]
+    detect: Option<ObjectOr<Nested<'a, DetectParams<'a>>>>,
+}
+
+#[derive(Deserialize)]
+struct DetectParams<'a> {
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    event: Option<Cow<'a, str>>,
+}
+
+/// [§1.5](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md): the outcome lives in `detect.params.event`; without one, the top-level
+/// `state` says how it goes.
+fn judge_outcome(
+    event: &str,
+    state: Option<&str>,
+    wait_for_beep: bool,
+    progress: &mut Progress,
+) -> Verdict {
+    let view: DetectView<'_> = serde_json::from_str(event).unwrap_or_default();
+    let detect = view.detect.and_then(|d| d.0);
+    let kind = detect.as_ref().and_then(|d| d.kind.as_deref());
     let Some(what) = detect
-        .and_then(|d| d.get("params"))
-        .and_then(|p| p.get("event"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .or_else(|| {
-            event
-                .get("state")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
+        .as_ref()
+        .and_then(|d| d.params())
+        .and_then(|p| p.event.as_deref())
+        .or(state)
     else {
         return Verdict::Update(ActionState::from_wire(""));
     };
-    match what.as_str() {
+    match what {
         "finished" | "error" => Verdict::End {
             failed: true,
-            state: ActionState::from_wire(&what),
+            state: ActionState::from_wire(what),
         },
         "MACHINE" if wait_for_beep => {
             progress.machine_seen = true;
-            Verdict::Update(ActionState::from_wire(&what))
+            Verdict::Update(ActionState::from_wire(what))
         }
         "READY" if wait_for_beep && progress.machine_seen => Verdict::End {
-            state: ActionState::from_wire(&what),
+            state: ActionState::from_wire(what),
             failed: false,
         },
         "MACHINE" | "HUMAN" | "UNKNOWN" | "CED" | "CNG" => Verdict::End {
-            state: ActionState::from_wire(&what),
+            state: ActionState::from_wire(what),
             failed: false,
         },
         _ if kind == Some("digit") => Verdict::End {
-            state: ActionState::from_wire(&what),
+            state: ActionState::from_wire(what),
             failed: false,
         },
-        _ => Verdict::Update(ActionState::from_wire(&what)),
+        _ => Verdict::Update(ActionState::from_wire(what)),
     }
 }

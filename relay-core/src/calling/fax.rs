@@ -1,14 +1,15 @@
 //! `calling.send_fax` and `calling.receive_fax` ([§1.7](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): options and the result, read from
 //! the `fax` object of `calling.call.fax`.
 
-use super::descriptor::Verdict;
-use super::descriptor::{ActionDescriptor, TerminalRule};
+use super::descriptor::{ActionDescriptor, Judge, Progress, TerminalRule, Verdict};
+use super::lenient::{Nested, ObjectOr};
+use super::params::lenient_bool;
 use super::params::{check_nonempty, check_status_url, status_url_options};
 use super::result::{count, outcome_result, text};
 use super::{ActionKind, ActionOutcome, ActionRequest, ActionState};
 use crate::error::CommandError;
 use crate::ids::ControlId;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Options of `calling.send_fax`.
@@ -111,25 +112,42 @@ outcome_result!(
 /// How `calling.send_fax` (`name` `send_fax`) and `calling.receive_fax` run: both hear
 /// `calling.call.fax`.
 pub(crate) fn descriptor(name: &str) -> ActionDescriptor {
-    let mut d = ActionDescriptor::simple(name, TerminalRule::Fax);
+    let mut d = ActionDescriptor::simple(name, TerminalRule::Judge(JUDGE));
     d.event_types = vec!["calling.call.fax".into()];
     d
 }
 
+/// How a fax ends, its rule handed to the descriptor.
+pub(crate) const JUDGE: Judge = Judge::new("fax", judge);
+
+/// The members of a `calling.call.fax` event its rule reads, from the event's text.
+#[derive(Default, Deserialize)]
+struct FaxView<'a> {
+    #[serde(borrow, default)]
+    fax: Option<ObjectOr<Nested<'a, FaxParams>>>,
+}
+
+#[derive(Deserialize)]
+struct FaxParams {
+    #[serde(default, deserialize_with = "lenient_bool")]
+    success: Option<bool>,
+}
+
 /// [§1.7](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) and [§6.7](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md): `fax.type` carries the state; `fax.params.success` says whether it worked.
-pub(super) fn judge(event: &Value, state: Option<String>) -> Verdict {
-    let fax = event.get("fax");
-    let fax_type = fax.and_then(|f| f.get("type")).and_then(Value::as_str);
-    let end = [fax_type, state.as_deref()]
+fn judge(_: &str, event: &str, state: Option<&str>, _: &mut Progress) -> Verdict {
+    let view: FaxView<'_> = serde_json::from_str(event).unwrap_or_default();
+    let fax = view.fax.and_then(|f| f.0);
+    let fax_type = fax.as_ref().and_then(|f| f.kind.as_deref());
+    let end = [fax_type, state]
         .into_iter()
         .flatten()
         .find(|s| matches!(*s, "finished" | "error"));
     match end {
         Some(end) => {
             let success = fax
-                .and_then(|f| f.get("params"))
-                .and_then(|p| p.get("success"))
-                .and_then(Value::as_bool)
+                .as_ref()
+                .and_then(|f| f.params())
+                .and_then(|p| p.success)
                 .unwrap_or(false);
             Verdict::End {
                 state: ActionState::from_wire(end),
@@ -137,7 +155,7 @@ pub(super) fn judge(event: &Value, state: Option<String>) -> Verdict {
             }
         }
         None => Verdict::Update(ActionState::from_wire(
-            fax_type.or(state.as_deref()).unwrap_or_default(),
+            fax_type.or(state).unwrap_or_default(),
         )),
     }
 }

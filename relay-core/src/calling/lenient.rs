@@ -194,3 +194,21 @@ pub(crate) fn empty<'de, T: Deserialize<'de>, E: de::Error>() -> Result<T, E> {
 pub(crate) fn opt_cow<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
     lenient_text(d)
 }
+
+/// The `{type, params}` object in which detect and fax nest their outcome, read leniently:
+/// a `type` that is not a string, or `params` that are not an object, read as absent.
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a, P: Deserialize<'de>"))]
+pub(crate) struct Nested<'a, P> {
+    #[serde(borrow, default, rename = "type", deserialize_with = "lenient_text")]
+    pub(crate) kind: Option<Cow<'a, str>>,
+    #[serde(default)]
+    params: Option<ObjectOr<P>>,
+}
+
+impl<P> Nested<'_, P> {
+    /// Its `params`, when they are an object.
+    pub(crate) fn params(&self) -> Option<&P> {
+        self.params.as_ref()?.0.as_ref()
+    }
+}

@@ -66,10 +66,7 @@ impl Engine {
         contexts: &[String],
         now: Instant,
     ) -> Result<RequestId, CommandError> {
-        let ids = frame::Ids::default();
-        let params = Contexts { contexts };
-        let kind = PendingKind::User;
-        let id = self.submit_typed("signalwire.receive", &ids, &params, kind, now)?;
+        let id = self.submit_contexts("signalwire.receive", contexts, now)?;
         for context in contexts {
             if !self.config.contexts.contains(context) {
                 self.config.contexts.push(context.clone());
@@ -84,12 +81,21 @@ impl Engine {
         contexts: &[String],
         now: Instant,
     ) -> Result<RequestId, CommandError> {
-        let ids = frame::Ids::default();
-        let params = Contexts { contexts };
-        let kind = PendingKind::User;
-        let id = self.submit_typed("signalwire.unreceive", &ids, &params, kind, now)?;
+        let id = self.submit_contexts("signalwire.unreceive", contexts, now)?;
         self.config.contexts.retain(|c| !contexts.contains(c));
         Ok(id)
+    }
+
+    /// The one request of `receive` and `unreceive`: `{contexts}`, no ids.
+    fn submit_contexts(
+        &mut self,
+        method: &str,
+        contexts: &[String],
+        now: Instant,
+    ) -> Result<RequestId, CommandError> {
+        let params = Contexts { contexts };
+        let ids = frame::Ids::default();
+        self.submit_typed(method, &ids, &params, PendingKind::User, now)
     }
 
     /// Sends any request (`execute(method, params)`), as the official SDKs allow.
