@@ -115,7 +115,7 @@ pub use action::ai::{AgentConfig, AgentPrompt, AiHold, AiMessage, AiOptions, AiR
 pub use action::collect::{
     CollectInput, CollectOptions, CollectResult, DigitsOptions, PromptOptions, SpeechOptions,
 };
-pub use action::descriptor::{ActionDescriptor, TerminalRule};
+pub use action::descriptor::{ActionDescriptor, Judge, TerminalRule};
 pub use action::detect::{DetectOptions, DetectResult, Detection, Detector, FaxTone};
 pub use action::fax::{FaxResult, ReceiveFaxOptions, SendFaxOptions};
 pub use action::pay::{PayOptions, PayPrompt, PayPromptAction};

@@ -50,9 +50,10 @@ impl Serialize for SimpleControl {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UserEvent {
-    /// The event, JSON of your own.
+    /// The event, JSON of your own: the service relays it as it is, so it has no schema
+    /// this library could type (and the sources disagree on string or object, §6 item 9).
     pub event: Value,
-    /// Keys sent alongside `event` (the SDKs pass extras through).
+    /// Keys sent alongside `event` (the SDKs pass extras through), the user's own too.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }

@@ -17,7 +17,8 @@ pub struct BindDigit {
     #[serde(serialize_with = "trimmed")]
     pub bind_method: String,
     /// Its params (the SDK option `bind_params`), a JSON object of your own: they are the
-    /// bound method's, whatever it is; `node_id`/`call_id` are the call's.
+    /// bound method's, whatever it is (any `calling.*` method, so no one type fits);
+    /// `node_id`/`call_id` are the call's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub params: Option<Map<String, Value>>,
     /// A name for a group of bindings, to clear them together.

@@ -9,7 +9,12 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// The one thing a live transcription or translation is asked to do. Its settings are JSON
-/// objects of your own: the service documents examples, not a closed set of keys.
+/// objects of your own, not a typed struct, because SignalWire's texts disagree on their
+/// keys: the RELAY call-methods guide shows `{start: {language}}` and `{start: {source,
+/// target}}` (what [`LiveAction::start_transcription`] and
+/// [`LiveAction::start_translation`] write), while SignalWire's REST calling docs and SWML
+/// schema for the same actions name `lang`, `from_lang`/`to_lang`, `webhook`, `direction`,
+/// … (`docs/CALLING-API.md` [§6](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) item 26). Typing either set would guess.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum LiveAction {
