@@ -11,7 +11,6 @@ use crate::event::Event;
 use crate::ids::{CallId, ControlId, RequestId};
 use crate::payload::Payload;
 use serde::Serialize;
-use serde_json::Map;
 use std::time::Instant;
 
 impl Engine {
@@ -43,7 +42,7 @@ impl Engine {
     /// the service accepts ([`Event::CallHandedOver`]); a refusal leaves it tracked.
     pub fn pass(&mut self, call_id: &CallId, now: Instant) -> Result<RequestId, CommandError> {
         let kind = PendingKind::HandOver(call_id.clone());
-        self.call_request_with(call_id, "calling.pass", Map::new(), kind, now)
+        self.call_request_typed(call_id, "calling.pass", None, &(), kind, now)
     }
 
     /// `calling.queue.enter`: a command with a `control_id` (the given one, or a new one)
