@@ -4,14 +4,16 @@
 use super::descriptor::{ActionDescriptor, TerminalRule};
 use super::descriptor::{Judge, Progress, Verdict};
 use super::lenient::{Nested, ObjectOr};
-use super::params::{check_status_url, lenient_text, secs, serialize_as_wire, setters};
+use super::params::{
+    check_status_url, lenient_bool, lenient_text, secs, serialize_as_wire, setters,
+};
 use super::result::outcome_result;
 use super::ActionState;
 use super::{ActionKind, ActionOutcome, ActionRequest};
 use crate::error::CommandError;
 use crate::ids::ControlId;
+use crate::payload::Payload;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::borrow::Cow;
 use std::time::Duration;
 
@@ -199,23 +201,25 @@ pub enum Detection {
 }
 
 impl Detection {
-    /// Reads `detect.params.event` (and `beep`); `None` for progress and end markers.
-    /// `READY` and `NOT_READY` are a machine's greeting ending or still playing.
-    pub fn from_wire(event: &Value) -> Option<Self> {
-        let detect = event.get("detect")?;
-        let params = detect.get("params");
-        let what = params?.get("event")?.as_str()?;
-        let beep = params.and_then(|p| p.get("beep")).and_then(Value::as_bool);
+    /// Reads `detect.params.event` (and `beep`) from a `calling.call.detect` event's params;
+    /// `None` for progress and end markers. `READY` and `NOT_READY` are a machine's greeting
+    /// ending or still playing.
+    pub fn from_wire(event: &Payload) -> Option<Self> {
+        Self::from_view(&DetectView::read(event.as_str()))
+    }
+
+    fn from_view(view: &DetectView<'_>) -> Option<Self> {
+        let detect = view.detect()?;
+        let params = detect.params()?;
+        let what = params.event.as_deref()?;
         Some(match what {
             "HUMAN" => Detection::Human,
-            "MACHINE" | "READY" | "NOT_READY" => Detection::Machine { beep },
+            "MACHINE" | "READY" | "NOT_READY" => Detection::Machine { beep: params.beep },
             "UNKNOWN" => Detection::Unknown,
             "CED" => Detection::Fax(FaxTone::Ced),
             "CNG" => Detection::Fax(FaxTone::Cng),
             "finished" | "error" => return None,
-            digit if detect.get("type").and_then(Value::as_str) == Some("digit") => {
-                Detection::Digit(digit.to_owned())
-            }
+            digit if detect.kind.as_deref() == Some("digit") => Detection::Digit(digit.to_owned()),
             _ => return None,
         })
     }
@@ -223,7 +227,7 @@ impl Detection {
 
 fn detection_of(outcome: &ActionOutcome) -> Option<Detection> {
     match outcome {
-        ActionOutcome::Finished { event, .. } => Detection::from_wire(&event.to_value()),
+        ActionOutcome::Finished { event, .. } => Detection::from_wire(event),
         _ => None,
     }
 }
@@ -255,7 +259,9 @@ fn judge_until_beep(_: &str, event: &str, state: Option<&str>, progress: &mut Pr
     judge_outcome(event, state, true, progress)
 }
 
-/// The members of a `calling.call.detect` event its rule reads, from the event's text.
+/// The members of a `calling.call.detect` event its rule and its result read, from the
+/// event's text: `detect.type`, `detect.params.event` and `detect.params.beep`, each absent
+/// when of another type.
 #[derive(Default, Deserialize)]
 struct DetectView<'a> {
     #[serde(borrow, default)]
@@ -266,6 +272,19 @@ struct DetectView<'a> {
 struct DetectParams<'a> {
     #[serde(borrow, default, deserialize_with = "lenient_text")]
     event: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    beep: Option<bool>,
+}
+
+impl<'a> DetectView<'a> {
+    /// The view of an event's text; empty when the text is not an object.
+    fn read(event: &'a str) -> Self {
+        serde_json::from_str(event).unwrap_or_default()
+    }
+
+    fn detect(&self) -> Option<&Nested<'a, DetectParams<'a>>> {
+        self.detect.as_ref()?.0.as_ref()
+    }
 }
 
 /// [§1.5](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md): the outcome lives in `detect.params.event`; without one, the top-level
@@ -276,11 +295,10 @@ fn judge_outcome(
     wait_for_beep: bool,
     progress: &mut Progress,
 ) -> Verdict {
-    let view: DetectView<'_> = serde_json::from_str(event).unwrap_or_default();
-    let detect = view.detect.and_then(|d| d.0);
-    let kind = detect.as_ref().and_then(|d| d.kind.as_deref());
+    let view = DetectView::read(event);
+    let detect = view.detect();
+    let kind = detect.and_then(|d| d.kind.as_deref());
     let Some(what) = detect
-        .as_ref()
         .and_then(|d| d.params())
         .and_then(|p| p.event.as_deref())
         .or(state)
@@ -309,5 +327,40 @@ fn judge_outcome(
             failed: false,
         },
         _ => Verdict::Update(ActionState::from_wire(what)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detection(text: &str) -> Option<Detection> {
+        Detection::from_wire(&Payload::from_json(text).expect("json"))
+    }
+
+    #[test]
+    fn a_detection_reads_from_the_events_text() {
+        let machine = r#"{"detect":{"type":"machine","params":{"event":"MACHINE","beep":true}}}"#;
+        assert_eq!(
+            detection(machine),
+            Some(Detection::Machine { beep: Some(true) })
+        );
+        let digit = r#"{"detect":{"type":"digit","params":{"event":"5"}}}"#;
+        assert_eq!(detection(digit), Some(Detection::Digit("5".into())));
+        let tone = r#"{"detect":{"type":"fax","params":{"event":"CED"}},"state":"x"}"#;
+        assert_eq!(detection(tone), Some(Detection::Fax(FaxTone::Ced)));
+        // A beep of another type is unreported; markers and other shapes are no detection.
+        let odd_beep = r#"{"detect":{"type":"machine","params":{"event":"MACHINE","beep":"yes"}}}"#;
+        assert_eq!(detection(odd_beep), Some(Detection::Machine { beep: None }));
+        for odd in [
+            r#"{"detect":{"type":"machine","params":{"event":"finished"}}}"#,
+            r#"{"detect":{"type":"digit","params":{"event":7}}}"#,
+            r#"{"detect":{"type":"machine","params":[1]}}"#,
+            r#"{"detect":"HUMAN"}"#,
+            r#"[1,2]"#,
+            "null",
+        ] {
+            assert_eq!(detection(odd), None, "{odd}");
+        }
     }
 }

@@ -175,7 +175,7 @@ impl CallEvent {
                 }
             }
             "calling.call.detect" => CallEvent::Detect {
-                detection: Detection::from_wire(&params.to_value()),
+                detection: Detection::from_wire(&params),
                 action: ActionEvent::from_wire(params),
             },
             "calling.call.fax" => CallEvent::Fax(ActionEvent::from_wire(params)),
