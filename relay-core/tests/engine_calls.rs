@@ -216,11 +216,7 @@ fn active_call_cap_passes_inbound_and_refuses_dial() {
     client.connect_and_auth("p");
     client.drain_events();
     client.incoming("c1");
-    client.event(
-        "e2",
-        "calling.call.receive",
-        json!({"call_id": "c2", "node_id": "n2", "context": "office", "call_state": "ringing"}),
-    );
+    client.offer("e2", "c2", "n2");
     let sent = client.sent();
     assert_eq!(sent[0], ack("e2"));
     assert_eq!(sent[1]["method"], "calling.pass");
@@ -493,12 +489,7 @@ fn the_default_cap_is_a_thousand_and_the_next_offer_is_passed() {
     for i in 0..1000 {
         client.incoming(&format!("c{i}"));
     }
-    client.event(
-        "e-over",
-        "calling.call.receive",
-        json!({"call_id": "c-over", "node_id": "n-over", "context": "office",
-               "call_state": "ringing"}),
-    );
+    client.offer("e-over", "c-over", "n-over");
     let sent = client.sent();
     assert_eq!(sent[0], ack("e-over"));
     assert_eq!(sent[1]["method"], "calling.pass");
@@ -547,11 +538,7 @@ fn a_state_event_without_call_state_leaves_the_call_as_it_was() {
 #[test]
 fn an_empty_call_id_is_refused_never_tracked() {
     let mut client = Client::ready();
-    client.event(
-        "r-empty",
-        "calling.call.receive",
-        json!({"call_id": "", "node_id": "n1", "context": "office", "call_state": "ringing"}),
-    );
+    client.offer("r-empty", "", "n1");
     // Acked (the frame was received), never answered.
     assert_eq!(client.sent(), vec![ack("r-empty")]);
     assert_eq!(
@@ -694,11 +681,7 @@ fn a_dial_takes_the_apps_tag_and_time_out_and_reports_its_states() {
 #[test]
 fn the_incoming_call_is_the_engines_record_and_follows_its_state() {
     let mut client = Client::ready();
-    client.event(
-        "e1",
-        "calling.call.receive",
-        json!({"call_id": "c1", "node_id": "n1", "context": "office", "call_state": "ringing"}),
-    );
+    client.offer("e1", "c1", "n1");
     let events = client.drain_events();
     let [Event::IncomingCall(call)] = &events[..] else {
         panic!("{events:?}")

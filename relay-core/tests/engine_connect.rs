@@ -9,8 +9,8 @@ mod common;
 use common::{ack, config, Client};
 use relay_rs_core::{
     CallCodec, CallEvent, CallId, CallState, CommandError, ConnectPlan, ConnectState, Device,
-    DialError, DialPlan, DialState, Direction, EndReason, Event, HttpMethod, Payload, PlayMedia,
-    ProtocolError, RequestError,
+    DialError, DialPlan, DialState, DialTag, Direction, EndReason, Event, HttpMethod, Payload,
+    PlayMedia, ProtocolError, RequestError, RequestId,
 };
 use serde_json::json;
 use std::time::Duration;
@@ -361,14 +361,7 @@ fn connect_sends_every_option_and_every_device_type_exactly() {
         }})
     );
     // A tag is made up when none is given; disconnect is a plain call command.
-    let (_, made_up) = client
-        .engine
-        .connect_call(
-            &c1,
-            &ConnectPlan::single(Device::phone().from("+1").to("+2")),
-            client.now,
-        )
-        .unwrap();
+    let (_, made_up) = connect_c1(&mut client);
     assert_eq!(
         client.sent_one("calling.connect")["params"]["tag"],
         made_up.as_str()
@@ -399,11 +392,11 @@ fn connect_refuses_bad_plans_before_sending() {
             },
         ),
         (
-            ConnectPlan::single(Device::phone().from("+1").to("+2")).ringback([PlayMedia::tts("")]),
+            a_phone().ringback([PlayMedia::tts("")]),
             CommandError::InvalidOption(format!("cannot play {:?}", PlayMedia::tts(""))),
         ),
         (
-            ConnectPlan::single(Device::phone().from("+1").to("+2")).status_url("mailto:x"),
+            a_phone().status_url("mailto:x"),
             CommandError::InvalidStatusUrl("mailto:x".into()),
         ),
     ];
@@ -413,14 +406,26 @@ fn connect_refuses_bad_plans_before_sending() {
             Err(error)
         );
     }
-    let plan = ConnectPlan::single(Device::phone().from("+1").to("+2"));
     assert_eq!(
         client
             .engine
-            .connect_call(&CallId::new("nope"), &plan, client.now),
+            .connect_call(&CallId::new("nope"), &a_phone(), client.now),
         Err(CommandError::UnknownCall(CallId::new("nope")))
     );
     assert!(client.sent().is_empty());
+}
+
+/// A plan ringing one phone: what most connect tests bridge to.
+fn a_phone() -> ConnectPlan {
+    ConnectPlan::single(Device::phone().from("+1").to("+2"))
+}
+
+/// Bridges `c1` (offered already) to [`a_phone`]: the request and the tag of the legs.
+fn connect_c1(client: &mut Client) -> (RequestId, DialTag) {
+    client
+        .engine
+        .connect_call(&CallId::new("c1"), &a_phone(), client.now)
+        .unwrap()
 }
 
 fn connect_event(client: &mut Client, id: &str, params: serde_json::Value) {
@@ -435,15 +440,7 @@ fn payload(params: serde_json::Value) -> Payload {
 fn the_spec_sequence_connects_tracks_the_peer_and_disconnects() {
     let mut client = Client::ready();
     client.incoming("c1");
-    let c1 = CallId::new("c1");
-    let (_, tag) = client
-        .engine
-        .connect_call(
-            &c1,
-            &ConnectPlan::single(Device::phone().from("+1").to("+2")),
-            client.now,
-        )
-        .unwrap();
+    let (_, tag) = connect_c1(&mut client);
     let frame = client.sent_one("calling.connect");
     client.respond(&frame, json!({"code": "200", "message": "connecting"}));
     client.drain_events();
@@ -555,11 +552,7 @@ fn a_peer_named_only_by_the_connected_event_is_tracked() {
     let mut client = Client::ready();
     client.incoming("c1");
     // Only for a connect this client asked for (a forged peer is not tracked).
-    let plan = ConnectPlan::single(Device::phone().from("+1").to("+2"));
-    client
-        .engine
-        .connect_call(&CallId::new("c1"), &plan, client.now)
-        .unwrap();
+    connect_c1(&mut client);
     client.sent();
     connect_event(
         &mut client,
@@ -593,14 +586,7 @@ fn a_failed_connect_reports_its_reason_and_forgets_its_tag() {
     let mut client = Client::ready();
     client.incoming("c1");
     let c1 = CallId::new("c1");
-    let (_, tag) = client
-        .engine
-        .connect_call(
-            &c1,
-            &ConnectPlan::single(Device::phone().from("+1").to("+2")),
-            client.now,
-        )
-        .unwrap();
+    let (_, tag) = connect_c1(&mut client);
     client.sent();
     connect_event(
         &mut client,
@@ -682,14 +668,7 @@ fn connect_events_are_typed_call_events_with_every_call_event() {
 fn a_connect_request_refused_by_the_server_is_a_request_error() {
     let mut client = Client::ready();
     client.incoming("c1");
-    let (id, _) = client
-        .engine
-        .connect_call(
-            &CallId::new("c1"),
-            &ConnectPlan::single(Device::phone().from("+1").to("+2")),
-            client.now,
-        )
-        .unwrap();
+    let (id, _) = connect_c1(&mut client);
     let frame = client.sent_one("calling.connect");
     client.respond(
         &frame,
@@ -711,14 +690,7 @@ fn a_connect_request_refused_by_the_server_is_a_request_error() {
 fn connected_without_a_peer_names_the_answered_leg_of_the_tag() {
     let mut client = Client::ready();
     client.incoming("c1");
-    let (_, tag) = client
-        .engine
-        .connect_call(
-            &CallId::new("c1"),
-            &ConnectPlan::single(Device::phone().from("+1").to("+2")),
-            client.now,
-        )
-        .unwrap();
+    let (_, tag) = connect_c1(&mut client);
     client.sent();
     for state in ["created", "answered"] {
         client.event(

@@ -105,6 +105,17 @@ impl Client {
         );
     }
 
+    /// Offers call `call_id` of node `node_id`, ringing in `office`, and nothing more; the
+    /// ack and the events are left to the test.
+    pub fn offer(&mut self, event_id: &str, call_id: &str, node_id: &str) {
+        self.event(
+            event_id,
+            "calling.call.receive",
+            json!({"call_id": call_id, "node_id": node_id, "context": "office",
+                   "call_state": "ringing"}),
+        );
+    }
+
     /// Offers an inbound call and drains the ack and the event.
     pub fn incoming(&mut self, call_id: &str) {
         self.event(
