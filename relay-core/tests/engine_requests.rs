@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::options::{digits, speech};
 use common::Client;
 use relay_rs_core::{
     ActionRequest, AgentConfig, AgentPrompt, AiHint, AiHold, AiLanguage, AiMessage, AiOptions,
@@ -64,23 +65,6 @@ fn refused<C: CallCommand>(client: &mut Client, command: &C) -> CommandError {
         .unwrap_err();
     assert!(client.sent().is_empty());
     error
-}
-
-fn speech() -> SpeechOptions {
-    SpeechOptions::new()
-        .end_silence_timeout(Duration::from_millis(1500))
-        .speech_timeout(Duration::from_secs(60))
-        .language("en-US")
-        .hint("yes")
-        .hint("no")
-        .engine("Deepgram")
-        .model("enhanced")
-}
-
-fn digits() -> DigitsOptions {
-    DigitsOptions::new(4)
-        .terminators("#")
-        .digit_timeout(Duration::from_secs(5))
 }
 
 #[test]

@@ -3,6 +3,9 @@
 //! method we send; the exceptions are the rows of `docs/CALLING-API.md` §7, read here.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::options::{digits, speech};
 use futures_util::StreamExt;
 use relay_rs_core::sim::SimConfig;
 use relay_rs_core::testkit::MemoryRelay;
@@ -15,8 +18,8 @@ use relay_rs_core::{
     LeaveConference, LiveAction, LiveTranscribe, LiveTranslate, MediaDirection, PauseBehavior,
     PayOptions, PayPrompt, PlayMedia, PlayOptions, PromptOptions, QueueEnter, QueueLeave,
     ReceiveFaxOptions, RecordFormat, RecordOptions, Refer, ReferDevice, SendDigitsOptions,
-    SendFaxOptions, SendMessage, SimpleControl, SpeechOptions, StreamOptions, TapDevice,
-    TapOptions, Track, TranscribeOptions, Transfer, UserEvent,
+    SendFaxOptions, SendMessage, SimpleControl, StreamOptions, TapDevice, TapOptions, Track,
+    TranscribeOptions, Transfer, UserEvent,
 };
 use relay_rs_core::{CallCodec, Transmit};
 use serde_json::{json, Map, Value};
@@ -108,22 +111,6 @@ fn media() -> Vec<PlayMedia> {
         PlayMedia::silence(std::time::Duration::from_millis(1500)),
         PlayMedia::ringtone("us").ringtone_duration(std::time::Duration::from_secs(3)),
     ]
-}
-
-fn speech() -> SpeechOptions {
-    SpeechOptions::new()
-        .end_silence_timeout(Duration::from_secs(1))
-        .speech_timeout(Duration::from_secs(60))
-        .language("en-US")
-        .hint("yes")
-        .engine("Deepgram")
-        .model("enhanced")
-}
-
-fn digits() -> DigitsOptions {
-    DigitsOptions::new(4)
-        .terminators("#")
-        .digit_timeout(Duration::from_secs(5))
 }
 
 /// Every option a prompt's `collect` object can carry (§1.4).

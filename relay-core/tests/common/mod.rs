@@ -1,6 +1,8 @@
 //! Test helpers: an engine with a virtual clock and frame helpers, no server.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod options;
+
 use relay_rs_core::{Credentials, Engine, EngineConfig, Event, Transmit};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
