@@ -49,6 +49,34 @@ fn defaults() -> EngineConfig {
 type Setter = fn(ClientBuilder) -> ClientBuilder;
 type Change = fn(&mut EngineConfig);
 
+/// A backoff off the default.
+fn backoff() -> BackoffConfig {
+    BackoffConfig {
+        initial: Duration::from_millis(250),
+        max: Duration::from_secs(5),
+        jitter: 0.5,
+    }
+}
+
+/// One row: the builder's setter `$name` given `$value`, and the same value in the engine's
+/// field `$name` (wrapped in `Some` for an optional knob), named once.
+macro_rules! knob {
+    ($name:ident = Some($value:expr)) => {
+        (
+            stringify!($name),
+            (|b| b.$name($value)) as Setter,
+            (|c| c.$name = Some($value)) as Change,
+        )
+    };
+    ($name:ident = $value:expr) => {
+        (
+            stringify!($name),
+            (|b| b.$name($value)) as Setter,
+            (|c| c.$name = $value) as Change,
+        )
+    };
+}
+
 #[test]
 fn every_engine_knob_set_on_the_builder_reaches_the_engine() {
     let cases: [(&str, Setter, Change); 13] = [
@@ -62,65 +90,17 @@ fn every_engine_knob_set_on_the_builder_reaches_the_engine() {
             |b| b.contexts(["a"]).contexts(["b"]),
             |c| c.contexts = vec!["a".into(), "b".into()],
         ),
-        ("agent", |b| b.agent("me/1"), |c| c.agent = "me/1".into()),
-        (
-            "request_timeout",
-            |b| b.request_timeout(Duration::from_secs(3)),
-            |c| c.request_timeout = Duration::from_secs(3),
-        ),
-        (
-            "ping_interval",
-            |b| b.ping_interval(Duration::from_secs(4)),
-            |c| c.ping_interval = Duration::from_secs(4),
-        ),
-        (
-            "backoff",
-            |b| {
-                b.backoff(BackoffConfig {
-                    initial: Duration::from_millis(250),
-                    max: Duration::from_secs(5),
-                    jitter: 0.5,
-                })
-            },
-            |c| {
-                c.backoff = BackoffConfig {
-                    initial: Duration::from_millis(250),
-                    max: Duration::from_secs(5),
-                    jitter: 0.5,
-                }
-            },
-        ),
-        (
-            "max_active_calls",
-            |b| b.max_active_calls(9),
-            |c| c.max_active_calls = Some(9),
-        ),
-        (
-            "max_tracked_calls",
-            |b| b.max_tracked_calls(11),
-            |c| c.max_tracked_calls = 11,
-        ),
-        (
-            "dial_timeout",
-            |b| b.dial_timeout(Duration::from_secs(6)),
-            |c| c.dial_timeout = Duration::from_secs(6),
-        ),
-        (
-            "max_server_id_len",
-            |b| b.max_server_id_len(12),
-            |c| c.max_server_id_len = 12,
-        ),
-        (
-            "log_interval",
-            |b| b.log_interval(Duration::from_secs(8)),
-            |c| c.log_interval = Duration::from_secs(8),
-        ),
-        (
-            "max_frame_size",
-            |b| b.max_frame_size(13),
-            |c| c.max_frame_size = 13,
-        ),
-        ("seed", |b| b.seed(99), |c| c.seed = 99),
+        knob!(agent = String::from("me/1")),
+        knob!(request_timeout = Duration::from_secs(3)),
+        knob!(ping_interval = Duration::from_secs(4)),
+        knob!(backoff = backoff()),
+        knob!(max_active_calls = Some(9)),
+        knob!(max_tracked_calls = 11),
+        knob!(dial_timeout = Duration::from_secs(6)),
+        knob!(max_server_id_len = 12),
+        knob!(log_interval = Duration::from_secs(8)),
+        knob!(max_frame_size = 13),
+        knob!(seed = 99),
     ];
     for (name, set, change) in cases {
         let mut want = defaults();
