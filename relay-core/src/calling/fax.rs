@@ -3,14 +3,14 @@
 
 use super::descriptor::{ActionDescriptor, Judge, Progress, TerminalRule, Verdict};
 use super::lenient::{Nested, ObjectOr};
-use super::params::lenient_bool;
 use super::params::{check_nonempty, check_status_url, status_url_options};
-use super::result::{count, outcome_result, text};
+use super::params::{lenient_bool, lenient_count, lenient_text};
+use super::result::outcome_result;
 use super::{ActionKind, ActionOutcome, ActionRequest, ActionState};
 use crate::error::CommandError;
 use crate::ids::ControlId;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use std::borrow::Cow;
 
 /// Options of `calling.send_fax`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -86,26 +86,21 @@ status_url_options!(
     ReceiveFaxOptions => ReceiveFax
 );
 
-fn fax_field(outcome: &ActionOutcome, key: &str) -> Option<Value> {
-    let mut fax = outcome.event()?.get("fax")?;
-    Some(fax.get_mut("params")?.get_mut(key)?.take())
-}
-
 outcome_result!(
     /// How a fax ended, from the `fax.params` of its last event.
-    FaxResult {
+    FaxResult reads |o| event = FaxView::of(o); {
         /// `send` or `receive`.
-        direction: Option<String> = |o| text(fax_field(o, "direction")),
+        direction: Option<String> = event.text(|p| &p.direction),
         /// Our identity.
-        identity: Option<String> = |o| text(fax_field(o, "identity")),
+        identity: Option<String> = event.text(|p| &p.identity),
         /// The other side's identity.
-        remote_identity: Option<String> = |o| text(fax_field(o, "remote_identity")),
+        remote_identity: Option<String> = event.text(|p| &p.remote_identity),
         /// The document's URL (the received file, for `receive_fax`).
-        document: Option<String> = |o| text(fax_field(o, "document")),
+        document: Option<String> = event.text(|p| &p.document),
         /// Pages sent or received.
-        pages: Option<u64> = |o| count(fax_field(o, "pages")),
+        pages: Option<u64> = event.params().and_then(|p| p.pages),
         /// Whether the service says the fax went through.
-        success: bool = |o| fax_field(o, "success").as_ref().and_then(Value::as_bool).unwrap_or(false),
+        success: bool = event.params().and_then(|p| p.success).unwrap_or(false),
     }
 );
 
@@ -120,35 +115,69 @@ pub(crate) fn descriptor(name: &str) -> ActionDescriptor {
 /// How a fax ends, its rule handed to the descriptor.
 pub(crate) const JUDGE: Judge = Judge::new("fax", judge);
 
-/// The members of a `calling.call.fax` event its rule reads, from the event's text.
+/// The members of a `calling.call.fax` event its rule and its result read, from the
+/// event's text (`fax.type` and `fax.params.*`), each absent when of another type.
 #[derive(Default, Deserialize)]
 struct FaxView<'a> {
     #[serde(borrow, default)]
-    fax: Option<ObjectOr<Nested<'a, FaxParams>>>,
+    fax: Option<ObjectOr<Nested<'a, FaxParams<'a>>>>,
 }
 
 #[derive(Deserialize)]
-struct FaxParams {
+struct FaxParams<'a> {
     #[serde(default, deserialize_with = "lenient_bool")]
     success: Option<bool>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    direction: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    identity: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    remote_identity: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    document: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "lenient_count")]
+    pages: Option<u64>,
+}
+
+impl<'a> FaxView<'a> {
+    fn read(event: &'a str) -> Self {
+        serde_json::from_str(event).unwrap_or_default()
+    }
+
+    /// The view of an action's terminal event (empty when it ended without one).
+    fn of(outcome: &'a ActionOutcome) -> Self {
+        outcome
+            .event()
+            .map_or_else(Self::default, |event| Self::read(event.as_str()))
+    }
+
+    fn fax(&self) -> Option<&Nested<'a, FaxParams<'a>>> {
+        self.fax.as_ref()?.0.as_ref()
+    }
+
+    fn params(&self) -> Option<&FaxParams<'a>> {
+        self.fax()?.params()
+    }
+
+    fn text(
+        &self,
+        member: for<'p> fn(&'p FaxParams<'a>) -> &'p Option<Cow<'a, str>>,
+    ) -> Option<String> {
+        Some(member(self.params()?).as_deref()?.to_owned())
+    }
 }
 
 /// [§1.7](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md) and [§6.7](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md): `fax.type` carries the state; `fax.params.success` says whether it worked.
 fn judge(_: &str, event: &str, state: Option<&str>, _: &mut Progress) -> Verdict {
-    let view: FaxView<'_> = serde_json::from_str(event).unwrap_or_default();
-    let fax = view.fax.and_then(|f| f.0);
-    let fax_type = fax.as_ref().and_then(|f| f.kind.as_deref());
+    let view = FaxView::read(event);
+    let fax_type = view.fax().and_then(|f| f.kind.as_deref());
     let end = [fax_type, state]
         .into_iter()
         .flatten()
         .find(|s| matches!(*s, "finished" | "error"));
     match end {
         Some(end) => {
-            let success = fax
-                .as_ref()
-                .and_then(|f| f.params())
-                .and_then(|p| p.success)
-                .unwrap_or(false);
+            let success = view.params().and_then(|p| p.success).unwrap_or(false);
             Verdict::End {
                 state: ActionState::from_wire(end),
                 failed: !success,

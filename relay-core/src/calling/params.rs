@@ -134,6 +134,17 @@ pub(crate) fn lenient_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f
     }))
 }
 
+/// Reads a whole, non-negative number that may come as a JSON string; anything else reads
+/// as absent.
+pub(crate) fn lenient_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    d.deserialize_any(Lenient(|v| match v {
+        Scalar::Number(n) if n >= 0.0 && n.fract() == 0.0 && n <= u64::MAX as f64 => Some(n as u64),
+        Scalar::Borrowed(s) => s.parse().ok(),
+        Scalar::Owned(s) => s.parse().ok(),
+        _ => None,
+    }))
+}
+
 /// Reads a boolean; anything else reads as absent.
 pub(crate) fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
     d.deserialize_any(Lenient(|v| match v {

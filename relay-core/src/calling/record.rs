@@ -2,7 +2,7 @@
 
 use super::descriptor::{ActionDescriptor, TerminalRule};
 use super::params::{check_status_url, secs};
-use super::result::{count, field, number, outcome_result, text};
+use super::result::{outcome_result, Fields, Nest};
 use super::{ActionKind, ActionRequest, MediaDirection};
 use crate::error::CommandError;
 use crate::ids::ControlId;
@@ -232,13 +232,13 @@ impl PauseBehavior {
 outcome_result!(
     /// How a recording ended: its url, length and size when the service reported them
     /// (read from `record.*` first, then the top level).
-    RecordResult {
+    RecordResult reads |o| event = Fields::read(o, Nest::Record); {
         /// Where the recording is.
-        url: Option<String> = |o| text(field(o, "record", "url")),
+        url: Option<String> = event.url(),
         /// Its length in seconds.
-        duration: Option<f64> = |o| number(field(o, "record", "duration")),
+        duration: Option<f64> = event.duration(),
         /// Its size in bytes.
-        size: Option<u64> = |o| count(field(o, "record", "size")),
+        size: Option<u64> = event.size(),
     }
 );
 

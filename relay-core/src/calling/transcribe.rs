@@ -2,7 +2,7 @@
 
 use super::descriptor::{ActionDescriptor, TerminalRule};
 use super::params::{check_status_url, status_url_options};
-use super::result::{count, field, number, outcome_result, text};
+use super::result::{outcome_result, Fields, Nest};
 use super::{ActionKind, ActionRequest};
 use crate::error::CommandError;
 use crate::ids::ControlId;
@@ -13,15 +13,15 @@ status_url_options!(
 
 outcome_result!(
     /// How a transcription ended.
-    TranscribeResult {
+    TranscribeResult reads |o| event = Fields::read(o, Nest::Transcribe); {
         /// Where the transcription is.
-        url: Option<String> = |o| text(field(o, "transcribe", "url")),
+        url: Option<String> = event.url(),
         /// The recording it was made from.
-        recording_id: Option<String> = |o| text(field(o, "transcribe", "recording_id")),
+        recording_id: Option<String> = event.recording_id(),
         /// Length in seconds.
-        duration: Option<f64> = |o| number(field(o, "transcribe", "duration")),
+        duration: Option<f64> = event.duration(),
         /// Size in bytes.
-        size: Option<u64> = |o| count(field(o, "transcribe", "size")),
+        size: Option<u64> = event.size(),
     }
 );
 
