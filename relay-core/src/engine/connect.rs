@@ -51,8 +51,7 @@ impl Engine {
         call_id: &CallId,
         now: Instant,
     ) -> Result<RequestId, CommandError> {
-        let kind = PendingKind::Call(call_id.clone());
-        self.call_request_typed(call_id, "calling.disconnect", None, &(), kind, now)
+        self.call_request(call_id, "calling.disconnect", Default::default(), now)
     }
 
     /// A `calling.call.connect`, read from its text: reports it, tracks the peer it names,
