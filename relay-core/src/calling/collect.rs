@@ -9,8 +9,8 @@ use super::result::outcome_result;
 use super::{ActionKind, ActionOutcome, ActionRequest, ActionState};
 use crate::error::CommandError;
 use crate::ids::ControlId;
+use crate::payload::Payload;
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::Value;
 use std::borrow::Cow;
 use std::time::Duration;
 
@@ -358,11 +358,11 @@ pub enum CollectInput {
 }
 
 impl CollectInput {
-    /// Reads a `result` object (`{type, params}`). `None` when it has no type, or when it is
-    /// malformed: a `digit` result whose `digits` (or a `speech` one whose `text`) is not a
-    /// string, which must never pass for a success with empty input.
-    pub fn from_wire(result: &Value) -> Option<Self> {
-        CollectResultView::deserialize(result).ok()?.input()
+    /// Reads a `result` object (`{type, params}`) from its JSON text. `None` when it has no
+    /// type, or when it is malformed: a `digit` result whose `digits` (or a `speech` one
+    /// whose `text`) is not a string, which must never pass for a success with empty input.
+    pub fn from_wire(result: &Payload) -> Option<Self> {
+        result.parse::<CollectResultView<'_>>().ok()?.input()
     }
 }
 
@@ -593,7 +593,16 @@ mod view_tests {
         };
         assert_eq!((input.as_ref(), is_final), (Some(&speech), true));
         let outcome = ActionOutcome::from_end(ActionState::Finished, false, event);
-        assert_eq!(CollectResult::from_outcome(outcome).input, Some(speech));
+        assert_eq!(
+            CollectResult::from_outcome(outcome).input,
+            Some(speech.clone())
+        );
+        // The public reader of a `result` object reads it the same way, from its text.
+        let result = r#"{"type":"speech","params":{"text":"yes","confidence":"0.5"}}"#;
+        let read = |text: &str| CollectInput::from_wire(&crate::Payload::from_json(text).unwrap());
+        assert_eq!(read(result), Some(speech));
+        assert_eq!(read(r#"{"type":"digit","params":{"digits":5}}"#), None);
+        assert_eq!(read("[1]"), None);
     }
 
     #[test]

@@ -6,8 +6,8 @@ use super::call::Direction;
 use super::lenient;
 use crate::error::{CommandError, RequestError};
 use crate::payload::Payload;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::Value;
 use std::fmt;
 
 crate::ids::string_id!(
@@ -157,11 +157,46 @@ fn read_strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error
     lenient::strings(d, str::to_owned)
 }
 
-/// A whole, non-negative number; anything else reads as unset.
+/// A whole, non-negative JSON number; anything else (a string, a fraction) reads as unset,
+/// and an array or object is skipped without building it.
 fn read_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    Ok(Option::<Value>::deserialize(d)?
-        .as_ref()
-        .and_then(Value::as_u64))
+    struct Count;
+    impl<'de> Visitor<'de> for Count {
+        type Value = Option<u64>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<u64>, E> {
+            Ok(Some(v))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<u64>, E> {
+            Ok(u64::try_from(v).ok())
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Option<u64>, E> {
+            Ok(None)
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<u64>, E> {
+            Ok(None)
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Option<u64>, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Option<u64>, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Option<u64>, E> {
+            Ok(None)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<u64>, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<u64>, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+    }
+    d.deserialize_any(Count)
 }
 
 impl Message {
@@ -422,7 +457,7 @@ impl std::error::Error for MessageError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     #[test]
     fn states_read_and_write_their_wire_form() {
@@ -479,6 +514,15 @@ mod tests {
         assert_eq!(odd.context, "");
         assert_eq!(odd.body, None);
         assert_eq!(odd.segments, None);
+        for (segments, read_as) in [
+            (json!(3), Some(3)),
+            (json!(-1), None),
+            (json!(2.5), None),
+            (json!({"n": [1, 2]}), None),
+        ] {
+            let data = json!({"message_id": "m3", "segments": segments});
+            assert_eq!(read(&data).expect("a message").segments, read_as, "{data}");
+        }
         assert_eq!(odd.state, MessageState::Other(String::new()));
         assert!(odd.tags.is_empty());
         assert_eq!(odd.direction, Direction::Inbound);
