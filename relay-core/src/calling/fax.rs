@@ -14,6 +14,7 @@ use std::borrow::Cow;
 
 /// Options of `calling.send_fax`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct SendFaxOptions {
     /// URL of the PDF or TIFF to send.
     pub document: String,

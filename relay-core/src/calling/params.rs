@@ -37,7 +37,8 @@ pub(crate) fn check_nonempty(what: &str, value: &str) -> Result<(), CommandError
     Ok(())
 }
 
-/// Which audio of the call an action hears or plays into.
+/// Which audio of the call an action hears or plays into. Exhaustive: a call has two
+/// directions, and `both` covers them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MediaDirection {
     /// What the caller hears.

@@ -179,6 +179,7 @@ pub(crate) fn check_media(media: &[PlayMedia]) -> Result<(), CommandError> {
 
 /// Options of `calling.play`; build with the setters, then pass to `play`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct PlayOptions {
     /// What to play, in order.
     #[serde(rename = "play")]

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 /// `calling.queue.enter`: puts the call in a queue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct QueueEnter {
     /// The queue, required.
     pub queue_name: String,
@@ -74,6 +75,7 @@ impl CallCommand for QueueEnter {
 
 /// `calling.queue.leave`: takes the call out of a queue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct QueueLeave {
     /// The queue, required.
     pub queue_name: String,

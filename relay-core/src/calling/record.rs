@@ -12,6 +12,7 @@ use std::time::Duration;
 
 /// The file format of a recording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum RecordFormat {
     /// MP3 (the service's default).
     Mp3,
@@ -39,6 +40,7 @@ impl From<RecordFormat> for Value {
 
 /// Options of `calling.record`; every one left unset stays off the wire.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct RecordOptions {
     /// Beep before recording.
     pub beep: Option<bool>,
@@ -212,6 +214,7 @@ impl Serialize for RecordOptions {
 
 /// How to treat the paused span of a recording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum PauseBehavior {
     /// Cut it out (the service's default).
     Skip,

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 /// `calling.send_digits`: DTMF into the call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct SendDigitsOptions {
     /// `0-9 # * A-D`, `w` a half-second pause, `W` a one-second pause.
     pub digits: String,
