@@ -2,11 +2,14 @@
 //! states it reports and how it ended. Each family's own module says how it runs.
 
 use super::descriptor::ActionDescriptor;
+use super::lenient::ObjectOr;
+use super::params::lenient_text;
 use crate::error::{CommandError, RequestError};
 use crate::ids::ControlId;
 use crate::payload::Payload;
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 /// The typed options of one action: what starts it and how it runs. Its `Serialize` form
@@ -316,17 +319,60 @@ impl ActionOutcome {
 }
 
 /// The reason an event gives for a failure: a `reason` or `error` string, or the `message`
-/// of an `error` object.
+/// of an `error` object; read from the event's text.
 fn failure_reason(event: &Payload) -> Option<String> {
-    let event = event.to_value();
-    ["reason", "error"]
-        .iter()
-        .find_map(|key| match event.get(key)? {
-            Value::String(text) if !text.is_empty() => Some(text.clone()),
-            Value::Object(error) => error
-                .get("message")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            _ => None,
+    #[derive(Default, Deserialize)]
+    struct Failure<'a> {
+        #[serde(borrow, default)]
+        reason: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        error: Option<&'a RawValue>,
+    }
+    #[derive(Deserialize)]
+    struct ErrorObject<'a> {
+        #[serde(borrow, default, deserialize_with = "lenient_text")]
+        message: Option<Cow<'a, str>>,
+    }
+    let failure: Failure<'_> = event.parse().unwrap_or_default();
+    [failure.reason, failure.error]
+        .into_iter()
+        .flatten()
+        .find_map(|raw| {
+            if let Ok(text) = serde_json::from_str::<Cow<'_, str>>(raw.get()) {
+                return (!text.is_empty()).then(|| text.into_owned());
+            }
+            let ObjectOr(error) =
+                serde_json::from_str::<ObjectOr<ErrorObject<'_>>>(raw.get()).ok()?;
+            Some(error?.message?.into_owned())
         })
+}
+
+#[cfg(test)]
+mod reason_tests {
+    use super::*;
+
+    fn reason(event: &str) -> Option<String> {
+        failure_reason(&Payload::from_json(event).expect("json"))
+    }
+
+    #[test]
+    fn a_failure_reason_is_read_from_the_events_text() {
+        assert_eq!(reason(r#"{"reason":"busy"}"#).as_deref(), Some("busy"));
+        assert_eq!(
+            reason(r#"{"reason":"","error":"no route"}"#).as_deref(),
+            Some("no route")
+        );
+        assert_eq!(
+            reason(r#"{"error":{"code":4,"message":"bad url"}}"#).as_deref(),
+            Some("bad url")
+        );
+        for none in [
+            r#"{"reason":5,"error":["x"]}"#,
+            r#"{"error":{"message":7}}"#,
+            r#"{"state":"error"}"#,
+            "[1]",
+        ] {
+            assert_eq!(reason(none), None, "{none}");
+        }
+    }
 }

@@ -4,7 +4,6 @@
 
 use crate::error::CommandError;
 use serde::Serialize;
-use serde_json::Value;
 
 /// A call command of [§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md): one request, a `{code, message}` result, no action object. Its
 /// `Serialize` form is the params without `node_id` and `call_id` (the engine adds them and
@@ -24,13 +23,4 @@ pub trait CallCommand: Serialize {
 /// `Err(InvalidOption)` with `what`.
 pub(crate) fn invalid<T>(what: impl Into<String>) -> Result<T, CommandError> {
     Err(CommandError::InvalidOption(what.into()))
-}
-
-/// A text read from an event field that may be a string or a number (SIP codes).
-pub(crate) fn text_of(params: &Value, key: &str) -> Option<String> {
-    match params.get(key)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
 }

@@ -39,8 +39,8 @@ pub mod transcribe;
 pub mod transfer;
 
 pub use action::{ActionKind, ActionOutcome, ActionRequest, ActionState};
+pub(crate) use command::invalid;
 pub use command::CallCommand;
-pub(crate) use command::{invalid, text_of};
 use descriptor::{ActionDescriptor, TerminalRule};
 pub use params::MediaDirection;
 

@@ -140,8 +140,19 @@ pub(crate) fn lenient_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f
 pub(crate) fn lenient_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     d.deserialize_any(Lenient(|v| match v {
         Scalar::Number(n) if n >= 0.0 && n.fract() == 0.0 && n <= u64::MAX as f64 => Some(n as u64),
-        Scalar::Borrowed(s) => s.parse().ok(),
-        Scalar::Owned(s) => s.parse().ok(),
+        Scalar::Borrowed(s) => s.trim().parse().ok(),
+        Scalar::Owned(s) => s.trim().parse().ok(),
+        _ => None,
+    }))
+}
+
+/// Reads a string, or a number as its text (SIP codes, queue ids); anything else reads as
+/// absent.
+pub(crate) fn lenient_code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    d.deserialize_any(Lenient(|v| match v {
+        Scalar::Borrowed(s) => Some(s.to_owned()),
+        Scalar::Owned(s) => Some(s),
+        Scalar::Number(n) => Some(n.to_string()),
         _ => None,
     }))
 }

@@ -2,14 +2,12 @@
 //! `control_id` and whose progress comes as `calling.call.queue` events with a `status`
 //! (no terminal status is documented, so they are not actions).
 
-use super::params::check_status_url;
-use super::text_of;
+use super::params::{check_status_url, lenient_code, lenient_count};
 use super::{invalid, CallCommand};
 use crate::error::CommandError;
 use crate::ids::ControlId;
 use crate::payload::Payload;
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 
 /// `calling.queue.enter`: puts the call in a queue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -161,26 +159,62 @@ pub struct QueueEvent {
     pub params: Payload,
 }
 
-fn count(params: &Value, key: &str) -> Option<u64> {
-    match params.get(key)? {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
+/// The members of a `calling.call.queue` event, read from its text; each absent when of
+/// another type (ids and names may come as numbers, counts as strings).
+#[derive(Default, Deserialize)]
+struct QueueView {
+    #[serde(default, deserialize_with = "lenient_code")]
+    control_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_code")]
+    status: Option<String>,
+    #[serde(default, deserialize_with = "lenient_code")]
+    id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_code")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "lenient_count")]
+    position: Option<u64>,
+    #[serde(default, deserialize_with = "lenient_count")]
+    size: Option<u64>,
 }
 
 impl QueueEvent {
     /// Reads one event; never fails.
     pub fn from_wire(params: Payload) -> Self {
-        let value = params.to_value();
+        let view: QueueView = params.parse().unwrap_or_default();
         Self {
-            control_id: text_of(&value, "control_id").map(ControlId::new),
-            status: text_of(&value, "status"),
-            queue_id: text_of(&value, "id"),
-            queue_name: text_of(&value, "name"),
-            position: count(&value, "position"),
-            size: count(&value, "size"),
+            control_id: view.control_id.map(ControlId::new),
+            status: view.status,
+            queue_id: view.id,
+            queue_name: view.name,
+            position: view.position,
+            size: view.size,
             params,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_queue_event_reads_ids_as_text_and_counts_from_strings() {
+        let event = QueueEvent::from_wire(
+            Payload::from_json(
+                r#"{"control_id":"q1","status":"enqueued","id":42,"name":"sales",
+                    "position":" 3","size":7,"extra":{"a":[1]}}"#,
+            )
+            .expect("json"),
+        );
+        assert_eq!(event.control_id, Some(ControlId::new("q1")));
+        assert_eq!(event.status.as_deref(), Some("enqueued"));
+        assert_eq!(event.queue_id.as_deref(), Some("42"));
+        assert_eq!(event.queue_name.as_deref(), Some("sales"));
+        assert_eq!((event.position, event.size), (Some(3), Some(7)));
+        let odd = QueueEvent::from_wire(
+            Payload::from_json(r#"{"status":[1],"position":-2,"size":"x"}"#).expect("json"),
+        );
+        assert_eq!((odd.status, odd.position, odd.size), (None, None, None));
+        assert_eq!(QueueEvent::from_wire(Payload::null()).control_id, None);
     }
 }

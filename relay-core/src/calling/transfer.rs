@@ -1,12 +1,11 @@
 //! `calling.transfer` and `calling.refer` ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)): handing the call's control elsewhere, and a
 //! SIP REFER of a SIP call.
 
-use super::params::{check_status_url, setters};
-use super::text_of;
+use super::params::{check_status_url, lenient_code, setters};
 use super::{invalid, CallCommand};
 use crate::error::CommandError;
 use crate::payload::Payload;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Where `calling.transfer` sends the call ([§2](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md): `dest`).
@@ -252,15 +251,29 @@ pub struct ReferEvent {
     pub params: Payload,
 }
 
+/// The members of a `calling.call.refer` event, read from its text (SIP codes may come as
+/// numbers); each absent when of another type.
+#[derive(Default, Deserialize)]
+struct ReferView {
+    #[serde(default, deserialize_with = "lenient_code")]
+    state: Option<String>,
+    #[serde(default, deserialize_with = "lenient_code")]
+    sip_refer_to: Option<String>,
+    #[serde(default, deserialize_with = "lenient_code")]
+    sip_refer_response_code: Option<String>,
+    #[serde(default, deserialize_with = "lenient_code")]
+    sip_notify_response_code: Option<String>,
+}
+
 impl ReferEvent {
     /// Reads one event; never fails.
     pub fn from_wire(params: Payload) -> Self {
-        let value = params.to_value();
+        let view: ReferView = params.parse().unwrap_or_default();
         Self {
-            state: text_of(&value, "state"),
-            sip_refer_to: text_of(&value, "sip_refer_to"),
-            sip_refer_response_code: text_of(&value, "sip_refer_response_code"),
-            sip_notify_response_code: text_of(&value, "sip_notify_response_code"),
+            state: view.state,
+            sip_refer_to: view.sip_refer_to,
+            sip_refer_response_code: view.sip_refer_response_code,
+            sip_notify_response_code: view.sip_notify_response_code,
             params,
         }
     }
