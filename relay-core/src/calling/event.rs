@@ -7,7 +7,7 @@ use super::collect::{CollectEvent, CollectInput};
 use super::conference::ConferenceEvent;
 use super::connect::ConnectUpdate;
 use super::detect::Detection;
-use super::params::lenient_text;
+use super::params::{lenient_bool, lenient_text};
 use super::queue::QueueEvent;
 use super::transfer::ReferEvent;
 use super::ActionState;
@@ -190,10 +190,18 @@ impl CallEvent {
                 params,
             },
             "calling.call.refer" => CallEvent::Refer(ReferEvent::from_wire(params)),
-            "calling.call.denoise" => CallEvent::Denoise {
-                denoised: params.get("denoised").and_then(|d| d.as_bool()),
-                params,
-            },
+            "calling.call.denoise" => {
+                #[derive(Default, Deserialize)]
+                struct Denoise {
+                    #[serde(default, deserialize_with = "lenient_bool")]
+                    denoised: Option<bool>,
+                }
+                let view: Denoise = params.parse().unwrap_or_default();
+                CallEvent::Denoise {
+                    denoised: view.denoised,
+                    params,
+                }
+            }
             "calling.call.echo" => CallEvent::Echo(ActionEvent::from_wire(params)),
             "calling.call.hold" => CallEvent::Hold {
                 state: Common::read(&params).state.map(Cow::into_owned),
