@@ -413,7 +413,7 @@ impl Engine {
     ///
     /// `calling.call.*` events are routed and judged on a borrowed [`EventView`] of their
     /// data; the data itself travels on as its text (a [`Payload`]), read further only by
-    /// whoever receives it. Authorization events are read as trees.
+    /// whoever receives it. Authorization and `calling.error` events are read as trees.
     pub(super) fn handle_event(
         &mut self,
         event_type: &str,
