@@ -12,7 +12,7 @@ use super::client_event::{ClientEvent, DisconnectReason};
 use super::connector::Connector;
 use super::error::Error;
 use super::open_error::{OpenError, TransportError};
-use super::transport::{FrameReader, FrameWriter};
+use super::transport::{Frame, FrameReader, FrameWriter};
 use super::Command;
 use crate::action::ActionOutcome;
 use crate::call_event::CallEvent;
@@ -51,7 +51,7 @@ type Reply<T> = oneshot::Sender<Result<T, Error>>;
 
 enum Wake {
     Command(Option<Command>),
-    Frame(Option<Result<String, TransportError>>),
+    Frame(Option<Result<Frame, TransportError>>),
     WriteFailed(u64, TransportError),
     Timer,
 }
@@ -285,7 +285,7 @@ impl EventLoop {
             let Some(reader) = self.reader.as_mut() else {
                 return;
             };
-            match reader.recv().now_or_never() {
+            match reader.try_recv() {
                 None => return,
                 Some(Some(Ok(text))) => self.engine.handle_frame(&text, self.now()),
                 Some(Some(Err(e))) => return self.lost(DisconnectReason::Transport(e)),
