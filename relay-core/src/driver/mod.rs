@@ -23,6 +23,7 @@ mod error;
 mod event_loop;
 mod messaging;
 mod open_error;
+mod outbox;
 mod runtime;
 mod transport;
 mod warn;
