@@ -76,7 +76,7 @@ macro_rules! runtime_crate_api {
         /// [`transport::Transport`].
         pub mod transport {
             pub use $crate::driver::{
-                connect_websocket, tls_client_config, ByteStream, ConnectOptions, Connector,
+                connect_websocket, tls_client_config, ByteStream, ConnectOptions, Connector, Frame,
                 FrameReader, FrameWriter, Runtime, Transport, WsConnector, WsTransport,
             };
         }

@@ -12,7 +12,8 @@ use super::client_event::{ClientEvent, DisconnectReason};
 use super::connector::Connector;
 use super::error::Error;
 use super::open_error::{OpenError, TransportError};
-use super::transport::{FrameReader, FrameWriter};
+use super::outbox::{outbox, Next, OutboxReceiver, OutboxSender};
+use super::transport::{Frame, FrameReader, FrameWriter};
 use super::Command;
 use crate::action::ActionOutcome;
 use crate::call_event::CallEvent;
@@ -51,21 +52,15 @@ type Reply<T> = oneshot::Sender<Result<T, Error>>;
 
 enum Wake {
     Command(Option<Command>),
-    Frame(Option<Result<String, TransportError>>),
+    Frame(Option<Result<Frame, TransportError>>),
     WriteFailed(u64, TransportError),
     Timer,
-}
-
-/// What the event loop hands its connection's writer task.
-enum Outgoing {
-    Frame(String),
-    Close,
 }
 
 /// The writing half of the open connection, run by a task of its own so that a peer that
 /// stops reading never stops the loop from reading, timing and shutting down.
 struct Writer {
-    frames: mpsc::UnboundedSender<Outgoing>,
+    frames: OutboxSender,
     closed: oneshot::Receiver<()>,
     /// Bytes handed to the writer task and not yet written: bounded by
     /// `max_outgoing_bytes`, so a server that stops reading cannot grow it without end.
@@ -285,7 +280,7 @@ impl EventLoop {
             let Some(reader) = self.reader.as_mut() else {
                 return;
             };
-            match reader.recv().now_or_never() {
+            match reader.try_recv() {
                 None => return,
                 Some(Some(Ok(text))) => self.engine.handle_frame(&text, self.now()),
                 Some(Some(Err(e))) => return self.lost(DisconnectReason::Transport(e)),
@@ -363,7 +358,7 @@ impl EventLoop {
             return;
         }
         writer.queued.fetch_add(text.len(), Ordering::AcqRel);
-        let _ = writer.frames.unbounded_send(Outgoing::Frame(text));
+        writer.frames.send(text);
     }
 
     /// `SendQueueFull` when the bytes waiting for the socket fill `max_outgoing_bytes`.
@@ -399,7 +394,7 @@ impl EventLoop {
     fn close_connection(&mut self) -> Option<Writer> {
         self.reader = None;
         let writer = self.writer.take()?;
-        let _ = writer.frames.unbounded_send(Outgoing::Close);
+        writer.frames.close();
         Some(writer)
     }
 
@@ -420,7 +415,7 @@ impl EventLoop {
                 self.connect_failures = 0;
                 let (reader, writer) = transport.split();
                 self.generation += 1;
-                let (frames, outgoing) = mpsc::unbounded();
+                let (frames, outgoing) = outbox();
                 let (closed_tx, closed) = oneshot::channel();
                 let queued = Arc::new(AtomicUsize::new(0));
                 let task = write_task(
@@ -733,7 +728,7 @@ impl EventLoop {
 #[allow(clippy::too_many_arguments)]
 async fn write_task(
     mut writer: Box<dyn FrameWriter>,
-    mut queued: mpsc::UnboundedReceiver<Outgoing>,
+    mut outbox: OutboxReceiver,
     bytes: Arc<AtomicUsize>,
     failures: mpsc::UnboundedSender<(u64, TransportError)>,
     generation: u64,
@@ -741,25 +736,21 @@ async fn write_task(
     runtime: Arc<dyn super::runtime::Runtime>,
     closed: oneshot::Sender<()>,
 ) {
-    // Frames already queued are handed to the writer as one batch (one write future, not a
-    // boxed one per frame), then flushed once.
+    // Everything queued is taken at once, then handed to the writer in batches of about
+    // WRITE_BATCH_BYTES (one write future each, not a boxed one per frame), then flushed
+    // once. Both vectors keep their capacity from one take to the next.
+    let mut taken: Vec<String> = Vec::new();
     let mut batch: Vec<String> = Vec::new();
-    // `None`: the loop dropped the connection (it broke): nothing more to do.
-    while let Some(first) = queued.next().await {
-        let mut next = Some(first);
-        let mut closing = false;
+    loop {
+        let next = outbox.take(&mut taken).await;
+        // `Gone`: the loop dropped the connection (it broke): nothing more to do.
+        if next == Next::Gone {
+            return;
+        }
         let mut batch_bytes = 0;
-        while let Some(outgoing) = next.take() {
-            match outgoing {
-                Outgoing::Frame(text) => {
-                    batch_bytes += text.len();
-                    batch.push(text);
-                }
-                Outgoing::Close => {
-                    closing = true;
-                    break;
-                }
-            }
+        for text in taken.drain(..) {
+            batch_bytes += text.len();
+            batch.push(text);
             if batch_bytes >= WRITE_BATCH_BYTES {
                 batch_bytes = 0;
                 if let Err(e) =
@@ -769,13 +760,12 @@ async fn write_task(
                     return;
                 }
             }
-            next = queued.try_recv().ok();
         }
         if let Err(e) = write_batch(&mut *writer, &mut batch, &bytes, &*runtime, deadline).await {
             let _ = failures.unbounded_send((generation, e));
             return;
         }
-        if closing {
+        if next == Next::Close {
             let _ = within(runtime.as_ref(), deadline, writer.flush()).await;
             let _ = future::select(writer.close(), runtime.sleep(deadline)).await;
             let _ = closed.send(());

@@ -23,6 +23,7 @@ mod error;
 mod event_loop;
 mod messaging;
 mod open_error;
+mod outbox;
 mod runtime;
 mod transport;
 mod warn;
@@ -43,8 +44,8 @@ pub use messaging::{IncomingMessages, MessageHandle, INCOMING_MESSAGES};
 pub use open_error::{OpenError, TlsFailure, TransportError};
 pub use runtime::{spawn_logging_thread, ByteStream, Runtime};
 pub use transport::{
-    connect_websocket, tls_client_config, ConnectOptions, FrameReader, FrameWriter, Transport,
-    WsTransport,
+    connect_websocket, tls_client_config, ConnectOptions, Frame, FrameReader, FrameWriter,
+    Transport, WsTransport,
 };
 
 #[cfg(feature = "testkit")]

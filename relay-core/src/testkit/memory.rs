@@ -5,8 +5,8 @@
 use super::clock::VirtualClock;
 use super::executor::{Executor, WakeFlag};
 use crate::driver::{
-    ByteStream, ClientBuilder, Connector, FrameReader, FrameWriter, OpenError, Runtime, Transport,
-    TransportError,
+    ByteStream, ClientBuilder, Connector, Frame, FrameReader, FrameWriter, OpenError, Runtime,
+    Transport, TransportError,
 };
 use crate::ids::{CallId, ControlId};
 use crate::sim::{ConnId, FakeRelay, MediaJob, SimConfig, SimOutput};
@@ -773,25 +773,20 @@ impl FrameWriter for MemoryHalf {
     }
 }
 
-#[async_trait]
 impl FrameReader for MemoryHalf {
-    async fn recv(&mut self) -> Option<Result<String, TransportError>> {
-        let conn_id = self.0.conn;
-        poll_fn(|cx| {
-            let mut state = self.0.state();
-            let Some(conn) = state.conns.get_mut(&conn_id) else {
-                return Poll::Ready(None);
-            };
-            if let Some(text) = conn.inbox.pop_front() {
-                return Poll::Ready(Some(Ok(text)));
-            }
-            if conn.closed {
-                return Poll::Ready(None);
-            }
-            conn.reader = Some(cx.waker().clone());
-            Poll::Pending
-        })
-        .await
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame, TransportError>>> {
+        let mut state = self.0.state();
+        let Some(conn) = state.conns.get_mut(&self.0.conn) else {
+            return Poll::Ready(None);
+        };
+        if let Some(text) = conn.inbox.pop_front() {
+            return Poll::Ready(Some(Ok(Frame::from(text))));
+        }
+        if conn.closed {
+            return Poll::Ready(None);
+        }
+        conn.reader = Some(cx.waker().clone());
+        Poll::Pending
     }
 }
 

@@ -502,15 +502,21 @@ pub async fn a_thousand_idle_sockets_time_out_while_a_stream_is_served(rt: Arc<d
 
 const FD_CHILD: &str = "RELAY_RECEIVER_FD_CHILD";
 const FD_LIMIT: u32 = 128;
+/// The line the child prints once it holds every descriptor, followed by the address.
+const FD_READY: &str = "idle client wanted at ";
 
 /// Runs itself again under `prlimit --nofile=128` (the child does the work below), so the
-/// limit hits only that process.
+/// limit hits only that process. The waiting client socket is opened here, in the parent:
+/// were it opened in the child, its own `connect` could meet the limit before the
+/// receiver's accept did.
 pub async fn the_receiver_keeps_serving_through_an_open_file_limit(rt: Arc<dyn ServerRuntime>) {
+    use std::io::{BufRead, Read};
+    use std::process::Stdio;
     if std::env::var_os(FD_CHILD).is_some() {
         return open_file_limit_child(rt).await;
     }
     let exe = std::env::current_exe().expect("the test binary");
-    let output = std::process::Command::new("prlimit")
+    let mut child = std::process::Command::new("prlimit")
         .arg(format!("--nofile={FD_LIMIT}:{FD_LIMIT}"))
         .arg(exe)
         .args([
@@ -520,23 +526,49 @@ pub async fn the_receiver_keeps_serving_through_an_open_file_limit(rt: Arc<dyn S
             "--test-threads=1",
         ])
         .env(FD_CHILD, "1")
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("prlimit runs (util-linux)");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("1 passed"), "{stdout}");
-    assert!(stdout.contains("accept errors survived:"), "{stdout}");
+    let mut stderr_pipe = child.stderr.take().unwrap();
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr_pipe.read_to_string(&mut text);
+        text
+    });
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        // libtest may have begun the line with the test's name.
+        if let Some((_, addr)) = line.trim().split_once(FD_READY) {
+            let addr: SocketAddr = addr.parse().expect("the child's address");
+            // Closed at once: the connection waits in the listener's queue all the same,
+            // and the receiver, once it can accept it, reads the end of an idle socket.
+            drop(std::net::TcpStream::connect(addr).expect("tcp connects"));
+        }
+        seen.push_str(&line);
+    }
+    let status = child.wait().expect("the child ends");
+    let stderr = stderr.join().unwrap();
+    assert!(status.success(), "{seen}\n{stderr}");
+    assert!(seen.contains(FD_READY), "{seen}");
+    assert!(seen.contains("1 passed"), "{seen}");
+    assert!(seen.contains("accept errors survived:"), "{seen}");
 }
 
 async fn open_file_limit_child(rt: Arc<dyn ServerRuntime>) {
+    use std::io::Write;
     let receiver = bind(&rt, StreamReceiver::builder()).await;
     let addr = receiver.local_addr().unwrap();
     let url = receiver.url().unwrap();
     let stats = receiver.stats();
     let mut recordings = serve(&rt, receiver);
-    // Take every descriptor left, then give one back for a client socket: the receiver's
-    // accept of that connection fails with EMFILE, again and again.
+    // Take every descriptor left; the parent then connects, and the receiver's accept of
+    // that connection fails with EMFILE, again and again.
     let mut files = Vec::new();
     while let Ok(file) = std::fs::File::open("/dev/null") {
         files.push(file);
@@ -545,13 +577,12 @@ async fn open_file_limit_child(rt: Arc<dyn ServerRuntime>) {
             "the limit is not in force"
         );
     }
-    files.pop();
-    let waiting = idle_socket(&rt, addr).await;
+    println!("{FD_READY}{addr}");
+    std::io::stdout().flush().unwrap();
     until(&rt, 10, "accept errors", || stats.accept_errors() >= 3).await;
     assert_eq!(stats.accepted(), 0);
     // The limit clears: the receiver takes the waiting socket and serves a real stream.
     drop(files);
-    drop(waiting);
     let (messages, expected) = real_stream();
     send(&rt, &url, messages).await;
     let recording = within(&rt, 10, "the stream", recordings.next())
