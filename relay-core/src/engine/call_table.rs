@@ -13,7 +13,7 @@ use crate::action::ActionKind;
 use crate::call::CallInfo;
 use crate::ids::{CallId, ControlId, DialTag, NodeId};
 use std::cell::Cell;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
 /// Ended call ids remembered, as the service does, so a late command learns the call is gone.
@@ -96,7 +96,10 @@ impl DoneActions {
 /// The calls of the engine by id, their legs by tag, and what is remembered of ended ones.
 #[derive(Debug, Default)]
 pub(super) struct Calls {
-    calls: BTreeMap<CallId, CallEntry>,
+    /// Hashed: every call event looks its call up here, and a B-tree of 10,000 string ids
+    /// costs a dozen string comparisons per look-up. Iterated only in id order (see
+    /// [`Calls::keys`]), so that nothing depends on the hash order.
+    calls: HashMap<CallId, CallEntry>,
     /// Calls first seen under the tag of a pending dial or of a connect in progress; an
     /// entry lives as long as its dial or connect does.
     legs: BTreeMap<DialTag, Vec<CallId>>,
@@ -222,6 +225,10 @@ impl Calls {
         }
         self.digit_bound.remove(id);
         self.remember_ended(id);
+        // A table that held a burst of calls gives its memory back as they end.
+        if self.calls.capacity() > 64 && self.calls.len() * 4 < self.calls.capacity() {
+            self.calls.shrink_to(self.calls.len() * 2);
+        }
         if self.calls.is_empty() {
             // Nothing left to share with: a node id kept would outlive its calls.
             self.last_node = None;
@@ -261,8 +268,11 @@ impl Calls {
         self.digit_bound.contains(id)
     }
 
+    /// The ids of the calls, in id order (events made for each come out in that order).
     pub(super) fn keys(&self) -> impl Iterator<Item = &CallId> {
-        self.calls.keys().inspect(|_| self.visit(1))
+        let mut ids: Vec<&CallId> = self.calls.keys().inspect(|_| self.visit(1)).collect();
+        ids.sort_unstable();
+        ids.into_iter()
     }
 
     pub(super) fn values(&self) -> impl Iterator<Item = &CallEntry> {

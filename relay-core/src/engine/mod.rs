@@ -165,7 +165,7 @@ impl Engine {
         self.calls.get(call_id).map(|entry| &entry.info)
     }
 
-    /// The ids of the active calls.
+    /// The ids of the active calls, in id order.
     pub fn call_ids(&self) -> impl Iterator<Item = &CallId> {
         self.calls.keys()
     }
