@@ -13,6 +13,7 @@ use crate::action::ActionKind;
 use crate::call::CallInfo;
 use crate::ids::{CallId, ControlId, DialTag, NodeId};
 use std::cell::Cell;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
@@ -60,6 +61,15 @@ pub(super) struct CallEntry {
 }
 
 impl CallEntry {
+    fn new(info: Arc<CallInfo>) -> Self {
+        Self {
+            info,
+            actions: SmallMap::default(),
+            done_actions: DoneActions::default(),
+            every_event: false,
+        }
+    }
+
     /// Marks an action finished: it is no longer running, and its late events are expected.
     pub(super) fn finish_action(&mut self, control_id: &ControlId) -> Option<ActionEntry> {
         let action = self.actions.remove(control_id)?;
@@ -166,7 +176,31 @@ impl Calls {
 
     /// Makes the shared record of a call read from the wire, its node id and context
     /// sharing the strings of the calls before it, and tracks it. Returns the record.
-    pub(super) fn insert(&mut self, mut info: CallInfo) -> Arc<CallInfo> {
+    pub(super) fn insert(&mut self, info: CallInfo) -> Arc<CallInfo> {
+        let info = Arc::new(self.share_strings(info));
+        self.visit(1);
+        self.calls
+            .insert(info.call_id.clone(), CallEntry::new(info.clone()));
+        info
+    }
+
+    /// [`Calls::insert`] for a call not tracked yet, in one look-up; `None` (and nothing
+    /// changed) when it is tracked already.
+    pub(super) fn insert_new(&mut self, info: CallInfo) -> Option<Arc<CallInfo>> {
+        let info = self.share_strings(info);
+        self.visit(1);
+        match self.calls.entry(info.call_id.clone()) {
+            Entry::Occupied(_) => None,
+            Entry::Vacant(slot) => {
+                let info = Arc::new(info);
+                slot.insert(CallEntry::new(info.clone()));
+                Some(info)
+            }
+        }
+    }
+
+    /// The call's node id and context share the strings of the calls before it.
+    fn share_strings(&mut self, mut info: CallInfo) -> CallInfo {
         match &self.last_node {
             Some(node) if *node == info.node_id => info.node_id = node.clone(),
             _ => self.last_node = Some(info.node_id.clone()),
@@ -176,17 +210,6 @@ impl Calls {
                 info.context = Some(known.clone());
             }
         }
-        let info = Arc::new(info);
-        self.visit(1);
-        self.calls.insert(
-            info.call_id.clone(),
-            CallEntry {
-                info: info.clone(),
-                actions: SmallMap::default(),
-                done_actions: DoneActions::default(),
-                every_event: false,
-            },
-        );
         info
     }
 

@@ -460,10 +460,7 @@ impl Engine {
                 };
                 match event_type {
                     "calling.call.receive" => self.on_call_receive(view, now),
-                    "calling.call.state" => {
-                        self.tell_call(event_type, raw, view.call_id.as_deref(), true);
-                        self.on_call_state(view)
-                    }
+                    "calling.call.state" => self.on_call_state(raw, view),
                     "calling.call.dial" => self.on_call_dial(view),
                     _ => self.on_call_event(event_type, raw, view),
                 }
@@ -490,14 +487,18 @@ impl Engine {
             self.invalid_event("calling.call.receive", "no call_id or node_id");
             return;
         };
-        if self.calls.contains_key(&info.call_id) || self.calls.has_ended(&info.call_id) {
-            return; // A repeat, e.g. after a resume.
+        if self.calls.has_ended(&info.call_id) {
+            return; // A repeat of a call that is over.
         }
         if let Some(limit) = self.cap_reached() {
-            self.pass_over_cap(&info, limit, now);
+            if !self.calls.contains_key(&info.call_id) {
+                self.pass_over_cap(&info, limit, now);
+            }
             return;
         }
-        let info = self.calls.insert(info);
+        let Some(info) = self.calls.insert_new(info) else {
+            return; // A repeat, e.g. after a resume.
+        };
         self.out.events.push_back(Event::IncomingCall(info));
     }
 
@@ -518,14 +519,9 @@ impl Engine {
         });
     }
 
-    fn on_call_state(&mut self, view: &EventView<'_>) {
-        // Without a state there is nothing to record: keeping the call as it was is safer
-        // than calling it `created` again.
-        let Some(call_state) = view.call_state.as_deref() else {
-            self.invalid_event("calling.call.state", "no call_state");
-            return;
-        };
-        let state = CallState::from_wire(call_state);
+    /// `calling.call.state`: the call's state recorded (a call event of it too, for whoever
+    /// listens), or a dial's or connect's leg tracked.
+    fn on_call_state(&mut self, raw: Option<&str>, view: &EventView<'_>) {
         let end_reason = || view.end_reason.as_deref().map(EndReason::from_wire);
         // Fast path: most state events are for calls we already track (one look-up; the
         // id is the record's, shared, not copied from the event).
@@ -533,18 +529,34 @@ impl Engine {
             .call_id
             .as_deref()
             .and_then(|id| self.calls.get_mut_by_str(id));
+        let call_state = view.call_state.as_deref();
         if let Some(call) = known {
-            call.info.set_state(state.clone());
-            call.info.fill_device(|| view.device());
-            let call_id = call.info.call_id.clone();
-            if state.is_ended() {
-                self.end_call(&call_id, ActionOutcome::CallEnded);
+            if self.config.every_call_event || call.every_event {
+                self.out.events.push_back(Event::CallEvent {
+                    call_id: call.info.call_id.clone(),
+                    event: CallEvent::from_wire("calling.call.state", payload(raw)),
+                });
             }
-            self.out.events.push_back(Event::CallState {
-                call_id,
-                state,
-                end_reason: end_reason(),
-            });
+            // Without a state there is nothing to record: keeping the call as it was is
+            // safer than calling it `created` again.
+            if let Some(call_state) = call_state {
+                let state = CallState::from_wire(call_state);
+                call.info.set_state(state.clone());
+                call.info.fill_device(|| view.device());
+                let call_id = call.info.call_id.clone();
+                if state.is_ended() {
+                    self.end_call(&call_id, ActionOutcome::CallEnded);
+                }
+                self.out.events.push_back(Event::CallState {
+                    call_id,
+                    state,
+                    end_reason: end_reason(),
+                });
+                return;
+            }
+        }
+        if call_state.is_none() {
+            self.invalid_event("calling.call.state", "no call_state");
             return;
         }
         let Some(info) = call_from_view(view) else {
