@@ -248,8 +248,10 @@ impl Calls {
         }
         self.digit_bound.remove(id);
         self.remember_ended(id);
-        // A table that held a burst of calls gives its memory back as they end.
-        if self.calls.capacity() > 64 && self.calls.len() * 4 < self.calls.capacity() {
+        // A table that held a burst of calls gives its memory back as they end; only a large
+        // one, and only when mostly empty, so that a load going up and down does not make it
+        // rehash back and forth.
+        if self.calls.capacity() >= 1024 && self.calls.len() * 8 < self.calls.capacity() {
             self.calls.shrink_to(self.calls.len() * 2);
         }
         if self.calls.is_empty() {
