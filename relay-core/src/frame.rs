@@ -1,5 +1,6 @@
 //! The JSON-RPC 2.0 envelope: reading server frames and writing client frames.
 
+use crate::calling::params::{lenient_bool, lenient_text};
 use crate::calling::view::EventView;
 use crate::error::ProtocolError;
 use crate::payload::Payload;
@@ -11,7 +12,7 @@ use serde_json::{json, Map, Value};
 use std::borrow::Cow;
 
 mod scan;
-use scan::event_frame;
+use scan::Stop;
 
 /// One frame from the server, classified. Names and ids borrow from the frame's text.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,7 +33,7 @@ pub(crate) enum Incoming<'a> {
 
 /// The params of a server request, as far as any method needs them: `signalwire.event`'s
 /// type, data and authorization state, `signalwire.disconnect`'s `restart`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 pub(crate) struct Params<'a> {
     #[serde(borrow, default, deserialize_with = "text")]
     pub event_type: Option<Cow<'a, str>>,
@@ -41,24 +42,40 @@ pub(crate) struct Params<'a> {
     #[serde(borrow, default, deserialize_with = "raw")]
     pub params: Option<Cow<'a, str>>,
     /// The routing view of a `calling.call.*` event's params, when the frame's one pass
-    /// already read it (see [`event_frame`]); otherwise the engine reads it from `params`.
-    /// Boxed: the frame's parts are moved several times on their way to the engine, and
-    /// one allocation costs less than copying the view at each move.
+    /// already read it (into the slot the caller of [`parse`] gave); otherwise the engine
+    /// reads it from `params`.
     #[serde(skip)]
-    pub view: Option<Box<EventView<'a>>>,
-    #[serde(default)]
-    pub authorization_state: Option<Value>,
-    #[serde(default)]
-    pub restart: Option<Value>,
+    pub view: Option<&'a EventView<'a>>,
+    /// The authorization state beside the event's data (a secret: never shown by `Debug`);
+    /// anything but a string reads as absent.
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    pub authorization_state: Option<Cow<'a, str>>,
+    /// `signalwire.disconnect`'s `restart`; anything but a boolean reads as absent.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub restart: Option<bool>,
 }
 
 impl PartialEq for Params<'_> {
     fn eq(&self, other: &Self) -> bool {
-        let text = |p: &Self| p.params.as_deref().map(str::to_owned);
         self.event_type == other.event_type
-            && text(self) == text(other)
+            && self.params == other.params
             && self.authorization_state == other.authorization_state
             && self.restart == other.restart
+    }
+}
+
+impl std::fmt::Debug for Params<'_> {
+    // The authorization state is a secret: only its presence is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Params")
+            .field("event_type", &self.event_type)
+            .field("params", &self.params)
+            .field(
+                "authorization_state",
+                &self.authorization_state.as_ref().map(|_| "<redacted>"),
+            )
+            .field("restart", &self.restart)
+            .finish_non_exhaustive()
     }
 }
 
@@ -97,7 +114,8 @@ pub(crate) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, st
 }
 
 /// The JSON-RPC frame in one pass: the envelope is read in place (no key or name is
-/// allocated, an event's data and a result are kept as their text).
+/// allocated, an event's data and a result are kept as their text). Filled by the walk of
+/// [`scan`], or derived for the frames the walk leaves.
 #[derive(Deserialize)]
 struct Envelope<'a> {
     #[serde(borrow, default, deserialize_with = "present")]
@@ -106,8 +124,8 @@ struct Envelope<'a> {
     method: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "object")]
     params: Option<Params<'a>>,
-    #[serde(borrow, default, deserialize_with = "present_raw")]
-    result: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    result: Option<&'a str>,
     #[serde(default)]
     error: Option<RpcError>,
 }
@@ -120,14 +138,10 @@ struct RpcError {
     message: Option<String>,
 }
 
-/// A member that is there, `null` included (an absent one is `None` by `default`).
+/// A member that is there, `null` included (an absent one is `None` by `default`), as its
+/// JSON text.
 fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de str>, D::Error> {
     <&RawValue>::deserialize(d).map(|raw| Some(raw.get()))
-}
-
-/// [`present`], kept as raw JSON (a result becomes a [`Payload`](crate::Payload)).
-fn present_raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
-    <&RawValue>::deserialize(d).map(Some)
 }
 
 /// Params only from an object: a derived struct would also read an array, by position.
@@ -146,15 +160,34 @@ fn object<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Params<'de>>, D::Err
 }
 
 /// Classifies a text frame; anything that is not a JSON-RPC frame is a typed error.
-pub(crate) fn parse(text: &str) -> Result<Incoming<'_>, ProtocolError> {
-    // A struct also reads from an array, so only an object takes the fast path; a frame
-    // it cannot type (a member of an odd type, a repeated key) takes the general one.
-    if text.trim_start().starts_with('{') {
-        if let Some(frame) = event_frame(text) {
-            if let Some(incoming) = typed(frame) {
-                return incoming;
+///
+/// A `calling.call.*` event's routing view is read into `view` in the same pass (a slot
+/// of the caller's, so that the view is neither allocated nor moved), and the frame's
+/// params point at it.
+pub(crate) fn parse<'a>(
+    text: &'a str,
+    view: &'a mut EventView<'a>,
+) -> Result<Incoming<'a>, ProtocolError> {
+    let walked = scan::frame(text, view);
+    let view: &'a EventView<'a> = view;
+    match walked {
+        Ok((mut frame, view_read)) => {
+            if view_read {
+                if let Some(params) = &mut frame.params {
+                    params.view = Some(view);
+                }
             }
+            return typed(frame).unwrap_or_else(|| parse_value(text));
         }
+        // Refused as a whole-frame parse refuses it, with its error.
+        Err(Stop::TooDeep) => return parse_value(text),
+        Err(Stop::Leave) => {}
+    }
+    // A struct also reads from an array, so only an object takes the derived path; a frame
+    // it cannot type (a member of an odd type, a repeated key) takes the general one. The
+    // derived path does not count the nesting of the members it keeps as text, so a frame
+    // nested deeper than a whole-frame parse allows goes to the general path, which refuses it.
+    if text.trim_start().starts_with('{') && scan::within_depth(text) {
         if let Ok(frame) = serde_json::from_str::<Envelope<'_>>(text) {
             if let Some(incoming) = typed(frame) {
                 return incoming;
@@ -188,7 +221,7 @@ fn typed(frame: Envelope<'_>) -> Option<Result<Incoming<'_>, ProtocolError>> {
     if let Some(result) = frame.result {
         return Some(Ok(Incoming::Response {
             id,
-            outcome: Ok(Payload::from_raw(result)),
+            outcome: Ok(Payload::from_text(result)),
         }));
     }
     let error = frame.error?;
@@ -232,8 +265,11 @@ fn parse_value(text: &str) -> Result<Incoming<'static>, ProtocolError> {
             params: params
                 .remove("params")
                 .map(|data| Cow::Owned(data.to_string())),
-            authorization_state: params.remove("authorization_state"),
-            restart: params.remove("restart"),
+            authorization_state: match params.remove("authorization_state") {
+                Some(Value::String(state)) => Some(Cow::Owned(state)),
+                _ => None,
+            },
+            restart: params.remove("restart").and_then(|r| r.as_bool()),
             view: None,
         };
         return Ok(Incoming::Request {
@@ -387,6 +423,11 @@ pub(crate) fn error_reply(id: &str, code: i64, message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`super::parse`] with a view slot of its own (leaked: a test's few bytes).
+    fn parse(text: &str) -> Result<Incoming<'_>, ProtocolError> {
+        super::parse(text, Box::leak(Box::default()))
+    }
 
     fn request(text: &str) -> (Option<String>, String, Params<'_>) {
         match parse(text) {

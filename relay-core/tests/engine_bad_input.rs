@@ -326,3 +326,109 @@ fn a_malformed_member_of_a_messaging_event_is_a_typed_error_and_the_frame_is_ack
         ("m3", Some("h\u{e9}llo"))
     );
 }
+
+/// A frame nesting `depth` containers in all (its envelope and params counted), the
+/// innermost in a call event's data.
+fn nested_event(id: &str, depth: usize) -> String {
+    let inner = depth - 3;
+    format!(
+        r#"{{"id":"{id}","method":"signalwire.event","params":{{"event_type":"calling.call.play","params":{{"call_id":"c1","x":{}1{}}}}}}}"#,
+        "[".repeat(inner),
+        "]".repeat(inner)
+    )
+}
+
+#[test]
+fn nesting_is_limited_from_the_envelope_as_a_whole_frame_parse_limits_it() {
+    let mut client = Client::ready();
+    // A whole-frame parse accepts 127 containers and refuses the 128th.
+    let deep = nested_event("d1", 128);
+    let whole = serde_json::from_str::<serde_json::Value>(&deep).unwrap_err();
+    client.engine.handle_frame(&deep, client.now);
+    assert_eq!(
+        protocol_errors(&mut client),
+        vec![ProtocolError::InvalidJson(whole.to_string())]
+    );
+    assert!(client.sent().is_empty(), "a refused frame is not acked");
+    // The same past the limit in a response, and in a frame the one pass leaves (an
+    // escaped key).
+    let response = format!(
+        r#"{{"id":"r","result":{}1{}}}"#,
+        "[".repeat(127),
+        "]".repeat(127)
+    );
+    let escaped = deep.replacen(r#""method""#, r#""m\u0065thod""#, 1);
+    for frame in [response, escaped] {
+        let whole = serde_json::from_str::<serde_json::Value>(&frame).unwrap_err();
+        client.engine.handle_frame(&frame, client.now);
+        assert_eq!(
+            protocol_errors(&mut client),
+            vec![ProtocolError::InvalidJson(whole.to_string())]
+        );
+    }
+    // Just under the limit the event is read: acked, and passed on (no such call).
+    client
+        .engine
+        .handle_frame(&nested_event("d2", 127), client.now);
+    assert_eq!(client.sent(), vec![ack("d2")]);
+    assert!(protocol_errors(&mut client).is_empty());
+    assert!(client.engine.is_ready());
+}
+
+#[test]
+fn a_calling_error_reads_its_code_and_message_as_text() {
+    let mut client = Client::ready();
+    client.event(
+        "e1",
+        "calling.error",
+        json!({"code": "5", "message": "bad \"thing\""}),
+    );
+    client.event(
+        "e2",
+        "calling.error",
+        json!({"code": 7, "message": {"b": [1]}}),
+    );
+    client.event("e3", "calling.error", json!("not an object"));
+    let errors: Vec<(String, String)> = client
+        .drain_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::CallingError { code, message } => Some((code, message)),
+            _ => None,
+        })
+        .collect();
+    let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+    assert_eq!(
+        errors,
+        vec![
+            pair("5", "bad \"thing\""),
+            pair("7", r#"{"b":[1]}"#),
+            pair("", "")
+        ]
+    );
+}
+
+#[test]
+fn an_authorization_state_is_read_from_the_data_or_beside_it_and_must_be_text() {
+    let mut client = Client::ready();
+    // Beside the data, as some servers send it.
+    client.feed(
+        json!({"jsonrpc": "2.0", "id": "a1", "method": "signalwire.event",
+        "params": {"event_type": "signalwire.authorization.state", "params": {},
+        "authorization_state": "beside"}}),
+    );
+    assert!(client.engine.has_authorization_state());
+    assert!(protocol_errors(&mut client).is_empty());
+    // Not a string: refused, typed.
+    let mut client = Client::ready();
+    client.event(
+        "a2",
+        "signalwire.authorization.state",
+        json!({"authorization_state": 5}),
+    );
+    assert!(!client.engine.has_authorization_state());
+    assert!(matches!(
+        protocol_errors(&mut client)[..],
+        [ProtocolError::InvalidEvent { .. }]
+    ));
+}

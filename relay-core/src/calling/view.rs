@@ -5,7 +5,7 @@
 use super::call::{CallInfo, CallState, Device, Direction};
 use super::params::lenient_text;
 use crate::ids::{CallId, DialTag, NodeId};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -39,12 +39,17 @@ pub(crate) struct EventView<'a> {
     pub reason: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "lenient_text")]
     pub source: Option<Cow<'a, str>>,
-    /// The far-end device, kept as text until a call is read from the event.
-    #[serde(borrow, default)]
-    pub device: Option<&'a RawValue>,
-    /// `calling.call.dial`'s answered call.
-    #[serde(borrow, default)]
-    pub call: Option<&'a RawValue>,
+    /// The far-end device, kept as its JSON text until a call is read from the event.
+    #[serde(borrow, default, deserialize_with = "raw_text")]
+    pub device: Option<&'a str>,
+    /// `calling.call.dial`'s answered call, as its JSON text.
+    #[serde(borrow, default, deserialize_with = "raw_text")]
+    pub call: Option<&'a str>,
+}
+
+/// A member's JSON text; `null` reads as absent.
+fn raw_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de str>, D::Error> {
+    <Option<&RawValue>>::deserialize(d).map(|raw| raw.map(RawValue::get))
 }
 
 /// Reads a view of an event's data; absent data (or `null`) reads as an empty view. The
@@ -71,7 +76,7 @@ impl EventView<'_> {
     /// device.
     pub(crate) fn device(&self) -> Option<Device> {
         // Straight from the text: no `Value` tree for a device read once per call.
-        let mut text = serde_json::Deserializer::from_str(self.device?.get());
+        let mut text = serde_json::Deserializer::from_str(self.device?);
         super::devices::read_device(&mut text).ok().flatten()
     }
 }

@@ -13,7 +13,8 @@ use crate::action::ActionKind;
 use crate::call::CallInfo;
 use crate::ids::{CallId, ControlId, DialTag, NodeId};
 use std::cell::Cell;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
 /// Ended call ids remembered, as the service does, so a late command learns the call is gone.
@@ -60,6 +61,15 @@ pub(super) struct CallEntry {
 }
 
 impl CallEntry {
+    fn new(info: Arc<CallInfo>) -> Self {
+        Self {
+            info,
+            actions: SmallMap::default(),
+            done_actions: DoneActions::default(),
+            every_event: false,
+        }
+    }
+
     /// Marks an action finished: it is no longer running, and its late events are expected.
     pub(super) fn finish_action(&mut self, control_id: &ControlId) -> Option<ActionEntry> {
         let action = self.actions.remove(control_id)?;
@@ -96,7 +106,10 @@ impl DoneActions {
 /// The calls of the engine by id, their legs by tag, and what is remembered of ended ones.
 #[derive(Debug, Default)]
 pub(super) struct Calls {
-    calls: BTreeMap<CallId, CallEntry>,
+    /// Hashed: every call event looks its call up here, and a B-tree of 10,000 string ids
+    /// costs a dozen string comparisons per look-up. Iterated only in id order (see
+    /// [`Calls::keys`]), so that nothing depends on the hash order.
+    calls: HashMap<CallId, CallEntry>,
     /// Calls first seen under the tag of a pending dial or of a connect in progress; an
     /// entry lives as long as its dial or connect does.
     legs: BTreeMap<DialTag, Vec<CallId>>,
@@ -163,7 +176,31 @@ impl Calls {
 
     /// Makes the shared record of a call read from the wire, its node id and context
     /// sharing the strings of the calls before it, and tracks it. Returns the record.
-    pub(super) fn insert(&mut self, mut info: CallInfo) -> Arc<CallInfo> {
+    pub(super) fn insert(&mut self, info: CallInfo) -> Arc<CallInfo> {
+        let info = Arc::new(self.share_strings(info));
+        self.visit(1);
+        self.calls
+            .insert(info.call_id.clone(), CallEntry::new(info.clone()));
+        info
+    }
+
+    /// [`Calls::insert`] for a call not tracked yet, in one look-up; `None` (and nothing
+    /// changed) when it is tracked already.
+    pub(super) fn insert_new(&mut self, info: CallInfo) -> Option<Arc<CallInfo>> {
+        let info = self.share_strings(info);
+        self.visit(1);
+        match self.calls.entry(info.call_id.clone()) {
+            Entry::Occupied(_) => None,
+            Entry::Vacant(slot) => {
+                let info = Arc::new(info);
+                slot.insert(CallEntry::new(info.clone()));
+                Some(info)
+            }
+        }
+    }
+
+    /// The call's node id and context share the strings of the calls before it.
+    fn share_strings(&mut self, mut info: CallInfo) -> CallInfo {
         match &self.last_node {
             Some(node) if *node == info.node_id => info.node_id = node.clone(),
             _ => self.last_node = Some(info.node_id.clone()),
@@ -173,17 +210,6 @@ impl Calls {
                 info.context = Some(known.clone());
             }
         }
-        let info = Arc::new(info);
-        self.visit(1);
-        self.calls.insert(
-            info.call_id.clone(),
-            CallEntry {
-                info: info.clone(),
-                actions: SmallMap::default(),
-                done_actions: DoneActions::default(),
-                every_event: false,
-            },
-        );
         info
     }
 
@@ -222,6 +248,12 @@ impl Calls {
         }
         self.digit_bound.remove(id);
         self.remember_ended(id);
+        // A table that held a burst of calls gives its memory back as they end; only a large
+        // one, and only when mostly empty, so that a load going up and down does not make it
+        // rehash back and forth.
+        if self.calls.capacity() >= 1024 && self.calls.len() * 8 < self.calls.capacity() {
+            self.calls.shrink_to(self.calls.len() * 2);
+        }
         if self.calls.is_empty() {
             // Nothing left to share with: a node id kept would outlive its calls.
             self.last_node = None;
@@ -261,8 +293,11 @@ impl Calls {
         self.digit_bound.contains(id)
     }
 
+    /// The ids of the calls, in id order (events made for each come out in that order).
     pub(super) fn keys(&self) -> impl Iterator<Item = &CallId> {
-        self.calls.keys().inspect(|_| self.visit(1))
+        let mut ids: Vec<&CallId> = self.calls.keys().inspect(|_| self.visit(1)).collect();
+        ids.sort_unstable();
+        ids.into_iter()
     }
 
     pub(super) fn values(&self) -> impl Iterator<Item = &CallEntry> {

@@ -9,6 +9,7 @@ use crate::action::{ActionKind, ActionOutcome, ActionRequest};
 use crate::call::{CallInfo, CallState, Direction, EndReason};
 use crate::call_event::CallEvent;
 use crate::calling::params::check_volume;
+use crate::calling::params::lenient_text;
 use crate::calling::play::{check_media, PlayMedia, PlayParams};
 use crate::calling::stream::StreamOptions;
 use crate::calling::view::{self, EventView};
@@ -18,7 +19,8 @@ use crate::event::{DialError, Event};
 use crate::frame::Ids;
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
 use crate::payload::Payload;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -418,13 +420,16 @@ impl Engine {
         &mut self,
         event_type: &str,
         raw: Option<&str>,
-        view: Option<Box<EventView<'_>>>,
-        authorization_state: Option<Value>,
+        view: Option<&EventView<'_>>,
+        authorization_state: Option<Cow<'_, str>>,
         now: Instant,
     ) {
         match event_type {
             "signalwire.authorization.state" => {
-                self.store_authorization_state(&tree(raw), authorization_state.as_ref())
+                // In the event's data, or beside it.
+                let data = view::read_text::<AuthorizationData<'_>>(raw).unwrap_or_default();
+                let state = data.authorization_state.or(authorization_state);
+                self.store_authorization_state(state.as_deref())
             }
             "calling.call.connect" => {
                 if let Some(call_id) = self.on_call_connect(raw) {
@@ -432,32 +437,30 @@ impl Engine {
                 }
             }
             "calling.error" => {
-                let data = tree(raw);
-                let text = |key: &str| match data.get(key) {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(other) => other.to_string(),
-                    None => String::new(),
-                };
+                let data = view::read_text::<CallingError<'_>>(raw).unwrap_or_default();
                 self.out.events.push_back(Event::CallingError {
-                    code: text("code"),
-                    message: text("message"),
+                    code: member_text(data.code),
+                    message: member_text(data.message),
                 });
             }
             _ if event_type.starts_with("calling.call.") => {
                 // Read in the frame's one pass, or now from the text.
-                let view: EventView<'_> =
-                    match view.map_or_else(|| view::read_text(raw), |view| Ok(*view)) {
-                        Ok(view) => view,
+                let read;
+                let view = match view {
+                    Some(view) => view,
+                    None => match view::read_text::<EventView<'_>>(raw) {
+                        Ok(view) => {
+                            read = view;
+                            &read
+                        }
                         Err(reason) => return self.invalid_event(event_type, &reason),
-                    };
+                    },
+                };
                 match event_type {
-                    "calling.call.receive" => self.on_call_receive(&view, now),
-                    "calling.call.state" => {
-                        self.tell_call(event_type, raw, view.call_id.as_deref(), true);
-                        self.on_call_state(&view)
-                    }
-                    "calling.call.dial" => self.on_call_dial(&view),
-                    _ => self.on_call_event(event_type, raw, &view),
+                    "calling.call.receive" => self.on_call_receive(view, now),
+                    "calling.call.state" => self.on_call_state(raw, view),
+                    "calling.call.dial" => self.on_call_dial(view),
+                    _ => self.on_call_event(event_type, raw, view),
                 }
             }
             "messaging.state" => self.on_message_state(payload(raw)),
@@ -482,14 +485,18 @@ impl Engine {
             self.invalid_event("calling.call.receive", "no call_id or node_id");
             return;
         };
-        if self.calls.contains_key(&info.call_id) || self.calls.has_ended(&info.call_id) {
-            return; // A repeat, e.g. after a resume.
+        if self.calls.has_ended(&info.call_id) {
+            return; // A repeat of a call that is over.
         }
         if let Some(limit) = self.cap_reached() {
-            self.pass_over_cap(&info, limit, now);
+            if !self.calls.contains_key(&info.call_id) {
+                self.pass_over_cap(&info, limit, now);
+            }
             return;
         }
-        let info = self.calls.insert(info);
+        let Some(info) = self.calls.insert_new(info) else {
+            return; // A repeat, e.g. after a resume.
+        };
         self.out.events.push_back(Event::IncomingCall(info));
     }
 
@@ -510,34 +517,44 @@ impl Engine {
         });
     }
 
-    fn on_call_state(&mut self, view: &EventView<'_>) {
-        // Without a state there is nothing to record: keeping the call as it was is safer
-        // than calling it `created` again.
-        let Some(call_state) = view.call_state.as_deref() else {
-            self.invalid_event("calling.call.state", "no call_state");
-            return;
-        };
-        let state = CallState::from_wire(call_state);
+    /// `calling.call.state`: the call's state recorded (a call event of it too, for whoever
+    /// listens), or a dial's or connect's leg tracked.
+    fn on_call_state(&mut self, raw: Option<&str>, view: &EventView<'_>) {
         let end_reason = || view.end_reason.as_deref().map(EndReason::from_wire);
-        // Fast path: most state events are for calls we already track.
+        // Fast path: most state events are for calls we already track (one look-up; the
+        // id is the record's, shared, not copied from the event).
         let known = view
             .call_id
             .as_deref()
-            .and_then(|id| self.calls.get_by_str(id))
-            .map(|(id, _)| id.clone());
-        if let Some(call_id) = known {
-            if let Some(call) = self.calls.get(&call_id) {
+            .and_then(|id| self.calls.get_mut_by_str(id));
+        let call_state = view.call_state.as_deref();
+        if let Some(call) = known {
+            if self.config.every_call_event || call.every_event {
+                self.out.events.push_back(Event::CallEvent {
+                    call_id: call.info.call_id.clone(),
+                    event: CallEvent::from_wire("calling.call.state", payload(raw)),
+                });
+            }
+            // Without a state there is nothing to record: keeping the call as it was is
+            // safer than calling it `created` again.
+            if let Some(call_state) = call_state {
+                let state = CallState::from_wire(call_state);
                 call.info.set_state(state.clone());
                 call.info.fill_device(|| view.device());
+                let call_id = call.info.call_id.clone();
+                if state.is_ended() {
+                    self.end_call(&call_id, ActionOutcome::CallEnded);
+                }
+                self.out.events.push_back(Event::CallState {
+                    call_id,
+                    state,
+                    end_reason: end_reason(),
+                });
+                return;
             }
-            if state.is_ended() {
-                self.end_call(&call_id, ActionOutcome::CallEnded);
-            }
-            self.out.events.push_back(Event::CallState {
-                call_id,
-                state,
-                end_reason: end_reason(),
-            });
+        }
+        if call_state.is_none() {
+            self.invalid_event("calling.call.state", "no call_state");
             return;
         }
         let Some(info) = call_from_view(view) else {
@@ -613,7 +630,7 @@ impl Engine {
         });
         let result = match dial_state {
             "answered" => {
-                let call = view::read::<EventView<'_>>(view.call).ok();
+                let call = view::read_text::<EventView<'_>>(view.call).ok();
                 let Some(mut info) = call.as_ref().and_then(call_from_view) else {
                     self.invalid_event("calling.call.dial", "answered without call");
                     return;
@@ -914,4 +931,34 @@ fn payload(data: Option<&str>) -> Payload {
 fn tree(data: Option<&str>) -> Value {
     data.and_then(|text| serde_json::from_str(text).ok())
         .unwrap_or(Value::Null)
+}
+
+/// The data of `signalwire.authorization.state` (the state is a secret: no `Debug`).
+#[derive(Default, Deserialize)]
+struct AuthorizationData<'a> {
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    authorization_state: Option<Cow<'a, str>>,
+}
+
+/// The data of `calling.error`: its members as their JSON text.
+#[derive(Default, Deserialize)]
+struct CallingError<'a> {
+    #[serde(borrow, default)]
+    code: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    message: Option<&'a RawValue>,
+}
+
+/// A member as text: a string as itself, another value as its compact JSON, an absent one
+/// (or `null`) as nothing, as `calling.error` has always been read.
+fn member_text(raw: Option<&RawValue>) -> String {
+    let Some(raw) = raw else {
+        return String::new();
+    };
+    match serde_json::from_str::<Cow<'_, str>>(raw.get()) {
+        Ok(text) => text.into_owned(),
+        Err(_) => serde_json::from_str::<Value>(raw.get())
+            .map(|value| value.to_string())
+            .unwrap_or_default(),
+    }
 }

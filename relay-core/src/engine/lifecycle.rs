@@ -234,7 +234,7 @@ impl Engine {
             },
             "signalwire.ping" => {}
             "signalwire.disconnect" => {
-                let restart = params.restart.and_then(|r| r.as_bool()) == Some(true);
+                let restart = params.restart == Some(true);
                 let grace = self.config.disconnect_grace;
                 if self.session.server_disconnect(restart, now, grace) {
                     self.lose_connection(now, true);
@@ -245,8 +245,8 @@ impl Engine {
     }
 
     /// `signalwire.authorization.state`: the state is in the event's data, or beside it.
-    pub(super) fn store_authorization_state(&mut self, data: &Value, beside: Option<&Value>) {
-        if let Err(error) = self.session.store_authorization_state(data, beside) {
+    pub(super) fn store_authorization_state(&mut self, state: Option<&str>) {
+        if let Err(error) = self.session.store_authorization_state(state) {
             self.protocol_error(error);
         }
     }

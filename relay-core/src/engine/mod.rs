@@ -29,6 +29,7 @@ mod session;
 mod small_map;
 
 use crate::call::CallInfo;
+use crate::calling::view::EventView;
 use crate::config::EngineConfig;
 pub use crate::dial::DialPlan;
 use crate::error::ProtocolError;
@@ -164,7 +165,7 @@ impl Engine {
         self.calls.get(call_id).map(|entry| &entry.info)
     }
 
-    /// The ids of the active calls.
+    /// The ids of the active calls, in id order.
     pub fn call_ids(&self) -> impl Iterator<Item = &CallId> {
         self.calls.keys()
     }
@@ -215,7 +216,9 @@ impl Engine {
             });
             return;
         }
-        match frame::parse(text) {
+        // The slot a call event's routing view is read into, in the frame's one pass.
+        let mut view = EventView::default();
+        match frame::parse(text, &mut view) {
             Ok(Incoming::Response { id, outcome }) => self.handle_response(&id, outcome, now),
             Ok(Incoming::Request { id, method, params }) => {
                 self.handle_server_request(id, &method, params, now)

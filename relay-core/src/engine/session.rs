@@ -13,7 +13,6 @@ use crate::event::{Event, Transmit};
 use crate::ids::IdGenerator;
 use crate::payload::Payload;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::borrow::Cow;
 use std::time::Instant;
 
@@ -409,16 +408,12 @@ impl Session {
         }
     }
 
-    /// `signalwire.authorization.state`: the state is in the event's data, or beside it.
+    /// `signalwire.authorization.state`: the state the event carried (in its data or beside
+    /// it), when it was a string.
     pub(super) fn store_authorization_state(
         &mut self,
-        data: &Value,
-        beside: Option<&Value>,
+        state: Option<&str>,
     ) -> Result<(), ProtocolError> {
-        let state = data
-            .get("authorization_state")
-            .or(beside)
-            .and_then(Value::as_str);
         match state {
             Some(state) => {
                 self.authorization_state = Some(state.to_owned());
@@ -535,8 +530,7 @@ mod tests {
             t0,
             config.ping_interval,
         );
-        let state = json!({"authorization_state": "secret"});
-        assert_eq!(session.store_authorization_state(&state, None), Ok(()));
+        assert_eq!(session.store_authorization_state(Some("secret")), Ok(()));
         session.lose(
             t0,
             true,
@@ -594,8 +588,7 @@ mod tests {
             Instant::now(),
             jwt.ping_interval,
         );
-        let state = json!({"authorization_state": "s"});
-        assert_eq!(session.store_authorization_state(&state, None), Ok(()));
+        assert_eq!(session.store_authorization_state(Some("s")), Ok(()));
         session.lose(
             Instant::now(),
             true,

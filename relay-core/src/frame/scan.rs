@@ -1,179 +1,408 @@
-//! The one-pass reading of a server request frame: the envelope's members are walked by
-//! hand and each value read in place by serde_json, so that a `calling.call.*` event's
-//! params are read once, into their routing view, while their text is kept as the payload.
+//! The one-pass reading of a frame: its members are walked by hand, every value checked as
+//! serde_json checks it and nesting counted from the envelope, and a `calling.call.*` event's
+//! routing members are read straight into its view while its text is kept as the payload.
+//! Nothing is built for a member nobody reads; serde reads only a string with escapes.
 //!
-//! Anything unusual (an escaped key, a repeated key, a response, a view that cannot be read)
-//! gives `None`, and the frame takes the derived path, which reads it as before.
+//! What the walk leaves (an escaped or repeated key, a member of an odd type, malformed
+//! text) goes to the derived path, which reads it as before.
 
-use super::{Envelope, Params};
+use super::{Envelope, Params, RpcError};
 use crate::calling::view::EventView;
-use serde::de::IgnoredAny;
 use serde::Deserialize;
-use serde_json::value::RawValue;
-use serde_json::Value;
 use std::borrow::Cow;
 
-/// The members of one JSON object, walked from its opening brace.
-struct Members<'a> {
-    text: &'a str,
-    pos: usize,
-    first: bool,
+/// The containers a frame may nest, its envelope counted: what a whole-frame serde_json
+/// parse accepts (its limit of 128 is hit on entering the 128th).
+pub(super) const MAX_DEPTH: usize = 127;
+
+/// Why the walk stopped short of a frame.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// Something the walk leaves to the derived path (and its errors).
+    Leave,
+    /// Nested deeper than [`MAX_DEPTH`]: refused as a whole-frame parse refuses it.
+    TooDeep,
 }
 
-impl<'a> Members<'a> {
-    /// The object starting at `pos` (after any whitespace); `None` if it is not an object.
-    fn open(text: &'a str, pos: usize) -> Option<Self> {
-        let mut members = Self {
-            text,
-            pos,
-            first: true,
-        };
-        members.skip_ws();
-        (members.byte() == Some(b'{')).then(|| {
-            members.pos += 1;
-            members
-        })
-    }
+type Walk<T> = Result<T, Stop>;
 
-    fn byte(&self) -> Option<u8> {
+/// A position in a frame's text.
+struct Walker<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Walker<'a> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.pos).copied()
     }
 
-    fn skip_ws(&mut self) {
-        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.byte() {
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
             self.pos += 1;
         }
     }
 
-    /// The next key (`Some(None)` at the closing brace); the walk stands at its value.
-    /// `None` for what this walk leaves to serde: malformed text or a key with escapes.
-    fn key(&mut self) -> Option<Option<&'a str>> {
-        self.skip_ws();
-        match self.byte()? {
-            b'}' => {
-                self.pos += 1;
-                return Some(None);
-            }
-            b',' if !self.first => {
-                self.pos += 1;
-                self.skip_ws();
-            }
-            _ if self.first => {}
-            _ => return None,
-        }
-        self.first = false;
-        let key = self.string()?;
-        self.skip_ws();
-        if self.byte()? != b':' {
-            return None;
+    /// Steps over `byte` after any whitespace.
+    #[inline]
+    fn eat(&mut self, byte: u8) -> Walk<()> {
+        self.ws();
+        if self.peek() != Some(byte) {
+            return Err(Stop::Leave);
         }
         self.pos += 1;
-        self.skip_ws();
-        Some(Some(key))
+        Ok(())
     }
 
     /// The string the walk stands at when it has no escapes (its text is then its value),
     /// and the walk past it; `None` (the walk unmoved) for anything else.
-    fn string(&mut self) -> Option<&'a str> {
-        if self.byte()? != b'"' {
+    #[inline]
+    fn plain_string(&mut self) -> Option<&'a str> {
+        let bytes = self.text.as_bytes();
+        if bytes.get(self.pos) != Some(&b'"') {
             return None;
         }
         let start = self.pos + 1;
-        let bytes = self.text.as_bytes().get(start..)?;
-        let len = bytes
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-        if bytes[len] != b'"' {
+        let end = special(bytes, start)?;
+        if bytes[end] != b'"' {
             return None;
         }
-        let text = self.text.get(start..start + len)?;
-        self.pos = start + len + 1;
+        let text = self.text.get(start..end)?;
+        self.pos = end + 1;
         Some(text)
     }
 
-    /// A string or `null` value, borrowed when it has no escapes (see [`super::text`]).
-    fn text_value(&mut self) -> Option<Option<Cow<'a, str>>> {
-        match self.string() {
-            Some(text) => Some(Some(Cow::Borrowed(text))),
-            None => self.value::<Text<'a>>().map(|text| text.0),
+    /// Steps over any string (standing at its quote), escapes checked as serde_json does.
+    fn skip_string(&mut self) -> Walk<()> {
+        let bytes = self.text.as_bytes();
+        let mut at = self.pos + 1;
+        loop {
+            at = special(bytes, at).ok_or(Stop::Leave)?;
+            match bytes[at] {
+                b'"' => break,
+                b'\\' => match bytes.get(at + 1) {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => at += 2,
+                    Some(b'u') => {
+                        let hex = bytes.get(at + 2..at + 6).ok_or(Stop::Leave)?;
+                        if !hex.iter().all(u8::is_ascii_hexdigit) {
+                            return Err(Stop::Leave);
+                        }
+                        at += 6;
+                    }
+                    _ => return Err(Stop::Leave),
+                },
+                _ => return Err(Stop::Leave), // A control character.
+            }
+        }
+        self.pos = at + 1;
+        Ok(())
+    }
+
+    /// Steps over a number, by JSON's grammar (serde_json's: one leading zero, digits after
+    /// a point and an exponent).
+    fn skip_number(&mut self) -> Walk<()> {
+        let bytes = self.text.as_bytes();
+        let mut at = self.pos;
+        let digits = |at: &mut usize| {
+            let start = *at;
+            while bytes.get(*at).is_some_and(u8::is_ascii_digit) {
+                *at += 1;
+            }
+            *at - start
+        };
+        if bytes.get(at) == Some(&b'-') {
+            at += 1;
+        }
+        match bytes.get(at) {
+            Some(b'0') => {
+                at += 1;
+                if bytes.get(at).is_some_and(u8::is_ascii_digit) {
+                    return Err(Stop::Leave);
+                }
+            }
+            Some(b'1'..=b'9') => {
+                digits(&mut at);
+            }
+            _ => return Err(Stop::Leave),
+        }
+        if bytes.get(at) == Some(&b'.') {
+            at += 1;
+            if digits(&mut at) == 0 {
+                return Err(Stop::Leave);
+            }
+        }
+        if let Some(b'e' | b'E') = bytes.get(at) {
+            at += 1;
+            if let Some(b'+' | b'-') = bytes.get(at) {
+                at += 1;
+            }
+            if digits(&mut at) == 0 {
+                return Err(Stop::Leave);
+            }
+        }
+        self.pos = at;
+        Ok(())
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Walk<()> {
+        let end = self.pos + word.len();
+        if self.text.as_bytes().get(self.pos..end) != Some(word) {
+            return Err(Stop::Leave);
+        }
+        self.pos = end;
+        Ok(())
+    }
+
+    /// Steps over the value the walk stands at, checked as serde_json checks it, without
+    /// recursion; `depth` is the number of containers open around it.
+    fn skip(&mut self, depth: usize) -> Walk<()> {
+        // One bit per container open inside this value, the innermost lowest: 1 = object.
+        // At most `MAX_DEPTH` are open, so they fit.
+        let mut kinds: u128 = 0;
+        let mut open = 0usize;
+        loop {
+            self.ws();
+            match self.peek().ok_or(Stop::Leave)? {
+                b @ (b'{' | b'[') => {
+                    if depth + open >= MAX_DEPTH {
+                        return Err(Stop::TooDeep);
+                    }
+                    self.pos += 1;
+                    self.ws();
+                    let (object, close) = (b == b'{', if b == b'{' { b'}' } else { b']' });
+                    if self.peek() == Some(close) {
+                        self.pos += 1;
+                    } else {
+                        open += 1;
+                        kinds = kinds << 1 | u128::from(object);
+                        if object {
+                            self.object_key()?;
+                        }
+                        continue;
+                    }
+                }
+                b'"' => self.skip_string()?,
+                b'-' | b'0'..=b'9' => self.skip_number()?,
+                b't' => self.literal(b"true")?,
+                b'f' => self.literal(b"false")?,
+                b'n' => self.literal(b"null")?,
+                _ => return Err(Stop::Leave),
+            }
+            // After a value: close the containers that end here, or go on to the next
+            // element of the innermost one.
+            loop {
+                if open == 0 {
+                    return Ok(());
+                }
+                self.ws();
+                let object = kinds & 1 == 1;
+                match self.peek() {
+                    Some(b',') => {
+                        self.pos += 1;
+                        if object {
+                            self.object_key()?;
+                        }
+                        break;
+                    }
+                    Some(b'}') if object => {}
+                    Some(b']') if !object => {}
+                    _ => return Err(Stop::Leave),
+                }
+                self.pos += 1;
+                open -= 1;
+                kinds >>= 1;
+            }
         }
     }
 
-    /// Steps over the value the walk stands at (a plain string without serde).
-    fn skip_value(&mut self) -> Option<()> {
-        if self.string().is_none() {
-            self.value::<IgnoredAny>()?;
+    /// Steps over a member's key (any string) and its colon.
+    fn object_key(&mut self) -> Walk<()> {
+        self.ws();
+        if self.peek() != Some(b'"') {
+            return Err(Stop::Leave);
         }
-        Some(())
+        self.skip_string()?;
+        self.eat(b':')
     }
 
-    /// The JSON text of the value the walk stands at (a plain string without serde).
-    fn raw_value(&mut self) -> Option<&'a str> {
+    /// The JSON text of the value the walk stands at.
+    fn raw(&mut self, depth: usize) -> Walk<&'a str> {
         let start = self.pos;
-        match self.string() {
-            Some(_) => self.text.get(start..self.pos),
-            None => self.value::<&RawValue>().map(RawValue::get),
+        self.skip(depth)?;
+        self.text.get(start..self.pos).ok_or(Stop::Leave)
+    }
+
+    /// A string or `null`, borrowed when it has no escapes (see [`super::text`]); any other
+    /// type is left to the derived path, whose error it is.
+    fn text(&mut self) -> Walk<Option<Cow<'a, str>>> {
+        if let Some(text) = self.plain_string() {
+            return Ok(Some(Cow::Borrowed(text)));
+        }
+        match self.peek() {
+            Some(b'n') => self.literal(b"null").map(|()| None),
+            Some(b'"') => self.serde::<Text<'a>>().map(|text| text.0),
+            _ => Err(Stop::Leave),
         }
     }
 
-    /// Reads the value the walk stands at as `T`, borrowing from the text.
-    // Inlined, like the other steps of the walk, so that a large value (an event's view) is
-    // written where it is kept instead of being copied out of each step.
-    #[inline(always)]
-    fn value<T: Deserialize<'a>>(&mut self) -> Option<T> {
-        self.value_text().map(|(value, _)| value)
+    /// A string; anything else reads as absent (see `calling::params::lenient_text`).
+    fn lenient_text(&mut self, depth: usize) -> Walk<Option<Cow<'a, str>>> {
+        match self.peek() {
+            Some(b'"') => self.text(),
+            // Read by serde, which refuses a number out of range as the derived view does.
+            Some(b'-' | b'0'..=b'9') => self.serde::<f64>().map(|_| None),
+            _ => self.skip(depth).map(|()| None),
+        }
     }
 
-    /// [`Members::value`], with the value's own text.
-    #[inline(always)]
-    fn value_text<T: Deserialize<'a>>(&mut self) -> Option<(T, &'a str)> {
-        let rest = self.text.get(self.pos..)?;
+    /// A boolean; anything else reads as absent.
+    fn lenient_bool(&mut self, depth: usize) -> Walk<Option<bool>> {
+        if self.literal(b"true").is_ok() {
+            return Ok(Some(true));
+        }
+        if self.literal(b"false").is_ok() {
+            return Ok(Some(false));
+        }
+        match self.peek() {
+            Some(b'-' | b'0'..=b'9') => self.serde::<f64>().map(|_| None),
+            _ => self.skip(depth).map(|()| None),
+        }
+    }
+
+    /// A value's text, `null` read as absent (as serde reads an `Option<&RawValue>`).
+    fn raw_or_null(&mut self, depth: usize) -> Walk<Option<&'a str>> {
+        let raw = self.raw(depth)?;
+        Ok((raw != "null").then_some(raw))
+    }
+
+    /// Reads the scalar the walk stands at as `T` with serde (an escaped string, a number).
+    fn serde<T: Deserialize<'a>>(&mut self) -> Walk<T> {
+        let rest = self.text.get(self.pos..).ok_or(Stop::Leave)?;
         let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<T>();
-        let value = stream.next()?.ok()?;
-        let end = stream.byte_offset();
-        let start = self.pos;
-        self.pos += end;
-        Some((value, self.text.get(start..self.pos)?))
+        let value = stream.next().ok_or(Stop::Leave)?.map_err(|_| Stop::Leave)?;
+        self.pos += stream.byte_offset();
+        Ok(value)
     }
 
-    /// Whether only whitespace follows the walk.
-    fn at_end(&mut self) -> bool {
-        self.skip_ws();
-        self.pos == self.text.len()
+    /// Walks the object the walk stands at: `each` is called at every member's value with
+    /// its key, and must step over the value. A key with escapes is left to serde.
+    #[inline(always)]
+    fn members(&mut self, mut each: impl FnMut(&mut Self, &'a str) -> Walk<()>) -> Walk<()> {
+        self.eat(b'{')?;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            let key = self.plain_string().ok_or(Stop::Leave)?;
+            self.eat(b':')?;
+            self.ws();
+            each(self, key)?;
+            self.ws();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.ws();
+                }
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(Stop::Leave),
+            }
+        }
     }
 }
 
-/// A request frame (`method` and no `result` or `error`) in one pass; `None` hands it on.
-pub(super) fn event_frame(text: &str) -> Option<Envelope<'_>> {
-    let mut frame = Members::open(text, 0)?;
-    let mut id = None;
-    let mut method = None;
-    let mut params = None;
-    let mut seen = [false; 4];
-    let mut once = |slot: usize| !std::mem::replace(&mut seen[slot], true);
-    while let Some(key) = frame.key()? {
-        match key {
-            "id" if once(0) => id = Some(frame.raw_value()?),
-            "method" if once(1) => method = frame.text_value()?,
-            "params" if once(2) => {
-                let mut inner = Members::open(frame.text, frame.pos)?;
-                params = Some(event_params(&mut inner)?);
-                frame.pos = inner.pos;
-            }
-            "jsonrpc" if once(3) => frame.skip_value()?,
-            _ => return None,
+/// The first byte from `from` on that ends a string's plain run (a quote, a backslash or a
+/// control character), eight bytes at a time; `None` at the end of the text.
+#[inline]
+fn special(bytes: &[u8], mut from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = bytes.get(from..from + 8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        let quote = word ^ (ONES * u64::from(b'"'));
+        let backslash = word ^ (ONES * u64::from(b'\\'));
+        // The classic tests for a zero byte and for a byte below 0x20: exact for the
+        // lowest byte that matches, which is the one wanted.
+        let found = (quote.wrapping_sub(ONES) & !quote
+            | backslash.wrapping_sub(ONES) & !backslash
+            | word.wrapping_sub(ONES * 0x20) & !word)
+            & HIGHS;
+        if found != 0 {
+            return Some(from + (found.trailing_zeros() / 8) as usize);
         }
+        from += 8;
     }
-    if !frame.at_end() || method.is_none() {
-        return None;
+    let rest = bytes.get(from..)?;
+    rest.iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|at| from + at)
+}
+
+/// Marks `slot` seen; a member seen twice is left to the derived path (whose error or
+/// last-wins reading it is).
+#[inline(always)]
+fn once(seen: &mut u16, slot: u8) -> Walk<()> {
+    let bit = 1 << slot;
+    if *seen & bit != 0 {
+        return Err(Stop::Leave);
     }
-    Some(Envelope {
-        id,
-        method,
-        params,
+    *seen |= bit;
+    Ok(())
+}
+
+/// A frame in one pass; `true` beside it when a call event's view was read into `view`.
+pub(super) fn frame<'a>(text: &'a str, view: &mut EventView<'a>) -> Walk<(Envelope<'a>, bool)> {
+    let mut walk = Walker { text, pos: 0 };
+    let mut frame = Envelope {
+        id: None,
+        method: None,
+        params: None,
         result: None,
         error: None,
-    })
+    };
+    let mut view_read = false;
+    let mut seen = 0;
+    // The envelope is the first container: its members' values have one around them.
+    walk.members(|walk, key| {
+        let slot = match key {
+            "id" => 0,
+            "method" => 1,
+            "params" => 2,
+            "result" => 3,
+            "error" => 4,
+            _ => return walk.skip(1),
+        };
+        once(&mut seen, slot)?;
+        match slot {
+            0 => frame.id = Some(walk.raw(1)?),
+            1 => frame.method = walk.text()?,
+            2 => {
+                let (params, read) = params(walk, view)?;
+                frame.params = Some(params);
+                view_read = read;
+            }
+            3 => frame.result = Some(walk.raw(1)?),
+            _ => {
+                let raw = walk.raw(1)?;
+                let error = serde_json::from_str::<RpcError>(raw).map_err(|_| Stop::Leave)?;
+                frame.error = Some(error);
+            }
+        }
+        Ok(())
+    })?;
+    walk.ws();
+    if walk.pos != text.len() {
+        return Err(Stop::Leave);
+    }
+    Ok((frame, view_read))
 }
 
 /// A string member or `null`, borrowed when it has no escapes (see [`super::text`]).
@@ -181,40 +410,122 @@ pub(super) fn event_frame(text: &str) -> Option<Envelope<'_>> {
 #[serde(transparent)]
 struct Text<'a>(#[serde(borrow, deserialize_with = "super::text")] Option<Cow<'a, str>>);
 
-/// A request's params: its routing members read, a `calling.call.*` event's data read into
-/// its view in the same pass. The walk ends after the closing brace.
+/// Whether an event type's data is read into an [`EventView`].
+fn is_call_event(event_type: &str) -> bool {
+    event_type.starts_with("calling.call.") && event_type != "calling.call.connect"
+}
+
+/// A request's params (the second container): its routing members read, a
+/// `calling.call.*` event's data read into `view` in the same pass when it is an object.
 #[inline(always)]
-fn event_params<'a>(members: &mut Members<'a>) -> Option<Params<'a>> {
+fn params<'a>(walk: &mut Walker<'a>, view: &mut EventView<'a>) -> Walk<(Params<'a>, bool)> {
     let mut params = Params::default();
-    let mut seen = [false; 4];
-    let mut once = |slot: usize| !std::mem::replace(&mut seen[slot], true);
-    while let Some(key) = members.key()? {
-        match key {
-            "event_type" if once(0) => {
-                params.event_type = members.text_value()?;
-            }
-            "params" if once(1) => {
-                let is_call_event = params
-                    .event_type
-                    .as_deref()
-                    .is_some_and(|t| t.starts_with("calling.call.") && t != "calling.call.connect");
-                if is_call_event && members.byte() == Some(b'{') {
-                    let (view, text) = members.value_text::<EventView<'a>>()?;
-                    params.view = Some(Box::new(view));
-                    params.params = Some(Cow::Borrowed(text));
+    let mut view_read = false;
+    let mut seen = 0;
+    walk.members(|walk, key| {
+        let slot = match key {
+            "event_type" => 0,
+            "params" => 1,
+            "authorization_state" => 2,
+            "restart" => 3,
+            _ => return walk.skip(2),
+        };
+        once(&mut seen, slot)?;
+        match slot {
+            0 => params.event_type = walk.text()?,
+            1 => {
+                let call_event = params.event_type.as_deref().is_some_and(is_call_event);
+                let start = walk.pos;
+                if call_event && walk.peek() == Some(b'{') {
+                    event_view(walk, view)?;
+                    view_read = true;
                 } else {
-                    params.params = Some(Cow::Borrowed(members.raw_value()?));
+                    walk.skip(2)?;
+                }
+                let data = walk.text.get(start..walk.pos).ok_or(Stop::Leave)?;
+                params.params = Some(Cow::Borrowed(data));
+            }
+            2 => params.authorization_state = walk.lenient_text(2)?,
+            _ => params.restart = walk.lenient_bool(2)?,
+        }
+        Ok(())
+    })?;
+    Ok((params, view_read))
+}
+
+/// A call event's data (the third container) read into its view, as the derived
+/// `EventView` reads it: ids strings or `null`, descriptive members strings or absent,
+/// the device and a dial's call kept as text.
+#[inline(always)]
+fn event_view<'a>(walk: &mut Walker<'a>, view: &mut EventView<'a>) -> Walk<()> {
+    let mut seen = 0;
+    walk.members(|walk, key| {
+        let slot = match key {
+            "call_id" => 0,
+            "node_id" => 1,
+            "control_id" => 2,
+            "tag" => 3,
+            "state" => 4,
+            "call_state" => 5,
+            "end_reason" => 6,
+            "direction" => 7,
+            "context" => 8,
+            "dial_state" => 9,
+            "reason" => 10,
+            "source" => 11,
+            "device" => 12,
+            "call" => 13,
+            _ => return walk.skip(3),
+        };
+        once(&mut seen, slot)?;
+        match slot {
+            0 => view.call_id = walk.text()?,
+            1 => view.node_id = walk.text()?,
+            2 => view.control_id = walk.text()?,
+            3 => view.tag = walk.text()?,
+            4 => view.state = walk.lenient_text(3)?,
+            5 => view.call_state = walk.lenient_text(3)?,
+            6 => view.end_reason = walk.lenient_text(3)?,
+            7 => view.direction = walk.lenient_text(3)?,
+            8 => view.context = walk.lenient_text(3)?,
+            9 => view.dial_state = walk.lenient_text(3)?,
+            10 => view.reason = walk.lenient_text(3)?,
+            11 => view.source = walk.lenient_text(3)?,
+            12 => view.device = walk.raw_or_null(3)?,
+            _ => view.call = walk.raw_or_null(3)?,
+        }
+        Ok(())
+    })
+}
+
+/// Whether a frame nests no deeper than [`MAX_DEPTH`], for the frames the walk leaves to
+/// the derived path (which does not count the nesting of what it keeps as text). Counts
+/// brackets outside strings; on malformed text the parse that follows has the last word.
+pub(super) fn within_depth(text: &str) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &byte in text.as_bytes() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return false;
                 }
             }
-            "authorization_state" if once(2) => {
-                params.authorization_state = Some(members.value::<Value>()?);
-            }
-            "restart" if once(3) => params.restart = Some(members.value::<Value>()?),
-            "event_type" | "params" | "authorization_state" | "restart" => return None,
-            _ => members.skip_value()?,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
         }
     }
-    Some(params)
+    true
 }
 
 #[cfg(test)]
@@ -228,19 +539,34 @@ mod tests {
         typed(frame)?.ok()
     }
 
+    /// What the walk reads from `text`, the view dropped (the derived path has none).
+    fn walked(text: &str) -> Result<Option<Incoming<'_>>, Stop> {
+        let mut view = EventView::default();
+        let (frame, _) = frame(text, &mut view)?;
+        Ok(typed(frame).and_then(Result::ok))
+    }
+
     #[test]
     fn a_call_event_is_read_with_its_view_and_its_exact_text() {
-        let text = r#"{"jsonrpc":"2.0","id":"ev-1","method":"signalwire.event","params":{"event_type":"calling.call.stream","timestamp":1.5,"params": {"call_id":"c1", "control_id":"k","state":"streaming","x":[1,{"a":null}]} }}"#;
-        let frame = event_frame(text).expect("one pass");
+        let text = r#"{"jsonrpc":"2.0","id":"ev-1","method":"signalwire.event","params":{"event_type":"calling.call.stream","timestamp":1.5,"params": {"call_id":"c1", "control_id":"k","state":"streaming","x":[1,{"a":null}],"device":null,"call":{"b":[]}} }}"#;
+        let mut view = EventView::default();
+        let (frame, view_read) = frame(text, &mut view).expect("one pass");
+        assert!(view_read);
         let params = frame.params.clone().expect("params");
         assert_eq!(
             params.params.as_deref(),
-            Some(r#"{"call_id":"c1", "control_id":"k","state":"streaming","x":[1,{"a":null}]}"#)
+            Some(
+                r#"{"call_id":"c1", "control_id":"k","state":"streaming","x":[1,{"a":null}],"device":null,"call":{"b":[]}}"#
+            )
         );
-        let view = params.view.expect("view read in the same pass");
         assert!(matches!(view.call_id, Some(Cow::Borrowed("c1"))));
         assert_eq!(view.state.as_deref(), Some("streaming"));
+        assert_eq!((view.device, view.call), (None, Some(r#"{"b":[]}"#)));
         assert_eq!(typed(frame).and_then(Result::ok), derived(text));
+        // The same view as the derived reading of the data.
+        let data = params.params.as_deref();
+        let derived_view: EventView<'_> = crate::calling::view::read_text(data).expect("view");
+        assert_eq!(format!("{view:?}"), format!("{derived_view:?}"));
     }
 
     #[test]
@@ -251,26 +577,142 @@ mod tests {
             r#"{"method":"signalwire.\u0070ing","id":null}"#,
             r#"{"id":"1","method":"signalwire.event","params":{"params":{"call_id":"c"},"event_type":"calling.call.state"}}"#,
             r#"{"id":"1","method":"signalwire.event","params":{"event_type":"messaging.state","params":{"a":"\u00e9"},"restart":true,"authorization_state":{"x":1}}}"#,
+            r#"{"id":"1","method":"signalwire.event","params":{"event_type":"calling.call.play","params":{"call_id":"c\u0031","state":-1.5e3,"end_reason":[{}],"tag":null}}}"#,
+            r#"{"jsonrpc":"2.0","id":"1","result":{"a":[1,2,{"b":"\n"}]},"x":[]}"#,
+            r#"{"id":12,"result":null}"#,
+            r#"{"id":"1","error":{"code":-32002,"message":"no","data":{}}}"#,
+            r#"{"id":"1","method":"signalwire.disconnect","params":{"restart":5}}"#,
         ];
         for text in same {
-            let frame = event_frame(text).unwrap_or_else(|| panic!("walked: {text}"));
-            assert_eq!(typed(frame).and_then(Result::ok), derived(text), "{text}");
+            let walked = walked(text).unwrap_or_else(|e| panic!("walked: {text}: {e:?}"));
+            assert_eq!(walked, derived(text), "{text}");
+            assert!(walked.is_some(), "{text}");
         }
-        // Left to the derived path: an escaped or repeated key, a response, a view that
-        // cannot be read, params that are no object, trailing text, a bad string.
+        // Left to the derived path: an escaped or repeated key, a view that cannot be
+        // read, params that are no object, trailing text, bad strings and numbers.
         let left = [
             r#"{"id":"1","m\u0065thod":"signalwire.ping"}"#,
             r#"{"id":"1","id":"2","method":"signalwire.ping"}"#,
-            r#"{"id":"1","result":{}}"#,
             r#"{"id":"1","method":"signalwire.event","params":{"event_type":"calling.call.play","params":{"call_id":5}}}"#,
+            r#"{"id":"1","method":"signalwire.event","params":{"event_type":"calling.call.play","params":{"state":"a","state":"b"}}}"#,
             r#"{"id":"1","method":"signalwire.event","params":{"event_type":"a","event_type":"b"}}"#,
             r#"{"id":"1","method":"signalwire.event","params":["calling.call.state",{}]}"#,
             r#"{"id":"1","method":"signalwire.ping"} x"#,
             "{\"id\":\"1\",\"method\":\"signalwire.ping\",\"jsonrpc\":\"a\u{1}\"}",
             r#"{"id":"1","method":"signalwire.ping""#,
+            r#"{"id":"1","method":"signalwire.ping","x":01}"#,
+            r#"{"id":"1","method":"signalwire.ping","x":1.}"#,
+            r#"{"id":"1","method":"signalwire.ping","x":"\x"}"#,
+            r#"{"id":"1","method":"signalwire.ping","x":"\u12g4"}"#,
+            r#"{"id":"1","method":"signalwire.ping","x":[1,]}"#,
+            r#"{"id":"1","method":"signalwire.ping","x":{"a":1,}}"#,
+            r#"{"id":"1","method":"signalwire.ping","x":[}"#,
+            r#"{"id":"1","method":"signalwire.ping","x":tru}"#,
+            r#"{"id":"1","method":"signalwire.event","params":{"event_type":"calling.call.play","params":{"state":1e999}}}"#,
         ];
         for text in left {
-            assert!(event_frame(text).is_none(), "{text}");
+            assert_eq!(walked(text), Err(Stop::Leave), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_end_of_a_plain_run_is_found_as_a_byte_by_byte_search_finds_it() {
+        let naive = |bytes: &[u8], from: usize| {
+            (from..bytes.len()).find(|&i| matches!(bytes[i], b'"' | b'\\' | 0..=0x1f))
+        };
+        for len in 0..24 {
+            for at in 0..=len {
+                for stop in [
+                    b'"',
+                    b'\\',
+                    0,
+                    0x1f,
+                    b' ',
+                    0x80,
+                    0xff,
+                    b'!',
+                    b']',
+                    b'\\' ^ 0x80,
+                ] {
+                    let mut bytes = vec![b'a'; len];
+                    // Bytes around the candidate that would trip a wrong borrow.
+                    if at > 0 {
+                        bytes[at - 1] = 0x01;
+                    }
+                    if at < len {
+                        bytes[at] = stop;
+                    }
+                    for from in 0..=len {
+                        assert_eq!(
+                            special(&bytes, from),
+                            naive(&bytes, from),
+                            "{bytes:?} {from}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn nesting_is_counted_from_the_envelope() {
+        // `n` containers in all, the envelope and its params counted.
+        let nested = |n: usize| {
+            let inner = n - 2;
+            format!(
+                r#"{{"id":"1","method":"m","params":{{"x":{}1{}}}}}"#,
+                "[".repeat(inner),
+                "]".repeat(inner)
+            )
+        };
+        let fits = nested(MAX_DEPTH);
+        assert!(walked(&fits).expect("walked").is_some());
+        assert!(within_depth(&fits));
+        assert!(serde_json::from_str::<serde_json::Value>(&fits).is_ok());
+        let deep = nested(MAX_DEPTH + 1);
+        assert_eq!(walked(&deep), Err(Stop::TooDeep));
+        assert!(!within_depth(&deep));
+        assert!(serde_json::from_str::<serde_json::Value>(&deep).is_err());
+        // Brackets inside strings are text.
+        assert!(within_depth(&format!(
+            r#"{{"a":"{}\"["}}"#,
+            "[".repeat(200)
+        )));
+    }
+
+    /// Frames the mutations start from: an event with a view, a response, an error.
+    const SEEDS: [&str; 3] = [
+        r#"{"jsonrpc":"2.0","id":"ev-1","method":"signalwire.event","params":{"event_type":"calling.call.stream","timestamp":1.5e3,"params":{"call_id":"c1","control_id":"k","state":"streaming","device":{"type":"phone","params":{"a":[true,false,null,-0.5]}},"x":"\u00e9\n"}}}"#,
+        r#"{"jsonrpc":"2.0","id":12,"result":{"code":"200","list":[1,{"a":"b"}],"e":-1E-2}}"#,
+        r#"{"jsonrpc":"2.0","id":"r","error":{"code":-32000,"message":"m"}}"#,
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2048, ..Default::default() })]
+
+        /// Whatever the walk accepts is JSON, and reads as the derived path reads it.
+        #[test]
+        fn what_the_walk_accepts_is_json_read_as_the_derived_path_reads_it(
+            seed in 0..SEEDS.len(),
+            edits in proptest::collection::vec((0..400usize, proptest::prelude::any::<u8>()), 1..4),
+        ) {
+            let mut bytes = SEEDS[seed].as_bytes().to_vec();
+            for (at, byte) in edits {
+                let at = at % bytes.len();
+                // Mostly JSON's own punctuation, so that the text stays nearly valid.
+                const BYTES: &[u8] = b"{}[]\",:-.0e\\ nu\t\x01";
+                let byte = BYTES[usize::from(byte) % BYTES.len()];
+                bytes[at] = byte;
+            }
+            let Ok(text) = String::from_utf8(bytes) else { return Ok(()) };
+            match walked(&text) {
+                Ok(read) => {
+                    proptest::prop_assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok(), "{}", text);
+                    proptest::prop_assert_eq!(read, derived(&text), "{}", text);
+                }
+                Err(Stop::TooDeep) => proptest::prop_assert!(false, "too deep: {}", text),
+                Err(Stop::Leave) => {}
+            }
         }
     }
 }
