@@ -415,7 +415,8 @@ impl Engine {
     ///
     /// `calling.call.*` events are routed and judged on a borrowed [`EventView`] of their
     /// data; the data itself travels on as its text (a [`Payload`]), read further only by
-    /// whoever receives it. Authorization and `calling.error` events are read as trees.
+    /// whoever receives it. Authorization and `calling.error` events are read from the text
+    /// into small borrowed records of their own.
     pub(super) fn handle_event(
         &mut self,
         event_type: &str,
@@ -925,12 +926,6 @@ fn static_name(event_type: &str) -> Cow<'static, str> {
 /// An event's data as its payload (`null` when it came without).
 fn payload(data: Option<&str>) -> Payload {
     data.map_or_else(Payload::null, Payload::from_text)
-}
-
-/// An event's data as a tree, for the families still read that way (`Null` when absent).
-fn tree(data: Option<&str>) -> Value {
-    data.and_then(|text| serde_json::from_str(text).ok())
-        .unwrap_or(Value::Null)
 }
 
 /// The data of `signalwire.authorization.state` (the state is a secret: no `Debug`).
