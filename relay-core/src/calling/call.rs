@@ -2,6 +2,7 @@
 //!
 //! Every enum keeps an `Other` escape hatch so values the server adds later still parse.
 
+pub use super::call_state::{CallState, Direction, EndReason};
 pub use super::devices::{
     AgoraDevice, CallCodec, CallDevice, Device, LegOptions, PhoneDevice, QueueDevice, SipDevice,
     StreamDevice, WebRtcDevice,
@@ -10,101 +11,6 @@ use crate::ids::{CallId, DialTag, NodeId};
 use serde_json::Value;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
-
-macro_rules! wire_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $wire:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum $name {
-            $($(#[$vdoc])* $variant,)+
-            /// A value this library does not know yet, kept verbatim.
-            Other(String),
-        }
-
-        impl $name {
-            /// Reads the wire form; unknown values become `Other`.
-            pub fn from_wire(value: &str) -> Self {
-                match value {
-                    $($wire => Self::$variant,)+
-                    other => Self::Other(other.to_owned()),
-                }
-            }
-            /// The wire form.
-            pub fn as_wire(&self) -> &str {
-                match self {
-                    $(Self::$variant => $wire,)+
-                    Self::Other(other) => other,
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_wire())
-            }
-        }
-    };
-}
-
-pub(crate) use wire_enum;
-
-wire_enum!(
-    /// The state of a call as the server reports it in `calling.call.state`.
-    CallState {
-        /// The call exists but is not ringing yet.
-        Created = "created",
-        /// The far end is ringing.
-        Ringing = "ringing",
-        /// The call is up.
-        Answered = "answered",
-        /// The call is being torn down.
-        Ending = "ending",
-        /// The call is over; its state is freed.
-        Ended = "ended",
-    }
-);
-
-impl CallState {
-    /// Whether no further state can follow.
-    pub fn is_ended(&self) -> bool {
-        matches!(self, CallState::Ended)
-    }
-}
-
-wire_enum!(
-    /// Why a call ended (`end_reason`), or the reason given to `calling.end`.
-    EndReason {
-        /// A party hung up.
-        Hangup = "hangup",
-        /// The caller cancelled before answer.
-        Cancel = "cancel",
-        /// The far end was busy.
-        Busy = "busy",
-        /// Nobody answered.
-        NoAnswer = "noAnswer",
-        /// The far end declined.
-        Decline = "decline",
-        /// The call failed.
-        Error = "error",
-        /// The call was abandoned.
-        Abandoned = "abandoned",
-        /// The call reached its maximum duration.
-        MaxDuration = "max_duration",
-        /// The destination does not exist.
-        NotFound = "not_found",
-    }
-);
-
-wire_enum!(
-    /// Which way a call goes.
-    Direction {
-        /// Arrived at one of our contexts.
-        Inbound = "inbound",
-        /// Dialled by us.
-        Outbound = "outbound",
-    }
-);
 
 /// One call, read once from the wire and shared by everyone who holds it: the engine's
 /// call table, the events that announce the call ([`Event::IncomingCall`](crate::Event),

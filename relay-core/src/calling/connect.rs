@@ -2,12 +2,13 @@
 //! devices, and the `calling.call.connect` event that reports how the bridge goes.
 
 use super::call::{CallInfo, CallState, Device, Direction};
+use super::data::read_text;
 use super::devices::{device_plan, DeviceGroups};
 use super::dial::{check_price, minutes};
 use super::params::check_status_url;
 use super::params::lenient_text;
 use super::play::PlayMedia;
-use super::view::{read_text, EventView};
+use super::view::EventView;
 use crate::error::CommandError;
 use crate::ids::DialTag;
 use crate::payload::Payload;
@@ -17,7 +18,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
-super::call::wire_enum!(
+super::wire_enum::wire_enum!(
     /// The `connect_state` of a `calling.call.connect` event.
     ConnectState {
         /// Ringing the devices of the plan.

@@ -188,7 +188,7 @@ impl ActionDescriptor {
             state: Option<Cow<'a, str>>,
         }
         let raw = serde_json::from_str(event).ok();
-        let view: StateView<'_> = super::view::read(raw).unwrap_or_default();
+        let view: StateView<'_> = super::data::read(raw).unwrap_or_default();
         self.judge_read(event_type, event, view.state.as_deref(), progress)
     }
 

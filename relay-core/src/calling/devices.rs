@@ -4,7 +4,7 @@
 //! its own `params` by derived serde: only set keys are written; reading is tolerant and
 //! never fails on a known type with odd params (what cannot be read is left unset).
 
-use super::call::CallState;
+use super::call_state::CallState;
 use super::lenient;
 use super::params::check_status_url;
 use super::stream::{Codec, StreamOptions};
@@ -21,7 +21,7 @@ use std::time::Duration;
 mod groups;
 pub(crate) use groups::{device_plan, DeviceGroups};
 
-super::call::wire_enum!(
+super::wire_enum::wire_enum!(
     /// A media codec a sip or webrtc leg may offer ([§2.3](https://example.invalid/relay-rs/blob/main/docs/CALLING-API.md)).
     CallCodec {
         /// G.711 µ-law.

@@ -6,7 +6,9 @@
 
 pub mod action;
 pub mod call;
+mod call_state;
 pub mod command;
+pub(crate) mod data;
 pub mod descriptor;
 pub mod event;
 pub(crate) mod lenient;
@@ -37,6 +39,7 @@ pub mod stream;
 pub mod tap;
 pub mod transcribe;
 pub mod transfer;
+mod wire_enum;
 
 pub use action::{ActionKind, ActionOutcome, ActionRequest, ActionState};
 pub(crate) use command::invalid;

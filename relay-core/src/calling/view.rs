@@ -52,25 +52,6 @@ fn raw_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de str>, D::Erro
     <Option<&RawValue>>::deserialize(d).map(|raw| raw.map(RawValue::get))
 }
 
-/// Reads a view of an event's data; absent data (or `null`) reads as an empty view. The
-/// error is the reason the event cannot be used (its data is not an object, an id is not a
-/// string, a member is repeated).
-pub(crate) fn read<'a, T: Deserialize<'a> + Default>(
-    data: Option<&'a RawValue>,
-) -> Result<T, String> {
-    read_text(data.map(RawValue::get))
-}
-
-/// [`read`] from the data's JSON text (already validated).
-pub(crate) fn read_text<'a, T: Deserialize<'a> + Default>(
-    data: Option<&'a str>,
-) -> Result<T, String> {
-    match data {
-        None | Some("null") => Ok(T::default()),
-        Some(text) => serde_json::from_str(text).map_err(|e| e.to_string()),
-    }
-}
-
 impl EventView<'_> {
     /// The device, read only now (a call is being recorded): `None` when absent or not a
     /// device.
@@ -102,6 +83,7 @@ impl CallInfo {
 
 #[cfg(test)]
 mod tests {
+    use super::super::data::read;
     use super::*;
 
     fn raw(text: &str) -> &RawValue {

@@ -8,11 +8,12 @@ use crate::action::descriptor::{ActionDescriptor, Verdict};
 use crate::action::{ActionKind, ActionOutcome, ActionRequest};
 use crate::call::{CallInfo, CallState, Direction, EndReason};
 use crate::call_event::CallEvent;
+use crate::calling::data;
 use crate::calling::params::check_volume;
 use crate::calling::params::lenient_text;
 use crate::calling::play::{check_media, PlayMedia, PlayParams};
 use crate::calling::stream::StreamOptions;
-use crate::calling::view::{self, EventView};
+use crate::calling::view::EventView;
 use crate::dial::{DialPlan, DialState};
 use crate::error::{CallGone, CommandError, ProtocolError};
 use crate::event::{DialError, Event};
@@ -428,7 +429,7 @@ impl Engine {
         match event_type {
             "signalwire.authorization.state" => {
                 // In the event's data, or beside it.
-                let data = view::read_text::<AuthorizationData<'_>>(raw).unwrap_or_default();
+                let data = data::read_text::<AuthorizationData<'_>>(raw).unwrap_or_default();
                 let state = data.authorization_state.or(authorization_state);
                 self.store_authorization_state(state.as_deref())
             }
@@ -438,7 +439,7 @@ impl Engine {
                 }
             }
             "calling.error" => {
-                let data = view::read_text::<CallingError<'_>>(raw).unwrap_or_default();
+                let data = data::read_text::<CallingError<'_>>(raw).unwrap_or_default();
                 self.out.events.push_back(Event::CallingError {
                     code: member_text(data.code),
                     message: member_text(data.message),
@@ -449,7 +450,7 @@ impl Engine {
                 let read;
                 let view = match view {
                     Some(view) => view,
-                    None => match view::read_text::<EventView<'_>>(raw) {
+                    None => match data::read_text::<EventView<'_>>(raw) {
                         Ok(view) => {
                             read = view;
                             &read
@@ -631,7 +632,7 @@ impl Engine {
         });
         let result = match dial_state {
             "answered" => {
-                let call = view::read_text::<EventView<'_>>(view.call).ok();
+                let call = data::read_text::<EventView<'_>>(view.call).ok();
                 let Some(mut info) = call.as_ref().and_then(call_from_view) else {
                     self.invalid_event("calling.call.dial", "answered without call");
                     return;

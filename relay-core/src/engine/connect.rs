@@ -5,7 +5,7 @@
 use super::requests::PendingKind;
 use super::{log, Engine};
 use crate::call::{CallInfo, CallState};
-use crate::calling::view::read_text;
+use crate::calling::data::read_text;
 use crate::connect::{ConnectPlan, ConnectState, ConnectUpdate, ConnectView};
 use crate::error::{CommandError, ProtocolError};
 use crate::event::Event;

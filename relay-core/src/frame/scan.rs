@@ -565,7 +565,7 @@ mod tests {
         assert_eq!(typed(frame).and_then(Result::ok), derived(text));
         // The same view as the derived reading of the data.
         let data = params.params.as_deref();
-        let derived_view: EventView<'_> = crate::calling::view::read_text(data).expect("view");
+        let derived_view: EventView<'_> = crate::calling::data::read_text(data).expect("view");
         assert_eq!(format!("{view:?}"), format!("{derived_view:?}"));
     }
 
