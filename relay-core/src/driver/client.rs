@@ -10,6 +10,7 @@ use super::error::Error;
 use super::event_loop::EventLoop;
 use super::runtime::Runtime;
 use super::transport::ConnectOptions;
+use super::wake_queue::WakeQueue;
 use super::{Command, Op};
 use crate::action::stream_options::is_loopback_host;
 use crate::config::{BackoffConfig, ConfigError, Credentials, EngineConfig};
@@ -335,12 +336,11 @@ impl ClientBuilder {
                 },
             )),
         };
-        let (commands, receiver) = mpsc::unbounded();
         // A futures channel holds its buffer plus one slot per sender: one sender here.
         let (incoming_tx, incoming_rx) = mpsc::channel(INCOMING_QUEUE - 1);
         let inner = Arc::new(ClientInner {
             runtime: self.runtime,
-            commands,
+            commands: WakeQueue::default(),
             handler: Mutex::new(None),
             event_hooks: Mutex::new(Vec::new()),
             incoming: Mutex::new(Some(IncomingCalls {
@@ -349,7 +349,6 @@ impl ClientBuilder {
             pending_loop: Mutex::new(Some(PendingLoop {
                 config,
                 connector,
-                receiver,
                 incoming: incoming_tx,
                 first_session_timeout: self.first_session_timeout,
                 max_outgoing_bytes: self.max_outgoing_bytes,
@@ -378,7 +377,6 @@ fn clock_seed() -> u64 {
 pub(crate) struct PendingLoop {
     pub(crate) config: EngineConfig,
     pub(crate) connector: Arc<dyn Connector>,
-    pub(crate) receiver: mpsc::UnboundedReceiver<Command>,
     pub(crate) incoming: mpsc::Sender<Call>,
     pub(crate) first_session_timeout: Option<Duration>,
     pub(crate) max_outgoing_bytes: usize,
@@ -426,7 +424,8 @@ impl Drop for HandlerGuard {
 /// Shared by the client, its calls and actions, and the event loop.
 pub(crate) struct ClientInner {
     pub(crate) runtime: Arc<dyn Runtime>,
-    commands: mpsc::UnboundedSender<Command>,
+    /// What the handles ask of the event loop, taken in order; closed when the loop ends.
+    pub(crate) commands: WakeQueue<Command>,
     handler: Mutex<Option<Handler>>,
     event_hooks: Mutex<Vec<EventHook>>,
     incoming: Mutex<Option<IncomingCalls>>,
@@ -440,9 +439,7 @@ pub(crate) struct ClientInner {
 
 impl ClientInner {
     pub(crate) fn send(&self, command: Command) -> Result<(), Error> {
-        self.commands
-            .unbounded_send(command)
-            .map_err(|_| Error::Closed)
+        self.commands.push(command).map_err(|_| Error::Closed)
     }
 
     /// Sends a request op and waits for the server's result.

@@ -21,10 +21,12 @@ mod connector;
 mod env;
 mod error;
 mod event_loop;
+mod loop_calls;
 mod messaging;
 mod open_error;
 mod runtime;
 mod transport;
+mod wake_queue;
 mod warn;
 
 pub use action::{
