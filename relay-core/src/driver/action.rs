@@ -14,6 +14,8 @@ use crate::action::record::RecordResult;
 use crate::action::result::ActionResult;
 use crate::action::simple::TranscribeResult;
 use crate::action::{ActionKind, ActionOutcome, ActionState};
+use crate::engine::{ActionStart, Engine};
+use crate::error::CommandError;
 use crate::ids::{CallId, ControlId};
 use crate::payload::Payload;
 use futures_util::future::{self, BoxFuture, Either};
@@ -21,7 +23,7 @@ use serde_json::{Map, Value};
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 type Callback = Box<dyn FnOnce(ActionOutcome) + Send>;
 
@@ -263,21 +265,24 @@ impl ActionHandle {
     }
 }
 
-/// Sends an action-start command and waits for the server to accept it.
-pub(crate) async fn start(
+/// Sends an action-start command and waits for the server to accept it. The op and the
+/// reply travel in one allocation (`exchange`).
+pub(crate) async fn start<F>(
     client: &Arc<ClientInner>,
     call_id: CallId,
     kind: ActionKind,
-    op: super::ActionOp,
-) -> Result<ActionHandle, Error> {
-    let (reply, receiver) = futures_channel::oneshot::channel();
+    op: F,
+) -> Result<ActionHandle, Error>
+where
+    F: FnOnce(&mut Engine, Instant) -> Result<ActionStart, CommandError> + Send + 'static,
+{
+    let (exchange, start) = super::exchange::exchange(op);
     client.send(Command::Action {
         call_id,
         kind,
-        op,
-        reply,
+        start,
     })?;
-    let shared = receiver.await.map_err(|_| Error::Closed)??;
+    let shared = exchange.wait().await?;
     Ok(ActionHandle {
         shared,
         client: client.clone(),

@@ -14,9 +14,10 @@ use super::wake_queue::WakeQueue;
 use super::{Command, Op};
 use crate::action::stream_options::is_loopback_host;
 use crate::config::{BackoffConfig, ConfigError, Credentials, EngineConfig};
-use crate::engine::DialPlan;
+use crate::engine::{DialPlan, Engine};
 use crate::error::CommandError;
 use crate::event::Event;
+use crate::ids::RequestId;
 use crate::payload::Payload;
 use futures_channel::{mpsc, oneshot};
 use futures_util::future::{self, BoxFuture};
@@ -27,7 +28,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Inbound calls kept for [`Client::incoming`] when nobody takes them; beyond it they are
 /// refused rather than queued without end.
@@ -444,9 +445,18 @@ impl ClientInner {
 
     /// Sends a request op and waits for the server's result.
     pub(crate) async fn request(&self, op: Op) -> Result<Payload, Error> {
-        let (reply, receiver) = oneshot::channel();
-        self.send(Command::Request { op, reply })?;
-        receiver.await.map_err(|_| Error::Closed)?
+        self.ask(op).await
+    }
+
+    /// [`ClientInner::request`] with the op unboxed: it travels inside the one allocation
+    /// that also brings the result back (`exchange`).
+    pub(crate) async fn ask<F>(&self, op: F) -> Result<Payload, Error>
+    where
+        F: FnOnce(&mut Engine, Instant) -> Result<RequestId, CommandError> + Send + 'static,
+    {
+        let (exchange, asked) = super::exchange::exchange(op);
+        self.send(Command::Request(asked))?;
+        exchange.wait().await
     }
 
     pub(crate) fn handler(&self) -> Option<Handler> {

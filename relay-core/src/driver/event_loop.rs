@@ -11,6 +11,7 @@ use super::client::{ClientInner, PendingLoop};
 use super::client_event::{ClientEvent, DisconnectReason};
 use super::connector::Connector;
 use super::error::Error;
+use super::exchange::Asked;
 use super::loop_calls::{release_if_emptied, FastMap, LoopCalls};
 use super::open_error::{OpenError, TransportError};
 use super::transport::{FrameReader, FrameWriter};
@@ -18,7 +19,7 @@ use super::wake_queue::WakeQueue;
 use super::Command;
 use crate::action::ActionOutcome;
 use crate::call_event::CallEvent;
-use crate::engine::Engine;
+use crate::engine::{ActionStart, Engine};
 use crate::error::SessionError;
 use crate::event::{DialError, Event, Transmit};
 use crate::ids::{CallId, RequestId};
@@ -48,6 +49,8 @@ const SMALL_FRAME: usize = 1024;
 const PERMANENT_FAILURES_BEFORE_GIVING_UP: u32 = 3;
 
 type Reply<T> = oneshot::Sender<Result<T, Error>>;
+/// An action start waiting for the server: the handle learns of its action once accepted.
+type AskedStart = Asked<ActionStart, Arc<ActionShared>>;
 
 enum Wake {
     Command(Command),
@@ -95,8 +98,8 @@ pub(crate) struct EventLoop {
     generation: u64,
     write_failures: mpsc::UnboundedReceiver<(u64, TransportError)>,
     write_failure_tx: mpsc::UnboundedSender<(u64, TransportError)>,
-    requests: FastMap<RequestId, Reply<Payload>>,
-    action_starts: FastMap<RequestId, (Arc<ActionShared>, Reply<Arc<ActionShared>>)>,
+    requests: FastMap<RequestId, Asked<RequestId, Payload>>,
+    action_starts: FastMap<RequestId, (Arc<ActionShared>, AskedStart)>,
     dials: FastMap<RequestId, Reply<Arc<CallShared>>>,
     /// The calls and, beside each, its running actions.
     calls: LoopCalls,
@@ -486,36 +489,31 @@ impl EventLoop {
         if let Some(error) = self.backpressure() {
             // Fail fast: a request would only add to what the server does not read.
             match command {
-                Command::Request { reply, .. } => return drop(reply.send(Err(error))),
-                Command::Action { reply, .. } => return drop(reply.send(Err(error))),
+                Command::Request(asked) => return asked.answer(Err(error)),
+                Command::Action { start, .. } => return start.answer(Err(error)),
                 Command::Dial { reply, .. } => return drop(reply.send(Err(error))),
                 Command::Message { reply, .. } => return drop(reply.send(Err(error))),
                 Command::Shutdown | Command::WatchCall { .. } | Command::WatchAllCalls => {}
             }
         }
         match command {
-            Command::Request { op, reply } => match op(&mut self.engine, now) {
+            Command::Request(asked) => match asked.run(&mut self.engine, now) {
                 Ok(id) => {
-                    self.requests.insert(id, reply);
+                    self.requests.insert(id, asked);
                 }
-                Err(e) => {
-                    let _ = reply.send(Err(e.into()));
-                }
+                Err(e) => asked.answer(Err(e.into())),
             },
             Command::Action {
                 call_id,
                 kind,
-                op,
-                reply,
-            } => match op(&mut self.engine, now) {
+                start: asked,
+            } => match asked.run(&mut self.engine, now) {
                 Ok(start) => {
                     let shared = Arc::new(ActionShared::new(call_id, start.control_id, kind));
                     self.add_action(shared.clone());
-                    self.action_starts.insert(start.request_id, (shared, reply));
+                    self.action_starts.insert(start.request_id, (shared, asked));
                 }
-                Err(e) => {
-                    let _ = reply.send(Err(e.into()));
-                }
+                Err(e) => asked.answer(Err(e.into())),
             },
             Command::Dial { plan, reply } => match self.engine.dial(&plan, now) {
                 Ok((id, _tag)) => {
@@ -556,10 +554,10 @@ impl EventLoop {
             }
             Event::RequestCompleted { request_id, result } => {
                 let result = result.map_err(Error::from);
-                if let Some(reply) = self.requests.remove(&request_id) {
-                    let _ = reply.send(result);
-                } else if let Some((shared, reply)) = self.action_starts.remove(&request_id) {
-                    let _ = reply.send(result.map(|_| shared));
+                if let Some(asked) = self.requests.remove(&request_id) {
+                    asked.answer(result);
+                } else if let Some((shared, asked)) = self.action_starts.remove(&request_id) {
+                    asked.answer(result.map(|_| shared));
                 }
             }
             Event::DialCompleted {
@@ -851,11 +849,11 @@ async fn within<'a>(
 impl Drop for EventLoop {
     // Whether `run` returned or its future was dropped, every wait must resolve.
     fn drop(&mut self) {
-        for (_, reply) in self.requests.drain() {
-            let _ = reply.send(Err(Error::Closed));
+        for (_, asked) in self.requests.drain() {
+            asked.answer(Err(Error::Closed));
         }
-        for (_, (_, reply)) in self.action_starts.drain() {
-            let _ = reply.send(Err(Error::Closed));
+        for (_, (_, asked)) in self.action_starts.drain() {
+            asked.answer(Err(Error::Closed));
         }
         for (_, reply) in self.dials.drain() {
             let _ = reply.send(Err(Error::Closed));
@@ -873,8 +871,8 @@ impl Drop for EventLoop {
         self.client.conferences.close();
         for command in self.client.commands.close() {
             match command {
-                Command::Request { reply, .. } => drop(reply.send(Err(Error::Closed))),
-                Command::Action { reply, .. } => drop(reply.send(Err(Error::Closed))),
+                Command::Request(asked) => asked.answer(Err(Error::Closed)),
+                Command::Action { start, .. } => start.answer(Err(Error::Closed)),
                 Command::Dial { reply, .. } => drop(reply.send(Err(Error::Closed))),
                 // A waiting `reply` learns of the end from its dropped sender.
                 Command::Shutdown | Command::WatchAllCalls | Command::WatchCall { .. } => {}

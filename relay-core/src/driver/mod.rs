@@ -21,6 +21,7 @@ mod connector;
 mod env;
 mod error;
 mod event_loop;
+mod exchange;
 mod loop_calls;
 mod messaging;
 mod open_error;
@@ -62,21 +63,15 @@ use std::time::Instant;
 /// A request built against the engine inside the event loop.
 pub(crate) type Op =
     Box<dyn FnOnce(&mut Engine, Instant) -> Result<RequestId, CommandError> + Send>;
-/// An action start built against the engine inside the event loop.
-pub(crate) type ActionOp =
-    Box<dyn FnOnce(&mut Engine, Instant) -> Result<ActionStart, CommandError> + Send>;
 
 /// What user handles ask of the event loop.
 pub(crate) enum Command {
-    Request {
-        op: Op,
-        reply: oneshot::Sender<Result<crate::payload::Payload, Error>>,
-    },
+    /// A request: its op and the slot of its result in one exchange.
+    Request(exchange::Asked<RequestId, crate::payload::Payload>),
     Action {
         call_id: CallId,
         kind: crate::action::ActionKind,
-        op: ActionOp,
-        reply: oneshot::Sender<Result<Arc<action::ActionShared>, Error>>,
+        start: exchange::Asked<ActionStart, Arc<action::ActionShared>>,
     },
     Dial {
         plan: DialPlan,
