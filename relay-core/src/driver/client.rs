@@ -449,14 +449,17 @@ impl ClientInner {
     }
 
     /// [`ClientInner::request`] with the op unboxed: it travels inside the one allocation
-    /// that also brings the result back (`exchange`).
-    pub(crate) async fn ask<F>(&self, op: F) -> Result<Payload, Error>
+    /// that also brings the result back (`exchange`), made at once so that the future holds
+    /// pointers rather than the op. The request is sent when the future is first polled.
+    pub(crate) fn ask<F>(&self, op: F) -> impl Future<Output = Result<Payload, Error>> + Send + '_
     where
         F: FnOnce(&mut Engine, Instant) -> Result<RequestId, CommandError> + Send + 'static,
     {
         let (exchange, asked) = super::exchange::exchange(op);
-        self.send(Command::Request(asked))?;
-        exchange.wait().await
+        async move {
+            self.send(Command::Request(asked))?;
+            exchange.wait().await
+        }
     }
 
     pub(crate) fn handler(&self) -> Option<Handler> {

@@ -162,6 +162,12 @@ mod tests {
             first.as_mut().poll(&mut Context::from_waker(&wa)),
             Poll::Pending
         );
+        // One waiter is kept inline, not in a list of its own (one allocation less per
+        // call whose handler waits for its end).
+        assert!(matches!(
+            &*done.lock(),
+            super::Inner::Waiting(super::Waiters::One(_))
+        ));
         assert_eq!(
             again.as_mut().poll(&mut Context::from_waker(&wa)),
             Poll::Pending
