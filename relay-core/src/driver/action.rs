@@ -277,13 +277,12 @@ pub(crate) fn start<F>(
 where
     F: FnOnce(&mut Engine, Instant) -> Result<ActionStart, CommandError> + Send + 'static,
 {
-    let (exchange, start) = super::exchange::exchange(op);
+    // The call and kind ride in the exchange too, for the loop to file the action under.
+    let exchange = super::exchange::exchange(move |engine: &mut Engine, now| {
+        op(engine, now).map(|start| (start, call_id, kind))
+    });
     async move {
-        client.send(Command::Action {
-            call_id,
-            kind,
-            start,
-        })?;
+        client.send(Command::Action(exchange.asked()))?;
         let shared = exchange.wait().await?;
         Ok(ActionHandle {
             shared,
@@ -562,11 +561,11 @@ mod tests {
             },
         );
         // Today's sizes on 64-bit targets; the op alone is 512 bytes.
-        assert!(size_of_val(&start) <= 112, "{}", size_of_val(&start));
+        assert!(size_of_val(&start) <= 48, "{}", size_of_val(&start));
         let request = client.inner.ask(move |_: &mut Engine, _| {
             let _ = options;
             Err(CommandError::Closed)
         });
-        assert!(size_of_val(&request) <= 64, "{}", size_of_val(&request));
+        assert!(size_of_val(&request) <= 48, "{}", size_of_val(&request));
     }
 }

@@ -455,9 +455,9 @@ impl ClientInner {
     where
         F: FnOnce(&mut Engine, Instant) -> Result<RequestId, CommandError> + Send + 'static,
     {
-        let (exchange, asked) = super::exchange::exchange(op);
+        let exchange = super::exchange::exchange(op);
         async move {
-            self.send(Command::Request(asked))?;
+            self.send(Command::Request(exchange.asked()))?;
             exchange.wait().await
         }
     }

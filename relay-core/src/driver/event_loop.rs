@@ -16,10 +16,10 @@ use super::loop_calls::{release_if_emptied, FastMap, LoopCalls};
 use super::open_error::{OpenError, TransportError};
 use super::transport::{FrameReader, FrameWriter};
 use super::wake_queue::WakeQueue;
-use super::Command;
+use super::{AskedStart, Command};
 use crate::action::ActionOutcome;
 use crate::call_event::CallEvent;
-use crate::engine::{ActionStart, Engine};
+use crate::engine::Engine;
 use crate::error::SessionError;
 use crate::event::{DialError, Event, Transmit};
 use crate::ids::{CallId, RequestId};
@@ -49,8 +49,6 @@ const SMALL_FRAME: usize = 1024;
 const PERMANENT_FAILURES_BEFORE_GIVING_UP: u32 = 3;
 
 type Reply<T> = oneshot::Sender<Result<T, Error>>;
-/// An action start waiting for the server: the handle learns of its action once accepted.
-type AskedStart = Asked<ActionStart, Arc<ActionShared>>;
 
 enum Wake {
     Command(Command),
@@ -490,7 +488,7 @@ impl EventLoop {
             // Fail fast: a request would only add to what the server does not read.
             match command {
                 Command::Request(asked) => return asked.answer(Err(error)),
-                Command::Action { start, .. } => return start.answer(Err(error)),
+                Command::Action(asked) => return asked.answer(Err(error)),
                 Command::Dial { reply, .. } => return drop(reply.send(Err(error))),
                 Command::Message { reply, .. } => return drop(reply.send(Err(error))),
                 Command::Shutdown | Command::WatchCall { .. } | Command::WatchAllCalls => {}
@@ -503,12 +501,8 @@ impl EventLoop {
                 }
                 Err(e) => asked.answer(Err(e.into())),
             },
-            Command::Action {
-                call_id,
-                kind,
-                start: asked,
-            } => match asked.run(&mut self.engine, now) {
-                Ok(start) => {
+            Command::Action(asked) => match asked.run(&mut self.engine, now) {
+                Ok((start, call_id, kind)) => {
                     let shared = Arc::new(ActionShared::new(call_id, start.control_id, kind));
                     self.add_action(shared.clone());
                     self.action_starts.insert(start.request_id, (shared, asked));
@@ -872,7 +866,7 @@ impl Drop for EventLoop {
         for command in self.client.commands.close() {
             match command {
                 Command::Request(asked) => asked.answer(Err(Error::Closed)),
-                Command::Action { start, .. } => start.answer(Err(Error::Closed)),
+                Command::Action(asked) => asked.answer(Err(Error::Closed)),
                 Command::Dial { reply, .. } => drop(reply.send(Err(Error::Closed))),
                 // A waiting `reply` learns of the end from its dropped sender.
                 Command::Shutdown | Command::WatchAllCalls | Command::WatchCall { .. } => {}

@@ -125,21 +125,30 @@ impl<R, T> Drop for Asked<R, T> {
     }
 }
 
-/// A new exchange for `op`: the handle's end to wait on, and the loop's end to send.
-pub(crate) fn exchange<F, R, T>(op: F) -> (Arc<Exchange<F, T>>, Asked<R, T>)
+/// A new exchange for `op`: the handle's end, to wait on and to make the loop's end
+/// ([`Exchange::asked`]) when the command is sent. A future holding it holds one pointer.
+pub(crate) fn exchange<F, R, T>(op: F) -> Arc<Exchange<F, T>>
 where
     F: FnOnce(&mut Engine, Instant) -> Result<R, CommandError> + Send + 'static,
     R: 'static,
     T: Send + 'static,
 {
-    let shared = Arc::new(Exchange {
+    Arc::new(Exchange {
         state: Mutex::new(State {
             stage: Stage::Op(op),
             waker: None,
         }),
-    });
-    let asked: Arc<dyn Ask<R, T>> = shared.clone();
-    (shared, Asked(asked))
+    })
+}
+
+impl<F, T> Exchange<F, T> {
+    /// The loop's end, to send (the same allocation).
+    pub(crate) fn asked<R>(self: &Arc<Self>) -> Asked<R, T>
+    where
+        Self: Ask<R, T> + 'static,
+    {
+        Asked(self.clone())
+    }
 }
 
 #[cfg(test)]
@@ -158,7 +167,8 @@ mod tests {
 
     #[test]
     fn the_op_runs_once_and_the_first_answer_is_the_one_waited_for() {
-        let (handle, asked) = exchange(|_: &mut Engine, _| Ok::<_, CommandError>(7u8));
+        let handle = exchange(|_: &mut Engine, _| Ok::<_, CommandError>(7u8));
+        let asked = handle.asked();
         assert!(handle.wait().now_or_never().is_none(), "no answer yet");
         let mut engine = engine();
         assert_eq!(asked.run(&mut engine, Instant::now()), Ok(7));
@@ -172,7 +182,8 @@ mod tests {
 
     #[test]
     fn an_exchange_dropped_by_the_loop_unanswered_answers_closed() {
-        let (handle, asked) = exchange(|_: &mut Engine, _| Ok::<_, CommandError>(()));
+        let handle = exchange(|_: &mut Engine, _| Ok::<_, CommandError>(()));
+        let asked = handle.asked();
         drop(asked);
         assert!(matches!(
             handle.wait().now_or_never(),

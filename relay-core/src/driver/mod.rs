@@ -64,15 +64,18 @@ use std::time::Instant;
 pub(crate) type Op =
     Box<dyn FnOnce(&mut Engine, Instant) -> Result<RequestId, CommandError> + Send>;
 
+/// An action start as the loop sees it: run, it gives the start and the action's call and
+/// kind; answered, the action's record.
+pub(crate) type AskedStart =
+    exchange::Asked<(ActionStart, CallId, crate::action::ActionKind), Arc<action::ActionShared>>;
+
 /// What user handles ask of the event loop.
 pub(crate) enum Command {
     /// A request: its op and the slot of its result in one exchange.
     Request(exchange::Asked<RequestId, crate::payload::Payload>),
-    Action {
-        call_id: CallId,
-        kind: crate::action::ActionKind,
-        start: exchange::Asked<ActionStart, Arc<action::ActionShared>>,
-    },
+    /// An action start: its op (which also names the call and the action's kind) and the
+    /// slot of the action's record once the server accepts.
+    Action(AskedStart),
     Dial {
         plan: DialPlan,
         reply: oneshot::Sender<Result<Arc<call::CallShared>, Error>>,
