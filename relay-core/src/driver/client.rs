@@ -26,6 +26,7 @@ use serde::Serialize;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -344,6 +345,7 @@ impl ClientBuilder {
             commands: WakeQueue::default(),
             handler: Mutex::new(None),
             event_hooks: Mutex::new(Vec::new()),
+            hooked: AtomicBool::new(false),
             incoming: Mutex::new(Some(IncomingCalls {
                 receiver: incoming_rx,
             })),
@@ -429,6 +431,8 @@ pub(crate) struct ClientInner {
     pub(crate) commands: WakeQueue<Command>,
     handler: Mutex<Option<Handler>>,
     event_hooks: Mutex<Vec<EventHook>>,
+    /// Whether `event_hooks` has any (it only grows).
+    hooked: AtomicBool,
     incoming: Mutex<Option<IncomingCalls>>,
     pending_loop: Mutex<Option<PendingLoop>>,
     pub(crate) messaging: super::messaging::MessagingShared,
@@ -477,11 +481,8 @@ impl ClientInner {
     }
 
     fn has_hooks(&self) -> bool {
-        !self
-            .event_hooks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_empty()
+        // Read for every engine event: a flag, not the list's lock.
+        self.hooked.load(Ordering::Acquire)
     }
 
     /// Hands `event` to every subscriber. A subscriber that panics is reported to the
@@ -577,6 +578,7 @@ impl Client {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(Arc::new(hook));
+        self.inner.hooked.store(true, Ordering::Release);
         // It sees every event of every call, also those copied only for a call's listeners.
         let _ = self.inner.send(Command::WatchAllCalls);
     }
