@@ -6,7 +6,8 @@
 //!
 //! Built with the feature `dhat-heap` and run with `--heap-profile FILE`, the client's
 //! allocations are counted too: the report adds the live heap bytes per active call, and
-//! FILE (open it in valgrind's `dh_view.html`) shows which allocation sites hold them.
+//! FILE (open it in valgrind's `dh_view.html`) shows which allocation sites hold them. FILE is
+//! written once every call streams, so its end-of-run figures are the active calls' heap.
 
 use examples::cli::{self, init_tracing, CliError, Flag, Program, RUST_LOG};
 use relay_tokio::testkit::{SimConfig, SimServerBuilder};
@@ -85,9 +86,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     // Counts only this process: the simulator is a child with its own allocator.
     #[cfg(feature = "dhat-heap")]
-    let _profiler = heap_profile
-        .as_deref()
-        .map(|file| dhat::Profiler::builder().file_name(file).build());
+    {
+        *PROFILER.lock().unwrap_or_else(|e| e.into_inner()) = heap_profile
+            .as_deref()
+            .map(|file| dhat::Profiler::builder().file_name(file).build());
+    }
     let report = match runtime.as_str() {
         "tokio" => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -195,14 +198,31 @@ fn unix_nanos() -> u128 {
         .unwrap_or_default()
 }
 
-/// Live heap bytes, when the allocator counts them (`--heap-profile` on a `dhat-heap` build).
-fn heap_bytes(counting: bool) -> Option<u64> {
+/// The heap profiler of `--heap-profile`, stopped (its file written) once every call streams.
+#[cfg(feature = "dhat-heap")]
+static PROFILER: Mutex<Option<dhat::Profiler>> = Mutex::new(None);
+
+/// Live heap bytes, live blocks and blocks allocated so far, when the allocator counts them
+/// (`--heap-profile` on a `dhat-heap` build).
+fn heap_stats(counting: bool) -> Option<(u64, u64, u64)> {
     #[cfg(feature = "dhat-heap")]
     if counting {
-        return Some(dhat::HeapStats::get().curr_bytes as u64);
+        let stats = dhat::HeapStats::get();
+        return Some((
+            stats.curr_bytes as u64,
+            stats.curr_blocks as u64,
+            stats.total_blocks,
+        ));
     }
     let _ = counting;
     None
+}
+
+/// Writes the heap profile now: its end-of-run figures (`eb`, `ebk`) are then the live heap
+/// of the active calls, which heap_sites.py --active reads.
+fn write_heap_profile() {
+    #[cfg(feature = "dhat-heap")]
+    drop(PROFILER.lock().unwrap_or_else(|e| e.into_inner()).take());
 }
 
 fn rss_bytes() -> u64 {
@@ -289,7 +309,7 @@ async fn drive(
     }));
 
     let rss_before = rss_bytes();
-    let heap_before = heap_bytes(counting);
+    let heap_before = heap_stats(counting);
     let setup_began = Instant::now();
     writeln!(to_sim, "offer {calls}")?;
     to_sim.flush()?;
@@ -306,7 +326,8 @@ async fn drive(
     }
     let setup = setup_began.elapsed();
     let rss_active = rss_bytes();
-    let heap_active = heap_bytes(counting);
+    let heap_active = heap_stats(counting);
+    write_heap_profile();
     eprintln!("{calls} calls streaming after {:.2} s", setup.as_secs_f64());
 
     writeln!(to_sim, "end {rate}")?;
@@ -370,7 +391,13 @@ async fn drive(
         "rss_active_bytes": rss_active,
         "bytes_per_call": (rss_active.saturating_sub(rss_before)) as f64 / calls as f64,
         "heap_bytes_per_call": heap_before.zip(heap_active)
-            .map(|(before, active)| active.saturating_sub(before) as f64 / calls as f64),
+            .map(|(before, active)| active.0.saturating_sub(before.0) as f64 / calls as f64),
+        // Blocks live per active call, and blocks allocated per call while setting up (each
+        // call answered and streamed, with everything the client did meanwhile).
+        "heap_blocks_per_call": heap_before.zip(heap_active)
+            .map(|(before, active)| active.1.saturating_sub(before.1) as f64 / calls as f64),
+        "allocations_per_call": heap_before.zip(heap_active)
+            .map(|(before, active)| active.2.saturating_sub(before.2) as f64 / calls as f64),
         "latencies_us": latencies_us.iter().step_by((latencies_us.len() / 2000).max(1)).collect::<Vec<_>>(),
     }))
 }

@@ -14,6 +14,8 @@ use crate::action::record::RecordResult;
 use crate::action::result::ActionResult;
 use crate::action::simple::TranscribeResult;
 use crate::action::{ActionKind, ActionOutcome, ActionState};
+use crate::engine::{ActionStart, Engine};
+use crate::error::CommandError;
 use crate::ids::{CallId, ControlId};
 use crate::payload::Payload;
 use futures_util::future::{self, BoxFuture, Either};
@@ -21,7 +23,7 @@ use serde::Serialize;
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 type Callback = Box<dyn FnOnce(ActionOutcome) + Send>;
 
@@ -267,25 +269,30 @@ impl ActionHandle {
     }
 }
 
-/// Sends an action-start command and waits for the server to accept it.
-pub(crate) async fn start(
+/// Sends an action-start command when first polled and waits for the server to accept it.
+/// The op and the reply travel in one allocation (`exchange`), made at once: the future
+/// then holds pointers, not the op with its options (it lives inside each call's task).
+pub(crate) fn start<F>(
     client: &Arc<ClientInner>,
     call_id: CallId,
     kind: ActionKind,
-    op: super::ActionOp,
-) -> Result<ActionHandle, Error> {
-    let (reply, receiver) = futures_channel::oneshot::channel();
-    client.send(Command::Action {
-        call_id,
-        kind,
-        op,
-        reply,
-    })?;
-    let shared = receiver.await.map_err(|_| Error::Closed)??;
-    Ok(ActionHandle {
-        shared,
-        client: client.clone(),
-    })
+    op: F,
+) -> impl Future<Output = Result<ActionHandle, Error>> + Send + '_
+where
+    F: FnOnce(&mut Engine, Instant) -> Result<ActionStart, CommandError> + Send + 'static,
+{
+    // The call and kind ride in the exchange too, for the loop to file the action under.
+    let exchange = super::exchange::exchange(move |engine: &mut Engine, now| {
+        op(engine, now).map(|start| (start, call_id, kind))
+    });
+    async move {
+        client.send(Command::Action(exchange.asked()))?;
+        let shared = exchange.wait().await?;
+        Ok(ActionHandle {
+            shared,
+            client: client.clone(),
+        })
+    }
 }
 
 /// Defines a typed action handle: a newtype over [`ActionHandle`] whose methods are listed
@@ -492,9 +499,15 @@ typed_action!(
 #[cfg(test)]
 mod tests {
     use super::ActionShared;
+    use crate::action::ActionKind;
     use crate::driver::call::CallShared;
     use crate::driver::completion::Completion;
-    use std::mem::size_of;
+    use crate::engine::Engine;
+    use crate::error::CommandError;
+    use crate::ids::CallId;
+    use futures_util::future::{self, BoxFuture};
+    use std::mem::{size_of, size_of_val};
+    use std::sync::Arc;
 
     /// The event loop holds one `CallShared` per call and one `ActionShared` per running
     /// action (a streaming call has both, 10,000 calls hold 10,000 of each). Fields that
@@ -511,5 +524,52 @@ mod tests {
             size_of::<ActionShared>()
         );
         assert!(size_of::<CallShared>() <= 80, "{}", size_of::<CallShared>());
+    }
+
+    /// A runtime that is never driven: the futures below are only built, not run.
+    struct Idle;
+
+    impl crate::driver::Runtime for Idle {
+        fn connect_tcp(
+            &self,
+            _host: &str,
+            _port: u16,
+        ) -> BoxFuture<'static, std::io::Result<Box<dyn crate::driver::ByteStream>>> {
+            Box::pin(future::ready(Err(std::io::ErrorKind::Unsupported.into())))
+        }
+        fn sleep(&self, _duration: std::time::Duration) -> BoxFuture<'static, ()> {
+            Box::pin(future::pending())
+        }
+        fn spawn(&self, _task: BoxFuture<'static, ()>) {}
+    }
+
+    /// Each call's task holds the future of its answer and of its stream start while they
+    /// wait (10,000 streaming calls hold 10,000 tasks sized for their largest wait). The op,
+    /// with a stream's options, goes to the heap in the one allocation that also brings the
+    /// answer back, so these futures stay a few pointers whatever the op holds.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn request_futures_hold_pointers_not_their_op() {
+        let client = crate::driver::ClientBuilder::new(Arc::new(Idle))
+            .project_token("p", "t")
+            .build()
+            .expect("valid configuration");
+        let options = [7u8; 512];
+        let start = super::start(
+            &client.inner,
+            CallId::from("call"),
+            ActionKind::Stream,
+            move |_: &mut Engine, _| {
+                let _ = options;
+                Err(CommandError::Closed)
+            },
+        );
+        // Today's sizes on 64-bit targets; the op alone is 512 bytes.
+        assert!(size_of_val(&start) <= 48, "{}", size_of_val(&start));
+        let request = client.inner.ask(move |_: &mut Engine, _| {
+            let _ = options;
+            Err(CommandError::Closed)
+        });
+        assert!(size_of_val(&request) <= 48, "{}", size_of_val(&request));
     }
 }

@@ -149,7 +149,7 @@ impl Call {
     pub async fn answer(&self) -> Result<(), Error> {
         let id = self.id().clone();
         self.client
-            .request(Box::new(move |engine, now| engine.answer(&id, now)))
+            .ask(move |engine, now| engine.answer(&id, now))
             .await
             .map_err(|e| self.gone(e))?;
         self.shared.info.mark_answered();
@@ -168,7 +168,7 @@ impl Call {
         let id = self.id().clone();
         let result = self
             .client
-            .request(Box::new(move |engine, now| engine.hangup(&id, reason, now)))
+            .ask(move |engine, now| engine.hangup(&id, reason, now))
             .await;
         match result.map_err(|e| self.gone(e)) {
             Ok(_) | Err(Error::CallGone(_)) => Ok(()),
@@ -203,7 +203,7 @@ impl Call {
     ) -> impl Future<Output = Result<StreamAction, Error>> + Send + '_ {
         let id = self.id().clone();
         let options = options.url(url);
-        let op: super::ActionOp = Box::new(move |engine, now| engine.start(&id, &options, now));
+        let op = move |engine: &mut crate::engine::Engine, now| engine.start(&id, &options, now);
         let start = action::start(&self.client, self.id().clone(), ActionKind::Stream, op);
         async move { start.await.map(StreamAction).map_err(|e| self.gone(e)) }
     }
@@ -226,7 +226,7 @@ impl Call {
             &self.client,
             id.clone(),
             kind.clone(),
-            Box::new(move |engine, now| engine.start_action(&id, kind, params, None, now)),
+            move |engine, now| engine.start_action(&id, kind, params, None, now),
         )
         .await
         .map_err(|e| self.gone(e))

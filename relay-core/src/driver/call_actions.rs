@@ -32,7 +32,7 @@ impl Call {
             &self.client,
             id.clone(),
             request.kind(),
-            Box::new(move |engine, now| engine.start(&id, &request, now)),
+            move |engine, now| engine.start(&id, &request, now),
         )
         .await
         .map_err(|e| self.gone(e))
@@ -48,9 +48,7 @@ impl Call {
         let id = self.id().clone();
         let method = method.to_owned();
         self.client
-            .request(Box::new(move |engine, now| {
-                engine.call_command(&id, &method, params, now)
-            }))
+            .ask(move |engine, now| engine.call_command(&id, &method, params, now))
             .await
             .map_err(|e| self.gone(e))
     }

@@ -10,12 +10,14 @@ use super::error::Error;
 use super::event_loop::EventLoop;
 use super::runtime::Runtime;
 use super::transport::ConnectOptions;
+use super::wake_queue::WakeQueue;
 use super::{Command, Op};
 use crate::action::stream_options::is_loopback_host;
 use crate::config::{BackoffConfig, ConfigError, Credentials, EngineConfig};
-use crate::engine::DialPlan;
+use crate::engine::{DialPlan, Engine};
 use crate::error::CommandError;
 use crate::event::Event;
+use crate::ids::RequestId;
 use crate::payload::Payload;
 use futures_channel::{mpsc, oneshot};
 use futures_util::future::{self, BoxFuture};
@@ -24,9 +26,10 @@ use serde::Serialize;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Inbound calls kept for [`Client::incoming`] when nobody takes them; beyond it they are
 /// refused rather than queued without end.
@@ -335,21 +338,20 @@ impl ClientBuilder {
                 },
             )),
         };
-        let (commands, receiver) = mpsc::unbounded();
         // A futures channel holds its buffer plus one slot per sender: one sender here.
         let (incoming_tx, incoming_rx) = mpsc::channel(INCOMING_QUEUE - 1);
         let inner = Arc::new(ClientInner {
             runtime: self.runtime,
-            commands,
+            commands: WakeQueue::default(),
             handler: Mutex::new(None),
             event_hooks: Mutex::new(Vec::new()),
+            hooked: AtomicBool::new(false),
             incoming: Mutex::new(Some(IncomingCalls {
                 receiver: incoming_rx,
             })),
             pending_loop: Mutex::new(Some(PendingLoop {
                 config,
                 connector,
-                receiver,
                 incoming: incoming_tx,
                 first_session_timeout: self.first_session_timeout,
                 max_outgoing_bytes: self.max_outgoing_bytes,
@@ -378,7 +380,6 @@ fn clock_seed() -> u64 {
 pub(crate) struct PendingLoop {
     pub(crate) config: EngineConfig,
     pub(crate) connector: Arc<dyn Connector>,
-    pub(crate) receiver: mpsc::UnboundedReceiver<Command>,
     pub(crate) incoming: mpsc::Sender<Call>,
     pub(crate) first_session_timeout: Option<Duration>,
     pub(crate) max_outgoing_bytes: usize,
@@ -426,9 +427,12 @@ impl Drop for HandlerGuard {
 /// Shared by the client, its calls and actions, and the event loop.
 pub(crate) struct ClientInner {
     pub(crate) runtime: Arc<dyn Runtime>,
-    commands: mpsc::UnboundedSender<Command>,
+    /// What the handles ask of the event loop, taken in order; closed when the loop ends.
+    pub(crate) commands: WakeQueue<Command>,
     handler: Mutex<Option<Handler>>,
     event_hooks: Mutex<Vec<EventHook>>,
+    /// Whether `event_hooks` has any (it only grows).
+    hooked: AtomicBool,
     incoming: Mutex<Option<IncomingCalls>>,
     pending_loop: Mutex<Option<PendingLoop>>,
     pub(crate) messaging: super::messaging::MessagingShared,
@@ -440,16 +444,26 @@ pub(crate) struct ClientInner {
 
 impl ClientInner {
     pub(crate) fn send(&self, command: Command) -> Result<(), Error> {
-        self.commands
-            .unbounded_send(command)
-            .map_err(|_| Error::Closed)
+        self.commands.push(command).map_err(|_| Error::Closed)
     }
 
     /// Sends a request op and waits for the server's result.
     pub(crate) async fn request(&self, op: Op) -> Result<Payload, Error> {
-        let (reply, receiver) = oneshot::channel();
-        self.send(Command::Request { op, reply })?;
-        receiver.await.map_err(|_| Error::Closed)?
+        self.ask(op).await
+    }
+
+    /// [`ClientInner::request`] with the op unboxed: it travels inside the one allocation
+    /// that also brings the result back (`exchange`), made at once so that the future holds
+    /// pointers rather than the op. The request is sent when the future is first polled.
+    pub(crate) fn ask<F>(&self, op: F) -> impl Future<Output = Result<Payload, Error>> + Send + '_
+    where
+        F: FnOnce(&mut Engine, Instant) -> Result<RequestId, CommandError> + Send + 'static,
+    {
+        let exchange = super::exchange::exchange(op);
+        async move {
+            self.send(Command::Request(exchange.asked()))?;
+            exchange.wait().await
+        }
     }
 
     pub(crate) fn handler(&self) -> Option<Handler> {
@@ -467,11 +481,8 @@ impl ClientInner {
     }
 
     fn has_hooks(&self) -> bool {
-        !self
-            .event_hooks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_empty()
+        // Read for every engine event: a flag, not the list's lock.
+        self.hooked.load(Ordering::Acquire)
     }
 
     /// Hands `event` to every subscriber. A subscriber that panics is reported to the
@@ -567,6 +578,7 @@ impl Client {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(Arc::new(hook));
+        self.inner.hooked.store(true, Ordering::Release);
         // It sees every event of every call, also those copied only for a call's listeners.
         let _ = self.inner.send(Command::WatchAllCalls);
     }

@@ -15,17 +15,55 @@ pub(crate) struct Completion<T: Clone> {
     inner: Mutex<Inner<T>>,
 }
 
-/// Waiting or set, never both: one enum of three words, not a value slot beside a list.
+/// Waiting or set, never both: one enum, not a value slot beside a list.
 #[derive(Debug)]
 enum Inner<T> {
-    Waiting(Vec<Waker>),
+    Waiting(Waiters),
     Set(Box<T>),
+}
+
+/// The tasks waiting. Nearly every completion has one waiter at most (a call's handler
+/// waiting for its end), kept inline: a list would be an allocation of its own per call.
+#[derive(Debug, Default)]
+enum Waiters {
+    #[default]
+    None,
+    One(Waker),
+    Many(Vec<Waker>),
+}
+
+impl Waiters {
+    /// Adds the task's waker unless it is there already (one per task, however often it
+    /// waits).
+    fn add(&mut self, waker: &Waker) {
+        match self {
+            Waiters::None => *self = Waiters::One(waker.clone()),
+            Waiters::One(first) if first.will_wake(waker) => {}
+            Waiters::One(first) => {
+                let first = first.clone();
+                *self = Waiters::Many(vec![first, waker.clone()]);
+            }
+            Waiters::Many(all) => {
+                if !all.iter().any(|w| w.will_wake(waker)) {
+                    all.push(waker.clone());
+                }
+            }
+        }
+    }
+
+    fn wake(self) {
+        match self {
+            Waiters::None => {}
+            Waiters::One(waker) => waker.wake(),
+            Waiters::Many(all) => all.into_iter().for_each(Waker::wake),
+        }
+    }
 }
 
 impl<T: Clone> Default for Completion<T> {
     fn default() -> Self {
         Self {
-            inner: Mutex::new(Inner::Waiting(Vec::new())),
+            inner: Mutex::new(Inner::Waiting(Waiters::None)),
         }
     }
 }
@@ -50,7 +88,7 @@ impl<T: Clone> Completion<T> {
             }
         };
         // Woken outside the lock: a waiter polled at once takes it again.
-        waiters.into_iter().for_each(Waker::wake);
+        waiters.wake();
         true
     }
 
@@ -72,11 +110,7 @@ impl<T: Clone> Completion<T> {
                 Inner::Set(value) => return Poll::Ready(Some((**value).clone())),
                 Inner::Waiting(waiters) => waiters,
             };
-            if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
-                // Most completions have one waiter: no room for more until needed.
-                waiters.reserve_exact(1);
-                waiters.push(cx.waker().clone());
-            }
+            waiters.add(cx.waker());
             Poll::Pending
         })
         .await
@@ -87,6 +121,7 @@ impl<T: Clone> Completion<T> {
 mod tests {
     use super::Completion;
     use futures_util::FutureExt;
+    use std::future::Future;
 
     #[test]
     fn the_first_value_stays_and_every_wait_sees_it() {
@@ -97,5 +132,56 @@ mod tests {
         assert_eq!(done.get(), Some(1));
         // Set already: the wait is ready at its first poll.
         assert_eq!(done.wait().now_or_never(), Some(Some(1)));
+    }
+
+    /// Two tasks waiting (the second turns the inline waiter into a list), each woken once
+    /// the value is set; a task polling again adds no second waker.
+    #[test]
+    fn every_waiting_task_is_woken() {
+        use futures_util::task::{waker, ArcWake};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        use std::task::{Context, Poll};
+
+        struct Count(AtomicUsize);
+        impl ArcWake for Count {
+            fn wake_by_ref(this: &Arc<Self>) {
+                this.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let done = Completion::default();
+        let (a, b) = (
+            Arc::new(Count(AtomicUsize::new(0))),
+            Arc::new(Count(AtomicUsize::new(0))),
+        );
+        let (wa, wb) = (waker(a.clone()), waker(b.clone()));
+        let mut first = Box::pin(done.wait());
+        let mut again = Box::pin(done.wait());
+        let mut second = Box::pin(done.wait());
+        assert_eq!(
+            first.as_mut().poll(&mut Context::from_waker(&wa)),
+            Poll::Pending
+        );
+        // One waiter is kept inline, not in a list of its own (one allocation less per
+        // call whose handler waits for its end).
+        assert!(matches!(
+            &*done.lock(),
+            super::Inner::Waiting(super::Waiters::One(_))
+        ));
+        assert_eq!(
+            again.as_mut().poll(&mut Context::from_waker(&wa)),
+            Poll::Pending
+        );
+        assert_eq!(
+            second.as_mut().poll(&mut Context::from_waker(&wb)),
+            Poll::Pending
+        );
+        assert!(done.complete(7));
+        assert_eq!(a.0.load(Ordering::SeqCst), 1, "one waker per task");
+        assert_eq!(b.0.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            second.as_mut().poll(&mut Context::from_waker(&wb)),
+            Poll::Ready(Some(7))
+        );
     }
 }

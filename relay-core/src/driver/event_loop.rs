@@ -11,23 +11,25 @@ use super::client::{ClientInner, PendingLoop};
 use super::client_event::{ClientEvent, DisconnectReason};
 use super::connector::Connector;
 use super::error::Error;
+use super::exchange::Asked;
+use super::loop_calls::{release_if_emptied, FastMap, LoopCalls};
 use super::open_error::{OpenError, TransportError};
 use super::outbox::{outbox, Next, OutboxReceiver, OutboxSender};
 use super::transport::{Frame, FrameReader, FrameWriter};
-use super::Command;
+use super::{AskedStart, Command};
 use crate::action::ActionOutcome;
 use crate::call_event::CallEvent;
 use crate::engine::Engine;
 use crate::error::SessionError;
 use crate::event::{DialError, Event, Transmit};
-use crate::ids::{CallId, ControlId, RequestId};
+use crate::ids::{CallId, RequestId};
 use crate::payload::Payload;
 use futures_channel::{mpsc, oneshot};
 use futures_util::future::{self, Either, FutureExt};
 use futures_util::StreamExt;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 /// Frames read in one go before outputs are drained, so bursts are batched.
@@ -42,8 +44,6 @@ const COMMAND_BATCH: usize = 32;
 const WRITE_BATCH_BYTES: usize = 64 * 1024;
 /// The size of an ordinary request: a command is refused when not even that fits.
 const SMALL_FRAME: usize = 1024;
-/// Capacity above which an emptied map of the loop gives its table back.
-const RELEASED_MAP_CAPACITY: usize = 1024;
 /// Connection failures of a permanent kind (see [`OpenError::is_permanent`]) after which
 /// a client that never had a session gives up.
 const PERMANENT_FAILURES_BEFORE_GIVING_UP: u32 = 3;
@@ -51,7 +51,7 @@ const PERMANENT_FAILURES_BEFORE_GIVING_UP: u32 = 3;
 type Reply<T> = oneshot::Sender<Result<T, Error>>;
 
 enum Wake {
-    Command(Option<Command>),
+    Command(Command),
     Frame(Option<Result<Frame, TransportError>>),
     WriteFailed(u64, TransportError),
     Timer,
@@ -75,7 +75,6 @@ pub(crate) struct EventLoop {
     runtime: Arc<dyn super::runtime::Runtime>,
     engine: Engine,
     connector: Arc<dyn Connector>,
-    commands: mpsc::UnboundedReceiver<Command>,
     incoming: mpsc::Sender<Call>,
     reader: Option<Box<dyn FrameReader>>,
     writer: Option<Writer>,
@@ -83,11 +82,11 @@ pub(crate) struct EventLoop {
     generation: u64,
     write_failures: mpsc::UnboundedReceiver<(u64, TransportError)>,
     write_failure_tx: mpsc::UnboundedSender<(u64, TransportError)>,
-    requests: HashMap<RequestId, Reply<Payload>>,
-    action_starts: HashMap<RequestId, (Arc<ActionShared>, Reply<Arc<ActionShared>>)>,
-    dials: HashMap<RequestId, Reply<Arc<CallShared>>>,
-    calls: HashMap<CallId, Arc<CallShared>>,
-    actions: HashMap<(CallId, ControlId), Arc<ActionShared>>,
+    requests: FastMap<RequestId, Asked<RequestId, Payload>>,
+    action_starts: FastMap<RequestId, (Arc<ActionShared>, AskedStart)>,
+    dials: FastMap<RequestId, Reply<Arc<CallShared>>>,
+    /// The calls and, beside each, its running actions.
+    calls: LoopCalls,
     closed: Option<SessionError>,
     /// Consecutive failed connection attempts.
     connect_failures: u32,
@@ -120,18 +119,16 @@ impl EventLoop {
             // appears (`Command::WatchCall`): most calls have none.
             engine: Engine::new(pending.config.every_call_event(false)),
             connector: pending.connector,
-            commands: pending.receiver,
             incoming: pending.incoming,
             reader: None,
             writer: None,
             generation: 0,
             write_failures,
             write_failure_tx,
-            requests: HashMap::new(),
-            action_starts: HashMap::new(),
-            dials: HashMap::new(),
-            calls: HashMap::new(),
-            actions: HashMap::new(),
+            requests: FastMap::default(),
+            action_starts: FastMap::default(),
+            dials: FastMap::default(),
+            calls: LoopCalls::default(),
             closed: None,
             connect_failures: 0,
             permanent_failures: 0,
@@ -170,14 +167,13 @@ impl EventLoop {
                 break;
             }
             match self.wait().await {
-                Wake::Command(Some(command)) => {
+                Wake::Command(command) => {
                     let more = !matches!(command, Command::Shutdown);
                     self.command(command);
                     if more {
                         self.take_ready_commands();
                     }
                 }
-                Wake::Command(None) => self.engine.shutdown(self.now()),
                 Wake::Frame(Some(Ok(text))) => {
                     self.engine.handle_frame(&text, self.now());
                     self.read_ready_frames();
@@ -197,9 +193,9 @@ impl EventLoop {
             }
         }
         // A polite close, but never longer than one write deadline.
-        if let Some(writer) = self.close_connection() {
+        if let Some(mut writer) = self.close_connection() {
             let deadline = self.write_deadline();
-            let _ = future::select(writer.closed, self.runtime.sleep(deadline)).await;
+            let _ = future::select(&mut writer.closed, self.runtime.sleep(deadline)).await;
         }
         tracing::info!("client stopped");
         if let Some(error) = self.gave_up.take() {
@@ -261,7 +257,12 @@ impl EventLoop {
                 None => future::pending().await,
             }
         };
-        let command = self.commands.next();
+        // The loop holds the client, so the queue stays open while it runs.
+        let commands = &self.client.commands;
+        let command = future::poll_fn(|cx| match commands.poll_next(cx) {
+            Poll::Ready(Some(command)) => Poll::Ready(command),
+            Poll::Ready(None) | Poll::Pending => Poll::Pending,
+        });
         let failure = self.write_failures.next();
         futures_util::select_biased! {
             command = command.fuse() => Wake::Command(command),
@@ -294,11 +295,10 @@ impl EventLoop {
     /// Stops at a shutdown, which must be drained before anything after it.
     fn take_ready_commands(&mut self) {
         for _ in 1..COMMAND_BATCH {
-            match self.commands.try_recv() {
-                Ok(Command::Shutdown) => return self.command(Command::Shutdown),
-                Ok(command) => self.command(command),
-                Err(mpsc::TryRecvError::Closed) => return self.engine.shutdown(self.now()),
-                Err(mpsc::TryRecvError::Empty) => return,
+            match self.client.commands.try_next() {
+                Some(Command::Shutdown) => return self.command(Command::Shutdown),
+                Some(command) => self.command(command),
+                None => return,
             }
         }
     }
@@ -307,7 +307,7 @@ impl EventLoop {
     fn lost(&mut self, reason: DisconnectReason) {
         tracing::warn!(?reason, "connection lost");
         self.reader = None;
-        self.writer = None; // its task sees the channel close and ends
+        self.writer = None; // its task sees the queue finished and ends
         self.client.publish(&ClientEvent::ConnectionLost(reason));
         self.engine.handle_disconnected(self.now());
     }
@@ -373,21 +373,12 @@ impl EventLoop {
         )
     }
 
-    /// A `HashMap` keeps its largest table for ever: after a burst (10,000 calls answered
-    /// at once) the emptied maps of requests, actions and calls would hold tens of bytes
-    /// per call of the burst. A large one gives its table back once empty; small ones are
-    /// left alone, so a steady trickle does not reallocate.
+    /// Gives the tables of emptied large maps back after a burst (`release_if_emptied`).
     fn release_emptied_maps(&mut self) {
-        fn release<K, V>(map: &mut HashMap<K, V>) {
-            if map.is_empty() && map.capacity() > RELEASED_MAP_CAPACITY {
-                *map = HashMap::new();
-            }
-        }
-        release(&mut self.requests);
-        release(&mut self.action_starts);
-        release(&mut self.dials);
-        release(&mut self.actions);
-        release(&mut self.calls);
+        release_if_emptied(&mut self.requests);
+        release_if_emptied(&mut self.action_starts);
+        release_if_emptied(&mut self.dials);
+        self.calls.release_if_emptied();
     }
 
     /// Stops reading and asks the writer to flush and close; its handle, to wait on.
@@ -482,41 +473,27 @@ impl EventLoop {
         if let Some(error) = self.backpressure() {
             // Fail fast: a request would only add to what the server does not read.
             match command {
-                Command::Request { reply, .. } => return drop(reply.send(Err(error))),
-                Command::Action { reply, .. } => return drop(reply.send(Err(error))),
+                Command::Request(asked) => return asked.answer(Err(error)),
+                Command::Action(asked) => return asked.answer(Err(error)),
                 Command::Dial { reply, .. } => return drop(reply.send(Err(error))),
                 Command::Message { reply, .. } => return drop(reply.send(Err(error))),
                 Command::Shutdown | Command::WatchCall { .. } | Command::WatchAllCalls => {}
             }
         }
         match command {
-            Command::Request { op, reply } => match op(&mut self.engine, now) {
+            Command::Request(asked) => match asked.run(&mut self.engine, now) {
                 Ok(id) => {
-                    self.requests.insert(id, reply);
+                    self.requests.insert(id, asked);
                 }
-                Err(e) => {
-                    let _ = reply.send(Err(e.into()));
-                }
+                Err(e) => asked.answer(Err(e.into())),
             },
-            Command::Action {
-                call_id,
-                kind,
-                op,
-                reply,
-            } => match op(&mut self.engine, now) {
-                Ok(start) => {
-                    let shared = Arc::new(ActionShared::new(
-                        call_id.clone(),
-                        start.control_id.clone(),
-                        kind,
-                    ));
-                    self.actions
-                        .insert((call_id, start.control_id), shared.clone());
-                    self.action_starts.insert(start.request_id, (shared, reply));
+            Command::Action(asked) => match asked.run(&mut self.engine, now) {
+                Ok((start, call_id, kind)) => {
+                    let shared = Arc::new(ActionShared::new(call_id, start.control_id, kind));
+                    self.add_action(shared.clone());
+                    self.action_starts.insert(start.request_id, (shared, asked));
                 }
-                Err(e) => {
-                    let _ = reply.send(Err(e.into()));
-                }
+                Err(e) => asked.answer(Err(e.into())),
             },
             Command::Dial { plan, reply } => match self.engine.dial(&plan, now) {
                 Ok((id, _tag)) => {
@@ -557,10 +534,10 @@ impl EventLoop {
             }
             Event::RequestCompleted { request_id, result } => {
                 let result = result.map_err(Error::from);
-                if let Some(reply) = self.requests.remove(&request_id) {
-                    let _ = reply.send(result);
-                } else if let Some((shared, reply)) = self.action_starts.remove(&request_id) {
-                    let _ = reply.send(result.map(|_| shared));
+                if let Some(asked) = self.requests.remove(&request_id) {
+                    asked.answer(result);
+                } else if let Some((shared, asked)) = self.action_starts.remove(&request_id) {
+                    asked.answer(result.map(|_| shared));
                 }
             }
             Event::DialCompleted {
@@ -596,7 +573,7 @@ impl EventLoop {
                 end_reason,
             } => {
                 // The engine wrote the state into the call's record, which its `Call`s read.
-                if !self.calls.contains_key(&call_id) {
+                if !self.calls.contains(&call_id) {
                     if let Some(info) = self.engine.call(&call_id).cloned() {
                         // A dialled call announces itself before its dial completes.
                         self.track_call(info);
@@ -621,7 +598,7 @@ impl EventLoop {
                 event,
                 ..
             } => {
-                if let Some(action) = self.actions.get(&(call_id, control_id)) {
+                if let Some(action) = self.calls.action(&call_id, &control_id) {
                     action.set_state(state, event);
                 }
             }
@@ -645,7 +622,7 @@ impl EventLoop {
                 outcome,
                 ..
             } => {
-                if let Some(action) = self.actions.remove(&(call_id, control_id)) {
+                if let Some(action) = self.calls.remove_action(&call_id, &control_id) {
                     action.finish(&self.client, outcome);
                 }
             }
@@ -704,21 +681,52 @@ impl EventLoop {
     }
 
     fn track_call(&mut self, info: Arc<crate::call::CallInfo>) -> Arc<CallShared> {
-        self.calls
-            .entry(info.call_id.clone())
-            .or_insert_with(|| Arc::new(CallShared::new(info)))
-            .clone()
+        self.calls.track(info)
+    }
+
+    /// Files a started action under its call, tracking the call from the engine's record
+    /// if the loop has not seen it yet. A call neither knows can send no more events: its
+    /// action ends at once rather than wait for ever.
+    fn add_action(&mut self, action: Arc<ActionShared>) {
+        let Err(action) = self.calls.add_action(action) else {
+            return;
+        };
+        match self.engine.call(&action.call_id).cloned() {
+            Some(info) => {
+                self.track_call(info);
+                if let Err(action) = self.calls.add_action(action) {
+                    action.finish(&self.client, ActionOutcome::CallEnded);
+                }
+            }
+            None => action.finish(&self.client, ActionOutcome::CallEnded),
+        }
     }
 
     fn end_call(&mut self, call_id: &CallId, outcome: CallOutcome) {
-        if let Some(call) = self.calls.remove(call_id) {
-            if let CallOutcome::End(CallEnd::Ended(_)) = outcome {
-                // Already so when the engine saw `ended`; not when the loop ends it alone.
-                call.info.set_state(crate::call::CallState::Ended);
-            }
-            call.ended.complete(outcome);
-            call.subscribers.close();
+        let Some(entry) = self.calls.remove(call_id) else {
+            return;
+        };
+        let call = entry.shared.clone();
+        // The engine finishes a call's actions before it reports the call's end, so none
+        // is left here; should one be, it ends with its call rather than wait for ever.
+        for action in entry.into_actions() {
+            action.finish(&self.client, action_outcome(&outcome));
         }
+        if let CallOutcome::End(CallEnd::Ended(_)) = outcome {
+            // Already so when the engine saw `ended`; not when the loop ends it alone.
+            call.info.set_state(crate::call::CallState::Ended);
+        }
+        call.ended.complete(outcome);
+        call.subscribers.close();
+    }
+}
+
+/// How an action left running ends with its call.
+fn action_outcome(call: &CallOutcome) -> ActionOutcome {
+    match call {
+        CallOutcome::End(CallEnd::Gone(gone)) => ActionOutcome::CallGone(gone.clone()),
+        CallOutcome::End(_) => ActionOutcome::CallEnded,
+        CallOutcome::SessionClosed => ActionOutcome::SessionClosed,
     }
 }
 
@@ -816,29 +824,30 @@ async fn within<'a>(
 impl Drop for EventLoop {
     // Whether `run` returned or its future was dropped, every wait must resolve.
     fn drop(&mut self) {
-        for (_, reply) in self.requests.drain() {
-            let _ = reply.send(Err(Error::Closed));
+        for (_, asked) in self.requests.drain() {
+            asked.answer(Err(Error::Closed));
         }
-        for (_, (_, reply)) in self.action_starts.drain() {
-            let _ = reply.send(Err(Error::Closed));
+        for (_, (_, asked)) in self.action_starts.drain() {
+            asked.answer(Err(Error::Closed));
         }
         for (_, reply) in self.dials.drain() {
             let _ = reply.send(Err(Error::Closed));
         }
-        for (_, action) in self.actions.drain() {
-            action.finish(&self.client, ActionOutcome::SessionClosed);
-        }
-        for (_, call) in self.calls.drain() {
+        let calls: Vec<_> = self.calls.drain().collect();
+        for entry in calls {
+            let call = entry.shared.clone();
+            for action in entry.into_actions() {
+                action.finish(&self.client, ActionOutcome::SessionClosed);
+            }
             call.ended.complete(CallOutcome::SessionClosed);
             call.subscribers.close();
         }
         self.messages.close();
         self.client.conferences.close();
-        self.commands.close();
-        while let Ok(command) = self.commands.try_recv() {
+        for command in self.client.commands.close() {
             match command {
-                Command::Request { reply, .. } => drop(reply.send(Err(Error::Closed))),
-                Command::Action { reply, .. } => drop(reply.send(Err(Error::Closed))),
+                Command::Request(asked) => asked.answer(Err(Error::Closed)),
+                Command::Action(asked) => asked.answer(Err(Error::Closed)),
                 Command::Dial { reply, .. } => drop(reply.send(Err(Error::Closed))),
                 // A waiting `reply` learns of the end from its dropped sender.
                 Command::Shutdown | Command::WatchAllCalls | Command::WatchCall { .. } => {}

@@ -21,11 +21,14 @@ mod connector;
 mod env;
 mod error;
 mod event_loop;
+mod exchange;
+mod loop_calls;
 mod messaging;
 mod open_error;
 mod outbox;
 mod runtime;
 mod transport;
+mod wake_queue;
 mod warn;
 
 pub use action::{
@@ -61,22 +64,19 @@ use std::time::Instant;
 /// A request built against the engine inside the event loop.
 pub(crate) type Op =
     Box<dyn FnOnce(&mut Engine, Instant) -> Result<RequestId, CommandError> + Send>;
-/// An action start built against the engine inside the event loop.
-pub(crate) type ActionOp =
-    Box<dyn FnOnce(&mut Engine, Instant) -> Result<ActionStart, CommandError> + Send>;
+
+/// An action start as the loop sees it: run, it gives the start and the action's call and
+/// kind; answered, the action's record.
+pub(crate) type AskedStart =
+    exchange::Asked<(ActionStart, CallId, crate::action::ActionKind), Arc<action::ActionShared>>;
 
 /// What user handles ask of the event loop.
 pub(crate) enum Command {
-    Request {
-        op: Op,
-        reply: oneshot::Sender<Result<crate::payload::Payload, Error>>,
-    },
-    Action {
-        call_id: CallId,
-        kind: crate::action::ActionKind,
-        op: ActionOp,
-        reply: oneshot::Sender<Result<Arc<action::ActionShared>, Error>>,
-    },
+    /// A request: its op and the slot of its result in one exchange.
+    Request(exchange::Asked<RequestId, crate::payload::Payload>),
+    /// An action start: its op (which also names the call and the action's kind) and the
+    /// slot of the action's record once the server accepts.
+    Action(AskedStart),
     Dial {
         plan: DialPlan,
         reply: oneshot::Sender<Result<Arc<call::CallShared>, Error>>,
