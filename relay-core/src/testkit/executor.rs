@@ -42,6 +42,15 @@ impl Executor {
         ArcWake::wake_by_ref(&task);
     }
 
+    /// Whether a task is woken and waiting to be polled.
+    pub(crate) fn has_ready(&self) -> bool {
+        !self
+            .ready
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty()
+    }
+
     /// Polls woken tasks until none is left; how many polls ran.
     pub(crate) fn run_until_stalled(&self) -> usize {
         let mut polls = 0;

@@ -320,6 +320,13 @@ impl MemoryRelay {
                 continue;
             }
             drop(outside);
+            // A handler thread may have woken a task (sent a command) after the executor
+            // stalled and then gone back to waiting: the clock must not move past that
+            // command. Its wake comes before its wait in that thread, so it is seen here.
+            if self.shared.executor.has_ready() {
+                poll_main = true;
+                continue;
+            }
             let relay_deadline = self.state().relay.poll_timeout();
             let next = [self.shared.clock.next_deadline(), relay_deadline]
                 .into_iter()
