@@ -38,6 +38,49 @@ fn inbound_call_is_typed() {
     );
 }
 
+/// A call's device is read on first use; a device that is not one (here a string, then an
+/// object without a type) still reads as none, and a later state event's device fills it in.
+#[test]
+fn a_malformed_device_reads_as_none_until_a_state_event_brings_one() {
+    let mut client = Client::ready();
+    client.event(
+        "e1",
+        "calling.call.receive",
+        json!({"call_id": "c1", "node_id": "n1", "call_state": "ringing", "device": "phone"}),
+    );
+    client.sent();
+    let events = client.drain_events();
+    let [Event::IncomingCall(call)] = &events[..] else {
+        panic!("{events:?}")
+    };
+    assert_eq!((call.device(), call.from_number()), (None, None));
+    let phone = Device::from(Device::phone().from("+1555").to("+1666"));
+    for (device, expected) in [
+        (json!({"params": {"from_number": "+1"}}), None),
+        (
+            json!({"type": "phone", "params": {"from_number": "+1555", "to_number": "+1666"}}),
+            Some(&phone),
+        ),
+        // A later device does not replace the one already known.
+        (
+            json!({"type": "sip", "params": {"from": "a", "to": "b"}}),
+            Some(&phone),
+        ),
+    ] {
+        client.event(
+            "s1",
+            "calling.call.state",
+            json!({"call_id": "c1", "node_id": "n1", "call_state": "ringing", "device": device}),
+        );
+        client.sent();
+        client.drain_events();
+        assert_eq!(call.device(), expected);
+    }
+    assert_eq!(call.to_number(), Some("+1666"));
+    let record = client.engine.call(&CallId::new("c1")).unwrap();
+    assert!(Arc::ptr_eq(record, call));
+}
+
 #[test]
 fn answer_and_hangup_send_exact_frames() {
     let mut client = Client::ready();

@@ -22,9 +22,10 @@ pub trait ActionRequest: Serialize {
     fn kind(&self) -> ActionKind;
 
     /// How it runs; the kind's own descriptor unless an option changes it (detect's
-    /// `wait_for_beep`).
-    fn descriptor(&self) -> ActionDescriptor {
-        self.kind().descriptor()
+    /// `wait_for_beep`). Shared: a built-in kind's own descriptor is built once per process
+    /// ([`ActionKind::shared_descriptor`]), not once per action started.
+    fn descriptor(&self) -> Arc<ActionDescriptor> {
+        self.kind().shared_descriptor()
     }
 
     /// The control id to use; one is generated when `None`.
@@ -117,13 +118,14 @@ impl ActionKind {
         }
     }
 
-    /// `descriptor` as an `Arc`: the shared one when it is this kind's own.
-    pub fn share(&self, descriptor: ActionDescriptor) -> Arc<ActionDescriptor> {
+    /// `descriptor`, or the shared one when it is this kind's own (one descriptor per kind
+    /// however many actions run).
+    pub fn share(&self, descriptor: Arc<ActionDescriptor>) -> Arc<ActionDescriptor> {
         let shared = self.shared_descriptor();
-        if *shared == descriptor {
+        if Arc::ptr_eq(&shared, &descriptor) || *shared == *descriptor {
             shared
         } else {
-            Arc::new(descriptor)
+            descriptor
         }
     }
 

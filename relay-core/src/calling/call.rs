@@ -3,6 +3,7 @@
 //! Every enum keeps an `Other` escape hatch so values the server adds later still parse.
 
 pub use super::call_state::{CallState, Direction, EndReason};
+use super::devices::device_from_text;
 pub use super::devices::{
     AgoraDevice, CallCodec, CallDevice, Device, LegOptions, PhoneDevice, QueueDevice, SipDevice,
     StreamDevice, WebRtcDevice,
@@ -19,8 +20,10 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 ///
 /// The identity (ids, context, tag, direction) never changes. The state is kept here
 /// once: the engine writes what `calling.call.state` reports, and every holder reads it
-/// with [`CallInfo::state`]. The device, when the first event did not carry it, is filled
-/// in once by a later one.
+/// with [`CallInfo::state`]. The device is kept as the JSON text an event carried and read
+/// on first use ([`CallInfo::device`]): most apps never look at it, and reading it costs
+/// more than the rest of the call. When the first event did not carry a device (or one
+/// that is not a device), a later event fills it in.
 #[non_exhaustive]
 pub struct CallInfo {
     /// The server's call id.
@@ -34,8 +37,19 @@ pub struct CallInfo {
     pub tag: Option<DialTag>,
     /// Inbound or outbound.
     pub direction: Direction,
-    device: OnceLock<Device>,
-    state: Mutex<CallState>,
+    /// Boxed: a record holds it from the first read on, and the pointer leaves room for the
+    /// unread text in a record as small as before (see `call_records_stay_small`).
+    device: OnceLock<Box<Device>>,
+    state: Mutex<Mutable>,
+}
+
+/// What changes after a call is recorded, under one lock.
+#[derive(Clone)]
+struct Mutable {
+    state: CallState,
+    /// The device's JSON text, not read yet: taken (and read) by the first
+    /// [`CallInfo::device`].
+    device_text: Option<Box<str>>,
 }
 
 impl CallInfo {
@@ -48,7 +62,10 @@ impl CallInfo {
             tag: None,
             direction: Direction::Inbound,
             device: OnceLock::new(),
-            state: Mutex::new(CallState::Created),
+            state: Mutex::new(Mutable {
+                state: CallState::Created,
+                device_text: None,
+            }),
         }
     }
 
@@ -64,54 +81,85 @@ impl CallInfo {
         info.tag = text("tag").map(DialTag::new);
         info.direction = Direction::from_wire(text("direction").unwrap_or("inbound"));
         if let Some(device) = params.get("device").and_then(Device::from_wire) {
-            info.device = OnceLock::from(device);
+            info.device = OnceLock::from(Box::new(device));
         }
-        *info.state.get_mut().unwrap_or_else(PoisonError::into_inner) =
-            CallState::from_wire(text("call_state").unwrap_or("created"));
+        info.mutable().state = CallState::from_wire(text("call_state").unwrap_or("created"));
         Some(info)
     }
 
     /// The latest state reported (or, for a call answered through the driver, `answered`
     /// as soon as the server accepted the answer).
     pub fn state(&self) -> CallState {
-        self.lock_state().clone()
+        self.lock().state.clone()
     }
 
     /// Records a new state.
     pub(crate) fn set_state(&self, state: CallState) {
-        *self.lock_state() = state;
+        self.lock().state = state;
     }
 
     /// Moves a call that is not up yet (`created`, `ringing`) to `answered`.
     pub(crate) fn mark_answered(&self) {
-        let mut state = self.lock_state();
-        if matches!(*state, CallState::Created | CallState::Ringing) {
-            *state = CallState::Answered;
+        let mut mutable = self.lock();
+        if matches!(mutable.state, CallState::Created | CallState::Ringing) {
+            mutable.state = CallState::Answered;
         }
     }
 
-    fn lock_state(&self) -> MutexGuard<'_, CallState> {
-        // Held only to copy or replace the state: a poisoned lock still holds a valid one.
+    fn lock(&self) -> MutexGuard<'_, Mutable> {
+        // Held only to copy or replace a value, or to read the device text once: a
+        // poisoned lock still holds a valid record.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The far-end device, when an event of the call carried one.
-    pub fn device(&self) -> Option<&Device> {
-        self.device.get()
+    fn mutable(&mut self) -> &mut Mutable {
+        self.state.get_mut().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Sets the device if none was known yet (a later event may carry it).
-    pub(crate) fn fill_device(&self, device: impl FnOnce() -> Option<Device>) {
-        if self.device.get().is_none() {
-            if let Some(device) = device() {
-                let _ = self.device.set(device);
+    /// The far-end device, when an event of the call carried one. Read from the event's
+    /// text on the first call, once; `None` when the member was absent or not a device.
+    pub fn device(&self) -> Option<&Device> {
+        if let Some(device) = self.device.get() {
+            return Some(&**device);
+        }
+        // The text is read under the lock so that a second reader waits for the first
+        // rather than finding the text taken and the device not set yet.
+        let mut mutable = self.lock();
+        if let Some(text) = mutable.device_text.take() {
+            if let Some(device) = device_from_text(&text) {
+                let _ = self.device.set(Box::new(device));
             }
+        }
+        drop(mutable);
+        self.device.get().map(|device| &**device)
+    }
+
+    /// Keeps an event's `device` text if no device is known yet (a later event may carry
+    /// it): the first that reads as a device wins, as if each were read on arrival.
+    pub(crate) fn fill_device(&self, text: Option<&str>) {
+        let Some(text) = text else { return };
+        if self.device.get().is_some() {
+            return;
+        }
+        let mut mutable = self.lock();
+        match mutable.device_text.as_deref() {
+            // Most state events repeat the device the call arrived with.
+            Some(kept) if kept == text => {}
+            Some(_) => {
+                // Another text while the first is unread: the first wins if it is a device.
+                let first = mutable.device_text.take().unwrap_or_default();
+                match device_from_text(&first) {
+                    Some(device) => drop(self.device.set(Box::new(device))),
+                    None => mutable.device_text = Some(text.into()),
+                }
+            }
+            None => mutable.device_text = Some(text.into()),
         }
     }
 
     /// This record with another state (for a record not shared yet).
     pub(crate) fn with_state(mut self, state: CallState) -> Self {
-        *self.state.get_mut().unwrap_or_else(PoisonError::into_inner) = state;
+        self.mutable().state = state;
         self
     }
 
@@ -136,7 +184,7 @@ impl Clone for CallInfo {
             tag: self.tag.clone(),
             direction: self.direction.clone(),
             device: self.device.clone(),
-            state: Mutex::new(self.state()),
+            state: Mutex::new(self.lock().clone()),
         }
     }
 }
@@ -197,5 +245,69 @@ mod tests {
         assert_eq!(call.to_number(), Some("+1666"));
         assert_eq!(call.context.as_deref(), Some("office"));
         assert!(CallInfo::from_wire(&json!({"call_id": "c1"})).is_none());
+    }
+
+    const PHONE: &str = r#"{"type":"phone","params":{"from_number":"+1555","to_number":"+1666"}}"#;
+
+    fn phone() -> Device {
+        Device::from_wire(&serde_json::from_str(PHONE).expect("json")).expect("phone")
+    }
+
+    #[test]
+    fn the_device_is_read_on_first_use_once() {
+        let call = CallInfo::new(CallId::from("c1"), NodeId::from("n1"));
+        call.fill_device(Some(PHONE));
+        assert!(
+            call.device.get().is_none(),
+            "not read before it is asked for"
+        );
+        let first = call.device().expect("a device");
+        assert_eq!(first, &phone());
+        // Read once: the text is gone and a second look returns the same value in place.
+        assert!(call.lock().device_text.is_none());
+        assert!(std::ptr::eq(first, call.device().expect("still")));
+        // A later event's device does not replace a known one.
+        call.fill_device(Some(r#"{"type":"sip","params":{"from":"a","to":"b"}}"#));
+        assert_eq!(call.device(), Some(&phone()));
+        assert_eq!(call.from_number(), Some("+1555"));
+    }
+
+    #[test]
+    fn a_malformed_device_reads_as_none_and_a_later_device_fills_it_in() {
+        for bad in ["5", r#""phone""#, "[]", r#"{"params":{}}"#, r#"{"type":7}"#] {
+            // Read before the next event comes ...
+            let call = CallInfo::new(CallId::from("c1"), NodeId::from("n1"));
+            call.fill_device(Some(bad));
+            assert_eq!(call.device(), None, "{bad}");
+            call.fill_device(None);
+            assert_eq!(call.device(), None, "{bad}");
+            call.fill_device(Some(PHONE));
+            assert_eq!(call.device(), Some(&phone()), "{bad}");
+            // ... or after: the same device either way.
+            let call = CallInfo::new(CallId::from("c1"), NodeId::from("n1"));
+            call.fill_device(Some(bad));
+            call.fill_device(Some(bad));
+            call.fill_device(Some(PHONE));
+            assert_eq!(call.device(), Some(&phone()), "{bad}");
+        }
+        // An unknown type is a device, kept as sent, and wins over a later one.
+        let call = CallInfo::new(CallId::from("c1"), NodeId::from("n1"));
+        call.fill_device(Some(r#"{"type":"pigeon","params":{"loft":7}}"#));
+        call.fill_device(Some(PHONE));
+        assert!(
+            matches!(call.device(), Some(Device::Other { kind, .. }) if kind == "pigeon"),
+            "{call:?}"
+        );
+    }
+
+    #[test]
+    fn a_copy_and_equality_see_the_unread_device() {
+        let call = CallInfo::new(CallId::from("c1"), NodeId::from("n1"));
+        call.fill_device(Some(PHONE));
+        let copy = call.clone();
+        assert_eq!(copy.device(), Some(&phone()));
+        assert_eq!(copy, call);
+        let other = CallInfo::new(CallId::from("c1"), NodeId::from("n1"));
+        assert_ne!(other, call);
     }
 }

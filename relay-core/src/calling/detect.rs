@@ -15,6 +15,7 @@ use crate::ids::ControlId;
 use crate::payload::Payload;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The fax tone to listen for.
@@ -152,12 +153,13 @@ impl ActionRequest for DetectOptions {
         ActionKind::Detect
     }
 
-    fn descriptor(&self) -> ActionDescriptor {
-        let mut descriptor = ActionKind::Detect.descriptor();
+    fn descriptor(&self) -> Arc<ActionDescriptor> {
         if self.wait_for_beep && matches!(self.detector, Detector::Machine { .. }) {
+            let mut descriptor = ActionKind::Detect.descriptor();
             descriptor.terminal = TerminalRule::Judge(JUDGE_UNTIL_BEEP);
+            return Arc::new(descriptor);
         }
-        descriptor
+        ActionKind::Detect.shared_descriptor()
     }
 
     fn control_id(&self) -> Option<&ControlId> {
@@ -336,6 +338,24 @@ mod tests {
 
     fn detection(text: &str) -> Option<Detection> {
         Detection::from_wire(&Payload::from_json(text).expect("json"))
+    }
+
+    /// A kind's own descriptor is the one built once and shared, not one built per action;
+    /// `wait_for_beep` on a machine detector gets its own rule.
+    #[test]
+    fn a_detect_shares_its_kinds_descriptor_unless_it_waits_for_the_beep() {
+        let shared = ActionKind::Detect.shared_descriptor();
+        let plain = DetectOptions::new(Detector::machine());
+        assert!(Arc::ptr_eq(&plain.descriptor(), &shared));
+        let digits = DetectOptions::new(Detector::Digit { digits: None }).wait_for_beep(true);
+        assert!(Arc::ptr_eq(&digits.descriptor(), &shared));
+        let beep = DetectOptions::new(Detector::machine()).wait_for_beep(true);
+        let own = beep.descriptor();
+        assert!(matches!(own.terminal, TerminalRule::Judge(_)));
+        assert_ne!(*own, *shared);
+        assert!(Arc::ptr_eq(&ActionKind::Detect.share(own.clone()), &own));
+        let equal = Arc::new(ActionKind::Detect.descriptor());
+        assert!(Arc::ptr_eq(&ActionKind::Detect.share(equal), &shared));
     }
 
     #[test]

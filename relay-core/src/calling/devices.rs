@@ -787,6 +787,15 @@ pub(crate) fn read_device<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Devi
         .and_then(|device| device.0))
 }
 
+/// A `device` member's JSON text read as [`read_device`] reads it: `None` for anything that
+/// is not a device.
+pub(crate) fn device_from_text(text: &str) -> Option<Device> {
+    // Straight from the text: no `Value` tree for a device read once per call.
+    read_device(&mut serde_json::Deserializer::from_str(text))
+        .ok()
+        .flatten()
+}
+
 /// A device, or `None` for an object without a string `type`.
 struct MaybeDevice(Option<Device>);
 

@@ -2,7 +2,7 @@
 //! state with, read in place from the event's text (no tree; a name without escapes is not
 //! copied). The rest of the event stays text, in its [`Payload`](crate::Payload).
 
-use super::call::{CallInfo, CallState, Device, Direction};
+use super::call::{CallInfo, CallState, Direction};
 use super::params::lenient_text;
 use crate::ids::{CallId, DialTag, NodeId};
 use serde::{Deserialize, Deserializer};
@@ -39,7 +39,7 @@ pub(crate) struct EventView<'a> {
     pub reason: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "lenient_text")]
     pub source: Option<Cow<'a, str>>,
-    /// The far-end device, kept as its JSON text until a call is read from the event.
+    /// The far-end device, as its JSON text: a call keeps it so and reads it on first use.
     #[serde(borrow, default, deserialize_with = "raw_text")]
     pub device: Option<&'a str>,
     /// `calling.call.dial`'s answered call, as its JSON text.
@@ -50,16 +50,6 @@ pub(crate) struct EventView<'a> {
 /// A member's JSON text; `null` reads as absent.
 fn raw_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de str>, D::Error> {
     <Option<&RawValue>>::deserialize(d).map(|raw| raw.map(RawValue::get))
-}
-
-impl EventView<'_> {
-    /// The device, read only now (a call is being recorded): `None` when absent or not a
-    /// device.
-    pub(crate) fn device(&self) -> Option<Device> {
-        // Straight from the text: no `Value` tree for a device read once per call.
-        let mut text = serde_json::Deserializer::from_str(self.device?);
-        super::devices::read_device(&mut text).ok().flatten()
-    }
 }
 
 impl CallInfo {
@@ -73,7 +63,7 @@ impl CallInfo {
         info.context = view.context.as_deref().map(Arc::from);
         info.tag = view.tag.as_deref().map(DialTag::new);
         info.direction = Direction::from_wire(view.direction.as_deref().unwrap_or("inbound"));
-        info.fill_device(|| view.device());
+        info.fill_device(view.device);
         info.set_state(CallState::from_wire(
             view.call_state.as_deref().unwrap_or("created"),
         ));

@@ -706,16 +706,25 @@ impl EventLoop {
         let Some(entry) = self.calls.remove(call_id) else {
             return;
         };
-        let call = entry.shared.clone();
+        let (call, actions) = entry.into_parts();
         // The engine finishes a call's actions before it reports the call's end, so none
         // is left here; should one be, it ends with its call rather than wait for ever.
-        for action in entry.into_actions() {
+        for action in actions {
             action.finish(&self.client, action_outcome(&outcome));
         }
         if let CallOutcome::End(CallEnd::Ended(_)) = outcome {
             // Already so when the engine saw `ended`; not when the loop ends it alone.
             call.info.set_state(crate::call::CallState::Ended);
         }
+        tell_end(call, outcome);
+    }
+}
+
+/// Tells whoever holds the call that it is over: its waiters get `outcome`, its event
+/// streams end. When no one else holds it (its handler returned, no `Call` kept) there is
+/// no one to tell, and dropping it ends the streams all the same: no outcome is stored.
+fn tell_end(mut call: Arc<CallShared>, outcome: CallOutcome) {
+    if Arc::get_mut(&mut call).is_none() {
         call.ended.complete(outcome);
         call.subscribers.close();
     }
@@ -833,14 +842,12 @@ impl Drop for EventLoop {
         for (_, reply) in self.dials.drain() {
             let _ = reply.send(Err(Error::Closed));
         }
-        let calls: Vec<_> = self.calls.drain().collect();
-        for entry in calls {
-            let call = entry.shared.clone();
-            for action in entry.into_actions() {
+        for entry in self.calls.drain() {
+            let (call, actions) = entry.into_parts();
+            for action in actions {
                 action.finish(&self.client, ActionOutcome::SessionClosed);
             }
-            call.ended.complete(CallOutcome::SessionClosed);
-            call.subscribers.close();
+            tell_end(call, CallOutcome::SessionClosed);
         }
         self.messages.close();
         self.client.conferences.close();

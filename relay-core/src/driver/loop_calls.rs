@@ -87,19 +87,21 @@ impl Actions {
         }
     }
 
-    fn into_vec(self) -> Vec<Arc<ActionShared>> {
-        match self {
-            Actions::None => Vec::new(),
-            Actions::One(action) => vec![action],
-            Actions::Many(all) => all,
-        }
+    /// Every action, without a list for the common single one.
+    fn into_iter(self) -> impl Iterator<Item = Arc<ActionShared>> {
+        let (one, many) = match self {
+            Actions::None => (None, Vec::new()),
+            Actions::One(action) => (Some(action), Vec::new()),
+            Actions::Many(all) => (None, all),
+        };
+        one.into_iter().chain(many)
     }
 }
 
 impl LoopCall {
-    /// The actions still running when the call left the table.
-    pub(crate) fn into_actions(self) -> Vec<Arc<ActionShared>> {
-        self.actions.into_vec()
+    /// The call's record, and the actions still running when the call left the table.
+    pub(crate) fn into_parts(self) -> (Arc<CallShared>, impl Iterator<Item = Arc<ActionShared>>) {
+        (self.shared, self.actions.into_iter())
     }
 }
 
@@ -211,8 +213,7 @@ mod tests {
         );
         assert!(actions.get(&id("a")).is_none());
         let left: Vec<_> = actions
-            .into_vec()
-            .iter()
+            .into_iter()
             .map(|a| a.control_id.as_str().to_owned())
             .collect();
         assert_eq!(left.len(), 2);

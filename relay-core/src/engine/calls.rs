@@ -542,7 +542,7 @@ impl Engine {
             if let Some(call_state) = call_state {
                 let state = CallState::from_wire(call_state);
                 call.info.set_state(state.clone());
-                call.info.fill_device(|| view.device());
+                call.info.fill_device(view.device);
                 let call_id = call.info.call_id.clone();
                 if state.is_ended() {
                     self.end_call(&call_id, ActionOutcome::CallEnded);
