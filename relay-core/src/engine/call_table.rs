@@ -8,13 +8,14 @@
 //! calls tracked as with 100,000.
 
 use super::small_map::SmallMap;
+use super::{FastMap, FastSet};
 use crate::action::descriptor::{ActionDescriptor, Progress};
 use crate::action::ActionKind;
 use crate::call::CallInfo;
 use crate::ids::{CallId, ControlId, DialTag, NodeId};
 use std::cell::Cell;
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 /// Ended call ids remembered, as the service does, so a late command learns the call is gone.
@@ -109,7 +110,7 @@ pub(super) struct Calls {
     /// Hashed: every call event looks its call up here, and a B-tree of 10,000 string ids
     /// costs a dozen string comparisons per look-up. Iterated only in id order (see
     /// [`Calls::keys`]), so that nothing depends on the hash order.
-    calls: HashMap<CallId, CallEntry>,
+    calls: FastMap<CallId, CallEntry>,
     /// Calls first seen under the tag of a pending dial or of a connect in progress; an
     /// entry lives as long as its dial or connect does.
     legs: BTreeMap<DialTag, Vec<CallId>>,
@@ -117,9 +118,9 @@ pub(super) struct Calls {
     /// Calls seen ending, oldest first, so that a late command on one is `CallGone`, not
     /// `UnknownCall`; the set answers the question, the queue says which to forget.
     ended: VecDeque<CallId>,
-    ended_set: BTreeSet<CallId>,
+    ended_set: FastSet<CallId>,
     /// Calls with digit bindings: the service may start actions on them by itself.
-    digit_bound: BTreeSet<CallId>,
+    digit_bound: FastSet<CallId>,
     /// The contexts calls arrive on: each call's record shares its context's string.
     contexts: Vec<Arc<str>>,
     /// The node of the last call read: calls of one node share its id's string.
@@ -261,6 +262,25 @@ impl Calls {
         Some(entry)
     }
 
+    /// Stops tracking every call at once (the session closed), as [`Calls::end`] on each
+    /// would: returns the entries in id order; remembers as ended the ids `end` would have
+    /// kept (the last [`RECENTLY_ENDED`]); drops every leg and digit binding.
+    pub(super) fn end_all(&mut self) -> Vec<(CallId, CallEntry)> {
+        self.visit(self.calls.len());
+        let mut entries: Vec<(CallId, CallEntry)> =
+            std::mem::take(&mut self.calls).into_iter().collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        self.legs.clear();
+        self.digit_bound = FastSet::default();
+        self.last_node = None;
+        // Only the newest ids survive the bound: skip the ones `end` would push out again.
+        let keep = entries.len().min(RECENTLY_ENDED);
+        for (id, _) in &entries[entries.len() - keep..] {
+            self.remember_ended(id);
+        }
+        entries
+    }
+
     /// Whether a call ended recently (seen `ended`, or the server said it is gone). The
     /// last [`RECENTLY_ENDED`] such ids are remembered.
     pub(super) fn has_ended(&self, id: &CallId) -> bool {
@@ -286,7 +306,7 @@ impl Calls {
     }
 
     /// Whether the call has digit bindings.
-    pub(super) fn is_digit_bound<Q: Ord + ?Sized>(&self, id: &Q) -> bool
+    pub(super) fn is_digit_bound<Q: std::hash::Hash + Eq + ?Sized>(&self, id: &Q) -> bool
     where
         CallId: std::borrow::Borrow<Q>,
     {

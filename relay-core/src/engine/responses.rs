@@ -59,7 +59,7 @@ impl Engine {
         if !ready && self.requests.queued() >= capacity {
             return Err(CommandError::QueueFull { capacity });
         }
-        let id = RequestId::new(self.new_id());
+        let id = self.new_id::<RequestId>();
         let text = write(id.as_str()).map_err(|e| CommandError::InvalidOption(e.to_string()))?;
         let pending = Pending {
             method: method.to_owned(),
