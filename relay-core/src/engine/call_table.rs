@@ -263,22 +263,37 @@ impl Calls {
     }
 
     /// Stops tracking every call at once (the session closed), as [`Calls::end`] on each
-    /// would: returns the entries in id order; remembers as ended the ids `end` would have
-    /// kept (the last [`RECENTLY_ENDED`]); drops every leg and digit binding.
+    /// would: returns the calls that have running actions, in id order (only those make
+    /// events); remembers every id as ended (the last [`RECENTLY_ENDED`], in id order when
+    /// some must be forgotten, as `end` would have); drops every leg and digit binding.
     pub(super) fn end_all(&mut self) -> Vec<(CallId, CallEntry)> {
         self.visit(self.calls.len());
-        let mut entries: Vec<(CallId, CallEntry)> =
-            std::mem::take(&mut self.calls).into_iter().collect();
-        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let calls = std::mem::take(&mut self.calls);
+        let mut ended: Vec<CallId> = Vec::with_capacity(calls.len());
+        let mut with_actions = Vec::new();
+        for (id, entry) in calls {
+            if !entry.actions.is_empty() {
+                with_actions.push((id.clone(), entry));
+            }
+            ended.push(id);
+        }
+        with_actions.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         self.legs.clear();
         self.digit_bound = FastSet::default();
         self.last_node = None;
-        // Only the newest ids survive the bound: skip the ones `end` would push out again.
-        let keep = entries.len().min(RECENTLY_ENDED);
-        for (id, _) in &entries[entries.len() - keep..] {
+        // The order of the remembered ids only decides which are forgotten first: it
+        // matters only when some must be forgotten now (the session is over for good, so
+        // none ends after these).
+        if ended.len() + self.ended.len() > RECENTLY_ENDED {
+            ended.sort_unstable();
+        }
+        let keep = ended.len().min(RECENTLY_ENDED);
+        self.ended_set.reserve(keep);
+        self.ended.reserve(keep);
+        for id in &ended[ended.len() - keep..] {
             self.remember_ended(id);
         }
-        entries
+        with_actions
     }
 
     /// Whether a call ended recently (seen `ended`, or the server said it is gone). The
@@ -369,5 +384,33 @@ mod tests {
         assert!(!done.contains_key("c0"));
         assert!(done.contains_key("c1"));
         assert!(done.contains_key(format!("c{DONE_ACTIONS_KEPT}").as_str()));
+    }
+
+    #[test]
+    fn ending_every_call_at_once_remembers_what_ending_each_would() {
+        let table = |n: usize| {
+            let mut calls = Calls::new(&[]);
+            for i in 0..n {
+                let id = CallId::from(format!("c{i:05}"));
+                calls.insert(CallInfo::new(id, NodeId::from("n1")));
+            }
+            calls
+        };
+        // A few: every one is remembered, none has actions, so none is returned.
+        let mut few = table(3);
+        assert!(few.end_all().is_empty());
+        assert_eq!(few.len(), 0);
+        assert!((0..3).all(|i| few.has_ended(&CallId::from(format!("c{i:05}")))));
+        // More than are remembered: the ones `end` in id order would have pushed out (the
+        // smallest ids) are forgotten, the rest kept.
+        let extra = 5;
+        let mut many = table(RECENTLY_ENDED + extra);
+        many.end_all();
+        for i in 0..RECENTLY_ENDED + extra {
+            let id = CallId::from(format!("c{i:05}"));
+            assert_eq!(many.has_ended(&id), i >= extra, "{id}");
+        }
+        assert_eq!(many.ended.len(), RECENTLY_ENDED);
+        assert_eq!(many.ended_set.len(), RECENTLY_ENDED);
     }
 }
