@@ -231,17 +231,31 @@ fn check_code(result: Payload) -> Result<Payload, RequestError> {
     let Ok(status) = result.parse::<Status<'_>>() else {
         return Ok(result);
     };
-    let code = match status.code.map(RawValue::get) {
-        Some(raw) if raw.starts_with('"') => match serde_json::from_str::<Cow<'_, str>>(raw) {
-            Ok(code) => code.into_owned(),
-            Err(_) => return Ok(result),
-        },
-        Some(raw) if raw.starts_with(|c: char| c == '-' || c.is_ascii_digit()) => raw.to_owned(),
+    // Judged on the text as received: every answer carries a code, and reading it again
+    // (and copying it) only to see a `200` cost more than the rest of the answer.
+    let code: Cow<'_, str> = match status.code.map(RawValue::get) {
+        Some(raw) if raw.starts_with('"') => {
+            // A string without escapes is its text between the quotes.
+            match raw[1..]
+                .strip_suffix('"')
+                .filter(|text| !text.contains('\\'))
+            {
+                Some(text) => Cow::Borrowed(text),
+                None => match serde_json::from_str::<Cow<'_, str>>(raw) {
+                    Ok(code) => code,
+                    Err(_) => return Ok(result),
+                },
+            }
+        }
+        Some(raw) if raw.starts_with(|c: char| c == '-' || c.is_ascii_digit()) => {
+            Cow::Borrowed(raw)
+        }
         _ => return Ok(result),
     };
     if code.len() == 3 && code.starts_with('2') {
         return Ok(result);
     }
+    let code = code.into_owned();
     let message = status.message.map(Cow::into_owned).unwrap_or_default();
     if code == "404" || code == "410" {
         return Err(RequestError::CallGone(CallGone::server(code, message)));
@@ -275,6 +289,25 @@ mod tests {
         let text = r#"{"code":"200",  "message":"A\u0041", "z":1}"#;
         let ok = check_code(Payload::from_json(text).expect("json")).expect("ok");
         assert_eq!(ok.as_str(), text);
+        // A code with escapes is judged on what it says, not on its text.
+        let escaped = |text: &str| check_code(Payload::from_json(text).expect("json"));
+        assert!(escaped(r#"{"code":"\u0032\u0030\u0030"}"#).is_ok());
+        assert!(matches!(
+            escaped(r#"{"code":"4\u00310","message":"g\u006fne"}"#),
+            Err(RequestError::CallGone(_))
+        ));
+        assert_eq!(
+            escaped(r#"{"code":"2\"0"}"#).map(|p| p.as_str().to_owned()),
+            Ok(r#"{"code":"2\"0"}"#.to_owned()),
+            "three characters from a 2: a success, as before"
+        );
+        assert_eq!(
+            escaped(r#"{"code":"20"}"#),
+            Err(RequestError::Failed {
+                code: "20".into(),
+                message: String::new()
+            })
+        );
         assert_eq!(
             check(json!({"code": "409"})),
             Err(RequestError::Failed {
