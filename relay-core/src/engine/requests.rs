@@ -93,11 +93,6 @@ impl Requests {
         }
     }
 
-    /// The id as stored, so that an answer shares it instead of allocating it again.
-    pub(super) fn id_of(&self, id: &str) -> Option<RequestId> {
-        self.pending.get_key_value(id).map(|(key, _)| key.clone())
-    }
-
     /// Whether a request still waits in the queue (it has not gone out on any socket).
     pub(super) fn is_queued(&self, id: &RequestId) -> bool {
         self.pending.get(id).is_some_and(|pending| !pending.sent)
@@ -149,18 +144,28 @@ impl Requests {
 
     /// Forgets a request, with its deadline and its place in the queue.
     pub(super) fn take(&mut self, id: &RequestId) -> Option<Pending> {
-        let pending = self.pending.remove(id)?;
+        self.take_str(id.as_str()).map(|(_, pending)| pending)
+    }
+
+    /// [`Requests::take`] by the id's text (an answer's), with the id as stored, so that
+    /// what the answer makes shares it: one look-up.
+    pub(super) fn take_str(&mut self, id: &str) -> Option<(RequestId, Pending)> {
+        let (id, pending) = self.pending.remove_entry(id)?;
         if let Some(at) = pending.deadline {
             self.with_deadline -= 1;
             if !self.out_of_order.is_empty() {
                 self.out_of_order.remove(&(at, id.clone()));
             }
+            // Answers come mostly in order: the front deadline is most often this one.
+            if self.in_order.front() == Some(&(at, id.clone())) {
+                self.in_order.pop_front();
+            }
             self.drop_answered_deadlines();
         }
         if !pending.sent {
-            self.queue.retain(|queued| queued != id);
+            self.queue.retain(|queued| *queued != id);
         }
-        Some(pending)
+        Some((id, pending))
     }
 
     /// Drops the deadlines at the front of the queue whose request is no longer pending, so
@@ -316,7 +321,7 @@ mod tests {
             (2, 0, 1)
         );
         assert_eq!(requests.next_deadline(), Some(t0 + 3 * second));
-        assert!(requests.id_of("b").is_none());
+        assert!(requests.take_str("b").is_none());
         let frames: Vec<Transmit> = out.transmits.drain(..).collect();
         requests.flush(&mut out);
         assert!(

@@ -114,11 +114,8 @@ impl Engine {
         outcome: Result<Payload, (i64, String)>,
         now: Instant,
     ) {
-        let Some(id) = self.requests.id_of(id) else {
+        let Some((id, pending)) = self.requests.take_str(id) else {
             self.protocol_error(ProtocolError::UnknownRequest(RequestId::from(id)));
-            return;
-        };
-        let Some(pending) = self.requests.take(&id) else {
             return;
         };
         match pending.kind {
