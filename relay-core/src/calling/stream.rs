@@ -381,20 +381,22 @@ pub fn check_stream_url(url: &str, allow_insecure_loopback: bool) -> Result<(), 
         reason: why.to_owned(),
     };
     let bytes = url.as_bytes();
-    let split = bytes
-        .windows(3)
-        .position(|w| w == b"://")
+    // The first `://`: at one of the colons.
+    let split = (0..bytes.len())
+        .filter(|&i| bytes[i] == b':')
+        .find(|&i| bytes[i + 1..].starts_with(b"//"))
         .ok_or_else(|| invalid("not an absolute url"))?;
     let (scheme, rest) = (&url[..split], &url[split + 3..]);
     let host = host_of(rest);
     if host.is_empty() {
         return Err(invalid("no host"));
     }
-    // In ASCII, whitespace and control characters are the bytes up to the space, and DEL.
-    let bad_char = if url.is_ascii() {
-        bytes.iter().any(|&b| b <= b' ' || b == 0x7F)
-    } else {
-        url.chars().any(|c| c.is_whitespace() || c.is_control())
+    // In ASCII, whitespace and control characters are the bytes up to the space, and DEL;
+    // a url with other characters is read by character.
+    let bad_char = match bytes.iter().position(|&b| b <= b' ' || b >= 0x7F) {
+        None => false,
+        Some(i) if bytes[i] < 0x80 => true,
+        Some(_) => url.chars().any(|c| c.is_whitespace() || c.is_control()),
     };
     if bad_char {
         return Err(invalid("contains whitespace"));
