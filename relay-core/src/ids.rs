@@ -15,9 +15,10 @@ macro_rules! string_id {
         pub struct $name(std::sync::Arc<str>);
 
         impl $name {
-            /// Wraps a string received from the wire or chosen by the user.
-            pub fn new(value: impl Into<String>) -> Self {
-                Self(value.into().into())
+            /// Wraps a string received from the wire or chosen by the user, in one
+            /// allocation (the shared string), whatever kind of string it is given.
+            pub fn new(value: impl AsRef<str>) -> Self {
+                Self(value.as_ref().into())
             }
             /// The id as it appears on the wire.
             pub fn as_str(&self) -> &str {
@@ -93,13 +94,23 @@ string_id!(
     DialTag
 );
 
-/// A small deterministic generator of uuid-v4-shaped strings (splitmix64).
+/// A small deterministic generator of uuid-v4-shaped ids (splitmix64 for the random bits).
 ///
-/// Not cryptographic: ids only need to be unique within a session, and a fixed seed makes
-/// test runs reproducible.
+/// Not cryptographic: ids only need to be unique. The random bits of an id are drawn once
+/// per generator and a counter is added to them, so an id costs a few dozen instructions
+/// instead of two draws and a formatting. [`IdGenerator::new`] gives the same ids for the
+/// same seed (the simulator's reproducible runs); [`IdGenerator::unique_in_process`], the
+/// engine's, mixes the generator's number in the process into the bits, so that two
+/// engines given one seed (a fixed one in a config, or the default) never share an id.
 #[derive(Clone)]
 pub struct IdGenerator {
     state: u64,
+    /// The text of the first 64 bits (`xxxxxxxx-xxxx-4xxx-`), drawn at the first id.
+    prefix: Option<[u8; 19]>,
+    /// Mixed into the first 64 bits: 0, or the generator's number in the process.
+    number: u64,
+    /// The last 64 bits before their variant bits: a random start plus the ids so far.
+    low: u64,
 }
 
 impl fmt::Debug for IdGenerator {
@@ -108,10 +119,39 @@ impl fmt::Debug for IdGenerator {
     }
 }
 
+/// Generators made so far in this process: their ids differ in the bits this numbers.
+static GENERATORS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Writes `bits` as hex digits into `out`, most significant first.
+fn hex_into(out: &mut [u8], bits: u64) {
+    let len = out.len();
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = HEX[((bits >> (4 * (len - 1 - i))) & 0xF) as usize];
+    }
+}
+
 impl IdGenerator {
     /// A generator that yields the same sequence for the same seed.
     pub fn new(seed: u64) -> Self {
-        Self { state: seed }
+        Self {
+            state: seed,
+            prefix: None,
+            number: 0,
+            low: 0,
+        }
+    }
+
+    /// A generator whose ids no other generator made this way in the process yields, even
+    /// one of the same seed (its jitter stays the seed's own).
+    pub fn unique_in_process(seed: u64) -> Self {
+        // Numbered from 1, so that none shares the bits of a reproducible generator.
+        let number = GENERATORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        Self {
+            number,
+            ..Self::new(seed)
+        }
     }
 
     /// The next 64 random bits.
@@ -130,23 +170,61 @@ impl IdGenerator {
 
     /// The next id in the canonical 8-4-4-4-12 uuid form with version 4 bits set.
     pub fn next_uuid(&mut self) -> String {
-        let hi = self.next_u64();
-        let lo = self.next_u64();
+        self.next_id_text().to_owned()
+    }
+
+    /// The next id as a typed id, in one allocation (the text is built on the stack).
+    pub(crate) fn next_id<T: for<'a> From<&'a str>>(&mut self) -> T {
+        T::from(self.next_id_text().as_str())
+    }
+
+    fn next_id_text(&mut self) -> IdText {
+        let prefix = match self.prefix {
+            Some(prefix) => prefix,
+            None => self.draw_prefix(),
+        };
+        // 62 bits count: the counter wraps only after 2^62 ids of one generator.
+        self.low = self.low.wrapping_add(1) & 0x3FFF_FFFF_FFFF_FFFF;
+        let lo = self.low | 0x8000_0000_0000_0000;
+        let mut text = [0u8; 36];
+        text[..19].copy_from_slice(&prefix);
+        hex_into(&mut text[19..23], lo >> 48);
+        text[23] = b'-';
+        hex_into(&mut text[24..], lo & 0xFFFF_FFFF_FFFF);
+        IdText(text)
+    }
+
+    /// Draws the id's random bits: the first 64 (with the generator's number mixed into
+    /// 48 of them, none of which the version bits mask, so that generators of one seed
+    /// differ) and the counter's start.
+    #[cold]
+    fn draw_prefix(&mut self) -> [u8; 19] {
+        let hi = self.next_u64() ^ (self.number << 16);
         let hi = (hi & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000;
-        let lo = (lo & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
-        // The 32 hex digits of `hi` then `lo`, dashed as 8-4-4-4-12; written by hand, as
-        // `format!` costs a few thousand instructions and every request takes an id.
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let bits = (u128::from(hi) << 64) | u128::from(lo);
-        let mut text = String::with_capacity(36);
-        for digit in 0..32u32 {
-            if matches!(digit, 8 | 12 | 16 | 20) {
-                text.push('-');
-            }
-            let nibble = (bits >> (124 - 4 * digit)) & 0xF;
-            text.push(char::from(HEX[nibble as usize]));
-        }
-        text
+        self.low = self.next_u64() & 0x3FFF_FFFF_FFFF_FFFF;
+        let mut prefix = [0u8; 19];
+        hex_into(&mut prefix[..8], hi >> 32);
+        prefix[8] = b'-';
+        hex_into(&mut prefix[9..13], (hi >> 16) & 0xFFFF);
+        prefix[13] = b'-';
+        hex_into(&mut prefix[14..18], hi & 0xFFFF);
+        prefix[18] = b'-';
+        self.prefix = Some(prefix);
+        prefix
+    }
+}
+
+/// One id's text, on the stack.
+struct IdText([u8; 36]);
+
+impl IdText {
+    fn as_str(&self) -> &str {
+        // Only hex digits and dashes are ever written: ASCII, so this cannot fail.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    fn to_owned(&self) -> String {
+        self.as_str().to_owned()
     }
 }
 
@@ -154,38 +232,65 @@ impl IdGenerator {
 mod tests {
     use super::*;
 
-    #[test]
-    fn uuids_are_deterministic_and_well_formed() {
-        let mut a = IdGenerator::new(7);
-        let mut b = IdGenerator::new(7);
-        let first = a.next_uuid();
-        assert_eq!(first, b.next_uuid());
-        assert_ne!(first, a.next_uuid());
-        assert_eq!(first.len(), 36);
-        assert_eq!(&first[14..15], "4");
-        assert!(matches!(&first[19..20], "8" | "9" | "a" | "b"));
+    fn assert_uuid_v4(id: &str) {
+        assert_eq!(id.len(), 36, "{id}");
+        for (i, c) in id.char_indices() {
+            match i {
+                8 | 13 | 18 | 23 => assert_eq!(c, '-', "{id}"),
+                14 => assert_eq!(c, '4', "{id}"),
+                19 => assert!(matches!(c, '8' | '9' | 'a' | 'b'), "{id}"),
+                _ => assert!(matches!(c, '0'..='9' | 'a'..='f'), "{id}"),
+            }
+        }
     }
 
     #[test]
-    fn uuids_are_the_hex_of_their_bits() {
+    fn uuids_are_well_formed_and_unique_within_a_generator() {
         for seed in [0, 7, u64::MAX] {
             let mut gen = IdGenerator::new(seed);
-            let mut bits = IdGenerator::new(seed);
-            for _ in 0..100 {
-                let (hi, lo) = (bits.next_u64(), bits.next_u64());
-                let hi = (hi & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000;
-                let lo = (lo & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
-                let expected = format!(
-                    "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-                    hi >> 32,
-                    (hi >> 16) & 0xFFFF,
-                    hi & 0xFFFF,
-                    lo >> 48,
-                    lo & 0xFFFF_FFFF_FFFF
-                );
-                assert_eq!(gen.next_uuid(), expected);
+            let mut seen = std::collections::HashSet::new();
+            for _ in 0..10_000 {
+                let id = gen.next_uuid();
+                assert_uuid_v4(&id);
+                assert!(seen.insert(id), "an id repeated");
             }
         }
+    }
+
+    #[test]
+    fn uuids_carry_the_counter_in_their_last_digits_across_a_carry() {
+        let mut gen = IdGenerator::new(7);
+        let first = gen.next_uuid();
+        // Move the counter to just before a carry through every low digit.
+        gen.low = 0x0FFF_FFFF_FFFF_FFFE;
+        let before = gen.next_uuid();
+        let after = gen.next_uuid();
+        assert_eq!(&before[..19], &first[..19], "the first 64 bits stay");
+        assert_eq!(&before[19..], "8fff-ffffffffffff");
+        assert_eq!(&after[19..], "9000-000000000000");
+        assert_uuid_v4(&after);
+        let typed: RequestId = gen.next_id();
+        assert_eq!(&typed.as_str()[19..], "9000-000000000001");
+    }
+
+    #[test]
+    fn generators_of_one_seed_never_share_an_id() {
+        // Two engines in one process made with one seed (a fixed seed in a config, or
+        // the default one) must not reuse each other's request or control ids.
+        let mut a = IdGenerator::unique_in_process(7);
+        let mut b = IdGenerator::unique_in_process(7);
+        let mut c = IdGenerator::new(7);
+        assert_ne!(a.next_uuid(), c.next_uuid());
+        let ids_a: std::collections::HashSet<String> = (0..1000).map(|_| a.next_uuid()).collect();
+        let ids_b: Vec<String> = (0..1000).map(|_| b.next_uuid()).collect();
+        assert!(ids_b.iter().all(|id| !ids_a.contains(id)));
+        // The jitter stream stays the seed's own.
+        assert_eq!(a.next_u64(), b.next_u64());
+        // A reproducible generator is what its seed says, run to run.
+        assert_eq!(
+            IdGenerator::new(7).next_uuid(),
+            IdGenerator::new(7).next_uuid()
+        );
     }
 
     #[test]

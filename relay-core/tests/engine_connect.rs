@@ -801,3 +801,60 @@ fn a_malformed_connect_event_is_a_typed_error_acked_and_the_next_one_counts() {
     assert_eq!(update.failed_reason.as_deref(), Some("busy"));
     assert_eq!(client.engine.stats().calls, 1);
 }
+
+/// A shutdown with calls live ends every action of every call, calls in id order and each
+/// call's actions in the order they started, whatever the order the calls came in; a
+/// connect in progress and its peer leg, and the calls' digit bindings, are forgotten with
+/// them.
+#[test]
+fn shutdown_with_live_calls_ends_their_actions_in_call_order_and_forgets_connects() {
+    let mut client = Client::ready();
+    for call in ["c3", "c1", "c2"] {
+        client.incoming(call);
+    }
+    let (_, tag) = connect_c1(&mut client);
+    let connect = client.sent_one("calling.connect");
+    client.respond(&connect, json!({"code": "200"}));
+    client.event(
+        "p-created",
+        "calling.call.state",
+        json!({"call_id": "leg-1", "node_id": "n7", "tag": tag.as_str(),
+               "call_state": "created"}),
+    );
+    client.sent();
+    let mut started = Vec::new();
+    for call in ["c3", "c2", "c2"] {
+        let start = client
+            .engine
+            .start(
+                &CallId::new(call),
+                &relay_rs_core::RecordOptions::new(),
+                client.now,
+            )
+            .unwrap();
+        let frame = client.sent_one("calling.record");
+        client.respond(&frame, json!({"code": "200"}));
+        started.push((call, start.control_id));
+    }
+    client.drain_events();
+    assert_eq!(client.engine.stats().connects, 1);
+
+    client.engine.shutdown(client.now);
+    let events = client.drain_events();
+    let finished = |call: &str, control_id: &relay_rs_core::ControlId| Event::ActionFinished {
+        call_id: CallId::new(call),
+        control_id: control_id.clone(),
+        kind: relay_rs_core::ActionKind::Record,
+        outcome: relay_rs_core::ActionOutcome::SessionClosed,
+    };
+    assert_eq!(
+        events,
+        vec![
+            finished("c2", &started[1].1),
+            finished("c2", &started[2].1),
+            finished("c3", &started[0].1),
+            Event::Closed(relay_rs_core::SessionError::Shutdown),
+        ]
+    );
+    assert_eq!(client.engine.stats(), Default::default());
+}

@@ -703,3 +703,42 @@ mod jitter {
         }
     }
 }
+
+/// Request ids never repeat: not within one engine across reconnects, and not between two
+/// engines of one process given the same seed (each request id routes an answer, so a
+/// repeat would hand one request's answer to another).
+#[test]
+fn request_ids_never_repeat_across_reconnects_or_engines_of_one_seed() {
+    let mut ids = std::collections::HashSet::new();
+    let mut record = |id: &serde_json::Value| {
+        let id = id.as_str().expect("a request id").to_owned();
+        assert!(ids.insert(id.clone()), "{id} repeated");
+    };
+    for _engine in 0..2 {
+        let mut client = Client::new(config());
+        for session in 0..3 {
+            if session == 0 {
+                client.engine.open(client.now);
+            } else {
+                client.engine.handle_disconnected(client.now);
+                client.transmits();
+                client.jump();
+            }
+            client.transmits();
+            client.engine.handle_connected(client.now);
+            let connect = client.sent_one("signalwire.connect");
+            record(&connect["id"]);
+            client.respond(&connect, json!({"protocol": "proto-1", "identity": "id-1"}));
+            client.transmits();
+            for _ in 0..5 {
+                client
+                    .engine
+                    .execute("calling.anything", json!({}), client.now)
+                    .expect("sent");
+                record(&client.sent_one("calling.anything")["id"]);
+            }
+        }
+    }
+    // Two engines, three sockets each: a connect and five requests per socket.
+    assert_eq!(ids.len(), 2 * 3 * 6);
+}

@@ -540,7 +540,7 @@ impl ConferenceEvent {
                 owned(view.status),
                 view.call_id
                     .filter(|id| !id.is_empty())
-                    .map(|id| CallId::new(id.into_owned())),
+                    .map(|id| CallId::new(&id)),
             )
         };
         Self {

@@ -371,42 +371,74 @@ impl ActionRequest for StreamOptions {
 }
 
 /// Checks that `url` is a `wss://` url with a host (or `ws://` to loopback when allowed).
+///
+/// Read byte by byte (every delimiter is ASCII): it runs for every stream started, and
+/// the string searchers and the lowercased copy of the scheme cost more than the rest of
+/// the request.
 pub fn check_stream_url(url: &str, allow_insecure_loopback: bool) -> Result<(), CommandError> {
     let invalid = |why: &str| CommandError::InvalidStreamUrl {
         url: url.to_owned(),
         reason: why.to_owned(),
     };
-    let (scheme, rest) = url
-        .split_once("://")
+    let bytes = url.as_bytes();
+    // The first `://`: at one of the colons.
+    let split = (0..bytes.len())
+        .filter(|&i| bytes[i] == b':')
+        .find(|&i| bytes[i + 1..].starts_with(b"//"))
         .ok_or_else(|| invalid("not an absolute url"))?;
+    let (scheme, rest) = (&url[..split], &url[split + 3..]);
     let host = host_of(rest);
     if host.is_empty() {
         return Err(invalid("no host"));
     }
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    // In ASCII, whitespace and control characters are the bytes up to the space, and DEL;
+    // a url with other characters is read by character.
+    let bad_char = match bytes.iter().position(|&b| b <= b' ' || b >= 0x7F) {
+        None => false,
+        Some(i) if bytes[i] < 0x80 => true,
+        Some(_) => url.chars().any(|c| c.is_whitespace() || c.is_control()),
+    };
+    if bad_char {
         return Err(invalid("contains whitespace"));
     }
-    match scheme.to_ascii_lowercase().as_str() {
-        "wss" => Ok(()),
-        "ws" if allow_insecure_loopback && is_loopback_host(host) => Ok(()),
-        "ws" if allow_insecure_loopback => Err(invalid(
-            "ws:// (allow_insecure_loopback) is only allowed to a loopback host",
-        )),
-        "ws" => Err(invalid(
-            "the service requires wss://; ws:// to loopback needs allow_insecure_loopback(true)",
-        )),
-        _ => Err(invalid("the scheme must be wss://")),
+    if scheme.eq_ignore_ascii_case("wss") {
+        Ok(())
+    } else if scheme.eq_ignore_ascii_case("ws") {
+        if !allow_insecure_loopback {
+            Err(invalid(
+                "the service requires wss://; ws:// to loopback needs allow_insecure_loopback(true)",
+            ))
+        } else if is_loopback_host(host) {
+            Ok(())
+        } else {
+            Err(invalid(
+                "ws:// (allow_insecure_loopback) is only allowed to a loopback host",
+            ))
+        }
+    } else {
+        Err(invalid("the scheme must be wss://"))
     }
 }
 
 /// The host part of `authority/path`, without port or brackets.
 fn host_of(rest: &str) -> &str {
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let authority = authority.rsplit('@').next().unwrap_or_default();
+    // Every delimiter is ASCII, so each position found is a character boundary.
+    let end = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let authority = match authority.bytes().rposition(|b| b == b'@') {
+        Some(at) => &authority[at + 1..],
+        None => authority,
+    };
     if let Some(v6) = authority.strip_prefix('[') {
         return v6.split(']').next().unwrap_or_default();
     }
-    authority.split(':').next().unwrap_or_default()
+    match authority.bytes().position(|b| b == b':') {
+        Some(colon) => &authority[..colon],
+        None => authority,
+    }
 }
 
 /// Whether a host names this machine.
@@ -486,6 +518,51 @@ mod tests {
         assert!(check_stream_url("wss://", false).is_err());
         assert!(check_stream_url("example.com", false).is_err());
         assert!(check_stream_url("wss://a b", false).is_err());
+    }
+
+    #[test]
+    fn urls_are_read_byte_by_byte_as_they_were_by_characters() {
+        let reason = |url: &str, loopback: bool| match check_stream_url(url, loopback) {
+            Ok(()) => "ok".to_owned(),
+            Err(CommandError::InvalidStreamUrl { reason, .. }) => reason,
+            Err(other) => panic!("{other:?}"),
+        };
+        // Whitespace and control characters, ASCII or not (a vertical tab, DEL, NEL, an
+        // em space), anywhere in the url.
+        for url in [
+            "wss://a.example/x\u{b}",
+            "wss://a.example/\u{7f}",
+            "wss://a.example/\u{85}",
+            "wss://a.example/\u{2003}x",
+            "wss://a.example/\tx",
+        ] {
+            assert_eq!(reason(url, false), "contains whitespace", "{url:?}");
+        }
+        // Non-ASCII text that is neither is fine, before and after the host.
+        assert_eq!(reason("wss://h\u{e9}te.example/\u{e9}", false), "ok");
+        // The host: after any user info, before port, path, query or fragment.
+        assert_eq!(reason("ws://user:pw@127.0.0.1:9/x", true), "ok");
+        assert_eq!(
+            reason("ws://127.0.0.1@evil.example/x", true),
+            reason("ws://evil.example", true)
+        );
+        assert_eq!(reason("ws://localhost?x", true), "ok");
+        assert_eq!(reason("ws://localhost#x", true), "ok");
+        assert_eq!(reason("wss://:443/x", false), "no host");
+        assert_eq!(reason("wss://user@/x", false), "no host");
+        assert_eq!(reason("wss://[]:1", false), "no host");
+        // The first `://` splits; the scheme in any case.
+        assert_eq!(reason("wSs://a.example/p://q", false), "ok");
+        assert_eq!(
+            reason("ftp://a.example", false),
+            "the scheme must be wss://"
+        );
+        assert_eq!(reason("a:b://c", false), "the scheme must be wss://");
+        assert_eq!(reason("wss:/a.example", false), "not an absolute url");
+        assert_eq!(
+            reason("Ws://a.example", false),
+            "the service requires wss://; ws:// to loopback needs allow_insecure_loopback(true)"
+        );
     }
 
     #[test]

@@ -8,13 +8,14 @@
 //! calls tracked as with 100,000.
 
 use super::small_map::SmallMap;
+use super::{FastMap, FastSet};
 use crate::action::descriptor::{ActionDescriptor, Progress};
 use crate::action::ActionKind;
 use crate::call::CallInfo;
 use crate::ids::{CallId, ControlId, DialTag, NodeId};
 use std::cell::Cell;
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 /// Ended call ids remembered, as the service does, so a late command learns the call is gone.
@@ -109,7 +110,7 @@ pub(super) struct Calls {
     /// Hashed: every call event looks its call up here, and a B-tree of 10,000 string ids
     /// costs a dozen string comparisons per look-up. Iterated only in id order (see
     /// [`Calls::keys`]), so that nothing depends on the hash order.
-    calls: HashMap<CallId, CallEntry>,
+    calls: FastMap<CallId, CallEntry>,
     /// Calls first seen under the tag of a pending dial or of a connect in progress; an
     /// entry lives as long as its dial or connect does.
     legs: BTreeMap<DialTag, Vec<CallId>>,
@@ -117,9 +118,9 @@ pub(super) struct Calls {
     /// Calls seen ending, oldest first, so that a late command on one is `CallGone`, not
     /// `UnknownCall`; the set answers the question, the queue says which to forget.
     ended: VecDeque<CallId>,
-    ended_set: BTreeSet<CallId>,
+    ended_set: FastSet<CallId>,
     /// Calls with digit bindings: the service may start actions on them by itself.
-    digit_bound: BTreeSet<CallId>,
+    digit_bound: FastSet<CallId>,
     /// The contexts calls arrive on: each call's record shares its context's string.
     contexts: Vec<Arc<str>>,
     /// The node of the last call read: calls of one node share its id's string.
@@ -261,6 +262,40 @@ impl Calls {
         Some(entry)
     }
 
+    /// Stops tracking every call at once (the session closed), as [`Calls::end`] on each
+    /// would: returns the calls that have running actions, in id order (only those make
+    /// events); remembers every id as ended (the last [`RECENTLY_ENDED`], in id order when
+    /// some must be forgotten, as `end` would have); drops every leg and digit binding.
+    pub(super) fn end_all(&mut self) -> Vec<(CallId, CallEntry)> {
+        self.visit(self.calls.len());
+        let calls = std::mem::take(&mut self.calls);
+        let mut ended: Vec<CallId> = Vec::with_capacity(calls.len());
+        let mut with_actions = Vec::new();
+        for (id, entry) in calls {
+            if !entry.actions.is_empty() {
+                with_actions.push((id.clone(), entry));
+            }
+            ended.push(id);
+        }
+        with_actions.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        self.legs.clear();
+        self.digit_bound = FastSet::default();
+        self.last_node = None;
+        // The order of the remembered ids only decides which are forgotten first: it
+        // matters only when some must be forgotten now (the session is over for good, so
+        // none ends after these).
+        if ended.len() + self.ended.len() > RECENTLY_ENDED {
+            ended.sort_unstable();
+        }
+        let keep = ended.len().min(RECENTLY_ENDED);
+        self.ended_set.reserve(keep);
+        self.ended.reserve(keep);
+        for id in &ended[ended.len() - keep..] {
+            self.remember_ended(id);
+        }
+        with_actions
+    }
+
     /// Whether a call ended recently (seen `ended`, or the server said it is gone). The
     /// last [`RECENTLY_ENDED`] such ids are remembered.
     pub(super) fn has_ended(&self, id: &CallId) -> bool {
@@ -286,7 +321,7 @@ impl Calls {
     }
 
     /// Whether the call has digit bindings.
-    pub(super) fn is_digit_bound<Q: Ord + ?Sized>(&self, id: &Q) -> bool
+    pub(super) fn is_digit_bound<Q: std::hash::Hash + Eq + ?Sized>(&self, id: &Q) -> bool
     where
         CallId: std::borrow::Borrow<Q>,
     {
@@ -349,5 +384,33 @@ mod tests {
         assert!(!done.contains_key("c0"));
         assert!(done.contains_key("c1"));
         assert!(done.contains_key(format!("c{DONE_ACTIONS_KEPT}").as_str()));
+    }
+
+    #[test]
+    fn ending_every_call_at_once_remembers_what_ending_each_would() {
+        let table = |n: usize| {
+            let mut calls = Calls::new(&[]);
+            for i in 0..n {
+                let id = CallId::from(format!("c{i:05}"));
+                calls.insert(CallInfo::new(id, NodeId::from("n1")));
+            }
+            calls
+        };
+        // A few: every one is remembered, none has actions, so none is returned.
+        let mut few = table(3);
+        assert!(few.end_all().is_empty());
+        assert_eq!(few.len(), 0);
+        assert!((0..3).all(|i| few.has_ended(&CallId::from(format!("c{i:05}")))));
+        // More than are remembered: the ones `end` in id order would have pushed out (the
+        // smallest ids) are forgotten, the rest kept.
+        let extra = 5;
+        let mut many = table(RECENTLY_ENDED + extra);
+        many.end_all();
+        for i in 0..RECENTLY_ENDED + extra {
+            let id = CallId::from(format!("c{i:05}"));
+            assert_eq!(many.has_ended(&id), i >= extra, "{id}");
+        }
+        assert_eq!(many.ended.len(), RECENTLY_ENDED);
+        assert_eq!(many.ended_set.len(), RECENTLY_ENDED);
     }
 }

@@ -91,7 +91,7 @@ impl Engine {
                 }
                 tag
             }
-            None => DialTag::new(self.new_id()),
+            None => self.new_id::<DialTag>(),
         };
         let ids = Ids {
             tag: Some(tag.as_str()),
@@ -208,7 +208,7 @@ impl Engine {
                 return Err(CommandError::DuplicateControlId(id.clone()));
             }
         }
-        let control_id = control_id.unwrap_or_else(|| ControlId::new(self.new_id()));
+        let control_id = control_id.unwrap_or_else(|| self.new_id::<ControlId>());
         let request_id = self.call_request_typed(
             call_id,
             &descriptor.start_method,
@@ -901,10 +901,23 @@ impl Engine {
     }
 
     /// The session closed: every action finishes and every call is forgotten.
+    ///
+    /// All at once rather than [`Engine::end_call`] per call (a client stopping with 10,000
+    /// live calls): the same events in the same order (calls in id order, each call's
+    /// actions in its own order), without a table removal, a shrink check and a leg search
+    /// per call.
     pub(super) fn close_all_calls(&mut self) {
-        let ids: Vec<CallId> = self.calls.keys().cloned().collect();
-        for call_id in ids {
-            self.end_call(&call_id, ActionOutcome::SessionClosed);
+        let entries = self.calls.end_all();
+        self.connects.clear();
+        for (call_id, call) in entries {
+            for (control_id, action) in call.actions {
+                self.out.events.push_back(Event::ActionFinished {
+                    call_id: call_id.clone(),
+                    control_id,
+                    kind: action.kind,
+                    outcome: ActionOutcome::SessionClosed,
+                });
+            }
         }
     }
 }

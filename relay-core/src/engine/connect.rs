@@ -32,7 +32,7 @@ impl Engine {
         }
         let tag = match plan.get_tag() {
             Some(tag) => DialTag::new(tag),
-            None => DialTag::new(self.new_id()),
+            None => self.new_id::<DialTag>(),
         };
         params.tag = Some(tag.as_str());
         let kind = PendingKind::Call(call_id.clone());

@@ -85,7 +85,7 @@ impl Engine {
         }
         let control_id = control_id
             .clone()
-            .unwrap_or_else(|| ControlId::new(self.new_id()));
+            .unwrap_or_else(|| self.new_id::<ControlId>());
         let kind = PendingKind::Call(call_id.clone());
         let id = self.call_request_typed(call_id, method, Some(&control_id), params, kind, now)?;
         Ok((id, control_id))

@@ -152,6 +152,12 @@ impl Connects {
         }
     }
 
+    /// Forgets every connect (the session closed with their calls).
+    pub(super) fn clear(&mut self) {
+        self.tags.clear();
+        self.of.clear();
+    }
+
     /// Forgets the connects of `owner`; returns their tags.
     pub(super) fn remove_of(&mut self, owner: &CallId) -> Vec<DialTag> {
         let tags = self.of.remove(owner).unwrap_or_default();

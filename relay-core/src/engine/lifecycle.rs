@@ -29,7 +29,7 @@ impl Engine {
             return;
         };
         let resuming = params.protocol.is_some();
-        let id = RequestId::new(self.rng.next_uuid());
+        let id = self.rng.next_id::<RequestId>();
         let kind = PendingKind::Connect { resuming };
         let deadline = Some(later(now, self.config.request_timeout));
         let sent = self.requests.send_now(
@@ -157,7 +157,7 @@ impl Engine {
             return;
         }
         // Both SDKs send empty params; `()` cannot fail to serialise.
-        let id = RequestId::new(self.rng.next_uuid());
+        let id = self.rng.next_id::<RequestId>();
         let kind = PendingKind::Ping;
         let _ = self
             .requests

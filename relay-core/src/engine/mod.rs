@@ -28,6 +28,15 @@ mod responses;
 mod session;
 mod small_map;
 
+/// The engine's maps keyed by ids (request ids, call ids): hashed with foldhash's keyed
+/// hasher, a tenth of SipHash's cost on these short strings. Still keyed (a random seed per
+/// map), so ids chosen to collide cannot be precomputed; and call ids come from the server
+/// over the authenticated session, bounded by `max_tracked_calls` (see the driver's
+/// `FastMap`, the same choice).
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+/// A set of ids hashed as [`FastMap`] does.
+pub(crate) type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+
 use crate::call::CallInfo;
 use crate::calling::view::EventView;
 use crate::config::EngineConfig;
@@ -115,7 +124,7 @@ impl Engine {
         let config = config.clamped();
         let calls = call_table::Calls::new(&config.contexts);
         Self {
-            rng: IdGenerator::new(config.seed),
+            rng: IdGenerator::unique_in_process(config.seed),
             session: Session::new(Backoff::new(config.backoff)),
             requests: Default::default(),
             calls,
@@ -274,7 +283,8 @@ impl Engine {
         self.out.warnings.allow(kind)
     }
 
-    fn new_id(&mut self) -> String {
-        self.rng.next_uuid()
+    /// A fresh request, control or dial id (see [`IdGenerator`]: unique in the process).
+    fn new_id<T: for<'a> From<&'a str>>(&mut self) -> T {
+        self.rng.next_id()
     }
 }

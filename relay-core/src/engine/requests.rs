@@ -2,10 +2,11 @@
 //! with the queue for requests made while disconnected.
 
 use super::output::Output;
+use super::FastMap;
 use crate::frame;
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::time::Instant;
 
 /// Who is waiting for a request's answer.
@@ -48,10 +49,21 @@ pub(super) struct Pending {
 
 /// The requests in flight, each under its id until its answer, its deadline or the loss of
 /// its socket; requests made while disconnected wait in the queue, oldest first.
+///
+/// Every request waits the same time and the clock does not go back, so deadlines arrive
+/// in their own order: they wait in a queue (no tree to balance per request), and an
+/// answered request leaves its deadline behind, dropped once it reaches the front. A
+/// deadline earlier than the last one queued (a shorter timeout, a caller's clock that
+/// went back) goes to a B-tree instead, so that expiry stays exact.
 #[derive(Debug, Default)]
 pub(super) struct Requests {
-    pending: BTreeMap<RequestId, Pending>,
-    deadlines: BTreeSet<(Instant, RequestId)>,
+    pending: FastMap<RequestId, Pending>,
+    /// Deadlines in order; the front one is always a request still pending.
+    in_order: VecDeque<(Instant, RequestId)>,
+    /// Deadlines that came earlier than the last of `in_order` (none in practice).
+    out_of_order: BTreeSet<(Instant, RequestId)>,
+    /// Pending requests with a deadline.
+    with_deadline: usize,
     queue: VecDeque<RequestId>,
 }
 
@@ -68,17 +80,17 @@ impl Requests {
 
     /// Deadlines tracked.
     pub(super) fn deadlines(&self) -> usize {
-        self.deadlines.len()
+        self.with_deadline
     }
 
     /// The earliest deadline.
     pub(super) fn next_deadline(&self) -> Option<Instant> {
-        self.deadlines.first().map(|(at, _)| *at)
-    }
-
-    /// The id as stored, so that an answer shares it instead of allocating it again.
-    pub(super) fn id_of(&self, id: &str) -> Option<RequestId> {
-        self.pending.get_key_value(id).map(|(key, _)| key.clone())
+        let in_order = self.in_order.front().map(|(at, _)| *at);
+        let out_of_order = self.out_of_order.first().map(|(at, _)| *at);
+        match (in_order, out_of_order) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Whether a request still waits in the queue (it has not gone out on any socket).
@@ -94,9 +106,18 @@ impl Requests {
             self.queue.push_back(id.clone());
         }
         if let Some(at) = pending.deadline {
-            self.deadlines.insert((at, id.clone()));
+            self.with_deadline += 1;
+            match self.in_order.back() {
+                Some((last, _)) if at < *last => {
+                    self.out_of_order.insert((at, id.clone()));
+                }
+                _ => self.in_order.push_back((at, id.clone())),
+            }
         }
-        self.pending.insert(id, pending);
+        if let Some(replaced) = self.pending.insert(id, pending) {
+            // The same id again (never from the engine's own ids): the old one is gone.
+            self.with_deadline -= usize::from(replaced.deadline.is_some());
+        }
     }
 
     /// Sends a session request (connect, ping) on the open socket, bypassing the queue.
@@ -123,14 +144,47 @@ impl Requests {
 
     /// Forgets a request, with its deadline and its place in the queue.
     pub(super) fn take(&mut self, id: &RequestId) -> Option<Pending> {
-        let pending = self.pending.remove(id)?;
+        self.take_str(id.as_str()).map(|(_, pending)| pending)
+    }
+
+    /// [`Requests::take`] by the id's text (an answer's), with the id as stored, so that
+    /// what the answer makes shares it: one look-up.
+    pub(super) fn take_str(&mut self, id: &str) -> Option<(RequestId, Pending)> {
+        let (id, pending) = self.pending.remove_entry(id)?;
         if let Some(at) = pending.deadline {
-            self.deadlines.remove(&(at, id.clone()));
+            self.with_deadline -= 1;
+            if !self.out_of_order.is_empty() {
+                self.out_of_order.remove(&(at, id.clone()));
+            }
+            // Answers come mostly in order: the front deadline is most often this one.
+            if self.in_order.front() == Some(&(at, id.clone())) {
+                self.in_order.pop_front();
+            }
+            self.drop_answered_deadlines();
         }
         if !pending.sent {
-            self.queue.retain(|queued| queued != id);
+            self.queue.retain(|queued| *queued != id);
         }
-        Some(pending)
+        Some((id, pending))
+    }
+
+    /// Drops the deadlines at the front of the queue whose request is no longer pending, so
+    /// that the front one is a live request's.
+    fn drop_answered_deadlines(&mut self) {
+        while let Some((at, id)) = self.in_order.front() {
+            let live = self
+                .pending
+                .get(id)
+                .is_some_and(|pending| pending.deadline == Some(*at));
+            if live {
+                break;
+            }
+            self.in_order.pop_front();
+        }
+        if self.in_order.is_empty() && self.in_order.capacity() > 1024 {
+            // A burst of requests gives its memory back once answered.
+            self.in_order = VecDeque::new();
+        }
     }
 
     /// Sends everything that waited for the connection, oldest first.
@@ -143,14 +197,16 @@ impl Requests {
         }
     }
 
-    /// Takes the requests `which` selects, in id order.
+    /// Takes the requests `which` selects, in id order (what each one's failure says comes
+    /// out in that order, independent of the hash order).
     fn take_where(&mut self, which: impl Fn(&Pending) -> bool) -> Vec<(RequestId, Pending)> {
-        let ids: Vec<RequestId> = self
+        let mut ids: Vec<RequestId> = self
             .pending
             .iter()
             .filter(|(_, pending)| which(pending))
             .map(|(id, _)| id.clone())
             .collect();
+        ids.sort_unstable();
         ids.into_iter()
             .filter_map(|id| self.take(&id).map(|pending| (id, pending)))
             .collect()
@@ -174,16 +230,31 @@ impl Requests {
     /// Takes the requests whose deadline is at or before `now`, earliest first.
     pub(super) fn take_expired(&mut self, now: Instant) -> Vec<(RequestId, Pending)> {
         let mut expired = Vec::new();
-        while let Some((at, id)) = self.deadlines.first().cloned() {
-            if at > now {
-                break;
-            }
-            match self.take(&id) {
-                Some(pending) => expired.push((id, pending)),
-                // A deadline without its request: nothing waits for it.
-                None => {
-                    self.deadlines.remove(&(at, id));
+        loop {
+            let in_order = self.in_order.front().filter(|(at, _)| *at <= now);
+            let out_of_order = self.out_of_order.first().filter(|(at, _)| *at <= now);
+            // The earlier of the two fronts; on a tie, the queued one (it came first).
+            let (at, id) = match (in_order, out_of_order) {
+                (Some(a), Some(b)) if b.0 < a.0 => b.clone(),
+                (Some(a), _) => a.clone(),
+                (None, Some(b)) => b.clone(),
+                (None, None) => break,
+            };
+            let live = self
+                .pending
+                .get(&id)
+                .is_some_and(|pending| pending.deadline == Some(at));
+            if live {
+                if let Some(pending) = self.take(&id) {
+                    expired.push((id, pending));
                 }
+                continue;
+            }
+            // A deadline without its request: nothing waits for it. (A live one, taken,
+            // is gone from both already.)
+            if !self.out_of_order.remove(&(at, id.clone())) {
+                self.in_order.pop_front();
+                self.drop_answered_deadlines();
             }
         }
         expired
@@ -250,7 +321,7 @@ mod tests {
             (2, 0, 1)
         );
         assert_eq!(requests.next_deadline(), Some(t0 + 3 * second));
-        assert!(requests.id_of("b").is_none());
+        assert!(requests.take_str("b").is_none());
         let frames: Vec<Transmit> = out.transmits.drain(..).collect();
         requests.flush(&mut out);
         assert!(
@@ -296,5 +367,64 @@ mod tests {
         assert!(!requests.is_queued(&"z".into()));
         assert_eq!(requests.take_all().len(), 2);
         assert_eq!((requests.len(), requests.deadlines()), (0, 0));
+    }
+
+    #[test]
+    fn an_earlier_deadline_given_late_still_expires_first_and_ties_keep_their_order() {
+        let t0 = Instant::now();
+        let second = Duration::from_secs(1);
+        let mut out = sink();
+        let mut requests = Requests::default();
+        requests.add(
+            "a".into(),
+            request("3s", Some(t0 + 3 * second), true),
+            &mut out,
+        );
+        requests.add(
+            "z".into(),
+            request("3s too", Some(t0 + 3 * second), true),
+            &mut out,
+        );
+        // A shorter timeout, or a caller whose clock went back: earlier than the last one.
+        requests.add("m".into(), request("1s", Some(t0 + second), true), &mut out);
+        requests.add(
+            "b".into(),
+            request("2s", Some(t0 + 2 * second), true),
+            &mut out,
+        );
+        assert_eq!(requests.next_deadline(), Some(t0 + second));
+        assert_eq!(requests.deadlines(), 4);
+        let ids = |expired: Vec<(RequestId, Pending)>| -> Vec<String> {
+            expired.into_iter().map(|(id, _)| id.to_string()).collect()
+        };
+        assert_eq!(ids(requests.take_expired(t0 + second)), ["m"]);
+        assert_eq!(requests.next_deadline(), Some(t0 + 2 * second));
+        assert_eq!(ids(requests.take_expired(t0 + 5 * second)), ["b", "a", "z"]);
+        assert_eq!((requests.len(), requests.deadlines()), (0, 0));
+        assert_eq!(requests.next_deadline(), None);
+    }
+
+    #[test]
+    fn an_answered_request_leaves_no_deadline_behind() {
+        let t0 = Instant::now();
+        let second = Duration::from_secs(1);
+        let mut out = sink();
+        let mut requests = Requests::default();
+        for (i, id) in ["a", "b", "c"].into_iter().enumerate() {
+            let at = t0 + (i as u32 + 1) * second;
+            requests.add(id.into(), request(id, Some(at), true), &mut out);
+        }
+        // Answered out of order: the middle one, then the first.
+        assert!(requests.take(&"b".into()).is_some());
+        assert_eq!(requests.next_deadline(), Some(t0 + second));
+        assert!(requests.take(&"a".into()).is_some());
+        // Not the answered ones' deadlines: the poll would wake for nothing.
+        assert_eq!(requests.next_deadline(), Some(t0 + 3 * second));
+        assert_eq!(requests.deadlines(), 1);
+        assert!(requests.take_expired(t0 + 2 * second).is_empty());
+        let expired = requests.take_expired(t0 + 3 * second);
+        assert_eq!(expired.len(), 1);
+        assert_eq!(expired[0].0.as_str(), "c");
+        assert_eq!(requests.next_deadline(), None);
     }
 }

@@ -86,6 +86,10 @@ impl<K: Eq, V> SmallMap<K, V> {
         Some(self.entries.swap_remove(i).1)
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
