@@ -33,12 +33,12 @@ struct Walker<'a> {
 }
 
 impl<'a> Walker<'a> {
-    #[inline]
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.pos).copied()
     }
 
-    #[inline]
+    #[inline(always)]
     fn ws(&mut self) {
         while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
             self.pos += 1;
@@ -57,8 +57,9 @@ impl<'a> Walker<'a> {
     }
 
     /// The string the walk stands at when it has no escapes (its text is then its value),
-    /// and the walk past it; `None` (the walk unmoved) for anything else.
-    #[inline]
+    /// and the walk past it; `None` (the walk unmoved) for anything else. Inlined at every
+    /// use: most strings of a frame are short, so the call would cost more than the search.
+    #[inline(always)]
     fn plain_string(&mut self) -> Option<&'a str> {
         let bytes = self.text.as_bytes();
         if bytes.get(self.pos) != Some(&b'"') {
@@ -75,14 +76,25 @@ impl<'a> Walker<'a> {
     }
 
     /// Steps over any string (standing at its quote), escapes checked as serde_json does.
+    #[inline(always)]
     fn skip_string(&mut self) -> Walk<()> {
         let bytes = self.text.as_bytes();
-        let mut at = self.pos + 1;
+        let at = special(bytes, self.pos + 1).ok_or(Stop::Leave)?;
+        if bytes.get(at) == Some(&b'"') {
+            self.pos = at + 1;
+            return Ok(());
+        }
+        self.skip_escaped(at)
+    }
+
+    /// The rest of a string from `at`, its first byte that is no plain text.
+    #[inline(never)]
+    fn skip_escaped(&mut self, mut at: usize) -> Walk<()> {
+        let bytes = self.text.as_bytes();
         loop {
-            at = special(bytes, at).ok_or(Stop::Leave)?;
-            match bytes[at] {
-                b'"' => break,
-                b'\\' => match bytes.get(at + 1) {
+            match bytes.get(at) {
+                Some(b'"') => break,
+                Some(b'\\') => match bytes.get(at + 1) {
                     Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => at += 2,
                     Some(b'u') => {
                         let hex = bytes.get(at + 2..at + 6).ok_or(Stop::Leave)?;
@@ -95,6 +107,7 @@ impl<'a> Walker<'a> {
                 },
                 _ => return Err(Stop::Leave), // A control character.
             }
+            at = special(bytes, at).ok_or(Stop::Leave)?;
         }
         self.pos = at + 1;
         Ok(())
@@ -155,9 +168,21 @@ impl<'a> Walker<'a> {
         Ok(())
     }
 
-    /// Steps over the value the walk stands at, checked as serde_json checks it, without
-    /// recursion; `depth` is the number of containers open around it.
+    /// Steps over the value the walk stands at (after any whitespace), checked as
+    /// serde_json checks it; `depth` is the number of containers open around it. A string or
+    /// a number, most values, is stepped over here; a container by [`Self::skip_nested`].
+    #[inline(always)]
     fn skip(&mut self, depth: usize) -> Walk<()> {
+        match self.peek() {
+            Some(b'"') => self.skip_string(),
+            Some(b'-' | b'0'..=b'9') => self.skip_number(),
+            _ => self.skip_nested(depth),
+        }
+    }
+
+    /// [`Self::skip`] for any value, without recursion.
+    #[inline(never)]
+    fn skip_nested(&mut self, depth: usize) -> Walk<()> {
         // One bit per container open inside this value, the innermost lowest: 1 = object.
         // At most `MAX_DEPTH` are open, so they fit.
         let mut kinds: u128 = 0;
@@ -236,10 +261,17 @@ impl<'a> Walker<'a> {
 
     /// A string or `null`, borrowed when it has no escapes (see [`super::text`]); any other
     /// type is left to the derived path, whose error it is.
+    #[inline(always)]
     fn text(&mut self) -> Walk<Option<Cow<'a, str>>> {
         if let Some(text) = self.plain_string() {
             return Ok(Some(Cow::Borrowed(text)));
         }
+        self.text_slow()
+    }
+
+    /// [`Self::text`] for `null` and a string with escapes.
+    #[inline(never)]
+    fn text_slow(&mut self) -> Walk<Option<Cow<'a, str>>> {
         match self.peek() {
             Some(b'n') => self.literal(b"null").map(|()| None),
             Some(b'"') => self.serde::<Text<'a>>().map(|text| text.0),
@@ -286,40 +318,61 @@ impl<'a> Walker<'a> {
         Ok(value)
     }
 
-    /// Walks the object the walk stands at: `each` is called at every member's value with
-    /// its key, and must step over the value. A key with escapes is left to serde.
+    /// Enters the object the walk stands at: its first member's key, the walk at its value
+    /// (after any whitespace); `None` for an empty object. A key with escapes is left to
+    /// serde. With [`Self::next_key`], the members are walked in the caller's own loop, so
+    /// that what it does with each value is inlined there.
     #[inline(always)]
-    fn members(&mut self, mut each: impl FnMut(&mut Self, &'a str) -> Walk<()>) -> Walk<()> {
+    fn first_key(&mut self) -> Walk<Option<&'a str>> {
         self.eat(b'{')?;
         self.ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
-            return Ok(());
+            return Ok(None);
         }
-        loop {
-            let key = self.plain_string().ok_or(Stop::Leave)?;
-            self.eat(b':')?;
+        self.key().map(Some)
+    }
+
+    /// After a member's value: the next member's key, or `None` past the object's end.
+    #[inline(always)]
+    fn next_key(&mut self) -> Walk<Option<&'a str>> {
+        // Compact JSON (what the server sends) has no whitespace: look for the comma first.
+        let mut next = self.peek();
+        if let Some(b' ' | b'\n' | b'\t' | b'\r') = next {
             self.ws();
-            each(self, key)?;
-            self.ws();
-            match self.peek() {
-                Some(b',') => {
-                    self.pos += 1;
-                    self.ws();
-                }
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                _ => return Err(Stop::Leave),
+            next = self.peek();
+        }
+        match next {
+            Some(b',') => {
+                self.pos += 1;
+                self.ws();
+                self.key().map(Some)
             }
+            Some(b'}') => {
+                self.pos += 1;
+                Ok(None)
+            }
+            _ => Err(Stop::Leave),
         }
+    }
+
+    /// A member's key without escapes and its colon; the walk at its value.
+    #[inline(always)]
+    fn key(&mut self) -> Walk<&'a str> {
+        let key = self.plain_string().ok_or(Stop::Leave)?;
+        if self.peek() == Some(b':') {
+            self.pos += 1;
+        } else {
+            self.eat(b':')?;
+        }
+        self.ws();
+        Ok(key)
     }
 }
 
 /// The first byte from `from` on that ends a string's plain run (a quote, a backslash or a
 /// control character), eight bytes at a time; `None` at the end of the text.
-#[inline]
+#[inline(always)]
 fn special(bytes: &[u8], mut from: usize) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -371,33 +424,37 @@ pub(super) fn frame<'a>(text: &'a str, view: &mut EventView<'a>) -> Walk<(Envelo
     let mut view_read = false;
     let mut seen = 0;
     // The envelope is the first container: its members' values have one around them.
-    walk.members(|walk, key| {
-        let slot = match key {
-            "id" => 0,
-            "method" => 1,
-            "params" => 2,
-            "result" => 3,
-            "error" => 4,
-            _ => return walk.skip(1),
-        };
-        once(&mut seen, slot)?;
-        match slot {
-            0 => frame.id = Some(walk.raw(1)?),
-            1 => frame.method = walk.text()?,
-            2 => {
-                let (params, read) = params(walk, view)?;
+    let mut next = walk.first_key()?;
+    while let Some(key) = next {
+        match key {
+            "id" => {
+                once(&mut seen, 0)?;
+                frame.id = Some(walk.raw(1)?);
+            }
+            "method" => {
+                once(&mut seen, 1)?;
+                frame.method = walk.text()?;
+            }
+            "params" => {
+                once(&mut seen, 2)?;
+                let (params, read) = params(&mut walk, view)?;
                 frame.params = Some(params);
                 view_read = read;
             }
-            3 => frame.result = Some(walk.raw(1)?),
-            _ => {
+            "result" => {
+                once(&mut seen, 3)?;
+                frame.result = Some(walk.raw(1)?);
+            }
+            "error" => {
+                once(&mut seen, 4)?;
                 let raw = walk.raw(1)?;
                 let error = serde_json::from_str::<RpcError>(raw).map_err(|_| Stop::Leave)?;
                 frame.error = Some(error);
             }
+            _ => walk.skip(1)?,
         }
-        Ok(())
-    })?;
+        next = walk.next_key()?;
+    }
     walk.ws();
     if walk.pos != text.len() {
         return Err(Stop::Leave);
@@ -422,18 +479,15 @@ fn params<'a>(walk: &mut Walker<'a>, view: &mut EventView<'a>) -> Walk<(Params<'
     let mut params = Params::default();
     let mut view_read = false;
     let mut seen = 0;
-    walk.members(|walk, key| {
-        let slot = match key {
-            "event_type" => 0,
-            "params" => 1,
-            "authorization_state" => 2,
-            "restart" => 3,
-            _ => return walk.skip(2),
-        };
-        once(&mut seen, slot)?;
-        match slot {
-            0 => params.event_type = walk.text()?,
-            1 => {
+    let mut next = walk.first_key()?;
+    while let Some(key) = next {
+        match key {
+            "event_type" => {
+                once(&mut seen, 0)?;
+                params.event_type = walk.text()?;
+            }
+            "params" => {
+                once(&mut seen, 1)?;
                 let call_event = params.event_type.as_deref().is_some_and(is_call_event);
                 let start = walk.pos;
                 if call_event && walk.peek() == Some(b'{') {
@@ -445,11 +499,18 @@ fn params<'a>(walk: &mut Walker<'a>, view: &mut EventView<'a>) -> Walk<(Params<'
                 let data = walk.text.get(start..walk.pos).ok_or(Stop::Leave)?;
                 params.params = Some(Cow::Borrowed(data));
             }
-            2 => params.authorization_state = walk.lenient_text(2)?,
-            _ => params.restart = walk.lenient_bool(2)?,
+            "authorization_state" => {
+                once(&mut seen, 2)?;
+                params.authorization_state = walk.lenient_text(2)?;
+            }
+            "restart" => {
+                once(&mut seen, 3)?;
+                params.restart = walk.lenient_bool(2)?;
+            }
+            _ => walk.skip(2)?,
         }
-        Ok(())
-    })?;
+        next = walk.next_key()?;
+    }
     Ok((params, view_read))
 }
 
@@ -459,43 +520,71 @@ fn params<'a>(walk: &mut Walker<'a>, view: &mut EventView<'a>) -> Walk<(Params<'
 #[inline(always)]
 fn event_view<'a>(walk: &mut Walker<'a>, view: &mut EventView<'a>) -> Walk<()> {
     let mut seen = 0;
-    walk.members(|walk, key| {
-        let slot = match key {
-            "call_id" => 0,
-            "node_id" => 1,
-            "control_id" => 2,
-            "tag" => 3,
-            "state" => 4,
-            "call_state" => 5,
-            "end_reason" => 6,
-            "direction" => 7,
-            "context" => 8,
-            "dial_state" => 9,
-            "reason" => 10,
-            "source" => 11,
-            "device" => 12,
-            "call" => 13,
-            _ => return walk.skip(3),
-        };
-        once(&mut seen, slot)?;
-        match slot {
-            0 => view.call_id = walk.text()?,
-            1 => view.node_id = walk.text()?,
-            2 => view.control_id = walk.text()?,
-            3 => view.tag = walk.text()?,
-            4 => view.state = walk.lenient_text(3)?,
-            5 => view.call_state = walk.lenient_text(3)?,
-            6 => view.end_reason = walk.lenient_text(3)?,
-            7 => view.direction = walk.lenient_text(3)?,
-            8 => view.context = walk.lenient_text(3)?,
-            9 => view.dial_state = walk.lenient_text(3)?,
-            10 => view.reason = walk.lenient_text(3)?,
-            11 => view.source = walk.lenient_text(3)?,
-            12 => view.device = walk.raw_or_null(3)?,
-            _ => view.call = walk.raw_or_null(3)?,
+    let mut next = walk.first_key()?;
+    while let Some(key) = next {
+        // A member the view reads is numbered for `once`, which leaves a repeated one.
+        match key {
+            "call_id" => {
+                once(&mut seen, 0)?;
+                view.call_id = walk.text()?;
+            }
+            "node_id" => {
+                once(&mut seen, 1)?;
+                view.node_id = walk.text()?;
+            }
+            "control_id" => {
+                once(&mut seen, 2)?;
+                view.control_id = walk.text()?;
+            }
+            "tag" => {
+                once(&mut seen, 3)?;
+                view.tag = walk.text()?;
+            }
+            "state" => {
+                once(&mut seen, 4)?;
+                view.state = walk.lenient_text(3)?;
+            }
+            "call_state" => {
+                once(&mut seen, 5)?;
+                view.call_state = walk.lenient_text(3)?;
+            }
+            "end_reason" => {
+                once(&mut seen, 6)?;
+                view.end_reason = walk.lenient_text(3)?;
+            }
+            "direction" => {
+                once(&mut seen, 7)?;
+                view.direction = walk.lenient_text(3)?;
+            }
+            "context" => {
+                once(&mut seen, 8)?;
+                view.context = walk.lenient_text(3)?;
+            }
+            "dial_state" => {
+                once(&mut seen, 9)?;
+                view.dial_state = walk.lenient_text(3)?;
+            }
+            "reason" => {
+                once(&mut seen, 10)?;
+                view.reason = walk.lenient_text(3)?;
+            }
+            "source" => {
+                once(&mut seen, 11)?;
+                view.source = walk.lenient_text(3)?;
+            }
+            "device" => {
+                once(&mut seen, 12)?;
+                view.device = walk.raw_or_null(3)?;
+            }
+            "call" => {
+                once(&mut seen, 13)?;
+                view.call = walk.raw_or_null(3)?;
+            }
+            _ => walk.skip(3)?,
         }
-        Ok(())
-    })
+        next = walk.next_key()?;
+    }
+    Ok(())
 }
 
 /// Whether a frame nests no deeper than [`MAX_DEPTH`], for the frames the walk leaves to
