@@ -709,7 +709,8 @@ mod tests {
         let naive = |bytes: &[u8], from: usize| {
             (from..bytes.len()).find(|&i| matches!(bytes[i], b'"' | b'\\' | 0..=0x1f))
         };
-        for len in 0..24 {
+        // Runs of up to four eight-byte steps and the byte-by-byte rest: each seam.
+        for len in 0..40 {
             for at in 0..=len {
                 for stop in [
                     b'"',
@@ -732,11 +733,82 @@ mod tests {
                         bytes[at] = stop;
                     }
                     for from in 0..=len {
-                        assert_eq!(
-                            special(&bytes, from),
-                            naive(&bytes, from),
-                            "{bytes:?} {from}"
-                        );
+                        let want = naive(&bytes, from);
+                        assert_eq!(special(&bytes, from), want, "{bytes:?} {from}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_byte_value_at_every_offset_ends_a_run_as_a_byte_by_byte_search_says() {
+        let naive = |bytes: &[u8], from: usize| {
+            (from..bytes.len()).find(|&i| matches!(bytes[i], b'"' | b'\\' | 0..=0x1f))
+        };
+        // Fillers next to the boundaries of each test: 0x20 and 0x21 above the control
+        // range, 0x7f/0x80 at the sign bit, bytes one off a quote or a backslash.
+        for filler in [
+            b'a', 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff,
+        ] {
+            for at in 0..34 {
+                for byte in 0..=u8::MAX {
+                    let mut bytes = vec![filler; 34];
+                    bytes[at] = byte;
+                    for from in [0, 1, 7, 8, 9, 15, 16, 17, at, at + 1] {
+                        let want = naive(&bytes, from);
+                        assert_eq!(special(&bytes, from), want, "{bytes:?} {from}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_quote_backslash_or_control_byte_at_any_offset_of_a_string_reads_as_serde_reads_it() {
+        // What goes at the offset: escapes (kept, or read by serde), a character of two
+        // bytes, and raw bytes that JSON refuses in a string.
+        let marks = [
+            "\\\"",
+            "\\\\",
+            "\\n",
+            "\\u00e9",
+            "\\ud83d\\ude00",
+            "\u{e9}",
+            "\u{7f}",
+            "\u{1}",
+            "\u{1f}",
+            "\t",
+            "\\x",
+            "\\u12",
+        ];
+        for len in 0..36 {
+            for at in 0..=len {
+                for mark in marks {
+                    let mut string = "a".repeat(len);
+                    string.insert_str(at, mark);
+                    // As a value the view reads, as one it steps over, and as a key.
+                    let texts = [
+                        format!(
+                            r#"{{"id":"1","method":"signalwire.event","params":{{"event_type":"calling.call.state","params":{{"call_id":"{string}","x":"{string}"}}}}}}"#
+                        ),
+                        format!(r#"{{"id":"1","method":"signalwire.ping","x":["{string}"]}}"#),
+                        format!(r#"{{"id":"1","method":"signalwire.ping","{string}":1}}"#),
+                    ];
+                    for (i, text) in texts.iter().enumerate() {
+                        let json = serde_json::from_str::<serde_json::Value>(text).is_ok();
+                        match walked(text) {
+                            Ok(read) => {
+                                assert!(json, "{text:?}");
+                                assert_eq!(read, derived(text), "{text:?}");
+                                assert!(read.is_some(), "{text:?}");
+                            }
+                            // Only bad text, or a key with escapes, is left.
+                            Err(stop) => {
+                                assert_eq!(stop, Stop::Leave, "{text:?}");
+                                assert!(!json || (i == 2 && mark.contains('\\')), "{text:?}");
+                            }
+                        }
                     }
                 }
             }
