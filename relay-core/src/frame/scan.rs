@@ -319,23 +319,23 @@ impl<'a> Walker<'a> {
     }
 
     /// Enters the object the walk stands at: its first member's key, the walk at its value
-    /// (after any whitespace); `None` for an empty object. A key with escapes is left to
-    /// serde. With [`Self::next_key`], the members are walked in the caller's own loop, so
-    /// that what it does with each value is inlined there.
+    /// (after any whitespace); `None` for an empty object. With [`Self::next_key`], the
+    /// members are walked in the caller's own loop, so that what it does with each value is
+    /// inlined there. `K` names the keys the caller reads (see [`Self::key`]).
     #[inline(always)]
-    fn first_key(&mut self) -> Walk<Option<&'a str>> {
+    fn first_key<K: Keys>(&mut self) -> Walk<Option<Key>> {
         self.eat(b'{')?;
         self.ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
             return Ok(None);
         }
-        self.key().map(Some)
+        self.key::<K>().map(Some)
     }
 
     /// After a member's value: the next member's key, or `None` past the object's end.
     #[inline(always)]
-    fn next_key(&mut self) -> Walk<Option<&'a str>> {
+    fn next_key<K: Keys>(&mut self) -> Walk<Option<Key>> {
         // Compact JSON (what the server sends) has no whitespace: look for the comma first.
         let mut next = self.peek();
         if let Some(b' ' | b'\n' | b'\t' | b'\r') = next {
@@ -346,7 +346,7 @@ impl<'a> Walker<'a> {
             Some(b',') => {
                 self.pos += 1;
                 self.ws();
-                self.key().map(Some)
+                self.key::<K>().map(Some)
             }
             Some(b'}') => {
                 self.pos += 1;
@@ -356,10 +356,18 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// A member's key without escapes and its colon; the walk at its value.
+    /// A member's key and its colon; the walk at its value. `K` recognises the keys the
+    /// caller reads by their bytes (no search for the key's end) and steps past them; any
+    /// other key must be a string without escapes (one with escapes is left to serde).
     #[inline(always)]
-    fn key(&mut self) -> Walk<&'a str> {
-        let key = self.plain_string().ok_or(Stop::Leave)?;
+    fn key<K: Keys>(&mut self) -> Walk<Key> {
+        let key = match K::known(self) {
+            Some(slot) => Key::Known(slot),
+            None => {
+                self.plain_string().ok_or(Stop::Leave)?;
+                Key::Other
+            }
+        };
         if self.peek() == Some(b':') {
             self.pos += 1;
         } else {
@@ -368,6 +376,44 @@ impl<'a> Walker<'a> {
         self.ws();
         Ok(key)
     }
+
+    /// The first byte of the key the walk stands at (at its opening quote), for [`Keys`].
+    #[inline(always)]
+    fn key_start(&self) -> Option<u8> {
+        let bytes = self.text.as_bytes();
+        if bytes.get(self.pos) != Some(&b'"') {
+            return None;
+        }
+        bytes.get(self.pos + 1).copied()
+    }
+
+    /// Whether the key the walk stands at is exactly `name` (quotes around it, so no
+    /// escapes), and the walk past it if so.
+    #[inline(always)]
+    fn key_is(&mut self, name: &str) -> bool {
+        let bytes = self.text.as_bytes();
+        let end = self.pos + 1 + name.len();
+        if bytes.get(self.pos + 1..end) == Some(name.as_bytes()) && bytes.get(end) == Some(&b'"') {
+            self.pos = end + 1;
+            return true;
+        }
+        false
+    }
+}
+
+/// The keys a reader knows, each by a number (for `once`), recognised by their bytes.
+trait Keys {
+    /// The number of the key the walk stands at, the walk past its closing quote; `None`
+    /// (the walk unmoved) for another key.
+    fn known(walk: &mut Walker<'_>) -> Option<u8>;
+}
+
+/// A member's key as far as its reader cares: one of the keys it knows (by number), or
+/// another.
+#[derive(Clone, Copy)]
+enum Key {
+    Known(u8),
+    Other,
 }
 
 /// The first byte from `from` on that ends a string's plain run (a quote, a backslash or a
@@ -424,36 +470,36 @@ pub(super) fn frame<'a>(text: &'a str, view: &mut EventView<'a>) -> Walk<(Envelo
     let mut view_read = false;
     let mut seen = 0;
     // The envelope is the first container: its members' values have one around them.
-    let mut next = walk.first_key()?;
+    let mut next = walk.first_key::<EnvelopeKeys>()?;
     while let Some(key) = next {
         match key {
-            "id" => {
+            Key::Known(0) => {
                 once(&mut seen, 0)?;
                 frame.id = Some(walk.raw(1)?);
             }
-            "method" => {
+            Key::Known(1) => {
                 once(&mut seen, 1)?;
                 frame.method = walk.text()?;
             }
-            "params" => {
+            Key::Known(2) => {
                 once(&mut seen, 2)?;
                 let (params, read) = params(&mut walk, view)?;
                 frame.params = Some(params);
                 view_read = read;
             }
-            "result" => {
+            Key::Known(3) => {
                 once(&mut seen, 3)?;
                 frame.result = Some(walk.raw(1)?);
             }
-            "error" => {
+            Key::Known(4) => {
                 once(&mut seen, 4)?;
                 let raw = walk.raw(1)?;
                 let error = serde_json::from_str::<RpcError>(raw).map_err(|_| Stop::Leave)?;
                 frame.error = Some(error);
             }
-            _ => walk.skip(1)?,
+            Key::Known(_) | Key::Other => walk.skip(1)?,
         }
-        next = walk.next_key()?;
+        next = walk.next_key::<EnvelopeKeys>()?;
     }
     walk.ws();
     if walk.pos != text.len() {
@@ -479,14 +525,14 @@ fn params<'a>(walk: &mut Walker<'a>, view: &mut EventView<'a>) -> Walk<(Params<'
     let mut params = Params::default();
     let mut view_read = false;
     let mut seen = 0;
-    let mut next = walk.first_key()?;
+    let mut next = walk.first_key::<ParamsKeys>()?;
     while let Some(key) = next {
         match key {
-            "event_type" => {
+            Key::Known(0) => {
                 once(&mut seen, 0)?;
                 params.event_type = walk.text()?;
             }
-            "params" => {
+            Key::Known(1) => {
                 once(&mut seen, 1)?;
                 let call_event = params.event_type.as_deref().is_some_and(is_call_event);
                 let start = walk.pos;
@@ -499,17 +545,17 @@ fn params<'a>(walk: &mut Walker<'a>, view: &mut EventView<'a>) -> Walk<(Params<'
                 let data = walk.text.get(start..walk.pos).ok_or(Stop::Leave)?;
                 params.params = Some(Cow::Borrowed(data));
             }
-            "authorization_state" => {
+            Key::Known(2) => {
                 once(&mut seen, 2)?;
                 params.authorization_state = walk.lenient_text(2)?;
             }
-            "restart" => {
+            Key::Known(3) => {
                 once(&mut seen, 3)?;
                 params.restart = walk.lenient_bool(2)?;
             }
-            _ => walk.skip(2)?,
+            Key::Known(_) | Key::Other => walk.skip(2)?,
         }
-        next = walk.next_key()?;
+        next = walk.next_key::<ParamsKeys>()?;
     }
     Ok((params, view_read))
 }
@@ -520,71 +566,133 @@ fn params<'a>(walk: &mut Walker<'a>, view: &mut EventView<'a>) -> Walk<(Params<'
 #[inline(always)]
 fn event_view<'a>(walk: &mut Walker<'a>, view: &mut EventView<'a>) -> Walk<()> {
     let mut seen = 0;
-    let mut next = walk.first_key()?;
+    let mut next = walk.first_key::<ViewKeys>()?;
     while let Some(key) = next {
-        // A member the view reads is numbered for `once`, which leaves a repeated one.
         match key {
-            "call_id" => {
+            Key::Known(0) => {
                 once(&mut seen, 0)?;
                 view.call_id = walk.text()?;
             }
-            "node_id" => {
+            Key::Known(1) => {
                 once(&mut seen, 1)?;
                 view.node_id = walk.text()?;
             }
-            "control_id" => {
+            Key::Known(2) => {
                 once(&mut seen, 2)?;
                 view.control_id = walk.text()?;
             }
-            "tag" => {
+            Key::Known(3) => {
                 once(&mut seen, 3)?;
                 view.tag = walk.text()?;
             }
-            "state" => {
+            Key::Known(4) => {
                 once(&mut seen, 4)?;
                 view.state = walk.lenient_text(3)?;
             }
-            "call_state" => {
+            Key::Known(5) => {
                 once(&mut seen, 5)?;
                 view.call_state = walk.lenient_text(3)?;
             }
-            "end_reason" => {
+            Key::Known(6) => {
                 once(&mut seen, 6)?;
                 view.end_reason = walk.lenient_text(3)?;
             }
-            "direction" => {
+            Key::Known(7) => {
                 once(&mut seen, 7)?;
                 view.direction = walk.lenient_text(3)?;
             }
-            "context" => {
+            Key::Known(8) => {
                 once(&mut seen, 8)?;
                 view.context = walk.lenient_text(3)?;
             }
-            "dial_state" => {
+            Key::Known(9) => {
                 once(&mut seen, 9)?;
                 view.dial_state = walk.lenient_text(3)?;
             }
-            "reason" => {
+            Key::Known(10) => {
                 once(&mut seen, 10)?;
                 view.reason = walk.lenient_text(3)?;
             }
-            "source" => {
+            Key::Known(11) => {
                 once(&mut seen, 11)?;
                 view.source = walk.lenient_text(3)?;
             }
-            "device" => {
+            Key::Known(12) => {
                 once(&mut seen, 12)?;
                 view.device = walk.raw_or_null(3)?;
             }
-            "call" => {
+            Key::Known(13) => {
                 once(&mut seen, 13)?;
                 view.call = walk.raw_or_null(3)?;
             }
-            _ => walk.skip(3)?,
+            Key::Known(_) | Key::Other => walk.skip(3)?,
         }
-        next = walk.next_key()?;
+        next = walk.next_key::<ViewKeys>()?;
     }
     Ok(())
+}
+
+/// The envelope's keys (a number each, for `once`): `jsonrpc`, in every frame, is known
+/// only to be stepped over without a search for its end.
+struct EnvelopeKeys;
+
+impl Keys for EnvelopeKeys {
+    #[inline(always)]
+    fn known(walk: &mut Walker<'_>) -> Option<u8> {
+        match walk.key_start()? {
+            b'i' if walk.key_is("id") => Some(0),
+            b'm' if walk.key_is("method") => Some(1),
+            b'p' if walk.key_is("params") => Some(2),
+            b'r' if walk.key_is("result") => Some(3),
+            b'e' if walk.key_is("error") => Some(4),
+            b'j' if walk.key_is("jsonrpc") => Some(5),
+            _ => None,
+        }
+    }
+}
+
+/// An event's keys; `timestamp` and `event_channel`, in every event, to step over.
+struct ParamsKeys;
+
+impl Keys for ParamsKeys {
+    #[inline(always)]
+    fn known(walk: &mut Walker<'_>) -> Option<u8> {
+        match walk.key_start()? {
+            b'e' if walk.key_is("event_type") => Some(0),
+            b'p' if walk.key_is("params") => Some(1),
+            b'a' if walk.key_is("authorization_state") => Some(2),
+            b'r' if walk.key_is("restart") => Some(3),
+            b't' if walk.key_is("timestamp") => Some(4),
+            b'e' if walk.key_is("event_channel") => Some(5),
+            _ => None,
+        }
+    }
+}
+
+/// The keys of a call event's view.
+struct ViewKeys;
+
+impl Keys for ViewKeys {
+    #[inline(always)]
+    fn known(walk: &mut Walker<'_>) -> Option<u8> {
+        match walk.key_start()? {
+            b'c' if walk.key_is("call_id") => Some(0),
+            b'n' if walk.key_is("node_id") => Some(1),
+            b'c' if walk.key_is("control_id") => Some(2),
+            b't' if walk.key_is("tag") => Some(3),
+            b's' if walk.key_is("state") => Some(4),
+            b'c' if walk.key_is("call_state") => Some(5),
+            b'e' if walk.key_is("end_reason") => Some(6),
+            b'd' if walk.key_is("direction") => Some(7),
+            b'c' if walk.key_is("context") => Some(8),
+            b'd' if walk.key_is("dial_state") => Some(9),
+            b'r' if walk.key_is("reason") => Some(10),
+            b's' if walk.key_is("source") => Some(11),
+            b'd' if walk.key_is("device") => Some(12),
+            b'c' if walk.key_is("call") => Some(13),
+            _ => None,
+        }
+    }
 }
 
 /// Whether a frame nests no deeper than [`MAX_DEPTH`], for the frames the walk leaves to
