@@ -243,12 +243,17 @@ impl<'a> Walker<'a> {
     }
 
     /// Steps over a member's key (any string) and its colon.
+    #[inline(always)]
     fn object_key(&mut self) -> Walk<()> {
         self.ws();
         if self.peek() != Some(b'"') {
             return Err(Stop::Leave);
         }
         self.skip_string()?;
+        if self.peek() == Some(b':') {
+            self.pos += 1;
+            return Ok(());
+        }
         self.eat(b':')
     }
 
