@@ -132,13 +132,18 @@ type FrameMaker = fn(usize) -> String;
 
 fn bench(c: &mut Criterion) {
     let now = Instant::now();
-    // `ENGINE_PROFILE=<frames>`: only the engine on that many stream frames, then exit (for
-    // `valgrind --tool=callgrind`, where the measured runs would take minutes).
+    // `ENGINE_PROFILE=<frames>`: only the engine on that many stream frames (state frames,
+    // with a device, when `ENGINE_PROFILE_FRAME=state`), then exit (for `valgrind
+    // --tool=callgrind`, where the measured runs would take minutes).
     if let Some(n) = std::env::var("ENGINE_PROFILE")
         .ok()
         .and_then(|n| n.parse().ok())
     {
-        let frames: Vec<String> = (0..CALLS).map(stream_event).collect();
+        let make: FrameMaker = match std::env::var("ENGINE_PROFILE_FRAME").as_deref() {
+            Ok("state") => state_event,
+            _ => stream_event,
+        };
+        let frames: Vec<String> = (0..CALLS).map(make).collect();
         let mut engine = loaded_engine(now);
         per_call(n, &mut |i| handle(&mut engine, &frames[i % CALLS], now));
         return;

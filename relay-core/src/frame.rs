@@ -213,7 +213,7 @@ fn typed(frame: Envelope<'_>) -> Option<Result<Incoming<'_>, ProtocolError>> {
         }));
     }
     let id = match id {
-        Some(id) if id.starts_with('"') => Cow::Borrowed(serde_json::from_str::<&str>(id).ok()?),
+        Some(id) if id.starts_with('"') => Cow::Borrowed(string_text(id)?),
         // Our own request ids are strings; a numeric echo is looked up by its text.
         Some(id) => Cow::Borrowed(id),
         None => return None,
@@ -229,6 +229,18 @@ fn typed(frame: Envelope<'_>) -> Option<Result<Incoming<'_>, ProtocolError>> {
         id,
         outcome: Err((error.code.unwrap_or(0), error.message.unwrap_or_default())),
     }))
+}
+
+/// The text of a JSON string already checked by the read (its quotes dropped): as it
+/// stands when it has no escapes, else read by serde (not read twice in the usual case).
+fn string_text(raw: &str) -> Option<&str> {
+    match raw
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+    {
+        Some(text) if !text.contains('\\') => Some(text),
+        _ => serde_json::from_str::<&str>(raw).ok(),
+    }
 }
 
 fn is_number(raw: &str) -> bool {

@@ -33,12 +33,12 @@ struct Walker<'a> {
 }
 
 impl<'a> Walker<'a> {
-    #[inline]
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.pos).copied()
     }
 
-    #[inline]
+    #[inline(always)]
     fn ws(&mut self) {
         while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
             self.pos += 1;
@@ -57,8 +57,9 @@ impl<'a> Walker<'a> {
     }
 
     /// The string the walk stands at when it has no escapes (its text is then its value),
-    /// and the walk past it; `None` (the walk unmoved) for anything else.
-    #[inline]
+    /// and the walk past it; `None` (the walk unmoved) for anything else. Inlined at every
+    /// use: most strings of a frame are short, so the call would cost more than the search.
+    #[inline(always)]
     fn plain_string(&mut self) -> Option<&'a str> {
         let bytes = self.text.as_bytes();
         if bytes.get(self.pos) != Some(&b'"') {
@@ -75,14 +76,25 @@ impl<'a> Walker<'a> {
     }
 
     /// Steps over any string (standing at its quote), escapes checked as serde_json does.
+    #[inline(always)]
     fn skip_string(&mut self) -> Walk<()> {
         let bytes = self.text.as_bytes();
-        let mut at = self.pos + 1;
+        let at = special(bytes, self.pos + 1).ok_or(Stop::Leave)?;
+        if bytes.get(at) == Some(&b'"') {
+            self.pos = at + 1;
+            return Ok(());
+        }
+        self.skip_escaped(at)
+    }
+
+    /// The rest of a string from `at`, its first byte that is no plain text.
+    #[inline(never)]
+    fn skip_escaped(&mut self, mut at: usize) -> Walk<()> {
+        let bytes = self.text.as_bytes();
         loop {
-            at = special(bytes, at).ok_or(Stop::Leave)?;
-            match bytes[at] {
-                b'"' => break,
-                b'\\' => match bytes.get(at + 1) {
+            match bytes.get(at) {
+                Some(b'"') => break,
+                Some(b'\\') => match bytes.get(at + 1) {
                     Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => at += 2,
                     Some(b'u') => {
                         let hex = bytes.get(at + 2..at + 6).ok_or(Stop::Leave)?;
@@ -95,6 +107,7 @@ impl<'a> Walker<'a> {
                 },
                 _ => return Err(Stop::Leave), // A control character.
             }
+            at = special(bytes, at).ok_or(Stop::Leave)?;
         }
         self.pos = at + 1;
         Ok(())
@@ -107,9 +120,7 @@ impl<'a> Walker<'a> {
         let mut at = self.pos;
         let digits = |at: &mut usize| {
             let start = *at;
-            while bytes.get(*at).is_some_and(u8::is_ascii_digit) {
-                *at += 1;
-            }
+            *at = digits_end(bytes, start);
             *at - start
         };
         if bytes.get(at) == Some(&b'-') {
@@ -155,9 +166,21 @@ impl<'a> Walker<'a> {
         Ok(())
     }
 
-    /// Steps over the value the walk stands at, checked as serde_json checks it, without
-    /// recursion; `depth` is the number of containers open around it.
+    /// Steps over the value the walk stands at (after any whitespace), checked as
+    /// serde_json checks it; `depth` is the number of containers open around it. A string or
+    /// a number, most values, is stepped over here; a container by [`Self::skip_nested`].
+    #[inline(always)]
     fn skip(&mut self, depth: usize) -> Walk<()> {
+        match self.peek() {
+            Some(b'"') => self.skip_string(),
+            Some(b'-' | b'0'..=b'9') => self.skip_number(),
+            _ => self.skip_nested(depth),
+        }
+    }
+
+    /// [`Self::skip`] for any value, without recursion.
+    #[inline(never)]
+    fn skip_nested(&mut self, depth: usize) -> Walk<()> {
         // One bit per container open inside this value, the innermost lowest: 1 = object.
         // At most `MAX_DEPTH` are open, so they fit.
         let mut kinds: u128 = 0;
@@ -218,12 +241,17 @@ impl<'a> Walker<'a> {
     }
 
     /// Steps over a member's key (any string) and its colon.
+    #[inline(always)]
     fn object_key(&mut self) -> Walk<()> {
         self.ws();
         if self.peek() != Some(b'"') {
             return Err(Stop::Leave);
         }
         self.skip_string()?;
+        if self.peek() == Some(b':') {
+            self.pos += 1;
+            return Ok(());
+        }
         self.eat(b':')
     }
 
@@ -236,10 +264,17 @@ impl<'a> Walker<'a> {
 
     /// A string or `null`, borrowed when it has no escapes (see [`super::text`]); any other
     /// type is left to the derived path, whose error it is.
+    #[inline(always)]
     fn text(&mut self) -> Walk<Option<Cow<'a, str>>> {
         if let Some(text) = self.plain_string() {
             return Ok(Some(Cow::Borrowed(text)));
         }
+        self.text_slow()
+    }
+
+    /// [`Self::text`] for `null` and a string with escapes.
+    #[inline(never)]
+    fn text_slow(&mut self) -> Walk<Option<Cow<'a, str>>> {
         match self.peek() {
             Some(b'n') => self.literal(b"null").map(|()| None),
             Some(b'"') => self.serde::<Text<'a>>().map(|text| text.0),
@@ -286,40 +321,107 @@ impl<'a> Walker<'a> {
         Ok(value)
     }
 
-    /// Walks the object the walk stands at: `each` is called at every member's value with
-    /// its key, and must step over the value. A key with escapes is left to serde.
+    /// Enters the object the walk stands at: its first member's key, the walk at its value
+    /// (after any whitespace); `None` for an empty object. With [`Self::next_key`], the
+    /// members are walked in the caller's own loop, so that what it does with each value is
+    /// inlined there. `K` names the keys the caller reads (see [`Self::key`]).
     #[inline(always)]
-    fn members(&mut self, mut each: impl FnMut(&mut Self, &'a str) -> Walk<()>) -> Walk<()> {
+    fn first_key<K: Keys>(&mut self) -> Walk<Option<Key>> {
         self.eat(b'{')?;
         self.ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
-            return Ok(());
+            return Ok(None);
         }
-        loop {
-            let key = self.plain_string().ok_or(Stop::Leave)?;
-            self.eat(b':')?;
+        self.key::<K>().map(Some)
+    }
+
+    /// After a member's value: the next member's key, or `None` past the object's end.
+    #[inline(always)]
+    fn next_key<K: Keys>(&mut self) -> Walk<Option<Key>> {
+        // Compact JSON (what the server sends) has no whitespace: look for the comma first.
+        let mut next = self.peek();
+        if let Some(b' ' | b'\n' | b'\t' | b'\r') = next {
             self.ws();
-            each(self, key)?;
-            self.ws();
-            match self.peek() {
-                Some(b',') => {
-                    self.pos += 1;
-                    self.ws();
-                }
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                _ => return Err(Stop::Leave),
+            next = self.peek();
+        }
+        match next {
+            Some(b',') => {
+                self.pos += 1;
+                self.ws();
+                self.key::<K>().map(Some)
             }
+            Some(b'}') => {
+                self.pos += 1;
+                Ok(None)
+            }
+            _ => Err(Stop::Leave),
         }
     }
+
+    /// A member's key and its colon; the walk at its value. `K` recognises the keys the
+    /// caller reads by their bytes (no search for the key's end) and steps past them; any
+    /// other key must be a string without escapes (one with escapes is left to serde).
+    #[inline(always)]
+    fn key<K: Keys>(&mut self) -> Walk<Key> {
+        let key = match K::known(self) {
+            Some(slot) => Key::Known(slot),
+            None => {
+                self.plain_string().ok_or(Stop::Leave)?;
+                Key::Other
+            }
+        };
+        if self.peek() == Some(b':') {
+            self.pos += 1;
+        } else {
+            self.eat(b':')?;
+        }
+        self.ws();
+        Ok(key)
+    }
+
+    /// The first byte of the key the walk stands at (at its opening quote), for [`Keys`].
+    #[inline(always)]
+    fn key_start(&self) -> Option<u8> {
+        let bytes = self.text.as_bytes();
+        if bytes.get(self.pos) != Some(&b'"') {
+            return None;
+        }
+        bytes.get(self.pos + 1).copied()
+    }
+
+    /// Whether the key the walk stands at is exactly `name` (quotes around it, so no
+    /// escapes), and the walk past it if so.
+    #[inline(always)]
+    fn key_is(&mut self, name: &str) -> bool {
+        let bytes = self.text.as_bytes();
+        let end = self.pos + 1 + name.len();
+        if bytes.get(self.pos + 1..end) == Some(name.as_bytes()) && bytes.get(end) == Some(&b'"') {
+            self.pos = end + 1;
+            return true;
+        }
+        false
+    }
+}
+
+/// The keys a reader knows, each by a number (for `once`), recognised by their bytes.
+trait Keys {
+    /// The number of the key the walk stands at, the walk past its closing quote; `None`
+    /// (the walk unmoved) for another key.
+    fn known(walk: &mut Walker<'_>) -> Option<u8>;
+}
+
+/// A member's key as far as its reader cares: one of the keys it knows (by number), or
+/// another.
+#[derive(Clone, Copy)]
+enum Key {
+    Known(u8),
+    Other,
 }
 
 /// The first byte from `from` on that ends a string's plain run (a quote, a backslash or a
 /// control character), eight bytes at a time; `None` at the end of the text.
-#[inline]
+#[inline(always)]
 fn special(bytes: &[u8], mut from: usize) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -344,6 +446,29 @@ fn special(bytes: &[u8], mut from: usize) -> Option<usize> {
     rest.iter()
         .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
         .map(|at| from + at)
+}
+
+/// The first byte from `from` on that is no ASCII digit (the text's length if none),
+/// eight bytes at a time: a timestamp's digits are most of a number in an event.
+#[inline]
+fn digits_end(bytes: &[u8], mut from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    while let Some(chunk) = bytes.get(from..).and_then(<[u8]>::first_chunk::<8>) {
+        let word = u64::from_le_bytes(*chunk);
+        // A byte's high bit is set below `0` (the subtraction borrows), above `9` (the
+        // addition reaches 0x80) or at 0x80 and up; a borrow or carry comes only from a
+        // lower byte so marked, so the lowest mark is exact.
+        let found = (word.wrapping_sub(ONES * 0x30) | word.wrapping_add(ONES * 0x46) | word)
+            & (ONES * 0x80);
+        if found != 0 {
+            return from + (found.trailing_zeros() / 8) as usize;
+        }
+        from += 8;
+    }
+    while bytes.get(from).is_some_and(u8::is_ascii_digit) {
+        from += 1;
+    }
+    from
 }
 
 /// Marks `slot` seen; a member seen twice is left to the derived path (whose error or
@@ -371,33 +496,37 @@ pub(super) fn frame<'a>(text: &'a str, view: &mut EventView<'a>) -> Walk<(Envelo
     let mut view_read = false;
     let mut seen = 0;
     // The envelope is the first container: its members' values have one around them.
-    walk.members(|walk, key| {
-        let slot = match key {
-            "id" => 0,
-            "method" => 1,
-            "params" => 2,
-            "result" => 3,
-            "error" => 4,
-            _ => return walk.skip(1),
-        };
-        once(&mut seen, slot)?;
-        match slot {
-            0 => frame.id = Some(walk.raw(1)?),
-            1 => frame.method = walk.text()?,
-            2 => {
-                let (params, read) = params(walk, view)?;
+    let mut next = walk.first_key::<EnvelopeKeys>()?;
+    while let Some(key) = next {
+        match key {
+            Key::Known(0) => {
+                once(&mut seen, 0)?;
+                frame.id = Some(walk.raw(1)?);
+            }
+            Key::Known(1) => {
+                once(&mut seen, 1)?;
+                frame.method = walk.text()?;
+            }
+            Key::Known(2) => {
+                once(&mut seen, 2)?;
+                let (params, read) = params(&mut walk, view)?;
                 frame.params = Some(params);
                 view_read = read;
             }
-            3 => frame.result = Some(walk.raw(1)?),
-            _ => {
+            Key::Known(3) => {
+                once(&mut seen, 3)?;
+                frame.result = Some(walk.raw(1)?);
+            }
+            Key::Known(4) => {
+                once(&mut seen, 4)?;
                 let raw = walk.raw(1)?;
                 let error = serde_json::from_str::<RpcError>(raw).map_err(|_| Stop::Leave)?;
                 frame.error = Some(error);
             }
+            Key::Known(_) | Key::Other => walk.skip(1)?,
         }
-        Ok(())
-    })?;
+        next = walk.next_key::<EnvelopeKeys>()?;
+    }
     walk.ws();
     if walk.pos != text.len() {
         return Err(Stop::Leave);
@@ -422,18 +551,15 @@ fn params<'a>(walk: &mut Walker<'a>, view: &mut EventView<'a>) -> Walk<(Params<'
     let mut params = Params::default();
     let mut view_read = false;
     let mut seen = 0;
-    walk.members(|walk, key| {
-        let slot = match key {
-            "event_type" => 0,
-            "params" => 1,
-            "authorization_state" => 2,
-            "restart" => 3,
-            _ => return walk.skip(2),
-        };
-        once(&mut seen, slot)?;
-        match slot {
-            0 => params.event_type = walk.text()?,
-            1 => {
+    let mut next = walk.first_key::<ParamsKeys>()?;
+    while let Some(key) = next {
+        match key {
+            Key::Known(0) => {
+                once(&mut seen, 0)?;
+                params.event_type = walk.text()?;
+            }
+            Key::Known(1) => {
+                once(&mut seen, 1)?;
                 let call_event = params.event_type.as_deref().is_some_and(is_call_event);
                 let start = walk.pos;
                 if call_event && walk.peek() == Some(b'{') {
@@ -445,11 +571,18 @@ fn params<'a>(walk: &mut Walker<'a>, view: &mut EventView<'a>) -> Walk<(Params<'
                 let data = walk.text.get(start..walk.pos).ok_or(Stop::Leave)?;
                 params.params = Some(Cow::Borrowed(data));
             }
-            2 => params.authorization_state = walk.lenient_text(2)?,
-            _ => params.restart = walk.lenient_bool(2)?,
+            Key::Known(2) => {
+                once(&mut seen, 2)?;
+                params.authorization_state = walk.lenient_text(2)?;
+            }
+            Key::Known(3) => {
+                once(&mut seen, 3)?;
+                params.restart = walk.lenient_bool(2)?;
+            }
+            Key::Known(_) | Key::Other => walk.skip(2)?,
         }
-        Ok(())
-    })?;
+        next = walk.next_key::<ParamsKeys>()?;
+    }
     Ok((params, view_read))
 }
 
@@ -459,43 +592,133 @@ fn params<'a>(walk: &mut Walker<'a>, view: &mut EventView<'a>) -> Walk<(Params<'
 #[inline(always)]
 fn event_view<'a>(walk: &mut Walker<'a>, view: &mut EventView<'a>) -> Walk<()> {
     let mut seen = 0;
-    walk.members(|walk, key| {
-        let slot = match key {
-            "call_id" => 0,
-            "node_id" => 1,
-            "control_id" => 2,
-            "tag" => 3,
-            "state" => 4,
-            "call_state" => 5,
-            "end_reason" => 6,
-            "direction" => 7,
-            "context" => 8,
-            "dial_state" => 9,
-            "reason" => 10,
-            "source" => 11,
-            "device" => 12,
-            "call" => 13,
-            _ => return walk.skip(3),
-        };
-        once(&mut seen, slot)?;
-        match slot {
-            0 => view.call_id = walk.text()?,
-            1 => view.node_id = walk.text()?,
-            2 => view.control_id = walk.text()?,
-            3 => view.tag = walk.text()?,
-            4 => view.state = walk.lenient_text(3)?,
-            5 => view.call_state = walk.lenient_text(3)?,
-            6 => view.end_reason = walk.lenient_text(3)?,
-            7 => view.direction = walk.lenient_text(3)?,
-            8 => view.context = walk.lenient_text(3)?,
-            9 => view.dial_state = walk.lenient_text(3)?,
-            10 => view.reason = walk.lenient_text(3)?,
-            11 => view.source = walk.lenient_text(3)?,
-            12 => view.device = walk.raw_or_null(3)?,
-            _ => view.call = walk.raw_or_null(3)?,
+    let mut next = walk.first_key::<ViewKeys>()?;
+    while let Some(key) = next {
+        match key {
+            Key::Known(0) => {
+                once(&mut seen, 0)?;
+                view.call_id = walk.text()?;
+            }
+            Key::Known(1) => {
+                once(&mut seen, 1)?;
+                view.node_id = walk.text()?;
+            }
+            Key::Known(2) => {
+                once(&mut seen, 2)?;
+                view.control_id = walk.text()?;
+            }
+            Key::Known(3) => {
+                once(&mut seen, 3)?;
+                view.tag = walk.text()?;
+            }
+            Key::Known(4) => {
+                once(&mut seen, 4)?;
+                view.state = walk.lenient_text(3)?;
+            }
+            Key::Known(5) => {
+                once(&mut seen, 5)?;
+                view.call_state = walk.lenient_text(3)?;
+            }
+            Key::Known(6) => {
+                once(&mut seen, 6)?;
+                view.end_reason = walk.lenient_text(3)?;
+            }
+            Key::Known(7) => {
+                once(&mut seen, 7)?;
+                view.direction = walk.lenient_text(3)?;
+            }
+            Key::Known(8) => {
+                once(&mut seen, 8)?;
+                view.context = walk.lenient_text(3)?;
+            }
+            Key::Known(9) => {
+                once(&mut seen, 9)?;
+                view.dial_state = walk.lenient_text(3)?;
+            }
+            Key::Known(10) => {
+                once(&mut seen, 10)?;
+                view.reason = walk.lenient_text(3)?;
+            }
+            Key::Known(11) => {
+                once(&mut seen, 11)?;
+                view.source = walk.lenient_text(3)?;
+            }
+            Key::Known(12) => {
+                once(&mut seen, 12)?;
+                view.device = walk.raw_or_null(3)?;
+            }
+            Key::Known(13) => {
+                once(&mut seen, 13)?;
+                view.call = walk.raw_or_null(3)?;
+            }
+            Key::Known(_) | Key::Other => walk.skip(3)?,
         }
-        Ok(())
-    })
+        next = walk.next_key::<ViewKeys>()?;
+    }
+    Ok(())
+}
+
+/// The envelope's keys (a number each, for `once`): `jsonrpc`, in every frame, is known
+/// only to be stepped over without a search for its end.
+struct EnvelopeKeys;
+
+impl Keys for EnvelopeKeys {
+    #[inline(always)]
+    fn known(walk: &mut Walker<'_>) -> Option<u8> {
+        match walk.key_start()? {
+            b'i' if walk.key_is("id") => Some(0),
+            b'm' if walk.key_is("method") => Some(1),
+            b'p' if walk.key_is("params") => Some(2),
+            b'r' if walk.key_is("result") => Some(3),
+            b'e' if walk.key_is("error") => Some(4),
+            b'j' if walk.key_is("jsonrpc") => Some(5),
+            _ => None,
+        }
+    }
+}
+
+/// An event's keys; `timestamp` and `event_channel`, in every event, to step over.
+struct ParamsKeys;
+
+impl Keys for ParamsKeys {
+    #[inline(always)]
+    fn known(walk: &mut Walker<'_>) -> Option<u8> {
+        match walk.key_start()? {
+            b'e' if walk.key_is("event_type") => Some(0),
+            b'p' if walk.key_is("params") => Some(1),
+            b'a' if walk.key_is("authorization_state") => Some(2),
+            b'r' if walk.key_is("restart") => Some(3),
+            b't' if walk.key_is("timestamp") => Some(4),
+            b'e' if walk.key_is("event_channel") => Some(5),
+            _ => None,
+        }
+    }
+}
+
+/// The keys of a call event's view.
+struct ViewKeys;
+
+impl Keys for ViewKeys {
+    #[inline(always)]
+    fn known(walk: &mut Walker<'_>) -> Option<u8> {
+        match walk.key_start()? {
+            b'c' if walk.key_is("call_id") => Some(0),
+            b'n' if walk.key_is("node_id") => Some(1),
+            b'c' if walk.key_is("control_id") => Some(2),
+            b't' if walk.key_is("tag") => Some(3),
+            b's' if walk.key_is("state") => Some(4),
+            b'c' if walk.key_is("call_state") => Some(5),
+            b'e' if walk.key_is("end_reason") => Some(6),
+            b'd' if walk.key_is("direction") => Some(7),
+            b'c' if walk.key_is("context") => Some(8),
+            b'd' if walk.key_is("dial_state") => Some(9),
+            b'r' if walk.key_is("reason") => Some(10),
+            b's' if walk.key_is("source") => Some(11),
+            b'd' if walk.key_is("device") => Some(12),
+            b'c' if walk.key_is("call") => Some(13),
+            _ => None,
+        }
+    }
 }
 
 /// Whether a frame nests no deeper than [`MAX_DEPTH`], for the frames the walk leaves to
@@ -620,7 +843,8 @@ mod tests {
         let naive = |bytes: &[u8], from: usize| {
             (from..bytes.len()).find(|&i| matches!(bytes[i], b'"' | b'\\' | 0..=0x1f))
         };
-        for len in 0..24 {
+        // Runs of up to four eight-byte steps and the byte-by-byte rest: each seam.
+        for len in 0..40 {
             for at in 0..=len {
                 for stop in [
                     b'"',
@@ -643,11 +867,102 @@ mod tests {
                         bytes[at] = stop;
                     }
                     for from in 0..=len {
-                        assert_eq!(
-                            special(&bytes, from),
-                            naive(&bytes, from),
-                            "{bytes:?} {from}"
-                        );
+                        let want = naive(&bytes, from);
+                        assert_eq!(special(&bytes, from), want, "{bytes:?} {from}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_byte_value_at_every_offset_ends_a_run_as_a_byte_by_byte_search_says() {
+        let naive = |bytes: &[u8], from: usize| {
+            (from..bytes.len()).find(|&i| matches!(bytes[i], b'"' | b'\\' | 0..=0x1f))
+        };
+        // Fillers next to the boundaries of each test: 0x20 and 0x21 above the control
+        // range, 0x7f/0x80 at the sign bit, bytes one off a quote or a backslash.
+        for filler in [
+            b'a', 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff,
+        ] {
+            for at in 0..34 {
+                for byte in 0..=u8::MAX {
+                    let mut bytes = vec![filler; 34];
+                    bytes[at] = byte;
+                    for from in [0, 1, 7, 8, 9, 15, 16, 17, at, at + 1] {
+                        let want = naive(&bytes, from);
+                        assert_eq!(special(&bytes, from), want, "{bytes:?} {from}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_quote_backslash_or_control_byte_at_any_offset_of_a_string_reads_as_serde_reads_it() {
+        // What goes at the offset: escapes (kept, or read by serde), a character of two
+        // bytes, and raw bytes that JSON refuses in a string.
+        let marks = [
+            "\\\"",
+            "\\\\",
+            "\\n",
+            "\\u00e9",
+            "\\ud83d\\ude00",
+            "\u{e9}",
+            "\u{7f}",
+            "\u{1}",
+            "\u{1f}",
+            "\t",
+            "\\x",
+            "\\u12",
+        ];
+        for len in 0..36 {
+            for at in 0..=len {
+                for mark in marks {
+                    let mut string = "a".repeat(len);
+                    string.insert_str(at, mark);
+                    // As a value the view reads, as one it steps over, and as a key.
+                    let texts = [
+                        format!(
+                            r#"{{"id":"1","method":"signalwire.event","params":{{"event_type":"calling.call.state","params":{{"call_id":"{string}","x":"{string}"}}}}}}"#
+                        ),
+                        format!(r#"{{"id":"1","method":"signalwire.ping","x":["{string}"]}}"#),
+                        format!(r#"{{"id":"1","method":"signalwire.ping","{string}":1}}"#),
+                    ];
+                    for (i, text) in texts.iter().enumerate() {
+                        let json = serde_json::from_str::<serde_json::Value>(text).is_ok();
+                        match walked(text) {
+                            Ok(read) => {
+                                assert!(json, "{text:?}");
+                                assert_eq!(read, derived(text), "{text:?}");
+                                assert!(read.is_some(), "{text:?}");
+                            }
+                            // Only bad text, or a key with escapes, is left.
+                            Err(stop) => {
+                                assert_eq!(stop, Stop::Leave, "{text:?}");
+                                assert!(!json || (i == 2 && mark.contains('\\')), "{text:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_end_of_a_digit_run_is_found_as_a_byte_by_byte_search_finds_it() {
+        let naive = |bytes: &[u8], from: usize| {
+            (from..bytes.len())
+                .find(|&i| !bytes[i].is_ascii_digit())
+                .unwrap_or(bytes.len())
+        };
+        for len in 0..20 {
+            for at in 0..len {
+                for byte in 0..=u8::MAX {
+                    let mut bytes = vec![b'7'; len];
+                    bytes[at] = byte;
+                    for from in 0..=len {
+                        assert_eq!(digits_end(&bytes, from), naive(&bytes, from), "{bytes:?}");
                     }
                 }
             }
