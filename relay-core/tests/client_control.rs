@@ -288,3 +288,35 @@ fn action_controls_and_raw_starts_take_typed_params() {
         assert_eq!(last_params(relay, "calling.record.pause"), json!({}));
     });
 }
+
+#[test]
+fn params_whose_serialize_panics_fail_that_request_and_the_client_goes_on() {
+    with_client(SimConfig::new(), async |relay, _client, mut incoming| {
+        let call = answered(relay, &mut incoming).await;
+        // The user's `Serialize` runs on the event loop when the frame is written.
+        struct Broken;
+        impl serde::Serialize for Broken {
+            fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                panic!("broken params")
+            }
+        }
+        let start = call
+            .start_action(relay_rs_core::ActionKind::Play, Broken)
+            .await;
+        assert!(
+            matches!(&start, Err(Error::Command(relay_rs_core::CommandError::InvalidOption(m))) if m.contains("broken params")),
+            "{start:?}"
+        );
+        let command = call.command("calling.pass", Broken).await;
+        assert!(matches!(command, Err(Error::Command(_))), "{command:?}");
+        assert!(relay.requests("calling.play").is_empty());
+        // The loop lives: the same call takes the next action.
+        let silence = json!({"play": [{"type": "silence", "params": {"duration": 1}}]});
+        let play = call
+            .start_action(relay_rs_core::ActionKind::Play, silence.clone())
+            .await
+            .unwrap();
+        assert_eq!(last_params(relay, "calling.play"), silence);
+        play.stop().await.unwrap();
+    });
+}

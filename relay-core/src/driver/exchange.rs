@@ -5,10 +5,12 @@
 //! where a boxed op beside a reply channel was two. Dropped unanswered by the loop (it
 //! ended, or the command never reached it), an exchange answers [`Error::Closed`].
 
+use super::callbacks::panic_message;
 use super::error::Error;
 use crate::engine::Engine;
 use crate::error::CommandError;
 use std::future;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Poll, Waker};
 use std::time::Instant;
@@ -109,8 +111,20 @@ where
 pub(crate) struct Asked<R, T>(Arc<dyn Ask<R, T>>);
 
 impl<R, T> Asked<R, T> {
+    /// Runs the op once. The op serialises the user's params (any `Serialize`), which is
+    /// user code running on the loop: a panic in it fails this request, not the client.
+    /// The engine writes a request's frame before it files anything, so it stays consistent.
     pub(crate) fn run(&self, engine: &mut Engine, now: Instant) -> Result<R, CommandError> {
-        self.0.run(engine, now)
+        match std::panic::catch_unwind(AssertUnwindSafe(|| self.0.run(engine, now))) {
+            Ok(result) => result,
+            Err(payload) => {
+                let reason = panic_message(payload.as_ref());
+                tracing::error!(%reason, "writing a request's params panicked; the request fails");
+                Err(CommandError::InvalidOption(format!(
+                    "writing the params panicked: {reason}"
+                )))
+            }
+        }
     }
 
     pub(crate) fn answer(self, result: Result<T, Error>) {
