@@ -65,11 +65,18 @@ impl PartialEq for Params<'_> {
 }
 
 impl std::fmt::Debug for Params<'_> {
-    // The authorization state is a secret: only its presence is shown.
+    // The authorization state is a secret: only its presence is shown, beside the data or
+    // as the data of `signalwire.authorization.state`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secret_data = self.event_type.as_deref() == Some("signalwire.authorization.state");
+        let data: &dyn std::fmt::Debug = if secret_data {
+            &self.params.as_ref().map(|_| "<redacted>")
+        } else {
+            &self.params
+        };
         f.debug_struct("Params")
             .field("event_type", &self.event_type)
-            .field("params", &self.params)
+            .field("params", data)
             .field(
                 "authorization_state",
                 &self.authorization_state.as_ref().map(|_| "<redacted>"),
@@ -439,6 +446,21 @@ mod tests {
     /// [`super::parse`] with a view slot of its own (leaked: a test's few bytes).
     fn parse(text: &str) -> Result<Incoming<'_>, ProtocolError> {
         super::parse(text, Box::leak(Box::default()))
+    }
+
+    #[test]
+    fn an_authorization_state_is_never_shown_by_debug() {
+        let (_, _, inside) = request(
+            r#"{"jsonrpc":"2.0","id":"1","method":"signalwire.event","params":{"event_type":"signalwire.authorization.state","params":{"authorization_state":"s3cret"}}}"#,
+        );
+        let (_, _, beside) = request(
+            r#"{"jsonrpc":"2.0","id":"2","method":"signalwire.event","params":{"event_type":"calling.call.state","params":{"call_id":"c"},"authorization_state":"s3cret"}}"#,
+        );
+        for params in [inside, beside] {
+            let shown = format!("{params:?}");
+            assert!(!shown.contains("s3cret"), "{shown}");
+            assert!(shown.contains("<redacted>"), "{shown}");
+        }
     }
 
     fn request(text: &str) -> (Option<String>, String, Params<'_>) {

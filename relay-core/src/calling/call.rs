@@ -142,6 +142,10 @@ impl CallInfo {
             return;
         }
         let mut mutable = self.lock();
+        // A `device()` may have read the kept text while this waited for the lock.
+        if self.device.get().is_some() {
+            return;
+        }
         match mutable.device_text.as_deref() {
             // Most state events repeat the device the call arrived with.
             Some(kept) if kept == text => {}
@@ -177,6 +181,9 @@ impl CallInfo {
 /// A copy of the record at this moment (its state included), not shared with the original.
 impl Clone for CallInfo {
     fn clone(&self) -> Self {
+        // The device and the kept text are copied under the lock, which `device()` holds
+        // while it moves one into the other: the copy gets one or the other, never neither.
+        let mutable = self.lock();
         Self {
             call_id: self.call_id.clone(),
             node_id: self.node_id.clone(),
@@ -184,7 +191,7 @@ impl Clone for CallInfo {
             tag: self.tag.clone(),
             direction: self.direction.clone(),
             device: self.device.clone(),
-            state: Mutex::new(self.lock().clone()),
+            state: Mutex::new(mutable.clone()),
         }
     }
 }
