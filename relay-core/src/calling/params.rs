@@ -129,6 +129,8 @@ pub(crate) fn lenient_text<'de, D: Deserializer<'de>>(
 pub(crate) fn lenient_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     d.deserialize_any(Lenient(|v| match v {
         Scalar::Number(n) => Some(n),
+        Scalar::Int(n) => Some(n as f64),
+        Scalar::UInt(n) => Some(n as f64),
         Scalar::Borrowed(s) => s.parse().ok(),
         Scalar::Owned(s) => s.parse().ok(),
         _ => None,
@@ -139,6 +141,8 @@ pub(crate) fn lenient_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f
 /// as absent.
 pub(crate) fn lenient_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     d.deserialize_any(Lenient(|v| match v {
+        Scalar::UInt(n) => Some(n),
+        Scalar::Int(n) => u64::try_from(n).ok(),
         Scalar::Number(n) if n >= 0.0 && n.fract() == 0.0 && n <= u64::MAX as f64 => Some(n as u64),
         Scalar::Borrowed(s) => s.trim().parse().ok(),
         Scalar::Owned(s) => s.trim().parse().ok(),
@@ -152,6 +156,9 @@ pub(crate) fn lenient_code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Str
     d.deserialize_any(Lenient(|v| match v {
         Scalar::Borrowed(s) => Some(s.to_owned()),
         Scalar::Owned(s) => Some(s),
+        // Integers keep their exact digits (an f64 would round those above 2^53).
+        Scalar::Int(n) => Some(n.to_string()),
+        Scalar::UInt(n) => Some(n.to_string()),
         Scalar::Number(n) => Some(n.to_string()),
         _ => None,
     }))
@@ -170,6 +177,8 @@ enum Scalar<'de> {
     Borrowed(&'de str),
     Owned(String),
     Number(f64),
+    Int(i64),
+    UInt(u64),
     Bool(bool),
     Other,
 }
@@ -196,10 +205,10 @@ impl<'de, T, F: FnOnce(Scalar<'de>) -> Option<T>> Visitor<'de> for Lenient<F> {
         Ok((self.0)(Scalar::Number(v)))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<T>, E> {
-        Ok((self.0)(Scalar::Number(v as f64)))
+        Ok((self.0)(Scalar::Int(v)))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<T>, E> {
-        Ok((self.0)(Scalar::Number(v as f64)))
+        Ok((self.0)(Scalar::UInt(v)))
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Option<T>, E> {
         Ok((self.0)(Scalar::Bool(v)))
@@ -294,3 +303,38 @@ macro_rules! setters {
     };
 }
 pub(crate) use setters;
+
+#[cfg(test)]
+mod lenient_tests {
+    use super::{lenient_code, lenient_count, lenient_number};
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    struct Read {
+        #[serde(default, deserialize_with = "lenient_code")]
+        code: Option<String>,
+        #[serde(default, deserialize_with = "lenient_count")]
+        count: Option<u64>,
+        #[serde(default, deserialize_with = "lenient_number")]
+        number: Option<f64>,
+    }
+
+    fn read(text: &str) -> Read {
+        serde_json::from_str(text).expect("json")
+    }
+
+    #[test]
+    fn integers_keep_their_exact_digits() {
+        let big = read(r#"{"code":9007199254740993,"count":18446744073709551615,"number":-3}"#);
+        assert_eq!(big.code.as_deref(), Some("9007199254740993"));
+        assert_eq!(big.count, Some(u64::MAX));
+        assert_eq!(big.number, Some(-3.0));
+        let signed = read(r#"{"code":-486,"count":-1}"#);
+        assert_eq!(signed.code.as_deref(), Some("-486"));
+        assert_eq!(signed.count, None);
+        let text = read(r#"{"code":"486","count":" 7 ","number":"2.5"}"#);
+        assert_eq!(text.code.as_deref(), Some("486"));
+        assert_eq!(text.count, Some(7));
+        assert_eq!(text.number, Some(2.5));
+    }
+}

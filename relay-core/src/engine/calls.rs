@@ -959,7 +959,7 @@ struct CallingError<'a> {
 }
 
 /// A member as text: a string as itself, another value as its compact JSON, an absent one
-/// (or `null`) as nothing, as `calling.error` has always been read.
+/// or `null` as nothing (an empty text; the `Value` reader made `null` the text "null").
 fn member_text(raw: Option<&RawValue>) -> String {
     let Some(raw) = raw else {
         return String::new();
