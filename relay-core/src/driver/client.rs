@@ -274,7 +274,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Seed of ids and jitter (default: from the clock), for reproducible runs.
+    /// Seed of the reconnect jitter and of ids (default: from the clock), for reproducible
+    /// backoff; the ids stay unique in the process whatever the seed, so they differ from
+    /// run to run.
     pub fn seed(mut self, seed: u64) -> Self {
         self.config.seed = seed;
         self

@@ -307,7 +307,7 @@ impl EventLoop {
     fn lost(&mut self, reason: DisconnectReason) {
         tracing::warn!(?reason, "connection lost");
         self.reader = None;
-        self.writer = None; // its task sees the queue finished and ends
+        self.writer = None; // its task writes what is still queued, then ends
         self.client.publish(&ClientEvent::ConnectionLost(reason));
         self.engine.handle_disconnected(self.now());
     }

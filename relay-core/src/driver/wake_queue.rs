@@ -20,7 +20,7 @@ struct State<T> {
     items: VecDeque<T>,
     /// The consumer, when it waits for an item.
     waker: Option<Waker>,
-    /// No more items are taken in: the consumer is gone, or the producer is done.
+    /// No more items are taken in: the loop (the consumer) has ended.
     closed: bool,
 }
 

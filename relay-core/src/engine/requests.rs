@@ -58,7 +58,8 @@ pub(super) struct Pending {
 #[derive(Debug, Default)]
 pub(super) struct Requests {
     pending: FastMap<RequestId, Pending>,
-    /// Deadlines in order; the front one is always a request still pending.
+    /// Deadlines in order; the front one is a request still pending, but for an id that
+    /// was added again (its old deadline stays behind and is dropped when reached).
     in_order: VecDeque<(Instant, RequestId)>,
     /// Deadlines that came earlier than the last of `in_order` (none in practice).
     out_of_order: BTreeSet<(Instant, RequestId)>,

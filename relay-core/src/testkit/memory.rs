@@ -320,10 +320,11 @@ impl MemoryRelay {
                 continue;
             }
             drop(outside);
-            // A handler thread may have woken a task (sent a command) after the executor
-            // stalled and then gone back to waiting: the clock must not move past that
-            // command. Its wake comes before its wait in that thread, so it is seen here.
-            if self.shared.executor.has_ready() {
+            // A handler thread may have woken a task (sent a command) or the future under
+            // test after the executor stalled, and then gone back to waiting: the clock must
+            // not move past that. Its wake comes before its wait in that thread, so it is
+            // seen here.
+            if flag.take() || self.shared.executor.has_ready() {
                 poll_main = true;
                 continue;
             }
