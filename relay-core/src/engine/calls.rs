@@ -544,15 +544,7 @@ impl Engine {
                 call.info.set_state(state.clone());
                 call.info.fill_device(view.device);
                 let call_id = call.info.call_id.clone();
-                if state.is_ended() {
-                    self.end_call(&call_id, ActionOutcome::CallEnded);
-                }
-                self.out.events.push_back(Event::CallState {
-                    call_id,
-                    state,
-                    end_reason: end_reason(),
-                });
-                return;
+                return self.report_state(call_id, state, end_reason());
             }
         }
         if call_state.is_none() {
@@ -605,13 +597,19 @@ impl Engine {
         let mut info = info;
         info.direction = Direction::Outbound;
         self.calls.insert_leg(tag, info);
+        self.report_state(call_id, state, end_reason());
+    }
+
+    /// A tracked call's new state told to the user, the call ended first (its actions with
+    /// it) when the state is final.
+    fn report_state(&mut self, call_id: CallId, state: CallState, end_reason: Option<EndReason>) {
         if state.is_ended() {
             self.end_call(&call_id, ActionOutcome::CallEnded);
         }
         self.out.events.push_back(Event::CallState {
             call_id,
             state,
-            end_reason: end_reason(),
+            end_reason,
         });
     }
 
