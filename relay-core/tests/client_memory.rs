@@ -1,17 +1,19 @@
 //! The async client's production behaviour, in memory on virtual time (the testkit): typed
 //! connection failures, when the client gives up and when it never does, callbacks that
-//! panic or dawdle, several event subscribers.
+//! panic or dawdle, several event subscribers, a burst of requests larger than the send
+//! queue.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use relay_rs_core::driver::{
-    ClientEvent, Connector, DisconnectReason, Error, OpenError, Transport,
+    ClientEvent, Connector, DisconnectReason, Error, FrameReader, FrameWriter, OpenError,
+    Transport, TransportError,
 };
 use relay_rs_core::sim::SimConfig;
 use relay_rs_core::testkit::MemoryRelay;
 use relay_rs_core::StreamOptions;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -380,4 +382,110 @@ fn wait_handlers_done_waits_for_the_handler_past_the_call_end() {
     relay.run(relay.wait_handlers_done());
     assert!(done.load(std::sync::atomic::Ordering::SeqCst));
     assert_eq!(relay.elapsed() - before, Duration::from_secs(10));
+}
+
+/// The memory connection, with the bytes its writer is handed between two flushes counted:
+/// the writer flushes once per take of the loop's outbox, so the largest count is the most
+/// the loop queued before letting the writer run.
+struct Metered {
+    inner: Arc<dyn Connector>,
+    most_between_flushes: Arc<AtomicUsize>,
+}
+
+struct MeteredTransport {
+    inner: Box<dyn Transport>,
+    most_between_flushes: Arc<AtomicUsize>,
+}
+
+struct MeteredWriter {
+    inner: Box<dyn FrameWriter>,
+    since_flush: usize,
+    most_between_flushes: Arc<AtomicUsize>,
+}
+
+impl Connector for Metered {
+    fn open(&self) -> BoxFuture<'static, Result<Box<dyn Transport>, OpenError>> {
+        let open = self.inner.open();
+        let most_between_flushes = self.most_between_flushes.clone();
+        Box::pin(async move {
+            let inner = open.await?;
+            Ok(Box::new(MeteredTransport {
+                inner,
+                most_between_flushes,
+            }) as Box<dyn Transport>)
+        })
+    }
+
+    fn target(&self) -> String {
+        "metered".into()
+    }
+}
+
+impl Transport for MeteredTransport {
+    fn split(self: Box<Self>) -> (Box<dyn FrameReader>, Box<dyn FrameWriter>) {
+        let (reader, writer) = self.inner.split();
+        let writer = MeteredWriter {
+            inner: writer,
+            since_flush: 0,
+            most_between_flushes: self.most_between_flushes,
+        };
+        (reader, Box::new(writer))
+    }
+}
+
+#[async_trait::async_trait]
+impl FrameWriter for MeteredWriter {
+    async fn send(&mut self, text: String) -> Result<(), TransportError> {
+        self.since_flush += text.len();
+        self.inner.send(text).await
+    }
+
+    async fn flush(&mut self) -> Result<(), TransportError> {
+        self.most_between_flushes
+            .fetch_max(self.since_flush, Ordering::SeqCst);
+        self.since_flush = 0;
+        self.inner.flush().await
+    }
+
+    async fn close(&mut self) {
+        self.inner.close().await
+    }
+}
+
+#[test]
+fn a_burst_of_requests_leaves_in_write_batches_and_none_is_refused_while_the_server_reads() {
+    let relay = MemoryRelay::new(SimConfig::new());
+    let most_between_flushes = Arc::new(AtomicUsize::new(0));
+    let connector = Arc::new(Metered {
+        inner: relay.connector(),
+        most_between_flushes: most_between_flushes.clone(),
+    });
+    // The burst (2,000 requests of ~400 bytes) is three times what may wait for the socket.
+    let limit = 256 * 1024;
+    let client = relay
+        .client()
+        .connector(connector)
+        .max_outgoing_bytes(limit)
+        .build()
+        .unwrap();
+    relay.start(&client);
+    relay.run(relay.wait_ready());
+    let pad = "x".repeat(360);
+    let results = relay.run(futures_util::future::join_all((0..2_000).map(|i| {
+        client.execute("calling.custom", serde_json::json!({ "i": i, "pad": pad }))
+    })));
+    let refused = results
+        .iter()
+        .filter(|r| matches!(r, Err(Error::SendQueueFull { .. })))
+        .count();
+    assert_eq!(refused, 0, "the server reads: nothing may be refused");
+    assert_eq!(relay.requests("calling.custom").len(), 2_000);
+    // The loop lets the writer run once a write batch (64 KiB) waits, so a burst is never
+    // held whole: at most a batch and the commands of one turn between two flushes.
+    let most = most_between_flushes.load(Ordering::SeqCst);
+    assert!(
+        most <= 96 * 1024,
+        "{most} bytes queued before the writer ran"
+    );
+    client.shutdown();
 }

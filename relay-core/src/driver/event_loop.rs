@@ -166,6 +166,9 @@ impl EventLoop {
             if self.engine.is_closed() {
                 break;
             }
+            if self.writer_has_a_batch() {
+                yield_once().await;
+            }
             match self.wait().await {
                 Wake::Command(command) => {
                     let more = !matches!(command, Command::Shutdown);
@@ -301,6 +304,16 @@ impl EventLoop {
                 None => return,
             }
         }
+    }
+
+    /// Whether a write batch waits for the writer task: the loop then yields to the runtime
+    /// before its next wake-up. Without it a burst (thousands of calls answered at once)
+    /// queues every request before the writer runs, since a ready command or frame never
+    /// makes the loop wait: the frames would all be held at once, and leave late.
+    fn writer_has_a_batch(&self) -> bool {
+        self.writer
+            .as_ref()
+            .is_some_and(|writer| writer.queued.load(Ordering::Acquire) >= WRITE_BATCH_BYTES)
     }
 
     /// The connection broke under us: say why, then let the engine plan the reconnect.
@@ -862,4 +875,19 @@ impl Drop for EventLoop {
             }
         }
     }
+}
+
+/// Pending once, having woken its own task: the runtime runs the other ready tasks (the
+/// writer) before polling the loop again. Runtime-neutral, unlike `tokio::task::yield_now`.
+async fn yield_once() {
+    let mut yielded = false;
+    future::poll_fn(|cx| {
+        if yielded {
+            return Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await
 }
