@@ -22,7 +22,7 @@ use futures_util::future::{self, BoxFuture, Either};
 use serde::Serialize;
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 type Callback = Box<dyn FnOnce(ActionOutcome) + Send>;
@@ -31,7 +31,8 @@ type Callback = Box<dyn FnOnce(ActionOutcome) + Send>;
 pub(crate) struct ActionShared {
     pub(crate) call_id: CallId,
     pub(crate) control_id: ControlId,
-    pub(crate) kind: ActionKind,
+    /// Shared: a built-in kind's is made once per process (see [`shared_kind`]).
+    pub(crate) kind: Arc<ActionKind>,
     /// The outcome once set and, under the same lock, what the action keeps until then (its
     /// last update, the callbacks waiting for the outcome): one lock per running action, not
     /// one per field (10,000 streams hold 10,000 of these).
@@ -93,13 +94,30 @@ fn keeps_last_event(kind: &ActionKind) -> bool {
     }
 }
 
+/// `kind` behind one pointer: a built-in kind's is made once per process and shared by every
+/// running action of that kind, where an `ActionKind` inline was three words of each.
+fn shared_kind(kind: ActionKind) -> Arc<ActionKind> {
+    static BUILT_IN: OnceLock<Vec<Arc<ActionKind>>> = OnceLock::new();
+    let built_in = BUILT_IN.get_or_init(|| {
+        crate::calling::BUILT_IN
+            .iter()
+            .cloned()
+            .map(Arc::new)
+            .collect()
+    });
+    match built_in.iter().find(|known| ***known == kind) {
+        Some(known) => known.clone(),
+        None => Arc::new(kind),
+    }
+}
+
 impl ActionShared {
     pub(crate) fn new(call_id: CallId, control_id: ControlId, kind: ActionKind) -> Self {
         let keep_event = keeps_last_event(&kind);
         Self {
             call_id,
             control_id,
-            kind,
+            kind: shared_kind(kind),
             outcome: Completion::with_side(Kept {
                 last: LastUpdate::Nothing { keep_event },
                 callbacks: None,
@@ -586,13 +604,25 @@ mod tests {
         // A state, or a boxed state and event; the callbacks a pointer.
         assert!(size_of::<super::LastUpdate>() <= 24);
         assert!(size_of::<super::Kept>() <= 32);
-        // Ids, kind, and one lock over the outcome and what is kept (was 152 with three).
+        // Ids, a shared kind, and one lock over the outcome and what is kept (was 152,
+        // with the kind inline and three locks): with its `Arc` counts, 120 bytes, which
+        // malloc serves from its 128-byte chunks.
         assert!(
-            size_of::<ActionShared>() <= 120,
+            size_of::<ActionShared>() <= 104,
             "{}",
             size_of::<ActionShared>()
         );
         assert!(size_of::<CallShared>() <= 80, "{}", size_of::<CallShared>());
+    }
+
+    /// Every running action of a built-in kind points at one kind; another is kept whole.
+    #[test]
+    fn built_in_kinds_are_shared() {
+        let action = |kind: ActionKind| ActionShared::new(CallId::from("c"), "a".into(), kind);
+        let (one, two) = (action(ActionKind::Stream), action(ActionKind::Stream));
+        assert!(Arc::ptr_eq(&one.kind, &two.kind));
+        let hum = action(ActionKind::Other("hum".into()));
+        assert_eq!(*hum.kind, ActionKind::Other("hum".into()));
     }
 
     /// A runtime that is never driven: the futures below are only built, not run.
