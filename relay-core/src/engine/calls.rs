@@ -29,6 +29,7 @@ use std::time::Instant;
 
 /// The ids of an action that was just started.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ActionStart {
     /// The start request; its `RequestCompleted` says whether the server took it. When the
     /// engine made the control id, the request goes out under the same text (both share
