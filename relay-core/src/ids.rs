@@ -89,6 +89,15 @@ string_id!(
     /// The JSON-RPC `id` of one client request.
     RequestId
 );
+impl RequestId {
+    /// The request id that starts the action `control_id` (one this client generated, so
+    /// unique among its request ids): its text, sharing its string, so that an action
+    /// costs one id string, not two.
+    pub(crate) fn of_action(control_id: &ControlId) -> Self {
+        Self(control_id.0.clone())
+    }
+}
+
 string_id!(
     /// The client-chosen `tag` that correlates an outbound dial with its call.
     DialTag

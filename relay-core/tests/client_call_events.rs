@@ -380,3 +380,51 @@ fn send_digits_ends_on_finished() {
     });
     assert!(outcome.is_success(), "{outcome:?}");
 }
+
+/// A running stream reports `streaming` through its state and keeps no copy of the event
+/// that said so (10,000 running streams would hold 10,000 texts that say `streaming`); its
+/// subscribers still see the whole event.
+#[test]
+fn a_running_stream_keeps_its_state_not_its_event() {
+    with_call(async |_, call| {
+        let mut events = call.events();
+        let stream = call
+            .stream("wss://media.example.com/a", StreamOptions::new())
+            .await
+            .unwrap();
+        let seen = loop {
+            match events.next().await.unwrap() {
+                CallEvent::Stream(event) => break event,
+                _ => continue,
+            }
+        };
+        assert_eq!(seen.state, Some(ActionState::Streaming));
+        assert_eq!(stream.state(), Some(ActionState::Streaming));
+        assert_eq!(stream.last_event(), None);
+        assert_eq!(stream.as_action().last_event(), None);
+    });
+}
+
+/// A collect's progress carries data (a partial result): the handle keeps the last one.
+#[test]
+fn a_running_collect_keeps_its_partial_result() {
+    with_call(async |relay, call| {
+        let collect = call
+            .collect(CollectOptions::speech(Default::default()).partial_results(true))
+            .await
+            .unwrap();
+        let partial = json!({"call_id": call.id().as_str(),
+            "node_id": call.info().node_id.as_str(),
+            "control_id": collect.control_id().as_str(), "final": false,
+            "result": {"type": "speech", "params": {"text": "hel", "confidence": 50.0}}});
+        let mut events = call.events();
+        relay.with_relay(|r, now| {
+            let conn = r.connections()[0];
+            r.send_event(conn, "calling.call.collect", partial.clone(), now)
+        });
+        while !matches!(events.next().await.unwrap(), CallEvent::Collect { .. }) {}
+        assert_eq!(collect.state(), Some(ActionState::Partial));
+        let kept = collect.last_event().expect("the partial result is kept");
+        assert_eq!(kept.to_value(), partial);
+    });
+}

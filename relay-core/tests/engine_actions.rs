@@ -1147,3 +1147,60 @@ fn a_prompts_collect_option_it_cannot_send_is_refused_not_dropped() {
         }),
     );
 }
+
+/// An action whose control id the engine makes goes out under a request id of the same
+/// text, sharing its string: one id string per action, not two. A control id of the
+/// user's own (which may repeat on another call) gets a request id of its own.
+#[test]
+fn an_action_start_goes_out_under_its_generated_control_id() {
+    let (mut client, call) = answered();
+    let start = client
+        .engine
+        .start(&call, &PlayOptions::new([PlayMedia::tts("hi")]), client.now)
+        .unwrap();
+    assert_eq!(start.request_id.as_str(), start.control_id.as_str());
+    assert_eq!(
+        start.request_id.as_str().as_ptr(),
+        start.control_id.as_str().as_ptr(),
+        "one string for both"
+    );
+    let frame = client.sent_one("calling.play");
+    assert_eq!(frame["id"], frame["params"]["control_id"]);
+    let own = client
+        .engine
+        .start(
+            &call,
+            &PlayOptions::new([PlayMedia::tts("hi")]).control_id("mine"),
+            client.now,
+        )
+        .unwrap();
+    assert_eq!(own.control_id.as_str(), "mine");
+    assert_ne!(own.request_id.as_str(), "mine");
+}
+
+/// Only families whose progress carries data keep their last event (see
+/// `ActionHandle::last_event`): a stream's or a play's progress says only its state.
+#[test]
+fn descriptors_say_which_families_keep_their_last_event() {
+    let keeps = |kind: ActionKind| kind.descriptor().keeps_last_event;
+    for kind in [ActionKind::Stream, ActionKind::Play, ActionKind::SendDigits] {
+        assert!(!keeps(kind.clone()), "{kind:?}");
+    }
+    for kind in [
+        ActionKind::Collect,
+        ActionKind::PlayAndCollect,
+        ActionKind::Detect,
+        ActionKind::Record,
+        ActionKind::Tap,
+        ActionKind::SendFax,
+        ActionKind::ReceiveFax,
+        ActionKind::Pay,
+        ActionKind::Transcribe,
+        ActionKind::Ai,
+        ActionKind::Other("hum".into()),
+    ] {
+        assert!(keeps(kind.clone()), "{kind:?}");
+    }
+    let quiet = ActionDescriptor::simple("hum", TerminalRule::states(&["finished"]));
+    assert!(!quiet.without_last_event().keeps_last_event);
+}

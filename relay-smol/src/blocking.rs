@@ -722,7 +722,9 @@ macro_rules! blocking_action {
                 self.0.state()
             }
 
-            /// The params of the last non-terminal event.
+            /// The params of the last non-terminal event, for actions whose progress
+            /// carries data (collect, detect, …; `None` for stream, play and
+            /// send_digits): see [`ActionHandle::last_event`].
             pub fn last_event(&self) -> Option<crate::Payload> {
                 self.0.last_event()
             }
@@ -856,7 +858,9 @@ impl BlockingAction {
         self.0.state()
     }
 
-    /// The params of the last non-terminal event.
+    /// The params of the last non-terminal event, for actions whose progress carries data
+    /// (collect, detect, …; `None` for stream, play and send_digits): see
+    /// [`ActionHandle::last_event`].
     pub fn last_event(&self) -> Option<crate::Payload> {
         self.0.last_event()
     }

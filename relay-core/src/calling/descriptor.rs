@@ -115,6 +115,13 @@ pub struct ActionDescriptor {
     pub event_types: Vec<String>,
     /// Which event ends it.
     pub terminal: TerminalRule,
+    /// Its progress events carry data beyond their state (a collect's partial result, a
+    /// detect's `MACHINE`, a fax's page count, a tap's device): a running action keeps the
+    /// last one for the driver's `ActionHandle::last_event`.
+    /// Off for families whose progress says only its state (stream, play, send_digits): the
+    /// state is kept either way, and 10,000 running streams would otherwise each hold the
+    /// text of an event that says `streaming`.
+    pub keeps_last_event: bool,
 }
 
 /// What one event means to an action.
@@ -156,7 +163,16 @@ impl ActionDescriptor {
             control_methods: Vec::new(),
             event_types: vec![format!("calling.call.{name}")],
             terminal,
+            // An unknown family's progress may carry data: kept unless it says otherwise.
+            keeps_last_event: true,
         }
+    }
+
+    /// Its progress events say only its state: a running action keeps the state, not the
+    /// event (see [`ActionDescriptor::keeps_last_event`]).
+    pub fn without_last_event(mut self) -> Self {
+        self.keeps_last_event = false;
+        self
     }
 
     /// Adds a control method (`calling.<name>.<suffix>`).

@@ -260,7 +260,9 @@ impl ActionRequest for PlayOptions {
 /// How `calling.play` runs: it ends on `finished` or `error`, and can be paused, resumed
 /// and made louder.
 pub(crate) fn descriptor() -> ActionDescriptor {
+    // `playing`/`paused` say only the state.
     ActionDescriptor::simple("play", TerminalRule::states(&["finished", "error"]))
+        .without_last_event()
         .control("pause")
         .control("resume")
         .control("volume")

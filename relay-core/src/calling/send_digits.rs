@@ -59,4 +59,6 @@ impl ActionRequest for SendDigitsOptions {
 pub(crate) fn descriptor() -> ActionDescriptor {
     ActionDescriptor::simple("send_digits", TerminalRule::states(&["finished", "error"]))
         .without_stop()
+        // Its one event ends it: no progress to keep.
+        .without_last_event()
 }

@@ -464,6 +464,8 @@ pub(crate) fn descriptor() -> ActionDescriptor {
             must_start: true,
         },
     )
+    // `streaming` says only the state (its `url` and `name` are the user's own options).
+    .without_last_event()
 }
 
 #[cfg(test)]

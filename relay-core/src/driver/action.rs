@@ -22,7 +22,7 @@ use futures_util::future::{self, BoxFuture, Either};
 use serde::Serialize;
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 type Callback = Box<dyn FnOnce(ActionOutcome) + Send>;
@@ -31,49 +31,112 @@ type Callback = Box<dyn FnOnce(ActionOutcome) + Send>;
 pub(crate) struct ActionShared {
     pub(crate) call_id: CallId,
     pub(crate) control_id: ControlId,
-    pub(crate) kind: ActionKind,
-    /// The last update, its event kept as compact text: a parsed event is a tree of maps
-    /// several times its size, and most are never read (10,000 streams hold one each).
-    pub(crate) last_state: Mutex<Option<(ActionState, Payload)>>,
-    outcome: Completion<ActionOutcome>,
-    /// `on_completed` callbacks waiting for the outcome. Its lock is held while the
-    /// outcome is set, so a callback is either queued here before or sees the outcome.
-    /// Boxed: most actions never have one, and an empty list inline is two words more in
-    /// each of thousands of running actions.
+    /// Shared: a built-in kind's is made once per process (see [`shared_kind`]).
+    pub(crate) kind: Arc<ActionKind>,
+    /// The outcome once set and, under the same lock, what the action keeps until then (its
+    /// last update, the callbacks waiting for the outcome): one lock per running action, not
+    /// one per field (10,000 streams hold 10,000 of these).
+    outcome: Completion<ActionOutcome, Kept>,
+}
+
+/// What an action keeps beside its outcome.
+struct Kept {
+    last: LastUpdate,
+    /// `on_completed` callbacks waiting for the outcome, taken under the lock that sets it:
+    /// a callback is either queued here before or sees the outcome. Boxed: most actions
+    /// never have one, and an empty list inline is two words more in each running action.
     #[allow(clippy::box_collection)] // one word until used, where a `Vec` is three
-    callbacks: Mutex<Option<Box<Vec<Callback>>>>,
+    callbacks: Option<Box<Vec<Callback>>>,
+}
+
+/// The last non-terminal update the server reported.
+///
+/// Its event is kept only for families whose progress carries data (a collect's partial
+/// result, a detect's `MACHINE`; [`ActionDescriptor::keeps_last_event`]): a stream's or a
+/// play's progress says only its state, and its text (a few hundred bytes) was the largest
+/// single cost of a running stream.
+///
+/// [`ActionDescriptor::keeps_last_event`]: crate::ActionDescriptor::keeps_last_event
+enum LastUpdate {
+    /// Nothing reported yet; whether the family keeps its events.
+    Nothing { keep_event: bool },
+    /// The state alone (a stream's `streaming`).
+    State(ActionState),
+    /// The state and its event, as it came (its text shared, not copied or parsed). Boxed,
+    /// once per action and reused by each update, so that the variants without an event
+    /// stay the size of a state.
+    Event(Box<(ActionState, Payload)>),
+}
+
+impl LastUpdate {
+    fn state(&self) -> Option<&ActionState> {
+        match self {
+            LastUpdate::Nothing { .. } => None,
+            LastUpdate::State(state) => Some(state),
+            LastUpdate::Event(last) => Some(&last.0),
+        }
+    }
+
+    fn event(&self) -> Option<&Payload> {
+        match self {
+            LastUpdate::Event(last) => Some(&last.1),
+            _ => None,
+        }
+    }
+}
+
+/// Whether actions of `kind` keep their last progress event (their descriptor says).
+fn keeps_last_event(kind: &ActionKind) -> bool {
+    match kind {
+        ActionKind::Custom(descriptor) => descriptor.keeps_last_event,
+        // A built-in kind's descriptor is built once per process and shared.
+        kind => kind.shared_descriptor().keeps_last_event,
+    }
+}
+
+/// `kind` behind one pointer: a built-in kind's is made once per process and shared by every
+/// running action of that kind, where an `ActionKind` inline was three words of each.
+fn shared_kind(kind: ActionKind) -> Arc<ActionKind> {
+    static BUILT_IN: OnceLock<Vec<Arc<ActionKind>>> = OnceLock::new();
+    let built_in = BUILT_IN.get_or_init(|| {
+        crate::calling::BUILT_IN
+            .iter()
+            .cloned()
+            .map(Arc::new)
+            .collect()
+    });
+    match built_in.iter().find(|known| ***known == kind) {
+        Some(known) => known.clone(),
+        None => Arc::new(kind),
+    }
 }
 
 impl ActionShared {
     pub(crate) fn new(call_id: CallId, control_id: ControlId, kind: ActionKind) -> Self {
+        let keep_event = keeps_last_event(&kind);
         Self {
             call_id,
             control_id,
-            kind,
-            last_state: Mutex::new(None),
-            outcome: Completion::default(),
-            callbacks: Mutex::new(None),
+            kind: shared_kind(kind),
+            outcome: Completion::with_side(Kept {
+                last: LastUpdate::Nothing { keep_event },
+                callbacks: None,
+            }),
         }
     }
 
     /// Sets the outcome and runs the callbacks registered so far (once), each as its own
     /// task so that a slow or panicking callback cannot stall or stop the event loop.
     pub(crate) fn finish(&self, client: &Arc<ClientInner>, outcome: ActionOutcome) {
-        let pending = {
-            let mut callbacks = self
-                .callbacks
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if callbacks.is_none() {
-                // Most actions have no callback: the outcome (often a whole event) moves
-                // in without a copy.
-                self.outcome.complete(outcome);
-                return;
-            }
-            if !self.outcome.complete(outcome.clone()) {
-                return;
-            }
-            callbacks.take().map(|pending| *pending).unwrap_or_default()
+        // Most actions have no callback: the outcome (often a whole event) moves in without
+        // a copy.
+        let pending = self.outcome.complete_then(outcome, |kept, outcome| {
+            kept.callbacks
+                .take()
+                .map(|pending| (*pending, outcome.clone()))
+        });
+        let Some(Some((pending, outcome))) = pending else {
+            return;
         };
         for callback in pending {
             let outcome = outcome.clone();
@@ -81,12 +144,31 @@ impl ActionShared {
         }
     }
 
-    /// Keeps the event's payload as it came (its text is shared, not copied or parsed).
+    /// Keeps the update's state, and its event when the family keeps events (the payload as
+    /// it came: its text is shared, not copied or parsed).
     pub(crate) fn set_state(&self, state: ActionState, event: Payload) {
-        *self
-            .last_state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some((state, event));
+        // An event not kept, or the one replaced, is freed after the lock is released.
+        let _released = self.outcome.with(|kept, _| match &mut kept.last {
+            LastUpdate::Event(last) => Some(std::mem::replace(&mut **last, (state, event)).1),
+            LastUpdate::Nothing { keep_event: true } => {
+                kept.last = LastUpdate::Event(Box::new((state, event)));
+                None
+            }
+            LastUpdate::Nothing { keep_event: false } | LastUpdate::State(_) => {
+                kept.last = LastUpdate::State(state);
+                Some(event)
+            }
+        });
+    }
+
+    /// The last update's state.
+    fn state(&self) -> Option<ActionState> {
+        self.outcome.with(|kept, _| kept.last.state().cloned())
+    }
+
+    /// The last update's event, when kept.
+    fn last_event(&self) -> Option<Payload> {
+        self.outcome.with(|kept, _| kept.last.event().cloned())
     }
 }
 
@@ -132,20 +214,18 @@ impl ActionHandle {
     /// The last non-terminal state the server reported (a stream's `streaming`, a
     /// play's `paused`, a collect's `partial`).
     pub fn state(&self) -> Option<ActionState> {
-        self.last_update().map(|(state, _)| state)
+        self.shared.state()
     }
 
-    /// The params of the last non-terminal event; the terminal one is in the outcome.
+    /// The params of the last non-terminal event, for actions whose progress events carry
+    /// data: collect and play_and_collect (partial results, `start_of_input`), detect,
+    /// record, tap, fax (pages), pay, transcribe, ai, and any other or custom action whose
+    /// descriptor says [`keeps_last_event`](crate::ActionDescriptor::keeps_last_event).
+    /// `None` for stream, play and send_digits, whose progress says only its state (read it
+    /// with [`ActionHandle::state`]): a running stream keeps no event text. The terminal
+    /// event is in the outcome; every event reaches [`Call::events`](super::Call::events).
     pub fn last_event(&self) -> Option<Payload> {
-        self.last_update().map(|(_, event)| event)
-    }
-
-    fn last_update(&self) -> Option<(ActionState, Payload)> {
-        self.shared
-            .last_state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.shared.last_event()
     }
 
     /// Sends one of the action's control methods (`calling.play.volume`, …) with `params`
@@ -232,21 +312,21 @@ impl ActionHandle {
     /// It runs as its own task, never on the client's event loop; a panic in it is caught
     /// and reported as a [`ClientEvent::CallbackPanicked`](super::ClientEvent).
     pub fn on_completed(&self, callback: impl FnOnce(ActionOutcome) + Send + 'static) {
-        let outcome = {
-            let mut callbacks = self
-                .shared
-                .callbacks
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            match self.shared.outcome.get() {
-                Some(outcome) => outcome,
-                None => {
-                    callbacks
+        let mut callback = Some(callback);
+        // Queued under the lock that sets the outcome, or run with the outcome set already.
+        let outcome = self.shared.outcome.with(|kept, outcome| match outcome {
+            Some(outcome) => Some(outcome.clone()),
+            None => {
+                if let Some(callback) = callback.take() {
+                    kept.callbacks
                         .get_or_insert_with(Default::default)
                         .push(Box::new(callback));
-                    return;
                 }
+                None
             }
+        });
+        let (Some(outcome), Some(callback)) = (outcome, callback) else {
+            return;
         };
         spawn_guarded(
             &self.client,
@@ -344,7 +424,8 @@ macro_rules! typed_action {
                 self.0.state()
             }
 
-            /// The params of the last non-terminal event.
+            /// The params of the last non-terminal event, for actions whose progress
+            /// carries data; see [`ActionHandle::last_event`].
             pub fn last_event(&self) -> Option<Payload> {
                 self.0.last_event()
             }
@@ -511,19 +592,37 @@ mod tests {
 
     /// The event loop holds one `CallShared` per call and one `ActionShared` per running
     /// action (a streaming call has both, 10,000 calls hold 10,000 of each). Fields that
-    /// are rarely used (callbacks, a bridge) are boxed so that they cost a pointer until
-    /// used; these bounds (today's sizes on 64-bit targets) fail if one is put back inline.
+    /// are rarely used (callbacks, a bridge, a kept event) are boxed so that they cost a
+    /// pointer until used, and an action's outcome, last update and callbacks share one
+    /// lock; these bounds (today's sizes on 64-bit targets) fail if one is put back inline
+    /// or under a lock of its own.
     #[test]
     #[cfg(target_pointer_width = "64")]
     fn per_call_records_stay_small() {
         // Waiting or set: three words and the lock.
         assert!(size_of::<Completion<crate::action::ActionOutcome>>() <= 32);
+        // A state, or a boxed state and event; the callbacks a pointer.
+        assert!(size_of::<super::LastUpdate>() <= 24);
+        assert!(size_of::<super::Kept>() <= 32);
+        // Ids, a shared kind, and one lock over the outcome and what is kept (was 152,
+        // with the kind inline and three locks): with its `Arc` counts, 120 bytes, which
+        // malloc serves from its 128-byte chunks.
         assert!(
-            size_of::<ActionShared>() <= 152,
+            size_of::<ActionShared>() <= 104,
             "{}",
             size_of::<ActionShared>()
         );
         assert!(size_of::<CallShared>() <= 80, "{}", size_of::<CallShared>());
+    }
+
+    /// Every running action of a built-in kind points at one kind; another is kept whole.
+    #[test]
+    fn built_in_kinds_are_shared() {
+        let action = |kind: ActionKind| ActionShared::new(CallId::from("c"), "a".into(), kind);
+        let (one, two) = (action(ActionKind::Stream), action(ActionKind::Stream));
+        assert!(Arc::ptr_eq(&one.kind, &two.kind));
+        let hum = action(ActionKind::Other("hum".into()));
+        assert_eq!(*hum.kind, ActionKind::Other("hum".into()));
     }
 
     /// A runtime that is never driven: the futures below are only built, not run.

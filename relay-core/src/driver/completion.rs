@@ -1,6 +1,8 @@
 //! A value that is set once and awaited by any number of waiters, cancel-safely.
 //!
 //! Each `wait` leaves only its task's waker, so a wait dropped by a time-out spoils nothing.
+//! What its owner keeps beside the value (an action's last update, its callbacks) may share
+//! the lock: one lock per record, not one per field.
 
 use std::future;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -9,10 +11,18 @@ use std::task::{Poll, Waker};
 /// Set once by the event loop; awaited by user handles.
 ///
 /// The value is boxed and a waiter is only its task's waker: thousands of calls each hold
-/// one of these while nothing is set, so the unset state is kept small.
+/// one of these while nothing is set, so the unset state is kept small. `S` is the owner's
+/// own state kept under the same lock (nothing by default).
 #[derive(Debug)]
-pub(crate) struct Completion<T: Clone> {
-    inner: Mutex<Inner<T>>,
+pub(crate) struct Completion<T: Clone, S = ()> {
+    inner: Mutex<Slot<T, S>>,
+}
+
+/// The value (or its waiters) and the owner's state, under one lock.
+#[derive(Debug)]
+struct Slot<T, S> {
+    value: Inner<T>,
+    side: S,
 }
 
 /// Waiting or set, never both: one enum, not a value slot beside a list.
@@ -60,41 +70,73 @@ impl Waiters {
     }
 }
 
-impl<T: Clone> Default for Completion<T> {
+impl<T: Clone, S: Default> Default for Completion<T, S> {
     fn default() -> Self {
-        Self {
-            inner: Mutex::new(Inner::Waiting(Waiters::None)),
-        }
+        Self::with_side(S::default())
     }
 }
 
-impl<T: Clone> Completion<T> {
-    fn lock(&self) -> MutexGuard<'_, Inner<T>> {
+impl<T: Clone, S> Completion<T, S> {
+    /// Unset, with the owner's state `side`.
+    pub(crate) fn with_side(side: S) -> Self {
+        Self {
+            inner: Mutex::new(Slot {
+                value: Inner::Waiting(Waiters::None),
+                side,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Slot<T, S>> {
         // The lock is never held across user code, so a poisoned one is still consistent.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Sets the value once; later calls are ignored. Returns whether this call set it.
     pub(crate) fn complete(&self, value: T) -> bool {
-        let waiters = {
-            let mut inner = self.lock();
-            match std::mem::replace(&mut *inner, Inner::Set(Box::new(value))) {
-                Inner::Waiting(waiters) => waiters,
-                set => {
-                    // Set before: the first value stays.
-                    *inner = set;
-                    return false;
-                }
-            }
+        self.complete_then(value, |_, _| ()).is_some()
+    }
+
+    /// [`Completion::complete`], then `then` with the owner's state and the value, under
+    /// the same lock (so that whoever looks at the state next sees the value set). `None`,
+    /// and `then` not run, when the value was set before.
+    pub(crate) fn complete_then<R>(
+        &self,
+        value: T,
+        then: impl FnOnce(&mut S, &T) -> R,
+    ) -> Option<R> {
+        let (waiters, result) = {
+            let mut slot = self.lock();
+            let slot = &mut *slot;
+            let waiters = match &mut slot.value {
+                // Set before: the first value stays.
+                Inner::Set(_) => return None,
+                Inner::Waiting(waiters) => std::mem::take(waiters),
+            };
+            let value = Box::new(value);
+            let result = then(&mut slot.side, &value);
+            slot.value = Inner::Set(value);
+            (waiters, result)
         };
         // Woken outside the lock: a waiter polled at once takes it again.
         waiters.wake();
-        true
+        Some(result)
+    }
+
+    /// Runs `f` on the owner's state and the value if set, under the lock.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut S, Option<&T>) -> R) -> R {
+        let mut slot = self.lock();
+        let slot = &mut *slot;
+        let value = match &slot.value {
+            Inner::Set(value) => Some(&**value),
+            Inner::Waiting(_) => None,
+        };
+        f(&mut slot.side, value)
     }
 
     /// The value, if set.
     pub(crate) fn get(&self) -> Option<T> {
-        match &*self.lock() {
+        match &self.lock().value {
             Inner::Set(value) => Some((**value).clone()),
             Inner::Waiting(_) => None,
         }
@@ -105,8 +147,8 @@ impl<T: Clone> Completion<T> {
     /// `Some`; the `Option` stays for the callers that once saw a dropped completion.
     pub(crate) async fn wait(&self) -> Option<T> {
         future::poll_fn(|cx| {
-            let mut inner = self.lock();
-            let waiters = match &mut *inner {
+            let mut slot = self.lock();
+            let waiters = match &mut slot.value {
                 Inner::Set(value) => return Poll::Ready(Some((**value).clone())),
                 Inner::Waiting(waiters) => waiters,
             };
@@ -125,7 +167,7 @@ mod tests {
 
     #[test]
     fn the_first_value_stays_and_every_wait_sees_it() {
-        let done = Completion::default();
+        let done = Completion::<i32>::default();
         assert_eq!(done.get(), None);
         assert!(done.complete(1));
         assert!(!done.complete(2));
@@ -149,7 +191,7 @@ mod tests {
                 this.0.fetch_add(1, Ordering::SeqCst);
             }
         }
-        let done = Completion::default();
+        let done = Completion::<i32>::default();
         let (a, b) = (
             Arc::new(Count(AtomicUsize::new(0))),
             Arc::new(Count(AtomicUsize::new(0))),
@@ -165,7 +207,7 @@ mod tests {
         // One waiter is kept inline, not in a list of its own (one allocation less per
         // call whose handler waits for its end).
         assert!(matches!(
-            &*done.lock(),
+            &done.lock().value,
             super::Inner::Waiting(super::Waiters::One(_))
         ));
         assert_eq!(

@@ -29,8 +29,11 @@ use std::time::Instant;
 
 /// The ids of an action that was just started.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ActionStart {
-    /// The start request; its `RequestCompleted` says whether the server took it.
+    /// The start request; its `RequestCompleted` says whether the server took it. When the
+    /// engine made the control id, the request goes out under the same text (both share
+    /// one string); a control id of the caller's own gets a request id of its own.
     pub request_id: RequestId,
     /// The action's control id; its `ActionFinished` says how it ended.
     pub control_id: ControlId,
@@ -208,8 +211,19 @@ impl Engine {
                 return Err(CommandError::DuplicateControlId(id.clone()));
             }
         }
-        let control_id = control_id.unwrap_or_else(|| self.new_id::<ControlId>());
-        let request_id = self.call_request_typed(
+        // A control id we make is unique among our request ids too: the start goes out
+        // under its text, one string for both. One the user chose (which may repeat on
+        // another call) gets a request id of its own.
+        let (control_id, request_id) = match control_id {
+            Some(id) => (id, None),
+            None => {
+                let id = self.new_id::<ControlId>();
+                let request_id = RequestId::of_action(&id);
+                (id, Some(request_id))
+            }
+        };
+        let request_id = self.call_request_as(
+            request_id,
             call_id,
             &descriptor.start_method,
             Some(&control_id),
@@ -358,6 +372,21 @@ impl Engine {
         kind: PendingKind,
         now: Instant,
     ) -> Result<RequestId, CommandError> {
+        self.call_request_as(None, call_id, method, control_id, params, kind, now)
+    }
+
+    /// [`Engine::call_request_typed`] under the request id `request_id` when given.
+    #[allow(clippy::too_many_arguments)] // the request's parts, each of its own kind
+    fn call_request_as<P: Serialize + ?Sized>(
+        &mut self,
+        request_id: Option<RequestId>,
+        call_id: &CallId,
+        method: &str,
+        control_id: Option<&ControlId>,
+        params: &P,
+        kind: PendingKind,
+        now: Instant,
+    ) -> Result<RequestId, CommandError> {
         let call = self
             .calls
             .get(call_id)
@@ -370,7 +399,7 @@ impl Engine {
             control_id: control_id.map(ControlId::as_str),
             tag: None,
         };
-        self.submit_typed(method, &ids, params, kind, now)
+        self.submit_typed_as(request_id, method, &ids, params, kind, now)
     }
 
     /// Why a call is not there: gone when it was seen ending, unknown otherwise.
@@ -776,7 +805,7 @@ impl Engine {
                     self.finish_action(&call_id, &control_id, outcome);
                 }
                 Verdict::Update(state) => {
-                    let kind = action.kind.clone();
+                    let kind = action.kind();
                     self.out.events.push_back(Event::ActionState {
                         call_id,
                         control_id,
@@ -843,7 +872,7 @@ impl Engine {
         self.out.events.push_back(Event::ActionFinished {
             call_id: call_id.clone(),
             control_id: control_id.clone(),
-            kind: action.kind,
+            kind: action.into_kind(),
             outcome,
         });
     }
@@ -858,7 +887,7 @@ impl Engine {
             self.out.events.push_back(Event::ActionFinished {
                 call_id: call_id.clone(),
                 control_id,
-                kind: action.kind,
+                kind: action.into_kind(),
                 outcome: outcome.clone(),
             });
         }
@@ -912,7 +941,7 @@ impl Engine {
                 self.out.events.push_back(Event::ActionFinished {
                     call_id: call_id.clone(),
                     control_id,
-                    kind: action.kind,
+                    kind: action.into_kind(),
                     outcome: ActionOutcome::SessionClosed,
                 });
             }

@@ -25,6 +25,7 @@ impl Engine {
         now: Instant,
     ) -> Result<RequestId, CommandError> {
         self.submit_frame(
+            None,
             method,
             |id| Ok(frame::request_map(id, method, &params)),
             kind,
@@ -41,13 +42,28 @@ impl Engine {
         kind: PendingKind,
         now: Instant,
     ) -> Result<RequestId, CommandError> {
-        let write = |id: &str| frame::request(id, method, ids, params);
-        self.submit_frame(method, write, kind, now)
+        self.submit_typed_as(None, method, ids, params, kind, now)
     }
 
-    /// Queues or sends the frame `write` makes for a new request id.
+    /// [`Engine::submit_typed`] under the request id `id` when given (an action's start
+    /// goes out under its control id's text), a new one otherwise.
+    pub(super) fn submit_typed_as<P: Serialize + ?Sized>(
+        &mut self,
+        id: Option<RequestId>,
+        method: &str,
+        ids: &frame::Ids<'_>,
+        params: &P,
+        kind: PendingKind,
+        now: Instant,
+    ) -> Result<RequestId, CommandError> {
+        let write = |id: &str| frame::request(id, method, ids, params);
+        self.submit_frame(id, method, write, kind, now)
+    }
+
+    /// Queues or sends the frame `write` makes for the request id `id`, or a new one.
     fn submit_frame(
         &mut self,
+        id: Option<RequestId>,
         method: &str,
         write: impl FnOnce(&str) -> Result<String, serde_json::Error>,
         kind: PendingKind,
@@ -58,7 +74,7 @@ impl Engine {
         if !ready && self.requests.queued() >= capacity {
             return Err(CommandError::QueueFull { capacity });
         }
-        let id = self.new_id::<RequestId>();
+        let id = id.unwrap_or_else(|| self.new_id::<RequestId>());
         let text = write(id.as_str()).map_err(|e| CommandError::InvalidOption(e.to_string()))?;
         let pending = Pending {
             method: method.to_owned(),
