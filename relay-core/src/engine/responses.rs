@@ -1,7 +1,7 @@
 //! Requests made and answered: a request written and queued or sent, and its outcome (an
 //! answer, a time-out, a lost socket) routed to whoever asked, finishing what depended on it.
 
-use super::requests::{Pending, PendingKind};
+use super::requests::{Method, Pending, PendingKind};
 use super::{later, log, Engine};
 use crate::action::ActionOutcome;
 use crate::error::{CallGone, CommandError, ProtocolError, RequestError};
@@ -19,36 +19,34 @@ impl Engine {
     /// Queues or sends a user request; refuses when closed or when the queue is full.
     pub(super) fn submit(
         &mut self,
-        method: &str,
+        method: impl Into<Method>,
         params: Map<String, Value>,
         kind: PendingKind,
         now: Instant,
     ) -> Result<RequestId, CommandError> {
-        self.submit_frame(
-            method,
-            |id| Ok(frame::request_map(id, method, &params)),
-            kind,
-            now,
-        )
+        let method = method.into();
+        let write = |id: &str| Ok(frame::request_map(id, method.as_str(), &params));
+        self.submit_frame(&method, write, kind, now)
     }
 
     /// [`Engine::submit`] for typed params, written straight into the frame with `ids`.
     pub(super) fn submit_typed<P: Serialize + ?Sized>(
         &mut self,
-        method: &str,
+        method: impl Into<Method>,
         ids: &frame::Ids<'_>,
         params: &P,
         kind: PendingKind,
         now: Instant,
     ) -> Result<RequestId, CommandError> {
-        let write = |id: &str| frame::request(id, method, ids, params);
-        self.submit_frame(method, write, kind, now)
+        let method = method.into();
+        let write = |id: &str| frame::request(id, method.as_str(), ids, params);
+        self.submit_frame(&method, write, kind, now)
     }
 
     /// Queues or sends the frame `write` makes for a new request id.
     fn submit_frame(
         &mut self,
-        method: &str,
+        method: &Method,
         write: impl FnOnce(&str) -> Result<String, serde_json::Error>,
         kind: PendingKind,
         now: Instant,
@@ -61,13 +59,12 @@ impl Engine {
         let id = self.new_id::<RequestId>();
         let text = write(id.as_str()).map_err(|e| CommandError::InvalidOption(e.to_string()))?;
         let pending = Pending {
-            method: method.to_owned(),
-            frame: text,
+            method: method.clone(),
             kind,
             deadline: Some(later(now, self.config.request_timeout)),
             sent: ready,
         };
-        self.requests.add(id.clone(), pending, &mut self.out);
+        self.requests.add(id.clone(), pending, text, &mut self.out);
         Ok(id)
     }
 
@@ -95,9 +92,10 @@ impl Engine {
         let mut half_open = false;
         for (id, pending) in self.requests.take_expired(now) {
             half_open |= pending.sent;
-            log::warning!(method = %pending.method, sent = pending.sent, "request timed out");
+            let method = pending.method.as_str();
+            log::warning!(method, sent = pending.sent, "request timed out");
             let error = RequestError::Timeout {
-                method: pending.method.clone(),
+                method: method.to_owned(),
             };
             self.fail_request(id, pending, error);
         }
@@ -151,7 +149,7 @@ impl Engine {
             result: Ok(result),
         });
         if let Some(call_id) = handed_over {
-            self.handed_over(&call_id, &pending.method);
+            self.handed_over(&call_id, pending.method.as_str());
         }
     }
 
