@@ -517,7 +517,7 @@ impl EventLoop {
                 self.engine.shutdown(now)
             }
             Command::Message { message, reply } => {
-                self.messages.send(&mut self.engine, now, message, reply)
+                self.messages.send(&mut self.engine, now, *message, reply)
             }
             Command::WatchCall { call_id, reply } => {
                 // An ended call has no more events: nothing to watch.
@@ -887,5 +887,15 @@ mod tests {
     fn a_request_in_flight_takes_one_slot_of_five_words_in_the_loop() {
         let slot = size_of::<(RequestId, Waiter)>();
         assert!(slot <= 40, "{slot}");
+    }
+
+    /// Every request passes the command queue, whose buffer is sized for the largest
+    /// command (a burst of requests grows it to thousands of slots): a dial's plan and a
+    /// message, large and rare, are boxed (a slot was 176 bytes).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_command_queued_takes_four_words() {
+        let command = size_of::<super::Command>();
+        assert!(command <= 32, "{command}");
     }
 }
