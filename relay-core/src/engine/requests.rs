@@ -8,8 +8,9 @@ use crate::frame;
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
 use serde::Serialize;
 use std::collections::{BTreeSet, VecDeque};
+use std::num::NonZeroU64;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Capacity above which the tables give memory back: an emptied one its whole table, one
 /// far below its capacity the most of it (after a burst, a table sized for 10,000
@@ -87,10 +88,53 @@ impl From<&'static str> for Method {
 pub(super) struct Pending {
     pub(super) method: Method,
     pub(super) kind: PendingKind,
-    pub(super) deadline: Option<Instant>,
+    /// Set by [`Requests::add`].
+    deadline: Option<At>,
     /// Gone out on a socket (a sent request is never sent again: the loss of its socket
     /// fails it); otherwise its text waits in the queue.
     pub(super) sent: bool,
+}
+
+impl Pending {
+    pub(super) fn new(method: Method, kind: PendingKind, sent: bool) -> Self {
+        Self {
+            method,
+            kind,
+            deadline: None,
+            sent,
+        }
+    }
+}
+
+/// A deadline in 8 bytes where an `Instant` takes 16 (one is kept per request in flight,
+/// twice): signed nanoseconds from the table's epoch (its first deadline), the sign bit
+/// flipped so that the unsigned order is the time order and zero is left for `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct At(NonZeroU64);
+
+const SIGN: u64 = 1 << 63;
+
+impl At {
+    fn new(epoch: Instant, at: Instant) -> Self {
+        let nanos = |d: Duration| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX);
+        let offset = match at.checked_duration_since(epoch) {
+            Some(after) => nanos(after),
+            // Never below -i64::MAX: the biased value is never zero.
+            None => -nanos(epoch.duration_since(at)),
+        };
+        At(NonZeroU64::new(offset as u64 ^ SIGN).unwrap_or(NonZeroU64::MIN))
+    }
+
+    fn instant(self, epoch: Instant) -> Instant {
+        let offset = (self.0.get() ^ SIGN) as i64;
+        let d = Duration::from_nanos(offset.unsigned_abs());
+        // Both exist: the deadline given was an `Instant` (up to the ~292 years of i64).
+        if offset >= 0 {
+            epoch.checked_add(d).unwrap_or(epoch)
+        } else {
+            epoch.checked_sub(d).unwrap_or(epoch)
+        }
+    }
 }
 
 /// The requests in flight, each under its id until its answer, its deadline or the loss of
@@ -104,11 +148,13 @@ pub(super) struct Pending {
 #[derive(Debug, Default)]
 pub(super) struct Requests {
     pending: FastMap<RequestId, Pending>,
+    /// What deadlines count from: the first one given.
+    epoch: Option<Instant>,
     /// Deadlines in order; the front one is a request still pending, but for an id that
     /// was added again (its old deadline stays behind and is dropped when reached).
-    in_order: VecDeque<(Instant, RequestId)>,
+    in_order: VecDeque<(At, RequestId)>,
     /// Deadlines that came earlier than the last of `in_order` (none in practice).
-    out_of_order: BTreeSet<(Instant, RequestId)>,
+    out_of_order: BTreeSet<(At, RequestId)>,
     /// Pending requests with a deadline.
     with_deadline: usize,
     /// The requests waiting for a connection, with their text.
@@ -135,10 +181,11 @@ impl Requests {
     pub(super) fn next_deadline(&self) -> Option<Instant> {
         let in_order = self.in_order.front().map(|(at, _)| *at);
         let out_of_order = self.out_of_order.first().map(|(at, _)| *at);
-        match (in_order, out_of_order) {
+        let at = match (in_order, out_of_order) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
-        }
+        };
+        Some(at?.instant(self.epoch?))
     }
 
     /// Whether a request still waits in the queue (it has not gone out on any socket).
@@ -146,13 +193,22 @@ impl Requests {
         self.pending.get(id).is_some_and(|pending| !pending.sent)
     }
 
-    /// Tracks a request: a sent one's `frame` goes out now, any other waits in the queue.
-    pub(super) fn add(&mut self, id: RequestId, pending: Pending, frame: String, out: &mut Output) {
+    /// Tracks a request until `deadline`: a sent one's `frame` goes out now, any other
+    /// waits in the queue.
+    pub(super) fn add(
+        &mut self,
+        id: RequestId,
+        mut pending: Pending,
+        deadline: Option<Instant>,
+        frame: String,
+        out: &mut Output,
+    ) {
         if pending.sent {
             out.send(frame);
         } else {
             self.queue.push_back((id.clone(), frame));
         }
+        pending.deadline = deadline.map(|at| At::new(*self.epoch.get_or_insert(at), at));
         if let Some(at) = pending.deadline {
             self.with_deadline += 1;
             match self.in_order.back() {
@@ -179,13 +235,8 @@ impl Requests {
         out: &mut Output,
     ) -> Result<(), serde_json::Error> {
         let text = frame::request(id.as_str(), method, &frame::Ids::default(), params)?;
-        let pending = Pending {
-            method: Method::Static(method),
-            kind,
-            deadline,
-            sent: true,
-        };
-        self.add(id, pending, text, out);
+        let pending = Pending::new(Method::Static(method), kind, true);
+        self.add(id, pending, deadline, text, out);
         Ok(())
     }
 
@@ -303,6 +354,10 @@ impl Requests {
     /// Takes the requests whose deadline is at or before `now`, earliest first.
     pub(super) fn take_expired(&mut self, now: Instant) -> Vec<(RequestId, Pending)> {
         let mut expired = Vec::new();
+        let Some(epoch) = self.epoch else {
+            return expired; // no deadline was ever given
+        };
+        let now = At::new(epoch, now);
         loop {
             let in_order = self.in_order.front().filter(|(at, _)| *at <= now);
             let out_of_order = self.out_of_order.first().filter(|(at, _)| *at <= now);
@@ -348,18 +403,15 @@ mod tests {
     use crate::event::Transmit;
     use std::time::Duration;
 
-    fn request(method: &str, deadline: Option<Instant>, sent: bool) -> (Pending, String) {
-        let pending = Pending {
-            method: Method::text(method),
-            kind: PendingKind::User,
-            deadline,
-            sent,
-        };
-        (pending, format!("frame of {method}"))
+    type Request = (Pending, Option<Instant>, String);
+
+    fn request(method: &str, deadline: Option<Instant>, sent: bool) -> Request {
+        let pending = Pending::new(Method::text(method), PendingKind::User, sent);
+        (pending, deadline, format!("frame of {method}"))
     }
 
-    fn add(requests: &mut Requests, id: RequestId, request: (Pending, String), out: &mut Output) {
-        requests.add(id, request.0, request.1, out);
+    fn add(requests: &mut Requests, id: RequestId, request: Request, out: &mut Output) {
+        requests.add(id, request.0, request.1, request.2, out);
     }
 
     fn sink() -> Output {
@@ -545,14 +597,35 @@ mod tests {
     }
 
     #[test]
-    fn a_request_in_flight_takes_at_most_88_bytes_beside_its_id() {
+    #[cfg(target_pointer_width = "64")]
+    fn a_request_in_flight_takes_at_most_80_bytes_and_its_deadline_24() {
         // One per request in flight, 10,000 in a burst of calls, in a table ~1.6x their
-        // number: the text lives in the queue and the method is not copied (it was 112).
-        assert!(
-            std::mem::size_of::<Pending>() <= 88,
-            "{}",
-            std::mem::size_of::<Pending>()
-        );
+        // number: the text lives in the queue, the method is not copied and the deadline
+        // takes 8 bytes (it was 112).
+        let pending = std::mem::size_of::<Pending>();
+        assert!(pending <= 80, "{pending}");
+        // The deadline's entry in the queue of deadlines (it was 32).
+        let deadline = std::mem::size_of::<(At, RequestId)>();
+        assert!(deadline <= 24, "{deadline}");
+    }
+
+    #[test]
+    fn a_compact_deadline_keeps_the_instant_and_the_order() {
+        let epoch = Instant::now();
+        let second = Duration::from_secs(1);
+        let times = [
+            epoch,
+            epoch + second,
+            epoch + Duration::from_nanos(1),
+            epoch.checked_sub(second).unwrap_or(epoch),
+            epoch + 100 * 365 * 24 * 3600 * second,
+        ];
+        for a in times {
+            assert_eq!(At::new(epoch, a).instant(epoch), a);
+            for b in times {
+                assert_eq!(At::new(epoch, a).cmp(&At::new(epoch, b)), a.cmp(&b));
+            }
+        }
     }
 
     #[test]

@@ -58,13 +58,10 @@ impl Engine {
         }
         let id = self.new_id::<RequestId>();
         let text = write(id.as_str()).map_err(|e| CommandError::InvalidOption(e.to_string()))?;
-        let pending = Pending {
-            method: method.clone(),
-            kind,
-            deadline: Some(later(now, self.config.request_timeout)),
-            sent: ready,
-        };
-        self.requests.add(id.clone(), pending, text, &mut self.out);
+        let pending = Pending::new(method.clone(), kind, ready);
+        let deadline = Some(later(now, self.config.request_timeout));
+        self.requests
+            .add(id.clone(), pending, deadline, text, &mut self.out);
         Ok(id)
     }
 
