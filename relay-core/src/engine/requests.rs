@@ -269,8 +269,10 @@ impl Requests {
     }
 
     /// Gives the table's memory back after a burst: all of it once empty, the most of it
-    /// once it holds under an eighth of its capacity (halving it at most every time it
-    /// drops by a factor of four, so a steady load does not rehash again and again).
+    /// once it holds under a thirty-second of its capacity (sized then for twice what it
+    /// holds, so a steady load does not rehash again and again). Late, so that the new
+    /// table, made while the old one still exists, is small: the heap's high-water mark
+    /// (the burst's) is not raised by a quarter of the old table.
     fn release_unused(&mut self) {
         let capacity = self.pending.capacity();
         if capacity <= RELEASED_CAPACITY {
@@ -279,7 +281,7 @@ impl Requests {
         let len = self.pending.len();
         if len == 0 {
             self.pending = FastMap::default();
-        } else if len < capacity / 8 {
+        } else if len < capacity / 32 {
             self.pending.shrink_to(len * 2);
         }
     }
