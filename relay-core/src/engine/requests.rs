@@ -147,10 +147,7 @@ impl At {
 /// went back) goes to a B-tree instead, so that expiry stays exact.
 #[derive(Debug, Default)]
 pub(super) struct Requests {
-    /// Each record boxed: the table is sized for the most requests a burst had in flight
-    /// at once (and ~1.6 times that), most of its slots empty soon after, so a slot holds
-    /// a pointer and only the requests still in flight hold a record.
-    pending: FastMap<RequestId, Box<Pending>>,
+    pending: FastMap<RequestId, Pending>,
     /// What deadlines count from: the first one given.
     epoch: Option<Instant>,
     /// Deadlines in order; the front one is a request still pending, but for an id that
@@ -221,7 +218,7 @@ impl Requests {
                 _ => self.in_order.push_back((at, id.clone())),
             }
         }
-        if let Some(replaced) = self.pending.insert(id, Box::new(pending)) {
+        if let Some(replaced) = self.pending.insert(id, pending) {
             // The same id again (never from the engine's own ids): the old one is gone.
             self.with_deadline -= usize::from(replaced.deadline.is_some());
         }
@@ -252,7 +249,6 @@ impl Requests {
     /// what the answer makes shares it: one look-up.
     pub(super) fn take_str(&mut self, id: &str) -> Option<(RequestId, Pending)> {
         let (id, pending) = self.pending.remove_entry(id)?;
-        let pending = *pending;
         if let Some(at) = pending.deadline {
             self.with_deadline -= 1;
             if !self.out_of_order.is_empty() {
@@ -295,15 +291,6 @@ impl Requests {
     #[cfg(test)]
     pub(super) fn capacities(&self) -> (usize, usize) {
         (self.pending.capacity(), self.queue.capacity())
-    }
-
-    /// The size of one slot of the table of requests in flight (for tests).
-    #[cfg(test)]
-    fn slot_size(&self) -> usize {
-        fn slot<K, V>(_: &FastMap<K, V>) -> usize {
-            std::mem::size_of::<(K, V)>()
-        }
-        slot(&self.pending)
     }
 
     /// Drops the deadlines at the front of the queue whose request is no longer pending, so
@@ -613,7 +600,7 @@ mod tests {
 
     #[test]
     #[cfg(target_pointer_width = "64")]
-    fn a_request_in_flight_takes_a_slot_of_24_bytes_its_record_80_and_its_deadline_24() {
+    fn a_request_in_flight_takes_at_most_80_bytes_and_its_deadline_24() {
         // One per request in flight, 10,000 in a burst of calls, in a table ~1.6x their
         // number: the text lives in the queue, the method is not copied and the deadline
         // takes 8 bytes (it was 112).
@@ -622,10 +609,6 @@ mod tests {
         // The deadline's entry in the queue of deadlines (it was 32).
         let deadline = std::mem::size_of::<(At, RequestId)>();
         assert!(deadline <= 24, "{deadline}");
-        // A slot of the table: the id and a pointer to the record (it was 128, the record
-        // inline, in every slot of a table 1.6 times the largest burst).
-        let slot = Requests::default().slot_size();
-        assert!(slot <= 24, "{slot}");
     }
 
     #[test]
