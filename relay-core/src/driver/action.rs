@@ -350,8 +350,8 @@ impl ActionHandle {
 }
 
 /// Sends an action-start command when first polled and waits for the server to accept it.
-/// The op and the reply travel in one allocation (`exchange`), made at once: the future
-/// then holds pointers, not the op with its options (it lives inside each call's task).
+/// The op and the reply go to the heap at once (`start_exchange`): the future then holds
+/// pointers, not the op with its options (it lives inside each call's task).
 pub(crate) fn start<F>(
     client: &Arc<ClientInner>,
     call_id: CallId,
@@ -361,10 +361,7 @@ pub(crate) fn start<F>(
 where
     F: FnOnce(&mut Engine, Instant) -> Result<ActionStart, CommandError> + Send + 'static,
 {
-    // The call and kind ride in the exchange too, for the loop to file the action under.
-    let exchange = super::exchange::exchange(move |engine: &mut Engine, now| {
-        op(engine, now).map(|start| (start, call_id, kind))
-    });
+    let exchange = start_exchange(call_id, kind, op);
     async move {
         client.send(Command::Action(exchange.asked()))?;
         let shared = exchange.wait().await?;
@@ -373,6 +370,32 @@ where
             client: client.clone(),
         })
     }
+}
+
+/// An action start's op, boxed apart from its exchange (see [`start_exchange`]).
+type StartOp = Box<
+    dyn FnOnce(&mut Engine, Instant) -> Result<(ActionStart, CallId, ActionKind), CommandError>
+        + Send,
+>;
+
+/// The exchange of an action start. Its op (with the action's options, a few hundred
+/// bytes) is boxed apart and freed once the loop has run it, while the exchange stays
+/// until the server's answer: in a burst of calls thousands of starts wait for theirs, so
+/// the one allocation that stays is the answer's slot alone. (A request's op is small and
+/// stays inline: [`ClientInner::ask`].)
+fn start_exchange<F>(
+    call_id: CallId,
+    kind: ActionKind,
+    op: F,
+) -> Arc<super::exchange::Exchange<StartOp, Arc<ActionShared>>>
+where
+    F: FnOnce(&mut Engine, Instant) -> Result<ActionStart, CommandError> + Send + 'static,
+{
+    // The call and kind ride with the op, for the loop to file the action under.
+    let op: StartOp = Box::new(move |engine: &mut Engine, now| {
+        op(engine, now).map(|start| (start, call_id, kind))
+    });
+    super::exchange::exchange(op)
 }
 
 /// Defines a typed action handle: a newtype over [`ActionHandle`] whose methods are listed
@@ -670,5 +693,25 @@ mod tests {
             Err(CommandError::Closed)
         });
         assert!(size_of_val(&request) <= 48, "{}", size_of_val(&request));
+    }
+
+    /// A stream start's exchange waits for the server's answer (thousands of them in a
+    /// burst of calls); its op, with the options, is boxed apart and freed once run, so the
+    /// allocation that waits is the answer's slot alone (it was 272 bytes with the op).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn an_action_start_waits_without_its_op() {
+        let options = [7u8; 512];
+        let exchange = super::start_exchange(
+            CallId::from("call"),
+            ActionKind::Stream,
+            move |_: &mut Engine, _| {
+                let _ = options;
+                Err(CommandError::Closed)
+            },
+        );
+        // With the two reference counts of its `Arc`: the lock, the stage, the waker.
+        let held = 16 + size_of_val(&*exchange);
+        assert!(held <= 64, "{held}");
     }
 }

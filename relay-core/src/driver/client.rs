@@ -640,7 +640,10 @@ impl Client {
     /// Dials out and waits for the call to be answered.
     pub async fn dial(&self, plan: DialPlan) -> Result<Call, Error> {
         let (reply, receiver) = oneshot::channel();
-        self.inner.send(Command::Dial { plan, reply })?;
+        self.inner.send(Command::Dial {
+            plan: Box::new(plan),
+            reply,
+        })?;
         let shared: Arc<CallShared> = receiver.await.map_err(|_| Error::Closed)??;
         Ok(Call {
             shared,

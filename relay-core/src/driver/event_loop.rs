@@ -57,6 +57,15 @@ enum Wake {
     Timer,
 }
 
+/// Who waits for a request's answer (a dial's waits in a map of its own: as a third kind
+/// here it would add a word to every slot, the pointers leaving room to tell two apart).
+enum Waiter {
+    /// A request's exchange, answered with the result.
+    Request(Asked<RequestId, Payload>),
+    /// An action start's exchange, answered with the action's record once accepted.
+    Start(Arc<ActionShared>, AskedStart),
+}
+
 /// The writing half of the open connection, run by a task of its own so that a peer that
 /// stops reading never stops the loop from reading, timing and shutting down.
 struct Writer {
@@ -82,8 +91,9 @@ pub(crate) struct EventLoop {
     generation: u64,
     write_failures: mpsc::UnboundedReceiver<(u64, TransportError)>,
     write_failure_tx: mpsc::UnboundedSender<(u64, TransportError)>,
-    requests: FastMap<RequestId, Asked<RequestId, Payload>>,
-    action_starts: FastMap<RequestId, (Arc<ActionShared>, AskedStart)>,
+    /// Who waits for each request in flight: one table for requests and action starts (a
+    /// burst of calls has thousands of answers and stream starts in flight at once).
+    waiting: FastMap<RequestId, Waiter>,
     dials: FastMap<RequestId, Reply<Arc<CallShared>>>,
     /// The calls and, beside each, its running actions.
     calls: LoopCalls,
@@ -125,8 +135,7 @@ impl EventLoop {
             generation: 0,
             write_failures,
             write_failure_tx,
-            requests: FastMap::default(),
-            action_starts: FastMap::default(),
+            waiting: FastMap::default(),
             dials: FastMap::default(),
             calls: LoopCalls::default(),
             closed: None,
@@ -388,8 +397,7 @@ impl EventLoop {
 
     /// Gives the tables of emptied large maps back after a burst (`release_if_emptied`).
     fn release_emptied_maps(&mut self) {
-        release_if_emptied(&mut self.requests);
-        release_if_emptied(&mut self.action_starts);
+        release_if_emptied(&mut self.waiting);
         release_if_emptied(&mut self.dials);
         self.calls.release_if_emptied();
     }
@@ -496,7 +504,7 @@ impl EventLoop {
         match command {
             Command::Request(asked) => match asked.run(&mut self.engine, now) {
                 Ok(id) => {
-                    self.requests.insert(id, asked);
+                    self.waiting.insert(id, Waiter::Request(asked));
                 }
                 Err(e) => asked.answer(Err(e.into())),
             },
@@ -504,7 +512,8 @@ impl EventLoop {
                 Ok((start, call_id, kind)) => {
                     let shared = Arc::new(ActionShared::new(call_id, start.control_id, kind));
                     self.add_action(shared.clone());
-                    self.action_starts.insert(start.request_id, (shared, asked));
+                    let waiter = Waiter::Start(shared, asked);
+                    self.waiting.insert(start.request_id, waiter);
                 }
                 Err(e) => asked.answer(Err(e.into())),
             },
@@ -521,7 +530,7 @@ impl EventLoop {
                 self.engine.shutdown(now)
             }
             Command::Message { message, reply } => {
-                self.messages.send(&mut self.engine, now, message, reply)
+                self.messages.send(&mut self.engine, now, *message, reply)
             }
             Command::WatchCall { call_id, reply } => {
                 // An ended call has no more events: nothing to watch.
@@ -547,10 +556,10 @@ impl EventLoop {
             }
             Event::RequestCompleted { request_id, result } => {
                 let result = result.map_err(Error::from);
-                if let Some(asked) = self.requests.remove(&request_id) {
-                    asked.answer(result);
-                } else if let Some((shared, asked)) = self.action_starts.remove(&request_id) {
-                    asked.answer(result.map(|_| shared));
+                match self.waiting.remove(&request_id) {
+                    Some(Waiter::Request(asked)) => asked.answer(result),
+                    Some(Waiter::Start(shared, asked)) => asked.answer(result.map(|_| shared)),
+                    None => {}
                 }
             }
             Event::DialCompleted {
@@ -846,11 +855,11 @@ async fn within<'a>(
 impl Drop for EventLoop {
     // Whether `run` returned or its future was dropped, every wait must resolve.
     fn drop(&mut self) {
-        for (_, asked) in self.requests.drain() {
-            asked.answer(Err(Error::Closed));
-        }
-        for (_, (_, asked)) in self.action_starts.drain() {
-            asked.answer(Err(Error::Closed));
+        for (_, waiter) in self.waiting.drain() {
+            match waiter {
+                Waiter::Request(asked) => asked.answer(Err(Error::Closed)),
+                Waiter::Start(_, asked) => asked.answer(Err(Error::Closed)),
+            }
         }
         for (_, reply) in self.dials.drain() {
             let _ = reply.send(Err(Error::Closed));
@@ -890,4 +899,31 @@ async fn yield_once() {
         Poll::Pending
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Waiter;
+    use crate::ids::RequestId;
+    use std::mem::size_of;
+
+    /// Thousands of requests wait in a burst of calls (an answer, then a stream start,
+    /// each): one table for both, where there was one per kind (a burst grew two large
+    /// ones), with a slot of five words: the id and who waits.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_request_in_flight_takes_one_slot_of_five_words_in_the_loop() {
+        let slot = size_of::<(RequestId, Waiter)>();
+        assert!(slot <= 40, "{slot}");
+    }
+
+    /// Every request passes the command queue, whose buffer is sized for the largest
+    /// command (a burst of requests grows it to thousands of slots): a dial's plan and a
+    /// message, large and rare, are boxed (a slot was 176 bytes).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_command_queued_takes_four_words() {
+        let command = size_of::<super::Command>();
+        assert!(command <= 32, "{command}");
+    }
 }

@@ -29,7 +29,9 @@ struct State<F, T> {
 enum Stage<F, T> {
     Op(F),
     Running,
-    Answered(Result<T, Error>),
+    /// An error is boxed: thousands of exchanges wait for their answer in a burst of
+    /// calls, each sized for the largest answer, and an error is the rare one.
+    Answered(Result<T, Box<Error>>),
     Taken,
 }
 
@@ -53,7 +55,7 @@ impl<F, T> Exchange<F, T> {
         future::poll_fn(|cx| {
             let mut state = self.lock();
             match std::mem::replace(&mut state.stage, Stage::Taken) {
-                Stage::Answered(result) => Poll::Ready(result),
+                Stage::Answered(result) => Poll::Ready(result.map_err(|e| *e)),
                 Stage::Taken => Poll::Ready(Err(Error::Closed)),
                 waiting => {
                     state.stage = waiting;
@@ -97,7 +99,7 @@ where
             if matches!(state.stage, Stage::Answered(_) | Stage::Taken) {
                 return;
             }
-            state.stage = Stage::Answered(result);
+            state.stage = Stage::Answered(result.map_err(Box::new));
             state.waker.take()
         };
         if let Some(waker) = waker {

@@ -177,7 +177,10 @@ impl Client {
     pub async fn send_message(&self, message: SendMessage) -> Result<MessageHandle, Error> {
         message.validate()?;
         let (reply, receiver) = oneshot::channel();
-        self.inner.send(Command::Message { message, reply })?;
+        self.inner.send(Command::Message {
+            message: Box::new(message),
+            reply,
+        })?;
         let shared = receiver.await.map_err(|_| Error::Closed)??;
         Ok(MessageHandle {
             shared,

@@ -77,8 +77,9 @@ pub(crate) enum Command {
     /// An action start: its op (which also names the call and the action's kind) and the
     /// slot of the action's record once the server accepts.
     Action(AskedStart),
+    /// Large and rare beside the requests that share the queue's slots: boxed.
     Dial {
-        plan: DialPlan,
+        plan: Box<DialPlan>,
         reply: oneshot::Sender<Result<Arc<call::CallShared>, Error>>,
     },
     Shutdown,
@@ -91,7 +92,7 @@ pub(crate) enum Command {
     /// An `on_event` hook was added: it sees every call event of every call.
     WatchAllCalls,
     Message {
-        message: crate::message::SendMessage,
+        message: Box<crate::message::SendMessage>,
         reply: oneshot::Sender<Result<Arc<messaging::MessageShared>, Error>>,
     },
 }

@@ -2,7 +2,7 @@
 //! `call_id`, `control_id` and `tag`, and freeing state when a call ends.
 
 use super::call_table::ActionEntry;
-use super::requests::PendingKind;
+use super::requests::{Method, PendingKind};
 use super::{later, log, DialEntry, Engine};
 use crate::action::descriptor::{ActionDescriptor, Verdict};
 use crate::action::{ActionKind, ActionOutcome, ActionRequest};
@@ -225,7 +225,7 @@ impl Engine {
         let request_id = self.call_request_as(
             request_id,
             call_id,
-            &descriptor.start_method,
+            Method::Start(descriptor.clone()),
             Some(&control_id),
             params,
             PendingKind::ActionStart(call_id.clone(), control_id.clone()),
@@ -257,7 +257,7 @@ impl Engine {
         };
         let id = self.call_request_typed(
             call_id,
-            &method,
+            Method::from(method),
             Some(control_id),
             &(),
             PendingKind::ActionStop(call_id.clone(), control_id.clone()),
@@ -290,6 +290,7 @@ impl Engine {
             });
         }
         let kind = PendingKind::User;
+        let method = Method::text(method);
         self.call_request_typed(call_id, method, Some(control_id), &params, kind, now)
     }
 
@@ -323,7 +324,7 @@ impl Engine {
         now: Instant,
     ) -> Result<RequestId, CommandError> {
         let kind = PendingKind::Call(call_id.clone());
-        self.call_request_typed(call_id, method, None, &params, kind, now)
+        self.call_request_typed(call_id, Method::text(method), None, &params, kind, now)
     }
 
     fn action(
@@ -342,7 +343,7 @@ impl Engine {
     pub(super) fn call_request(
         &mut self,
         call_id: &CallId,
-        method: &str,
+        method: impl Into<Method>,
         params: Map<String, Value>,
         now: Instant,
     ) -> Result<RequestId, CommandError> {
@@ -353,7 +354,7 @@ impl Engine {
     pub(super) fn call_request_with(
         &mut self,
         call_id: &CallId,
-        method: &str,
+        method: impl Into<Method>,
         params: Map<String, Value>,
         kind: PendingKind,
         now: Instant,
@@ -366,7 +367,7 @@ impl Engine {
     pub(super) fn call_request_typed<P: Serialize + ?Sized>(
         &mut self,
         call_id: &CallId,
-        method: &str,
+        method: impl Into<Method>,
         control_id: Option<&ControlId>,
         params: &P,
         kind: PendingKind,
@@ -381,7 +382,7 @@ impl Engine {
         &mut self,
         request_id: Option<RequestId>,
         call_id: &CallId,
-        method: &str,
+        method: impl Into<Method>,
         control_id: Option<&ControlId>,
         params: &P,
         kind: PendingKind,

@@ -71,7 +71,7 @@ impl Engine {
     fn with_control<P: Serialize + ?Sized>(
         &mut self,
         call_id: &CallId,
-        method: &str,
+        method: &'static str,
         params: &P,
         control_id: &Option<ControlId>,
         now: Instant,

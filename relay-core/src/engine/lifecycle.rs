@@ -3,7 +3,7 @@
 //! and the other parts (a lost socket fails what was sent on it, a fresh session forgets the
 //! old one's calls, a close ends everything).
 
-use super::requests::PendingKind;
+use super::requests::{Method, PendingKind};
 use super::session::{Contexts, SessionState};
 use super::{later, log, Engine};
 use crate::error::{CommandError, ProtocolError, SessionError};
@@ -89,7 +89,7 @@ impl Engine {
     /// The one request of `receive` and `unreceive`: `{contexts}`, no ids.
     fn submit_contexts(
         &mut self,
-        method: &str,
+        method: &'static str,
         contexts: &[String],
         now: Instant,
     ) -> Result<RequestId, CommandError> {
@@ -108,7 +108,7 @@ impl Engine {
         let Value::Object(params) = params else {
             return Err(CommandError::ParamsNotAnObject);
         };
-        self.submit(method, params, PendingKind::User, now)
+        self.submit(Method::text(method), params, PendingKind::User, now)
     }
 
     pub(super) fn handle_connect_result(

@@ -3,11 +3,19 @@
 
 use super::output::Output;
 use super::FastMap;
+use crate::calling::descriptor::ActionDescriptor;
 use crate::frame;
 use crate::ids::{CallId, ControlId, DialTag, RequestId};
 use serde::Serialize;
 use std::collections::{BTreeSet, VecDeque};
-use std::time::Instant;
+use std::num::NonZeroU64;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Capacity above which the tables give memory back: an emptied one its whole table, one
+/// far below its capacity the most of it (after a burst, a table sized for 10,000
+/// requests in flight would otherwise stay for ever).
+const RELEASED_CAPACITY: usize = 1024;
 
 /// Who is waiting for a request's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,16 +43,98 @@ pub(super) enum PendingKind {
     HandOver(CallId),
 }
 
-/// One request waiting for its answer (or for a connection).
+/// A request's method, kept for its time-out's error and a hand-over. The engine's own
+/// methods are static and an action's start method is its descriptor's (shared by every
+/// action of its kind): only a method the user names is copied.
 #[derive(Debug, Clone)]
+pub(super) enum Method {
+    Static(&'static str),
+    /// The descriptor's `start_method`.
+    Start(Arc<ActionDescriptor>),
+    Text(Box<str>),
+}
+
+impl Method {
+    /// A method named by the user (copied).
+    pub(super) fn text(method: &str) -> Self {
+        Method::Text(method.into())
+    }
+
+    pub(super) fn as_str(&self) -> &str {
+        match self {
+            Method::Static(method) => method,
+            Method::Start(descriptor) => &descriptor.start_method,
+            Method::Text(method) => method,
+        }
+    }
+}
+
+impl From<String> for Method {
+    fn from(method: String) -> Self {
+        Method::Text(method.into_boxed_str())
+    }
+}
+
+impl From<&'static str> for Method {
+    fn from(method: &'static str) -> Self {
+        Method::Static(method)
+    }
+}
+
+/// One request waiting for its answer (or for a connection). One lives per request in
+/// flight (10,000 in a burst of calls): its text is not here but in the queue while it
+/// waits there, and its method is not copied (see [`Method`]).
+#[derive(Debug)]
 pub(super) struct Pending {
-    pub(super) method: String,
-    /// The request's text while it waits in the queue; empty once sent (a sent request
-    /// is never sent again: the loss of its socket fails it).
-    pub(super) frame: String,
+    pub(super) method: Method,
     pub(super) kind: PendingKind,
-    pub(super) deadline: Option<Instant>,
+    /// Set by [`Requests::add`].
+    deadline: Option<At>,
+    /// Gone out on a socket (a sent request is never sent again: the loss of its socket
+    /// fails it); otherwise its text waits in the queue.
     pub(super) sent: bool,
+}
+
+impl Pending {
+    pub(super) fn new(method: Method, kind: PendingKind, sent: bool) -> Self {
+        Self {
+            method,
+            kind,
+            deadline: None,
+            sent,
+        }
+    }
+}
+
+/// A deadline in 8 bytes where an `Instant` takes 16 (one is kept per request in flight,
+/// twice): signed nanoseconds from the table's epoch (its first deadline), the sign bit
+/// flipped so that the unsigned order is the time order and zero is left for `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct At(NonZeroU64);
+
+const SIGN: u64 = 1 << 63;
+
+impl At {
+    fn new(epoch: Instant, at: Instant) -> Self {
+        let nanos = |d: Duration| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX);
+        let offset = match at.checked_duration_since(epoch) {
+            Some(after) => nanos(after),
+            // Never below -i64::MAX: the biased value is never zero.
+            None => -nanos(epoch.duration_since(at)),
+        };
+        At(NonZeroU64::new(offset as u64 ^ SIGN).unwrap_or(NonZeroU64::MIN))
+    }
+
+    fn instant(self, epoch: Instant) -> Instant {
+        let offset = (self.0.get() ^ SIGN) as i64;
+        let d = Duration::from_nanos(offset.unsigned_abs());
+        // Both exist: the deadline given was an `Instant` (up to the ~292 years of i64).
+        if offset >= 0 {
+            epoch.checked_add(d).unwrap_or(epoch)
+        } else {
+            epoch.checked_sub(d).unwrap_or(epoch)
+        }
+    }
 }
 
 /// The requests in flight, each under its id until its answer, its deadline or the loss of
@@ -58,14 +148,17 @@ pub(super) struct Pending {
 #[derive(Debug, Default)]
 pub(super) struct Requests {
     pending: FastMap<RequestId, Pending>,
+    /// What deadlines count from: the first one given.
+    epoch: Option<Instant>,
     /// Deadlines in order; the front one is a request still pending, but for an id that
     /// was added again (its old deadline stays behind and is dropped when reached).
-    in_order: VecDeque<(Instant, RequestId)>,
+    in_order: VecDeque<(At, RequestId)>,
     /// Deadlines that came earlier than the last of `in_order` (none in practice).
-    out_of_order: BTreeSet<(Instant, RequestId)>,
+    out_of_order: BTreeSet<(At, RequestId)>,
     /// Pending requests with a deadline.
     with_deadline: usize,
-    queue: VecDeque<RequestId>,
+    /// The requests waiting for a connection, with their text.
+    queue: VecDeque<(RequestId, String)>,
 }
 
 impl Requests {
@@ -88,10 +181,11 @@ impl Requests {
     pub(super) fn next_deadline(&self) -> Option<Instant> {
         let in_order = self.in_order.front().map(|(at, _)| *at);
         let out_of_order = self.out_of_order.first().map(|(at, _)| *at);
-        match (in_order, out_of_order) {
+        let at = match (in_order, out_of_order) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
-        }
+        };
+        Some(at?.instant(self.epoch?))
     }
 
     /// Whether a request still waits in the queue (it has not gone out on any socket).
@@ -99,13 +193,22 @@ impl Requests {
         self.pending.get(id).is_some_and(|pending| !pending.sent)
     }
 
-    /// Tracks a request: a sent one goes out now, any other waits in the queue.
-    pub(super) fn add(&mut self, id: RequestId, mut pending: Pending, out: &mut Output) {
+    /// Tracks a request until `deadline`: a sent one's `frame` goes out now, any other
+    /// waits in the queue.
+    pub(super) fn add(
+        &mut self,
+        id: RequestId,
+        mut pending: Pending,
+        deadline: Option<Instant>,
+        frame: String,
+        out: &mut Output,
+    ) {
         if pending.sent {
-            out.send(std::mem::take(&mut pending.frame));
+            out.send(frame);
         } else {
-            self.queue.push_back(id.clone());
+            self.queue.push_back((id.clone(), frame));
         }
+        pending.deadline = deadline.map(|at| At::new(*self.epoch.get_or_insert(at), at));
         if let Some(at) = pending.deadline {
             self.with_deadline += 1;
             match self.in_order.back() {
@@ -125,21 +228,15 @@ impl Requests {
     pub(super) fn send_now<P: Serialize + ?Sized>(
         &mut self,
         id: RequestId,
-        method: &str,
+        method: &'static str,
         params: &P,
         kind: PendingKind,
         deadline: Option<Instant>,
         out: &mut Output,
     ) -> Result<(), serde_json::Error> {
         let text = frame::request(id.as_str(), method, &frame::Ids::default(), params)?;
-        let pending = Pending {
-            method: method.to_owned(),
-            frame: text,
-            kind,
-            deadline,
-            sent: true,
-        };
-        self.add(id, pending, out);
+        let pending = Pending::new(Method::Static(method), kind, true);
+        self.add(id, pending, deadline, text, out);
         Ok(())
     }
 
@@ -164,9 +261,36 @@ impl Requests {
             self.drop_answered_deadlines();
         }
         if !pending.sent {
-            self.queue.retain(|queued| *queued != id);
+            self.queue.retain(|(queued, _)| *queued != id);
+            release_emptied_queue(&mut self.queue);
         }
+        self.release_unused();
         Some((id, pending))
+    }
+
+    /// Gives the table's memory back after a burst: all of it once empty, the most of it
+    /// once it holds under a thirty-second of its capacity (sized then for twice what it
+    /// holds, so a steady load does not rehash again and again). Late, so that the new
+    /// table, made while the old one still exists, is small: the heap's high-water mark
+    /// (the burst's) is not raised by a quarter of the old table.
+    fn release_unused(&mut self) {
+        let capacity = self.pending.capacity();
+        if capacity <= RELEASED_CAPACITY {
+            return;
+        }
+        let len = self.pending.len();
+        if len == 0 {
+            self.pending = FastMap::default();
+        } else if len < capacity / 32 {
+            self.pending.shrink_to(len * 2);
+        }
+    }
+
+    /// The capacities of the table of requests in flight and of the queue (for tests of
+    /// what a burst leaves).
+    #[cfg(test)]
+    pub(super) fn capacities(&self) -> (usize, usize) {
+        (self.pending.capacity(), self.queue.capacity())
     }
 
     /// Drops the deadlines at the front of the queue whose request is no longer pending, so
@@ -182,7 +306,7 @@ impl Requests {
             }
             self.in_order.pop_front();
         }
-        if self.in_order.is_empty() && self.in_order.capacity() > 1024 {
+        if self.in_order.is_empty() && self.in_order.capacity() > RELEASED_CAPACITY {
             // A burst of requests gives its memory back once answered.
             self.in_order = VecDeque::new();
         }
@@ -190,12 +314,13 @@ impl Requests {
 
     /// Sends everything that waited for the connection, oldest first.
     pub(super) fn flush(&mut self, out: &mut Output) {
-        while let Some(id) = self.queue.pop_front() {
+        while let Some((id, frame)) = self.queue.pop_front() {
             if let Some(pending) = self.pending.get_mut(&id) {
                 pending.sent = true;
-                out.send(std::mem::take(&mut pending.frame));
+                out.send(frame);
             }
         }
+        release_emptied_queue(&mut self.queue);
     }
 
     /// Takes the requests `which` selects, in id order (what each one's failure says comes
@@ -231,6 +356,10 @@ impl Requests {
     /// Takes the requests whose deadline is at or before `now`, earliest first.
     pub(super) fn take_expired(&mut self, now: Instant) -> Vec<(RequestId, Pending)> {
         let mut expired = Vec::new();
+        let Some(epoch) = self.epoch else {
+            return expired; // no deadline was ever given
+        };
+        let now = At::new(epoch, now);
         loop {
             let in_order = self.in_order.front().filter(|(at, _)| *at <= now);
             let out_of_order = self.out_of_order.first().filter(|(at, _)| *at <= now);
@@ -262,6 +391,13 @@ impl Requests {
     }
 }
 
+/// An emptied queue of a burst made while disconnected gives its buffer back.
+fn release_emptied_queue<T>(queue: &mut VecDeque<T>) {
+    if queue.is_empty() && queue.capacity() > RELEASED_CAPACITY {
+        *queue = VecDeque::new();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::log::Warnings;
@@ -269,14 +405,15 @@ mod tests {
     use crate::event::Transmit;
     use std::time::Duration;
 
-    fn request(method: &str, deadline: Option<Instant>, sent: bool) -> Pending {
-        Pending {
-            method: method.into(),
-            frame: format!("frame of {method}"),
-            kind: PendingKind::User,
-            deadline,
-            sent,
-        }
+    type Request = (Pending, Option<Instant>, String);
+
+    fn request(method: &str, deadline: Option<Instant>, sent: bool) -> Request {
+        let pending = Pending::new(Method::text(method), PendingKind::User, sent);
+        (pending, deadline, format!("frame of {method}"))
+    }
+
+    fn add(requests: &mut Requests, id: RequestId, request: Request, out: &mut Output) {
+        requests.add(id, request.0, request.1, request.2, out);
     }
 
     fn sink() -> Output {
@@ -290,22 +427,30 @@ mod tests {
         let mut out = sink();
         let mut requests = Requests::default();
         // Ids in the opposite order of their deadlines: the deadline decides.
-        requests.add(
+        add(
+            &mut requests,
             "a".into(),
             request("late", Some(t0 + 3 * second), true),
             &mut out,
         );
-        requests.add(
+        add(
+            &mut requests,
             "b".into(),
             request("queued", Some(t0 + 2 * second), false),
             &mut out,
         );
-        requests.add(
+        add(
+            &mut requests,
             "c".into(),
             request("early", Some(t0 + second), true),
             &mut out,
         );
-        requests.add("d".into(), request("ping", None, true), &mut out);
+        add(
+            &mut requests,
+            "d".into(),
+            request("ping", None, true),
+            &mut out,
+        );
         assert_eq!(
             (requests.len(), requests.queued(), requests.deadlines()),
             (4, 1, 3)
@@ -315,7 +460,7 @@ mod tests {
         let expired = requests.take_expired(t0 + 2 * second);
         let ids: Vec<&str> = expired.iter().map(|(id, _)| id.as_str()).collect();
         assert_eq!(ids, ["c", "b"]);
-        assert_eq!(expired[1].1.method, "queued");
+        assert_eq!(expired[1].1.method.as_str(), "queued");
         // Freed: gone from the table, the deadlines and the queue.
         assert_eq!(
             (requests.len(), requests.queued(), requests.deadlines()),
@@ -341,9 +486,20 @@ mod tests {
         let t0 = Instant::now();
         let mut out = sink();
         let mut requests = Requests::default();
-        requests.add("z".into(), request("first", Some(t0), false), &mut out);
-        requests.add("a".into(), request("second", Some(t0), false), &mut out);
-        requests.add(
+        add(
+            &mut requests,
+            "z".into(),
+            request("first", Some(t0), false),
+            &mut out,
+        );
+        add(
+            &mut requests,
+            "a".into(),
+            request("second", Some(t0), false),
+            &mut out,
+        );
+        add(
+            &mut requests,
             "m".into(),
             request("on the socket", Some(t0), true),
             &mut out,
@@ -376,19 +532,27 @@ mod tests {
         let second = Duration::from_secs(1);
         let mut out = sink();
         let mut requests = Requests::default();
-        requests.add(
+        add(
+            &mut requests,
             "a".into(),
             request("3s", Some(t0 + 3 * second), true),
             &mut out,
         );
-        requests.add(
+        add(
+            &mut requests,
             "z".into(),
             request("3s too", Some(t0 + 3 * second), true),
             &mut out,
         );
         // A shorter timeout, or a caller whose clock went back: earlier than the last one.
-        requests.add("m".into(), request("1s", Some(t0 + second), true), &mut out);
-        requests.add(
+        add(
+            &mut requests,
+            "m".into(),
+            request("1s", Some(t0 + second), true),
+            &mut out,
+        );
+        add(
+            &mut requests,
             "b".into(),
             request("2s", Some(t0 + 2 * second), true),
             &mut out,
@@ -413,7 +577,12 @@ mod tests {
         let mut requests = Requests::default();
         for (i, id) in ["a", "b", "c"].into_iter().enumerate() {
             let at = t0 + (i as u32 + 1) * second;
-            requests.add(id.into(), request(id, Some(at), true), &mut out);
+            add(
+                &mut requests,
+                id.into(),
+                request(id, Some(at), true),
+                &mut out,
+            );
         }
         // Answered out of order: the middle one, then the first.
         assert!(requests.take(&"b".into()).is_some());
@@ -427,5 +596,80 @@ mod tests {
         assert_eq!(expired.len(), 1);
         assert_eq!(expired[0].0.as_str(), "c");
         assert_eq!(requests.next_deadline(), None);
+    }
+
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_request_in_flight_takes_at_most_80_bytes_and_its_deadline_24() {
+        // One per request in flight, 10,000 in a burst of calls, in a table ~1.6x their
+        // number: the text lives in the queue, the method is not copied and the deadline
+        // takes 8 bytes (it was 112).
+        let pending = std::mem::size_of::<Pending>();
+        assert!(pending <= 80, "{pending}");
+        // The deadline's entry in the queue of deadlines (it was 32).
+        let deadline = std::mem::size_of::<(At, RequestId)>();
+        assert!(deadline <= 24, "{deadline}");
+    }
+
+    #[test]
+    fn a_compact_deadline_keeps_the_instant_and_the_order() {
+        let epoch = Instant::now();
+        let second = Duration::from_secs(1);
+        let times = [
+            epoch,
+            epoch + second,
+            epoch + Duration::from_nanos(1),
+            epoch.checked_sub(second).unwrap_or(epoch),
+            epoch + 100 * 365 * 24 * 3600 * second,
+        ];
+        for a in times {
+            assert_eq!(At::new(epoch, a).instant(epoch), a);
+            for b in times {
+                assert_eq!(At::new(epoch, a).cmp(&At::new(epoch, b)), a.cmp(&b));
+            }
+        }
+    }
+
+    #[test]
+    fn a_burst_of_requests_gives_its_memory_back_once_answered() {
+        let t0 = Instant::now();
+        let mut out = sink();
+        let mut requests = Requests::default();
+        let id = |i: usize| RequestId::from(format!("r{i}").as_str());
+        for i in 0..10_000 {
+            add(
+                &mut requests,
+                id(i),
+                request("sent", Some(t0), true),
+                &mut out,
+            );
+        }
+        for i in 10_000..15_000 {
+            add(
+                &mut requests,
+                id(i),
+                request("queued", Some(t0), false),
+                &mut out,
+            );
+        }
+        requests.flush(&mut out);
+        assert_eq!(out.transmits.len(), 15_000);
+        let (table, queue) = requests.capacities();
+        assert!(table >= 15_000, "{table}");
+        assert!(
+            queue <= RELEASED_CAPACITY,
+            "the flushed queue keeps {queue}"
+        );
+        // All answered but one (a ping, a slow answer): the table shrinks with them.
+        for i in 1..15_000 {
+            assert!(requests.take(&id(i)).is_some());
+        }
+        let (table, _) = requests.capacities();
+        assert!(
+            table <= RELEASED_CAPACITY,
+            "one request keeps a table of {table}"
+        );
+        assert!(requests.take(&id(0)).is_some());
+        assert_eq!(requests.len(), 0);
     }
 }

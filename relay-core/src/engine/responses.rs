@@ -1,7 +1,7 @@
 //! Requests made and answered: a request written and queued or sent, and its outcome (an
 //! answer, a time-out, a lost socket) routed to whoever asked, finishing what depended on it.
 
-use super::requests::{Pending, PendingKind};
+use super::requests::{Method, Pending, PendingKind};
 use super::{later, log, Engine};
 use crate::action::ActionOutcome;
 use crate::error::{CallGone, CommandError, ProtocolError, RequestError};
@@ -19,24 +19,20 @@ impl Engine {
     /// Queues or sends a user request; refuses when closed or when the queue is full.
     pub(super) fn submit(
         &mut self,
-        method: &str,
+        method: impl Into<Method>,
         params: Map<String, Value>,
         kind: PendingKind,
         now: Instant,
     ) -> Result<RequestId, CommandError> {
-        self.submit_frame(
-            None,
-            method,
-            |id| Ok(frame::request_map(id, method, &params)),
-            kind,
-            now,
-        )
+        let method = method.into();
+        let write = |id: &str| Ok(frame::request_map(id, method.as_str(), &params));
+        self.submit_frame(None, &method, write, kind, now)
     }
 
     /// [`Engine::submit`] for typed params, written straight into the frame with `ids`.
     pub(super) fn submit_typed<P: Serialize + ?Sized>(
         &mut self,
-        method: &str,
+        method: impl Into<Method>,
         ids: &frame::Ids<'_>,
         params: &P,
         kind: PendingKind,
@@ -50,21 +46,22 @@ impl Engine {
     pub(super) fn submit_typed_as<P: Serialize + ?Sized>(
         &mut self,
         id: Option<RequestId>,
-        method: &str,
+        method: impl Into<Method>,
         ids: &frame::Ids<'_>,
         params: &P,
         kind: PendingKind,
         now: Instant,
     ) -> Result<RequestId, CommandError> {
-        let write = |id: &str| frame::request(id, method, ids, params);
-        self.submit_frame(id, method, write, kind, now)
+        let method = method.into();
+        let write = |id: &str| frame::request(id, method.as_str(), ids, params);
+        self.submit_frame(id, &method, write, kind, now)
     }
 
     /// Queues or sends the frame `write` makes for the request id `id`, or a new one.
     fn submit_frame(
         &mut self,
         id: Option<RequestId>,
-        method: &str,
+        method: &Method,
         write: impl FnOnce(&str) -> Result<String, serde_json::Error>,
         kind: PendingKind,
         now: Instant,
@@ -76,14 +73,10 @@ impl Engine {
         }
         let id = id.unwrap_or_else(|| self.new_id::<RequestId>());
         let text = write(id.as_str()).map_err(|e| CommandError::InvalidOption(e.to_string()))?;
-        let pending = Pending {
-            method: method.to_owned(),
-            frame: text,
-            kind,
-            deadline: Some(later(now, self.config.request_timeout)),
-            sent: ready,
-        };
-        self.requests.add(id.clone(), pending, &mut self.out);
+        let pending = Pending::new(method.clone(), kind, ready);
+        let deadline = Some(later(now, self.config.request_timeout));
+        self.requests
+            .add(id.clone(), pending, deadline, text, &mut self.out);
         Ok(id)
     }
 
@@ -111,9 +104,10 @@ impl Engine {
         let mut half_open = false;
         for (id, pending) in self.requests.take_expired(now) {
             half_open |= pending.sent;
-            log::warning!(method = %pending.method, sent = pending.sent, "request timed out");
+            let method = pending.method.as_str();
+            log::warning!(method, sent = pending.sent, "request timed out");
             let error = RequestError::Timeout {
-                method: pending.method.clone(),
+                method: method.to_owned(),
             };
             self.fail_request(id, pending, error);
         }
@@ -167,7 +161,7 @@ impl Engine {
             result: Ok(result),
         });
         if let Some(call_id) = handed_over {
-            self.handed_over(&call_id, &pending.method);
+            self.handed_over(&call_id, pending.method.as_str());
         }
     }
 
