@@ -15,8 +15,10 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 /// One call, read once from the wire and shared by everyone who holds it: the engine's
 /// call table, the events that announce the call ([`Event::IncomingCall`](crate::Event),
-/// `DialCompleted`, a connect's peer) and the driver's `Call` all hold the same
-/// `Arc<CallInfo>`, so a call costs one record however many places name it.
+/// `DialCompleted`, a connect's peer), the client's table and its `Call` handles all hold
+/// the same `Arc<CallInfo>`, so a call costs one record however many places name it. With
+/// the `driver` feature the record also carries the client's part of the call (its end,
+/// its event subscribers, a bridge), so a call the client tracks is one allocation.
 ///
 /// The identity (ids, context, tag, direction) never changes. The state is kept here
 /// once: the engine writes what `calling.call.state` reports, and every holder reads it
@@ -41,15 +43,69 @@ pub struct CallInfo {
     /// unread text in a record as small as before (see `call_records_stay_small`).
     device: OnceLock<Box<Device>>,
     state: Mutex<Mutable>,
+    /// The client's part of the call, in the same allocation (see `driver/call.rs`).
+    #[cfg(feature = "driver")]
+    pub(crate) driver: crate::driver::call::CallShared,
 }
 
 /// What changes after a call is recorded, under one lock.
-#[derive(Clone)]
-struct Mutable {
-    state: CallState,
+pub(crate) struct Mutable {
+    state: StateSlot,
     /// The device's JSON text, not read yet: taken (and read) by the first
     /// [`CallInfo::device`].
     device_text: Option<Box<str>>,
+    /// What few calls of the client use (event subscribers, a bridge), boxed: a pointer
+    /// until used, under this lock rather than one of its own.
+    #[cfg(feature = "driver")]
+    pub(crate) rare: Option<Box<crate::driver::call::Rare>>,
+}
+
+/// A [`CallState`] in two words where the enum takes three: a state this library does not
+/// know (rare) is boxed. With it the record, counts included, fits a 208-byte allocation
+/// rather than a 224-byte one (see `call_records_stay_small`).
+#[derive(Clone)]
+enum StateSlot {
+    Created,
+    Ringing,
+    Answered,
+    Ending,
+    Ended,
+    Other(Box<CallState>),
+}
+
+impl StateSlot {
+    fn of(state: CallState) -> Self {
+        match state {
+            CallState::Created => Self::Created,
+            CallState::Ringing => Self::Ringing,
+            CallState::Answered => Self::Answered,
+            CallState::Ending => Self::Ending,
+            CallState::Ended => Self::Ended,
+            other => Self::Other(Box::new(other)),
+        }
+    }
+
+    fn get(&self) -> CallState {
+        match self {
+            Self::Created => CallState::Created,
+            Self::Ringing => CallState::Ringing,
+            Self::Answered => CallState::Answered,
+            Self::Ending => CallState::Ending,
+            Self::Ended => CallState::Ended,
+            Self::Other(other) => CallState::clone(other),
+        }
+    }
+}
+
+impl Mutable {
+    fn new(state: CallState, device_text: Option<Box<str>>) -> Self {
+        Self {
+            state: StateSlot::of(state),
+            device_text,
+            #[cfg(feature = "driver")]
+            rare: None,
+        }
+    }
 }
 
 impl CallInfo {
@@ -62,10 +118,9 @@ impl CallInfo {
             tag: None,
             direction: Direction::Inbound,
             device: OnceLock::new(),
-            state: Mutex::new(Mutable {
-                state: CallState::Created,
-                device_text: None,
-            }),
+            state: Mutex::new(Mutable::new(CallState::Created, None)),
+            #[cfg(feature = "driver")]
+            driver: Default::default(),
         }
     }
 
@@ -83,32 +138,35 @@ impl CallInfo {
         if let Some(device) = params.get("device").and_then(Device::from_wire) {
             info.device = OnceLock::from(Box::new(device));
         }
-        info.mutable().state = CallState::from_wire(text("call_state").unwrap_or("created"));
+        info.mutable().state = StateSlot::of(CallState::from_wire(
+            text("call_state").unwrap_or("created"),
+        ));
         Some(info)
     }
 
     /// The latest state reported (or, for a call answered through the driver, `answered`
     /// as soon as the server accepted the answer).
     pub fn state(&self) -> CallState {
-        self.lock().state.clone()
+        self.lock().state.get()
     }
 
     /// Records a new state.
     pub(crate) fn set_state(&self, state: CallState) {
-        self.lock().state = state;
+        self.lock().state = StateSlot::of(state);
     }
 
     /// Moves a call that is not up yet (`created`, `ringing`) to `answered`.
     pub(crate) fn mark_answered(&self) {
         let mut mutable = self.lock();
-        if matches!(mutable.state, CallState::Created | CallState::Ringing) {
-            mutable.state = CallState::Answered;
+        if matches!(mutable.state, StateSlot::Created | StateSlot::Ringing) {
+            mutable.state = StateSlot::Answered;
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Mutable> {
-        // Held only to copy or replace a value, or to read the device text once: a
-        // poisoned lock still holds a valid record.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Mutable> {
+        // Held only to copy or replace a value, or to read the device text once (and by
+        // the client, to hand an event to its subscribers): a poisoned lock still holds a
+        // valid record.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -163,7 +221,7 @@ impl CallInfo {
 
     /// This record with another state (for a record not shared yet).
     pub(crate) fn with_state(mut self, state: CallState) -> Self {
-        self.mutable().state = state;
+        self.mutable().state = StateSlot::of(state);
         self
     }
 
@@ -178,7 +236,8 @@ impl CallInfo {
     }
 }
 
-/// A copy of the record at this moment (its state included), not shared with the original.
+/// A copy of the record at this moment (its state included), not shared with the original
+/// (nor is the client's part: the copy is a call no client tracks).
 impl Clone for CallInfo {
     fn clone(&self) -> Self {
         // The device and the kept text are copied under the lock, which `device()` holds
@@ -191,7 +250,14 @@ impl Clone for CallInfo {
             tag: self.tag.clone(),
             direction: self.direction.clone(),
             device: self.device.clone(),
-            state: Mutex::new(mutable.clone()),
+            state: Mutex::new(Mutable {
+                state: mutable.state.clone(),
+                device_text: mutable.device_text.clone(),
+                #[cfg(feature = "driver")]
+                rare: None,
+            }),
+            #[cfg(feature = "driver")]
+            driver: Default::default(),
         }
     }
 }
@@ -252,6 +318,24 @@ mod tests {
         assert_eq!(call.to_number(), Some("+1666"));
         assert_eq!(call.context.as_deref(), Some("office"));
         assert!(CallInfo::from_wire(&json!({"call_id": "c1"})).is_none());
+    }
+
+    #[test]
+    fn a_record_keeps_any_state_in_two_words() {
+        assert_eq!(std::mem::size_of::<StateSlot>(), 16);
+        let call = CallInfo::new(CallId::from("c1"), NodeId::from("n1"));
+        for state in [
+            "created", "ringing", "answered", "ending", "ended", "parked",
+        ] {
+            call.set_state(CallState::from_wire(state));
+            assert_eq!(call.state().as_wire(), state);
+        }
+        assert_eq!(call.clone().state(), CallState::Other("parked".into()));
+        call.mark_answered();
+        assert_eq!(call.state(), CallState::Other("parked".into()));
+        call.set_state(CallState::Ringing);
+        call.mark_answered();
+        assert_eq!(call.state(), CallState::Answered);
     }
 
     const PHONE: &str = r#"{"type":"phone","params":{"from_number":"+1555","to_number":"+1666"}}"#;

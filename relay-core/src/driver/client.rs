@@ -1,7 +1,7 @@
 //! `ClientBuilder` and `Client`: configuration, the on-call handler, `run`, `dial` and
 //! `shutdown`.
 
-use super::call::{Call, CallShared};
+use super::call::Call;
 use super::callbacks::panic_message;
 use super::client_event::ClientEvent;
 use super::connector::{Connector, WsConnector};
@@ -641,9 +641,9 @@ impl Client {
     pub async fn dial(&self, plan: DialPlan) -> Result<Call, Error> {
         let (reply, receiver) = oneshot::channel();
         self.inner.send(Command::Dial { plan, reply })?;
-        let shared: Arc<CallShared> = receiver.await.map_err(|_| Error::Closed)??;
+        let info = receiver.await.map_err(|_| Error::Closed)??;
         Ok(Call {
-            shared,
+            info,
             client: self.inner.clone(),
         })
     }
