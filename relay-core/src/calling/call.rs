@@ -52,7 +52,8 @@ pub struct CallInfo {
 pub(crate) struct Mutable {
     state: StateSlot,
     /// The device's JSON text, not read yet: taken (and read) by the first
-    /// [`CallInfo::device`].
+    /// [`CallInfo::device`]. A phone in the shape the service sends is kept as its two
+    /// numbers alone ([`DeviceText`]).
     device_text: Option<Box<str>>,
     /// What few calls of the client use (event subscribers, a bridge), boxed: a pointer
     /// until used, under this lock rather than one of its own.
@@ -184,7 +185,7 @@ impl CallInfo {
         // rather than finding the text taken and the device not set yet.
         let mut mutable = self.lock();
         if let Some(text) = mutable.device_text.take() {
-            if let Some(device) = device_from_text(&text) {
+            if let Some(device) = DeviceText::read(&text) {
                 let _ = self.device.set(Box::new(device));
             }
         }
@@ -206,16 +207,16 @@ impl CallInfo {
         }
         match mutable.device_text.as_deref() {
             // Most state events repeat the device the call arrived with.
-            Some(kept) if kept == text => {}
+            Some(kept) if DeviceText::same(kept, text) => {}
             Some(_) => {
                 // Another text while the first is unread: the first wins if it is a device.
                 let first = mutable.device_text.take().unwrap_or_default();
-                match device_from_text(&first) {
+                match DeviceText::read(&first) {
                     Some(device) => drop(self.device.set(Box::new(device))),
-                    None => mutable.device_text = Some(text.into()),
+                    None => mutable.device_text = Some(DeviceText::keep(text)),
                 }
             }
-            None => mutable.device_text = Some(text.into()),
+            None => mutable.device_text = Some(DeviceText::keep(text)),
         }
     }
 
@@ -233,6 +234,70 @@ impl CallInfo {
     /// The called number, when the device is a phone.
     pub fn to_number(&self) -> Option<&str> {
         self.device().and_then(Device::to_number)
+    }
+}
+
+/// How a record keeps a device's text until it is read. Nearly every inbound call carries
+/// a phone as `{"type":"phone","params":{"from_number":"…","to_number":"…"}}`: that is
+/// kept as its two numbers (`\0from\0to`, a third of the text: ~56 bytes less in each of
+/// 10,000 records) and read without a parser into the device the text reads as. Any other
+/// text (another shape, member order or device, an escape) is kept as sent.
+struct DeviceText;
+
+impl DeviceText {
+    const OPEN: &'static str = r#"{"type":"phone","params":{"from_number":""#;
+    const MIDDLE: &'static str = r#"","to_number":""#;
+    const CLOSE: &'static str = r#""}}"#;
+
+    /// The two numbers of a phone in the service's shape: JSON strings without escapes or
+    /// control characters, so their text is their value.
+    fn phone(text: &str) -> Option<(&str, &str)> {
+        let plain = |s: &str| !s.bytes().any(|b| b == b'\\' || b < 0x20);
+        let rest = text.strip_prefix(Self::OPEN)?;
+        let (from, rest) = rest.split_at(rest.find('"')?);
+        let rest = rest.strip_prefix(Self::MIDDLE)?;
+        let (to, rest) = rest.split_at(rest.find('"')?);
+        (rest == Self::CLOSE && plain(from) && plain(to)).then_some((from, to))
+    }
+
+    /// What a record keeps of an event's device text.
+    fn keep(text: &str) -> Box<str> {
+        match Self::phone(text) {
+            Some((from, to)) => {
+                let mut kept = String::with_capacity(2 + from.len() + to.len());
+                kept.push('\0');
+                kept.push_str(from);
+                kept.push('\0');
+                kept.push_str(to);
+                kept.into()
+            }
+            None => text.into(),
+        }
+    }
+
+    /// Whether `text` is the device `kept` keeps.
+    fn same(kept: &str, text: &str) -> bool {
+        match kept.strip_prefix('\0') {
+            Some(numbers) => Self::phone(text)
+                .is_some_and(|(from, to)| numbers.split_once('\0') == Some((from, to))),
+            None => kept == text,
+        }
+    }
+
+    /// The device a kept text reads as.
+    fn read(kept: &str) -> Option<Device> {
+        // A JSON text never starts with a NUL: the mark is the two numbers'.
+        match kept
+            .strip_prefix('\0')
+            .and_then(|numbers| numbers.split_once('\0'))
+        {
+            Some((from, to)) => Some(Device::Phone(Box::new(PhoneDevice {
+                from_number: from.to_owned(),
+                to_number: to.to_owned(),
+                ..PhoneDevice::default()
+            }))),
+            None => device_from_text(kept),
+        }
     }
 }
 
@@ -336,6 +401,45 @@ mod tests {
         call.set_state(CallState::Ringing);
         call.mark_answered();
         assert_eq!(call.state(), CallState::Answered);
+    }
+
+    /// A phone in the service's shape is kept as its numbers and reads as the same device
+    /// as its text; anything else is kept as sent.
+    #[test]
+    fn a_phone_in_the_services_shape_is_kept_as_its_two_numbers() {
+        let shaped = |from: &str, to: &str| {
+            format!(r#"{{"type":"phone","params":{{"from_number":"{from}","to_number":"{to}"}}}}"#)
+        };
+        for (from, to) in [("+15551110000", "+15552220000"), ("", ""), ("sip:a@b", "ü")] {
+            let text = shaped(from, to);
+            let kept = DeviceText::keep(&text);
+            assert_eq!(&*kept, format!("\0{from}\0{to}"));
+            assert!(kept.len() < text.len() / 2, "{kept:?}");
+            assert_eq!(DeviceText::read(&kept), device_from_text(&text), "{text}");
+            assert!(DeviceText::same(&kept, &text));
+            assert!(!DeviceText::same(&kept, &shaped(from, "+1")));
+        }
+        // Kept as sent: escapes, other members, another order, another type, not JSON.
+        for text in [
+            shaped(r"+1\u0035", "+2"),
+            shaped(r#"+1\""#, "+2"),
+            r#"{"type":"phone","params":{"from_number":"+1","to_number":"+2","timeout":5}}"#.into(),
+            r#"{"type":"phone","params":{"to_number":"+2","from_number":"+1"}}"#.into(),
+            r#"{"type":"sip","params":{"from_number":"+1","to_number":"+2"}}"#.into(),
+            shaped("+1", "+2") + " ",
+            shaped("+1\n", "+2"),
+        ] {
+            let kept = DeviceText::keep(&text);
+            assert_eq!(&*kept, text.as_str());
+            assert_eq!(DeviceText::read(&kept), device_from_text(&text), "{text}");
+            assert!(DeviceText::same(&kept, &text));
+        }
+        // Through a record: read as the same device, once.
+        let call = CallInfo::new(CallId::from("c1"), NodeId::from("n1"));
+        call.fill_device(Some(PHONE));
+        call.fill_device(Some(PHONE));
+        assert_eq!(call.lock().device_text.as_deref(), Some("\0+1555\0+1666"));
+        assert_eq!(call.device(), Some(&phone()));
     }
 
     const PHONE: &str = r#"{"type":"phone","params":{"from_number":"+1555","to_number":"+1666"}}"#;
