@@ -238,26 +238,32 @@ impl CallInfo {
 }
 
 /// How a record keeps a device's text until it is read. Nearly every inbound call carries
-/// a phone as `{"type":"phone","params":{"from_number":"…","to_number":"…"}}`: that is
-/// kept as its two numbers (`\0from\0to`, a third of the text: ~56 bytes less in each of
-/// 10,000 records) and read without a parser into the device the text reads as. Any other
-/// text (another shape, member order or device, an escape) is kept as sent.
+/// a phone as `{"type":"phone","params":{"from_number":"…","to_number":"…"}}` (or with
+/// `type` last, as the simulator writes it): that is kept as its two numbers
+/// (`\0from\0to`, a third of the text: ~56 bytes less in each of 10,000 records) and read
+/// without a parser into the device the text reads as. Any other text (another shape,
+/// member order or device, an escape) is kept as sent.
 struct DeviceText;
 
 impl DeviceText {
-    const OPEN: &'static str = r#"{"type":"phone","params":{"from_number":""#;
+    /// The phone's text around its numbers, `type` first or last.
+    const SHAPES: [(&'static str, &'static str); 2] = [
+        (r#"{"type":"phone","params":{"from_number":""#, r#""}}"#),
+        (r#"{"params":{"from_number":""#, r#""},"type":"phone"}"#),
+    ];
     const MIDDLE: &'static str = r#"","to_number":""#;
-    const CLOSE: &'static str = r#""}}"#;
 
     /// The two numbers of a phone in the service's shape: JSON strings without escapes or
     /// control characters, so their text is their value.
     fn phone(text: &str) -> Option<(&str, &str)> {
         let plain = |s: &str| !s.bytes().any(|b| b == b'\\' || b < 0x20);
-        let rest = text.strip_prefix(Self::OPEN)?;
+        let (rest, close) = Self::SHAPES
+            .iter()
+            .find_map(|(open, close)| Some((text.strip_prefix(open)?, *close)))?;
         let (from, rest) = rest.split_at(rest.find('"')?);
         let rest = rest.strip_prefix(Self::MIDDLE)?;
         let (to, rest) = rest.split_at(rest.find('"')?);
-        (rest == Self::CLOSE && plain(from) && plain(to)).then_some((from, to))
+        (rest == close && plain(from) && plain(to)).then_some((from, to))
     }
 
     /// What a record keeps of an event's device text.
@@ -410,14 +416,19 @@ mod tests {
         let shaped = |from: &str, to: &str| {
             format!(r#"{{"type":"phone","params":{{"from_number":"{from}","to_number":"{to}"}}}}"#)
         };
-        for (from, to) in [("+15551110000", "+15552220000"), ("", ""), ("sip:a@b", "ü")] {
-            let text = shaped(from, to);
+        let last = |from: &str, to: &str| {
+            format!(r#"{{"params":{{"from_number":"{from}","to_number":"{to}"}},"type":"phone"}}"#)
+        };
+        let cases = [("+15551110000", "+15552220000"), ("", ""), ("sip:a@b", "ü")];
+        for text in cases.iter().flat_map(|(f, t)| [shaped(f, t), last(f, t)]) {
+            let (from, to) = DeviceText::phone(&text).expect("the service's shape");
             let kept = DeviceText::keep(&text);
             assert_eq!(&*kept, format!("\0{from}\0{to}"));
             assert!(kept.len() < text.len() / 2, "{kept:?}");
             assert_eq!(DeviceText::read(&kept), device_from_text(&text), "{text}");
             assert!(DeviceText::same(&kept, &text));
             assert!(!DeviceText::same(&kept, &shaped(from, "+1")));
+            assert!(DeviceText::same(&kept, &last(from, to)));
         }
         // Kept as sent: escapes, other members, another order, another type, not JSON.
         for text in [
@@ -427,6 +438,7 @@ mod tests {
             r#"{"type":"phone","params":{"to_number":"+2","from_number":"+1"}}"#.into(),
             r#"{"type":"sip","params":{"from_number":"+1","to_number":"+2"}}"#.into(),
             shaped("+1", "+2") + " ",
+            last("+1", "+2").replace("phone", "sip"),
             shaped("+1\n", "+2"),
         ] {
             let kept = DeviceText::keep(&text);
