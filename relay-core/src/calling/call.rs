@@ -256,14 +256,25 @@ impl DeviceText {
     /// The two numbers of a phone in the service's shape: JSON strings without escapes or
     /// control characters, so their text is their value.
     fn phone(text: &str) -> Option<(&str, &str)> {
-        let plain = |s: &str| !s.bytes().any(|b| b == b'\\' || b < 0x20);
-        let (rest, close) = Self::SHAPES
-            .iter()
-            .find_map(|(open, close)| Some((text.strip_prefix(open)?, *close)))?;
-        let (from, rest) = rest.split_at(rest.find('"')?);
-        let rest = rest.strip_prefix(Self::MIDDLE)?;
-        let (to, rest) = rest.split_at(rest.find('"')?);
-        (rest == close && plain(from) && plain(to)).then_some((from, to))
+        // The two shapes differ at their third byte (`t` or `p`).
+        let (open, close) = match text.as_bytes().get(2)? {
+            b't' => Self::SHAPES[0],
+            _ => Self::SHAPES[1],
+        };
+        let rest = text.strip_prefix(open)?;
+        let (from, rest) = Self::plain_string(rest)?;
+        let (to, rest) = Self::plain_string(rest.strip_prefix(Self::MIDDLE)?)?;
+        (rest == close).then_some((from, to))
+    }
+
+    /// The text before the first quote, split off, when it holds no escape or control
+    /// character.
+    fn plain_string(text: &str) -> Option<(&str, &str)> {
+        let (value, rest) = text.split_at(text.find('"')?);
+        let plain = value
+            .bytes()
+            .fold(true, |ok, b| ok & (b >= 0x20) & (b != b'\\'));
+        plain.then_some((value, rest))
     }
 
     /// What a record keeps of an event's device text.

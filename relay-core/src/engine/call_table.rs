@@ -138,9 +138,10 @@ pub(super) struct Calls {
     /// The contexts calls arrive on: each call's record shares its context's string.
     contexts: Vec<Arc<str>>,
     /// The nodes of the last calls read (the last [`NODES_SHARED`] distinct ones, latest
-    /// first): calls of one node share its id's string, also when calls of a few nodes
+    /// first, each with its hash, so that a new node costs a hash and no string compares):
+    /// calls of one node share its id's string, also when calls of a few nodes
     /// arrive interleaved.
-    nodes: VecDeque<NodeId>,
+    nodes: VecDeque<(u64, NodeId)>,
 }
 
 impl Calls {
@@ -245,11 +246,16 @@ impl Calls {
 
     /// The call's node id and context share the strings of the calls before it.
     fn share_strings(&mut self, mut info: CallInfo) -> CallInfo {
-        match self.nodes.iter().find(|node| **node == info.node_id) {
-            Some(node) => info.node_id = node.clone(),
+        let hash = self.hash(info.node_id.as_str());
+        let known = self
+            .nodes
+            .iter()
+            .find(|(h, node)| *h == hash && *node == info.node_id);
+        match known {
+            Some((_, node)) => info.node_id = node.clone(),
             None => {
                 self.nodes.truncate(NODES_SHARED - 1);
-                self.nodes.push_front(info.node_id.clone());
+                self.nodes.push_front((hash, info.node_id.clone()));
             }
         }
         if let Some(context) = &info.context {
