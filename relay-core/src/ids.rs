@@ -24,6 +24,12 @@ macro_rules! string_id {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+            /// How many ids share this one's string (tests show with it who holds one).
+            #[cfg(test)]
+            #[allow(dead_code)]
+            pub(crate) fn holders(&self) -> usize {
+                std::sync::Arc::strong_count(&self.0)
+            }
         }
 
         impl serde::Serialize for $name {

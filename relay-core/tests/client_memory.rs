@@ -489,3 +489,32 @@ fn a_burst_of_requests_leaves_in_write_batches_and_none_is_refused_while_the_ser
     );
     client.shutdown();
 }
+
+/// A tracked call is one record, the engine's: the engine's table, the event loop's table
+/// and each `Call` handle hold the same `Arc<CallInfo>`, with the client's part of the call
+/// (its end, its subscribers, a bridge) inside it, where the client kept a second record
+/// of its own per call (which alone held the engine's: a count of two). Once the call is
+/// over only the handles hold it.
+#[test]
+fn a_tracked_call_is_one_record_shared_by_the_engine_the_loop_and_its_handles() {
+    let relay = MemoryRelay::new(SimConfig::new());
+    let client = relay.client().contexts([CONTEXT]).build().unwrap();
+    let mut incoming = client.incoming().unwrap();
+    relay.start(&client);
+    let counts = relay.run(async {
+        relay.wait_ready().await;
+        let id = relay.offer_call(CONTEXT, "+1555", "+1666").unwrap();
+        let call = incoming.next().await.unwrap();
+        call.answer().await.unwrap();
+        // The engine's table, the loop's table, this handle.
+        let tracked = Arc::strong_count(call.info());
+        let copy = call.clone();
+        assert!(Arc::ptr_eq(copy.info(), call.info()));
+        let with_copy = Arc::strong_count(call.info());
+        relay.end_call(&id, "hangup");
+        call.wait_for_ended().await.unwrap();
+        assert_eq!(copy.state(), relay_rs_core::CallState::Ended);
+        (tracked, with_copy, Arc::strong_count(call.info()))
+    });
+    assert_eq!(counts, (3, 4, 2));
+}

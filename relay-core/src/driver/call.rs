@@ -14,7 +14,7 @@ use futures_util::future::{self, Either};
 use serde::Serialize;
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How a call ended.
@@ -36,25 +36,36 @@ pub(crate) enum CallOutcome {
     SessionClosed,
 }
 
-/// State shared between the event loop and the handles of one call.
+/// The client's part of one call, kept inside the call's [`CallInfo`] (`CallInfo::driver`)
+/// so that a call the client tracks is one allocation, shared by the engine's table, the
+/// event loop's and every `Call` handle.
+#[derive(Default)]
 pub(crate) struct CallShared {
-    /// The engine's record of the call (its identity and state), not a copy of it.
-    pub(crate) info: Arc<CallInfo>,
+    /// Set once, by the event loop, when the call is over; awaited by `wait_for_ended`.
     pub(crate) ended: Completion<CallOutcome>,
-    pub(crate) subscribers: super::call_events::Subscribers,
-    /// The latest `calling.call.connect` of this call and its peer (`call_connect.rs`);
-    /// boxed, as most calls never bridge.
-    pub(crate) connect: Mutex<Option<Box<super::call_connect::ConnectStatus>>>,
 }
 
-impl CallShared {
-    pub(crate) fn new(info: Arc<CallInfo>) -> Self {
-        Self {
-            info,
-            ended: Completion::default(),
-            subscribers: Default::default(),
-            connect: Default::default(),
-        }
+/// What few calls use, boxed under the record's lock (`CallInfo::lock`): a pointer in
+/// each record until a call gets an event subscriber or a bridge.
+#[derive(Default)]
+pub(crate) struct Rare {
+    /// The event streams of the call (`call_events.rs`).
+    pub(crate) senders: Vec<futures_channel::mpsc::Sender<crate::call_event::CallEvent>>,
+    /// Whether the engine was asked to deliver every event of the call (`call_events.rs`).
+    pub(crate) watch: u8,
+    /// The latest `calling.call.connect` of this call and its peer (`call_connect.rs`).
+    pub(crate) connect: super::call_connect::ConnectStatus,
+}
+
+impl CallInfo {
+    /// Runs `f` on the call's rare part, made on first use.
+    pub(crate) fn with_rare<R>(&self, f: impl FnOnce(&mut Rare) -> R) -> R {
+        f(self.lock().rare.get_or_insert_with(Box::default))
+    }
+
+    /// Runs `f` on the call's rare part if it has one (nothing is made).
+    pub(crate) fn if_rare<R>(&self, f: impl FnOnce(&mut Rare) -> R) -> Option<R> {
+        self.lock().rare.as_deref_mut().map(f)
     }
 }
 
@@ -83,15 +94,16 @@ impl CallShared {
 /// ```
 #[derive(Clone)]
 pub struct Call {
-    pub(crate) shared: Arc<CallShared>,
+    /// The call's one record (the client's part included), shared with the engine.
+    pub(crate) info: Arc<CallInfo>,
     pub(crate) client: Arc<ClientInner>,
 }
 
 impl fmt::Debug for Call {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Call")
-            .field("call_id", &self.shared.info.call_id)
-            .field("direction", &self.shared.info.direction)
+            .field("call_id", &self.info.call_id)
+            .field("direction", &self.info.direction)
             .field("state", &self.state())
             .finish()
     }
@@ -105,43 +117,43 @@ impl Call {
 
     /// The server's call id.
     pub fn id(&self) -> &CallId {
-        &self.shared.info.call_id
+        &self.info.call_id
     }
 
     /// The call's record: the engine's own, shared, so its [`CallInfo::state`] is the
     /// latest state as the engine saw it.
     pub fn info(&self) -> &Arc<CallInfo> {
-        &self.shared.info
+        &self.info
     }
 
     /// Inbound or outbound.
     pub fn direction(&self) -> &Direction {
-        &self.shared.info.direction
+        &self.info.direction
     }
 
     /// The context the call arrived on.
     pub fn context(&self) -> Option<&str> {
-        self.shared.info.context.as_deref()
+        self.info.context.as_deref()
     }
 
     /// The far-end device.
     pub fn device(&self) -> Option<&Device> {
-        self.shared.info.device()
+        self.info.device()
     }
 
     /// The calling number.
     pub fn from_number(&self) -> Option<&str> {
-        self.shared.info.from_number()
+        self.info.from_number()
     }
 
     /// The called number.
     pub fn to_number(&self) -> Option<&str> {
-        self.shared.info.to_number()
+        self.info.to_number()
     }
 
     /// The latest state.
     pub fn state(&self) -> CallState {
-        self.shared.info.state()
+        self.info.state()
     }
 
     /// Answers the call and waits for the server to accept. Once it returns `Ok`,
@@ -152,7 +164,7 @@ impl Call {
             .ask(move |engine, now| engine.answer(&id, now))
             .await
             .map_err(|e| self.gone(e))?;
-        self.shared.info.mark_answered();
+        self.info.mark_answered();
         Ok(())
     }
 
@@ -235,7 +247,7 @@ impl Call {
     /// Waits until the call has ended. Resolves with [`Error::Closed`] if the client shuts
     /// down first. Cancel-safe.
     pub async fn wait_for_ended(&self) -> Result<CallEnd, Error> {
-        match self.shared.ended.wait().await {
+        match self.info.driver.ended.wait().await {
             Some(CallOutcome::End(end)) => Ok(end),
             Some(CallOutcome::SessionClosed) | None => Err(Error::Closed),
         }
@@ -253,6 +265,6 @@ impl Call {
 
     /// Whether the call has ended.
     pub fn is_ended(&self) -> bool {
-        self.shared.ended.get().is_some()
+        self.info.driver.ended.get().is_some()
     }
 }

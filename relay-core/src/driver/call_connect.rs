@@ -4,31 +4,34 @@
 //! The waits read the call's own event stream, subscribed before the request goes out, so
 //! no event is missed and dropping a wait spoils nothing.
 
-use super::call::{Call, CallShared};
+use super::call::Call;
 use super::error::Error;
+use crate::call::CallInfo;
 use crate::call_event::CallEvent;
 use crate::connect::{ConnectPlan, ConnectState};
 use futures_util::StreamExt;
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 
-/// The latest connect state of a call and its peer, kept by the event loop.
+/// The latest connect state of a call and its peer, kept by the event loop in the call's
+/// record (`Rare::connect`).
 #[derive(Default)]
 pub(crate) struct ConnectStatus {
     state: Option<ConnectState>,
-    peer: Option<Arc<CallShared>>,
+    peer: Option<Arc<CallInfo>>,
 }
 
-impl CallShared {
+impl CallInfo {
     /// Records a `calling.call.connect`; a peer named by it replaces the one before.
-    pub(crate) fn set_connect(&self, state: ConnectState, peer: Option<Arc<CallShared>>) {
-        let mut status = self.connect.lock().unwrap_or_else(PoisonError::into_inner);
-        let status = status.get_or_insert_with(Box::default);
-        if state == ConnectState::Failed {
-            status.peer = None;
-        } else if peer.is_some() {
-            status.peer = peer;
-        }
-        status.state = Some(state);
+    pub(crate) fn set_connect(&self, state: ConnectState, peer: Option<Arc<CallInfo>>) {
+        self.with_rare(|rare| {
+            let status = &mut rare.connect;
+            if state == ConnectState::Failed {
+                status.peer = None;
+            } else if peer.is_some() {
+                status.peer = peer;
+            }
+            status.state = Some(state);
+        });
     }
 }
 
@@ -107,27 +110,16 @@ impl Call {
 
     /// The latest `connect_state` of this call (`None` before any connect).
     pub fn connect_state(&self) -> Option<ConnectState> {
-        self.shared
-            .connect
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()?
-            .state
-            .clone()
+        self.info
+            .if_rare(|rare| rare.connect.state.clone())
+            .flatten()
     }
 
     /// The peer of the latest bridge (also after it ended), as a call.
     pub fn peer(&self) -> Option<Call> {
-        let shared = self
-            .shared
-            .connect
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()?
-            .peer
-            .clone()?;
+        let info = self.info.if_rare(|rare| rare.connect.peer.clone())??;
         Some(Call {
-            shared,
+            info,
             client: self.client.clone(),
         })
     }

@@ -12,95 +12,74 @@
 use super::call::{Call, CallOutcome};
 use super::error::Error;
 use super::Command;
-use crate::call::CallState;
+use crate::call::{CallInfo, CallState};
 use crate::call_event::CallEvent;
 use futures_channel::{mpsc, oneshot};
 use futures_util::{Stream, StreamExt};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 /// Events buffered per subscriber.
 pub const EVENT_BUFFER: usize = 256;
 
-/// Whether the engine was asked to deliver every event of the call ([`Subscribers::watch`]).
+/// Whether the engine was asked to deliver every event of the call (`Rare::watch`).
 const NOT_WATCHED: u8 = 0;
 const WATCH_ASKED: u8 = 1;
 const WATCHED: u8 = 2;
 
-/// The subscribers of one call.
-#[derive(Default)]
-pub(crate) struct Subscribers {
-    /// Boxed: most calls never have a subscriber, and an empty list inline would be two
-    /// words more in each of thousands of call records.
-    #[allow(clippy::box_collection)]
-    senders: Mutex<Option<Box<Vec<mpsc::Sender<CallEvent>>>>>,
-    /// `NOT_WATCHED`, then `WATCH_ASKED` by the first subscriber, `WATCHED` once the event
-    /// loop has told the engine.
-    watch: AtomicU8,
-}
-
-impl Subscribers {
-    fn add(&self) -> mpsc::Receiver<CallEvent> {
+/// The subscribers of one call, kept in the call's record (`Rare::senders`, under the
+/// record's lock): most calls never have one, and cost a pointer for it.
+impl CallInfo {
+    fn subscribe(&self) -> mpsc::Receiver<CallEvent> {
         let (sender, receiver) = mpsc::channel(EVENT_BUFFER);
-        self.lock()
-            .get_or_insert_with(Default::default)
-            .push(sender);
+        self.with_rare(|rare| rare.senders.push(sender));
         receiver
     }
 
     /// Whether this is the first subscriber, which asks the loop to watch the call.
     fn ask_watch(&self) -> bool {
-        self.watch
-            .compare_exchange(
-                NOT_WATCHED,
-                WATCH_ASKED,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
-            .is_ok()
+        self.with_rare(|rare| {
+            let first = rare.watch == NOT_WATCHED;
+            if first {
+                rare.watch = WATCH_ASKED;
+            }
+            first
+        })
     }
 
     fn is_watched(&self) -> bool {
-        self.watch.load(Ordering::Acquire) == WATCHED
+        self.if_rare(|rare| rare.watch == WATCHED) == Some(true)
     }
 
     /// The event loop told the engine to deliver every event of the call.
     pub(crate) fn set_watched(&self) {
-        self.watch.store(WATCHED, Ordering::Release);
-    }
-
-    #[allow(clippy::box_collection)]
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Box<Vec<mpsc::Sender<CallEvent>>>>> {
-        self.senders.lock().unwrap_or_else(PoisonError::into_inner)
+        self.with_rare(|rare| rare.watch = WATCHED);
     }
 
     /// Hands `event` to every subscriber still listening.
     pub(crate) fn publish(&self, event: &CallEvent) {
-        let mut senders = self.lock();
-        let Some(senders) = senders.as_mut() else {
-            return;
-        };
-        senders.retain_mut(|sender| match sender.try_send(event.clone()) {
-            Ok(()) => true,
-            Err(e) if e.is_full() => {
-                if let Some(held) = super::warn::allowed("call_event_dropped") {
-                    tracing::warn!(
-                        event_type = event.event_type(),
-                        similar_held_back = held,
-                        "call event subscriber lagging; event dropped for it"
-                    );
-                }
-                true
-            }
-            Err(_) => false,
+        self.if_rare(|rare| {
+            rare.senders
+                .retain_mut(|sender| match sender.try_send(event.clone()) {
+                    Ok(()) => true,
+                    Err(e) if e.is_full() => {
+                        if let Some(held) = super::warn::allowed("call_event_dropped") {
+                            tracing::warn!(
+                                event_type = event.event_type(),
+                                similar_held_back = held,
+                                "call event subscriber lagging; event dropped for it"
+                            );
+                        }
+                        true
+                    }
+                    Err(_) => false,
+                })
         });
     }
 
     /// Ends every stream.
-    pub(crate) fn close(&self) {
-        *self.lock() = None;
+    pub(crate) fn close_subscribers(&self) {
+        self.if_rare(|rare| rare.senders = Vec::new());
     }
 }
 
@@ -125,12 +104,12 @@ impl Call {
     /// know, as [`CallEvent::Other`]). Several subscribers may listen at once; the stream
     /// ends once the call has ended (at once if it already has).
     pub fn events(&self) -> CallEvents {
-        let receiver = self.shared.subscribers.add();
-        if self.shared.subscribers.ask_watch() {
+        let receiver = self.info.subscribe();
+        if self.info.ask_watch() {
             self.watch(None);
         }
         if self.is_ended() {
-            self.shared.subscribers.close();
+            self.info.close_subscribers();
         }
         CallEvents { receiver }
     }
@@ -139,7 +118,7 @@ impl Call {
     /// event of the call: a state read afterwards cannot miss a change the stream lacks.
     pub(crate) async fn events_confirmed(&self) -> CallEvents {
         let events = self.events();
-        if !self.shared.subscribers.is_watched() {
+        if !self.info.is_watched() {
             let (reply, confirmed) = oneshot::channel();
             if self.watch(Some(reply)) {
                 // Cancelled only when the loop is gone, and the stream ends then too.
@@ -202,7 +181,7 @@ impl Call {
     }
 
     pub(crate) fn ended_error(&self) -> Error {
-        match self.shared.ended.get() {
+        match self.info.driver.ended.get() {
             Some(CallOutcome::SessionClosed) => Error::Closed,
             _ => Error::CallGone(crate::error::CallGone::ended(self.id().clone())),
         }

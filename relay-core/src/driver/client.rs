@@ -1,7 +1,7 @@
 //! `ClientBuilder` and `Client`: configuration, the on-call handler, `run`, `dial` and
 //! `shutdown`.
 
-use super::call::{Call, CallShared};
+use super::call::Call;
 use super::callbacks::panic_message;
 use super::client_event::ClientEvent;
 use super::connector::{Connector, WsConnector};
@@ -644,9 +644,9 @@ impl Client {
             plan: Box::new(plan),
             reply,
         })?;
-        let shared: Arc<CallShared> = receiver.await.map_err(|_| Error::Closed)??;
+        let info = receiver.await.map_err(|_| Error::Closed)??;
         Ok(Call {
-            shared,
+            info,
             client: self.inner.clone(),
         })
     }

@@ -6,7 +6,7 @@
 //! dead server, and the loop goes on to reconnect instead of waiting on it for ever.
 
 use super::action::ActionShared;
-use super::call::{Call, CallEnd, CallOutcome, CallShared};
+use super::call::{Call, CallEnd, CallOutcome};
 use super::client::{ClientInner, PendingLoop};
 use super::client_event::{ClientEvent, DisconnectReason};
 use super::connector::Connector;
@@ -94,7 +94,7 @@ pub(crate) struct EventLoop {
     /// Who waits for each request in flight: one table for requests and action starts (a
     /// burst of calls has thousands of answers and stream starts in flight at once).
     waiting: FastMap<RequestId, Waiter>,
-    dials: FastMap<RequestId, Reply<Arc<CallShared>>>,
+    dials: FastMap<RequestId, Reply<Arc<crate::call::CallInfo>>>,
     /// The calls and, beside each, its running actions.
     calls: LoopCalls,
     closed: Option<SessionError>,
@@ -536,7 +536,7 @@ impl EventLoop {
                 // An ended call has no more events: nothing to watch.
                 let _ = self.engine.watch_call_events(&call_id);
                 if let Some(call) = self.calls.get(&call_id) {
-                    call.subscribers.set_watched();
+                    call.set_watched();
                 }
                 if let Some(reply) = reply {
                     let _ = reply.send(());
@@ -577,9 +577,9 @@ impl EventLoop {
                 let _ = reply.send(result);
             }
             Event::IncomingCall(info) => {
-                let shared = self.track_call(info);
+                let info = self.track_call(info);
                 let call = Call {
-                    shared,
+                    info,
                     client: self.client.clone(),
                 };
                 tracing::debug!(call_id = %call.id(), from = ?call.from_number(), "inbound call");
@@ -630,12 +630,12 @@ impl EventLoop {
             } => {
                 self.client.conferences.publish(&conference);
                 if let Some(call) = self.calls.get(&call_id) {
-                    call.subscribers.publish(&CallEvent::Conference(conference));
+                    call.publish(&CallEvent::Conference(conference));
                 }
             }
             Event::CallEvent { call_id, event } => {
                 if let Some(call) = self.calls.get(&call_id) {
-                    call.subscribers.publish(&event);
+                    call.publish(&event);
                 }
             }
             Event::ActionFinished {
@@ -702,7 +702,7 @@ impl EventLoop {
         }
     }
 
-    fn track_call(&mut self, info: Arc<crate::call::CallInfo>) -> Arc<CallShared> {
+    fn track_call(&mut self, info: Arc<crate::call::CallInfo>) -> Arc<crate::call::CallInfo> {
         self.calls.track(info)
     }
 
@@ -736,7 +736,7 @@ impl EventLoop {
         }
         if let CallOutcome::End(CallEnd::Ended(_)) = outcome {
             // Already so when the engine saw `ended`; not when the loop ends it alone.
-            call.info.set_state(crate::call::CallState::Ended);
+            call.set_state(crate::call::CallState::Ended);
         }
         tell_end(call, outcome);
     }
@@ -745,10 +745,10 @@ impl EventLoop {
 /// Tells whoever holds the call that it is over: its waiters get `outcome`, its event
 /// streams end. When no one else holds it (its handler returned, no `Call` kept) there is
 /// no one to tell, and dropping it ends the streams all the same: no outcome is stored.
-fn tell_end(mut call: Arc<CallShared>, outcome: CallOutcome) {
+fn tell_end(mut call: Arc<crate::call::CallInfo>, outcome: CallOutcome) {
     if Arc::get_mut(&mut call).is_none() {
-        call.ended.complete(outcome);
-        call.subscribers.close();
+        call.driver.ended.complete(outcome);
+        call.close_subscribers();
     }
 }
 

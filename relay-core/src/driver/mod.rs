@@ -7,7 +7,7 @@
 mod action;
 mod action_controls;
 mod api;
-mod call;
+pub(crate) mod call;
 mod call_actions;
 mod call_connect;
 mod call_control;
@@ -80,7 +80,7 @@ pub(crate) enum Command {
     /// Large and rare beside the requests that share the queue's slots: boxed.
     Dial {
         plan: Box<DialPlan>,
-        reply: oneshot::Sender<Result<Arc<call::CallShared>, Error>>,
+        reply: oneshot::Sender<Result<Arc<crate::call::CallInfo>, Error>>,
     },
     Shutdown,
     /// A call got an event subscriber: from now on the engine delivers every event of it

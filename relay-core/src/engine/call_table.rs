@@ -8,19 +8,24 @@
 //! calls tracked as with 100,000.
 
 use super::small_map::SmallMap;
-use super::{FastMap, FastSet};
+use super::FastSet;
 use crate::action::descriptor::{ActionDescriptor, Progress};
 use crate::action::ActionKind;
 use crate::call::CallInfo;
 use crate::calling::BUILT_IN;
 use crate::ids::{CallId, ControlId, DialTag, NodeId};
+use hashbrown::hash_table::{Entry, HashTable};
 use std::cell::Cell;
-use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, VecDeque};
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 /// Ended call ids remembered, as the service does, so a late command learns the call is gone.
 const RECENTLY_ENDED: usize = 10_000;
+
+/// Distinct nodes whose id strings new calls share: a service spreads calls over a few
+/// media nodes, and a call's node id would otherwise be a string of its own.
+const NODES_SHARED: usize = 8;
 
 /// Finished actions remembered per call: a late event of an older one is reported as an
 /// unknown action, which is harmless.
@@ -137,22 +142,34 @@ impl DoneActions {
 pub(super) struct Calls {
     /// Hashed: every call event looks its call up here, and a B-tree of 10,000 string ids
     /// costs a dozen string comparisons per look-up. Iterated only in id order (see
-    /// [`Calls::keys`]), so that nothing depends on the hash order.
-    calls: FastMap<CallId, CallEntry>,
+    /// [`Calls::keys`]), so that nothing depends on the hash order. Keyed by the id in each
+    /// entry's record (a table of entries, not a map): a key beside each entry would be two
+    /// words more in every slot, ~26 bytes a call at 10,000 calls.
+    calls: HashTable<CallEntry>,
+    /// Hashes the ids as the engine's other maps do (`FastMap`).
+    hasher: foldhash::fast::RandomState,
     /// Calls first seen under the tag of a pending dial or of a connect in progress; an
     /// entry lives as long as its dial or connect does.
     legs: BTreeMap<DialTag, Vec<CallId>>,
     visits: Cell<u64>,
     /// Calls seen ending, oldest first, so that a late command on one is `CallGone`, not
-    /// `UnknownCall`; the set answers the question, the queue says which to forget.
-    ended: VecDeque<CallId>,
-    ended_set: FastSet<CallId>,
+    /// `UnknownCall`; the set answers the question, the queue says which to forget. Kept
+    /// as fingerprints of their ids (see [`Calls::fingerprint`]), not the ids: 10,000 ids
+    /// would keep their strings alive after their calls, ~110 bytes each with their slots,
+    /// where a fingerprint costs ~30 (its slots in the set and the queue).
+    ended: VecDeque<u64>,
+    ended_set: FastSet<u64>,
+    /// Keys the fingerprints: drawn per engine, so ids cannot be chosen to share one.
+    fingerprints: foldhash::quality::RandomState,
     /// Calls with digit bindings: the service may start actions on them by itself.
     digit_bound: FastSet<CallId>,
     /// The contexts calls arrive on: each call's record shares its context's string.
     contexts: Vec<Arc<str>>,
-    /// The node of the last call read: calls of one node share its id's string.
-    last_node: Option<NodeId>,
+    /// The nodes of the last calls read (the last [`NODES_SHARED`] distinct ones, latest
+    /// first, each with its hash, so that a new node costs a hash and no string compares):
+    /// calls of one node share its id's string, also when calls of a few nodes
+    /// arrive interleaved.
+    nodes: VecDeque<(u64, NodeId)>,
 }
 
 impl Calls {
@@ -177,39 +194,67 @@ impl Calls {
         self.calls.len()
     }
 
-    pub(super) fn get(&self, id: &CallId) -> Option<&CallEntry> {
+    /// The hash of an id (its text's, as in the engine's other maps).
+    fn hash(&self, id: &str) -> u64 {
+        self.hasher.hash_one(id)
+    }
+
+    /// The table's entry of `id`, with its hash and the equality to find it by.
+    fn find(&self, id: &str) -> Option<&CallEntry> {
         self.visit(1);
-        self.calls.get(id)
+        self.calls
+            .find(self.hash(id), |entry| entry.info.call_id.as_str() == id)
+    }
+
+    fn find_mut(&mut self, id: &str) -> Option<&mut CallEntry> {
+        self.visit(1);
+        let hash = self.hash(id);
+        self.calls
+            .find_mut(hash, |entry| entry.info.call_id.as_str() == id)
+    }
+
+    pub(super) fn get(&self, id: &CallId) -> Option<&CallEntry> {
+        self.find(id.as_str())
     }
 
     pub(super) fn get_by_str(&self, id: &str) -> Option<(&CallId, &CallEntry)> {
-        self.visit(1);
-        self.calls.get_key_value(id)
+        self.find(id).map(|entry| (&entry.info.call_id, entry))
     }
 
     /// The entry of a call named by an event's text (its record holds the shared id).
     pub(super) fn get_mut_by_str(&mut self, id: &str) -> Option<&mut CallEntry> {
-        self.visit(1);
-        self.calls.get_mut(id)
+        self.find_mut(id)
     }
 
     pub(super) fn get_mut(&mut self, id: &CallId) -> Option<&mut CallEntry> {
-        self.visit(1);
-        self.calls.get_mut(id)
+        self.find_mut(id.as_str())
     }
 
     pub(super) fn contains_key(&self, id: &CallId) -> bool {
+        self.find(id.as_str()).is_some()
+    }
+
+    /// The table's slot for `info`'s call: its entry if tracked, else a place for one.
+    fn entry(&mut self, info: &CallInfo) -> Entry<'_, CallEntry> {
         self.visit(1);
-        self.calls.contains_key(id)
+        let hasher = &self.hasher;
+        let id = info.call_id.as_str();
+        self.calls.entry(
+            hasher.hash_one(id),
+            |entry| entry.info.call_id.as_str() == id,
+            |entry| hasher.hash_one(entry.info.call_id.as_str()),
+        )
     }
 
     /// Makes the shared record of a call read from the wire, its node id and context
-    /// sharing the strings of the calls before it, and tracks it. Returns the record.
+    /// sharing the strings of the calls before it, and tracks it (in place of a record of
+    /// the same id). Returns the record.
     pub(super) fn insert(&mut self, info: CallInfo) -> Arc<CallInfo> {
         let info = Arc::new(self.share_strings(info));
-        self.visit(1);
-        self.calls
-            .insert(info.call_id.clone(), CallEntry::new(info.clone()));
+        match self.entry(&info) {
+            Entry::Occupied(mut slot) => *slot.get_mut() = CallEntry::new(info.clone()),
+            Entry::Vacant(slot) => drop(slot.insert(CallEntry::new(info.clone()))),
+        }
         info
     }
 
@@ -217,8 +262,7 @@ impl Calls {
     /// changed) when it is tracked already.
     pub(super) fn insert_new(&mut self, info: CallInfo) -> Option<Arc<CallInfo>> {
         let info = self.share_strings(info);
-        self.visit(1);
-        match self.calls.entry(info.call_id.clone()) {
+        match self.entry(&info) {
             Entry::Occupied(_) => None,
             Entry::Vacant(slot) => {
                 let info = Arc::new(info);
@@ -230,9 +274,17 @@ impl Calls {
 
     /// The call's node id and context share the strings of the calls before it.
     fn share_strings(&mut self, mut info: CallInfo) -> CallInfo {
-        match &self.last_node {
-            Some(node) if *node == info.node_id => info.node_id = node.clone(),
-            _ => self.last_node = Some(info.node_id.clone()),
+        let hash = self.hash(info.node_id.as_str());
+        let known = self
+            .nodes
+            .iter()
+            .find(|(h, node)| *h == hash && *node == info.node_id);
+        match known {
+            Some((_, node)) => info.node_id = node.clone(),
+            None => {
+                self.nodes.truncate(NODES_SHARED - 1);
+                self.nodes.push_front((hash, info.node_id.clone()));
+            }
         }
         if let Some(context) = &info.context {
             if let Some(known) = self.contexts.iter().find(|c| **c == *context) {
@@ -265,7 +317,12 @@ impl Calls {
     /// Stops tracking a call that is over, and remembers it ended; returns its entry.
     pub(super) fn end(&mut self, id: &CallId) -> Option<CallEntry> {
         self.visit(1);
-        let entry = self.calls.remove(id)?;
+        let hash = self.hash(id.as_str());
+        let (entry, _) = self
+            .calls
+            .find_entry(hash, |entry| entry.info.call_id == *id)
+            .ok()?
+            .remove();
         if let Some(tag) = &entry.info.tag {
             if let Some(legs) = self.legs.get_mut(tag) {
                 self.visits.set(self.visits.get() + legs.len() as u64);
@@ -281,11 +338,14 @@ impl Calls {
         // one, and only when mostly empty, so that a load going up and down does not make it
         // rehash back and forth.
         if self.calls.capacity() >= 1024 && self.calls.len() * 8 < self.calls.capacity() {
-            self.calls.shrink_to(self.calls.len() * 2);
+            let hasher = &self.hasher;
+            self.calls.shrink_to(self.calls.len() * 2, |entry| {
+                hasher.hash_one(entry.info.call_id.as_str())
+            });
         }
         if self.calls.is_empty() {
             // Nothing left to share with: a node id kept would outlive its calls.
-            self.last_node = None;
+            self.nodes = VecDeque::new();
         }
         Some(entry)
     }
@@ -299,7 +359,8 @@ impl Calls {
         let calls = std::mem::take(&mut self.calls);
         let mut ended: Vec<CallId> = Vec::with_capacity(calls.len());
         let mut with_actions = Vec::new();
-        for (id, entry) in calls {
+        for entry in calls {
+            let id = entry.info.call_id.clone();
             if !entry.actions.is_empty() {
                 with_actions.push((id.clone(), entry));
             }
@@ -308,7 +369,7 @@ impl Calls {
         with_actions.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         self.legs.clear();
         self.digit_bound = FastSet::default();
-        self.last_node = None;
+        self.nodes = VecDeque::new();
         // The order of the remembered ids only decides which are forgotten first: it
         // matters only when some must be forgotten now (the session is over for good, so
         // none ends after these).
@@ -327,12 +388,20 @@ impl Calls {
     /// Whether a call ended recently (seen `ended`, or the server said it is gone). The
     /// last [`RECENTLY_ENDED`] such ids are remembered.
     pub(super) fn has_ended(&self, id: &CallId) -> bool {
-        self.ended_set.contains(id)
+        self.ended_set.contains(&self.fingerprint(id))
+    }
+
+    /// An id's fingerprint: a keyed 64-bit hash. Two ids share one with odds of one in
+    /// 2^64, so with 10,000 remembered a new call is taken for an ended one about once in
+    /// 10^15 calls (and then ignored as a repeat), a risk far below the network's.
+    fn fingerprint(&self, id: &CallId) -> u64 {
+        self.fingerprints.hash_one(id.as_str())
     }
 
     fn remember_ended(&mut self, id: &CallId) {
-        if self.ended_set.insert(id.clone()) {
-            self.ended.push_back(id.clone());
+        let fingerprint = self.fingerprint(id);
+        if self.ended_set.insert(fingerprint) {
+            self.ended.push_back(fingerprint);
         }
         while self.ended.len() > RECENTLY_ENDED {
             if let Some(old) = self.ended.pop_front() {
@@ -343,7 +412,12 @@ impl Calls {
 
     /// The call has digit bindings: the service may start actions on it by itself.
     pub(super) fn bind_digits(&mut self, id: &CallId) {
-        if self.calls.contains_key(id) {
+        let hash = self.hash(id.as_str());
+        if self
+            .calls
+            .find(hash, |entry| entry.info.call_id == *id)
+            .is_some()
+        {
             self.digit_bound.insert(id.clone());
         }
     }
@@ -358,13 +432,16 @@ impl Calls {
 
     /// The ids of the calls, in id order (events made for each come out in that order).
     pub(super) fn keys(&self) -> impl Iterator<Item = &CallId> {
-        let mut ids: Vec<&CallId> = self.calls.keys().inspect(|_| self.visit(1)).collect();
+        let mut ids: Vec<&CallId> = (self.calls.iter())
+            .map(|entry| &entry.info.call_id)
+            .inspect(|_| self.visit(1))
+            .collect();
         ids.sort_unstable();
         ids.into_iter()
     }
 
     pub(super) fn values(&self) -> impl Iterator<Item = &CallEntry> {
-        self.calls.values().inspect(|_| self.visit(1))
+        self.calls.iter().inspect(|_| self.visit(1))
     }
 }
 
@@ -382,9 +459,19 @@ mod tests {
     #[cfg(target_pointer_width = "64")]
     fn call_records_stay_small() {
         use std::mem::size_of;
-        // The record, its `Arc` counts included, fits a 192-byte allocation.
+        // The record, its `Arc` counts included, fits a 160-byte allocation; with the
+        // client's part of the call inside it (its end, a pointer for subscribers and a
+        // bridge), a 200-byte one, where the client's own record was a second allocation
+        // (168 and 96 bytes).
+        #[cfg(not(feature = "driver"))]
         assert!(
-            size_of::<CallInfo>() <= 160,
+            size_of::<CallInfo>() <= 144,
+            "CallInfo: {}",
+            size_of::<CallInfo>()
+        );
+        #[cfg(feature = "driver")]
+        assert!(
+            size_of::<CallInfo>() <= 184,
             "CallInfo: {}",
             size_of::<CallInfo>()
         );
@@ -469,5 +556,99 @@ mod tests {
         }
         assert_eq!(many.ended.len(), RECENTLY_ENDED);
         assert_eq!(many.ended_set.len(), RECENTLY_ENDED);
+    }
+
+    /// Calls of a few nodes share each node's id string, interleaved or not; a node not
+    /// seen lately gets a string of its own, and none is kept once no call is tracked.
+    #[test]
+    fn calls_of_a_few_nodes_share_their_node_ids() {
+        let mut calls = Calls::new(&[]);
+        let records: Vec<Arc<CallInfo>> = (0..40)
+            .map(|i| {
+                let id = CallId::from(format!("c{i:05}"));
+                calls.insert(CallInfo::new(id, NodeId::from(format!("node-{}", i % 3))))
+            })
+            .collect();
+        for (i, record) in records.iter().enumerate().skip(3) {
+            let first = &records[i % 3].node_id;
+            assert!(
+                std::ptr::eq(record.node_id.as_str(), first.as_str()),
+                "call {i}"
+            );
+        }
+        // More distinct nodes than are kept: the oldest is forgotten.
+        for n in 0..NODES_SHARED {
+            let id = CallId::from(format!("d{n}"));
+            calls.insert(CallInfo::new(id, NodeId::from(format!("other-{n}"))));
+        }
+        let late = calls.insert(CallInfo::new(CallId::from("late"), NodeId::from("node-0")));
+        assert!(!std::ptr::eq(
+            late.node_id.as_str(),
+            records[0].node_id.as_str()
+        ));
+        assert_eq!(calls.nodes.len(), NODES_SHARED);
+        let ids: Vec<CallId> = calls.keys().cloned().collect();
+        for id in &ids {
+            calls.end(id);
+        }
+        assert!(calls.nodes.is_empty());
+    }
+
+    fn table_of(n: usize) -> Calls {
+        let mut calls = Calls::new(&[]);
+        for i in 0..n {
+            calls.insert(CallInfo::new(
+                CallId::from(format!("c{i:05}")),
+                NodeId::from("n1"),
+            ));
+        }
+        calls
+    }
+
+    /// The table keeps each entry alone in its slot, found by the id in its record: at
+    /// 10,000 calls its one allocation is ~80 bytes a call (16,384 slots of an entry and a
+    /// control byte). A map keyed by a copy of the id (two more words a slot) was 106.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn the_table_holds_no_key_beside_each_entry() {
+        let calls = table_of(10_000);
+        let per_call = calls.calls.allocation_size() / 10_000;
+        assert!(per_call <= 82, "{per_call} bytes a call");
+        // Every entry is found by its id, as text or as an id.
+        for i in [0, 4_999, 9_999] {
+            let id = CallId::from(format!("c{i:05}"));
+            assert!(calls.contains_key(&id));
+            let (key, entry) = calls.get_by_str(id.as_str()).expect("tracked");
+            assert!(std::ptr::eq(key, &entry.info.call_id));
+        }
+        assert!(calls.get_by_str("c10000").is_none());
+    }
+
+    /// An ended call is remembered without its id: once its record is gone, nothing holds
+    /// the id's string (10,000 ended calls keep no strings), and it is still known as ended.
+    #[test]
+    fn ended_calls_are_remembered_without_their_ids() {
+        let mut calls = table_of(3);
+        let id = CallId::from("c00001");
+        let record = calls.get(&id).expect("tracked").info.call_id.clone();
+        let entry = calls.end(&id).expect("ended");
+        drop(entry);
+        assert_eq!(record.holders(), 1, "only this test holds the id");
+        assert!(calls.has_ended(&id));
+        assert!(calls.get(&id).is_none());
+        assert!(!calls.has_ended(&CallId::from("c00002")));
+        // All at once, too.
+        let held: Vec<CallId> = calls.keys().cloned().collect();
+        assert!(calls.end_all().is_empty());
+        for id in &held {
+            assert_eq!(id.holders(), 1, "{id}");
+            assert!(calls.has_ended(id));
+        }
+        // Replacing a tracked record keeps one entry, the new record.
+        let other = calls.insert(CallInfo::new(CallId::from("c00002"), NodeId::from("n1")));
+        let again = calls.insert(CallInfo::new(CallId::from("c00002"), NodeId::from("n1")));
+        assert_eq!(calls.len(), 1);
+        let kept = &calls.get(&other.call_id).expect("new").info;
+        assert!(Arc::ptr_eq(kept, &again) && !Arc::ptr_eq(kept, &other));
     }
 }
