@@ -49,19 +49,74 @@ where
     let client = call.client.clone();
     let running = client.handlers.enter();
     let span = tracing::info_span!("call", call_id = %call.id());
-    Box::pin(
-        AssertUnwindSafe(handler.instrument(span))
-            .catch_unwind()
-            .map(move |result| {
-                drop(running);
-                if let Err(payload) = result {
-                    report(&client, "on_call", panic_message(payload.as_ref()));
-                }
-            }),
-    )
+    in_span(handler, span, move |panic| {
+        drop(running);
+        if let Some(message) = panic {
+            report(&client, "on_call", message);
+        }
+    })
+}
+
+/// `handler` boxed with its panic caught (`done` gets its message, or `None`), inside
+/// `span` when a subscriber listens: a disabled span is left out, as it would cost each of
+/// thousands of live handlers its size for nothing.
+fn in_span<F>(
+    handler: F,
+    span: tracing::Span,
+    done: impl FnOnce(Option<String>) + Send + 'static,
+) -> BoxFuture<'static, ()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    fn guarded<G: Future<Output = ()> + Send + 'static>(
+        handler: G,
+        done: impl FnOnce(Option<String>) + Send + 'static,
+    ) -> BoxFuture<'static, ()> {
+        Box::pin(
+            AssertUnwindSafe(handler)
+                .catch_unwind()
+                .map(move |result| done(result.err().map(|p| panic_message(p.as_ref())))),
+        )
+    }
+    if span.is_disabled() {
+        guarded(handler, done)
+    } else {
+        guarded(handler.instrument(span), done)
+    }
 }
 
 fn report(client: &ClientInner, callback: &'static str, message: String) {
     tracing::error!(callback, panic = %message, "a user callback panicked; the client goes on");
     client.publish(&ClientEvent::CallbackPanicked { callback, message });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_span;
+    use std::mem::size_of_val;
+    use std::sync::{Arc, Mutex};
+
+    /// One handler future lives per call: it carries its call's span only when a subscriber
+    /// listens, and a panic inside it is caught and reported either way.
+    #[test]
+    fn a_handler_carries_its_span_only_when_someone_listens() {
+        let quiet = in_span(async {}, tracing::Span::none(), |_| {});
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(std::io::sink)
+            .finish();
+        let listened = tracing::subscriber::with_default(subscriber, || {
+            in_span(async {}, tracing::info_span!("call"), |_| {})
+        });
+        assert!(size_of_val(&*quiet) < size_of_val(&*listened));
+
+        let caught = Arc::new(Mutex::new(None));
+        let sink = caught.clone();
+        let panicking = in_span(
+            async { panic!("handler broke") },
+            tracing::Span::none(),
+            move |panic| *sink.lock().unwrap() = panic,
+        );
+        assert_eq!(futures_util::FutureExt::now_or_never(panicking), Some(()));
+        assert_eq!(caught.lock().unwrap().as_deref(), Some("handler broke"));
+    }
 }

@@ -86,12 +86,8 @@ pub(super) struct CallEntry {
     /// The record shared with the events and the driver's `Call`.
     pub(super) info: Arc<CallInfo>,
     pub(super) actions: SmallMap<ControlId, ActionEntry>,
-    /// Actions that ended (the last [`DONE_ACTIONS_KEPT`]), so that their late events are
-    /// not taken for errors.
-    pub(super) done_actions: DoneActions,
-    /// Every `calling.call.*` event of this call is delivered as an `Event::CallEvent`
-    /// (set by `Engine::watch_call_events`), as `every_call_event` does for all calls.
-    pub(super) every_event: bool,
+    /// The actions that ended and whether every event is delivered: a pointer until used.
+    pub(super) seldom: Seldom,
 }
 
 impl CallEntry {
@@ -99,41 +95,65 @@ impl CallEntry {
         Self {
             info,
             actions: SmallMap::default(),
-            done_actions: DoneActions::default(),
-            every_event: false,
+            seldom: Seldom::default(),
         }
     }
 
     /// Marks an action finished: it is no longer running, and its late events are expected.
     pub(super) fn finish_action(&mut self, control_id: &ControlId) -> Option<ActionEntry> {
         let action = self.actions.remove(control_id)?;
-        self.done_actions.insert(control_id.clone());
+        self.seldom.insert_done(control_id.clone());
         Some(action)
     }
 }
 
-/// The ids of a call's finished actions, allocated when the first one finishes: most
-/// calls are tracked while their first action still runs, and an empty map inline would be
-/// three words of each of 10,000 records for nothing.
+/// What few calls use, allocated when first needed: the ids of the actions that ended
+/// (most calls are tracked while their first action still runs) and the flag of a call
+/// whose every event is delivered. Inline they would be four words of each of 10,000
+/// entries for nothing; behind one pointer the entry stays 56 bytes.
 #[derive(Debug, Default)]
-pub(super) struct DoneActions(Option<Box<SmallMap<ControlId, ()>>>);
+pub(super) struct Seldom(Option<Box<SeldomParts>>);
 
-impl DoneActions {
-    fn insert(&mut self, control_id: ControlId) {
-        let done = self.0.get_or_insert_with(Default::default);
+#[derive(Debug, Default)]
+pub(super) struct SeldomParts {
+    /// Actions that ended (the last [`DONE_ACTIONS_KEPT`]), so that their late events are
+    /// not taken for errors.
+    done: SmallMap<ControlId, ()>,
+    /// Every `calling.call.*` event of this call is delivered as an `Event::CallEvent`
+    /// (set by `Engine::watch_call_events`), as `every_call_event` does for all calls.
+    every_event: bool,
+}
+
+impl Seldom {
+    fn parts(&mut self) -> &mut SeldomParts {
+        self.0.get_or_insert_with(Default::default)
+    }
+
+    fn insert_done(&mut self, control_id: ControlId) {
+        let done = &mut self.parts().done;
         done.insert(control_id, ());
         done.truncate_oldest(DONE_ACTIONS_KEPT);
     }
 
     /// Whether this action finished recently.
-    pub(super) fn contains_key<Q>(&self, control_id: &Q) -> bool
+    pub(super) fn is_done<Q>(&self, control_id: &Q) -> bool
     where
         ControlId: std::borrow::Borrow<Q>,
         Q: Eq + ?Sized,
     {
         self.0
             .as_ref()
-            .is_some_and(|done| done.contains_key(control_id))
+            .is_some_and(|parts| parts.done.contains_key(control_id))
+    }
+
+    /// Whether every event of the call is delivered.
+    pub(super) fn every_event(&self) -> bool {
+        self.0.as_ref().is_some_and(|parts| parts.every_event)
+    }
+
+    /// From now on every event of the call is delivered.
+    pub(super) fn watch_every_event(&mut self) {
+        self.parts().every_event = true;
     }
 }
 
@@ -479,14 +499,14 @@ mod tests {
         assert!(size_of::<crate::call::Device>() <= 32);
         // The table's entry: the record, the running actions (the first inline: 16 bytes
         // more in the table's slot, about 26 a call at the table's load, where a list of
-        // its own was a 56-byte block and its malloc header), the finished ones (a pointer
-        // until one finishes) and a flag.
+        // its own was a 56-byte block and its malloc header), and behind one pointer the
+        // finished ones and the every-event flag (a flag inline made the entry 64).
         assert!(
-            size_of::<CallEntry>() <= 64,
+            size_of::<CallEntry>() <= 56,
             "CallEntry: {}",
             size_of::<CallEntry>()
         );
-        assert_eq!(size_of::<DoneActions>(), size_of::<usize>());
+        assert_eq!(size_of::<Seldom>(), size_of::<usize>());
         // A descriptor, a kind in a word, flags.
         assert!(
             size_of::<ActionEntry>() <= 24,
@@ -519,15 +539,18 @@ mod tests {
 
     #[test]
     fn finished_actions_are_remembered_up_to_the_limit() {
-        let mut done = DoneActions::default();
-        assert!(!done.contains_key("c0"));
+        let mut done = Seldom::default();
+        assert!(!done.is_done("c0"));
         for i in 0..=DONE_ACTIONS_KEPT {
-            done.insert(ControlId::from(format!("c{i}")));
+            done.insert_done(ControlId::from(format!("c{i}")));
         }
-        // The oldest is forgotten, the latest kept.
-        assert!(!done.contains_key("c0"));
-        assert!(done.contains_key("c1"));
-        assert!(done.contains_key(format!("c{DONE_ACTIONS_KEPT}").as_str()));
+        // The oldest is forgotten, the latest kept; the flag is its own.
+        assert!(!done.is_done("c0"));
+        assert!(done.is_done("c1"));
+        assert!(done.is_done(format!("c{DONE_ACTIONS_KEPT}").as_str()));
+        assert!(!done.every_event());
+        done.watch_every_event();
+        assert!(done.every_event() && done.is_done("c1"));
     }
 
     #[test]
@@ -606,15 +629,15 @@ mod tests {
     }
 
     /// The table keeps each entry alone in its slot, found by the id in its record: at
-    /// 10,000 calls its one allocation is ~106 bytes a call (16,384 slots of a 64-byte
+    /// 10,000 calls its one allocation is ~93 bytes a call (16,384 slots of a 56-byte
     /// entry, which holds the call's first action inline, and a control byte). A map keyed
-    /// by a copy of the id (two more words a slot) would be 132.
+    /// by a copy of the id (two more words a slot) would be 119.
     #[test]
     #[cfg(target_pointer_width = "64")]
     fn the_table_holds_no_key_beside_each_entry() {
         let calls = table_of(10_000);
         let per_call = calls.calls.allocation_size() / 10_000;
-        assert!(per_call <= 107, "{per_call} bytes a call");
+        assert!(per_call <= 94, "{per_call} bytes a call");
         // Every entry is found by its id, as text or as an id.
         for i in [0, 4_999, 9_999] {
             let id = CallId::from(format!("c{i:05}"));

@@ -301,7 +301,7 @@ impl Engine {
     pub fn watch_call_events(&mut self, call_id: &CallId) -> Result<(), CommandError> {
         match self.calls.get_mut(call_id) {
             Some(call) => {
-                call.every_event = true;
+                call.seldom.watch_every_event();
                 Ok(())
             }
             None => Err(self.no_call(call_id)),
@@ -561,7 +561,7 @@ impl Engine {
             .and_then(|id| self.calls.get_mut_by_str(id));
         let call_state = view.call_state.as_deref();
         if let Some(call) = known {
-            if self.config.every_call_event || call.every_event {
+            if self.config.every_call_event || call.seldom.every_event() {
                 self.out.events.push_back(Event::CallEvent {
                     call_id: call.info.call_id.clone(),
                     event: CallEvent::from_wire("calling.call.state", payload(raw)),
@@ -750,7 +750,7 @@ impl Engine {
         let Some((call_id, call)) = call_id.and_then(|id| self.calls.get_by_str(id)) else {
             return false;
         };
-        if !routed || self.config.every_call_event || call.every_event {
+        if !routed || self.config.every_call_event || call.seldom.every_event() {
             self.out.events.push_back(Event::CallEvent {
                 call_id: call_id.clone(),
                 event: CallEvent::from_wire(event_type, payload(data)),
@@ -773,7 +773,7 @@ impl Engine {
             return self.on_untracked_event(event_type, data, view);
         };
         let call_id = call.info.call_id.clone();
-        let every = self.config.every_call_event || call.every_event;
+        let every = self.config.every_call_event || call.seldom.every_event();
         let action = control_id
             .and_then(|k| call.actions.get_key_value_mut(k))
             .filter(|(_, a)| a.descriptor.event_types.iter().any(|t| t == event_type));
@@ -826,7 +826,7 @@ impl Engine {
         // A late event of a finished action (a detect keeps reporting until its
         // `finished`) is only a call event; an unknown control id is an error.
         // A call with digit bindings runs actions the service started by itself.
-        let late = call.done_actions.contains_key(control_id);
+        let late = call.seldom.is_done(control_id);
         let action_type = ActionKind::EVENT_TYPES.contains(&event_type);
         if !late && action_type && !self.calls.is_digit_bound(&call_id) {
             self.protocol_error(ProtocolError::UnknownAction {
