@@ -62,8 +62,8 @@ pub(crate) struct Mutable {
 }
 
 /// A [`CallState`] in two words where the enum takes three: a state this library does not
-/// know (rare) is boxed. With it the record, counts included, fits a 208-byte allocation
-/// rather than a 224-byte one (see `call_records_stay_small`).
+/// know (rare) is boxed. With it the record, counts included, is 200 bytes (malloc's 208-byte
+/// chunk) rather than 216 (a 224-byte one) (see `call_records_stay_small`).
 #[derive(Clone)]
 enum StateSlot {
     Created,

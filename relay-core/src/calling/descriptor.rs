@@ -100,7 +100,8 @@ impl TerminalRule {
 /// Everything the engine needs to run one kind of action.
 ///
 /// Exhaustive on purpose: a custom action's descriptor is built by literal or by
-/// [`ActionDescriptor::simple`] and edited field by field.
+/// [`ActionDescriptor::simple`] and edited field by field (a literal names every field,
+/// `keeps_last_event` included; `simple` sets each to its default).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ActionDescriptor {
     /// A short name, e.g. `play_and_collect`.

@@ -41,7 +41,7 @@ pub(crate) struct LoopCall {
 
 /// A call's running actions. Most calls run one at a time (a stream, a play), kept inline:
 /// a list would be one more allocation per call. The rare list is boxed, so that the
-/// table's slot is two words (see `loop_records_stay_small`).
+/// table's slot is three words (see `loop_records_stay_small`).
 #[derive(Default)]
 enum Actions {
     #[default]
@@ -229,7 +229,7 @@ mod tests {
 
     /// The loop's table holds, per call, the engine's record and the running actions, and
     /// nothing else: no key beside the entry (the record has the id), no list until a call
-    /// runs two actions. At 10,000 calls the table is ~41 bytes a call (16,384 slots of two
+    /// runs two actions. At 10,000 calls the table is ~41 bytes a call (16,384 slots of three
     /// words and a control byte) where a map of id to record and list was 80.
     #[test]
     #[cfg(target_pointer_width = "64")]

@@ -179,7 +179,8 @@ pub(super) struct Calls {
     /// where a fingerprint costs ~30 (its slots in the set and the queue).
     ended: VecDeque<u64>,
     ended_set: FastSet<u64>,
-    /// Keys the fingerprints: drawn per engine, so ids cannot be chosen to share one.
+    /// Keys the fingerprints: drawn per engine, so that sharing one cannot be planned from
+    /// outside without the key.
     fingerprints: foldhash::quality::RandomState,
     /// Calls with digit bindings: the service may start actions on them by itself.
     digit_bound: FastSet<CallId>,

@@ -518,7 +518,10 @@ impl Engine {
             return;
         };
         if self.calls.has_ended(&info.call_id) {
-            return; // A repeat of a call that is over.
+            // A repeat of a call that is over (or, about once in 10^15 calls, a new id whose
+            // fingerprint is an ended one's: see `Calls::fingerprint`).
+            log::debug!(call_id = %info.call_id, "an offer of an ended call is ignored");
+            return;
         }
         if let Some(limit) = self.cap_reached() {
             if !self.calls.contains_key(&info.call_id) {
