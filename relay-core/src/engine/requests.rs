@@ -306,10 +306,8 @@ impl Requests {
             }
             self.in_order.pop_front();
         }
-        if self.in_order.is_empty() && self.in_order.capacity() > RELEASED_CAPACITY {
-            // A burst of requests gives its memory back once answered.
-            self.in_order = VecDeque::new();
-        }
+        // A burst of requests gives its memory back once answered.
+        release_emptied_queue(&mut self.in_order);
     }
 
     /// Sends everything that waited for the connection, oldest first.
@@ -391,7 +389,8 @@ impl Requests {
     }
 }
 
-/// An emptied queue of a burst made while disconnected gives its buffer back.
+/// An emptied queue of a burst (of requests made while disconnected, of deadlines) gives
+/// its buffer back.
 fn release_emptied_queue<T>(queue: &mut VecDeque<T>) {
     if queue.is_empty() && queue.capacity() > RELEASED_CAPACITY {
         *queue = VecDeque::new();
@@ -405,15 +404,21 @@ mod tests {
     use crate::event::Transmit;
     use std::time::Duration;
 
-    type Request = (Pending, Option<Instant>, String);
+    /// One request of a test's set-up: its id, its method (its text is "frame of METHOD"),
+    /// its deadline, and whether it went out on the socket (or waits in the queue).
+    type Row<'a> = (&'a str, &'a str, Option<Instant>, bool);
 
-    fn request(method: &str, deadline: Option<Instant>, sent: bool) -> Request {
-        let pending = Pending::new(Method::text(method), PendingKind::User, sent);
-        (pending, deadline, format!("frame of {method}"))
-    }
-
-    fn add(requests: &mut Requests, id: RequestId, request: Request, out: &mut Output) {
-        requests.add(id, request.0, request.1, request.2, out);
+    fn add_all(requests: &mut Requests, out: &mut Output, rows: &[Row<'_>]) {
+        for &(id, method, deadline, sent) in rows {
+            let pending = Pending::new(Method::text(method), PendingKind::User, sent);
+            requests.add(
+                id.into(),
+                pending,
+                deadline,
+                format!("frame of {method}"),
+                out,
+            );
+        }
     }
 
     fn sink() -> Output {
@@ -427,29 +432,15 @@ mod tests {
         let mut out = sink();
         let mut requests = Requests::default();
         // Ids in the opposite order of their deadlines: the deadline decides.
-        add(
+        add_all(
             &mut requests,
-            "a".into(),
-            request("late", Some(t0 + 3 * second), true),
             &mut out,
-        );
-        add(
-            &mut requests,
-            "b".into(),
-            request("queued", Some(t0 + 2 * second), false),
-            &mut out,
-        );
-        add(
-            &mut requests,
-            "c".into(),
-            request("early", Some(t0 + second), true),
-            &mut out,
-        );
-        add(
-            &mut requests,
-            "d".into(),
-            request("ping", None, true),
-            &mut out,
+            &[
+                ("a", "late", Some(t0 + 3 * second), true),
+                ("b", "queued", Some(t0 + 2 * second), false),
+                ("c", "early", Some(t0 + second), true),
+                ("d", "ping", None, true),
+            ],
         );
         assert_eq!(
             (requests.len(), requests.queued(), requests.deadlines()),
@@ -486,23 +477,14 @@ mod tests {
         let t0 = Instant::now();
         let mut out = sink();
         let mut requests = Requests::default();
-        add(
+        add_all(
             &mut requests,
-            "z".into(),
-            request("first", Some(t0), false),
             &mut out,
-        );
-        add(
-            &mut requests,
-            "a".into(),
-            request("second", Some(t0), false),
-            &mut out,
-        );
-        add(
-            &mut requests,
-            "m".into(),
-            request("on the socket", Some(t0), true),
-            &mut out,
+            &[
+                ("z", "first", Some(t0), false),
+                ("a", "second", Some(t0), false),
+                ("m", "on the socket", Some(t0), true),
+            ],
         );
         out.transmits.clear();
         assert!(requests.is_queued(&"z".into()));
@@ -532,30 +514,17 @@ mod tests {
         let second = Duration::from_secs(1);
         let mut out = sink();
         let mut requests = Requests::default();
-        add(
+        add_all(
             &mut requests,
-            "a".into(),
-            request("3s", Some(t0 + 3 * second), true),
             &mut out,
-        );
-        add(
-            &mut requests,
-            "z".into(),
-            request("3s too", Some(t0 + 3 * second), true),
-            &mut out,
-        );
-        // A shorter timeout, or a caller whose clock went back: earlier than the last one.
-        add(
-            &mut requests,
-            "m".into(),
-            request("1s", Some(t0 + second), true),
-            &mut out,
-        );
-        add(
-            &mut requests,
-            "b".into(),
-            request("2s", Some(t0 + 2 * second), true),
-            &mut out,
+            &[
+                ("a", "3s", Some(t0 + 3 * second), true),
+                ("z", "3s too", Some(t0 + 3 * second), true),
+                // A shorter timeout, or a caller whose clock went back: earlier than the
+                // last one.
+                ("m", "1s", Some(t0 + second), true),
+                ("b", "2s", Some(t0 + 2 * second), true),
+            ],
         );
         assert_eq!(requests.next_deadline(), Some(t0 + second));
         assert_eq!(requests.deadlines(), 4);
@@ -575,15 +544,15 @@ mod tests {
         let second = Duration::from_secs(1);
         let mut out = sink();
         let mut requests = Requests::default();
-        for (i, id) in ["a", "b", "c"].into_iter().enumerate() {
-            let at = t0 + (i as u32 + 1) * second;
-            add(
-                &mut requests,
-                id.into(),
-                request(id, Some(at), true),
-                &mut out,
-            );
-        }
+        add_all(
+            &mut requests,
+            &mut out,
+            &[
+                ("a", "a", Some(t0 + second), true),
+                ("b", "b", Some(t0 + 2 * second), true),
+                ("c", "c", Some(t0 + 3 * second), true),
+            ],
+        );
         // Answered out of order: the middle one, then the first.
         assert!(requests.take(&"b".into()).is_some());
         assert_eq!(requests.next_deadline(), Some(t0 + second));
@@ -636,22 +605,17 @@ mod tests {
         let mut out = sink();
         let mut requests = Requests::default();
         let id = |i: usize| RequestId::from(format!("r{i}").as_str());
-        for i in 0..10_000 {
-            add(
-                &mut requests,
-                id(i),
-                request("sent", Some(t0), true),
-                &mut out,
-            );
-        }
-        for i in 10_000..15_000 {
-            add(
-                &mut requests,
-                id(i),
-                request("queued", Some(t0), false),
-                &mut out,
-            );
-        }
+        let ids: Vec<String> = (0..15_000).map(|i| format!("r{i}")).collect();
+        let rows: Vec<Row<'_>> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let sent = i < 10_000;
+                let method = if sent { "sent" } else { "queued" };
+                (id.as_str(), method, Some(t0), sent)
+            })
+            .collect();
+        add_all(&mut requests, &mut out, &rows);
         requests.flush(&mut out);
         assert_eq!(out.transmits.len(), 15_000);
         let (table, queue) = requests.capacities();
