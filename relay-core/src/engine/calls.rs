@@ -101,7 +101,7 @@ impl Engine {
             ..Ids::default()
         };
         let kind = PendingKind::Dial(tag.clone());
-        let id = self.submit_typed("calling.dial", &ids, &params, kind, now)?;
+        let id = self.submit_typed(None, "calling.dial", &ids, &params, kind, now)?;
         let timeout = plan.get_timeout().unwrap_or(self.config.dial_timeout);
         let deadline = later(now, timeout);
         self.dials.insert(
@@ -400,7 +400,7 @@ impl Engine {
             control_id: control_id.map(ControlId::as_str),
             tag: None,
         };
-        self.submit_typed_as(request_id, method, &ids, params, kind, now)
+        self.submit_typed(request_id, method, &ids, params, kind, now)
     }
 
     /// Why a call is not there: gone when it was seen ending, unknown otherwise.

@@ -95,7 +95,7 @@ impl Engine {
     ) -> Result<RequestId, CommandError> {
         let params = Contexts { contexts };
         let ids = frame::Ids::default();
-        self.submit_typed(method, &ids, &params, PendingKind::User, now)
+        self.submit_typed(None, method, &ids, &params, PendingKind::User, now)
     }
 
     /// Sends any request (`execute(method, params)`), as the official SDKs allow.

@@ -32,7 +32,14 @@ impl Engine {
         let params = message.to_params(&default)?;
         let context = params.context.to_owned();
         let ids = crate::frame::Ids::default();
-        let id = self.submit_typed("messaging.send", &ids, &params, PendingKind::Message, now)?;
+        let id = self.submit_typed(
+            None,
+            "messaging.send",
+            &ids,
+            &params,
+            PendingKind::Message,
+            now,
+        )?;
         self.messages.sent(id.clone(), message.clone(), context);
         Ok(id)
     }

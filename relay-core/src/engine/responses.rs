@@ -29,21 +29,10 @@ impl Engine {
         self.submit_frame(None, &method, write, kind, now)
     }
 
-    /// [`Engine::submit`] for typed params, written straight into the frame with `ids`.
+    /// [`Engine::submit`] for typed params, written straight into the frame with `ids`,
+    /// under the request id `id` when given (an action's start goes out under its control
+    /// id's text), a new one otherwise.
     pub(super) fn submit_typed<P: Serialize + ?Sized>(
-        &mut self,
-        method: impl Into<Method>,
-        ids: &frame::Ids<'_>,
-        params: &P,
-        kind: PendingKind,
-        now: Instant,
-    ) -> Result<RequestId, CommandError> {
-        self.submit_typed_as(None, method, ids, params, kind, now)
-    }
-
-    /// [`Engine::submit_typed`] under the request id `id` when given (an action's start
-    /// goes out under its control id's text), a new one otherwise.
-    pub(super) fn submit_typed_as<P: Serialize + ?Sized>(
         &mut self,
         id: Option<RequestId>,
         method: impl Into<Method>,
